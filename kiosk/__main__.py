@@ -1,0 +1,3 @@
+from kiosk.cli.main import run
+
+run()

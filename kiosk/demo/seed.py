@@ -1,0 +1,52 @@
+"""Load the demo catalog (real Sơn La OCOP products, see catalog.json) into a store."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from kiosk.catalog_write import replace_ratings, upsert_producer, upsert_product
+from kiosk.demo.placeholder_art import placeholder_png
+from kiosk.media import store_media
+from kiosk.store import Store
+
+PLACEHOLDER_DATE = "06-30"   # only the year of recognition is reported
+BODY_BY_STARS = {3: "UBND huyện", 4: "UBND tỉnh Sơn La",
+                 5: "Bộ Nông nghiệp và Phát triển nông thôn"}
+
+
+def load_demo_catalog() -> dict:
+    text = resources.files("kiosk.demo").joinpath("catalog.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def seed_demo_catalog(store: Store, data_dir: Path) -> int:
+    """Insert or refresh the demo catalog in one transaction; returns the product count."""
+    catalog = load_demo_catalog()
+    producers = {p["id"]: p for p in catalog["producers"]}
+    with store.transaction() as conn:
+        for producer in catalog["producers"]:
+            upsert_producer(conn, producer)
+        for product in catalog["products"]:
+            producer = producers[product["producer"]]
+            image_hash = store_media(conn, data_dir,
+                                     placeholder_png(product["group"], product["name_vi"]),
+                                     "image/png", origin="demo_placeholder")
+            upsert_product(conn, {**product, "commune": producer.get("commune", ""),
+                                  "district": producer["district"], "is_demo": True,
+                                  "image_hash": image_hash})
+            replace_ratings(conn, product["id"], [_rating(r, producer["district"])
+                                                  for r in product["ratings"]])
+        store.set_meta("demo", "1", conn)
+    return len(catalog["products"])
+
+
+def _rating(rating: dict, district: str) -> dict:
+    stars = rating["stars"]
+    body = BODY_BY_STARS.get(stars, "")
+    if stars == 3:
+        body = f"UBND huyện {district}" if district != "Thành phố Sơn La" else \
+            "UBND thành phố Sơn La"
+    return {"stars": stars, "body": body, "decision_no": "",
+            "recognised_on": f"{rating['year']}-{rating.get('month_day', PLACEHOLDER_DATE)}"}

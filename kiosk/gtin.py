@@ -1,0 +1,16 @@
+"""GTIN (EAN-8/UPC-A/EAN-13/GTIN-14) check digits."""
+
+from __future__ import annotations
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def gtin_check_digit(body: str) -> int:
+    """Check digit for the digits before it (GS1 mod-10, weights 3,1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def is_valid_gtin(code: str) -> bool:
+    return (code.isascii() and code.isdigit() and len(code) in GTIN_LENGTHS
+            and gtin_check_digit(code[:-1]) == int(code[-1]))

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set up everything the kiosk (and, with --test, its test suite) needs on Debian 12 /
+# Raspberry Pi OS Bookworm 64-bit: Debian packages, Python >= 3.11 with venv, .venv, the
+# package with its extras. Safe to run again: it skips what is already there.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+WITH_TEST=0
+[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else say "need root for: $*"; exit 1; fi
+}
+
+# Debian packages: the SDL window (GL/EGL + Mesa), touch input, zbar for pyzbar, libusb for
+# USB printers, a font with every Vietnamese glyph.
+APT_PACKAGES=(libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 libusb-1.0-0
+              fonts-dejavu-core ca-certificates)
+if [[ $WITH_TEST -eq 1 ]]; then
+    # systemd-analyze verifies the unit files; PostgreSQL for the registry suite.
+    APT_PACKAGES+=(systemd postgresql)
+fi
+
+python_ok() {
+    command -v python3 >/dev/null &&
+        python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
+}
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+        missing+=("$pkg")
+done
+python_ok || missing+=(python3 python3-venv python3-dev)
+if [[ ${#missing[@]} -gt 0 ]]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+python_ok || { say "python3 >= 3.11 with venv is required"; exit 1; }
+
+EXTRAS="registry"
+[[ $WITH_TEST -eq 1 ]] && EXTRAS="test"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    say "creating $VENV"
+    # On a Raspberry Pi, picamera2 comes from Debian (python3-picamera2): let the venv see it.
+    flags=()
+    [[ -e /usr/lib/python3/dist-packages/picamera2 ]] && flags+=(--system-site-packages)
+    python3 -m venv "${flags[@]}" "$VENV"
+fi
+# Reinstall only when the package metadata changed since the last install.
+STAMP="$VENV/.ocop-installed-$EXTRAS"
+HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" ]]; then
+    say "installing ocop-kiosk[$EXTRAS] into $VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]"
+    echo "$HASH" > "$STAMP"
+fi

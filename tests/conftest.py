@@ -1,0 +1,65 @@
+"""Test-wide set-up. Kivy reads its environment at import, so it is set here first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+# A real Kivy window, rendered offscreen by SDL (EGL + Mesa); no user config, no argv parsing.
+_KIVY_HOME = tempfile.mkdtemp(prefix="ocop-kivy-home-")
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", _KIVY_HOME)
+for _name in ("KIVY_NO_CONSOLELOG", "KIVY_NO_FILELOG", "KIVY_USE_DEFAULTCONFIG", "KIVY_NO_ARGS"):
+    os.environ.setdefault(_name, "1")
+# python-escpos writes a capabilities cache at import: keep it out of the system temp dir.
+os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", tempfile.mkdtemp(prefix="ocop-escpos-"))
+# Never read the machine's real config or data dir in tests.
+for _name in ("OCOP_KIOSK_CONFIG", "OCOP_KIOSK_DATA", "OCOP_KIOSK_REGISTRY_URL",
+              "OCOP_KIOSK_REGISTRY_TOKEN", "OCOP_KIOSK_ROOT_KEY"):
+    os.environ.pop(_name, None)
+
+import pytest  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = REPO_ROOT / "tests" / "data"
+# A fixed "today" for catalog tests: ratings recognised in 2023-06 are expired, 2024 valid.
+TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def store(data_dir: Path):
+    from kiosk.store import Store
+    s = Store.in_dir(data_dir)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_store(data_dir: Path):
+    """A store holding the demo catalog (and demo keys when the stamps package exists)."""
+    from kiosk.demo.setup import set_up_demo
+    from kiosk.store import Store
+    s = Store.in_dir(data_dir)
+    set_up_demo(s, data_dir)
+    yield s
+    s.close()
+
+
+def run_cli(*args: str, env: dict | None = None, input_text: str | None = None,
+            timeout_s: float = 120):
+    """Run `python -m kiosk ARGS` in a subprocess (a real process: exit codes, stderr)."""
+    import subprocess
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True,
+                          text=True, env=full_env, input=input_text, timeout=timeout_s,
+                          cwd=REPO_ROOT)
