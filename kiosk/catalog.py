@@ -14,6 +14,7 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass
 
+from kiosk.gtin import normalize_gtin
 from kiosk.store import Store
 from kiosk.text import fold
 
@@ -179,11 +180,7 @@ class Catalog:
         return found[0] if found else None
 
     def by_gtin(self, gtin: str) -> ProductView | None:
-        # GTIN-13 and GTIN-14 with a leading zero name the same trade item.
-        candidates = {gtin, gtin.lstrip("0"), gtin.zfill(13), gtin.zfill(14)}
-        candidates |= {c.lstrip("0").zfill(13) for c in list(candidates) if c}
-        placeholders = ",".join("?" * len(candidates))
-        found = self._many(f"p.gtin IN ({placeholders})", tuple(candidates))
+        found = self._many("p.gtin = ?", (normalize_gtin(gtin),))
         return found[0] if found else None
 
     def featured(self, limit: int = 24) -> list[ProductView]:

@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any, Mapping
 
 from kiosk.catalog import LEVEL_BY_STARS, default_valid_until, product_search_text
+from kiosk.gtin import normalize_gtin
 from kiosk.text import nfc
 
 PRODUCER_KINDS = ("company", "cooperative", "coop_group", "household", "other")
@@ -40,7 +41,7 @@ def upsert_product(conn: sqlite3.Connection, product: Mapping[str, Any]) -> None
     `group_code`; `producer` or `producer_id`)."""
     values = {
         "id": int(product["id"]),
-        "gtin": product.get("gtin") or None,
+        "gtin": normalize_gtin(product["gtin"]) if product.get("gtin") else None,
         "name_vi": nfc(product["name_vi"]),
         "name_en": nfc(product.get("name_en") or ""),
         "group_code": int(product.get("group_code") or product.get("group")),

@@ -14,3 +14,13 @@ def gtin_check_digit(body: str) -> int:
 def is_valid_gtin(code: str) -> bool:
     return (code.isascii() and code.isdigit() and len(code) in GTIN_LENGTHS
             and gtin_check_digit(code[:-1]) == int(code[-1]))
+
+
+def normalize_gtin(code: str) -> str:
+    """One spelling per trade item: UPC-A (12), EAN-13 and GTIN-14 with leading zeros all
+    become the 13-digit form when they fit in it (GTIN-8 stays 8 digits)."""
+    code = code.strip()
+    if len(code) == 8:
+        return code
+    padded = code.zfill(14)
+    return padded[1:] if padded.startswith("0") else padded
