@@ -44,7 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 300)
     pin_one_core()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.in_dir(tmp)

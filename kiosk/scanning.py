@@ -1,0 +1,130 @@
+"""A decoded text becomes a verdict, a product and a recorded scan.
+
+decoded text -> stamp verifier (offline, trust list) -> catalog look-up -> scan row + outbox row
+in ONE transaction (so a scan the kiosk showed is a scan the registry will get, exactly once).
+The scanner package hands us text only; this module knows stamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+
+from kiosk.catalog import Catalog, ProductView
+from kiosk.settings import Settings
+from kiosk.stamps.errors import NoTrustList
+from kiosk.stamps.service import current_trust_list, verifier_from_store
+from kiosk.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from kiosk.stamps.verifier import StampVerifier, Verification
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+# Arbitrary QR content may be personal (Wi-Fi passwords, phone numbers): never store or send it.
+_PRIVATE_VERDICTS = frozenset({Verdict.NOT_OCOP})
+_COUNTED = tuple(v.value for v in COUNTED_FOR_CLONES)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    text: str
+    verification: Verification | None   # None: this kiosk cannot verify yet (no trust list)
+    product: ProductView | None
+    scan_count: int                      # scans of this serial at this kiosk, this one included
+    scanned_at: str
+    unavailable_reason: str = ""         # why verification is None (for staff, English)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.verification.verdict if self.verification else None
+
+    def to_json(self) -> dict:
+        data = self.verification.to_json() if self.verification else {
+            "text": self.text, "verdict": None, "product_id": None, "serial": None}
+        data.update(scan_count=self.scan_count, scanned_at=self.scanned_at,
+                    product=self.product.to_json() if self.product else None)
+        if self.unavailable_reason:
+            data["unavailable_reason"] = self.unavailable_reason
+        return data
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ScanService:
+    """Thread-safe: the UI's scan worker and the CLI call `handle_text` from any thread."""
+
+    def __init__(self, store: Store, settings: Settings, today: dt.date | None = None):
+        self.store = store
+        self.settings = settings
+        self.catalog = Catalog(store, today=today)
+        self._today = today
+        self._lock = threading.Lock()
+        self._verifier: StampVerifier | None = None
+        self._trust_sequence: int | None = None
+
+    def _current_verifier(self) -> StampVerifier:
+        """Rebuild the verifier when sync stored a newer trust list (cheap check per scan)."""
+        row = self.store.query_one("SELECT max(sequence) FROM trust_lists")
+        sequence = row[0] if row else None
+        with self._lock:
+            if self._verifier is None or sequence != self._trust_sequence:
+                trust_list = current_trust_list(self.store, self.settings)
+                if self._verifier is None:
+                    self._verifier = verifier_from_store(self.store, self.settings, trust_list)
+                else:
+                    self._verifier.update_trust_list(trust_list)
+                self._trust_sequence = sequence
+            return self._verifier
+
+    def verify(self, text: str) -> Verification | None:
+        """Verdict only, nothing recorded (previews, `stamp verify`)."""
+        try:
+            return self._current_verifier().verify(text, self._today)
+        except NoTrustList:
+            return None
+
+    def handle_text(self, text: str, source: str = "camera") -> ScanOutcome:
+        scanned_at = _utc_now()
+        try:
+            verification = self._current_verifier().verify(text, self._today)
+        except NoTrustList as exc:
+            log.warning("scan not verified: %s", exc)
+            return ScanOutcome(text, None, None, 0, scanned_at, unavailable_reason=str(exc))
+        product = (self.catalog.product(verification.product_id)
+                   if verification.product_id is not None else None)
+        self._record(verification, source, scanned_at)
+        count = 0
+        if verification.serial is not None:
+            count = self.store.query_one(
+                f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
+                f"({', '.join('?' * len(_COUNTED))})", (verification.serial, *_COUNTED))[0]
+        return ScanOutcome(text, verification, product, count, scanned_at)
+
+    def _record(self, verification: Verification, source: str, scanned_at: str) -> None:
+        private = verification.verdict in _PRIVATE_VERDICTS
+        text = "" if private else verification.text[:512]
+        site = self.settings.site
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO scans(scanned_at, text, verdict, product_id, serial, key_id, "
+                "source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (scanned_at, text, verification.verdict.value, verification.product_id,
+                 verification.serial, verification.key_id, source))
+            if private:
+                return
+            payload = {"scanned_at": scanned_at, "text": text,
+                       "verdict": verification.verdict.value,
+                       "product_id": verification.product_id, "serial": verification.serial,
+                       "key_id": verification.key_id, "gtin": verification.gtin,
+                       "site_name": site.name, "district": site.district, "source": source}
+            conn.execute(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                "VALUES ('scan', ?, ?, ?)",
+                (str(uuid.uuid4()), json.dumps(payload, ensure_ascii=False), scanned_at))
+
