@@ -1,0 +1,225 @@
+"""Synthetic 640x480 camera frames of a printed OCOP stamp (fixed seed, reproducible).
+
+Until the printer's label renderer exists, the stamp is a plain QR of a stamp-like URL:
+'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 base32 chars ([A-Z2-7]), QR version 6 at EC level M
+(150 alphanumeric chars, 41x41 modules). Each frame applies: perspective tilt up to 30 deg,
+any in-plane rotation, 2.5-6 camera pixels per module, defocus or motion blur, glare, uneven
+light, sensor noise and JPEG quality 60-90. A share of frames holds no code at all (the kiosk
+camera sees mostly empty counters, and those frames must be cheap).
+
+    from bench.synthetic_frames import make_frames
+    for frame in make_frames(count=200, seed=20240601):
+        frame.image, frame.expected_text  # expected_text is None for frames with no code
+
+Run as a script to write the frames to a folder (PNG + .txt like the real photo set):
+    .venv/bin/python bench/synthetic_frames.py OUT_DIR [--count N] [--seed S]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+import segno
+
+FRAME_WIDTH_PX = 640
+FRAME_HEIGHT_PX = 480
+URL_PREFIX = "HTTPS://OCOP.SONLA.GOV.VN/S/"
+BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+PAYLOAD_CHARS = 122
+QR_VERSION = 6
+QR_MODULES = 17 + 4 * QR_VERSION  # 41
+QUIET_ZONE_MODULES = 4
+MAX_TILT_DEG = 30.0
+MODULE_PX_RANGE = (2.5, 6.0)
+JPEG_QUALITY_RANGE = (60, 90)
+NO_CODE_SHARE = 0.2
+FOCAL_LENGTH_PX = 600.0  # a typical 640x480 webcam (~56 deg horizontal field of view)
+DEFAULT_SEED = 20240601
+
+
+@dataclass(frozen=True)
+class SyntheticFrame:
+    image: np.ndarray  # BGR uint8, 480x640x3
+    expected_text: str | None  # None: the frame holds no code
+    module_px: float  # mean camera pixels per QR module (0 for no-code frames)
+    description: str  # the distortions applied, for debugging failures
+
+
+def stamp_payload(rng: np.random.Generator) -> str:
+    chars = rng.integers(0, len(BASE32_ALPHABET), PAYLOAD_CHARS)
+    return URL_PREFIX + "".join(BASE32_ALPHABET[i] for i in chars)
+
+
+def stamp_label(payload: str, module_px_on_label: int = 8) -> np.ndarray:
+    """Grey image of a printed label: QR with quiet zone plus a strip of 'text' underneath."""
+    qr = segno.make(payload, version=QR_VERSION, error="M", boost_error=False)
+    matrix = np.array(qr.matrix, dtype=np.uint8)
+    assert matrix.shape == (QR_MODULES, QR_MODULES)
+    symbol = np.where(matrix > 0, 0, 255).astype(np.uint8)
+    symbol = np.kron(symbol, np.ones((module_px_on_label, module_px_on_label), np.uint8))
+    pad = QUIET_ZONE_MODULES * module_px_on_label
+    label = cv2.copyMakeBorder(symbol, pad, pad * 3, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    height = label.shape[0]
+    cv2.putText(label, "OCOP SON LA", (pad, height - pad), cv2.FONT_HERSHEY_SIMPLEX,
+                module_px_on_label / 6.0, 40, max(1, module_px_on_label // 3), cv2.LINE_AA)
+    return label
+
+
+def _background(rng: np.random.Generator) -> np.ndarray:
+    """A cluttered counter: smooth shading, blocks of colour, some lines and text."""
+    low = rng.uniform(40, 200, (6, 8)).astype(np.float32)
+    shade = cv2.resize(low, (FRAME_WIDTH_PX, FRAME_HEIGHT_PX), interpolation=cv2.INTER_CUBIC)
+    image = np.clip(np.dstack([shade * rng.uniform(0.7, 1.2) for _ in range(3)]), 0, 255)
+    image = image.astype(np.uint8)  # OpenCV 5 draws text on 8-bit images only
+    for _ in range(int(rng.integers(3, 10))):
+        x0, y0 = int(rng.integers(0, FRAME_WIDTH_PX)), int(rng.integers(0, FRAME_HEIGHT_PX))
+        x1, y1 = x0 + int(rng.integers(20, 250)), y0 + int(rng.integers(20, 200))
+        colour = tuple(float(c) for c in rng.uniform(0, 255, 3))
+        if rng.random() < 0.5:
+            cv2.rectangle(image, (x0, y0), (x1, y1), colour, -1)
+        else:
+            cv2.line(image, (x0, y0), (x1, y1), colour, int(rng.integers(1, 6)))
+    for _ in range(int(rng.integers(0, 4))):
+        org = (int(rng.integers(0, FRAME_WIDTH_PX - 100)), int(rng.integers(20, FRAME_HEIGHT_PX)))
+        cv2.putText(image, "Tra Shan Tuyet 250g", org, cv2.FONT_HERSHEY_SIMPLEX,
+                    float(rng.uniform(0.4, 1.2)), (20, 20, 20), 2, cv2.LINE_AA)
+    return image.astype(np.float32)
+
+
+def _rotation_matrix(tilt_deg: float, tilt_axis_deg: float, roll_deg: float) -> np.ndarray:
+    roll = math.radians(roll_deg)
+    rz = np.array([[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0],
+                   [0, 0, 1]])
+    # Tilt about an in-plane axis at angle tilt_axis (Rodrigues).
+    axis = np.array([math.cos(math.radians(tilt_axis_deg)), math.sin(math.radians(tilt_axis_deg)), 0])
+    tilt, _ = cv2.Rodrigues(axis * math.radians(tilt_deg))
+    return tilt @ rz
+
+
+def _project_label(label: np.ndarray, rng: np.random.Generator, module_px: float,
+                   tilt_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Homography that puts the label in the frame with the QR at about module_px per module."""
+    label_h, label_w = label.shape
+    module_on_label = (label_w / (QR_MODULES + 2 * QUIET_ZONE_MODULES))
+    # Scale so that at the frame centre one module spans module_px pixels.
+    scale = module_px / module_on_label
+    corners = np.array([[0, 0], [label_w, 0], [label_w, label_h], [0, label_h]], np.float64)
+    centred = (corners - [label_w / 2, label_h / 2]) * scale
+    plane = np.hstack([centred, np.zeros((4, 1))])
+    rotated = plane @ _rotation_matrix(tilt_deg, float(rng.uniform(0, 180)), roll_deg).T
+    depth = FOCAL_LENGTH_PX + rotated[:, 2]
+    projected = rotated[:, :2] * (FOCAL_LENGTH_PX / depth[:, None])
+    span = projected.max(axis=0) - projected.min(axis=0)
+    free_x = max(0.0, FRAME_WIDTH_PX - span[0] - 8)
+    free_y = max(0.0, FRAME_HEIGHT_PX - span[1] - 8)
+    offset = np.array([4 + rng.uniform(0, free_x), 4 + rng.uniform(0, free_y)]) - projected.min(axis=0)
+    target = (projected + offset).astype(np.float32)
+    homography = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return homography, target
+
+
+def _motion_kernel(length_px: int, angle_deg: float) -> np.ndarray:
+    size = max(3, length_px | 1)
+    kernel = np.zeros((size, size), np.float32)
+    kernel[size // 2, :] = 1.0
+    rotation = cv2.getRotationMatrix2D((size / 2 - 0.5, size / 2 - 0.5), angle_deg, 1.0)
+    kernel = cv2.warpAffine(kernel, rotation, (size, size))
+    return kernel / max(kernel.sum(), 1e-6)
+
+
+def _render(rng: np.random.Generator, payload: str | None) -> SyntheticFrame:
+    image = _background(rng)
+    parts: list[str] = []
+    module_px = 0.0
+    if payload is not None:
+        module_px = float(rng.uniform(*MODULE_PX_RANGE))
+        tilt_deg = float(rng.uniform(0, MAX_TILT_DEG))
+        roll_deg = float(rng.uniform(0, 360))
+        label = stamp_label(payload)
+        homography, _ = _project_label(label, rng, module_px, tilt_deg, roll_deg)
+        # Warp ink and paper separately so the label is opaque on the background.
+        paper_tone = rng.uniform(190, 250)
+        ink_tone = rng.uniform(10, 70)
+        toned = ink_tone + (label.astype(np.float32) / 255.0) * (paper_tone - ink_tone)
+        warped = cv2.warpPerspective(toned, homography, (FRAME_WIDTH_PX, FRAME_HEIGHT_PX),
+                                     flags=cv2.INTER_AREA)
+        mask = cv2.warpPerspective(np.ones_like(toned), homography,
+                                   (FRAME_WIDTH_PX, FRAME_HEIGHT_PX), flags=cv2.INTER_LINEAR)
+        tint = rng.uniform(0.9, 1.05, 3)
+        image = image * (1 - mask[..., None]) + (warped[..., None] * tint) * mask[..., None]
+        parts.append(f"module={module_px:.2f}px tilt={tilt_deg:.0f} roll={roll_deg:.0f}")
+
+    # Uneven light: a gentle gain ramp across the frame.
+    ramp = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), FRAME_WIDTH_PX, dtype=np.float32)
+    if rng.random() < 0.5:
+        ramp = ramp[::-1]
+    image = image * ramp[None, :, None]
+
+    # Glare: a bright soft blob (a lamp reflected on a glossy label).
+    if rng.random() < 0.35:
+        centre = (rng.uniform(0, FRAME_WIDTH_PX), rng.uniform(0, FRAME_HEIGHT_PX))
+        radius_px = rng.uniform(25, 90)
+        yy, xx = np.mgrid[0:FRAME_HEIGHT_PX, 0:FRAME_WIDTH_PX].astype(np.float32)
+        blob = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * radius_px ** 2))
+        strength = rng.uniform(80, 200)
+        image = image + (blob * strength)[..., None]
+        parts.append(f"glare r={radius_px:.0f} +{strength:.0f}")
+
+    blur_kind = rng.choice(["none", "defocus", "motion"], p=[0.3, 0.4, 0.3])
+    if blur_kind == "defocus":
+        sigma = float(rng.uniform(0.4, 1.4))
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+        parts.append(f"defocus sigma={sigma:.2f}")
+    elif blur_kind == "motion":
+        length_px = int(rng.integers(2, 6))
+        angle = float(rng.uniform(0, 180))
+        image = cv2.filter2D(image, -1, _motion_kernel(length_px, angle))
+        parts.append(f"motion {length_px}px@{angle:.0f}")
+
+    sigma_noise = float(rng.uniform(2, 9))
+    image = image + rng.normal(0, sigma_noise, image.shape).astype(np.float32)
+    parts.append(f"noise={sigma_noise:.1f}")
+    image = np.clip(image, 0, 255).astype(np.uint8)
+
+    quality = int(rng.integers(JPEG_QUALITY_RANGE[0], JPEG_QUALITY_RANGE[1] + 1))
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    image = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    parts.append(f"jpeg={quality}")
+    return SyntheticFrame(image, payload, module_px, " ".join(parts))
+
+
+def make_frames(count: int = 200, seed: int = DEFAULT_SEED,
+                no_code_share: float = NO_CODE_SHARE) -> Iterator[SyntheticFrame]:
+    """Yields `count` frames; the same (count, seed) always gives the same frames."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        has_code = rng.random() >= no_code_share
+        payload = stamp_payload(rng) if has_code else None
+        yield _render(rng, payload)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for index, frame in enumerate(make_frames(args.count, args.seed)):
+        stem = args.out_dir / f"frame-{index:04d}"
+        cv2.imwrite(str(stem.with_suffix(".png")), frame.image)
+        if frame.expected_text is not None:
+            stem.with_suffix(".txt").write_text(frame.expected_text + "\n", encoding="ascii")
+    print(f"wrote {args.count} frames to {args.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Frame sources and barcode decoders. Knows pixels and text, NOT stamps, NOT kiosk.
+
+Entry points for the kiosk layer:
+    make_source(kind, device, width_px, height_px, fps, path, loop) -> FrameSource
+    Scanner(source, on_codes, on_state=None, on_hint=None)  .start() .stop() .status .latest_frame
+    CameraState / CameraStatus                                what the UI shows
+    scan_paths(paths) -> FileScan | ScanError                 for `ocop-kiosk scan`
+See docs/scanning.md.
+"""
+from scanner.camera import CameraState, CameraStatus, CaptureThread
+from scanner.decoders import (CodeFormat, DecodePipeline, DecodeResult, Decoded, FallbackPolicy,
+                              Hint, PyzbarDecoder, ZxingDecoder)
+from scanner.errors import Disconnected, EndOfStream, NoDevice, SourceError, UnsupportedSource
+from scanner.files import FileScan, ScanError, scan_paths
+from scanner.frames import Frame
+from scanner.service import Scanner
+from scanner.sources import (FaultInjectingSource, FrameSource, OpenCvSource, PiCameraSource,
+                             ReplaySource, make_source)
+from scanner.worker import Deduplicator, DecodeWorker
+
+__all__ = [
+    "CameraState", "CameraStatus", "CaptureThread", "CodeFormat", "DecodePipeline",
+    "DecodeResult", "Decoded", "FallbackPolicy", "Hint", "PyzbarDecoder", "ZxingDecoder",
+    "Disconnected", "EndOfStream", "NoDevice", "SourceError", "UnsupportedSource", "FileScan",
+    "ScanError", "scan_paths", "Frame", "Scanner", "FaultInjectingSource", "FrameSource",
+    "OpenCvSource", "PiCameraSource", "ReplaySource", "make_source", "Deduplicator",
+    "DecodeWorker",
+]
