@@ -1,0 +1,155 @@
+"""`ocop-kiosk print` (print stamps) and `ocop-kiosk jobs` (inspect and resolve print jobs)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+
+from kiosk.catalog import Catalog
+from kiosk.cli.output import print_json_line, print_table
+from kiosk.errors import NotFound, UserError
+from kiosk.printing.lock import PrintingLock
+from kiosk.printing.queue import JobState, PrintQueue, Progress, label_content, label_layout
+from printer import PrinterError, save_preview, render_label
+
+BAR_WIDTH = 30
+
+
+def register(sub) -> None:
+    p = sub.add_parser("print", help="print signed stamps for a product",
+                       description="Reserve COUNT pre-signed stamps of a product and print "
+                       "them on the configured printer (or --printer URI).")
+    p.add_argument("--product", type=int, required=True, metavar="ID")
+    p.add_argument("--count", type=int, default=None, metavar="N")
+    p.add_argument("--lot", default="", metavar="TEXT", help="lot text printed on the label")
+    p.add_argument("--printer", metavar="URI", help="tcp://host:9100, usb://VID:PID, "
+                   "serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0, virtual://DIR")
+    p.add_argument("--preview", metavar="FILE.png",
+                   help="write a sample label as PNG and exit (reserves and prints nothing)")
+    p.set_defaults(handler=handle_print)
+
+    j = sub.add_parser("jobs", help="print jobs: list, show, resolve, resume, cancel")
+    jsub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    x = jsub.add_parser("list", help="recent print jobs")
+    x.add_argument("--json", action="store_true")
+    x.set_defaults(handler=handle_jobs_list)
+    x = jsub.add_parser("show", help="one job with its printed / pending / uncertain serials")
+    x.add_argument("job", type=int)
+    x.set_defaults(handler=handle_jobs_show)
+    x = jsub.add_parser("resolve", help="after a crash: say whether an uncertain stamp "
+                        "came out of the printer")
+    x.add_argument("job", type=int)
+    x.add_argument("serial", type=int)
+    group = x.add_mutually_exclusive_group(required=True)
+    group.add_argument("--printed", action="store_true", help="the label is on paper")
+    group.add_argument("--reprint", action="store_true",
+                       help="the label did not come out (or was destroyed): print it again")
+    x.set_defaults(handler=handle_jobs_resolve)
+    x = jsub.add_parser("resume", help="continue an interrupted or failed job")
+    x.add_argument("job", type=int)
+    x.add_argument("--printer", metavar="URI")
+    x.set_defaults(handler=handle_jobs_resume)
+    x = jsub.add_parser("cancel", help="void the stamps a job has not printed yet")
+    x.add_argument("job", type=int)
+    x.set_defaults(handler=handle_jobs_cancel)
+
+
+def _queue(ctx, printer_uri: str | None = None) -> PrintQueue:
+    settings = ctx.settings
+    if printer_uri:
+        settings = dataclasses.replace(
+            settings, printer=dataclasses.replace(settings.printer, uri=printer_uri))
+    return PrintQueue(ctx.store(), settings, ctx.data_dir)
+
+
+def _bar(progress: Progress) -> None:
+    filled = BAR_WIDTH * progress.done // max(progress.total, 1)
+    note = f"  {progress.message}" if progress.message else ""
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+                     f"{progress.done}/{progress.total}{note}\033[K")
+    if progress.state is not JobState.PRINTING:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def handle_print(args, ctx) -> int:
+    queue = _queue(ctx, args.printer)
+    if args.preview:
+        product = Catalog(ctx.store()).product(args.product)
+        if product is None:
+            raise NotFound(f"no product {args.product} in the local catalog")
+        sample = queue.settings.stamps.base_url + "SAMPLE"
+        content = label_content(product, args.product, sample, 0, args.lot)
+        layout = label_layout(queue.settings)
+        save_preview(content, layout, args.preview)
+        image = render_label(content, layout)
+        print(f"Preview written to {args.preview} ({image.width}x{image.height} dots; "
+              f"sample QR, no serial used)")
+        return 0
+    if args.count is None:
+        raise UserError("--count N is required (or --preview FILE)")
+    with PrintingLock(ctx.data_dir):
+        queue.recover_interrupted()
+        printer = queue.printer()
+        try:
+            printer.open()
+        except PrinterError as err:
+            raise UserError(f"{err.staff_message_en} ({err.detail})") from None
+        job_id = queue.submit(args.product, args.count, args.lot)
+        return _run(queue, job_id, printer)
+
+
+def _run(queue: PrintQueue, job_id: int, printer) -> int:
+    stop = threading.Event()
+    try:
+        view = queue.run_job(job_id, printer, on_progress=_bar, stop=stop)
+    finally:
+        printer.close()
+    print(f"Job {view.id}: {view.state.value}; printed {len(view.printed)} of {view.count}"
+          + (f" (serials {view.printed[0]}-{view.printed[-1]})" if view.printed else ""))
+    if view.uncertain:
+        print(f"Check the printer: serial(s) {', '.join(map(str, view.uncertain))} may or may "
+              f"not have printed. Then run: ocop-kiosk jobs resolve {view.id} SERIAL "
+              f"--printed|--reprint")
+    if view.error:
+        print(f"Printer: {view.error}", file=sys.stderr)
+    return 0 if view.state is JobState.DONE else 1
+
+
+def handle_jobs_list(args, ctx) -> int:
+    jobs = _queue(ctx).jobs()
+    if args.json:
+        for job in jobs:
+            print_json_line(job.to_json())
+        return 0
+    print_table(["job", "product", "count", "state", "printed", "uncertain", "error"],
+                [(j.id, j.product_id, j.count, j.state.value, len(j.printed),
+                  len(j.uncertain), j.error) for j in jobs])
+    return 0
+
+
+def handle_jobs_show(args, ctx) -> int:
+    print_json_line(_queue(ctx).job(args.job).to_json())
+    return 0
+
+
+def handle_jobs_resolve(args, ctx) -> int:
+    _queue(ctx).resolve_uncertain(args.job, args.serial, printed=args.printed)
+    print(f"Job {args.job} serial {args.serial}: "
+          + ("recorded as printed" if args.printed else "will be printed again on resume"))
+    return 0
+
+
+def handle_jobs_resume(args, ctx) -> int:
+    queue = _queue(ctx, args.printer)
+    with PrintingLock(ctx.data_dir):
+        queue.recover_interrupted()
+        queue.resume(args.job)
+        return _run(queue, args.job, queue.printer())
+
+
+def handle_jobs_cancel(args, ctx) -> int:
+    voided = _queue(ctx).cancel(args.job)
+    print(f"Job {args.job}: {voided} unprinted stamp(s) voided")
+    return 0
