@@ -490,14 +490,21 @@ class _Plan:
     stars: int | None
     star_size: int
     blocks: tuple[tuple[FittedText, int], ...]  # (text, gap above)
+    stars_below_mark: bool = False  # narrow labels: stars get their own row under the mark
 
 
-def _mark_row_height(mark: FittedText, stars: int | None, star_size: int) -> int:
+def _mark_row_height(mark: FittedText, stars: int | None, star_size: int,
+                     stars_below: bool = False) -> int:
     # The mark is drawn white on a black bar with 3 dots of padding above/below.
     h = mark.height + 6 if mark.lines else 0
+    if stars and stars_below:
+        return h + STARS_GAP_DOTS + star_size
     if stars:
         h = max(h, star_size)
     return h
+
+
+STARS_GAP_DOTS = 4
 
 
 def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, factor: float,
@@ -536,12 +543,17 @@ def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, 
     stars_w = (stars * (star_size + 3) - 3) if stars else 0
     mark_w = text_w - (stars_w + gap if stars else 0) - 8
     mark = fit_text(mark_text, mark_w, sp.mark)
+    # The OCOP mark is never shortened: when it does not fit beside the stars, the stars
+    # move to a row of their own.
+    stars_below = bool(stars) and mark.truncated
+    if stars_below:
+        mark = fit_text(mark_text, text_w - 8, sp.mark)
     blocks: list[tuple[FittedText, int]] = [(fit_text(title, text_w, sp.title), gap)]
     for text, spec in texts:
         fitted = fit_text(text, text_w, spec)
         if fitted.lines:
             blocks.append((fitted, gap // 2))
-    text_h = _mark_row_height(mark, stars, star_size)
+    text_h = _mark_row_height(mark, stars, star_size, stars_below)
     for fitted, g in blocks:
         if fitted.lines:
             text_h += g + fitted.height
@@ -554,7 +566,7 @@ def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, 
         height = qr_y + block + serial.height + m
         qr_x = (W - block) // 2
     return _Plan(arrangement, height, factor, qr_x, qr_y, serial, serial_box, text_x, text_y,
-                 text_w, mark, stars, star_size, tuple(blocks))
+                 text_w, mark, stars, star_size, tuple(blocks), stars_below)
 
 
 def _choose_plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int) -> _Plan:
@@ -598,18 +610,20 @@ def _static_layer(plan: _Plan, width_dots: int, height: int, scale: float) -> Im
     draw = ImageDraw.Draw(img)
     draw.fontmode = "1"
     x, y, w = plan.text_x, plan.text_y, plan.text_w
-    row_h = _mark_row_height(plan.mark, plan.stars, plan.star_size)
+    row_h = _mark_row_height(plan.mark, plan.stars, plan.star_size, plan.stars_below_mark)
     cursor_x = x
     if plan.mark.lines:
         font = get_font(plan.mark.weight, plan.mark.size_px)
         bar_w = int(math.ceil(font.getlength(plan.mark.lines[0]))) + 8
         bar_h = plan.mark.height + 6
-        bar_y = y + (row_h - bar_h) // 2
+        bar_y = y if plan.stars_below_mark else y + (row_h - bar_h) // 2
         draw.rectangle((x, bar_y, x + bar_w - 1, bar_y + bar_h - 1), fill=0)
         above, _ = _line_extents(plan.mark.weight, plan.mark.size_px)
         draw.text((x + 4, bar_y + 3 + above), plan.mark.lines[0], font=font, fill=1, anchor="ls")
         cursor_x = x + bar_w + max(4, round(6 * scale))
-    if plan.stars:
+    if plan.stars and plan.stars_below_mark:
+        draw_stars(draw, x, y + row_h - plan.star_size, plan.stars, plan.star_size, 3)
+    elif plan.stars:
         star_y = y + (row_h - plan.star_size) // 2
         draw_stars(draw, cursor_x, star_y, plan.stars, plan.star_size, 3)
     y += row_h

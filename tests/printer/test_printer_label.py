@@ -253,3 +253,19 @@ def test_cli_preview(tmp_path):
     with Image.open(out) as im:
         assert im.width == 576
         assert decode_qr(im) == [URL]
+
+
+def test_ocop_mark_is_never_shortened_on_narrow_labels():
+    """58 mm with five stars: the stars move under the mark instead of eliding it."""
+    from printer.label import LabelContent, LabelLayout, _choose_plan, qr_image
+
+    content = LabelContent(qr_text="HTTPS://OCOP.SONLA.GOV.VN/S/" + "A" * 122,
+                           title="Cà phê bột nguyên chất Bích Thao", serial_text="Số/No. 1",
+                           producer="HTX Cà phê Bích Thao", district="Thành phố Sơn La",
+                           stars=5)
+    for width in (384, 576):
+        layout = LabelLayout(width_dots=width)
+        qr, _ = qr_image(content.qr_text, layout.qr_module_dots)
+        plan = _choose_plan(content, layout, qr.size[0], layout.quiet_modules *
+                            layout.qr_module_dots)
+        assert plan.mark.lines == ("OCOP Sơn La",) and not plan.mark.truncated
