@@ -124,10 +124,27 @@ def _ink_runs_right_of_mark(r) -> int:
     return int(((cols[1:] == 1) & (cols[:-1] == 0)).sum() + cols[0])
 
 
+def _plan_for(c, layout):
+    from printer.label import _choose_plan, qr_image
+    qr, _ = qr_image(c.qr_text, layout.qr_module_dots)
+    return _choose_plan(c, layout, qr.size[0], layout.quiet_modules * layout.qr_module_dots)
+
+
+@pytest.mark.parametrize("width", [384, 576])
 @pytest.mark.parametrize("stars", [None, 1, 3, 5])
-def test_stars_only_when_given(stars):
-    r = render_label_info(content(stars=stars), LabelLayout())
-    assert _ink_runs_right_of_mark(r) == 1 + (stars or 0)
+def test_stars_only_when_given(stars, width):
+    c, layout = content(stars=stars), LabelLayout(width_dots=width)
+    r, plan = render_label_info(c, layout), _plan_for(c, layout)
+    if not plan.stars_below_mark:
+        assert _ink_runs_right_of_mark(r) == 1 + (stars or 0)
+        return
+    # Narrow label: the stars have their own row under the mark.
+    from printer.label import _mark_row_height
+    row_h = _mark_row_height(plan.mark, plan.stars, plan.star_size, True)
+    y = plan.text_y + row_h - plan.star_size
+    band = ink(r.image)[y:y + plan.star_size, plan.text_x:]
+    cols = band.any(axis=0).astype(np.int8)
+    assert int(((cols[1:] == 1) & (cols[:-1] == 0)).sum() + cols[0]) == stars
 
 
 def test_stars_must_be_1_to_5():
