@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "kiosk.cli.run_cmd",
     "kiosk.cli.init_cmd",
     "kiosk.cli.catalog_cmd",
+    "kiosk.cli.stamp_cmd",
     "kiosk.cli.scan_cmd",
     "kiosk.cli.print_cmd",
     "kiosk.cli.config_cmd",

@@ -1,0 +1,380 @@
+"""Trust list: which signing keys, serials and keys to trust, signed by the pinned root.
+
+Envelope (what sync downloads and the table trust_lists stores verbatim):
+
+    {"trust_list": {...}, "signature": "<base64 Ed25519 signature>"}
+
+The signature covers TRUST_DOMAIN + canonical_json(trust_list), where canonical JSON is
+json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True): sorted keys, no
+whitespace, non-ASCII as \\u escapes, integers only (no floats). The verifier re-serialises the
+received object that way, so the transport may pretty-print the envelope. Nothing unsigned,
+signed by another root, malformed, with unknown fields, or older than the stored list is
+accepted. Format details: docs/stamp-format.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import datetime as dt
+import json
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                               Ed25519PublicKey)
+
+from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
+from kiosk.stamps.errors import ForeignRootError, KeyFileError, TrustError
+from kiosk.stamps.keys import fingerprint, load_public_key_b64
+
+log = logging.getLogger(__name__)
+
+TRUST_FORMAT = "ocop-sl-trust-list"
+TRUST_VERSION = 1
+TRUST_DOMAIN = b"OCOP-SL-TRUST\x00"
+MAX_SIGNED_BYTES = 32 * 1024 * 1024
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key_id: int
+    public_key: str                   # base64 of the raw 32-byte Ed25519 public key
+    valid_from: dt.date               # first issue date this key may sign
+    valid_until: dt.date | None       # last issue date this key may sign; None = open
+
+    def covers(self, issued_on: dt.date) -> bool:
+        return self.valid_from <= issued_on and (self.valid_until is None
+                                                 or issued_on <= self.valid_until)
+
+
+@dataclass(frozen=True)
+class RevokedRange:
+    first: int                        # inclusive
+    last: int                         # inclusive
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RevokedKey:
+    key_id: int
+    revoked_from: dt.date             # stamps this key signed with issued_on >= this: revoked
+    last_good_serial: int | None = None   # stamps of this key with a higher serial: revoked
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class TrustList:
+    sequence: int
+    issued_at: str                    # UTC ISO 8601 with Z
+    root_fingerprint: str             # sha256 hex of the root public key that signs this
+    signing_keys: tuple[SigningKey, ...] = ()
+    revoked_ranges: tuple[RevokedRange, ...] = ()
+    revoked_keys: tuple[RevokedKey, ...] = ()
+    suspect_serials: frozenset[int] = frozenset()
+    def __post_init__(self):
+        # Derived lookup structures (not fields: dataclasses.replace rebuilds them).
+        set_ = object.__setattr__
+        set_(self, "_keys", {k.key_id: k for k in self.signing_keys})
+        set_(self, "_revoked_keys", {k.key_id: k for k in self.revoked_keys})
+        # Disjoint sorted intervals for bisect (overlapping or adjacent ranges merged).
+        merged: list[list] = []
+        for r in sorted(self.revoked_ranges, key=lambda r: (r.first, r.last)):
+            if merged and r.first <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], r.last)
+                if r.reason and r.reason not in merged[-1][2]:
+                    merged[-1][2] = (merged[-1][2] + "; " + r.reason).strip("; ")
+            else:
+                merged.append([r.first, r.last, r.reason])
+        set_(self, "_range_starts", [m[0] for m in merged])
+        set_(self, "_range_ends", [m[1] for m in merged])
+        set_(self, "_range_reasons", [m[2] for m in merged])
+
+    # --- lookups used by the verifier (fast) ---------------------------------------------
+
+    def signing_key(self, key_id: int) -> SigningKey | None:
+        return self._keys.get(key_id)
+
+    def revoked_key(self, key_id: int) -> RevokedKey | None:
+        return self._revoked_keys.get(key_id)
+
+    def revoked_range_of(self, serial: int) -> RevokedRange | None:
+        i = bisect.bisect_right(self._range_starts, serial) - 1
+        if i >= 0 and serial <= self._range_ends[i]:
+            return RevokedRange(self._range_starts[i], self._range_ends[i],
+                                self._range_reasons[i])
+        return None
+
+    def is_suspect(self, serial: int) -> bool:
+        return serial in self.suspect_serials
+
+    # --- serialisation -------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {
+            "format": TRUST_FORMAT,
+            "version": TRUST_VERSION,
+            "sequence": self.sequence,
+            "issued_at": self.issued_at,
+            "root_fingerprint": self.root_fingerprint,
+            "signing_keys": [
+                {"key_id": k.key_id, "public_key": k.public_key,
+                 "valid_from": k.valid_from.isoformat(),
+                 "valid_until": k.valid_until.isoformat() if k.valid_until else None}
+                for k in sorted(self.signing_keys, key=lambda k: k.key_id)],
+            "revoked_ranges": [
+                {"first": r.first, "last": r.last, "reason": r.reason}
+                for r in sorted(self.revoked_ranges, key=lambda r: (r.first, r.last))],
+            "revoked_keys": [
+                {"key_id": k.key_id, "revoked_from": k.revoked_from.isoformat(),
+                 "last_good_serial": k.last_good_serial, "reason": k.reason}
+                for k in sorted(self.revoked_keys, key=lambda k: k.key_id)],
+            "suspect_serials": sorted(self.suspect_serials),
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> "TrustList":
+        """Strict validation; TrustError naming the first problem."""
+        _obj(d, "trust_list", {"format", "version", "sequence", "issued_at",
+                               "root_fingerprint", "signing_keys", "revoked_ranges",
+                               "revoked_keys", "suspect_serials"})
+        if d["format"] != TRUST_FORMAT:
+            raise TrustError(f"not a trust list (format {d['format']!r})")
+        if d["version"] != TRUST_VERSION:
+            raise TrustError(f"trust list version {d['version']!r} not supported by this "
+                             f"program (knows {TRUST_VERSION}); update ocop-kiosk")
+        sequence = _int(d["sequence"], "sequence", 1, 2**63 - 1)
+        issued_at = _str(d["issued_at"], "issued_at")
+        if not _DATETIME_RE.fullmatch(issued_at):
+            raise TrustError(f"issued_at {issued_at!r} is not a UTC ISO 8601 time with Z")
+        root_fp = _str(d["root_fingerprint"], "root_fingerprint")
+        if not re.fullmatch(r"[0-9a-f]{64}", root_fp):
+            raise TrustError("root_fingerprint must be 64 lowercase hex digits")
+        keys = []
+        for i, k in enumerate(_list(d["signing_keys"], "signing_keys")):
+            where = f"signing_keys[{i}]"
+            _obj(k, where, {"key_id", "public_key", "valid_from", "valid_until"})
+            key_id = _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID)
+            pub = _str(k["public_key"], f"{where}.public_key")
+            try:
+                load_public_key_b64(pub, f"{where}.public_key")
+            except KeyFileError as exc:
+                raise TrustError(str(exc)) from None
+            valid_from = _date(k["valid_from"], f"{where}.valid_from")
+            valid_until = (None if k["valid_until"] is None
+                           else _date(k["valid_until"], f"{where}.valid_until"))
+            if valid_until is not None and valid_until < valid_from:
+                raise TrustError(f"{where}: valid_until is before valid_from")
+            keys.append(SigningKey(key_id, pub, valid_from, valid_until))
+        if len({k.key_id for k in keys}) != len(keys):
+            raise TrustError("signing_keys: a key id appears twice")
+        ranges = []
+        for i, r in enumerate(_list(d["revoked_ranges"], "revoked_ranges")):
+            where = f"revoked_ranges[{i}]"
+            _obj(r, where, {"first", "last", "reason"})
+            first = _int(r["first"], f"{where}.first", 1, MAX_SERIAL)
+            last = _int(r["last"], f"{where}.last", 1, MAX_SERIAL)
+            if last < first:
+                raise TrustError(f"{where}: last is below first")
+            ranges.append(RevokedRange(first, last, _str(r["reason"], f"{where}.reason")))
+        revoked_keys = []
+        for i, k in enumerate(_list(d["revoked_keys"], "revoked_keys")):
+            where = f"revoked_keys[{i}]"
+            _obj(k, where, {"key_id", "revoked_from", "last_good_serial", "reason"})
+            lgs = k["last_good_serial"]
+            revoked_keys.append(RevokedKey(
+                _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID),
+                _date(k["revoked_from"], f"{where}.revoked_from"),
+                None if lgs is None else _int(lgs, f"{where}.last_good_serial", 0, MAX_SERIAL),
+                _str(k["reason"], f"{where}.reason")))
+        if len({k.key_id for k in revoked_keys}) != len(revoked_keys):
+            raise TrustError("revoked_keys: a key id appears twice")
+        suspects = frozenset(_int(s, "suspect_serials[]", 1, MAX_SERIAL)
+                             for s in _list(d["suspect_serials"], "suspect_serials"))
+        return cls(sequence=sequence, issued_at=issued_at, root_fingerprint=root_fp,
+                   signing_keys=tuple(keys), revoked_ranges=tuple(ranges),
+                   revoked_keys=tuple(revoked_keys), suspect_serials=suspects)
+
+
+def _obj(v, where: str, keys: set[str]) -> None:
+    if not isinstance(v, dict):
+        raise TrustError(f"{where}: expected an object")
+    missing, unknown = keys - v.keys(), v.keys() - keys
+    if missing:
+        raise TrustError(f"{where}: missing {', '.join(sorted(missing))}")
+    if unknown:
+        raise TrustError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+
+
+def _int(v, where: str, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise TrustError(f"{where}: expected an integer in {lo}..{hi}, got {v!r}")
+    return v
+
+
+def _str(v, where: str) -> str:
+    if not isinstance(v, str):
+        raise TrustError(f"{where}: expected a string")
+    return v
+
+
+def _list(v, where: str) -> list:
+    if not isinstance(v, list):
+        raise TrustError(f"{where}: expected a list")
+    return v
+
+
+def _date(v, where: str) -> dt.date:
+    if not isinstance(v, str) or not _DATE_RE.fullmatch(v):
+        raise TrustError(f"{where}: expected a YYYY-MM-DD date, got {v!r}")
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise TrustError(f"{where}: {v!r} is not a calendar date") from None
+
+
+# --- canonical JSON, signing, verifying -----------------------------------------------------
+
+
+def canonical_json(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode("ascii")
+
+
+def sign_trust_list(trust_list: TrustList, root_private_key: Ed25519PrivateKey) -> str:
+    """The signed envelope (JSON text) for a trust list. Registry and demo only."""
+    if trust_list.root_fingerprint != fingerprint(root_private_key):
+        raise TrustError("trust list names another root than the signing key")
+    body = trust_list.to_dict()
+    signature = root_private_key.sign(TRUST_DOMAIN + canonical_json(body))
+    envelope = {"trust_list": body, "signature": base64.b64encode(signature).decode("ascii")}
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _reject_duplicates(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise TrustError(f"duplicate JSON key {k!r}")
+        d[k] = v
+    return d
+
+
+def _no_float(text):
+    raise TrustError(f"numbers must be integers, got {text}")
+
+
+def verify_signed_trust_list(blob: str | bytes,
+                             pinned_root_public_key: str | Ed25519PublicKey) -> TrustList:
+    """Check the envelope against the pinned root and return the trust list; TrustError on
+    anything else (not JSON, unsigned, other root, bad signature, malformed content)."""
+    if isinstance(pinned_root_public_key, str):
+        try:
+            root = load_public_key_b64(pinned_root_public_key, "pinned root public key")
+        except KeyFileError as exc:
+            raise TrustError(str(exc)) from None
+    else:
+        root = pinned_root_public_key
+    if isinstance(blob, str):
+        blob = blob.encode("utf-8", "surrogatepass")
+    if len(blob) > MAX_SIGNED_BYTES:
+        raise TrustError(f"trust list larger than {MAX_SIGNED_BYTES} bytes")
+    try:
+        envelope = json.loads(blob, object_pairs_hook=_reject_duplicates,
+                              parse_float=_no_float, parse_constant=_no_float)
+    except TrustError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise TrustError(f"trust list is not valid JSON: {exc}") from None
+    if not isinstance(envelope, dict) or "trust_list" not in envelope:
+        raise TrustError("not a signed trust list envelope")
+    if "signature" not in envelope:
+        raise TrustError("trust list is not signed")
+    _obj(envelope, "envelope", {"trust_list", "signature"})
+    try:
+        signature = base64.b64decode(_str(envelope["signature"], "signature"), validate=True)
+    except (binascii.Error, ValueError):
+        raise TrustError("signature: not valid base64") from None
+    body = envelope["trust_list"]
+    if not isinstance(body, dict):
+        raise TrustError("trust_list: expected an object")
+    root_fp = fingerprint(root)
+    if body.get("root_fingerprint") != root_fp:
+        raise ForeignRootError(f"trust list is signed for another root "
+                         f"({str(body.get('root_fingerprint'))[:16]}...), this kiosk pins "
+                         f"{root_fp[:16]}...")
+    try:
+        root.verify(signature, TRUST_DOMAIN + canonical_json(body))
+    except InvalidSignature:
+        raise TrustError("trust list signature does not verify against the pinned root") \
+            from None
+    return TrustList.from_dict(body)
+
+
+# --- storage in the kiosk's SQLite ------------------------------------------------------------
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def newest_verified_row(conn: sqlite3.Connection, pinned_root) -> tuple[TrustList, str] | None:
+    """The highest-sequence stored list that verifies under the pinned root (rows signed by
+    another root, e.g. a former demo root, are skipped)."""
+    for row in conn.execute("SELECT sequence, signed_json FROM trust_lists "
+                            "ORDER BY sequence DESC"):
+        try:
+            return verify_signed_trust_list(row[1], pinned_root), row[1]
+        except ForeignRootError as exc:
+            log.debug("stored trust list %s skipped: %s", row[0], exc)
+        except TrustError as exc:
+            log.warning("stored trust list %s ignored: %s", row[0], exc)
+    return None
+
+
+def load_current_trust_list(store, pinned_root) -> TrustList | None:
+    """The newest stored trust list, re-verified now; None when there is none."""
+    found = newest_verified_row(store.conn, pinned_root)
+    return found[0] if found else None
+
+
+def store_trust_list(store, blob: str | bytes, pinned_root,
+                     conn: sqlite3.Connection | None = None) -> TrustList:
+    """Verify and store a signed trust list (sync, import, demo). Rollback protection: a list
+    with a lower sequence than the stored one is refused; the same sequence is accepted only
+    when identical (a repeated download). Pass `conn` to join an open transaction."""
+    if isinstance(blob, bytes):
+        try:
+            blob = blob.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TrustError("trust list is not UTF-8 text") from None
+    trust_list = verify_signed_trust_list(blob, pinned_root)
+    if conn is None:
+        with store.transaction() as tx:
+            return _store_verified(tx, trust_list, blob, pinned_root)
+    return _store_verified(conn, trust_list, blob, pinned_root)
+
+
+def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> TrustList:
+    current = newest_verified_row(conn, pinned_root)
+    if current is not None:
+        stored, _ = current
+        if trust_list.sequence < stored.sequence:
+            raise TrustError(f"trust list sequence {trust_list.sequence} is older than the "
+                             f"stored {stored.sequence}; refused (rollback protection)")
+        if trust_list.sequence == stored.sequence:
+            if trust_list.to_dict() == stored.to_dict():
+                return stored          # the same list again: nothing to do
+            raise TrustError(f"a different trust list with sequence {trust_list.sequence} "
+                             f"is already stored; refused")
+    # A row with this sequence signed by another root (a former demo root) is replaced.
+    conn.execute("DELETE FROM trust_lists WHERE sequence = ?", (trust_list.sequence,))
+    conn.execute("INSERT INTO trust_lists(sequence, signed_json, received_at) "
+                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, _utc_now()))
+    return trust_list

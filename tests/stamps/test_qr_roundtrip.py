@@ -1,0 +1,24 @@
+"""A stamp printed as a QR (segno) and read back by the kiosk's decoder (zxing-cpp) verifies."""
+
+import io
+
+import pytest
+import segno
+
+from kiosk.stamps.verdicts import Verdict
+from tests.stamps.conftest import ISSUED, TODAY
+
+zxingcpp = pytest.importorskip("zxingcpp")
+Image = pytest.importorskip("PIL.Image")
+
+
+def test_qr_image_decodes_to_the_exact_text_and_verifies(verifier, keys):
+    text = keys.signer1.sign(101, 2**40 - 1, ISSUED)
+    qr = segno.make(text, error="m", boost_error=False)
+    assert qr.version == 6 and qr.symbol_size(scale=1, border=0) == (41, 41)
+    buf = io.BytesIO()
+    qr.save(buf, kind="png", scale=4, border=4)
+    image = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [text]
+    assert verifier.verify(results[0].text, today=TODAY).verdict is Verdict.GENUINE

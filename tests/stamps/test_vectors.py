@@ -1,0 +1,58 @@
+"""The test vectors published in docs/stamp-format.md are what the code produces."""
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+import segno
+
+from kiosk.stamps.codec import StampFields, parse_stamp_text
+from kiosk.stamps.keys import private_key_from_seed, public_key_b64
+from kiosk.stamps.signer import StampSigner
+from kiosk.stamps.trust import verify_signed_trust_list
+from kiosk.stamps.verdicts import Verdict
+from tests.stamps.conftest import BASE_URL, make_tl, make_verifier, signed
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "stamp-format.md"
+
+
+def _block(marker: str) -> str:
+    text = DOC.read_text(encoding="utf-8")
+    m = re.search(re.escape(marker) + r"\s*```json\n(.*?)```", text, re.DOTALL)
+    assert m, f"{marker} block missing from {DOC}"
+    return m.group(1)
+
+
+VECTORS = json.loads(_block("<!-- stamp-test-vectors -->"))
+
+
+def test_there_are_vectors():
+    assert len(VECTORS) >= 3
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=lambda v: f"key{v['key_id']}-serial{v['serial']}")
+def test_stamp_vector(v):
+    key = private_key_from_seed(bytes.fromhex(v["seed"]))
+    assert public_key_b64(key) == v["public_key"]
+    fields = StampFields(key_id=v["key_id"], product_id=v["product_id"], serial=v["serial"],
+                         issued_on=dt.date.fromisoformat(v["issued_on"]))
+    assert fields.header().hex() == v["header_hex"]
+    assert StampSigner(v["key_id"], key, BASE_URL).sign_fields(fields) == v["url"]
+    parsed = parse_stamp_text(v["url"], BASE_URL)
+    assert parsed.fields == fields
+    key.public_key().verify(parsed.signature, parsed.signed_message)
+    assert segno.make(v["url"], error="m", boost_error=False).version <= 6
+
+
+def test_trust_list_vector(keys):
+    from kiosk.stamps.trust import RevokedRange
+    blob = _block("<!-- trust-list-test-vector -->").strip()
+    tl = make_tl(keys, revoked_ranges=[RevokedRange(500, 599, "stolen station")],
+                 suspect_serials=[42])
+    assert signed(keys, tl) == blob
+    verified = verify_signed_trust_list(blob, keys.root_b64)
+    verifier = make_verifier(verified)
+    assert verifier.verify(VECTORS[0]["url"], today=dt.date(2026, 11, 29)).verdict \
+        is Verdict.GENUINE
