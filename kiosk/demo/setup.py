@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.demo.seed import seed_demo_catalog
+from kiosk.stamps.demo import create_demo_keys_and_trust
 from kiosk.store import Store
 
 
 def set_up_demo(store: Store, data_dir: Path) -> str:
     products = seed_demo_catalog(store, data_dir)
-    parts = [f"{products} products"]
-    try:
-        from kiosk.stamps.demo import create_demo_keys_and_trust
-    except ImportError:  # stamps package not present yet
-        return ", ".join(parts)
-    parts.append(create_demo_keys_and_trust(store, data_dir))
-    return ", ".join(parts)
+    return f"{products} products, {create_demo_keys_and_trust(store, data_dir)}"
