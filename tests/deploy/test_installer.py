@@ -1,0 +1,144 @@
+"""scripts/install-pi.sh: its dry run on this machine lists every action and changes nothing.
+
+Commands that change a machine are replaced by stubs on PATH that record any call, so even
+a dry-run bug cannot touch the test machine (tests may run as root)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.helpers import INSTALLER
+
+MUTATING = ("apt-get", "useradd", "usermod", "groupadd", "userdel", "udevadm", "rsync",
+            "install", "runuser", "python3", "cp", "raspi-config", "chown", "chmod",
+            "mkdir", "rm", "sed", "ln")
+READ_ONLY_SYSTEMCTL = ("get-default", "is-enabled", "cat", "is-active", "show", "status")
+# What a dry run must never leave behind (checked only when absent before the run).
+WATCHED = ("/etc/ocop-kiosk", "/opt/ocop-kiosk", "/var/lib/ocop-kiosk",
+           "/etc/udev/rules.d/60-ocop-printer.rules", "/etc/systemd/system/ocop-kiosk.service",
+           "/etc/systemd/journald.conf.d/ocop-kiosk.conf", "/usr/local/bin/ocop-kiosk")
+
+
+@pytest.fixture
+def stub_path(tmp_path):
+    """A PATH whose mutating commands only record that they were called."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    log = tmp_path / "called.log"
+    for name in MUTATING:
+        real = shutil.which(name)
+        if name in ("sed", "rm", "mkdir") and real:
+            # Used read-only by the script (sed -n, mktemp clean-up): refuse only edits.
+            guard = {"sed": '"$a" = "-i"', "rm": "1 = 1", "mkdir": "1 = 1"}[name]
+            body = (f'for a in "$@"; do if [ {guard} ]; then echo "{name} $*" >> {log}; '
+                    f'exit 97; fi; done\nexec {real} "$@"\n')
+            if name == "rm":  # only temp files may be removed
+                body = (f'for a in "$@"; do case "$a" in -*|/tmp/*|{tmp_path}/*) ;; '
+                        f'*) echo "rm $*" >> {log}; exit 97;; esac; done\nexec {real} "$@"\n')
+            if name == "mkdir":
+                body = f'echo "mkdir $*" >> {log}; exit 97\n'
+        elif name == "raspi-config":  # a Pi with blanking on: queries answer, edits refused
+            body = (f'case "$2" in get_*) echo 0; exit 0;; esac\n'
+                    f'echo "{name} $*" >> {log}\nexit 97\n')
+        else:
+            body = f'echo "{name} $*" >> {log}\nexit 97\n'
+        (stubs / name).write_text("#!/bin/sh\n" + body)
+        (stubs / name).chmod(0o755)
+    real_systemctl = shutil.which("systemctl")
+    passthrough = f'exec {real_systemctl} "$@"' if real_systemctl else "exit 1"
+    (stubs / "systemctl").write_text(
+        "#!/bin/sh\ncase \"$1\" in " + "|".join(READ_ONLY_SYSTEMCTL) +
+        f") {passthrough};; esac\necho \"systemctl $*\" >> {log}\nexit 97\n")
+    (stubs / "systemctl").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}"}
+    return env, log
+
+
+def run_installer(env, *args, timeout_s=120):
+    return subprocess.run(["bash", str(INSTALLER), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout_s)
+
+
+def test_syntax():
+    assert subprocess.run(["bash", "-n", str(INSTALLER)]).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+def test_shellcheck():
+    wrapper = INSTALLER.parent.parent / "systemd" / "ocop-kiosk-cli.sh"
+    out = subprocess.run(["shellcheck", "-S", "warning", str(INSTALLER), str(wrapper)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+
+
+def test_dry_run_lists_every_action_and_changes_nothing(stub_path):
+    env, log = stub_path
+    absent_before = [p for p in WATCHED if not os.path.lexists(p)]
+    out = run_installer(env, "--dry-run", "--mode", "reststop")
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = out.stdout
+    assert not log.exists(), f"dry run executed: {log.read_text()}"
+    for path in absent_before:
+        assert not os.path.lexists(path), f"dry run created {path}"
+    actions = [line for line in text.splitlines() if line.startswith("[dry-run] ")]
+    assert len(actions) >= 10, text
+    # Every step of the install shows up as an action, or as "ok: already done".
+    expected = {
+        "packages": ("apt-get install", "ok: Debian packages installed"),
+        "user": ("useradd --system", "ok: user ocop exists"),
+        "groups": ("usermod --append --groups", "ok: user ocop is in"),
+        "program": ("rsync -a", "ok: running from /opt/ocop-kiosk"),
+        "venv": ("python3 -m venv --system-site-packages", "ok: venv"),
+        "config": ("/etc/ocop-kiosk/kiosk.toml", "ok: /etc/ocop-kiosk/kiosk.toml exists"),
+        "data": ("install -d -m 0750 -o ocop -g ocop /var/lib/ocop-kiosk", None),
+        "udev": ("/etc/udev/rules.d/60-ocop-printer.rules",),
+        "unit": ("/etc/systemd/system/ocop-kiosk.service",),
+        "sync unit": ("/etc/systemd/system/ocop-kiosk-sync.service",),
+        "enable": ("systemctl enable ocop-kiosk.service", "ok: ocop-kiosk.service enabled"),
+        "boot target": ("systemctl set-default multi-user.target",
+                        "ok: boot target is multi-user.target"),
+        "blanking": ("consoleblank=0",),
+    }
+    for step, needles in expected.items():
+        assert any(n and n in text + out.stderr for n in needles), f"{step} missing:\n{text}"
+    # --mode picks the example settings file for the site.
+    assert ("config/reststop.toml /etc/ocop-kiosk/kiosk.toml" in text
+            or "ok: /etc/ocop-kiosk/kiosk.toml exists" in text)
+
+
+def test_dry_run_is_repeatable(stub_path):
+    env, log = stub_path
+    first = run_installer(env, "--dry-run")
+    second = run_installer(env, "--dry-run")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    assert not log.exists()
+
+
+def test_uninstall_dry_run(stub_path):
+    env, log = stub_path
+    for args in (("--uninstall",), ("--uninstall", "--purge")):
+        out = run_installer(env, "--dry-run", *args)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert not log.exists(), log.read_text()
+        assert "ocop-kiosk.service" in out.stdout
+    assert "kept /etc/ocop-kiosk and /var/lib/ocop-kiosk" in \
+        run_installer(env, "--dry-run", "--uninstall").stdout
+
+
+@pytest.mark.parametrize("args", [("--mode", "bogus"), ("--frobnicate",), ("--purge",)])
+def test_bad_options(stub_path, args):
+    env, log = stub_path
+    out = run_installer(env, "--dry-run", *args)
+    assert out.returncode == 2
+    assert not log.exists()
+
+
+def test_help():
+    out = subprocess.run(["bash", str(INSTALLER), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--dry-run" in out.stdout and "--uninstall" in out.stdout
