@@ -199,7 +199,11 @@ create_user() {
 }
 
 source_hash() {  # what the installed venv was built from
-    (cd "$SRC" && find pyproject.toml kiosk scanner printer registry config \
+    local parts=() part
+    for part in pyproject.toml kiosk scanner printer registry config; do
+        [[ -e "$SRC/$part" ]] && parts+=("$part")
+    done
+    (cd "$SRC" && find "${parts[@]}" \
         -type f ! -name '*.pyc' ! -path '*/__pycache__/*' 2>/dev/null | LC_ALL=C sort |
         xargs sha256sum | sha256sum | cut -c1-16)
 }

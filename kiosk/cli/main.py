@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "kiosk.cli.stamp_cmd",
     "kiosk.cli.scan_cmd",
     "kiosk.cli.print_cmd",
+    "kiosk.cli.sync_cmd",
     "kiosk.cli.doctor_cmd",
     "kiosk.cli.config_cmd",
 )

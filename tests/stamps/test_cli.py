@@ -50,7 +50,8 @@ def test_issue_and_verify_json(demo_cli):
     assert [s["serial"] for s in stamps] == [1, 2, 3]
     assert {s["product_id"] for s in stamps} == {101} and stamps[0]["key_id"] == 1
     texts = [s["text"] for s in stamps]
-    code, out, err = demo_cli("stamp", "verify", *texts, "hello", texts[0][:-1] + "A",
+    changed = texts[0][:-1] + ("B" if texts[0].endswith("A") else "A")
+    code, out, err = demo_cli("stamp", "verify", *texts, "hello", changed,
                               "--json", "--today", "2026-11-29")
     assert code == 0, err
     results = _lines(out)

@@ -1,0 +1,413 @@
+"""The sync engine: pull catalog and trust changes, push the outbox, request stamp blocks.
+
+Pull: GET catalog changes since the stored cursor. The reply is checked in full first
+(shape, references, the trust list's signature against the pinned root, every new media
+file fetched and its SHA-256 checked), and only then applied in ONE store transaction that
+also advances the cursor. A truncated, corrupt or wrongly signed reply changes nothing.
+
+Push: outbox rows without sent_at go out in batches, each item with the idempotency key
+written together with the row. sent_at is set only after the registry's answer, in one
+transaction per batch. If the kiosk dies between send and answer, the same keys are sent
+again and the registry answers `duplicate`: each record exists exactly once there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from kiosk import __version__
+from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
+from kiosk.errors import UserError
+from kiosk.media import find_media_file, store_media
+from kiosk.stamps.errors import TrustError
+from kiosk.stamps.service import receive_stamp_block
+from kiosk.stamps.trust import newest_verified_row, store_trust_list, verify_signed_trust_list
+from kiosk.sync import status as st
+from kiosk.sync import validate
+from kiosk.sync.client import RegistryClient
+from kiosk.sync.errors import (BadReply, RegistryUnavailable, SyncError, SyncNotConfigured,
+                               SyncRejected)
+from kiosk.sync.status import SyncState, SyncStatus
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH_ITEMS = 1000
+PULL_PAGE_ITEMS = 2000
+MAX_PAGES_PER_PULL = 10_000
+
+DeviceState = Callable[[], str]
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _unknown() -> str:
+    return "unknown"
+
+
+@dataclass
+class PullResult:
+    pages: int = 0
+    producers: int = 0
+    products: int = 0
+    media: int = 0
+    tombstones: int = 0
+    trust_list_sequence: int | None = None      # set when a newer trust list was stored
+    cursor: int = 0
+
+
+@dataclass
+class PushResult:
+    batches: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class SyncReport:
+    ok: bool
+    pull: PullResult = field(default_factory=PullResult)
+    push: PushResult = field(default_factory=PushResult)
+    blocks: list[int] = field(default_factory=list)
+    error: str = ""
+    retryable: bool = True
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"sync failed: {self.error}"
+        p, u = self.pull, self.push
+        trust = f", trust list {p.trust_list_sequence}" if p.trust_list_sequence else ""
+        return (f"pulled {p.products} products, {p.producers} producers, {p.media} media, "
+                f"{p.tombstones} deletions{trust} (cursor {p.cursor}); pushed "
+                f"{u.accepted} new, {u.duplicate} already known, {u.rejected} rejected")
+
+
+def check_configured(settings) -> None:
+    reg = settings.registry
+    missing = [name for name, value in (("registry.url", reg.url), ("registry.token", reg.token),
+                                        ("registry.root_public_key", reg.root_public_key))
+               if not value.strip()]
+    if missing:
+        raise SyncNotConfigured(
+            f"{', '.join(missing)} not set: put them in the config file or in "
+            f"$OCOP_KIOSK_REGISTRY_URL / $OCOP_KIOSK_REGISTRY_TOKEN / $OCOP_KIOSK_ROOT_KEY")
+
+
+class SyncEngine:
+    """One kiosk's sync with the registry. Not thread-safe by itself: the SyncLoop (or one
+    CLI command) owns it. The store's transactions make it safe next to the scan and print
+    workers."""
+
+    #: Test hook: called with the upload reply after it arrived and before sent_at is
+    #: written (the crash-between-send-and-ack window). None in production.
+    after_upload_reply: Callable[[dict], None] | None = None
+
+    def __init__(self, store, settings, data_dir: Path, client: RegistryClient | None = None,
+                 camera_state: DeviceState = _unknown, printer_state: DeviceState = _unknown,
+                 push_batch_items: int = PUSH_BATCH_ITEMS,
+                 pull_page_items: int = PULL_PAGE_ITEMS):
+        check_configured(settings)
+        self.store = store
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+        self.root = settings.registry.root_public_key.strip()
+        self.client = client or RegistryClient(settings.registry.url, settings.registry.token,
+                                               settings.registry.timeout_s)
+        self.camera_state = camera_state
+        self.printer_state = printer_state
+        self.push_batch_items = push_batch_items
+        self.pull_page_items = pull_page_items
+
+    # --- pull -----------------------------------------------------------------------------
+
+    def trust_sequence(self) -> int:
+        found = newest_verified_row(self.store.conn, self.root)
+        return found[0].sequence if found else 0
+
+    def pull(self) -> PullResult:
+        result = PullResult()
+        for _ in range(MAX_PAGES_PER_PULL):
+            more = self._pull_page(result)
+            result.pages += 1
+            if not more:
+                break
+        return result
+
+    def _pull_page(self, result: PullResult) -> bool:
+        conn = self.store.conn
+        cursor = int(st.get_state(conn, st.CURSOR_KEY, "0"))
+        registry_id = st.get_state(conn, st.REGISTRY_ID_KEY)
+        reply = self.client.changes(cursor, self.trust_sequence(), self.pull_page_items)
+        if (isinstance(reply, dict) and registry_id and cursor
+                and reply.get("registry_id") != registry_id):
+            log.warning("registry database changed (%s -> %s): catalog sync starts again "
+                        "from the beginning", registry_id, reply.get("registry_id"))
+            cursor = 0
+            reply = self.client.changes(0, self.trust_sequence(), self.pull_page_items)
+        local_producers = {r[0] for r in conn.execute("SELECT id FROM producers")}
+        local_media = {r[0] for r in conn.execute("SELECT hash FROM media")}
+        validate.check_changes(reply, cursor, local_producers, local_media)
+
+        # The trust list: verified against the pinned root before anything is written.
+        trust_blob = None
+        if reply["trust_list"] is not None:
+            trust_blob = json.dumps(reply["trust_list"], sort_keys=True,
+                                    separators=(",", ":"), ensure_ascii=True)
+            try:
+                trust = verify_signed_trust_list(trust_blob, self.root)
+            except TrustError as exc:
+                raise BadReply(f"trust list refused, nothing changed: {exc}") from None
+            if trust.sequence != reply["trust_list_sequence"]:
+                raise BadReply("trust list sequence differs from trust_list_sequence")
+            current = self.trust_sequence()
+            if trust.sequence < current:
+                raise BadReply(f"trust list {trust.sequence} is older than the stored "
+                               f"{current} (rollback refused), nothing changed")
+            if trust.sequence == current:
+                trust_blob = None          # the same list again
+
+        # Media: fetch what is missing and check every byte before the transaction.
+        fetched = []
+        for m in reply["media"]:
+            if m["hash"] in local_media and find_media_file(conn, self.data_dir, m["hash"]):
+                continue
+            content, _ = self.client.media(m["hash"], max_bytes=m["size_bytes"])
+            digest = hashlib.sha256(content).hexdigest()
+            if digest != m["hash"] or len(content) != m["size_bytes"]:
+                raise BadReply(f"media {m['hash'][:12]}... has the wrong content "
+                               f"(sha256 {digest[:12]}..., {len(content)} bytes)")
+            fetched.append((m, content))
+
+        with self.store.transaction() as tx:
+            for p in reply["producers"]:
+                upsert_producer(tx, p)
+            for m, content in fetched:
+                store_media(tx, self.data_dir, content, m["mime"], origin="registry",
+                            expected_sha256=m["hash"])
+            for p in reply["products"]:
+                upsert_product(tx, p)
+                replace_ratings(tx, p["id"], p["ratings"])
+            for t in reply["tombstones"]:
+                if t["kind"] == "product":
+                    delete_product(tx, int(t["id"]))
+                else:
+                    tx.execute("DELETE FROM producers WHERE id = ? AND NOT EXISTS "
+                               "(SELECT 1 FROM products WHERE producer_id = ?)",
+                               (t["id"], t["id"]))
+            if trust_blob is not None:
+                stored = store_trust_list(self.store, trust_blob, self.root, conn=tx)
+                result.trust_list_sequence = stored.sequence
+            st.set_state(tx, st.CURSOR_KEY, str(reply["cursor"]))
+            st.set_state(tx, st.REGISTRY_ID_KEY, reply["registry_id"])
+            st.set_state(tx, st.LAST_PULL_KEY, utc_now())
+        result.producers += len(reply["producers"])
+        result.products += len(reply["products"])
+        result.media += len(fetched)
+        result.tombstones += len(reply["tombstones"])
+        result.cursor = reply["cursor"]
+        return bool(reply["more"])
+
+    # --- push -----------------------------------------------------------------------------
+
+    def queue_heartbeat(self, last_success_at: str | None = None) -> str:
+        """Replace any unsent heartbeat with a fresh one (only the newest matters)."""
+        key = f"hb-{uuid.uuid4().hex}"
+        with self.store.transaction() as tx:
+            pending = st.pending_outbox_count(tx)
+            payload = {
+                "at": utc_now(), "app_version": __version__,
+                "last_sync_at": last_success_at,
+                "camera": _safe_state(self.camera_state),
+                "printer": _safe_state(self.printer_state),
+                "pending_outbox": pending,
+                "catalog_cursor": int(st.get_state(tx, st.CURSOR_KEY, "0")),
+                "trust_list_sequence": self.trust_sequence(),
+                "mode": self.settings.mode.value,
+                "site": self.settings.site.name, "district": self.settings.site.district,
+            }
+            tx.execute("DELETE FROM outbox WHERE kind = 'heartbeat' AND sent_at IS NULL")
+            tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                       "VALUES ('heartbeat', ?, ?, ?)",
+                       (key, json.dumps(payload, ensure_ascii=False), payload["at"]))
+        return key
+
+    def push(self) -> PushResult:
+        result = PushResult()
+        while True:
+            rows = self.store.query(
+                "SELECT id, kind, idempotency_key, payload_json FROM outbox "
+                "WHERE sent_at IS NULL ORDER BY id LIMIT ?", (self.push_batch_items,))
+            if not rows:
+                return result
+            items = [{"kind": r["kind"], "idempotency_key": r["idempotency_key"],
+                      "payload": _payload(r["payload_json"])} for r in rows]
+            keys = [i["idempotency_key"] for i in items]
+            with self.store.transaction() as tx:
+                tx.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
+                               [(r["id"],) for r in rows])
+            reply = self.client.upload(items)
+            answers = validate.check_upload_reply(reply, keys)
+            if self.after_upload_reply is not None:
+                self.after_upload_reply(reply)
+            now = utc_now()
+            rejected = [a for a in answers.values() if a["status"] == "rejected"]
+            with self.store.transaction() as tx:
+                tx.executemany("UPDATE outbox SET sent_at = ? WHERE idempotency_key = ? "
+                               "AND sent_at IS NULL", [(now, k) for k in keys])
+                if rejected:
+                    before = int(st.get_state(tx, st.REJECTED_KEY, "0"))
+                    st.set_state(tx, st.REJECTED_KEY, str(before + len(rejected)))
+            for a in rejected:
+                log.warning("registry rejected outbox item %s for good: %s",
+                            a["idempotency_key"], a.get("error", ""))
+            result.batches += 1
+            result.rejected += len(rejected)
+            result.accepted += sum(1 for a in answers.values() if a["status"] == "accepted")
+            result.duplicate += sum(1 for a in answers.values() if a["status"] == "duplicate")
+            if len(rows) < self.push_batch_items:
+                return result
+
+    # --- stamp blocks -----------------------------------------------------------------------
+
+    def request_stamp_block(self, product_id: int, count: int) -> int:
+        """Ask the registry for `count` pre-signed stamps of a product and store them as a
+        block (state 'available'). Returns the local block id. The request id is saved
+        first, so a retry after a crash gets the same block, never a second one."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise UserError(f"count must be a positive integer, got {count!r}")
+        request_id = f"blk-{uuid.uuid4().hex}"
+        with self.store.transaction() as tx:
+            st.set_state(tx, st.PENDING_BLOCK_PREFIX + request_id,
+                         json.dumps({"product_id": product_id, "count": count}))
+        return self._fetch_block(request_id, product_id, count)
+
+    def complete_pending_blocks(self) -> list[int]:
+        """Blocks requested before a crash or a lost reply: ask again with the same id."""
+        done = []
+        for row in self.store.query("SELECT key, value FROM sync_state WHERE key LIKE ?",
+                                    (st.PENDING_BLOCK_PREFIX + "%",)):
+            request_id = row["key"][len(st.PENDING_BLOCK_PREFIX):]
+            info = json.loads(row["value"])
+            done.append(self._fetch_block(request_id, info["product_id"], info["count"]))
+        return done
+
+    def _fetch_block(self, request_id: str, product_id: int, count: int) -> int:
+        try:
+            reply = self.client.stamp_block(request_id, product_id, count)
+        except SyncRejected as exc:
+            if exc.status in (404, 409, 422):    # will never succeed: forget the request
+                with self.store.transaction() as tx:
+                    st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
+            raise
+        stamps = validate.check_block_reply(reply, product_id, count, request_id)
+        if reply.get("key_id") is not None:
+            trust = newest_verified_row(self.store.conn, self.root)
+            if trust is None or trust[0].signing_key(reply["key_id"]) is None:
+                self.pull()                       # a rotated key: fetch the new trust list
+        try:
+            with self.store.transaction() as tx:
+                block_id = receive_stamp_block(self.store, self.settings, product_id, stamps,
+                                               conn=tx)
+                st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
+        except UserError as exc:
+            raise BadReply(f"stamp block refused: {exc}") from None
+        log.info("stored block %d: %d stamps of product %d", block_id, count, product_id)
+        return block_id
+
+    # --- one round ------------------------------------------------------------------------
+
+    def sync_once(self, status: SyncStatus | None = None) -> tuple[SyncReport, SyncStatus]:
+        """Pull, complete pending blocks, queue a heartbeat, push. Never raises SyncError:
+        the outcome is in the report and the (persisted) status."""
+        previous = status or st.read_sync_status(self.store)
+        started = utc_now()
+        self._save_status(dataclasses.replace(previous, state=SyncState.SYNCING,
+                                              last_attempt_at=started))
+        report = SyncReport(ok=True)
+        errors: list[tuple[str, bool]] = []
+
+        def stage(name: str, fn) -> bool:
+            """Run one stage; False when the registry is unreachable (skip the rest). A
+            refused or bad reply in one stage does not keep the others from running (a bad
+            catalog reply must not stop scans from being delivered)."""
+            try:
+                fn()
+                return True
+            except RegistryUnavailable as exc:
+                errors.append((str(exc), True))
+                log.warning("sync: %s failed: %s", name, exc)
+                return False
+            except SyncError as exc:
+                errors.append((str(exc), exc.retryable))
+                log.warning("sync: %s failed: %s", name, exc)
+            except (sqlite3.Error, UserError) as exc:
+                errors.append((f"local: {exc}", True))
+                log.exception("sync: %s failed locally", name)
+            return True
+
+        def pull():
+            report.pull = self.pull()
+
+        def blocks():
+            report.blocks = self.complete_pending_blocks()
+
+        def push():
+            report.push = self.push()
+
+        self.queue_heartbeat(previous.last_success_at)
+        for name, fn in (("pull", pull), ("stamp blocks", blocks), ("push", push)):
+            if not stage(name, fn):
+                break
+        if errors:
+            report.ok = False
+            report.error = "; ".join(e for e, _ in errors)
+            report.retryable = all(r for _, r in errors)
+        now = utc_now()
+        if report.ok:
+            new = dataclasses.replace(previous, state=SyncState.IDLE, last_success_at=now,
+                                      last_attempt_at=started, last_error="",
+                                      offline_since=None)
+        else:
+            state = SyncState.OFFLINE if report.retryable else SyncState.ERROR
+            new = dataclasses.replace(previous, state=state, last_attempt_at=started,
+                                      last_error=report.error,
+                                      offline_since=previous.offline_since or started)
+        return report, self._save_status(new)
+
+    def _save_status(self, status: SyncStatus) -> SyncStatus:
+        with self.store.transaction() as tx:
+            status = dataclasses.replace(
+                status, pending_outbox=st.pending_outbox_count(tx),
+                catalog_cursor=int(st.get_state(tx, st.CURSOR_KEY, "0")),
+                trust_list_sequence=self.trust_sequence())
+            st.write_status(tx, status)
+        return status
+
+    def save_status(self, status: SyncStatus) -> SyncStatus:
+        return self._save_status(status)
+
+
+def _payload(text: str):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"unparseable": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _safe_state(getter: DeviceState) -> str:
+    try:
+        return str(getter())[:100]
+    except Exception as exc:  # a device probe must never break sync
+        return f"unknown ({type(exc).__name__})"

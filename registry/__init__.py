@@ -1,0 +1,19 @@
+"""Reference provincial registry for OCOP Sơn La: the one server that holds the truth.
+
+Modules:
+    config    RegistryConfig (database URL, data folder, tokens, limits)
+    db        SQLAlchemy Core tables, engine from URL, change sequence, transactions
+    auth      station and admin bearer tokens (stored as SHA-256)
+    signing   keys, trust lists and stamp blocks, through kiosk.stamps (the only signer)
+    catalog   catalog validation, import (CSV/JSON), writes with change sequence, deltas
+    uploads   batch upload of scans, print records and heartbeats (idempotent)
+    reports   queries for the provincial office's reports page
+    pages     public stamp page and reports page (HTML, inline SVG charts)
+    api       FastAPI app factory create_app(config), routes under /api/v1
+    cli       `ocop-registry` command line
+
+Import rule: the registry imports kiosk.stamps (codec, signer, trust list, verifier) and, for
+`--demo` only, the demo catalog data from kiosk.demo; nothing else from kiosk/.
+"""
+
+__version__ = "0.1.0"

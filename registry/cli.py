@@ -1,0 +1,391 @@
+"""`ocop-registry` command line.
+
+    ocop-registry serve [--db URL] [--data-dir DIR] [--host H] [--port P]
+    ocop-registry serve --demo --port P --token-file FILE --root-key-file FILE2
+    ocop-registry init-db
+    ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
+    ocop-registry station add NAME [--district D] [--token-file F] | station list
+    ocop-registry key rotate | root-key
+    ocop-registry revoke serials FIRST LAST [--reason R]
+    ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
+    ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
+
+Database: --db URL, else $OCOP_REGISTRY_DB, else SQLite in the data folder (--data-dir, else
+$OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/.
+Exit codes: 0 ok, 1 bug, 2 bad input or state (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as dt
+import logging
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import sqlalchemy as sa
+
+from kiosk.errors import UserError
+from registry import __version__, auth, catalog, db
+from registry.config import ENV_ADMIN_TOKEN, RegistryConfig, default_data_dir, default_db_url
+from registry.signing import KeyRing, SigningError
+
+log = logging.getLogger("registry.cli")
+DEMO_STATION = "demo-station"
+DEMO_DISTRICT = "Mộc Châu"
+
+
+class CliError(Exception):
+    """Bad input or state: one line on stderr, exit 2."""
+
+
+# --- shared set-up ---------------------------------------------------------------------------
+
+
+def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    url = args.db or default_db_url(data_dir)
+    if url.startswith("sqlite"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+    return RegistryConfig(db_url=url, data_dir=data_dir,
+                          stamp_base_url=getattr(args, "stamp_base_url", None)
+                          or RegistryConfig.__dataclass_fields__["stamp_base_url"].default,
+                          admin_token_hashes=admin_hashes)
+
+
+def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
+    """Schema and keys, created on first use."""
+    database = db.Database(config.db_url)
+    database.create_schema()
+    keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    with database.write() as conn:
+        if keyring.initialise(conn):
+            log.info("created root key and signing key 1 in %s", config.keys_dir)
+    return database, keyring
+
+
+def _admin_hashes(args) -> tuple[frozenset[str], str | None]:
+    """Admin token hashes from $OCOP_REGISTRY_ADMIN_TOKEN and --admin-token-file (created
+    in demo mode when missing). Returns (hashes, token created now or None)."""
+    hashes, created = set(), None
+    env = os.environ.get(ENV_ADMIN_TOKEN, "").strip()
+    if env:
+        hashes.add(auth.hash_token(env))
+    path = getattr(args, "admin_token_file", None)
+    if path:
+        path = Path(path)
+        if not path.exists() and getattr(args, "demo", False):
+            created = auth.generate_token()
+            auth.write_secret_file(path, created)
+        try:
+            hashes.add(auth.hash_token(auth.read_token_file(path)))
+        except (OSError, ValueError) as exc:
+            raise CliError(f"admin token file: {exc}") from None
+    return frozenset(hashes), created
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from registry.api import create_app
+    if args.demo and not args.data_dir and not args.db:
+        tmp = tempfile.mkdtemp(prefix="ocop-registry-demo-")
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        args.data_dir = tmp
+    hashes, _ = _admin_hashes(args)
+    config = _config(args, hashes)
+    database, keyring = open_registry(config)
+    if args.demo:
+        token = set_up_demo(database, config)
+        if args.token_file:
+            auth.write_secret_file(Path(args.token_file), token)
+        else:
+            print(f"demo-station token: {token}", flush=True)
+    if args.root_key_file:
+        with database.read() as conn:
+            root = keyring.root_public_key(conn)
+        auth.write_secret_file(Path(args.root_key_file), root)
+    if not hashes:
+        log.warning("no admin token configured: admin API and reports are disabled")
+    app = create_app(config, database)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this on Linux: without it, a keep-alive reply written in two
+    # parts waits for the client's delayed ACK (~40 ms per request).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    url = f"http://{args.host}:{port}"
+    if args.url_file:
+        auth.write_secret_file(Path(args.url_file), url)
+    print(f"ocop-registry {__version__} listening on {url} (database "
+          f"{_safe_url(config.db_url)})", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False,
+                                           timeout_graceful_shutdown=3))
+    server.run(sockets=[sock])
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
+    """The demo catalog (real Sơn La OCOP products, placeholder pictures) and the station
+    'demo-station'. Refuses a database holding a non-demo catalog. Returns a fresh token
+    for demo-station (tokens are stored hashed, so a restart issues a new one)."""
+    from kiosk.demo.placeholder_art import placeholder_png
+    from kiosk.demo.seed import BODY_BY_STARS, PLACEHOLDER_DATE, load_demo_catalog
+    with database.write() as conn:
+        products = conn.execute(sa.select(sa.func.count()).select_from(db.products)).scalar()
+        if products and db.get_meta(conn, "demo") != "1":
+            raise CliError("--demo needs a fresh database; this one holds a real catalog")
+        data = load_demo_catalog()
+        producers = {p["id"]: p for p in data["producers"]}
+        media, products_out = [], []
+        for product in data["products"]:
+            district = producers[product["producer"]]["district"]
+            png = placeholder_png(product["group"], product["name_vi"])
+            item = catalog.Media(__import__("hashlib").sha256(png).hexdigest(), "image/png",
+                                 png)
+            media.append(item)
+            ratings = []
+            for r in product["ratings"]:
+                body = BODY_BY_STARS.get(r["stars"], "")
+                if r["stars"] == 3:
+                    body = (f"UBND huyện {district}" if district != "Thành phố Sơn La"
+                            else "UBND thành phố Sơn La")
+                ratings.append({"stars": r["stars"], "body": body, "decision_no": "",
+                                "recognised_on": f"{r['year']}-"
+                                                 f"{r.get('month_day', PLACEHOLDER_DATE)}"})
+            products_out.append({**{k: v for k, v in product.items() if k != "ratings"},
+                                 "ratings": ratings, "is_demo": True,
+                                 "image_hash": item.hash})
+        known = catalog.known_ids(conn)
+        batch = catalog.validate_catalog(
+            {"producers": data["producers"], "products": products_out},
+            known_producers=known[0], known_media=known[1] | {m.hash for m in media})
+        batch.media = media
+        catalog.write_catalog(conn, batch)
+        db.set_meta(conn, "demo", "1")
+        station = conn.execute(sa.select(db.stations.c.id).where(
+            db.stations.c.name == DEMO_STATION)).first()
+        if station is None:
+            _, token = auth.add_station(conn, DEMO_STATION, DEMO_DISTRICT)
+        else:
+            token = auth.generate_token()
+            auth.set_station_token(conn, DEMO_STATION, token)
+    return token
+
+
+# --- admin commands -------------------------------------------------------------------------
+
+
+def cmd_init_db(args) -> int:
+    config = _config(args)
+    database, keyring = open_registry(config)
+    with database.read() as conn:
+        print(f"registry database ready: {_safe_url(config.db_url)}")
+        print(f"root public key (pin it in every kiosk): {keyring.root_public_key(conn)}")
+    return 0
+
+
+def cmd_root_key(args) -> int:
+    database, keyring = open_registry(_config(args))
+    with database.read() as conn:
+        print(keyring.root_public_key(conn))
+    return 0
+
+
+def cmd_import(args) -> int:
+    database, _ = open_registry(_config(args))
+    with database.write() as conn:
+        producers, media = catalog.known_ids(conn)
+        try:
+            batch = catalog.load_catalog_file(Path(args.file), producers, media)
+        except catalog.CatalogError as exc:
+            raise CliError(f"{args.file}: {exc}") from None
+        if args.dry_run:
+            print(f"{args.file}: valid: {len(batch.producers)} producers, "
+                  f"{len(batch.products)} products (dry run, nothing written)")
+            return 0
+        summary = catalog.write_catalog(conn, batch)
+    print(f"imported {args.file}: {summary}")
+    return 0
+
+
+def cmd_station_add(args) -> int:
+    database, _ = open_registry(_config(args))
+    try:
+        with database.write() as conn:
+            station, token = auth.add_station(conn, args.name, args.district)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.token_file:
+        auth.write_secret_file(Path(args.token_file), token)
+        print(f"station {station.name} added; token written to {args.token_file}")
+    else:
+        print(f"station {station.name} added. Its token (shown only now):\n{token}")
+    return 0
+
+
+def cmd_station_list(args) -> int:
+    database, _ = open_registry(_config(args))
+    with database.read() as conn:
+        rows = conn.execute(sa.select(db.stations).order_by(db.stations.c.name)).all()
+    for r in rows:
+        state = "disabled" if r.disabled else "active"
+        print(f"{r.name}\t{r.district or '-'}\t{state}\tlast seen {r.last_seen_at or 'never'}")
+    return 0
+
+
+def cmd_key_rotate(args) -> int:
+    database, keyring = open_registry(_config(args))
+    with database.write() as conn:
+        key_id = keyring.rotate(conn)
+        sequence, _ = keyring.latest_signed(conn)
+    print(f"signing key {key_id} is current; trust list {sequence} published")
+    return 0
+
+
+def cmd_revoke(args) -> int:
+    database, keyring = open_registry(_config(args))
+    try:
+        with database.write() as conn:
+            if args.what == "serials":
+                sequence = keyring.revoke_serials(conn, args.first, args.last, args.reason)
+            elif args.what == "key":
+                since = dt.date.fromisoformat(args.revoked_from) if args.revoked_from \
+                    else dt.datetime.now(dt.timezone.utc).date()
+                sequence = keyring.revoke_key(conn, args.key_id, since,
+                                              args.last_good_serial, args.reason)
+            else:
+                sequence = keyring.mark_suspect(conn, args.serials, args.reason)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"trust list {sequence} published")
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or "
+                        "postgresql://...; default $OCOP_REGISTRY_DB or SQLite in the data "
+                        "folder)")
+    common.add_argument("--data-dir", metavar="DIR", help="data folder: keys, default "
+                        "SQLite file (default $OCOP_REGISTRY_DATA or ./ocop-registry-data)")
+    parser = _Parser(prog="ocop-registry", description="OCOP Sơn La provincial registry.")
+    parser.add_argument("--version", action="version", version=f"ocop-registry {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 = any free port (printed)")
+    p.add_argument("--demo", action="store_true", help="demo catalog, keys and station "
+                   "'demo-station' (a fresh temporary database unless --db/--data-dir)")
+    p.add_argument("--token-file", metavar="FILE", help="--demo: write demo-station's token")
+    p.add_argument("--root-key-file", metavar="FILE", help="write the root public key")
+    p.add_argument("--admin-token-file", metavar="FILE", help="admin token (created in "
+                   "--demo mode when missing); also $OCOP_REGISTRY_ADMIN_TOKEN")
+    p.add_argument("--url-file", metavar="FILE", help="write the listening URL")
+    p.add_argument("--stamp-base-url", metavar="URL", help="base URL of issued stamps "
+                   "(default HTTPS://OCOP.SONLA.GOV.VN/S/)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("init-db", parents=[common], help="create tables and keys")
+    p.set_defaults(handler=cmd_init_db)
+    p = sub.add_parser("root-key", parents=[common], help="print the root public key")
+    p.set_defaults(handler=cmd_root_key)
+
+    p = sub.add_parser("import", parents=[common], help="import a catalog (CSV or JSON)")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="validate only")
+    p.set_defaults(handler=cmd_import)
+
+    station = sub.add_parser("station", help="stations").add_subparsers(
+        dest="station_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = station.add_parser("add", parents=[common], help="add a station; prints its token")
+    p.add_argument("name")
+    p.add_argument("--district", default="")
+    p.add_argument("--token-file", metavar="FILE", help="write the token here instead")
+    p.set_defaults(handler=cmd_station_add)
+    p = station.add_parser("list", parents=[common], help="list stations")
+    p.set_defaults(handler=cmd_station_list)
+
+    key = sub.add_parser("key", help="signing keys").add_subparsers(
+        dest="key_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = key.add_parser("rotate", parents=[common], help="new signing key from today")
+    p.set_defaults(handler=cmd_key_rotate)
+
+    revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects"
+                            ).add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser,
+                                             required=True)
+    p = revoke.add_parser("serials", parents=[common], help="revoke a serial range")
+    p.add_argument("first", type=int)
+    p.add_argument("last", type=int)
+    p.add_argument("--reason", default="")
+    p.set_defaults(handler=cmd_revoke)
+    p = revoke.add_parser("key", parents=[common], help="revoke a signing key")
+    p.add_argument("key_id", type=int)
+    p.add_argument("--from", dest="revoked_from", metavar="YYYY-MM-DD",
+                   help="stamps issued on or after this day are revoked (default today)")
+    p.add_argument("--last-good-serial", type=int, default=None)
+    p.add_argument("--reason", default="")
+    p.set_defaults(handler=cmd_revoke)
+    p = revoke.add_parser("suspect", parents=[common], help="put serials on the suspect list")
+    p.add_argument("serials", type=int, nargs="+")
+    p.add_argument("--reason", default="")
+    p.set_defaults(handler=cmd_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except (CliError, SigningError, catalog.CatalogError, UserError) as exc:
+        print(f"ocop-registry: error: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.OperationalError as exc:
+        print(f"ocop-registry: error: database: {str(exc.orig).strip()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,63 @@
+"""Registry configuration: one frozen dataclass, built by the CLI (or tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.stamps.codec import normalise_base_url
+
+DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
+ENV_DB = "OCOP_REGISTRY_DB"
+ENV_DATA = "OCOP_REGISTRY_DATA"
+ENV_ADMIN_TOKEN = "OCOP_REGISTRY_ADMIN_TOKEN"
+DEFAULT_DATA_DIR = Path("ocop-registry-data")
+DB_FILENAME = "registry.sqlite"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 8 * 1024 * 1024          # after gzip decompression
+    max_wire_bytes: int = 4 * 1024 * 1024          # as received (compressed or not)
+    max_upload_items: int = 2000                   # per batch
+    max_payload_bytes: int = 16 * 1024             # one upload item's payload, as JSON
+    max_block_count: int = 10_000                  # stamps per block request
+    max_page_items: int = 5000                     # catalog changes per reply
+    default_page_items: int = 2000
+    max_media_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    db_url: str
+    data_dir: Path
+    stamp_base_url: str = DEFAULT_STAMP_BASE_URL
+    admin_token_hashes: frozenset[str] = frozenset()
+    # Suspect serial rules for reports and the stamp page.
+    suspect_scan_limit: int = 20                    # scans of one serial, all stations
+    suspect_station_limit: int = 2                  # distinct sales points scanning one serial
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self):
+        object.__setattr__(self, "stamp_base_url", normalise_base_url(self.stamp_base_url))
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def stamp_path_prefix(self) -> str:
+        """'/S/' for 'HTTPS://OCOP.SONLA.GOV.VN/S/': where the public stamp page lives."""
+        rest = self.stamp_base_url[len("HTTPS://"):]
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else "/"
+
+
+def default_data_dir(environ=os.environ) -> Path:
+    return Path(environ.get(ENV_DATA) or DEFAULT_DATA_DIR)
+
+
+def default_db_url(data_dir: Path, environ=os.environ) -> str:
+    return environ.get(ENV_DB) or f"sqlite:///{Path(data_dir).resolve() / DB_FILENAME}"

@@ -1,0 +1,307 @@
+"""Registry database: SQLAlchemy Core tables, one code path for SQLite and PostgreSQL.
+
+Cursors. Every catalog row (producer, product, media, tombstone) carries `seq`, taken from
+the single counter row 'change_seq' inside the writing transaction. Updating that row locks
+it until commit (PostgreSQL row lock; SQLite has one writer anyway), so sequence numbers
+become visible in commit order: a reader that has seen seq N will never later find a newly
+committed row with seq <= N. A pull reads everything in one snapshot (REPEATABLE READ on
+PostgreSQL, one read transaction on SQLite).
+
+Transactions: `Database.write()` takes the write lock up front on SQLite (BEGIN IMMEDIATE),
+so two writers never deadlock on a lock upgrade; `Database.read()` is a snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer,
+                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint, event)
+from sqlalchemy.engine import Connection, Engine
+
+SCHEMA_VERSION = 1
+
+# An auto-incrementing 64-bit key: BIGINT on PostgreSQL, INTEGER PRIMARY KEY on SQLite.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData()
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+producers = Table(
+    "producers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False, server_default="other"),
+    Column("commune", Text, nullable=False, server_default=""),
+    Column("district", Text, nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("phone", String(32), nullable=False, server_default=""),
+    Column("updated_at", String(20), nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+
+media = Table(
+    "media", metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("mime", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+
+products = Table(
+    "products", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("gtin", String(14), unique=True, nullable=True),
+    Column("name_vi", Text, nullable=False),
+    Column("name_en", Text, nullable=False, server_default=""),
+    Column("group_code", Integer, nullable=False),
+    Column("subgroup", Text, nullable=False, server_default=""),
+    Column("description_vi", Text, nullable=False, server_default=""),
+    Column("description_en", Text, nullable=False, server_default=""),
+    Column("story_vi", Text, nullable=False, server_default=""),
+    Column("story_en", Text, nullable=False, server_default=""),
+    Column("commune", Text, nullable=False, server_default=""),
+    Column("district", Text, nullable=False, server_default=""),
+    Column("producer_id", String(64), ForeignKey("producers.id"), nullable=False),
+    Column("image_hash", String(64), ForeignKey("media.hash"), nullable=True),
+    Column("featured", Boolean, nullable=False, server_default=sa.false()),
+    Column("is_demo", Boolean, nullable=False, server_default=sa.false()),
+    Column("updated_at", String(20), nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("stars", Integer, nullable=True),
+    Column("level", String(16), nullable=False, server_default=""),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("decision_no", Text, nullable=False, server_default=""),
+    Column("recognised_on", String(10), nullable=True),
+    Column("valid_until", String(10), nullable=True),
+    Column("status", String(10), nullable=False, server_default="valid"),
+)
+
+tombstones = Table(
+    "tombstones", metadata,
+    Column("kind", String(16), primary_key=True),         # product | producer
+    Column("entity_id", String(64), primary_key=True),
+    Column("deleted_at", String(20), nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),
+)
+
+stations = Table(
+    "stations", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("district", Text, nullable=False, server_default=""),
+    Column("created_at", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=sa.false()),
+    Column("last_seen_at", String(20), nullable=True),
+    Column("last_heartbeat_json", Text, nullable=True),
+)
+
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=False),
+    Column("public_key", String(64), nullable=False),
+    Column("valid_from", String(10), nullable=False),
+    Column("valid_until", String(10), nullable=True),
+    Column("created_at", String(20), nullable=False),
+)
+
+revoked_ranges = Table(
+    "revoked_ranges", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", String(20), nullable=False),
+)
+
+revoked_keys = Table(
+    "revoked_keys", metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=False),
+    Column("revoked_from", String(10), nullable=False),
+    Column("last_good_serial", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", String(20), nullable=False),
+)
+
+suspect_serials = Table(
+    "suspect_serials", metadata,
+    Column("serial", BigInteger, primary_key=True, autoincrement=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", String(20), nullable=False),
+)
+
+trust_lists = Table(
+    "trust_lists", metadata,
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("signed_json", Text, nullable=False),
+    Column("created_at", String(20), nullable=False),
+)
+
+stamp_blocks = Table(
+    "stamp_blocks", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("key_id", Integer, nullable=False),
+    Column("issued_on", String(10), nullable=False),
+    Column("first_serial", BigInteger, nullable=False, index=True),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("created_at", String(20), nullable=False),
+    UniqueConstraint("station_id", "request_id", name="stamp_blocks_request"),
+)
+
+# Scans, print records and heartbeats uploaded by stations. (station, key) is unique: a
+# resend after a crash between send and acknowledgement finds its row and is a duplicate.
+events = Table(
+    "events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("occurred_at", String(32), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("received_at", String(20), nullable=False),
+    Column("serial", BigInteger, nullable=True),
+    Column("product_id", Integer, nullable=True),
+    Column("verdict", String(32), nullable=True),
+    Column("payload_json", Text, nullable=False),
+    UniqueConstraint("station_id", "idempotency_key", name="events_idempotency"),
+    Index("events_kind_serial", "kind", "serial"),
+    Index("events_kind_day", "kind", "day"),
+)
+
+COUNTER_NAMES = ("change_seq", "serial")
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL URL (psycopg 3)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30,
+                                                     "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None        # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            write = conn.get_execution_options().get("ocop_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Engine plus the two kinds of transaction the registry uses."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(ocop_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def create_schema(self) -> None:
+        """Create missing tables and counters (idempotent)."""
+        metadata.create_all(self.engine)
+        with self.write() as conn:
+            for name in COUNTER_NAMES:
+                if conn.execute(sa.select(counters.c.value)
+                                .where(counters.c.name == name)).first() is None:
+                    conn.execute(counters.insert().values(name=name, value=0))
+            if get_meta(conn, "schema_version") is None:
+                set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+            if get_meta(conn, "registry_id") is None:
+                # Names this database: a kiosk whose cursor came from another registry
+                # database starts again from 0 instead of trusting a foreign cursor.
+                set_meta(conn, "registry_id", uuid.uuid4().hex)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def insert_ignore(db_or_conn, table: Table):
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    name = db_or_conn.dialect.name if hasattr(db_or_conn, "dialect") else db_or_conn
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def reserve(conn: Connection, name: str, count: int = 1) -> int:
+    """Reserve `count` consecutive values of a counter; returns the first. Holds the counter's
+    row lock until the transaction ends (this is what orders cursors by commit)."""
+    conn.execute(counters.update().where(counters.c.name == name)
+                 .values(value=counters.c.value + count))
+    last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
+    return last - count + 1
+
+
+def counter_value(conn: Connection, name: str) -> int:
+    return conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
+
+
+def get_meta(conn: Connection, key: str, default: str | None = None) -> str | None:
+    value = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+    return default if value is None else value
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+    if updated.rowcount == 0:
+        conn.execute(meta.insert().values(key=key, value=value))

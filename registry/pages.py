@@ -1,0 +1,333 @@
+"""Server-rendered HTML: the public stamp page (what a phone sees after scanning a stamp),
+the reports page for the provincial office, and small message pages.
+
+Plain string templates; every value goes through html.escape. Charts are inline SVG drawn
+here, so nothing is loaded from a CDN and the pages work on a slow phone link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from kiosk.stamps.codec import parse_stamp_payload
+from kiosk.stamps.errors import StampFormatError
+from kiosk.stamps.verdicts import Verdict
+from kiosk.stamps.verifier import ProductStatus, StampVerifier
+from registry import catalog, db
+from registry.config import RegistryConfig
+from registry.reports import Report, scan_stats_for_serial, suspect_reasons
+from registry.signing import KeyRing, block_of_serial
+
+GROUP_NAMES = {1: ("Thực phẩm", "Food"), 2: ("Đồ uống", "Beverages"),
+               3: ("Dược liệu và sản phẩm từ dược liệu", "Medicinal herbs and herbal products"),
+               4: ("Thủ công mỹ nghệ", "Handicrafts"),
+               5: ("Sinh vật cảnh", "Ornamental plants and animals"),
+               6: ("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
+                   "Community and eco-tourism services")}
+
+CSS = """
+:root{--ok:#1b7f3b;--warn:#b86e00;--bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
+*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",
+Roboto,"Noto Sans",sans-serif;color:var(--ink);background:var(--bg)}
+main{max-width:42rem;margin:0 auto;padding:1rem}
+.wide{max-width:70rem}
+.verdict{border-radius:.8rem;padding:1rem 1.2rem;color:#fff;margin:.5rem 0 1rem}
+.verdict h1{font-size:1.35rem;margin:0 0 .3rem}.verdict p{margin:0;opacity:.95}
+.ok{background:var(--ok)}.warn{background:var(--warn)}.bad{background:var(--bad)}
+.card{background:#fff;border-radius:.8rem;padding:1rem 1.2rem;margin:0 0 1rem;
+box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card h2{font-size:1.1rem;margin:0 0 .5rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
+dt{color:var(--mute)}dd{margin:0}
+.stars{color:#e3a008;font-size:1.4rem;letter-spacing:.1rem}
+.en{color:var(--mute);font-size:.92em}
+img.product{width:100%;max-height:16rem;object-fit:contain;border-radius:.5rem;background:#eee}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4rem;
+border-bottom:1px solid #e5e5e5;vertical-align:top}td.n{text-align:right}
+footer{color:var(--mute);font-size:.85rem;text-align:center;padding:1rem}
+svg text{font:12px system-ui,sans-serif;fill:#333}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
+"""
+
+VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.GENUINE_RATING_EXPIRED: "warn",
+                 Verdict.GENUINE_UNKNOWN_PRODUCT: "warn", Verdict.SUSPECT_CLONE: "bad",
+                 Verdict.REVOKED: "bad", Verdict.FORGED: "bad", Verdict.NOT_OCOP: "bad",
+                 Verdict.PRODUCT_BARCODE: "warn"}
+VERDICT_TITLE = {Verdict.GENUINE: ("Tem chính hãng", "Genuine stamp"),
+                 Verdict.GENUINE_RATING_EXPIRED: ("Tem chính hãng – chứng nhận hết hiệu lực",
+                                                  "Genuine stamp – rating not valid"),
+                 Verdict.GENUINE_UNKNOWN_PRODUCT: ("Tem chính hãng", "Genuine stamp"),
+                 Verdict.SUSPECT_CLONE: ("Nghi tem bị sao chép", "Possibly copied stamp"),
+                 Verdict.REVOKED: ("Tem đã bị thu hồi", "Revoked stamp"),
+                 Verdict.FORGED: ("Tem không hợp lệ", "Invalid stamp"),
+                 Verdict.NOT_OCOP: ("Không phải tem OCOP", "Not an OCOP stamp"),
+                 Verdict.PRODUCT_BARCODE: ("Mã vạch sản phẩm", "Product barcode")}
+
+
+def pick_language(query: str | None, accept_language: str | None) -> str:
+    if query in ("vi", "en"):
+        return query
+    if accept_language and accept_language.strip().lower().startswith("en"):
+        return "en"
+    return "vi"
+
+
+def _page(title: str, body: str, lang: str = "vi", wide: bool = False) -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
+            f'<link rel="stylesheet" href="/static/style.css"></head><body>'
+            f'<main{" class=wide" if wide else ""}>{body}</main>'
+            f'<footer>OCOP Sơn La · Văn phòng Điều phối Chương trình OCOP tỉnh Sơn La'
+            f'</footer></body></html>')
+
+
+def _both(vi: str, en: str, lang: str, tag: str = "span") -> str:
+    first, second = (vi, en) if lang == "vi" else (en, vi)
+    return f'<{tag}>{escape(first)}</{tag}> <{tag} class="en">{escape(second)}</{tag}>'
+
+
+def message_page(title: str, text: str, lang: str = "vi") -> str:
+    return _page(title, f'<div class="verdict bad"><h1>{escape(title)}</h1>'
+                        f'<p>{escape(text)}</p></div>', lang)
+
+
+def index_page() -> str:
+    return _page("OCOP Sơn La", '<div class="card"><h2>Sổ đăng ký OCOP tỉnh Sơn La</h2>'
+                 '<p>Quét tem QR trên sản phẩm để kiểm tra. <span class="en">Scan the QR '
+                 'stamp on a product to check it.</span></p></div>')
+
+
+# --- the stamp page ---------------------------------------------------------------------------
+
+
+def _verdict_box(verdict: Verdict, lang: str) -> str:
+    vi, en = VERDICT_TITLE[verdict]
+    first_t = vi if lang == "vi" else en
+    first_m, second_m = ((verdict.message_vi, verdict.message_en) if lang == "vi"
+                         else (verdict.message_en, verdict.message_vi))
+    return (f'<div class="verdict {VERDICT_CLASS[verdict]}" id="verdict" '
+            f'data-verdict="{verdict.value}"><h1>{escape(first_t)}</h1>'
+            f'<p>{escape(first_m)}</p><p class="en">{escape(second_m)}</p></div>')
+
+
+def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code: str,
+               lang: str = "vi", today: dt.date | None = None) -> tuple[int, str]:
+    """(HTTP status, HTML). 400 for a malformed code, 404 for a code that is well-formed but
+    not signed by a trusted key; 200 otherwise (genuine, expired rating, revoked, suspect)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    payload = code.upper() if code.isascii() else code    # phones may lowercase the URL
+    try:
+        parse_stamp_payload(payload)
+    except StampFormatError:
+        return 400, _page("Mã không hợp lệ / Malformed code",
+                          _verdict_box(Verdict.FORGED, lang)
+                          + '<div class="card"><p>' + _both(
+                              "Mã trên tem bị sai định dạng.",
+                              "The code on this stamp is malformed.", lang) + "</p></div>",
+                          lang)
+
+    def product_lookup(product_id: int, day: dt.date) -> ProductStatus | None:
+        found = catalog.get_product(conn, product_id)
+        if found is None:
+            return None
+        return ProductStatus(product_id, catalog.rating_valid(
+            catalog.current_rating(found["ratings"]), day))
+
+    verifier = StampVerifier(keyring.current_trust_list(conn), config.stamp_base_url,
+                             clone_scan_limit=2**62, product_lookup=product_lookup)
+    result = verifier.verify(config.stamp_base_url + payload, today=today)
+    if not result.verdict.signature_valid:
+        return 404, _page("Tem không hợp lệ / Invalid stamp",
+                          _verdict_box(result.verdict, lang), lang)
+    verdict = result.verdict
+    scans, by_station = scan_stats_for_serial(conn, result.serial)
+    reasons = suspect_reasons(scans, len(by_station), config)
+    if reasons and verdict in (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
+                               Verdict.GENUINE_UNKNOWN_PRODUCT):
+        verdict = Verdict.SUSPECT_CLONE
+    product = catalog.get_product(conn, result.product_id)
+    parts = [_verdict_box(verdict, lang)]
+    if product is not None:
+        parts.append(_product_card(conn, product, verdict, lang, today))
+    parts.append(_stamp_card(conn, result, scans, by_station, lang))
+    title = product["name_vi"] if product else "OCOP Sơn La"
+    return 200, _page(f"{title} – OCOP Sơn La", "".join(parts), lang)
+
+
+def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
+                  today: dt.date) -> str:
+    producer = conn.execute(sa.select(db.producers).where(
+        db.producers.c.id == product["producer"])).first()
+    rating = catalog.current_rating(product["ratings"])
+    show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
+    name_first, name_second = ((product["name_vi"], product["name_en"]) if lang == "vi"
+                               else (product["name_en"] or product["name_vi"],
+                                     product["name_vi"]))
+    group_vi, group_en = GROUP_NAMES.get(product["group"], ("", ""))
+    rows = [(("Nhà sản xuất", "Producer"), producer.name if producer else product["producer"]),
+            (("Xuất xứ", "Origin"), ", ".join(x for x in (product["commune"],
+                                                          product["district"], "Sơn La")
+                                              if x)),
+            (("Nhóm sản phẩm", "Product group"), group_vi if lang == "vi" else group_en)]
+    html = ['<div class="card" id="product">']
+    if product["image_hash"]:
+        html.append(f'<img class="product" alt="" src="/api/v1/media/'
+                    f'{escape(product["image_hash"])}">')
+    html.append(f'<h2>{escape(name_first)}</h2>')
+    if name_second and name_second != name_first:
+        html.append(f'<p class="en">{escape(name_second)}</p>')
+    if show_stars:
+        stars = rating["stars"]
+        html.append(f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
+                    f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
+                    + _both(f"OCOP {stars} sao, hiệu lực đến {rating['valid_until']}",
+                            f"OCOP {stars} stars, valid until {rating['valid_until']}", lang)
+                    + "</p>")
+    elif rating is not None and rating["stars"]:
+        html.append("<p>" + _both("Chứng nhận OCOP không còn hiệu lực: không hiển thị số sao.",
+                                  "The OCOP rating is not valid: no stars shown.", lang)
+                    + "</p>")
+    html.append("<dl>")
+    for (vi, en), value in rows:
+        label = vi if lang == "vi" else en
+        html.append(f"<dt>{escape(label)}</dt><dd>{escape(value or '–')}</dd>")
+    html.append("</dl></div>")
+    return "".join(html)
+
+
+def _stamp_card(conn: Connection, result, scans: int,
+                by_station: list[tuple[str, str, int]], lang: str) -> str:
+    block = block_of_serial(conn, result.serial)
+    html = ['<div class="card" id="history"><h2>'
+            + _both("Thông tin tem", "About this stamp", lang) + "</h2><dl>",
+            f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
+            f"<dd>{result.serial}</dd>",
+            f"<dt>{'Ngày phát hành' if lang == 'vi' else 'Issued'}</dt>"
+            f"<dd>{result.issued_on.isoformat()}</dd>"]
+    if block is not None:
+        html.append(f"<dt>{'Điểm in tem' if lang == 'vi' else 'Printed by'}</dt>"
+                    f"<dd>{escape(block.station)}"
+                    f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>")
+    html.append(f"<dt>{'Số lần quét' if lang == 'vi' else 'Times scanned'}</dt>"
+                f'<dd id="scan-count" data-scans="{scans}">{scans}</dd></dl>')
+    if by_station:
+        html.append('<table><tr><th>' + ('Nơi quét' if lang == 'vi' else 'Where scanned')
+                    + '</th><th class="n">' + ('Lần' if lang == 'vi' else 'Times')
+                    + "</th></tr>")
+        for name, district, n in by_station:
+            where = f"{name} ({district})" if district else name
+            html.append(f'<tr><td>{escape(where)}</td><td class="n">{n}</td></tr>')
+        html.append("</table>")
+    html.append("</div>")
+    return "".join(html)
+
+
+# --- charts and the reports page -------------------------------------------------------------
+
+
+def svg_bars(points: list[tuple[str, int]], width: int = 640, height: int = 200,
+             label_every: int = 1, title: str = "") -> str:
+    """A vertical bar chart (e.g. scans per day) as inline SVG."""
+    if not points:
+        return ""
+    top = max(max(v for _, v in points), 1)
+    pad_l, pad_b, pad_t = 40, 30, 10
+    plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
+    bar_w = plot_w / len(points)
+    out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+           f'aria-label="{escape(title)}">',
+           f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" '
+           f'y2="{pad_t + plot_h}" stroke="#999"/>',
+           f'<text x="{pad_l - 4}" y="{pad_t + 10}" text-anchor="end">{top}</text>',
+           f'<text x="{pad_l - 4}" y="{pad_t + plot_h}" text-anchor="end">0</text>']
+    for i, (label, value) in enumerate(points):
+        h = plot_h * value / top
+        x = pad_l + i * bar_w
+        out.append(f'<rect x="{x + 1:.1f}" y="{pad_t + plot_h - h:.1f}" '
+                   f'width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="#1b7f3b">'
+                   f'<title>{escape(label)}: {value}</title></rect>')
+        if i % label_every == 0:
+            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" '
+                       f'text-anchor="middle">{escape(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") -> str:
+    """A horizontal bar chart (top products, districts) as inline SVG."""
+    if not points:
+        return "<p>–</p>"
+    row_h, label_w = 24, 230
+    top = max(max(v for _, v in points), 1)
+    height = row_h * len(points) + 4
+    out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+           f'aria-label="{escape(title)}">']
+    for i, (label, value) in enumerate(points):
+        y = i * row_h + 2
+        w = (width - label_w - 60) * value / top
+        short = label if len(label) <= 34 else label[:33] + "…"
+        out.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
+                   f'{escape(short)}<title>{escape(label)}</title></text>'
+                   f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+                   f'fill="#2f6fb0"/><text x="{label_w + w + 4:.1f}" y="{y + 16}">{value}'
+                   f'</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def reports_page(report: Report) -> str:
+    days = [(d[5:], n) for d, n in report.scans_per_day]
+    every = max(1, len(days) // 10)
+    body = [f"<h1>Báo cáo OCOP Sơn La <span class=en>Reports</span></h1>"
+            f"<p>{escape(report.first_day)} – {escape(report.last_day)} · "
+            f"{report.total_scans} lượt quét / scans · {report.total_prints} tem in / "
+            f"stamps printed</p>",
+            '<div class="card"><h2>Lượt quét theo ngày <span class=en>Scans per day</span>'
+            '</h2>' + svg_bars(days, label_every=every, title="scans per day") + "</div>",
+            '<div class="grid"><div class="card"><h2>Sản phẩm được quét nhiều nhất '
+            '<span class=en>Top products</span></h2>'
+            + svg_hbars([(f"{name} (#{pid})", n) for pid, name, n in report.top_products],
+                        title="top products") + "</div>",
+            '<div class="card"><h2>Theo huyện <span class=en>Per district</span></h2>'
+            + svg_hbars(report.per_district, title="scans per district") + "</div></div>",
+            '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
+            + svg_hbars(report.per_verdict, title="scans per verdict") + "</div>",
+            '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
+            'serials</span></h2>']
+    if report.suspects:
+        body.append("<table><tr><th>Serial</th><th>Sản phẩm / Product</th>"
+                    "<th class=n>Lần quét / Scans</th><th>Điểm bán / Sales points</th>"
+                    "<th>Lý do / Why</th></tr>")
+        for s in report.suspects:
+            body.append(f"<tr><td>{s.serial}</td><td>{escape(s.product_name)} "
+                        f"(#{s.product_id})</td><td class=n>{s.scans}</td>"
+                        f"<td>{escape(', '.join(s.stations))}</td>"
+                        f"<td>{escape('; '.join(s.reasons))}</td></tr>")
+        body.append("</table>")
+    else:
+        body.append("<p>Không có / None</p>")
+    body.append("</div>")
+    body.append('<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'
+                "<table><tr><th>#</th><th>Sản phẩm / Product</th><th class=n>Lần quét / "
+                "Scans</th></tr>")
+    for pid, name, n in report.per_product:
+        body.append(f"<tr><td>{pid}</td><td>{escape(name)}</td><td class=n>{n}</td></tr>")
+    body.append("</table></div>")
+    body.append('<div class="card"><h2>Trạm <span class=en>Stations</span></h2><table><tr>'
+                "<th>Trạm / Station</th><th>Huyện / District</th><th>Liên lạc cuối / "
+                "Last seen</th><th>Máy ảnh / Camera</th><th>Máy in / Printer</th>"
+                "<th>Phiên bản / Version</th></tr>")
+    for st in report.stations:
+        hb = st.heartbeat or {}
+        body.append(f"<tr><td>{escape(st.name)}</td><td>{escape(st.district)}</td>"
+                    f"<td>{escape(st.last_seen_at or '–')}</td>"
+                    f"<td>{escape(str(hb.get('camera', '–')))}</td>"
+                    f"<td>{escape(str(hb.get('printer', '–')))}</td>"
+                    f"<td>{escape(str(hb.get('app_version', '–')))}</td></tr>")
+    body.append("</table></div>")
+    return _page("Báo cáo OCOP / Reports", "".join(body), wide=True)

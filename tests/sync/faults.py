@@ -1,0 +1,109 @@
+"""A misbehaving HTTP server in front of the real registry: proxy, slow, 500, garbage,
+truncated replies, a tampered trust list signature, a trust list from another root."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+MODES = ("proxy", "slow", "500", "garbage", "truncated", "truncated_json", "badsig",
+         "foreign_root", "drop_upload_reply")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              declared_length: int | None = None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(declared_length if declared_length is not None
+                                               else len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _handle(self, method: str):
+        server: FaultServer = self.server.fault          # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        server.requests.append((method, self.path))
+        mode = server.mode
+        if mode == "slow":
+            time.sleep(server.delay_s)
+        if mode == "500":
+            return self._send(500, b'{"title": "Internal error", "status": 500}')
+        if mode == "garbage":
+            return self._send(200, b"<html>Captive portal: please log in</html>\x00\xff",
+                              "text/html")
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("host", "content-length", "connection",
+                                        "accept-encoding")}
+        upstream = requests.request(method, server.upstream + self.path, data=body,
+                                    headers=headers, timeout=30)
+        content = upstream.content
+        ctype = upstream.headers.get("Content-Type", "application/json")
+        if mode == "drop_upload_reply" and self.path.startswith("/api/v1/uploads"):
+            # The registry stored the batch; the kiosk never hears back.
+            self.close_connection = True
+            return
+        if mode == "truncated" and len(content) > 10:
+            self.close_connection = True
+            return self._send(upstream.status_code, content[: len(content) // 2], ctype,
+                              declared_length=len(content))
+        if mode == "truncated_json" and len(content) > 10:
+            return self._send(upstream.status_code, content[: len(content) // 2], ctype)
+        if mode in ("badsig", "foreign_root") and "/catalog/changes" in self.path:
+            reply = json.loads(content)
+            if reply.get("trust_list"):
+                reply["trust_list"] = server.tamper(reply["trust_list"], mode)
+            content = json.dumps(reply).encode()
+        return self._send(upstream.status_code, content, ctype)
+
+
+class FaultServer:
+    def __init__(self, upstream: str):
+        self.upstream = upstream.rstrip("/")
+        self.mode = "proxy"
+        self.delay_s = 0.0
+        self.requests: list[tuple[str, str]] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fault = self
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def tamper(envelope: dict, mode: str) -> dict:
+        if mode == "badsig":
+            body = dict(envelope["trust_list"])
+            body["suspect_serials"] = sorted(set(body["suspect_serials"]) | {12345})
+            return {"trust_list": body, "signature": envelope["signature"]}
+        # A list signed correctly, but by a root this kiosk does not pin.
+        from kiosk.stamps.keys import generate_private_key
+        from kiosk.stamps.signer import make_trust_list, signing_key_entry
+        from kiosk.stamps.trust import sign_trust_list
+        import datetime as dt
+        root = generate_private_key()
+        tl = make_trust_list(root, sequence=envelope["trust_list"]["sequence"],
+                             signing_keys=[signing_key_entry(1, generate_private_key(),
+                                                             dt.date(2020, 1, 1))])
+        return json.loads(sign_trust_list(tl, root))
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
