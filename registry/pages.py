@@ -45,6 +45,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
 dt{color:var(--mute)}dd{margin:0}
 .stars{color:#e3a008;font-size:1.4rem;letter-spacing:.1rem}
 .en{color:var(--mute);font-size:.92em}
+.verdict .en{color:#fff;opacity:.85}
 img.product{width:100%;max-height:16rem;object-fit:contain;border-radius:.5rem;background:#eee}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4rem;
 border-bottom:1px solid #e5e5e5;vertical-align:top}td.n{text-align:right}

@@ -1,16 +1,27 @@
-"""`ocop-kiosk run`: the kiosk app on this machine's settings (demo data when unconfigured)."""
+"""`ocop-kiosk run`: the touchscreen kiosk on this machine's settings (demo data when
+unconfigured, the demo camera when no camera exists, the virtual printer by default)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from kiosk.errors import UserError
 from kiosk.store import DB_FILENAME
 
 
 def register(sub) -> None:
     parser = sub.add_parser("run", help="run the kiosk",
                             description="Run the touchscreen kiosk. With no configuration it "
-                            "uses the demo catalog, replayed camera frames and a virtual "
-                            "printer.")
+                            "uses the demo catalog, the demo camera (demo stamps to hold up) "
+                            "when no camera is found, and a virtual printer.")
     parser.add_argument("--windowed", action="store_true", help="a window, not fullscreen")
+    parser.add_argument("--size", metavar="WxH", default=None,
+                        help="window size with --windowed (default 800x480, the 7\" Pi "
+                             "touchscreen; 480x800 for portrait)")
+    parser.add_argument("--mode", choices=("showroom", "reststop", "station"),
+                        help="override the configured mode")
+    parser.add_argument("--lang", choices=("vi", "en"), help="override the default language")
     parser.set_defaults(handler=handle_run)
 
 
@@ -27,14 +38,64 @@ def ensure_demo_data(ctx) -> None:
             store.close()
 
 
+def parse_size(text: str | None, default: tuple[int, int] = (800, 480)) -> tuple[int, int]:
+    if not text:
+        return default
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"size must look like 800x480, got {text!r}") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise UserError(f"size {text} is out of range")
+    return w, h
+
+
+def prepare_kivy_environment(kivy_home: Path, *, headless: bool = False) -> None:
+    """Kivy reads these at import: set them before anything imports kivy."""
+    os.environ["KIVY_NO_ARGS"] = "1"            # our argv is not Kivy's
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")   # logging goes through kiosk.logs
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+    Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def configure_window(*, fullscreen: bool, size: tuple[int, int]) -> None:
+    from kivy.config import Config
+    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    if fullscreen:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "show_cursor", "0")
+    else:
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+    Config.set("kivy", "window_icon", "")
+
+
+def apply_overrides(settings, mode: str | None, lang: str | None):
+    import dataclasses
+
+    from kiosk.settings import Language, Mode
+    if mode:
+        settings = dataclasses.replace(settings, mode=Mode(mode))
+    if lang:
+        settings = dataclasses.replace(settings, language=Language(lang))
+    return settings
+
+
 def handle_run(args, ctx) -> int:
     ensure_demo_data(ctx)
-    # Until the touchscreen UI lands (issue 7) the kiosk runs its demo flow in the terminal.
-    from kiosk.catalog import Catalog
-    catalog = Catalog(ctx.store())
-    print(f"OCOP Sơn La kiosk ({ctx.settings.mode.value}): {catalog.count()} products in "
-          f"{ctx.data_dir}")
-    for product in catalog.featured():
-        stars = "★" * product.stars if product.stars else "-"
-        print(f"  {product.id}  {product.name_vi}  ({product.district})  {stars}")
+    settings = apply_overrides(ctx.settings, args.mode, args.lang)
+    fullscreen = settings.ui.fullscreen and not args.windowed
+    size = parse_size(args.size)
+    prepare_kivy_environment(ctx.data_dir / "kivy")
+    configure_window(fullscreen=fullscreen, size=size)
+    from kiosk.ui.app import KioskApp
+    app = KioskApp(settings, ctx.store(), ctx.data_dir)
+    app.run()
     return 0
