@@ -64,8 +64,16 @@ def _queue(ctx, printer_uri: str | None = None) -> PrintQueue:
 
 
 def _bar(progress: Progress) -> None:
-    filled = BAR_WIDTH * progress.done // max(progress.total, 1)
+    """A redrawn bar on a terminal; on a pipe or log, one line per tenth and per message."""
     note = f"  {progress.message}" if progress.message else ""
+    if not sys.stderr.isatty():
+        step = max(1, progress.total // 10)
+        if progress.message or progress.done % step == 0 or \
+                progress.state is not JobState.PRINTING:
+            sys.stderr.write(f"{progress.done}/{progress.total} {progress.state.value}{note}\n")
+            sys.stderr.flush()
+        return
+    filled = BAR_WIDTH * progress.done // max(progress.total, 1)
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
                      f"{progress.done}/{progress.total}{note}\033[K")
     if progress.state is not JobState.PRINTING:
