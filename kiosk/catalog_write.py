@@ -10,6 +10,7 @@ import datetime as dt
 import sqlite3
 from typing import Any, Mapping
 
+from kiosk.clock import utc_now_iso
 from kiosk.catalog import LEVEL_BY_STARS, default_valid_until, product_search_text
 from kiosk.gtin import normalize_gtin
 from kiosk.text import nfc
@@ -29,7 +30,7 @@ def upsert_producer(conn: sqlite3.Connection, producer: Mapping[str, Any]) -> No
          "commune": nfc(producer.get("commune") or ""),
          "district": nfc(producer.get("district") or ""),
          "address": nfc(producer.get("address") or ""), "phone": producer.get("phone") or "",
-         "updated_at": producer.get("updated_at") or _now()})
+         "updated_at": producer.get("updated_at") or utc_now_iso()})
     # Keep the search text of this producer's products in step with a renamed producer.
     for row in conn.execute("SELECT id FROM products WHERE producer_id = ?",
                             (producer["id"],)).fetchall():
@@ -56,7 +57,7 @@ def upsert_product(conn: sqlite3.Connection, product: Mapping[str, Any]) -> None
         "image_hash": product.get("image_hash") or None,
         "featured": 1 if product.get("featured") else 0,
         "is_demo": 1 if product.get("is_demo") else 0,
-        "updated_at": product.get("updated_at") or _now(),
+        "updated_at": product.get("updated_at") or utc_now_iso(),
     }
     columns = list(values)
     updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != "id")
@@ -99,6 +100,3 @@ def replace_ratings(conn: sqlite3.Connection, product_id: int,
 def delete_product(conn: sqlite3.Connection, product_id: int) -> None:
     conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

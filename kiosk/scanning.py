@@ -14,6 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 
+from kiosk.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from kiosk.settings import Settings
 from kiosk.stamps.errors import NoTrustList
@@ -52,9 +53,6 @@ class ScanOutcome:
         return data
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 class ScanService:
     """Thread-safe: the UI's scan worker and the CLI call `handle_text` from any thread."""
@@ -90,7 +88,7 @@ class ScanService:
             return None
 
     def handle_text(self, text: str, source: str = "camera") -> ScanOutcome:
-        scanned_at = _utc_now()
+        scanned_at = utc_now_iso(micros=True)
         try:
             verification = self._current_verifier().verify(text, self._today)
         except NoTrustList as exc:

@@ -63,3 +63,36 @@ def run_cli(*args: str, env: dict | None = None, input_text: str | None = None,
     return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True,
                           text=True, env=full_env, input=input_text, timeout=timeout_s,
                           cwd=REPO_ROOT)
+
+
+# --- a real fake ESC/POS printer process on 127.0.0.1 ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_printer_process(tmp_path_factory):
+    from printer.fake_server import FakePrinterProcess
+    store = tmp_path_factory.mktemp("fake-printer")
+    with FakePrinterProcess(store_dir=store) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_printer(fake_printer_process):
+    """The fake printer with no faults and no received data at the start of each test."""
+    fake_printer_process.control.reset()
+    fake_printer_process.control.clear()
+    yield fake_printer_process
+    fake_printer_process.control.reset()
+
+
+def unused_local_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on (bound, then released)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    return unused_local_port()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
+from kiosk.clock import utc_now_iso
 from kiosk.errors import UserError
 from kiosk.store import DB_FILENAME, Store
 
@@ -32,7 +32,7 @@ def handle_init(args, ctx) -> int:
     try:
         if store.get_meta("created_at") is None:
             with store.transaction() as conn:
-                store.set_meta("created_at", _now(), conn)
+                store.set_meta("created_at", utc_now_iso(), conn)
                 store.set_meta("demo", "0", conn)
         if args.demo:
             product_count = store.query_one("SELECT count(*) FROM products")[0]
@@ -50,6 +50,3 @@ def handle_init(args, ctx) -> int:
         store.close()
     return 0
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

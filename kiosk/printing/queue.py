@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from kiosk.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from kiosk.errors import NotFound, UserError
 from kiosk.settings import Settings
@@ -106,9 +107,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 def label_layout(settings: Settings) -> LabelLayout:
     return LabelLayout(width_dots=DOTS_BY_WIDTH_MM[settings.printer.width_mm],
@@ -154,7 +152,7 @@ class PrintQueue:
         if self.catalog.product(product_id) is None:
             raise NotFound(f"no product {product_id} in the local catalog")
         demo_signer = load_demo_signer(self.store, self.data_dir, self.settings)
-        now = _now()
+        now = utc_now_iso(micros=True)
         with self.store.transaction() as conn:
             job_id = conn.execute(
                 "INSERT INTO print_jobs(product_id, lot, count, state, printer_uri, "
@@ -350,7 +348,7 @@ class PrintQueue:
         return self.job(job_id)
 
     def _mark_printed(self, conn, job_id: int, serial: int) -> None:
-        now = _now()
+        now = utc_now_iso(micros=True)
         conn.execute("UPDATE stamps SET state = 'printed', printed_at = ? WHERE serial = ?",
                      (now, serial))
         self._outbox_print(conn, job_id, serial, "printed", now)
@@ -360,7 +358,7 @@ class PrintQueue:
         row = conn.execute("SELECT product_id, key_id FROM stamps WHERE serial = ?",
                            (serial,)).fetchone()
         lot = conn.execute("SELECT lot FROM print_jobs WHERE id = ?", (job_id,)).fetchone()[0]
-        when = when or _now()
+        when = when or utc_now_iso(micros=True)
         payload = {"serial": serial, "product_id": row[0], "key_id": row[1], "job_id": job_id,
                    "lot": lot, "status": status, "at": when,
                    "site_name": self.settings.site.name}
@@ -370,7 +368,7 @@ class PrintQueue:
 
     def _set_state(self, conn, job_id: int, state: JobState, error: str) -> None:
         conn.execute("UPDATE print_jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                     (state.value, error, _now(), job_id))
+                     (state.value, error, utc_now_iso(micros=True), job_id))
 
 
 class PrintWorker(threading.Thread):

@@ -18,7 +18,8 @@ from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from kiosk.stamps.errors import KeyFileError, NoTrustList
 from kiosk.stamps.keys import (fingerprint, generate_private_key, load_private_key,
                                public_key_b64, save_private_key)
-from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key, utc_today
+from kiosk.clock import utc_today
+from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
 from kiosk.stamps.signer import StampSigner, make_trust_list, signing_key_entry
 from kiosk.stamps.trust import (RevokedKey, RevokedRange, TrustList, load_current_trust_list,
                                 sign_trust_list, store_trust_list)

@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
+from kiosk.clock import utc_now_iso, utc_today
 from kiosk.catalog import Catalog, RatingStatus, effective_rating_status
 from kiosk.errors import UserError
 from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
@@ -33,13 +34,6 @@ log = logging.getLogger(__name__)
 META_ROOT_PUBLIC_KEY = "root_public_key"
 META_DEMO_NEXT_SERIAL = "demo_next_serial"
 
-
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- verification against the store ---------------------------------------------------------
@@ -195,7 +189,7 @@ def _insert_block(conn, product_id: int, stamps: list[tuple[int, int, str, str]]
     serials = [s[0] for s in stamps]
     cur = conn.execute("INSERT INTO stamp_blocks(product_id, first_serial, last_serial, "
                        "received_at, source) VALUES (?, ?, ?, ?, ?)",
-                       (product_id, min(serials), max(serials), _utc_now(), source))
+                       (product_id, min(serials), max(serials), utc_now_iso(), source))
     block_id = cur.lastrowid
     try:
         conn.executemany("INSERT INTO stamps(serial, product_id, key_id, issued_on, text, "

@@ -14,6 +14,7 @@ from typing import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.clock import utc_now_iso
 from kiosk.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
 from kiosk.stamps.errors import StampConfigError
 from kiosk.stamps.keys import fingerprint, public_key_b64
@@ -53,9 +54,6 @@ def signing_key_entry(key_id: int, private_or_public_key, valid_from: dt.date,
     return SigningKey(key_id, public_key_b64(private_or_public_key), valid_from, valid_until)
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def make_trust_list(root_key, *, sequence: int, signing_keys: Iterable[SigningKey],
                     revoked_ranges: Iterable[RevokedRange] = (),
@@ -64,7 +62,7 @@ def make_trust_list(root_key, *, sequence: int, signing_keys: Iterable[SigningKe
                     issued_at: str | None = None) -> TrustList:
     """A trust list for `root_key` (private or public). Validated the same way a kiosk
     validates a received one, so the registry cannot publish a list kiosks would reject."""
-    tl = TrustList(sequence=sequence, issued_at=issued_at or _utc_now(),
+    tl = TrustList(sequence=sequence, issued_at=issued_at or utc_now_iso(),
                    root_fingerprint=fingerprint(root_key),
                    signing_keys=tuple(signing_keys), revoked_ranges=tuple(revoked_ranges),
                    revoked_keys=tuple(revoked_keys),

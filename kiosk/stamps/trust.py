@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
+from kiosk.clock import utc_now_iso
 from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from kiosk.stamps.errors import ForeignRootError, KeyFileError, TrustError
 from kiosk.stamps.keys import fingerprint, load_public_key_b64
@@ -320,9 +321,6 @@ def verify_signed_trust_list(blob: str | bytes,
 # --- storage in the kiosk's SQLite ------------------------------------------------------------
 
 
-def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def newest_verified_row(conn: sqlite3.Connection, pinned_root) -> tuple[TrustList, str] | None:
     """The highest-sequence stored list that verifies under the pinned root (rows signed by
@@ -376,5 +374,5 @@ def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> Trus
     # A row with this sequence signed by another root (a former demo root) is replaced.
     conn.execute("DELETE FROM trust_lists WHERE sequence = ?", (trust_list.sequence,))
     conn.execute("INSERT INTO trust_lists(sequence, signed_json, received_at) "
-                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, _utc_now()))
+                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, utc_now_iso()))
     return trust_list

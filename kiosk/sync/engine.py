@@ -14,7 +14,6 @@ again and the registry answers `duplicate`: each record exists exactly once ther
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from kiosk.clock import utc_now_iso
 from kiosk import __version__
 from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
 from kiosk.errors import UserError
@@ -46,9 +46,6 @@ MAX_PAGES_PER_PULL = 10_000
 
 DeviceState = Callable[[], str]
 
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _unknown() -> str:
@@ -210,7 +207,7 @@ class SyncEngine:
                 result.trust_list_sequence = stored.sequence
             st.set_state(tx, st.CURSOR_KEY, str(reply["cursor"]))
             st.set_state(tx, st.REGISTRY_ID_KEY, reply["registry_id"])
-            st.set_state(tx, st.LAST_PULL_KEY, utc_now())
+            st.set_state(tx, st.LAST_PULL_KEY, utc_now_iso())
         result.producers += len(reply["producers"])
         result.products += len(reply["products"])
         result.media += len(fetched)
@@ -226,7 +223,7 @@ class SyncEngine:
         with self.store.transaction() as tx:
             pending = st.pending_outbox_count(tx)
             payload = {
-                "at": utc_now(), "app_version": __version__,
+                "at": utc_now_iso(), "app_version": __version__,
                 "last_sync_at": last_success_at,
                 "camera": _safe_state(self.camera_state),
                 "printer": _safe_state(self.printer_state),
@@ -260,7 +257,7 @@ class SyncEngine:
             answers = validate.check_upload_reply(reply, keys)
             if self.after_upload_reply is not None:
                 self.after_upload_reply(reply)
-            now = utc_now()
+            now = utc_now_iso()
             rejected = [a for a in answers.values() if a["status"] == "rejected"]
             with self.store.transaction() as tx:
                 tx.executemany("UPDATE outbox SET sent_at = ? WHERE idempotency_key = ? "
@@ -331,7 +328,7 @@ class SyncEngine:
         """Pull, complete pending blocks, queue a heartbeat, push. Never raises SyncError:
         the outcome is in the report and the (persisted) status."""
         previous = status or st.read_sync_status(self.store)
-        started = utc_now()
+        started = utc_now_iso()
         self._save_status(dataclasses.replace(previous, state=SyncState.SYNCING,
                                               last_attempt_at=started))
         report = SyncReport(ok=True)
@@ -373,7 +370,7 @@ class SyncEngine:
             report.ok = False
             report.error = "; ".join(e for e, _ in errors)
             report.retryable = all(r for _, r in errors)
-        now = utc_now()
+        now = utc_now_iso()
         if report.ok:
             new = dataclasses.replace(previous, state=SyncState.IDLE, last_success_at=now,
                                       last_attempt_at=started, last_error="",

@@ -19,9 +19,8 @@ from kiosk.scanning import ScanService
 from kiosk.settings import Settings
 from kiosk.stamps.verdicts import Verdict
 from kiosk.store import Store
-from printer import Printer, decode_images
+from printer import decode_images
 from tests.conftest import REPO_ROOT, TODAY
-from tests.printer.conftest import fake_printer, fake_printer_process  # noqa: F401 (fixtures)
 
 
 def _settings(uri: str) -> Settings:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
+
+from tests.conftest import run_cli
 
 from kiosk.stamps.keys import private_key_from_seed, public_key_b64
 from kiosk.stamps.signer import StampSigner, make_trust_list, signing_key_entry
@@ -78,13 +78,5 @@ def verifier(trust_list):
 
 
 def run_stamp_cli(*args, input_text=None, timeout_s=120):
-    """`python -m kiosk ARGS` in a subprocess, with the stamp command registered even
-    before kiosk.cli.main lists it."""
-    boot = ("import sys, kiosk.cli.main as m\n"
-            "if 'kiosk.cli.stamp_cmd' not in m.COMMAND_MODULES:\n"
-            "    m.COMMAND_MODULES = m.COMMAND_MODULES + ('kiosk.cli.stamp_cmd',)\n"
-            "sys.exit(m.main(sys.argv[1:]))\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_KIOSK_")}
-    return subprocess.run([sys.executable, "-c", boot, *args], capture_output=True,
-                          text=True, input=input_text, timeout=timeout_s, cwd=REPO_ROOT,
-                          env=env)
+    """`python -m kiosk ARGS` in a subprocess."""
+    return run_cli(*args, input_text=input_text, timeout_s=timeout_s)

@@ -12,13 +12,6 @@ VERIFY_FIELDS = {"text", "verdict", "product_id", "serial", "key_id", "issued_on
                  "message_vi", "message_en"}
 
 
-@pytest.fixture(autouse=True)
-def stamp_command_registered(monkeypatch):
-    if "kiosk.cli.stamp_cmd" not in cli_main.COMMAND_MODULES:
-        monkeypatch.setattr(cli_main, "COMMAND_MODULES",
-                            cli_main.COMMAND_MODULES + ("kiosk.cli.stamp_cmd",))
-
-
 @pytest.fixture
 def cli(tmp_path, capsys):
     data = tmp_path / "data"
