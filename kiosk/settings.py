@@ -14,7 +14,6 @@ import difflib
 import enum
 import os
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,8 +235,9 @@ def _convert(hint: Any, value: Any, path: str, meta: typing.Mapping, problems: l
         problems.append(f"{path}: must be one of {', '.join(map(str, meta['choices']))}, "
                         f"got {value!r}")
         return _INVALID
-    if "min" in meta and value < meta["min"] or "max" in meta and value > meta["max"]:
-        problems.append(f"{path}: {value!r} is out of range ({meta['min']} to {meta['max']})")
+    low, high = meta.get("min"), meta.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        problems.append(f"{path}: {value!r} is out of range ({low} to {high})")
         return _INVALID
     return value
 
@@ -288,4 +288,4 @@ def settings_as_dict(settings: Settings) -> dict[str, Any]:
     return plain(settings)
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"types", "typing"}]
+__all__ = [n for n in dir() if not n.startswith("_") and n != "typing"]

@@ -156,7 +156,7 @@ def check_config(env: DoctorEnv) -> CheckResult:
         problems = env.settings_problems or [env.settings_error or "unreadable"]
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         return fail("config", f"{env.config_source}: {problems[0]}{more}",
-                    f"fix the file; 'ocop-kiosk config check' lists every problem",
+                    "fix the file; 'ocop-kiosk config check' lists every problem",
                     problems=problems)
     settings = env.settings
     detail = f"{settings.source} (mode {settings.mode.value})"
