@@ -3,8 +3,9 @@
     .venv/bin/python bench/decode.py [--quick] [--frames N] [--photos DIR]
 
 Sets: the real photos (tests/data/qr-photos, a copy of ../shared/data/qr-photos; expected text
-in NAME.txt, compared after normalising line ends) and synthetic 640x480 camera frames of the
-project's stamp (bench/synthetic_frames.py, fixed seed, 20% of frames without a code).
+in NAME.txt, compared after normalising line ends) and two sets of synthetic 640x480 camera
+frames (bench/synthetic_frames.py, fixed seed, 20% of frames without a code): "labels", real
+58 mm labels as printer.render_label draws them, and "plain QR", the bare stamp QR used before.
 Pinned to one core. Prints decode rate (codes read / frames holding a code), median and p95 ms
 per frame (every frame, including those without a code) and wrong texts (a code read with a
 text other than expected, or a code "read" in a frame that holds none).
@@ -136,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     all_photos = [s for name in ("qrcode-1", "qrcode-2", "qrcode-3") for s in sets[name]]
     sets["photos ASCII"] = [s for s in all_photos if s.expected.isascii()]
     sets["photos non-ASCII"] = [s for s in all_photos if not s.expected.isascii()]
-    sets[f"synthetic x{args.frames}"] = [Sample(to_gray(f.image), f.expected_text)
-                                         for f in make_frames(args.frames)]
+    for kind, name in (("label", "synthetic labels"), ("plain", "synthetic plain QR")):
+        sets[f"{name} x{args.frames}"] = [Sample(to_gray(f.image), f.expected_text)
+                                           for f in make_frames(args.frames, kind=kind)]
 
     decoders: dict[str, Callable[[np.ndarray], list[str]]] = {
         "zxing-cpp alone (defaults)": zxing_alone,

@@ -3,13 +3,16 @@ python-escpos's own text() + qr() path for comparison.
 
     .venv/bin/python bench/printing.py [--batch 500] [--reps 200]
 
-Pins itself to one CPU core.  Targets: render + encode <= 10 ms per 58 mm label, and the
-pipeline renders faster than a 100 mm/s printer prints.
+Pins itself to one CPU core.  Labels carry real-length stamps (base URL + 122 base32
+characters = 150 characters, QR version 6-M).  Targets: render + encode <= 10 ms per 58 mm
+label (median and p95), and the pipeline renders faster than a 100 mm/s printer prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import statistics
 import sys
@@ -18,10 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import segno  # noqa: E402
+
 from printer._escpos import escpos_printer  # noqa: E402
 from printer.escpos_raster import encode_label_job, encode_raster  # noqa: E402
 from printer.fake_server import FakePrinterProcess  # noqa: E402
-from printer.label import LabelContent, LabelLayout, clear_caches, render_label  # noqa: E402
+from printer.label import (  # noqa: E402
+    LabelContent,
+    LabelLayout,
+    _qr_matrix,
+    clear_caches,
+    render_label,
+)
 from printer.session import Printer  # noqa: E402
 
 PRINT_SPEED_MM_S = 100.0
@@ -29,9 +40,15 @@ TITLES = ["Chè Shan tuyết cổ thụ Tà Xùa", "Mật ong hoa rừng Mộc C
           "Xoài tròn Yên Châu", "Mận hậu Mộc Châu sấy dẻo", "Thịt trâu gác bếp Mường La"]
 
 
+def stamp_text(i: int) -> str:
+    """A real-length stamp: base URL + 122 base32 characters (150 chars, QR version 6-M)."""
+    payload = base64.b32encode(hashlib.shake_128(i.to_bytes(8, "big")).digest(76)).decode()
+    return "HTTPS://OCOP.SONLA.GOV.VN/S/" + payload.rstrip("=")
+
+
 def content(i: int, title: str | None = None) -> LabelContent:
     return LabelContent(
-        qr_text=f"HTTPS://OCOP.SONLA.GOV.VN/S/{i:08d}K{(i * 7919) % 10**8:08d}",
+        qr_text=stamp_text(i),
         title=title or TITLES[i % len(TITLES)],
         producer="HTX Nông nghiệp Bắc Yên", district="Huyện Bắc Yên", stars=4,
         serial_text=f"Số {i:010d}", footer="Lô 2024-07 · HSD 2025-07",
@@ -100,6 +117,16 @@ def bench_width(width: int, profile: str, reps: int) -> dict:
         d.cut()
         lib_native.append(time.perf_counter() - t0)
         lib_native_bytes = len(d.output)
+    # The QR symbol alone: segno choosing the mask in Python vs the label's encoder.
+    qr_segno, qr_label = [], []
+    for i in range(reps):
+        text = stamp_text(10**6 + i)
+        t0 = time.perf_counter()
+        _ = segno.make(text, error="m", boost_error=False, micro=False).matrix
+        qr_segno.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        _qr_matrix.__wrapped__(text)
+        qr_label.append(time.perf_counter() - t0)
     mean_height = statistics.mean(heights)
     feed_ms = mean_height / 8.0 / PRINT_SPEED_MM_S * 1e3  # 203 dpi = 8 dots/mm
     return {
@@ -107,6 +134,7 @@ def bench_width(width: int, profile: str, reps: int) -> dict:
         "enc_escpos": ms(enc_escpos), "bytes": statistics.mean(sizes), "height": mean_height,
         "feed_ms": feed_ms, "lib_img": ms(lib_img), "lib_native": ms(lib_native),
         "lib_bytes": lib_bytes, "lib_native_bytes": lib_native_bytes,
+        "qr_segno": ms(qr_segno), "qr_label": ms(qr_label),
     }
 
 
@@ -133,7 +161,7 @@ def bench_batch(n: int, width: int) -> dict:
         t0 = time.perf_counter()
         for i in range(n):
             net.text(f"{c.mark_text}\n{c.title}\n{c.producer}\n{c.district}\nSo {i:010d}\n")
-            net.qr(content(i).qr_text, size=4)
+            net.qr(stamp_text(i), size=4)
             net.cut()
         net.close()
         total_lib = time.perf_counter() - t0
@@ -160,6 +188,8 @@ def main() -> int:
         print(f"  {name:40s} {cells[0]:20s} {cells[1]:20s}")
     line("render+encode, new product each label", "cold")
     line("render+encode, batch of one product", "warm")
+    line("QR symbol only: segno.make (mask search)", "qr_segno")
+    line("QR symbol only: label encoder (zxing-cpp)", "qr_label")
     line("encode only: printer.escpos_raster", "enc_ours")
     line("encode only: python-escpos image()", "enc_escpos")
     line("python-escpos text()+qr() (image QR)", "lib_img")
@@ -172,8 +202,8 @@ def main() -> int:
     for r in rows:
         ratio = r["feed_ms"] / r["cold"][0]
         print(f"  {r['width']} dots: cold render+encode is {ratio:.0f}x faster than the printer prints")
-    ok = rows[0]["cold"][0] <= 10.0
-    print(f"  target render+encode <= 10 ms per 58 mm label: {'met' if ok else 'NOT met'}\n")
+    ok = rows[0]["cold"][0] <= 10.0 and rows[0]["cold"][1] <= 10.0
+    print(f"  target render+encode <= 10 ms per 58 mm label (median and p95): {'met' if ok else 'NOT met'}\n")
 
     for width in (384, 576):
         b = bench_batch(args.batch, width)

@@ -1,31 +1,51 @@
 """Synthetic 640x480 camera frames of a printed OCOP stamp (fixed seed, reproducible).
 
-Until the printer's label renderer exists, the stamp is a plain QR of a stamp-like URL:
-'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 base32 chars ([A-Z2-7]), QR version 6 at EC level M
-(150 alphanumeric chars, 41x41 modules). Each frame applies: perspective tilt up to 30 deg,
-any in-plane rotation, 2.5-6 camera pixels per module, defocus or motion blur, glare, uneven
-light, sensor noise and JPEG quality 60-90. A share of frames holds no code at all (the kiosk
-camera sees mostly empty counters, and those frames must be cheap).
+Two kinds of frame (``kind=``):
+
+* ``"label"`` (default): a real 58 mm label as the printer renders it -
+  ``printer.render_label_info(LabelContent(...), LabelLayout(width_dots=384))`` with a
+  Vietnamese product name, producer and district from kiosk/demo/catalog.json, 3-5 stars or
+  none, the serial under the QR and sometimes a lot line - on a 58 mm wide strip of paper
+  (the unprinted paper edges included). The QR is whatever the label renderer makes of the
+  stamp text (version 6-M, 4 dots per module).
+* ``"plain"``: the older stand-in, a bare version-6 QR with a strip of Hershey "text" under
+  it (kept for comparison; the same frames as before for the same seed).
+
+The stamp text is 'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 base32 chars ([A-Z2-7]), 150
+alphanumeric chars: QR version 6 at EC level M (41x41 modules). Each frame applies:
+perspective tilt up to 30 deg, any in-plane rotation, 2.5-6 camera pixels per module,
+defocus or motion blur, glare, uneven light, sensor noise and JPEG quality 60-90. A share of
+frames holds no code at all (the kiosk camera sees mostly empty counters, and those frames
+must be cheap). A label bigger than the frame is cut by the frame edge; its QR code and
+quiet zone always stay inside.
 
     from bench.synthetic_frames import make_frames
-    for frame in make_frames(count=200, seed=20240601):
+    for frame in make_frames(count=200, seed=20240601, kind="label"):
         frame.image, frame.expected_text  # expected_text is None for frames with no code
 
 Run as a script to write the frames to a folder (PNG + .txt like the real photo set):
-    .venv/bin/python bench/synthetic_frames.py OUT_DIR [--count N] [--seed S]
+    .venv/bin/python bench/synthetic_frames.py OUT_DIR [--count N] [--seed S] [--kind plain]
 """
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 import cv2
 import numpy as np
 import segno
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from printer.label import LabelContent, LabelLayout, render_label_info  # noqa: E402
 
 FRAME_WIDTH_PX = 640
 FRAME_HEIGHT_PX = 480
@@ -41,6 +61,12 @@ JPEG_QUALITY_RANGE = (60, 90)
 NO_CODE_SHARE = 0.2
 FOCAL_LENGTH_PX = 600.0  # a typical 640x480 webcam (~56 deg horizontal field of view)
 DEFAULT_SEED = 20240601
+CATALOG_PATH = ROOT / "kiosk" / "demo" / "catalog.json"
+LABEL_WIDTH_DOTS = 384          # 58 mm paper, 48 mm printable
+PAPER_WIDTH_DOTS = 464          # 58 mm at 8 dots/mm: 40 unprinted dots each side
+PAPER_END_DOTS = (16, 40)       # paper above the first printed row / below the last one
+STAR_CHOICES = (3, 4, 5, None)  # None: no valid rating, the label draws no stars
+Kind = Literal["label", "plain"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,7 @@ class SyntheticFrame:
     expected_text: str | None  # None: the frame holds no code
     module_px: float  # mean camera pixels per QR module (0 for no-code frames)
     description: str  # the distortions applied, for debugging failures
+    kind: str = "plain"  # "label" or "plain"
 
 
 def stamp_payload(rng: np.random.Generator) -> str:
@@ -69,6 +96,54 @@ def stamp_label(payload: str, module_px_on_label: int = 8) -> np.ndarray:
     cv2.putText(label, "OCOP SON LA", (pad, height - pad), cv2.FONT_HERSHEY_SIMPLEX,
                 module_px_on_label / 6.0, 40, max(1, module_px_on_label // 3), cv2.LINE_AA)
     return label
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> tuple[tuple[str, str, str], ...]:
+    """(product name, producer name, district) for every product of the demo catalog."""
+    data = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    producers = {p["id"]: p for p in data["producers"]}
+    rows = []
+    for product in data["products"]:
+        producer = producers.get(product.get("producer"), {})
+        rows.append((product["name_vi"], producer.get("name", ""), producer.get("district", "")))
+    return tuple(rows)
+
+
+def serial_text(serial: int) -> str:
+    """As kiosk.printing.queue.serial_text prints it: 12 digits in groups of four."""
+    digits = f"{serial:012d}"
+    return "Số/No. " + " ".join(digits[i:i + 4] for i in range(0, 12, 4))
+
+
+@dataclass(frozen=True)
+class PrintedLabel:
+    image: np.ndarray          # grey paper strip, 255 = paper, 0 = ink
+    module_px: int             # label pixels per QR module
+    keep_box: tuple[int, int, int, int]  # QR + quiet zone in strip pixels: x0, y0, x1, y1
+    description: str
+
+
+def printed_label(payload: str, rng: np.random.Generator) -> PrintedLabel:
+    """A 58 mm label as printer.render_label draws it, on its strip of paper."""
+    catalog = _catalog()
+    title, producer, district = catalog[int(rng.integers(0, len(catalog)))]
+    stars = STAR_CHOICES[int(rng.integers(0, len(STAR_CHOICES)))]
+    serial = int(rng.integers(1, 10**7))
+    footer = f"Lô/Lot 2024-{int(rng.integers(1, 13)):02d}" if rng.random() < 0.5 else ""
+    content = LabelContent(qr_text=payload, title=title, serial_text=serial_text(serial),
+                           producer=producer, district=district, stars=stars, footer=footer)
+    info = render_label_info(content, LabelLayout(width_dots=LABEL_WIDTH_DOTS))
+    ink = np.asarray(info.image, dtype=bool)  # True = paper
+    printed = np.where(ink, 255, 0).astype(np.uint8)
+    side = (PAPER_WIDTH_DOTS - LABEL_WIDTH_DOTS) // 2
+    top, bottom = PAPER_END_DOTS
+    strip = cv2.copyMakeBorder(printed, top, bottom, side, side, cv2.BORDER_CONSTANT, value=255)
+    x0, y0, x1, y1 = info.qr_box
+    q = info.quiet_dots
+    keep = (x0 - q + side, y0 - q + top, x1 + q + side, y1 + q + top)
+    desc = f"label {info.arrangement} v{info.qr_version} stars={stars} '{title[:24]}'"
+    return PrintedLabel(strip, info.module_dots, keep, desc)
 
 
 def _background(rng: np.random.Generator) -> np.ndarray:
@@ -103,22 +178,41 @@ def _rotation_matrix(tilt_deg: float, tilt_axis_deg: float, roll_deg: float) -> 
 
 
 def _project_label(label: np.ndarray, rng: np.random.Generator, module_px: float,
-                   tilt_deg: float, roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """Homography that puts the label in the frame with the QR at about module_px per module."""
+                   tilt_deg: float, roll_deg: float, module_on_label: float | None = None,
+                   keep_box: tuple[int, int, int, int] | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Homography that puts the label in the frame with the QR at about module_px per module.
+
+    The whole label is placed inside the frame when it fits; otherwise only ``keep_box``
+    (the QR with its quiet zone, label pixels) is kept inside and the frame cuts the rest.
+    """
     label_h, label_w = label.shape
-    module_on_label = (label_w / (QR_MODULES + 2 * QUIET_ZONE_MODULES))
+    if module_on_label is None:  # the plain stamp: the QR + quiet zone spans the label width
+        module_on_label = (label_w / (QR_MODULES + 2 * QUIET_ZONE_MODULES))
     # Scale so that at the frame centre one module spans module_px pixels.
     scale = module_px / module_on_label
     corners = np.array([[0, 0], [label_w, 0], [label_w, label_h], [0, label_h]], np.float64)
-    centred = (corners - [label_w / 2, label_h / 2]) * scale
-    plane = np.hstack([centred, np.zeros((4, 1))])
-    rotated = plane @ _rotation_matrix(tilt_deg, float(rng.uniform(0, 180)), roll_deg).T
-    depth = FOCAL_LENGTH_PX + rotated[:, 2]
-    projected = rotated[:, :2] * (FOCAL_LENGTH_PX / depth[:, None])
+    rotation = _rotation_matrix(tilt_deg, float(rng.uniform(0, 180)), roll_deg)
+
+    def project(points: np.ndarray) -> np.ndarray:
+        centred = (points - [label_w / 2, label_h / 2]) * scale
+        rotated = np.hstack([centred, np.zeros((len(points), 1))]) @ rotation.T
+        depth = FOCAL_LENGTH_PX + rotated[:, 2]
+        return rotated[:, :2] * (FOCAL_LENGTH_PX / depth[:, None])
+
+    projected = project(corners)
+    frame = np.array([FRAME_WIDTH_PX, FRAME_HEIGHT_PX], np.float64)
     span = projected.max(axis=0) - projected.min(axis=0)
-    free_x = max(0.0, FRAME_WIDTH_PX - span[0] - 8)
-    free_y = max(0.0, FRAME_HEIGHT_PX - span[1] - 8)
-    offset = np.array([4 + rng.uniform(0, free_x), 4 + rng.uniform(0, free_y)]) - projected.min(axis=0)
+    if keep_box is None or (span <= frame - 8).all():
+        free = np.maximum(0.0, frame - span - 8)
+        offset = 4 + rng.uniform(0, 1, 2) * free - projected.min(axis=0)
+    else:
+        x0, y0, x1, y1 = keep_box
+        kept = project(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
+        low = 4 - kept.min(axis=0)
+        high = frame - 4 - kept.max(axis=0)
+        offset = np.where(low <= high, low + rng.uniform(0, 1, 2) * np.maximum(0, high - low),
+                          (low + high) / 2)
     target = (projected + offset).astype(np.float32)
     homography = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
     return homography, target
@@ -133,7 +227,7 @@ def _motion_kernel(length_px: int, angle_deg: float) -> np.ndarray:
     return kernel / max(kernel.sum(), 1e-6)
 
 
-def _render(rng: np.random.Generator, payload: str | None) -> SyntheticFrame:
+def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain") -> SyntheticFrame:
     image = _background(rng)
     parts: list[str] = []
     module_px = 0.0
@@ -141,8 +235,15 @@ def _render(rng: np.random.Generator, payload: str | None) -> SyntheticFrame:
         module_px = float(rng.uniform(*MODULE_PX_RANGE))
         tilt_deg = float(rng.uniform(0, MAX_TILT_DEG))
         roll_deg = float(rng.uniform(0, 360))
-        label = stamp_label(payload)
-        homography, _ = _project_label(label, rng, module_px, tilt_deg, roll_deg)
+        if kind == "label":
+            printed = printed_label(payload, rng)
+            label = printed.image
+            homography, _ = _project_label(label, rng, module_px, tilt_deg, roll_deg,
+                                           printed.module_px, printed.keep_box)
+            parts.append(printed.description)
+        else:
+            label = stamp_label(payload)
+            homography, _ = _project_label(label, rng, module_px, tilt_deg, roll_deg)
         # Warp ink and paper separately so the label is opaque on the background.
         paper_tone = rng.uniform(190, 250)
         ink_tone = rng.uniform(10, 70)
@@ -192,17 +293,19 @@ def _render(rng: np.random.Generator, payload: str | None) -> SyntheticFrame:
     assert ok
     image = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
     parts.append(f"jpeg={quality}")
-    return SyntheticFrame(image, payload, module_px, " ".join(parts))
+    return SyntheticFrame(image, payload, module_px, " ".join(parts), kind)
 
 
 def make_frames(count: int = 200, seed: int = DEFAULT_SEED,
-                no_code_share: float = NO_CODE_SHARE) -> Iterator[SyntheticFrame]:
-    """Yields `count` frames; the same (count, seed) always gives the same frames."""
+                no_code_share: float = NO_CODE_SHARE, kind: Kind = "label") -> Iterator[SyntheticFrame]:
+    """Yields `count` frames; the same (count, seed, kind) always gives the same frames."""
+    if kind not in ("label", "plain"):
+        raise ValueError(f"kind must be 'label' or 'plain', got {kind!r}")
     rng = np.random.default_rng(seed)
     for _ in range(count):
         has_code = rng.random() >= no_code_share
         payload = stamp_payload(rng) if has_code else None
-        yield _render(rng, payload)
+        yield _render(rng, payload, kind)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,9 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--kind", choices=("label", "plain"), default="label")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(make_frames(args.count, args.seed)):
+    for index, frame in enumerate(make_frames(args.count, args.seed, kind=args.kind)):
         stem = args.out_dir / f"frame-{index:04d}"
         cv2.imwrite(str(stem.with_suffix(".png")), frame.image)
         if frame.expected_text is not None:

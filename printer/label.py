@@ -33,6 +33,11 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+try:  # a project dependency; without it the QR codes come from segno alone (slower)
+    import zxingcpp as _zxingcpp
+except ImportError:  # pragma: no cover
+    _zxingcpp = None
+
 MM_PER_INCH = 25.4
 DEFAULT_DPI = 203
 MIN_MODULE_DOTS = 4
@@ -397,14 +402,49 @@ def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, w
 # --------------------------------------------------------------------------------------
 
 
+def _zxing_matrix(qr_text: str) -> np.ndarray | None:
+    """QR modules from zxing-cpp's writer (libzint inside), or ``None`` to use segno.
+
+    Only for ASCII text (no ECI, EC level M, never boosted).  For upper-case stamp URLs the
+    data and EC codewords are segno's bit for bit (alphanumeric mode); for other ASCII text
+    zxing-cpp may split the data into mode segments differently, which can give a smaller
+    version, never a bigger one (tested against segno).  zxing-cpp picks the mask
+    in C (~0.5 ms for a 150-character stamp) where segno needs ~6 ms in Python; its mask
+    differs from segno's for about a quarter of the stamps (a different but valid ISO 18004
+    penalty evaluation; camera-frame decode rates are the same, see docs/printing.md).
+    Non-ASCII text keeps segno, whose charset choice (ISO-8859-1 / UTF-8 bytes without
+    ECI) this package has always printed.
+    """
+    if _zxingcpp is None or not qr_text.isascii():
+        return None
+    try:
+        code = _zxingcpp.create_barcode(qr_text, _zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+        if code.ec_level != "M":
+            return None
+        modules = np.asarray(code.to_image(scale=1, add_quiet_zones=False))
+    except Exception:  # too long, or an older zxing-cpp API: segno decides (and explains)
+        return None
+    if modules.ndim != 2 or modules.shape[0] != modules.shape[1]:
+        return None
+    n = modules.shape[0]
+    if n < 21 or (n - 17) % 4:
+        return None
+    return modules < 128
+
+
 @functools.lru_cache(maxsize=64)
 def _qr_matrix(qr_text: str) -> tuple[np.ndarray, int]:
-    # EC level M, never boosted, so the version only depends on the payload; segno keeps
-    # alphanumeric mode for upper-case URLs.
-    qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
-    dark = np.array(qr.matrix, dtype=bool)
+    # EC level M, never boosted, so the version only depends on the payload; upper-case
+    # URLs stay in alphanumeric mode.
+    dark = _zxing_matrix(qr_text)
+    if dark is not None:
+        version = (dark.shape[0] - 17) // 4
+    else:
+        qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
+        dark = np.array(qr.matrix, dtype=bool)
+        version = qr.version
     dark.setflags(write=False)
-    return dark, qr.version
+    return dark, version
 
 
 def qr_image(qr_text: str, module_dots: int) -> tuple[Image.Image, int]:

@@ -286,3 +286,97 @@ def test_ocop_mark_is_never_shortened_on_narrow_labels():
         plan = _choose_plan(content, layout, qr.size[0], layout.quiet_modules *
                             layout.qr_module_dots)
         assert plan.mark.lines == ("OCOP Sơn La",) and not plan.mark.truncated
+
+
+# --------------------------------------------------------------------------------------
+# QR encoder: zxing-cpp's writer for ASCII text (fast mask search), segno otherwise
+# --------------------------------------------------------------------------------------
+
+STAMP_PREFIX = "HTTPS://OCOP.SONLA.GOV.VN/S/"
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _stamp(rng) -> str:
+    return STAMP_PREFIX + "".join(BASE32[i] for i in rng.integers(0, 32, 122))
+
+
+def _format_mask(dark: np.ndarray) -> tuple[int, int]:
+    """(EC level bits, mask) from the format information next to the top-left finder."""
+    bits = [dark[8, c] for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [dark[r, 8] for r in (7, 5, 4, 3, 2, 1, 0)]
+    value = 0
+    for b in bits:
+        value = (value << 1) | int(b)
+    value ^= 0b101010000010010
+    return value >> 13, (value >> 10) & 7
+
+
+def _pyzbar_texts(img) -> list[str]:
+    from pyzbar import pyzbar
+
+    return [d.data.decode("latin-1") for d in pyzbar.decode(img.convert("L"))]
+
+
+def test_stamp_qr_is_version_6_m_alphanumeric_and_both_decoders_read_it():
+    import segno
+
+    from printer.label import _qr_matrix, _zxing_matrix
+
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        text = _stamp(rng)
+        assert len(text) == 150
+        dark = _zxing_matrix(text)
+        assert dark is not None, "the fast encoder is used for stamps"
+        cached, version = _qr_matrix(text)
+        assert (cached == dark).all() and version == 6 and dark.shape == (41, 41)
+        ec_bits, mask = _format_mask(dark)
+        assert ec_bits == 0b00  # level M
+        # Same data and EC codewords as segno in alphanumeric mode: only the mask may differ,
+        # and with segno forced to zxing-cpp's mask the symbols are identical module by module.
+        ref = segno.make(text, error="m", boost_error=False, micro=False, mask=mask)
+        assert ref.mode == "alphanumeric" and ref.version == 6
+        assert (np.array(ref.matrix, dtype=bool) == dark).all()
+        r = render_label_info(content(qr_text=text), LabelLayout(width_dots=384))
+        assert r.qr_version == 6
+        assert decode_qr(r.image) == [text]
+        assert _pyzbar_texts(r.image) == [text]
+        assert zxingcpp.read_barcodes(r.image.convert("L"))[0].ec_level == "M"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1,
+                    max_size=400))
+def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
+    import segno
+    from PIL import Image
+
+    from printer.label import _qr_matrix
+
+    dark, version = _qr_matrix(text)
+    ref = segno.make(text, error="m", boost_error=False, micro=False)
+    assert version <= ref.version
+    assert dark.shape[0] == 17 + 4 * version
+    assert _format_mask(dark)[0] == 0b00  # level M
+    img = Image.fromarray(np.pad(~dark, 4, constant_values=True)).resize(
+        ((dark.shape[0] + 8) * 4,) * 2, Image.NEAREST)
+    assert decode_qr(img) == [text]
+    assert _pyzbar_texts(img) == [text]
+
+
+def test_non_ascii_qr_text_keeps_segno():
+    import segno
+
+    from printer.label import _qr_matrix, _zxing_matrix
+
+    text = "https://ocop.sonla.gov.vn/sản-phẩm/101"
+    assert _zxing_matrix(text) is None
+    dark, version = _qr_matrix(text)
+    ref = segno.make(text, error="m", boost_error=False, micro=False)
+    assert version == ref.version and (dark == np.array(ref.matrix, dtype=bool)).all()
+
+
+def test_too_long_qr_text_is_refused():
+    import segno
+
+    with pytest.raises(segno.DataOverflowError):
+        render_label(content(qr_text="a" * 3000))
