@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 LOG_FILENAME = "ocop-kiosk.log"
 LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 3
+
+
+class _ProcessStderrHandler(logging.StreamHandler):
+    """Writes to the process's real stderr. Not to `sys.stderr`: Kivy replaces that with a
+    stream that logs (a loop through this handler), and test harnesses swap in streams that
+    are closed later."""
+
+    def __init__(self):
+        super().__init__(sys.__stderr__)
+
+    @property
+    def stream(self):
+        return sys.__stderr__
+
+    @stream.setter
+    def stream(self, _value):
+        pass
 
 
 def setup_logging(log_dir: Path | None, verbose: bool = False) -> Path | None:
@@ -18,7 +36,7 @@ def setup_logging(log_dir: Path | None, verbose: bool = False) -> Path | None:
     for handler in list(root.handlers):
         if getattr(handler, "_ocop", False):
             root.removeHandler(handler)
-    console = logging.StreamHandler()
+    console = _ProcessStderrHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     console._ocop = True

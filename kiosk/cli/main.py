@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "kiosk.cli.sync_cmd",
     "kiosk.cli.doctor_cmd",
     "kiosk.cli.config_cmd",
+    "kiosk.cli.staff_cmd",
+    "kiosk.cli.screenshot_cmd",
 )
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE = 0, 1, 2

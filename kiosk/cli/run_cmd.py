@@ -56,6 +56,7 @@ def prepare_kivy_environment(kivy_home: Path, *, headless: bool = False) -> None
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")   # logging goes through kiosk.logs
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # not xclip/xsel (absent on a kiosk)
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"

@@ -1,0 +1,346 @@
+"""KioskApp: the Kivy application. Screens: attract, scan, result, browse, product,
+staff_pin, staff (kiosk/ui/screens/*.py + *.kv).
+
+Threads: the camera capture thread and decode worker (scanner), a small worker pool for scans,
+PIN checks and label previews, the print worker and printer monitor (station), sync (when
+wired). None of them touches a widget: results come back through Clock.schedule_once.
+The UI thread never waits on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.fonts import dejavu_sans_path
+from kiosk.i18n import translator
+from kiosk.ui.theme import COLOURS, scale_unit
+from kiosk.viewmodels import camera_state_text, scan_hint_text
+
+log = logging.getLogger(__name__)
+
+UI_DIR = Path(__file__).resolve().parent
+SCREEN_NAMES = ("attract", "scan", "result", "browse", "product", "staff_pin", "staff")
+SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
+HINT_SHOW_S = 2.5
+_kv_loaded = False
+
+
+def register_fonts() -> None:
+    """One font with every Vietnamese glyph and the star for every label."""
+    LabelBase.register(DEFAULT_FONT, str(dejavu_sans_path()),
+                       fn_bold=str(dejavu_sans_path(bold=True)))
+
+
+def load_kv() -> None:
+    global _kv_loaded
+    if _kv_loaded:
+        return
+    import kiosk.ui.screens  # noqa: F401  (registers the screen classes with Factory)
+    Builder.load_file(str(UI_DIR / "widgets.kv"))
+    Builder.load_file(str(UI_DIR / "screens" / "product_detail.kv"))
+    for name in SCREEN_NAMES:
+        Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
+    Builder.load_file(str(UI_DIR / "app.kv"))
+    _kv_loaded = True
+
+
+class Root(BoxLayout):
+    pass
+
+
+class KioskApp(App):
+    lang = StringProperty("vi")
+    mode = StringProperty("showroom")
+    u = NumericProperty(1.0)            # size unit: 1.0 at 800x480, 2.25 at 1920x1080
+    big = NumericProperty(1.0)          # rest-stop mode: larger type for reading from afar
+    portrait = BooleanProperty(False)
+    current = StringProperty("attract")
+    camera_state = StringProperty("starting")
+    camera_text = StringProperty("")
+    scan_hint = StringProperty("")
+    scan_busy = BooleanProperty(False)
+    demo_camera = BooleanProperty(False)
+    demo_stamps = ListProperty([])
+    staff_signed_in = BooleanProperty(False)
+    services = ObjectProperty(None)
+
+    def __init__(self, settings, store, data_dir, services=None, camera_source=None,
+                 camera_is_demo: bool | None = None, today=None, start_camera: bool = True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.title = "OCOP Sơn La"
+        self.settings = settings
+        self.store = store
+        self.data_dir = Path(data_dir)
+        self.today = today
+        if services is None:
+            from kiosk.ui.services import Services
+            services = Services.create(settings, store, data_dir, today=today)
+        self.services = services
+        self.default_lang = settings.language.value
+        self.lang = self.default_lang
+        self.mode = settings.mode.value
+        self.idle_timeout_s = settings.ui.idle_timeout_s
+        self.attract_cycle_s = settings.ui.attract_cycle_s
+        self._camera_source = camera_source
+        self._camera_is_demo = camera_is_demo
+        self.start_camera = start_camera
+        self.camera = None
+        self._last_activity = time.monotonic()
+        self._hint_event = None
+        self._ready_sent = False
+        self.first_frame_s: float | None = None
+        self.last_outcome = None
+        self._result_text = ""
+        self._stopped = False
+
+    # --- helpers for kv -------------------------------------------------------------------
+
+    def tr(self, msgid: str, lang: str | None = None) -> str:
+        """Translate for kv: `text: app.tr("Scan", app.lang)` re-evaluates on a switch."""
+        return translator(lang or self.lang)(msgid)
+
+    def col(self, name: str, alpha: float | None = None) -> list[float]:
+        c = list(COLOURS[name])
+        if alpha is not None:
+            c[3] = alpha
+        return c
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def build(self):
+        register_fonts()
+        load_kv()
+        self.on_mode(self, self.mode)
+        Window.clearcolor = COLOURS["cream"]
+        Window.bind(size=self._on_window_size, on_touch_down=self._on_touch,
+                    on_key_down=self._on_key)
+        self._on_window_size(Window, Window.size)
+        self.root = Root()
+        self.sm = self.root.ids.sm
+        self.sm.bind(current=self.setter("current"))
+        return self.root
+
+    def on_start(self):
+        from kiosk.watchdog import Watchdog
+        self.watchdog = Watchdog()
+        Window.bind(on_flip=self._first_flip)
+        if self.start_camera:
+            self._start_camera()
+        Clock.schedule_interval(self._check_idle, 0.5)
+        # Heartbeats come from the UI clock: a frozen UI loop stops them by itself.
+        Clock.schedule_interval(lambda dt: self.watchdog.heartbeat(), self.watchdog.tick_s)
+        self.services.start_sync(on_status=lambda status: self.on_ui_thread(
+            self._sync_changed, status))
+
+    def _sync_changed(self, _status):
+        staff = self.sm.get_screen("staff")
+        if self.sm.current == "staff":
+            staff.refresh_sync()
+
+    def on_stop(self):
+        self._stopped = True
+        watchdog = getattr(self, "watchdog", None)
+        if watchdog is not None:
+            watchdog.stopping()
+        if self.camera is not None:
+            self.camera.stop()
+        self.services.close()
+
+    def _first_flip(self, *_):
+        if self.first_frame_s is None:
+            self.first_frame_s = time.perf_counter()
+        if not self._ready_sent:
+            self._ready_sent = True
+            self.watchdog.ready("attract screen")
+        Window.unbind(on_flip=self._first_flip)
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def _on_window_size(self, _window, size):
+        w, h = size
+        self.u = scale_unit(w, h)
+        self.portrait = h > w
+
+    def on_mode(self, _inst, mode):
+        self.big = 1.2 if mode == "reststop" else 1.0
+
+    # --- language and navigation ----------------------------------------------------------
+
+    def set_lang(self, code: str) -> None:
+        if code in ("vi", "en"):
+            self.lang = code
+            self.poke()
+
+    def set_mode(self, code: str) -> None:
+        if code in ("showroom", "reststop", "station"):
+            self.mode = code
+
+    def go(self, name: str, **kwargs) -> None:
+        screen = self.sm.get_screen(name)
+        if hasattr(screen, "prepare"):
+            screen.prepare(**kwargs)
+        self.sm.current = name
+        self.poke()
+
+    def go_home(self, *_, reset: bool = False) -> None:
+        if reset:
+            self.lang = self.default_lang
+            self.staff_signed_in = False
+        self.sm.current = "attract"
+
+    def show_product(self, product_id: int) -> None:
+        self.go("product", product_id=product_id)
+
+    # --- idle -----------------------------------------------------------------------------
+
+    def poke(self, *_):
+        self._last_activity = time.monotonic()
+
+    def _on_touch(self, *_):
+        self.poke()
+
+    def _on_key(self, *_):
+        self.poke()
+
+    def idle_for_s(self) -> float:
+        return time.monotonic() - self._last_activity
+
+    def _check_idle(self, _dt):
+        if self.sm.current != "attract" and self.idle_for_s() >= self.idle_timeout_s:
+            log.info("idle for %.0f s on %s: back to attract", self.idle_for_s(),
+                     self.sm.current)
+            self.go_home(reset=True)
+
+    # --- camera and scanning --------------------------------------------------------------
+
+    def _start_camera(self):
+        from kiosk.ui.camera import CameraService, make_camera_source
+        source, is_demo = self._camera_source, self._camera_is_demo
+        if source is None:
+            source, is_demo = make_camera_source(self.settings, self.data_dir)
+        self.camera = CameraService(
+            source, on_codes=self._codes_from_worker, on_state=self._state_from_worker,
+            on_hint=self._hint_from_worker, repeat_after_s=self.settings.camera.repeat_after_s,
+            is_demo=bool(is_demo))
+        if is_demo is None:
+            is_demo = self.camera.demo_source is not None
+        self.demo_camera = bool(is_demo) and self.camera.demo_source is not None
+        if self.demo_camera:
+            self.services.submit(self._prepare_demo_stamps).add_done_callback(
+                lambda f: Clock.schedule_once(lambda dt: self._demo_stamps_ready(f)))
+        self.camera.start()
+        watchdog = getattr(self, "watchdog", None)
+        if watchdog is not None:
+            watchdog.watch_thread("camera", self.camera.scanner.capture)
+            watchdog.watch_thread("decode", self.camera.scanner.worker)
+
+    def restart_camera(self, source=None, is_demo: bool | None = None) -> None:
+        """Stop the scanner and start it again on `source` (None: from the settings)."""
+        if self.camera is not None:
+            self.camera.stop()
+            self.camera = None
+        self._camera_source, self._camera_is_demo = source, is_demo
+        self._start_camera()
+
+    def _prepare_demo_stamps(self):
+        from kiosk.ui.camera import prepare_demo_stamps
+        return prepare_demo_stamps(self.store, self.settings, self.data_dir)
+
+    def _demo_stamps_ready(self, future):
+        try:
+            self.demo_stamps = future.result()
+        except Exception:
+            log.exception("demo stamps could not be made")
+
+    def hold_demo_stamp(self, key: str) -> None:
+        """Demo camera: hold one of the demo stamp pictures in front of the 'camera'."""
+        from kiosk.ui.camera import load_bgr
+        source = self.camera.demo_source if self.camera else None
+        stamp = next((s for s in self.demo_stamps if s.key == key), None)
+        if source is None or stamp is None:
+            return
+        source.show(load_bgr(stamp.path))
+        self.poke()
+
+    def latest_frame(self):
+        return self.camera.latest_frame if self.camera else None
+
+    def on_ui_thread(self, fn, *args) -> None:
+        """From any thread: run fn(*args) on the UI thread at the next frame (dropped once
+        the app has stopped)."""
+        Clock.schedule_once(lambda dt: None if self._stopped else fn(*args))
+
+    def _codes_from_worker(self, codes, frame):       # decode-worker thread
+        self.on_ui_thread(self.on_codes, [c.text for c in codes])
+
+    def _state_from_worker(self, status):             # capture thread
+        self.on_ui_thread(self._set_camera_state, status.state.value)
+
+    def _hint_from_worker(self, hint, frame):         # decode-worker thread
+        xs = [p[0] for p in hint.quad] if hint.quad else []
+        width = (max(xs) - min(xs)) if xs else None
+        self.on_ui_thread(self._show_hint, width)
+
+    def _set_camera_state(self, state: str):
+        self.camera_state = state
+        self.camera_text = camera_state_text(state, self.lang)
+
+    def on_lang(self, *_):
+        self.camera_text = camera_state_text(self.camera_state, self.lang)
+
+    def _show_hint(self, width):
+        if self.sm.current != "scan":
+            return
+        self.scan_hint = scan_hint_text(width, self.lang)
+        if self._hint_event is not None:
+            self._hint_event.cancel()
+        self._hint_event = Clock.schedule_once(lambda dt: setattr(self, "scan_hint", ""),
+                                               HINT_SHOW_S)
+
+    def on_codes(self, texts: list[str]) -> None:
+        """UI thread: a new code was decoded. Verify and record it on a worker thread."""
+        if not texts or self.sm.current in SCANS_IGNORED_ON or self.scan_busy:
+            return
+        text = texts[0]
+        if self.sm.current == "result" and text == self._result_text:
+            return     # the same stamp still in front of the camera
+        self.scan_text(text)
+
+    def scan_text(self, text: str, source: str = "camera") -> None:
+        self.scan_busy = True
+        self.scan_hint = ""
+        self.poke()
+        future = self.services.submit(self.services.scan.handle_text, text, source)
+        future.add_done_callback(
+            lambda f: Clock.schedule_once(lambda dt: self._scan_done(text, f)))
+
+    def _scan_done(self, text, future):
+        self.scan_busy = False
+        try:
+            outcome = future.result()
+        except Exception:
+            log.exception("scan of %r failed", text[:80])
+            outcome = None
+        self.show_outcome(text, outcome)
+
+    def show_outcome(self, text, outcome) -> None:
+        self.last_outcome = outcome
+        self._result_text = text
+        self.go("result", outcome=outcome)

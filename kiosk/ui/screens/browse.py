@@ -1,0 +1,154 @@
+"""Browse without a product in hand: by district, by product group, or a search that ignores
+diacritics (an A-Z keyboard finds 'Mộc Châu' from 'moc chau'). Catalog queries run on a
+worker thread; the list is a RecycleView (a 10k-product catalog scrolls smoothly)."""
+
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.catalog import GROUP_NAMES
+from kiosk.i18n import N_, translator
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import ListButton, ListKButton
+from kiosk.viewmodels import count_text, district_label, place_text
+
+SEARCH_DELAY_S = 0.25
+MAX_LIST = 500
+
+
+class ProductTile(ButtonBehavior, BoxLayout):
+    product_id = NumericProperty(0)
+    name = StringProperty("")
+    stars = NumericProperty(0)
+    place = StringProperty("")
+    image = StringProperty("")
+
+
+class BrowseScreen(KioskScreen):
+    tab = StringProperty("district")
+    selected = StringProperty("")          # district name or group code as text
+    query = StringProperty("")
+    results = ListProperty([])
+    results_title = StringProperty("")
+    _search_event = None
+    _request = 0
+    _districts: list = []
+    _groups: list = []
+
+    def on_kv_post(self, base_widget):
+        super().on_kv_post(base_widget)
+        self.ids.keyboard.bind(on_key=lambda kb, key: self.on_key(key))
+
+    def on_pre_enter(self, *_):
+        self.build_filters()
+        if not self.results:
+            self.show_tab(self.tab)
+
+    def on_language(self):
+        self.build_filters()
+        self._reload()
+
+    def show_tab(self, tab: str):
+        self.tab = tab
+        self.build_filters()
+        if tab == "district" and not self.selected.startswith("d:"):
+            first = self._districts[0][0] if self._districts else ""
+            self.selected = f"d:{first}"
+        elif tab == "group" and not self.selected.startswith("g:"):
+            self.selected = f"g:{self._groups[0][0]}" if self._groups else "g:1"
+        self.build_filters()
+        self._reload()
+
+    # --- filter column --------------------------------------------------------------------
+
+    def build_filters(self):
+        app = self.app
+        catalog = app.services.catalog
+        self._districts = catalog.districts()
+        self._groups = catalog.groups()
+        box = self.ids.filter_list
+        box.clear_widgets()
+        lang = app.lang
+        if self.tab == "district":
+            for district, n in self._districts:
+                btn = ListButton(text=f"{district_label(district, lang)}  ({n})",
+                                 selected=self.selected == f"d:{district}")
+                btn.bind(on_release=lambda b, d=district: self.pick(f"d:{d}"))
+                box.add_widget(btn)
+        elif self.tab == "group":
+            for code, n in self._groups:
+                name = GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1]
+                btn = ListKButton(text=f"{name}  ({n})", selected=self.selected == f"g:{code}")
+                btn.bind(on_release=lambda b, c=code: self.pick(f"g:{c}"))
+                box.add_widget(btn)
+
+    def pick(self, selected: str):
+        self.selected = selected
+        self.build_filters()
+        self._reload()
+
+    # --- search ---------------------------------------------------------------------------
+
+    def on_key(self, key: str):
+        if key == "backspace":
+            self.query = self.query[:-1]
+        elif key == "clear":
+            self.query = ""
+        elif len(self.query) < 40:
+            self.query += key
+        if self._search_event is not None:
+            self._search_event.cancel()
+        self._search_event = Clock.schedule_once(lambda dt: self._reload(), SEARCH_DELAY_S)
+
+    # --- results --------------------------------------------------------------------------
+
+    def _reload(self):
+        app = self.app
+        catalog = app.services.catalog
+        tab, selected, query, lang = self.tab, self.selected, self.query, app.lang
+        self._request += 1
+        request = self._request
+
+        def work():
+            if tab == "search":
+                return catalog.search(query, limit=MAX_LIST) if query.strip() else []
+            if tab == "district" and selected.startswith("d:"):
+                return catalog.by_district(selected[2:])
+            if tab == "group" and selected.startswith("g:"):
+                return catalog.by_group(int(selected[2:]))
+            return []
+
+        future = app.services.submit(work)
+        future.add_done_callback(lambda f: Clock.schedule_once(
+            lambda dt: self._loaded(request, tab, selected, query, lang, f)))
+
+    def _loaded(self, request, tab, selected, query, lang, future):
+        if request != self._request:
+            return      # a newer request is on its way
+        try:
+            products = future.result()
+        except Exception:
+            products = []
+        _ = translator(lang)
+        total = len(products)
+        products = products[:MAX_LIST]
+        self.results = [{"product_id": p.id, "name": p.name(lang), "stars": p.stars or 0,
+                         "place": place_text(p.commune, p.district, lang),
+                         "image": self.image_source(p.image_hash)} for p in products]
+        if tab == "search":
+            self.results_title = (count_text(total, lang, N_("{n} product found"),
+                                             N_("{n} products found")) if query.strip()
+                                  else _("Type a name, a place or a producer"))
+        elif tab == "district":
+            self.results_title = _("{n} products in {place}").format(
+                n=total, place=district_label(selected[2:], lang))
+        else:
+            code = int(selected[2:]) if selected[2:].isdigit() else 0
+            self.results_title = _("{n} products: {group}").format(
+                n=total, group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1])
+        rv = self.ids.get("rv")
+        if rv is not None:
+            rv.scroll_y = 1

@@ -1,0 +1,38 @@
+"""Result: verdict banner (colour + icon + words) and the product card."""
+
+from __future__ import annotations
+
+from kivy.properties import ObjectProperty, StringProperty
+
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import rgba
+from kiosk.viewmodels import VERDICT_STYLES, ResultViewModel
+
+
+class ResultScreen(KioskScreen):
+    outcome = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True)
+    image = StringProperty("")
+
+    def prepare(self, outcome=None, **_):
+        self.outcome = outcome
+        self.render()
+
+    def on_language(self):
+        self.render()
+
+    def render(self):
+        if self.outcome is None:
+            # the scan itself failed (a bug or a broken database): say so calmly
+            style = VERDICT_STYLES["unavailable"]
+            from kiosk.i18n import translator
+            from kiosk.viewmodels import UNAVAILABLE_MESSAGE
+            _ = translator(self.app.lang)
+            self.vm = ResultViewModel("unavailable", style.tone, style.colour, style.icon,
+                                      _(style.title), _(UNAVAILABLE_MESSAGE), None, 0, "", "")
+        else:
+            self.vm = ResultViewModel.from_outcome(self.outcome, self.app.lang)
+        self.image = self.image_source(self.vm.card.image_hash) if self.vm.card else ""
+
+    def banner_rgba(self, vm):
+        return rgba(vm.colour) if vm else rgba("#475467")

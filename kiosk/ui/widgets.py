@@ -1,0 +1,404 @@
+"""Reusable widgets: labels and buttons that follow the app's scale and language, stars,
+the verdict banner, the camera preview, the QL6 route strip, keyboards. Styles: widgets.kv."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle
+from kivy.graphics.texture import Texture
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from kiosk.ui.theme import COLOURS
+from kiosk.viewmodels import EMPTY_STAR, STAR
+
+
+class KLabel(Label):
+    """Interface text: translated (tests check it changes with the language)."""
+
+
+class DataLabel(Label):
+    """Catalog data (product names, producers, places, numbers): the same in every language."""
+
+
+class KButton(ButtonBehavior, Label):
+    bg = ColorProperty(COLOURS["green"])
+    fg = ColorProperty(COLOURS["white"])
+    line = ColorProperty(COLOURS["clear"])
+    radius = NumericProperty(10)
+    selected = BooleanProperty(False)
+
+
+class LangButton(KButton):
+    """A language choice: its label is the language's own name in every language."""
+    code = StringProperty("vi")
+
+
+class DataButton(KButton):
+    """A button whose text is catalog data (district names, product names)."""
+
+
+class StarRow(Label):
+    """Filled stars in gold, the rest of five hollow; DejaVu Sans has U+2605 / U+2606."""
+    stars = NumericProperty(0)
+    out_of = NumericProperty(5)
+    show_empty = BooleanProperty(True)
+
+    def on_stars(self, *_):
+        self._update()
+
+    def on_out_of(self, *_):
+        self._update()
+
+    def on_kv_post(self, base_widget):
+        self._update()
+
+    def _update(self):
+        n = int(self.stars)
+        if n <= 0:
+            self.text = ""
+            return
+        rest = max(0, int(self.out_of) - n) if self.show_empty else 0
+        self.markup = True
+        self.text = (f"[color=E8A317]{STAR * n}[/color]"
+                     + (f"[color=D9D2BF]{EMPTY_STAR * rest}[/color]" if rest else ""))
+
+
+class VerdictBanner(BoxLayout):
+    colour = ColorProperty(COLOURS["green"])
+    icon = StringProperty("")
+    title = StringProperty("")
+    message = StringProperty("")
+
+
+class ProductImage(Image):
+    """A product picture (placeholder art in the demo), letterboxed on a soft card."""
+
+
+class Card(BoxLayout):
+    bg = ColorProperty(COLOURS["card"])
+    radius = NumericProperty(14)
+
+
+class CameraPreview(Widget):
+    """Shows the newest camera frame: `get_frame()` returns a scanner Frame (or None); the
+    texture is updated on the UI clock at most once per frame, only while `active`."""
+
+    get_frame = ObjectProperty(None, allownone=True)
+    active = BooleanProperty(False)
+    guide_colour = ColorProperty(COLOURS["gold"])
+    frames_shown = NumericProperty(0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._texture = None
+        self._seq = -1
+        self._event = None
+        with self.canvas:
+            Color(0.08, 0.1, 0.09, 1)
+            self._bg = Rectangle(pos=self.pos, size=self.size)
+            self._img_colour = Color(1, 1, 1, 0)
+            self._img = Rectangle(pos=self.pos, size=self.size)
+            self._guide_colour = Color(*self.guide_colour)
+            self._corners = [Line(points=[], width=3, cap="square", joint="miter")
+                             for _ in range(4)]
+        self.bind(pos=self._layout, size=self._layout)
+
+    def on_active(self, *_):
+        if self.active and self._event is None:
+            self._event = Clock.schedule_interval(self._update, 0)
+        elif not self.active and self._event is not None:
+            self._event.cancel()
+            self._event = None
+
+    def _update(self, _dt):
+        frame = self.get_frame() if self.get_frame else None
+        if frame is None or frame.seq == self._seq:
+            return
+        self._seq = frame.seq
+        image = frame.image
+        h, w = image.shape[:2]
+        fmt = "bgr" if image.ndim == 3 else "luminance"
+        if self._texture is None or self._texture.size != (w, h):
+            self._texture = Texture.create(size=(w, h), colorfmt="rgb" if fmt == "bgr"
+                                           else "luminance")
+            self._texture.flip_vertical()
+            self._img.texture = self._texture
+            self._layout()
+        self._texture.blit_buffer(image.tobytes(), colorfmt=fmt, bufferfmt="ubyte")
+        self._img_colour.a = 1
+        self.canvas.ask_update()
+        self.frames_shown += 1
+
+    def clear(self):
+        self._img_colour.a = 0
+        self._seq = -1
+
+    def _layout(self, *_):
+        self._bg.pos, self._bg.size = self.pos, self.size
+        tw, th = self._texture.size if self._texture else (4, 3)
+        scale = min(self.width / tw, self.height / th)
+        w, h = tw * scale, th * scale
+        x, y = self.x + (self.width - w) / 2, self.y + (self.height - h) / 2
+        self._img.pos, self._img.size = (x, y), (w, h)
+        u = App.get_running_app().u if App.get_running_app() else 1
+        side = min(w, h) * 0.62
+        cx, cy = x + w / 2, y + h / 2
+        x0, y0, x1, y1 = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
+        arm = side * 0.18
+        pts = [[x0, y0 + arm, x0, y0, x0 + arm, y0], [x1 - arm, y0, x1, y0, x1, y0 + arm],
+               [x1, y1 - arm, x1, y1, x1 - arm, y1], [x0 + arm, y1, x0, y1, x0, y1 - arm]]
+        for line, p in zip(self._corners, pts):
+            line.points = p
+            line.width = 3 * u
+
+
+class RouteStrip(Widget):
+    """QL6 through Sơn La as a schematic strip: Hà Nội - the districts in order - Điện Biên.
+    Each stop shows its district and its number of OCOP products; `highlight` marks where the
+    product on show comes from, `here` the rest stop itself."""
+
+    stops = ListProperty([])          # [(label, count, district)]
+    ends = ListProperty(["Hà Nội", "Điện Biên"])
+    highlight = StringProperty("")
+    here = StringProperty("")
+    here_text = StringProperty("")
+    count_format = StringProperty("{n}")
+    font_scale = NumericProperty(1.0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._labels: list[Label] = []
+        self._trigger = Clock.create_trigger(self._redraw, 0)
+        self.bind(pos=self._trigger, size=self._trigger, stops=self._trigger,
+                  highlight=self._trigger, here=self._trigger, ends=self._trigger,
+                  here_text=self._trigger, count_format=self._trigger)
+
+    def _label(self, text, size, colour, bold=False, width=None):
+        lbl = DataLabel(text=text, font_size=size, color=colour, bold=bold, halign="center",
+                        valign="middle", size_hint=(None, None))
+        lbl.text_size = (width, None) if width else (None, None)
+        lbl.texture_update()
+        lbl.size = lbl.texture_size
+        self.add_widget(lbl)
+        self._labels.append(lbl)
+        return lbl
+
+    def _redraw(self, *_):
+        for lbl in self._labels:
+            self.remove_widget(lbl)
+        self._labels.clear()
+        self.canvas.before.clear()
+        if not self.stops or self.width < 10 or self.height < 10:
+            return
+        app = App.get_running_app()
+        u = (app.u if app else 1) * self.font_scale
+        n = len(self.stops)
+        step = (self.width - 8 * u) / n           # each stop owns an equal slice
+        x0 = self.x + 4 * u + step / 2
+        narrow = step < 100 * u
+        name_size = (12.5 if narrow else 14) * u
+        count_size = (11 if narrow else 12.5) * u
+        y = self.y + name_size * 2.6 + 14 * u      # the road; names (2 lines) below it
+        row1 = y + 12 * u + 3 * u                  # counts
+        row2 = row1 + count_size * 1.3 + 4 * u     # road ends and the "here" tag
+        with self.canvas.before:
+            Color(*COLOURS["green"])
+            Line(points=[self.x + 2, y, self.right - 2, y], width=4 * u)
+            Line(points=[self.x + 12 * u, y + 8 * u, self.x + 2, y, self.x + 12 * u,
+                         y - 8 * u], width=3 * u)
+            Line(points=[self.right - 12 * u, y + 8 * u, self.right - 2, y,
+                         self.right - 12 * u, y - 8 * u], width=3 * u)
+        left = self._label("‹ " + self.ends[0], 12 * u, COLOURS["muted"], bold=True)
+        left.x, left.y = self.x + 2, row2
+        right = self._label(self.ends[1] + " ›", 12 * u, COLOURS["muted"], bold=True)
+        right.right, right.y = self.right - 2, row2
+        for i, (label, count, district) in enumerate(self.stops):
+            cx = x0 + i * step
+            lit = district == self.highlight
+            r = (12 if lit else 8.5) * u
+            with self.canvas.before:
+                Color(*(COLOURS["gold"] if lit else COLOURS["white"]))
+                Ellipse(pos=(cx - r, y - r), size=(2 * r, 2 * r))
+                Color(*COLOURS["green_dark"])
+                Line(circle=(cx, y, r), width=2.2 * u)
+            name = self._label(label, name_size, COLOURS["ink"], bold=lit, width=step * 0.96)
+            name.center_x, name.top = cx, y - 15 * u
+            if count:
+                c = self._label(str(count) if narrow else self.count_format.format(n=count),
+                                count_size,
+                                COLOURS["amber"] if lit else COLOURS["green_dark"], bold=True)
+                c.center_x, c.y = cx, row1
+            if district == self.here and self.here_text:
+                tag = self._label(self.here_text, 12 * u, COLOURS["white"], bold=True)
+                tag.center_x, tag.y = cx, row2 + 2 * u
+                tag.x = max(tag.x, left.right + 10 * u)
+                tag.right = min(tag.right, right.x - 10 * u)
+                with self.canvas.before:
+                    Color(*COLOURS["red"])
+                    RoundedRectangle(pos=(tag.x - 6 * u, tag.y - 2 * u),
+                                     size=(tag.width + 12 * u, tag.height + 4 * u),
+                                     radius=[6 * u])
+
+    @staticmethod
+    def needed_height(u: float) -> float:
+        """What the strip needs at unit u: names, the road, counts and the 'here' tag."""
+        return (14 * 2.6 + 14 + 15 + 17 + 4 + 20) * u
+
+
+class OnScreenKeyboard(GridLayout):
+    """Letters only: the catalog search ignores diacritics and case, so a plain A-Z
+    keyboard finds 'Mộc Châu' from 'moc chau'. QWERTY (10 keys a row) when there is room
+    for 48 dp keys, else an alphabetical 7-key layout (portrait 480 px)."""
+
+    __events__ = ("on_key",)
+    QWERTY = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+    ABC = ("ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ")
+    layout = StringProperty("qwerty")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cols = 1
+        self.bind(minimum_height=self.setter("height"), layout=lambda *_: self._build())
+        self._build()
+
+    def _build(self):
+        self.clear_widgets()
+        app = App.get_running_app()
+        u = app.u if app else 1
+        self.spacing = 4 * u
+        rows = self.QWERTY if self.layout == "qwerty" else self.ABC
+        width = max(len(r) for r in rows)
+        for row in rows:
+            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+            pad = (width - len(row)) / 2.0
+            if pad:
+                line.add_widget(Widget(size_hint_x=pad))
+            for ch in row:
+                line.add_widget(self._key(ch, ch.lower()))
+            if pad:
+                line.add_widget(Widget(size_hint_x=pad))
+            self.add_widget(line)
+        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+        for label, value, weight in (("⌫", "backspace", 2), ("␣", " ", 4), ("✕", "clear", 2)):
+            key = self._key(label, value)
+            key.size_hint_x = weight
+            last.add_widget(key)
+        self.add_widget(last)
+
+    def _key(self, label, value):
+        btn = DataButton(text=label, bg=COLOURS["white"], fg=COLOURS["ink"],
+                         line=COLOURS["line"])
+        btn.bind(on_release=lambda *_: self.dispatch("on_key", value))
+        return btn
+
+    def on_key(self, value):
+        pass
+
+
+class PinPad(GridLayout):
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cols = 3
+        app = App.get_running_app()
+        u = app.u if app else 1
+        self.spacing = 8 * u
+        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"):
+            btn = DataButton(text=key, bg=COLOURS["white"], fg=COLOURS["ink"],
+                             line=COLOURS["line"])
+            if key == "OK":
+                btn.bg, btn.fg = COLOURS["green"], COLOURS["white"]
+            btn.height = 60 * u
+            btn.font_size = 26 * u
+            btn.bind(on_release=lambda b, k=key: self.dispatch("on_key", k))
+            self.add_widget(btn)
+
+    def on_key(self, value):
+        pass
+
+
+class TapCard(ButtonBehavior, Card):
+    """A card that opens something when tapped."""
+
+
+class QrIcon(Widget):
+    """A drawn QR-code symbol for the call to scan (no image file needed)."""
+
+    colour = ColorProperty(COLOURS["white"])
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, colour=self._draw)
+
+    def _draw(self, *_):
+        self.canvas.clear()
+        s = min(self.width, self.height)
+        x0, y0 = self.center_x - s / 2, self.center_y - s / 2
+        m = s / 7.0
+        with self.canvas:
+            Color(*self.colour)
+            for fx, fy in ((0, 4), (4, 4), (0, 0)):
+                Line(rectangle=(x0 + fx * m + m * .25, y0 + fy * m + m * .25, m * 2.5,
+                                m * 2.5), width=max(1.5, m * .28))
+                Rectangle(pos=(x0 + fx * m + m * .95, y0 + fy * m + m * .95),
+                          size=(m * 1.1, m * 1.1))
+            for cx, cy in ((4.3, 0.3), (5.6, 1.2), (4.6, 2.0), (6.0, 0.2), (5.2, 2.6),
+                           (3.3, 5.6), (3.3, 3.3), (0.4, 3.3), (2.0, 3.4), (6.0, 3.3)):
+                Rectangle(pos=(x0 + cx * m, y0 + cy * m), size=(m * .8, m * .8))
+
+
+class ProductDetail(BoxLayout):
+    """The product card in full: picture, name, stars with level, year and valid-until (or
+    why there are none), producer, origin, group, an extra line, the story."""
+    card = ObjectProperty(None, allownone=True)     # ProductCardViewModel
+    image = StringProperty("")
+    extra = StringProperty("")
+
+
+class Pane(BoxLayout):
+    """A part of a screen that is shown or not (tabs, optional panels). A hidden pane takes
+    its children out of the widget tree: collapsed-but-present widgets would still catch
+    touches meant for what is drawn over them."""
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kwargs):
+        self._hidden: list = []
+        super().__init__(**kwargs)
+
+    def on_kv_post(self, base_widget):
+        self._apply()
+
+    def on_shown(self, *_):
+        self._apply()
+
+    def _apply(self):
+        if self.shown and self._hidden:
+            for child in self._hidden:
+                self.add_widget(child)
+            self._hidden = []
+        elif not self.shown and self.children:
+            self._hidden = self.children[::-1]
+            self.clear_widgets()
+
+
+class ListButton(DataButton):
+    """A row in a list of catalog items (district, product): left-aligned, smaller type."""
+
+
+class ListKButton(KButton):
+    """A row in a list whose text is translated (product groups, demo stamps)."""

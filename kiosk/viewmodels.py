@@ -1,0 +1,358 @@
+"""View-models: what each screen shows, as plain strings and numbers. No Kivy here.
+
+Screens bind to these; tests check them without a window. Every string goes through
+kiosk.i18n (`_ = translator(lang)`), product texts come from the catalog in the chosen
+language, verdict messages from kiosk.stamps.
+
+Star rule: stars are shown only when the catalog says the rating is valid today
+(ProductView.stars) AND, on a scan result, the verdict allows it (Verdict.may_show_stars).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.i18n import N_, translator
+
+# --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
+
+PALETTE = {
+    "green": "#0E6B3A",        # OCOP deep green
+    "green_dark": "#0A4F2B",
+    "red": "#B42318",
+    "amber": "#B45309",
+    "orange": "#C2410C",
+    "blue": "#1D4E89",
+    "slate": "#475467",
+    "gold": "#E8A317",         # stars
+    "cream": "#FBF8F1",        # background
+    "card": "#FFFFFF",
+    "ink": "#1C2A21",          # body text
+    "muted": "#5B6B60",
+    "line": "#E4DDCC",
+}
+
+STAR = "\u2605"          # ★ (DejaVu Sans has it; Roboto does not)
+EMPTY_STAR = "\u2606"    # ☆
+
+# QL6 from Hà Nội towards Điện Biên through Sơn La province (OCOP-FACTS).
+QL6_DISTRICTS = ("Vân Hồ", "Mộc Châu", "Yên Châu", "Mai Sơn", "Thành phố Sơn La",
+                 "Thuận Châu")
+QL6_ENDS = ("Hà Nội", "Điện Biên")
+
+
+# --- small formatting helpers -----------------------------------------------------------
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec")
+
+
+def format_date(iso: str | None, lang: str) -> str:
+    """'2027-06-30' -> '30/06/2027' (vi) or '30 Jun 2027' (en); '' for None."""
+    if not iso:
+        return ""
+    try:
+        day = dt.date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    if lang == "vi":
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def stars_text(stars: int | None, out_of: int = 5, hollow: bool = False) -> str:
+    if not stars:
+        return ""
+    return STAR * stars + (EMPTY_STAR * (out_of - stars) if hollow else "")
+
+
+LEVEL_TEXT = {"district": N_("district level"), "province": N_("provincial level"),
+              "national": N_("national level")}
+
+
+def district_label(district: str, lang: str) -> str:
+    """Historical district names stay Vietnamese; 'Thành phố Sơn La' -> 'Sơn La city'."""
+    _ = translator(lang)
+    if district == "Thành phố Sơn La":
+        return _("Sơn La city")
+    return district
+
+
+def place_text(commune: str, district: str, lang: str) -> str:
+    parts = [p for p in (commune, district_label(district, lang)) if p]
+    return ", ".join(parts)
+
+
+def count_text(n: int, lang: str, one: str, many: str) -> str:
+    _ = translator(lang)
+    return (_(one) if n == 1 else _(many)).format(n=n)
+
+
+# --- product card (browse, product detail, result, attract) -------------------------------
+
+
+@dataclass(frozen=True)
+class ProductCardViewModel:
+    product_id: int
+    name: str
+    producer: str
+    place: str                 # "xã Hua La, Thành phố Sơn La"
+    district: str              # raw district (route strip, filters)
+    group: str
+    image_hash: str | None
+    stars: int                 # 0 = show no stars
+    stars_text: str            # "★★★★★" or ""
+    rating_line: str           # "5-star OCOP, national level · recognised 2020"
+    valid_until_text: str      # "Valid until 30 Jun 2027"
+    rating_note: str           # why there are no stars (expired, revoked, pending)
+    story: str
+    labels: dict = field(default_factory=dict)   # caption words for the card
+
+    @classmethod
+    def from_product(cls, product, lang: str, allow_stars: bool = True
+                     ) -> ProductCardViewModel:
+        _ = translator(lang)
+        stars = product.stars if allow_stars and product.stars else 0
+        year = (product.rating_recognised_on or "")[:4]
+        rating_line = valid_until = note = ""
+        if stars:
+            level = LEVEL_TEXT.get(product.rating_level, "")
+            rating_line = _("{n}-star OCOP").format(n=stars)
+            if level:
+                rating_line += ", " + _(level)
+            if year:
+                rating_line += " · " + _("recognised {year}").format(year=year)
+            valid_until = _("Valid until {date}").format(
+                date=format_date(product.rating_valid_until, lang))
+        else:
+            status = product.rating_status
+            if status == "expired":
+                note = _("OCOP rating expired on {date}: no stars are shown.").format(
+                    date=format_date(product.rating_valid_until, lang))
+            elif status == "revoked":
+                note = _("OCOP rating withdrawn: no stars are shown.")
+            elif status == "pending":
+                note = _("OCOP product, star level pending.")
+            elif status == "none":
+                note = _("No OCOP rating on record.")
+            elif status == "valid":   # valid rating, but this verdict may not show stars
+                note = _("Stars are shown only for a genuine stamp.")
+        return cls(
+            product_id=product.id, name=product.name(lang), producer=product.producer,
+            place=place_text(product.commune, product.district, lang),
+            district=product.district, group=product.group_name(lang),
+            image_hash=product.image_hash, stars=stars, stars_text=stars_text(stars),
+            rating_line=rating_line, valid_until_text=valid_until, rating_note=note,
+            story=product.story(lang) or (product.description_en if lang == "en"
+                                          else product.description_vi),
+            labels={"producer": _("Producer"), "origin": _("Origin"),
+                    "group": _("Product group"), "story": _("The product's story")})
+
+
+# --- scan result ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictStyle:
+    tone: str          # ok | warn | bad | info
+    colour: str        # hex
+    icon: str          # a glyph DejaVu Sans has
+    title: str         # msgid
+
+
+VERDICT_STYLES: dict[str, VerdictStyle] = {
+    "genuine": VerdictStyle("ok", PALETTE["green"], "\u2714", N_("Genuine OCOP stamp")),
+    "genuine_rating_expired": VerdictStyle(
+        "warn", PALETTE["amber"], "\u26A0", N_("Genuine stamp, OCOP rating expired")),
+    "genuine_unknown_product": VerdictStyle(
+        "info", PALETTE["blue"], "\u2714", N_("Genuine stamp, product not on this kiosk yet")),
+    "forged": VerdictStyle("bad", PALETTE["red"], "\u2716", N_("Invalid stamp")),
+    "revoked": VerdictStyle("bad", PALETTE["red"], "\u2716", N_("Revoked stamp")),
+    "suspect_clone": VerdictStyle("bad", PALETTE["orange"], "\u26A0",
+                                  N_("Warning: possibly copied stamp")),
+    "not_ocop": VerdictStyle("info", PALETTE["slate"], "?", N_("Not an OCOP stamp")),
+    "product_barcode": VerdictStyle("info", PALETTE["blue"], "\u2139",
+                                    N_("Product barcode, not a stamp")),
+    # Not a Verdict: the kiosk has no trust list yet (ScanOutcome.verification is None).
+    "unavailable": VerdictStyle("info", PALETTE["slate"], "\u2139",
+                                N_("This kiosk cannot check stamps yet")),
+}
+UNAVAILABLE_MESSAGE = N_("Stamp checking is not set up on this kiosk yet. Please ask the "
+                         "staff.")
+
+# Verdicts whose product (named by a verified signature or a GTIN) is shown on the card.
+SHOW_PRODUCT = frozenset({"genuine", "genuine_rating_expired", "suspect_clone",
+                          "product_barcode"})
+
+
+@dataclass(frozen=True)
+class ResultViewModel:
+    verdict: str
+    tone: str
+    colour: str
+    icon: str
+    title: str
+    message: str
+    card: ProductCardViewModel | None
+    scan_count: int
+    scan_count_text: str
+    serial_text: str
+
+    @property
+    def show_product(self) -> bool:
+        return self.card is not None
+
+    @property
+    def stars(self) -> int:
+        return self.card.stars if self.card else 0
+
+    @classmethod
+    def from_outcome(cls, outcome: Any, lang: str) -> ResultViewModel:
+        """outcome: a ScanOutcome (verification, product: ProductView | None, scan_count)."""
+        _ = translator(lang)
+        verification = outcome.verification
+        if verification is None:
+            style = VERDICT_STYLES["unavailable"]
+            return cls(verdict="unavailable", tone=style.tone, colour=style.colour,
+                       icon=style.icon, title=_(style.title), message=_(UNAVAILABLE_MESSAGE),
+                       card=None, scan_count=0, scan_count_text="", serial_text="")
+        verdict = verification.verdict
+        style = VERDICT_STYLES[verdict.value]
+        product = outcome.product
+        card = None
+        if product is not None and verdict.value in SHOW_PRODUCT:
+            card = ProductCardViewModel.from_product(product, lang,
+                                                     allow_stars=verdict.may_show_stars)
+        count = int(outcome.scan_count or 0)
+        count_line = ""
+        if verification.serial is not None:
+            if count <= 1:
+                count_line = _("First scan of this stamp at this kiosk.")
+            else:
+                count_line = _("This stamp has been scanned {n} times at this kiosk.").format(
+                    n=count)
+        serial = (_("Serial no. {serial}").format(serial=verification.serial)
+                  if verification.serial is not None else "")
+        return cls(verdict=verdict.value, tone=style.tone, colour=style.colour,
+                   icon=style.icon, title=_(style.title), message=verdict.message(lang),
+                   card=card, scan_count=count, scan_count_text=count_line,
+                   serial_text=serial)
+
+
+# --- attract ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteStop:
+    district: str
+    label: str
+    count: int
+    here: bool
+
+
+@dataclass(frozen=True)
+class AttractViewModel:
+    heading: str
+    subheading: str
+    call_to_scan: str
+    slides: tuple[ProductCardViewModel, ...]
+    route: tuple[RouteStop, ...]       # rest-stop mode: QL6 districts in order
+    route_ends: tuple[str, str]
+
+    @classmethod
+    def build(cls, featured: Iterable, lang: str, mode: str,
+              district_counts: Sequence[tuple[str, int]] = (), site_district: str = ""
+              ) -> AttractViewModel:
+        _ = translator(lang)
+        slides = tuple(ProductCardViewModel.from_product(p, lang) for p in featured)
+        counts = dict(district_counts)
+        route = tuple(RouteStop(d, district_label(d, lang), counts.get(d, 0),
+                                d == site_district) for d in QL6_DISTRICTS)
+        if mode == "reststop":
+            heading = _("OCOP products along QL6")
+            sub = _("From Vân Hồ to Thuận Châu: where each product comes from")
+        else:
+            heading = _("OCOP products of Sơn La")
+            sub = _("One Commune One Product: rated, certified, traceable")
+        return cls(heading=heading, subheading=sub,
+                   call_to_scan=_("Hold the QR stamp on a product up to the camera"),
+                   slides=slides, route=route,
+                   route_ends=(_("Hà Nội"), _("Điện Biên")))
+
+
+def route_index(district: str) -> int | None:
+    try:
+        return QL6_DISTRICTS.index(district)
+    except ValueError:
+        return None
+
+
+# --- camera and scanning messages ----------------------------------------------------------
+
+CAMERA_STATE_TEXT = {
+    "starting": N_("Starting the camera…"),
+    "scanning": N_("Camera ready"),
+    "no_device": N_("No camera found. Trying again…"),
+    "disconnected": N_("The camera was disconnected. Reconnecting…"),
+    "frozen": N_("The camera stopped sending pictures. Restarting it…"),
+    "reconnecting": N_("Reconnecting the camera…"),
+    "ended": N_("Demo pictures finished."),
+    "stopped": N_("Camera off"),
+}
+
+
+def camera_state_text(state: str, lang: str) -> str:
+    return translator(lang)(CAMERA_STATE_TEXT.get(state, N_("Camera off")))
+
+
+SMALL_CODE_PX = 90   # a QR narrower than this in a 640x480 frame is "too far"
+
+
+def scan_hint_text(code_width_px: float | None, lang: str) -> str:
+    """A code was seen but not read: too small (far away) or blurred / moving."""
+    _ = translator(lang)
+    if code_width_px is not None and code_width_px < SMALL_CODE_PX:
+        return _("Bring the stamp closer to the camera")
+    return _("Hold the stamp still, the picture is blurred")
+
+
+# --- staff --------------------------------------------------------------------------------
+
+JOB_STATE_TEXT = {
+    "queued": N_("Waiting"),
+    "printing": N_("Printing"),
+    "done": N_("Done"),
+    "failed": N_("Failed"),
+    "interrupted": N_("Interrupted: check the printed labels"),
+    "cancelled": N_("Cancelled"),
+}
+
+
+def job_state_text(state: str, lang: str) -> str:
+    return translator(lang)(JOB_STATE_TEXT.get(state, state))
+
+
+def printer_state_text(state, lang: str) -> str:
+    """printer.status.PrinterState (or its value) -> display words."""
+    label = getattr(state, "label_vi" if lang == "vi" else "label_en", None)
+    if label:
+        return label
+    return str(getattr(state, "value", state))
+
+
+def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: float = 0.0
+                ) -> str:
+    _ = translator(lang)
+    if check == "wrong":
+        return count_text(attempts_left, lang, N_("Wrong PIN. {n} attempt left."),
+                          N_("Wrong PIN. {n} attempts left."))
+    if check == "locked":
+        minutes, seconds = divmod(int(locked_for_s + 0.999), 60)
+        return _("Too many wrong PINs. Try again in {m}:{s:02d}.").format(m=minutes,
+                                                                          s=seconds)
+    if check == "disabled":
+        return _("No staff PIN is set on this kiosk.")
+    return ""
