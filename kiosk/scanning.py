@@ -21,7 +21,7 @@ from kiosk.stamps.errors import NoTrustList
 from kiosk.stamps.service import current_trust_list, verifier_from_store
 from kiosk.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from kiosk.stamps.verifier import StampVerifier, Verification
-from kiosk.store import Store
+from kiosk.store import Store, StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class ScanOutcome:
     scan_count: int                      # scans of this serial at this kiosk, this one included
     scanned_at: str
     unavailable_reason: str = ""         # why verification is None (for staff, English)
+    recorded: bool = True                # False: the disk is full, the scan was not saved
 
     @property
     def verdict(self) -> Verdict | None:
@@ -96,13 +97,19 @@ class ScanService:
             return ScanOutcome(text, None, None, 0, scanned_at, unavailable_reason=str(exc))
         product = (self.catalog.product(verification.product_id)
                    if verification.product_id is not None else None)
-        self._record(verification, source, scanned_at)
+        recorded = True
+        try:
+            self._record(verification, source, scanned_at)
+        except StoreFull as exc:
+            # The shopper still gets the verdict; the scan itself cannot be kept.
+            log.error("scan not recorded: %s", exc)
+            recorded = False
         count = 0
         if verification.serial is not None:
             count = self.store.query_one(
                 f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
                 f"({', '.join('?' * len(_COUNTED))})", (verification.serial, *_COUNTED))[0]
-        return ScanOutcome(text, verification, product, count, scanned_at)
+        return ScanOutcome(text, verification, product, count, scanned_at, recorded=recorded)
 
     def _record(self, verification: Verification, source: str, scanned_at: str) -> None:
         private = verification.verdict in _PRIVATE_VERDICTS

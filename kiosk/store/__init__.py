@@ -1,5 +1,6 @@
 """Local SQLite store (sqlite-utils over sqlite3): schema, migrations, connections."""
 
-from kiosk.store.database import DB_FILENAME, Store, StoreError, apply_migrations, schema_version
+from kiosk.store.database import (DB_FILENAME, Store, StoreError, StoreFull, apply_migrations,
+                                  schema_version)
 
-__all__ = ["DB_FILENAME", "Store", "StoreError", "apply_migrations", "schema_version"]
+__all__ = ["DB_FILENAME", "Store", "StoreError", "StoreFull", "apply_migrations", "schema_version"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -33,6 +34,16 @@ DB_FILENAME = "kiosk.sqlite"
 
 class StoreError(UserError):
     """The database cannot be opened or is newer than this program."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) is full: the transaction was rolled back."""
+
+
+def _is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or "database or disk is full" in str(exc))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -103,11 +114,23 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may already have rolled back (e.g. on SQLITE_FULL).
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if _is_full(exc):
+                raise StoreFull(self._full_message()) from exc
+            raise
+
+    def _full_message(self) -> str:
+        try:
+            free_mb = shutil.disk_usage(self.path.parent).free // 1_000_000
+            where = f"{free_mb} MB free on the disk holding {self.path.parent}"
+        except OSError:
+            where = f"the disk holding {self.path.parent}"
+        return (f"no space left to save ({where}): nothing was changed. Free some space "
+                "(old logs, media, backups) and try again; 'ocop-kiosk doctor' shows the disk.")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()

@@ -67,3 +67,29 @@ def test_without_trust_list_nothing_is_claimed(store):
     outcome = ScanService(store, Settings()).handle_text("HTTPS://OCOP.SONLA.GOV.VN/S/AAAA")
     assert outcome.verification is None and "root public key" in outcome.unavailable_reason
     assert store.query_one("SELECT count(*) FROM scans")[0] == 0
+
+
+def test_full_disk_still_gives_the_verdict_and_saves_nothing(service, demo_store, data_dir):
+    """SQLITE_FULL for real: the database is capped at its size and its free space filled
+    (each table and index has its own pages, so fill the ones a scan writes to)."""
+    from kiosk.store import StoreFull
+    stamp = _demo_stamp(demo_store, data_dir, 101)
+    pages = demo_store.query_one("PRAGMA page_count")[0]
+    demo_store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    fillers = [("INSERT INTO scans(scanned_at, text, verdict, serial, source) "
+                "VALUES ('2000-01-01', ?, 'forged', ?, 'test')"),
+               ("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                "VALUES ('heartbeat', ?, '{}', '2000-01-01')")]
+    n = 0
+    for size in (400, 60, 1):
+        for sql in fillers:
+            with pytest.raises(StoreFull):
+                for _ in range(10_000):
+                    n += 1
+                    args = ("x" * size, n) if "scans" in sql else (f"{n:0{size}d}",)
+                    with demo_store.transaction() as conn:
+                        conn.execute(sql, args)
+    before = demo_store.query_one("SELECT count(*) FROM scans")[0]
+    outcome = service.handle_text(stamp.text)
+    assert outcome.verdict is Verdict.GENUINE and not outcome.recorded
+    assert demo_store.query_one("SELECT count(*) FROM scans")[0] == before
