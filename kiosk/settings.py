@@ -162,9 +162,29 @@ def parse_settings_file(path: Path) -> Settings:
 def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings:
     problems: list[str] = []
     settings = _build(Settings, data, "", problems)
+    _check_values(settings, data, problems)
     if problems:
         raise ConfigError(source, problems)
     return dataclasses.replace(settings, source=source)
+
+
+def _check_values(settings: Settings, data: dict[str, Any], problems: list[str]) -> None:
+    """Checks of values the user wrote that need more than a type and a range."""
+    written = data.get("printer") if isinstance(data.get("printer"), dict) else {}
+    if "uri" in written and isinstance(written["uri"], str):
+        from printer.uri import parse_printer_uri  # no python-escpos import: cheap
+        try:
+            parse_printer_uri(settings.printer.uri)
+        except ValueError as exc:
+            problems.append(f"printer.uri: {exc}")
+    stamps = data.get("stamps") if isinstance(data.get("stamps"), dict) else {}
+    if isinstance(stamps.get("base_url"), str):
+        from kiosk.stamps.codec import normalise_base_url
+        from kiosk.stamps.errors import StampConfigError
+        try:
+            normalise_base_url(stamps["base_url"])
+        except StampConfigError as exc:
+            problems.append(f"stamps.base_url: {exc}")
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:

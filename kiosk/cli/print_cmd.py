@@ -99,13 +99,17 @@ def handle_print(args, ctx) -> int:
         raise UserError("--count N is required (or --preview FILE)")
     with PrintingLock(ctx.data_dir):
         queue.recover_interrupted()
-        printer = queue.printer()
-        try:
-            printer.open()
-        except PrinterError as err:
-            raise UserError(f"{err.staff_message_en} ({err.detail})") from None
+        printer = _open_printer(queue)
         job_id = queue.submit(args.product, args.count, args.lot)
         return _run(queue, job_id, printer)
+
+
+def _open_printer(queue: PrintQueue):
+    """Connect before any serial is reserved; a printer problem is the user's to fix."""
+    try:
+        return queue.printer().open()
+    except PrinterError as err:
+        raise UserError(f"{err.staff_message_en} ({err.detail})") from None
 
 
 def _run(queue: PrintQueue, job_id: int, printer) -> int:
@@ -153,8 +157,9 @@ def handle_jobs_resume(args, ctx) -> int:
     queue = _queue(ctx, args.printer)
     with PrintingLock(ctx.data_dir):
         queue.recover_interrupted()
+        printer = _open_printer(queue)
         queue.resume(args.job)
-        return _run(queue, args.job, queue.printer())
+        return _run(queue, args.job, printer)
 
 
 def handle_jobs_cancel(args, ctx) -> int:

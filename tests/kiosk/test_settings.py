@@ -97,3 +97,16 @@ def test_documented_default_file_matches_built_in_defaults():
     documented = parse_settings_file(REPO_ROOT / "config" / "kiosk.toml")
     assert dataclasses.replace(documented, source="") == dataclasses.replace(Settings(),
                                                                              source="")
+
+
+def test_values_checked_beyond_type_and_range():
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"printer": {"uri": "lpt://1"},
+                            "stamps": {"base_url": "http://example.com/s"},
+                            "mode": "x"})
+    text = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 3, text
+    assert "printer.uri: bad printer URI 'lpt://1': unknown scheme" in text
+    assert "stamps.base_url:" in text and "must start with https://" in text
+    ok = settings_from_dict({"printer": {"uri": "tcp://192.168.1.50:9100"}})
+    assert ok.printer.uri == "tcp://192.168.1.50:9100"
