@@ -163,4 +163,6 @@ def test_kill_9_during_batch(tmp_path, fake_printer):
     everything = _qr_texts(fake_printer.control.received())
     assert len(everything) == count == len(set(everything))
     assert sorted(_outbox_serials(store)) == final.printed
+    scans = ScanService(store, settings, today=TODAY)
+    assert {scans.verify(t).verdict for t in everything} == {Verdict.GENUINE}
     store.close()
