@@ -61,6 +61,6 @@ if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" ]]; then
     say "installing ocop-kiosk[$EXTRAS] into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # compat mode: the repo root goes on sys.path, so packages added later import too.
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]" --config-settings editable_mode=compat
+    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" --config-settings editable_mode=compat
     echo "$HASH" > "$STAMP"
 fi
