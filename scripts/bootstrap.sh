@@ -22,8 +22,9 @@ as_root() {
 APT_PACKAGES=(libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 libusb-1.0-0
               fonts-dejavu-core ca-certificates)
 if [[ $WITH_TEST -eq 1 ]]; then
-    # systemd-analyze verifies the unit files; PostgreSQL for the registry suite.
-    APT_PACKAGES+=(systemd postgresql)
+    # systemd-analyze verifies the unit files; PostgreSQL for the registry suite;
+    # shellcheck lints the shell scripts.
+    APT_PACKAGES+=(systemd postgresql shellcheck)
 fi
 
 python_ok() {

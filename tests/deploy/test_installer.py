@@ -69,8 +69,12 @@ def test_syntax():
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_shellcheck():
-    wrapper = INSTALLER.parent.parent / "systemd" / "ocop-kiosk-cli.sh"
-    out = subprocess.run(["shellcheck", "-S", "warning", str(INSTALLER), str(wrapper)],
+    root = INSTALLER.parent.parent
+    scripts = [INSTALLER, root / "systemd" / "ocop-kiosk-cli.sh", root / "scripts" / "run",
+               root / "scripts" / "test", root / "scripts" / "bootstrap.sh",
+               root / "scripts" / "start-test-postgres.sh", root / ".ci" / "run",
+               root / "bench" / "run_all"]
+    out = subprocess.run(["shellcheck", "-S", "warning", *map(str, scripts)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
 
