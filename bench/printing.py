@@ -174,7 +174,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--quick", action="store_true", help="100-label batch, 50 repetitions")
     args = ap.parse_args()
+    if args.quick:
+        args.batch, args.reps = min(args.batch, 100), min(args.reps, 50)
     pinned = pin_one_core()
     print(f"python {sys.version.split()[0]}, pinned to {pinned}, reps={args.reps}, batch={args.batch}\n")
 

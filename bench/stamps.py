@@ -147,7 +147,11 @@ def main(argv=None) -> int:
     parser.add_argument("--qr-count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--no-store", action="store_true", help="skip the SQLite row")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds and 1,000 QR codes (bench/run_all --quick)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.qr_count = min(args.rounds, 3), min(args.qr_count, 1000)
 
     print(f"Stamp verification, {args.verify_count} stamps, best of {args.rounds} rounds "
           f"(python {sys.version.split()[0]})")
