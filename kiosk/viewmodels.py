@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.i18n import N_, translator
+from kiosk.printing.queue import serial_digits
 
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
 
@@ -356,3 +357,139 @@ def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: flo
     if check == "disabled":
         return _("No staff PIN is set on this kiosk.")
     return ""
+
+
+LOT_MAX_CHARS = 40           # kiosk.printing.queue refuses longer lots
+LOT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/")
+
+
+def edit_lot(lot: str, key: str, max_chars: int = LOT_MAX_CHARS) -> str:
+    """The lot text after one key of the on-screen lot keypad: a character (digits, A-Z,
+    '-', '/'; letters upper-cased), "backspace" or "clear"; at most max_chars."""
+    if key == "backspace":
+        return lot[:-1]
+    if key == "clear":
+        return ""
+    key = key.upper()
+    if len(key) == 1 and key in LOT_CHARS and len(lot) < max_chars:
+        return lot + key
+    return lot
+
+
+# --- staff: a print job that stopped part-way ----------------------------------------------
+
+ATTENTION_STATES = frozenset({"interrupted", "failed"})
+
+
+def needs_attention(job) -> bool:
+    """An interrupted or failed job that still has labels to check (uncertain) or stamps
+    not printed yet (pending): staff must decide what happens to them."""
+    return job.state.value in ATTENTION_STATES and bool(job.uncertain or job.pending)
+
+
+@dataclass(frozen=True)
+class UncertainStamp:
+    serial: int
+    label: str             # "Stamp no. 0000 0000 0123" (the number printed on the label)
+
+
+@dataclass(frozen=True)
+class JobRecoveryViewModel:
+    """What the staff queue tab shows for a job that stopped part-way. Two steps:
+    'check' (one row per uncertain label: "It printed" / "Reprint"), then 'continue'
+    ("Resume printing" / "Cancel the rest", the cancel confirmed by a second tap)."""
+    job_id: int
+    step: str                              # check | continue
+    title: str
+    product: str                           # the product's name (catalog data)
+    summary: str                           # "3 of 6 stamps printed"
+    help: str
+    uncertain: tuple[UncertainStamp, ...]
+    left: int                              # stamps not printed yet
+    printed_text: str
+    reprint_text: str
+    resume_text: str
+    cancel_text: str
+    confirm_cancel_text: str
+    others: str                            # "1 more print job needs checking" or ""
+
+    @classmethod
+    def build(cls, job, product_name: str, lang: str, others: int = 0
+              ) -> JobRecoveryViewModel:
+        _ = translator(lang)
+        if job.state.value == "interrupted":
+            title = _("Print job #{job} stopped part-way").format(job=job.id)
+        else:
+            title = _("Print job #{job} did not finish").format(job=job.id)
+        summary = _("{printed} of {total} stamps printed").format(
+            printed=len(job.printed), total=job.count)
+        left = len(job.pending)
+        uncertain = tuple(UncertainStamp(s, _("Stamp no. {number}").format(
+            number=serial_digits(s))) for s in job.uncertain)
+        if uncertain:
+            step = "check"
+            help_text = _("The printer stopped while printing this label. Look at the "
+                          "printer: did the label with this number come out whole? If yes, "
+                          "tap It printed. If it is missing or damaged, throw it away and "
+                          "tap Reprint.")
+        else:
+            step = "continue"
+            help_text = (count_text(left, lang,
+                                    N_("{n} stamp is not printed yet. Resume to print it, or "
+                                       "cancel it: its number will never be used."),
+                                    N_("{n} stamps are not printed yet. Resume to print "
+                                       "them, or cancel them: their numbers will never be "
+                                       "used."))
+                         if left else _("Every label of this job is checked."))
+        return cls(
+            job_id=job.id, step=step, title=title, product=product_name, summary=summary,
+            help=help_text,
+            uncertain=uncertain, left=left, printed_text=_("It printed"),
+            reprint_text=_("Reprint"),
+            resume_text=_("Resume printing") if left else _("Close the job"),
+            cancel_text=_("Cancel the rest"),
+            confirm_cancel_text=count_text(left, lang, N_("Tap again to cancel {n} stamp"),
+                                           N_("Tap again to cancel {n} stamps")),
+            others=count_text(others, lang, N_("{n} more print job needs checking"),
+                              N_("{n} more print jobs need checking")) if others else "")
+
+
+def recovery_done_text(action: str, lang: str, serial: int | None = None, job_id: int = 0,
+                       count: int = 0) -> str:
+    """The line shown after staff acted on a stopped job."""
+    _ = translator(lang)
+    number = serial_digits(serial) if serial is not None else ""
+    if action == "printed":
+        return _("Stamp no. {number} counted as printed.").format(number=number)
+    if action == "reprint":
+        return _("Stamp no. {number} will be printed again.").format(number=number)
+    if action == "resume":
+        return _("Print job #{job} is back in the queue.").format(job=job_id)
+    if action == "cancel":
+        return count_text(count, lang, N_("{n} stamp cancelled."),
+                          N_("{n} stamps cancelled."))
+    return ""
+
+
+# --- staff: mode and default language, and where each value comes from ----------------------
+
+MODE_TEXT = {"showroom": N_("Showroom"), "reststop": N_("Rest stop"),
+             "station": N_("Stamp station")}
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def pref_source_text(source: str, config_value: str, lang: str) -> str:
+    """Where the mode or default language in use comes from: source is a
+    kiosk.ui_prefs.Source value; config_value is the settings file's value, for display."""
+    _ = translator(lang)
+    if source == "saved":
+        return _("Chosen on this kiosk, kept after a restart. The settings file says "
+                 "{value}.").format(value=config_value)
+    if source == "command_line":
+        return _("For this run only (command line). The settings file says "
+                 "{value}.").format(value=config_value)
+    return _("From the settings file.")
+
+
+def mode_name(mode: str, lang: str) -> str:
+    return translator(lang)(MODE_TEXT.get(mode, mode))

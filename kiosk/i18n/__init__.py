@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "ocop_kiosk"

@@ -113,10 +113,18 @@ def label_layout(settings: Settings) -> LabelLayout:
                        height_mm=settings.printer.label_height_mm)
 
 
+def serial_digits(serial: int) -> str:
+    """A serial as printed under the QR: at least 12 digits, in groups of four counted from
+    the right ('0000 0012 3456'; serials go up to 13 digits: '1 0995 1162 7775')."""
+    digits = f"{int(serial):012d}"
+    head = len(digits) % 4
+    groups = ([digits[:head]] if head else []) + [digits[i:i + 4]
+                                                  for i in range(head, len(digits), 4)]
+    return " ".join(groups)
+
+
 def serial_text(serial: int) -> str:
-    """Human-readable serial printed under the QR: 12 digits in groups of four."""
-    digits = f"{serial:012d}"
-    return "Số/No. " + " ".join(digits[i:i + 4] for i in range(0, 12, 4))
+    return "Số/No. " + serial_digits(serial)
 
 
 def label_content(product: ProductView | None, product_id: int, text: str, serial: int,

@@ -79,10 +79,11 @@ class KioskApp(App):
     demo_stamps = ListProperty([])
     staff_signed_in = BooleanProperty(False)
     services = ObjectProperty(None)
+    prefs = ObjectProperty(None)        # kiosk.ui_prefs.UiPrefs: mode/language and sources
 
     def __init__(self, settings, store, data_dir, services=None, camera_source=None,
                  camera_is_demo: bool | None = None, today=None, start_camera: bool = True,
-                 **kwargs):
+                 cli_mode: str | None = None, cli_lang: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.title = "OCOP Sơn La"
         self.settings = settings
@@ -93,9 +94,12 @@ class KioskApp(App):
             from kiosk.ui.services import Services
             services = Services.create(settings, store, data_dir, today=today)
         self.services = services
-        self.default_lang = settings.language.value
+        # Mode and default language: command line > staff's saved choice > settings file.
+        from kiosk.ui_prefs import load_prefs
+        self.prefs = load_prefs(store, settings, cli_mode, cli_lang)
+        self.default_lang = self.prefs.language
         self.lang = self.default_lang
-        self.mode = settings.mode.value
+        self.mode = self.prefs.mode
         self.idle_timeout_s = settings.ui.idle_timeout_s
         self.attract_cycle_s = settings.ui.attract_cycle_s
         self._camera_source = camera_source
@@ -138,7 +142,9 @@ class KioskApp(App):
         return self.root
 
     def on_start(self):
+        from kiosk.ui.render import throttle_software_gl
         from kiosk.watchdog import Watchdog
+        throttle_software_gl()      # software GL only: finish each frame before the next
         self.watchdog = Watchdog()
         Window.bind(on_flip=self._first_flip)
         if self.start_camera:
@@ -191,6 +197,11 @@ class KioskApp(App):
     def set_mode(self, code: str) -> None:
         if code in ("showroom", "reststop", "station"):
             self.mode = code
+
+    def open_staff(self, *_) -> None:
+        """The hidden staff gesture (hold the top-bar logo): the PIN pad, in every mode."""
+        if self.sm.current not in SCANS_IGNORED_ON:
+            self.go("staff" if self.staff_signed_in else "staff_pin")
 
     def go(self, name: str, **kwargs) -> None:
         screen = self.sm.get_screen(name)

@@ -273,6 +273,9 @@ class OnScreenKeyboard(GridLayout):
         super().__init__(**kwargs)
         self.cols = 1
         self.bind(minimum_height=self.setter("height"), layout=lambda *_: self._build())
+        app = App.get_running_app()
+        if app is not None:       # key sizes follow the window (800x480 .. 1920x1080)
+            app.bind(u=lambda *_: self._build())
         self._build()
 
     def _build(self):
@@ -306,6 +309,131 @@ class OnScreenKeyboard(GridLayout):
         return btn
 
     def on_key(self, value):
+        pass
+
+
+class LotKeypad(GridLayout):
+    """The lot (batch) text printed on labels, typed on the touchscreen: digits, A-Z, '-',
+    '/', backspace and clear. Ten keys a row when 48 dp keys fit, else seven (portrait
+    480 px). Emits on_key with the character, "backspace" or "clear"."""
+
+    __events__ = ("on_key",)
+    WIDE = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM/")
+    NARROW = ("1234567", "890-/", "ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ")
+    KEY_H = 48
+    columns = NumericProperty(10)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cols = 1
+        self.bind(minimum_height=self.setter("height"), columns=lambda *_: self._build())
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(u=lambda *_: self._build())
+        self._build()
+
+    @staticmethod
+    def columns_for(width: float, u: float) -> int:
+        return 10 if width >= 10 * 48 * u + 9 * 4 * u else 7
+
+    def _build(self):
+        self.clear_widgets()
+        app = App.get_running_app()
+        u = app.u if app else 1
+        self.spacing = 4 * u
+        rows = self.WIDE if self.columns >= 10 else self.NARROW
+        width = max(len(r) for r in rows)
+        for row in rows:
+            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=self.KEY_H * u)
+            for ch in row:
+                line.add_widget(self._key(ch, ch))
+            if len(row) < width:
+                line.add_widget(Widget(size_hint_x=width - len(row)))
+            self.add_widget(line)
+        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=self.KEY_H * u)
+        for label, value in (("⌫", "backspace"), ("✕", "clear")):
+            last.add_widget(self._key(label, value))
+        self.add_widget(last)
+
+    def _key(self, label, value):
+        btn = DataButton(text=label, bg=COLOURS["white"], fg=COLOURS["ink"],
+                         line=COLOURS["line"])
+        btn.key_value = value
+        btn.bind(on_release=lambda *_: self.dispatch("on_key", value))
+        return btn
+
+    def key(self, value: str):
+        """The button that types `value` (tests)."""
+        for line in self.children:
+            for btn in line.children:
+                if getattr(btn, "key_value", None) == value:
+                    return btn
+        return None
+
+    def on_key(self, value):
+        pass
+
+
+class HoldToOpen(Widget):
+    """Press and hold for `hold_s` to fire on_hold (the hidden staff gesture on the top-bar
+    logo). Lifting the finger or sliding off cancels. `progress` (0..1) draws a ring."""
+
+    __events__ = ("on_hold",)
+    hold_s = NumericProperty(3.0)
+    progress = NumericProperty(0.0)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._touch = None
+        self._fire = None
+        self._tick = None
+        self._t0 = 0.0
+
+    @property
+    def holding(self) -> bool:
+        return self._touch is not None
+
+    def on_touch_down(self, touch):
+        if self.disabled or not self.collide_point(*touch.pos) or self._touch is not None:
+            return super().on_touch_down(touch)
+        self._touch = touch
+        touch.grab(self)
+        self._t0 = Clock.get_boottime()
+        self._fire = Clock.schedule_once(self._fired, self.hold_s)
+        self._tick = Clock.schedule_interval(self._update, 1 / 30)
+        return True
+
+    def on_touch_move(self, touch):
+        if touch is self._touch and not self.collide_point(*touch.pos):
+            self._cancel()
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if touch.grab_current is self:
+            touch.ungrab(self)
+        if touch is self._touch:
+            self._cancel()
+            return True
+        return super().on_touch_up(touch)
+
+    def _update(self, _dt):
+        held = Clock.get_boottime() - self._t0
+        # nothing shows for a normal tap; the ring fills during the rest of the hold
+        self.progress = 0.0 if held < 0.4 else min(1.0, held / self.hold_s)
+
+    def _fired(self, _dt):
+        self._cancel()
+        self.dispatch("on_hold")
+
+    def _cancel(self):
+        for event in (self._fire, self._tick):
+            if event is not None:
+                event.cancel()
+        self._fire = self._tick = None
+        self._touch = None
+        self.progress = 0.0
+
+    def on_hold(self):
         pass
 
 
@@ -394,6 +522,30 @@ class Pane(BoxLayout):
         elif not self.shown and self.children:
             self._hidden = self.children[::-1]
             self.clear_widgets()
+        self._collapse()
+
+    def on_size_hint_x(self, *_):
+        self._collapse()
+
+    def on_size_hint_y(self, *_):
+        self._collapse()
+
+    def _collapse(self):
+        """A hidden pane without a size hint takes no room: a size left over from when it
+        was shown would squeeze the pane shown in its place."""
+        if not self.shown:
+            if self.size_hint_x is None:
+                self.width = 0
+            if self.size_hint_y is None:
+                self.height = 0
+
+
+class FieldButton(ButtonBehavior, Label):
+    """Looks like a text field, opens an on-screen keyboard when tapped (no Kivy text input: it
+    needs a physical keyboard and a clipboard provider). Shows what was typed (data) or a
+    placeholder (`empty`)."""
+    empty = BooleanProperty(True)
+    active = BooleanProperty(False)
 
 
 class ListButton(DataButton):

@@ -166,3 +166,10 @@ def test_kill_9_during_batch(tmp_path, fake_printer):
     scans = ScanService(store, settings, today=TODAY)
     assert {scans.verify(t).verdict for t in everything} == {Verdict.GENUINE}
     store.close()
+
+
+def test_serial_text_keeps_every_digit():
+    from kiosk.printing.queue import serial_text
+    assert serial_text(1) == "Số/No. 0000 0000 0001"
+    assert serial_text(2**40 - 1) == "Số/No. 1 0995 1162 7775"
+    assert "".join(c for c in serial_text(123456789012345) if c.isdigit()) == "123456789012345"

@@ -275,7 +275,7 @@ def test_printing_from_the_staff_screen_reaches_the_fake_printer(ui):
     ui.tap(staff.ids.tab_queue)
     assert ui.wait(lambda: staff.printer_text != "", 10)
     assert staff.printer_state == "ready"
-    assert any("2/2" in w.text for w in staff.ids.job_list.children)
+    assert ui.wait(lambda: any("2/2" in w.text for w in staff.ids.job_list.children), 5)
 
 
 def test_staff_can_switch_language_and_mode(ui):
@@ -284,6 +284,9 @@ def test_staff_can_switch_language_and_mode(ui):
     ui.tap(staff.ids.tab_settings)
     ui.tap(staff.ids.mode_reststop)
     assert ui.app.mode == "reststop"
+    ui.tap(staff.ids.mode_source.ids.use_config)       # back to the settings file's mode
+    assert ui.app.mode == "station"
+    assert ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
     ui.tap(staff.ids.tab_sync)
     assert "Chưa kết nối máy chủ" in staff.ids.sync_status.text     # no registry: offline
     ui.tap(staff.ids.sync_button)
@@ -335,14 +338,58 @@ def visit_every_screen(ui):
         staff.show_tab(tab)
         ui.settle(0.2)
         yield f"staff-{tab}"
+    yield from visit_staff_views(ui, staff)
     staff.show_tab("print")
 
 
+def visit_staff_views(ui, staff):
+    """The staff views behind taps: product search, lot keypad, a stopped print job (check,
+    then resume or cancel with the cancel armed), a saved setting."""
+    from tests.ui.stopped_job import make_stopped_job
+    app = ui.app
+    staff.show_tab("print")
+    staff.start_search()
+    for ch in "ca phe":
+        staff.on_search_key(ch)
+    staff.run_search()
+    ui.wait(lambda: 0 < len(staff.product_rows) < 20, 5)
+    yield "staff-print-search"
+    staff.on_search_key("clear")
+    staff.run_search()
+    staff.stop_search()
+    staff.start_lot()
+    yield "staff-print-lot"
+    staff.stop_lot()
+    queue = app.services.print_queue
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=4, printed=1)
+    staff.show_tab("queue")
+    ui.wait(lambda: staff.recovery is not None and staff.recovery.job_id == job_id, 5)
+    yield "staff-queue-stopped"
+    serial = queue.job(job_id).uncertain[0]
+    queue.resolve_uncertain(job_id, serial, printed=False)
+    staff.refresh_jobs()
+    ui.wait(lambda: staff.recovery is not None and staff.recovery.step == "continue", 5)
+    staff.show_recovery_note(("reprint", serial, job_id, 0))
+    staff.cancel_rest()                 # armed: the confirmation text is the longest
+    yield "staff-queue-continue"
+    staff.show_recovery_note(None)
+    staff._disarm()
+    queue.cancel(job_id)
+    staff.refresh_jobs()
+    ui.wait(lambda: staff.recovery is None, 5)
+    staff.show_tab("settings")
+    staff.choose_mode(app.mode)         # a saved value: "use the settings file's value" shows
+    yield "staff-settings-saved"
+    staff.choose_mode(None)
+    ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
+
+
 def translatable_labels(ui):
-    from kiosk.ui.widgets import DataButton, DataLabel, LangButton
+    from kiosk.ui.widgets import DataButton, DataLabel, FieldButton, LangButton
     out = {}
     for w in ui.labels():
-        if isinstance(w, (DataLabel, DataButton, LangButton)):
+        if isinstance(w, (DataLabel, DataButton, LangButton, FieldButton)) or \
+                w.text.endswith("▏"):          # what a person typed, with the cursor
             continue
         if w.__class__.__name__ in ("StarRow",) or not re.search(r"[A-Za-zÀ-ỹ]", w.text):
             continue
@@ -361,10 +408,12 @@ def test_language_switch_changes_every_visible_label(ui):
         ui.settle(0.2)
         after = translatable_labels(ui)
         for key, (widget, vi_text) in before.items():
-            en_text = widget.text
-            if en_text == vi_text:
+            if widget.parent is None and key not in after:
+                continue        # rebuilt for the new language: its replacement is in `after`
+            if widget.text == vi_text:
                 failures.append(f"{name}: unchanged {vi_text!r}")
-            elif has_vietnamese(en_text) and key in after:
+        for widget, en_text in after.values():
+            if has_vietnamese(en_text):
                 failures.append(f"{name}: Vietnamese left in English {en_text!r}")
         ui.app.set_lang("vi")
         ui.settle(0.1)

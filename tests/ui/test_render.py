@@ -1,0 +1,33 @@
+"""kiosk.ui.render's choices before the window exists (no window needed) and
+run_cmd.tune_process."""
+
+from kiosk.cli.run_cmd import tune_process
+from kiosk.ui.render import is_software_renderer, multisamples_for, software_gl_expected
+
+GPU = ["/dev/dri/renderD128"]
+
+
+def test_software_gl_expected():
+    assert software_gl_expected({}, render_nodes=[])                 # no GPU render node
+    assert not software_gl_expected({}, render_nodes=GPU)            # a Pi (V3D)
+    assert software_gl_expected({"LIBGL_ALWAYS_SOFTWARE": "1"}, render_nodes=GPU)
+    assert software_gl_expected({"GALLIUM_DRIVER": "llvmpipe"}, render_nodes=GPU)
+
+
+def test_multisamples_off_on_software_gl_only():
+    assert multisamples_for({}, render_nodes=[]) == 0
+    assert multisamples_for({}, render_nodes=GPU) is None            # Kivy's default stays
+    assert multisamples_for({"KCFG_GRAPHICS_MULTISAMPLES": "4"}, render_nodes=[]) is None
+    assert multisamples_for({"OCOP_KIOSK_MULTISAMPLES": "2"}, render_nodes=[]) == 2
+    assert multisamples_for({"OCOP_KIOSK_MULTISAMPLES": "0"}, render_nodes=GPU) == 0
+
+
+def test_software_renderer_names():
+    assert is_software_renderer("llvmpipe (LLVM 15.0.6, 256 bits)")
+    assert is_software_renderer("softpipe")
+    assert not is_software_renderer("V3D 7.1")
+    assert not is_software_renderer("Mesa Intel(R) UHD Graphics 620 (KBL GT2)")
+
+
+def test_tune_process_respects_the_environment():
+    assert tune_process({"MALLOC_ARENA_MAX": "4"}) == {}

@@ -1,0 +1,378 @@
+"""The staff side in a real window, driven with taps: finishing a print job that stopped
+part-way, the product search and the lot keypad, the hidden staff gesture, mode and default
+language kept after a restart."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.ui.stopped_job import make_stopped_job
+from tests.ui.test_kiosk_ui import clear_lockout, sign_in
+
+pytestmark = pytest.mark.ui
+
+
+def record_threads(monkeypatch, obj, name, seen):
+    """Wrap obj.name so each call notes the thread it ran on."""
+    real = getattr(obj, name)
+
+    def wrapper(*args, **kwargs):
+        seen.append((name, threading.current_thread().name))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(obj, name, wrapper)
+
+
+def stamp_states(ui, job_id):
+    return dict(ui.store.query("SELECT serial, state FROM stamps WHERE job_id = ?", (job_id,)))
+
+
+def row_buttons(staff):
+    rows = list(reversed(staff.ids.uncertain_list.children))
+    return [(r.serial, r.ids.printed_button, r.ids.reprint_button) for r in rows]
+
+
+def virtual_labels(ui):
+    folder = ui.data_dir / "virtual-printer"
+    return set(folder.glob("job-*.png")) if folder.exists() else set()
+
+
+# --- a print job that stopped part-way ---------------------------------------------------------
+
+
+def test_stopped_job_reprint_the_uncertain_label_then_resume(ui, monkeypatch):
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=6, printed=3)
+    sign_in(ui)
+    staff = ui.screen("staff")
+    queue = ui.app.services.print_queue
+    seen = []
+    for name in ("resolve_uncertain", "resume", "cancel"):
+        record_threads(monkeypatch, queue, name, seen)
+    # the staff land on the printer tab: a stopped job waits for a decision
+    assert ui.wait(lambda: staff.recovery is not None and staff.tab == "queue", 10)
+    ui.settle(0.2)
+    assert staff.ids.tab_queue.text.endswith("⚠")
+    assert staff.ids.recovery_title.text == f"⚠ Lệnh in #{job_id} bị dừng giữa chừng"
+    assert staff.ids.recovery_summary.text == "Đã in 3/6 tem"
+    assert staff.ids.recovery_product.text == "Cà phê bột nguyên chất Bích Thao"
+    [(serial, printed_button, reprint_button)] = row_buttons(staff)
+    assert stamp_states(ui, job_id)[serial] == "printing"
+    assert printed_button.text == "Tem đã in ra" and reprint_button.text == "In lại"
+    # the number on the screen is the one printed under the QR code
+    assert f"{serial:012d}"[-4:] in printed_button.parent.parent.ids.stamp_label.text
+    assert staff.ids.recovery_actions.height == 0          # resume comes after the check
+
+    ui.tap(reprint_button)
+    assert ui.wait(lambda: staff.recovery is not None and staff.recovery.step == "continue",
+                   10)
+    assert stamp_states(ui, job_id)[serial] == "reserved"
+    assert "sẽ được in lại" in staff.ids.recovery_message.text
+    assert staff.ids.resume_button.text == "Tiếp tục in"
+    assert "Còn 3 tem chưa in" in staff.ids.recovery_help.text
+
+    before = virtual_labels(ui)
+    ui.tap(staff.ids.resume_button)
+    assert ui.wait(lambda: queue.job(job_id).state.value == "done", 20)
+    view = queue.job(job_id)
+    assert len(view.printed) == 6 and not view.pending and not view.uncertain
+    assert len(virtual_labels(ui) - before) == 3           # the reprint + the two left
+    assert ui.wait(lambda: staff.recovery is None and staff.attention == 0, 10)
+    assert staff.ids.recovery_pane.height == 0
+    assert not staff.ids.tab_queue.text.endswith("⚠")
+    # every queue change ran on a worker thread, never on the UI thread
+    assert [n for n, _ in seen] == ["resolve_uncertain", "resume"]
+    assert all(t != threading.main_thread().name for _, t in seen), seen
+
+
+def test_stopped_job_it_printed_then_cancel_the_rest_needs_a_second_tap(ui, monkeypatch):
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=5, printed=1)
+    sign_in(ui)
+    staff = ui.screen("staff")
+    queue = ui.app.services.print_queue
+    seen = []
+    record_threads(monkeypatch, queue, "cancel", seen)
+    ui.app.set_lang("en")
+    assert ui.wait(lambda: staff.recovery is not None and staff.tab == "queue"
+                   and staff.recovery.title.startswith("Print job"), 10)
+    ui.settle(0.2)
+    [(serial, printed_button, _)] = row_buttons(staff)
+    assert printed_button.text == "It printed"
+    ui.tap(printed_button)
+    assert ui.wait(lambda: staff.recovery.step == "continue", 10)
+    assert stamp_states(ui, job_id)[serial] == "printed"
+    assert "counted as printed" in staff.ids.recovery_message.text
+    outbox = ui.store.query_one(
+        "SELECT count(*) FROM outbox WHERE kind = 'print' AND payload_json LIKE ?",
+        (f'%"serial": {serial},%',))[0]
+    assert outbox == 1                                      # recorded once, as printed
+
+    cancel = staff.ids.cancel_button
+    assert cancel.text == "Cancel the rest"
+    ui.tap(cancel)                                          # first tap only arms it
+    assert staff.cancel_armed and cancel.text == "Tap again to cancel 3 stamps"
+    ui.settle(0.3)
+    assert queue.job(job_id).state.value == "interrupted" and not seen
+    ui.tap(cancel)                                          # the second tap cancels
+    assert ui.wait(lambda: staff.recovery is None and bool(staff.recovery_message), 10)
+    view = queue.job(job_id)
+    assert view.state.value == "failed" and len(view.void) == 3 and len(view.printed) == 2
+    assert staff.recovery_message == "3 stamps cancelled."
+    assert seen and seen[0][1] != threading.main_thread().name
+
+
+def test_cancel_is_disarmed_by_another_action(ui):
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=3, printed=1,
+                              uncertain=0)
+    sign_in(ui)
+    staff = ui.screen("staff")
+    assert ui.wait(lambda: staff.recovery is not None and staff.recovery.job_id == job_id
+                   and staff.tab == "queue", 10)
+    ui.settle(0.2)
+    assert staff.recovery.step == "continue"
+    ui.tap(staff.ids.cancel_button)
+    assert staff.cancel_armed
+    ui.tap(staff.ids.tab_print)
+    assert not staff.cancel_armed
+    ui.tap(staff.ids.tab_queue)
+    ui.tap(staff.ids.cancel_button)                          # armed again, not cancelled
+    assert staff.cancel_armed
+    assert ui.app.services.print_queue.job(job_id).state.value == "interrupted"
+    ui.tap(staff.ids.cancel_button)
+    assert ui.wait(lambda: ui.app.services.print_queue.job(job_id).state.value == "failed",
+                   10)
+
+
+def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
+    """The print worker reports INTERRUPTED (the connection dropped mid-label) while the
+    print tab is open: the printer tab opens on the steps for that job."""
+    from kiosk.printing.queue import JobState, Progress
+    sign_in(ui)
+    staff = ui.screen("staff")
+    assert ui.wait(lambda: staff.tab == "print" and staff.attention == 0, 5)
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=4, printed=2)
+    staff._progress_from_worker(Progress(job_id, 2, 4, JobState.INTERRUPTED,
+                                         "connection lost"))
+    assert ui.wait(lambda: staff.tab == "queue" and staff.recovery is not None
+                   and staff.recovery.job_id == job_id, 10)
+    assert "Bị gián đoạn" in staff.progress_text
+    queue = ui.app.services.print_queue
+    queue.resolve_uncertain(job_id, queue.job(job_id).uncertain[0], printed=True)
+    queue.cancel(job_id)
+
+
+# --- product search and the lot keypad ----------------------------------------------------------
+
+
+def keyboard_keys(ui, keyboard):
+    return {b.text: b for b in ui.visible_widgets(keyboard) if hasattr(b, "text")
+            and len(b.text) == 1}
+
+
+def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
+    import kiosk.ui.screens.staff as staff_module
+    monkeypatch.setattr(staff_module, "DEFAULT_PRODUCTS", 5)
+    sign_in(ui)
+    staff = ui.screen("staff")
+    staff.search_query = ""
+    staff._found_products = []
+    assert ui.wait(lambda: len(staff.product_rows) == 5, 10)
+    assert 114 not in [r["product_id"] for r in staff.product_rows]
+    searched = []
+    record_threads(monkeypatch, ui.app.services.catalog, "search", searched)
+
+    ui.tap(staff.ids.product_search)
+    assert staff.editing == "search"
+    keys = keyboard_keys(ui, staff.ids.search_keyboard)
+    for ch in "RUOU":
+        ui.tap(keys[ch])
+    ui.tap(keys["␣"])
+    for ch in "MAN":
+        ui.tap(keys[ch])
+    assert staff.search_query == "ruou man"
+    assert ui.wait(lambda: [r["product_id"] for r in staff.product_rows] == [114], 10)
+    assert staff.ids.product_hint.text == "Tìm thấy 1 sản phẩm"
+    assert searched and all(t != threading.main_thread().name for _, t in searched)
+
+    ui.settle(0.2)
+    [button] = [b for b in ui.visible_widgets(staff.ids.product_rv)
+                if getattr(b, "product_id", None) == 114]
+    old_preview = staff.preview
+    ui.tap(button)
+    assert ui.wait(lambda: staff.product_id == 114, 5)      # RecycleView: tap after delay
+    assert staff.editing == "" and staff.product_name == "Rượu mận"
+    assert ui.wait(lambda: staff.preview is not old_preview, 10)
+
+    ui.tap(staff.ids.product_search)                         # clear: the default list again
+    ui.tap(keyboard_keys(ui, staff.ids.search_keyboard)["✕"])
+    assert ui.wait(lambda: len(staff.product_rows) == 5, 10)
+    ui.tap(staff.ids.search_done)
+    assert staff.editing == ""
+
+
+def test_lot_keypad_types_the_lot_that_is_printed(ui):
+    from kiosk.ui.widgets import LotKeypad
+    sign_in(ui)
+    staff = ui.screen("staff")
+    if staff.tab != "print":
+        ui.tap(staff.ids.tab_print)
+    staff.select_product(101)
+    ui.tap(staff.ids.lot_button)
+    assert staff.editing == "lot"
+    pad: LotKeypad = staff.ids.lot_keypad
+    ui.tap(pad.key("clear"))
+    assert staff.lot == ""
+    for value in ("L", "0", "7", "-", "A", "/", "2", "9", "backspace"):
+        ui.tap(pad.key(value))
+    assert staff.lot == "L07-A/2"
+    assert staff.ids.lot_length.text == "7/40"
+    for _ in range(40):                                       # at most 40 characters
+        staff.on_lot_key("X")
+    assert len(staff.lot) == 40
+    for _ in range(33):
+        staff.on_lot_key("backspace")
+    ui.tap(staff.ids.lot_done)
+    assert staff.editing == "" and staff.ids.lot_button.text == "L07-A/2"
+    ui.tap(staff.ids.print_button)
+    queue = ui.app.services.print_queue
+    assert ui.wait(lambda: queue.jobs(limit=1) and queue.jobs(limit=1)[0].lot == "L07-A/2"
+                   and queue.jobs(limit=1)[0].state.value == "done", 20)
+
+
+def test_no_text_input_anywhere_in_the_kiosk_ui(ui):
+    """A TextInput needs a physical keyboard and makes Kivy look for a clipboard provider
+    ('Cutbuffer' CRITICAL on a kiosk without xclip/xsel)."""
+    from kivy.uix.widget import Widget
+    ui_dir = Path(__file__).resolve().parents[2] / "kiosk" / "ui"
+    users = [p.name for p in ui_dir.rglob("*") if p.suffix in (".py", ".kv")
+             and "TextInput" in p.read_text(encoding="utf-8")]
+    assert not users
+    assert "kivy.uix.textinput" not in sys.modules
+
+    def walk(w: Widget):
+        yield w
+        for child in w.children:
+            yield from walk(child)
+
+    names = {type(w).__name__ for screen in ui.app.sm.screens for w in walk(screen)}
+    assert "TextInput" not in names
+
+
+# --- the hidden staff gesture ---------------------------------------------------------------
+
+
+def test_holding_the_logo_opens_the_pin_pad_in_every_mode(ui):
+    from kivy.tests import UnitTestTouch
+    clear_lockout(ui)
+    logo = ui.app.root.ids.topbar.ids.logo
+    for mode, hold_s in (("reststop", 3.0), ("showroom", 0.5)):   # the real 3 s once
+        ui.app.mode = mode
+        logo.hold_s = hold_s
+        ui.app.go_home()
+        assert ui.wait_screen("attract")
+        staff_button = ui.screen("attract").ids.staff_button
+        assert staff_button.opacity == 0 and staff_button.disabled   # no visible way in
+        # a short tap does nothing
+        x, y = logo.to_window(*logo.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        ui.pump(3)
+        assert logo.holding
+        touch.touch_up()
+        ui.pump(3)
+        assert not logo.holding and logo.progress == 0
+        assert ui.app.sm.current == "attract"
+        # press and hold: the ring fills, then the PIN pad opens
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        if hold_s >= 1:
+            assert ui.wait(lambda: logo.progress > 0, 5)
+        assert ui.wait(lambda: ui.app.sm.current == "staff_pin", 10)
+        touch.touch_up()
+        assert ui.wait_screen("staff_pin")
+        assert logo.progress == 0 and not logo.holding
+        ui.app.go_home()
+    logo.hold_s = 3.0
+
+
+def test_sliding_off_the_logo_cancels_the_hold(ui):
+    from kivy.tests import UnitTestTouch
+    ui.app.mode = "showroom"
+    logo = ui.app.root.ids.topbar.ids.logo
+    x, y = logo.to_window(*logo.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    ui.pump(3)
+    assert logo.holding
+    touch.touch_move(x + 200, y)
+    ui.pump(3)
+    assert not logo.holding
+    touch.touch_up()
+    ui.pump(3)
+    assert ui.app.sm.current == "attract"
+
+
+# --- mode and default language kept after a restart -----------------------------------------------
+
+
+def test_mode_and_default_language_survive_a_restart(ui):
+    from kiosk.ui_prefs import META_LANGUAGE, META_MODE, Source, load_prefs
+    sign_in(ui)
+    staff = ui.screen("staff")
+    ui.tap(staff.ids.tab_settings)
+    ids = staff.ids
+    assert ids.mode_source.ids.source_label.text == "Theo tệp cấu hình."
+    assert ids.mode_source.ids.use_config.opacity == 0
+    try:
+        ui.tap(ids.mode_reststop)
+        assert ui.app.mode == "reststop"
+        assert ui.wait(lambda: ui.store.get_meta(META_MODE) == "reststop", 5)
+        ui.tap(ids.lang_en)
+        assert ui.app.lang == "en" and ui.app.default_lang == "en"
+        assert ui.wait(lambda: ui.store.get_meta(META_LANGUAGE) == "en", 5)
+        ui.settle(0.2)
+        assert ids.mode_source.ids.source_label.text.startswith("Chosen on this kiosk")
+        assert "The settings file says Stamp station." in \
+            ids.mode_source.ids.source_label.text
+        assert ids.lang_source.ids.source_label.text.endswith("says Tiếng Việt.")
+        assert ids.mode_source.ids.use_config.opacity == 1
+        # idle: back to attract in the saved default language, not the settings file's
+        ui.app.go_home(reset=True)
+        assert ui.wait_screen("attract")
+        assert ui.app.lang == "en"
+        # a restart reads the saved choices over the settings file
+        prefs = load_prefs(ui.store, ui.settings)
+        assert (prefs.mode, prefs.mode_source) == ("reststop", Source.SAVED)
+        assert (prefs.language, prefs.language_source) == ("en", Source.SAVED)
+        from kivy.app import App
+
+        from kiosk.ui.app import KioskApp
+        try:
+            restarted = KioskApp(ui.settings, ui.store, ui.data_dir,
+                                 services=ui.app.services, start_camera=False)
+            assert (restarted.mode, restarted.lang, restarted.default_lang) == \
+                ("reststop", "en", "en")
+        finally:
+            App._running_app = ui.app
+        # "use the settings file's value" forgets the saved choice
+        ui.app.staff_signed_in = True
+        ui.app.go("staff")
+        assert ui.wait_screen("staff")
+        ui.tap(ids.tab_settings)
+        ui.tap(ids.mode_source.ids.use_config)
+        assert ui.app.mode == "station"
+        assert ui.wait(lambda: ui.store.get_meta(META_MODE) is None, 5)
+        ui.tap(ids.lang_source.ids.use_config)
+        assert ui.app.lang == "vi" and ui.app.default_lang == "vi"
+        assert ui.wait(lambda: ui.store.get_meta(META_LANGUAGE) is None, 5)
+        ui.settle(0.2)
+        assert ids.mode_source.ids.source_label.text == "Theo tệp cấu hình."
+        assert ids.mode_source.ids.use_config.opacity == 0
+    finally:
+        with ui.store.transaction() as conn:
+            conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_MODE, META_LANGUAGE))
+        ui.app.prefs = load_prefs(ui.store, ui.settings)
+        ui.app.default_lang = "vi"
