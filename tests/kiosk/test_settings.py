@@ -80,7 +80,8 @@ def test_environment_order(tmp_path):
 @pytest.mark.parametrize("name", ["kiosk.toml", "showroom.toml", "reststop.toml",
                                   "station.toml"])
 def test_shipped_config_files_are_valid(name):
-    parse_settings_file(REPO_ROOT / "config" / name)
+    settings = parse_settings_file(REPO_ROOT / "config" / name)   # raises on any problem
+    assert settings.source.endswith(name)
 
 
 def test_cli_reports_all_problems_exit_2(tmp_path):
