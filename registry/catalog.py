@@ -16,14 +16,12 @@ API and JSON import accept):
 
 from __future__ import annotations
 
-import calendar
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,12 +29,14 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kiosk.catalog import (LEVEL_BY_STARS, RatingStatus, default_valid_until,
+                           effective_rating_status)
+from kiosk.text import nfc
 from registry import db
 
 MAX_PRODUCT_ID = 2**24 - 1
 PRODUCER_KINDS = ("company", "cooperative", "coop_group", "household", "other")
 RATING_STATUSES = ("valid", "expired", "revoked")
-LEVEL_BY_STARS = {3: "district", 4: "province", 5: "national"}
 PRODUCER_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 HASH_RE = re.compile(r"[0-9a-f]{64}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -62,16 +62,6 @@ class CatalogError(ValueError):
         self.problems = list(problems)
         super().__init__(f"{len(self.problems)} problem(s):\n"
                          + "\n".join(f"  - {p}" for p in self.problems))
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass
@@ -180,7 +170,7 @@ def validate_rating(raw: Any, where: str, problems: list[str]) -> dict | None:
     recognised = _date(recognised, f"{where}.recognised_on", problems)
     valid_until = _date(raw.get("valid_until"), f"{where}.valid_until", problems)
     if valid_until is None and recognised is not None:
-        valid_until = add_months(dt.date.fromisoformat(recognised), 36).isoformat()
+        valid_until = default_valid_until(dt.date.fromisoformat(recognised)).isoformat()
     if recognised and valid_until and valid_until < recognised:
         problems.append(f"{where}: valid_until is before recognised_on")
     status = raw.get("status") or "valid"
@@ -637,7 +627,8 @@ def current_rating(ratings: list[dict]) -> dict | None:
 
 
 def rating_valid(rating: dict | None, today: dt.date) -> bool:
-    if rating is None or rating["status"] != "valid" or rating["stars"] is None:
+    """The kiosk's star rule; the registry also requires a stated valid_until."""
+    if rating is None or not rating["valid_until"]:
         return False
-    until = rating["valid_until"]
-    return bool(until) and until >= today.isoformat()
+    return effective_rating_status(rating["status"], rating["stars"], rating["valid_until"],
+                                   today) is RatingStatus.VALID

@@ -13,6 +13,7 @@ from html import escape
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from kiosk.catalog import GROUP_NAMES
 from kiosk.stamps.codec import parse_stamp_payload
 from kiosk.stamps.errors import StampFormatError
 from kiosk.stamps.verdicts import Verdict
@@ -22,12 +23,6 @@ from registry.config import RegistryConfig
 from registry.reports import Report, scan_stats_for_serial, suspect_reasons
 from registry.signing import KeyRing, block_of_serial
 
-GROUP_NAMES = {1: ("Thực phẩm", "Food"), 2: ("Đồ uống", "Beverages"),
-               3: ("Dược liệu và sản phẩm từ dược liệu", "Medicinal herbs and herbal products"),
-               4: ("Thủ công mỹ nghệ", "Handicrafts"),
-               5: ("Sinh vật cảnh", "Ornamental plants and animals"),
-               6: ("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
-                   "Community and eco-tourism services")}
 
 CSS = """
 :root{--ok:#1b7f3b;--warn:#b86e00;--bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
