@@ -8,7 +8,8 @@ from pathlib import Path
 
 from kiosk.catalog_write import replace_ratings, upsert_producer, upsert_product
 from kiosk.demo.placeholder_art import placeholder_png
-from kiosk.media import store_media
+from kiosk.media import media_path, store_media
+from kiosk.media_renditions import make_renditions
 from kiosk.store import Store
 
 PLACEHOLDER_DATE = "06-30"   # only the year of recognition is reported
@@ -25,6 +26,7 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
     """Insert or refresh the demo catalog in one transaction; returns the product count."""
     catalog = load_demo_catalog()
     producers = {p["id"]: p for p in catalog["producers"]}
+    image_hashes = []
     with store.transaction() as conn:
         for producer in catalog["producers"]:
             upsert_producer(conn, producer)
@@ -33,12 +35,15 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
             image_hash = store_media(conn, data_dir,
                                      placeholder_png(product["group"], product["name_vi"]),
                                      "image/png", origin="demo_placeholder")
+            image_hashes.append(image_hash)
             upsert_product(conn, {**product, "commune": producer.get("commune", ""),
                                   "district": producer["district"], "is_demo": True,
                                   "image_hash": image_hash})
             replace_ratings(conn, product["id"], [_rating(r, producer["district"])
                                                   for r in product["ratings"]])
         store.set_meta("demo", "1", conn)
+    for image_hash in image_hashes:     # after the commit: not while holding the write lock
+        make_renditions(data_dir, media_path(data_dir, image_hash, "image/png"), image_hash)
     return len(catalog["products"])
 
 

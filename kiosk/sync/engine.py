@@ -27,7 +27,8 @@ from kiosk.clock import utc_now_iso
 from kiosk import __version__
 from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
 from kiosk.errors import UserError
-from kiosk.media import find_media_file, store_media
+from kiosk.media import find_media_file, media_path, store_media
+from kiosk.media_renditions import make_renditions
 from kiosk.stamps.errors import TrustError
 from kiosk.stamps.service import receive_stamp_block
 from kiosk.stamps.trust import newest_verified_row, store_trust_list, verify_signed_trust_list
@@ -208,6 +209,11 @@ class SyncEngine:
             st.set_state(tx, st.CURSOR_KEY, str(reply["cursor"]))
             st.set_state(tx, st.REGISTRY_ID_KEY, reply["registry_id"])
             st.set_state(tx, st.LAST_PULL_KEY, utc_now_iso())
+        # After the commit: decoding photos must not hold the write lock (scans and prints
+        # wait for it). A crash before this is harmless: the UI makes missing renditions.
+        for m, _ in fetched:
+            make_renditions(self.data_dir, media_path(self.data_dir, m["hash"], m["mime"]),
+                            m["hash"])
         result.producers += len(reply["producers"])
         result.products += len(reply["products"])
         result.media += len(fetched)

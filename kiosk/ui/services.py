@@ -6,7 +6,7 @@
     services.printer_status()              -> (PrinterState, staff message)   (poller thread)
     services.sync_status() / sync_now()    -> SyncView                        (kiosk.sync when present)
     services.pin_gate                      -> kiosk.staff_pin.PinGate
-    services.image_path(image_hash)        -> Path | None
+    services.image_path(image_hash, size)  -> Path | None  (a display rendition; may decode)
 
 Every call that may block (scrypt, SQLite writes, printer I/O, network) is made from a worker
 thread by the app; callbacks come back on those threads and the app hops them onto the UI
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kiosk.catalog import Catalog
 from kiosk.media import find_media_file
+from kiosk.media_renditions import RenditionSize, ensure_rendition
 from kiosk.settings import Settings
 from kiosk.staff_pin import PinGate
 
@@ -205,13 +206,20 @@ class Services:
 
     # --- misc -----------------------------------------------------------------------------
 
-    def image_path(self, image_hash: str | None) -> Path | None:
+    def image_path(self, image_hash: str | None,
+                   size: RenditionSize = RenditionSize.CARD) -> Path | None:
+        """The picture to show at `size`. Sync and demo set-up make renditions when they
+        store a picture; one missing (stored before renditions existed, or deleted) is made
+        here, so call it from a worker thread where a list asks for many."""
         if not image_hash:
             return None
         try:
-            return find_media_file(self.store.conn, self.data_dir, image_hash)
+            source = find_media_file(self.store.conn, self.data_dir, image_hash)
         except Exception:
             return None
+        if source is None:
+            return None
+        return ensure_rendition(self.data_dir, source, image_hash, size)
 
     def is_demo_data(self) -> bool:
         return self.store.get_meta("demo") == "1"

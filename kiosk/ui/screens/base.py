@@ -5,6 +5,8 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
+from kiosk.media_renditions import RenditionSize
+
 
 class KioskScreen(Screen):
     def on_kv_post(self, base_widget):
@@ -19,6 +21,6 @@ class KioskScreen(Screen):
     def on_language(self):
         """Rebuild texts that come from view-models (kv texts re-bind by themselves)."""
 
-    def image_source(self, image_hash) -> str:
-        path = self.app.services.image_path(image_hash)
+    def image_source(self, image_hash, size: RenditionSize = RenditionSize.CARD) -> str:
+        path = self.app.services.image_path(image_hash, size)
         return str(path) if path else ""

@@ -11,6 +11,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.catalog import GROUP_NAMES
 from kiosk.i18n import N_, translator
+from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ListButton, ListKButton
 from kiosk.viewmodels import count_text, district_label, place_text
@@ -107,12 +108,13 @@ class BrowseScreen(KioskScreen):
 
     def _reload(self):
         app = self.app
-        catalog = app.services.catalog
+        services = app.services
+        catalog = services.catalog
         tab, selected, query, lang = self.tab, self.selected, self.query, app.lang
         self._request += 1
         request = self._request
 
-        def work():
+        def find():
             if tab == "search":
                 return catalog.search(query, limit=MAX_LIST) if query.strip() else []
             if tab == "district" and selected.startswith("d:"):
@@ -121,7 +123,14 @@ class BrowseScreen(KioskScreen):
                 return catalog.by_group(int(selected[2:]))
             return []
 
-        future = app.services.submit(work)
+        def work():
+            products = find()
+            # Thumbnail paths here, not on the UI thread: a missing rendition gets decoded.
+            thumbs = [services.image_path(p.image_hash, RenditionSize.THUMB)
+                      for p in products[:MAX_LIST]]
+            return products, [str(path) if path else "" for path in thumbs]
+
+        future = services.submit(work)
         future.add_done_callback(lambda f: Clock.schedule_once(
             lambda dt: self._loaded(request, tab, selected, query, lang, f)))
 
@@ -129,15 +138,14 @@ class BrowseScreen(KioskScreen):
         if request != self._request:
             return      # a newer request is on its way
         try:
-            products = future.result()
+            products, thumbs = future.result()
         except Exception:
-            products = []
+            products, thumbs = [], []
         _ = translator(lang)
         total = len(products)
-        products = products[:MAX_LIST]
         self.results = [{"product_id": p.id, "name": p.name(lang), "stars": p.stars or 0,
-                         "place": place_text(p.commune, p.district, lang),
-                         "image": self.image_source(p.image_hash)} for p in products]
+                         "place": place_text(p.commune, p.district, lang), "image": thumb}
+                        for p, thumb in zip(products, thumbs)]
         if tab == "search":
             self.results_title = (count_text(total, lang, N_("{n} product found"),
                                              N_("{n} products found")) if query.strip()
