@@ -29,7 +29,7 @@ from printer.fake_server import FakePrinterProcess  # noqa: E402
 from printer.label import (  # noqa: E402
     LabelContent,
     LabelLayout,
-    _qr_matrix,
+    qr_matrix,
     clear_caches,
     render_label,
 )
@@ -125,7 +125,7 @@ def bench_width(width: int, profile: str, reps: int) -> dict:
         _ = segno.make(text, error="m", boost_error=False, micro=False).matrix
         qr_segno.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        _qr_matrix.__wrapped__(text)
+        qr_matrix.__wrapped__(text)
         qr_label.append(time.perf_counter() - t0)
     mean_height = statistics.mean(heights)
     feed_ms = mean_height / 8.0 / PRINT_SPEED_MM_S * 1e3  # 203 dpi = 8 dots/mm

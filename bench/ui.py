@@ -8,7 +8,9 @@ Each measurement runs in a fresh process (one Kivy window per process) with SDL'
 driver (Mesa llvmpipe here: software GL, so the numbers are pessimistic next to a Pi's GPU).
 Every kiosk process starts like `ocop-kiosk run` (run_cmd.tune_process + configure_window;
 KioskApp.on_start applies kiosk.ui.render). Data folders are prepared before the clock
-starts. RSS is read after the scan screen ran and the whole catalog was browsed and searched.
+starts. RSS is read after what a shopper does: the scan screen ran (a genuine stamp held up), the
+result screen and the product page were shown, and the whole catalog was browsed and
+searched.
 Targets (issue 7): start <= 3 s, >= 30 fps preview while decoding, RSS <= 250 MB with 10k
 products. docs/ui.md ("Performance") explains the numbers.
 """
@@ -223,6 +225,17 @@ def child_kiosk(t0: float, data_dir: str, seconds: float) -> dict:
     _pump(min(seconds, 3.0))
     fps60 = (flips["n"] - f1) / (time.perf_counter() - t)
     source.fps = 30
+    # a shopper's scan: the genuine stamp decoded -> result screen, then its product page
+    del app.on_codes
+    end = time.perf_counter() + 15
+    while app.sm.current != "result" and time.perf_counter() < end:
+        EventLoop.idle()
+    result_screen = app.sm.current
+    card = app.screen("result").vm.card
+    if card is not None:
+        app.show_product(card.product_id)
+    _pump(1.0)
+    product_screen = app.sm.current
     # browse the whole catalog: the biggest district, then a search
     app.go("browse")
     browse = app.sm.get_screen("browse")
@@ -246,6 +259,7 @@ def child_kiosk(t0: float, data_dir: str, seconds: float) -> dict:
               "decode_fps": decode_fps, "rss_start_mb": rss_start, "rss_scan_mb": rss_scan,
               "rss_mb": rss_mb(), "parts": rss_parts_mb(), "products": count,
               "listed": listed, "gl": gl, "tuned": tuned,
+              "visited": ["attract", "scan", result_screen, product_screen, "browse"],
               "threads": len(os.listdir("/proc/self/task"))}
     app.stop()
     return result
@@ -302,10 +316,11 @@ def main() -> int:
         return 0
     seconds = "3" if args.quick else "5"
     # The kiosk as it was before kiosk.ui.render and run_cmd.tune_process: Kivy's 2x MSAA
-    # (llvmpipe gives 4x), no frame throttle, llvmpipe threads = cores, glibc's arena limit
-    # (8 per core).
+    # (llvmpipe gives 4x), no frame throttle, the fade between screens, llvmpipe threads =
+    # cores, glibc's arena limit (8 per core).
     cores = os.cpu_count() or 1
     kivy_defaults = {"OCOP_KIOSK_MULTISAMPLES": "2", "OCOP_KIOSK_GL_THROTTLE": "0",
+                     "OCOP_KIOSK_TRANSITION": "fade",
                      "LP_NUM_THREADS": str(cores), "MALLOC_ARENA_MAX": str(8 * cores)}
     with tempfile.TemporaryDirectory(prefix="ocop-bench-ui-") as tmp:
         tmp = Path(tmp)
@@ -343,7 +358,7 @@ def main() -> int:
          mb(big["rss_start_mb"]), mb(before["rss_start_mb"]), ""),
         ("RSS after 6 s of scan screen (MB)", "-", mb(preview["rss_mb"]),
          mb(demo["rss_scan_mb"]), mb(big["rss_scan_mb"]), mb(before["rss_scan_mb"]), ""),
-        ("RSS after scan + browse + search (MB)", "-", "-", mb(demo["rss_mb"]),
+        ("RSS after scan, result, product, browse, search (MB)", "-", "-", mb(demo["rss_mb"]),
          mb(big["rss_mb"]), mb(before["rss_mb"]), "<= 250"),
     ]
     for key, label in (("gl_code", "GL driver code: Mesa + LLVM"),
@@ -373,7 +388,7 @@ def main() -> int:
     print("* the demo camera delivers 30 frames/s; the preview can show at most that many.")
     print("'as before' = without kiosk.ui.render and run_cmd.tune_process: Kivy's 2x MSAA "
           "(llvmpipe gives 4x), no\n  frame throttle (llvmpipe then queues up to 64 frames "
-          "of ~14 MB each), llvmpipe threads, glibc arenas.\n'GL driver code' is Mesa "
+          "of ~14 MB each), FBO fades, llvmpipe threads, glibc arenas.\n'GL driver code' is Mesa "
           "llvmpipe + libLLVM; llvmpipe also keeps ~64 KB of heap per drawn Kivy instruction."
           "\n  A Pi renders with its V3D driver instead.")
     ok = big["start_s"] <= 3 and big["fps"] >= 30 and big["rss_mb"] <= 250

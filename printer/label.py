@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import segno
 from PIL import Image, ImageDraw, ImageFont
 
 try:  # a project dependency; without it the QR codes come from segno alone (slower)
@@ -433,13 +432,14 @@ def _zxing_matrix(qr_text: str) -> np.ndarray | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _qr_matrix(qr_text: str) -> tuple[np.ndarray, int]:
+def qr_matrix(qr_text: str) -> tuple[np.ndarray, int]:
     # EC level M, never boosted, so the version only depends on the payload; upper-case
     # URLs stay in alphanumeric mode.
     dark = _zxing_matrix(qr_text)
     if dark is not None:
         version = (dark.shape[0] - 17) // 4
     else:
+        import segno   # here, not at the top: ~3 MB of imports a kiosk that never prints skips
         qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
         dark = np.array(qr.matrix, dtype=bool)
         version = qr.version
@@ -449,14 +449,14 @@ def _qr_matrix(qr_text: str) -> tuple[np.ndarray, int]:
 
 def qr_image(qr_text: str, module_dots: int) -> tuple[Image.Image, int]:
     """The QR symbol (no quiet zone) as a mode '1' image, ``module_dots`` per module."""
-    dark, version = _qr_matrix(qr_text)
+    dark, version = qr_matrix(qr_text)
     small = Image.fromarray(~dark)  # bool -> mode '1', True = white
     n = dark.shape[0] * module_dots
     return small.resize((n, n), Image.NEAREST), version
 
 
 def qr_modules(qr_text: str) -> int:
-    return _qr_matrix(qr_text)[0].shape[0]
+    return qr_matrix(qr_text)[0].shape[0]
 
 
 @functools.lru_cache(maxsize=64)
@@ -714,7 +714,7 @@ def clear_caches() -> None:
     """Forget cached layouts/QR matrices (benchmarks use this to measure cold renders)."""
     _static_layer.cache_clear()
     fit_text.cache_clear()
-    _qr_matrix.cache_clear()
+    qr_matrix.cache_clear()
 
 
 def save_preview(content: LabelContent, layout: LabelLayout, path: str | Path) -> Path:

@@ -108,7 +108,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
             app.go("scan")
             if text and args.demo_stamp:
                 source.show(load_bgr(stamps[args.demo_stamp].path), hold_s=60)
-            preview = app.sm.get_screen("scan").ids.preview
+            preview = app.screen("scan").ids.preview
             wait_for(lambda: preview.frames_shown > 2, 10)
             app.scan_busy = False
         elif screen == "product":
@@ -116,7 +116,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
                                    app.services.catalog.all(limit=1))[0].id
             app.show_product(pid)
         elif screen == "browse":
-            browse = app.sm.get_screen("browse")
+            browse = app.screen("browse")
             app.go("browse")
             tab = args.tab if args.tab in ("district", "group", "search") else "district"
             browse.show_tab(tab)
@@ -133,7 +133,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
         elif screen == "staff":
             app.staff_signed_in = True
             app.go("staff")
-            staff = app.sm.get_screen("staff")
+            staff = app.screen("staff")
             if args.tab in ("print", "queue", "sync", "settings"):
                 staff.show_tab(args.tab)
             wait_for(lambda: staff.preview is not None, 10)

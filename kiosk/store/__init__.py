@@ -1,4 +1,4 @@
-"""Local SQLite store (sqlite-utils over sqlite3): schema, migrations, connections."""
+"""Local SQLite store (the standard library's sqlite3): schema, migrations, connections."""
 
 from kiosk.store.database import (DB_FILENAME, Store, StoreError, StoreFull, apply_migrations,
                                   schema_version)

@@ -21,7 +21,6 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-import sqlite_utils
 
 from kiosk.errors import UserError
 from kiosk.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
@@ -29,6 +28,10 @@ from kiosk.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# Each thread has its own connection and SQLite's default page cache is 2 MiB per
+# connection; the kernel's page cache already holds the file, so 1 MiB is enough
+# (bench/catalog.py measures the look-ups, bench/ui.py the kiosk's memory).
+PAGE_CACHE_KIB = 1024
 DB_FILENAME = "kiosk.sqlite"
 
 
@@ -57,6 +60,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         log.warning("journal_mode is %s, not WAL (filesystem without shared memory?)", mode)
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
     return conn
 
 
@@ -98,14 +102,6 @@ class Store:
             with self._lock:
                 self._all_conns.append(conn)
         return conn
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite_utils.Database(self.conn)
-            self._local.db = db
-        return db
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -17,6 +17,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
@@ -29,6 +30,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.fonts import dejavu_sans_path
 from kiosk.i18n import translator
+from kiosk.ui.render import gl_info, screen_transition
 from kiosk.ui.theme import COLOURS, scale_unit
 from kiosk.viewmodels import camera_state_text, scan_hint_text
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 
 UI_DIR = Path(__file__).resolve().parent
 SCREEN_NAMES = ("attract", "scan", "result", "browse", "product", "staff_pin", "staff")
+SCREEN_CLASSES = {"attract": "AttractScreen", "scan": "ScanScreen", "result": "ResultScreen",
+                  "browse": "BrowseScreen", "product": "ProductScreen",
+                  "staff_pin": "StaffPinScreen", "staff": "StaffScreen"}
 SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
 _kv_loaded = False
@@ -138,8 +143,19 @@ class KioskApp(App):
         self._on_window_size(Window, Window.size)
         self.root = Root()
         self.sm = self.root.ids.sm
+        self.sm.transition = screen_transition(gl_info()["renderer"])
         self.sm.bind(current=self.setter("current"))
         return self.root
+
+    def screen(self, name: str):
+        """The screen called `name`, built the first time it is asked for: each screen's
+        widgets, texts and textures cost memory (~15 MB for result, product and the two
+        staff screens on software GL), and a showroom kiosk may never show some of them."""
+        if not self.sm.has_screen(name):
+            if name not in SCREEN_CLASSES:
+                raise KeyError(f"no screen called {name!r}")
+            self.sm.add_widget(Factory.get(SCREEN_CLASSES[name])(name=name))
+        return self.sm.get_screen(name)
 
     def on_start(self):
         from kiosk.ui.render import throttle_software_gl
@@ -156,9 +172,8 @@ class KioskApp(App):
             self._sync_changed, status))
 
     def _sync_changed(self, _status):
-        staff = self.sm.get_screen("staff")
         if self.sm.current == "staff":
-            staff.refresh_sync()
+            self.screen("staff").refresh_sync()
 
     def on_stop(self):
         self._stopped = True
@@ -204,7 +219,7 @@ class KioskApp(App):
             self.go("staff" if self.staff_signed_in else "staff_pin")
 
     def go(self, name: str, **kwargs) -> None:
-        screen = self.sm.get_screen(name)
+        screen = self.screen(name)
         if hasattr(screen, "prepare"):
             screen.prepare(**kwargs)
         self.sm.current = name

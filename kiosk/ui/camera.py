@@ -78,18 +78,16 @@ def _background(seed: int = 7) -> np.ndarray:
 def stamp_picture(text: str, caption: str = "OCOP Sơn La", angle_deg: float = -4.0,
                   module_px: int = 5, seed: int = 7) -> np.ndarray:
     """A 640x480 BGR frame: a white stamp label with the QR, held slightly tilted."""
-    import segno
     from PIL import Image, ImageDraw, ImageFont
 
     from kiosk.fonts import dejavu_sans_path
+    from printer.label import qr_matrix
 
-    qr = segno.make(text, error="m", micro=False)
-    side = qr.symbol_size(scale=module_px, border=4)[0]
-    import io
-    buf = io.BytesIO()
-    qr.save(buf, kind="png", scale=module_px, border=4)
-    buf.seek(0)
-    qr_img = Image.open(buf).convert("RGB")
+    dark, _version = qr_matrix(text)                 # the modules the station prints
+    quiet = np.pad(dark, 4)                           # the 4-module quiet zone
+    pixels = np.where(np.kron(quiet, np.ones((module_px, module_px), dtype=bool)), 0, 255)
+    qr_img = Image.fromarray(pixels.astype(np.uint8)).convert("RGB")
+    side = qr_img.width
     label_w, label_h = side + 40, side + 80
     label = Image.new("RGB", (label_w, label_h), (252, 250, 244))
     draw = ImageDraw.Draw(label)

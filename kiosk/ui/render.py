@@ -14,6 +14,10 @@ numbers and the reasons are in docs/ui.md ("Performance"):
   each, and keeps that memory (RSS went 300 -> 800 MB in 40 frames). `throttle_software_gl`
   calls glFinish in Window.on_flip: each frame is rasterized before the next one is made.
   Only for software renderers: a GPU driver throttles by itself.
+* Screen changes: a fade renders both screens into two window-sized FBOs every frame of the
+  fade, and llvmpipe keeps each FBO's scene data (~64 KB per drawn instruction) and the
+  FBO textures afterwards: ~12 MB more RSS. On software GL screens change without a fade
+  (`screen_transition`); a GPU keeps the 0.12 s fade.
 
 No Kivy import at module level: `multisamples_for` runs before Kivy is configured.
 """
@@ -86,6 +90,15 @@ class _FrameThrottle:
 
     def __call__(self, *_):
         self._finish()
+
+
+def screen_transition(renderer: str, environ: Mapping[str, str] = os.environ):
+    """The ScreenManager transition for this renderer: a short fade on a GPU, none on
+    software GL. OCOP_KIOSK_TRANSITION=fade|none overrides (for measuring)."""
+    from kivy.uix.screenmanager import FadeTransition, NoTransition
+    wanted = environ.get("OCOP_KIOSK_TRANSITION", "auto").lower()
+    fade = wanted == "fade" or (wanted != "none" and not is_software_renderer(renderer))
+    return FadeTransition(duration=0.12) if fade else NoTransition()
 
 
 _installed: dict = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle
+from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle
 from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
@@ -35,11 +35,40 @@ class DataLabel(Label):
 
 
 class KButton(ButtonBehavior, Label):
+    """A rounded button. Its outline (`line`, or gold while `selected`) is drawn only when
+    visible: every drawn instruction costs GPU time, and ~64 KB of llvmpipe memory per
+    frame on software GL (docs/ui.md, "Performance")."""
     bg = ColorProperty(COLOURS["green"])
     fg = ColorProperty(COLOURS["white"])
     line = ColorProperty(COLOURS["clear"])
     radius = NumericProperty(10)
     selected = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        self._outline_colour = Color()
+        self._outline = Line()
+        self._outline_shown = False
+        super().__init__(**kwargs)
+        update = Clock.create_trigger(self._update_outline, -1)
+        for name in ("pos", "size", "line", "selected", "radius"):
+            self.fbind(name, update)
+        app = App.get_running_app()
+        if app is not None:
+            app.fbind("u", update)
+        update()
+
+    def _update_outline(self, *_):
+        shown = self.selected or self.line[3] > 0
+        if shown != self._outline_shown:
+            for instruction in (self._outline_colour, self._outline):
+                (self.canvas.before.add if shown else self.canvas.before.remove)(instruction)
+            self._outline_shown = shown
+        if shown:
+            u = getattr(App.get_running_app(), "u", 1.0)
+            self._outline_colour.rgba = COLOURS["gold"] if self.selected else self.line
+            self._outline.width = (2.5 if self.selected else 1.2) * u
+            self._outline.rounded_rectangle = (self.x + 1, self.y + 1, self.width - 2,
+                                               self.height - 2, self.radius * u)
 
 
 class LangButton(KButton):
@@ -49,6 +78,12 @@ class LangButton(KButton):
 
 class DataButton(KButton):
     """A button whose text is catalog data (district names, product names)."""
+
+
+def key_button(text: str) -> DataButton:
+    """A key of the on-screen keyboards and keypads: flat, tinted, no outline (two drawn
+    instructions instead of three; a keyboard has up to 40 keys)."""
+    return DataButton(text=text, bg=COLOURS["key"], fg=COLOURS["ink"])
 
 
 class StarRow(Label):
@@ -303,8 +338,7 @@ class OnScreenKeyboard(GridLayout):
         self.add_widget(last)
 
     def _key(self, label, value):
-        btn = DataButton(text=label, bg=COLOURS["white"], fg=COLOURS["ink"],
-                         line=COLOURS["line"])
+        btn = key_button(label)
         btn.bind(on_release=lambda *_: self.dispatch("on_key", value))
         return btn
 
@@ -356,8 +390,7 @@ class LotKeypad(GridLayout):
         self.add_widget(last)
 
     def _key(self, label, value):
-        btn = DataButton(text=label, bg=COLOURS["white"], fg=COLOURS["ink"],
-                         line=COLOURS["line"])
+        btn = key_button(label)
         btn.key_value = value
         btn.bind(on_release=lambda *_: self.dispatch("on_key", value))
         return btn
@@ -447,8 +480,7 @@ class PinPad(GridLayout):
         u = app.u if app else 1
         self.spacing = 8 * u
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"):
-            btn = DataButton(text=key, bg=COLOURS["white"], fg=COLOURS["ink"],
-                             line=COLOURS["line"])
+            btn = key_button(key)
             if key == "OK":
                 btn.bg, btn.fg = COLOURS["green"], COLOURS["white"]
             btn.height = 60 * u
@@ -465,29 +497,43 @@ class TapCard(ButtonBehavior, Card):
 
 
 class QrIcon(Widget):
-    """A drawn QR-code symbol for the call to scan (no image file needed)."""
+    """A drawn QR-code symbol for the call to scan (no image file needed): one Mesh of
+    squares, so the attract screen draws it in one instruction instead of sixteen."""
 
     colour = ColorProperty(COLOURS["white"])
+    FINDERS = ((0, 4), (4, 4), (0, 0))
+    DOTS = ((4.3, 0.3), (5.6, 1.2), (4.6, 2.0), (6.0, 0.2), (5.2, 2.6),
+            (3.3, 5.6), (3.3, 3.3), (0.4, 3.3), (2.0, 3.4), (6.0, 3.3))
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.bind(pos=self._draw, size=self._draw, colour=self._draw)
 
-    def _draw(self, *_):
-        self.canvas.clear()
+    def squares(self) -> list[tuple[float, float, float, float]]:
+        """(x, y, w, h) of every filled rectangle, in window coordinates."""
         s = min(self.width, self.height)
         x0, y0 = self.center_x - s / 2, self.center_y - s / 2
         m = s / 7.0
+        t = max(1.5, m * .28)                # the finder patterns' ring thickness
+        out = []
+        for fx, fy in self.FINDERS:
+            x, y, side = x0 + fx * m + m * .25 - t / 2, y0 + fy * m + m * .25 - t / 2, m * 2.5 + t
+            out += [(x, y, side, t), (x, y + side - t, side, t),            # bottom, top
+                    (x, y + t, t, side - 2 * t), (x + side - t, y + t, t, side - 2 * t)]
+            out.append((x0 + fx * m + m * .95, y0 + fy * m + m * .95, m * 1.1, m * 1.1))
+        out += [(x0 + cx * m, y0 + cy * m, m * .8, m * .8) for cx, cy in self.DOTS]
+        return out
+
+    def _draw(self, *_):
+        vertices, indices = [], []
+        for i, (x, y, w, h) in enumerate(self.squares()):
+            vertices += [x, y, 0, 0, x + w, y, 0, 0, x + w, y + h, 0, 0, x, y + h, 0, 0]
+            k = 4 * i
+            indices += [k, k + 1, k + 2, k + 2, k + 3, k]
+        self.canvas.clear()
         with self.canvas:
             Color(*self.colour)
-            for fx, fy in ((0, 4), (4, 4), (0, 0)):
-                Line(rectangle=(x0 + fx * m + m * .25, y0 + fy * m + m * .25, m * 2.5,
-                                m * 2.5), width=max(1.5, m * .28))
-                Rectangle(pos=(x0 + fx * m + m * .95, y0 + fy * m + m * .95),
-                          size=(m * 1.1, m * 1.1))
-            for cx, cy in ((4.3, 0.3), (5.6, 1.2), (4.6, 2.0), (6.0, 0.2), (5.2, 2.6),
-                           (3.3, 5.6), (3.3, 3.3), (0.4, 3.3), (2.0, 3.4), (6.0, 3.3)):
-                Rectangle(pos=(x0 + cx * m, y0 + cy * m), size=(m * .8, m * .8))
+            Mesh(vertices=vertices, indices=indices, mode="triangles")
 
 
 class ProductDetail(BoxLayout):

@@ -319,7 +319,7 @@ def _pyzbar_texts(img) -> list[str]:
 def test_stamp_qr_is_version_6_m_alphanumeric_and_both_decoders_read_it():
     import segno
 
-    from printer.label import _qr_matrix, _zxing_matrix
+    from printer.label import qr_matrix, _zxing_matrix
 
     rng = np.random.default_rng(7)
     for _ in range(12):
@@ -327,7 +327,7 @@ def test_stamp_qr_is_version_6_m_alphanumeric_and_both_decoders_read_it():
         assert len(text) == 150
         dark = _zxing_matrix(text)
         assert dark is not None, "the fast encoder is used for stamps"
-        cached, version = _qr_matrix(text)
+        cached, version = qr_matrix(text)
         assert (cached == dark).all() and version == 6 and dark.shape == (41, 41)
         ec_bits, mask = _format_mask(dark)
         assert ec_bits == 0b00  # level M
@@ -350,9 +350,9 @@ def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
     import segno
     from PIL import Image
 
-    from printer.label import _qr_matrix
+    from printer.label import qr_matrix
 
-    dark, version = _qr_matrix(text)
+    dark, version = qr_matrix(text)
     ref = segno.make(text, error="m", boost_error=False, micro=False)
     assert version <= ref.version
     assert dark.shape[0] == 17 + 4 * version
@@ -366,11 +366,11 @@ def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
 def test_non_ascii_qr_text_keeps_segno():
     import segno
 
-    from printer.label import _qr_matrix, _zxing_matrix
+    from printer.label import qr_matrix, _zxing_matrix
 
     text = "https://ocop.sonla.gov.vn/sản-phẩm/101"
     assert _zxing_matrix(text) is None
-    dark, version = _qr_matrix(text)
+    dark, version = qr_matrix(text)
     ref = segno.make(text, error="m", boost_error=False, micro=False)
     assert version == ref.version and (dark == np.array(ref.matrix, dtype=bool)).all()
 

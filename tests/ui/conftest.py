@@ -44,7 +44,9 @@ def kiosk(tmp_path_factory):
     from kiosk.ui.app import KioskApp
     app = KioskApp(settings, store, data_dir, camera_source=source, camera_is_demo=True)
     app._run_prepare()
+    built_at_start = [screen.name for screen in app.sm.screens]
     k = Kiosk(app, source, stamps, data_dir, store, settings)
+    k.built_at_start = built_at_start
     k.wait(lambda: app.camera_state == "scanning", 10)
     yield k
     app.stop()
@@ -88,7 +90,7 @@ class Kiosk:
 
     def screen(self, name=None):
         sm = self.app.sm
-        return sm.get_screen(name or sm.current)
+        return self.app.screen(name or sm.current)
 
     def wait_screen(self, name: str, timeout_s: float = 10.0) -> bool:
         ok = self.wait(lambda: self.app.sm.current == name

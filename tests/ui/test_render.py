@@ -31,3 +31,16 @@ def test_software_renderer_names():
 
 def test_tune_process_respects_the_environment():
     assert tune_process({"MALLOC_ARENA_MAX": "4"}) == {}
+
+
+def test_screens_change_without_a_fade_on_software_gl():
+    # A fade draws both screens into two window-sized FBOs; llvmpipe keeps their memory.
+    from kivy.uix.screenmanager import FadeTransition, NoTransition
+
+    from kiosk.ui.render import screen_transition
+    assert isinstance(screen_transition("llvmpipe (LLVM 15.0.6, 256 bits)", {}), NoTransition)
+    assert isinstance(screen_transition("V3D 7.1", {}), FadeTransition)
+    assert isinstance(screen_transition("llvmpipe", {"OCOP_KIOSK_TRANSITION": "fade"}),
+                      FadeTransition)
+    assert isinstance(screen_transition("V3D 7.1", {"OCOP_KIOSK_TRANSITION": "none"}),
+                      NoTransition)
