@@ -123,7 +123,7 @@ class Kiosk:
         app.lang = "vi"
         app.mode = "station"
         app._result_text = ""
-        app.go_home()
+        app.go_home(reset=True)          # as after an idle timeout: the next shopper
         self.wait_screen("attract")
 
     # --- reading the widget tree --------------------------------------------------------------

@@ -146,9 +146,20 @@ def test_idle_returns_to_attract_in_the_default_language(ui):
     ui.app.go("browse")
     assert ui.wait_screen("browse")
     ui.app.set_lang("en")
+    browse = ui.screen("browse")
+    browse.show_tab("search")
+    for key in "che":
+        browse.on_key(key)
     ui.app.idle_timeout_s = 1.0
     assert ui.wait_screen("attract", 5)
     assert ui.app.lang == "vi"
+    # the next shopper does not find the last one's search
+    ui.app.idle_timeout_s = 600.0
+    ui.app.go("browse")
+    assert ui.wait_screen("browse")
+    assert (browse.tab, browse.query) == ("district", "")
+    ok = ui.wait(lambda: browse.results and browse.selected.startswith("d:"), 5)
+    assert ok, (browse.selected, len(browse.results), ui.app.sm.current, browse.tab)
 
 
 def test_result_returns_to_attract_after_the_idle_timeout(ui):

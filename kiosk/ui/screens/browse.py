@@ -52,6 +52,14 @@ class BrowseScreen(KioskScreen):
         self.build_filters()
         self._reload()
 
+    def reset(self):
+        """For the next shopper (idle timeout): the districts tab, no search typed."""
+        if self._search_event is not None:
+            self._search_event.cancel()
+        self._request += 1                 # a search still on its way is dropped
+        self.query, self.selected, self.tab = "", "", "district"
+        self.results = []
+
     def show_tab(self, tab: str):
         self.tab = tab
         self.build_filters()
