@@ -44,7 +44,7 @@ class Language(enum.Enum):
 
 
 class CameraKind(enum.Enum):
-    AUTO = "auto"           # picamera2 if importable, else first USB camera, else replay
+    AUTO = "auto"           # Pi camera, else USB camera, else demo camera; see docs/scanning.md
     USB = "usb"
     PICAMERA = "picamera"
     REPLAY = "replay"

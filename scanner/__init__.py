@@ -2,14 +2,17 @@
 
 Entry points for the kiosk layer:
     make_source(kind, device, width_px, height_px, fps, path, loop) -> FrameSource
+    CameraDetector().attached() -> [AttachedCamera]           CSI (picamera2) and USB (sysfs)
     Scanner(source, on_codes, on_state=None, on_hint=None)  .start() .stop() .status .latest_frame
     CameraState / CameraStatus                                what the UI shows
     scan_paths(paths) -> FileScan | ScanError                 for `ocop-kiosk scan`
 See docs/scanning.md.
 """
+from scanner.auto_source import AutoCameraSource
 from scanner.camera import CameraState, CameraStatus, CaptureThread
 from scanner.decoders import (CodeFormat, DecodePipeline, DecodeResult, Decoded, FallbackPolicy,
                               Hint, PyzbarDecoder, ZxingDecoder)
+from scanner.detection import AttachedCamera, CameraBus, CameraDetector
 from scanner.errors import Disconnected, EndOfStream, NoDevice, SourceError, UnsupportedSource
 from scanner.files import FileScan, ScanError, scan_paths
 from scanner.frames import Frame
@@ -19,6 +22,7 @@ from scanner.sources import (FaultInjectingSource, FrameSource, OpenCvSource, Pi
 from scanner.worker import Deduplicator, DecodeWorker
 
 __all__ = [
+    "AutoCameraSource", "AttachedCamera", "CameraBus", "CameraDetector",
     "CameraState", "CameraStatus", "CaptureThread", "CodeFormat", "DecodePipeline",
     "DecodeResult", "Decoded", "FallbackPolicy", "Hint", "PyzbarDecoder", "ZxingDecoder",
     "Disconnected", "EndOfStream", "NoDevice", "SourceError", "UnsupportedSource", "FileScan",

@@ -8,7 +8,8 @@ A source is a small blocking interface driven by one capture thread (scanner.cam
     close() -> None, never raises, safe to call twice
 
 Sources know nothing about threads, states or retries: that is scanner.camera's job.
-`make_source()` picks the class from plain config values.
+`make_source()` picks the class from plain config values; kind "auto" is
+scanner.auto_source.AutoCameraSource, which picks the camera again on every open().
 """
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ class PiCameraSource(FrameSource):
 
     @staticmethod
     def available() -> bool:
+        """picamera2 imports. NOT "a camera is attached" (Raspberry Pi OS always ships
+        picamera2): scanner.detection.csi_cameras() answers that."""
         try:
             import picamera2  # noqa: F401
         except Exception:  # ImportError, or libcamera failing inside the import
@@ -317,21 +320,27 @@ SOURCE_KINDS = ("auto", "opencv", "picamera2", "replay")
 
 def make_source(kind: str = "auto", device: int | str = 0, width_px: int = 640,
                 height_px: int = 480, fps: float = 30.0, path: str | None = None,
-                loop: bool = True) -> FrameSource:
+                loop: bool = True, detector=None) -> FrameSource:
     """Build a source from plain config values (kiosk.settings maps its dataclass onto this).
 
-    kind "auto": a replay when `path` is given, else picamera2 when importable, else OpenCV."""
+    kind "auto": a replay when `path` is given, else an AutoCameraSource: on every open() a
+    Pi CSI camera, else a USB camera (`device` first when it is attached), else NoDevice.
+    `detector`: a scanner.detection.CameraDetector (tests: a fake /sys tree)."""
     if kind not in SOURCE_KINDS:
         raise ValueError(f"camera kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
     if kind == "replay" or (kind == "auto" and path):
         if not path:
             raise ValueError("camera kind 'replay' needs a path (image, folder or video)")
         return ReplaySource(path, fps=fps, loop=loop)
-    if kind == "picamera2" or (kind == "auto" and PiCameraSource.available()):
-        index = device if isinstance(device, int) else 0
-        return PiCameraSource(index, width_px, height_px, fps)
     if isinstance(device, str) and device.isdigit():
         device = int(device)
+    if kind == "auto":
+        from scanner.auto_source import AutoCameraSource  # imports this module: import late
+        return AutoCameraSource(width_px, height_px, fps, preferred_device=device,
+                                detector=detector)
+    if kind == "picamera2":
+        index = device if isinstance(device, int) else 0
+        return PiCameraSource(index, width_px, height_px, fps)
     return OpenCvSource(device, width_px, height_px, fps)
 
 

@@ -279,8 +279,9 @@ def check_camera(env: DoctorEnv) -> CheckResult:
             "width_px": probe.width_px, "height_px": probe.height_px}
     if probe.is_demo:
         return fail("camera", "no camera found: the kiosk shows its demo camera",
-                    "plug in the camera (USB: ls /dev/video*; Pi camera: "
-                    "rpicam-hello --list-cameras) and restart the kiosk", **data)
+                    "plug in the camera (USB: the running kiosk switches to it within "
+                    "seconds; Pi camera: rpicam-hello --list-cameras, then restart the "
+                    "kiosk)", **data)
     if probe.frames == 0:
         return fail("camera", f"{probe.source_name} opened but gave no picture in "
                     f"{probe.seconds:.1f} s ({probe.reads} empty reads)",

@@ -43,6 +43,7 @@ SCREEN_CLASSES = {"attract": "AttractScreen", "scan": "ScanScreen", "result": "R
                   "staff_pin": "StaffPinScreen", "staff": "StaffScreen"}
 SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
+CAMERA_WATCH_INTERVAL_S = 2.0   # how often a kiosk on its demo camera looks for a USB camera
 _kv_loaded = False
 
 
@@ -88,7 +89,8 @@ class KioskApp(App):
 
     def __init__(self, settings, store, data_dir, services=None, camera_source=None,
                  camera_is_demo: bool | None = None, today=None, start_camera: bool = True,
-                 cli_mode: str | None = None, cli_lang: str | None = None, **kwargs):
+                 cli_mode: str | None = None, cli_lang: str | None = None,
+                 camera_detector=None, **kwargs):
         super().__init__(**kwargs)
         self.title = "OCOP Sơn La"
         self.settings = settings
@@ -111,6 +113,9 @@ class KioskApp(App):
         self._camera_is_demo = camera_is_demo
         self.start_camera = start_camera
         self.camera = None
+        self.camera_detector = camera_detector   # scanner CameraDetector; None: the real /sys
+        self.camera_watch_interval_s = CAMERA_WATCH_INTERVAL_S
+        self._camera_watch = None                # Clock event while looking for a camera
         self._last_activity = time.monotonic()
         self._hint_event = None
         self._ready_sent = False
@@ -177,6 +182,7 @@ class KioskApp(App):
 
     def on_stop(self):
         self._stopped = True
+        self._watch_for_camera(False)
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             watchdog.stopping()
@@ -229,6 +235,8 @@ class KioskApp(App):
         if reset:
             self.lang = self.default_lang
             self.staff_signed_in = False
+            if self.sm.has_screen("browse"):       # the next shopper starts afresh
+                self.sm.get_screen("browse").reset()
         self.sm.current = "attract"
 
     def show_product(self, product_id: int) -> None:
@@ -259,8 +267,10 @@ class KioskApp(App):
     def _start_camera(self):
         from kiosk.ui.camera import CameraService, make_camera_source
         source, is_demo = self._camera_source, self._camera_is_demo
-        if source is None:
-            source, is_demo = make_camera_source(self.settings, self.data_dir)
+        chosen_by_settings = source is None
+        if chosen_by_settings:
+            source, is_demo = make_camera_source(self.settings, self.data_dir,
+                                                 detector=self.camera_detector)
         self.camera = CameraService(
             source, on_codes=self._codes_from_worker, on_state=self._state_from_worker,
             on_hint=self._hint_from_worker, repeat_after_s=self.settings.camera.repeat_after_s,
@@ -276,6 +286,37 @@ class KioskApp(App):
         if watchdog is not None:
             watchdog.watch_thread("camera", self.camera.scanner.capture)
             watchdog.watch_thread("decode", self.camera.scanner.worker)
+        # The demo camera is temporary only when "auto" fell back to it for want of a camera;
+        # a replay or demo source asked for (settings, command line, tests) stays as it is.
+        self._watch_for_camera(chosen_by_settings and self.demo_camera
+                               and self.settings.camera.kind.value == "auto")
+
+    @property
+    def watching_for_camera(self) -> bool:
+        return self._camera_watch is not None
+
+    def _watch_for_camera(self, on: bool) -> None:
+        if self._camera_watch is not None:
+            self._camera_watch.cancel()
+            self._camera_watch = None
+        if on and not self._stopped:
+            log.info("no camera attached: demo camera; looking for a USB camera every %.0f s",
+                     self.camera_watch_interval_s)
+            self._camera_watch = Clock.schedule_interval(self._look_for_camera,
+                                                         self.camera_watch_interval_s)
+
+    def _look_for_camera(self, _dt):
+        """UI thread, every camera_watch_interval_s: sysfs reads only, nothing is opened here;
+        the new source is opened by the capture thread restart_camera() starts."""
+        from kiosk.ui.camera import usb_cameras_attached
+        cameras = usb_cameras_attached(self.camera_detector)
+        if not cameras:
+            return None
+        log.info("camera plugged in (%s): switching from the demo camera",
+                 ", ".join(c.label for c in cameras))
+        self._watch_for_camera(False)
+        self.restart_camera()       # from the settings again: "auto" now finds the camera
+        return False
 
     def restart_camera(self, source=None, is_demo: bool | None = None) -> None:
         """Stop the scanner and start it again on `source` (None: from the settings)."""

@@ -6,8 +6,11 @@ newest-frame dropping and de-duplication); this module only chooses the source:
     camera.kind = "replay"  -> scanner ReplaySource over camera.replay_path (or the demo
                                stamp pictures when empty)
     camera.kind = "usb" / "picamera" -> that camera
-    camera.kind = "auto"    -> picamera2 when importable, else a USB camera when a
-                               /dev/video* device exists, else the DEMO CAMERA
+    camera.kind = "auto"    -> when a camera is attached (scanner.detection: a Pi camera
+                               libcamera lists, or a USB capture node in sysfs), the
+                               scanner's AutoCameraSource, which re-detects on every
+                               (re)open; else the DEMO CAMERA, and the app watches sysfs
+                               (usb_cameras_attached) to switch when a USB camera is plugged in
 
 The demo camera (DemoCameraSource) is what a desktop without a camera shows: a plain
 "counter top" picture at camera frame rate; `show(image)` holds one of the demo stamp
@@ -23,7 +26,6 @@ folder works as `camera.replay_path`.
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import threading
@@ -238,13 +240,28 @@ class DemoCameraSource(_frame_source_base()):
         pass
 
 
-def camera_present() -> bool:
-    from scanner.sources import PiCameraSource
-    return bool(glob.glob("/dev/video*")) or PiCameraSource.available()
+def _detector(detector=None):
+    from scanner.detection import CameraDetector
+    return detector if detector is not None else CameraDetector()
 
 
-def make_camera_source(settings, data_dir: Path):
-    """(source, is_demo) for the settings; see the module docstring."""
+def camera_present(detector=None) -> bool:
+    """A USB camera or a Pi camera is attached. USB first: sysfs is cheap, while asking
+    libcamera (picamera2) costs up to a second the first time in a process (and the UI thread
+    calls this at start and on a hot-plug switch)."""
+    detector = _detector(detector)
+    return bool(detector.usb()) or bool(detector.csi())
+
+
+def usb_cameras_attached(detector=None) -> list:
+    """The USB capture cameras attached now: sysfs reads only, cheap enough for a UI timer.
+    Pi cameras are not checked: a ribbon cable is not hot-pluggable (found at boot or never)."""
+    return _detector(detector).usb()
+
+
+def make_camera_source(settings, data_dir: Path, detector=None):
+    """(source, is_demo) for the settings; see the module docstring. is_demo is True only for
+    camera.kind = "auto" with no camera attached. `detector`: scanner CameraDetector (tests)."""
     from scanner.sources import make_source, parse_device
     cam = settings.camera
     kind = cam.kind.value
@@ -257,9 +274,9 @@ def make_camera_source(settings, data_dir: Path):
     if kind == "picamera":
         return make_source("picamera2", parse_device(cam.device), cam.width_px,
                            cam.height_px, cam.fps), False
-    if camera_present():
+    if camera_present(detector):
         return make_source("auto", parse_device(cam.device), cam.width_px, cam.height_px,
-                           cam.fps), False
+                           cam.fps, detector=detector), False
     log.info("no camera found: using the demo camera")
     return DemoCameraSource(fps=cam.fps), True
 

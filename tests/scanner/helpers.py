@@ -1,6 +1,7 @@
 """Test images for scanner tests: generated QR frames, EAN-13 barcodes, MJPG videos."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -78,3 +79,16 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path
     return path
 
 
+
+
+DEADLINE_S = 10.0  # only a safety net against hangs
+
+
+def wait_until(predicate, timeout_s: float = DEADLINE_S) -> bool:
+    """Poll `predicate` until it is true or the safety-net deadline passes."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()

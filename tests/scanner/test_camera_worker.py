@@ -15,17 +15,8 @@ from scanner.frames import Frame
 from scanner.service import Scanner
 from scanner.sources import FaultInjectingSource, ReplaySource
 from scanner.worker import DecodeWorker, Deduplicator
+from tests.scanner.helpers import DEADLINE_S, wait_until
 
-DEADLINE_S = 10.0  # only a safety net against hangs
-
-
-def wait_until(predicate, timeout_s: float = DEADLINE_S) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def code(text: str) -> Decoded:

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from scanner.auto_source import AutoCameraSource
 from scanner.decoders import DecodePipeline
 from scanner.errors import EndOfStream, NoDevice, UnsupportedSource
 from scanner.sources import (FaultInjectingSource, OpenCvSource, PiCameraSource, ReplaySource,
@@ -84,7 +85,10 @@ def test_picamera_source_without_picamera2_is_unsupported(monkeypatch):
 def test_make_source(monkeypatch, replay_folder):
     monkeypatch.setitem(sys.modules, "picamera2", None)
     assert isinstance(make_source("auto", path=str(replay_folder)), ReplaySource)
-    usb = make_source("auto", device="2", width_px=1280, height_px=720, fps=15)
+    auto = make_source("auto", device="2", width_px=1280, height_px=720, fps=15)
+    assert isinstance(auto, AutoCameraSource)  # picks the camera on open(): test_detection
+    assert auto.preferred_device == 2 and (auto.width_px, auto.fps) == (1280, 15)
+    usb = make_source("opencv", device="2", width_px=1280, height_px=720, fps=15)
     assert isinstance(usb, OpenCvSource) and usb.device == 2 and usb.width_px == 1280
     assert isinstance(make_source("picamera2"), PiCameraSource)
     with pytest.raises(ValueError):
