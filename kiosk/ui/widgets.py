@@ -294,7 +294,33 @@ class RouteStrip(Widget):
         return (14 * 2.6 + 14 + 15 + 17 + 4 + 20) * u
 
 
-class OnScreenKeyboard(GridLayout):
+class KeysBuiltWhenShown:
+    """For keyboards: the keys (each a button with its own texts, bindings and texture) are
+    made the first time the keyboard is on screen, not when the screen is built: the
+    browse search keyboard waits for the search tab, the staff screen's keyboards for the
+    product search and the lot field. Later size or layout changes rebuild them."""
+
+    _keys_built = False
+
+    def build_when_shown(self):
+        check = Clock.create_trigger(self._build_if_shown, -1)
+        self.fbind("size", check)
+        self.fbind("parent", check)
+        app = App.get_running_app()
+        if app is not None:       # key sizes follow the window (800x480 .. 1920x1080)
+            app.fbind("u", self.rebuild)
+
+    def _build_if_shown(self, *_):
+        if not self._keys_built and self.get_root_window() is not None:
+            self.rebuild()
+
+    def rebuild(self, *_):
+        if self._keys_built or self.get_root_window() is not None:
+            self._keys_built = True
+            self._build()
+
+
+class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
     """Letters only: the catalog search ignores diacritics and case, so a plain A-Z
     keyboard finds 'Mộc Châu' from 'moc chau'. QWERTY (10 keys a row) when there is room
     for 48 dp keys, else an alphabetical 7-key layout (portrait 480 px)."""
@@ -307,11 +333,8 @@ class OnScreenKeyboard(GridLayout):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.cols = 1
-        self.bind(minimum_height=self.setter("height"), layout=lambda *_: self._build())
-        app = App.get_running_app()
-        if app is not None:       # key sizes follow the window (800x480 .. 1920x1080)
-            app.bind(u=lambda *_: self._build())
-        self._build()
+        self.bind(minimum_height=self.setter("height"), layout=self.rebuild)
+        self.build_when_shown()
 
     def _build(self):
         self.clear_widgets()
@@ -346,7 +369,7 @@ class OnScreenKeyboard(GridLayout):
         pass
 
 
-class LotKeypad(GridLayout):
+class LotKeypad(KeysBuiltWhenShown, GridLayout):
     """The lot (batch) text printed on labels, typed on the touchscreen: digits, A-Z, '-',
     '/', backspace and clear. Ten keys a row when 48 dp keys fit, else seven (portrait
     480 px). Emits on_key with the character, "backspace" or "clear"."""
@@ -360,11 +383,8 @@ class LotKeypad(GridLayout):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.cols = 1
-        self.bind(minimum_height=self.setter("height"), columns=lambda *_: self._build())
-        app = App.get_running_app()
-        if app is not None:
-            app.bind(u=lambda *_: self._build())
-        self._build()
+        self.bind(minimum_height=self.setter("height"), columns=self.rebuild)
+        self.build_when_shown()
 
     @staticmethod
     def columns_for(width: float, u: float) -> int:

@@ -80,3 +80,19 @@ def test_the_qr_icon_is_one_mesh(ui):
     drawn = own_vertex_instructions(icon)
     assert len(drawn) == 1 and isinstance(drawn[0], Mesh)
     assert len(drawn[0].vertices) == len(icon.squares()) * 16 > 0
+
+
+@pytest.mark.parametrize("cls_name", ["OnScreenKeyboard", "LotKeypad"])
+def test_keyboard_keys_are_made_when_the_keyboard_is_first_on_screen(ui, cls_name):
+    import kiosk.ui.widgets as widgets
+    keyboard = getattr(widgets, cls_name)(size_hint_y=None)
+    ui.pump(2)
+    assert keyboard.children == []            # not on screen yet: no keys
+    ui.app.root.add_widget(keyboard)
+    try:
+        ui.pump(3)
+        keys = [w for row in keyboard.children for w in row.children
+                if isinstance(w, widgets.DataButton)]
+        assert len(keys) >= 26 and keyboard.height > 0
+    finally:
+        ui.app.root.remove_widget(keyboard)
