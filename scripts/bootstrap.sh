@@ -61,7 +61,9 @@ HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" ]]; then
     say "installing ocop-kiosk[$EXTRAS] into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    # compat mode: the repo root goes on sys.path, so packages added later import too.
-    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" --config-settings editable_mode=compat
+    # lenient editable mode: modules added to kiosk/, scanner/, printer/, registry/ import
+    # at once; a new top-level package goes into pyproject.toml, which reinstalls (STAMP).
+    # (setuptools' "compat" mode, used before, is being removed.)
+    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" --config-settings editable_mode=lenient
     echo "$HASH" > "$STAMP"
 fi
