@@ -64,28 +64,14 @@ def prepare_kivy_environment(kivy_home: Path, *, headless: bool = False) -> None
     Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
-M_ARENA_MAX = -8      # glibc mallopt parameter (malloc.h)
-
-
 def tune_process(environ=os.environ) -> dict:
-    """Before Kivy, the GL driver or any thread starts (`run` and bench/ui.py call it first).
-
-    - glibc malloc: at most 2 arenas (MALLOC_ARENA_MAX=2, usual on small devices; the
-      systemd unit sets the variable too). glibc reads the variable only at exec, but
-      mallopt(M_ARENA_MAX) works as long as no thread has made an arena yet.
+    """Before Kivy, the GL driver or any thread starts (`run` and bench/ui.py call it first):
+    glibc malloc settings (kiosk.heap.tune_malloc: 2 arenas, mmap for blocks >= 1 MiB).
     llvmpipe's thread count (LP_NUM_THREADS) is left alone: with kiosk.ui.render's frame
-    throttle, 0 threads measured 0-13 MB less (noise +-8 MB) at the same 30 frames/s.
+    throttle, 0 threads measured within noise at the same 30 frames/s.
     Returns what was applied (for logs and the bench)."""
-    applied = {}
-    if "MALLOC_ARENA_MAX" not in environ:
-        try:
-            import ctypes
-            libc = ctypes.CDLL("libc.so.6")
-            if libc.mallopt(M_ARENA_MAX, 2) == 1:
-                applied["malloc_arena_max"] = 2
-        except (OSError, AttributeError):      # not glibc (musl, macOS): nothing to do
-            pass
-    return applied
+    from kiosk.heap import tune_malloc
+    return tune_malloc(environ)
 
 
 def configure_window(*, fullscreen: bool, size: tuple[int, int]) -> None:

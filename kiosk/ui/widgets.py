@@ -50,11 +50,10 @@ class KButton(ButtonBehavior, Label):
         self._outline_shown = False
         super().__init__(**kwargs)
         update = Clock.create_trigger(self._update_outline, -1)
+        # Not bound to app.u: a scale change resizes every button anyway, and a binding on
+        # the app would outlive the many list buttons made and dropped over months.
         for name in ("pos", "size", "line", "selected", "radius"):
             self.fbind(name, update)
-        app = App.get_running_app()
-        if app is not None:
-            app.fbind("u", update)
         update()
 
     def _update_outline(self, *_):

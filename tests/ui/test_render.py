@@ -30,7 +30,8 @@ def test_software_renderer_names():
 
 
 def test_tune_process_respects_the_environment():
-    assert tune_process({"MALLOC_ARENA_MAX": "4"}) == {}
+    assert tune_process({"MALLOC_ARENA_MAX": "4", "MALLOC_MMAP_THRESHOLD_": "65536"}) == {}
+    assert tune_process({"MALLOC_ARENA_MAX": "4"}) == {"malloc_mmap_threshold": 1 << 20}
 
 
 def test_screens_change_without_a_fade_on_software_gl():
