@@ -363,6 +363,20 @@ LOT_MAX_CHARS = 40           # kiosk.printing.queue refuses longer lots
 LOT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/")
 
 
+SEARCH_MAX_CHARS = 40
+SEARCH_DELAY_S = 0.25      # the search runs this long after the last key
+
+
+def edit_query(query: str, key: str, max_chars: int = SEARCH_MAX_CHARS) -> str:
+    """A search text after one key of the on-screen keyboard: a character, "backspace" or
+    "clear"; at most max_chars (browse and the staff product search)."""
+    if key == "backspace":
+        return query[:-1]
+    if key == "clear":
+        return ""
+    return query + key if len(query) < max_chars else query
+
+
 def edit_lot(lot: str, key: str, max_chars: int = LOT_MAX_CHARS) -> str:
     """The lot text after one key of the on-screen lot keypad: a character (digits, A-Z,
     '-', '/'; letters upper-cased), "backspace" or "clear"; at most max_chars."""

@@ -21,6 +21,7 @@ from kiosk.ui_prefs import (
 from kiosk.viewmodels import (
     JobRecoveryViewModel,
     edit_lot,
+    edit_query,
     needs_attention,
     pref_source_text,
     recovery_done_text,
@@ -167,3 +168,10 @@ def test_lot_keypad_editing():
     assert edit_lot("A-1/", "clear") == ""
     assert edit_lot("A", "?") == "A" and edit_lot("A", " ") == "A"
     assert edit_lot("X" * 40, "Y") == "X" * 40
+
+
+def test_search_text_follows_the_keyboard():
+    assert edit_query("moc", " ") == "moc " and edit_query("moc ", "c") == "moc c"
+    assert edit_query("moc", "backspace") == "mo"
+    assert edit_query("moc", "clear") == ""
+    assert edit_query("x" * 40, "y") == "x" * 40          # at most 40 characters

@@ -14,9 +14,9 @@ from kiosk.i18n import N_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ListButton, ListKButton
-from kiosk.viewmodels import count_text, district_label, place_text
+from kiosk.viewmodels import (SEARCH_DELAY_S, count_text, district_label, edit_query,
+                              place_text)
 
-SEARCH_DELAY_S = 0.25
 MAX_LIST = 500
 
 
@@ -102,12 +102,7 @@ class BrowseScreen(KioskScreen):
     # --- search ---------------------------------------------------------------------------
 
     def on_key(self, key: str):
-        if key == "backspace":
-            self.query = self.query[:-1]
-        elif key == "clear":
-            self.query = ""
-        elif len(self.query) < 40:
-            self.query += key
+        self.query = edit_query(self.query, key)
         if self._search_event is not None:
             self._search_event.cancel()
         self._search_event = Clock.schedule_once(lambda dt: self._reload(), SEARCH_DELAY_S)

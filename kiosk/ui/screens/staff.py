@@ -32,9 +32,11 @@ from kiosk.ui.widgets import DataLabel, KLabel, ListButton
 from kiosk.viewmodels import (
     LANGUAGE_NAMES,
     LOT_MAX_CHARS,
+    SEARCH_DELAY_S,
     JobRecoveryViewModel,
     count_text,
     edit_lot,
+    edit_query,
     job_state_text,
     mode_name,
     needs_attention,
@@ -48,7 +50,6 @@ MAX_COUNT = 100
 PREVIEW_TEXT_CHARS = 122
 DEFAULT_PRODUCTS = 100        # featured products first, then the first by id
 SEARCH_LIMIT = 50             # top matches shown for a search
-SEARCH_DELAY_S = 0.25
 CANCEL_CONFIRM_S = 5.0        # the second tap that confirms "cancel the rest" must come soon
 RECENT_JOBS = 8
 ATTENTION_SCAN = 50           # the newest interrupted/failed jobs looked at for recovery
@@ -234,12 +235,7 @@ class StaffScreen(KioskScreen):
         self.editing = ""
 
     def on_search_key(self, key: str):
-        if key == "backspace":
-            self.search_query = self.search_query[:-1]
-        elif key == "clear":
-            self.search_query = ""
-        elif len(self.search_query) < 40:
-            self.search_query += key
+        self.search_query = edit_query(self.search_query, key)
         if self._search_event is not None:
             self._search_event.cancel()
         self._search_event = Clock.schedule_once(lambda dt: self.run_search(), SEARCH_DELAY_S)
