@@ -108,6 +108,17 @@ class Kiosk:
         touch.touch_up()
         self.pump(3)
 
+    def keyboard_keys(self, keyboard) -> dict:
+        """The visible keys of an on-screen keyboard by their label."""
+        return {b.text: b for b in self.visible_widgets(keyboard)
+                if hasattr(b, "text") and len(b.text) == 1}
+
+    def type_on(self, keyboard, text: str):
+        """Tap the keys of `text` (letters and spaces) like a person would."""
+        keys = self.keyboard_keys(keyboard)
+        for ch in text:
+            self.tap(keys["␣" if ch == " " else ch.upper()])
+
     def hold_stamp(self, key: str, hold_s: float = 3.0):
         from kiosk.ui.camera import load_bgr
         self.source.inner.show(load_bgr(self.stamps[key].path), hold_s=hold_s)

@@ -167,11 +167,6 @@ def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
 # --- product search and the lot keypad ----------------------------------------------------------
 
 
-def keyboard_keys(ui, keyboard):
-    return {b.text: b for b in ui.visible_widgets(keyboard) if hasattr(b, "text")
-            and len(b.text) == 1}
-
-
 def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
     import kiosk.ui.screens.staff as staff_module
     monkeypatch.setattr(staff_module, "DEFAULT_PRODUCTS", 5)
@@ -186,12 +181,7 @@ def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
 
     ui.tap(staff.ids.product_search)
     assert staff.editing == "search"
-    keys = keyboard_keys(ui, staff.ids.search_keyboard)
-    for ch in "RUOU":
-        ui.tap(keys[ch])
-    ui.tap(keys["␣"])
-    for ch in "MAN":
-        ui.tap(keys[ch])
+    ui.type_on(staff.ids.search_keyboard, "ruou man")
     assert staff.search_query == "ruou man"
     assert ui.wait(lambda: [r["product_id"] for r in staff.product_rows] == [114], 10)
     assert staff.ids.product_hint.text == "Tìm thấy 1 sản phẩm"
@@ -207,7 +197,7 @@ def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
     assert ui.wait(lambda: staff.preview is not old_preview, 10)
 
     ui.tap(staff.ids.product_search)                         # clear: the default list again
-    ui.tap(keyboard_keys(ui, staff.ids.search_keyboard)["✕"])
+    ui.tap(ui.keyboard_keys(staff.ids.search_keyboard)["✕"])
     assert ui.wait(lambda: len(staff.product_rows) == 5, 10)
     ui.tap(staff.ids.search_done)
     assert staff.editing == ""
