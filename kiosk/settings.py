@@ -64,7 +64,8 @@ class CameraSettings:
     height_px: int = field(default=480, metadata={"min": 120, "max": 4096})
     fps: int = field(default=30, metadata={"min": 1, "max": 120})
     replay_path: str = ""             # folder of images or a video; "" = bundled demo frames
-    repeat_after_s: float = field(default=4.0, metadata={"min": 0.5, "max": 600.0})
+    # one presence, one scan: a code counts again only after this long out of view
+    gone_after_s: float = field(default=3.0, metadata={"min": 0.5, "max": 60.0})
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ Use from the Kivy app (the only place that knows when the first screen is up)::
     from kiosk.watchdog import Watchdog
 
     self.watchdog = Watchdog()
-    self.watchdog.watch_thread("camera", scanner.capture_thread)   # must stay alive
-    self.watchdog.expect_beats("decode", max_age_s=20)               # must report progress
-    Clock.schedule_interval(lambda dt: self.watchdog.heartbeat(), self.watchdog.tick_s)
+    self.watchdog.watch_worker("camera", capture, capture.in_driver, stuck_after_s=15)
+    self.watchdog.watch_thread("print worker", print_worker)          # must stay alive
+    every(self.watchdog.tick_s, self.watchdog.heartbeat)   # kiosk.ui.ticks: never unscheduled
     Clock.schedule_once(lambda dt: self.watchdog.ready("attract screen"), 0)  # after 1st frame
-    # in the decode worker's loop (any thread):  watchdog.beat("decode")
     # in App.on_stop:                             watchdog.stopping()
 
 Outside systemd (no NOTIFY_SOCKET / WATCHDOG_USEC) everything is a cheap no-op, so the same
@@ -84,6 +83,20 @@ class Watchdog:
     def watch_thread(self, name: str, thread: threading.Thread) -> None:
         """Unhealthy once `thread` has died (it must run for the app's whole life)."""
         self.add_check(name, lambda: thread.is_alive() or f"thread {thread.name} died")
+
+    def watch_worker(self, name: str, thread: threading.Thread, in_call,
+                     stuck_after_s: float) -> None:
+        """Unhealthy once `thread` died, or while it has been inside one call (a driver
+        read, a decode) for longer than stuck_after_s. `in_call` has `stuck_for_s()`
+        (scanner.liveness.CallTimer); a thread that waits for work between calls is fine."""
+        def check() -> object:
+            if not thread.is_alive():
+                return f"thread {thread.name} died"
+            stuck_s = in_call.stuck_for_s()
+            if stuck_s > stuck_after_s:
+                return f"thread {thread.name} stuck in one call for {stuck_s:.0f} s"
+            return True
+        self.add_check(name, check)
 
     def expect_beats(self, name: str, max_age_s: float) -> None:
         """Unhealthy when `beat(name)` was not called for `max_age_s` (a stuck worker loop).

@@ -18,6 +18,7 @@ import numpy as np
 
 from scanner.errors import Disconnected, EndOfStream, NoDevice, SourceError
 from scanner.frames import Frame
+from scanner.liveness import CallTimer
 from scanner.sources import FrameSource
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class CaptureThread(threading.Thread):
         self.clock = clock
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
+        self.in_driver = CallTimer(clock)   # open()/read() under way: a hung driver shows here
         self._status = CameraStatus(CameraState.STARTING, source.name, clock())
         self._latest: Frame | None = None
         self._seq = 0
@@ -123,7 +125,8 @@ class CaptureThread(threading.Thread):
         try:
             while not self._stop_event.is_set():
                 try:
-                    self.source.open()
+                    with self.in_driver:
+                        self.source.open()
                 except (NoDevice, SourceError) as exc:
                     state = CameraState.RECONNECTING if ever_opened else CameraState.NO_DEVICE
                     self._set_state(state, str(exc), retry_in_s=backoff_s)
@@ -156,7 +159,8 @@ class CaptureThread(threading.Thread):
         check_repeats = not getattr(self.source, "repeats_frames", False)
         while not self._stop_event.is_set():
             try:
-                image = self.source.read()
+                with self.in_driver:
+                    image = self.source.read()
             except EndOfStream as exc:
                 return CameraState.ENDED, str(exc)
             except (Disconnected, SourceError) as exc:

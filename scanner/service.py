@@ -7,7 +7,7 @@ from scanner.camera import CameraStatus, CaptureThread
 from scanner.decoders import DecodePipeline, Decoded, Hint
 from scanner.frames import Frame
 from scanner.sources import FrameSource
-from scanner.worker import REPEAT_AFTER_S, DecodeWorker, FrameDecoder
+from scanner.worker import GONE_AFTER_S, REPEAT_AFTER_S, DecodeWorker, FrameDecoder
 
 
 class Scanner:
@@ -20,8 +20,10 @@ class Scanner:
                  on_state: Callable[[CameraStatus], None] | None = None,
                  on_hint: Callable[[Hint, Frame], None] | None = None,
                  decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
-                 repeat_after_s: float | None = REPEAT_AFTER_S, **capture_options):
-        self.worker = DecodeWorker(on_codes, decoder_factory, repeat_after_s, on_hint=on_hint)
+                 repeat_after_s: float | None = REPEAT_AFTER_S,
+                 gone_after_s: float = GONE_AFTER_S, **capture_options):
+        self.worker = DecodeWorker(on_codes, decoder_factory, repeat_after_s, gone_after_s,
+                                   on_hint=on_hint)
         self.capture = CaptureThread(source, self.worker.submit, on_state, **capture_options)
 
     def start(self) -> None:

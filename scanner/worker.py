@@ -14,11 +14,16 @@ from typing import Callable, Protocol
 
 from scanner.decoders import DecodePipeline, DecodeResult, Decoded, Hint
 from scanner.frames import Frame
+from scanner.liveness import CallTimer
 
 log = logging.getLogger(__name__)
 
-REPEAT_AFTER_S = 5.0  # a code still in view is reported again after this long
-GONE_AFTER_S = 1.0  # a code unseen this long has left the view (hysteresis over misreads)
+# One presence, one report: a stamp left on the counter in front of the camera is one scan,
+# however long it stays (a repeat in view would count it again after every idle reset and
+# reach the clone threshold by itself). It counts again once it has been out of view this
+# long, which also bridges frames the decoder misses while the code is still there.
+GONE_AFTER_S = 3.0
+REPEAT_AFTER_S: float | None = None  # report again while still in view after this; None: never
 
 
 class FrameDecoder(Protocol):
@@ -32,7 +37,8 @@ class _Seen:
 
 
 class Deduplicator:
-    """Reports a code once while it stays in view; again after it left or after repeat_after_s.
+    """Reports a code once while it stays in view; again after it was out of view for more
+    than gone_after_s (or, when repeat_after_s is set, after that long in view).
 
     Pure (times are passed in), so it is tested without threads or sleeps."""
 
@@ -90,6 +96,7 @@ class DecodeWorker(threading.Thread):
         self.hint_every_s = hint_every_s
         # Built on first use on the worker thread: pyzbar scanners are per thread.
         self._decoder_factory = decoder_factory
+        self.in_decoder = CallTimer(clock)  # decode() under way: a hung decoder shows here
         self.dedup = Deduplicator(repeat_after_s, gone_after_s)
         self.clock = clock
         self._slot: Frame | None = None
@@ -135,7 +142,8 @@ class DecodeWorker(threading.Thread):
             if frame is None:
                 continue
             try:
-                result = decoder.decode(frame.image)
+                with self.in_decoder:
+                    result = decoder.decode(frame.image)
             except Exception:  # one bad frame must not end scanning
                 log.exception("decoding frame %d failed", frame.seq)
                 continue

@@ -10,6 +10,7 @@ The UI thread never waits on them.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from kiosk.heap import release_free_heap
 from kiosk.i18n import translator
 from kiosk.ui.render import gl_info, screen_transition
 from kiosk.ui.theme import COLOURS, scale_unit
+from kiosk.ui.ticks import every
 from kiosk.viewmodels import camera_state_text, scan_hint_text
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,15 @@ SCREEN_CLASSES = {"attract": "AttractScreen", "scan": "ScanScreen", "result": "R
                   "staff_pin": "StaffPinScreen", "staff": "StaffScreen"}
 SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
-CAMERA_WATCH_INTERVAL_S = 2.0
-HEAP_TIDY_INTERVAL_S = 3600.0   # kiosk.heap: freed memory back to the system, on attract   # how often a kiosk on its demo camera looks for a USB camera
+CAMERA_WATCH_INTERVAL_S = 2.0   # how often a kiosk on its demo camera looks for a USB camera
+HEAP_TIDY_INTERVAL_S = 3600.0   # kiosk.heap: freed memory back to the system, on attract
+IDLE_CHECK_INTERVAL_S = 0.5
+IDLE_COUNTDOWN_S = 10           # the last seconds before the idle return are counted down
+DAY_CHECK_INTERVAL_S = 30.0     # a rating that expires at midnight loses its stars by then
+# systemd's watchdog: a worker inside one call this long is hung, not slow. Opening a USB
+# camera takes 1-3 s; a frame decodes in 2-100 ms.
+CAMERA_STUCK_AFTER_S = 15.0
+DECODE_STUCK_AFTER_S = 10.0
 _kv_loaded = False
 
 
@@ -83,6 +92,7 @@ class KioskApp(App):
     camera_text = StringProperty("")
     scan_hint = StringProperty("")
     scan_busy = BooleanProperty(False)
+    idle_countdown = NumericProperty(0)  # seconds left before the idle return; 0: not shown
     demo_camera = BooleanProperty(False)
     demo_stamps = ListProperty([])
     staff_signed_in = BooleanProperty(False)
@@ -119,6 +129,7 @@ class KioskApp(App):
         self.camera_watch_interval_s = CAMERA_WATCH_INTERVAL_S
         self._camera_watch = None                # Clock event while looking for a camera
         self._last_activity = time.monotonic()
+        self._catalog_seen: tuple | None = None   # (cursor, trust sequence, day) on screen
         self._hint_event = None
         self._ready_sent = False
         self.first_frame_s: float | None = None
@@ -170,19 +181,49 @@ class KioskApp(App):
         throttle_software_gl()      # software GL only: finish each frame before the next
         self.watchdog = Watchdog()
         Window.bind(on_flip=self._first_flip)
+        # Pings come from the UI clock: a frozen UI loop stops them by itself. A worker
+        # thread that died or hangs stops them too (checks below and in _start_camera).
+        every(self.watchdog.tick_s, self.watchdog.heartbeat)
+        self.watchdog.add_check("print worker", self._print_worker_health)
         if self.start_camera:
             self._start_camera()
-        Clock.schedule_interval(self._check_idle, 0.5)
+        every(IDLE_CHECK_INTERVAL_S, self._check_idle)
         # A rest-stop kiosk may show the attract slides for days without a shopper.
-        Clock.schedule_interval(self._tidy_heap, HEAP_TIDY_INTERVAL_S)
-        # Heartbeats come from the UI clock: a frozen UI loop stops them by itself.
-        Clock.schedule_interval(lambda dt: self.watchdog.heartbeat(), self.watchdog.tick_s)
+        every(HEAP_TIDY_INTERVAL_S, self._tidy_heap)
+        self._catalog_seen = self._catalog_version()
+        every(DAY_CHECK_INTERVAL_S, self._check_catalog)
         self.services.start_sync(on_status=lambda status: self.on_ui_thread(
             self._sync_changed, status))
+
+    def _print_worker_health(self) -> object:
+        worker = self.services.print_worker
+        return worker is None or worker.is_alive() or "print worker thread died"
 
     def _sync_changed(self, _status):
         if self.sm.current == "staff":
             self.screen("staff").refresh_sync()
+        self._check_catalog()
+
+    # --- what the screens show must follow the store ---------------------------------------
+
+    def _catalog_version(self) -> tuple:
+        """What the shown products depend on: the catalog and trust list applied by sync,
+        and the day (ratings expire at midnight)."""
+        from kiosk.sync.status import read_sync_status
+        status = read_sync_status(self.store)   # saved by sync in this process or another
+        return (status.catalog_cursor, status.trust_list_sequence,
+                self.services.catalog.today)
+
+    def _check_catalog(self) -> None:
+        version = self._catalog_version()
+        if version == self._catalog_seen:
+            return
+        log.info("catalog, trust list or day changed: %s -> %s; refreshing %s",
+                 self._catalog_seen, version, self.sm.current)
+        self._catalog_seen = version
+        screen = self.sm.current_screen
+        if hasattr(screen, "on_catalog_changed"):
+            screen.on_catalog_changed()
 
     def on_stop(self):
         self._stopped = True
@@ -252,6 +293,7 @@ class KioskApp(App):
 
     def poke(self, *_):
         self._last_activity = time.monotonic()
+        self.idle_countdown = 0
 
     def _on_touch(self, *_):
         self.poke()
@@ -262,13 +304,21 @@ class KioskApp(App):
     def idle_for_s(self) -> float:
         return time.monotonic() - self._last_activity
 
-    def _check_idle(self, _dt):
-        if self.sm.current != "attract" and self.idle_for_s() >= self.idle_timeout_s:
+    def _check_idle(self):
+        if self.sm.current == "attract":
+            self.idle_countdown = 0
+            return
+        left_s = self.idle_timeout_s - self.idle_for_s()
+        if left_s <= 0:
             log.info("idle for %.0f s on %s: back to attract", self.idle_for_s(),
                      self.sm.current)
+            self.idle_countdown = 0
             self.go_home(reset=True)
+        else:
+            # shown in the last seconds only, so a shopper reading is not hurried
+            self.idle_countdown = math.ceil(left_s) if left_s <= IDLE_COUNTDOWN_S else 0
 
-    def _tidy_heap(self, _dt):
+    def _tidy_heap(self):
         if self.sm.current == "attract":
             release_free_heap()
 
@@ -283,7 +333,7 @@ class KioskApp(App):
                                                  detector=self.camera_detector)
         self.camera = CameraService(
             source, on_codes=self._codes_from_worker, on_state=self._state_from_worker,
-            on_hint=self._hint_from_worker, repeat_after_s=self.settings.camera.repeat_after_s,
+            on_hint=self._hint_from_worker, gone_after_s=self.settings.camera.gone_after_s,
             is_demo=bool(is_demo))
         if is_demo is None:
             is_demo = self.camera.demo_source is not None
@@ -294,8 +344,11 @@ class KioskApp(App):
         self.camera.start()
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
-            watchdog.watch_thread("camera", self.camera.scanner.capture)
-            watchdog.watch_thread("decode", self.camera.scanner.worker)
+            scanner = self.camera.scanner
+            watchdog.watch_worker("camera", scanner.capture, scanner.capture.in_driver,
+                                  CAMERA_STUCK_AFTER_S)
+            watchdog.watch_worker("decode", scanner.worker, scanner.worker.in_decoder,
+                                  DECODE_STUCK_AFTER_S)
         # The demo camera is temporary only when "auto" fell back to it for want of a camera;
         # a replay or demo source asked for (settings, command line, tests) stays as it is.
         self._watch_for_camera(chosen_by_settings and self.demo_camera
@@ -312,21 +365,19 @@ class KioskApp(App):
         if on and not self._stopped:
             log.info("no camera attached: demo camera; looking for a USB camera every %.0f s",
                      self.camera_watch_interval_s)
-            self._camera_watch = Clock.schedule_interval(self._look_for_camera,
-                                                         self.camera_watch_interval_s)
+            self._camera_watch = every(self.camera_watch_interval_s, self._look_for_camera)
 
-    def _look_for_camera(self, _dt):
+    def _look_for_camera(self):
         """UI thread, every camera_watch_interval_s: sysfs reads only, nothing is opened here;
         the new source is opened by the capture thread restart_camera() starts."""
         from kiosk.ui.camera import usb_cameras_attached
         cameras = usb_cameras_attached(self.camera_detector)
         if not cameras:
-            return None
+            return
         log.info("camera plugged in (%s): switching from the demo camera",
                  ", ".join(c.label for c in cameras))
         self._watch_for_camera(False)
         self.restart_camera()       # from the settings again: "auto" now finds the camera
-        return False
 
     def restart_camera(self, source=None, is_demo: bool | None = None) -> None:
         """Stop the scanner and start it again on `source` (None: from the settings)."""

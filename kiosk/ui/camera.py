@@ -308,13 +308,15 @@ class CameraService:
     Callbacks run on scanner threads; the app hops them onto the UI thread."""
 
     def __init__(self, source, on_codes, on_state=None, on_hint=None,
-                 repeat_after_s: float | None = 4.0, is_demo: bool = False,
+                 gone_after_s: float | None = None, is_demo: bool = False,
                  decode_max_hz: float = DECODE_MAX_HZ):
         from scanner import Scanner
         self.source = source
         self.is_demo = is_demo
+        from scanner.worker import GONE_AFTER_S
         self.scanner = Scanner(source, on_codes, on_state=on_state, on_hint=on_hint,
-                               repeat_after_s=repeat_after_s)
+                               gone_after_s=GONE_AFTER_S if gone_after_s is None
+                               else gone_after_s)
         self.scanner.capture.on_frame = _Throttle(self.scanner.worker.submit, decode_max_hz)
         self.started = False
 

@@ -23,6 +23,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.ui.theme import COLOURS
+from kiosk.ui.ticks import every
 from kiosk.viewmodels import EMPTY_STAR, STAR
 
 
@@ -153,7 +154,7 @@ class CameraPreview(Widget):
 
     def on_active(self, *_):
         if self.active and self._event is None:
-            self._event = Clock.schedule_interval(self._update, 0)
+            self._event = every(0, lambda: self._update(0))
         elif not self.active and self._event is not None:
             self._event.cancel()
             self._event = None
@@ -452,7 +453,7 @@ class HoldToOpen(Widget):
         touch.grab(self)
         self._t0 = Clock.get_boottime()
         self._fire = Clock.schedule_once(self._fired, self.hold_s)
-        self._tick = Clock.schedule_interval(self._update, 1 / 30)
+        self._tick = every(1 / 30, lambda: self._update(0))
         return True
 
     def on_touch_move(self, touch):

@@ -13,6 +13,7 @@ from kivy.properties import (
 )
 
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.ticks import every
 from kiosk.viewmodels import AttractViewModel
 
 
@@ -20,6 +21,7 @@ class AttractScreen(KioskScreen):
     vm = ObjectProperty(None, allownone=True)
     slide = ObjectProperty(None, allownone=True)
     index = NumericProperty(0)
+    slides_shown = NumericProperty(0)   # slide changes since start (tests, soak bench)
     image = StringProperty("")
     dots = StringProperty("")
     route_stops = ListProperty([])
@@ -28,14 +30,22 @@ class AttractScreen(KioskScreen):
     call_to_scan = StringProperty("")
     section = StringProperty("")
     _cycle = None
+    _fades: tuple = ()
 
     def on_kv_post(self, base_widget):
         super().on_kv_post(base_widget)
-        Clock.schedule_once(lambda dt: self.refresh(), 0)
+        # At boot this screen is current before its ids exist, so on_enter found nothing
+        # to start: start the cycle here once the tree is built.
+        Clock.schedule_once(lambda dt: self._boot(), 0)
+
+    def _boot(self):
+        self.refresh()
+        if self.manager is not None and self.manager.current == self.name:
+            self._start_cycle()
 
     def on_enter(self, *_):
         if "card" not in self.ids:
-            return       # entered while the kv rule is still being applied
+            return       # entered while the kv rule is still being applied: _boot starts it
         self.refresh()
         self._start_cycle()
 
@@ -43,16 +53,40 @@ class AttractScreen(KioskScreen):
         if self._cycle is not None:
             self._cycle.cancel()
             self._cycle = None
+        self._stop_fades()
+
+    def _stop_fades(self):
+        card = self.ids.get("card")
+        for anim in self._fades:
+            anim.cancel(card)
+        self._fades = ()
+        if card is not None:
+            card.opacity = 1
 
     def _start_cycle(self):
         if self._cycle is None:
-            self._cycle = Clock.schedule_interval(self.next_slide,
-                                                  self.app.attract_cycle_s)
+            self._cycle = every(self.app.attract_cycle_s, self.next_slide)
+
+    @property
+    def cycling(self) -> bool:
+        return self._cycle is not None
 
     def on_language(self):
         self.refresh(keep_index=True)
 
+    def on_catalog_changed(self):
+        """Sync applied changes, or the day changed: show the store as it is now."""
+        self.refresh(keep_index=True)
+
     def refresh(self, keep_index: bool = False):
+        self._rebuild()
+        if not keep_index:
+            self.index = 0
+        self._show(self.index)
+
+    def _rebuild(self):
+        """The slides from the store, with stars as of today (a rating revoked by sync or
+        expired at midnight loses its stars at the next slide)."""
         app = self.app
         catalog = app.services.catalog
         featured = catalog.featured()
@@ -64,9 +98,6 @@ class AttractScreen(KioskScreen):
         self.section = self.vm.heading.upper()
         self.call_to_scan = self.vm.call_to_scan
         self.route_stops = [(s.label, s.count, s.district) for s in self.vm.route]
-        if not keep_index:
-            self.index = 0
-        self._show(self.index)
 
     def _show(self, index: int):
         slides = self.vm.slides if self.vm else ()
@@ -81,14 +112,22 @@ class AttractScreen(KioskScreen):
         shown = min(len(slides), 12)
         self.dots = " ".join("●" if i == self.index % shown else "○" for i in range(shown))
 
-    def next_slide(self, *_):
+    def next_slide(self):
         card = self.ids.get("card")
-        if card is None or not self.vm or not self.vm.slides:
+        if card is None:
             return
-        anim = Animation(opacity=0, duration=0.18)
-        anim.bind(on_complete=lambda *_: (self._show(self.index + 1),
-                                          Animation(opacity=1, duration=0.25).start(card)))
-        anim.start(card)
+        self._stop_fades()
+        fade_out = Animation(opacity=0, duration=0.18)
+        fade_in = Animation(opacity=1, duration=0.25)
+        self._fades = (fade_out, fade_in)
+
+        def swap(*_):
+            self._rebuild()
+            self._show(self.index + 1)
+            self.slides_shown += 1
+            fade_in.start(card)
+        fade_out.bind(on_complete=swap)
+        fade_out.start(card)
 
     def open_slide(self):
         if self.slide is not None:

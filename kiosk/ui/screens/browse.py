@@ -52,6 +52,10 @@ class BrowseScreen(KioskScreen):
         self.build_filters()
         self._reload()
 
+    def on_catalog_changed(self):
+        """Sync changed the catalog or the day changed: counts, lists and stars anew."""
+        self.on_language()
+
     def reset(self):
         """For the next shopper (idle timeout): the districts tab, no search typed."""
         if self._search_event is not None:

@@ -25,6 +25,10 @@ class ProductScreen(KioskScreen):
         if self.product_id:
             self.render()
 
+    def on_catalog_changed(self):
+        """Sync changed the catalog or the day changed: the stars shown are today's."""
+        self.on_language()
+
     def render(self):
         product = self.app.services.catalog.product(int(self.product_id))
         if product is None:
