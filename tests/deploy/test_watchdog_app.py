@@ -76,7 +76,8 @@ def _start(cmd: list[str], tmp_path, listener: NotifyListener) -> subprocess.Pop
                SDL_VIDEODRIVER="offscreen", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1",
                KIVY_USE_DEFAULTCONFIG="1", OCOP_KIOSK_CONFIG=str(tmp_path / "none.toml"),
                PYTHONPATH=str(REPO_ROOT))
-    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    # slides every second: the rotation is seen within the run
+    (tmp_path / "none.toml").write_text("[ui]\nattract_cycle_s = 1.0\n", encoding="utf-8")
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -103,11 +104,13 @@ def listener(tmp_path):
     sock.close()
 
 
-def test_the_shipped_command_keeps_pinging_for_many_periods(tmp_path, listener):
-    """`ocop-kiosk run` as the unit starts it: READY once, then WATCHDOG=1 at half the
-    period for 6 periods, never a gap systemd would kill for, STOPPING at the end."""
-    proc = _start([sys.executable, "-m", "kiosk", "--data-dir", str(tmp_path / "data"),
-                   "run", "--windowed"], tmp_path, listener)
+def test_the_shipped_command_untouched_after_boot_keeps_pinging_and_rotating(tmp_path,
+                                                                            listener):
+    """`ocop-kiosk run` as the unit starts it, nobody touching it: READY once, then
+    WATCHDOG=1 at half the period for 6 periods, never a gap systemd would kill for,
+    STOPPING at the end; and the attract slides rotate from boot on."""
+    proc = _start([sys.executable, "-m", "kiosk", "--verbose", "--data-dir",
+                   str(tmp_path / "data"), "run", "--windowed"], tmp_path, listener)
     try:
         ready_at = listener.wait_for("READY=1", 90)
         time.sleep(6 * PERIOD_S)
@@ -120,6 +123,9 @@ def test_the_shipped_command_keeps_pinging_for_many_periods(tmp_path, listener):
     assert max(_gaps(pings)) < PERIOD_S, _gaps(pings)
     assert len(listener.times("READY=1")) == 1
     assert listener.times("STOPPING=1"), out[-2000:]
+    slides = [line for line in out.splitlines() if "attract slide" in line]
+    assert len(slides) >= 6, out[-3000:]         # ~12 s at one slide a second
+    assert len({line.rsplit("product", 1)[1] for line in slides}) >= 3   # different products
 
 
 @pytest.mark.parametrize("fault, reason", [

@@ -3,6 +3,8 @@ large type and the QL6 route strip."""
 
 from __future__ import annotations
 
+import logging
+
 from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.properties import (
@@ -15,6 +17,8 @@ from kivy.properties import (
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import AttractViewModel
+
+log = logging.getLogger(__name__)
 
 
 class AttractScreen(KioskScreen):
@@ -125,6 +129,8 @@ class AttractScreen(KioskScreen):
             self._rebuild()
             self._show(self.index + 1)
             self.slides_shown += 1
+            log.debug("attract slide %d of %d: product %s", self.index + 1,
+                      len(self.vm.slides), self.slide.product_id if self.slide else None)
             fade_in.start(card)
         fade_out.bind(on_complete=swap)
         fade_out.start(card)

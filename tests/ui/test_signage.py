@@ -1,0 +1,166 @@
+"""The kiosk as unattended signage: what it shows must follow the store and the calendar
+without anybody touching it, and a stamp left on the counter must not count itself up."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.ui
+
+
+def test_no_repeating_ui_callback_can_unschedule_itself():
+    """Kivy drops an interval callback that returns False (the watchdog stopped after its
+    first ping that way). Every repeat in kiosk/ goes through kiosk.ui.ticks.every."""
+    offenders = []
+    for path in sorted((REPO_ROOT / "kiosk").rglob("*.py")):
+        if path.name == "ticks.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "schedule_interval":
+                offenders.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_every_keeps_calling_whatever_the_callback_returns(ui):
+    from kiosk.ui.ticks import every
+    calls = []
+    event = every(0, lambda: calls.append(1) or False)
+    try:
+        ui.settle(0.3)
+    finally:
+        event.cancel()
+    assert len(calls) >= 5
+    n = len(calls)
+    ui.settle(0.2)
+    assert len(calls) == n            # cancelled: no more calls
+
+
+def test_leaving_attract_mid_fade_cancels_the_animation(ui):
+    screen = ui.screen("attract")
+    assert screen.cycling
+    screen.next_slide()
+    ui.pump(2)                           # the fade-out has started
+    ui.app.go("browse")
+    assert ui.wait_screen("browse")
+    assert not screen.cycling
+    assert screen.ids.card.opacity == 1  # never left half-faded for the next visit
+    ui.settle(0.6)
+    assert screen.ids.card.opacity == 1
+    ui.app.go_home()
+    assert ui.wait_screen("attract")
+    assert screen.cycling
+
+
+def test_slides_keep_rotating_while_nobody_touches_the_screen(ui):
+    screen = ui.screen("attract")
+    start, seen = screen.slides_shown, set()
+    cycle_s = ui.app.attract_cycle_s
+    ok = ui.wait(lambda: (seen.add(screen.slide.product_id) or
+                          screen.slides_shown - start >= 3), 4 * cycle_s + 2)
+    assert ok and len(seen) >= 3, (screen.slides_shown - start, seen)
+
+
+@pytest.fixture
+def frozen_day(ui):
+    catalog = ui.app.services.catalog
+    before = catalog._today
+    yield lambda day: setattr(catalog, "_today", day)
+    catalog._today = before
+    ui.app._check_catalog()
+
+
+def test_a_rating_that_expires_while_the_slides_run_loses_its_stars(ui, frozen_day):
+    """Midnight passes on a rest-stop screen nobody touches: the next slide is drawn with
+    the new day's rule (ratings are valid 36 months), without a restart or a touch."""
+    screen = ui.screen("attract")
+    assert any(s.stars for s in screen.vm.slides)
+    frozen_day(dt.date(2099, 1, 1))       # every rating of the demo catalog has expired
+    start = screen.slides_shown
+    assert ui.wait(lambda: screen.slides_shown > start, ui.app.attract_cycle_s + 3)
+    ui.settle(0.4)
+    assert screen.slide is not None and screen.slide.stars == 0
+    assert not any("★" in t for t in ui.texts())
+
+
+def test_the_day_changing_refreshes_the_product_page_on_screen(ui, frozen_day):
+    product_id = ui.screen("attract").vm.slides[0].product_id
+    ui.app.show_product(product_id)
+    assert ui.wait_screen("product")
+    page = ui.screen("product")
+    assert page.card.stars > 0
+    frozen_day(dt.date(2099, 1, 1))
+    ui.app._check_catalog()               # what the 30 s day check runs
+    assert page.card.stars == 0
+
+
+def test_a_sync_that_changes_the_catalog_refreshes_the_attract_screen(ui):
+    """Sync (in this process or the separate sync unit) applies a page and saves its
+    cursor: the screen shows the new name without anybody touching it."""
+    from kiosk.sync.status import CURSOR_KEY, get_state, set_state
+    screen = ui.screen("attract")
+    shown = screen.slide.product_id
+    store = ui.store
+    old_name = store.query_one("SELECT name_vi FROM products WHERE id = ?", (shown,))[0]
+    old_cursor = get_state(store.conn, CURSOR_KEY)
+    try:
+        with store.transaction() as conn:
+            conn.execute("UPDATE products SET name_vi = ? WHERE id = ?",
+                         ("Tên mới sau đồng bộ", shown))
+            set_state(conn, CURSOR_KEY, str(int(old_cursor or 0) + 1))
+        ui.app._sync_changed(None)          # the sync loop's status callback
+        ui.settle(0.2)
+        assert any(s.name == "Tên mới sau đồng bộ" for s in screen.vm.slides)
+    finally:
+        with store.transaction() as conn:
+            conn.execute("UPDATE products SET name_vi = ? WHERE id = ?", (old_name, shown))
+            set_state(conn, CURSOR_KEY, old_cursor or "0")
+        ui.app._check_catalog()
+
+
+def _scans(ui) -> int:
+    return ui.store.query_one("SELECT count(*) FROM scans")[0]
+
+
+def test_a_stamp_left_on_the_counter_is_one_scan_through_idle_resets(ui):
+    """One presence, one scan: a stamp left in front of the camera through several idle
+    returns to attract is counted once; taken away and shown again, it counts again."""
+    before = _scans(ui)
+    ui.app.idle_timeout_s = 2.0
+    ui.hold_stamp("genuine", hold_s=14.0)
+    assert ui.wait_screen("result", 15)
+    assert ui.wait_screen("attract", 6)
+    ui.settle(8.0)                        # more idle periods with the stamp still in view
+    assert ui.app.sm.current == "attract"
+    assert _scans(ui) == before + 1
+    # gone for longer than camera.gone_after_s, then shown again: a new scan
+    ui.source.inner.clear()
+    ui.settle(ui.settings.camera.gone_after_s + 1.0)
+    ui.hold_stamp("genuine", hold_s=3.0)
+    assert ui.wait_screen("result", 15)
+    assert _scans(ui) == before + 2
+
+
+def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
+    app = ui.app
+    app.go("browse")
+    assert ui.wait_screen("browse")
+    app.idle_timeout_s = 12.0
+    countdown = app.root.ids.topbar.ids.idle_countdown
+    assert countdown.opacity == 0 and countdown.text == ""
+    assert ui.wait(lambda: app.idle_countdown > 0, 6)
+    ui.settle(0.2)
+    assert 0 < app.idle_countdown <= 10
+    assert countdown.opacity == 1
+    assert f"{app.idle_countdown} giây" in countdown.text
+    assert countdown in ui.visible_widgets(app.root.ids.topbar)
+    ui.tap(countdown)                     # a touch anywhere keeps the shopper's screen
+    ui.settle(0.2)
+    assert app.idle_countdown == 0 and app.sm.current == "browse"
+    assert ui.wait(lambda: app.idle_countdown > 0, 6)   # counted down again, then home
+    assert ui.wait_screen("attract", 12)
+    assert app.idle_countdown == 0
