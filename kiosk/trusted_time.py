@@ -111,7 +111,7 @@ def parse_iso(text: str | None) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        log.warning("unreadable clock mark %r ignored", text)
+        log.warning("unreadable stored time %r ignored", text)
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 

@@ -22,8 +22,8 @@ from typing import Callable
 
 from kiosk.doctor import adapters
 from kiosk.doctor.checks import Check, CheckResult, fail, ok, skip, warn
-from kiosk.trusted_time import (ClockReading, ClockState, kernel_ntp_synchronized, read_marks,
-                                reading_from)
+from kiosk.trusted_time import (ClockReading, ClockState, kernel_ntp_synchronized, parse_iso,
+                                read_marks, reading_from)
 
 # Thresholds (units in the names). Chosen for a kiosk that may be offline for days.
 DISK_FAIL_BYTES = 200 * 1024**2
@@ -105,18 +105,6 @@ def _with_db(name: str, env: DoctorEnv, fn: Callable[[sqlite3.Connection], Check
         return skip(name, f"database unreadable ({exc}): see the database line")
     finally:
         conn.close()
-
-
-def _parse_utc(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 def human_age(seconds: float) -> str:
@@ -563,7 +551,7 @@ def check_trust_list(env: DoctorEnv) -> CheckResult:
                         "let the sync run (ocop-kiosk-sync), or 'ocop-kiosk init --demo' for "
                         "a demo kiosk")
         sequence, received = row
-        received_at = _parse_utc(received)
+        received_at = parse_iso(received)
         if received_at is None:
             return warn("trust list", f"sequence {sequence}, unreadable time {received!r}",
                         "let the sync fetch a new one", sequence=sequence)
@@ -588,7 +576,7 @@ def check_outbox(env: DoctorEnv) -> CheckResult:
                                      "WHERE sent_at IS NULL").fetchone()
         if not count:
             return ok("outbox", "nothing waiting to be sent", pending=0)
-        oldest_at = _parse_utc(oldest)
+        oldest_at = parse_iso(oldest)
         age_s = (_trusted_now(env, conn) - oldest_at).total_seconds() if oldest_at else 0.0
         detail = f"{count} records waiting, oldest {human_age(age_s)} old"
         data = {"pending": count, "oldest_age_s": round(age_s)}
@@ -611,7 +599,7 @@ def check_last_sync(env: DoctorEnv) -> CheckResult:
         rows = dict(conn.execute("SELECT key, value FROM sync_state WHERE key IN (?, ?)",
                                  (SYNC_LAST_SUCCESS_KEY, SYNC_LAST_ERROR_KEY)).fetchall())
         error = rows.get(SYNC_LAST_ERROR_KEY, "")
-        last = _parse_utc(rows.get(SYNC_LAST_SUCCESS_KEY))
+        last = parse_iso(rows.get(SYNC_LAST_SUCCESS_KEY))
         hint = "journalctl -u ocop-kiosk-sync -n 50; check the registry line"
         if last is None:
             return warn("last sync", "never synced" + (f"; last error: {error}" if error else ""),
