@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from kiosk.gtin import normalize_gtin
 from kiosk.store import Store
 from kiosk.text import fold
+from kiosk.trusted_time import clock_for
 
 RATING_VALIDITY_MONTHS = 36
 MIN_OCOP_STARS = 3
@@ -157,15 +158,18 @@ def fts_query(text: str) -> str | None:
 
 
 class Catalog:
-    """Read side of the catalog. `today` is injectable so tests and demos are reproducible."""
+    """Read side of the catalog. `today` (a fixed day) or `clock` (anything with .today())
+    is injectable so tests and demos are reproducible; by default the store's trusted clock
+    (kiosk.trusted_time: a clock reset at boot cannot make an expired rating valid again)."""
 
-    def __init__(self, store: Store, today: dt.date | None = None):
+    def __init__(self, store: Store, today: dt.date | None = None, clock=None):
         self.store = store
         self._today = today
+        self._clock = clock
 
     @property
     def today(self) -> dt.date:
-        return self._today or dt.date.today()
+        return self._today or (self._clock or clock_for(self.store)).today()
 
     def _many(self, where: str = "", params: tuple = (), order: str = "p.id",
               limit: int | None = None) -> list[ProductView]:

@@ -22,6 +22,7 @@ from kiosk.stamps.service import current_trust_list, verifier_from_store
 from kiosk.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from kiosk.stamps.verifier import StampVerifier, Verification
 from kiosk.store import Store, StoreFull
+from kiosk.trusted_time import TrustedClock, clock_for, parse_iso, record_signed_time
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,12 @@ class ScanOutcome:
 class ScanService:
     """Thread-safe: the UI's scan worker and the CLI call `handle_text` from any thread."""
 
-    def __init__(self, store: Store, settings: Settings, today: dt.date | None = None):
+    def __init__(self, store: Store, settings: Settings, today: dt.date | None = None,
+                 clock: TrustedClock | None = None):
         self.store = store
         self.settings = settings
-        self.catalog = Catalog(store, today=today)
+        self.clock = clock or clock_for(store)    # ratings: the trusted day, not the Pi's
+        self.catalog = Catalog(store, today=today, clock=self.clock)
         self._today = today
         self._lock = threading.Lock()
         self._verifier: StampVerifier | None = None
@@ -74,6 +77,7 @@ class ScanService:
         with self._lock:
             if self._verifier is None or sequence != self._trust_sequence:
                 trust_list = current_trust_list(self.store, self.settings)
+                self._note_signed_time(trust_list.issued_at)
                 if self._verifier is None:
                     self._verifier = verifier_from_store(self.store, self.settings, trust_list)
                 else:
@@ -81,17 +85,30 @@ class ScanService:
                 self._trust_sequence = sequence
             return self._verifier
 
+    def _note_signed_time(self, issued_at: str) -> None:
+        """A list stored before the trusted clock existed still raises its signed time."""
+        signed = self.clock.reading().signed_time
+        if signed is None or signed < parse_iso(issued_at):
+            try:
+                with self.store.transaction() as conn:
+                    record_signed_time(conn, issued_at)
+            except StoreFull as exc:
+                log.warning("signed time not recorded: %s", exc)
+
+    def _today_for_ratings(self) -> dt.date:
+        return self._today or self.clock.today()
+
     def verify(self, text: str) -> Verification | None:
         """Verdict only, nothing recorded (previews, `stamp verify`)."""
         try:
-            return self._current_verifier().verify(text, self._today)
+            return self._current_verifier().verify(text, self._today_for_ratings())
         except NoTrustList:
             return None
 
     def handle_text(self, text: str, source: str = "camera") -> ScanOutcome:
         scanned_at = utc_now_iso(micros=True)
         try:
-            verification = self._current_verifier().verify(text, self._today)
+            verification = self._current_verifier().verify(text, self._today_for_ratings())
         except NoTrustList as exc:
             log.warning("scan not verified: %s", exc)
             return ScanOutcome(text, None, None, 0, scanned_at, unavailable_reason=str(exc))
@@ -116,6 +133,7 @@ class ScanService:
         text = "" if private else verification.text[:512]
         site = self.settings.site
         with self.store.transaction() as conn:
+            self.clock.persist(conn)   # the clock mark rides on this commit when it is due
             conn.execute(
                 "INSERT INTO scans(scanned_at, text, verdict, product_id, serial, key_id, "
                 "source) VALUES (?, ?, ?, ?, ?, ?, ?)",

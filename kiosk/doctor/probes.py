@@ -22,6 +22,8 @@ from typing import Callable
 
 from kiosk.doctor import adapters
 from kiosk.doctor.checks import Check, CheckResult, fail, ok, skip, warn
+from kiosk.trusted_time import (ClockReading, ClockState, kernel_ntp_synchronized, parse_iso,
+                                read_marks, reading_from)
 
 # Thresholds (units in the names). Chosen for a kiosk that may be offline for days.
 DISK_FAIL_BYTES = 200 * 1024**2
@@ -58,6 +60,7 @@ class DoctorEnv:
     data_dir: Path | None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
+    ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized
     camera_read_s: float = 5.0
     _cache: dict = field(default_factory=dict)
 
@@ -102,18 +105,6 @@ def _with_db(name: str, env: DoctorEnv, fn: Callable[[sqlite3.Connection], Check
         return skip(name, f"database unreadable ({exc}): see the database line")
     finally:
         conn.close()
-
-
-def _parse_utc(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 def human_age(seconds: float) -> str:
@@ -507,6 +498,48 @@ def _registry_timeout(env: DoctorEnv) -> float:
     return min(env.settings.registry.timeout_s, REGISTRY_MAX_TIMEOUT_S) * 2 + 5
 
 
+# --- trusted time -------------------------------------------------------------------------------
+
+def _reading(env: DoctorEnv, conn: sqlite3.Connection) -> ClockReading:
+    """The kiosk's trusted clock as of the doctor's clock (kiosk.trusted_time)."""
+    return reading_from(env.now(), read_marks(conn), ntp_synchronized=env.ntp_synchronized)
+
+
+def _trusted_now(env: DoctorEnv, conn: sqlite3.Connection) -> dt.datetime:
+    """Ages are measured from trusted now: a clock reset to 2023 must not make a month-old
+    trust list look fresh (or, through abs(), three years old)."""
+    return _reading(env, conn).trusted
+
+
+def _utc_text(moment: dt.datetime | None) -> str:
+    return f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else "none"
+
+
+def check_trusted_time(env: DoctorEnv) -> CheckResult:
+    def query(conn: sqlite3.Connection) -> CheckResult:
+        reading = _reading(env, conn)
+        data = reading.to_json()
+        marks = (f"signed {_utc_text(reading.signed_time)}, local mark "
+                 f"{_utc_text(reading.local_mark)}")
+        if reading.state is ClockState.UNKNOWN:
+            return warn("trusted time", "no trusted time yet: no trust list and no clock mark",
+                        "let the sync fetch the trust list; the running kiosk also writes a "
+                        "clock mark", **data)
+        if reading.state is ClockState.BEHIND:
+            return fail("trusted time",
+                        f"{ClockState.BEHIND.label('en')}: the clock says "
+                        f"{_utc_text(reading.system)}, {human_age(reading.behind_s)} behind "
+                        f"the last trusted time {_utc_text(reading.trusted)} ({marks}); "
+                        "ratings are judged by the trusted time",
+                        "connect the network so NTP sets the clock (sudo timedatectl set-ntp "
+                        "true; timedatectl timesync-status). If the clock had run ahead "
+                        "instead, an NTP-synchronized clock resets the local mark by itself",
+                        **data)
+        return ok("trusted time", f"the clock {_utc_text(reading.system)} is not behind the "
+                  f"last trusted time ({marks})", **data)
+    return _with_db("trusted time", env, query)
+
+
 # --- trust list, outbox, sync -----------------------------------------------------------------
 
 def check_trust_list(env: DoctorEnv) -> CheckResult:
@@ -518,11 +551,11 @@ def check_trust_list(env: DoctorEnv) -> CheckResult:
                         "let the sync run (ocop-kiosk-sync), or 'ocop-kiosk init --demo' for "
                         "a demo kiosk")
         sequence, received = row
-        received_at = _parse_utc(received)
+        received_at = parse_iso(received)
         if received_at is None:
             return warn("trust list", f"sequence {sequence}, unreadable time {received!r}",
                         "let the sync fetch a new one", sequence=sequence)
-        age_s = (env.now() - received_at).total_seconds()
+        age_s = (_trusted_now(env, conn) - received_at).total_seconds()
         detail = f"sequence {sequence}, received {human_age(age_s)} ago"
         data = {"sequence": sequence, "age_s": round(age_s)}
         if not env.registry_url:
@@ -543,8 +576,8 @@ def check_outbox(env: DoctorEnv) -> CheckResult:
                                      "WHERE sent_at IS NULL").fetchone()
         if not count:
             return ok("outbox", "nothing waiting to be sent", pending=0)
-        oldest_at = _parse_utc(oldest)
-        age_s = (env.now() - oldest_at).total_seconds() if oldest_at else 0.0
+        oldest_at = parse_iso(oldest)
+        age_s = (_trusted_now(env, conn) - oldest_at).total_seconds() if oldest_at else 0.0
         detail = f"{count} records waiting, oldest {human_age(age_s)} old"
         data = {"pending": count, "oldest_age_s": round(age_s)}
         if not env.registry_url:
@@ -566,12 +599,12 @@ def check_last_sync(env: DoctorEnv) -> CheckResult:
         rows = dict(conn.execute("SELECT key, value FROM sync_state WHERE key IN (?, ?)",
                                  (SYNC_LAST_SUCCESS_KEY, SYNC_LAST_ERROR_KEY)).fetchall())
         error = rows.get(SYNC_LAST_ERROR_KEY, "")
-        last = _parse_utc(rows.get(SYNC_LAST_SUCCESS_KEY))
+        last = parse_iso(rows.get(SYNC_LAST_SUCCESS_KEY))
         hint = "journalctl -u ocop-kiosk-sync -n 50; check the registry line"
         if last is None:
             return warn("last sync", "never synced" + (f"; last error: {error}" if error else ""),
                         hint, last_error=error)
-        age_s = (env.now() - last).total_seconds()
+        age_s = (_trusted_now(env, conn) - last).total_seconds()
         detail = f"{human_age(age_s)} ago ({last:%Y-%m-%d %H:%M} UTC)"
         if error:
             detail += f"; last error: {error[:120]}"
@@ -683,6 +716,7 @@ CHECKS: tuple[Check, ...] = (
           "the printer does not answer: switch it off and on, check the cable"),
     Check(("registry", "clock"), check_registry, _registry_timeout,
           "the network hangs: check the router"),
+    Check(("trusted time",), check_trusted_time, 10.0),
     Check(("trust list",), check_trust_list, 10.0),
     Check(("outbox",), check_outbox, 10.0),
     Check(("last sync",), check_last_sync, 10.0),

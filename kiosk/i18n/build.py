@@ -5,7 +5,7 @@
                                           # string is untranslated, or a .mo is stale
 
 Extraction looks for ``_("...")`` / ``N_("...")`` in Python and ``tr("...", ...)`` in .kv
-files under kiosk/ui and kiosk/viewmodels.py. New msgids are appended
+files under kiosk/ui, kiosk/viewmodels.py and kiosk/trusted_time.py. New msgids are appended
 with an empty msgstr (English: msgstr = msgid); msgids no longer used are kept, marked
 obsolete with a "#~" comment line so translations are not lost.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from kiosk.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent
-SOURCES = ("ui", "viewmodels.py")
+SOURCES = ("ui", "viewmodels.py", "trusted_time.py")
 _KV_CALL = re.compile(r"""\btr\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
 
 

@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
-from kiosk.clock import utc_now_iso, utc_today
+from kiosk.clock import utc_now_iso
 from kiosk.catalog import Catalog, RatingStatus, effective_rating_status
 from kiosk.errors import UserError
 from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
@@ -28,6 +28,7 @@ from kiosk.stamps.signer import StampSigner
 from kiosk.stamps.trust import TrustList, load_current_trust_list
 from kiosk.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from kiosk.stamps.verifier import ProductStatus, StampVerifier
+from kiosk.trusted_time import clock_for, trusted_now
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ def verifier_from_store(store, settings, trust_list: TrustList | None = None
         clone_scan_limit=settings.stamps.clone_scan_limit,
         product_lookup=product_status_lookup(store),
         scan_count=scan_count_lookup(store),
-        gtin_lookup=gtin_lookup(store))
+        gtin_lookup=gtin_lookup(store),
+        today_fn=clock_for(store).today)
 
 
 # --- station issuance from pre-signed blocks -----------------------------------------------
@@ -203,8 +205,10 @@ def _insert_block(conn, product_id: int, stamps: list[tuple[int, int, str, str]]
 
 def add_demo_block(conn, signer: StampSigner, product_id: int, count: int,
                    today: dt.date | None = None) -> int:
-    """Demo only: sign `count` new serials for a product and store them as a block."""
-    today = today or utc_today()
+    """Demo only: sign `count` new serials for a product and store them as a block. The
+    issue day is the trusted UTC day: a clock reset to 1970 would sign stamps dated before
+    the signing key's window, which every kiosk rejects as forged."""
+    today = today or trusted_now(conn).date()
     row = conn.execute("SELECT coalesce(max(serial), 0) FROM stamps").fetchone()
     meta = conn.execute("SELECT value FROM meta WHERE key = ?",
                         (META_DEMO_NEXT_SERIAL,)).fetchone()

@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
-from kiosk.clock import utc_now_iso
+from kiosk.trusted_time import record_signed_time, trusted_now_iso
 from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from kiosk.stamps.errors import ForeignRootError, KeyFileError, TrustError
 from kiosk.stamps.keys import fingerprint, load_public_key_b64
@@ -373,6 +373,8 @@ def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> Trus
                              f"is already stored; refused")
     # A row with this sequence signed by another root (a former demo root) is replaced.
     conn.execute("DELETE FROM trust_lists WHERE sequence = ?", (trust_list.sequence,))
+    # Signed registry time: the floor of the kiosk's trusted clock (kiosk.trusted_time).
+    record_signed_time(conn, trust_list.issued_at)
     conn.execute("INSERT INTO trust_lists(sequence, signed_json, received_at) "
-                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, utc_now_iso()))
+                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, trusted_now_iso(conn)))
     return trust_list

@@ -34,6 +34,7 @@ from kiosk.stamps.errors import StampFormatError
 from kiosk.stamps.keys import load_public_key_b64
 from kiosk.stamps.trust import TrustList
 from kiosk.stamps.verdicts import Verdict
+from kiosk.trusted_time import system_vietnam_today
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +107,14 @@ class StampVerifier:
     def __init__(self, trust_list: TrustList, base_url: str, clone_scan_limit: int,
                  product_lookup: ProductLookup = _no_product,
                  scan_count: ScanCount = _no_scans,
-                 gtin_lookup: GtinLookup = _no_gtin):
+                 gtin_lookup: GtinLookup = _no_gtin,
+                 today_fn: Callable[[], dt.date] = system_vietnam_today):
         self.base_url = normalise_base_url(base_url)
         self.clone_scan_limit = int(clone_scan_limit)
         self.product_lookup = product_lookup
         self.scan_count = scan_count
         self.gtin_lookup = gtin_lookup
+        self.today_fn = today_fn        # the day ratings are judged by when verify() gets none
         self._set_trust_list(trust_list)
 
     def _set_trust_list(self, trust_list: TrustList) -> None:
@@ -131,7 +134,7 @@ class StampVerifier:
 
     def verify(self, text, today: dt.date | None = None) -> Verification:
         try:
-            return self._verify(text, today or dt.date.today())
+            return self._verify(text, today or self.today_fn())
         except Exception:  # the contract: a verdict, never an exception
             log.exception("stamp verification failed unexpectedly")
             safe = text if isinstance(text, str) else repr(text)
