@@ -107,13 +107,17 @@ def _block(args, ctx) -> int:
 
 def _loop(args, ctx) -> int:
     from kiosk.sync import SyncLoop
-    loop = SyncLoop(_engine(ctx))
+    from kiosk.trusted_time import ClockKeeper, clock_for
+    engine = _engine(ctx)
+    loop = SyncLoop(engine)
+    keeper = ClockKeeper(clock_for(engine.store))
     stopped = threading.Event()
 
     def stop(signum, frame):
         stopped.set()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        keeper.start()
         loop.start()
         print(f"syncing with {ctx.settings.registry.url} every "
               f"{loop.interval_s:.0f} s (Ctrl-C to stop)", flush=True)
@@ -121,6 +125,7 @@ def _loop(args, ctx) -> int:
             pass
     finally:
         loop.stop(timeout_s=ctx.settings.registry.timeout_s + 5)
+        keeper.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0

@@ -191,6 +191,10 @@ class KioskApp(App):
         # A rest-stop kiosk may show the attract slides for days without a shopper.
         every(HEAP_TIDY_INTERVAL_S, self._tidy_heap)
         self._catalog_seen = self._catalog_version()
+        # The clock's high-water mark: a Pi without RTC that boots in 1970 still judges
+        # ratings by the last time it saw (kiosk.trusted_time).
+        from kiosk.trusted_time import ClockKeeper, clock_for
+        self.clock_keeper = ClockKeeper(clock_for(self.store)).start()
         every(DAY_CHECK_INTERVAL_S, self._check_catalog)
         self.services.start_sync(on_status=lambda status: self.on_ui_thread(
             self._sync_changed, status))
@@ -233,6 +237,9 @@ class KioskApp(App):
             watchdog.stopping()
         if self.camera is not None:
             self.camera.stop()
+        keeper = getattr(self, "clock_keeper", None)
+        if keeper is not None:
+            keeper.stop()                   # the last mark, at a clean stop
         self.services.close()
 
     def _first_flip(self, *_):

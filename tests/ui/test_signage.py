@@ -164,3 +164,27 @@ def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
     assert ui.wait(lambda: app.idle_countdown > 0, 6)   # counted down again, then home
     assert ui.wait_screen("attract", 12)
     assert app.idle_countdown == 0
+
+
+def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
+    """A Pi without RTC booted before NTP answered: staff are told, in Vietnamese."""
+    from kiosk.trusted_time import META_LOCAL_MARK, META_SIGNED_TIME, record_signed_time
+    store = ui.store
+    saved = store.query("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                        (META_SIGNED_TIME, META_LOCAL_MARK))
+    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    staff = ui.screen("staff")
+    try:
+        with store.transaction() as conn:
+            record_signed_time(conn, ahead)   # a trust list signed 400 days from "now"
+        staff.refresh_sync()
+        assert "Đồng hồ chưa được đặt" in staff.sync_lines
+    finally:
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM meta WHERE key IN (?, ?)",
+                         (META_SIGNED_TIME, META_LOCAL_MARK))
+            conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
+                             [tuple(row) for row in saved])
+    staff.refresh_sync()
+    assert "Đồng hồ chưa được đặt" not in staff.sync_lines

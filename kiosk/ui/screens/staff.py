@@ -634,6 +634,10 @@ class StaffScreen(KioskScreen):
             lines.append(_("Last successful sync: {when}").format(when=view.last_success))
         if view.detail and view.state in ("offline", "error"):
             lines.append(view.detail)
+        from kiosk.trusted_time import clock_for, staff_clock_note
+        clock_note = staff_clock_note(clock_for(self.app.store).reading(), self.app.lang)
+        if clock_note:                      # "Clock not set": ratings use the trusted time
+            lines.append(clock_note)
         self.sync_lines = "\n".join(lines)
 
     def sync_now(self):
