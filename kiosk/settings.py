@@ -405,7 +405,7 @@ def _convert(hint: Any, value: Any, path: str, meta: typing.Mapping, problems: l
         # TOML spells nan and inf, and every comparison with nan is false: without this a
         # nan would pass any range and break the code that waits or counts with it.
         if isinstance(value, int) and abs(value) > sys.float_info.max:
-            value = math.copysign(math.inf, value)
+            value = math.inf if value > 0 else -math.inf
         value = float(value)
         if not math.isfinite(value):
             problems.append(f"{path}: must be a finite number, got {value!r}")
