@@ -306,3 +306,42 @@ def test_kiosk_does_not_start_with_a_label_too_small(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "printer.label_height_mm: 25 mm is too short" in result.stderr
     assert not (tmp_path / "d").exists()          # refused before demo data or a window
+
+
+def _documented(lines: list[str], table: str, key: str) -> str:
+    """The comments above `key` in `[table]` of config/kiosk.toml (a comment may serve the
+    keys that follow it)."""
+    section = f"[{table}]" if table else None
+    inside = section is None
+    for index, line in enumerate(lines):
+        if line.startswith("["):
+            inside = line.strip() == section
+        elif inside and line.split("=")[0].strip() == key:
+            comments = []
+            for above in reversed(lines[:index]):
+                if not above.strip() or above.startswith("["):
+                    break
+                if above.startswith("#"):
+                    comments.append(above)
+            return " ".join(comments)
+    raise AssertionError(f"{table}.{key} is not in config/kiosk.toml")
+
+
+def test_documented_file_states_every_limit():
+    lines = (REPO_ROOT / "config" / "kiosk.toml").read_text(encoding="utf-8").splitlines()
+
+    def number(value):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    for path, _hint, meta in _leaf_fields():
+        if "min" not in meta or path == "printer.label_height_mm":
+            continue
+        table, _, key = path.rpartition(".")
+        text = _documented(lines, table, key)
+        assert f"{number(meta['min'])} to {number(meta['max'])}" in text.replace(",", ""), \
+            f"{path}: config/kiosk.toml should say its range {meta['min']} to {meta['max']}"
+    from kiosk.printing.queue import label_minimum_mm
+    label = _documented(lines, "printer", "label_height_mm")
+    for width_mm in (58, 80):
+        minimum = label_minimum_mm(settings_from_dict({"printer": {"width_mm": width_mm}}))
+        assert f"{minimum} mm on {width_mm} mm paper" in label

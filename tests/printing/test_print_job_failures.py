@@ -169,3 +169,13 @@ def test_old_interrupted_job_stays_listed_after_30_newer(demo_store, data_dir, f
     assert _listed_ids(everything.stdout) == [old] + newest_first
     assert everything.stderr == ""
     assert run_cli("--data-dir", str(data_dir), "jobs", "list", "--limit", "0").returncode == 2
+
+
+def test_docs_state_the_measured_minimum():
+    from kiosk.printing.queue import label_minimum_mm
+    from tests.conftest import REPO_ROOT
+    doc = (REPO_ROOT / "docs" / "printing.md").read_text(encoding="utf-8")
+    for width_mm in (58, 80):
+        minimum = label_minimum_mm(_settings(width_mm=width_mm))
+        assert f"| {width_mm} mm ({'384' if width_mm == 58 else '576'} dots) | {minimum} mm |" \
+            in doc
