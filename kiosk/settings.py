@@ -220,23 +220,24 @@ def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings
 # file that sets the value pays for them.
 
 
-def _check_printer_uri(uri: str) -> str | None:
-    from printer.uri import parse_printer_uri  # no python-escpos import: cheap
+def _refusal(check: typing.Callable[..., Any], value: Any, errors) -> str | None:
+    """What `check(value)` says is wrong (its error message), or None."""
     try:
-        parse_printer_uri(uri)
-    except ValueError as exc:
+        check(value)
+    except errors as exc:
         return str(exc)
     return None
+
+
+def _check_printer_uri(uri: str) -> str | None:
+    from printer.uri import parse_printer_uri  # no python-escpos import: cheap
+    return _refusal(parse_printer_uri, uri, ValueError)
 
 
 def _check_base_url(base_url: str) -> str | None:
     from kiosk.stamps.codec import normalise_base_url
     from kiosk.stamps.errors import StampConfigError
-    try:
-        normalise_base_url(base_url)
-    except StampConfigError as exc:
-        return str(exc)
-    return None
+    return _refusal(normalise_base_url, base_url, StampConfigError)
 
 
 def _check_registry_url(url: str) -> str | None:
@@ -258,22 +259,16 @@ def _check_root_key(text: str) -> str | None:
         return None
     from kiosk.stamps.errors import KeyFileError
     from kiosk.stamps.keys import load_public_key_b64
-    try:
-        load_public_key_b64(text, "root public key")
-    except KeyFileError as exc:
-        return str(exc)
-    return None
+    return _refusal(lambda key: load_public_key_b64(key, "root public key"), text,
+                    KeyFileError)
 
 
 def _check_pin_hash(text: str) -> str | None:
     if not text.strip():
         return None
     from kiosk.staff_pin import PinFormatError, parse_hash
-    try:
-        parse_hash(text)
-    except PinFormatError as exc:
-        return str(exc).removeprefix("staff.pin_hash ")
-    return None
+    problem = _refusal(parse_hash, text, PinFormatError)
+    return problem and problem.removeprefix("staff.pin_hash ")
 
 
 _VALUE_CHECKS: dict[str, typing.Callable[[Any], str | None]] = {

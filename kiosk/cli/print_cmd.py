@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import threading
 
 from kiosk.catalog import Catalog
 from kiosk.cli.output import print_json_line, print_table
+from kiosk.cli.stamp_cmd import _positive as _positive_int
 from kiosk.errors import ConfigError, NotFound, UserError
 from kiosk.printing.lock import PrintingLock
 from kiosk.printing.queue import (JOBS_PAGE, JobState, PrintQueue, Progress,
@@ -64,16 +64,6 @@ def register(sub) -> None:
     x = jsub.add_parser("cancel", help="void the stamps a job has not printed yet")
     x.add_argument("job", type=int)
     x.set_defaults(handler=handle_jobs_cancel)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
 
 
 def _queue(ctx, printer_uri: str | None = None) -> PrintQueue:
