@@ -5,6 +5,13 @@ Where settings come from, first match wins: `--config FILE`, `$OCOP_KIOSK_CONFIG
 every problem listed at once (unknown key with the closest valid name, wrong type, value out
 of range, each with its dotted key path). A value the user wrote is never silently replaced by
 a default.
+
+Every value has its limits beside its field (`metadata`: min/max, choices, max_chars); a
+float must also be finite (TOML spells nan and inf), a string one line of text. Values that
+need more than that (printer URI, stamp base URL, registry URL and key, PIN hash, and whether
+the configured label can hold a stamp) are checked by the code that later uses them, so a
+file that passes `config check` does not fail later. A file that is not settings at all (not
+UTF-8, not TOML, nested too deeply, too big) is one clear problem, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,9 +19,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
 import os
 import tomllib
+import sys
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +40,9 @@ ENV_REGISTRY_TOKEN = "OCOP_KIOSK_REGISTRY_TOKEN"
 ENV_ROOT_KEY = "OCOP_KIOSK_ROOT_KEY"
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
+MAX_CONFIG_BYTES = 1_000_000     # a real settings file is ~4 KB; bigger is the wrong file
+MAX_TEXT_CHARS = 4096            # any text setting without its own max_chars
+SHOWN_VALUE_CHARS = 60           # a bad value is quoted in a problem up to this length
 
 
 class Mode(enum.Enum):
@@ -52,42 +65,49 @@ class CameraKind(enum.Enum):
 
 @dataclass(frozen=True)
 class SiteSettings:
-    name: str = "Điểm giới thiệu sản phẩm OCOP (demo)"
-    district: str = "Mộc Châu"
+    name: str = field(default="Điểm giới thiệu sản phẩm OCOP (demo)",
+                      metadata={"max_chars": 120})
+    district: str = field(default="Mộc Châu", metadata={"max_chars": 60})
 
 
 @dataclass(frozen=True)
 class CameraSettings:
     kind: CameraKind = CameraKind.AUTO
-    device: str = "0"                 # USB: index ("0") or path ("/dev/video0")
+    # USB: an index ("0") or a path ("/dev/video0")
+    device: str = field(default="0", metadata={"max_chars": 256})
     width_px: int = field(default=640, metadata={"min": 160, "max": 4096})
     height_px: int = field(default=480, metadata={"min": 120, "max": 4096})
     fps: int = field(default=30, metadata={"min": 1, "max": 120})
-    replay_path: str = ""             # folder of images or a video; "" = bundled demo frames
+    # a folder of images or a video; "" = the bundled demo frames
+    replay_path: str = field(default="", metadata={"max_chars": MAX_TEXT_CHARS})
     # one presence, one scan: a code counts again only after this long out of view
     gone_after_s: float = field(default=3.0, metadata={"min": 0.5, "max": 60.0})
 
 
 @dataclass(frozen=True)
 class PrinterSettings:
-    uri: str = "virtual:"             # tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0
+    # tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0
+    uri: str = field(default="virtual:", metadata={"max_chars": 512})
     width_mm: int = field(default=58, metadata={"choices": (58, 80)})
-    label_height_mm: int = field(default=40, metadata={"min": 20, "max": 200})
+    # The shortest label that holds a stamp is not a number here: printer.label measures it
+    # for the paper width (check_label_settings); 1..200 only keeps the value sane.
+    label_height_mm: int = field(default=40, metadata={"min": 1, "max": 200})
     timeout_s: float = field(default=10.0, metadata={"min": 0.5, "max": 120.0})
 
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    url: str = ""                     # "" = offline / demo
-    token: str = ""                   # station bearer token
-    root_public_key: str = ""         # base64 Ed25519 public key pinned by this kiosk
+    url: str = field(default="", metadata={"max_chars": 2048})     # "" = offline / demo
+    token: str = field(default="", metadata={"max_chars": 4096})   # station bearer token
+    # base64 Ed25519 public key pinned by this kiosk (44 characters)
+    root_public_key: str = field(default="", metadata={"max_chars": 64})
     sync_interval_s: float = field(default=300.0, metadata={"min": 5.0, "max": 86400.0})
     timeout_s: float = field(default=20.0, metadata={"min": 1.0, "max": 300.0})
 
 
 @dataclass(frozen=True)
 class StampSettings:
-    base_url: str = DEFAULT_STAMP_BASE_URL
+    base_url: str = field(default=DEFAULT_STAMP_BASE_URL, metadata={"max_chars": 64})
     clone_scan_limit: int = field(default=20, metadata={"min": 1, "max": 1_000_000})
 
 
@@ -100,7 +120,8 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class StaffSettings:
-    pin_hash: str = ""                # "" = demo PIN 2468; see `ocop-kiosk staff hash-pin`
+    # "" = demo PIN 2468; see `ocop-kiosk staff hash-pin`
+    pin_hash: str = field(default="", metadata={"max_chars": 512})
     max_attempts: int = field(default=5, metadata={"min": 1, "max": 100})
     lockout_s: float = field(default=300.0, metadata={"min": 1.0, "max": 86400.0})
 
@@ -109,7 +130,8 @@ class StaffSettings:
 class Settings:
     mode: Mode = Mode.SHOWROOM
     language: Language = Language.VI
-    data_dir: str = ""                # "" = $OCOP_KIOSK_DATA, /var/lib/ocop-kiosk or XDG state
+    # "" = $OCOP_KIOSK_DATA, /var/lib/ocop-kiosk or XDG state
+    data_dir: str = field(default="", metadata={"max_chars": MAX_TEXT_CHARS})
     site: SiteSettings = SiteSettings()
     camera: CameraSettings = CameraSettings()
     printer: PrinterSettings = PrinterSettings()
@@ -144,20 +166,45 @@ def load_settings(config_path: str | os.PathLike | None = None,
     return _apply_environment(settings, environ)
 
 
+class UnreadableConfig(ConfigError):
+    """The file is not a settings file at all (missing, unreadable, too big, not UTF-8, not
+    TOML, nested too deeply): a single problem, said on one line."""
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.problems[0]}"
+
+
 def parse_settings_file(path: Path) -> Settings:
+    return settings_from_dict(read_settings_toml(Path(path)), source=str(path))
+
+
+def read_settings_toml(path: Path) -> dict[str, Any]:
+    def refused(problem: str) -> UnreadableConfig:
+        return UnreadableConfig(str(path), [problem])
+
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as file:
+            # Bounded: a log file or /dev/zero given by mistake is refused, not read whole.
+            raw = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(str(path), ["file not found"]) from None
+        raise refused("file not found") from None
     except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
+        raise refused(f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise refused(f"larger than {MAX_CONFIG_BYTES:,} bytes: not a settings file")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
+        raise refused(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
-    return settings_from_dict(data, source=str(path))
+        raise refused(f"not valid TOML: {exc}") from None
+    except RecursionError:     # tomllib parses nested arrays / inline tables recursively
+        raise refused("not a settings file: arrays or tables nested too deeply") from None
+    except ValueError:         # Python's limit on digits in an integer
+        raise refused(f"not valid TOML: a number with more than "
+                      f"{sys.get_int_max_str_digits()} digits") from None
 
 
 def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings:
@@ -169,23 +216,108 @@ def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings
     return dataclasses.replace(settings, source=source)
 
 
+# --- checks that need more than a type and a range -----------------------------------------
+# Each takes the value and returns what is wrong with it, or None. Imports are inside: only a
+# file that sets the value pays for them.
+
+
+def _refusal(check: typing.Callable[..., Any], value: Any, errors) -> str | None:
+    """What `check(value)` says is wrong (its error message), or None."""
+    try:
+        check(value)
+    except errors as exc:
+        return str(exc)
+    return None
+
+
+def _check_printer_uri(uri: str) -> str | None:
+    from printer.uri import parse_printer_uri  # no python-escpos import: cheap
+    return _refusal(parse_printer_uri, uri, ValueError)
+
+
+def _check_base_url(base_url: str) -> str | None:
+    from kiosk.stamps.codec import normalise_base_url
+    from kiosk.stamps.errors import StampConfigError
+    return _refusal(normalise_base_url, base_url, StampConfigError)
+
+
+def _check_registry_url(url: str) -> str | None:
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+        parts.port   # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must look like https://host[:port], got {_shown(url)}"
+    return None
+
+
+def _check_root_key(text: str) -> str | None:
+    if not text:
+        return None
+    from kiosk.stamps.errors import KeyFileError
+    from kiosk.stamps.keys import load_public_key_b64
+    return _refusal(lambda key: load_public_key_b64(key, "root public key"), text,
+                    KeyFileError)
+
+
+def _check_pin_hash(text: str) -> str | None:
+    if not text.strip():
+        return None
+    from kiosk.staff_pin import PinFormatError, parse_hash
+    problem = _refusal(parse_hash, text, PinFormatError)
+    return problem and problem.removeprefix("staff.pin_hash ")
+
+
+_VALUE_CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
+    "printer.uri": _check_printer_uri,
+    "stamps.base_url": _check_base_url,
+    "registry.url": _check_registry_url,
+    "registry.root_public_key": _check_root_key,
+    "staff.pin_hash": _check_pin_hash,
+}
+# The values the label is drawn from: whether a stamp fits is measured when one is written.
+LABEL_SETTINGS = ("printer.width_mm", "printer.label_height_mm", "stamps.base_url")
+
+
+def check_label_settings(settings: Settings) -> list[str]:
+    """Render a test label at the configured size; the problem naming the setting and the
+    minimum size when a stamp does not fit (see kiosk.printing.queue.label_problem)."""
+    from kiosk.printing.queue import label_problem
+    problem = label_problem(settings)
+    return [problem] if problem else []
+
+
+def _written(data: dict[str, Any], path: str) -> bool:
+    node: Any = data
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def _value(settings: Settings, path: str) -> Any:
+    obj: Any = settings
+    for key in path.split("."):
+        obj = getattr(obj, key)
+    return obj
+
+
 def _check_values(settings: Settings, data: dict[str, Any], problems: list[str]) -> None:
     """Checks of values the user wrote that need more than a type and a range."""
-    written = data.get("printer") if isinstance(data.get("printer"), dict) else {}
-    if "uri" in written and isinstance(written["uri"], str):
-        from printer.uri import parse_printer_uri  # no python-escpos import: cheap
-        try:
-            parse_printer_uri(settings.printer.uri)
-        except ValueError as exc:
-            problems.append(f"printer.uri: {exc}")
-    stamps = data.get("stamps") if isinstance(data.get("stamps"), dict) else {}
-    if isinstance(stamps.get("base_url"), str):
-        from kiosk.stamps.codec import normalise_base_url
-        from kiosk.stamps.errors import StampConfigError
-        try:
-            normalise_base_url(stamps["base_url"])
-        except StampConfigError as exc:
-            problems.append(f"stamps.base_url: {exc}")
+    refused = {p.split(":", 1)[0] for p in problems}
+    for path, check in _VALUE_CHECKS.items():
+        if _written(data, path) and path not in refused:
+            problem = check(_value(settings, path))
+            if problem:
+                problems.append(f"{path}: {problem}")
+                refused.add(path)
+    if any(_written(data, p) for p in LABEL_SETTINGS) and refused.isdisjoint(LABEL_SETTINGS):
+        problems.extend(check_label_settings(settings))
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -206,7 +338,7 @@ def _build(cls, data: Any, prefix: str, problems: list[str]):
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
             hint = f" (did you mean '{prefix}{close[0]}'?)" if close else \
                 f" (valid keys: {', '.join(sorted(fields))})"
-            problems.append(f"{path}: unknown key{hint}")
+            problems.append(f"{_shown_key(path)}: unknown key{hint}")
             continue
         hint_type = hints[key]
         if dataclasses.is_dataclass(hint_type):
@@ -226,56 +358,107 @@ def _type_name(value: Any) -> str:
             int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
 
 
+def _shown(value: Any) -> str:
+    """A value quoted in a problem: never a whole array or table, never longer than
+    SHOWN_VALUE_CHARS (a hostile file must not turn one problem into pages)."""
+    if isinstance(value, (dict, list)):
+        return f"({len(value)} item(s))"
+    text = repr(value)
+    if len(text) > SHOWN_VALUE_CHARS:
+        text = text[:SHOWN_VALUE_CHARS - 1] + "…"
+    return text
+
+
+def _shown_key(path: str) -> str:
+    return path if len(path) <= SHOWN_VALUE_CHARS else path[:SHOWN_VALUE_CHARS - 1] + "…"
+
+
+def _got(value: Any) -> str:
+    return f"{_type_name(value)} {_shown(value)}"
+
+
 def _convert(hint: Any, value: Any, path: str, meta: typing.Mapping, problems: list[str]):
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         choices = [m.value for m in hint]
         if not isinstance(value, str) or value not in choices:
             problems.append(f"{path}: must be one of {', '.join(map(repr, choices))}, "
-                            f"got {value!r}")
+                            f"got {_shown(value)}")
             return _INVALID
         return hint(value)
     if hint is bool:
         if not isinstance(value, bool):
-            problems.append(f"{path}: expected true or false, got {_type_name(value)} {value!r}")
+            problems.append(f"{path}: expected true or false, got {_got(value)}")
             return _INVALID
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}: expected an integer, got {_type_name(value)} {value!r}")
+            problems.append(f"{path}: expected an integer, got {_got(value)}")
             return _INVALID
     elif hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(f"{path}: expected a number, got {_type_name(value)} {value!r}")
+            problems.append(f"{path}: expected a number, got {_got(value)}")
             return _INVALID
+        # TOML spells nan and inf, and every comparison with nan is false: without this a
+        # nan would pass any range and break the code that waits or counts with it.
+        if isinstance(value, int) and abs(value) > sys.float_info.max:
+            value = math.inf if value > 0 else -math.inf
         value = float(value)
+        if not math.isfinite(value):
+            problems.append(f"{path}: must be a finite number, got {value!r}")
+            return _INVALID
     elif hint is str:
         if not isinstance(value, str):
-            problems.append(f"{path}: expected a string, got {_type_name(value)} {value!r}")
+            problems.append(f"{path}: expected a string, got {_got(value)}")
+            return _INVALID
+        problem = _text_problem(value, meta.get("max_chars", MAX_TEXT_CHARS))
+        if problem:
+            problems.append(f"{path}: {problem}")
             return _INVALID
     if "choices" in meta and value not in meta["choices"]:
         problems.append(f"{path}: must be one of {', '.join(map(str, meta['choices']))}, "
-                        f"got {value!r}")
+                        f"got {_shown(value)}")
         return _INVALID
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{path}: {value!r} is out of range ({low} to {high})")
+        problems.append(f"{path}: {_shown(value)} is out of range ({low} to {high})")
         return _INVALID
     return value
 
 
+def _text_problem(text: str, max_chars: int) -> str | None:
+    if len(text) > max_chars:
+        return f"{len(text):,} characters, at most {max_chars}"
+    for index, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cc":   # NUL, newline, tab, escape...
+            return (f"must be one line of text without control characters "
+                    f"(found {ch!r} at character {index + 1})")
+    return None
+
+
+# Registry credentials may come from the environment (systemd EnvironmentFile).
+_ENVIRONMENT = {"url": ENV_REGISTRY_URL, "token": ENV_REGISTRY_TOKEN,
+                "root_public_key": ENV_ROOT_KEY}
+
+
 def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> Settings:
-    """Registry credentials may come from the environment (systemd EnvironmentFile)."""
-    registry = settings.registry
-    overrides = {
-        "url": environ.get(ENV_REGISTRY_URL),
-        "token": environ.get(ENV_REGISTRY_TOKEN),
-        "root_public_key": environ.get(ENV_ROOT_KEY),
-    }
-    overrides = {k: v for k, v in overrides.items() if v}
-    if overrides:
-        settings = dataclasses.replace(settings,
-                                       registry=dataclasses.replace(registry, **overrides))
-    return settings
+    """The environment's registry values win over the file's, checked the same way."""
+    overrides = {key: environ[name] for key, name in _ENVIRONMENT.items() if environ.get(name)}
+    if not overrides:
+        return settings
+    problems: list[str] = []
+    fields = _fields(RegistrySettings)
+    for key, text in overrides.items():
+        path = f"registry.{key}"
+        where = f"${_ENVIRONMENT[key]} ({path})"
+        if _convert(str, text, where, fields[key].metadata, problems) is _INVALID:
+            continue
+        problem = _VALUE_CHECKS.get(path, lambda value: None)(text)
+        if problem:
+            problems.append(f"{where}: {problem}")
+    if problems:
+        raise ConfigError("environment", problems)
+    return dataclasses.replace(settings,
+                               registry=dataclasses.replace(settings.registry, **overrides))
 
 
 # --- data dir ------------------------------------------------------------------------------

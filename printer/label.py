@@ -60,6 +60,34 @@ class LabelError(ValueError):
     """The content cannot be laid out with this layout (e.g. the QR code does not fit)."""
 
 
+class LabelTooShort(LabelError):
+    """A fixed label height below what the content needs even with its text shrunk as far
+    as the renderer shrinks it; ``needed_dots`` is that minimum (the renderer's own
+    geometry: QR modules, quiet zone, serial, text at the smallest sizes)."""
+
+    def __init__(self, needed_dots: int, height_dots: int, dpi: int):
+        self.needed_dots = needed_dots
+        self.height_dots = height_dots
+        self.dpi = dpi
+        super().__init__(
+            f"content needs {needed_dots} dots but the label is {height_dots} dots tall "
+            f"({height_dots * MM_PER_INCH / dpi:.1f} mm); at least {self.needed_mm} mm is "
+            f"needed: allow a taller label or shorter text")
+
+    @property
+    def needed_mm(self) -> int:
+        """The shortest whole-millimetre ``height_mm`` that holds the content."""
+        return whole_mm_for_dots(self.needed_dots, self.dpi)
+
+
+def whole_mm_for_dots(dots: int, dpi: int = DEFAULT_DPI) -> int:
+    """The smallest whole number of millimetres whose ``height_mm`` gives >= ``dots``."""
+    mm = max(1, math.floor(dots * MM_PER_INCH / dpi))
+    while round(mm * dpi / MM_PER_INCH) < dots:
+        mm += 1
+    return mm
+
+
 # --------------------------------------------------------------------------------------
 # Content and layout
 # --------------------------------------------------------------------------------------
@@ -609,6 +637,11 @@ def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, 
                  text_w, mark, stars, star_size, tuple(blocks), stars_below)
 
 
+# A fixed-height label shrinks its text in these steps (the QR code never shrinks); the
+# first that fits is drawn. The smallest height over all of them is the label's minimum.
+TEXT_SHRINK_FACTORS = tuple(round(1.0 - 0.05 * step, 2) for step in range(11))   # 1.0..0.5
+
+
 def _choose_plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int) -> _Plan:
     block = qr_side + 2 * quiet
     if block > layout.width_dots:
@@ -623,19 +656,13 @@ def _choose_plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet
     elif arrangement == "side" and layout.width_dots - block - layout.margin_dots < 40:
         raise LabelError("no room for text beside the QR code; use arrangement='stacked'")
     fixed = layout.fixed_height_dots
-    factor = 1.0
-    plan = _plan(content, layout, qr_side, quiet, factor, arrangement)
-    if fixed is None:
-        return plan
-    while plan.height > fixed and factor > 0.5:
-        factor = round(factor - 0.05, 2)
+    needed = None
+    for factor in TEXT_SHRINK_FACTORS:
         plan = _plan(content, layout, qr_side, quiet, factor, arrangement)
-    if plan.height > fixed:
-        raise LabelError(
-            f"content needs {plan.height} dots but the label is {fixed} dots tall "
-            f"({layout.dots_to_mm(fixed):.1f} mm); allow a taller label or shorter text"
-        )
-    return plan
+        if fixed is None or plan.height <= fixed:
+            return plan
+        needed = plan.height if needed is None else min(needed, plan.height)
+    raise LabelTooShort(needed, fixed, layout.dpi)
 
 
 # --------------------------------------------------------------------------------------
@@ -703,6 +730,18 @@ def render_label_info(content: LabelContent, layout: LabelLayout = LabelLayout()
         arrangement=plan.arrangement,
         text_size_factor=plan.factor,
     )
+
+
+def min_height_dots(content: LabelContent, layout: LabelLayout = LabelLayout()) -> int:
+    """The shortest fixed height (dots) at which ``content`` renders with ``layout``'s width
+    and QR module size: measured by the renderer itself, text shrunk as far as it goes.
+    LabelError when no height helps (the QR code is wider than the label)."""
+    probe = dataclasses.replace(layout, height_dots=1, height_mm=None)
+    try:
+        render_label_info(content, probe)
+    except LabelTooShort as err:
+        return err.needed_dots
+    return 1
 
 
 def render_label(content: LabelContent, layout: LabelLayout = LabelLayout()) -> Image.Image:

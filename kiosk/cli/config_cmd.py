@@ -1,10 +1,15 @@
-"""`ocop-kiosk config check|show`: validate and print the effective settings."""
+"""`ocop-kiosk config check|show`: validate and print the effective settings.
+
+`check` also renders a test stamp label at the configured paper size, even when no file sets
+it: a label that cannot hold a stamp is refused here, not found out by the first print job.
+"""
 
 from __future__ import annotations
 
 import json
 
-from kiosk.settings import settings_as_dict
+from kiosk.errors import ConfigError
+from kiosk.settings import check_label_settings, settings_as_dict
 
 
 def register(sub) -> None:
@@ -17,8 +22,15 @@ def register(sub) -> None:
 
 
 def handle_check(args, ctx) -> int:
+    from kiosk.printing.queue import label_minimum_mm
     settings = ctx.settings  # raises ConfigError listing every problem
-    print(f"OK: {settings.source} (mode {settings.mode.value}, data dir {ctx.data_dir})")
+    problems = check_label_settings(settings)
+    if problems:
+        raise ConfigError(settings.source, problems)
+    printer = settings.printer
+    print(f"OK: {settings.source} (mode {settings.mode.value}, data dir {ctx.data_dir}; "
+          f"stamp label {printer.width_mm} x {printer.label_height_mm} mm, at least "
+          f"{label_minimum_mm(settings)} mm needed)")
     return 0
 
 

@@ -8,10 +8,12 @@ import threading
 
 from kiosk.catalog import Catalog
 from kiosk.cli.output import print_json_line, print_table
-from kiosk.errors import NotFound, UserError
+from kiosk.cli.stamp_cmd import _positive as _positive_int
+from kiosk.errors import ConfigError, NotFound, UserError
 from kiosk.printing.lock import PrintingLock
-from kiosk.printing.queue import JobState, PrintQueue, Progress, label_content, label_layout
-from printer import PrinterError, save_preview, render_label
+from kiosk.printing.queue import (JOBS_PAGE, JobState, PrintQueue, Progress,
+                                  describe_label_error, label_content, label_layout)
+from printer import LabelError, PrinterError, render_label
 
 BAR_WIDTH = 30
 
@@ -31,8 +33,17 @@ def register(sub) -> None:
 
     j = sub.add_parser("jobs", help="print jobs: list, show, resolve, resume, cancel")
     jsub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    x = jsub.add_parser("list", help="recent print jobs")
-    x.add_argument("--json", action="store_true")
+    x = jsub.add_parser("list", help="jobs needing attention (any age), then the newest",
+                        description="Lists every job that needs staff (interrupted or "
+                        "failed with stamps left, uncertain stamps) whatever its age, then "
+                        f"the newest {JOBS_PAGE} others.")
+    x.add_argument("--json", action="store_true", help="one JSON object a line")
+    size = x.add_mutually_exclusive_group()
+    size.add_argument("--all", action="store_true", help="every job")
+    size.add_argument("--limit", type=_positive_int, default=JOBS_PAGE, metavar="N",
+                      help=f"how many of the other jobs (default {JOBS_PAGE})")
+    x.add_argument("--before", type=_positive_int, metavar="ID",
+                   help="only jobs older than job ID (the next page)")
     x.set_defaults(handler=handle_jobs_list)
     x = jsub.add_parser("show", help="one job with its printed / pending / uncertain serials")
     x.add_argument("job", type=int)
@@ -90,8 +101,12 @@ def handle_print(args, ctx) -> int:
         sample = queue.settings.stamps.base_url + "SAMPLE"
         content = label_content(product, args.product, sample, 0, args.lot)
         layout = label_layout(queue.settings)
-        save_preview(content, layout, args.preview)
-        image = render_label(content, layout)
+        try:
+            image = render_label(content, layout)
+        except LabelError as err:
+            raise ConfigError(queue.settings.source,
+                              [describe_label_error(err, queue.settings)]) from None
+        image.save(args.preview, format="PNG")
         print(f"Preview written to {args.preview} ({image.width}x{image.height} dots; "
               f"sample QR, no serial used)")
         return 0
@@ -125,19 +140,45 @@ def _run(queue: PrintQueue, job_id: int, printer) -> int:
               f"not have printed. Then run: ocop-kiosk jobs resolve {view.id} SERIAL "
               f"--printed|--reprint")
     if view.error:
-        print(f"Printer: {view.error}", file=sys.stderr)
+        print(f"Job {view.id} {view.state.value}: {view.error}", file=sys.stderr)
     return 0 if view.state is JobState.DONE else 1
 
 
+_JOB_COLUMNS = ["job", "product", "count", "state", "printed", "left", "uncertain",
+                "created", "error"]
+
+
+def _job_row(job) -> tuple:
+    return (job.id, job.product_id, job.count, job.state.value, len(job.printed),
+            len(job.pending), len(job.uncertain), job.created_at[:16].replace("T", " "),
+            job.error)
+
+
 def handle_jobs_list(args, ctx) -> int:
-    jobs = _queue(ctx).jobs()
+    page = _queue(ctx).job_page(limit=None if args.all else args.limit, before=args.before)
+    more = ""
+    if page.older:
+        more = (f"{page.older} older job(s) not shown: ocop-kiosk jobs list "
+                f"--before {page.jobs[-1].id} (or --all)")
     if args.json:
-        for job in jobs:
+        for job in page.attention + page.jobs:
             print_json_line(job.to_json())
+        if more:
+            print(more, file=sys.stderr)   # stdout stays one JSON object a line
         return 0
-    print_table(["job", "product", "count", "state", "printed", "uncertain", "error"],
-                [(j.id, j.product_id, j.count, j.state.value, len(j.printed),
-                  len(j.uncertain), j.error) for j in jobs])
+    if page.attention:
+        print(f"Need attention ({len(page.attention)}): see 'ocop-kiosk jobs show ID', then "
+              f"resolve, resume or cancel")
+        print_table(_JOB_COLUMNS, [_job_row(j) for j in page.attention])
+        print()
+    if page.jobs:
+        print("Other jobs, newest first:" if page.attention else "Jobs, newest first:")
+        print_table(_JOB_COLUMNS, [_job_row(j) for j in page.jobs])
+    elif not page.attention:
+        print("No print jobs." if args.before is None else
+              f"No other print jobs before job {args.before}.")
+    if more:
+        print(more)
     return 0
 
 

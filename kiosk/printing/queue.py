@@ -1,6 +1,12 @@
 """The crash-safe print queue: jobs and stamps in SQLite, one label at a time.
 
 Job states: QUEUED -> PRINTING -> DONE | FAILED | INTERRUPTED.
+
+FAILED: the job stopped for a reason it knows and stored in `error` (a label that cannot be
+drawn at the configured size, a printer fault that retries did not cure, staff cancelled);
+no label of it is on paper without being recorded. INTERRUPTED: cut off while a label may
+have been on its way (a crash or power cut found at start-up, a connection lost mid-label,
+a stop); staff check the printer. Both keep their unprinted serials reserved for resume.
 Stamp states (table `stamps`), each move committed before the next step:
 
     available --submit--> reserved --before send--> printing --printer confirmed--> printed
@@ -23,25 +29,31 @@ import enum
 import json
 import logging
 import random
+import functools
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 from kiosk.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
-from kiosk.errors import NotFound, UserError
-from kiosk.settings import Settings
+from kiosk.errors import ConfigError, NotFound, UserError
+from kiosk.settings import PrinterSettings, Settings, StampSettings
+from kiosk.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import take_stamps
 from kiosk.store import Store
-from printer import (JobPhase, LabelContent, LabelLayout, PaperOut, CoverOpen, Printer,
-                     PrinterError, PrinterFault, render_label)
+from printer import (JobPhase, LabelContent, LabelError, LabelLayout, PaperOut, CoverOpen,
+                     Printer, PrinterError, PrinterFault, render_label)
+from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
 
 log = logging.getLogger(__name__)
 
 MAX_STAMPS_PER_JOB = 1000
+MAX_LOT_CHARS = 40
+JOBS_PAGE = 20                   # `jobs list` shows this many jobs besides those needing attention
 RETRY_BASE_S = 1.0
 RETRY_MAX_S = 30.0
 MAX_TRANSPORT_RETRIES = 8        # then the job FAILS (remaining stamps stay reserved)
@@ -60,6 +72,11 @@ class JobState(enum.Enum):
     DONE = "done"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+# A job in one of these states that still holds serials (reserved or uncertain) waits for
+# staff: check, resume or cancel. The same rule in SQL: _ATTENTION_SQL.
+ATTENTION_STATES = frozenset({JobState.INTERRUPTED, JobState.FAILED})
 
 
 class StampState(enum.Enum):
@@ -84,11 +101,36 @@ class JobView:
     created_at: str
     updated_at: str
 
+    @property
+    def needs_attention(self) -> bool:
+        """Staff must decide about this job's serials (see ATTENTION_STATES)."""
+        return (self.state in ATTENTION_STATES and bool(self.uncertain or self.pending)) or \
+            (self.state is not JobState.PRINTING and bool(self.uncertain))
+
     def to_json(self) -> dict:
         return {"id": self.id, "product_id": self.product_id, "lot": self.lot,
                 "count": self.count, "state": self.state.value, "error": self.error,
                 "printed": self.printed, "pending": self.pending,
-                "uncertain": self.uncertain, "void": self.void}
+                "uncertain": self.uncertain, "void": self.void,
+                "needs_attention": self.needs_attention, "created_at": self.created_at,
+                "updated_at": self.updated_at}
+
+
+_ATTENTION_SQL = (
+    "SELECT id FROM print_jobs WHERE "
+    f"(state IN ({', '.join(repr(s.value) for s in ATTENTION_STATES)}) AND id IN "
+    f"(SELECT job_id FROM stamps WHERE state IN ('reserved', 'printing'))) "
+    "OR (state <> 'printing' AND id IN (SELECT job_id FROM stamps WHERE state = 'printing')) "
+    "ORDER BY id DESC")
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """What `jobs list` shows: every job needing attention whatever its age, then one page
+    of the others, newest first."""
+    attention: list[JobView]
+    jobs: list[JobView]
+    older: int                  # other jobs older than this page, not shown
 
 
 @dataclass
@@ -111,6 +153,59 @@ ProgressCallback = Callable[[Progress], None]
 def label_layout(settings: Settings) -> LabelLayout:
     return LabelLayout(width_dots=DOTS_BY_WIDTH_MM[settings.printer.width_mm],
                        height_mm=settings.printer.label_height_mm)
+
+
+def label_problem(settings: Settings) -> str | None:
+    """Render the largest stamp label this station can be asked for at the configured paper
+    size; what is wrong (naming the setting and the minimum) when it does not fit."""
+    return _label_problem(settings.printer.width_mm, settings.printer.label_height_mm,
+                          settings.stamps.base_url)
+
+
+@functools.lru_cache(maxsize=8)
+def _label_problem(width_mm: int, height_mm: int, base_url: str) -> str | None:
+    settings = Settings(printer=PrinterSettings(width_mm=width_mm, label_height_mm=height_mm),
+                        stamps=StampSettings(base_url=base_url))
+    try:
+        render_label(_largest_label(base_url), label_layout(settings))
+    except LabelError as err:
+        return describe_label_error(err, settings)
+    return None
+
+
+def label_minimum_mm(settings: Settings) -> int:
+    """The shortest label (whole mm) that holds any stamp on the configured paper width."""
+    return _label_minimum_mm(settings.printer.width_mm, settings.stamps.base_url)
+
+
+@functools.lru_cache(maxsize=8)
+def _label_minimum_mm(width_mm: int, base_url: str) -> int:
+    layout = label_layout(Settings(printer=PrinterSettings(width_mm=width_mm)))
+    return whole_mm_for_dots(min_height_dots(_largest_label(base_url), layout), layout.dpi)
+
+
+def _largest_label(base_url: str) -> LabelContent:
+    """A label with every line as long as it can be (text beyond that is cut with '…', so
+    real products never need more room): a full-length stamp, the longest serial and lot,
+    five stars."""
+    long_text = "Sản phẩm OCOP đặc sản vùng cao Sơn La chất lượng " * 8
+    product = SimpleNamespace(name_vi=long_text, producer=long_text, district=long_text,
+                              stars=5)
+    # A stamp is the base URL + PAYLOAD_CHARS base32 characters: its QR size is fixed.
+    stamp = normalise_base_url(base_url) + "Z" * PAYLOAD_CHARS
+    return label_content(product, 0, stamp, MAX_SERIAL, "9" * MAX_LOT_CHARS)
+
+
+def describe_label_error(err: LabelError, settings: Settings) -> str:
+    """A label that cannot be drawn, said as the setting to change."""
+    p = settings.printer
+    if isinstance(err, LabelTooShort):
+        module = label_layout(settings).qr_module_dots
+        return (f"printer.label_height_mm: {p.label_height_mm} mm is too short for a stamp "
+                f"label on {p.width_mm} mm paper: at least {err.needed_mm} mm is needed (the "
+                f"QR code at {module} dots a module with its quiet zone, the serial number "
+                f"and the text)")
+    return f"printer.width_mm: a stamp label does not fit on {p.width_mm} mm paper: {err}"
 
 
 def serial_digits(serial: int) -> str:
@@ -155,10 +250,13 @@ class PrintQueue:
                 1 <= count <= MAX_STAMPS_PER_JOB:
             raise UserError(f"count must be 1..{MAX_STAMPS_PER_JOB}, got {count!r}")
         lot = lot.strip()
-        if len(lot) > 40:
-            raise UserError("lot text is longer than 40 characters")
+        if len(lot) > MAX_LOT_CHARS:
+            raise UserError(f"lot text is longer than {MAX_LOT_CHARS} characters")
         if self.catalog.product(product_id) is None:
             raise NotFound(f"no product {product_id} in the local catalog")
+        problem = label_problem(self.settings)
+        if problem:   # before any serial is reserved: nothing changes
+            raise ConfigError(self.settings.source, [problem])
         demo_signer = load_demo_signer(self.store, self.data_dir, self.settings)
         now = utc_now_iso(micros=True)
         with self.store.transaction() as conn:
@@ -185,10 +283,35 @@ class PrintQueue:
                        by_state["reserved"], by_state["printing"], by_state["void"],
                        row["created_at"], row["updated_at"])
 
-    def jobs(self, limit: int = 20) -> list[JobView]:
+    def jobs(self, limit: int = JOBS_PAGE) -> list[JobView]:
+        """The newest jobs, whatever their state."""
         ids = [r[0] for r in self.store.query(
             "SELECT id FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))]
         return [self.job(i) for i in ids]
+
+    def attention_jobs(self) -> list[JobView]:
+        """Every job needing staff (JobView.needs_attention), newest first, whatever its age."""
+        return [self.job(r[0]) for r in self.store.query(_ATTENTION_SQL)]
+
+    def job_page(self, limit: int | None = JOBS_PAGE, before: int | None = None) -> JobPage:
+        """Jobs needing attention, then `limit` of the others (None: all) older than job
+        `before` (None: from the newest)."""
+        attention = self.attention_jobs()
+        skip = tuple(j.id for j in attention)
+        where = f"id NOT IN ({','.join('?' * len(skip))})" if skip else "1"
+        params: tuple = skip
+        if before is not None:
+            where += " AND id < ?"
+            params += (before,)
+        ids = [r[0] for r in self.store.query(
+            f"SELECT id FROM print_jobs WHERE {where} ORDER BY id DESC LIMIT ?",
+            params + (-1 if limit is None else limit,))]
+        older = 0
+        if ids:
+            older = self.store.query_one(
+                f"SELECT count(*) FROM print_jobs WHERE {where} AND id < ?",
+                params + (ids[-1],))[0]
+        return JobPage(attention, [self.job(i) for i in ids], older)
 
     def next_queued(self) -> int | None:
         row = self.store.query_one("SELECT id FROM print_jobs WHERE state = 'queued' "
@@ -284,8 +407,12 @@ class PrintQueue:
             if view.pending else {}
         report(Progress(job_id, done, view.count, JobState.PRINTING))
         for serial in view.pending:
-            image = render_label(label_content(product, view.product_id, texts[serial],
-                                               serial, view.lot), layout)
+            try:
+                image = render_label(label_content(product, view.product_id, texts[serial],
+                                                   serial, view.lot), layout)
+            except Exception as exc:   # nothing of this label left: the job fails, with why
+                reason = self._render_failure(job_id, serial, exc)
+                return self._end(job_id, JobState.FAILED, reason, report, done, view.count)
             outcome = self._print_one(job_id, serial, printer, image, stop, report, done,
                                       view.count)
             if outcome is not None:
@@ -297,6 +424,13 @@ class PrintQueue:
         final = self.job(job_id)
         report(Progress(job_id, done, view.count, JobState.DONE))
         return final
+
+    def _render_failure(self, job_id: int, serial: int, exc: Exception) -> str:
+        if isinstance(exc, LabelError):
+            log.error("job %d serial %d: label cannot be drawn: %s", job_id, serial, exc)
+            return f"label cannot be printed: {describe_label_error(exc, self.settings)}"
+        log.exception("job %d serial %d: drawing the label failed", job_id, serial)
+        return f"label could not be drawn: {type(exc).__name__}: {exc}"
 
     def _print_one(self, job_id, serial, printer, image, stop, report, done, total
                    ) -> JobView | None:
@@ -416,15 +550,17 @@ class PrintWorker(threading.Thread):
                 log.error("print job %d: %s", job_id, err)
                 with self.queue.store.transaction() as conn:
                     self.queue._set_state(conn, job_id, JobState.FAILED, err.staff_message_en)
-            except Exception:
+            except Exception as exc:
                 log.exception("print job %d crashed", job_id)
                 with self.queue.store.transaction() as conn:
-                    self.queue._set_state(conn, job_id, JobState.FAILED, "internal error")
+                    self.queue._set_state(conn, job_id, JobState.FAILED,
+                                          f"internal error: {type(exc).__name__}: {exc}")
         if printer is not None:
             printer.close()
 
 
 # Re-exported for callers that only need the error types.
-__all__ = ["JobState", "StampState", "JobView", "Progress", "PrintQueue", "PrintWorker",
-           "label_content", "label_layout", "serial_text", "PaperOut", "CoverOpen",
+__all__ = ["JobState", "StampState", "JobView", "JobPage", "Progress", "PrintQueue", "PrintWorker",
+           "label_content", "label_layout", "label_minimum_mm", "label_problem",
+           "serial_text", "PaperOut", "CoverOpen",
            "JobPhase"]

@@ -380,3 +380,36 @@ def test_too_long_qr_text_is_refused():
 
     with pytest.raises(segno.DataOverflowError):
         render_label(content(qr_text="a" * 3000))
+
+
+# --------------------------------------------------------------------------------------
+# Minimum height: measured by the renderer, one source for config check and the queue
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [384, 576])
+@pytest.mark.parametrize("title", ["Chè", "Cà phê bột nguyên chất Bích Thao " * 6])
+def test_min_height_is_the_shortest_label_that_renders(width, title):
+    from printer.label import LabelTooShort, min_height_dots
+    c = content(qr_text=STAMP_PREFIX + "Z" * 122, title=title, footer="Lô/Lot 2026-11")
+    needed = min_height_dots(c, LabelLayout(width_dots=width))
+    r = render_label_info(c, LabelLayout(width_dots=width, height_dots=needed))
+    assert r.image.height == needed
+    assert decode_qr(r.image) == [c.qr_text]          # the QR kept its full module size
+    assert r.module_dots == (4 if width == 384 else 5)
+    with pytest.raises(LabelTooShort) as info:
+        render_label(c, LabelLayout(width_dots=width, height_dots=needed - 1))
+    assert info.value.needed_dots == needed
+    assert isinstance(info.value, LabelError)
+
+
+def test_needed_mm_is_the_smallest_whole_mm_that_fits():
+    from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
+    c = content(qr_text=STAMP_PREFIX + "Z" * 122)
+    needed = min_height_dots(c, LabelLayout(width_dots=384))
+    mm = whole_mm_for_dots(needed)
+    render_label(c, LabelLayout(width_dots=384, height_mm=mm))
+    with pytest.raises(LabelTooShort) as info:
+        render_label(c, LabelLayout(width_dots=384, height_mm=mm - 1))
+    assert info.value.needed_mm == mm
+    assert f"at least {mm} mm" in str(info.value)
