@@ -140,7 +140,7 @@ def _toml(path: str, literal: str) -> str:
 
 
 def test_the_introspection_finds_the_settings():
-    assert {"registry.timeout_s", "camera.repeat_after_s", "staff.lockout_s"} <= \
+    assert {"registry.timeout_s", "camera.gone_after_s", "staff.lockout_s"} <= \
         set(FLOAT_PATHS)
     assert {"site.name", "printer.uri", "data_dir"} <= set(TEXT_PATHS)
 
