@@ -177,6 +177,7 @@ class KioskApp(App):
         Clock.schedule_interval(self._tidy_heap, HEAP_TIDY_INTERVAL_S)
         # Heartbeats come from the UI clock: a frozen UI loop stops them by itself.
         Clock.schedule_interval(lambda dt: self.watchdog.heartbeat(), self.watchdog.tick_s)
+        self.services.watch_devices(lambda: self.camera_state, lambda: self.demo_camera)
         self.services.start_sync(on_status=lambda status: self.on_ui_thread(
             self._sync_changed, status))
 
