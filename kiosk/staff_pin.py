@@ -12,7 +12,9 @@ table, so restarting the kiosk does not reset them. A lock further in the future
 `lockout_s` (clock moved backwards) is shortened to `lockout_s` from now.
 
 Demo PIN 2468 works only when `pin_hash` is empty AND the data folder holds demo data
-(meta demo = "1"); a real kiosk with no PIN configured has no staff mode.
+(kiosk.demo.state); a real kiosk with no PIN configured has no staff mode. The demo PIN is
+public (shown on the demo PIN screen, in the docs): `hash_pin` refuses it as a real PIN, and
+on a real kiosk it never opens staff mode, even under a hash made of it elsewhere.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import hmac
 import os
 import time
 from collections.abc import Callable
+
+from kiosk.demo.state import is_demo_data
 
 DEMO_PIN = "2468"
 SCHEME = "scrypt"
@@ -55,8 +59,10 @@ def _scrypt(pin: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
 
 
 def hash_pin(pin: str, *, log2_n: int = DEFAULT_LOG2_N, r: int = DEFAULT_R,
-             p: int = DEFAULT_P, salt: bytes | None = None) -> str:
+             p: int = DEFAULT_P, salt: bytes | None = None, _demo: bool = False) -> str:
     check_pin_format(pin)
+    if pin == DEMO_PIN and not _demo:
+        raise PinFormatError(f"{DEMO_PIN} is the public demo PIN; choose another")
     salt = salt if salt is not None else os.urandom(SALT_BYTES)
     key = _scrypt(pin, salt, log2_n, r, p)
     return f"{SCHEME}${log2_n}${r}${p}${_b64(salt)}${_b64(key)}"
@@ -115,7 +121,7 @@ class PinGate:
         self.max_attempts = max_attempts
         self.lockout_s = lockout_s
         self.clock = clock
-        self.demo = not pin_hash.strip() and store.get_meta("demo") == "1"
+        self.demo = not pin_hash.strip() and is_demo_data(store)
         self._hash = pin_hash.strip() or (_DEMO_HASH() if self.demo else "")
 
     @classmethod
@@ -159,7 +165,7 @@ class PinGate:
         remaining = self.locked_for_s()
         if remaining > 0:
             return PinResult(PinCheck.LOCKED, 0, remaining)
-        if verify_pin(pin, self._hash):
+        if verify_pin(pin, self._hash) and (self.demo or pin != DEMO_PIN):
             self._write(0, 0.0)
             return PinResult(PinCheck.OK, self.max_attempts)
         failures = self._failures() + 1
@@ -176,5 +182,5 @@ _demo_hash_cache: list[str] = []
 def _DEMO_HASH() -> str:
     """Hashed once per process with a fixed salt (the demo PIN is public anyway)."""
     if not _demo_hash_cache:
-        _demo_hash_cache.append(hash_pin(DEMO_PIN, salt=b"ocop-demo-pin-01"))
+        _demo_hash_cache.append(hash_pin(DEMO_PIN, salt=b"ocop-demo-pin-01", _demo=True))
     return _demo_hash_cache[0]

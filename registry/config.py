@@ -6,12 +6,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.errors import UserError
 from kiosk.stamps.codec import normalise_base_url
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 ENV_DB = "OCOP_REGISTRY_DB"
 ENV_DATA = "OCOP_REGISTRY_DATA"
 ENV_ADMIN_TOKEN = "OCOP_REGISTRY_ADMIN_TOKEN"
+ENV_SILENT_AFTER_S = "OCOP_REGISTRY_SILENT_AFTER_S"
+DEFAULT_SILENT_AFTER_S = 30 * 60.0      # kiosks send a heartbeat every sync_interval_s (300 s)
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
 
@@ -37,9 +40,14 @@ class RegistryConfig:
     # Suspect serial rules for reports and the stamp page.
     suspect_scan_limit: int = 20                    # scans of one serial, all stations
     suspect_station_limit: int = 2                  # distinct sales points scanning one serial
+    # A station with no heartbeat for this long is flagged silent on the reports page.
+    station_silent_after_s: float = field(default_factory=lambda: silent_after_s())
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self):
+        if not 0 < self.station_silent_after_s <= 365 * 86400:
+            raise UserError(f"station_silent_after_s must be > 0 and at most a year, got "
+                            f"{self.station_silent_after_s!r}")
         object.__setattr__(self, "stamp_base_url", normalise_base_url(self.stamp_base_url))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
 
@@ -61,3 +69,15 @@ def default_data_dir(environ=os.environ) -> Path:
 
 def default_db_url(data_dir: Path, environ=os.environ) -> str:
     return environ.get(ENV_DB) or f"sqlite:///{Path(data_dir).resolve() / DB_FILENAME}"
+
+
+def silent_after_s(environ=os.environ) -> float:
+    """$OCOP_REGISTRY_SILENT_AFTER_S (seconds), else DEFAULT_SILENT_AFTER_S."""
+    text = environ.get(ENV_SILENT_AFTER_S, "").strip()
+    if not text:
+        return DEFAULT_SILENT_AFTER_S
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"${ENV_SILENT_AFTER_S} must be a number of seconds, got "
+                        f"{text!r}") from None

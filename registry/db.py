@@ -119,7 +119,21 @@ stations = Table(
     Column("created_at", String(20), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=sa.false()),
     Column("last_seen_at", String(20), nullable=True),
+    # Superseded by station_heartbeats (schema 1 databases have it; no longer written).
     Column("last_heartbeat_json", Text, nullable=True),
+)
+
+# The newest heartbeat of each station: one row per station, replaced by every heartbeat
+# (heartbeats are not kept in `events`: one a round per kiosk would grow it for nothing).
+# received_at is the registry's clock: what "silent for ..." is measured on.
+station_heartbeats = Table(
+    "station_heartbeats", metadata,
+    Column("station_id", BigInteger, ForeignKey("stations.id"), primary_key=True,
+           autoincrement=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("sent_at", String(32), nullable=False),        # the kiosk's `at`
+    Column("received_at", String(20), nullable=False),
+    Column("payload_json", Text, nullable=False),
 )
 
 signing_keys = Table(
@@ -201,8 +215,16 @@ events = Table(
 COUNTER_NAMES = ("change_seq", "serial")
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"       # every *_at column the registry writes itself
+
+
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> dt.datetime:
+    """A TIME_FORMAT value (UTC) as an aware datetime."""
+    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
 
 
 def make_engine(url: str) -> Engine:
@@ -273,14 +295,27 @@ class Database:
         self.engine.dispose()
 
 
-def insert_ignore(db_or_conn, table: Table):
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+def _dialect_insert(db_or_conn, table: Table):
+    """The dialect's INSERT (it has on_conflict_do_nothing / on_conflict_do_update)."""
     name = db_or_conn.dialect.name if hasattr(db_or_conn, "dialect") else db_or_conn
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def insert_ignore(db_or_conn, table: Table):
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    return _dialect_insert(db_or_conn, table).on_conflict_do_nothing()
+
+
+def upsert(conn: Connection, table: Table, key: str, values: dict) -> None:
+    """INSERT, or UPDATE the row whose primary key column `key` matches (one statement,
+    safe against a concurrent insert on both dialects)."""
+    statement = _dialect_insert(conn, table).values(**values)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
 
 
 def reserve(conn: Connection, name: str, count: int = 1) -> int:

@@ -18,9 +18,12 @@ from kiosk.stamps.codec import parse_stamp_payload
 from kiosk.stamps.errors import StampFormatError
 from kiosk.stamps.verdicts import Verdict
 from kiosk.stamps.verifier import ProductStatus, StampVerifier
+from kiosk.sync.heartbeat import NOT_WATCHED, Field
+from kiosk.trusted_time import ClockState
 from registry import catalog, db
 from registry.config import RegistryConfig
-from registry.reports import Report, scan_stats_for_serial, suspect_reasons
+from registry.reports import (Contact, Report, StationHealth, scan_stats_for_serial,
+                              suspect_reasons)
 from registry.signing import KeyRing, block_of_serial
 
 
@@ -47,6 +50,8 @@ border-bottom:1px solid #e5e5e5;vertical-align:top}td.n{text-align:right}
 footer{color:var(--mute);font-size:.85rem;text-align:center;padding:1rem}
 svg text{font:12px system-ui,sans-serif;fill:#333}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
+tr.flagged td{background:#fdecea}.flag{color:var(--bad);font-weight:600}
+.scroll{overflow-x:auto}
 """
 
 VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.GENUINE_RATING_EXPIRED: "warn",
@@ -62,6 +67,9 @@ VERDICT_TITLE = {Verdict.GENUINE: ("Tem chính hãng", "Genuine stamp"),
                  Verdict.FORGED: ("Tem không hợp lệ", "Invalid stamp"),
                  Verdict.NOT_OCOP: ("Không phải tem OCOP", "Not an OCOP stamp"),
                  Verdict.PRODUCT_BARCODE: ("Mã vạch sản phẩm", "Product barcode")}
+
+
+CLOCK_BEHIND = ClockState.BEHIND.value
 
 
 def pick_language(query: str | None, accept_language: str | None) -> str:
@@ -276,6 +284,96 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     return "".join(out)
 
 
+def duration_text(seconds: int | float | None) -> str:
+    """45 s, 12 min, 3.5 h, 6 d ('–' when unknown)."""
+    if seconds is None:
+        return "–"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            value = seconds / size
+            return f"{value:.0f} {unit}" if value >= 10 or unit == "min" else \
+                f"{value:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def bytes_text(n: int | None) -> str:
+    if n is None:
+        return "–"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit in ("B", "KB") else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"
+
+
+def _device_text(state, age_s, extra: str = "") -> str:
+    if state in (None, NOT_WATCHED):
+        return "–" if state is None else "không theo dõi / not watched"
+    age = f" ({duration_text(age_s)} trước / ago)" if age_s else ""
+    return f"{state}{extra}{age}"
+
+
+_CONTACT_TEXT = {Contact.OK: "", Contact.SILENT: "im lặng / silent",
+                 Contact.NEVER: "chưa từng liên lạc / never heard from",
+                 Contact.DISABLED: "đã khoá / disabled"}
+
+
+def _station_row(st: StationHealth) -> str:
+    hb = st.heartbeat or {}
+    g = hb.get
+    contact = _CONTACT_TEXT[st.contact]
+    if st.contact is Contact.SILENT:
+        contact += f" {duration_text(st.silent_for_s)}"
+    heard = (f"{escape(st.heartbeat_received_at)} ({duration_text(st.silent_for_s)} trước / "
+             f"ago)" if st.heartbeat_received_at else "–")
+    if contact:
+        heard += f' <span class="flag">{escape(contact)}</span>'
+    camera = _device_text(g(Field.CAMERA), g(Field.CAMERA_AGE_S),
+                          " · máy ảnh demo / demo camera" if g(Field.CAMERA_IS_DEMO) else "")
+    paper = g(Field.PAPER)
+    printer = _device_text(g(Field.PRINTER), g(Field.PRINTER_AGE_S),
+                           f" · giấy / paper {paper}" if paper not in (None, NOT_WATCHED)
+                           else "")
+    trust = (f"{g(Field.TRUST_LIST_SEQUENCE)} ({duration_text(g(Field.TRUST_LIST_AGE_S))})"
+             if g(Field.TRUST_LIST_SEQUENCE) else "–")
+    pending = g(Field.PENDING_OUTBOX)
+    outbox = "–" if pending is None else (
+        f"{pending}" + (f" ({duration_text(g(Field.PENDING_OUTBOX_OLDEST_AGE_S))})"
+                        if pending else ""))
+    clock = g(Field.CLOCK) if isinstance(g(Field.CLOCK), dict) else {}
+    clock_text = clock.get("system_time") or g(Field.AT) or "–"
+    if clock.get("state") == CLOCK_BEHIND:
+        clock_text += (f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"
+                       f" (trusted {clock.get('trusted_time') or '–'})")
+    cells = [st.name, st.district, None, camera, printer,
+             bytes_text(g(Field.DISK_FREE_BYTES)), trust, outbox,
+             str(g(Field.APP_VERSION, "–")), duration_text(g(Field.UPTIME_S)), clock_text]
+    tds = "".join(f"<td>{heard}</td>" if c is None else f"<td>{escape(str(c))}</td>"
+                  for c in cells)
+    cls = ' class="flagged"' if st.flagged else ""
+    return (f'<tr{cls} data-station="{escape(st.name)}" data-contact="{st.contact.value}">'
+            f"{tds}</tr>")
+
+
+def _stations_card(report: Report) -> str:
+    flagged = [st for st in report.stations if st.flagged]
+    limit = duration_text(report.station_silent_after_s)
+    summary = (f'<p class="flag" id="silent-stations" data-count="{len(flagged)}">'
+               f"{len(flagged)} trạm không gửi tín hiệu quá {limit} / stations with no "
+               f"heartbeat for more than {limit}: "
+               f"{escape(', '.join(st.name for st in flagged))}</p>" if flagged else
+               f'<p id="silent-stations" data-count="0">Mọi trạm đều liên lạc trong {limit} '
+               f"qua / every station sent a heartbeat within {limit}</p>")
+    head = "".join(f"<th>{escape(h)}</th>" for h in (
+        "Trạm / Station", "Huyện / District", "Tín hiệu cuối / Last heartbeat",
+        "Máy ảnh / Camera", "Máy in / Printer", "Đĩa trống / Disk free",
+        "Danh sách tin cậy / Trust list", "Chờ gửi / Outbox", "Phiên bản / Version",
+        "Đã chạy / Uptime", "Giờ máy / Clock"))
+    rows = "".join(_station_row(st) for st in report.stations)
+    return (f'<div class="card" id="stations"><h2>Trạm <span class=en>Stations</span></h2>'
+            f'{summary}<div class="scroll"><table><tr>{head}</tr>{rows}</table></div></div>')
+
+
 def reports_page(report: Report) -> str:
     days = [(d[5:], n) for d, n in report.scans_per_day]
     every = max(1, len(days) // 10)
@@ -314,16 +412,5 @@ def reports_page(report: Report) -> str:
     for pid, name, n in report.per_product:
         body.append(f"<tr><td>{pid}</td><td>{escape(name)}</td><td class=n>{n}</td></tr>")
     body.append("</table></div>")
-    body.append('<div class="card"><h2>Trạm <span class=en>Stations</span></h2><table><tr>'
-                "<th>Trạm / Station</th><th>Huyện / District</th><th>Liên lạc cuối / "
-                "Last seen</th><th>Máy ảnh / Camera</th><th>Máy in / Printer</th>"
-                "<th>Phiên bản / Version</th></tr>")
-    for st in report.stations:
-        hb = st.heartbeat or {}
-        body.append(f"<tr><td>{escape(st.name)}</td><td>{escape(st.district)}</td>"
-                    f"<td>{escape(st.last_seen_at or '–')}</td>"
-                    f"<td>{escape(str(hb.get('camera', '–')))}</td>"
-                    f"<td>{escape(str(hb.get('printer', '–')))}</td>"
-                    f"<td>{escape(str(hb.get('app_version', '–')))}</td></tr>")
-    body.append("</table></div>")
+    body.append(_stations_card(report))
     return _page("Báo cáo OCOP / Reports", "".join(body), wide=True)

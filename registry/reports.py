@@ -1,10 +1,12 @@
 """Report queries for the provincial office: scans per day, product and district, top
 products, suspect serials (one serial scanned at several sales points, or too often), and
-station health. Plain SQLAlchemy Core: the same on SQLite and PostgreSQL."""
+station health (each station's last heartbeat, and stations silent for longer than
+`config.station_silent_after_s`). Plain SQLAlchemy Core: the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -31,12 +33,27 @@ class SuspectSerial:
     reasons: list[str]
 
 
+class Contact(str, enum.Enum):
+    """How a station stands with the registry, by the registry's clock."""
+    OK = "ok"                 # a heartbeat within station_silent_after_s
+    SILENT = "silent"         # its last heartbeat is older than that
+    NEVER = "never"           # no heartbeat ever received
+    DISABLED = "disabled"     # its token is disabled: silence is expected
+
+
 @dataclass
 class StationHealth:
     name: str
     district: str
-    last_seen_at: str | None
-    heartbeat: dict | None
+    last_seen_at: str | None                 # last upload of any kind
+    heartbeat: dict | None                   # the newest heartbeat, as the kiosk sent it
+    heartbeat_received_at: str | None = None
+    contact: Contact = Contact.NEVER
+    silent_for_s: int | None = None          # since heartbeat_received_at
+
+    @property
+    def flagged(self) -> bool:
+        return self.contact in (Contact.SILENT, Contact.NEVER)
 
 
 @dataclass
@@ -51,6 +68,7 @@ class Report:
     per_verdict: list[tuple[str, int]]
     suspects: list[SuspectSerial] = field(default_factory=list)
     stations: list[StationHealth] = field(default_factory=list)
+    station_silent_after_s: float = 0.0       # config.station_silent_after_s
 
     @property
     def top_products(self) -> list[tuple[int, str, int]]:
@@ -59,6 +77,9 @@ class Report:
     def to_json(self) -> dict:
         data = asdict(self)
         data["top_products"] = [list(t) for t in self.top_products]
+        for station, health in zip(data["stations"], self.stations):
+            station["contact"] = health.contact.value
+            station["flagged"] = health.flagged
         return data
 
 
@@ -84,8 +105,9 @@ def suspect_reasons(scans: int, stations: int, config: RegistryConfig) -> list[s
 
 
 def build_report(conn: Connection, config: RegistryConfig, days: int = 30,
-                 today: dt.date | None = None) -> Report:
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+                 today: dt.date | None = None, now: dt.datetime | None = None) -> Report:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    today = today or now.date()
     first = today - dt.timedelta(days=days - 1)
     e, s, p = db.events, db.stations, db.products
     in_range = sa.and_(e.c.kind == "scan", e.c.day >= first.isoformat(),
@@ -115,7 +137,8 @@ def build_report(conn: Connection, config: RegistryConfig, days: int = 30,
                   scans_per_day=scans_per_day, per_product=per_product,
                   per_district=per_district, per_verdict=per_verdict,
                   suspects=find_suspects(conn, config),
-                  stations=station_health(conn))
+                  stations=station_health(conn, config, now),
+                  station_silent_after_s=config.station_silent_after_s)
 
 
 def find_suspects(conn: Connection, config: RegistryConfig, limit: int = 200
@@ -148,14 +171,32 @@ def find_suspects(conn: Connection, config: RegistryConfig, limit: int = 200
                           suspect_reasons(r.scans, r.stations, config)) for r in rows]
 
 
-def station_health(conn: Connection) -> list[StationHealth]:
+def station_health(conn: Connection, config: RegistryConfig,
+                   now: dt.datetime | None = None) -> list[StationHealth]:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    s, h = db.stations, db.station_heartbeats
     out = []
-    for r in conn.execute(sa.select(db.stations).order_by(db.stations.c.name)):
+    for r in conn.execute(
+            sa.select(s.c.name, s.c.district, s.c.disabled, s.c.last_seen_at,
+                      h.c.received_at, h.c.payload_json)
+            .select_from(s.outerjoin(h, h.c.station_id == s.c.id)).order_by(s.c.name)):
         heartbeat = None
-        if r.last_heartbeat_json:
+        if r.payload_json:
             try:
-                heartbeat = json.loads(r.last_heartbeat_json)
+                heartbeat = json.loads(r.payload_json)
             except ValueError:
                 heartbeat = None
-        out.append(StationHealth(r.name, r.district, r.last_seen_at, heartbeat))
+        silent_for_s = None
+        if r.received_at:
+            silent_for_s = max(0, int((now - db.parse_time(r.received_at)).total_seconds()))
+        if r.disabled:
+            contact = Contact.DISABLED
+        elif silent_for_s is None:
+            contact = Contact.NEVER
+        elif silent_for_s > config.station_silent_after_s:
+            contact = Contact.SILENT
+        else:
+            contact = Contact.OK
+        out.append(StationHealth(r.name, r.district, r.last_seen_at, heartbeat,
+                                 r.received_at, contact, silent_for_s))
     return out

@@ -4,11 +4,15 @@
 send and acknowledgement) is answered `duplicate` and stores nothing new; the kiosk treats
 `accepted` and `duplicate` alike: delivered.
 
+Heartbeats are not events: only the station's newest one is kept (`station_heartbeats`, one
+row per station, the last one received wins; a kiosk keeps at most one unsent). A resend of
+that same heartbeat is a `duplicate`.
+
 Payload fields the registry reads (everything is kept verbatim in payload_json):
     scan:      scanned_at, serial, product_id, verdict, text (serial/product from the text
                when they are missing and the text is one of our stamps)
     print:     printed_at (or at), serial, product_id, status (printed | void)
-    heartbeat: at; the newest one is also kept on the station row
+    heartbeat: at; kept whole as the station's last heartbeat (fields: kiosk.sync.heartbeat)
 """
 
 from __future__ import annotations
@@ -81,10 +85,14 @@ def record_batch(conn: Connection, station: Station, items: list[dict], base_url
             sa.select(db.events.c.idempotency_key).where(
                 db.events.c.station_id == station.id,
                 db.events.c.idempotency_key.in_(chunk))).scalars())
+    heartbeat_table = db.station_heartbeats
+    last_heartbeat_key = conn.execute(
+        sa.select(heartbeat_table.c.idempotency_key)
+        .where(heartbeat_table.c.station_id == station.id)).scalar()
     results, rows, newest_heartbeat = [], [], None
     for item in items:
         key, kind, payload = item["idempotency_key"], item["kind"], item["payload"]
-        if key in existing:
+        if key in existing or (kind == "heartbeat" and key == last_heartbeat_key):
             results.append({"idempotency_key": key, "status": "duplicate"})
             continue
         row = event_row(station, kind, key, payload, now, base_url)
@@ -92,19 +100,23 @@ def record_batch(conn: Connection, station: Station, items: list[dict], base_url
             results.append({"idempotency_key": key, "status": "rejected",
                             "error": f"payload larger than {max_payload_bytes} bytes"})
             continue
+        results.append({"idempotency_key": key, "status": "accepted"})
+        if kind == "heartbeat":
+            newest_heartbeat = row          # the last one in the batch is the newest
+            last_heartbeat_key = key
+            continue
         existing.add(key)
         rows.append(row)
-        results.append({"idempotency_key": key, "status": "accepted"})
-        if kind == "heartbeat" and (newest_heartbeat is None
-                                    or row["occurred_at"] >= newest_heartbeat["occurred_at"]):
-            newest_heartbeat = row
     if rows:
         # ON CONFLICT DO NOTHING: a concurrent resend of the same batch stores nothing twice.
         conn.execute(db.insert_ignore(conn, db.events), rows)
-    values = {"last_seen_at": now}
     if newest_heartbeat is not None:
-        values["last_heartbeat_json"] = newest_heartbeat["payload_json"]
-    conn.execute(db.stations.update().where(db.stations.c.id == station.id).values(**values))
+        db.upsert(conn, heartbeat_table, "station_id", {
+            "station_id": station.id, "idempotency_key": newest_heartbeat["idempotency_key"],
+            "sent_at": newest_heartbeat["occurred_at"], "received_at": now,
+            "payload_json": newest_heartbeat["payload_json"]})
+    conn.execute(db.stations.update().where(db.stations.c.id == station.id)
+                 .values(last_seen_at=now))
     return results
 
 

@@ -26,16 +26,27 @@ def register(sub) -> None:
 
 
 def ensure_demo_data(ctx) -> None:
-    """An unconfigured kiosk (no data yet) starts on the demo catalog."""
+    """An unconfigured kiosk (no data yet) starts on the demo catalog; one with a registry
+    configured starts empty (the sync fetches the catalog) and never on demo data. A demo
+    folder with a registry configured is refused (kiosk.demo.state)."""
+    from kiosk.demo.state import refuse_demo_with_registry, registry_configured
     if not (ctx.data_dir / DB_FILENAME).exists():
-        from kiosk.demo.setup import set_up_demo
         from kiosk.store import Store
         ctx.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store.in_dir(ctx.data_dir)
         try:
-            print(f"First start: demo data in {ctx.data_dir}: {set_up_demo(store, ctx.data_dir)}")
+            if registry_configured(ctx.settings):
+                from kiosk.cli.init_cmd import init_store
+                init_store(store)
+                print(f"First start: empty data folder {ctx.data_dir}; the sync fetches the "
+                      f"catalog from {ctx.settings.registry.url or 'the registry'}")
+            else:
+                from kiosk.demo.setup import set_up_demo
+                print(f"First start: demo data in {ctx.data_dir}: "
+                      f"{set_up_demo(store, ctx.data_dir)}")
         finally:
             store.close()
+    refuse_demo_with_registry(ctx.settings, ctx.store())
 
 
 def parse_size(text: str | None, default: tuple[int, int] = (800, 480)) -> tuple[int, int]:

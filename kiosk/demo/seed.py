@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kiosk.catalog_write import replace_ratings, upsert_producer, upsert_product
 from kiosk.demo.placeholder_art import placeholder_png
+from kiosk.demo.state import set_demo_flag
 from kiosk.media import media_path, store_media
 from kiosk.media_renditions import make_renditions
 from kiosk.store import Store
@@ -41,7 +42,7 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
                                   "image_hash": image_hash})
             replace_ratings(conn, product["id"], [_rating(r, producer["district"])
                                                   for r in product["ratings"]])
-        store.set_meta("demo", "1", conn)
+        set_demo_flag(store, conn, True)
     for image_hash in image_hashes:     # after the commit: not while holding the write lock
         make_renditions(data_dir, media_path(data_dir, image_hash, "image/png"), image_hash)
     return len(catalog["products"])

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Callable
 
 from kiosk.clock import utc_now_iso
-from kiosk import __version__
 from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
 from kiosk.errors import UserError
 from kiosk.media import find_media_file, media_path, store_media
@@ -32,6 +31,7 @@ from kiosk.media_renditions import make_renditions
 from kiosk.stamps.errors import TrustError
 from kiosk.stamps.service import receive_stamp_block
 from kiosk.stamps.trust import newest_verified_row, store_trust_list, verify_signed_trust_list
+from kiosk.sync import heartbeat
 from kiosk.sync import status as st
 from kiosk.sync import validate
 from kiosk.sync.client import RegistryClient
@@ -44,14 +44,6 @@ log = logging.getLogger(__name__)
 PUSH_BATCH_ITEMS = 1000
 PULL_PAGE_ITEMS = 2000
 MAX_PAGES_PER_PULL = 10_000
-
-DeviceState = Callable[[], str]
-
-
-
-def _unknown() -> str:
-    return "unknown"
-
 
 @dataclass
 class PullResult:
@@ -112,18 +104,24 @@ class SyncEngine:
     after_upload_reply: Callable[[dict], None] | None = None
 
     def __init__(self, store, settings, data_dir: Path, client: RegistryClient | None = None,
-                 camera_state: DeviceState = _unknown, printer_state: DeviceState = _unknown,
+                 camera_state: heartbeat.DeviceGetter | None = None,
+                 printer_state: heartbeat.DeviceGetter | None = None,
                  push_batch_items: int = PUSH_BATCH_ITEMS,
                  pull_page_items: int = PULL_PAGE_ITEMS):
+        """camera_state / printer_state: getters for the heartbeat (kiosk.sync.heartbeat);
+        None = this process watches no device: report what the UI process recorded."""
         check_configured(settings)
+        from kiosk.demo.state import refuse_demo_data
+        refuse_demo_data(store)       # demo scans and stamps must never reach a registry
         self.store = store
         self.settings = settings
         self.data_dir = Path(data_dir)
         self.root = settings.registry.root_public_key.strip()
         self.client = client or RegistryClient(settings.registry.url, settings.registry.token,
                                                settings.registry.timeout_s)
-        self.camera_state = camera_state
-        self.printer_state = printer_state
+        recorded = heartbeat.RecordedDevices(store)
+        self.camera_state = camera_state or recorded.camera
+        self.printer_state = printer_state or recorded.printer
         self.push_batch_items = push_batch_items
         self.pull_page_items = pull_page_items
 
@@ -226,23 +224,20 @@ class SyncEngine:
     def queue_heartbeat(self, last_success_at: str | None = None) -> str:
         """Replace any unsent heartbeat with a fresh one (only the newest matters)."""
         key = f"hb-{uuid.uuid4().hex}"
+        camera = heartbeat.read_device(self.camera_state)
+        printer = heartbeat.read_device(self.printer_state)
         with self.store.transaction() as tx:
-            pending = st.pending_outbox_count(tx)
-            payload = {
-                "at": utc_now_iso(), "app_version": __version__,
-                "last_sync_at": last_success_at,
-                "camera": _safe_state(self.camera_state),
-                "printer": _safe_state(self.printer_state),
-                "pending_outbox": pending,
-                "catalog_cursor": int(st.get_state(tx, st.CURSOR_KEY, "0")),
-                "trust_list_sequence": self.trust_sequence(),
-                "mode": self.settings.mode.value,
-                "site": self.settings.site.name, "district": self.settings.site.district,
-            }
+            found = newest_verified_row(tx, self.root)
+            payload = heartbeat.build_payload(
+                tx, settings=self.settings, data_dir=self.data_dir,
+                trust_list=found[0] if found else None, last_sync_at=last_success_at,
+                catalog_cursor=int(st.get_state(tx, st.CURSOR_KEY, "0")),
+                camera=camera, printer=printer)
             tx.execute("DELETE FROM outbox WHERE kind = 'heartbeat' AND sent_at IS NULL")
             tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
                        "VALUES ('heartbeat', ?, ?, ?)",
-                       (key, json.dumps(payload, ensure_ascii=False), payload["at"]))
+                       (key, json.dumps(payload, ensure_ascii=False),
+                        payload[heartbeat.Field.AT]))
         return key
 
     def push(self) -> PushResult:
@@ -408,9 +403,3 @@ def _payload(text: str):
         return {"unparseable": text}
     return value if isinstance(value, dict) else {"value": value}
 
-
-def _safe_state(getter: DeviceState) -> str:
-    try:
-        return str(getter())[:100]
-    except Exception as exc:  # a device probe must never break sync
-        return f"unknown ({type(exc).__name__})"

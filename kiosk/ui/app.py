@@ -196,6 +196,7 @@ class KioskApp(App):
         from kiosk.trusted_time import ClockKeeper, clock_for
         self.clock_keeper = ClockKeeper(clock_for(self.store)).start()
         every(DAY_CHECK_INTERVAL_S, self._check_catalog)
+        self.services.watch_devices(lambda: self.camera_state, lambda: self.demo_camera)
         self.services.start_sync(on_status=lambda status: self.on_ui_thread(
             self._sync_changed, status))
 

@@ -5,6 +5,8 @@
     services.print_queue.submit(...)       -> job id (kiosk.printing.queue.PrintQueue)
     services.printer_status()              -> (PrinterState, staff message)   (poller thread)
     services.sync_status() / sync_now()    -> SyncView                        (kiosk.sync when present)
+    services.watch_devices(camera_state, camera_is_demo)   the app's camera, for heartbeats
+    services.camera_reading() / printer_reading()  -> kiosk.sync.heartbeat.DeviceReading
     services.pin_gate                      -> kiosk.staff_pin.PinGate
     services.image_path(image_hash, size)  -> Path | None  (a display rendition; may decode)
 
@@ -62,6 +64,12 @@ class PrinterMonitor(threading.Thread):
         self.active = threading.Event()
         self.stop_event = threading.Event()
         self._kick = threading.Event()
+        self.last_reading = None     # kiosk.sync.heartbeat.DeviceReading of the last poll
+
+    def _note(self, state, paper) -> None:
+        from kiosk.clock import utc_now_iso
+        from kiosk.sync.heartbeat import DeviceReading
+        self.last_reading = DeviceReading(state.value, utc_now_iso(), paper.value)
 
     def poll_now(self) -> None:
         self._kick.set()
@@ -72,20 +80,23 @@ class PrinterMonitor(threading.Thread):
 
     def run(self) -> None:
         from printer import PrinterError
-        from printer.status import PrinterState
+        from printer.status import PaperState, PrinterState
         while not self.stop_event.is_set():
             if self.active.is_set() and not self.busy():
                 printer = None
                 try:
                     printer = self.make_printer()
                     status = printer.status()
+                    self._note(status.state, status.paper)
                     self.on_status(status.state, "")
                 except PrinterError as err:
                     state = (PrinterState.NOT_CONNECTED if err.phase.value == "connect"
                              or err.fault.value == "not_found" else PrinterState.OFFLINE)
+                    self._note(state, PaperState.UNKNOWN)
                     self.on_status(state, err)
                 except Exception as exc:   # a bad URI, a driver bug: show it, keep polling
                     log.warning("printer status failed: %s", exc)
+                    self._note(PrinterState.NOT_CONNECTED, PaperState.UNKNOWN)
                     self.on_status(PrinterState.NOT_CONNECTED, exc)
                 finally:
                     if printer is not None:
@@ -95,6 +106,32 @@ class PrinterMonitor(threading.Thread):
                             pass
             self._kick.wait(self.poll_s)
             self._kick.clear()
+
+
+class DeviceRecorder(threading.Thread):
+    """UI process: writes the camera and printer readings to the store every
+    DEVICE_RECORD_INTERVAL_S, for a heartbeat sent by `ocop-kiosk sync` (no devices there);
+    see kiosk.sync.heartbeat. A failed write (disk full) is logged and tried again."""
+
+    def __init__(self, store, camera: Callable, printer: Callable,
+                 interval_s: float | None = None):
+        super().__init__(name="device-recorder", daemon=True)
+        from kiosk.sync.heartbeat import DEVICE_RECORD_INTERVAL_S
+        self.store, self.camera, self.printer = store, camera, printer
+        self.interval_s = DEVICE_RECORD_INTERVAL_S if interval_s is None else interval_s
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self) -> None:
+        from kiosk.sync.heartbeat import read_device, record_devices
+        while not self.stop_event.is_set():
+            try:
+                record_devices(self.store, read_device(self.camera), read_device(self.printer))
+            except Exception as exc:
+                log.warning("device states not recorded: %s", exc)
+            self.stop_event.wait(self.interval_s)
 
 
 class Services:
@@ -117,6 +154,9 @@ class Services:
                                                            thread_name_prefix="ui-work")
         self._sync = None
         self._printing_job = threading.Event()
+        self._camera_state: Callable[[], str] | None = None
+        self._camera_is_demo: Callable[[], bool] = lambda: False
+        self.device_recorder: DeviceRecorder | None = None
 
     @classmethod
     def create(cls, settings, store, data_dir, today=None) -> Services:
@@ -165,18 +205,53 @@ class Services:
         self.print_worker.kick()
         return job_id
 
+    # --- devices, as heartbeats report them ---------------------------------------------------
+
+    def watch_devices(self, camera_state: Callable[[], str],
+                      camera_is_demo: Callable[[], bool] = lambda: False) -> None:
+        """The app hands over its camera state (scanner CameraState value) and whether it
+        shows the demo camera; from then on this process's readings are recorded for
+        `ocop-kiosk sync` (DeviceRecorder)."""
+        self._camera_state, self._camera_is_demo = camera_state, camera_is_demo
+        if self.device_recorder is None:
+            self.device_recorder = DeviceRecorder(self.store, self.camera_reading,
+                                                  self.printer_reading)
+            self.device_recorder.start()
+
+    def camera_reading(self):
+        from kiosk.clock import utc_now_iso
+        from kiosk.sync.heartbeat import UNWATCHED, DeviceReading
+        if self._camera_state is None:
+            return UNWATCHED
+        return DeviceReading(str(self._camera_state()), utc_now_iso(),
+                             is_demo=bool(self._camera_is_demo()))
+
+    def printer_reading(self):
+        """The printer monitor's last poll (it polls while the staff screen is shown), with
+        its time; not_watched before the staff screen started printing."""
+        from kiosk.sync.heartbeat import UNWATCHED
+        monitor = self.printer_monitor
+        reading = monitor.last_reading if monitor is not None else None
+        return reading or UNWATCHED
+
     # --- sync -----------------------------------------------------------------------------
 
     def start_sync(self, on_status: Callable | None = None) -> bool:
         """Start kiosk.sync's SyncLoop when a registry is configured (False otherwise)."""
         if self._sync is not None or not self.settings.registry.url:
             return self._sync is not None
+        from kiosk.demo.state import DemoDataError
         try:
             from kiosk.sync.engine import SyncEngine
             from kiosk.sync.loop import SyncLoop
-            engine = SyncEngine(self.store, self.settings, self.data_dir)
+            engine = SyncEngine(self.store, self.settings, self.data_dir,
+                                camera_state=self.camera_reading,
+                                printer_state=self.printer_reading)
             self._sync = SyncLoop(engine, on_status=on_status)
             self._sync.start()
+        except DemoDataError as exc:
+            log.error("sync not started: %s", exc)
+            self._sync = None
         except Exception:
             log.exception("sync could not start")
             self._sync = None
@@ -222,15 +297,17 @@ class Services:
         return ensure_rendition(self.data_dir, source, image_hash, size)
 
     def is_demo_data(self) -> bool:
-        return self.store.get_meta("demo") == "1"
+        from kiosk.demo.state import is_demo_data
+        return is_demo_data(self.store)
 
     def close(self) -> None:
         if self._sync is not None:
             self._sync.stop(2.0)
-        for thread in (self.print_worker, self.printer_monitor):
+        threads = (self.print_worker, self.printer_monitor, self.device_recorder)
+        for thread in threads:
             if thread is not None:
                 thread.stop()
-        for thread in (self.print_worker, self.printer_monitor):
+        for thread in threads:
             if thread is not None and thread.is_alive():
                 thread.join(3.0)
         if self._print_lock is not None:

@@ -105,7 +105,9 @@ class Registry:
         return self.log_path.read_text(errors="replace")
 
 
-def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = ()) -> Registry:
+def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = (),
+                   env: dict | None = None) -> Registry:
+    """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S)."""
     base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "registry-data"
     cleanups = []
@@ -122,7 +124,8 @@ def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = ()) 
            "--admin-token-file", str(files["admin"]), "--url-file", str(files["url"]),
            *extra_args]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                                env={**os.environ, **(env or {})})
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
