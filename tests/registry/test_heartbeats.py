@@ -97,7 +97,9 @@ def test_ui_devices_reach_the_registry_through_the_sync_process(tmp_path, regist
     assert hb["trust_list_sequence"] >= 1 and hb["trust_list_age_s"] >= 0
     assert hb["pending_outbox"] == 0 and hb["pending_outbox_oldest_age_s"] is None
     assert hb["uptime_s"] >= 0 and hb["app_version"] and hb["mode"] == "showroom"
-    assert hb["clock"]["system_utc"] == hb["at"] and "behind" in hb["clock"]
+    assert hb["clock"]["system_time"] == hb["at"]
+    assert hb["clock"]["state"] == "ok" and hb["clock"]["behind_s"] == 0
+    assert hb["clock"]["signed_time"]          # the trust list's signed issued_at
     page = _reports_page(registry)
     row = page[page.index('data-station="hb-station-ui"'):]
     row = row[:row.index("</tr>")]
