@@ -69,6 +69,11 @@ class FakePrinterState:
             self.connections = []
             self.status_queries = 0
             self.drops = 0
+            # connection numbers start again at 1: stale files of longer runs would be
+            # taken for the newest ones
+            if self.store_dir is not None:
+                for stale in self.store_dir.glob("conn-*.bin"):
+                    stale.unlink()
 
     def new_connection(self) -> tuple[int, Path | None]:
         with self.lock:
