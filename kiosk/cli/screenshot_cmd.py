@@ -35,6 +35,8 @@ def register(sub) -> None:
                                           "district", "group", "search"),
                         help="staff or browse tab")
     parser.add_argument("--query", default="", help="browse search text")
+    parser.add_argument("--idle-left", type=int, metavar="S", default=None,
+                        help="show the idle countdown with S seconds left (1-10)")
     parser.add_argument("--live-data", action="store_true",
                         help="use the configured data folder, not a temporary demo one")
     parser.add_argument("--out", required=True, metavar="FILE.png")
@@ -138,6 +140,11 @@ def render(settings, store, data_dir, args, out: Path) -> None:
                 staff.show_tab(args.tab)
             wait_for(lambda: staff.preview is not None, 10)
             wait_for(lambda: staff.printer_text != "", 6)
+        if args.idle_left:
+            import time
+            # as if the last touch was idle_timeout_s - S ago (the idle check counts it down)
+            app._last_activity = time.monotonic() - (app.idle_timeout_s - args.idle_left - 0.9)
+            wait_for(lambda: app.idle_countdown == args.idle_left, 5)
         settle(0.8)
         save_screenshot(out)
     finally:
