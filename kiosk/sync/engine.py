@@ -25,7 +25,7 @@ from typing import Callable, NamedTuple
 
 from kiosk.clock import utc_now_iso
 from kiosk import __version__
-from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
+from kiosk.catalog_write import apply_catalog_changes
 from kiosk.errors import UserError
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
@@ -221,29 +221,11 @@ class SyncEngine:
 
     def _apply_page(self, tx, reply: dict, fetched: list, trust_blob: str | None,
                     result: PullResult) -> None:
-        """One checked page in the caller's transaction. Product deletions and the page's
-        old GTINs go first, so a GTIN moved between products (or taken over from a deleted
-        one) never meets itself in the UNIQUE index, in whatever order the page lists them."""
-        products = reply["products"]
-        tombstones = reply["tombstones"]
-        for t in tombstones:
-            if t["kind"] == "product":
-                delete_product(tx, int(t["id"]))
-        tx.executemany("UPDATE products SET gtin = NULL WHERE id = ?",
-                       [(p["id"],) for p in products if p.get("gtin") is not None])
-        for p in reply["producers"]:
-            upsert_producer(tx, p)
+        """One checked page in the caller's transaction."""
         for m, content in fetched:
             store_media(tx, self.data_dir, content, m["mime"], origin="registry",
                         expected_sha256=m["hash"])
-        for p in products:
-            upsert_product(tx, p)
-            replace_ratings(tx, p["id"], p["ratings"])
-        for t in tombstones:
-            if t["kind"] == "producer":
-                tx.execute("DELETE FROM producers WHERE id = ? AND NOT EXISTS "
-                           "(SELECT 1 FROM products WHERE producer_id = ?)",
-                           (t["id"], t["id"]))
+        apply_catalog_changes(tx, reply["producers"], reply["products"], reply["tombstones"])
         if trust_blob is not None:
             stored = store_trust_list(self.store, trust_blob, self.root, conn=tx)
             result.trust_list_sequence = stored.sequence
