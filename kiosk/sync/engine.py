@@ -135,13 +135,15 @@ class SyncEngine:
     def pull(self) -> PullResult:
         result = PullResult()
         for _ in range(MAX_PAGES_PER_PULL):
-            more = self._pull_page(result)
+            more = self.pull_page(result)
             result.pages += 1
             if not more:
                 break
         return result
 
-    def _pull_page(self, result: PullResult) -> bool:
+    def pull_page(self, result: PullResult) -> bool:
+        """One page: fetched, checked in full, applied in one transaction (or not at all).
+        True when the registry has more."""
         conn = self.store.conn
         cursor = int(st.get_state(conn, st.CURSOR_KEY, "0"))
         registry_id = st.get_state(conn, st.REGISTRY_ID_KEY)

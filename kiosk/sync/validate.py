@@ -203,21 +203,23 @@ def check_changes(reply: Any, since: int, local_producers: set[str],
     c.int_(reply["trust_list_sequence"], "trust_list_sequence", 0, 2**63 - 1)
     if reply["trust_list"] is not None and not isinstance(reply["trust_list"], dict):
         c.fail("trust_list", "expected an object or null")
-    producers = set(local_producers) | _check_producers(c, reply["producers"])
-    media = set(local_media) | _check_media(c, reply["media"])
     deleted = _check_tombstones(c, reply["tombstones"])
-    _check_products(c, reply["products"], producers, media, deleted, local_gtins or {})
+    sent_producers = _check_producers(c, reply["producers"], deleted)
+    media = set(local_media) | _check_media(c, reply["media"])
+    _check_products(c, reply["products"], set(local_producers) | sent_producers, media,
+                    deleted, local_gtins or {})
     c.raise_if_any("catalog reply")
 
 
-def _check_producers(c: _Checker, items: Any) -> set[str]:
+def _check_producers(c: _Checker, items: Any, deleted: dict) -> set[str]:
     ids: dict = {}
     for i, p in enumerate(c.list_(items, "producers")):
         where = f"producers[{i}]"
         if not c.obj(p, where, ("id", "name", "kind")):
             continue
-        c.unique(ids, c.line(p["id"], f"{where}.id", pattern=_PRODUCER_ID, none_ok=False),
-                 f"{where}.id")
+        pid = c.line(p["id"], f"{where}.id", pattern=_PRODUCER_ID, none_ok=False)
+        c.unique(ids, pid, f"{where}.id")
+        _not_deleted(c, deleted, ("producer", pid), f"{where}.id")
         c.line(p["name"], f"{where}.name", nonempty=True, none_ok=False)
         c.one_of(p["kind"], f"{where}.kind", PRODUCER_KINDS)
         for k in PRODUCER_LINES:
@@ -238,8 +240,14 @@ def _check_media(c: _Checker, items: Any) -> set[str]:
     return set(hashes)
 
 
-def _check_tombstones(c: _Checker, items: Any) -> set[int]:
-    """The product ids this reply deletes."""
+def _not_deleted(c: _Checker, deleted: dict, key: tuple, where: str) -> None:
+    """The registry drops a tombstone when the row comes back: never both in one reply."""
+    if key in deleted:
+        c.fail(where, f"also deleted by {deleted[key]}")
+
+
+def _check_tombstones(c: _Checker, items: Any) -> dict:
+    """Where each (kind, id) this reply deletes is."""
     seen: dict = {}
     for i, t in enumerate(c.list_(items, "tombstones")):
         where = f"tombstones[{i}]"
@@ -253,11 +261,11 @@ def _check_tombstones(c: _Checker, items: Any) -> set[int]:
             c.one_of(t["kind"], f"{where}.kind", TOMBSTONE_KINDS)
             continue
         c.unique(seen, None if key is None else (t["kind"], key), f"{where}.id")
-    return {key for kind, key in seen if kind == "product"}
+    return seen
 
 
 def _check_products(c: _Checker, items: Any, producers: set[str], media: set[str],
-                    deleted: set[int], local_gtins: Mapping[str, int]) -> None:
+                    deleted: dict, local_gtins: Mapping[str, int]) -> None:
     ids: dict = {}
     gtins: dict = {}
     items = c.list_(items, "products")
@@ -265,7 +273,9 @@ def _check_products(c: _Checker, items: Any, producers: set[str], media: set[str
         where = f"products[{i}]"
         if not c.obj(p, where, ("id", "name_vi", "group", "producer", "ratings")):
             continue
-        c.unique(ids, c.int_(p["id"], f"{where}.id", 1, MAX_PRODUCT_ID), f"{where}.id")
+        pid = c.int_(p["id"], f"{where}.id", 1, MAX_PRODUCT_ID)
+        c.unique(ids, pid, f"{where}.id")
+        _not_deleted(c, deleted, ("product", pid), f"{where}.id")
         gtin = c.gtin(p.get("gtin"), f"{where}.gtin")
         c.unique(gtins, gtin, f"{where}.gtin")
         c.line(p["name_vi"], f"{where}.name_vi", nonempty=True, none_ok=False)
@@ -297,7 +307,7 @@ def _check_products(c: _Checker, items: Any, producers: set[str], media: set[str
     # neither in the reply nor deleted by it) cannot go to another product.
     for gtin, where in gtins.items():
         holder = local_gtins.get(gtin)
-        if holder is not None and holder not in ids and holder not in deleted:
+        if holder is not None and holder not in ids and ("product", holder) not in deleted:
             c.fail(where, f"{gtin} belongs to product {holder}, which this reply does not "
                           f"change")
 
