@@ -20,6 +20,7 @@ from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, SyncEngine
 from kiosk.sync.errors import BadReply
 from kiosk.text import nfc
+from tests.sync.paths import get_at, paths, set_at
 
 API = "/api/v1"
 SEED = 20261201
@@ -56,26 +57,6 @@ class CannedRegistry(RegistryClient):
 
 # --- mutations ----------------------------------------------------------------------------
 
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
-def _get(root, path):
-    for key in path:
-        root = root[key]
-    return root
-
-
-def _set(root, path, value):
-    _get(root, path[:-1])[path[-1]] = value
-
-
 def _oddify(rng: random.Random, text: str) -> str:
     choice = rng.random()
     if choice < 0.2 and any(c.isdigit() for c in text):
@@ -89,33 +70,33 @@ def _oddify(rng: random.Random, text: str) -> str:
 
 
 def mutate(rng: random.Random, reply: dict) -> None:
-    paths = [p for p in _paths(reply) if p]
-    path = rng.choice(paths)
-    value = _get(reply, path)
+    fields = [p for p in paths(reply) if p]
+    path = rng.choice(fields)
+    value = get_at(reply, path)
     op = rng.randrange(8)
     if op == 0:
-        _set(reply, path, copy.deepcopy(rng.choice(JUNK)))
+        set_at(reply, path, copy.deepcopy(rng.choice(JUNK)))
     elif op == 1 and isinstance(value, str):
-        _set(reply, path, _oddify(rng, value))
+        set_at(reply, path, _oddify(rng, value))
     elif op == 2:
-        other = rng.choice(paths)
+        other = rng.choice(fields)
         if other[:len(path)] != path and path[:len(other)] != other:
-            a, b = _get(reply, path), _get(reply, other)
-            _set(reply, path, b)
-            _set(reply, other, a)
-    elif op == 3 and isinstance(_get(reply, path[:-1]), dict):
-        del _get(reply, path[:-1])[path[-1]]
+            a, b = get_at(reply, path), get_at(reply, other)
+            set_at(reply, path, b)
+            set_at(reply, other, a)
+    elif op == 3 and isinstance(get_at(reply, path[:-1]), dict):
+        del get_at(reply, path[:-1])[path[-1]]
     elif op == 4 and isinstance(value, list) and value:
         value.append(copy.deepcopy(rng.choice(value)))          # a duplicate id / GTIN
     elif op == 5 and isinstance(value, list):
         del value[rng.randrange(len(value) + 1):]
     elif op == 6:
-        _set(reply, path, rng.choice([str(value), [value], {"value": value}]))
+        set_at(reply, path, rng.choice([str(value), [value], {"value": value}]))
     elif op == 7 and isinstance(value, str) and value:
-        _set(reply, path, rng.choice([int(value) if value.isascii() and value.isdigit()
+        set_at(reply, path, rng.choice([int(value) if value.isascii() and value.isdigit()
                                       else value.upper(), value * 3, value.strip() + " "]))
     else:
-        _set(reply, path, rng.choice(DATES))
+        set_at(reply, path, rng.choice(DATES))
 
 
 def mangled_body(rng: random.Random, reply: dict) -> bytes:
@@ -229,7 +210,6 @@ def test_fuzzed_replies_are_applied_or_refused(registry, make_kiosk, captured, m
     results.append(_run_cases(kiosk, client, delta, rng, CASES_PER_BASELINE))
 
     applied = sum(r[0] for r in results)
-    print("fuzz:", [(r[0], r[1], len(r[2])) for r in results])
     refused = sum(r[1] for r in results)
     holes = [h for r in results for h in r[2]]
     total = 2 * CASES_PER_BASELINE

@@ -21,6 +21,7 @@ from kiosk.doctor.checks import Status
 from kiosk.sync import SyncState, read_sync_status
 from kiosk.sync.errors import PageNotApplied
 from tests.sync.conftest import run_kiosk_cli
+from tests.sync.paths import render, set_at
 
 API = "/api/v1"
 EXIT_SYNC_FAILED = 3
@@ -33,10 +34,14 @@ def _index(reply: dict, product_id: int) -> int:
 
 # Each poison changes a reply in place and returns the field the refusal must name.
 
-def lone_surrogate_in_name(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["name_vi"] += "\ud800"
-    return f"products[{i}].name_vi"
+def product_field(name: str, path: tuple, value):
+    """A poison that sets one field of product 102 (the one the test changed)."""
+    def poison(reply):
+        i = _index(reply, 102)
+        set_at(reply["products"][i], path, value)
+        return render(path, f"products[{i}]")
+    poison.__name__ = name
+    return poison
 
 
 def lone_surrogate_in_address(reply):
@@ -46,33 +51,9 @@ def lone_surrogate_in_address(reply):
     return f"producers[{len(reply['producers']) - 1}].address"
 
 
-def control_character_in_name(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["name_en"] = "Tea\x1b[2J"
-    return f"products[{i}].name_en"
-
-
 def superscript_tombstone_id(reply):
     reply["tombstones"].append({"kind": "product", "id": "²"})     # "²".isdigit() is True
     return f"tombstones[{len(reply['tombstones']) - 1}].id"
-
-
-def impossible_date(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["ratings"][0]["recognised_on"] = "2024-02-30"
-    return f"products[{i}].ratings[0].recognised_on"
-
-
-def fullwidth_gtin(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["gtin"] = "４００６３８１３３３９３１"
-    return f"products[{i}].gtin"
-
-
-def wrong_check_digit(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["gtin"] = VALID_GTIN[:-1] + "2"
-    return f"products[{i}].gtin"
 
 
 def duplicate_gtin(reply):
@@ -84,15 +65,19 @@ def duplicate_gtin(reply):
     return f"products[{len(reply['products']) - 1}].gtin"
 
 
-def gtin_of_a_product_not_in_the_page(reply):
-    i = _index(reply, 102)
-    reply["products"][i]["gtin"] = "2000000001012"     # held by product 101 on the kiosk
-    return f"products[{i}].gtin"
+POISONS = [
+    product_field("lone_surrogate_in_name", ("name_vi",), "Chè Shan \ud800"),
+    lone_surrogate_in_address,
+    product_field("control_character_in_name", ("name_en",), "Tea\x1b[2J"),
+    superscript_tombstone_id,
+    product_field("impossible_date", ("ratings", 0, "recognised_on"), "2024-02-30"),
+    product_field("fullwidth_gtin", ("gtin",), "４００６３８１３３３９３１"),
+    product_field("wrong_check_digit", ("gtin",), VALID_GTIN[:-1] + "2"),
+    duplicate_gtin,
+    # 2000000001012 is held by product 101 on the kiosk, which the page does not change.
+    product_field("gtin_of_a_product_not_in_the_page", ("gtin",), "2000000001012"),
+]
 
-
-POISONS = [lone_surrogate_in_name, lone_surrogate_in_address, control_character_in_name,
-           superscript_tombstone_id, impossible_date, fullwidth_gtin, wrong_check_digit,
-           duplicate_gtin, gtin_of_a_product_not_in_the_page]
 
 
 def _synced_kiosk(registry, faults, make_kiosk, **overrides):
