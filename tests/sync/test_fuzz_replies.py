@@ -71,7 +71,8 @@ def _oddify(rng: random.Random, text: str) -> str:
 
 def mutate(rng: random.Random, reply: dict) -> None:
     fields = [p for p in paths(reply) if p]
-    path = rng.choice(fields)
+    texts = [p for p in fields if isinstance(get_at(reply, p), str)]
+    path = rng.choice(texts if texts and rng.random() < 0.5 else fields)   # text: half
     value = get_at(reply, path)
     op = rng.randrange(8)
     if op == 0:
