@@ -100,3 +100,29 @@ def replace_ratings(conn: sqlite3.Connection, product_id: int,
 def delete_product(conn: sqlite3.Connection, product_id: int) -> None:
     conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
 
+
+def apply_catalog_changes(conn: sqlite3.Connection, producers: list[Mapping[str, Any]],
+                          products: list[Mapping[str, Any]],
+                          tombstones: list[Mapping[str, Any]]) -> None:
+    """One checked registry delta (kiosk.sync.validate.check_changes), in the caller's
+    transaction; the pictures it refers to must be stored already.
+
+    Product deletions and the GTINs of the products in the delta go first, so a GTIN moved
+    between two products (or taken over from a deleted one) never meets itself in the
+    UNIQUE index, in whatever order the delta lists them. A producer is deleted last, and
+    only when no product refers to it any more."""
+    for t in tombstones:
+        if t["kind"] == "product":
+            delete_product(conn, int(t["id"]))
+    conn.executemany("UPDATE products SET gtin = NULL WHERE id = ? AND gtin IS NOT NULL",
+                     [(p["id"],) for p in products])
+    for p in producers:
+        upsert_producer(conn, p)
+    for p in products:
+        upsert_product(conn, p)
+        replace_ratings(conn, p["id"], p["ratings"])
+    for t in tombstones:
+        if t["kind"] == "producer":
+            conn.execute("DELETE FROM producers WHERE id = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM products WHERE producer_id = ?)", (t["id"], t["id"]))
+

@@ -1,8 +1,11 @@
 """`ocop-kiosk sync`: talk to the provincial registry.
 
     ocop-kiosk sync               run the sync loop in the foreground (systemd service)
-    ocop-kiosk sync --once        one round: pull, push, heartbeat; exit 0 ok, 3 failed
-    ocop-kiosk sync status        the last known sync state (no network)
+    ocop-kiosk sync --once        one round: pull, push, heartbeat; exit 0 ok, 3 failed (a
+                                  refused catalog page or trust list too: the reason is on
+                                  stderr and in `sync status`)
+    ocop-kiosk sync status        the last known sync state (no network): idle, syncing,
+                                  offline, error, refused, interrupted, not_configured
     ocop-kiosk sync block PRODUCT COUNT    request a block of pre-signed stamps (station)
 
 Registry URL, station token and pinned root key come from the config ([registry]) or from
@@ -58,7 +61,8 @@ def _status(args, ctx) -> int:
     if args.json:
         print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"state:            {status.state.value} ({status.state.label_en})")
+    print(f"state:            {status.state.value} ({status.state.label_vi} / "
+          f"{status.state.label_en})")
     print(f"last success:     {status.last_success_at or 'never'}")
     print(f"last attempt:     {status.last_attempt_at or 'never'}")
     if status.offline_since:

@@ -596,11 +596,21 @@ def check_last_sync(env: DoctorEnv) -> CheckResult:
         return skip("last sync", "no registry configured")
 
     def query(conn: sqlite3.Connection) -> CheckResult:
+        from kiosk.sync.status import SyncState, load_status
         rows = dict(conn.execute("SELECT key, value FROM sync_state WHERE key IN (?, ?)",
                                  (SYNC_LAST_SUCCESS_KEY, SYNC_LAST_ERROR_KEY)).fetchall())
-        error = rows.get(SYNC_LAST_ERROR_KEY, "")
+        status = load_status(conn, env.db_path)
+        error = status.last_error if status.state.is_failure else \
+            rows.get(SYNC_LAST_ERROR_KEY, "")
         last = parse_iso(rows.get(SYNC_LAST_SUCCESS_KEY))
         hint = "journalctl -u ocop-kiosk-sync -n 50; check the registry line"
+        if status.state is SyncState.REFUSED:
+            return fail("last sync", f"{status.state.label_en}: {error[:200]}",
+                        "the registry (or something in between) sends a trust list that does "
+                        "not verify under this kiosk's pinned root key: check registry.url "
+                        "and registry.root_public_key (ocop-registry root-key); change the "
+                        "root key only when the province issued a new one",
+                        state=status.state.value, last_error=error)
         if last is None:
             return warn("last sync", "never synced" + (f"; last error: {error}" if error else ""),
                         hint, last_error=error)
@@ -609,7 +619,7 @@ def check_last_sync(env: DoctorEnv) -> CheckResult:
         if error:
             detail += f"; last error: {error[:120]}"
         data = {"last_success_at": rows.get(SYNC_LAST_SUCCESS_KEY), "age_s": round(age_s),
-                "last_error": error}
+                "last_error": error, "state": status.state.value}
         if age_s > SYNC_FAIL_AGE_S:
             return fail("last sync", detail, hint, **data)
         if age_s > SYNC_WARN_AGE_S:

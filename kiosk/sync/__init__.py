@@ -13,12 +13,12 @@ Protocol: docs/sync-protocol.md.
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import (PullResult, PushResult, SyncEngine, SyncReport,
                                check_configured)
-from kiosk.sync.errors import (BadReply, RegistryUnavailable, SyncError, SyncNotConfigured,
-                               SyncRejected)
+from kiosk.sync.errors import (BadReply, PageNotApplied, RegistryUnavailable, ReplyRefused,
+                               SyncError, SyncNotConfigured, SyncRejected, TrustListRefused)
 from kiosk.sync.loop import SyncLoop, backoff_delay_s
 from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
 
-__all__ = ["BadReply", "PullResult", "PushResult", "RegistryClient", "RegistryUnavailable",
-           "SyncEngine", "SyncError", "SyncLoop", "SyncNotConfigured", "SyncRejected",
-           "SyncReport", "SyncState", "SyncStatus", "backoff_delay_s", "check_configured",
-           "read_sync_status"]
+__all__ = ["BadReply", "PageNotApplied", "PullResult", "PushResult", "RegistryClient",
+           "RegistryUnavailable", "ReplyRefused", "SyncEngine", "SyncError", "SyncLoop",
+           "SyncNotConfigured", "SyncRejected", "SyncReport", "SyncState", "SyncStatus",
+           "TrustListRefused", "backoff_delay_s", "check_configured", "read_sync_status"]

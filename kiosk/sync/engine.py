@@ -21,10 +21,10 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kiosk.clock import utc_now_iso
-from kiosk.catalog_write import delete_product, replace_ratings, upsert_producer, upsert_product
+from kiosk.catalog_write import apply_catalog_changes
 from kiosk.errors import UserError
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
@@ -35,8 +35,8 @@ from kiosk.sync import heartbeat
 from kiosk.sync import status as st
 from kiosk.sync import validate
 from kiosk.sync.client import RegistryClient
-from kiosk.sync.errors import (BadReply, RegistryUnavailable, SyncError, SyncNotConfigured,
-                               SyncRejected)
+from kiosk.sync.errors import (BadReply, PageNotApplied, ReplyRefused, SyncError,
+                               SyncNotConfigured, SyncRejected, TrustListRefused)
 from kiosk.sync.status import SyncState, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -134,13 +134,15 @@ class SyncEngine:
     def pull(self) -> PullResult:
         result = PullResult()
         for _ in range(MAX_PAGES_PER_PULL):
-            more = self._pull_page(result)
+            more = self.pull_page(result)
             result.pages += 1
             if not more:
                 break
         return result
 
-    def _pull_page(self, result: PullResult) -> bool:
+    def pull_page(self, result: PullResult) -> bool:
+        """One page: fetched, checked in full, applied in one transaction (or not at all).
+        True when the registry has more."""
         conn = self.store.conn
         cursor = int(st.get_state(conn, st.CURSOR_KEY, "0"))
         registry_id = st.get_state(conn, st.REGISTRY_ID_KEY)
@@ -153,30 +155,62 @@ class SyncEngine:
             reply = self.client.changes(0, self.trust_sequence(), self.pull_page_items)
         local_producers = {r[0] for r in conn.execute("SELECT id FROM producers")}
         local_media = {r[0] for r in conn.execute("SELECT hash FROM media")}
-        validate.check_changes(reply, cursor, local_producers, local_media)
-
-        # The trust list: verified against the pinned root before anything is written.
-        trust_blob = None
-        if reply["trust_list"] is not None:
-            trust_blob = json.dumps(reply["trust_list"], sort_keys=True,
-                                    separators=(",", ":"), ensure_ascii=True)
+        local_gtins = dict(conn.execute(
+            "SELECT gtin, id FROM products WHERE gtin IS NOT NULL").fetchall())
+        validate.check_changes(reply, cursor, local_producers, local_media, local_gtins)
+        try:
+            trust_blob = self._checked_trust_list(reply)
+            fetched = self._fetch_media(reply["media"], local_media)
+            with self.store.transaction() as tx:
+                self._apply_page(tx, reply, fetched, trust_blob, result)
+        except (SyncError, UserError):
+            raise                   # typed already (UserError: local, e.g. StoreFull)
+        except Exception as exc:    # a rule the checks do not know, or a bug: page undone
+            log.exception("catalog page %d..%s could not be applied", cursor,
+                          reply["cursor"])
+            raise PageNotApplied(f"catalog page after cursor {cursor} not applied (rolled "
+                                 f"back, nothing changed): {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from exc
+        # After the commit: decoding photos must not hold the write lock (scans and prints
+        # wait for it). A crash before this is harmless: the UI makes missing renditions.
+        for m, _ in fetched:
             try:
-                trust = verify_signed_trust_list(trust_blob, self.root)
-            except TrustError as exc:
-                raise BadReply(f"trust list refused, nothing changed: {exc}") from None
-            if trust.sequence != reply["trust_list_sequence"]:
-                raise BadReply("trust list sequence differs from trust_list_sequence")
-            current = self.trust_sequence()
-            if trust.sequence < current:
-                raise BadReply(f"trust list {trust.sequence} is older than the stored "
-                               f"{current} (rollback refused), nothing changed")
-            if trust.sequence == current:
-                trust_blob = None          # the same list again
+                make_renditions(self.data_dir, media_path(self.data_dir, m["hash"],
+                                                          m["mime"]), m["hash"])
+            except Exception:       # the page is applied: a picture must not fail it
+                log.exception("display copies of %s not made", m["hash"][:12])
+        result.producers += len(reply["producers"])
+        result.products += len(reply["products"])
+        result.media += len(fetched)
+        result.tombstones += len(reply["tombstones"])
+        result.cursor = reply["cursor"]
+        return bool(reply["more"])
 
-        # Media: fetch what is missing and check every byte before the transaction.
+    def _checked_trust_list(self, reply: dict) -> str | None:
+        """The reply's trust list, verified against the pinned root before anything is
+        written; None when there is none or it is the one already stored."""
+        if reply["trust_list"] is None:
+            return None
+        blob = json.dumps(reply["trust_list"], sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=True)
+        try:
+            trust = verify_signed_trust_list(blob, self.root)
+        except TrustError as exc:
+            raise TrustListRefused(f"trust list refused, nothing changed: {exc}") from None
+        if trust.sequence != reply["trust_list_sequence"]:
+            raise ReplyRefused("trust list sequence differs from trust_list_sequence")
+        current = self.trust_sequence()
+        if trust.sequence < current:
+            raise TrustListRefused(f"trust list {trust.sequence} is older than the stored "
+                                   f"{current} (rollback refused), nothing changed")
+        return None if trust.sequence == current else blob
+
+    def _fetch_media(self, announced: list[dict], local_media: set[str]) -> list:
+        """Every missing picture, its bytes checked, before the transaction opens."""
         fetched = []
-        for m in reply["media"]:
-            if m["hash"] in local_media and find_media_file(conn, self.data_dir, m["hash"]):
+        for m in announced:
+            if m["hash"] in local_media and find_media_file(self.store.conn, self.data_dir,
+                                                            m["hash"]):
                 continue
             content, _ = self.client.media(m["hash"], max_bytes=m["size_bytes"])
             digest = hashlib.sha256(content).hexdigest()
@@ -184,40 +218,21 @@ class SyncEngine:
                 raise BadReply(f"media {m['hash'][:12]}... has the wrong content "
                                f"(sha256 {digest[:12]}..., {len(content)} bytes)")
             fetched.append((m, content))
+        return fetched
 
-        with self.store.transaction() as tx:
-            for p in reply["producers"]:
-                upsert_producer(tx, p)
-            for m, content in fetched:
-                store_media(tx, self.data_dir, content, m["mime"], origin="registry",
-                            expected_sha256=m["hash"])
-            for p in reply["products"]:
-                upsert_product(tx, p)
-                replace_ratings(tx, p["id"], p["ratings"])
-            for t in reply["tombstones"]:
-                if t["kind"] == "product":
-                    delete_product(tx, int(t["id"]))
-                else:
-                    tx.execute("DELETE FROM producers WHERE id = ? AND NOT EXISTS "
-                               "(SELECT 1 FROM products WHERE producer_id = ?)",
-                               (t["id"], t["id"]))
-            if trust_blob is not None:
-                stored = store_trust_list(self.store, trust_blob, self.root, conn=tx)
-                result.trust_list_sequence = stored.sequence
-            st.set_state(tx, st.CURSOR_KEY, str(reply["cursor"]))
-            st.set_state(tx, st.REGISTRY_ID_KEY, reply["registry_id"])
-            st.set_state(tx, st.LAST_PULL_KEY, utc_now_iso())
-        # After the commit: decoding photos must not hold the write lock (scans and prints
-        # wait for it). A crash before this is harmless: the UI makes missing renditions.
-        for m, _ in fetched:
-            make_renditions(self.data_dir, media_path(self.data_dir, m["hash"], m["mime"]),
-                            m["hash"])
-        result.producers += len(reply["producers"])
-        result.products += len(reply["products"])
-        result.media += len(fetched)
-        result.tombstones += len(reply["tombstones"])
-        result.cursor = reply["cursor"]
-        return bool(reply["more"])
+    def _apply_page(self, tx, reply: dict, fetched: list, trust_blob: str | None,
+                    result: PullResult) -> None:
+        """One checked page in the caller's transaction."""
+        for m, content in fetched:
+            store_media(tx, self.data_dir, content, m["mime"], origin="registry",
+                        expected_sha256=m["hash"])
+        apply_catalog_changes(tx, reply["producers"], reply["products"], reply["tombstones"])
+        if trust_blob is not None:
+            stored = store_trust_list(self.store, trust_blob, self.root, conn=tx)
+            result.trust_list_sequence = stored.sequence
+        st.set_state(tx, st.CURSOR_KEY, str(reply["cursor"]))
+        st.set_state(tx, st.REGISTRY_ID_KEY, reply["registry_id"])
+        st.set_state(tx, st.LAST_PULL_KEY, utc_now_iso())
 
     # --- push -----------------------------------------------------------------------------
 
@@ -326,33 +341,22 @@ class SyncEngine:
     # --- one round ------------------------------------------------------------------------
 
     def sync_once(self, status: SyncStatus | None = None) -> tuple[SyncReport, SyncStatus]:
-        """Pull, complete pending blocks, queue a heartbeat, push. Never raises SyncError:
-        the outcome is in the report and the (persisted) status."""
+        """Queue a heartbeat, pull, complete pending blocks, push. Every stage runs whatever
+        happened in the one before: a catalog page the kiosk refuses, or a pull that times
+        out on a slow link, must not keep scans from reaching the registry. Never raises for
+        a failed stage (the outcome is in the report and the persisted status), and never
+        leaves the persisted state SYNCING: a round that is killed outright is recognised by
+        the next reader through the round lock (kiosk.sync.status.round_running)."""
+        with st.round_running(self.store.path):
+            return self._round(status)
+
+    def _round(self, status: SyncStatus | None) -> tuple[SyncReport, SyncStatus]:
         previous = status or st.read_sync_status(self.store)
         started = utc_now_iso()
         self._save_status(dataclasses.replace(previous, state=SyncState.SYNCING,
                                               last_attempt_at=started))
         report = SyncReport(ok=True)
-        errors: list[tuple[str, bool]] = []
-
-        def stage(name: str, fn) -> bool:
-            """Run one stage; False when the registry is unreachable (skip the rest). A
-            refused or bad reply in one stage does not keep the others from running (a bad
-            catalog reply must not stop scans from being delivered)."""
-            try:
-                fn()
-                return True
-            except RegistryUnavailable as exc:
-                errors.append((str(exc), True))
-                log.warning("sync: %s failed: %s", name, exc)
-                return False
-            except SyncError as exc:
-                errors.append((str(exc), exc.retryable))
-                log.warning("sync: %s failed: %s", name, exc)
-            except (sqlite3.Error, UserError) as exc:
-                errors.append((f"local: {exc}", True))
-                log.exception("sync: %s failed locally", name)
-            return True
+        failures: list[_Failure] = []
 
         def pull():
             report.pull = self.pull()
@@ -363,25 +367,19 @@ class SyncEngine:
         def push():
             report.push = self.push()
 
-        self.queue_heartbeat(previous.last_success_at)
-        for name, fn in (("pull", pull), ("stamp blocks", blocks), ("push", push)):
-            if not stage(name, fn):
-                break
-        if errors:
-            report.ok = False
-            report.error = "; ".join(e for e, _ in errors)
-            report.retryable = all(r for _, r in errors)
-        now = utc_now_iso()
-        if report.ok:
-            new = dataclasses.replace(previous, state=SyncState.IDLE, last_success_at=now,
-                                      last_attempt_at=started, last_error="",
-                                      offline_since=None)
-        else:
-            state = SyncState.OFFLINE if report.retryable else SyncState.ERROR
-            new = dataclasses.replace(previous, state=state, last_attempt_at=started,
-                                      last_error=report.error,
-                                      offline_since=previous.offline_since or started)
-        return report, self._save_status(new)
+        stages = (("heartbeat", lambda: self.queue_heartbeat(previous.last_success_at)),
+                  ("pull", pull), ("stamp blocks", blocks), ("push", push))
+        try:
+            for name, fn in stages:
+                failure = _run_stage(name, fn)
+                if failure is not None:
+                    failures.append(failure)
+        except BaseException as exc:    # KeyboardInterrupt, SystemExit: saved, re-raised
+            failures.append(_Failure(f"round stopped ({type(exc).__name__})", True,
+                                     SyncState.INTERRUPTED))
+            self._save_status(_outcome(previous, started, report, failures))
+            raise
+        return report, self._save_status(_outcome(previous, started, report, failures))
 
     def _save_status(self, status: SyncStatus) -> SyncStatus:
         with self.store.transaction() as tx:
@@ -394,6 +392,44 @@ class SyncEngine:
 
     def save_status(self, status: SyncStatus) -> SyncStatus:
         return self._save_status(status)
+
+
+class _Failure(NamedTuple):
+    message: str
+    retryable: bool
+    state: SyncState
+
+
+def _run_stage(name: str, fn: Callable[[], object]) -> _Failure | None:
+    """One stage; what went wrong, or None."""
+    try:
+        fn()
+        return None
+    except SyncError as exc:
+        log.warning("sync: %s failed: %s", name, exc)
+        return _Failure(f"{name}: {exc}", exc.retryable, exc.state)
+    except (sqlite3.Error, UserError) as exc:
+        log.exception("sync: %s failed locally", name)
+        return _Failure(f"{name}: local: {exc}", True, SyncState.ERROR)
+    except Exception as exc:    # a bug: logged with its traceback; the next stage still runs
+        log.exception("sync: %s failed unexpectedly", name)
+        return _Failure(f"{name}: unexpected {type(exc).__name__}: {str(exc)[:200]}", True,
+                        SyncState.ERROR)
+
+
+def _outcome(previous: SyncStatus, started: str, report: SyncReport,
+             failures: list[_Failure]) -> SyncStatus:
+    """The status a round leaves (and the report's ok/error), from its failures."""
+    if not failures:
+        return dataclasses.replace(previous, state=SyncState.IDLE,
+                                   last_success_at=utc_now_iso(), last_attempt_at=started,
+                                   last_error="", offline_since=None)
+    report.ok = False
+    report.error = "; ".join(f.message for f in failures)
+    report.retryable = all(f.retryable for f in failures)
+    return dataclasses.replace(previous, state=st.worst_state(f.state for f in failures),
+                               last_attempt_at=started, last_error=report.error,
+                               offline_since=previous.offline_since or started)
 
 
 def _payload(text: str):

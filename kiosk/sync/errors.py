@@ -1,12 +1,16 @@
-"""Sync errors. `retryable` tells the loop whether backing off and trying again can help."""
+"""Sync errors. `retryable` tells the loop whether backing off and trying again can help;
+`state` is what the kiosk shows after a round that ended with this error (the worst state
+of a round's errors wins, see kiosk.sync.status.worst_state)."""
 
 from __future__ import annotations
 
 from kiosk.errors import UserError
+from kiosk.sync.status import SyncState
 
 
 class SyncError(Exception):
     retryable = True
+    state = SyncState.OFFLINE
 
 
 class RegistryUnavailable(SyncError):
@@ -14,15 +18,41 @@ class RegistryUnavailable(SyncError):
 
 
 class BadReply(SyncError):
-    """A reply that is not what the protocol promises (garbage, truncated JSON, wrong shape,
-    a trust list that does not verify, media whose hash does not match). Nothing was
-    changed; tried again later (a captive portal or a broken proxy may be in the way)."""
+    """A reply that is not what the protocol promises (garbage, truncated JSON, a redirect,
+    media whose hash does not match). Nothing was changed; tried again later (a captive
+    portal or a broken proxy may be in the way). The subclasses below are refusals of a
+    well-formed reply."""
+
+
+class ReplyRefused(BadReply):
+    """A well-formed reply whose content breaks the protocol's rules: a lone surrogate or a
+    control character in a name, a date that is not in the calendar, a GTIN with a wrong
+    check digit, the same GTIN twice. The message names every field (`products[3].gtin`).
+    Nothing was changed; the same page comes again until the registry's data is fixed."""
+    retryable = False
+    state = SyncState.ERROR
+
+
+class TrustListRefused(BadReply):
+    """A trust list that does not verify under the pinned root (forged, signed by another
+    root, or older than the stored one). Nothing was changed. Not 'offline': the kiosk is
+    talking to a registry (or something in between) it must not trust."""
+    retryable = False
+    state = SyncState.REFUSED
+
+
+class PageNotApplied(SyncError):
+    """A catalog page passed the checks but writing it failed (a rule the checks do not
+    know, a local constraint, a bug): its transaction was rolled back, the cursor did not
+    move. The cause is chained (`__cause__`) and logged with its traceback."""
+    state = SyncState.ERROR
 
 
 class SyncRejected(SyncError):
     """The registry refused the request (401/403/404/409/422): retrying the same request
     will not help until someone fixes the configuration or the data."""
     retryable = False
+    state = SyncState.ERROR
 
     def __init__(self, message: str, status: int = 0):
         super().__init__(message)

@@ -12,15 +12,26 @@ sync_state keys used by kiosk.sync:
     outbox_rejected      count of outbox items the registry rejected for good
     pending_block:<id>   a stamp block request sent but not yet stored (retried with the
                          same request id, so the registry returns the same block)
+
+A round holds a shared flock on `sync.lock` next to the database while it runs (see
+`round_running`). The kernel drops it when the process dies, so a reader that finds the
+stored state `syncing` while nobody holds the lock knows the round was killed (kill -9, a
+power cut) and shows INTERRUPTED instead of `syncing` forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
+import fcntl
 import json
+import logging
+import os
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
 
 STATUS_KEY = "status"
 LAST_SUCCESS_KEY = "last_success_at"
@@ -30,13 +41,18 @@ REGISTRY_ID_KEY = "registry_id"
 LAST_PULL_KEY = "last_pull_at"
 REJECTED_KEY = "outbox_rejected"
 PENDING_BLOCK_PREFIX = "pending_block:"
+LOCK_FILENAME = "sync.lock"
+
+log = logging.getLogger(__name__)
 
 
 class SyncState(enum.Enum):
     IDLE = "idle"             # last attempt succeeded; waiting for the next one
     SYNCING = "syncing"       # an attempt is running
     OFFLINE = "offline"       # the registry could not be reached (or answered 5xx/garbage)
-    ERROR = "error"           # the registry refused us (token, configuration, data)
+    ERROR = "error"           # the registry refused us, or sent data the kiosk refuses
+    REFUSED = "refused"       # a trust list that does not verify under the pinned root
+    INTERRUPTED = "interrupted"   # a round was killed before it finished (seen at read time)
     NOT_CONFIGURED = "not_configured"   # no registry URL/token/root key: offline by design
 
     @property
@@ -47,14 +63,30 @@ class SyncState(enum.Enum):
     def label_en(self) -> str:
         return _LABELS[self][1]
 
+    @property
+    def is_failure(self) -> bool:
+        """The last round did not succeed: staff should see last_error."""
+        return self in _SEVERITY
+
 
 _LABELS = {
     SyncState.IDLE: ("Đã đồng bộ", "Up to date"),
     SyncState.SYNCING: ("Đang đồng bộ…", "Syncing…"),
     SyncState.OFFLINE: ("Ngoại tuyến", "Offline"),
     SyncState.ERROR: ("Lỗi đồng bộ", "Sync error"),
+    SyncState.REFUSED: ("Từ chối: máy chủ không đáng tin", "Refused: untrusted registry"),
+    SyncState.INTERRUPTED: ("Đồng bộ bị gián đoạn", "Sync interrupted"),
     SyncState.NOT_CONFIGURED: ("Chưa kết nối máy chủ", "No registry configured"),
 }
+
+# Failure states, least to most serious: a round's errors show the most serious one.
+_SEVERITY = (SyncState.INTERRUPTED, SyncState.OFFLINE, SyncState.ERROR, SyncState.REFUSED)
+
+
+def worst_state(states: Iterable[SyncState]) -> SyncState:
+    """The most serious of a round's failure states (IDLE when there are none)."""
+    found = [s for s in states if s in _SEVERITY]
+    return max(found, key=_SEVERITY.index) if found else SyncState.IDLE
 
 
 @dataclass(frozen=True)
@@ -110,17 +142,85 @@ def write_status(conn: sqlite3.Connection, status: SyncStatus) -> None:
     set_state(conn, LAST_ERROR_KEY, status.last_error)
 
 
-def read_sync_status(store) -> SyncStatus:
-    """The persisted status with a live pending-outbox count. Read-only; for UI and doctor."""
-    conn = store.conn
-    raw = get_state(conn, STATUS_KEY)
-    status = SyncStatus()
-    if raw:
+def lock_path(db_path: Path | str) -> Path:
+    return Path(db_path).with_name(LOCK_FILENAME)
+
+
+@contextlib.contextmanager
+def round_running(db_path: Path | str) -> Iterator[None]:
+    """Held for one round. Shared: two processes syncing at once (the app's loop and a
+    technician's `sync --once`) do not wait for each other."""
+    try:
+        fd = os.open(lock_path(db_path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:    # sync still runs; only a kill -9 would then go unnoticed
+        log.warning("sync lock %s unusable: %s", lock_path(db_path), exc)
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)          # releases the lock
+
+
+@contextlib.contextmanager
+def _no_round_running(db_path: Path | str) -> Iterator[bool]:
+    """True while this reader holds the lock exclusively: no round runs, none can start
+    (a starting round waits the few milliseconds this reader needs)."""
+    try:
+        fd = os.open(lock_path(db_path), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield True            # no round ever ran with this code: nothing can be running
+        return
+    except OSError:
+        yield False           # cannot tell: believe the stored state
+        return
+    try:
         try:
-            status = SyncStatus.from_json(json.loads(raw))
-        except (ValueError, TypeError):
-            status = SyncStatus(state=SyncState.ERROR, last_error="unreadable sync status")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def load_status(conn: sqlite3.Connection, db_path: Path | str | None) -> SyncStatus:
+    """The persisted status with a live pending-outbox count; a `syncing` left by a killed
+    round becomes INTERRUPTED. Read-only (works on a read-only connection)."""
+    status = _stored_status(conn)
+    if status.state is SyncState.SYNCING and db_path is not None:
+        with _no_round_running(db_path) as idle:
+            if idle:
+                status = _stored_status(conn)       # the round may have just finished
+                if status.state is SyncState.SYNCING:
+                    status = _interrupted(status)
     cursor = get_state(conn, CURSOR_KEY)
     return dataclasses.replace(status, pending_outbox=pending_outbox_count(conn),
-                               catalog_cursor=int(cursor) if cursor and cursor.isdigit()
-                               else status.catalog_cursor)
+                               catalog_cursor=int(cursor) if cursor and cursor.isascii()
+                               and cursor.isdigit() else status.catalog_cursor)
+
+
+def _stored_status(conn: sqlite3.Connection) -> SyncStatus:
+    raw = get_state(conn, STATUS_KEY)
+    if not raw:
+        return SyncStatus()
+    try:
+        return SyncStatus.from_json(json.loads(raw))
+    except (ValueError, TypeError):
+        return SyncStatus(state=SyncState.ERROR, last_error="unreadable sync status")
+
+
+def _interrupted(status: SyncStatus) -> SyncStatus:
+    error = (f"the sync round started at {status.last_attempt_at or '?'} did not finish "
+             f"(process stopped or killed)")
+    if status.last_error:
+        error += f"; before that: {status.last_error}"
+    return dataclasses.replace(status, state=SyncState.INTERRUPTED, last_error=error,
+                               offline_since=status.offline_since or status.last_attempt_at)
+
+
+def read_sync_status(store) -> SyncStatus:
+    """load_status on a Store; for the UI, the loop and `sync status`."""
+    return load_status(store.conn, store.path)

@@ -44,6 +44,7 @@ class SyncView:
     detail: str           # English detail for staff ("" when none)
     label_vi: str = ""
     label_en: str = ""
+    failed: bool = False  # the last round failed (offline, error, refused...): show detail
 
     def label(self, lang: str) -> str:
         return self.label_vi if lang == "vi" else self.label_en
@@ -267,11 +268,12 @@ class Services:
             if not self.settings.registry.url:
                 state = SyncState.NOT_CONFIGURED
             return SyncView(state.value, status.pending_outbox, status.last_success_at or "",
-                            status.last_error, state.label_vi, state.label_en)
+                            status.last_error, state.label_vi, state.label_en,
+                            state.is_failure)
         except Exception as exc:   # the sync package missing or its state unreadable
             pending = self.store.query_one(
                 "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0]
-            return SyncView("error", pending, "", str(exc), "Lỗi đồng bộ", "Sync error")
+            return SyncView("error", pending, "", str(exc), "Lỗi đồng bộ", "Sync error", True)
 
     def sync_now(self) -> str:
         if self._sync is None:

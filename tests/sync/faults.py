@@ -1,5 +1,6 @@
 """A misbehaving HTTP server in front of the real registry: proxy, slow, 500, garbage,
-truncated replies, a tampered trust list signature, a trust list from another root."""
+truncated replies, a tampered trust list signature, a trust list from another root, a slow
+catalog (uploads fast), and catalog replies passed through a test's `poison` function."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 MODES = ("proxy", "slow", "500", "garbage", "truncated", "truncated_json", "badsig",
-         "foreign_root", "drop_upload_reply")
+         "foreign_root", "drop_upload_reply", "slow_catalog", "poison")
+CHANGES_PATH = "/api/v1/catalog/changes"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,7 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         server.requests.append((method, self.path))
         mode = server.mode
-        if mode == "slow":
+        if mode == "slow" or (mode == "slow_catalog" and self.path.startswith(CHANGES_PATH)):
             time.sleep(server.delay_s)
         if mode == "500":
             return self._send(500, b'{"title": "Internal error", "status": 500}')
@@ -66,11 +68,19 @@ class _Handler(BaseHTTPRequestHandler):
                               declared_length=len(content))
         if mode == "truncated_json" and len(content) > 10:
             return self._send(upstream.status_code, content[: len(content) // 2], ctype)
-        if mode in ("badsig", "foreign_root") and "/catalog/changes" in self.path:
+        if mode in ("badsig", "foreign_root") and self.path.startswith(CHANGES_PATH):
             reply = json.loads(content)
             if reply.get("trust_list"):
                 reply["trust_list"] = server.tamper(reply["trust_list"], mode)
             content = json.dumps(reply).encode()
+        if mode == "poison" and self.path.startswith(CHANGES_PATH) \
+                and upstream.status_code == 200:
+            reply = json.loads(content)
+            server.poison(reply)
+            server.poisoned += 1
+            # ensure_ascii: a lone surrogate goes out as the escape "\ud800", as a registry
+            # written in Python would send it.
+            content = json.dumps(reply, ensure_ascii=True).encode()
         return self._send(upstream.status_code, content, ctype)
 
 
@@ -79,6 +89,8 @@ class FaultServer:
         self.upstream = upstream.rstrip("/")
         self.mode = "proxy"
         self.delay_s = 0.0
+        self.poison = lambda reply: None      # mode "poison": changes the reply in place
+        self.poisoned = 0
         self.requests: list[tuple[str, str]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True

@@ -222,10 +222,14 @@ def test_bad_replies_change_nothing(registry, faults, make_kiosk, mode):
     faults.mode, faults.delay_s = mode, 2.5
     report, status = kiosk.engine.sync_once()
     assert not report.ok, mode
-    assert status.state is SyncState.OFFLINE
     assert kiosk.snapshot() == before, f"{mode} changed the store"
     if mode in ("badsig", "foreign_root"):
+        # Not 'offline': the kiosk reached something it must not trust.
+        assert status.state is SyncState.REFUSED
         assert "trust list" in report.error
+        assert read_sync_status(kiosk.store).state is SyncState.REFUSED
+    else:
+        assert status.state is SyncState.OFFLINE
     # The same kiosk then syncs fine once the path is healthy again.
     faults.mode = "proxy"
     _ok(kiosk)

@@ -632,7 +632,7 @@ class StaffScreen(KioskScreen):
                  _("{n} records waiting to be sent").format(n=view.pending)]
         if view.last_success:
             lines.append(_("Last successful sync: {when}").format(when=view.last_success))
-        if view.detail and view.state in ("offline", "error"):
+        if view.detail and view.failed:
             lines.append(view.detail)
         from kiosk.trusted_time import clock_for, staff_clock_note
         clock_note = staff_clock_note(clock_for(self.app.store).reading(), self.app.lang)
