@@ -177,3 +177,23 @@ def test_bad_silent_setting_is_refused(tmp_path):
         env={**os.environ, "OCOP_REGISTRY_SILENT_AFTER_S": "half an hour"})
     assert result.returncode == 2
     assert "OCOP_REGISTRY_SILENT_AFTER_S" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_kiosk_whose_clock_is_behind_says_so_in_its_heartbeat(tmp_path, registry):
+    """A Pi without RTC booted before NTP: its clock is years behind the last trusted time
+    it saw (a local mark counts at most 366 days past the signed time). The heartbeat
+    carries the trusted clock's report and /reports shows it."""
+    from kiosk.trusted_time import META_LOCAL_MARK
+    data_dir, config, _token = _kiosk(tmp_path, registry, "hb-clock-behind")
+    _sync_once(config)
+    ahead = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 200 * 86400))
+    with sqlite3.connect(data_dir / "kiosk.sqlite") as conn:   # what it saw before a reboot
+        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                     "SET value = excluded.value", (META_LOCAL_MARK, ahead))
+    _sync_once(config)
+    clock = _station(registry, "hb-clock-behind")["heartbeat"]["clock"]
+    assert clock["state"] == "behind" and clock["trusted_time"] == ahead
+    assert clock["behind_s"] > 199 * 86400
+    page = _reports_page(registry)
+    row = page[page.index('data-station="hb-clock-behind"'):]
+    assert "clock behind" in row[:row.index("</tr>")]
