@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Set up everything the kiosk (and, with --test, its test suite) needs on Debian 12 /
-# Raspberry Pi OS Bookworm 64-bit: Debian packages, Python >= 3.11 with venv, .venv, the
-# package with its extras. Safe to run again: it skips what is already there.
+# Set up everything the kiosk (and, with --test, its test suite) needs on Debian 12 (bookworm)
+# or 13 (trixie), and the Raspberry Pi OS built on each (64-bit): Debian packages, Python >= 3.11
+# with venv, .venv, the package with its extras. Safe to run again: it skips what is already
+# there. On Raspberry Pi OS the venv sees Debian's python3-picamera2 and keeps numpy/OpenCV
+# to the release's limits (constraints/pi-<codename>.txt, chosen in scripts/lib.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 VENV="$ROOT/.venv"
 WITH_TEST=0
 [[ "${1:-}" == "--test" ]] && WITH_TEST=1
@@ -34,8 +38,7 @@ python_ok() {
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-        missing+=("$pkg")
+    pkg_installed "$pkg" || missing+=("$pkg")
 done
 python_ok || missing+=(python3 python3-venv python3-dev)
 if [[ ${#missing[@]} -gt 0 ]]; then
@@ -52,18 +55,23 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     say "creating $VENV"
     # On a Raspberry Pi, picamera2 comes from Debian (python3-picamera2): let the venv see it.
     flags=()
-    [[ -e /usr/lib/python3/dist-packages/picamera2 ]] && flags+=(--system-site-packages)
+    if has_os_picamera2; then flags+=(--system-site-packages); fi
     python3 -m venv "${flags[@]}" "$VENV"
 fi
-# Reinstall only when the package metadata changed since the last install.
+# Raspberry Pi OS: numpy/OpenCV within what the OS's picamera2 was built against.
+CONSTRAINTS="$(pi_constraints_file)"
+constraint_args=()
+[[ -n "$CONSTRAINTS" ]] && constraint_args=(-c "$CONSTRAINTS")
+# Reinstall only when the package metadata (or the constraints) changed since the last install.
 STAMP="$VENV/.ocop-installed-$EXTRAS"
-HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+HASH="$(cat "$ROOT/pyproject.toml" ${CONSTRAINTS:+"$CONSTRAINTS"} | sha256sum | cut -c1-16)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" ]]; then
-    say "installing ocop-kiosk[$EXTRAS] into $VENV"
+    say "installing ocop-kiosk[$EXTRAS] into $VENV${CONSTRAINTS:+ (limits: ${CONSTRAINTS#"$ROOT"/})}"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # lenient editable mode: modules added to kiosk/, scanner/, printer/, registry/ import
     # at once; a new top-level package goes into pyproject.toml, which reinstalls (STAMP).
     # (setuptools' "compat" mode, used before, is being removed.)
-    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" --config-settings editable_mode=lenient
+    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" "${constraint_args[@]}" \
+        --config-settings editable_mode=lenient
     echo "$HASH" > "$STAMP"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install (or update, or remove) the OCOP Sơn La kiosk on Raspberry Pi OS Bookworm 64-bit.
+# Install (or update, or remove) the OCOP Sơn La kiosk on Raspberry Pi OS 64-bit, Bookworm
+# (Debian 12) or Trixie (Debian 13).
 #
 #   sudo scripts/install-pi.sh [--mode showroom|reststop|station] [--demo] [--no-start]
 #   sudo scripts/install-pi.sh --uninstall [--purge]
@@ -7,7 +8,8 @@
 #
 # What it sets up (each step skipped when already done, so running it again is an update):
 #   Debian packages; system user `ocop` in video, render, input, lp, dialout; the program in
-#   /opt/ocop-kiosk with its venv (--system-site-packages, for Debian's python3-picamera2);
+#   /opt/ocop-kiosk with its venv (--system-site-packages, for Debian's python3-picamera2,
+#   numpy/OpenCV within constraints/pi-<codename>.txt);
 #   /etc/ocop-kiosk/kiosk.toml and kiosk.env (only when absent); /var/lib/ocop-kiosk with an
 #   initialised database; udev rule for USB thermal printers; journald and hardware-watchdog
 #   drop-ins; screen blanking off; the kiosk on the display via SDL2 KMS/DRM on tty1 (console
@@ -19,6 +21,8 @@
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$SRC/scripts/lib.sh"
 APP_DIR=/opt/ocop-kiosk
 VENV="$APP_DIR/.venv"
 CONF_DIR=/etc/ocop-kiosk
@@ -38,9 +42,6 @@ CMDLINE_TOKENS=(consoleblank=0 vt.global_cursor_default=0)
 APT_PACKAGES=(python3 python3-venv python3-pip ca-certificates rsync sqlite3
               libgl1 libegl1 libgles2 libgbm1 libdrm2 libegl-mesa0 libgl1-mesa-dri
               libmtdev1 libzbar0 libusb-1.0-0 fonts-dejavu-core)
-# Debian's picamera2 (and simplejpeg) are built against Debian's numpy 1.x: keep the venv on
-# numpy 1.x when they are present, and an OpenCV built for it.
-PI_CONSTRAINTS=("numpy<2" "opencv-python-headless<4.12")   # 4.12+ requires numpy>=2
 
 DRY_RUN=0; UNINSTALL=0; PURGE=0; MODE=""; DEMO=0; START=1; FORCE=0
 
@@ -115,7 +116,6 @@ copy_if_absent() {  # copy_if_absent SRC DEST MODE OWNER:GROUP
 }
 
 have() { command -v "$1" >/dev/null 2>&1; }
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 pkg_available() { have apt-cache && apt-cache show "$1" >/dev/null 2>&1; }
 user_exists() { getent passwd "$1" >/dev/null 2>&1; }
 group_exists() { getent group "$1" >/dev/null 2>&1; }
@@ -141,16 +141,19 @@ preflight() {
         exit 1
     fi
     local codename="" arch model=""
-    codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")" || true
+    codename="$(os_codename)"
     arch="$(uname -m)"
     [[ -r /proc/device-tree/model ]] && model="$(tr -d '\0' < /proc/device-tree/model)"
     say "machine: ${model:-not a Raspberry Pi}, ${codename:-unknown OS}, $arch; source $SRC"
-    if [[ $UNINSTALL -eq 0 && ( "$codename" != "bookworm" || "$arch" != "aarch64" ) ]]; then
+    local made_for
+    made_for="Raspberry Pi OS 64-bit (aarch64), release $(supported_codenames | sed 's/ / or /g')"
+    if [[ $UNINSTALL -eq 0 ]] && { ! codename_supported "$codename" || [[ "$arch" != "aarch64" ]]; }
+    then
         if [[ $FORCE -eq 1 || $DRY_RUN -eq 1 ]]; then
-            warn "made for Raspberry Pi OS Bookworm 64-bit (aarch64); continuing anyway"
+            warn "made for $made_for; continuing anyway"
         else
-            echo "install-pi.sh: made for Raspberry Pi OS Bookworm 64-bit (found" \
-                 "${codename:-?} $arch); --force to install anyway" >&2
+            echo "install-pi.sh: made for $made_for (found ${codename:-?} $arch);" \
+                 "--force to install anyway" >&2
             exit 1
         fi
     fi
@@ -224,17 +227,17 @@ install_program() {
     else
         run python3 -m venv --system-site-packages "$VENV"
     fi
-    local hash stamp="$VENV/.ocop-source-hash" constraints=()
+    local hash stamp="$VENV/.ocop-source-hash" constraints constraint_args=()
+    # Raspberry Pi OS: numpy/OpenCV within what its picamera2 and simplejpeg were built against.
+    constraints="$(pi_constraints_file)"
+    [[ -n "$constraints" ]] && constraint_args=(-c "$constraints")
     hash="$(source_hash)"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$hash" ]]; then
         skip "ocop-kiosk in $VENV is up to date ($hash)"
         return
     fi
-    if pkg_installed python3-picamera2 || [[ -e /usr/lib/python3/dist-packages/picamera2 ]]; then
-        constraints=("${PI_CONSTRAINTS[@]}")
-    fi
     run "$VENV/bin/python" -m pip install -q --upgrade pip
-    run "$VENV/bin/python" -m pip install -q "$APP_DIR" "${constraints[@]}"
+    run "$VENV/bin/python" -m pip install -q "$APP_DIR" "${constraint_args[@]}"
     # Same version number, new code: reinstall the package itself (not its dependencies).
     run "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$APP_DIR"
     if [[ $DRY_RUN -eq 1 ]]; then

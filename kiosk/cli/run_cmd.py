@@ -3,11 +3,15 @@ unconfigured, the demo camera when no camera exists, the virtual printer by defa
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+from kiosk import __version__
 from kiosk.errors import UserError
 from kiosk.store import DB_FILENAME
+
+log = logging.getLogger("kiosk.run")
 
 
 def register(sub) -> None:
@@ -47,6 +51,22 @@ def ensure_demo_data(ctx) -> None:
         finally:
             store.close()
     refuse_demo_with_registry(ctx.settings, ctx.store())
+
+
+def start_log_file(ctx, *, verbose: bool) -> Path | None:
+    """The CLI set logging up before a first start created the data folder, so without a
+    file: now that the folder exists, log to <data>/logs/ocop-kiosk.log as well."""
+    from kiosk.logs import setup_logging
+    return setup_logging(ctx.log_dir_or_none(), verbose=verbose)
+
+
+def warn_if_no_display(environ=os.environ) -> None:
+    """SDL would fall back to rendering offscreen without a word: say it, and go on (tests,
+    benches and screenshots run headless on purpose; a kiosk's unit always has its screen)."""
+    from kiosk.display import headless_message, missing_display_reason
+    reason = missing_display_reason(environ)
+    if reason:
+        log.warning("%s", headless_message(reason))
 
 
 def parse_size(text: str | None, default: tuple[int, int] = (800, 480)) -> tuple[int, int]:
@@ -120,8 +140,13 @@ def apply_overrides(settings, mode: str | None, lang: str | None):
 def handle_run(args, ctx) -> int:
     tune_process()
     ensure_demo_data(ctx)
+    log_file = start_log_file(ctx, verbose=getattr(args, "verbose", False))
     settings = ctx.settings   # the file's values: the staff screen shows where each comes from
     fullscreen = settings.ui.fullscreen and not args.windowed
+    log.info("ocop-kiosk %s starting: data %s, log %s, mode %s, %s", __version__, ctx.data_dir,
+             log_file, args.mode or settings.mode.value,
+             "full screen" if fullscreen else "windowed")
+    warn_if_no_display()
     size = parse_size(args.size)
     prepare_kivy_environment(ctx.data_dir / "kivy")
     configure_window(fullscreen=fullscreen, size=size)

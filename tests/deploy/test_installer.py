@@ -72,10 +72,11 @@ def test_shellcheck():
     root = INSTALLER.parent.parent
     scripts = [INSTALLER, root / "systemd" / "ocop-kiosk-cli.sh", root / "scripts" / "run",
                root / "scripts" / "test", root / "scripts" / "bootstrap.sh",
+               root / "scripts" / "lib.sh",
                root / "scripts" / "start-test-postgres.sh", root / ".ci" / "run",
                root / "bench" / "run_all"]
-    out = subprocess.run(["shellcheck", "-S", "warning", *map(str, scripts)],
-                         capture_output=True, text=True)
+    out = subprocess.run(["shellcheck", "-x", "-S", "warning", *map(str, scripts)],
+                         capture_output=True, text=True, cwd=root)
     assert out.returncode == 0, out.stdout
 
 
@@ -145,3 +146,102 @@ def test_bad_options(stub_path, args):
 def test_help():
     out = subprocess.run(["bash", str(INSTALLER), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--dry-run" in out.stdout and "--uninstall" in out.stdout
+
+
+# --- numpy/OpenCV limits per Raspberry Pi OS release (scripts/lib.sh, constraints/) ----------
+
+LIB = INSTALLER.parent / "lib.sh"
+CONSTRAINTS_DIR = INSTALLER.parent.parent / "constraints"
+
+
+@pytest.fixture
+def fake_os(tmp_path):
+    """Point scripts/lib.sh at a fake /etc/os-release and a fake Debian picamera2 folder."""
+    os_release = tmp_path / "os-release"
+    picamera2 = tmp_path / "dist-packages" / "picamera2"
+
+    def make(codename: str | None, *, picamera2_present: bool) -> dict:
+        lines = ['PRETTY_NAME="Debian GNU/Linux"', "ID=debian"]
+        if codename is not None:
+            lines.append(f'VERSION_CODENAME="{codename}"')
+        os_release.write_text("\n".join(lines) + "\n")
+        if picamera2_present:
+            picamera2.mkdir(parents=True, exist_ok=True)
+        elif picamera2.exists():
+            picamera2.rmdir()
+        return {**os.environ, "OCOP_OS_RELEASE": str(os_release),
+                "OCOP_PICAMERA2_DIR": str(picamera2)}
+    return make
+
+
+def chosen_constraints(env) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", f'. "{LIB}"; pi_constraints_file'],
+                          capture_output=True, text=True, env=env, timeout=30)
+
+
+@pytest.mark.parametrize("codename", ["bookworm", "trixie"])
+def test_pi_release_picks_its_constraints(fake_os, codename):
+    out = chosen_constraints(fake_os(codename, picamera2_present=True))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(CONSTRAINTS_DIR / f"pi-{codename}.txt")
+    assert out.stderr == ""
+
+
+@pytest.mark.parametrize("codename", ["bookworm", "trixie", None])
+def test_no_os_picamera2_no_constraints(fake_os, codename):
+    """Plain Debian (no python3-picamera2): nothing to stay compatible with, pip is free."""
+    out = chosen_constraints(fake_os(codename, picamera2_present=False))
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("codename", ["forky", None])
+def test_unknown_release_with_picamera2_warns(fake_os, codename):
+    out = chosen_constraints(fake_os(codename, picamera2_present=True))
+    assert out.returncode == 0 and out.stdout == ""
+    assert "no numpy/OpenCV limits for this release" in out.stderr
+    assert "bookworm trixie" in out.stderr
+
+
+def constraint_for(codename: str, package: str):
+    from packaging.requirements import Requirement
+    lines = (CONSTRAINTS_DIR / f"pi-{codename}.txt").read_text().splitlines()
+    reqs = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    return {r.name: r.specifier for r in reqs}.get(package)
+
+
+def test_bookworm_limits_keep_numpy_1():
+    """Bookworm's simplejpeg/picamera2 are built against numpy 1.24: no numpy 2 in the venv,
+    and no OpenCV that needs it (opencv-python-headless 4.12.0.88 requires numpy>=2)."""
+    numpy = constraint_for("bookworm", "numpy")
+    assert "1.26.4" in numpy and "2.0.0" not in numpy
+    opencv = constraint_for("bookworm", "opencv-python-headless")
+    assert "4.11.0.86" in opencv and "4.12.0.88" not in opencv
+
+
+def test_trixie_limits_keep_debians_numpy_series():
+    """Trixie's are built against Debian's numpy 2.2 (python3-numpy 1:2.2.4)."""
+    numpy = constraint_for("trixie", "numpy")
+    assert "2.2.4" in numpy and "1.26.4" not in numpy and "2.3.0" not in numpy
+
+
+@pytest.mark.parametrize("codename", ["bookworm", "trixie"])
+def test_installer_passes_the_release_constraints_to_pip(stub_path, fake_os, codename):
+    env, log = stub_path
+    env = {**fake_os(codename, picamera2_present=True), "PATH": env["PATH"]}
+    out = run_installer(env, "--dry-run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not log.exists()
+    pip = [line for line in out.stdout.splitlines()
+           if "-m pip install -q /opt/ocop-kiosk" in line]
+    assert pip == [f"[dry-run] /opt/ocop-kiosk/.venv/bin/python -m pip install -q "
+                   f"/opt/ocop-kiosk -c {CONSTRAINTS_DIR / f'pi-{codename}.txt'}"], out.stdout
+    assert f", {codename}, " in out.stdout   # the machine line names the fake release
+
+
+def test_installer_without_os_picamera2_leaves_pip_free(stub_path, fake_os):
+    env, log = stub_path
+    env = {**fake_os("bookworm", picamera2_present=False), "PATH": env["PATH"]}
+    out = run_installer(env, "--dry-run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "/opt/ocop-kiosk -c " not in out.stdout
+    assert "-m pip install -q /opt/ocop-kiosk" in out.stdout
