@@ -27,8 +27,8 @@ APT_PACKAGES=(libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 lib
               fonts-dejavu-core ca-certificates)
 if [[ $WITH_TEST -eq 1 ]]; then
     # systemd-analyze verifies the unit files; PostgreSQL for the registry suite;
-    # and the linter for the shell scripts.
-    APT_PACKAGES+=(systemd postgresql shellcheck)
+    # the linter for the shell scripts; faketime for a clock set back at boot (trusted time).
+    APT_PACKAGES+=(systemd postgresql shellcheck faketime)
 fi
 
 python_ok() {

@@ -306,8 +306,15 @@ class KioskApp(App):
     def _on_touch(self, *_):
         self.poke()
 
-    def _on_key(self, *_):
+    def _on_key(self, _window, key, _scancode=None, _codepoint=None, modifiers=(), *_):
         self.poke()
+        # Ctrl+Q leaves full screen for a technician with a keyboard; a shopper on the
+        # touchscreen cannot (Esc is off in full screen). Under systemd the unit restarts it.
+        if key == ord("q") and "ctrl" in (modifiers or ()):
+            log.info("Ctrl+Q: quitting")
+            self.stop()
+            return True
+        return False
 
     def idle_for_s(self) -> float:
         return time.monotonic() - self._last_activity

@@ -188,3 +188,13 @@ def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
                              [tuple(row) for row in saved])
     staff.refresh_sync()
     assert "Đồng hồ chưa được đặt" not in staff.sync_lines
+
+
+def test_ctrl_q_quits_and_other_keys_do_not(ui, monkeypatch):
+    from kivy.core.window import Window
+    stops = []
+    monkeypatch.setattr(ui.app, "stop", lambda *a: stops.append(1))
+    Window.dispatch("on_key_down", ord("q"), 20, "q", [])
+    assert stops == []
+    Window.dispatch("on_key_down", ord("q"), 20, "q", ["ctrl"])
+    assert stops == [1]
