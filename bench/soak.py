@@ -29,10 +29,8 @@ Stops by itself; every process it started is stopped on the way out, Ctrl-C incl
 from __future__ import annotations
 
 import argparse
-import bisect
 import ctypes
 import datetime as dt
-import enum
 import json
 import math
 import os
@@ -53,37 +51,36 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.kiosk_process import ENV, open_fds, rss_mb, thread_count  # noqa: E402
+from bench.soak_analysis import (  # noqa: E402
+    CAMERA_FPS,
+    LOOP_FRAMES,
+    LOOP_S,
+    SETTLE_S,
+    SHOWINGS,
+    Trend,
+    frame_clock,
+    judge_trend,
+    ping_report,
+    showing_at,
+    showings_played,
+    tally_scans,
+    trend_per_hour,
+    warmup_s,
+)
 
 SAMPLE_S = 10.0
 WATCHDOG_USEC = 4_000_000
 SYNC_INTERVAL_S = 60.0
 IDLE_TIMEOUT_S = 8.0
 ATTRACT_CYCLE_S = 2.0
-CAMERA_FPS = 30
 FRAME_W, FRAME_H = 640, 480
-WARMUP_S = 600.0               # trends start after this (runs < 20 min: after a third)
 RSS_TREND_TARGET_MB_H = 1.0
 COUNT_TREND_TARGET_H = 1.0     # fds, threads per hour
 MIN_LOOP_FPS = 30.0
-SETTLE_S = 2.0                 # a showing's scans are in this long after it ended
-SCAN_LEAD_S = 0.5              # a scan may be stamped this much before its showing (clocks)
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 PRODUCT_ID = 101
 LABELS = 2
-
-
-@dataclass(frozen=True)
-class Showing:
-    start_s: float       # in the replay loop
-    hold_s: float
-    label: int           # which printed label is held up
-    name: str
-
-
-LOOP_S = 40.0
-SHOWINGS = (Showing(6.0, 4.0, 0, "glance"), Showing(26.0, 14.0, 1, "left in view"))
-LOOP_FRAMES = int(LOOP_S * CAMERA_FPS)
 
 
 # --- the replayed camera ------------------------------------------------------------------
@@ -114,11 +111,6 @@ def held_up(label_png: Path):
     return frame
 
 
-def showing_at(frame_in_loop: int) -> Showing | None:
-    t = frame_in_loop / CAMERA_FPS
-    return next((s for s in SHOWINGS if s.start_s <= t < s.start_s + s.hold_s), None)
-
-
 def write_replay(path: Path, stamp_frames: list) -> None:
     """The camera's 40 s loop as an MJPEG video (every frame a key frame: loops exactly)."""
     import cv2
@@ -142,148 +134,6 @@ def decode_text(frame) -> str:
     if len(codes) != 1:
         raise RuntimeError(f"the replay frame holds {len(codes)} readable codes, not 1")
     return codes[0].text
-
-
-# --- scheduled showings, from the camera's frame numbers -----------------------------------
-
-
-@dataclass(frozen=True)
-class Shown:
-    index: int
-    showing: Showing
-    start_frame: int
-    end_frame: int
-
-
-def showings_played(last_frame: int) -> list[Shown]:
-    """The showings the replay has started by camera frame `last_frame` (0 = first frame
-    read), in order."""
-    out = []
-    loop = 0
-    while loop * LOOP_FRAMES <= last_frame:
-        for showing in SHOWINGS:
-            start = loop * LOOP_FRAMES + round(showing.start_s * CAMERA_FPS)
-            if start <= last_frame:
-                out.append(Shown(len(out), showing, start,
-                                 start + round(showing.hold_s * CAMERA_FPS)))
-        loop += 1
-    return out
-
-
-def frame_clock(marks: list[tuple[int, float]]):
-    """Camera frame number -> wall time, from (frame, time.time()) marks of the probe;
-    beyond the marks at the camera's rate."""
-    marks = sorted(m for m in marks if m[0] >= 0)
-    if not marks:
-        raise ValueError("no camera frames seen")
-    frames = [f for f, _ in marks]
-
-    def at(frame: float) -> float:
-        i = bisect.bisect_left(frames, frame)
-        if i == 0:
-            return marks[0][1] - (marks[0][0] - frame) / CAMERA_FPS
-        if i == len(marks):
-            return marks[-1][1] + (frame - marks[-1][0]) / CAMERA_FPS
-        (f0, t0), (f1, t1) = marks[i - 1], marks[i]
-        return t0 + (t1 - t0) * (frame - f0) / (f1 - f0) if f1 != f0 else t0
-    return at
-
-
-@dataclass
-class ScanTally:
-    shown: int = 0
-    once: int = 0
-    missed: int = 0
-    extra: int = 0                   # scans beyond the first of a showing, or outside any
-    wrong_text: int = 0
-    by_name: dict = field(default_factory=dict)   # showing name -> [shown, missed, extra]
-
-
-def tally_scans(shown: list[Shown], last_frame: int, clock, scans: list[tuple[float, str]],
-                texts: list[str]) -> ScanTally:
-    """Each COMPLETE showing (ended SETTLE_S before `last_frame`) should have exactly one scan
-    of its label's text. A scan belongs to the last showing that started before it (with
-    SCAN_LEAD_S of clock slack); scans during the showing still running are not judged."""
-    settle = round(SETTLE_S * CAMERA_FPS)
-    complete = [s for s in shown if s.end_frame + settle <= last_frame]
-    tally = ScanTally(shown=len(complete))
-    starts = [clock(s.start_frame) for s in shown]
-    counts = [0] * len(complete)
-    for when, text in scans:
-        k = bisect.bisect_right(starts, when + SCAN_LEAD_S) - 1
-        if k >= len(complete):
-            continue                  # the showing in progress
-        if k < 0:
-            tally.extra += 1          # before the first showing: nothing was held up
-            continue
-        counts[k] += 1
-        if text != texts[complete[k].showing.label]:
-            tally.wrong_text += 1
-    for s, n in zip(complete, counts):
-        row = tally.by_name.setdefault(s.showing.name, [0, 0, 0])
-        row[0] += 1
-        if n == 0:
-            tally.missed += 1
-            row[1] += 1
-        else:
-            tally.once += n == 1
-            tally.extra += n - 1
-            row[2] += n - 1
-    return tally
-
-
-# --- watchdog and trends --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PingReport:
-    pings: int
-    max_gap_s: float
-    missed: int          # gaps longer than WATCHDOG_USEC: systemd would have killed the app
-
-
-def ping_report(times: list[float], end: float, timeout_s: float) -> PingReport:
-    """WATCHDOG=1 times (monotonic) up to `end`; the gap after the last ping counts too."""
-    if not times:
-        return PingReport(0, math.inf, 1)
-    marks = sorted(times) + [end]
-    gaps = [b - a for a, b in zip(marks, marks[1:])]
-    return PingReport(len(times), max(gaps, default=0.0), sum(g > timeout_s for g in gaps))
-
-
-def trend_per_hour(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """Least-squares slope of (seconds, value) in value per hour, and twice its standard
-    error (a rough band: samples 10 s apart are not independent). (nan, nan) if < 3."""
-    if len(points) < 3:
-        return math.nan, math.nan
-    n = len(points)
-    xs = [x / 3600 for x, _ in points]
-    ys = [y for _, y in points]
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx == 0:
-        return math.nan, math.nan
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    resid = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys))
-    return slope, 2 * math.sqrt(resid / (n - 2) / sxx)
-
-
-class Trend(enum.Enum):
-    FLAT = "ok"                  # clearly below the target
-    RISING = "MISSED"            # clearly above it
-    UNCLEAR = "unclear"          # the band straddles the target: run longer
-
-
-def judge_trend(slope: float, band: float, target: float) -> Trend:
-    if math.isnan(slope):
-        return Trend.UNCLEAR
-    if slope - band >= target:
-        return Trend.RISING
-    return Trend.FLAT if slope + band < target else Trend.UNCLEAR
-
-
-def warmup_s(duration_s: float) -> float:
-    return WARMUP_S if duration_s >= 2 * WARMUP_S else duration_s / 3
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -787,7 +637,8 @@ def _report_ui(out: Report, run: Run, duration: float) -> None:
 
 
 def _report_scans(out: Report, run: Run) -> None:
-    marks = [(p["camera_frame"], p["t"]) for p in run.probe if p["camera_frame"] >= 0]
+    marks = [(p["camera_frame"], p["camera_frame_t"]) for p in run.probe
+             if p["camera_frame"] >= 0]
     if not marks:
         out.line("stamps", "the camera delivered no frames", "one scan per showing", False)
         return

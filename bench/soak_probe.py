@@ -20,6 +20,7 @@ Each line (cumulative counters unless said otherwise; times are time.time()):
     max_slide_stall_s        longest stretch on attract without a slide change, IN THIS
                              WINDOW (a stretch still running counts up to now)
     camera_frame             the camera's newest frame number (replay: its position), -1
+    camera_frame_t           when that frame was captured
     camera_state             app.camera_state
 """
 
@@ -121,6 +122,7 @@ class Probe:
                 "home_returns": self.home_returns, "slide_changes": self.slide_changes,
                 "attract_s": attract_s, "max_slide_stall_s": self._window_stall_s,
                 "camera_frame": frame.seq if frame is not None else -1,
+                "camera_frame_t": now - (mono - frame.timestamp_s) if frame is not None else 0,
                 "camera_state": getattr(app, "camera_state", "")}
         self._window_start, self._window_gap_s, self._window_stall_s = now, 0.0, 0.0
         return line
