@@ -53,6 +53,8 @@ sys.path.insert(0, str(ROOT))
 from bench.kiosk_process import ENV, open_fds, rss_mb, thread_count  # noqa: E402
 from bench.soak_analysis import (  # noqa: E402
     CAMERA_FPS,
+    IDLE_TIMEOUT_S,
+    WARMUP_S,
     LOOP_FRAMES,
     LOOP_S,
     SETTLE_S,
@@ -71,7 +73,6 @@ from bench.soak_analysis import (  # noqa: E402
 SAMPLE_S = 10.0
 WATCHDOG_USEC = 4_000_000
 SYNC_INTERVAL_S = 60.0
-IDLE_TIMEOUT_S = 8.0
 ATTRACT_CYCLE_S = 2.0
 FRAME_W, FRAME_H = 640, 480
 RSS_TREND_TARGET_MB_H = 1.0
@@ -482,7 +483,8 @@ def soak(args, tmp: Path, run: Run, started: list) -> None:
         run.started_mono = time.monotonic()
         print(f"registry {registry.url}; app pid {app.pid}; {run.minutes:g} min, a sample "
               f"every {SAMPLE_S:.0f} s", flush=True)
-        _sample_loop(args, run, app, notify, db, ProbeReader(probe_file))
+        _sample_loop(args, run, app, notify, db, ProbeReader(probe_file),
+                     tmp / "samples.jsonl")
     finally:
         run.ended_mono = time.monotonic()
         run.pings = notify.times("WATCHDOG")
@@ -499,7 +501,9 @@ def soak(args, tmp: Path, run: Run, started: list) -> None:
 
 
 def _sample_loop(args, run: Run, app, notify: NotifyListener, db: Path,
-                 reader: ProbeReader) -> None:
+                 reader: ProbeReader, samples_file: Path) -> None:
+    """Samples every SAMPLE_S until the run's end or the app's; each sample also goes to
+    samples_file (JSON lines, kept with --keep)."""
     row_s = args.row_s or (SAMPLE_S if run.minutes < 5 else 60.0)
     print_row(HEAD)
     end = run.started_mono + run.minutes * 60
@@ -512,10 +516,17 @@ def _sample_loop(args, run: Run, app, notify: NotifyListener, db: Path,
             return
         new = reader.read()
         run.probe += new
-        sample = Sample(time.monotonic() - run.started_mono, rss_mb(app.pid),
-                        open_fds(app.pid), thread_count(app.pid), read_store(db),
-                        len(notify.times("WATCHDOG")), new)
+        try:
+            sample = Sample(time.monotonic() - run.started_mono, rss_mb(app.pid),
+                            open_fds(app.pid), thread_count(app.pid), read_store(db),
+                            len(notify.times("WATCHDOG")), new)
+        except (FileNotFoundError, ProcessLookupError):     # /proc/PID went away
+            app.wait(STOP_TIMEOUT_S)
+            run.app_exit = app.returncode
+            return
         run.samples.append(sample)
+        with samples_file.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({k: v for k, v in vars(sample).items() if k != "probe"}) + "\n")
         done = time.monotonic() >= end
         if sample.t_s - run.samples[row_start].t_s + SAMPLE_S >= row_s - 0.5 or done:
             print_row(row_for(run, row_start))
@@ -558,7 +569,7 @@ def report(run: Run) -> bool:
           f"{warm / 60:.1f} on ({len(after)} samples), +- twice the standard error: a trend "
           f"is judged only when that band is on one side of the target (short runs are "
           f"noisy: ~1 MB/h needs an hour or more to resolve)")
-    _report_trends(out, after)
+    _report_trends(out, after, short=duration < 2 * WARMUP_S)
     _report_ui(out, run, duration)
     _report_scans(out, run)
     last = run.samples[-1].store
@@ -578,13 +589,19 @@ def report(run: Run) -> bool:
     return not missed
 
 
-def _report_trends(out: Report, after: list[Sample]) -> None:
+def _report_trends(out: Report, after: list[Sample], short: bool) -> None:
+    """In a short run the first third is not all of the warm-up (screens, caches and malloc
+    arenas still grow): a rise there is 'unclear', not a leak."""
     if not after:
         return
+
+    def judge(slope, band, target):
+        verdict = judge_trend(slope, band, target)
+        return Trend.UNCLEAR if short and verdict is Trend.RISING else verdict
     rss, band = trend_per_hour([(s.t_s, s.rss_mb) for s in after])
     out.line("RSS trend", f"{rss:+.2f} MB/h (+-{band:.2f}); {after[0].rss_mb:.0f} -> "
              f"{after[-1].rss_mb:.0f} MB", f"< {RSS_TREND_TARGET_MB_H:g} MB/h",
-             judge_trend(rss, band, RSS_TREND_TARGET_MB_H))
+             judge(rss, band, RSS_TREND_TARGET_MB_H))
     blocks = [(s.t_s, p["py_blocks"] / 1000) for s in after for p in s.probe[-1:]]
     if blocks:
         trend, band = trend_per_hour(blocks)
@@ -595,7 +612,7 @@ def _report_trends(out: Report, after: list[Sample]) -> None:
         trend, band = trend_per_hour(values)
         span = f"{min(v for _, v in values)}..{max(v for _, v in values)}"
         out.line(f"{name} trend", f"{trend:+.1f}/h (+-{band:.1f}); {span}",
-                 f"< {COUNT_TREND_TARGET_H:g}/h", judge_trend(trend, band, COUNT_TREND_TARGET_H))
+                 f"< {COUNT_TREND_TARGET_H:g}/h", judge(trend, band, COUNT_TREND_TARGET_H))
 
 
 def _report_ui(out: Report, run: Run, duration: float) -> None:
@@ -616,8 +633,8 @@ def _report_ui(out: Report, run: Run, duration: float) -> None:
     pings = ping_report(run.pings, run.ended_mono, WATCHDOG_USEC / 1e6)
     ready = "never" if run.ready_s is None else f"after {run.ready_s:.1f} s"
     due = max(0, int((duration - (run.ready_s or 0)) / (WATCHDOG_USEC / 2e6)))
-    out.line("watchdog", f"READY {ready}; {pings.pings} pings (~{due} due at half "
-             f"WATCHDOG_USEC), longest gap {pings.max_gap_s:.1f} s", "READY once",
+    out.line("watchdog", f"READY {ready}; {pings.pings} pings (at most ~{due}: one per "
+             f"WATCHDOG_USEC / 2), longest gap {pings.max_gap_s:.1f} s", "READY once",
              run.ready_s is not None)
     out.line("  missed pings", f"{pings.missed} gaps > WATCHDOG_USEC = "
              f"{WATCHDOG_USEC / 1e6:g} s (each: systemd restarts the kiosk)", "0",

@@ -23,6 +23,11 @@ class Showing:
     name: str
 
 
+IDLE_TIMEOUT_S = 8.0           # ui.idle_timeout_s of the soaked kiosk
+DECODER_REPEAT_S = 4.0         # a decoder that re-reports a code still in view does so this often
+# Every 20 s a stamp: a glance, shorter than the idle timeout, then one left in view longer
+# than the idle return plus a decoder repeat, the case where a stamp still in view could be
+# counted again once the kiosk is back on attract.
 LOOP_S = 40.0
 SHOWINGS = (Showing(6.0, 4.0, 0, "glance"), Showing(26.0, 14.0, 1, "left in view"))
 LOOP_FRAMES = int(LOOP_S * CAMERA_FPS)
@@ -103,7 +108,10 @@ def tally_scans(shown: list[Shown], last_frame: int, clock, scans: list[tuple[fl
         starts.append(clock(s.start_frame))
         of_label.append(s)
     counts = dict.fromkeys(complete, 0)
+    seen_until = clock(last_frame)
     for when, text in scans:
+        if when > seen_until:
+            continue                  # after the last frame known: its showing is unknown
         if text not in texts:
             tally.wrong_text += 1
             continue
