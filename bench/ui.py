@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,63 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ENV = {"SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-       "KIVY_NO_FILELOG": "1", "KIVY_USE_DEFAULTCONFIG": "1", "KIVY_LOG_MODE": "PYTHON",
-       "KIVY_CLIPBOARD": "sdl2"}
-GL_LIBS = re.compile(r"libLLVM|_dri\.so|libgallium|libglapi|libEGL_mesa|libGLX_mesa")
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_parts_mb() -> dict:
-    """RSS by kind of mapping (/proc/self/smaps): the GL driver's code (Mesa + LLVM, file
-    pages), other files (Python, numpy, OpenCV, Kivy... libraries), the malloc heap of
-    the main arena, and the other anonymous memory (Python's object arenas, other malloc
-    arenas, thread stacks, JIT code)."""
-    parts = {"gl_code": 0, "files": 0, "heap": 0, "anon": 0}
-    kind = "anon"
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-            fields = line.split()
-            name = fields[5] if len(fields) > 5 else ""
-            kind = ("heap" if name == "[heap]" else "gl_code" if GL_LIBS.search(name)
-                    else "files" if name.startswith("/") else "anon")
-        elif line.startswith("Rss:"):
-            parts[kind] += int(line.split()[1])
-    return {k: v / 1024 for k, v in parts.items()}
-
-
-def malloc_free_mb() -> float:
-    """Memory glibc holds freed in its arenas (mallinfo2, all arenas): kiosk.heap can give
-    it back."""
-    import ctypes
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-            "uordblks", "fordblks", "keepcost")]
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = MallInfo2
-    except (OSError, AttributeError):
-        return float("nan")
-    return libc.mallinfo2().fordblks / 2**20
-
-
-def _flip_counter():
-    from kivy.core.window import Window
-    flips = {"n": 0}
-
-    def flip(*_):
-        flips["n"] += 1
-        flips.setdefault("first", time.time())
-    Window.bind(on_flip=flip)
-    return flips
+from bench.kiosk_process import (  # noqa: E402
+    ENV,
+    flip_counter,
+    malloc_free_mb,
+    rss_mb,
+    rss_parts_mb,
+)
 
 
 def _pump(seconds: float) -> None:
@@ -108,7 +57,7 @@ def child_plain(t0: float) -> dict:
         def build(self):
             return Label(text="Xin chào ★", font_name="DejaVuSans", font_size=40)
 
-    flips = _flip_counter()
+    flips = flip_counter()
     Hello()._run_prepare()
     while "first" not in flips:
         EventLoop.idle()
@@ -175,7 +124,7 @@ def child_preview(t0: float, seconds: float) -> dict:
         def build(self):
             return Preview()
 
-    flips = _flip_counter()
+    flips = flip_counter()
     app = PreviewApp()
     app._run_prepare()
     _pump(1.0)
@@ -208,7 +157,7 @@ def child_kiosk(t0: float, data_dir: str, seconds: float, picks: int = 0) -> dic
     settings = Settings()
     source = DemoCameraSource(fps=30)
     app = KioskApp(settings, store, data_dir, camera_source=source, camera_is_demo=True)
-    flips = _flip_counter()
+    flips = flip_counter()
     app._run_prepare()
     while "first" not in flips or app.sm.current != "attract":
         EventLoop.idle()
