@@ -11,68 +11,33 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
 
 import pytest
 
+from bench.soak import NotifyListener
 from tests.conftest import REPO_ROOT
 
 WATCHDOG_USEC = 2_000_000             # WatchdogSec=2s: the app pings every 1 s
 PERIOD_S = WATCHDOG_USEC / 1e6
 
 
-@dataclass
-class NotifyListener:
-    """A NOTIFY_SOCKET: every datagram with the time it arrived."""
-    path: str
-    sock: socket.socket = field(init=False)
-    messages: list[tuple[float, str]] = field(default_factory=list)
-
-    def __post_init__(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.messages.append((time.monotonic(), data.decode()))
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
-
-    def times(self, line: str) -> list[float]:
-        return [t for t, msg in self.messages if line in msg.splitlines()]
-
-    def wait_for(self, line: str, timeout_s: float) -> float:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            found = self.times(line)
-            if found:
-                return found[0]
-            time.sleep(0.05)
-        raise AssertionError(f"no {line!r} within {timeout_s} s; got {self.messages}")
+def wait_for(listener: NotifyListener, key: str, timeout_s: float) -> float:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = listener.times(key)
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no {key}=1 within {timeout_s} s; got {listener.events}")
 
 
 def _start(cmd: list[str], tmp_path, listener: NotifyListener) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "WATCHDOG_PID")}
-    env.update(NOTIFY_SOCKET=listener.path, WATCHDOG_USEC=str(WATCHDOG_USEC),
+    env.update(NOTIFY_SOCKET=str(listener.path), WATCHDOG_USEC=str(WATCHDOG_USEC),
                SDL_VIDEODRIVER="offscreen", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1",
                KIVY_USE_DEFAULTCONFIG="1", OCOP_KIOSK_CONFIG=str(tmp_path / "none.toml"),
                PYTHONPATH=str(REPO_ROOT))
@@ -99,7 +64,8 @@ def _gaps(times: list[float]) -> list[float]:
 
 @pytest.fixture
 def listener(tmp_path):
-    sock = NotifyListener(str(tmp_path / "notify.sock"))
+    sock = NotifyListener(tmp_path / "notify.sock")
+    sock.start()
     yield sock
     sock.close()
 
@@ -112,17 +78,17 @@ def test_the_shipped_command_untouched_after_boot_keeps_pinging_and_rotating(tmp
     proc = _start([sys.executable, "-m", "kiosk", "--verbose", "--data-dir",
                    str(tmp_path / "data"), "run", "--windowed"], tmp_path, listener)
     try:
-        ready_at = listener.wait_for("READY=1", 90)
+        ready_at = wait_for(listener, "READY", 90)
         time.sleep(6 * PERIOD_S)
         assert proc.poll() is None, "the kiosk exited"
     finally:
         out = _stop(proc)
-    pings = [t for t in listener.times("WATCHDOG=1") if t >= ready_at]
+    pings = [t for t in listener.times("WATCHDOG") if t >= ready_at]
     window = [t for t in pings if t <= ready_at + 6 * PERIOD_S]
     assert len(window) >= 10, (len(window), out[-2000:])      # ~12 expected: 1 per 1 s
     assert max(_gaps(pings)) < PERIOD_S, _gaps(pings)
-    assert len(listener.times("READY=1")) == 1
-    assert listener.times("STOPPING=1"), out[-2000:]
+    assert len(listener.times("READY")) == 1
+    assert listener.times("STOPPING"), out[-2000:]
     slides = [line for line in out.splitlines() if "attract slide" in line]
     assert len(slides) >= 6, out[-3000:]         # ~12 s at one slide a second
     assert len({line.rsplit("product", 1)[1] for line in slides}) >= 3   # different products
@@ -138,14 +104,14 @@ def test_pings_stop_when_a_part_of_the_app_hangs(tmp_path, listener, fault, reas
     proc = _start([sys.executable, "-m", "tests.deploy.watchdog_driver",
                    str(tmp_path / "data"), fault, str(fault_at_s), "60"], tmp_path, listener)
     try:
-        ready_at = listener.wait_for("READY=1", 90)
+        ready_at = wait_for(listener, "READY", 90)
         injected_at = ready_at + fault_at_s
         # healthy until the fault: pings over several periods
         time.sleep(fault_at_s + 4 * PERIOD_S + 2.0)
         assert proc.poll() is None, "the kiosk exited"
     finally:
         out = _stop(proc)
-    pings = listener.times("WATCHDOG=1")
+    pings = listener.times("WATCHDOG")
     before = [t for t in pings if ready_at <= t < injected_at - 0.5]
     assert len(before) >= 5, (pings, out[-2000:])
     assert max(_gaps(before)) < PERIOD_S
@@ -153,5 +119,6 @@ def test_pings_stop_when_a_part_of_the_app_hangs(tmp_path, listener, fault, reas
     late = [t for t in pings if t > injected_at + 2.0 + PERIOD_S]
     assert late == [], (fault, [round(t - injected_at, 2) for t in pings], out[-2000:])
     if reason is not None:
-        status = [m for _t, m in listener.messages if "STATUS=unhealthy" in m]
-        assert status and reason in status[0], listener.messages
+        status = [f["STATUS"] for _t, f in listener.events
+                  if f.get("STATUS", "").startswith("unhealthy")]
+        assert status and reason in status[0], listener.events
