@@ -132,6 +132,14 @@ def test_sync_unit_runs_the_sync_loop():
     assert service["StateDirectory"] == "ocop-kiosk"
 
 
+@pytest.mark.parametrize("name", ["ocop-kiosk.service", "ocop-kiosk-sync.service"])
+def test_a_configuration_error_is_not_restarted_in_a_loop(name):
+    """Exit 2 (bad settings, a demo folder configured for a real registry) cannot be fixed
+    by a restart: the unit must not loop on it (and wear the SD card)."""
+    service = dict(parse(name).items("Service"))
+    assert "2" in service["RestartPreventExitStatus"].split()
+
+
 def test_installer_and_units_agree_on_paths():
     script = INSTALLER.read_text()
     assert "APP_DIR=/opt/ocop-kiosk" in script and INSTALLED_BIN.startswith("/opt/ocop-kiosk/")
