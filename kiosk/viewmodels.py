@@ -455,6 +455,9 @@ class JobRecoveryViewModel:
                                        "them, or cancel them: their numbers will never be "
                                        "used."))
                          if left else _("Every label of this job is checked."))
+        reason = getattr(job, "error", "")
+        if job.state.value == "failed" and reason:   # e.g. a label that cannot be rendered
+            help_text = _("Why: {reason}").format(reason=reason) + "\n" + help_text
         return cls(
             job_id=job.id, step=step, title=title, product=product_name, summary=summary,
             help=help_text,

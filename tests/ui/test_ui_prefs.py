@@ -108,11 +108,20 @@ def test_pref_source_texts_in_both_languages():
 # --- the stopped print job ------------------------------------------------------------------
 
 
-def job(state="interrupted", printed=(1, 2, 3), pending=(6, 7), uncertain=(5,), count=6):
+def job(state="interrupted", printed=(1, 2, 3), pending=(6, 7), uncertain=(5,), count=6,
+        error=""):
     from kiosk.printing.queue import JobState, JobView
     return JobView(id=12, product_id=101, lot="", count=count, state=JobState(state),
-                   error="", printed=list(printed), pending=list(pending),
+                   error=error, printed=list(printed), pending=list(pending),
                    uncertain=list(uncertain), void=[], created_at="", updated_at="")
+
+
+def test_a_failed_job_tells_staff_why():
+    reason = "label cannot be printed: printer.label_height_mm: 20 mm, at least 28 mm needed"
+    vm = JobRecoveryViewModel.build(job("failed", uncertain=(), error=reason), "Cà phê", "vi")
+    assert vm.help.startswith("Lý do: " + reason)
+    interrupted = JobRecoveryViewModel.build(job(error="connection lost"), "Coffee", "en")
+    assert "Why" not in interrupted.help      # the steps say what happened
 
 
 def test_serial_digits_match_the_number_printed_on_the_label():
