@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # long, which also bridges frames the decoder misses while the code is still there.
 GONE_AFTER_S = 3.0
 REPEAT_AFTER_S: float | None = None  # report again while still in view after this; None: never
+# ... and once this many decoded frames did not contain it (the kiosk decodes ~12 a second,
+# so this is half a second of looking when the CPU is free).
+GONE_AFTER_FRAMES = 6
 
 
 class FrameDecoder(Protocol):
@@ -34,34 +37,52 @@ class FrameDecoder(Protocol):
 class _Seen:
     last_seen_s: float
     last_reported_s: float
+    frames_without: int = 0     # decoded frames since it was last in one
 
 
 class Deduplicator:
     """Reports a code once while it stays in view; again after it was out of view for more
     than gone_after_s (or, when repeat_after_s is set, after that long in view).
 
+    "Out of view" also needs gone_after_frames decoded frames without the code: a decoder
+    starved of CPU for a few seconds (another process starting, a slow SD card) has not
+    looked, so it must not count a stamp that never moved as a new scan.
+
     Pure (times are passed in), so it is tested without threads or sleeps."""
 
     def __init__(self, repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S):
+                 gone_after_s: float = GONE_AFTER_S,
+                 gone_after_frames: int = GONE_AFTER_FRAMES):
         self.repeat_after_s = repeat_after_s  # None: never repeat while in view
         self.gone_after_s = gone_after_s
+        self.gone_after_frames = gone_after_frames
         self._seen: dict[str, _Seen] = {}
 
+    def _gone(self, seen: _Seen, now_s: float, after_s: float) -> bool:
+        return now_s - seen.last_seen_s > after_s and \
+            seen.frames_without >= self.gone_after_frames
+
     def filter(self, codes: list[Decoded], now_s: float) -> list[Decoded]:
+        """One decoded frame's codes (call it for every decoded frame, with or without
+        codes): the ones that are new."""
+        present = {code.text for code in codes}
+        for text, seen in self._seen.items():
+            if text not in present:
+                seen.frames_without += 1
         fresh = []
         for code in codes:
             seen = self._seen.get(code.text)
-            if seen is None or now_s - seen.last_seen_s > self.gone_after_s or (
+            if seen is None or self._gone(seen, now_s, self.gone_after_s) or (
                     self.repeat_after_s is not None
                     and now_s - seen.last_reported_s >= self.repeat_after_s):
                 fresh.append(code)
                 self._seen[code.text] = _Seen(now_s, now_s)
             else:
                 seen.last_seen_s = now_s
+                seen.frames_without = 0
         # Forget codes long gone so the table stays small on a kiosk running for months.
         horizon_s = max(self.gone_after_s, self.repeat_after_s or 0.0) * 2
-        for text in [t for t, s in self._seen.items() if now_s - s.last_seen_s > horizon_s]:
+        for text in [t for t, s in self._seen.items() if self._gone(s, now_s, horizon_s)]:
             del self._seen[text]
         return fresh
 

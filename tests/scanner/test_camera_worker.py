@@ -43,12 +43,34 @@ def test_dedup_reports_again_after_repeat_interval_while_in_view():
 
 
 def test_dedup_reports_again_after_code_left_view():
-    dedup = Deduplicator(repeat_after_s=None, gone_after_s=1.0)
+    dedup = Deduplicator(repeat_after_s=None, gone_after_s=1.0, gone_after_frames=1)
     assert dedup.filter([code("A")], 0.0)
     assert not dedup.filter([code("A")], 0.9)
     assert dedup.filter([], 1.5) == []
     assert dedup.filter([code("A")], 2.5)  # unseen for 1.6 s: it left and came back
     assert not dedup.filter([code("A")], 100.0 - 97.0)
+
+
+def test_a_starved_decoder_does_not_count_a_stamp_that_stayed_as_new():
+    """The decoder got no CPU for 5 s (another process starting): two frames decoded, both
+    with the stamp. It never left the view, so it is one scan."""
+    dedup = Deduplicator(repeat_after_s=None, gone_after_s=3.0)
+    assert dedup.filter([code("A")], 0.0)
+    assert not dedup.filter([code("A")], 5.0)
+    # really taken away: frames without it, for longer than gone_after_s, then back
+    t = 5.0
+    for _ in range(dedup.gone_after_frames):
+        t += 0.6
+        assert dedup.filter([], t) == []
+    assert dedup.filter([code("A")], t + 0.1)
+
+
+def test_a_glance_away_shorter_than_gone_after_s_is_the_same_presence():
+    dedup = Deduplicator(repeat_after_s=None, gone_after_s=3.0)
+    assert dedup.filter([code("A")], 0.0)
+    for i in range(20):                      # 20 frames without it, but within 2 s
+        dedup.filter([], 0.1 * (i + 1))
+    assert not dedup.filter([code("A")], 2.5)
 
 
 def test_dedup_tracks_codes_independently():
