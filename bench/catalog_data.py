@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from kiosk.catalog_write import replace_ratings, upsert_producer, upsert_product
-from kiosk.gtin import gtin_check_digit
+from ocop.gtin import gtin_check_digit
 from kiosk.store import Store
 
 DISTRICTS = ["Thành phố Sơn La", "Quỳnh Nhai", "Thuận Châu", "Mường La", "Bắc Yên", "Phù Yên",

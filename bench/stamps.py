@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import segno  # noqa: E402
 
 from kiosk.settings import Settings  # noqa: E402
-from kiosk.stamps.codec import (MAX_ISSUE_DAY, MAX_PRODUCT_ID, MAX_SERIAL, EPOCH,  # noqa: E402
+from ocop.stamps.codec import (MAX_ISSUE_DAY, MAX_PRODUCT_ID, MAX_SERIAL, EPOCH,  # noqa: E402
                                 parse_stamp_text)
-from kiosk.stamps.keys import private_key_from_seed  # noqa: E402
-from kiosk.stamps.signer import StampSigner, make_trust_list, signing_key_entry  # noqa: E402
-from kiosk.stamps.verdicts import Verdict  # noqa: E402
-from kiosk.stamps.verifier import ProductStatus, StampVerifier  # noqa: E402
+from ocop.stamps.keys import private_key_from_seed  # noqa: E402
+from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry  # noqa: E402
+from ocop.stamps.verdicts import Verdict  # noqa: E402
+from ocop.stamps.verifier import ProductStatus, StampVerifier  # noqa: E402
 
 BASE_URL = Settings().stamps.base_url
 TARGET_RATIO = 1.5
@@ -90,8 +90,9 @@ def bench_verify(count: int, rounds: int, seed: int, with_store: bool) -> list[t
 def _store_candidate(texts, trust, root, key):
     from kiosk.demo.setup import set_up_demo
     from kiosk.stamps.service import verifier_from_store
-    from kiosk.stamps.trust import sign_trust_list, store_trust_list
-    from kiosk.stamps.keys import public_key_b64
+    from ocop.stamps.trust import sign_trust_list
+    from kiosk.stamps.trust_store import store_trust_list
+    from ocop.stamps.keys import public_key_b64
     from kiosk.settings import settings_from_dict
     from kiosk.store import Store
     tmp = tempfile.mkdtemp(prefix="ocop-bench-stamps-")

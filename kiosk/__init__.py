@@ -1,3 +1,3 @@
 """OCOP Sơn La kiosk and stamp station: the application core (plain Python, no Kivy)."""
 
-__version__ = "0.1.0"
+from ocop import __version__  # noqa: F401  (one version: ocop/__init__.py)

@@ -10,10 +10,10 @@ import datetime as dt
 import sqlite3
 from typing import Any, Mapping
 
-from kiosk.clock import utc_now_iso
+from ocop.clock import utc_now_iso
 from kiosk.catalog import LEVEL_BY_STARS, default_valid_until, product_search_text
-from kiosk.gtin import normalize_gtin
-from kiosk.text import nfc
+from ocop.gtin import normalize_gtin
+from ocop.text import nfc
 
 PRODUCER_KINDS = ("company", "cooperative", "coop_group", "household", "other")
 

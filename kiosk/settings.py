@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import ConfigError
+from ocop.errors import ConfigError
 
 SYSTEM_CONFIG_PATH = Path("/etc/ocop-kiosk/kiosk.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/ocop-kiosk")
@@ -236,8 +236,8 @@ def _check_printer_uri(uri: str) -> str | None:
 
 
 def _check_base_url(base_url: str) -> str | None:
-    from kiosk.stamps.codec import normalise_base_url
-    from kiosk.stamps.errors import StampConfigError
+    from ocop.stamps.codec import normalise_base_url
+    from ocop.stamps.errors import StampConfigError
     return _refusal(normalise_base_url, base_url, StampConfigError)
 
 
@@ -258,8 +258,8 @@ def _check_registry_url(url: str) -> str | None:
 def _check_root_key(text: str) -> str | None:
     if not text:
         return None
-    from kiosk.stamps.errors import KeyFileError
-    from kiosk.stamps.keys import load_public_key_b64
+    from ocop.stamps.errors import KeyFileError
+    from ocop.stamps.keys import load_public_key_b64
     return _refusal(lambda key: load_public_key_b64(key, "root public key"), text,
                     KeyFileError)
 

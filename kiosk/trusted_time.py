@@ -11,7 +11,7 @@ where the last trusted time (the *floor*) is the later of two marks kept in the 
 `meta` table:
 
 - signed time: the newest `issued_at` of a trust list that verified against the pinned root
-  (recorded by kiosk.stamps.trust.store_trust_list). Signed by the registry: never doubted,
+  (recorded by ocop.stamps.trust.store_trust_list). Signed by the registry: never doubted,
   never moved back. It is old by nature (the registry signs a list only when something
   changes), so it is a floor, not a clock.
 - local mark: the latest wall time this kiosk has seen. Written when the stored mark is at
@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import enum
 import functools
 import logging
 import sqlite3
@@ -56,12 +55,12 @@ import weakref
 from dataclasses import dataclass
 from typing import Callable
 
-from kiosk.clock import ISO_SECONDS
-from kiosk.i18n import N_, translator
+from ocop.clock import (ISO_SECONDS, VIETNAM_TZ, ClockState, system_utc_now,  # noqa: F401
+                        system_vietnam_today, vietnam_day)
+from kiosk.i18n import translator
 
 log = logging.getLogger(__name__)
 
-VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")   # Asia/Ho_Chi_Minh, no DST
 BEHIND_TOLERANCE_S = 300.0          # clock earlier than the floor by more: BEHIND
 MARK_PERSIST_EVERY_S = 600.0        # SD-card wear: at most one mark write per 10 min
 LOCAL_MARK_MAX_LEAD_S = 366 * 86400.0   # how far a local mark may run past the signed time
@@ -69,35 +68,6 @@ NTP_MAX_ERROR_US = 16_000_000       # systemd's ntp_synced(): kernel maxerror be
 KEEPER_TICK_S = 60.0
 META_SIGNED_TIME = "clock_signed_time"
 META_LOCAL_MARK = "clock_local_mark"
-
-
-class ClockState(enum.Enum):
-    OK = "ok"
-    BEHIND = "behind"       # the system clock is earlier than the last trusted time
-    UNKNOWN = "unknown"     # no signed time and no local mark yet (a fresh data folder)
-
-    def label(self, lang: str) -> str:
-        return translator(lang)(CLOCK_STATE_TEXT[self])
-
-
-CLOCK_STATE_TEXT = {
-    ClockState.OK: N_("Clock OK"),
-    ClockState.BEHIND: N_("Clock not set"),
-    ClockState.UNKNOWN: N_("No trusted time yet"),
-}
-
-
-def system_utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def vietnam_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(VIETNAM_TZ).date()
-
-
-def system_vietnam_today() -> dt.date:
-    """Today by the system clock alone: for pure code that has no store (the registry)."""
-    return vietnam_day(system_utc_now())
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -353,7 +323,7 @@ def staff_clock_note(reading: ClockReading, lang: str) -> str:
     _ = translator(lang)
     return _("{state}: the clock says {system}, the last trusted time is {trusted}. OCOP "
              "ratings are judged by the trusted time. Connect the network so the clock is "
-             "set.").format(state=reading.state.label(lang),
+             "set.").format(state=_(reading.state.label_msgid),
                             system=_local_text(reading.system, lang),
                             trusted=_local_text(reading.trusted, lang))
 

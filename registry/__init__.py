@@ -12,8 +12,9 @@ Modules:
     api       FastAPI app factory create_app(config), routes under /api/v1
     cli       `ocop-registry` command line
 
-Import rule: the registry imports kiosk.stamps (codec, signer, trust list, verifier) and, for
-`--demo` only, the demo catalog data from kiosk.demo; nothing else from kiosk/.
+Import rule: the registry imports the domain package ocop/ (stamps, ratings, heartbeat wire
+names, clock states); from kiosk/ only the demo catalog data, lazily, for `--demo`.
+tests/test_layers.py checks that `import registry.api` loads no kiosk module.
 """
 
-__version__ = "0.1.0"
+from ocop import __version__  # noqa: F401  (one version: ocop/__init__.py)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from registry import __version__, catalog, db, pages, reports, uploads
 from registry.auth import Station, bearer_token, is_admin_token, station_for_token, add_station
 from registry.config import RegistryConfig

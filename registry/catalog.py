@@ -29,9 +29,9 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.catalog import (LEVEL_BY_STARS, RatingStatus, default_valid_until,
+from ocop.ratings import (LEVEL_BY_STARS, RatingStatus, default_valid_until,
                            effective_rating_status)
-from kiosk.text import nfc
+from ocop.text import nfc
 from registry import db
 
 MAX_PRODUCT_ID = 2**24 - 1

@@ -31,7 +31,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from registry import __version__, auth, catalog, db
 from registry.config import ENV_ADMIN_TOKEN, RegistryConfig, default_data_dir, default_db_url
 from registry.signing import KeyRing, SigningError

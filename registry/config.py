@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.errors import UserError
-from kiosk.stamps.codec import normalise_base_url
+from ocop.errors import UserError
+from ocop.stamps.codec import normalise_base_url
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 ENV_DB = "OCOP_REGISTRY_DB"

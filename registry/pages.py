@@ -13,13 +13,13 @@ from html import escape
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.catalog import GROUP_NAMES
-from kiosk.stamps.codec import parse_stamp_payload
-from kiosk.stamps.errors import StampFormatError
-from kiosk.stamps.verdicts import Verdict
-from kiosk.stamps.verifier import ProductStatus, StampVerifier
-from kiosk.sync.heartbeat import NOT_WATCHED, Field
-from kiosk.trusted_time import ClockState
+from ocop.ratings import GROUP_NAMES
+from ocop.stamps.codec import parse_stamp_payload
+from ocop.stamps.errors import StampFormatError
+from ocop.stamps.verdicts import Verdict
+from ocop.stamps.verifier import ProductStatus, StampVerifier
+from ocop.heartbeat import NOT_WATCHED, Field
+from ocop.clock import ClockState
 from registry import catalog, db
 from registry.config import RegistryConfig
 from registry.reports import (Contact, Report, StationHealth, scan_stats_for_serial,

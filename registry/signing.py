@@ -16,11 +16,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
-from kiosk.stamps.keys import (fingerprint, generate_private_key, load_private_key,
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.keys import (fingerprint, generate_private_key, load_private_key,
                                public_key_b64, save_private_key)
-from kiosk.stamps.signer import StampSigner, make_trust_list, signing_key_entry
-from kiosk.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
+from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
+from ocop.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
                                 sign_trust_list, verify_signed_trust_list)
 from registry import db
 

@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
-from kiosk.stamps.errors import StampFormatError
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
+from ocop.stamps.errors import StampFormatError
 from registry import db
 from registry.auth import Station
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.catalog import Catalog, ProductView
 from kiosk.cli.output import print_json_line, print_table
-from kiosk.errors import NotFound, UserError
+from ocop.errors import NotFound, UserError
 
 
 def register(sub) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from kiosk.errors import ConfigError
+from ocop.errors import ConfigError
 from kiosk.settings import check_label_settings, settings_as_dict
 
 

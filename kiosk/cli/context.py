@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.settings import Settings, load_settings, resolve_data_dir
 from kiosk.store import DB_FILENAME, Store
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 EXIT_FAILED = 1
 

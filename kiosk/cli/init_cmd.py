@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 
-from kiosk.clock import utc_now_iso
+from ocop.clock import utc_now_iso
 from kiosk.demo.state import is_demo_data, registry_configured, set_demo_flag
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.store import DB_FILENAME, Store
 
 

@@ -2,7 +2,7 @@
 
 Each command group lives in its own module with `register(subparsers)`; its handlers take
 `(args, ctx: CliContext)` and return an exit code.
-Error policy: kiosk.errors.UserError -> one line on stderr, exit 2; anything else -> traceback
+Error policy: ocop.errors.UserError -> one line on stderr, exit 2; anything else -> traceback
 to the log file, a short line on screen, exit 1.
 """
 
@@ -16,7 +16,7 @@ from typing import Sequence
 
 from kiosk import __version__
 from kiosk.cli.context import CliContext
-from kiosk.errors import ConfigError, UserError
+from ocop.errors import ConfigError, UserError
 from kiosk.logs import setup_logging
 
 log = logging.getLogger("kiosk.cli")

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from kiosk import __version__
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.store import DB_FILENAME
 
 log = logging.getLogger("kiosk.run")

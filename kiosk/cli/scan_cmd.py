@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sys
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 EXIT_OK, EXIT_UNREADABLE = 0, 2
 NO_CODE = "no_code"

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 SCREENS = ("attract", "scan", "result", "browse", "product", "staff_pin", "staff")
 DEMO_STAMP_KEYS = ("genuine", "genuine4", "expired", "forged", "barcode", "not_ocop")

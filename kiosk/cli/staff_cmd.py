@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 
 def register(sub) -> None:

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 
 def register(sub) -> None:
@@ -101,7 +101,7 @@ def _positive(text: str) -> int:
 
 
 def _product_id(text: str) -> int:
-    from kiosk.stamps.codec import MAX_PRODUCT_ID
+    from ocop.stamps.codec import MAX_PRODUCT_ID
     value = _positive(text)
     if value > MAX_PRODUCT_ID:
         raise argparse.ArgumentTypeError(f"product id must be below 2**24: {value}")
@@ -227,7 +227,7 @@ def handle_trust_show(args, ctx) -> int:
 
 def handle_trust_export(args, ctx) -> int:
     from kiosk.stamps.service import pinned_root_key
-    from kiosk.stamps.trust import newest_verified_row
+    from kiosk.stamps.trust_store import newest_verified_row
     store = ctx.store()
     root = pinned_root_key(ctx.settings, store)
     found = newest_verified_row(store.conn, root) if root else None
@@ -239,7 +239,7 @@ def handle_trust_export(args, ctx) -> int:
 
 def handle_trust_import(args, ctx) -> int:
     from kiosk.stamps.service import pinned_root_key
-    from kiosk.stamps.trust import store_trust_list
+    from kiosk.stamps.trust_store import store_trust_list
     store = ctx.store()
     root = pinned_root_key(ctx.settings, store)
     if not root:

@@ -29,11 +29,12 @@ from kiosk.media import media_path
 from kiosk.media_renditions import RenditionSize, find_rendition
 from kiosk.stamps.demo import (DEMO_ROOT_KEY_FILE, KEYS_DIRNAME, META_DEMO_SIGNING_KEY_ID,
                                _signing_key_file)
-from kiosk.stamps.errors import TrustError
-from kiosk.stamps.keys import load_private_key, public_key_b64
+from ocop.stamps.errors import TrustError
+from ocop.stamps.keys import load_private_key, public_key_b64
 from kiosk.stamps.service import META_DEMO_NEXT_SERIAL, META_ROOT_PUBLIC_KEY
-from kiosk.stamps.trust import load_current_trust_list, verify_signed_trust_list
-from kiosk.stamps.verifier import StampVerifier
+from ocop.stamps.trust import verify_signed_trust_list
+from kiosk.stamps.trust_store import load_current_trust_list
+from ocop.stamps.verifier import StampVerifier
 from kiosk.sync import status as sync_status
 
 log = logging.getLogger(__name__)

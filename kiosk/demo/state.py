@@ -10,7 +10,7 @@ must never reach one).
 
 from __future__ import annotations
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 META_DEMO = "demo"
 CONVERT_HINT = ("this data folder holds demo data; run `ocop-kiosk init --force` to convert it "

@@ -20,7 +20,7 @@ def build_env(config_path: str | None = None, data_dir_arg: str | None = None,
               **overrides) -> DoctorEnv:
     """Settings and data folder as the kiosk would find them; a broken settings file is a
     result (the config line), not an exception."""
-    from kiosk.errors import ConfigError, UserError
+    from ocop.errors import ConfigError, UserError
     from kiosk.settings import Settings, find_config_file, load_settings, resolve_data_dir
     try:
         found = find_config_file(config_path)

@@ -527,7 +527,7 @@ def check_trusted_time(env: DoctorEnv) -> CheckResult:
                         "clock mark", **data)
         if reading.state is ClockState.BEHIND:
             return fail("trusted time",
-                        f"{ClockState.BEHIND.label('en')}: the clock says "
+                        f"{ClockState.BEHIND.label_msgid}: the clock says "
                         f"{_utc_text(reading.system)}, {human_age(reading.behind_s)} behind "
                         f"the last trusted time {_utc_text(reading.trusted)} ({marks}); "
                         "ratings are judged by the trusted time",

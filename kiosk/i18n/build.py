@@ -22,7 +22,7 @@ from pathlib import Path
 from kiosk.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent
-SOURCES = ("ui", "viewmodels.py", "trusted_time.py")
+SOURCES = ("ui", "viewmodels.py", "trusted_time.py", "../ocop")
 _KV_CALL = re.compile(r"""\btr\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
 
 

@@ -7,7 +7,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 LOCK_FILENAME = "printing.lock"
 

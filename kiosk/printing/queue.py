@@ -37,11 +37,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
-from kiosk.clock import utc_now_iso
+from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
-from kiosk.errors import ConfigError, NotFound, UserError
+from ocop.errors import ConfigError, NotFound, UserError
 from kiosk.settings import PrinterSettings, Settings, StampSettings
-from kiosk.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
+from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import take_stamps
 from kiosk.store import Store

@@ -13,16 +13,16 @@ import logging
 from pathlib import Path
 from typing import Iterable
 
-from kiosk.errors import UserError
-from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
-from kiosk.stamps.errors import KeyFileError, NoTrustList
-from kiosk.stamps.keys import (fingerprint, generate_private_key, load_private_key,
+from ocop.errors import UserError
+from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
+from ocop.stamps.errors import KeyFileError, NoTrustList
+from ocop.stamps.keys import (fingerprint, generate_private_key, load_private_key,
                                public_key_b64, save_private_key)
-from kiosk.clock import utc_today
+from ocop.clock import utc_today
 from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
-from kiosk.stamps.signer import StampSigner, make_trust_list, signing_key_entry
-from kiosk.stamps.trust import (RevokedKey, RevokedRange, TrustList, load_current_trust_list,
-                                sign_trust_list, store_trust_list)
+from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
+from ocop.stamps.trust import RevokedKey, RevokedRange, TrustList, sign_trust_list
+from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 
 log = logging.getLogger(__name__)
 

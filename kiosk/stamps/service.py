@@ -19,15 +19,16 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Iterable
 
-from kiosk.clock import utc_now_iso
+from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, RatingStatus, effective_rating_status
-from kiosk.errors import UserError
-from kiosk.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
-from kiosk.stamps.errors import NoTrustList, StampsExhausted
-from kiosk.stamps.signer import StampSigner
-from kiosk.stamps.trust import TrustList, load_current_trust_list
-from kiosk.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
-from kiosk.stamps.verifier import ProductStatus, StampVerifier
+from ocop.errors import UserError
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.errors import NoTrustList, StampsExhausted
+from ocop.stamps.signer import StampSigner
+from ocop.stamps.trust import TrustList
+from kiosk.stamps.trust_store import load_current_trust_list
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verifier import ProductStatus, StampVerifier
 from kiosk.trusted_time import clock_for, trusted_now
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
 
 log = logging.getLogger(__name__)

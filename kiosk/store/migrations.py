@@ -55,7 +55,7 @@ CREATE TABLE products (
     image_hash      TEXT REFERENCES media(hash),
     featured        INTEGER NOT NULL DEFAULT 0 CHECK (featured IN (0, 1)),
     is_demo         INTEGER NOT NULL DEFAULT 0 CHECK (is_demo IN (0, 1)),
-    search_text     TEXT NOT NULL DEFAULT '',   -- diacritic-folded, lower-case; see kiosk.text
+    search_text     TEXT NOT NULL DEFAULT '',   -- diacritic-folded, lower-case; see ocop.text
     updated_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
 );
 CREATE INDEX products_district ON products(district, group_code);

@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from kiosk.clock import utc_now_iso
+from ocop.clock import utc_now_iso
 from kiosk.catalog_write import apply_catalog_changes
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
-from kiosk.stamps.errors import TrustError
+from ocop.stamps.errors import TrustError
 from kiosk.stamps.service import receive_stamp_block
-from kiosk.stamps.trust import newest_verified_row, store_trust_list, verify_signed_trust_list
+from ocop.stamps.trust import verify_signed_trust_list
+from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
 from kiosk.sync import heartbeat
 from kiosk.sync import status as st
 from kiosk.sync import validate

@@ -4,7 +4,7 @@ of a round's errors wins, see kiosk.sync.status.worst_state)."""
 
 from __future__ import annotations
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.sync.status import SyncState
 
 

@@ -13,7 +13,7 @@ reply goes through one of them:
     int_      a JSON integer (not a bool, not a float) in a range
     digits    an id sent as text: ASCII digits only (str.isdigit() also says yes to '²'
               and full-width digits, which int() then refuses), in a range
-    gtin      ASCII digits, 8/12/13/14 long, GS1 check digit right (kiosk.gtin)
+    gtin      ASCII digits, 8/12/13/14 long, GS1 check digit right (ocop.gtin)
     unique    the same id / GTIN / hash at most once in a reply
 """
 
@@ -24,7 +24,7 @@ import re
 from typing import Any, Mapping
 
 from kiosk.catalog_write import PRODUCER_KINDS
-from kiosk.gtin import GTIN_LENGTHS, is_valid_gtin, normalize_gtin
+from ocop.gtin import GTIN_LENGTHS, is_valid_gtin, normalize_gtin
 from kiosk.sync.errors import ReplyRefused
 
 MAX_PRODUCT_ID = 2**24 - 1

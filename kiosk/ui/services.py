@@ -68,7 +68,7 @@ class PrinterMonitor(threading.Thread):
         self.last_reading = None     # kiosk.sync.heartbeat.DeviceReading of the last poll
 
     def _note(self, state, paper) -> None:
-        from kiosk.clock import utc_now_iso
+        from ocop.clock import utc_now_iso
         from kiosk.sync.heartbeat import DeviceReading
         self.last_reading = DeviceReading(state.value, utc_now_iso(), paper.value)
 
@@ -220,7 +220,7 @@ class Services:
             self.device_recorder.start()
 
     def camera_reading(self):
-        from kiosk.clock import utc_now_iso
+        from ocop.clock import utc_now_iso
         from kiosk.sync.heartbeat import UNWATCHED, DeviceReading
         if self._camera_state is None:
             return UNWATCHED

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from kiosk.catalog import Catalog, RatingStatus, add_months, effective_rating_status, fts_query
-from kiosk.text import fold
+from ocop.text import fold
 from tests.conftest import TODAY
 
 
@@ -76,7 +76,7 @@ def test_demo_images_are_stored_by_hash(demo_store, data_dir):
 
 
 def test_gtin_spellings():
-    from kiosk.gtin import is_valid_gtin, normalize_gtin
+    from ocop.gtin import is_valid_gtin, normalize_gtin
     assert normalize_gtin("02000000001012") == "2000000001012"
     assert normalize_gtin("036000291452") == "0036000291452"   # UPC-A
     assert normalize_gtin("12345670") == "12345670"

@@ -6,7 +6,7 @@ from kiosk.scanning import ScanService
 from kiosk.settings import Settings
 from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import issue_stamps
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import Verdict
 from tests.conftest import TODAY
 
 

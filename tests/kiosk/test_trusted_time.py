@@ -21,9 +21,9 @@ from kiosk.scanning import ScanService
 from kiosk.settings import Settings
 from kiosk.stamps.demo import DemoRegistry, load_demo_signer
 from kiosk.stamps.service import issue_stamps
-from kiosk.stamps.signer import make_trust_list, sign_trust_list
-from kiosk.stamps.trust import store_trust_list
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.signer import make_trust_list, sign_trust_list
+from kiosk.stamps.trust_store import store_trust_list
+from ocop.stamps.verdicts import Verdict
 from kiosk.store import Store
 from kiosk.trusted_time import (LOCAL_MARK_MAX_LEAD_S, MARK_PERSIST_EVERY_S, ClockKeeper,
                                 ClockState, TrustedClock, clock_report, iso, read_marks,

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from kiosk.errors import ConfigError
+from ocop.errors import ConfigError
 from kiosk.printing.queue import JobState, PrintQueue, PrintWorker
 from kiosk.settings import Settings
 from tests.conftest import TODAY, run_cli

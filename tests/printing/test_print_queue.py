@@ -17,7 +17,7 @@ import zxingcpp
 from kiosk.printing.queue import JobState, PrintQueue
 from kiosk.scanning import ScanService
 from kiosk.settings import Settings
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import Verdict
 from kiosk.store import Store
 from printer import decode_images
 from tests.conftest import REPO_ROOT, TODAY
@@ -71,7 +71,7 @@ def test_serials_never_reused_across_jobs(demo_store, data_dir):
 
 def test_bad_requests_change_nothing(demo_store, data_dir):
     queue = PrintQueue(demo_store, Settings(), data_dir, today=TODAY)
-    from kiosk.errors import NotFound, UserError
+    from ocop.errors import NotFound, UserError
     with pytest.raises(NotFound):
         queue.submit(999, 1)
     with pytest.raises(UserError):

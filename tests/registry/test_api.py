@@ -51,7 +51,7 @@ def test_health_and_openapi(registry):
 
 
 def test_trust_list_verifies_with_the_written_root_key(registry):
-    from kiosk.stamps.trust import verify_signed_trust_list
+    from ocop.stamps.trust import verify_signed_trust_list
     blob = requests.get(registry.url + f"{API}/trust-list", timeout=5).content
     tl = verify_signed_trust_list(blob, registry.root_key)
     assert tl.sequence >= 1 and tl.signing_keys
@@ -223,9 +223,9 @@ def test_stamp_blocks_are_unique_and_idempotent(registry):
 
 
 def test_block_stamps_verify_offline(registry):
-    from kiosk.stamps.trust import verify_signed_trust_list
-    from kiosk.stamps.verdicts import Verdict
-    from kiosk.stamps.verifier import StampVerifier
+    from ocop.stamps.trust import verify_signed_trust_list
+    from ocop.stamps.verdicts import Verdict
+    from ocop.stamps.verifier import StampVerifier
     tl = verify_signed_trust_list(
         requests.get(registry.url + f"{API}/trust-list", timeout=5).content, registry.root_key)
     block = _block(registry, 101, 3).json()

@@ -132,7 +132,7 @@ def test_station_block_runs_out(cli, keys, monkeypatch, tmp_path):
     code, out, err = cli("stamp", "trust", "rotate")
     assert code == 2 and "init --demo" in err
     # A trust list signed by another root is refused.
-    from kiosk.stamps.signer import make_trust_list, sign_trust_list, signing_key_entry
+    from ocop.stamps.signer import make_trust_list, sign_trust_list, signing_key_entry
     import datetime as dt
     other = make_trust_list(keys.other_root, sequence=2, signing_keys=[
         signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))])

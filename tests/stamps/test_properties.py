@@ -6,12 +6,12 @@ import datetime as dt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kiosk.stamps.codec import (MAX_ISSUED_ON, MAX_PRODUCT_ID, MAX_SERIAL, StampFields,
+from ocop.stamps.codec import (MAX_ISSUED_ON, MAX_PRODUCT_ID, MAX_SERIAL, StampFields,
                                 parse_stamp_text)
-from kiosk.stamps.errors import StampFormatError
-from kiosk.stamps.keys import private_key_from_seed
-from kiosk.stamps.signer import StampSigner, signing_key_entry
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.errors import StampFormatError
+from ocop.stamps.keys import private_key_from_seed
+from ocop.stamps.signer import StampSigner, signing_key_entry
+from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import (BASE_URL, SEED_KEY_1, SEED_ROOT, TODAY, make_tl,
                                    make_verifier)
 
@@ -125,7 +125,7 @@ def test_exhaustive_substitutions_of_one_stamp():
 def test_fast_base32_decoder_matches_the_stdlib(raw):
     import base64
 
-    from kiosk.stamps.codec import parse_stamp_payload
+    from ocop.stamps.codec import parse_stamp_payload
     raw = bytes([1, raw[1] | 1, raw[2], raw[3], raw[4] | 1]) + raw[5:9] + bytes([raw[9] | 1]) \
         + raw[10:]
     payload = base64.b32encode(raw).decode().rstrip("=")

@@ -5,7 +5,7 @@ import io
 import pytest
 import segno
 
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import ISSUED, TODAY
 
 zxingcpp = pytest.importorskip("zxingcpp")

@@ -6,17 +6,17 @@ import stat
 
 import pytest
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 from kiosk.settings import Settings, settings_from_dict
 from kiosk.stamps.demo import (DemoRegistry, create_demo_keys_and_trust, create_demo_trust,
                                demo_mark_suspect, demo_revoke_key, demo_revoke_serials,
                                load_demo_signer, rotate_demo_key)
-from kiosk.stamps.errors import KeyFileError, NoTrustList, StampsExhausted
-from kiosk.stamps.keys import load_private_key, save_private_key
+from ocop.stamps.errors import KeyFileError, NoTrustList, StampsExhausted
+from ocop.stamps.keys import load_private_key, save_private_key
 from kiosk.stamps.service import (issue_stamps, pinned_root_key, receive_stamp_block,
                                   take_stamps, verifier_from_store)
-from kiosk.stamps.trust import store_trust_list
-from kiosk.stamps.verdicts import Verdict
+from kiosk.stamps.trust_store import store_trust_list
+from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import ISSUED, make_tl, signed
 
 TODAY = dt.date(2026, 11, 29)   # the demo catalog: 101 rated 2024 (valid), 102 rated 2019

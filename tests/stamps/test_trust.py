@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from kiosk.stamps.errors import TrustError
-from kiosk.stamps.keys import public_key_b64
-from kiosk.stamps.signer import make_trust_list, signing_key_entry
-from kiosk.stamps.trust import (RevokedKey, RevokedRange, TrustList, load_current_trust_list,
-                                sign_trust_list, store_trust_list, verify_signed_trust_list)
+from ocop.stamps.errors import TrustError
+from ocop.stamps.keys import public_key_b64
+from ocop.stamps.signer import make_trust_list, signing_key_entry
+from ocop.stamps.trust import RevokedKey, RevokedRange, TrustList, sign_trust_list, verify_signed_trust_list
+from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 from tests.stamps.conftest import make_tl, signed
 
 
@@ -70,7 +70,7 @@ def test_wrong_root_rejected(keys):
 
 def test_signed_by_other_root_claiming_ours_rejected(keys):
     body = make_tl(keys).to_dict()     # names our root's fingerprint
-    from kiosk.stamps.trust import TRUST_DOMAIN, canonical_json
+    from ocop.stamps.trust import TRUST_DOMAIN, canonical_json
     sig = keys.other_root.sign(TRUST_DOMAIN + canonical_json(body))
     blob = json.dumps({"trust_list": body, "signature": base64.b64encode(sig).decode()})
     with pytest.raises(TrustError, match="does not verify"):

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import segno
 
-from kiosk.stamps.codec import StampFields, parse_stamp_text
-from kiosk.stamps.keys import private_key_from_seed, public_key_b64
-from kiosk.stamps.signer import StampSigner
-from kiosk.stamps.trust import verify_signed_trust_list
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.codec import StampFields, parse_stamp_text
+from ocop.stamps.keys import private_key_from_seed, public_key_b64
+from ocop.stamps.signer import StampSigner
+from ocop.stamps.trust import verify_signed_trust_list
+from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import BASE_URL, make_tl, make_verifier, signed
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "stamp-format.md"
@@ -47,7 +47,7 @@ def test_stamp_vector(v):
 
 
 def test_trust_list_vector(keys):
-    from kiosk.stamps.trust import RevokedRange
+    from ocop.stamps.trust import RevokedRange
     blob = _block("<!-- trust-list-test-vector -->").strip()
     tl = make_tl(keys, revoked_ranges=[RevokedRange(500, 599, "stolen station")],
                  suspect_serials=[42])

@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from kiosk.stamps.signer import StampSigner, signing_key_entry
-from kiosk.stamps.trust import RevokedKey, RevokedRange
-from kiosk.stamps.verdicts import MESSAGES, Verdict
+from ocop.stamps.signer import StampSigner, signing_key_entry
+from ocop.stamps.trust import RevokedKey, RevokedRange
+from ocop.stamps.verdicts import MESSAGES, Verdict
 from tests.stamps.conftest import BASE_URL, ISSUED, TODAY, make_tl, make_verifier
 
 
@@ -43,11 +43,11 @@ def test_expiry_is_judged_for_the_given_day(trust_list, keys):
     seen = []
 
     def lookup(product_id, today):
-        from kiosk.stamps.verifier import ProductStatus
+        from ocop.stamps.verifier import ProductStatus
         seen.append(today)
         return ProductStatus(product_id, today <= dt.date(2027, 6, 30))
 
-    from kiosk.stamps.verifier import StampVerifier
+    from ocop.stamps.verifier import StampVerifier
     verifier = StampVerifier(trust_list, BASE_URL, 20, product_lookup=lookup)
     text = keys.signer1.sign(101, 1, ISSUED)
     assert verifier.verify(text, today=dt.date(2027, 6, 30)).verdict is Verdict.GENUINE
@@ -183,7 +183,7 @@ def test_order_revoked_before_suspect(keys):
 
 
 def test_public_keys_are_cached(trust_list, keys, monkeypatch):
-    import kiosk.stamps.verifier as verifier_module
+    import ocop.stamps.verifier as verifier_module
     calls = []
     real = verifier_module.load_public_key_b64
     monkeypatch.setattr(verifier_module, "load_public_key_b64",
@@ -197,7 +197,7 @@ def test_public_keys_are_cached(trust_list, keys, monkeypatch):
 def test_lookup_failure_never_escapes(trust_list, keys):
     def broken(*args):
         raise RuntimeError("database is locked")
-    from kiosk.stamps.verifier import StampVerifier
+    from ocop.stamps.verifier import StampVerifier
     verifier = StampVerifier(trust_list, BASE_URL, 20, product_lookup=broken,
                              scan_count=broken)
     v = verifier.verify(keys.signer1.sign(101, 1, ISSUED))

@@ -106,9 +106,9 @@ class FaultServer:
             body["suspect_serials"] = sorted(set(body["suspect_serials"]) | {12345})
             return {"trust_list": body, "signature": envelope["signature"]}
         # A list signed correctly, but by a root this kiosk does not pin.
-        from kiosk.stamps.keys import generate_private_key
-        from kiosk.stamps.signer import make_trust_list, signing_key_entry
-        from kiosk.stamps.trust import sign_trust_list
+        from ocop.stamps.keys import generate_private_key
+        from ocop.stamps.signer import make_trust_list, signing_key_entry
+        from ocop.stamps.trust import sign_trust_list
         import datetime as dt
         root = generate_private_key()
         tl = make_trust_list(root, sequence=envelope["trust_list"]["sequence"],

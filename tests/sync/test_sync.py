@@ -10,7 +10,7 @@ import requests
 
 from kiosk.catalog import Catalog
 from kiosk.stamps.service import verifier_from_store
-from kiosk.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import Verdict
 from kiosk.sync import SyncState, read_sync_status
 
 API = "/api/v1"

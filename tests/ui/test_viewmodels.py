@@ -45,7 +45,7 @@ def test_translator_vietnamese_first_and_english():
 
 
 def test_every_verdict_has_a_style_title_and_message_in_both_languages():
-    from kiosk.stamps.verdicts import Verdict
+    from ocop.stamps.verdicts import Verdict
     from kiosk.viewmodels import VERDICT_STYLES
     for verdict in Verdict:
         style = VERDICT_STYLES[verdict.value]

@@ -28,13 +28,13 @@ from typing import Callable, Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kiosk.stamps.barcodes import extract_gtin
-from kiosk.stamps.codec import is_under_prefix, normalise_base_url, parse_stamp_text
-from kiosk.stamps.errors import StampFormatError
-from kiosk.stamps.keys import load_public_key_b64
-from kiosk.stamps.trust import TrustList
-from kiosk.stamps.verdicts import Verdict
-from kiosk.trusted_time import system_vietnam_today
+from ocop.stamps.barcodes import extract_gtin
+from ocop.stamps.codec import is_under_prefix, normalise_base_url, parse_stamp_text
+from ocop.stamps.errors import StampFormatError
+from ocop.stamps.keys import load_public_key_b64
+from ocop.stamps.trust import TrustList
+from ocop.stamps.verdicts import Verdict
+from ocop.clock import system_vietnam_today
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from kiosk.gtin import is_valid_gtin
+from ocop.gtin import is_valid_gtin
 
 _DIGITS_RE = re.compile(r"[0-9]{8}|[0-9]{12,14}")
 _HRI_RE = re.compile(r"\(01\)([0-9]{14})(?:\(.*)?", re.DOTALL)

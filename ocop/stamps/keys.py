@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption,
                                                           PrivateFormat, PublicFormat)
 
-from kiosk.stamps.errors import KeyFileError
+from ocop.stamps.errors import KeyFileError
 
 KEY_BYTES = 32
 PRIVATE_KEY_MODE = 0o600

@@ -19,21 +19,17 @@ import binascii
 import bisect
 import datetime as dt
 import json
-import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
-from kiosk.trusted_time import record_signed_time, trusted_now_iso
-from kiosk.stamps.codec import MAX_KEY_ID, MAX_SERIAL
-from kiosk.stamps.errors import ForeignRootError, KeyFileError, TrustError
-from kiosk.stamps.keys import fingerprint, load_public_key_b64
+from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
+from ocop.stamps.errors import ForeignRootError, KeyFileError, TrustError
+from ocop.stamps.keys import fingerprint, load_public_key_b64
 
-log = logging.getLogger(__name__)
 
 TRUST_FORMAT = "ocop-sl-trust-list"
 TRUST_VERSION = 1
@@ -316,65 +312,3 @@ def verify_signed_trust_list(blob: str | bytes,
         raise TrustError("trust list signature does not verify against the pinned root") \
             from None
     return TrustList.from_dict(body)
-
-
-# --- storage in the kiosk's SQLite ------------------------------------------------------------
-
-
-
-def newest_verified_row(conn: sqlite3.Connection, pinned_root) -> tuple[TrustList, str] | None:
-    """The highest-sequence stored list that verifies under the pinned root (rows signed by
-    another root, e.g. a former demo root, are skipped)."""
-    for row in conn.execute("SELECT sequence, signed_json FROM trust_lists "
-                            "ORDER BY sequence DESC"):
-        try:
-            return verify_signed_trust_list(row[1], pinned_root), row[1]
-        except ForeignRootError as exc:
-            log.debug("stored trust list %s skipped: %s", row[0], exc)
-        except TrustError as exc:
-            log.warning("stored trust list %s ignored: %s", row[0], exc)
-    return None
-
-
-def load_current_trust_list(store, pinned_root) -> TrustList | None:
-    """The newest stored trust list, re-verified now; None when there is none."""
-    found = newest_verified_row(store.conn, pinned_root)
-    return found[0] if found else None
-
-
-def store_trust_list(store, blob: str | bytes, pinned_root,
-                     conn: sqlite3.Connection | None = None) -> TrustList:
-    """Verify and store a signed trust list (sync, import, demo). Rollback protection: a list
-    with a lower sequence than the stored one is refused; the same sequence is accepted only
-    when identical (a repeated download). Pass `conn` to join an open transaction."""
-    if isinstance(blob, bytes):
-        try:
-            blob = blob.decode("utf-8")
-        except UnicodeDecodeError:
-            raise TrustError("trust list is not UTF-8 text") from None
-    trust_list = verify_signed_trust_list(blob, pinned_root)
-    if conn is None:
-        with store.transaction() as tx:
-            return _store_verified(tx, trust_list, blob, pinned_root)
-    return _store_verified(conn, trust_list, blob, pinned_root)
-
-
-def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> TrustList:
-    current = newest_verified_row(conn, pinned_root)
-    if current is not None:
-        stored, _ = current
-        if trust_list.sequence < stored.sequence:
-            raise TrustError(f"trust list sequence {trust_list.sequence} is older than the "
-                             f"stored {stored.sequence}; refused (rollback protection)")
-        if trust_list.sequence == stored.sequence:
-            if trust_list.to_dict() == stored.to_dict():
-                return stored          # the same list again: nothing to do
-            raise TrustError(f"a different trust list with sequence {trust_list.sequence} "
-                             f"is already stored; refused")
-    # A row with this sequence signed by another root (a former demo root) is replaced.
-    conn.execute("DELETE FROM trust_lists WHERE sequence = ?", (trust_list.sequence,))
-    # Signed registry time: the floor of the kiosk's trusted clock (kiosk.trusted_time).
-    record_signed_time(conn, trust_list.issued_at)
-    conn.execute("INSERT INTO trust_lists(sequence, signed_json, received_at) "
-                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, trusted_now_iso(conn)))
-    return trust_list

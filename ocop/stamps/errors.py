@@ -6,7 +6,7 @@ it never reaches a shopper. The others are UserErrors: the CLI prints one line, 
 
 from __future__ import annotations
 
-from kiosk.errors import UserError
+from ocop.errors import UserError
 
 
 class StampFormatError(ValueError):

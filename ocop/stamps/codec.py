@@ -26,7 +26,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from kiosk.stamps.errors import StampConfigError, StampFormatError
+from ocop.stamps.errors import StampConfigError, StampFormatError
 
 FORMAT_VERSION = 1
 DOMAIN = b"OCOP-SL-STAMP\x00"          # signature domain separation (see signed_message)

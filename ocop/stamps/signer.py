@@ -14,11 +14,11 @@ from typing import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.clock import utc_now_iso
-from kiosk.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
-from kiosk.stamps.errors import StampConfigError
-from kiosk.stamps.keys import fingerprint, public_key_b64
-from kiosk.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
+from ocop.clock import utc_now_iso
+from ocop.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
+from ocop.stamps.errors import StampConfigError
+from ocop.stamps.keys import fingerprint, public_key_b64
+from ocop.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
                                 sign_trust_list)
 
 __all__ = ["StampSigner", "make_trust_list", "sign_trust_list", "signing_key_entry"]

@@ -1,0 +1,54 @@
+"""UTC timestamps in the one text form the store and the sync protocol use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+ISO_MICROS = "%Y-%m-%dT%H:%M:%S.%fZ"   # scans and print records: order within a second
+
+
+def utc_now_iso(micros: bool = False) -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime(ISO_MICROS if micros else ISO_SECONDS)
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")   # Asia/Ho_Chi_Minh, no DST
+
+
+def system_utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def vietnam_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(VIETNAM_TZ).date()
+
+
+def system_vietnam_today() -> dt.date:
+    """Today by the system clock alone: for pure code that has no store (the registry)."""
+    return vietnam_day(system_utc_now())
+
+
+def N_(message: str) -> str:
+    """Mark a label for extraction (python -m kiosk.i18n.build reads ocop/ too); the
+    translation catalogs are the apps' (kiosk/i18n)."""
+    return message
+
+
+class ClockState(enum.Enum):
+    """How far the kiosk's clock can be trusted (kiosk.trusted_time decides)."""
+    OK = ("ok", N_("Clock OK"))
+    BEHIND = ("behind", N_("Clock not set"))        # system clock earlier than trusted time
+    UNKNOWN = ("unknown", N_("No trusted time yet"))   # no signed time, no local mark yet
+
+    def __new__(cls, value: str, label_msgid: str) -> ClockState:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label_msgid = label_msgid
+        return member
+
+    label_msgid: str
