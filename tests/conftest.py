@@ -80,6 +80,16 @@ def demo_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_init_template(tmp_path_factory) -> Path:
+    """A data folder made by the real `ocop-kiosk init --demo`, once per session, for tests
+    whose subject comes after it: they start from a copy (copy_data_dir)."""
+    path = tmp_path_factory.mktemp("demo-init-template") / "data"
+    made = run_cli("--data-dir", str(path), "init", "--demo")
+    assert made.returncode == 0, made.stderr
+    return path
+
+
 @pytest.fixture
 def demo_store(demo_template: Path, data_dir: Path):
     """A store holding the demo catalog and demo keys, in this test's own data_dir (a copy
