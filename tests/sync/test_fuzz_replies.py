@@ -195,6 +195,7 @@ def _kiosk(make_kiosk, registry, media, monkeypatch):
     return kiosk, client
 
 
+@pytest.mark.slow
 def test_fuzzed_replies_are_applied_or_refused(registry, make_kiosk, captured, monkeypatch):
     whole, delta, media = captured
     rng = random.Random(SEED)
