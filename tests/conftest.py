@@ -50,6 +50,7 @@ def copy_data_dir(template: Path, dest: Path) -> Path:
     template had a -wal file (a raw copy of the main file alone could miss commits)."""
     import shutil
     import sqlite3
+
     from kiosk.store import DB_FILENAME
     shutil.copytree(template, dest, dirs_exist_ok=True,
                     ignore=lambda _, names: [n for n in names if n.startswith(DB_FILENAME)])

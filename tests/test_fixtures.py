@@ -8,9 +8,8 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import copy_data_dir
-
 from kiosk.store import DB_FILENAME
+from tests.conftest import copy_data_dir
 
 
 def _files(root):

@@ -317,6 +317,7 @@ def test_the_suite_runs_with_the_versions_of_this_machines_constraints():
     run scripts/freeze-constraints.sh), or, for packages a Pi file limits, a version in its
     limits."""
     from importlib.metadata import PackageNotFoundError, version
+
     from packaging.version import Version
     out = subprocess.run(["bash", "-c", f'. "{LIB}"; install_constraints'],
                          capture_output=True, text=True, timeout=30)
