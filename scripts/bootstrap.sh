@@ -2,8 +2,9 @@
 # Set up everything the kiosk (and, with --test, its test suite) needs on Debian 12 (bookworm)
 # or 13 (trixie), and the Raspberry Pi OS built on each (64-bit): Debian packages, Python >= 3.11
 # with venv, .venv, the package with its extras. Safe to run again: it skips what is already
-# there. On Raspberry Pi OS the venv sees Debian's python3-picamera2 and keeps numpy/OpenCV
-# to the release's limits (constraints/pi-<codename>.txt, chosen in scripts/lib.sh).
+# there. Versions: those the test suite ran with (constraints/tested.txt); on Raspberry Pi OS
+# the venv sees Debian's python3-picamera2 and keeps numpy/OpenCV to the release's limits
+# (constraints/pi-<codename>.txt, in place of tested.txt's pins: scripts/lib.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,20 +59,20 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     if has_os_picamera2; then flags+=(--system-site-packages); fi
     python3 -m venv "${flags[@]}" "$VENV"
 fi
-# Raspberry Pi OS: numpy/OpenCV within what the OS's picamera2 was built against.
-CONSTRAINTS="$(pi_constraints_file)"
-constraint_args=()
-[[ -n "$CONSTRAINTS" ]] && constraint_args=(-c "$CONSTRAINTS")
+# The versions the suite was tested with; on Raspberry Pi OS numpy/OpenCV within what the
+# OS's picamera2 was built against (install_constraints, scripts/lib.sh).
+CONSTRAINTS="$VENV/ocop-constraints.txt"
+install_constraints > "$CONSTRAINTS"
 # Reinstall only when the package metadata (or the constraints) changed since the last install.
 STAMP="$VENV/.ocop-installed-$EXTRAS"
-HASH="$(cat "$ROOT/pyproject.toml" ${CONSTRAINTS:+"$CONSTRAINTS"} | sha256sum | cut -c1-16)"
+HASH="$(cat "$ROOT/pyproject.toml" "$CONSTRAINTS" | sha256sum | cut -c1-16)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$HASH" ]]; then
-    say "installing ocop-kiosk[$EXTRAS] into $VENV${CONSTRAINTS:+ (limits: ${CONSTRAINTS#"$ROOT"/})}"
+    say "installing ocop-kiosk[$EXTRAS] into $VENV ($(constraints_summary))"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     # lenient editable mode: modules added to kiosk/, scanner/, printer/, registry/ import
     # at once; a new top-level package goes into pyproject.toml, which reinstalls (STAMP).
     # (setuptools' "compat" mode, used before, is being removed.)
-    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" "${constraint_args[@]}" \
+    "$VENV/bin/python" -m pip install -q -e "${ROOT}[${EXTRAS}]" -c "$CONSTRAINTS" \
         --config-settings editable_mode=lenient
     echo "$HASH" > "$STAMP"
 fi

@@ -8,8 +8,8 @@
 #
 # What it sets up (each step skipped when already done, so running it again is an update):
 #   Debian packages; system user `ocop` in video, render, input, lp, dialout; the program in
-#   /opt/ocop-kiosk with its venv (--system-site-packages, for Debian's python3-picamera2,
-#   numpy/OpenCV within constraints/pi-<codename>.txt);
+#   /opt/ocop-kiosk with its venv (--system-site-packages, for Debian's python3-picamera2;
+#   the versions of constraints/tested.txt, numpy/OpenCV within constraints/pi-<codename>.txt);
 #   /etc/ocop-kiosk/kiosk.toml and kiosk.env (only when absent); /var/lib/ocop-kiosk with an
 #   initialised database; udev rule for USB thermal printers; journald and hardware-watchdog
 #   drop-ins; screen blanking off; the kiosk on the display via SDL2 KMS/DRM on tty1 (console
@@ -227,17 +227,19 @@ install_program() {
     else
         run python3 -m venv --system-site-packages "$VENV"
     fi
-    local hash stamp="$VENV/.ocop-source-hash" constraints constraint_args=()
-    # Raspberry Pi OS: numpy/OpenCV within what its picamera2 and simplejpeg were built against.
-    constraints="$(pi_constraints_file)"
-    [[ -n "$constraints" ]] && constraint_args=(-c "$constraints")
-    hash="$(source_hash)"
+    local hash stamp="$VENV/.ocop-source-hash" constraints="$VENV/ocop-constraints.txt"
+    # The versions the suite was tested with; on Raspberry Pi OS numpy/OpenCV within what its
+    # picamera2 and simplejpeg were built against (install_constraints, scripts/lib.sh).
+    put_file "$constraints" 0644 root:root < <(install_constraints) || true
+    say "pip constraints: $(constraints_summary)"
+    # What the venv was built from: the source and the constraints it was installed with.
+    hash="$( { source_hash; install_constraints 2>/dev/null; } | sha256sum | cut -c1-16)"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$hash" ]]; then
         skip "ocop-kiosk in $VENV is up to date ($hash)"
         return
     fi
     run "$VENV/bin/python" -m pip install -q --upgrade pip
-    run "$VENV/bin/python" -m pip install -q "$APP_DIR" "${constraint_args[@]}"
+    run "$VENV/bin/python" -m pip install -q "$APP_DIR" -c "$constraints"
     # Same version number, new code: reinstall the package itself (not its dependencies).
     run "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$APP_DIR"
     if [[ $DRY_RUN -eq 1 ]]; then

@@ -47,6 +47,36 @@ pi_constraints_file() {
     fi
 }
 
+# The versions the test suite ran with, pinned with == (scripts/freeze-constraints.sh).
+TESTED_CONSTRAINTS="$OCOP_SRC_ROOT/constraints/tested.txt"
+
+# The pip constraints for this machine, on stdout: constraints/tested.txt, where the
+# release's Pi limits (pi_constraints_file) replace the pins of the packages they name
+# (pip refuses two different versions of one package, so the Pi file wins). One place for
+# both installers; the package names compare as pip does (case, "-", "_", "." alike).
+install_constraints() {
+    local pi
+    pi="$(pi_constraints_file)"
+    if [[ -z "$pi" ]]; then cat "$TESTED_CONSTRAINTS"; return 0; fi
+    awk 'function name(line) {
+             sub(/[ \t]*#.*/, "", line)
+             if (!match(line, /^[A-Za-z0-9._-]+/)) return ""
+             line = tolower(substr(line, RSTART, RLENGTH)); gsub(/[-_.]+/, "-", line)
+             return line
+         }
+         FNR == NR { n = name($0); if (n != "") limited[n] = 1; next }
+         { n = name($0); if (n == "" || !(n in limited)) print }' "$pi" "$TESTED_CONSTRAINTS"
+    echo "# ${pi#"$OCOP_SRC_ROOT"/}: this release's limits, in place of the pins above"
+    grep -v '^[[:space:]]*#' "$pi" | grep -v '^[[:space:]]*$'
+}
+
+# What install_constraints is made of, for the installers' logs.
+constraints_summary() {
+    local pi
+    pi="$(pi_constraints_file 2>/dev/null)"
+    echo "versions of ${TESTED_CONSTRAINTS#"$OCOP_SRC_ROOT"/}${pi:+, limits of ${pi#"$OCOP_SRC_ROOT"/}}"
+}
+
 # Installed, under its own name or its Debian 13 "t64" name (libzbar0 -> libzbar0t64, which
 # only Provides: libzbar0; dpkg-query does not resolve a virtual package).
 pkg_installed() {

@@ -44,13 +44,60 @@ def store(data_dir: Path):
     s.close()
 
 
-@pytest.fixture
-def demo_store(data_dir: Path):
-    """A store holding the demo catalog (and demo keys when the stamps package exists)."""
+def copy_data_dir(template: Path, dest: Path) -> Path:
+    """A data folder of its own: the files (media, keys, with their modes) copied, the
+    database through SQLite's backup API, so the copy is one consistent state even if the
+    template had a -wal file (a raw copy of the main file alone could miss commits)."""
+    import shutil
+    import sqlite3
+
+    from kiosk.store import DB_FILENAME
+    shutil.copytree(template, dest, dirs_exist_ok=True,
+                    ignore=lambda _, names: [n for n in names if n.startswith(DB_FILENAME)])
+    db = template / DB_FILENAME
+    if db.exists():
+        src, dst = sqlite3.connect(db), sqlite3.connect(dest / DB_FILENAME)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+    return dest
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo data folder, set up once per session (the set-up takes seconds); tests get
+    copies (demo_store), never this folder itself."""
     from kiosk.demo.setup import set_up_demo
     from kiosk.store import Store
+    path = tmp_path_factory.mktemp("demo-template") / "data"
+    path.mkdir()
+    s = Store.in_dir(path)
+    try:
+        set_up_demo(s, path)
+    finally:
+        s.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_init_template(tmp_path_factory) -> Path:
+    """A data folder made by the real `ocop-kiosk init --demo`, once per session, for tests
+    whose subject comes after it: they start from a copy (copy_data_dir)."""
+    path = tmp_path_factory.mktemp("demo-init-template") / "data"
+    made = run_cli("--data-dir", str(path), "init", "--demo")
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_template: Path, data_dir: Path):
+    """A store holding the demo catalog and demo keys, in this test's own data_dir (a copy
+    of demo_template: what one test changes, no other test sees)."""
+    from kiosk.store import Store
+    copy_data_dir(demo_template, data_dir)
     s = Store.in_dir(data_dir)
-    set_up_demo(s, data_dir)
     yield s
     s.close()
 

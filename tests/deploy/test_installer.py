@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.deploy.helpers import INSTALLER
+from tests.deploy.helpers import INSTALLER, REPO_ROOT
 
 MUTATING = ("apt-get", "useradd", "usermod", "groupadd", "userdel", "udevadm", "rsync",
             "install", "runuser", "python3", "cp", "raspi-config", "chown", "chmod",
@@ -72,7 +72,7 @@ def test_shellcheck():
     root = INSTALLER.parent.parent
     scripts = [INSTALLER, root / "systemd" / "ocop-kiosk-cli.sh", root / "scripts" / "run",
                root / "scripts" / "test", root / "scripts" / "bootstrap.sh",
-               root / "scripts" / "lib.sh",
+               root / "scripts" / "lib.sh", root / "scripts" / "freeze-constraints.sh",
                root / "scripts" / "start-test-postgres.sh", root / ".ci" / "run",
                root / "bench" / "run_all"]
     out = subprocess.run(["shellcheck", "-x", "-S", "warning", *map(str, scripts)],
@@ -231,17 +231,187 @@ def test_installer_passes_the_release_constraints_to_pip(stub_path, fake_os, cod
     out = run_installer(env, "--dry-run")
     assert out.returncode == 0, out.stdout + out.stderr
     assert not log.exists()
-    pip = [line for line in out.stdout.splitlines()
-           if "-m pip install -q /opt/ocop-kiosk" in line]
-    assert pip == [f"[dry-run] /opt/ocop-kiosk/.venv/bin/python -m pip install -q "
-                   f"/opt/ocop-kiosk -c {CONSTRAINTS_DIR / f'pi-{codename}.txt'}"], out.stdout
+    assert installer_pip_lines(out) == [INSTALLED_PIP], out.stdout
+    assert f"[dry-run] write {INSTALLED_CONSTRAINTS} (mode 0644" in out.stdout
+    assert (f"pip constraints: versions of constraints/tested.txt, limits of "
+            f"constraints/pi-{codename}.txt") in out.stdout
     assert f", {codename}, " in out.stdout   # the machine line names the fake release
 
 
-def test_installer_without_os_picamera2_leaves_pip_free(stub_path, fake_os):
+def test_installer_without_os_picamera2_pins_the_tested_versions(stub_path, fake_os):
     env, log = stub_path
     env = {**fake_os("bookworm", picamera2_present=False), "PATH": env["PATH"]}
     out = run_installer(env, "--dry-run")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "/opt/ocop-kiosk -c " not in out.stdout
-    assert "-m pip install -q /opt/ocop-kiosk" in out.stdout
+    assert installer_pip_lines(out) == [INSTALLED_PIP], out.stdout
+    assert "pip constraints: versions of constraints/tested.txt\n" in out.stdout
+
+
+# --- the versions the suite ran with (constraints/tested.txt) ------------------------------
+
+TESTED = CONSTRAINTS_DIR / "tested.txt"
+INSTALLED_CONSTRAINTS = "/opt/ocop-kiosk/.venv/ocop-constraints.txt"
+INSTALLED_PIP = (f"[dry-run] /opt/ocop-kiosk/.venv/bin/python -m pip install -q "
+                 f"/opt/ocop-kiosk -c {INSTALLED_CONSTRAINTS}")
+
+
+def installer_pip_lines(out) -> list[str]:
+    return [line for line in out.stdout.splitlines() if "-m pip install -q /opt/ocop-kiosk" in line]
+
+
+def requirements(text: str) -> list:
+    from packaging.requirements import Requirement
+    return [Requirement(line.split("#")[0]) for line in text.splitlines()
+            if line.split("#")[0].strip()]
+
+
+def by_name(reqs) -> dict:
+    from packaging.utils import canonicalize_name
+    return {canonicalize_name(r.name): r for r in reqs}
+
+
+def pinned_version(req) -> str:
+    (spec,) = req.specifier
+    assert spec.operator == "==", f"{req}: constraints/tested.txt pins with == only"
+    return spec.version
+
+
+def direct_dependencies() -> list:
+    import tomllib
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    reqs = requirements("\n".join(project["dependencies"]))
+    for extra in project["optional-dependencies"].values():
+        reqs += [r for r in requirements("\n".join(extra)) if r.name != project["name"]]
+    return reqs
+
+
+def test_tested_constraints_are_exact_pins_one_per_package():
+    reqs = requirements(TESTED.read_text())
+    assert len(reqs) > 20
+    for req in reqs:
+        pinned_version(req)
+        assert not req.extras and req.marker is None and not req.url, req
+    assert len(by_name(reqs)) == len(reqs), "a package pinned twice"
+    assert "ocop-kiosk" not in by_name(reqs), "the project itself is not a constraint"
+
+
+def test_every_direct_dependency_is_pinned_within_its_bounds():
+    """Each dependency in pyproject.toml (every extra too) has a pin in tested.txt, and the
+    pin is allowed by pyproject's bounds (a raised lower bound needs a fresh freeze)."""
+    from packaging.version import Version
+    pins = by_name(requirements(TESTED.read_text()))
+    problems = []
+    for dep in direct_dependencies():
+        pin = by_name([dep]).keys() & pins.keys()
+        if not pin:
+            problems.append(f"{dep}: no pin in constraints/tested.txt")
+            continue
+        version = pinned_version(pins[pin.pop()])
+        if not dep.specifier.contains(Version(version), prereleases=True):
+            problems.append(f"{dep}: tested.txt pins {version}")
+    assert not problems, "\n".join(problems) + "\n(scripts/freeze-constraints.sh)"
+
+
+def test_the_suite_runs_with_the_versions_of_this_machines_constraints():
+    """The venv running these tests holds exactly the pinned versions (after a pip install
+    run scripts/freeze-constraints.sh), or, for packages a Pi file limits, a version in its
+    limits."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+    out = subprocess.run(["bash", "-c", f'. "{LIB}"; install_constraints'],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    wrong = []
+    for name, req in by_name(requirements(out.stdout)).items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            wrong.append(f"{req}: not installed")
+            continue
+        if not req.specifier.contains(Version(installed), prereleases=True):
+            wrong.append(f"{req}: {installed} installed")
+    assert not wrong, "\n".join(wrong) + "\n(scripts/freeze-constraints.sh)"
+
+
+@pytest.mark.parametrize("codename", ["bookworm", "trixie"])
+def test_a_pi_release_replaces_the_pins_its_limits_name(fake_os, codename):
+    """pip refuses numpy==2.4 next to numpy<2: the Pi file's lines win, every other pin of
+    tested.txt stays."""
+    env = fake_os(codename, picamera2_present=True)
+    out = subprocess.run(["bash", "-c", f'. "{LIB}"; install_constraints'],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    effective = by_name(requirements(out.stdout))
+    limits = by_name(requirements((CONSTRAINTS_DIR / f"pi-{codename}.txt").read_text()))
+    tested = by_name(requirements(TESTED.read_text()))
+    assert limits and limits.keys() <= tested.keys()
+    assert len(requirements(out.stdout)) == len(effective), "a package constrained twice"
+    for name, req in effective.items():
+        assert str(req) == str(limits.get(name, tested.get(name))), name
+    assert effective.keys() == tested.keys() | limits.keys()
+
+
+def test_the_pi_file_wins_whatever_the_spelling(fake_os, tmp_path):
+    """Names compare as pip compares them: NumPy, numpy, opencv_python.headless alike."""
+    root = tmp_path / "src"
+    (root / "scripts").mkdir(parents=True)
+    (root / "constraints").mkdir()
+    shutil.copy(LIB, root / "scripts" / "lib.sh")
+    (root / "constraints" / "tested.txt").write_text(
+        "# header\nNumPy==2.4.6\nopencv_python.headless==5.0.0.93\nsegno==1.6.6\n")
+    (root / "constraints" / "pi-bookworm.txt").write_text(
+        "# why\nnumpy<2  # comment\nopencv-python-headless<4.12\n")
+    env = fake_os("bookworm", picamera2_present=True)
+    out = subprocess.run(["bash", "-c", f'. "{root}/scripts/lib.sh"; install_constraints'],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert [str(r) for r in requirements(out.stdout)] == [
+        "segno==1.6.6", "numpy<2", "opencv-python-headless<4.12"]
+
+
+@pytest.fixture
+def bootstrap_tree(tmp_path):
+    """scripts/bootstrap.sh in a copy of the source tree whose .venv/bin/python only records
+    its arguments, and a PATH where every Debian package is installed: it runs to the end
+    without installing anything."""
+    root = tmp_path / "src"
+    shutil.copytree(REPO_ROOT / "scripts", root / "scripts")
+    shutil.copytree(CONSTRAINTS_DIR, root / "constraints")
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    log = tmp_path / "pip.log"
+    python = root / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    python.chmod(0o755)
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name, body in (("dpkg-query", "echo 'install ok installed'"),
+                       ("apt-get", f"echo \"apt-get $*\" >> {log}; exit 97"),
+                       ("sudo", f"echo \"sudo $*\" >> {log}; exit 97")):
+        (stubs / name).write_text(f"#!/bin/sh\n{body}\n")
+        (stubs / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}",
+           "OCOP_PICAMERA2_DIR": str(tmp_path / "no-picamera2")}
+
+    def run():
+        out = subprocess.run(["bash", str(root / "scripts" / "bootstrap.sh"), "--test"],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
+        calls = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return calls
+    return root, run
+
+
+def test_bootstrap_installs_with_the_tested_versions(bootstrap_tree):
+    root, run = bootstrap_tree
+    constraints = root / ".venv" / "ocop-constraints.txt"
+    calls = run()
+    assert calls == ["-m pip install -q --upgrade pip",
+                     f"-m pip install -q -e {root}[test] -c {constraints} "
+                     "--config-settings editable_mode=lenient"]
+    assert constraints.read_text() == (root / "constraints" / "tested.txt").read_text()
+    assert run() == []                        # nothing changed: nothing installed again
+    tested = root / "constraints" / "tested.txt"
+    tested.write_text(tested.read_text() + "# frozen again\n")
+    assert len(run()) == 2                    # a new freeze: installed again

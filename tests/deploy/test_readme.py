@@ -30,6 +30,7 @@ def readme_block(intro: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (VENV_BIN / "ocop-registry").exists(),
                     reason="the CLIs are not installed in this venv")
 def test_real_registry_block_runs_when_pasted(tmp_path):

@@ -70,6 +70,7 @@ def listener(tmp_path):
     sock.close()
 
 
+@pytest.mark.slow
 def test_the_shipped_command_untouched_after_boot_keeps_pinging_and_rotating(tmp_path,
                                                                             listener):
     """`ocop-kiosk run` as the unit starts it, nobody touching it: READY once, then
@@ -94,6 +95,7 @@ def test_the_shipped_command_untouched_after_boot_keeps_pinging_and_rotating(tmp
     assert len({line.rsplit("product", 1)[1] for line in slides}) >= 3   # different products
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault, reason", [
     ("freeze-ui", None),                       # a frozen UI loop cannot even say why
     ("hang-decoder", "decode: thread decode-worker stuck"),

@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.staff_pin import PinCheck, PinGate, hash_pin
 from kiosk.store import Store
-from tests.conftest import run_cli
+from tests.conftest import copy_data_dir, run_cli
 from tests.registry.server import start_registry, write_kiosk_config
 
 HINT = "run `ocop-kiosk init --force` to convert it"
@@ -30,10 +30,11 @@ def _count(store, sql: str, params=()) -> int:
     return store.query_one(f"SELECT count(*) FROM {sql}", params)[0]
 
 
-def _demo_folder(data: Path) -> None:
-    """`init --demo`, two demo stamps printed, a demo stamp scanned and a forged one, and a
-    block of real (registry) stamps with a print job and its outbox record."""
-    assert run_cli("--data-dir", str(data), "init", "--demo").returncode == 0
+def _demo_folder(data: Path, demo_init_template: Path) -> None:
+    """`init --demo` (a copy of the folder that command made), two demo stamps printed, a
+    demo stamp scanned and a forged one, and a block of real (registry) stamps with a print
+    job and its outbox record."""
+    copy_data_dir(demo_init_template, data)
     printed = run_cli("--data-dir", str(data), "print", "--product", "101", "--count", "2",
                       "--printer", "virtual:")
     assert printed.returncode == 0, printed.stderr
@@ -64,9 +65,10 @@ def _demo_folder(data: Path) -> None:
         store.close()
 
 
-def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry):
+def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry,
+                                                         demo_init_template):
     data = tmp_path / "kiosk"
-    _demo_folder(data)
+    _demo_folder(data, demo_init_template)
     config = write_kiosk_config(tmp_path / "kiosk.toml", registry.url, registry.token,
                                 registry.root_key, data)
     scans_before = registry.report()["total_scans"]

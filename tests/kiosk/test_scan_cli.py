@@ -4,12 +4,11 @@ import json
 
 from PIL import Image
 
-from tests.conftest import run_cli
+from tests.conftest import copy_data_dir, run_cli
 
 
-def test_scan_cli_verdicts_and_exit_codes(tmp_path):
-    data = tmp_path / "d"
-    assert run_cli("--data-dir", str(data), "init", "--demo").returncode == 0
+def test_scan_cli_verdicts_and_exit_codes(tmp_path, demo_init_template):
+    data = copy_data_dir(demo_init_template, tmp_path / "d")     # after `init --demo`
     printed = run_cli("--data-dir", str(data), "print", "--product", "106", "--count", "1")
     assert printed.returncode == 0, printed.stderr
     label = next((data / "virtual-printer").glob("job-*.png"))

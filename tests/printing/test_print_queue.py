@@ -20,7 +20,7 @@ from kiosk.settings import Settings
 from ocop.stamps.verdicts import Verdict
 from kiosk.store import Store
 from printer import decode_images
-from tests.conftest import REPO_ROOT, TODAY
+from tests.conftest import REPO_ROOT, TODAY, copy_data_dir
 
 
 def _settings(uri: str) -> Settings:
@@ -119,11 +119,9 @@ def test_connection_dropped_mid_job_leaves_one_uncertain_stamp(demo_store, data_
     assert sorted(_outbox_serials(demo_store)) == final.printed
 
 
-def test_kill_9_during_batch(tmp_path, fake_printer):
-    data = tmp_path / "d"
+def test_kill_9_during_batch(tmp_path, fake_printer, demo_init_template):
+    data = copy_data_dir(demo_init_template, tmp_path / "d")     # after `init --demo`
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    subprocess.run([sys.executable, "-m", "kiosk", "--data-dir", str(data), "init", "--demo"],
-                   check=True, capture_output=True, env=env)
     count = 150
     proc = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "--data-dir", str(data), "print", "--product", "101",

@@ -140,6 +140,7 @@ def test_heartbeats_keep_one_row_per_station_not_events(tmp_path, registry):
                             "station_id = ?", (station_id,)).fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_a_station_that_stops_is_flagged_silent(tmp_path):
     reg = start_registry(tmp_path / "silent-registry",
                          env={"OCOP_REGISTRY_SILENT_AFTER_S": str(SILENT_AFTER_S)})

@@ -5,6 +5,7 @@ import json
 import pytest
 
 import kiosk.cli.main as cli_main
+from tests.conftest import copy_data_dir
 from tests.stamps.conftest import ISSUED, make_tl, run_stamp_cli, signed
 
 ISSUE_FIELDS = {"text", "serial", "product_id", "key_id", "issued_on"}
@@ -29,9 +30,9 @@ def _lines(out):
 
 
 @pytest.fixture
-def demo_cli(cli):
-    code, out, err = cli("init", "--demo")
-    assert code == 0, err
+def demo_cli(cli, demo_init_template):
+    """After `init --demo` (a copy of the session's folder made by that command)."""
+    copy_data_dir(demo_init_template, cli.data_dir)
     return cli
 
 
@@ -141,9 +142,8 @@ def test_station_block_runs_out(cli, keys, monkeypatch, tmp_path):
     assert code == 2 and "another root" in err
 
 
-def test_subprocess_stdin_and_junk(tmp_path):
-    data = str(tmp_path / "d")
-    assert run_stamp_cli("--data-dir", data, "init", "--demo").returncode == 0
+def test_subprocess_stdin_and_junk(tmp_path, demo_init_template):
+    data = str(copy_data_dir(demo_init_template, tmp_path / "d"))
     issued = run_stamp_cli("--data-dir", data, "stamp", "issue", "--product", "101",
                            "--count", "2")
     assert issued.returncode == 0, issued.stderr

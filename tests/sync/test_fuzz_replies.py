@@ -20,6 +20,7 @@ from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, SyncEngine
 from kiosk.sync.errors import BadReply
 from ocop.text import nfc
+from tests.sync.outcome import assert_rows_say
 from tests.sync.paths import get_at, paths, set_at
 
 API = "/api/v1"
@@ -119,17 +120,7 @@ def _assert_applied(kiosk, body: bytes) -> None:
     store = kiosk.store
     cursor = store.query_one("SELECT value FROM sync_state WHERE key = 'catalog_cursor'")[0]
     assert int(cursor) == reply["cursor"]
-    for p in reply["products"]:
-        row = store.query_one("SELECT name_vi, producer_id FROM products WHERE id = ?",
-                              (p["id"],))
-        assert row is not None and row[0] == nfc(p["name_vi"]) and row[1] == p["producer"]
-    for p in reply["producers"]:
-        row = store.query_one("SELECT name FROM producers WHERE id = ?", (p["id"],))
-        assert row is not None and row[0] == nfc(p["name"])
-    for t in reply["tombstones"]:
-        if t["kind"] == "product":
-            assert store.query_one("SELECT 1 FROM products WHERE id = ?",
-                                   (int(t["id"]),)) is None
+    assert_rows_say(store.query_one, reply)
 
 
 def _run_cases(kiosk, client: CannedRegistry, reply: dict, rng: random.Random, cases: int):
@@ -195,6 +186,7 @@ def _kiosk(make_kiosk, registry, media, monkeypatch):
     return kiosk, client
 
 
+@pytest.mark.slow
 def test_fuzzed_replies_are_applied_or_refused(registry, make_kiosk, captured, monkeypatch):
     whole, delta, media = captured
     rng = random.Random(SEED)

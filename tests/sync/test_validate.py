@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from kiosk.catalog_write import apply_catalog_changes
 from kiosk.sync.errors import BadReply, ReplyRefused
 from kiosk.sync.validate import check_block_reply, check_changes, check_upload_reply
+from tests.sync.outcome import assert_rows_say
 from tests.sync.paths import paths, render, set_at
 
 GOOD = {
@@ -81,11 +82,13 @@ def store(tmp_path_factory):
 
 
 def _applies(store, reply) -> None:
-    """Write an accepted reply for real, then roll it back (the next example starts clean)."""
+    """Write an accepted reply for real, check that the rows say what it said, then roll it
+    back (the next example starts clean)."""
     with pytest.raises(_Undo):
         with store.transaction() as tx:
             apply_catalog_changes(tx, reply["producers"], reply["products"],
                                   reply["tombstones"])
+            assert_rows_say(lambda sql, params: tx.execute(sql, params).fetchone(), reply)
             raise _Undo
 
 

@@ -402,6 +402,7 @@ def translatable_labels(ui):
     return out
 
 
+@pytest.mark.slow
 def test_language_switch_changes_every_visible_label(ui):
     failures = []
     for name in visit_every_screen(ui):
@@ -474,6 +475,7 @@ def check_layout(ui, name):
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(800, 480), (480, 800), (1920, 1080)])
 def test_touch_targets_and_no_clipped_text(ui, size):
     from kivy.core.window import Window

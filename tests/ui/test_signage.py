@@ -56,6 +56,7 @@ def test_leaving_attract_mid_fade_cancels_the_animation(ui):
     assert screen.cycling
 
 
+@pytest.mark.slow
 def test_slides_keep_rotating_while_nobody_touches_the_screen(ui):
     screen = ui.screen("attract")
     start, seen = screen.slides_shown, set()
@@ -126,6 +127,7 @@ def _scans(ui) -> int:
     return ui.store.query_one("SELECT count(*) FROM scans")[0]
 
 
+@pytest.mark.slow
 def test_a_stamp_left_on_the_counter_is_one_scan_through_idle_resets(ui):
     """One presence, one scan: a stamp left in front of the camera through several idle
     returns to attract is counted once; taken away and shown again, it counts again."""
@@ -145,6 +147,7 @@ def test_a_stamp_left_on_the_counter_is_one_scan_through_idle_resets(ui):
     assert _scans(ui) == before + 2
 
 
+@pytest.mark.slow
 def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
     app = ui.app
     app.go("browse")
