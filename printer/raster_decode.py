@@ -237,7 +237,7 @@ def raster_to_image(cmd: Command) -> Image.Image:
     img = Image.frombytes("1", (width, height), cmd.data.translate(_INVERT))
     m = cmd.params[0] & 0x03
     if m:
-        img = img.resize((width * (2 if m & 1 else 1), height * (2 if m & 2 else 1)), Image.NEAREST)
+        img = img.resize((width * (2 if m & 1 else 1), height * (2 if m & 2 else 1)), Image.Resampling.NEAREST)
     return img
 
 
