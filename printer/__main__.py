@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except PrinterError as err:
-        print(f"{err.staff_message_vi}\n{err.staff_message_en}\n({err.code}: {err.detail})", file=sys.stderr)
+        print(
+            f"{err.staff_message_vi}\n{err.staff_message_en}\n({err.code}: {err.detail})",
+            file=sys.stderr,
+        )
         return 2 if err.code == "bad_uri" else 3
     except LabelError as err:
         print(f"label: {err}", file=sys.stderr)

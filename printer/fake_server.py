@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -111,7 +112,7 @@ class _PrinterHandler(socketserver.BaseRequestHandler):
         index, path = state.new_connection()
         parser = StreamParser()
         received = 0
-        out = open(path, "ab") if path else None
+        out = open(path, "ab") if path else None  # noqa: SIM115 - closed in the finally below
         try:
             while True:
                 try:
@@ -314,10 +315,8 @@ class FakePrinterControl:
         return base64.b64decode(self.call("received", conn=conn)["data"])
 
     def quit(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.call("quit")
-        except (OSError, ValueError):
-            pass
 
 
 class FakePrinterProcess:
@@ -396,13 +395,16 @@ def _readline_with_timeout(stream: IO[str], timeout_s: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m printer.fake_server", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m printer.fake_server", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=9100, help="printer port (0: pick a free one)")
     ap.add_argument("--control-port", type=int, default=0, help="control port (0: pick a free one)")
     ap.add_argument("--store", type=Path, default=None, help="folder for conn-NNNNNN.bin files")
     for flag in FAULT_FLAGS:
-        ap.add_argument(f"--{flag.replace('_', '-')}", action="store_true", help=f"start with {flag} set")
+        option = f"--{flag.replace('_', '-')}"
+        ap.add_argument(option, action="store_true", help=f"start with {flag} set")
     ap.add_argument("--drop-after-bytes", type=int, default=None)
     args = ap.parse_args(argv)
 
@@ -422,10 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "pid": os.getpid()}) + "\n")
     sys.stdout.flush()
     server.stopped.wait()
-    try:
+    with contextlib.suppress(Exception):  # already shut down by "quit"
         server.shutdown()
-    except Exception:  # noqa: BLE001 - already shut down by "quit"
-        pass
     return 0
 
 

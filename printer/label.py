@@ -140,7 +140,9 @@ class LabelLayout:
         if self.module_dots is not None and self.module_dots < MIN_MODULE_DOTS:
             raise LabelError(f"module_dots must be >= {MIN_MODULE_DOTS}, got {self.module_dots}")
         if self.quiet_modules < MIN_QUIET_MODULES:
-            raise LabelError(f"quiet_modules must be >= {MIN_QUIET_MODULES}, got {self.quiet_modules}")
+            raise LabelError(
+                f"quiet_modules must be >= {MIN_QUIET_MODULES}, got {self.quiet_modules}"
+            )
         if self.height_dots is not None and self.height_mm is not None:
             raise LabelError("give height_dots or height_mm, not both")
         if self.arrangement not in ("auto", "side", "stacked"):
@@ -310,7 +312,9 @@ def _break_word(word: str, font: ImageFont.FreeTypeFont, width: int) -> list[str
     return pieces
 
 
-def wrap_text(text: str, font: ImageFont.FreeTypeFont, width: int, *, break_words: bool) -> list[str] | None:
+def wrap_text(
+    text: str, font: ImageFont.FreeTypeFont, width: int, *, break_words: bool
+) -> list[str] | None:
     """Greedy wrap at spaces.  ``None`` if a word is too wide and ``break_words`` is False."""
     lines: list[str] = []
     current = ""
@@ -422,7 +426,7 @@ def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, w
     for line in fitted.lines:
         lx = x
         if align == "center":
-            lx = x + max(0, (width - int(math.ceil(font.getlength(line)))) // 2)
+            lx = x + max(0, (width - math.ceil(font.getlength(line))) // 2)
         draw.text((lx, y + above), line, font=font, fill=0, anchor="ls")
         y += above + below
     return y
@@ -453,7 +457,7 @@ def _zxing_matrix(qr_text: str) -> NDArray[np.bool_] | None:
         if code.ec_level != "M":
             return None
         modules = np.asarray(code.to_image(scale=1, add_quiet_zones=False))
-    except Exception:  # too long, or an older zxing-cpp API: segno decides (and explains)
+    except Exception:  # noqa: BLE001 - too long or an older zxing-cpp: segno decides and explains
         return None
     if modules.ndim != 2 or modules.shape[0] != modules.shape[1]:
         return None
@@ -471,7 +475,7 @@ def qr_matrix(qr_text: str) -> tuple[NDArray[np.bool_], int]:
     if dark is not None:
         version = (dark.shape[0] - 17) // 4
     else:
-        import segno   # here, not at the top: ~3 MB of imports a kiosk that never prints skips
+        import segno  # here, not at the top: ~3 MB of imports a kiosk that never prints skips
         qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
         dark = np.array(qr.matrix, dtype=bool)
         version = int(qr.version)
@@ -688,7 +692,7 @@ def _static_layer(plan: _Plan, width_dots: int, height: int, scale: float) -> Im
     cursor_x = x
     if plan.mark.lines:
         font = get_font(plan.mark.weight, plan.mark.size_px)
-        bar_w = int(math.ceil(font.getlength(plan.mark.lines[0]))) + 8
+        bar_w = math.ceil(font.getlength(plan.mark.lines[0])) + 8
         bar_h = plan.mark.height + 6
         bar_y = y if plan.stars_below_mark else y + (row_h - bar_h) // 2
         draw.rectangle((x, bar_y, x + bar_w - 1, bar_y + bar_h - 1), fill=0)

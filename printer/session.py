@@ -97,7 +97,9 @@ class Printer:
                 f"profile {self.profile} prints {declared} dots, narrower than {width_dots}"
             )
         self.job_options = job_options
-        self.status_timeout_s = status_timeout_s or min(self.uri.timeout_s, DEFAULT_STATUS_TIMEOUT_S)
+        self.status_timeout_s = status_timeout_s or min(
+            self.uri.timeout_s, DEFAULT_STATUS_TIMEOUT_S
+        )
         self.require_status = require_status
         self.transport: Transport = make_transport(self.uri)
         self.last_status: PrinterStatus | None = None
@@ -201,8 +203,12 @@ class Printer:
 
     def encode(self, image: Image.Image, *, cut: bool | None = None) -> bytes:
         """The exact bytes :meth:`print_image` would send for ``image``."""
-        options = self.job_options if cut is None else dataclasses.replace(self.job_options, cut=cut)
-        return encode_label_job(image, width_dots=self.width_dots, profile_name=self.profile, options=options)
+        options = self.job_options
+        if cut is not None:
+            options = dataclasses.replace(options, cut=cut)
+        return encode_label_job(
+            image, width_dots=self.width_dots, profile_name=self.profile, options=options
+        )
 
     def print_image(self, image: Image.Image, *, cut: bool | None = None) -> PrintResult:
         """Check status, send one label, check status again.  Raises typed PrinterErrors
@@ -218,7 +224,8 @@ class Printer:
             try:
                 self.transport.write(data)
             except PrinterError as err:
-                err.phase = JobPhase.SENDING  # err.bytes_sent: accepted by the OS before the failure
+                # err.bytes_sent: what the OS accepted before the failure
+                err.phase = JobPhase.SENDING
                 self.transport.close()
                 raise
             send_s = time.perf_counter() - t0

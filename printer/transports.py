@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import array
+import contextlib
 import dataclasses
 import errno
 import logging
@@ -134,8 +135,13 @@ class Transport(abc.ABC):
         """Discard bytes that arrived unasked (late replies, automatic status)."""
         return b""
 
-    def end_job(self) -> None:
+    def end_job(self) -> None:  # noqa: B027 - optional hook: only virtual: uses it
         """Called after each complete job."""
+
+    def _stalled(self, bytes_sent: int) -> PrinterTimeout:
+        return PrinterTimeout(
+            f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=bytes_sent
+        )
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -169,7 +175,9 @@ class TcpTransport(Transport):
         except DeviceNotFoundError as e:
             cause = e.__cause__ or e.__context__
             if isinstance(cause, (socket.timeout, TimeoutError)):
-                raise PrinterNotFound(f"no answer from {uri.host}:{uri.port} within {self.timeout_s:g} s") from e
+                raise PrinterNotFound(
+                    f"no answer from {uri.host}:{uri.port} within {self.timeout_s:g} s"
+                ) from e
             raise PrinterNotFound(f"cannot connect to {uri.host}:{uri.port}: {cause or e}") from e
         self._escpos = net
         sock: socket.socket = net.device
@@ -193,8 +201,8 @@ class TcpTransport(Transport):
                 chunk = view[start:start + WRITE_CHUNK_BYTES]
                 sock.sendall(chunk)
                 sent += len(chunk)
-        except (socket.timeout, TimeoutError) as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+        except TimeoutError as e:
+            raise self._stalled(sent) from e
         except OSError as e:
             raise ConnectionDropped(f"connection lost while sending: {e}", bytes_sent=sent) from e
 
@@ -203,7 +211,7 @@ class TcpTransport(Transport):
         sock.settimeout(timeout_s)
         try:
             data = sock.recv(n)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return None
         except OSError as e:
             raise ConnectionDropped(f"connection lost while reading: {e}") from e
@@ -232,10 +240,8 @@ class TcpTransport(Transport):
 
     def close(self) -> None:
         if self._escpos is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._escpos.close()
-            except OSError:
-                pass
         self._escpos = None
         self._sock = None
         self.is_open = False
@@ -292,9 +298,11 @@ class SerialTransport(Transport):
                 sent += self._port.write(data[start:start + WRITE_CHUNK_BYTES]) or 0
             self._port.flush()
         except serial.SerialTimeoutException as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+            raise self._stalled(sent) from e
         except (serial.SerialException, OSError) as e:
-            raise ConnectionDropped(f"serial port failed while sending: {e}", bytes_sent=sent) from e
+            raise ConnectionDropped(
+                f"serial port failed while sending: {e}", bytes_sent=sent
+            ) from e
 
     def read(self, n: int, timeout_s: float) -> bytes | None:
         import serial
@@ -319,10 +327,8 @@ class SerialTransport(Transport):
 
     def close(self) -> None:
         if self._port is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._port.close()
-            except OSError:
-                pass
         self._escpos = None
         self._port = None
         self.is_open = False
@@ -432,7 +438,7 @@ class UsbTransport(Transport):
                 chunk = data[start : start + WRITE_CHUNK_BYTES]
                 sent += link.device.write(link.out_ep, chunk, timeout_ms)
         except usb.core.USBTimeoutError as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+            raise self._stalled(sent) from e
         except usb.core.USBError as e:
             raise ConnectionDropped(f"USB write failed (unplugged?): {e}", bytes_sent=sent) from e
 
@@ -450,10 +456,8 @@ class UsbTransport(Transport):
 
     def close(self) -> None:
         if self._escpos is not None:
-            try:
+            with contextlib.suppress(Exception):  # releasing a vanished device may fail
                 self._escpos.close()
-            except Exception:  # noqa: BLE001 - releasing a vanished device may fail
-                pass
         self._escpos = None
         self._link = None
         self.is_open = False
@@ -479,7 +483,9 @@ class FileTransport(Transport):
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            raise PrinterNotFound(f"{path} does not exist (printer unplugged or switched off?)") from None
+            raise PrinterNotFound(
+                f"{path} does not exist (printer unplugged or switched off?)"
+            ) from None
         except OSError as e:
             raise PrinterNotFound(f"cannot inspect {path}: {e}") from e
         if not stat.S_ISCHR(st.st_mode):
@@ -491,7 +497,9 @@ class FileTransport(Transport):
             # No O_CREAT: never create a regular file in place of a missing device.
             self._fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
         except PermissionError as e:
-            raise PrinterNotFound(f"no permission to write {path} (add the user to group lp)") from e
+            raise PrinterNotFound(
+                f"no permission to write {path} (add the user to group lp)"
+            ) from e
         except OSError as e:
             raise PrinterNotFound(f"cannot open {path}: {e}") from e
         self.is_open = True
@@ -512,20 +520,19 @@ class FileTransport(Transport):
             except OSError as e:
                 sent = len(data) - len(view)
                 if e.errno in (errno.ENODEV, errno.EIO, errno.ENXIO, errno.EPIPE):
-                    raise ConnectionDropped(f"device went away while sending: {e}", bytes_sent=sent) from e
+                    raise ConnectionDropped(
+                        f"device went away while sending: {e}", bytes_sent=sent
+                    ) from e
                 raise ConnectionDropped(f"write failed: {e}", bytes_sent=sent) from e
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s",
-                                     bytes_sent=len(data) - len(view))
+                raise self._stalled(len(data) - len(view))
             select.select([], [self._fd], [], min(remaining, 0.5))
 
     def close(self) -> None:
         if self._fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
         self._fd = None
         self.is_open = False
 
@@ -565,7 +572,9 @@ class VirtualTransport(Transport):
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise PrinterNotFound(f"cannot create virtual printer folder {self.directory}: {e}") from e
+                raise PrinterNotFound(
+                    f"cannot create virtual printer folder {self.directory}: {e}"
+                ) from e
             existing = [p.name for p in self.directory.glob("job-*.png")]
             nums = [int(n[4:10]) for n in existing if n[4:10].isdigit()]
             self._seq = max(nums, default=0)

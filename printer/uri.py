@@ -5,7 +5,8 @@ Accepted forms (query parameters are optional; unknown ones are an error, to cat
 * ``tcp://HOST[:PORT]``                 port defaults to 9100
 * ``usb://VID:PID``                     hex ids, e.g. ``usb://0416:5011`` or ``usb://0x0416:0x5011``;
   ``?in_ep=0x81&out_ep=0x03``
-* ``serial:///dev/ttyUSB0?baud=115200`` ``&bytesize=8&parity=N&stopbits=1&flow=none|rtscts|dsrdtr|xonxoff``
+* ``serial:///dev/ttyUSB0?baud=115200``
+  ``&bytesize=8&parity=N&stopbits=1&flow=none|rtscts|dsrdtr|xonxoff``
 * ``file:///dev/usb/lp0``               must be a character device when opened
 * ``virtual://DIR`` / ``virtual:``      no hardware: each job is stored as PNG files in DIR
   (``virtual:`` keeps jobs in memory only)
@@ -195,7 +196,8 @@ def parse_printer_uri(text: str) -> PrinterURI:
     if parts.fragment:
         raise _bad(text, "a '#' fragment is not allowed")
     try:
-        query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+        query = dict(pairs)
     except ValueError:
         raise _bad(text, f"cannot read query {parts.query!r}") from None
 

@@ -101,7 +101,8 @@ def test_empty_or_garbage_reply_is_unknown_never_ok():
     assert none.online is None and none.paper is PaperState.UNKNOWN
     assert none.state is PrinterState.UNKNOWN
     garbage = parse_status(0xFF, 0x00, 0x01)
-    assert garbage.online is None and garbage.paper is PaperState.UNKNOWN and garbage.cover_open is None
+    assert garbage.online is None and garbage.cover_open is None
+    assert garbage.paper is PaperState.UNKNOWN
 
 
 def test_status_bytes_round_trip_through_parse():
