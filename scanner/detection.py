@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 SYSFS_ROOT = Path("/sys")
 _USB_ROOT_HUB = re.compile(r"usb\d+")  # /sys/devices/.../usb1/1-2/1-2:1.0: under a USB bus
@@ -37,10 +38,20 @@ class AttachedCamera:
         return f"{self.bus.value} {self.name} ({self.device})"
 
 
-CsiProbe = Callable[[], list[dict]]
+class CameraInfo(TypedDict, total=False):
+    """One entry of Picamera2.global_camera_info() (libcamera's camera properties)."""
+
+    Model: str
+    Location: int
+    Rotation: int
+    Id: str
+    Num: int
 
 
-def picamera2_camera_info() -> list[dict]:
+CsiProbe = Callable[[], list[CameraInfo]]
+
+
+def picamera2_camera_info() -> list[CameraInfo]:
     """Picamera2.global_camera_info(), or [] when picamera2/libcamera is missing or fails."""
     try:
         from picamera2 import Picamera2

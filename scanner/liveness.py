@@ -23,7 +23,7 @@ class CallTimer:
         self._since_s = self._clock()
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._since_s = None
 
     def stuck_for_s(self) -> float:

@@ -1,9 +1,9 @@
 """One object the kiosk starts and stops: capture thread + decode worker wired together."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Unpack
 
-from scanner.camera import CameraStatus, CaptureThread
+from scanner.camera import CameraStatus, CaptureOptions, CaptureThread
 from scanner.decoders import DecodePipeline, Decoded, Hint
 from scanner.frames import Frame
 from scanner.sources import FrameSource
@@ -21,7 +21,7 @@ class Scanner:
                  on_hint: Callable[[Hint, Frame], None] | None = None,
                  decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
                  repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S, **capture_options):
+                 gone_after_s: float = GONE_AFTER_S, **capture_options: Unpack[CaptureOptions]):
         self.worker = DecodeWorker(on_codes, decoder_factory, repeat_after_s, gone_after_s,
                                    on_hint=on_hint)
         self.capture = CaptureThread(source, self.worker.submit, on_state, **capture_options)
