@@ -82,7 +82,7 @@ class AutoCameraSource(FrameSource):
                 failures.append(f"{camera.label}: {exc}")
                 source.close()
                 continue
-            except Exception as exc:  # a driver bug must not end the capture thread's retries
+            except Exception as exc:  # noqa: BLE001 - a driver bug must not end the retries
                 failures.append(f"{camera.label}: {exc!r}")
                 source.close()
                 continue

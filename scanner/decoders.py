@@ -47,7 +47,8 @@ class Decoded:
 
     text: str
     format: CodeFormat
-    quad: Quad  # corners in frame pixel coordinates (top-left, top-right, bottom-right, bottom-left)
+    # Corners in frame pixel coordinates: top-left, top-right, bottom-right, bottom-left.
+    quad: Quad
     decoder: str  # "zxing" or "pyzbar"
     step: str = "plain"  # the preprocessing step that made it readable
     raw: bytes = b""
@@ -264,7 +265,8 @@ class PyzbarDecoder:
         fmt = self._to_format.get(symbol.contents.type)
         if fmt is None:
             return None
-        raw = ctypes.string_at(w.zbar_symbol_get_data(symbol), w.zbar_symbol_get_data_length(symbol))
+        size = w.zbar_symbol_get_data_length(symbol)
+        raw = ctypes.string_at(w.zbar_symbol_get_data(symbol), size)
         points = [(w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
                   for i in range(w.zbar_symbol_get_loc_size(symbol))]
         text, fmt = _normalise_product_code(decode_text_bytes(raw), fmt)
@@ -385,7 +387,7 @@ class DecodePipeline:
             self._costs[name] = _StepCost(40.0 if name != "half" else 15.0)
 
     @classmethod
-    def for_files(cls, formats: Sequence[CodeFormat] = ALL_FORMATS) -> "DecodePipeline":
+    def for_files(cls, formats: Sequence[CodeFormat] = ALL_FORMATS) -> DecodePipeline:
         return cls(formats, FILE_BUDGET_MS, FallbackPolicy.ALWAYS, rotate_linear_every=1)
 
     def decode(self, image: Pixels) -> DecodeResult:

@@ -56,7 +56,8 @@ def picamera2_camera_info() -> list[CameraInfo]:
     try:
         from picamera2 import Picamera2
         return list(Picamera2.global_camera_info())
-    except Exception:  # ImportError, or libcamera failing inside picamera2: no CSI camera
+    # ImportError, or libcamera failing inside picamera2: no CSI camera
+    except Exception:  # noqa: BLE001
         return []
 
 
@@ -66,7 +67,8 @@ def csi_cameras(probe: CsiProbe = picamera2_camera_info) -> list[AttachedCamera]
     which is what Picamera2(camera_num) takes."""
     try:
         infos = probe()
-    except Exception:  # an injected or future probe failing means "none", never a crash
+    # An injected or future probe failing means "none", never a crash.
+    except Exception:  # noqa: BLE001
         return []
     return [AttachedCamera(CameraBus.CSI, str(info.get("Model", "camera")), index)
             for index, info in enumerate(infos) if "/usb" not in str(info.get("Id", ""))]
@@ -140,5 +142,12 @@ class CameraDetector:
         return self.csi() + self.usb()
 
 
-__all__ = ["AttachedCamera", "CameraBus", "CameraDetector", "csi_cameras",
-           "picamera2_camera_info", "usb_cameras", "SYSFS_ROOT"]
+__all__ = [
+    "SYSFS_ROOT",
+    "AttachedCamera",
+    "CameraBus",
+    "CameraDetector",
+    "csi_cameras",
+    "picamera2_camera_info",
+    "usb_cameras",
+]

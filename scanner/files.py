@@ -7,13 +7,13 @@ exit code, and adds the stamp verdict (kiosk.stamps) - this module knows nothing
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import cv2
 
-from scanner.decoders import DecodePipeline, Decoded, Hint
+from scanner.decoders import Decoded, DecodePipeline, Hint
 from scanner.frames import as_pixels
 from scanner.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, list_images
 

@@ -9,7 +9,7 @@ decides what is too long. Reading it takes no lock: one float written by one thr
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class CallTimer:

@@ -1,10 +1,11 @@
 """One object the kiosk starts and stops: capture thread + decode worker wired together."""
 from __future__ import annotations
 
-from typing import Callable, Unpack
+from collections.abc import Callable
+from typing import Unpack
 
 from scanner.camera import CameraStatus, CaptureOptions, CaptureThread
-from scanner.decoders import DecodePipeline, Decoded, Hint
+from scanner.decoders import Decoded, DecodePipeline, Hint
 from scanner.frames import Frame
 from scanner.sources import FrameSource
 from scanner.worker import GONE_AFTER_S, REPEAT_AFTER_S, DecodeWorker, FrameDecoder

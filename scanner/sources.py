@@ -29,7 +29,8 @@ from scanner.frames import Pixels, as_pixels
 if TYPE_CHECKING:
     from scanner.detection import CameraDetector
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg", ".m4v"})
 
 
@@ -138,7 +139,7 @@ class PiCameraSource(FrameSource):
         picamera2): scanner.detection.csi_cameras() answers that."""
         try:
             import picamera2  # noqa: F401
-        except Exception:  # ImportError, or libcamera failing inside the import
+        except Exception:  # noqa: BLE001 - ImportError, or libcamera failing inside the import
             return False
         return True
 
@@ -174,7 +175,7 @@ class PiCameraSource(FrameSource):
             try:
                 camera.stop()
                 camera.close()
-            except Exception:  # closing a camera that already failed: nothing left to do
+            except Exception:  # noqa: BLE001 - closing a camera that already failed
                 pass
 
 
@@ -368,6 +369,14 @@ def parse_device(value: str | int) -> int | str:
 
 
 __all__: Sequence[str] = (
-    "FrameSource", "OpenCvSource", "PiCameraSource", "ReplaySource", "FaultInjectingSource",
-    "make_source", "parse_device", "list_images", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "FaultInjectingSource",
+    "FrameSource",
+    "OpenCvSource",
+    "PiCameraSource",
+    "ReplaySource",
+    "list_images",
+    "make_source",
+    "parse_device",
 )

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
-from scanner.decoders import DecodePipeline, DecodeResult, Decoded, Hint
+from scanner.decoders import Decoded, DecodePipeline, DecodeResult, Hint
 from scanner.frames import Frame, Pixels
 from scanner.liveness import CallTimer
 
