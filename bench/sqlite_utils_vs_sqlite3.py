@@ -439,7 +439,7 @@ def table(r: dict) -> str:
         f"an update: {yes(fts['sqlite-utils']['follows'])} |",
         f"| (c) {len(QUERIES)} shopper queries find something | {fts['kiosk']['hits']} | "
         f"{fts['sqlite-utils']['raw_hits']} on raw columns (remove_diacritics 2) | "
-        "the kiosk folds đ and case itself (kiosk.text.fold) |",
+        "the kiosk folds đ and case itself (ocop.text.fold) |",
         f"| (d) import sqlite_utils | - | {imp['import_ms']:.0f} ms, "
         f"+{imp['rss_mib']:.1f} MiB RSS | fresh interpreter, after sqlite3; "
         f"+{imp['rss_after_numpy_mib']:.1f} MiB when numpy is loaded already (as in the "

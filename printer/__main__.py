@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from printer.errors import PrinterError
 from printer.label import LabelContent, LabelError, LabelLayout, render_label
 
 
-def _layout(args) -> LabelLayout:
+def _layout(args: argparse.Namespace) -> LabelLayout:
     width = {58: 384, 80: 576}[args.paper]
     return LabelLayout(width_dots=width, height_mm=args.height_mm, module_dots=args.module_dots)
 
 
-def cmd_label(args) -> int:
+def cmd_label(args: argparse.Namespace) -> int:
     content = LabelContent(
         qr_text=args.qr, title=args.title, serial_text=args.serial, producer=args.producer,
         district=args.district, stars=args.stars, mark_text=args.mark, footer=args.footer,
@@ -48,7 +49,7 @@ def cmd_label(args) -> int:
     return 0
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from printer.session import Printer
 
     with Printer(args.printer, width_dots={58: 384, 80: 576}[args.paper]) as printer:
@@ -58,7 +59,7 @@ def cmd_status(args) -> int:
     return 0 if status.state.can_print else 3
 
 
-def cmd_decode(args) -> int:
+def cmd_decode(args: argparse.Namespace) -> int:
     from printer.raster_decode import decode_images
 
     images = decode_images(Path(args.input).read_bytes())
@@ -102,10 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     de.set_defaults(func=cmd_decode)
 
     args = ap.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return command(args)
     except PrinterError as err:
-        print(f"{err.staff_message_vi}\n{err.staff_message_en}\n({err.code}: {err.detail})", file=sys.stderr)
+        print(
+            f"{err.staff_message_vi}\n{err.staff_message_en}\n({err.code}: {err.detail})",
+            file=sys.stderr,
+        )
         return 2 if err.code == "bad_uri" else 3
     except LabelError as err:
         print(f"label: {err}", file=sys.stderr)

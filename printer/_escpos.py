@@ -15,11 +15,15 @@ from pathlib import Path
 PROFILE_FOR_WIDTH = {384: "POS-5890", 576: "TM-T20II"}
 
 
+def _uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else 0
+
+
 def _cache_dir() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     for candidate in (
         Path(base) / "ocop-kiosk" / "escpos",
-        Path(tempfile.gettempdir()) / f"ocop-kiosk-escpos-{os.getuid() if hasattr(os, 'getuid') else 0}",
+        Path(tempfile.gettempdir()) / f"ocop-kiosk-escpos-{_uid()}",
     ):
         try:
             candidate.mkdir(parents=True, exist_ok=True)
@@ -36,10 +40,12 @@ if not os.path.isdir(os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR", "")):
 from escpos import printer as escpos_printer  # noqa: E402
 from escpos.capabilities import get_profile  # noqa: E402
 from escpos.exceptions import DeviceNotFoundError  # noqa: E402
+from escpos.image import EscposImage  # noqa: E402
 
 __all__ = [
     "PROFILE_FOR_WIDTH",
     "DeviceNotFoundError",
+    "EscposImage",
     "escpos_printer",
     "get_profile",
     "profile_for_width",
@@ -51,7 +57,9 @@ def profile_for_width(width_dots: int) -> str:
     try:
         return PROFILE_FOR_WIDTH[width_dots]
     except KeyError:
-        raise ValueError(f"no default printer profile for width {width_dots} dots; use 384 or 576") from None
+        raise ValueError(
+            f"no default printer profile for width {width_dots} dots; use 384 or 576"
+        ) from None
 
 
 def profile_width_dots(profile_name: str) -> int | None:

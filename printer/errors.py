@@ -12,6 +12,10 @@ decides what to do from ``err.fault`` and ``err.phase``:
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from printer.status import PrinterStatus
 
 
 class PrinterFault(enum.Enum):
@@ -92,13 +96,13 @@ class PrinterError(Exception):
         *,
         phase: JobPhase = JobPhase.CONNECT,
         bytes_sent: int = 0,
-        status: object | None = None,
+        status: PrinterStatus | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.phase = phase
         self.bytes_sent = bytes_sent
-        self.status = status  # a printer.status.PrinterStatus when one was read
+        self.status = status  # when one was read
 
     @property
     def code(self) -> str:
@@ -176,6 +180,13 @@ ERROR_CLASSES: dict[PrinterFault, type[PrinterError]] = {
 }
 
 
-def error_for(fault: PrinterFault, detail: str, **kwargs) -> PrinterError:
+def error_for(
+    fault: PrinterFault,
+    detail: str,
+    *,
+    phase: JobPhase = JobPhase.CONNECT,
+    bytes_sent: int = 0,
+    status: PrinterStatus | None = None,
+) -> PrinterError:
     """Build the typed error for ``fault``."""
-    return ERROR_CLASSES[fault](detail, **kwargs)
+    return ERROR_CLASSES[fault](detail, phase=phase, bytes_sent=bytes_sent, status=status)

@@ -37,8 +37,7 @@ def image_bits(img: Image.Image) -> tuple[bytes, int, int]:
     """ESC/POS raster bits (1 = ink, rows padded to whole bytes with 0) of an image."""
     if img.mode != "1":
         # Same conversion python-escpos applies (alpha over white, grey, threshold/dither).
-        from printer._escpos import escpos_printer  # noqa: F401  (sets the cache dir first)
-        from escpos.image import EscposImage
+        from printer._escpos import EscposImage
 
         esc = EscposImage(img)
         return esc.to_raster_format(), esc.width_bytes, esc.height

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -42,18 +43,23 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import IO, Any
 
 from printer.raster_decode import StreamParser
 from printer.status import status_bytes
 
 FAULT_FLAGS = ("offline", "paper_out", "paper_near_end", "cover_open", "silent")
 
+# A control request or reply: one JSON object.
+Json = dict[str, Any]
+
 
 class FakePrinterState:
     def __init__(self, store_dir: Path | None) -> None:
         self.lock = threading.Lock()
         self.store_dir = store_dir
-        self.faults: dict[str, object] = {}
+        self.faults: dict[str, bool] = {}  # FAULT_FLAGS
+        self.drop_after_bytes: int | None = None
         self.connections: list[bytearray] = []
         self.status_queries = 0
         self.drops = 0
@@ -61,8 +67,8 @@ class FakePrinterState:
 
     def reset(self) -> None:
         with self.lock:
-            self.faults = {flag: False for flag in FAULT_FLAGS}
-            self.faults["drop_after_bytes"] = None
+            self.faults = dict.fromkeys(FAULT_FLAGS, False)
+            self.drop_after_bytes = None
 
     def clear(self) -> None:
         with self.lock:
@@ -85,10 +91,10 @@ class FakePrinterState:
             path.write_bytes(b"")
         return index, path
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Json:
         with self.lock:
             return {
-                "faults": dict(self.faults),
+                "faults": {**self.faults, "drop_after_bytes": self.drop_after_bytes},
                 "connections": len(self.connections),
                 "bytes": [len(c) for c in self.connections],
                 "total_bytes": sum(len(c) for c in self.connections),
@@ -98,7 +104,7 @@ class FakePrinterState:
 
 
 class _PrinterHandler(socketserver.BaseRequestHandler):
-    server: "_PrinterServer"
+    server: _PrinterServer
 
     def handle(self) -> None:
         state = self.server.state
@@ -106,7 +112,7 @@ class _PrinterHandler(socketserver.BaseRequestHandler):
         index, path = state.new_connection()
         parser = StreamParser()
         received = 0
-        out = open(path, "ab") if path else None
+        out = open(path, "ab") if path else None  # noqa: SIM115 - closed in the finally below
         try:
             while True:
                 try:
@@ -116,10 +122,10 @@ class _PrinterHandler(socketserver.BaseRequestHandler):
                 if not chunk:
                     return
                 with state.lock:
-                    limit = state.faults["drop_after_bytes"]
-                    drop = limit is not None and received + len(chunk) >= int(limit)
-                    if drop:
-                        chunk = chunk[: max(0, int(limit) - received)]
+                    limit = state.drop_after_bytes
+                    drop = limit is not None and received + len(chunk) >= limit
+                    if drop and limit is not None:
+                        chunk = chunk[: max(0, limit - received)]
                     state.connections[index] += chunk
                 received += len(chunk)
                 if out:
@@ -135,10 +141,10 @@ class _PrinterHandler(socketserver.BaseRequestHandler):
                     if faults["silent"]:
                         continue
                     table = status_bytes(
-                        offline=bool(faults["offline"]),
-                        paper_out=bool(faults["paper_out"]),
-                        paper_near_end=bool(faults["paper_near_end"]),
-                        cover_open=bool(faults["cover_open"]),
+                        offline=faults["offline"],
+                        paper_out=faults["paper_out"],
+                        paper_near_end=faults["paper_near_end"],
+                        cover_open=faults["cover_open"],
                     )
                     if cmd.status_n in table:
                         replies.append(table[cmd.status_n])
@@ -162,13 +168,13 @@ class _PrinterServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, state: FakePrinterState) -> None:
+    def __init__(self, addr: tuple[str, int], state: FakePrinterState) -> None:
         self.state = state
         super().__init__(addr, _PrinterHandler)
 
 
 class _ControlHandler(socketserver.StreamRequestHandler):
-    server: "_ControlServer"
+    server: _ControlServer
 
     def handle(self) -> None:
         for line in self.rfile:
@@ -190,7 +196,7 @@ class _ControlServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, owner: "FakePrinterServer") -> None:
+    def __init__(self, addr: tuple[str, int], owner: FakePrinterServer) -> None:
         self.owner = owner
         super().__init__(addr, _ControlHandler)
 
@@ -210,15 +216,17 @@ class FakePrinterServer:
 
     @property
     def port(self) -> int:
-        return self.printer.server_address[1]
+        return _bound_port(self.printer)
 
     @property
     def control_port(self) -> int:
-        return self.control_server.server_address[1]
+        return _bound_port(self.control_server)
 
-    def start(self) -> "FakePrinterServer":
+    def start(self) -> FakePrinterServer:
         for srv in (self.printer, self.control_server):
-            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            t = threading.Thread(
+                target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            )
             t.start()
             self._threads.append(t)
         return self
@@ -229,7 +237,7 @@ class FakePrinterServer:
             srv.server_close()
         self.stopped.set()
 
-    def control(self, req: dict) -> dict:
+    def control(self, req: Json) -> Json:
         cmd = req.get("cmd")
         st = self.state
         if cmd == "set":
@@ -239,7 +247,10 @@ class FakePrinterServer:
                 return {"ok": False, "error": f"unknown fault(s): {sorted(unknown)}"}
             with st.lock:
                 for k, v in updates.items():
-                    st.faults[k] = (None if v is None else int(v)) if k == "drop_after_bytes" else bool(v)
+                    if k == "drop_after_bytes":
+                        st.drop_after_bytes = None if v is None else int(v)
+                    else:
+                        st.faults[k] = bool(v)
             return {"ok": True, **st.snapshot()}
         if cmd == "reset":
             st.reset()
@@ -252,7 +263,10 @@ class FakePrinterServer:
         if cmd == "received":
             with st.lock:
                 conn = req.get("conn")
-                data = bytes(st.connections[int(conn)]) if conn is not None else b"".join(st.connections)
+                if conn is None:
+                    data = b"".join(st.connections)
+                else:
+                    data = bytes(st.connections[int(conn)])
             return {"ok": True, "data": base64.b64encode(data).decode()}
         if cmd == "quit":
             return {"ok": True, "quitting": True}
@@ -270,7 +284,7 @@ class FakePrinterControl:
     def __init__(self, host: str, port: int, timeout_s: float = 5.0) -> None:
         self.host, self.port, self.timeout_s = host, port, timeout_s
 
-    def call(self, cmd: str, **kwargs) -> dict:
+    def call(self, cmd: str, **kwargs: object) -> Json:
         with socket.create_connection((self.host, self.port), timeout=self.timeout_s) as s:
             s.sendall(json.dumps({"cmd": cmd, **kwargs}).encode() + b"\n")
             buf = b""
@@ -279,32 +293,30 @@ class FakePrinterControl:
                 if not chunk:
                     break
                 buf += chunk
-        reply = json.loads(buf)
+        reply: Json = json.loads(buf)
         if not reply.get("ok"):
             raise RuntimeError(f"fake printer control: {reply.get('error')}")
         return reply
 
-    def set(self, **faults) -> dict:
+    def set(self, **faults: bool | int | None) -> Json:
         """E.g. ``set(paper_out=True)``, ``set(drop_after_bytes=5000)``, ``set(silent=True)``."""
         return self.call("set", **faults)
 
-    def reset(self) -> dict:
+    def reset(self) -> Json:
         return self.call("reset")
 
-    def clear(self) -> dict:
+    def clear(self) -> Json:
         return self.call("clear")
 
-    def stats(self) -> dict:
+    def stats(self) -> Json:
         return self.call("stats")
 
     def received(self, conn: int | None = None) -> bytes:
         return base64.b64decode(self.call("received", conn=conn)["data"])
 
     def quit(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.call("quit")
-        except (OSError, ValueError):
-            pass
 
 
 class FakePrinterProcess:
@@ -324,7 +336,7 @@ class FakePrinterProcess:
         if self.store_dir:
             self._args += ["--store", str(self.store_dir)]
         self.start_timeout_s = start_timeout_s
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.control_port = 0
         self.control: FakePrinterControl | None = None
@@ -333,12 +345,13 @@ class FakePrinterProcess:
     def uri(self) -> str:
         return f"tcp://{self.host}:{self.port}"
 
-    def start(self) -> "FakePrinterProcess":
+    def start(self) -> FakePrinterProcess:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(self._args, stdout=subprocess.PIPE, env=env, text=True)
-        line = _readline_with_timeout(self.proc, self.start_timeout_s)
+        assert self.proc.stdout is not None  # stdout=PIPE
+        line = _readline_with_timeout(self.proc.stdout, self.start_timeout_s)
         if not line:
             self.stop()
             raise RuntimeError("fake printer did not start")
@@ -361,29 +374,37 @@ class FakePrinterProcess:
             self.proc.stdout.close()
         self.proc = None
 
-    def __enter__(self) -> "FakePrinterProcess":
+    def __enter__(self) -> FakePrinterProcess:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
-def _readline_with_timeout(proc: subprocess.Popen, timeout_s: float) -> str:
+def _bound_port(server: socketserver.TCPServer) -> int:
+    port: int = server.server_address[1]  # (host, port), also for IPv6's 4-tuple
+    return port
+
+
+def _readline_with_timeout(stream: IO[str], timeout_s: float) -> str:
     result: list[str] = []
-    t = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)
+    t = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
     t.start()
     t.join(timeout_s)
     return result[0] if result else ""
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m printer.fake_server", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m printer.fake_server", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=9100, help="printer port (0: pick a free one)")
     ap.add_argument("--control-port", type=int, default=0, help="control port (0: pick a free one)")
     ap.add_argument("--store", type=Path, default=None, help="folder for conn-NNNNNN.bin files")
     for flag in FAULT_FLAGS:
-        ap.add_argument(f"--{flag.replace('_', '-')}", action="store_true", help=f"start with {flag} set")
+        option = f"--{flag.replace('_', '-')}"
+        ap.add_argument(option, action="store_true", help=f"start with {flag} set")
     ap.add_argument("--drop-after-bytes", type=int, default=None)
     args = ap.parse_args(argv)
 
@@ -391,10 +412,10 @@ def main(argv: list[str] | None = None) -> int:
     for flag in FAULT_FLAGS:
         if getattr(args, flag):
             server.state.faults[flag] = True
-    server.state.faults["drop_after_bytes"] = args.drop_after_bytes
+    server.state.drop_after_bytes = args.drop_after_bytes
     server.start()
 
-    def on_signal(signum, frame) -> None:
+    def on_signal(signum: int, frame: object) -> None:
         server.stopped.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -403,10 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "pid": os.getpid()}) + "\n")
     sys.stdout.flush()
     server.stopped.wait()
-    try:
+    with contextlib.suppress(Exception):  # already shut down by "quit"
         server.shutdown()
-    except Exception:  # noqa: BLE001 - already shut down by "quit"
-        pass
     return 0
 
 

@@ -27,15 +27,18 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 try:  # a project dependency; without it the QR codes come from segno alone (slower)
-    import zxingcpp as _zxingcpp
+    import zxingcpp
 except ImportError:  # pragma: no cover
-    _zxingcpp = None
+    HAVE_ZXINGCPP = False
+else:
+    HAVE_ZXINGCPP = True
 
 MM_PER_INCH = 25.4
 DEFAULT_DPI = 203
@@ -137,7 +140,9 @@ class LabelLayout:
         if self.module_dots is not None and self.module_dots < MIN_MODULE_DOTS:
             raise LabelError(f"module_dots must be >= {MIN_MODULE_DOTS}, got {self.module_dots}")
         if self.quiet_modules < MIN_QUIET_MODULES:
-            raise LabelError(f"quiet_modules must be >= {MIN_QUIET_MODULES}, got {self.quiet_modules}")
+            raise LabelError(
+                f"quiet_modules must be >= {MIN_QUIET_MODULES}, got {self.quiet_modules}"
+            )
         if self.height_dots is not None and self.height_mm is not None:
             raise LabelError("give height_dots or height_mm, not both")
         if self.arrangement not in ("auto", "side", "stacked"):
@@ -147,7 +152,7 @@ class LabelLayout:
             raise LabelError("label height must be positive")
 
     @classmethod
-    def for_paper_mm(cls, paper_mm: int, **kwargs) -> "LabelLayout":
+    def for_paper_mm(cls, paper_mm: int, **kwargs: Any) -> LabelLayout:
         """58 mm paper -> 384 dots, 80 mm paper -> 576 dots."""
         widths = {58: 384, 80: 576}
         if paper_mm not in widths:
@@ -231,8 +236,9 @@ def _line_extents(weight: Weight, size_px: int) -> tuple[int, int]:
     """(above, below) baseline in dots, covering Vietnamese stacked marks."""
     font = get_font(weight, size_px)
     ascent, descent = font.getmetrics()
-    top = font.getbbox(_TALL_SAMPLE, anchor="ls")[1]
-    bottom = font.getbbox(_DEEP_SAMPLE, anchor="ls")[3]
+    # Whole dots: Pillow types the box as floats only for a fractional stroke width.
+    top = int(font.getbbox(_TALL_SAMPLE, anchor="ls")[1])
+    bottom = int(font.getbbox(_DEEP_SAMPLE, anchor="ls")[3])
     return max(ascent, -top), max(descent, bottom)
 
 
@@ -306,7 +312,9 @@ def _break_word(word: str, font: ImageFont.FreeTypeFont, width: int) -> list[str
     return pieces
 
 
-def wrap_text(text: str, font: ImageFont.FreeTypeFont, width: int, *, break_words: bool) -> list[str] | None:
+def wrap_text(
+    text: str, font: ImageFont.FreeTypeFont, width: int, *, break_words: bool
+) -> list[str] | None:
     """Greedy wrap at spaces.  ``None`` if a word is too wide and ``break_words`` is False."""
     lines: list[str] = []
     current = ""
@@ -418,7 +426,7 @@ def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, w
     for line in fitted.lines:
         lx = x
         if align == "center":
-            lx = x + max(0, (width - int(math.ceil(font.getlength(line)))) // 2)
+            lx = x + max(0, (width - math.ceil(font.getlength(line))) // 2)
         draw.text((lx, y + above), line, font=font, fill=0, anchor="ls")
         y += above + below
     return y
@@ -429,7 +437,7 @@ def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, w
 # --------------------------------------------------------------------------------------
 
 
-def _zxing_matrix(qr_text: str) -> np.ndarray | None:
+def _zxing_matrix(qr_text: str) -> NDArray[np.bool_] | None:
     """QR modules from zxing-cpp's writer (libzint inside), or ``None`` to use segno.
 
     Only for ASCII text (no ECI, EC level M, never boosted).  For upper-case stamp URLs the
@@ -442,14 +450,14 @@ def _zxing_matrix(qr_text: str) -> np.ndarray | None:
     Non-ASCII text keeps segno, whose charset choice (ISO-8859-1 / UTF-8 bytes without
     ECI) this package has always printed.
     """
-    if _zxingcpp is None or not qr_text.isascii():
+    if not HAVE_ZXINGCPP or not qr_text.isascii():
         return None
     try:
-        code = _zxingcpp.create_barcode(qr_text, _zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+        code = zxingcpp.create_barcode(qr_text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
         if code.ec_level != "M":
             return None
         modules = np.asarray(code.to_image(scale=1, add_quiet_zones=False))
-    except Exception:  # too long, or an older zxing-cpp API: segno decides (and explains)
+    except Exception:  # noqa: BLE001 - too long or an older zxing-cpp: segno decides and explains
         return None
     if modules.ndim != 2 or modules.shape[0] != modules.shape[1]:
         return None
@@ -460,17 +468,17 @@ def _zxing_matrix(qr_text: str) -> np.ndarray | None:
 
 
 @functools.lru_cache(maxsize=64)
-def qr_matrix(qr_text: str) -> tuple[np.ndarray, int]:
+def qr_matrix(qr_text: str) -> tuple[NDArray[np.bool_], int]:
     # EC level M, never boosted, so the version only depends on the payload; upper-case
     # URLs stay in alphanumeric mode.
     dark = _zxing_matrix(qr_text)
     if dark is not None:
         version = (dark.shape[0] - 17) // 4
     else:
-        import segno   # here, not at the top: ~3 MB of imports a kiosk that never prints skips
+        import segno  # here, not at the top: ~3 MB of imports a kiosk that never prints skips
         qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
         dark = np.array(qr.matrix, dtype=bool)
-        version = qr.version
+        version = int(qr.version)
     dark.setflags(write=False)
     return dark, version
 
@@ -480,11 +488,11 @@ def qr_image(qr_text: str, module_dots: int) -> tuple[Image.Image, int]:
     dark, version = qr_matrix(qr_text)
     small = Image.fromarray(~dark)  # bool -> mode '1', True = white
     n = dark.shape[0] * module_dots
-    return small.resize((n, n), Image.NEAREST), version
+    return small.resize((n, n), Image.Resampling.NEAREST), version
 
 
 def qr_modules(qr_text: str) -> int:
-    return qr_matrix(qr_text)[0].shape[0]
+    return int(qr_matrix(qr_text)[0].shape[0])
 
 
 @functools.lru_cache(maxsize=64)
@@ -528,9 +536,10 @@ class _Specs:
 def _specs(layout: LabelLayout, factor: float) -> _Specs:
     s = layout.scale * factor
 
-    def spec(weight: Weight, size: int, min_px: int, lines: int, **kw) -> TextSpec:
+    def spec(weight: Weight, size: int, min_px: int, lines: int, *, overflow_lines: int = 0,
+             must_fit: bool = False) -> TextSpec:
         mn = max(10, round(min_px * layout.scale))
-        return TextSpec(weight, max(mn, round(size * s)), mn, lines, **kw)
+        return TextSpec(weight, max(mn, round(size * s)), mn, lines, overflow_lines, must_fit)
 
     return _Specs(
         mark=spec("bold", 20, 14, 1),
@@ -656,13 +665,15 @@ def _choose_plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet
     elif arrangement == "side" and layout.width_dots - block - layout.margin_dots < 40:
         raise LabelError("no room for text beside the QR code; use arrangement='stacked'")
     fixed = layout.fixed_height_dots
-    needed = None
+    if fixed is None:  # as tall as the content at the design sizes
+        return _plan(content, layout, qr_side, quiet, TEXT_SHRINK_FACTORS[0], arrangement)
+    heights = []
     for factor in TEXT_SHRINK_FACTORS:
         plan = _plan(content, layout, qr_side, quiet, factor, arrangement)
-        if fixed is None or plan.height <= fixed:
+        if plan.height <= fixed:
             return plan
-        needed = plan.height if needed is None else min(needed, plan.height)
-    raise LabelTooShort(needed, fixed, layout.dpi)
+        heights.append(plan.height)
+    raise LabelTooShort(min(heights), fixed, layout.dpi)
 
 
 # --------------------------------------------------------------------------------------
@@ -681,7 +692,7 @@ def _static_layer(plan: _Plan, width_dots: int, height: int, scale: float) -> Im
     cursor_x = x
     if plan.mark.lines:
         font = get_font(plan.mark.weight, plan.mark.size_px)
-        bar_w = int(math.ceil(font.getlength(plan.mark.lines[0]))) + 8
+        bar_w = math.ceil(font.getlength(plan.mark.lines[0])) + 8
         bar_h = plan.mark.height + 6
         bar_y = y if plan.stars_below_mark else y + (row_h - bar_h) // 2
         draw.rectangle((x, bar_y, x + bar_w - 1, bar_y + bar_h - 1), fill=0)

@@ -83,7 +83,8 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
             m, nl, nh = buf[i + 2], buf[i + 3], buf[i + 4]
             k = (nl + nh * 256) * (3 if m in (32, 33) else 1)
             need(5 + k)
-            return Command("bit_image_column", bytes(buf[i + 2:i + 5]), bytes(buf[i + 5:i + 5 + k]), i), i + 5 + k
+            params, data = bytes(buf[i + 2 : i + 5]), bytes(buf[i + 5 : i + 5 + k])
+            return Command("bit_image_column", params, data, i), i + 5 + k
         if c in _ESC_PARAMS:
             k = _ESC_PARAMS[c]
             need(2 + k)
@@ -117,11 +118,13 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
                 k = buf[i + 3] + buf[i + 4] * 256
                 need(5 + k)
                 name = {ord("L"): "graphics", ord("k"): "symbol"}.get(fn, f"gs_({chr(fn)}")
-                return Command(name, bytes(buf[i + 2:i + 5]), bytes(buf[i + 5:i + 5 + k]), i), i + 5 + k
+                params, data = bytes(buf[i + 2 : i + 5]), bytes(buf[i + 5 : i + 5 + k])
+                return Command(name, params, data, i), i + 5 + k
             need(7)
             k = int.from_bytes(buf[i + 3:i + 7], "little")
             need(7 + k)
-            return Command("graphics", bytes(buf[i + 2:i + 7]), bytes(buf[i + 7:i + 7 + k]), i), i + 7 + k
+            params, data = bytes(buf[i + 2 : i + 7]), bytes(buf[i + 7 : i + 7 + k])
+            return Command("graphics", params, data, i), i + 7 + k
         if c == ord("k"):  # barcode
             need(3)
             m = buf[i + 2]
@@ -237,7 +240,8 @@ def raster_to_image(cmd: Command) -> Image.Image:
     img = Image.frombytes("1", (width, height), cmd.data.translate(_INVERT))
     m = cmd.params[0] & 0x03
     if m:
-        img = img.resize((width * (2 if m & 1 else 1), height * (2 if m & 2 else 1)), Image.NEAREST)
+        size = (width * (2 if m & 1 else 1), height * (2 if m & 2 else 1))
+        img = img.resize(size, Image.Resampling.NEAREST)
     return img
 
 

@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import threading
 import time
+from typing import TypedDict, Unpack
 
 from PIL import Image
 
@@ -96,7 +97,9 @@ class Printer:
                 f"profile {self.profile} prints {declared} dots, narrower than {width_dots}"
             )
         self.job_options = job_options
-        self.status_timeout_s = status_timeout_s or min(self.uri.timeout_s, DEFAULT_STATUS_TIMEOUT_S)
+        self.status_timeout_s = status_timeout_s or min(
+            self.uri.timeout_s, DEFAULT_STATUS_TIMEOUT_S
+        )
         self.require_status = require_status
         self.transport: Transport = make_transport(self.uri)
         self.last_status: PrinterStatus | None = None
@@ -104,7 +107,7 @@ class Printer:
 
     # -- connection ---------------------------------------------------------------------
 
-    def open(self) -> "Printer":
+    def open(self) -> Printer:
         with self._lock:
             if not self.transport.is_open:
                 self.transport.open()
@@ -114,10 +117,10 @@ class Printer:
         with self._lock:
             self.transport.close()
 
-    def __enter__(self) -> "Printer":
+    def __enter__(self) -> Printer:
         return self.open()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
@@ -173,13 +176,16 @@ class Printer:
     @staticmethod
     def raise_for_status(status: PrinterStatus, phase: JobPhase, bytes_sent: int = 0) -> None:
         """Raise the typed error a status means (cover, then paper, then offline)."""
-        kw = {"phase": phase, "bytes_sent": bytes_sent, "status": status}
+        error: type[PrinterError]
         if status.cover_open:
-            raise CoverOpen("printer reports its cover open", **kw)
-        if status.paper is PaperState.OUT:
-            raise PaperOut("printer reports paper out", **kw)
-        if status.online is False:
-            raise PrinterOffline("printer reports offline", **kw)
+            error, detail = CoverOpen, "printer reports its cover open"
+        elif status.paper is PaperState.OUT:
+            error, detail = PaperOut, "printer reports paper out"
+        elif status.online is False:
+            error, detail = PrinterOffline, "printer reports offline"
+        else:
+            return
+        raise error(detail, phase=phase, bytes_sent=bytes_sent, status=status)
 
     def check_ready(self) -> PrinterStatus:
         """Status, raising a typed error unless the printer can take a job."""
@@ -197,8 +203,12 @@ class Printer:
 
     def encode(self, image: Image.Image, *, cut: bool | None = None) -> bytes:
         """The exact bytes :meth:`print_image` would send for ``image``."""
-        options = self.job_options if cut is None else dataclasses.replace(self.job_options, cut=cut)
-        return encode_label_job(image, width_dots=self.width_dots, profile_name=self.profile, options=options)
+        options = self.job_options
+        if cut is not None:
+            options = dataclasses.replace(options, cut=cut)
+        return encode_label_job(
+            image, width_dots=self.width_dots, profile_name=self.profile, options=options
+        )
 
     def print_image(self, image: Image.Image, *, cut: bool | None = None) -> PrintResult:
         """Check status, send one label, check status again.  Raises typed PrinterErrors
@@ -214,7 +224,8 @@ class Printer:
             try:
                 self.transport.write(data)
             except PrinterError as err:
-                err.phase = JobPhase.SENDING  # err.bytes_sent: accepted by the OS before the failure
+                # err.bytes_sent: what the OS accepted before the failure
+                err.phase = JobPhase.SENDING
                 self.transport.close()
                 raise
             send_s = time.perf_counter() - t0
@@ -244,9 +255,20 @@ class Printer:
         return f"Printer({self.uri}, width_dots={self.width_dots}, profile={self.profile})"
 
 
-def open_printer(uri: PrinterURI | str, *, width_dots: int = 384, **kwargs) -> Printer:
+class PrinterOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Printer` besides ``width_dots``."""
+
+    profile: str | None
+    job_options: JobOptions
+    status_timeout_s: float | None
+    require_status: bool
+
+
+def open_printer(
+    uri: PrinterURI | str, *, width_dots: int = 384, **options: Unpack[PrinterOptions]
+) -> Printer:
     """Parse the URI, connect now, and return the :class:`Printer` (raises PrinterError)."""
-    return Printer(uri, width_dots=width_dots, **kwargs).open()
+    return Printer(uri, width_dots=width_dots, **options).open()
 
 
 def print_label(printer: Printer, image: Image.Image, *, cut: bool | None = None) -> PrintResult:

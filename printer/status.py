@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import TypeGuard
 
 DLE_EOT_PRINTER = b"\x10\x04\x01"
 DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"
@@ -34,7 +35,7 @@ BITS_NEAR_END = 0x0C
 BITS_PAPER_OUT = 0x60
 
 
-def reply_is_valid(byte: int | None) -> bool:
+def reply_is_valid(byte: int | None) -> TypeGuard[int]:
     return byte is not None and (byte & FIXED_MASK) == FIXED_VALUE
 
 
@@ -109,7 +110,7 @@ class PrinterStatus:
         return PrinterState.READY
 
     @classmethod
-    def unknown(cls) -> "PrinterStatus":
+    def unknown(cls) -> PrinterStatus:
         return cls(online=None, paper=PaperState.UNKNOWN, cover_open=None)
 
 

@@ -15,6 +15,9 @@ Transports raise typed errors without knowing the job phase; :mod:`printer.sessi
 from __future__ import annotations
 
 import abc
+import array
+import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -23,7 +26,11 @@ import socket
 import stat
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
 
 from printer.errors import (
     BadPrinterURI,
@@ -35,11 +42,71 @@ from printer.errors import (
 )
 from printer.raster_decode import StreamParser, decode_images
 from printer.status import status_bytes
-from printer.uri import FileURI, PrinterURI, SerialURI, TcpURI, UsbURI, VirtualURI, parse_printer_uri
+from printer.uri import (
+    FileURI,
+    PrinterURI,
+    SerialURI,
+    TcpURI,
+    UsbURI,
+    VirtualURI,
+    parse_printer_uri,
+)
 
 log = logging.getLogger(__name__)
 
 WRITE_CHUNK_BYTES = 4096
+
+
+# What this module uses of the driver objects; python-escpos, pyserial and pyusb ship no
+# type information, so these say what is called on them.
+class _EscposConnection(Protocol):
+    """python-escpos's ``Network`` / ``Serial`` / ``Usb`` once opened."""
+
+    def close(self) -> None: ...
+
+
+class _SerialPort(Protocol):
+    """pyserial's ``Serial``."""
+
+    timeout: float | None
+    write_timeout: float | None
+    rtscts: bool
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def write(self, data: bytes, /) -> int | None: ...
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _UsbEndpoint(Protocol):
+    bmAttributes: int
+    bEndpointAddress: int
+
+
+class _UsbInterface(Protocol):
+    def __iter__(self) -> Iterator[_UsbEndpoint]: ...
+
+
+class _UsbConfiguration(Protocol):
+    def __getitem__(self, interface_and_alternate: tuple[int, int], /) -> _UsbInterface: ...
+
+
+class _UsbDevice(Protocol):
+    """pyusb's ``usb.core.Device``."""
+
+    def get_active_configuration(self) -> _UsbConfiguration: ...
+
+    def __iter__(self) -> Iterator[_UsbConfiguration]: ...
+
+    def write(self, endpoint: int, data: bytes, timeout: int, /) -> int: ...
+
+    def read(self, endpoint: int, size: int, timeout: int, /) -> array.array[int]: ...
 
 
 class Transport(abc.ABC):
@@ -68,8 +135,13 @@ class Transport(abc.ABC):
         """Discard bytes that arrived unasked (late replies, automatic status)."""
         return b""
 
-    def end_job(self) -> None:
+    def end_job(self) -> None:  # noqa: B027 - optional hook: only virtual: uses it
         """Called after each complete job."""
+
+    def _stalled(self, bytes_sent: int) -> PrinterTimeout:
+        return PrinterTimeout(
+            f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=bytes_sent
+        )
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -85,28 +157,33 @@ class Transport(abc.ABC):
 
 
 class TcpTransport(Transport):
+    uri: TcpURI
+
     def __init__(self, uri: TcpURI) -> None:
         super().__init__(uri)
-        self._escpos = None
+        self._escpos: _EscposConnection | None = None
         self._sock: socket.socket | None = None
 
     def open(self) -> None:
         from printer._escpos import DeviceNotFoundError, escpos_printer
 
         self.close()
-        uri: TcpURI = self.uri  # type: ignore[assignment]
+        uri = self.uri
         net = escpos_printer.Network(uri.host, port=uri.port, timeout=self.timeout_s)
         try:
             net.open(raise_not_found=True)
         except DeviceNotFoundError as e:
             cause = e.__cause__ or e.__context__
             if isinstance(cause, (socket.timeout, TimeoutError)):
-                raise PrinterNotFound(f"no answer from {uri.host}:{uri.port} within {self.timeout_s:g} s") from e
+                raise PrinterNotFound(
+                    f"no answer from {uri.host}:{uri.port} within {self.timeout_s:g} s"
+                ) from e
             raise PrinterNotFound(f"cannot connect to {uri.host}:{uri.port}: {cause or e}") from e
         self._escpos = net
-        self._sock = net.device
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock: socket.socket = net.device
+        self._sock = sock
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         self.is_open = True
 
     def _require(self) -> socket.socket:
@@ -124,8 +201,8 @@ class TcpTransport(Transport):
                 chunk = view[start:start + WRITE_CHUNK_BYTES]
                 sock.sendall(chunk)
                 sent += len(chunk)
-        except (socket.timeout, TimeoutError) as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+        except TimeoutError as e:
+            raise self._stalled(sent) from e
         except OSError as e:
             raise ConnectionDropped(f"connection lost while sending: {e}", bytes_sent=sent) from e
 
@@ -134,7 +211,7 @@ class TcpTransport(Transport):
         sock.settimeout(timeout_s)
         try:
             data = sock.recv(n)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return None
         except OSError as e:
             raise ConnectionDropped(f"connection lost while reading: {e}") from e
@@ -163,10 +240,8 @@ class TcpTransport(Transport):
 
     def close(self) -> None:
         if self._escpos is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._escpos.close()
-            except OSError:
-                pass
         self._escpos = None
         self._sock = None
         self.is_open = False
@@ -178,16 +253,18 @@ class TcpTransport(Transport):
 
 
 class SerialTransport(Transport):
+    uri: SerialURI
+
     def __init__(self, uri: SerialURI) -> None:
         super().__init__(uri)
-        self._escpos = None
-        self._port = None
+        self._escpos: _EscposConnection | None = None
+        self._port: _SerialPort | None = None
 
     def open(self) -> None:
         from printer._escpos import DeviceNotFoundError, escpos_printer
 
         self.close()
-        uri: SerialURI = self.uri  # type: ignore[assignment]
+        uri = self.uri
         if not os.path.exists(uri.device):
             raise PrinterNotFound(f"serial device {uri.device} does not exist")
         ser = escpos_printer.Serial(
@@ -204,7 +281,7 @@ class SerialTransport(Transport):
             ser.open(raise_not_found=True)
         except DeviceNotFoundError as e:
             raise PrinterNotFound(f"cannot open {uri.device}: {e.__context__ or e}") from e
-        port = ser.device
+        port: _SerialPort = ser.device
         port.rtscts = uri.flow == "rtscts"
         port.write_timeout = self.timeout_s
         self._escpos, self._port = ser, port
@@ -221,9 +298,11 @@ class SerialTransport(Transport):
                 sent += self._port.write(data[start:start + WRITE_CHUNK_BYTES]) or 0
             self._port.flush()
         except serial.SerialTimeoutException as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+            raise self._stalled(sent) from e
         except (serial.SerialException, OSError) as e:
-            raise ConnectionDropped(f"serial port failed while sending: {e}", bytes_sent=sent) from e
+            raise ConnectionDropped(
+                f"serial port failed while sending: {e}", bytes_sent=sent
+            ) from e
 
     def read(self, n: int, timeout_s: float) -> bytes | None:
         import serial
@@ -248,10 +327,8 @@ class SerialTransport(Transport):
 
     def close(self) -> None:
         if self._port is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._port.close()
-            except OSError:
-                pass
         self._escpos = None
         self._port = None
         self.is_open = False
@@ -262,11 +339,26 @@ class SerialTransport(Transport):
 # --------------------------------------------------------------------------------------
 
 
+# python-escpos's Usb defaults, for a printer whose descriptors cannot be read.
+DEFAULT_USB_IN_EP = 0x82
+DEFAULT_USB_OUT_EP = 0x01
+
+
+@dataclasses.dataclass(frozen=True)
+class _UsbLink:
+    device: _UsbDevice
+    in_ep: int
+    out_ep: int
+
+
 class UsbTransport(Transport):
+    uri: UsbURI
+
     def __init__(self, uri: UsbURI) -> None:
         super().__init__(uri)
-        self._escpos = None
-        self._dev = None
+        self._escpos: _EscposConnection | None = None
+        self._link: _UsbLink | None = None
+        # From the URI, else found on the first open (a reopen reuses them).
         self._in_ep: int | None = uri.in_ep
         self._out_ep: int | None = uri.out_ep
 
@@ -274,7 +366,7 @@ class UsbTransport(Transport):
         from printer._escpos import DeviceNotFoundError, escpos_printer
 
         self.close()
-        uri: UsbURI = self.uri  # type: ignore[assignment]
+        uri = self.uri
         name = f"USB {uri.vendor_id:04x}:{uri.product_id:04x}"
         try:
             import usb.core
@@ -287,10 +379,17 @@ class UsbTransport(Transport):
             raise PrinterNotFound(f"{name}: libusb is not installed (Debian: libusb-1.0-0)") from e
         if dev is None:
             raise PrinterNotFound(f"{name} is not plugged in")
-        if self._in_ep is None or self._out_ep is None:
-            self._detect_endpoints(dev)
-        kwargs = {"in_ep": self._in_ep, "out_ep": self._out_ep}
-        printer = escpos_printer.Usb(uri.vendor_id, uri.product_id, timeout=int(self.timeout_s * 1000), **kwargs)
+        in_ep, out_ep = self._in_ep, self._out_ep
+        if in_ep is None or out_ep is None:
+            in_ep, out_ep = self._detect_endpoints(dev)
+            self._in_ep, self._out_ep = in_ep, out_ep
+        printer = escpos_printer.Usb(
+            uri.vendor_id,
+            uri.product_id,
+            timeout=int(self.timeout_s * 1000),
+            in_ep=in_ep,
+            out_ep=out_ep,
+        )
         try:
             printer.open(raise_not_found=True)
         except DeviceNotFoundError as e:
@@ -298,54 +397,57 @@ class UsbTransport(Transport):
             if "Access denied" in detail or "errno 13" in detail.lower():
                 detail += " (permission: add a udev rule for this printer)"
             raise PrinterNotFound(f"cannot open {name}: {detail}") from e
-        self._escpos, self._dev = printer, printer.device
+        self._escpos, self._link = printer, _UsbLink(printer.device, in_ep, out_ep)
         self.is_open = True
 
-    def _detect_endpoints(self, dev) -> None:
+    def _detect_endpoints(self, dev: _UsbDevice) -> tuple[int, int]:
+        """(in, out) bulk endpoints: the URI's where given, else the first interface's."""
         import usb.util
 
+        in_ep, out_ep = self._in_ep, self._out_ep
         try:
             intf = dev.get_active_configuration()[(0, 0)]
         except Exception:  # noqa: BLE001 - not configured yet / no permission: use defaults
             try:
                 intf = next(iter(dev))[(0, 0)]
             except Exception:  # noqa: BLE001
-                self._in_ep = self._in_ep or 0x82
-                self._out_ep = self._out_ep or 0x01
-                return
+                return in_ep or DEFAULT_USB_IN_EP, out_ep or DEFAULT_USB_OUT_EP
         for ep in intf:
             is_bulk = usb.util.endpoint_type(ep.bmAttributes) == usb.util.ENDPOINT_TYPE_BULK
             if not is_bulk:
                 continue
             if usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_IN:
-                self._in_ep = self._in_ep or ep.bEndpointAddress
+                in_ep = in_ep or ep.bEndpointAddress
             else:
-                self._out_ep = self._out_ep or ep.bEndpointAddress
-        self._in_ep = self._in_ep or 0x82
-        self._out_ep = self._out_ep or 0x01
+                out_ep = out_ep or ep.bEndpointAddress
+        return in_ep or DEFAULT_USB_IN_EP, out_ep or DEFAULT_USB_OUT_EP
+
+    def _require(self) -> _UsbLink:
+        if self._link is None:
+            raise ConnectionDropped("not connected")
+        return self._link
 
     def write(self, data: bytes) -> None:
         import usb.core
 
-        if self._dev is None:
-            raise ConnectionDropped("not connected")
+        link = self._require()
         timeout_ms = int(self.timeout_s * 1000)
         sent = 0
         try:
             for start in range(0, len(data), WRITE_CHUNK_BYTES):
-                sent += self._dev.write(self._out_ep, data[start:start + WRITE_CHUNK_BYTES], timeout_ms)
+                chunk = data[start : start + WRITE_CHUNK_BYTES]
+                sent += link.device.write(link.out_ep, chunk, timeout_ms)
         except usb.core.USBTimeoutError as e:
-            raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s", bytes_sent=sent) from e
+            raise self._stalled(sent) from e
         except usb.core.USBError as e:
             raise ConnectionDropped(f"USB write failed (unplugged?): {e}", bytes_sent=sent) from e
 
     def read(self, n: int, timeout_s: float) -> bytes | None:
         import usb.core
 
-        if self._dev is None:
-            raise ConnectionDropped("not connected")
+        link = self._require()
         try:
-            data = self._dev.read(self._in_ep, max(n, 64), int(timeout_s * 1000))
+            data = link.device.read(link.in_ep, max(n, 64), int(timeout_s * 1000))
         except usb.core.USBTimeoutError:
             return None
         except usb.core.USBError as e:
@@ -354,12 +456,10 @@ class UsbTransport(Transport):
 
     def close(self) -> None:
         if self._escpos is not None:
-            try:
+            with contextlib.suppress(Exception):  # releasing a vanished device may fail
                 self._escpos.close()
-            except Exception:  # noqa: BLE001 - releasing a vanished device may fail
-                pass
         self._escpos = None
-        self._dev = None
+        self._link = None
         self.is_open = False
 
 
@@ -371,17 +471,21 @@ class UsbTransport(Transport):
 class FileTransport(Transport):
     can_read_status = False
 
+    uri: FileURI
+
     def __init__(self, uri: FileURI) -> None:
         super().__init__(uri)
         self._fd: int | None = None
 
     def open(self) -> None:
         self.close()
-        path = self.uri.path  # type: ignore[attr-defined]
+        path = self.uri.path
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            raise PrinterNotFound(f"{path} does not exist (printer unplugged or switched off?)") from None
+            raise PrinterNotFound(
+                f"{path} does not exist (printer unplugged or switched off?)"
+            ) from None
         except OSError as e:
             raise PrinterNotFound(f"cannot inspect {path}: {e}") from e
         if not stat.S_ISCHR(st.st_mode):
@@ -393,7 +497,9 @@ class FileTransport(Transport):
             # No O_CREAT: never create a regular file in place of a missing device.
             self._fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
         except PermissionError as e:
-            raise PrinterNotFound(f"no permission to write {path} (add the user to group lp)") from e
+            raise PrinterNotFound(
+                f"no permission to write {path} (add the user to group lp)"
+            ) from e
         except OSError as e:
             raise PrinterNotFound(f"cannot open {path}: {e}") from e
         self.is_open = True
@@ -414,20 +520,19 @@ class FileTransport(Transport):
             except OSError as e:
                 sent = len(data) - len(view)
                 if e.errno in (errno.ENODEV, errno.EIO, errno.ENXIO, errno.EPIPE):
-                    raise ConnectionDropped(f"device went away while sending: {e}", bytes_sent=sent) from e
+                    raise ConnectionDropped(
+                        f"device went away while sending: {e}", bytes_sent=sent
+                    ) from e
                 raise ConnectionDropped(f"write failed: {e}", bytes_sent=sent) from e
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise PrinterTimeout(f"printer stopped taking data for {self.timeout_s:g} s",
-                                     bytes_sent=len(data) - len(view))
+                raise self._stalled(len(data) - len(view))
             select.select([], [self._fd], [], min(remaining, 0.5))
 
     def close(self) -> None:
         if self._fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
         self._fd = None
         self.is_open = False
 
@@ -448,10 +553,12 @@ class VirtualTransport(Transport):
 
     keep_jobs = 50
 
+    uri: VirtualURI
+
     def __init__(self, uri: VirtualURI) -> None:
         super().__init__(uri)
         self.directory: Path | None = uri.directory
-        self.jobs: list[list] = []
+        self.jobs: list[list[Image.Image]] = []
         self.saved_paths: list[Path] = []
         self._condition: dict[str, bool] = {}
         self._job = bytearray()
@@ -465,7 +572,9 @@ class VirtualTransport(Transport):
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise PrinterNotFound(f"cannot create virtual printer folder {self.directory}: {e}") from e
+                raise PrinterNotFound(
+                    f"cannot create virtual printer folder {self.directory}: {e}"
+                ) from e
             existing = [p.name for p in self.directory.glob("job-*.png")]
             nums = [int(n[4:10]) for n in existing if n[4:10].isdigit()]
             self._seq = max(nums, default=0)

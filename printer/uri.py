@@ -5,7 +5,8 @@ Accepted forms (query parameters are optional; unknown ones are an error, to cat
 * ``tcp://HOST[:PORT]``                 port defaults to 9100
 * ``usb://VID:PID``                     hex ids, e.g. ``usb://0416:5011`` or ``usb://0x0416:0x5011``;
   ``?in_ep=0x81&out_ep=0x03``
-* ``serial:///dev/ttyUSB0?baud=115200`` ``&bytesize=8&parity=N&stopbits=1&flow=none|rtscts|dsrdtr|xonxoff``
+* ``serial:///dev/ttyUSB0?baud=115200``
+  ``&bytesize=8&parity=N&stopbits=1&flow=none|rtscts|dsrdtr|xonxoff``
 * ``file:///dev/usb/lp0``               must be a character device when opened
 * ``virtual://DIR`` / ``virtual:``      no hardware: each job is stored as PNG files in DIR
   (``virtual:`` keeps jobs in memory only)
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal, TypedDict
 from urllib.parse import parse_qsl, urlsplit
 
 from printer.errors import BadPrinterURI
@@ -25,6 +28,10 @@ from printer.errors import BadPrinterURI
 DEFAULT_TCP_PORT = 9100
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_BAUD = 9600
+DEFAULT_BYTESIZE = 8
+DEFAULT_PARITY = "N"
+DEFAULT_STOPBITS: float = 1
+DEFAULT_FLOW = "none"
 _BAUDS = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
 _FLOWS = ("none", "rtscts", "dsrdtr", "xonxoff")
 _PARITIES = ("N", "E", "O", "M", "S")
@@ -39,9 +46,8 @@ class PrinterURI:
     def scheme(self) -> str:
         raise NotImplementedError
 
-    def _query(self, extra: dict[str, object] | None = None) -> str:
-        parts = {}
-        parts.update(extra or {})
+    def _query(self, extra: Mapping[str, object] | None = None) -> str:
+        parts: dict[str, object] = dict(extra or {})
         if self.timeout_s != DEFAULT_TIMEOUT_S:
             parts["timeout"] = f"{self.timeout_s:g}"
         if self.profile:
@@ -75,7 +81,7 @@ class UsbURI(PrinterURI):
         return "usb"
 
     def __str__(self) -> str:
-        extra = {}
+        extra: dict[str, str] = {}
         if self.in_ep is not None:
             extra["in_ep"] = f"0x{self.in_ep:02x}"
         if self.out_ep is not None:
@@ -87,10 +93,10 @@ class UsbURI(PrinterURI):
 class SerialURI(PrinterURI):
     device: str = ""
     baud: int = DEFAULT_BAUD
-    bytesize: int = 8
-    parity: str = "N"
-    stopbits: float = 1
-    flow: str = "none"
+    bytesize: int = DEFAULT_BYTESIZE
+    parity: str = DEFAULT_PARITY
+    stopbits: float = DEFAULT_STOPBITS
+    flow: str = DEFAULT_FLOW
 
     @property
     def scheme(self) -> str:
@@ -98,7 +104,13 @@ class SerialURI(PrinterURI):
 
     def __str__(self) -> str:
         extra: dict[str, object] = {"baud": self.baud}
-        if self.flow != "none":
+        if self.bytesize != DEFAULT_BYTESIZE:
+            extra["bytesize"] = self.bytesize
+        if self.parity != DEFAULT_PARITY:
+            extra["parity"] = self.parity
+        if self.stopbits != DEFAULT_STOPBITS:
+            extra["stopbits"] = f"{self.stopbits:g}"
+        if self.flow != DEFAULT_FLOW:
             extra["flow"] = self.flow
         return f"serial://{self.device}{self._query(extra)}"
 
@@ -124,7 +136,31 @@ class VirtualURI(PrinterURI):
         return "virtual"
 
     def __str__(self) -> str:
-        return f"virtual://{self.directory}" if self.directory else "virtual:"
+        where = f"virtual://{self.directory}" if self.directory else "virtual:"
+        return where + self._query()
+
+
+class _Common(TypedDict, total=False):
+    """Parameters every kind takes; absent ones keep the dataclass defaults."""
+
+    timeout_s: float
+    profile: str
+
+
+class _UsbEndpoints(TypedDict, total=False):
+    in_ep: int
+    out_ep: int
+
+
+class _SerialLine(TypedDict, total=False):
+    baud: int
+    bytesize: int
+    parity: str
+    stopbits: float
+    flow: str
+
+
+_USB_ENDPOINT_KEYS: tuple[Literal["in_ep"], Literal["out_ep"]] = ("in_ep", "out_ep")
 
 
 def _bad(text: str, why: str) -> BadPrinterURI:
@@ -160,11 +196,12 @@ def parse_printer_uri(text: str) -> PrinterURI:
     if parts.fragment:
         raise _bad(text, "a '#' fragment is not allowed")
     try:
-        query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+        query = dict(pairs)
     except ValueError:
         raise _bad(text, f"cannot read query {parts.query!r}") from None
 
-    common: dict[str, object] = {}
+    common: _Common = {}
     if "timeout" in query:
         raw = query.pop("timeout")
         try:
@@ -204,19 +241,19 @@ def parse_printer_uri(text: str) -> PrinterURI:
         vid, colon, pid = ids.partition(":")
         if not colon or not vid or not pid or parts.path not in ("", "/"):
             raise _bad(text, "expected usb://VID:PID with hex ids, e.g. usb://0416:5011")
-        extra = {}
-        for key in ("in_ep", "out_ep"):
+        endpoints: _UsbEndpoints = {}
+        for key in _USB_ENDPOINT_KEYS:
             if key in query:
                 raw = query.pop(key)
                 v = _int(text, key, raw[2:] if raw.lower().startswith("0x") else raw, base=16)
                 if not 0 <= v <= 0xFF:
                     raise _bad(text, f"{key} must be 0x00..0xff")
-                extra[key] = v
+                endpoints[key] = v
         no_more_params()
         return UsbURI(
             vendor_id=_hex_id(text, "vendor id", vid),
             product_id=_hex_id(text, "product id", pid),
-            **extra,
+            **endpoints,
             **common,
         )
 
@@ -224,34 +261,34 @@ def parse_printer_uri(text: str) -> PrinterURI:
         device = parts.path if not parts.netloc else None
         if not device or not device.startswith("/"):
             raise _bad(text, "expected serial:///dev/ttyUSB0?baud=115200 (absolute device path)")
-        extra: dict[str, object] = {}
+        line: _SerialLine = {}
         if "baud" in query:
             baud = _int(text, "baud", query.pop("baud"))
             if baud not in _BAUDS:
                 raise _bad(text, f"baud must be one of {sorted(_BAUDS)}, got {baud}")
-            extra["baud"] = baud
+            line["baud"] = baud
         if "bytesize" in query:
             bytesize = _int(text, "bytesize", query.pop("bytesize"))
             if bytesize not in (5, 6, 7, 8):
                 raise _bad(text, "bytesize must be 5, 6, 7 or 8")
-            extra["bytesize"] = bytesize
+            line["bytesize"] = bytesize
         if "parity" in query:
             parity = query.pop("parity").upper()[:1]
             if parity not in _PARITIES:
                 raise _bad(text, f"parity must be one of {', '.join(_PARITIES)}")
-            extra["parity"] = parity
+            line["parity"] = parity
         if "stopbits" in query:
             raw = query.pop("stopbits")
             if raw not in ("1", "1.5", "2"):
                 raise _bad(text, "stopbits must be 1, 1.5 or 2")
-            extra["stopbits"] = float(raw) if raw == "1.5" else int(raw)
+            line["stopbits"] = float(raw) if raw == "1.5" else int(raw)
         if "flow" in query:
             flow = query.pop("flow").lower()
             if flow not in _FLOWS:
                 raise _bad(text, f"flow must be one of {', '.join(_FLOWS)}")
-            extra["flow"] = flow
+            line["flow"] = flow
         no_more_params()
-        return SerialURI(device=device, **extra, **common)
+        return SerialURI(device=device, **line, **common)
 
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):

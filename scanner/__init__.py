@@ -10,23 +10,63 @@ See docs/scanning.md.
 """
 from scanner.auto_source import AutoCameraSource
 from scanner.camera import CameraState, CameraStatus, CaptureThread
-from scanner.decoders import (CodeFormat, DecodePipeline, DecodeResult, Decoded, FallbackPolicy,
-                              Hint, PyzbarDecoder, ZxingDecoder)
+from scanner.decoders import (
+                              CodeFormat,
+                              Decoded,
+                              DecodePipeline,
+                              DecodeResult,
+                              FallbackPolicy,
+                              Hint,
+                              PyzbarDecoder,
+                              ZxingDecoder,
+)
 from scanner.detection import AttachedCamera, CameraBus, CameraDetector
 from scanner.errors import Disconnected, EndOfStream, NoDevice, SourceError, UnsupportedSource
 from scanner.files import FileScan, ScanError, scan_paths
 from scanner.frames import Frame
 from scanner.service import Scanner
-from scanner.sources import (FaultInjectingSource, FrameSource, OpenCvSource, PiCameraSource,
-                             ReplaySource, make_source)
-from scanner.worker import Deduplicator, DecodeWorker
+from scanner.sources import (
+                              FaultInjectingSource,
+                              FrameSource,
+                              OpenCvSource,
+                              PiCameraSource,
+                              ReplaySource,
+                              make_source,
+)
+from scanner.worker import DecodeWorker, Deduplicator
 
 __all__ = [
-    "AutoCameraSource", "AttachedCamera", "CameraBus", "CameraDetector",
-    "CameraState", "CameraStatus", "CaptureThread", "CodeFormat", "DecodePipeline",
-    "DecodeResult", "Decoded", "FallbackPolicy", "Hint", "PyzbarDecoder", "ZxingDecoder",
-    "Disconnected", "EndOfStream", "NoDevice", "SourceError", "UnsupportedSource", "FileScan",
-    "ScanError", "scan_paths", "Frame", "Scanner", "FaultInjectingSource", "FrameSource",
-    "OpenCvSource", "PiCameraSource", "ReplaySource", "make_source", "Deduplicator",
-    "DecodeWorker",
+                              "AttachedCamera",
+                              "AutoCameraSource",
+                              "CameraBus",
+                              "CameraDetector",
+                              "CameraState",
+                              "CameraStatus",
+                              "CaptureThread",
+                              "CodeFormat",
+                              "DecodePipeline",
+                              "DecodeResult",
+                              "DecodeWorker",
+                              "Decoded",
+                              "Deduplicator",
+                              "Disconnected",
+                              "EndOfStream",
+                              "FallbackPolicy",
+                              "FaultInjectingSource",
+                              "FileScan",
+                              "Frame",
+                              "FrameSource",
+                              "Hint",
+                              "NoDevice",
+                              "OpenCvSource",
+                              "PiCameraSource",
+                              "PyzbarDecoder",
+                              "ReplaySource",
+                              "ScanError",
+                              "Scanner",
+                              "SourceError",
+                              "UnsupportedSource",
+                              "ZxingDecoder",
+                              "make_source",
+                              "scan_paths",
 ]

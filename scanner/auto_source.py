@@ -11,10 +11,9 @@ import logging
 import os
 from collections.abc import Callable
 
-import numpy as np
-
 from scanner.detection import AttachedCamera, CameraBus, CameraDetector
 from scanner.errors import Disconnected, NoDevice, SourceError
+from scanner.frames import Pixels
 from scanner.sources import FrameSource, OpenCvSource, PiCameraSource
 
 log = logging.getLogger(__name__)
@@ -36,15 +35,12 @@ class AutoCameraSource(FrameSource):
         self.detector = detector or CameraDetector()
         self.open_camera = open_camera or self.source_for
         self._source: FrameSource | None = None
-        self._last_name = ""  # kept after close() so logs and the doctor can name it
-
-    @property
-    def name(self) -> str:
-        return f"auto:{self._last_name}" if self._last_name else "auto"
-
-    @property
-    def repeats_frames(self) -> bool:  # the capture thread asks after open()
-        return bool(self._source is not None and self._source.repeats_frames)
+        self._last_name = ""
+        # Both follow the source in use: set by open() and close(). The name is kept after
+        # close() so logs and the doctor can name the camera; the capture thread asks
+        # repeats_frames after open().
+        self.name = "auto"
+        self.repeats_frames = False
 
     @property
     def current(self) -> FrameSource | None:
@@ -86,23 +82,26 @@ class AutoCameraSource(FrameSource):
                 failures.append(f"{camera.label}: {exc}")
                 source.close()
                 continue
-            except Exception as exc:  # a driver bug must not end the capture thread's retries
+            except Exception as exc:  # noqa: BLE001 - a driver bug must not end the retries
                 failures.append(f"{camera.label}: {exc!r}")
                 source.close()
                 continue
             if self._last_name != source.name:
                 log.info("camera auto: using %s", camera.label)
             self._source, self._last_name = source, source.name
+            self.name = f"auto:{source.name}" if source.name else "auto"
+            self.repeats_frames = source.repeats_frames
             return
         raise NoDevice("; ".join(failures))
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> Pixels | None:
         if self._source is None:
             raise Disconnected("camera is not open")
         return self._source.read()
 
     def close(self) -> None:
         source, self._source = self._source, None
+        self.repeats_frames = False
         if source is not None:
             source.close()
 

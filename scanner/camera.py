@@ -11,13 +11,14 @@ import logging
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TypedDict
 
 import numpy as np
 
 from scanner.errors import Disconnected, EndOfStream, NoDevice, SourceError
-from scanner.frames import Frame
+from scanner.frames import Frame, Pixels
 from scanner.liveness import CallTimer
 from scanner.sources import FrameSource
 
@@ -52,9 +53,18 @@ class CameraStatus:
     retry_in_s: float | None = None  # next reopen attempt, while retrying
 
 
-def frame_fingerprint(image: np.ndarray) -> int:
+def frame_fingerprint(image: Pixels) -> int:
     """Cheap content hash of a sparse pixel grid: real sensors never repeat it (noise)."""
     return zlib.crc32(np.ascontiguousarray(image[::16, ::16]).tobytes())
+
+
+class CaptureOptions(TypedDict, total=False):
+    """CaptureThread's tuning arguments (what Scanner passes through)."""
+
+    backoff_initial_s: float
+    backoff_max_s: float
+    stall_after_s: float
+    clock: Callable[[], float]
 
 
 class CaptureThread(threading.Thread):
@@ -104,7 +114,8 @@ class CaptureThread(threading.Thread):
             self.join(timeout_s)
 
     # -- the loop ---------------------------------------------------------------------------
-    def _set_state(self, state: CameraState, detail: str = "", retry_in_s: float | None = None):
+    def _set_state(self, state: CameraState, detail: str = "",
+                   retry_in_s: float | None = None) -> None:
         with self._lock:
             if self._status.state is state and self._status.retry_in_s == retry_in_s:
                 return
@@ -177,7 +188,7 @@ class CaptureThread(threading.Thread):
                     last_print = fingerprint
                 else:
                     fresh = True
-            if not fresh:
+            if image is None or not fresh:
                 if now - last_new_s >= self.stall_after_s:
                     return CameraState.FROZEN, f"no new picture for {self.stall_after_s:.1f} s"
                 continue

@@ -15,14 +15,18 @@ from __future__ import annotations
 import ctypes
 import enum
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 import zxingcpp
 
-Quad = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
+from scanner.frames import Pixels, as_pixels
+
+Point = tuple[int, int]
+Quad = tuple[Point, Point, Point, Point]
 
 
 class CodeFormat(str, enum.Enum):
@@ -43,7 +47,8 @@ class Decoded:
 
     text: str
     format: CodeFormat
-    quad: Quad  # corners in frame pixel coordinates (top-left, top-right, bottom-right, bottom-left)
+    # Corners in frame pixel coordinates: top-left, top-right, bottom-right, bottom-left.
+    quad: Quad
     decoder: str  # "zxing" or "pyzbar"
     step: str = "plain"  # the preprocessing step that made it readable
     raw: bytes = b""
@@ -119,22 +124,26 @@ _ZX_FORMAT = {
 }
 
 
-def _zx_formats(formats: Iterable[CodeFormat]) -> tuple:
-    return tuple(_ZX_FORMAT[f] for f in formats)  # zxing-cpp 3 takes a tuple (| is deprecated)
+def _zx_formats(formats: Iterable[CodeFormat]) -> zxingcpp.BarcodeFormats:
+    # From a list: zxing-cpp 3 deprecates joining formats with |.
+    return zxingcpp.BarcodeFormats([_ZX_FORMAT[f] for f in formats])
 
 
-def _from_zx_format(fmt) -> CodeFormat | None:
+def _from_zx_format(fmt: zxingcpp.BarcodeFormat) -> CodeFormat | None:
     for ours, theirs in _ZX_FORMAT.items():
         if fmt == theirs:
             return ours
     return None
 
 
-def _zx_quad(position, offset: tuple[int, int], scale: float) -> Quad:
-    points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+def _zx_quad(position: zxingcpp.Position, offset: Point, scale: float) -> Quad:
     ox, oy = offset
-    return tuple((int(round(p.x / scale + ox)), int(round(p.y / scale + oy)))  # type: ignore[return-value]
-                 for p in points)
+
+    def corner(p: zxingcpp.Point) -> Point:
+        return round(p.x / scale + ox), round(p.y / scale + oy)
+
+    return (corner(position.top_left), corner(position.top_right),
+            corner(position.bottom_right), corner(position.bottom_left))
 
 
 class ZxingDecoder:
@@ -151,7 +160,7 @@ class ZxingDecoder:
         self._qr = _zx_formats(qr) if qr else None
         self._linear = _zx_formats(linear) if linear else None
 
-    def decode_qr(self, gray: np.ndarray, offset=(0, 0), scale: float = 1.0,
+    def decode_qr(self, gray: Pixels, offset: Point = (0, 0), scale: float = 1.0,
                   ) -> tuple[list[Decoded], list[Hint]]:
         if self._qr is None:
             return [], []
@@ -159,18 +168,19 @@ class ZxingDecoder:
                                        text_mode=zxingcpp.TextMode.Plain, return_errors=True)
         return self._convert(found, offset, scale)
 
-    def decode_linear(self, gray: np.ndarray, try_rotate: bool) -> list[Decoded]:
+    def decode_linear(self, gray: Pixels, try_rotate: bool) -> list[Decoded]:
         if self._linear is None:
             return []
         found = zxingcpp.read_barcodes(gray, formats=self._linear, try_invert=False,
                                        try_rotate=try_rotate, text_mode=zxingcpp.TextMode.Plain)
         return self._convert(found, (0, 0), 1.0)[0]
 
-    def decode(self, gray: np.ndarray, try_rotate_linear: bool = True) -> list[Decoded]:
+    def decode(self, gray: Pixels, try_rotate_linear: bool = True) -> list[Decoded]:
         codes, _ = self.decode_qr(gray)
         return codes + self.decode_linear(gray, try_rotate_linear)
 
-    def _convert(self, found, offset, scale) -> tuple[list[Decoded], list[Hint]]:
+    def _convert(self, found: Iterable[zxingcpp.Barcode], offset: Point, scale: float,
+                 ) -> tuple[list[Decoded], list[Hint]]:
         codes: list[Decoded] = []
         hints: list[Hint] = []
         for barcode in found:
@@ -221,12 +231,12 @@ class PyzbarDecoder:
         set_config(self._scanner, symbol.QRCODE, self._CFG_BINARY, 1)
         # zbar reports EAN-13 codes starting with 0 as EAN-13 unless UPC-A is enabled; keep it.
 
-    def __del__(self):
+    def __del__(self) -> None:
         scanner, self._scanner = getattr(self, "_scanner", None), None
         if scanner:
             self._w.zbar_image_scanner_destroy(scanner)
 
-    def decode(self, gray: np.ndarray, offset=(0, 0), scale: float = 1.0,
+    def decode(self, gray: Pixels, offset: Point = (0, 0), scale: float = 1.0,
                step: str = "plain") -> list[Decoded]:
         w = self._w
         gray = np.ascontiguousarray(gray, dtype=np.uint8)
@@ -236,7 +246,8 @@ class PyzbarDecoder:
         try:
             w.zbar_image_set_format(image, self._fourcc_gray)
             w.zbar_image_set_size(image, width, height)
-            w.zbar_image_set_data(image, ctypes.cast(pixels, ctypes.c_void_p), len(pixels), None)
+            data = ctypes.cast(ctypes.c_char_p(pixels), ctypes.c_void_p)  # no copy
+            w.zbar_image_set_data(image, data, len(pixels), None)
             if w.zbar_scan_image(self._scanner, image) <= 0:
                 return []
             codes = []
@@ -248,22 +259,24 @@ class PyzbarDecoder:
         finally:
             w.zbar_image_destroy(image)
 
-    def _convert(self, symbol, offset, scale, step) -> Decoded | None:
+    # symbol: pyzbar's ctypes pointer to a zbar_symbol (pyzbar ships no types).
+    def _convert(self, symbol: Any, offset: Point, scale: float, step: str) -> Decoded | None:
         w = self._w
         fmt = self._to_format.get(symbol.contents.type)
         if fmt is None:
             return None
-        raw = ctypes.string_at(w.zbar_symbol_get_data(symbol), w.zbar_symbol_get_data_length(symbol))
+        size = w.zbar_symbol_get_data_length(symbol)
+        raw = ctypes.string_at(w.zbar_symbol_get_data(symbol), size)
         points = [(w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
                   for i in range(w.zbar_symbol_get_loc_size(symbol))]
         text, fmt = _normalise_product_code(decode_text_bytes(raw), fmt)
         return Decoded(text, fmt, _bounding_quad(points, offset, scale), self.name, step, raw)
 
 
-def _bounding_quad(points, offset, scale) -> Quad:
+def _bounding_quad(points: Sequence[Point], offset: Point, scale: float) -> Quad:
     ox, oy = offset
     if not points:
-        return ((ox, oy),) * 4  # type: ignore[return-value]
+        return (offset, offset, offset, offset)
     xs = [p[0] / scale + ox for p in points]
     ys = [p[1] / scale + oy for p in points]
     x0, x1, y0, y1 = int(min(xs)), int(max(xs)), int(min(ys)), int(max(ys))
@@ -275,28 +288,29 @@ def _bounding_quad(points, offset, scale) -> Quad:
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
 
-def _half(gray: np.ndarray) -> np.ndarray:
-    return cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+def _half(gray: Pixels) -> Pixels:
+    return as_pixels(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
 
 
-def _adaptive(gray: np.ndarray) -> np.ndarray:
+def _adaptive(gray: Pixels) -> Pixels:
     # Block ~ a few modules of a stamp at kiosk distance; C lifts paper grain above threshold.
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 7)
+    return as_pixels(cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                           cv2.THRESH_BINARY, 31, 7))
 
 
-def _otsu(gray: np.ndarray) -> np.ndarray:
+def _otsu(gray: Pixels) -> Pixels:
     blurred = cv2.GaussianBlur(gray, (3, 3), 0)
-    return cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    return as_pixels(cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
 
 
-def _clahe(gray: np.ndarray) -> np.ndarray:
-    return _CLAHE.apply(gray)
+def _clahe(gray: Pixels) -> Pixels:
+    return as_pixels(_CLAHE.apply(gray))
 
 
 @dataclass(frozen=True)
 class Preprocess:
     name: str
-    apply: Callable[[np.ndarray], np.ndarray]
+    apply: Callable[[Pixels], Pixels]
     scale: float = 1.0  # output size / input size, to map positions back
 
 
@@ -329,12 +343,12 @@ FILE_BUDGET_MS = 400.0  # a still image may take longer: nobody is waiting at 30
 ROI_MARGIN = 0.35  # hint crop margin, as a share of the hint quad's size (quiet zone + error)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
+def to_gray(image: Pixels) -> Pixels:
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        return as_pixels(cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY))
+    return as_pixels(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
 
 
 @dataclass
@@ -363,7 +377,7 @@ class DecodePipeline:
     _frame_count: int = field(default=0, init=False)
     _costs: dict[str, _StepCost] = field(default_factory=dict, init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._zxing = ZxingDecoder(self.formats)
         self._pyzbar: PyzbarDecoder | None = None
         if self.fallback is not FallbackPolicy.NEVER:
@@ -373,10 +387,10 @@ class DecodePipeline:
             self._costs[name] = _StepCost(40.0 if name != "half" else 15.0)
 
     @classmethod
-    def for_files(cls, formats: Sequence[CodeFormat] = ALL_FORMATS) -> "DecodePipeline":
+    def for_files(cls, formats: Sequence[CodeFormat] = ALL_FORMATS) -> DecodePipeline:
         return cls(formats, FILE_BUDGET_MS, FallbackPolicy.ALWAYS, rotate_linear_every=1)
 
-    def decode(self, image: np.ndarray) -> DecodeResult:
+    def decode(self, image: Pixels) -> DecodeResult:
         started = time.perf_counter()
         deadline = started + self.budget_ms / 1000.0
         gray = to_gray(image)
@@ -388,13 +402,14 @@ class DecodePipeline:
             codes += self._zxing.decode_linear(gray, rotate)
         self._frame_count += 1
         if not codes and self._pyzbar is not None:
-            codes = self._fallback(gray, hints, deadline, steps)
+            codes = self._fallback(self._pyzbar, gray, hints, deadline, steps)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         hint = hints[0] if hints and not codes else None
         return DecodeResult(tuple(_unique(codes)), hint, elapsed_ms, tuple(steps))
 
-    def _fallback(self, gray, hints: list[Hint], deadline: float, steps: list[str]) -> list[Decoded]:
-        regions: list[tuple[np.ndarray, tuple[int, int], str]] = []
+    def _fallback(self, pyzbar: PyzbarDecoder, gray: Pixels, hints: list[Hint], deadline: float,
+                  steps: list[str]) -> list[Decoded]:
+        regions: list[tuple[Pixels, Point, str]] = []
         for hint in hints[:2]:
             crop, offset = _crop_around(gray, hint.quad, ROI_MARGIN)
             if crop.size:
@@ -410,7 +425,7 @@ class DecodePipeline:
                 step = PREPROCESS_STEPS[name]
                 t0 = time.perf_counter()
                 prepared = step.apply(region)
-                found = self._pyzbar.decode(prepared, offset, step.scale, f"{name}@{where}")
+                found = pyzbar.decode(prepared, offset, step.scale, f"{name}@{where}")
                 cost.update((time.perf_counter() - t0) * 1000.0, mpx)
                 steps.append(f"pyzbar:{name}@{where}")
                 if found:
@@ -418,7 +433,7 @@ class DecodePipeline:
         return []
 
 
-def _crop_around(gray: np.ndarray, quad: Quad, margin: float) -> tuple[np.ndarray, tuple[int, int]]:
+def _crop_around(gray: Pixels, quad: Quad, margin: float) -> tuple[Pixels, Point]:
     xs = [p[0] for p in quad]
     ys = [p[1] for p in quad]
     size = max(max(xs) - min(xs), max(ys) - min(ys), 16)

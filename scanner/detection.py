@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 SYSFS_ROOT = Path("/sys")
 _USB_ROOT_HUB = re.compile(r"usb\d+")  # /sys/devices/.../usb1/1-2/1-2:1.0: under a USB bus
@@ -37,15 +38,26 @@ class AttachedCamera:
         return f"{self.bus.value} {self.name} ({self.device})"
 
 
-CsiProbe = Callable[[], list[dict]]
+class CameraInfo(TypedDict, total=False):
+    """One entry of Picamera2.global_camera_info() (libcamera's camera properties)."""
+
+    Model: str
+    Location: int
+    Rotation: int
+    Id: str
+    Num: int
 
 
-def picamera2_camera_info() -> list[dict]:
+CsiProbe = Callable[[], list[CameraInfo]]
+
+
+def picamera2_camera_info() -> list[CameraInfo]:
     """Picamera2.global_camera_info(), or [] when picamera2/libcamera is missing or fails."""
     try:
         from picamera2 import Picamera2
         return list(Picamera2.global_camera_info())
-    except Exception:  # ImportError, or libcamera failing inside picamera2: no CSI camera
+    # ImportError, or libcamera failing inside picamera2: no CSI camera
+    except Exception:  # noqa: BLE001
         return []
 
 
@@ -55,7 +67,8 @@ def csi_cameras(probe: CsiProbe = picamera2_camera_info) -> list[AttachedCamera]
     which is what Picamera2(camera_num) takes."""
     try:
         infos = probe()
-    except Exception:  # an injected or future probe failing means "none", never a crash
+    # An injected or future probe failing means "none", never a crash.
+    except Exception:  # noqa: BLE001
         return []
     return [AttachedCamera(CameraBus.CSI, str(info.get("Model", "camera")), index)
             for index, info in enumerate(infos) if "/usb" not in str(info.get("Id", ""))]
@@ -129,5 +142,12 @@ class CameraDetector:
         return self.csi() + self.usb()
 
 
-__all__ = ["AttachedCamera", "CameraBus", "CameraDetector", "csi_cameras",
-           "picamera2_camera_info", "usb_cameras", "SYSFS_ROOT"]
+__all__ = [
+    "SYSFS_ROOT",
+    "AttachedCamera",
+    "CameraBus",
+    "CameraDetector",
+    "csi_cameras",
+    "picamera2_camera_info",
+    "usb_cameras",
+]

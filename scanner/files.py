@@ -7,13 +7,14 @@ exit code, and adds the stamp verdict (kiosk.stamps) - this module knows nothing
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import cv2
 
-from scanner.decoders import DecodePipeline, Decoded, Hint
+from scanner.decoders import Decoded, DecodePipeline, Hint
+from scanner.frames import as_pixels
 from scanner.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, list_images
 
 
@@ -42,7 +43,7 @@ class VideoOptions:
     every_nth_frame: int = 1  # 2: decode every other frame (long videos)
 
 
-def scan_paths(paths: Iterable[str | os.PathLike], pipeline: DecodePipeline | None = None,
+def scan_paths(paths: Iterable[str | os.PathLike[str]], pipeline: DecodePipeline | None = None,
                video: VideoOptions | None = None,
                video_pipeline: DecodePipeline | None = None) -> Iterator[FileScan | ScanError]:
     """Each input in order; an unreadable one yields ScanError and the others go on.
@@ -83,7 +84,7 @@ def scan_image(path: Path, pipeline: DecodePipeline) -> FileScan | ScanError:
         return ScanError(str(path), f"cannot read image: {exc}")
     if image is None:
         return ScanError(str(path), "not a readable image")
-    result = pipeline.decode(image)
+    result = pipeline.decode(as_pixels(image))
     return FileScan(str(path), result.codes, result.decode_ms, None, result.hint)
 
 
@@ -102,7 +103,7 @@ def scan_video(path: Path, pipeline: DecodePipeline, options: VideoOptions,
             if not ok:
                 break
             if index % max(1, options.every_nth_frame) == 0:
-                result = pipeline.decode(image)
+                result = pipeline.decode(as_pixels(image))
                 decoded_frames += 1
                 total_ms += result.decode_ms
                 for code in result.codes:

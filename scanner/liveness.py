@@ -9,7 +9,7 @@ decides what is too long. Reading it takes no lock: one float written by one thr
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class CallTimer:
@@ -23,7 +23,7 @@ class CallTimer:
         self._since_s = self._clock()
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self._since_s = None
 
     def stuck_for_s(self) -> float:

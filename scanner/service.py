@@ -1,10 +1,11 @@
 """One object the kiosk starts and stops: capture thread + decode worker wired together."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Unpack
 
-from scanner.camera import CameraStatus, CaptureThread
-from scanner.decoders import DecodePipeline, Decoded, Hint
+from scanner.camera import CameraStatus, CaptureOptions, CaptureThread
+from scanner.decoders import Decoded, DecodePipeline, Hint
 from scanner.frames import Frame
 from scanner.sources import FrameSource
 from scanner.worker import GONE_AFTER_S, REPEAT_AFTER_S, DecodeWorker, FrameDecoder
@@ -21,7 +22,7 @@ class Scanner:
                  on_hint: Callable[[Hint, Frame], None] | None = None,
                  decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
                  repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S, **capture_options):
+                 gone_after_s: float = GONE_AFTER_S, **capture_options: Unpack[CaptureOptions]):
         self.worker = DecodeWorker(on_codes, decoder_factory, repeat_after_s, gone_after_s,
                                    on_hint=on_hint)
         self.capture = CaptureThread(source, self.worker.submit, on_state, **capture_options)

@@ -17,15 +17,20 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Protocol, Self
 
 import cv2
-import numpy as np
 
 from scanner.errors import Disconnected, EndOfStream, NoDevice, UnsupportedSource
+from scanner.frames import Pixels, as_pixels
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
+if TYPE_CHECKING:
+    from scanner.detection import CameraDetector
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg", ".m4v"})
 
 
@@ -37,16 +42,16 @@ class FrameSource(ABC):
     def open(self) -> None: ...
 
     @abstractmethod
-    def read(self) -> np.ndarray | None: ...
+    def read(self) -> Pixels | None: ...
 
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> Self:
         self.open()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -79,19 +84,19 @@ class OpenCvSource(FrameSource):
             capture.release()
             raise NoDevice(f"camera {self.device} could not be opened (busy or not a camera?)")
         if self.fourcc:
-            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*self.fourcc))
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width_px)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height_px)
         capture.set(cv2.CAP_PROP_FPS, self.fps)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # fewer queued frames = less preview lag
         self._capture = capture
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> Pixels | None:
         if self._capture is None:
             raise Disconnected("camera is not open")
         ok, image = self._capture.read()
         if ok and image is not None and image.size:
-            return image
+            return as_pixels(image)
         path = self._device_path()
         if path is not None and not os.path.exists(path):
             raise Disconnected(f"camera at {path} went away")
@@ -105,6 +110,17 @@ class OpenCvSource(FrameSource):
 
 # ---------------------------------------------------------------------------- Pi CSI cameras
 
+class _Picamera2(Protocol):
+    """What PiCameraSource uses of a started ``picamera2.Picamera2`` (no type information
+    ships with it)."""
+
+    def capture_array(self, name: str, /) -> Pixels | None: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class PiCameraSource(FrameSource):
     """A Raspberry Pi CSI camera through libcamera/picamera2 (Debian python3-picamera2).
 
@@ -115,7 +131,7 @@ class PiCameraSource(FrameSource):
         self.camera_index = camera_index
         self.width_px, self.height_px, self.fps = width_px, height_px, fps
         self.name = f"picamera2:{camera_index}"
-        self._camera = None
+        self._camera: _Picamera2 | None = None
 
     @staticmethod
     def available() -> bool:
@@ -123,7 +139,7 @@ class PiCameraSource(FrameSource):
         picamera2): scanner.detection.csi_cameras() answers that."""
         try:
             import picamera2  # noqa: F401
-        except Exception:  # ImportError, or libcamera failing inside the import
+        except Exception:  # noqa: BLE001 - ImportError, or libcamera failing inside the import
             return False
         return True
 
@@ -144,7 +160,7 @@ class PiCameraSource(FrameSource):
             raise NoDevice(f"CSI camera {self.camera_index}: {exc}") from exc
         self._camera = camera
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> Pixels | None:
         if self._camera is None:
             raise Disconnected("camera is not open")
         try:
@@ -159,7 +175,7 @@ class PiCameraSource(FrameSource):
             try:
                 camera.stop()
                 camera.close()
-            except Exception:  # closing a camera that already failed: nothing left to do
+            except Exception:  # noqa: BLE001 - closing a camera that already failed
                 pass
 
 
@@ -177,12 +193,13 @@ class ReplaySource(FrameSource):
 
     repeats_frames = True
 
-    def __init__(self, path: str | os.PathLike, fps: float | None = None, loop: bool = True):
+    def __init__(self, path: str | os.PathLike[str], fps: float | None = None,
+                 loop: bool = True):
         self.path = Path(path)
         self.fps = fps
         self.loop = loop
         self.name = f"replay:{self.path}"
-        self._images: list[np.ndarray] | None = None
+        self._images: list[Pixels] | None = None
         self._video: cv2.VideoCapture | None = None
         self._index = 0
         self._next_due_s = 0.0
@@ -199,14 +216,14 @@ class ReplaySource(FrameSource):
         if self.path.is_dir():
             files = list_images(self.path)
             images = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in files]
-            self._images = [im for im in images if im is not None]
+            self._images = [as_pixels(im) for im in images if im is not None]
             if not self._images:
                 raise NoDevice(f"no readable images in {self.path}")
         elif not self.is_video:
             image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
             if image is None:
                 raise NoDevice(f"{self.path} is not a readable image")
-            self._images = [image]
+            self._images = [as_pixels(image)]
         else:
             video = cv2.VideoCapture(str(self.path))
             if not video.isOpened():
@@ -222,16 +239,16 @@ class ReplaySource(FrameSource):
             time.sleep(self._next_due_s - now)
         self._next_due_s = max(now, self._next_due_s) + 1.0 / self.fps
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> Pixels | None:
         self._pace()
         if self._images is not None:
             if self._index >= len(self._images):
                 if not self.loop:
                     raise EndOfStream(str(self.path))
                 self._index = 0
-            image = self._images[self._index]
+            still = self._images[self._index]
             self._index += 1
-            return image
+            return still
         if self._video is None:
             raise Disconnected("replay is not open")
         ok, image = self._video.read()
@@ -242,7 +259,7 @@ class ReplaySource(FrameSource):
             ok, image = self._video.read()
             if not ok:
                 raise Disconnected(f"{self.path} gave no frames")
-        return image
+        return as_pixels(image)
 
     def close(self) -> None:
         video, self._video = self._video, None
@@ -267,7 +284,7 @@ class FaultInjectingSource(FrameSource):
         self._unplugged = False
         self._frozen = False
         self._empty = False
-        self._last: np.ndarray | None = None
+        self._last: Pixels | None = None
         self.open_calls = 0
 
     def unplug(self) -> None:
@@ -294,7 +311,7 @@ class FaultInjectingSource(FrameSource):
             raise NoDevice(f"{self.inner.name} is unplugged (injected)")
         self.inner.open()
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> Pixels | None:
         with self._lock:
             unplugged, frozen, empty = self._unplugged, self._frozen, self._empty
         if unplugged:
@@ -320,7 +337,7 @@ SOURCE_KINDS = ("auto", "opencv", "picamera2", "replay")
 
 def make_source(kind: str = "auto", device: int | str = 0, width_px: int = 640,
                 height_px: int = 480, fps: float = 30.0, path: str | None = None,
-                loop: bool = True, detector=None) -> FrameSource:
+                loop: bool = True, detector: CameraDetector | None = None) -> FrameSource:
     """Build a source from plain config values (kiosk.settings maps its dataclass onto this).
 
     kind "auto": a replay when `path` is given, else an AutoCameraSource: on every open() a
@@ -352,6 +369,14 @@ def parse_device(value: str | int) -> int | str:
 
 
 __all__: Sequence[str] = (
-    "FrameSource", "OpenCvSource", "PiCameraSource", "ReplaySource", "FaultInjectingSource",
-    "make_source", "parse_device", "list_images", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "FaultInjectingSource",
+    "FrameSource",
+    "OpenCvSource",
+    "PiCameraSource",
+    "ReplaySource",
+    "list_images",
+    "make_source",
+    "parse_device",
 )

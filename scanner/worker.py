@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
-from scanner.decoders import DecodePipeline, DecodeResult, Decoded, Hint
-from scanner.frames import Frame
+from scanner.decoders import Decoded, DecodePipeline, DecodeResult, Hint
+from scanner.frames import Frame, Pixels
 from scanner.liveness import CallTimer
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ GONE_AFTER_FRAMES = 6
 
 
 class FrameDecoder(Protocol):
-    def decode(self, image) -> DecodeResult: ...
+    def decode(self, image: Pixels) -> DecodeResult: ...
 
 
 @dataclass
@@ -66,9 +67,9 @@ class Deduplicator:
         """One decoded frame's codes (call it for every decoded frame, with or without
         codes): the ones that are new."""
         present = {code.text for code in codes}
-        for text, seen in self._seen.items():
+        for text, absent in self._seen.items():
             if text not in present:
-                seen.frames_without += 1
+                absent.frames_without += 1
         fresh = []
         for code in codes:
             seen = self._seen.get(code.text)

@@ -9,8 +9,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from printer._escpos import escpos_printer
-from printer.escpos_raster import JobOptions, cut_bytes, encode_label_job, encode_raster, feed_dots_bytes
 from printer.errors import ImageTooWide
+from printer.escpos_raster import (
+    JobOptions,
+    cut_bytes,
+    encode_label_job,
+    encode_raster,
+    feed_dots_bytes,
+)
 from printer.label import LabelContent, LabelLayout, render_label
 from printer.raster_decode import StreamParser, decode_images, parse_commands, split_jobs
 
@@ -28,8 +34,10 @@ def random_1bit(width: int, height: int, seed: int) -> Image.Image:
 
 @pytest.mark.parametrize("width,profile", [(384, "POS-5890"), (576, "TM-T20II")])
 def test_label_bytes_equal_python_escpos(width, profile):
-    img = render_label(LabelContent(qr_text="HTTPS://X.VN/S/1", title="Mộc Châu", serial_text="Số 1", stars=3),
-                       LabelLayout(width_dots=width))
+    content = LabelContent(
+        qr_text="HTTPS://X.VN/S/1", title="Mộc Châu", serial_text="Số 1", stars=3
+    )
+    img = render_label(content, LabelLayout(width_dots=width))
     assert encode_raster(img) == escpos_image_bytes(img, profile)
 
 

@@ -83,9 +83,8 @@ def test_paper_near_end_still_prints(fake_printer):
 
 def test_silent_printer_times_out(fake_printer):
     fake_printer.control.set(silent=True)
-    with connect(fake_printer) as p:
-        with pytest.raises(PrinterTimeout) as info:
-            p.print_image(LABEL)
+    with connect(fake_printer) as p, pytest.raises(PrinterTimeout) as info:
+        p.print_image(LABEL)
     assert info.value.fault is PrinterFault.TIMEOUT and info.value.nothing_sent
     assert fake_printer.control.stats()["status_queries"] >= 1
 

@@ -194,7 +194,9 @@ def test_fit_text_prefers_wrap_then_shrink_then_ellipsis():
 
 def test_fixed_height_shrinks_text_or_refuses():
     natural = render_label(content(footer="Lô 2024-07"), LabelLayout())
-    squeezed = render_label_info(content(footer="Lô 2024-07"), LabelLayout(height_dots=natural.height - 15))
+    squeezed = render_label_info(
+        content(footer="Lô 2024-07"), LabelLayout(height_dots=natural.height - 15)
+    )
     assert squeezed.image.height == natural.height - 15
     assert squeezed.text_size_factor < 1
     assert decode_qr(squeezed.image) == [URL]
@@ -302,7 +304,8 @@ def _stamp(rng) -> str:
 
 def _format_mask(dark: np.ndarray) -> tuple[int, int]:
     """(EC level bits, mask) from the format information next to the top-left finder."""
-    bits = [dark[8, c] for c in (0, 1, 2, 3, 4, 5, 7, 8)] + [dark[r, 8] for r in (7, 5, 4, 3, 2, 1, 0)]
+    row_bits = [dark[8, c] for c in (0, 1, 2, 3, 4, 5, 7, 8)]
+    bits = row_bits + [dark[r, 8] for r in (7, 5, 4, 3, 2, 1, 0)]
     value = 0
     for b in bits:
         value = (value << 1) | int(b)
@@ -319,7 +322,7 @@ def _pyzbar_texts(img) -> list[str]:
 def test_stamp_qr_is_version_6_m_alphanumeric_and_both_decoders_read_it():
     import segno
 
-    from printer.label import qr_matrix, _zxing_matrix
+    from printer.label import _zxing_matrix, qr_matrix
 
     rng = np.random.default_rng(7)
     for _ in range(12):
@@ -366,7 +369,7 @@ def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
 def test_non_ascii_qr_text_keeps_segno():
     import segno
 
-    from printer.label import qr_matrix, _zxing_matrix
+    from printer.label import _zxing_matrix, qr_matrix
 
     text = "https://ocop.sonla.gov.vn/sản-phẩm/101"
     assert _zxing_matrix(text) is None

@@ -31,11 +31,27 @@ def test_parse_good_uris(text, expected):
     assert parse_printer_uri(text) == expected
 
 
-def test_str_round_trips():
-    for text in ["tcp://10.0.0.5:9100", "usb://0416:5011", "serial:///dev/ttyUSB0?baud=115200",
-                 "file:///dev/usb/lp0", "virtual:", "tcp://[::1]:9100?timeout=2"]:
-        uri = parse_printer_uri(text)
-        assert parse_printer_uri(str(uri)) == uri
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tcp://10.0.0.5:9100",
+        "usb://0416:5011",
+        "usb://0416:5011?in_ep=0x81&out_ep=0x02&profile=TM-T20II",
+        "serial:///dev/ttyUSB0?baud=115200",
+        # every line setting, not only baud and flow, survives str()
+        "serial:///dev/ttyS0?baud=9600&bytesize=7&parity=E&stopbits=2&flow=rtscts",
+        "serial:///dev/ttyS0?stopbits=1.5&timeout=2",
+        "file:///dev/usb/lp0",
+        "virtual:",
+        # a virtual printer's profile (its paper width) and timeout survive str() too
+        "virtual:?profile=TM-T20II&timeout=2",
+        "virtual:///var/lib/ocop/labels?profile=TM-T20II",
+        "tcp://[::1]:9100?timeout=2",
+    ],
+)
+def test_str_round_trips(text):
+    uri = parse_printer_uri(text)
+    assert parse_printer_uri(str(uri)) == uri
 
 
 @pytest.mark.parametrize(
@@ -85,7 +101,8 @@ def test_empty_or_garbage_reply_is_unknown_never_ok():
     assert none.online is None and none.paper is PaperState.UNKNOWN
     assert none.state is PrinterState.UNKNOWN
     garbage = parse_status(0xFF, 0x00, 0x01)
-    assert garbage.online is None and garbage.paper is PaperState.UNKNOWN and garbage.cover_open is None
+    assert garbage.online is None and garbage.cover_open is None
+    assert garbage.paper is PaperState.UNKNOWN
 
 
 def test_status_bytes_round_trip_through_parse():

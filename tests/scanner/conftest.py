@@ -26,7 +26,8 @@ def replay_folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def replay_video(tmp_path: Path) -> Path:
     frames = ([blank_frame(i) for i in range(3)]
-              + [qr_frame("HTTPS://OCOP.SONLA.GOV.VN/S/VIDEO1", noise_seed=10 + i) for i in range(4)]
+              + [qr_frame("HTTPS://OCOP.SONLA.GOV.VN/S/VIDEO1", noise_seed=10 + i)
+                 for i in range(4)]
               + [blank_frame(20 + i) for i in range(2)]
               + [qr_frame("HTTPS://OCOP.SONLA.GOV.VN/S/VIDEO2", at=(250, 150), noise_seed=30 + i)
                  for i in range(3)])

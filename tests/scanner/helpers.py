@@ -29,7 +29,7 @@ def ean13_image(digits12: str, module_px: int = 3, height_px: int = 120,
     """A minimal EAN-13 renderer (bars only, no human-readable digits). Returns (gray, text)."""
     code = digits12 + ean13_check_digit(digits12)
     bits = "101"
-    for digit, parity in zip(code[1:7], _PARITY[int(code[0])]):
+    for digit, parity in zip(code[1:7], _PARITY[int(code[0])], strict=True):
         bits += (_L if parity == "L" else _G)[int(digit)]
     bits += "01010"
     for digit in code[7:]:

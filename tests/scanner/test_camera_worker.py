@@ -10,13 +10,12 @@ import time
 import numpy as np
 
 from scanner.camera import CameraState, CaptureThread
-from scanner.decoders import CodeFormat, DecodeResult, Decoded
+from scanner.decoders import CodeFormat, Decoded, DecodeResult
 from scanner.frames import Frame
 from scanner.service import Scanner
 from scanner.sources import FaultInjectingSource, ReplaySource
 from scanner.worker import DecodeWorker, Deduplicator
 from tests.scanner.helpers import DEADLINE_S, wait_until
-
 
 
 def code(text: str) -> Decoded:
@@ -148,7 +147,8 @@ def test_unplugged_camera_recovers_within_5_s_of_returning(replay_folder):
     """Default backoff: DISCONNECTED -> RECONNECTING while away, SCANNING < 5 s after replug."""
     source = FaultInjectingSource(ReplaySource(replay_folder, fps=100))
     states: list[CameraState] = []
-    capture = CaptureThread(source, on_frame=lambda f: None, on_state=lambda s: states.append(s.state))
+    capture = CaptureThread(source, on_frame=lambda f: None,
+                            on_state=lambda s: states.append(s.state))
     capture.start()
     try:
         assert wait_until(lambda: capture.status.state is CameraState.SCANNING)
@@ -204,7 +204,7 @@ def test_frozen_stream_is_detected_and_reopened(replay_folder):
 
 def test_empty_frames_count_as_frozen(replay_folder):
     source = FaultInjectingSource(ReplaySource(replay_folder, fps=100))
-    capture, frames = start_capture(source, stall_after_s=0.2, backoff_initial_s=0.02)
+    capture, _frames = start_capture(source, stall_after_s=0.2, backoff_initial_s=0.02)
     try:
         assert wait_until(lambda: capture.status.state is CameraState.SCANNING)
         source.empty()

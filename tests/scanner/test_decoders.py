@@ -7,8 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from scanner.decoders import (CodeFormat, DecodePipeline, FallbackPolicy, PyzbarDecoder,
-                              ZxingDecoder, decode_text_bytes, fix_zbar_text, to_gray)
+from scanner.decoders import (
+    CodeFormat,
+    DecodePipeline,
+    FallbackPolicy,
+    PyzbarDecoder,
+    ZxingDecoder,
+    decode_text_bytes,
+    fix_zbar_text,
+    to_gray,
+)
 from tests.scanner.helpers import PHOTOS, blank_frame, ean13_image, qr_frame
 
 
@@ -82,8 +90,8 @@ def test_pyzbar_decoder_returns_shift_jis_text_correctly():
 
 
 @pytest.mark.parametrize("raw, text", [
-    ("HTTPS://OCOP.SONLA.GOV.VN/S/ABC".encode(), "HTTPS://OCOP.SONLA.GOV.VN/S/ABC"),
-    ("Sơn La đặc sản".encode("utf-8"), "Sơn La đặc sản"),
+    (b"HTTPS://OCOP.SONLA.GOV.VN/S/ABC", "HTTPS://OCOP.SONLA.GOV.VN/S/ABC"),
+    ("Sơn La đặc sản".encode(), "Sơn La đặc sản"),
     ("ﾃﾞｻﾞｲﾝQR".encode("cp932"), "ﾃﾞｻﾞｲﾝQR"),
     ("今度のバージョン".encode("shift_jis"), "今度のバージョン"),
     ("Café".encode("latin-1"), "Café"),
@@ -93,7 +101,7 @@ def test_decode_text_bytes_guesses_charset(raw, text):
 
 
 def test_fix_zbar_text_repairs_utf8_taken_for_shift_jis():
-    mojibake = "測試".encode("utf-8").decode("cp932")  # what zbar's guess produces
+    mojibake = "測試".encode().decode("cp932")  # what zbar's guess produces
     assert mojibake != "測試"
     assert fix_zbar_text(mojibake) == "測試"
     assert fix_zbar_text("ﾃﾞｻﾞｲﾝ") == "ﾃﾞｻﾞｲﾝ"  # correct Shift_JIS text stays as it is

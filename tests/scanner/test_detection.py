@@ -12,8 +12,13 @@ import pytest
 
 from scanner.auto_source import AutoCameraSource
 from scanner.camera import CameraState, CaptureThread
-from scanner.detection import (AttachedCamera, CameraBus, CameraDetector, csi_cameras,
-                               picamera2_camera_info)
+from scanner.detection import (
+    AttachedCamera,
+    CameraBus,
+    CameraDetector,
+    csi_cameras,
+    picamera2_camera_info,
+)
 from scanner.errors import NoDevice
 from scanner.sources import OpenCvSource, PiCameraSource, ReplaySource
 from tests.scanner.fake_sysfs import FakeSysfs

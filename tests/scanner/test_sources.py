@@ -8,8 +8,14 @@ import pytest
 from scanner.auto_source import AutoCameraSource
 from scanner.decoders import DecodePipeline
 from scanner.errors import Disconnected, EndOfStream, NoDevice, UnsupportedSource
-from scanner.sources import (FaultInjectingSource, OpenCvSource, PiCameraSource, ReplaySource,
-                             make_source, parse_device)
+from scanner.sources import (
+    FaultInjectingSource,
+    OpenCvSource,
+    PiCameraSource,
+    ReplaySource,
+    make_source,
+    parse_device,
+)
 
 
 def test_replay_folder_in_name_order_then_loops(replay_folder):

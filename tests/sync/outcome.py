@@ -3,8 +3,8 @@ the reply said (shared by the validate and fuzz tests, whose accepted cases must
 
 from __future__ import annotations
 
-from kiosk.gtin import normalize_gtin
-from kiosk.text import nfc
+from ocop.gtin import normalize_gtin
+from ocop.text import nfc
 
 
 def assert_rows_say(query_one, reply: dict) -> None:
