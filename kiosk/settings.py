@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ocop.errors import ConfigError
+from ocop.paper import PAPER_WIDTHS_MM
 
 SYSTEM_CONFIG_PATH = Path("/etc/ocop-kiosk/kiosk.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/ocop-kiosk")
@@ -88,7 +89,7 @@ class CameraSettings:
 class PrinterSettings:
     # tcp://host:9100, usb://VID:PID, serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0
     uri: str = field(default="virtual:", metadata={"max_chars": 512})
-    width_mm: int = field(default=58, metadata={"choices": (58, 80)})
+    width_mm: int = field(default=58, metadata={"choices": PAPER_WIDTHS_MM})
     # The shortest label that holds a stamp is not a number here: printer.label measures it
     # for the paper width (check_label_settings); 1..200 only keeps the value sane.
     label_height_mm: int = field(default=40, metadata={"min": 1, "max": 200})

@@ -15,13 +15,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ocop.paper import DOTS_BY_WIDTH_MM, PAPER_WIDTHS_MM
 from printer.errors import PrinterError
 from printer.label import LabelContent, LabelError, LabelLayout, render_label
 
 
 def _layout(args: argparse.Namespace) -> LabelLayout:
-    width = {58: 384, 80: 576}[args.paper]
-    return LabelLayout(width_dots=width, height_mm=args.height_mm, module_dots=args.module_dots)
+    return LabelLayout(width_dots=DOTS_BY_WIDTH_MM[args.paper], height_mm=args.height_mm,
+                       module_dots=args.module_dots)
 
 
 def cmd_label(args: argparse.Namespace) -> int:
@@ -52,7 +53,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from printer.session import Printer
 
-    with Printer(args.printer, width_dots={58: 384, 80: 576}[args.paper]) as printer:
+    with Printer(args.printer, width_dots=DOTS_BY_WIDTH_MM[args.paper]) as printer:
         status = printer.status()
     print(f"{status.state.label_vi} / {status.state.label_en}  "
           f"(online={status.online}, paper={status.paper.value}, cover_open={status.cover_open})")
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--stars", type=int, default=None)
     lab.add_argument("--mark", default="OCOP Sơn La")
     lab.add_argument("--footer", default="")
-    lab.add_argument("--paper", type=int, choices=(58, 80), default=58)
+    lab.add_argument("--paper", type=int, choices=PAPER_WIDTHS_MM, default=58)
     lab.add_argument("--height-mm", type=float, default=None)
     lab.add_argument("--module-dots", type=int, default=None)
     lab.add_argument("--preview", metavar="OUT.png")
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     st = sub.add_parser("status", help="ask a printer for its status")
     st.add_argument("--printer", required=True, metavar="URI")
-    st.add_argument("--paper", type=int, choices=(58, 80), default=58)
+    st.add_argument("--paper", type=int, choices=PAPER_WIDTHS_MM, default=58)
     st.set_defaults(func=cmd_status)
 
     de = sub.add_parser("decode", help="turn captured ESC/POS bytes back into PNG images")

@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
+from ocop.paper import DOTS_BY_WIDTH_MM
+
 try:  # a project dependency; without it the QR codes come from segno alone (slower)
     import zxingcpp
 except ImportError:  # pragma: no cover
@@ -44,7 +46,6 @@ MM_PER_INCH = 25.4
 DEFAULT_DPI = 203
 MIN_MODULE_DOTS = 4
 MIN_QUIET_MODULES = 4
-SUPPORTED_WIDTHS_DOTS = (384, 576)
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 _SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -154,10 +155,9 @@ class LabelLayout:
     @classmethod
     def for_paper_mm(cls, paper_mm: int, **kwargs: Any) -> LabelLayout:
         """58 mm paper -> 384 dots, 80 mm paper -> 576 dots."""
-        widths = {58: 384, 80: 576}
-        if paper_mm not in widths:
+        if paper_mm not in DOTS_BY_WIDTH_MM:
             raise LabelError(f"paper width must be 58 or 80 mm, got {paper_mm}")
-        return cls(width_dots=widths[paper_mm], **kwargs)
+        return cls(width_dots=DOTS_BY_WIDTH_MM[paper_mm], **kwargs)
 
     @property
     def fixed_height_dots(self) -> int | None:

@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ocop.paper import DOTS_BY_WIDTH_MM, NARROW_WIDTH_DOTS
+
 CAMERA_KINDS = {"auto": "auto", "usb": "opencv", "picamera": "picamera2", "replay": "replay"}
-DOTS_BY_WIDTH_MM = {58: 384, 80: 576}
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def open_printer(settings, data_dir: Path):
     """A printer.Printer for the settings (not connected yet). Raises BadPrinterURI."""
     from printer.session import Printer
     return Printer(settings.printer.uri,
-                   width_dots=DOTS_BY_WIDTH_MM.get(settings.printer.width_mm, 384))
+                   width_dots=DOTS_BY_WIDTH_MM.get(settings.printer.width_mm, NARROW_WIDTH_DOTS))
 
 
 def is_virtual_printer(uri: str) -> bool:

@@ -40,6 +40,7 @@ from typing import Callable
 from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from ocop.errors import ConfigError, NotFound, UserError
+from ocop.paper import DOTS_BY_WIDTH_MM
 from kiosk.settings import PrinterSettings, Settings, StampSettings
 from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from kiosk.stamps.demo import load_demo_signer
@@ -58,7 +59,6 @@ RETRY_BASE_S = 1.0
 RETRY_MAX_S = 30.0
 MAX_TRANSPORT_RETRIES = 8        # then the job FAILS (remaining stamps stay reserved)
 PAUSE_POLL_S = 2.0               # paper out / cover open: how often to look again
-DOTS_BY_WIDTH_MM = {58: 384, 80: 576}
 # Faults a person must fix at the printer: the job waits (paused), it does not fail.
 _PAUSING_FAULTS = frozenset({PrinterFault.PAPER_OUT, PrinterFault.COVER_OPEN,
                              PrinterFault.OFFLINE})
