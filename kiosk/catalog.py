@@ -13,14 +13,10 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from ocop.gtin import normalize_gtin
+from ocop.ratings import GROUP_NAMES, RatingStatus, effective_rating_status
 from kiosk.store import Store
 from ocop.text import fold
 from kiosk.trusted_time import clock_for
-
-# The rules themselves are the domain's (ocop.ratings); re-exported for kiosk callers.
-from ocop.ratings import (  # noqa: E402,F401
-    GROUP_NAMES, LEVEL_BY_STARS, MIN_OCOP_STARS, RATING_VALIDITY_MONTHS, RatingStatus,
-    add_months, default_valid_until, effective_rating_status)
 
 
 @dataclass(frozen=True)

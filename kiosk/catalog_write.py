@@ -11,7 +11,8 @@ import sqlite3
 from typing import Any, Mapping
 
 from ocop.clock import utc_now_iso
-from kiosk.catalog import LEVEL_BY_STARS, default_valid_until, product_search_text
+from kiosk.catalog import product_search_text
+from ocop.ratings import LEVEL_BY_STARS, default_valid_until
 from ocop.gtin import normalize_gtin
 from ocop.text import nfc
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+from ocop.i18n import N_
+
 ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 ISO_MICROS = "%Y-%m-%dT%H:%M:%S.%fZ"   # scans and print records: order within a second
 
@@ -31,12 +33,6 @@ def vietnam_day(moment: dt.datetime) -> dt.date:
 def system_vietnam_today() -> dt.date:
     """Today by the system clock alone: for pure code that has no store (the registry)."""
     return vietnam_day(system_utc_now())
-
-
-def N_(message: str) -> str:
-    """Mark a label for extraction (python -m kiosk.i18n.build reads ocop/ too); the
-    translation catalogs are the apps' (kiosk/i18n)."""
-    return message
 
 
 class ClockState(enum.Enum):

@@ -30,6 +30,13 @@ def loaded_modules(*imports: str) -> set[str]:
     return set(json.loads(out))
 
 
+def module_names(package: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """Every module of a package, nested ones too (__init__ files are their packages)."""
+    return [".".join(p.relative_to(ROOT).with_suffix("").parts)
+            for p in sorted((ROOT / package).rglob("*.py"))
+            if p.stem not in ("__init__", *skip)]
+
+
 def top_level(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
@@ -41,9 +48,7 @@ def test_the_registry_loads_no_kiosk_module():
 
 
 def test_the_domain_loads_no_io_framework():
-    domain = [f"ocop.{p.stem}" if p.parent.name == "ocop" else f"ocop.stamps.{p.stem}"
-              for p in sorted((ROOT / "ocop").rglob("*.py")) if p.stem != "__init__"]
-    loaded = top_level(loaded_modules(*domain))
+    loaded = top_level(loaded_modules(*module_names("ocop")))
     forbidden = {"kiosk", "registry", "printer", "scanner", "sqlite3", "sqlalchemy",
                  "fastapi", "starlette", "requests", "urllib3", "kivy", "cv2", "PIL",
                  "numpy", "escpos", "socket", "http"}
@@ -52,10 +57,7 @@ def test_the_domain_loads_no_io_framework():
 
 @pytest.mark.parametrize("package", ["printer", "scanner"])
 def test_adapters_never_import_the_apps(package):
-    loaded = top_level(loaded_modules(*[
-        ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for p in sorted((ROOT / package).glob("*.py"))
-        if p.stem not in ("__init__", "__main__", "_escpos")]))
+    loaded = top_level(loaded_modules(*module_names(package, skip=("__main__", "_escpos"))))
     assert sorted(loaded & {"kiosk", "registry", "kivy"}) == []
 
 

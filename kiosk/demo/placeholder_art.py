@@ -8,7 +8,7 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.catalog import GROUP_NAMES
+from ocop.ratings import GROUP_NAMES
 from kiosk.fonts import dejavu_sans_path
 
 SIZE_PX = (480, 360)

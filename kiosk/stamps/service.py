@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ocop.clock import utc_now_iso
-from kiosk.catalog import Catalog, RatingStatus, effective_rating_status
+from kiosk.catalog import Catalog
+from ocop.ratings import RatingStatus, effective_rating_status
 from ocop.errors import UserError
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.errors import NoTrustList, StampsExhausted

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from kiosk.catalog import Catalog, RatingStatus, add_months, effective_rating_status, fts_query
+from kiosk.catalog import Catalog, fts_query
+from ocop.ratings import RatingStatus, add_months, effective_rating_status
 from ocop.text import fold
 from tests.conftest import TODAY
 

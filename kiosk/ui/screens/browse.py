@@ -9,7 +9,7 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.catalog import GROUP_NAMES
+from ocop.ratings import GROUP_NAMES
 from kiosk.i18n import N_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
