@@ -140,7 +140,10 @@ class Watchdog:
         if not self.enabled:
             return False
         now = self._clock()
-        if self._last_ping is not None and now - self._last_ping < self.interval_s:
+        # Due half a tick early: the Clock calls us every tick_s with jitter, and a ping
+        # that just misses `interval_s` would otherwise wait a whole extra tick (1.5x).
+        due_after_s = self.interval_s - self.tick_s / 2
+        if self._last_ping is not None and now - self._last_ping < due_after_s:
             return False
         healthy, reason = self.health()
         if not healthy:

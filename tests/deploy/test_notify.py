@@ -120,6 +120,25 @@ def test_watchdog_pings_at_half_the_timeout_while_healthy(notify_socket):
     assert not wd.ready()                                # READY only once
 
 
+def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
+    """Kivy's Clock calls heartbeat() every tick_s with jitter. A ping due at exactly
+    interval_s missed it by a hair and waited one more tick: gaps of 1.5x the interval
+    (seen in CI: 9 pings in 12 s instead of 12)."""
+    env, receive = notify_socket
+    env = {**env, "WATCHDOG_USEC": "2000000"}           # ping every 1 s, tick 0.5 s
+    clock = FakeClock()
+    wd = Watchdog(environ=env, clock=clock)
+    assert wd.ready()
+    ping_times = [clock.t]
+    for i in range(40):                                  # 20 s, ticks up to 20 ms off
+        clock.t += wd.tick_s + (i % 3 - 1) * 0.02
+        if wd.heartbeat():
+            ping_times.append(clock.t)
+    gaps = [b - a for a, b in zip(ping_times, ping_times[1:])]
+    assert max(gaps) < 1.1 * wd.interval_s, gaps
+    assert len(ping_times) >= 19
+
+
 def test_watchdog_stops_pinging_when_a_worker_is_unhealthy(notify_socket):
     env, receive = notify_socket
     env = {**env, "WATCHDOG_USEC": "2000000"}           # ping every 1 s
