@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from ocop.stamps.errors import StampConfigError, StampFormatError
 
@@ -64,7 +65,7 @@ class StampFields:
     issued_on: dt.date
     version: int = FORMAT_VERSION
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problems = check_fields(self.version, self.key_id, self.product_id, self.serial,
                                 self.issued_on)
         if problems:
@@ -81,10 +82,11 @@ class StampFields:
         return DOMAIN + self.header()
 
 
-def check_fields(version, key_id, product_id, serial, issued_on) -> list[str]:
+def check_fields(version: object, key_id: object, product_id: object, serial: object,
+                 issued_on: object) -> list[str]:
     problems = []
 
-    def is_int(v):
+    def is_int(v: object) -> TypeGuard[int]:
         return isinstance(v, int) and not isinstance(v, bool)
 
     if version != FORMAT_VERSION or not is_int(version):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                               Ed25519PublicKey)
 
 from ocop.clock import utc_now_iso
 from ocop.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
@@ -49,13 +50,15 @@ class StampSigner:
                                             serial=serial, issued_on=issued_on))
 
 
-def signing_key_entry(key_id: int, private_or_public_key, valid_from: dt.date,
-                      valid_until: dt.date | None = None) -> SigningKey:
+def signing_key_entry(key_id: int,
+                      private_or_public_key: Ed25519PrivateKey | Ed25519PublicKey,
+                      valid_from: dt.date, valid_until: dt.date | None = None) -> SigningKey:
     return SigningKey(key_id, public_key_b64(private_or_public_key), valid_from, valid_until)
 
 
 
-def make_trust_list(root_key, *, sequence: int, signing_keys: Iterable[SigningKey],
+def make_trust_list(root_key: Ed25519PrivateKey | Ed25519PublicKey, *, sequence: int,
+                    signing_keys: Iterable[SigningKey],
                     revoked_ranges: Iterable[RevokedRange] = (),
                     revoked_keys: Iterable[RevokedKey] = (),
                     suspect_serials: Iterable[int] = (),

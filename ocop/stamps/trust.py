@@ -20,7 +20,8 @@ import bisect
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
@@ -75,23 +76,34 @@ class TrustList:
     revoked_ranges: tuple[RevokedRange, ...] = ()
     revoked_keys: tuple[RevokedKey, ...] = ()
     suspect_serials: frozenset[int] = frozenset()
-    def __post_init__(self):
-        # Derived lookup structures (not fields: dataclasses.replace rebuilds them).
+    # Derived lookup structures, built by __post_init__ (init=False: dataclasses.replace
+    # rebuilds them; repr/compare=False: equality and hash stay those of the content).
+    _keys: dict[int, SigningKey] = field(init=False, repr=False, compare=False)
+    _revoked_keys: dict[int, RevokedKey] = field(init=False, repr=False, compare=False)
+    _range_starts: list[int] = field(init=False, repr=False, compare=False)
+    _range_ends: list[int] = field(init=False, repr=False, compare=False)
+    _range_reasons: list[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "_keys", {k.key_id: k for k in self.signing_keys})
         set_(self, "_revoked_keys", {k.key_id: k for k in self.revoked_keys})
         # Disjoint sorted intervals for bisect (overlapping or adjacent ranges merged).
-        merged: list[list] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        reasons: list[str] = []
         for r in sorted(self.revoked_ranges, key=lambda r: (r.first, r.last)):
-            if merged and r.first <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], r.last)
-                if r.reason and r.reason not in merged[-1][2]:
-                    merged[-1][2] = (merged[-1][2] + "; " + r.reason).strip("; ")
+            if starts and r.first <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], r.last)
+                if r.reason and r.reason not in reasons[-1]:
+                    reasons[-1] = (reasons[-1] + "; " + r.reason).strip("; ")
             else:
-                merged.append([r.first, r.last, r.reason])
-        set_(self, "_range_starts", [m[0] for m in merged])
-        set_(self, "_range_ends", [m[1] for m in merged])
-        set_(self, "_range_reasons", [m[2] for m in merged])
+                starts.append(r.first)
+                ends.append(r.last)
+                reasons.append(r.reason)
+        set_(self, "_range_starts", starts)
+        set_(self, "_range_ends", ends)
+        set_(self, "_range_reasons", reasons)
 
     # --- lookups used by the verifier (fast) ---------------------------------------------
 
@@ -113,7 +125,7 @@ class TrustList:
 
     # --- serialisation -------------------------------------------------------------------
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "format": TRUST_FORMAT,
             "version": TRUST_VERSION,
@@ -136,9 +148,9 @@ class TrustList:
         }
 
     @classmethod
-    def from_dict(cls, d) -> "TrustList":
-        """Strict validation; TrustError naming the first problem."""
-        _obj(d, "trust_list", {"format", "version", "sequence", "issued_at",
+    def from_dict(cls, d: object) -> TrustList:
+        """Strict validation of untrusted JSON; TrustError naming the first problem."""
+        d = _obj(d, "trust_list", {"format", "version", "sequence", "issued_at",
                                "root_fingerprint", "signing_keys", "revoked_ranges",
                                "revoked_keys", "suspect_serials"})
         if d["format"] != TRUST_FORMAT:
@@ -156,7 +168,7 @@ class TrustList:
         keys = []
         for i, k in enumerate(_list(d["signing_keys"], "signing_keys")):
             where = f"signing_keys[{i}]"
-            _obj(k, where, {"key_id", "public_key", "valid_from", "valid_until"})
+            k = _obj(k, where, {"key_id", "public_key", "valid_from", "valid_until"})
             key_id = _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID)
             pub = _str(k["public_key"], f"{where}.public_key")
             try:
@@ -174,7 +186,7 @@ class TrustList:
         ranges = []
         for i, r in enumerate(_list(d["revoked_ranges"], "revoked_ranges")):
             where = f"revoked_ranges[{i}]"
-            _obj(r, where, {"first", "last", "reason"})
+            r = _obj(r, where, {"first", "last", "reason"})
             first = _int(r["first"], f"{where}.first", 1, MAX_SERIAL)
             last = _int(r["last"], f"{where}.last", 1, MAX_SERIAL)
             if last < first:
@@ -183,7 +195,7 @@ class TrustList:
         revoked_keys = []
         for i, k in enumerate(_list(d["revoked_keys"], "revoked_keys")):
             where = f"revoked_keys[{i}]"
-            _obj(k, where, {"key_id", "revoked_from", "last_good_serial", "reason"})
+            k = _obj(k, where, {"key_id", "revoked_from", "last_good_serial", "reason"})
             lgs = k["last_good_serial"]
             revoked_keys.append(RevokedKey(
                 _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID),
@@ -199,7 +211,8 @@ class TrustList:
                    revoked_keys=tuple(revoked_keys), suspect_serials=suspects)
 
 
-def _obj(v, where: str, keys: set[str]) -> None:
+def _obj(v: object, where: str, keys: set[str]) -> dict[str, Any]:
+    """`v` itself, once it is a JSON object with exactly these keys."""
     if not isinstance(v, dict):
         raise TrustError(f"{where}: expected an object")
     missing, unknown = keys - v.keys(), v.keys() - keys
@@ -207,27 +220,28 @@ def _obj(v, where: str, keys: set[str]) -> None:
         raise TrustError(f"{where}: missing {', '.join(sorted(missing))}")
     if unknown:
         raise TrustError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    return v
 
 
-def _int(v, where: str, lo: int, hi: int) -> int:
+def _int(v: object, where: str, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
         raise TrustError(f"{where}: expected an integer in {lo}..{hi}, got {v!r}")
     return v
 
 
-def _str(v, where: str) -> str:
+def _str(v: object, where: str) -> str:
     if not isinstance(v, str):
         raise TrustError(f"{where}: expected a string")
     return v
 
 
-def _list(v, where: str) -> list:
+def _list(v: object, where: str) -> list[Any]:
     if not isinstance(v, list):
         raise TrustError(f"{where}: expected a list")
     return v
 
 
-def _date(v, where: str) -> dt.date:
+def _date(v: object, where: str) -> dt.date:
     if not isinstance(v, str) or not _DATE_RE.fullmatch(v):
         raise TrustError(f"{where}: expected a YYYY-MM-DD date, got {v!r}")
     try:
@@ -239,7 +253,7 @@ def _date(v, where: str) -> dt.date:
 # --- canonical JSON, signing, verifying -----------------------------------------------------
 
 
-def canonical_json(obj) -> bytes:
+def canonical_json(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                       allow_nan=False).encode("ascii")
 
@@ -254,8 +268,8 @@ def sign_trust_list(trust_list: TrustList, root_private_key: Ed25519PrivateKey) 
     return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _reject_duplicates(pairs):
-    d = {}
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d: dict[str, Any] = {}
     for k, v in pairs:
         if k in d:
             raise TrustError(f"duplicate JSON key {k!r}")
@@ -263,7 +277,7 @@ def _reject_duplicates(pairs):
     return d
 
 
-def _no_float(text):
+def _no_float(text: str) -> NoReturn:
     raise TrustError(f"numbers must be integers, got {text}")
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -73,7 +73,7 @@ class Verification:
     def message_en(self) -> str:
         return self.verdict.message_en
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "verdict": self.verdict.value,
@@ -132,7 +132,7 @@ class StampVerifier:
     def trust_list(self) -> TrustList:
         return self._state[0]
 
-    def verify(self, text, today: dt.date | None = None) -> Verification:
+    def verify(self, text: object, today: dt.date | None = None) -> Verification:
         try:
             return self._verify(text, today or self.today_fn())
         except Exception:  # the contract: a verdict, never an exception
@@ -142,12 +142,13 @@ class StampVerifier:
                                 and is_under_prefix(text, self.base_url) else Verdict.NOT_OCOP,
                                 safe, detail="internal error during verification")
 
-    def _verify(self, text, today: dt.date) -> Verification:
+    def _verify(self, text: object, today: dt.date) -> Verification:
         if isinstance(text, (bytes, bytearray)):
+            raw = bytes(text)
             try:
-                text = bytes(text).decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                return Verification(Verdict.NOT_OCOP, bytes(text).decode("utf-8", "replace"),
+                return Verification(Verdict.NOT_OCOP, raw.decode("utf-8", "replace"),
                                     detail="binary content")
         if not isinstance(text, str):
             return Verification(Verdict.NOT_OCOP, repr(text), detail="not text")
@@ -169,7 +170,8 @@ class StampVerifier:
         if key is None:
             return Verification(Verdict.FORGED, text, detail=f"unknown key id {f.key_id}")
         signing_key = trust_list.signing_key(f.key_id)
-        if not signing_key.covers(f.issued_on):
+        # Never None once `keys` has the id (both come from the same list); checked anyway.
+        if signing_key is None or not signing_key.covers(f.issued_on):
             return Verification(Verdict.FORGED, text,
                                 detail=f"key {f.key_id} may not sign stamps issued on "
                                        f"{f.issued_on}")
