@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.i18n import N_, translator
+from ocop.tone import Tone
 from kiosk.printing.queue import serial_digits
 
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
@@ -156,37 +157,20 @@ class ProductCardViewModel:
 # --- scan result ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VerdictStyle:
-    tone: str          # ok | warn | bad | info
-    colour: str        # hex
-    icon: str          # a glyph DejaVu Sans has
-    title: str         # msgid
-
-
-VERDICT_STYLES: dict[str, VerdictStyle] = {
-    "genuine": VerdictStyle("ok", PALETTE["green"], "\u2714", N_("Genuine OCOP stamp")),
-    "genuine_rating_expired": VerdictStyle(
-        "warn", PALETTE["amber"], "\u26A0", N_("Genuine stamp, OCOP rating expired")),
-    "genuine_unknown_product": VerdictStyle(
-        "info", PALETTE["blue"], "\u2714", N_("Genuine stamp, product not on this kiosk yet")),
-    "forged": VerdictStyle("bad", PALETTE["red"], "\u2716", N_("Invalid stamp")),
-    "revoked": VerdictStyle("bad", PALETTE["red"], "\u2716", N_("Revoked stamp")),
-    "suspect_clone": VerdictStyle("bad", PALETTE["orange"], "\u26A0",
-                                  N_("Warning: possibly copied stamp")),
-    "not_ocop": VerdictStyle("info", PALETTE["slate"], "?", N_("Not an OCOP stamp")),
-    "product_barcode": VerdictStyle("info", PALETTE["blue"], "\u2139",
-                                    N_("Product barcode, not a stamp")),
-    # Not a Verdict: the kiosk has no trust list yet (ScanOutcome.verification is None).
-    "unavailable": VerdictStyle("info", PALETTE["slate"], "\u2139",
-                                N_("This kiosk cannot check stamps yet")),
+# One colour per tone (ocop.tone): the kiosk's palette for every state that has a tone.
+TONE_COLOUR: dict[Tone, str] = {
+    Tone.OK: PALETTE["green"], Tone.INFO: PALETTE["blue"], Tone.NEUTRAL: PALETTE["slate"],
+    Tone.WARN: PALETTE["amber"], Tone.ALERT: PALETTE["orange"], Tone.BAD: PALETTE["red"],
 }
+
+# Not a Verdict: the kiosk has no trust list yet (ScanOutcome.verification is None), or the
+# scan itself failed. Shown in the same banner.
+UNAVAILABLE = "unavailable"
+UNAVAILABLE_TONE = Tone.NEUTRAL
+UNAVAILABLE_ICON = "\u2139"
+UNAVAILABLE_TITLE = N_("This kiosk cannot check stamps yet")
 UNAVAILABLE_MESSAGE = N_("Stamp checking is not set up on this kiosk yet. Please ask the "
                          "staff.")
-
-# Verdicts whose product (named by a verified signature or a GTIN) is shown on the card.
-SHOW_PRODUCT = frozenset({"genuine", "genuine_rating_expired", "suspect_clone",
-                          "product_barcode"})
 
 
 @dataclass(frozen=True)
@@ -201,6 +185,7 @@ class ResultViewModel:
     scan_count: int
     scan_count_text: str
     serial_text: str
+    advice: str = ""     # under a card that shows no product: what to do now
 
     @property
     def show_product(self) -> bool:
@@ -216,15 +201,11 @@ class ResultViewModel:
         _ = translator(lang)
         verification = outcome.verification
         if verification is None:
-            style = VERDICT_STYLES["unavailable"]
-            return cls(verdict="unavailable", tone=style.tone, colour=style.colour,
-                       icon=style.icon, title=_(style.title), message=_(UNAVAILABLE_MESSAGE),
-                       card=None, scan_count=0, scan_count_text="", serial_text="")
+            return cls.unavailable(lang)
         verdict = verification.verdict
-        style = VERDICT_STYLES[verdict.value]
         product = outcome.product
         card = None
-        if product is not None and verdict.value in SHOW_PRODUCT:
+        if product is not None and verdict.names_a_product:
             card = ProductCardViewModel.from_product(product, lang,
                                                      allow_stars=verdict.may_show_stars)
         count = int(outcome.scan_count or 0)
@@ -237,10 +218,20 @@ class ResultViewModel:
                     n=count)
         serial = (_("Serial no. {serial}").format(serial=verification.serial)
                   if verification.serial is not None else "")
-        return cls(verdict=verdict.value, tone=style.tone, colour=style.colour,
-                   icon=style.icon, title=_(style.title), message=verdict.message(lang),
-                   card=card, scan_count=count, scan_count_text=count_line,
-                   serial_text=serial)
+        return cls(verdict=verdict.value, tone=verdict.tone.value,
+                   colour=TONE_COLOUR[verdict.tone], icon=verdict.icon, title=_(verdict.title),
+                   message=_(verdict.message_id), card=card, scan_count=count,
+                   scan_count_text=count_line, serial_text=serial,
+                   advice=_(verdict.advice) if verdict.advice and card is None else "")
+
+    @classmethod
+    def unavailable(cls, lang: str) -> ResultViewModel:
+        """No verdict: the kiosk cannot check stamps yet, or the scan failed."""
+        _ = translator(lang)
+        return cls(verdict=UNAVAILABLE, tone=UNAVAILABLE_TONE.value,
+                   colour=TONE_COLOUR[UNAVAILABLE_TONE], icon=UNAVAILABLE_ICON,
+                   title=_(UNAVAILABLE_TITLE), message=_(UNAVAILABLE_MESSAGE), card=None,
+                   scan_count=0, scan_count_text="", serial_text="")
 
 
 # --- attract ----------------------------------------------------------------------------

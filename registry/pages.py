@@ -16,10 +16,12 @@ from sqlalchemy.engine import Connection
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
+from ocop.i18n import translator
 from ocop.stamps.verdicts import Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
 from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.clock import ClockState
+from ocop.tone import Tone
 from registry import catalog, db
 from registry.config import RegistryConfig
 from registry.reports import (Contact, Report, StationHealth, scan_stats_for_serial,
@@ -28,14 +30,16 @@ from registry.signing import KeyRing, block_of_serial
 
 
 CSS = """
-:root{--ok:#1b7f3b;--warn:#b86e00;--bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
+:root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#b86e00;--alert:#c2410c;
+--bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",
 Roboto,"Noto Sans",sans-serif;color:var(--ink);background:var(--bg)}
 main{max-width:42rem;margin:0 auto;padding:1rem}
 .wide{max-width:70rem}
 .verdict{border-radius:.8rem;padding:1rem 1.2rem;color:#fff;margin:.5rem 0 1rem}
 .verdict h1{font-size:1.35rem;margin:0 0 .3rem}.verdict p{margin:0;opacity:.95}
-.ok{background:var(--ok)}.warn{background:var(--warn)}.bad{background:var(--bad)}
+.ok{background:var(--ok)}.info{background:var(--info)}.neutral{background:var(--neutral)}
+.warn{background:var(--warn)}.alert{background:var(--alert)}.bad{background:var(--bad)}
 .card{background:#fff;border-radius:.8rem;padding:1rem 1.2rem;margin:0 0 1rem;
 box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card h2{font-size:1.1rem;margin:0 0 .5rem}
@@ -54,19 +58,9 @@ tr.flagged td{background:#fdecea}.flag{color:var(--bad);font-weight:600}
 .scroll{overflow-x:auto}
 """
 
-VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.GENUINE_RATING_EXPIRED: "warn",
-                 Verdict.GENUINE_UNKNOWN_PRODUCT: "warn", Verdict.SUSPECT_CLONE: "bad",
-                 Verdict.REVOKED: "bad", Verdict.FORGED: "bad", Verdict.NOT_OCOP: "bad",
-                 Verdict.PRODUCT_BARCODE: "warn"}
-VERDICT_TITLE = {Verdict.GENUINE: ("Tem chính hãng", "Genuine stamp"),
-                 Verdict.GENUINE_RATING_EXPIRED: ("Tem chính hãng – chứng nhận hết hiệu lực",
-                                                  "Genuine stamp – rating not valid"),
-                 Verdict.GENUINE_UNKNOWN_PRODUCT: ("Tem chính hãng", "Genuine stamp"),
-                 Verdict.SUSPECT_CLONE: ("Nghi tem bị sao chép", "Possibly copied stamp"),
-                 Verdict.REVOKED: ("Tem đã bị thu hồi", "Revoked stamp"),
-                 Verdict.FORGED: ("Tem không hợp lệ", "Invalid stamp"),
-                 Verdict.NOT_OCOP: ("Không phải tem OCOP", "Not an OCOP stamp"),
-                 Verdict.PRODUCT_BARCODE: ("Mã vạch sản phẩm", "Product barcode")}
+# Every tone (ocop.tone) is a CSS class of the stylesheet above: a verdict's colour comes
+# from its tone, its words from the domain catalog (ocop/i18n), as on the kiosk.
+TONE_CLASS = {tone: tone.value for tone in Tone}
 
 
 CLOCK_BEHIND = ClockState.BEHIND.value
@@ -110,13 +104,12 @@ def index_page() -> str:
 
 
 def _verdict_box(verdict: Verdict, lang: str) -> str:
-    vi, en = VERDICT_TITLE[verdict]
-    first_t = vi if lang == "vi" else en
-    first_m, second_m = ((verdict.message_vi, verdict.message_en) if lang == "vi"
-                         else (verdict.message_en, verdict.message_vi))
-    return (f'<div class="verdict {VERDICT_CLASS[verdict]}" id="verdict" '
-            f'data-verdict="{verdict.value}"><h1>{escape(first_t)}</h1>'
-            f'<p>{escape(first_m)}</p><p class="en">{escape(second_m)}</p></div>')
+    other = "en" if lang == "vi" else "vi"
+    title = translator(lang)(verdict.title)
+    return (f'<div class="verdict {TONE_CLASS[verdict.tone]}" id="verdict" '
+            f'data-verdict="{verdict.value}"><h1>{escape(title)}</h1>'
+            f'<p>{escape(verdict.message(lang))}</p>'
+            f'<p class="en">{escape(verdict.message(other))}</p></div>')
 
 
 def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code: str,

@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ocop.stamps.verdicts import SIGNATURE_VALID
 from registry import db
 from registry.config import RegistryConfig
 
 # Verdicts that say the serial came from a validly signed stamp (forged copies claiming a
 # serial never count towards its scans).
-SIGNED_VERDICTS = ("genuine", "genuine_rating_expired", "genuine_unknown_product",
-                   "suspect_clone", "revoked")
+SIGNED_VERDICTS = tuple(sorted(v.value for v in SIGNATURE_VALID))
 UNKNOWN_DISTRICT = "(chưa rõ / unknown)"
 
 

@@ -1,7 +1,8 @@
 """Translations: gettext catalogs for Vietnamese (first) and English. No Kivy here.
 
-msgids are English; kiosk/i18n/locale/<lang>/LC_MESSAGES/ocop_kiosk.po holds each language,
-compiled to .mo next to it (``python -m kiosk.i18n.build``; a test checks they are in step).
+msgids are English; kiosk/i18n/locale/<lang>/LC_MESSAGES/ocop_kiosk.po holds each language
+(the kiosk's own strings; the domain's come from ocop/i18n, the fallback), compiled to .mo
+next to it (``python -m kiosk.i18n.build``; a test checks they are in step).
 
     from kiosk.i18n import translator
     _ = translator("vi")
@@ -19,24 +20,24 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from ocop.i18n import N_  # noqa: F401  (the one marker; kiosk code imports it from here)
+import ocop.i18n
+from ocop.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_  # noqa: F401  (kiosk code imports them here)
 
 DOMAIN = "ocop_kiosk"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("vi", "en")
-DEFAULT_LANGUAGE = "vi"
 
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
-    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang],
-                               fallback=True)
+    # The kiosk's own strings first, then the domain's (verdicts, states, ratings).
+    catalog = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR),
+                                  languages=[ocop.i18n.supported(lang)], fallback=True)
+    catalog.add_fallback(ocop.i18n.translations(lang))
+    return catalog
 
 
 def translator(lang: str) -> Callable[[str], str]:
     """The gettext function for a language ('vi' or 'en'); unknown languages -> English."""
-    if lang not in LANGUAGES:
-        lang = "en"
     return _translations(lang).gettext
 
 
@@ -46,4 +47,5 @@ def translate(message: str, lang: str) -> str:
 
 def reload() -> None:
     """Drop cached catalogs (after `python -m kiosk.i18n.build`)."""
+    ocop.i18n.reload()
     _translations.cache_clear()

@@ -4,10 +4,14 @@
     python -m kiosk.i18n.build --check    # exit 1 when a .po misses a msgid, a Vietnamese
                                           # string is untranslated, or a .mo is stale
 
+Two catalogs (CATALOGS): the domain's (ocop/, `ocop.po`: verdicts, states, ratings; the
+registry's pages use it too) and the kiosk's (kiosk/ui, kiosk/viewmodels.py, ...,
+`ocop_kiosk.po`), which falls back to the domain's at run time. A msgid the domain has is
+translated there only, never twice.
+
 Extraction looks for ``_("...")`` / ``N_("...")`` in Python and ``tr("...", ...)`` in .kv
-files under kiosk/ui, kiosk/viewmodels.py and kiosk/trusted_time.py. New msgids are appended
-with an empty msgstr (English: msgstr = msgid); msgids no longer used are kept, marked
-obsolete with a "#~" comment line so translations are not lost.
+files. New msgids are appended with an empty msgstr (English: msgstr = msgid); msgids no
+longer used are kept, marked obsolete with a "#~" comment line so translations are not lost.
 """
 
 from __future__ import annotations
@@ -17,30 +21,62 @@ import ast
 import re
 import struct
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import ocop.i18n
 from kiosk.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent
-SOURCES = ("ui", "viewmodels.py", "trusted_time.py", "../ocop")
+OCOP_DIR = Path(ocop.i18n.__file__).resolve().parent.parent
 _KV_CALL = re.compile(r"""\btr\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
 
 
-def source_files() -> list[Path]:
-    files: list[Path] = []
-    for name in SOURCES:
-        path = KIOSK_DIR / name
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".py", ".kv"))
-        elif path.exists():
-            files.append(path)
-    return files
+@dataclass(frozen=True)
+class Catalog:
+    domain: str
+    locale_dir: Path
+    sources: tuple[Path, ...]
+    title: str
+    below: Catalog | None = None     # the catalog this one falls back to at run time
+
+    def po_path(self, lang: str) -> Path:
+        return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.po"
+
+    def mo_path(self, lang: str) -> Path:
+        return self.po_path(lang).with_suffix(".mo")
+
+    def source_files(self) -> list[Path]:
+        files: list[Path] = []
+        for path in self.sources:
+            if path.is_dir():
+                files += sorted(p for p in path.rglob("*") if p.suffix in (".py", ".kv"))
+            elif path.exists():
+                files.append(path)
+        return files
+
+    def msgids(self) -> list[str]:
+        """This catalog's msgids: what its sources mark, less what `below` translates."""
+        found = extract(self.source_files())
+        if self.below is None:
+            return found
+        taken = set(self.below.msgids())
+        return [m for m in found if m not in taken]
 
 
-def extract(files: list[Path] | None = None) -> list[str]:
+OCOP_CATALOG = Catalog(ocop.i18n.DOMAIN, ocop.i18n.LOCALE_DIR, (OCOP_DIR,),
+                       "OCOP domain (verdicts, states, ratings)")
+KIOSK_CATALOG = Catalog(DOMAIN, LOCALE_DIR,
+                        tuple(KIOSK_DIR / name for name in
+                              ("ui", "viewmodels.py", "trusted_time.py")),
+                        "OCOP Sơn La kiosk", below=OCOP_CATALOG)
+CATALOGS = (OCOP_CATALOG, KIOSK_CATALOG)
+
+
+def extract(files: list[Path]) -> list[str]:
     """msgids in order of first appearance."""
     seen: dict[str, None] = {}
-    for path in files or source_files():
+    for path in files:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".kv":
             for match in _KV_CALL.finditer(text):
@@ -53,7 +89,6 @@ def extract(files: list[Path] | None = None) -> list[str]:
                     and isinstance(node.args[0], ast.Constant) \
                     and isinstance(node.args[0].value, str):
                 seen.setdefault(node.args[0].value, None)
-    # ast.walk is breadth-first: keep source order stable by sorting on first position
     return list(seen)
 
 
@@ -111,8 +146,9 @@ def header(lang: str) -> str:
             "Plural-Forms: nplurals=2; plural=(n != 1);\n")
 
 
-def write_po(path: Path, lang: str, msgids: list[str], existing: dict[str, str]) -> None:
-    lines = [f"# OCOP Sơn La kiosk: {'Vietnamese' if lang == 'vi' else 'English'} strings.",
+def write_po(path: Path, lang: str, msgids: list[str], existing: dict[str, str],
+             title: str = "OCOP Sơn La kiosk") -> None:
+    lines = [f"# {title}: {'Vietnamese' if lang == 'vi' else 'English'} strings.",
              "# Edit msgstr lines, then run: python -m kiosk.i18n.build", 'msgid ""',
              'msgstr ""']
     lines += [_quote(h + "\n") for h in header(lang).rstrip("\n").split("\n")]
@@ -150,40 +186,36 @@ def mo_bytes(entries: dict[str, str]) -> bytes:
     return head + key_table + value_table + blob_ids + blob_strs
 
 
-def po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def mo_path(lang: str) -> Path:
-    return po_path(lang).with_suffix(".mo")
-
-
 def problems() -> list[str]:
     found = []
-    msgids = extract()
-    for lang in LANGUAGES:
-        entries = read_po(po_path(lang))
-        missing = [m for m in msgids if m not in entries]
-        if missing:
-            found.append(f"{lang}: {len(missing)} msgid(s) not in {po_path(lang).name}, e.g. "
-                         f"{missing[0]!r}")
-        if lang == "vi":
-            empty = [m for m in msgids if m in entries and not entries[m]]
-            if empty:
-                found.append(f"vi: {len(empty)} untranslated, e.g. {empty[0]!r}")
-        if not mo_path(lang).exists() or mo_path(lang).read_bytes() != mo_bytes(entries):
-            found.append(f"{lang}: {mo_path(lang)} is stale; run python -m kiosk.i18n.build")
+    for catalog in CATALOGS:
+        msgids = catalog.msgids()
+        for lang in LANGUAGES:
+            po, mo = catalog.po_path(lang), catalog.mo_path(lang)
+            entries = read_po(po)
+            missing = [m for m in msgids if m not in entries]
+            if missing:
+                found.append(f"{lang}: {len(missing)} msgid(s) not in {po.name}, e.g. "
+                             f"{missing[0]!r}")
+            if lang == "vi":
+                empty = [m for m in msgids if m in entries and not entries[m]]
+                if empty:
+                    found.append(f"vi: {len(empty)} untranslated in {po.name}, e.g. "
+                                 f"{empty[0]!r}")
+            if not mo.exists() or mo.read_bytes() != mo_bytes(entries):
+                found.append(f"{lang}: {mo} is stale; run python -m kiosk.i18n.build")
     return found
 
 
 def build() -> None:
-    msgids = extract()
-    for lang in LANGUAGES:
-        existing = read_po(po_path(lang))
-        existing.pop("", None)
-        write_po(po_path(lang), lang, msgids, existing)
-        entries = read_po(po_path(lang))
-        mo_path(lang).write_bytes(mo_bytes(entries))
+    for catalog in CATALOGS:
+        msgids = catalog.msgids()
+        for lang in LANGUAGES:
+            po = catalog.po_path(lang)
+            existing = read_po(po)
+            existing.pop("", None)
+            write_po(po, lang, msgids, existing, catalog.title)
+            catalog.mo_path(lang).write_bytes(mo_bytes(read_po(po)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,36 +1,95 @@
-"""What a scan means for the shopper: one Verdict, with a short message in Vietnamese and
-English. The UI shows the message; only `genuine` may show the product's OCOP stars."""
+"""What a scan means for the shopper: one Verdict, and everything shown for it.
+
+Each member carries its own presentation: a colour role (Tone), an icon, a title, a message
+and, for a card without a product, a piece of advice. Titles and texts are English msgids,
+translated by the domain catalog (ocop/i18n: Vietnamese first). The kiosk's result card and
+the registry's stamp page both read them from here, so a new verdict is one member here plus
+its translations. The sets a verdict belongs to are properties too: only `genuine` may show
+the product's OCOP stars.
+"""
 
 from __future__ import annotations
 
 import enum
 
+from ocop.i18n import N_, translator
+from ocop.tone import Tone
+
+# Icons: glyphs DejaVu Sans has (the kiosk's font), plain text elsewhere.
+_CHECK, _CROSS, _WARNING, _INFO = "\u2714", "\u2716", "\u26a0", "\u2139"
+
+# Advice under a card that shows no product.
+_DO_NOT_RELY = N_("Do not rely on this code. Ask the seller, or report it to the OCOP office.")
+_SCAN_THE_STAMP = N_("Scan the OCOP stamp on the product, not its barcode or another code.")
+_AFTER_UPDATE = N_("This kiosk will know the product after its next update.")
+
 
 class Verdict(enum.Enum):
-    GENUINE = "genuine"
-    GENUINE_RATING_EXPIRED = "genuine_rating_expired"
-    GENUINE_UNKNOWN_PRODUCT = "genuine_unknown_product"
-    FORGED = "forged"
-    REVOKED = "revoked"
-    SUSPECT_CLONE = "suspect_clone"
-    NOT_OCOP = "not_ocop"
-    PRODUCT_BARCODE = "product_barcode"
+    # value (stored in scan logs and sent on the wire), tone, icon, title, message, advice
+    GENUINE = (
+        "genuine", Tone.OK, _CHECK, N_("Genuine OCOP stamp"),
+        N_("Genuine stamp. This OCOP product is verified."), "")
+    GENUINE_RATING_EXPIRED = (
+        "genuine_rating_expired", Tone.WARN, _WARNING, N_("Genuine stamp, OCOP rating expired"),
+        N_("Genuine stamp, but the product's OCOP rating has expired or been withdrawn."), "")
+    GENUINE_UNKNOWN_PRODUCT = (
+        "genuine_unknown_product", Tone.INFO, _CHECK,
+        N_("Genuine stamp, product not on this kiosk yet"),
+        N_("Genuine stamp. This kiosk does not have the product's details yet; try again "
+           "after the next update."), _AFTER_UPDATE)
+    FORGED = (
+        "forged", Tone.BAD, _CROSS, N_("Invalid stamp"),
+        N_("Invalid stamp: it may be counterfeit. Please tell the seller or the authorities."),
+        _DO_NOT_RELY)
+    REVOKED = (
+        "revoked", Tone.BAD, _CROSS, N_("Revoked stamp"),
+        N_("This stamp has been revoked and is no longer valid."), _DO_NOT_RELY)
+    SUSPECT_CLONE = (
+        "suspect_clone", Tone.ALERT, _WARNING, N_("Warning: possibly copied stamp"),
+        N_("Warning: this stamp may have been copied. Check the product carefully."),
+        _DO_NOT_RELY)
+    NOT_OCOP = (
+        "not_ocop", Tone.NEUTRAL, "?", N_("Not an OCOP stamp"),
+        N_("This code is not an OCOP Sơn La stamp."), _SCAN_THE_STAMP)
+    PRODUCT_BARCODE = (
+        "product_barcode", Tone.INFO, _INFO, N_("Product barcode, not a stamp"),
+        N_("This is a product barcode, not an anti-counterfeit stamp: it cannot prove the "
+           "product is genuine."), _SCAN_THE_STAMP)
+
+    tone: Tone
+    icon: str
+    title: str       # msgid
+    message_id: str  # msgid
+    advice: str      # msgid, or "" for none
+
+    def __new__(cls, value: str, tone: Tone, icon: str, title: str, message_id: str,
+                advice: str) -> Verdict:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.tone, member.icon, member.title = tone, icon, title
+        member.message_id, member.advice = message_id, advice
+        return member
+
+    def message(self, language: str) -> str:
+        return translator(language)(self.message_id)
 
     @property
     def message_vi(self) -> str:
-        return MESSAGES[self][0]
+        return self.message("vi")
 
     @property
     def message_en(self) -> str:
-        return MESSAGES[self][1]
-
-    def message(self, language: str) -> str:
-        return self.message_vi if language == "vi" else self.message_en
+        return self.message("en")
 
     @property
     def signature_valid(self) -> bool:
         """The stamp was signed by a trusted key (the product id and serial are real)."""
         return self in SIGNATURE_VALID
+
+    @property
+    def names_a_product(self) -> bool:
+        """A verified signature or a GTIN names the product: the card may show it."""
+        return self in NAMES_A_PRODUCT
 
     @property
     def may_show_stars(self) -> bool:
@@ -46,34 +105,8 @@ SIGNATURE_VALID = frozenset({Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
 COUNTED_FOR_CLONES = (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
                       Verdict.GENUINE_UNKNOWN_PRODUCT, Verdict.SUSPECT_CLONE)
 
-MESSAGES: dict[Verdict, tuple[str, str]] = {
-    Verdict.GENUINE: (
-        "Tem chính hãng. Sản phẩm OCOP đã được xác thực.",
-        "Genuine stamp. This OCOP product is verified."),
-    Verdict.GENUINE_RATING_EXPIRED: (
-        "Tem chính hãng, nhưng chứng nhận OCOP của sản phẩm đã hết hiệu lực hoặc bị thu hồi.",
-        "Genuine stamp, but the product's OCOP rating has expired or been withdrawn."),
-    Verdict.GENUINE_UNKNOWN_PRODUCT: (
-        "Tem chính hãng. Máy này chưa có thông tin về sản phẩm; vui lòng thử lại sau khi "
-        "cập nhật.",
-        "Genuine stamp. This kiosk does not have the product's details yet; try again "
-        "after the next update."),
-    Verdict.FORGED: (
-        "Tem không hợp lệ, có thể là tem giả. Vui lòng báo cho người bán hoặc cơ quan "
-        "quản lý.",
-        "Invalid stamp: it may be counterfeit. Please tell the seller or the authorities."),
-    Verdict.REVOKED: (
-        "Tem này đã bị thu hồi và không còn giá trị.",
-        "This stamp has been revoked and is no longer valid."),
-    Verdict.SUSPECT_CLONE: (
-        "Cảnh báo: tem này có thể đã bị sao chép. Hãy kiểm tra kỹ sản phẩm.",
-        "Warning: this stamp may have been copied. Check the product carefully."),
-    Verdict.NOT_OCOP: (
-        "Mã này không phải tem OCOP Sơn La.",
-        "This code is not an OCOP Sơn La stamp."),
-    Verdict.PRODUCT_BARCODE: (
-        "Đây là mã vạch sản phẩm, không phải tem chống giả: không chứng minh được hàng "
-        "chính hãng.",
-        "This is a product barcode, not an anti-counterfeit stamp: it cannot prove the "
-        "product is genuine."),
-}
+# A revoked stamp's product is not shown: the stamp no longer vouches for anything.
+NAMES_A_PRODUCT = frozenset({Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
+                             Verdict.SUSPECT_CLONE, Verdict.PRODUCT_BARCODE})
+
+__all__ = ["COUNTED_FOR_CLONES", "NAMES_A_PRODUCT", "SIGNATURE_VALID", "Verdict"]

@@ -44,13 +44,14 @@ def test_translator_vietnamese_first_and_english():
     assert translator("xx")("Scan a stamp") == "Scan a stamp"
 
 
-def test_every_verdict_has_a_style_title_and_message_in_both_languages():
+def test_every_verdict_has_a_colour_title_and_message_in_both_languages():
     from ocop.stamps.verdicts import Verdict
-    from kiosk.viewmodels import VERDICT_STYLES
+    from ocop.tone import Tone
+    from kiosk.viewmodels import TONE_COLOUR
+    assert set(TONE_COLOUR) == set(Tone)                 # every tone has the kiosk's colour
     for verdict in Verdict:
-        style = VERDICT_STYLES[verdict.value]
-        assert style.colour.startswith("#") and style.icon
-        assert translator("vi")(style.title) != style.title
+        assert TONE_COLOUR[verdict.tone].startswith("#") and verdict.icon
+        assert translator("vi")(verdict.title) != verdict.title
         assert verdict.message("vi") != verdict.message("en")
 
 

@@ -6,7 +6,7 @@ from kivy.properties import ObjectProperty, StringProperty
 
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.theme import rgba
-from kiosk.viewmodels import VERDICT_STYLES, ResultViewModel
+from kiosk.viewmodels import UNAVAILABLE_TONE, TONE_COLOUR, ResultViewModel
 
 
 class ResultScreen(KioskScreen):
@@ -24,15 +24,10 @@ class ResultScreen(KioskScreen):
     def render(self):
         if self.outcome is None:
             # the scan itself failed (a bug or a broken database): say so calmly
-            style = VERDICT_STYLES["unavailable"]
-            from kiosk.i18n import translator
-            from kiosk.viewmodels import UNAVAILABLE_MESSAGE
-            _ = translator(self.app.lang)
-            self.vm = ResultViewModel("unavailable", style.tone, style.colour, style.icon,
-                                      _(style.title), _(UNAVAILABLE_MESSAGE), None, 0, "", "")
+            self.vm = ResultViewModel.unavailable(self.app.lang)
         else:
             self.vm = ResultViewModel.from_outcome(self.outcome, self.app.lang)
         self.image = self.image_source(self.vm.card.image_hash) if self.vm.card else ""
 
     def banner_rgba(self, vm):
-        return rgba(vm.colour) if vm else rgba("#475467")
+        return rgba(vm.colour if vm else TONE_COLOUR[UNAVAILABLE_TONE])
