@@ -284,7 +284,10 @@ def route_index(district: str) -> int | None:
 
 # --- camera and scanning messages ----------------------------------------------------------
 
-CAMERA_STATE_TEXT = {
+# The scanner adapter knows no words (it must not know the UI): the kiosk's label for each
+# scanner.camera.CameraState value, complete (tests/ui/test_viewmodels.py). Keyed by value so
+# this module does not load OpenCV.
+CAMERA_STATE_TEXT: dict[str, str] = {
     "starting": N_("Starting the camera…"),
     "scanning": N_("Camera ready"),
     "no_device": N_("No camera found. Trying again…"),
@@ -297,7 +300,8 @@ CAMERA_STATE_TEXT = {
 
 
 def camera_state_text(state: str, lang: str) -> str:
-    return translator(lang)(CAMERA_STATE_TEXT.get(state, N_("Camera off")))
+    """The shopper's words for a camera state value (unknown -> 'Camera off')."""
+    return translator(lang)(CAMERA_STATE_TEXT.get(state, CAMERA_STATE_TEXT["stopped"]))
 
 
 SMALL_CODE_PX = 90   # a QR narrower than this in a 640x480 frame is "too far"

@@ -186,3 +186,12 @@ def test_screenshot_command_renders_a_png(tmp_path):
     # the red banner under the top bar
     r, g, b = image.getpixel((320, 80))
     assert r > 150 and g < 80 and b < 80
+
+
+def test_every_camera_state_has_words_in_both_languages():
+    from kiosk.viewmodels import CAMERA_STATE_TEXT, camera_state_text
+    from scanner.camera import CameraState
+    assert set(CAMERA_STATE_TEXT) == {s.value for s in CameraState}
+    for state in CameraState:
+        assert camera_state_text(state, "vi") != camera_state_text(state.value, "en")
+    assert camera_state_text("melted", "en") == "Camera off"
