@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
 import math
 import re
 import unicodedata
@@ -34,6 +33,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 from ocop.paper import DOTS_BY_WIDTH_MM
+from printer.fonts import Weight, font_path
 
 try:  # a project dependency; without it the QR codes come from segno alone (slower)
     import zxingcpp
@@ -47,11 +47,6 @@ DEFAULT_DPI = 203
 MIN_MODULE_DOTS = 4
 MIN_QUIET_MODULES = 4
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-_SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-_FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
-
-Weight = Literal["regular", "bold"]
 Arrangement = Literal["auto", "side", "stacked"]
 
 ELLIPSIS = "…"
@@ -196,34 +191,6 @@ class RenderedLabel:
 # --------------------------------------------------------------------------------------
 # Fonts
 # --------------------------------------------------------------------------------------
-
-
-def _kivy_font_dir() -> Path | None:
-    try:
-        spec = importlib.util.find_spec("kivy")  # locates, does not import kivy
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "fonts"
-
-
-@functools.lru_cache(maxsize=None)
-def font_path(weight: Weight = "regular") -> Path:
-    """The TTF used for ``weight``: shipped copy, else Debian fonts-dejavu-core, else Kivy's."""
-    name = _FONT_FILES[weight]
-    candidates = [FONT_DIR / name, _SYSTEM_DEJAVU / name]
-    kivy_dir = _kivy_font_dir()
-    if kivy_dir is not None:
-        candidates.append(kivy_dir / name)
-    for path in candidates:
-        if path.is_file():
-            return path
-    if weight == "bold":
-        return font_path("regular")  # Kivy ships only the regular face
-    raise FileNotFoundError(
-        "DejaVuSans.ttf not found (looked in " + ", ".join(str(c) for c in candidates) + ")"
-    )
 
 
 @functools.lru_cache(maxsize=256)
