@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from kiosk.i18n import N_, translator
+from ocop.tone import Tone
+
 STATUS_KEY = "status"
 LAST_SUCCESS_KEY = "last_success_at"
 LAST_ERROR_KEY = "last_error"
@@ -47,37 +50,46 @@ log = logging.getLogger(__name__)
 
 
 class SyncState(enum.Enum):
-    IDLE = "idle"             # last attempt succeeded; waiting for the next one
-    SYNCING = "syncing"       # an attempt is running
-    OFFLINE = "offline"       # the registry could not be reached (or answered 5xx/garbage)
-    ERROR = "error"           # the registry refused us, or sent data the kiosk refuses
-    REFUSED = "refused"       # a trust list that does not verify under the pinned root
-    INTERRUPTED = "interrupted"   # a round was killed before it finished (seen at read time)
-    NOT_CONFIGURED = "not_configured"   # no registry URL/token/root key: offline by design
+    """A sync round's state, with its label (msgid) and tone for staff screens and doctor."""
+
+    IDLE = ("idle", N_("Up to date"), Tone.OK)   # last attempt succeeded; waiting
+    SYNCING = ("syncing", N_("Syncing…"), Tone.INFO)                 # an attempt is running
+    # the registry could not be reached (or answered 5xx/garbage)
+    OFFLINE = ("offline", N_("Offline"), Tone.WARN)
+    # the registry refused us, or sent data the kiosk refuses
+    ERROR = ("error", N_("Sync error"), Tone.BAD)
+    # a trust list that does not verify under the pinned root
+    REFUSED = ("refused", N_("Refused: untrusted registry"), Tone.BAD)
+    # a round was killed before it finished (seen at read time)
+    INTERRUPTED = ("interrupted", N_("Sync interrupted"), Tone.WARN)
+    # no registry URL/token/root key: offline by design
+    NOT_CONFIGURED = ("not_configured", N_("No registry configured"), Tone.NEUTRAL)
+
+    label: str       # msgid
+    tone: Tone
+
+    def __new__(cls, value: str, label: str, tone: Tone) -> SyncState:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label, member.tone = label, tone
+        return member
+
+    def label_in(self, lang: str) -> str:
+        return translator(lang)(self.label)
 
     @property
     def label_vi(self) -> str:
-        return _LABELS[self][0]
+        return self.label_in("vi")
 
     @property
     def label_en(self) -> str:
-        return _LABELS[self][1]
+        return self.label_in("en")
 
     @property
     def is_failure(self) -> bool:
         """The last round did not succeed: staff should see last_error."""
         return self in _SEVERITY
 
-
-_LABELS = {
-    SyncState.IDLE: ("Đã đồng bộ", "Up to date"),
-    SyncState.SYNCING: ("Đang đồng bộ…", "Syncing…"),
-    SyncState.OFFLINE: ("Ngoại tuyến", "Offline"),
-    SyncState.ERROR: ("Lỗi đồng bộ", "Sync error"),
-    SyncState.REFUSED: ("Từ chối: máy chủ không đáng tin", "Refused: untrusted registry"),
-    SyncState.INTERRUPTED: ("Đồng bộ bị gián đoạn", "Sync interrupted"),
-    SyncState.NOT_CONFIGURED: ("Chưa kết nối máy chủ", "No registry configured"),
-}
 
 # Failure states, least to most serious: a round's errors show the most serious one.
 _SEVERITY = (SyncState.INTERRUPTED, SyncState.OFFLINE, SyncState.ERROR, SyncState.REFUSED)
