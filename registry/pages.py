@@ -10,22 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ocop.clock import ClockState
+from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.verdicts import Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
-from ocop.heartbeat import NOT_WATCHED, Field
-from ocop.clock import ClockState
-from registry import catalog, db
+from registry import catalog
 from registry.config import RegistryConfig
-from registry.reports import (Contact, Report, StationHealth, scan_stats_for_serial,
-                              suspect_reasons)
-from registry.signing import KeyRing, block_of_serial
-
+from registry.dal import catalog as catalog_rows
+from registry.dal import keys
+from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial, suspect_reasons
+from registry.signing import KeyRing
 
 CSS = """
 :root{--ok:#1b7f3b;--warn:#b86e00;--bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
@@ -123,7 +122,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
                lang: str = "vi", today: dt.date | None = None) -> tuple[int, str]:
     """(HTTP status, HTML). 400 for a malformed code, 404 for a code that is well-formed but
     not signed by a trusted key; 200 otherwise (genuine, expired rating, revoked, suspect)."""
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     payload = code.upper() if code.isascii() else code    # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
@@ -136,7 +135,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
                           lang)
 
     def product_lookup(product_id: int, day: dt.date) -> ProductStatus | None:
-        found = catalog.get_product(conn, product_id)
+        found = catalog_rows.get_product(conn, product_id)
         if found is None:
             return None
         return ProductStatus(product_id, catalog.rating_valid(
@@ -154,7 +153,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
     if reasons and verdict in (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
                                Verdict.GENUINE_UNKNOWN_PRODUCT):
         verdict = Verdict.SUSPECT_CLONE
-    product = catalog.get_product(conn, result.product_id)
+    product = catalog_rows.get_product(conn, result.product_id)
     parts = [_verdict_box(verdict, lang)]
     if product is not None:
         parts.append(_product_card(conn, product, verdict, lang, today))
@@ -165,8 +164,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
 
 def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
                   today: dt.date) -> str:
-    producer = conn.execute(sa.select(db.producers).where(
-        db.producers.c.id == product["producer"])).first()
+    producer = catalog_rows.get_producer(conn, product["producer"])
     rating = catalog.current_rating(product["ratings"])
     show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
     name_first, name_second = ((product["name_vi"], product["name_en"]) if lang == "vi"
@@ -206,7 +204,7 @@ def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
 
 def _stamp_card(conn: Connection, result, scans: int,
                 by_station: list[tuple[str, str, int]], lang: str) -> str:
-    block = block_of_serial(conn, result.serial)
+    block = keys.block_of_serial(conn, result.serial)
     html = ['<div class="card" id="history"><h2>'
             + _both("Thông tin tem", "About this stamp", lang) + "</h2><dl>",
             f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
