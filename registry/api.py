@@ -25,16 +25,24 @@ from registry.signing import KeyRing
 def create_app(config: RegistryConfig, database: Database | None = None) -> FastAPI:
     """The registry app on `database` (default: a new Database on config.db_url; its schema
     must be migrated already: Database.migrate())."""
-    app = FastAPI(title="OCOP Sơn La registry", version=__version__,
-                  openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None,
-                  description="Provincial registry: catalog deltas, signed trust list, stamp "
-                              "blocks, uploads of scans, print records and heartbeats.")
+    app = FastAPI(
+        title="OCOP Sơn La registry",
+        version=__version__,
+        openapi_url=f"{API}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="Provincial registry: catalog deltas, signed trust list, stamp "
+        "blocks, uploads of scans, print records and heartbeats.",
+    )
     app.state.config = config
     app.state.database = database or Database(config.db_url)
     app.state.keyring = KeyRing(config.keys_dir, config.stamp_base_url)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(BodyLimitMiddleware, max_wire_bytes=config.limits.max_wire_bytes,
-                       max_body_bytes=config.limits.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_wire_bytes=config.limits.max_wire_bytes,
+        max_body_bytes=config.limits.max_body_bytes,
+    )
     problems.install(app)
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))

@@ -36,7 +36,13 @@ import sqlalchemy as sa
 
 from ocop.errors import UserError
 from registry import __version__, auth, catalog, db
-from registry.config import ENV_ADMIN_TOKEN, RegistryConfig, default_data_dir, default_db_url
+from registry.config import (
+    DEFAULT_STAMP_BASE_URL,
+    ENV_ADMIN_TOKEN,
+    RegistryConfig,
+    default_data_dir,
+    default_db_url,
+)
 from registry.dal import catalog as catalog_rows
 from registry.dal import stations
 from registry.signing import KeyRing, SigningError
@@ -60,7 +66,7 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         data_dir.mkdir(parents=True, exist_ok=True)
     return RegistryConfig(db_url=url, data_dir=data_dir,
                           stamp_base_url=getattr(args, "stamp_base_url", None)
-                          or RegistryConfig.__dataclass_fields__["stamp_base_url"].default,
+                          or DEFAULT_STAMP_BASE_URL,
                           admin_token_hashes=admin_hashes)
 
 
@@ -290,7 +296,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or "
                         "postgresql://...; default $OCOP_REGISTRY_DB or SQLite in the data "
                         "folder)")

@@ -22,14 +22,16 @@ class BodyLimitMiddleware:
         headers = {k.lower(): v for k, v in scope["headers"]}
         encoding = headers.get(b"content-encoding", b"").strip().lower()
         if encoding not in (b"", b"identity", b"gzip"):
-            return await problem(415, "Unsupported content encoding",
-                                 "use gzip or no encoding")(scope, receive, send)
+            return await problem(415, "Unsupported content encoding", "use gzip or no encoding")(
+                scope, receive, send
+            )
         length = headers.get(b"content-length")
         if length is not None:
             try:
                 if int(length) > self.max_wire:
-                    return await problem(413, "Request body too large",
-                                         f"at most {self.max_wire} bytes")(scope, receive, send)
+                    return await problem(
+                        413, "Request body too large", f"at most {self.max_wire} bytes"
+                    )(scope, receive, send)
             except ValueError:
                 return await problem(400, "Bad Content-Length")(scope, receive, send)
         chunks, size = [], 0
@@ -40,8 +42,9 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_wire:
-                return await problem(413, "Request body too large",
-                                     f"at most {self.max_wire} bytes")(scope, receive, send)
+                return await problem(
+                    413, "Request body too large", f"at most {self.max_wire} bytes"
+                )(scope, receive, send)
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
@@ -53,15 +56,20 @@ class BodyLimitMiddleware:
             except zlib.error as exc:
                 return await problem(400, "Bad gzip body", str(exc))(scope, receive, send)
             if len(body) > self.max_body or inflater.unconsumed_tail:
-                return await problem(413, "Request body too large",
-                                     f"at most {self.max_body} bytes after decompression"
-                                     )(scope, receive, send)
+                return await problem(
+                    413,
+                    "Request body too large",
+                    f"at most {self.max_body} bytes after decompression",
+                )(scope, receive, send)
             if not inflater.eof:
                 return await problem(400, "Bad gzip body", "truncated")(scope, receive, send)
         elif len(body) > self.max_body:
             return await problem(413, "Request body too large")(scope, receive, send)
-        new_headers = [(k, v) for k, v in scope["headers"]
-                       if k.lower() not in (b"content-encoding", b"content-length")]
+        new_headers = [
+            (k, v)
+            for k, v in scope["headers"]
+            if k.lower() not in (b"content-encoding", b"content-length")
+        ]
         new_headers.append((b"content-length", str(len(body)).encode()))
         scope = dict(scope, headers=new_headers)
         sent = False
@@ -72,4 +80,5 @@ class BodyLimitMiddleware:
                 return await receive()
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+
         return await self.app(scope, replay, send)

@@ -134,12 +134,12 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
                               "The code on this stamp is malformed.", lang) + "</p></div>",
                           lang)
 
-    def product_lookup(product_id: int, day: dt.date) -> ProductStatus | None:
+    def product_lookup(product_id: int, today: dt.date) -> ProductStatus | None:
         found = catalog_rows.get_product(conn, product_id)
         if found is None:
             return None
         return ProductStatus(product_id, catalog.rating_valid(
-            catalog.current_rating(found["ratings"]), day))
+            catalog.current_rating(found["ratings"]), today))
 
     verifier = StampVerifier(keyring.current_trust_list(conn), config.stamp_base_url,
                              clone_scan_limit=2**62, product_lookup=product_lookup)
@@ -148,6 +148,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
         return 404, _page("Tem không hợp lệ / Invalid stamp",
                           _verdict_box(result.verdict, lang), lang)
     verdict = result.verdict
+    assert result.serial is not None and result.product_id is not None   # signature valid
     scans, by_station = scan_stats_for_serial(conn, result.serial)
     reasons = suspect_reasons(scans, len(by_station), config)
     if reasons and verdict in (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
@@ -183,7 +184,7 @@ def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
     html.append(f'<h2>{escape(name_first)}</h2>')
     if name_second and name_second != name_first:
         html.append(f'<p class="en">{escape(name_second)}</p>')
-    if show_stars:
+    if show_stars and rating is not None:
         stars = rating["stars"]
         html.append(f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
                     f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
@@ -294,7 +295,7 @@ def duration_text(seconds: int | float | None) -> str:
     return f"{seconds:.0f} s"
 
 
-def bytes_text(n: int | None) -> str:
+def bytes_text(n: float | None) -> str:
     if n is None:
         return "–"
     for unit in ("B", "KB", "MB", "GB"):
@@ -338,7 +339,8 @@ def _station_row(st: StationHealth) -> str:
     outbox = "–" if pending is None else (
         f"{pending}" + (f" ({duration_text(g(Field.PENDING_OUTBOX_OLDEST_AGE_S))})"
                         if pending else ""))
-    clock = g(Field.CLOCK) if isinstance(g(Field.CLOCK), dict) else {}
+    clock_field = g(Field.CLOCK)
+    clock: dict = clock_field if isinstance(clock_field, dict) else {}
     clock_text = clock.get("system_time") or g(Field.AT) or "–"
     if clock.get("state") == CLOCK_BEHIND:
         clock_text += (f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"

@@ -16,9 +16,18 @@ from registry.signing import SigningError
 log = logging.getLogger("registry.api")
 
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
-          415: "Unsupported media type", 422: "Invalid request", 503: "Service unavailable"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    503: "Service unavailable",
+}
 
 
 def title(status: int) -> str:
@@ -43,15 +52,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
-               "type": str(e.get("type", ""))} for e in exc.errors()[:50]]
+    errors = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()[:50]
+    ]
     return problem(422, "Invalid request", f"{len(exc.errors())} problem(s)", errors=errors)
 
 
 async def _catalog_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, catalog.CatalogError)
-    return problem(422, "Invalid catalog", f"{len(exc.problems)} problem(s)",
-                   problems=exc.problems[:500])
+    return problem(
+        422, "Invalid catalog", f"{len(exc.problems)} problem(s)", problems=exc.problems[:500]
+    )
 
 
 async def _signing_error(request: Request, exc: Exception) -> JSONResponse:

@@ -77,7 +77,7 @@ class Report:
     def to_json(self) -> dict:
         data = asdict(self)
         data["top_products"] = [list(t) for t in self.top_products]
-        for station, health in zip(data["stations"], self.stations):
+        for station, health in zip(data["stations"], self.stations, strict=True):
             station["contact"] = health.contact.value
             station["flagged"] = health.flagged
         return data

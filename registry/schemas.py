@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
-NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"     # station and producer ids
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"  # station and producer ids
 
 
 class UploadItem(BaseModel):
@@ -23,8 +23,9 @@ class UploadItem(BaseModel):
 
 class UploadBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    station: str | None = Field(default=None, description="optional; must be the token's "
-                                                          "own station")
+    station: str | None = Field(
+        default=None, description="optional; must be the token's own station"
+    )
     items: list[UploadItem]
 
 
@@ -44,8 +45,10 @@ class UploadReply(BaseModel):
 
 class BlockRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    request_id: str = Field(pattern=KEY_PATTERN, description="client-chosen; a retry with "
-                                                             "the same id returns the same block")
+    request_id: str = Field(
+        pattern=KEY_PATTERN,
+        description="client-chosen; a retry with the same id returns the same block",
+    )
     product_id: int = Field(ge=1, le=MAX_PRODUCT_ID)
     count: int = Field(ge=1)
 

@@ -24,8 +24,11 @@ def exists(conn: Connection, name: str) -> bool:
 
 
 def insert(conn: Connection, name: str, token_hash: str, district: str) -> Station:
-    result = conn.execute(s.insert().values(name=name, token_hash=token_hash,
-                                            district=district, created_at=db.utc_now()))
+    result = conn.execute(
+        s.insert().values(
+            name=name, token_hash=token_hash, district=district, created_at=db.utc_now()
+        )
+    )
     key = result.inserted_primary_key
     assert key is not None
     return Station(key[0], name, district)
@@ -37,8 +40,11 @@ def set_token_hash(conn: Connection, name: str, token_hash: str) -> None:
 
 def by_token_hash(conn: Connection, token_hash: str) -> Station | None:
     """The enabled station holding this token, or None."""
-    row = conn.execute(sa.select(s.c.id, s.c.name, s.c.district)
-                       .where(s.c.token_hash == token_hash, s.c.disabled == sa.false())).first()
+    row = conn.execute(
+        sa.select(s.c.id, s.c.name, s.c.district).where(
+            s.c.token_hash == token_hash, s.c.disabled == sa.false()
+        )
+    ).first()
     return Station(row.id, row.name, row.district) if row else None
 
 

@@ -36,8 +36,8 @@ from ocop.errors import UserError
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-BASELINE = "0001"                 # the schema that metadata.create_all made before migrations
-LEGACY_SCHEMA_VERSION = "1"       # what those databases hold in meta.schema_version
+BASELINE = "0001"  # the schema that metadata.create_all made before migrations
+LEGACY_SCHEMA_VERSION = "1"  # what those databases hold in meta.schema_version
 # Any constant: the key of the PostgreSQL advisory lock held while migrating.
 PG_LOCK_KEY = 0x0C0B_2E61
 
@@ -46,14 +46,23 @@ class MigrationError(UserError):
     """A database this registry cannot run on; nothing was changed."""
 
 
-def compare_server_default(context, inspected_column, metadata_column, inspected_default,
-                           metadata_default, rendered_metadata_default) -> bool | None:
+def compare_server_default(
+    context,
+    inspected_column,
+    metadata_column,
+    inspected_default,
+    metadata_default,
+    rendered_metadata_default,
+) -> bool | None:
     """Alembic's hook: SQLite reflects DEFAULT '' as "('')", which alembic would report as
     a changed default; False (no change) for that, None (alembic decides) otherwise."""
-    if (context.dialect.name == "sqlite" and inspected_default is not None
-            and rendered_metadata_default is not None):
-        if _unquote(inspected_default) == _unquote(rendered_metadata_default):
-            return False
+    if (
+        context.dialect.name == "sqlite"
+        and inspected_default is not None
+        and rendered_metadata_default is not None
+        and _unquote(inspected_default) == _unquote(rendered_metadata_default)
+    ):
+        return False
     return None
 
 
@@ -91,23 +100,27 @@ def current_revisions(conn: Connection) -> tuple[str, ...]:
 def upgrade(engine: Engine) -> None:
     """Migrate the database to the newest revision (see the module docstring)."""
     with engine.connect() as conn:
-        conn.execution_options(ocop_write=True)       # SQLite: BEGIN IMMEDIATE
+        conn.execution_options(ocop_write=True)  # SQLite: BEGIN IMMEDIATE
         with conn.begin():
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                             {"key": PG_LOCK_KEY})
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
             config = alembic_config(conn)
             _check_revisions(conn)
             if _is_pre_migration_registry(conn):
-                log.info("adopting a registry database created before migrations as "
-                         "revision %s", BASELINE)
+                log.info(
+                    "adopting a registry database created before migrations as revision %s",
+                    BASELINE,
+                )
                 command.stamp(config, BASELINE)
             before = current_revisions(conn)
             command.upgrade(config, "head")
             after = current_revisions(conn)
             if after != before:
-                log.info("registry database migrated from %s to %s",
-                         ", ".join(before) or "empty", ", ".join(after))
+                log.info(
+                    "registry database migrated from %s to %s",
+                    ", ".join(before) or "empty",
+                    ", ".join(after),
+                )
 
 
 def _check_revisions(conn: Connection) -> None:
@@ -121,7 +134,8 @@ def _check_revisions(conn: Connection) -> None:
             raise MigrationError(
                 f"the registry database is at schema revision {revision!r}, which this "
                 f"ocop-registry does not know (its newest is {head_revision()!r}): it was "
-                f"migrated by a newer ocop-registry; run that version, or restore a backup")
+                f"migrated by a newer ocop-registry; run that version, or restore a backup"
+            )
 
 
 def _is_pre_migration_registry(conn: Connection) -> bool:
@@ -131,12 +145,15 @@ def _is_pre_migration_registry(conn: Connection) -> bool:
     if not tables or "alembic_version" in tables:
         return False
     if "meta" not in tables:
-        raise MigrationError(f"the database holds tables ({', '.join(sorted(tables)[:5])}) "
-                             f"but is not an OCOP registry database (no 'meta' table)")
-    version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")
-                           ).scalar()
+        raise MigrationError(
+            f"the database holds tables ({', '.join(sorted(tables)[:5])}) "
+            f"but is not an OCOP registry database (no 'meta' table)"
+        )
+    version = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
     if version != LEGACY_SCHEMA_VERSION:
-        raise MigrationError(f"the registry database has schema_version {version!r} and no "
-                             f"migration history; only version {LEGACY_SCHEMA_VERSION!r} "
-                             f"can be adopted")
+        raise MigrationError(
+            f"the registry database has schema_version {version!r} and no "
+            f"migration history; only version {LEGACY_SCHEMA_VERSION!r} "
+            f"can be adopted"
+        )
     return True

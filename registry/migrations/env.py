@@ -13,8 +13,12 @@ if connection is None:
     raise RuntimeError("run migrations through registry.migrations.upgrade()")
 
 # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead.
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                  compare_type=True,
-                  compare_server_default=compare_server_default)
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    compare_type=True,
+    compare_server_default=compare_server_default,
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -9,4 +9,4 @@ Handlers take what they need as dependencies (registry/deps.py) and reach the da
 only through registry/dal (and the signing, uploads and reports services built on it).
 """
 
-API = "/api/v1"          # the JSON API's prefix (the version is part of every URL)
+API = "/api/v1"  # the JSON API's prefix (the version is part of every URL)

@@ -31,11 +31,11 @@ def _write_catalog(database: Database, document: dict) -> dict:
     transaction."""
     with database.write() as conn:
         producers, media_hashes = catalog_rows.known_ids(conn)
-        batch = catalog.validate_catalog(document, known_producers=producers,
-                                         known_media=media_hashes)
+        batch = catalog.validate_catalog(
+            document, known_producers=producers, known_media=media_hashes
+        )
         summary = catalog_rows.write_catalog(conn, batch)
-    return {"created": summary.created, "updated": summary.updated,
-            "unchanged": summary.unchanged}
+    return {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged}
 
 
 @router.put("/catalog")
@@ -45,16 +45,18 @@ def admin_catalog(document: dict[str, Any], database: DatabaseDep) -> dict:
 
 
 @router.put("/products/{product_id}")
-def admin_put_product(document: dict[str, Any], database: DatabaseDep,
-                      product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)) -> dict:
+def admin_put_product(
+    document: dict[str, Any], database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
+) -> dict:
     if document.get("id", product_id) != product_id:
         raise HTTPException(422, "id in the body differs from the URL")
     return _write_catalog(database, {"products": [{**document, "id": product_id}]})
 
 
 @router.get("/products/{product_id}")
-def admin_get_product(database: DatabaseDep,
-                      product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)) -> dict:
+def admin_get_product(
+    database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
+) -> dict:
     with database.read() as conn:
         found = catalog_rows.get_product(conn, product_id)
     if found is None:
@@ -63,8 +65,9 @@ def admin_get_product(database: DatabaseDep,
 
 
 @router.delete("/products/{product_id}")
-def admin_delete_product(database: DatabaseDep,
-                         product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)) -> dict:
+def admin_delete_product(
+    database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
+) -> dict:
     with database.write() as conn:
         if not catalog_rows.delete_product(conn, product_id):
             raise HTTPException(404, f"no product {product_id}")
@@ -72,8 +75,9 @@ def admin_delete_product(database: DatabaseDep,
 
 
 @router.put("/producers/{producer_id}")
-def admin_put_producer(document: dict[str, Any], database: DatabaseDep,
-                       producer_id: str = Path(pattern=NAME_PATTERN)) -> dict:
+def admin_put_producer(
+    document: dict[str, Any], database: DatabaseDep, producer_id: str = Path(pattern=NAME_PATTERN)
+) -> dict:
     return _write_catalog(database, {"producers": [{**document, "id": producer_id}]})
 
 
@@ -102,8 +106,7 @@ def admin_rotate(database: DatabaseDep, keyring: KeyRingDep) -> dict:
 
 
 @router.post("/revocations/serials")
-def admin_revoke_serials(body: SerialRange, database: DatabaseDep,
-                         keyring: KeyRingDep) -> dict:
+def admin_revoke_serials(body: SerialRange, database: DatabaseDep, keyring: KeyRingDep) -> dict:
     if body.last < body.first:
         raise HTTPException(422, "last is below first")
     with database.write() as conn:
@@ -115,8 +118,9 @@ def admin_revoke_serials(body: SerialRange, database: DatabaseDep,
 def admin_revoke_key(body: KeyRevocation, database: DatabaseDep, keyring: KeyRingDep) -> dict:
     try:
         with database.write() as conn:
-            sequence = keyring.revoke_key(conn, body.key_id, body.revoked_from,
-                                          body.last_good_serial, body.reason)
+            sequence = keyring.revoke_key(
+                conn, body.key_id, body.revoked_from, body.last_good_serial, body.reason
+            )
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
     return {"trust_list_sequence": sequence}
@@ -143,7 +147,8 @@ def admin_add_station(body: StationRequest, database: DatabaseDep) -> dict:
 
 
 @router.get("/reports")
-def admin_reports(config: ConfigDep, database: DatabaseDep,
-                  days: int = Query(30, ge=1, le=366)) -> dict:
+def admin_reports(
+    config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
+) -> dict:
     with database.read() as conn:
         return reports.build_report(conn, config, days=days).to_json()

@@ -17,19 +17,21 @@ router = APIRouter(prefix=API, tags=["public"])
 def health(config: ConfigDep, database: DatabaseDep, keyring: KeyRingDep) -> dict:
     with database.read() as conn:
         sequence, _ = keyring.latest_signed(conn)
-        return {"status": "ok", "version": __version__,
-                "registry_id": db.get_meta(conn, "registry_id"),
-                "trust_list_sequence": sequence,
-                "root_fingerprint": keyring.root_fingerprint(conn),
-                "stamp_base_url": config.stamp_base_url}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "registry_id": db.get_meta(conn, "registry_id"),
+            "trust_list_sequence": sequence,
+            "root_fingerprint": keyring.root_fingerprint(conn),
+            "stamp_base_url": config.stamp_base_url,
+        }
 
 
 @router.get("/trust-list", response_description="the signed trust list envelope, verbatim")
 def trust_list(database: DatabaseDep, keyring: KeyRingDep) -> Response:
     with database.read() as conn:
         _, signed = keyring.latest_signed(conn)
-    return Response(signed, media_type="application/json",
-                    headers={"Cache-Control": "no-cache"})
+    return Response(signed, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/media/{sha256}")
@@ -39,6 +41,8 @@ def media(database: DatabaseDep, sha256: str = Path(pattern=r"^[0-9a-f]{64}$")) 
     if found is None:
         raise HTTPException(404, f"no media {sha256}")
     mime, content = found
-    return Response(content, media_type=mime,
-                    headers={"Cache-Control": "public, max-age=31536000, immutable",
-                             "ETag": f'"{sha256}"'})
+    return Response(
+        content,
+        media_type=mime,
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
+    )

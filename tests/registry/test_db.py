@@ -42,10 +42,18 @@ def database(request, tmp_path):
 def test_insert_ignore_keeps_the_first_row_on_a_real_database(database):
     with database.write() as conn:
         conn.execute(db.insert_ignore(conn, db.meta), [{"key": "k", "value": "first"}])
-        conn.execute(db.insert_ignore(conn, db.meta), [{"key": "k", "value": "second"},
-                                                       {"key": "k2", "value": "new"}])
+        conn.execute(
+            db.insert_ignore(conn, db.meta),
+            [{"key": "k", "value": "second"}, {"key": "k2", "value": "new"}],
+        )
     with database.read() as conn:
         assert db.get_meta(conn, "k") == "first"
         assert db.get_meta(conn, "k2") == "new"
-        assert conn.execute(sa.select(sa.func.count()).select_from(db.meta)
-                            .where(db.meta.c.key.in_(["k", "k2"]))).scalar() == 2
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(db.meta)
+                .where(db.meta.c.key.in_(["k", "k2"]))
+            ).scalar()
+            == 2
+        )

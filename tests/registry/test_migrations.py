@@ -16,9 +16,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from registry import db
-from registry.migrations import (BASELINE, MigrationError, alembic_config,
-                                 compare_server_default, current_revisions, head_revision,
-                                 upgrade)
+from registry.migrations import (
+    BASELINE,
+    MigrationError,
+    alembic_config,
+    compare_server_default,
+    current_revisions,
+    head_revision,
+    upgrade,
+)
 from tests.registry.server import REPO_ROOT, backends, fresh_postgres_db
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -45,8 +51,9 @@ def schema_diffs(url: str) -> list:
     engine = engine_for(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={
-                "compare_type": True, "compare_server_default": compare_server_default})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": compare_server_default}
+            )
             return compare_metadata(context, db.metadata)
     finally:
         engine.dispose()
@@ -72,22 +79,40 @@ def load_schema_1(url: str) -> None:
             lines = [line for line in statement.splitlines() if not line.startswith("--")]
             if "".join(lines).strip():
                 conn.exec_driver_sql("\n".join(lines))
-        conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('schema_version', '1'), "
-                             "('registry_id', :rid)"), {"rid": LEGACY_REGISTRY_ID})
-        conn.execute(sa.text("INSERT INTO counters (name, value) VALUES ('change_seq', 2), "
-                             "('serial', 500)"))
-        conn.execute(sa.text("INSERT INTO producers (id, name, updated_at, seq) VALUES "
-                             "('htx-legacy', 'HTX cũ', '2025-01-01T00:00:00Z', 1)"))
-        conn.execute(sa.text("INSERT INTO products (id, name_vi, group_code, producer_id, "
-                             "updated_at, seq) VALUES (77, 'Chè cũ', 1, 'htx-legacy', "
-                             "'2025-01-01T00:00:00Z', 2)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', '1'), "
+                "('registry_id', :rid)"
+            ),
+            {"rid": LEGACY_REGISTRY_ID},
+        )
+        conn.execute(
+            sa.text("INSERT INTO counters (name, value) VALUES ('change_seq', 2), ('serial', 500)")
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO producers (id, name, updated_at, seq) VALUES "
+                "('htx-legacy', 'HTX cũ', '2025-01-01T00:00:00Z', 1)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO products (id, name_vi, group_code, producer_id, "
+                "updated_at, seq) VALUES (77, 'Chè cũ', 1, 'htx-legacy', "
+                "'2025-01-01T00:00:00Z', 2)"
+            )
+        )
     engine.dispose()
 
 
 def registry_cli(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "registry.cli", *args, "--db", url,
-                           "--data-dir", str(data_dir)], capture_output=True, text=True,
-                          cwd=REPO_ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "registry.cli", *args, "--db", url, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
 
 
 def reflect(url: str) -> dict:
@@ -98,17 +123,34 @@ def reflect(url: str) -> dict:
         out = {}
         for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
             out[table] = {
-                "columns": [(c["name"], str(c["type"]), c["nullable"], c.get("default"),
-                             c.get("autoincrement")) for c in inspector.get_columns(table)],
+                "columns": [
+                    (
+                        c["name"],
+                        str(c["type"]),
+                        c["nullable"],
+                        c.get("default"),
+                        c.get("autoincrement"),
+                    )
+                    for c in inspector.get_columns(table)
+                ],
                 "pk": inspector.get_pk_constraint(table)["constrained_columns"],
-                "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                               tuple(f["referred_columns"]),
-                               tuple(sorted((f.get("options") or {}).items())))
-                              for f in inspector.get_foreign_keys(table)),
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                                  for i in inspector.get_indexes(table)),
-                "unique": sorted((u["name"], tuple(u["column_names"]))
-                                 for u in inspector.get_unique_constraints(table)),
+                "fks": sorted(
+                    (
+                        tuple(f["constrained_columns"]),
+                        f["referred_table"],
+                        tuple(f["referred_columns"]),
+                        tuple(sorted((f.get("options") or {}).items())),
+                    )
+                    for f in inspector.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(table)
+                ),
+                "unique": sorted(
+                    (u["name"], tuple(u["column_names"]))
+                    for u in inspector.get_unique_constraints(table)
+                ),
             }
         return out
     finally:
@@ -122,7 +164,7 @@ def test_an_empty_database_is_created_at_head_and_equals_the_metadata(empty_url)
         registry_id = db.get_meta(conn, "registry_id")
         assert db.counter_value(conn, "change_seq") == 0
         assert db.counter_value(conn, "serial") == 0
-    database.migrate()                                    # idempotent: nothing re-created
+    database.migrate()  # idempotent: nothing re-created
     with database.read() as conn:
         assert db.get_meta(conn, "registry_id") == registry_id
     database.dispose()
@@ -162,8 +204,8 @@ def test_a_database_from_before_migrations_is_adopted_not_recreated(empty_url, t
     assert schema_diffs(empty_url) == []
     engine = engine_for(empty_url)
     with engine.connect() as conn:
-        assert db.get_meta(conn, "registry_id") == LEGACY_REGISTRY_ID   # kiosk cursors hold
-        assert db.counter_value(conn, "serial") == 500                   # no serial reused
+        assert db.get_meta(conn, "registry_id") == LEGACY_REGISTRY_ID  # kiosk cursors hold
+        assert db.counter_value(conn, "serial") == 500  # no serial reused
         assert db.counter_value(conn, "change_seq") == 2
         assert conn.execute(sa.select(db.products.c.name_vi)).scalars().all() == ["Chè cũ"]
     engine.dispose()
@@ -175,8 +217,7 @@ def test_a_database_from_before_migrations_is_adopted_not_recreated(empty_url, t
 
 
 @pytest.mark.parametrize("command_args", [("init-db",), ("serve", "--port", "0")])
-def test_a_database_migrated_by_a_newer_registry_is_refused(empty_url, tmp_path,
-                                                            command_args):
+def test_a_database_migrated_by_a_newer_registry_is_refused(empty_url, tmp_path, command_args):
     database = db.Database(empty_url)
     database.migrate()
     with database.write() as conn:
@@ -186,8 +227,8 @@ def test_a_database_migrated_by_a_newer_registry_is_refused(empty_url, tmp_path,
     assert result.returncode == 2, result.stderr
     assert "'9999_from_2030'" in result.stderr
     assert "newer ocop-registry" in result.stderr
-    assert revisions(empty_url) == ("9999_from_2030",)           # left as it was
-    assert not (tmp_path / "data" / "keys").exists()             # nothing else done either
+    assert revisions(empty_url) == ("9999_from_2030",)  # left as it was
+    assert not (tmp_path / "data" / "keys").exists()  # nothing else done either
 
 
 def test_tables_that_are_not_a_registry_are_refused_and_left_alone(empty_url):
@@ -217,9 +258,11 @@ def test_the_migrations_ship_in_the_installed_package():
     import tomllib
 
     from setuptools import find_packages
+
     config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
-    found = find_packages(str(REPO_ROOT),
-                          include=config["tool"]["setuptools"]["packages"]["find"]["include"])
+    found = find_packages(
+        str(REPO_ROOT), include=config["tool"]["setuptools"]["packages"]["find"]["include"]
+    )
     assert {"registry.migrations", "registry.migrations.versions"} <= set(found)
     versions = REPO_ROOT / "registry" / "migrations" / "versions"
     assert (versions / "__init__.py").exists() and list(versions.glob("0001_*.py"))
