@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from registry import db
+from registry.dal import stations
+from registry.dal.stations import Station
 
 STATION_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -31,13 +31,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Station:
-    id: int
-    name: str
-    district: str
-
-
 class StationExists(ValueError):
     pass
 
@@ -47,24 +40,18 @@ def add_station(conn: Connection, name: str, district: str = "") -> tuple[Statio
     if not STATION_NAME_RE.fullmatch(name):
         raise ValueError(f"station name {name!r}: use 1-64 lowercase letters, digits, "
                          f"'.', '_' or '-'")
-    if conn.execute(sa.select(db.stations.c.id).where(db.stations.c.name == name)).first():
+    if stations.exists(conn, name):
         raise StationExists(f"station {name!r} already exists")
     token = generate_token()
-    result = conn.execute(db.stations.insert().values(
-        name=name, token_hash=hash_token(token), district=district, created_at=db.utc_now()))
-    return Station(result.inserted_primary_key[0], name, district), token
+    return stations.insert(conn, name, hash_token(token), district), token
 
 
 def set_station_token(conn: Connection, name: str, token: str) -> None:
-    conn.execute(db.stations.update().where(db.stations.c.name == name)
-                 .values(token_hash=hash_token(token)))
+    stations.set_token_hash(conn, name, hash_token(token))
 
 
 def station_for_token(conn: Connection, token: str) -> Station | None:
-    row = conn.execute(sa.select(db.stations.c.id, db.stations.c.name, db.stations.c.district)
-                       .where(db.stations.c.token_hash == hash_token(token),
-                              db.stations.c.disabled == sa.false())).first()
-    return Station(row.id, row.name, row.district) if row else None
+    return stations.by_token_hash(conn, hash_token(token))
 
 
 def is_admin_token(token: str, admin_hashes: frozenset[str]) -> bool:
@@ -100,7 +87,6 @@ def read_token_file(path: Path) -> str:
 
 def write_secret_file(path: Path, text: str) -> None:
     """Write a token for scripts: mode 0600, replacing an older file."""
-    import os
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -111,3 +97,8 @@ def write_secret_file(path: Path, text: str) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+__all__ = ["Station", "StationExists", "add_station", "bearer_token", "generate_token",
+           "hash_token", "is_admin_token", "read_token_file", "set_station_token",
+           "station_for_token", "write_secret_file"]

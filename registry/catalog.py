@@ -22,17 +22,13 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from ocop.ratings import (LEVEL_BY_STARS, RatingStatus, default_valid_until,
-                           effective_rating_status)
+from ocop.ratings import LEVEL_BY_STARS, RatingStatus, default_valid_until, effective_rating_status
 from ocop.text import nfc
-from registry import db
 
 MAX_PRODUCT_ID = 2**24 - 1
 PRODUCER_KINDS = ("company", "cooperative", "coop_group", "household", "other")
@@ -390,165 +386,7 @@ def load_catalog_file(path: Path, known_producers=(), known_media=()) -> Catalog
                             known_media=known_media, source=str(path), base_dir=path.parent)
 
 
-# --- writes -------------------------------------------------------------------------------
-
-
-@dataclass
-class WriteSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    media: int = 0
-
-    def __str__(self) -> str:
-        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.media} new media")
-
-
-def known_ids(conn: Connection) -> tuple[set[str], set[str]]:
-    return (set(conn.execute(sa.select(db.producers.c.id)).scalars()),
-            set(conn.execute(sa.select(db.media.c.hash)).scalars()))
-
-
-def write_media(conn: Connection, items: Iterable[Media]) -> int:
-    items = {m.hash: m for m in items}
-    if not items:
-        return 0
-    have = set(conn.execute(sa.select(db.media.c.hash)
-                            .where(db.media.c.hash.in_(list(items)))).scalars())
-    new = [m for h, m in items.items() if h not in have]
-    if new:
-        first = db.reserve(conn, "change_seq", len(new))
-        conn.execute(db.media.insert(), [
-            {"hash": m.hash, "mime": m.mime, "size_bytes": len(m.content),
-             "content": m.content, "created_at": db.utc_now(), "seq": first + i}
-            for i, m in enumerate(new)])
-    return len(new)
-
-
-def _product_row(p: dict) -> dict:
-    return {"gtin": p["gtin"], "name_vi": p["name_vi"], "name_en": p["name_en"],
-            "group_code": p["group"], "subgroup": p["subgroup"],
-            "description_vi": p["description_vi"], "description_en": p["description_en"],
-            "story_vi": p["story_vi"], "story_en": p["story_en"], "commune": p["commune"],
-            "district": p["district"], "producer_id": p["producer"],
-            "image_hash": p["image_hash"], "featured": bool(p["featured"]),
-            "is_demo": bool(p["is_demo"])}
-
-
-def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
-    """Insert or update producers, media and products; only rows whose content changed get
-    a new sequence number (so re-importing the same file sends kiosks nothing)."""
-    summary = WriteSummary(media=write_media(conn, batch.media))
-    now = db.utc_now()
-    # Producers first: products reference them (and kiosks apply them in seq order).
-    existing_producers = {r.id: r for r in conn.execute(
-        sa.select(db.producers).where(db.producers.c.id.in_([p["id"]
-                                                             for p in batch.producers])))}
-    changed_producers = []
-    for p in batch.producers:
-        old = existing_producers.get(p["id"])
-        if old is not None and all(getattr(old, f) == p[f] for f in PRODUCER_FIELDS):
-            summary.unchanged += 1
-            continue
-        changed_producers.append((p, old is None))
-    if changed_producers:
-        first = db.reserve(conn, "change_seq", len(changed_producers))
-        for i, (p, is_new) in enumerate(changed_producers):
-            values = {f: p[f] for f in PRODUCER_FIELDS} | {"updated_at": now,
-                                                           "seq": first + i}
-            if is_new:
-                conn.execute(db.producers.insert().values(id=p["id"], **values))
-                summary.created += 1
-            else:
-                conn.execute(db.producers.update().where(db.producers.c.id == p["id"])
-                             .values(**values))
-                summary.updated += 1
-        conn.execute(db.tombstones.delete().where(
-            db.tombstones.c.kind == "producer",
-            db.tombstones.c.entity_id.in_([p["id"] for p, _ in changed_producers])))
-
-    ids = [p["id"] for p in batch.products]
-    existing = {}
-    old_ratings: dict[int, list[dict]] = {}
-    for chunk in _chunks(ids, 900):
-        existing.update({r.id: r for r in conn.execute(
-            sa.select(db.products).where(db.products.c.id.in_(chunk)))})
-        for r in conn.execute(sa.select(db.ratings).where(db.ratings.c.product_id.in_(chunk))
-                              .order_by(db.ratings.c.product_id, db.ratings.c.position)):
-            old_ratings.setdefault(r.product_id, []).append(
-                {f: getattr(r, f) for f in RATING_FIELDS})
-    changed = []
-    for p in batch.products:
-        row = _product_row(p)
-        old = existing.get(p["id"])
-        if (old is not None and all(getattr(old, f) == row[f] for f in PRODUCT_FIELDS)
-                and old_ratings.get(p["id"], []) == p["ratings"]):
-            summary.unchanged += 1
-            continue
-        changed.append((p, row, old is None))
-    if changed:
-        first = db.reserve(conn, "change_seq", len(changed))
-        inserts, rating_rows = [], []
-        for i, (p, row, is_new) in enumerate(changed):
-            row |= {"updated_at": now, "seq": first + i}
-            if is_new:
-                inserts.append({"id": p["id"], **row})
-                summary.created += 1
-            else:
-                conn.execute(db.products.update().where(db.products.c.id == p["id"])
-                             .values(**row))
-                summary.updated += 1
-            rating_rows += [{"product_id": p["id"], "position": j, **r}
-                            for j, r in enumerate(p["ratings"])]
-        changed_ids = [p["id"] for p, _, _ in changed]
-        for chunk in _chunks(changed_ids, 900):
-            conn.execute(db.ratings.delete().where(db.ratings.c.product_id.in_(chunk)))
-            conn.execute(db.tombstones.delete().where(
-                db.tombstones.c.kind == "product",
-                db.tombstones.c.entity_id.in_([str(i) for i in chunk])))
-        if inserts:
-            conn.execute(db.products.insert(), inserts)
-        if rating_rows:
-            conn.execute(db.ratings.insert(), rating_rows)
-    return summary
-
-
-def delete_product(conn: Connection, product_id: int) -> bool:
-    deleted = conn.execute(db.products.delete().where(db.products.c.id == product_id))
-    if deleted.rowcount == 0:
-        return False
-    conn.execute(db.ratings.delete().where(db.ratings.c.product_id == product_id))
-    _tombstone(conn, "product", str(product_id))
-    return True
-
-
-def delete_producer(conn: Connection, producer_id: str) -> bool:
-    used = conn.execute(sa.select(sa.func.count()).select_from(db.products)
-                        .where(db.products.c.producer_id == producer_id)).scalar()
-    if used:
-        raise CatalogError([f"producer {producer_id!r} still has {used} product(s)"])
-    deleted = conn.execute(db.producers.delete().where(db.producers.c.id == producer_id))
-    if deleted.rowcount == 0:
-        return False
-    _tombstone(conn, "producer", producer_id)
-    return True
-
-
-def _tombstone(conn: Connection, kind: str, entity_id: str) -> None:
-    seq = db.reserve(conn, "change_seq")
-    conn.execute(db.tombstones.delete().where(db.tombstones.c.kind == kind,
-                                              db.tombstones.c.entity_id == entity_id))
-    conn.execute(db.tombstones.insert().values(kind=kind, entity_id=entity_id,
-                                               deleted_at=db.utc_now(), seq=seq))
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-# --- reads --------------------------------------------------------------------------------
+# --- wire format ------------------------------------------------------------------------
 
 
 def product_to_wire(row, ratings: list[dict]) -> dict:
@@ -566,55 +404,6 @@ def producer_to_wire(row) -> dict:
     return {"id": row.id, "name": row.name, "kind": row.kind, "commune": row.commune,
             "district": row.district, "address": row.address, "phone": row.phone,
             "updated_at": row.updated_at}
-
-
-def ratings_for(conn: Connection, product_ids: list[int]) -> dict[int, list[dict]]:
-    out: dict[int, list[dict]] = {}
-    for chunk in _chunks(product_ids, 900):
-        for r in conn.execute(sa.select(db.ratings).where(db.ratings.c.product_id.in_(chunk))
-                              .order_by(db.ratings.c.product_id, db.ratings.c.position)):
-            out.setdefault(r.product_id, []).append({f: getattr(r, f) for f in RATING_FIELDS})
-    return out
-
-
-def get_product(conn: Connection, product_id: int) -> dict | None:
-    row = conn.execute(sa.select(db.products).where(db.products.c.id == product_id)).first()
-    if row is None:
-        return None
-    return product_to_wire(row, ratings_for(conn, [product_id]).get(product_id, []))
-
-
-def changes_since(conn: Connection, since: int, limit: int) -> dict:
-    """Everything with seq > since, at most `limit` rows of each kind, cut at a sequence
-    number so that the reply is a prefix of the change log: `cursor` is the highest seq
-    included, `more` says whether to ask again at once."""
-    head = db.counter_value(conn, "change_seq")
-    tables = {"producers": db.producers, "media": db.media, "products": db.products,
-              "tombstones": db.tombstones}
-    rows: dict[str, list] = {}
-    cutoffs = []
-    for name, table in tables.items():
-        columns = ([c for c in table.c if c.name != "content"] if name == "media"
-                   else list(table.c))
-        found = conn.execute(sa.select(*columns).where(table.c.seq > since)
-                             .order_by(table.c.seq).limit(limit)).all()
-        rows[name] = found
-        if len(found) == limit:
-            cutoffs.append(found[-1].seq)
-    cursor = min(cutoffs) if cutoffs else max(head, since)
-    for name in rows:
-        rows[name] = [r for r in rows[name] if r.seq <= cursor]
-    product_ids = [r.id for r in rows["products"]]
-    ratings = ratings_for(conn, product_ids)
-    return {
-        "cursor": cursor,
-        "more": bool(cutoffs),
-        "producers": [producer_to_wire(r) for r in rows["producers"]],
-        "media": [{"hash": r.hash, "mime": r.mime, "size_bytes": r.size_bytes}
-                  for r in rows["media"]],
-        "products": [product_to_wire(r, ratings.get(r.id, [])) for r in rows["products"]],
-        "tombstones": [{"kind": r.kind, "id": r.entity_id} for r in rows["tombstones"]],
-    }
 
 
 def current_rating(ratings: list[dict]) -> dict | None:

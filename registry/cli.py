@@ -2,7 +2,7 @@
 
     ocop-registry serve [--db URL] [--data-dir DIR] [--host H] [--port P]
     ocop-registry serve --demo --port P --token-file FILE --root-key-file FILE2
-    ocop-registry init-db
+    ocop-registry init-db                          (every command migrates the database first)
     ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
     ocop-registry station add NAME [--district D] [--token-file F] | station list
     ocop-registry key rotate | root-key
@@ -11,7 +11,9 @@
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
 
 Database: --db URL, else $OCOP_REGISTRY_DB, else SQLite in the data folder (--data-dir, else
-$OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/.
+$OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/. Every
+command first migrates the schema to the newest revision (registry/migrations) and refuses
+a database migrated by a newer ocop-registry.
 Exit codes: 0 ok, 1 bug, 2 bad input or state (one line on stderr).
 """
 
@@ -20,20 +22,29 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import hashlib
 import logging
 import os
 import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import sqlalchemy as sa
 
 from ocop.errors import UserError
 from registry import __version__, auth, catalog, db
-from registry.config import ENV_ADMIN_TOKEN, RegistryConfig, default_data_dir, default_db_url
+from registry.config import (
+    DEFAULT_STAMP_BASE_URL,
+    ENV_ADMIN_TOKEN,
+    RegistryConfig,
+    default_data_dir,
+    default_db_url,
+)
+from registry.dal import catalog as catalog_rows
+from registry.dal import stations
 from registry.signing import KeyRing, SigningError
 
 log = logging.getLogger("registry.cli")
@@ -55,14 +66,14 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         data_dir.mkdir(parents=True, exist_ok=True)
     return RegistryConfig(db_url=url, data_dir=data_dir,
                           stamp_base_url=getattr(args, "stamp_base_url", None)
-                          or RegistryConfig.__dataclass_fields__["stamp_base_url"].default,
+                          or DEFAULT_STAMP_BASE_URL,
                           admin_token_hashes=admin_hashes)
 
 
 def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
-    """Schema and keys, created on first use."""
+    """The database migrated to the newest schema (created on first use) and the keys."""
     database = db.Database(config.db_url)
-    database.create_schema()
+    database.migrate()
     keyring = KeyRing(config.keys_dir, config.stamp_base_url)
     with database.write() as conn:
         if keyring.initialise(conn):
@@ -150,8 +161,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
     from kiosk.demo.placeholder_art import placeholder_png
     from kiosk.demo.seed import BODY_BY_STARS, PLACEHOLDER_DATE, load_demo_catalog
     with database.write() as conn:
-        products = conn.execute(sa.select(sa.func.count()).select_from(db.products)).scalar()
-        if products and db.get_meta(conn, "demo") != "1":
+        if catalog_rows.count_products(conn) and db.get_meta(conn, "demo") != "1":
             raise CliError("--demo needs a fresh database; this one holds a real catalog")
         data = load_demo_catalog()
         producers = {p["id"]: p for p in data["producers"]}
@@ -159,8 +169,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
         for product in data["products"]:
             district = producers[product["producer"]]["district"]
             png = placeholder_png(product["group"], product["name_vi"])
-            item = catalog.Media(__import__("hashlib").sha256(png).hexdigest(), "image/png",
-                                 png)
+            item = catalog.Media(hashlib.sha256(png).hexdigest(), "image/png", png)
             media.append(item)
             ratings = []
             for r in product["ratings"]:
@@ -174,16 +183,14 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
             products_out.append({**{k: v for k, v in product.items() if k != "ratings"},
                                  "ratings": ratings, "is_demo": True,
                                  "image_hash": item.hash})
-        known = catalog.known_ids(conn)
+        known = catalog_rows.known_ids(conn)
         batch = catalog.validate_catalog(
             {"producers": data["producers"], "products": products_out},
             known_producers=known[0], known_media=known[1] | {m.hash for m in media})
         batch.media = media
-        catalog.write_catalog(conn, batch)
+        catalog_rows.write_catalog(conn, batch)
         db.set_meta(conn, "demo", "1")
-        station = conn.execute(sa.select(db.stations.c.id).where(
-            db.stations.c.name == DEMO_STATION)).first()
-        if station is None:
+        if not stations.exists(conn, DEMO_STATION):
             _, token = auth.add_station(conn, DEMO_STATION, DEMO_DISTRICT)
         else:
             token = auth.generate_token()
@@ -213,7 +220,7 @@ def cmd_root_key(args) -> int:
 def cmd_import(args) -> int:
     database, _ = open_registry(_config(args))
     with database.write() as conn:
-        producers, media = catalog.known_ids(conn)
+        producers, media = catalog_rows.known_ids(conn)
         try:
             batch = catalog.load_catalog_file(Path(args.file), producers, media)
         except catalog.CatalogError as exc:
@@ -222,7 +229,7 @@ def cmd_import(args) -> int:
             print(f"{args.file}: valid: {len(batch.producers)} producers, "
                   f"{len(batch.products)} products (dry run, nothing written)")
             return 0
-        summary = catalog.write_catalog(conn, batch)
+        summary = catalog_rows.write_catalog(conn, batch)
     print(f"imported {args.file}: {summary}")
     return 0
 
@@ -245,7 +252,7 @@ def cmd_station_add(args) -> int:
 def cmd_station_list(args) -> int:
     database, _ = open_registry(_config(args))
     with database.read() as conn:
-        rows = conn.execute(sa.select(db.stations).order_by(db.stations.c.name)).all()
+        rows = stations.all_by_name(conn)
     for r in rows:
         state = "disabled" if r.disabled else "active"
         print(f"{r.name}\t{r.district or '-'}\t{state}\tlast seen {r.last_seen_at or 'never'}")
@@ -269,7 +276,7 @@ def cmd_revoke(args) -> int:
                 sequence = keyring.revoke_serials(conn, args.first, args.last, args.reason)
             elif args.what == "key":
                 since = dt.date.fromisoformat(args.revoked_from) if args.revoked_from \
-                    else dt.datetime.now(dt.timezone.utc).date()
+                    else dt.datetime.now(dt.UTC).date()
                 sequence = keyring.revoke_key(conn, args.key_id, since,
                                               args.last_good_serial, args.reason)
             else:
@@ -289,7 +296,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or "
                         "postgresql://...; default $OCOP_REGISTRY_DB or SQLite in the data "
                         "folder)")
@@ -316,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(handler=cmd_serve)
 
-    p = sub.add_parser("init-db", parents=[common], help="create tables and keys")
+    p = sub.add_parser("init-db", parents=[common], help="create or migrate the tables; keys")
     p.set_defaults(handler=cmd_init_db)
     p = sub.add_parser("root-key", parents=[common], help="print the root public key")
     p.set_defaults(handler=cmd_root_key)
@@ -371,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:        # its per-connection chatter; registry.migrations logs changes
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)
     except (CliError, SigningError, catalog.CatalogError, UserError) as exc:

@@ -16,14 +16,27 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlalchemy as sa
-from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint, event)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.engine import Connection, Engine
 
-SCHEMA_VERSION = 1
+from registry.migrations import upgrade
 
 # An auto-incrementing 64-bit key: BIGINT on PostgreSQL, INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -219,12 +232,12 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"       # every *_at column the registry writes
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime(TIME_FORMAT)
+    return dt.datetime.now(dt.UTC).strftime(TIME_FORMAT)
 
 
 def parse_time(text: str) -> dt.datetime:
     """A TIME_FORMAT value (UTC) as an aware datetime."""
-    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -276,16 +289,17 @@ class Database:
             with conn.begin():
                 yield conn
 
-    def create_schema(self) -> None:
-        """Create missing tables and counters (idempotent)."""
-        metadata.create_all(self.engine)
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (registry/migrations: creates it in an
+        empty database, adopts one made before migrations), then the rows every registry
+        needs: the counters and registry_id. Idempotent; MigrationError for a database this
+        code cannot run on."""
+        upgrade(self.engine)
         with self.write() as conn:
             for name in COUNTER_NAMES:
                 if conn.execute(sa.select(counters.c.value)
                                 .where(counters.c.name == name)).first() is None:
                     conn.execute(counters.insert().values(name=name, value=0))
-            if get_meta(conn, "schema_version") is None:
-                set_meta(conn, "schema_version", str(SCHEMA_VERSION))
             if get_meta(conn, "registry_id") is None:
                 # Names this database: a kiosk whose cursor came from another registry
                 # database starts again from 0 instead of trusting a foreign cursor.
@@ -295,18 +309,27 @@ class Database:
         self.engine.dispose()
 
 
+class UnsupportedDialect(RuntimeError):
+    """The registry speaks SQLite and PostgreSQL only."""
+
+
 def _dialect_insert(db_or_conn, table: Table):
     """The dialect's INSERT (it has on_conflict_do_nothing / on_conflict_do_update)."""
-    name = db_or_conn.dialect.name if hasattr(db_or_conn, "dialect") else db_or_conn
+    name = db_or_conn if isinstance(db_or_conn, str) else getattr(
+        db_or_conn, "dialect", db_or_conn).name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(table)
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return sqlite_insert(table)
+    raise UnsupportedDialect(f"INSERT ... ON CONFLICT for the {name!r} database: the "
+                             f"registry supports sqlite and postgresql only")
 
 
 def insert_ignore(db_or_conn, table: Table):
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect (a Connection, Engine,
+    Dialect or dialect name); UnsupportedDialect for anything but sqlite and postgresql."""
     return _dialect_insert(db_or_conn, table).on_conflict_do_nothing()
 
 

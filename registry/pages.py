@@ -10,24 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ocop.clock import ClockState
+from ocop.heartbeat import NOT_WATCHED, Field
+from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
-from ocop.i18n import translator
 from ocop.stamps.verdicts import Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
-from ocop.heartbeat import NOT_WATCHED, Field
-from ocop.clock import ClockState
 from ocop.tone import Tone
-from registry import catalog, db
+from registry import catalog
 from registry.config import RegistryConfig
-from registry.reports import (Contact, Report, StationHealth, scan_stats_for_serial,
-                              suspect_reasons)
-from registry.signing import KeyRing, block_of_serial
-
+from registry.dal import catalog as catalog_rows
+from registry.dal import keys
+from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial, suspect_reasons
+from registry.signing import KeyRing
 
 CSS = """
 :root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#b86e00;--alert:#c2410c;
@@ -116,7 +115,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
                lang: str = "vi", today: dt.date | None = None) -> tuple[int, str]:
     """(HTTP status, HTML). 400 for a malformed code, 404 for a code that is well-formed but
     not signed by a trusted key; 200 otherwise (genuine, expired rating, revoked, suspect)."""
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     payload = code.upper() if code.isascii() else code    # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
@@ -128,12 +127,12 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
                               "The code on this stamp is malformed.", lang) + "</p></div>",
                           lang)
 
-    def product_lookup(product_id: int, day: dt.date) -> ProductStatus | None:
-        found = catalog.get_product(conn, product_id)
+    def product_lookup(product_id: int, today: dt.date) -> ProductStatus | None:
+        found = catalog_rows.get_product(conn, product_id)
         if found is None:
             return None
         return ProductStatus(product_id, catalog.rating_valid(
-            catalog.current_rating(found["ratings"]), day))
+            catalog.current_rating(found["ratings"]), today))
 
     verifier = StampVerifier(keyring.current_trust_list(conn), config.stamp_base_url,
                              clone_scan_limit=2**62, product_lookup=product_lookup)
@@ -142,12 +141,13 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
         return 404, _page("Tem không hợp lệ / Invalid stamp",
                           _verdict_box(result.verdict, lang), lang)
     verdict = result.verdict
+    assert result.serial is not None and result.product_id is not None   # signature valid
     scans, by_station = scan_stats_for_serial(conn, result.serial)
     reasons = suspect_reasons(scans, len(by_station), config)
     if reasons and verdict in (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
                                Verdict.GENUINE_UNKNOWN_PRODUCT):
         verdict = Verdict.SUSPECT_CLONE
-    product = catalog.get_product(conn, result.product_id)
+    product = catalog_rows.get_product(conn, result.product_id)
     parts = [_verdict_box(verdict, lang)]
     if product is not None:
         parts.append(_product_card(conn, product, verdict, lang, today))
@@ -158,8 +158,7 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
 
 def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
                   today: dt.date) -> str:
-    producer = conn.execute(sa.select(db.producers).where(
-        db.producers.c.id == product["producer"])).first()
+    producer = catalog_rows.get_producer(conn, product["producer"])
     rating = catalog.current_rating(product["ratings"])
     show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
     name_first, name_second = ((product["name_vi"], product["name_en"]) if lang == "vi"
@@ -178,7 +177,7 @@ def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
     html.append(f'<h2>{escape(name_first)}</h2>')
     if name_second and name_second != name_first:
         html.append(f'<p class="en">{escape(name_second)}</p>')
-    if show_stars:
+    if show_stars and rating is not None:
         stars = rating["stars"]
         html.append(f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
                     f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
@@ -199,7 +198,7 @@ def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
 
 def _stamp_card(conn: Connection, result, scans: int,
                 by_station: list[tuple[str, str, int]], lang: str) -> str:
-    block = block_of_serial(conn, result.serial)
+    block = keys.block_of_serial(conn, result.serial)
     html = ['<div class="card" id="history"><h2>'
             + _both("Thông tin tem", "About this stamp", lang) + "</h2><dl>",
             f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
@@ -289,7 +288,7 @@ def duration_text(seconds: int | float | None) -> str:
     return f"{seconds:.0f} s"
 
 
-def bytes_text(n: int | None) -> str:
+def bytes_text(n: float | None) -> str:
     if n is None:
         return "–"
     for unit in ("B", "KB", "MB", "GB"):
@@ -333,7 +332,8 @@ def _station_row(st: StationHealth) -> str:
     outbox = "–" if pending is None else (
         f"{pending}" + (f" ({duration_text(g(Field.PENDING_OUTBOX_OLDEST_AGE_S))})"
                         if pending else ""))
-    clock = g(Field.CLOCK) if isinstance(g(Field.CLOCK), dict) else {}
+    clock_field = g(Field.CLOCK)
+    clock: dict = clock_field if isinstance(clock_field, dict) else {}
     clock_text = clock.get("system_time") or g(Field.AT) or "–"
     if clock.get("state") == CLOCK_BEHIND:
         clock_text += (f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"

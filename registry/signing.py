@@ -13,16 +13,27 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
-from ocop.stamps.keys import (fingerprint, generate_private_key, load_private_key,
-                               public_key_b64, save_private_key)
+from ocop.stamps.keys import (
+    fingerprint,
+    generate_private_key,
+    load_private_key,
+    public_key_b64,
+    save_private_key,
+)
 from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
-from ocop.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
-                                sign_trust_list, verify_signed_trust_list)
+from ocop.stamps.trust import (
+    RevokedKey,
+    RevokedRange,
+    SigningKey,
+    TrustList,
+    sign_trust_list,
+    verify_signed_trust_list,
+)
 from registry import db
+from registry.dal import keys
 
 ROOT_KEY_FILE = "root.key"
 META_ROOT = "root_public_key"
@@ -39,7 +50,7 @@ class BlockConflict(ValueError):
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _signing_key_file(key_id: int) -> str:
@@ -120,10 +131,7 @@ class KeyRing:
             save_private_key(signing_path, signing)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
-        conn.execute(db.signing_keys.insert().values(
-            key_id=1, public_key=public_key_b64(signing),
-            valid_from=FIRST_VALID_FROM.isoformat(), valid_until=None,
-            created_at=db.utc_now()))
+        keys.add_signing_key(conn, 1, public_key_b64(signing), FIRST_VALID_FROM)
         self.publish(conn)
         return True
 
@@ -142,8 +150,7 @@ class KeyRing:
         today, so what it signed stays genuine. Returns the new key id."""
         today = today or utc_today()
         old_id = self.current_key_id(conn)
-        used = set(conn.execute(sa.select(db.signing_keys.c.key_id)).scalars())
-        new_id = max(used | {0}) + 1
+        new_id = keys.highest_key_id(conn) + 1
         if new_id > 255:
             raise SigningError("all 255 key ids are used")
         path = self.keys_dir / _signing_key_file(new_id)
@@ -152,14 +159,8 @@ class KeyRing:
         else:
             new_key = generate_private_key()
             save_private_key(path, new_key)
-        conn.execute(db.signing_keys.update()
-                     .where(db.signing_keys.c.key_id == old_id,
-                            sa.or_(db.signing_keys.c.valid_until.is_(None),
-                                   db.signing_keys.c.valid_until > today.isoformat()))
-                     .values(valid_until=today.isoformat()))
-        conn.execute(db.signing_keys.insert().values(
-            key_id=new_id, public_key=public_key_b64(new_key), valid_from=today.isoformat(),
-            valid_until=None, created_at=db.utc_now()))
+        keys.close_key_window(conn, old_id, today)
+        keys.add_signing_key(conn, new_id, public_key_b64(new_key), today)
         db.set_meta(conn, META_CURRENT_KEY, str(new_id))
         self.publish(conn)
         return new_id
@@ -170,32 +171,21 @@ class KeyRing:
         if not 1 <= first <= last <= MAX_SERIAL:
             raise ValueError(f"serial range {first}-{last}: need 1 <= first <= last <= "
                              f"{MAX_SERIAL}")
-        conn.execute(db.revoked_ranges.insert().values(
-            first_serial=first, last_serial=last, reason=reason, created_at=db.utc_now()))
+        keys.add_revoked_range(conn, first, last, reason)
         return self.publish(conn)
 
     def revoke_key(self, conn: Connection, key_id: int, revoked_from: dt.date,
                    last_good_serial: int | None = None, reason: str = "") -> int:
-        if conn.execute(sa.select(db.signing_keys.c.key_id)
-                        .where(db.signing_keys.c.key_id == key_id)).first() is None:
+        if not keys.signing_key_exists(conn, key_id):
             raise ValueError(f"key id {key_id} is not a registry signing key")
-        conn.execute(db.revoked_keys.delete().where(db.revoked_keys.c.key_id == key_id))
-        conn.execute(db.revoked_keys.insert().values(
-            key_id=key_id, revoked_from=revoked_from.isoformat(),
-            last_good_serial=last_good_serial, reason=reason, created_at=db.utc_now()))
+        keys.set_key_revocation(conn, key_id, revoked_from, last_good_serial, reason)
         return self.publish(conn)
 
     def mark_suspect(self, conn: Connection, serials: list[int], reason: str = "") -> int:
         bad = [s for s in serials if not 1 <= s <= MAX_SERIAL]
         if bad or not serials:
             raise ValueError(f"serials must be 1..{MAX_SERIAL}: {bad[:5]}")
-        existing = set(conn.execute(sa.select(db.suspect_serials.c.serial)
-                                    .where(db.suspect_serials.c.serial.in_(serials))).scalars())
-        new = sorted(set(serials) - existing)
-        if new:
-            conn.execute(db.suspect_serials.insert(),
-                         [{"serial": s, "reason": reason, "created_at": db.utc_now()}
-                          for s in new])
+        keys.add_suspects(conn, serials, reason)
         return self.publish(conn)
 
     # --- trust lists ------------------------------------------------------------------------
@@ -203,32 +193,26 @@ class KeyRing:
     def publish(self, conn: Connection) -> int:
         """Sign the trust list the database describes now, with the next sequence."""
         root = self.root_key()
-        sequence = (conn.execute(sa.select(sa.func.max(db.trust_lists.c.sequence)))
-                    .scalar() or 0) + 1
-        keys = [SigningKey(r.key_id, r.public_key, dt.date.fromisoformat(r.valid_from),
-                           dt.date.fromisoformat(r.valid_until) if r.valid_until else None)
-                for r in conn.execute(sa.select(db.signing_keys)
-                                      .order_by(db.signing_keys.c.key_id))]
+        sequence = keys.next_trust_sequence(conn)
+        signing = [SigningKey(r.key_id, r.public_key, dt.date.fromisoformat(r.valid_from),
+                              dt.date.fromisoformat(r.valid_until) if r.valid_until else None)
+                   for r in keys.signing_keys(conn)]
         ranges = [RevokedRange(r.first_serial, r.last_serial, r.reason)
-                  for r in conn.execute(sa.select(db.revoked_ranges))]
+                  for r in keys.revoked_ranges(conn)]
         rkeys = [RevokedKey(r.key_id, dt.date.fromisoformat(r.revoked_from),
                             r.last_good_serial, r.reason)
-                 for r in conn.execute(sa.select(db.revoked_keys))]
-        suspects = list(conn.execute(sa.select(db.suspect_serials.c.serial)).scalars())
-        tl = make_trust_list(root, sequence=sequence, signing_keys=keys,
+                 for r in keys.revoked_keys(conn)]
+        tl = make_trust_list(root, sequence=sequence, signing_keys=signing,
                              revoked_ranges=ranges, revoked_keys=rkeys,
-                             suspect_serials=suspects)
-        conn.execute(db.trust_lists.insert().values(
-            sequence=sequence, signed_json=sign_trust_list(tl, root),
-            created_at=db.utc_now()))
+                             suspect_serials=keys.suspect_serials(conn))
+        keys.add_trust_list(conn, sequence, sign_trust_list(tl, root))
         return sequence
 
     def latest_signed(self, conn: Connection) -> tuple[int, str]:
-        row = conn.execute(sa.select(db.trust_lists.c.sequence, db.trust_lists.c.signed_json)
-                           .order_by(db.trust_lists.c.sequence.desc()).limit(1)).first()
-        if row is None:
+        latest = keys.latest_trust_list(conn)
+        if latest is None:
             raise SigningError("no trust list published yet")
-        return row.sequence, row.signed_json
+        return latest
 
     def current_trust_list(self, conn: Connection) -> TrustList:
         sequence, signed = self.latest_signed(conn)
@@ -248,9 +232,7 @@ class KeyRing:
                     product_id: int, count: int, today: dt.date | None = None) -> Block:
         """Allocate `count` new serials for a station and sign them; a repeated request id
         returns the same block (Ed25519 signatures are deterministic)."""
-        prior = conn.execute(sa.select(db.stamp_blocks).where(
-            db.stamp_blocks.c.station_id == station_id,
-            db.stamp_blocks.c.request_id == request_id)).first()
+        prior = keys.block_for_request(conn, station_id, request_id)
         if prior is not None:
             if prior.product_id != product_id or prior.count != count:
                 raise BlockConflict(f"request id {request_id!r} was used for "
@@ -259,21 +241,16 @@ class KeyRing:
         if not 1 <= product_id <= MAX_PRODUCT_ID:
             raise ValueError(f"product id must be 1..{MAX_PRODUCT_ID}")
         key_id = self.current_key_id(conn)
-        revoked = conn.execute(sa.select(db.revoked_keys.c.key_id)
-                               .where(db.revoked_keys.c.key_id == key_id)).first()
-        if revoked is not None:
+        if keys.is_key_revoked(conn, key_id):
             raise SigningError(f"current signing key {key_id} is revoked; rotate keys first")
         first = db.reserve(conn, "serial", count)
         last = first + count - 1
         if last > MAX_SERIAL:
             raise SigningError("serial numbers exhausted")
-        issued_on = (today or utc_today()).isoformat()
-        result = conn.execute(db.stamp_blocks.insert().values(
-            station_id=station_id, request_id=request_id, product_id=product_id,
-            key_id=key_id, issued_on=issued_on, first_serial=first, last_serial=last,
-            count=count, created_at=db.utc_now()))
-        row = conn.execute(sa.select(db.stamp_blocks).where(
-            db.stamp_blocks.c.id == result.inserted_primary_key[0])).one()
+        row = keys.add_block(conn, station_id=station_id, request_id=request_id,
+                             product_id=product_id, key_id=key_id,
+                             issued_on=(today or utc_today()).isoformat(), first_serial=first,
+                             count=count)
         return self._block_from_row(conn, row)
 
     def _block_from_row(self, conn: Connection, row) -> Block:
@@ -285,16 +262,4 @@ class KeyRing:
                      row.last_serial, stamps, row.request_id)
 
 
-def block_of_serial(conn: Connection, serial: int):
-    """The block (and station name) a serial was issued in, or None."""
-    b, s = db.stamp_blocks, db.stations
-    return conn.execute(
-        sa.select(b.c.id, b.c.product_id, b.c.first_serial, b.c.last_serial, b.c.issued_on,
-                  s.c.name.label("station"), s.c.district)
-        .join(s, s.c.id == b.c.station_id)
-        .where(b.c.first_serial <= serial, b.c.last_serial >= serial)
-        .order_by(b.c.first_serial.desc()).limit(1)).first()
-
-
-__all__ = ["Block", "BlockConflict", "KeyRing", "SigningError", "block_of_serial",
-           "signing_key_entry"]
+__all__ = ["Block", "BlockConflict", "KeyRing", "SigningError", "signing_key_entry"]

@@ -22,13 +22,13 @@ import json
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
 from ocop.stamps.errors import StampFormatError
 from registry import db
-from registry.auth import Station
+from registry.dal import events, stations
+from registry.dal.stations import Station
 
 KINDS = ("scan", "print", "heartbeat")
 TIME_FIELDS = {"scan": ("scanned_at", "at"), "print": ("printed_at", "at"),
@@ -78,17 +78,8 @@ def record_batch(conn: Connection, station: Station, items: list[dict], base_url
     Returns one result per item, in order: accepted | duplicate | rejected (+ error)."""
     now = db.utc_now()
     keys = [item["idempotency_key"] for item in items]
-    existing: set[str] = set()
-    for i in range(0, len(keys), 900):
-        chunk = keys[i:i + 900]
-        existing.update(conn.execute(
-            sa.select(db.events.c.idempotency_key).where(
-                db.events.c.station_id == station.id,
-                db.events.c.idempotency_key.in_(chunk))).scalars())
-    heartbeat_table = db.station_heartbeats
-    last_heartbeat_key = conn.execute(
-        sa.select(heartbeat_table.c.idempotency_key)
-        .where(heartbeat_table.c.station_id == station.id)).scalar()
+    existing = events.known_keys(conn, station.id, keys)
+    last_heartbeat_key = events.last_heartbeat_key(conn, station.id)
     results, rows, newest_heartbeat = [], [], None
     for item in items:
         key, kind, payload = item["idempotency_key"], item["kind"], item["payload"]
@@ -107,18 +98,14 @@ def record_batch(conn: Connection, station: Station, items: list[dict], base_url
             continue
         existing.add(key)
         rows.append(row)
-    if rows:
-        # ON CONFLICT DO NOTHING: a concurrent resend of the same batch stores nothing twice.
-        conn.execute(db.insert_ignore(conn, db.events), rows)
+    events.add_events(conn, rows)
     if newest_heartbeat is not None:
-        db.upsert(conn, heartbeat_table, "station_id", {
-            "station_id": station.id, "idempotency_key": newest_heartbeat["idempotency_key"],
-            "sent_at": newest_heartbeat["occurred_at"], "received_at": now,
-            "payload_json": newest_heartbeat["payload_json"]})
-    conn.execute(db.stations.update().where(db.stations.c.id == station.id)
-                 .values(last_seen_at=now))
+        events.set_heartbeat(conn, station.id, newest_heartbeat["idempotency_key"],
+                             newest_heartbeat["occurred_at"], now,
+                             newest_heartbeat["payload_json"])
+    stations.touch(conn, station.id, now)
     return results
 
 
 def utc_day(days_ago: int = 0) -> str:
-    return (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days_ago)).isoformat()
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_ago)).isoformat()

@@ -1,0 +1,192 @@
+"""Signing keys (public halves only: private keys are files, registry/signing.py),
+revocations, the suspect list, published trust lists and issued stamp blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from registry import db
+
+sk, tl, sb = db.signing_keys, db.trust_lists, db.stamp_blocks
+
+
+# --- signing keys ---------------------------------------------------------------------------
+
+
+def signing_keys(conn: Connection) -> list[Row]:
+    return list(conn.execute(sa.select(sk).order_by(sk.c.key_id)))
+
+
+def signing_key_exists(conn: Connection, key_id: int) -> bool:
+    return conn.execute(sa.select(sk.c.key_id).where(sk.c.key_id == key_id)).first() is not None
+
+
+def highest_key_id(conn: Connection) -> int:
+    """The highest key id ever used (0 when none): ids are never reused."""
+    return conn.execute(sa.select(sa.func.max(sk.c.key_id))).scalar() or 0
+
+
+def add_signing_key(conn: Connection, key_id: int, public_key: str, valid_from: dt.date) -> None:
+    conn.execute(
+        sk.insert().values(
+            key_id=key_id,
+            public_key=public_key,
+            valid_from=valid_from.isoformat(),
+            valid_until=None,
+            created_at=db.utc_now(),
+        )
+    )
+
+
+def close_key_window(conn: Connection, key_id: int, day: dt.date) -> None:
+    """The key signs nothing issued from `day` on (an earlier end stays)."""
+    conn.execute(
+        sk.update()
+        .where(
+            sk.c.key_id == key_id,
+            sa.or_(sk.c.valid_until.is_(None), sk.c.valid_until > day.isoformat()),
+        )
+        .values(valid_until=day.isoformat())
+    )
+
+
+# --- revocations and suspects ---------------------------------------------------------------
+
+
+def add_revoked_range(conn: Connection, first: int, last: int, reason: str) -> None:
+    conn.execute(
+        db.revoked_ranges.insert().values(
+            first_serial=first, last_serial=last, reason=reason, created_at=db.utc_now()
+        )
+    )
+
+
+def revoked_ranges(conn: Connection) -> list[Row]:
+    return list(conn.execute(sa.select(db.revoked_ranges)))
+
+
+def set_key_revocation(
+    conn: Connection, key_id: int, revoked_from: dt.date, last_good_serial: int | None, reason: str
+) -> None:
+    """Revoke a key (replacing an earlier revocation of the same key)."""
+    rk = db.revoked_keys
+    conn.execute(rk.delete().where(rk.c.key_id == key_id))
+    conn.execute(
+        rk.insert().values(
+            key_id=key_id,
+            revoked_from=revoked_from.isoformat(),
+            last_good_serial=last_good_serial,
+            reason=reason,
+            created_at=db.utc_now(),
+        )
+    )
+
+
+def revoked_keys(conn: Connection) -> list[Row]:
+    return list(conn.execute(sa.select(db.revoked_keys)))
+
+
+def is_key_revoked(conn: Connection, key_id: int) -> bool:
+    rk = db.revoked_keys
+    return conn.execute(sa.select(rk.c.key_id).where(rk.c.key_id == key_id)).first() is not None
+
+
+def add_suspects(conn: Connection, serials: Iterable[int], reason: str) -> int:
+    """Put serials on the suspect list (those already on it keep their reason); returns how
+    many were new."""
+    ss = db.suspect_serials
+    wanted = set(serials)
+    have = set(conn.execute(sa.select(ss.c.serial).where(ss.c.serial.in_(wanted))).scalars())
+    new = sorted(wanted - have)
+    if new:
+        conn.execute(
+            ss.insert(), [{"serial": s, "reason": reason, "created_at": db.utc_now()} for s in new]
+        )
+    return len(new)
+
+
+def suspect_serials(conn: Connection) -> list[int]:
+    return list(conn.execute(sa.select(db.suspect_serials.c.serial)).scalars())
+
+
+# --- trust lists ----------------------------------------------------------------------------
+
+
+def next_trust_sequence(conn: Connection) -> int:
+    return (conn.execute(sa.select(sa.func.max(tl.c.sequence))).scalar() or 0) + 1
+
+
+def add_trust_list(conn: Connection, sequence: int, signed_json: str) -> None:
+    conn.execute(
+        tl.insert().values(sequence=sequence, signed_json=signed_json, created_at=db.utc_now())
+    )
+
+
+def latest_trust_list(conn: Connection) -> tuple[int, str] | None:
+    """(sequence, signed JSON) of the newest published trust list, or None."""
+    row = conn.execute(
+        sa.select(tl.c.sequence, tl.c.signed_json).order_by(tl.c.sequence.desc()).limit(1)
+    ).first()
+    return None if row is None else (row.sequence, row.signed_json)
+
+
+# --- stamp blocks ---------------------------------------------------------------------------
+
+
+def block_for_request(conn: Connection, station_id: int, request_id: str) -> Row | None:
+    return conn.execute(
+        sa.select(sb).where(sb.c.station_id == station_id, sb.c.request_id == request_id)
+    ).first()
+
+
+def add_block(
+    conn: Connection,
+    *,
+    station_id: int,
+    request_id: str,
+    product_id: int,
+    key_id: int,
+    issued_on: str,
+    first_serial: int,
+    count: int,
+) -> Row:
+    result = conn.execute(
+        sb.insert().values(
+            station_id=station_id,
+            request_id=request_id,
+            product_id=product_id,
+            key_id=key_id,
+            issued_on=issued_on,
+            first_serial=first_serial,
+            last_serial=first_serial + count - 1,
+            count=count,
+            created_at=db.utc_now(),
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return conn.execute(sa.select(sb).where(sb.c.id == key[0])).one()
+
+
+def block_of_serial(conn: Connection, serial: int) -> Row | None:
+    """The block (and station name) a serial was issued in, or None."""
+    s = db.stations
+    return conn.execute(
+        sa.select(
+            sb.c.id,
+            sb.c.product_id,
+            sb.c.first_serial,
+            sb.c.last_serial,
+            sb.c.issued_on,
+            s.c.name.label("station"),
+            s.c.district,
+        )
+        .join(s, s.c.id == sb.c.station_id)
+        .where(sb.c.first_serial <= serial, sb.c.last_serial >= serial)
+        .order_by(sb.c.first_serial.desc())
+        .limit(1)
+    ).first()

@@ -1,0 +1,89 @@
+"""Errors as JSON problem details (RFC 9457, application/problem+json): a 4xx status for
+anything the client got wrong, 503 when signing keys are unusable, 500 only for a bug."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry import catalog
+from registry.signing import SigningError
+
+log = logging.getLogger("registry.api")
+
+PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    503: "Service unavailable",
+}
+
+
+def title(status: int) -> str:
+    return TITLES.get(status, "Error")
+
+
+def problem(status: int, title: str, detail: str = "", **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.detail, dict):
+        return problem(exc.status_code, **exc.detail)
+    return problem(exc.status_code, title(exc.status_code), str(exc.detail or ""))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()[:50]
+    ]
+    return problem(422, "Invalid request", f"{len(exc.errors())} problem(s)", errors=errors)
+
+
+async def _catalog_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, catalog.CatalogError)
+    return problem(
+        422, "Invalid catalog", f"{len(exc.problems)} problem(s)", problems=exc.problems[:500]
+    )
+
+
+async def _signing_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("signing unavailable: %s", exc)
+    return problem(503, "Signing unavailable", str(exc))
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(500, "Internal error", "the registry failed; see its log")
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of `app` as a problem document."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(catalog.CatalogError, _catalog_error)
+    app.add_exception_handler(SigningError, _signing_error)
+    app.add_exception_handler(Exception, _bug)

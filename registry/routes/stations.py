@@ -1,0 +1,113 @@
+"""Routes for stations (kiosks and stamp stations), with their station token; the catalog
+feed also accepts the admin token."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy.exc import IntegrityError
+
+from registry import db, uploads
+from registry.config import Limits
+from registry.dal import catalog as catalog_rows
+from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, ReaderDep, StationDep
+from registry.routes import API
+from registry.schemas import BlockRequest, UploadBatch, UploadReply
+from registry.signing import BlockConflict
+
+UPLOAD_STATUSES = ("accepted", "duplicate", "rejected")
+
+# The routes that need nothing from `limits`; build_router() mounts them under API.
+router = APIRouter()
+
+
+def build_router(limits: Limits) -> APIRouter:
+    """The stations' routes; the catalog feed's page size bounds come from `limits` (they
+    are part of its validated, documented query)."""
+    outer = APIRouter(prefix=API, tags=["stations"])
+
+    @outer.get("/catalog/changes")
+    def catalog_changes(
+        reader: ReaderDep,
+        database: DatabaseDep,
+        keyring: KeyRingDep,
+        since: int = Query(0, ge=0, le=2**62),
+        limit: int = Query(limits.default_page_items, ge=1, le=limits.max_page_items),
+        trust_sequence: int = Query(0, ge=0, le=2**62),
+    ) -> dict:
+        """Catalog changes after cursor `since` (a prefix of the change log, cut at `cursor`;
+        ask again at once while `more`), plus the signed trust list when it is newer than
+        `trust_sequence`."""
+        with database.read() as conn:
+            reply = catalog_rows.changes_since(conn, since, limit)
+            sequence, signed = keyring.latest_signed(conn)
+            reply["registry_id"] = db.get_meta(conn, "registry_id")
+        reply["trust_list_sequence"] = sequence
+        reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
+        return reply
+
+    outer.include_router(router)
+    return outer
+
+
+@router.get("/stations/me")
+def station_me(station: StationDep) -> dict:
+    return {"name": station.name, "district": station.district}
+
+
+@router.post("/stamp-blocks")
+def stamp_block(
+    body: BlockRequest,
+    station: StationDep,
+    config: ConfigDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+) -> dict:
+    """Allocate `count` new province-unique serials for a product, signed with the
+    current key, recorded as issued to this station."""
+    if body.count > config.limits.max_block_count:
+        raise HTTPException(422, f"count is at most {config.limits.max_block_count}")
+    for attempt in range(2):
+        try:
+            with database.write() as conn:
+                if not catalog_rows.product_exists(conn, body.product_id):
+                    raise HTTPException(404, f"no product {body.product_id}")
+                block = keyring.issue_block(
+                    conn, station.id, body.request_id, body.product_id, body.count
+                )
+            return block.to_json()
+        except BlockConflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        except IntegrityError:  # the same request id raced itself: read it back
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@router.post("/uploads", response_model=UploadReply)
+def upload(
+    body: UploadBatch, station: StationDep, config: ConfigDep, database: DatabaseDep
+) -> dict:
+    """Scans, print records and heartbeats. Each item once per idempotency key:
+    `accepted` the first time, `duplicate` after that (both mean delivered)."""
+    limits = config.limits
+    if body.station is not None and body.station != station.name:
+        raise HTTPException(
+            403, f"this token belongs to station {station.name!r}, not {body.station!r}"
+        )
+    if len(body.items) > limits.max_upload_items:
+        raise HTTPException(413, f"at most {limits.max_upload_items} items per batch")
+    items = [item.model_dump() for item in body.items]
+    for attempt in range(2):
+        try:
+            with database.write() as conn:
+                results = uploads.record_batch(
+                    conn, station, items, config.stamp_base_url, limits.max_payload_bytes
+                )
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in UPLOAD_STATUSES}
+    return {"station": station.name, **counts, "results": results}
