@@ -5,7 +5,8 @@
                                           # string is untranslated, or a .mo is stale
 
 Extraction looks for ``_("...")`` / ``N_("...")`` in Python and ``tr("...", ...)`` in .kv
-files under kiosk/ui, kiosk/viewmodels.py and kiosk/trusted_time.py. New msgids are appended
+files under kiosk/ui, kiosk/staff (the staff screen's view-models), kiosk/demo/stamps.py,
+kiosk/viewmodels.py and kiosk/trusted_time.py. New msgids are appended
 with an empty msgstr (English: msgstr = msgid); msgids no longer used are kept, marked
 obsolete with a "#~" comment line so translations are not lost.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from kiosk.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 KIOSK_DIR = Path(__file__).resolve().parent.parent
-SOURCES = ("ui", "viewmodels.py", "trusted_time.py", "../ocop")
+SOURCES = ("ui", "staff", "demo/stamps.py", "viewmodels.py", "trusted_time.py", "../ocop")
 _KV_CALL = re.compile(r"""\btr\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
 
 
