@@ -14,11 +14,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.demo.stamps import DEMO_LABELS
 from kiosk.staff import STAFF_TABS
 from kiosk.ui.screen_registry import SCREEN_NAMES
 from ocop.errors import UserError
+
+if TYPE_CHECKING:
+    from kiosk.demo.camera import DemoCameraSource
 
 BROWSE_TABS = ("district", "group", "search")
 
@@ -121,7 +125,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
 class Shot:
     """What a screen's set-up may use besides the app and the arguments."""
     stamps: dict            # key -> kiosk.demo.stamps.DemoStamp
-    source: object          # the demo camera (scan screen only)
+    source: DemoCameraSource | None     # the demo camera (scan screen only)
     text: str | None        # the stamp text asked for (--stamp or --demo-stamp)
     wait_for: Callable
 
@@ -140,7 +144,7 @@ def _show_scan(app, args, shot: Shot) -> None:
     from kiosk.demo.camera import load_bgr
     app.on_codes = lambda texts: None      # stay on the scan screen
     app.go("scan")
-    if shot.text and args.demo_stamp:
+    if shot.text and args.demo_stamp and shot.source is not None:
         shot.source.show(load_bgr(shot.stamps[args.demo_stamp].path), hold_s=60)
     preview = app.screen("scan").ids.preview
     shot.wait_for(lambda: preview.frames_shown > 2, 10)

@@ -120,9 +120,10 @@ class QueueTabModel:
         return self.overview.attention[0] if self.overview.attention else None
 
     def jobs_read(self, overview: QueueOverview) -> None:
-        if (overview.attention[:1] or [None])[0] != self.stopped_job:
-            self.cancel_armed = False  # armed for another job's state: not valid now
+        shown = self.stopped_job
         self.overview = overview
+        if self.stopped_job != shown:
+            self.cancel_armed = False  # armed for another job's state: not valid now
 
     def recovery(self, lang: str) -> JobRecoveryViewModel | None:
         job = self.stopped_job

@@ -372,3 +372,39 @@ def test_mode_and_default_language_survive_a_restart(ui):
             conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_MODE, META_LANGUAGE))
         ui.app.prefs = load_prefs(ui.store, ui.settings)
         ui.app.default_lang = "vi"
+
+
+# --- no staff callback outlives the screen ----------------------------------------------------
+
+
+def test_sync_now_refresh_is_cancelled_when_staff_leave(ui, monkeypatch):
+    """"Sync now" reads the status again a second later; staff who sign out at once must not
+    get that read on a screen (or an app) that is gone (it raised at the session's end)."""
+    from kiosk.staff.sync_tab import SYNC_REFRESH_AFTER_S
+    sign_in(ui)
+    staff = ui.screen("staff")
+    ui.tap(staff.ids.tab_sync)
+    refreshed = []
+    monkeypatch.setattr(staff.sync_tab, "refresh", lambda: refreshed.append(ui.app.sm.current))
+    ui.tap(staff.sync_tab.ids.sync_button)
+    ui.tap(staff.ids.sign_out)
+    assert ui.wait_screen("attract")
+    ui.settle(SYNC_REFRESH_AFTER_S + 0.5)
+    assert refreshed == []
+    # while staff stay, it does run
+    sign_in(ui)
+    ui.tap(staff.ids.tab_sync)
+    refreshed.clear()                  # opening the tab reads it
+    ui.tap(staff.sync_tab.ids.sync_button)
+    assert ui.wait(lambda: refreshed == ["staff"], SYNC_REFRESH_AFTER_S + 5)
+
+
+def test_stopping_the_app_cancels_the_staff_callbacks(ui):
+    sign_in(ui)
+    staff = ui.screen("staff")
+    tab = staff.queue_tab
+    ran = []
+    event = tab.schedule(lambda: ran.append(1), 0.2)
+    staff.stop_callbacks()             # what KioskApp.on_stop does for every screen
+    ui.settle(0.5)
+    assert ran == [] and not event.is_triggered

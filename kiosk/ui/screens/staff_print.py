@@ -117,7 +117,11 @@ class PrintTab(StaffTabPane):
         self.refresh()
 
     def start_search(self):
-        self.vm.editing = Editing.SEARCH
+        self._start_editing(Editing.SEARCH)
+
+    def _start_editing(self, editing: Editing) -> None:
+        """A keyboard opens: a "cancel the rest" waiting for its second tap is disarmed."""
+        self.vm.editing = editing
         self.screen.disarm()
         self.app.poke()
         self.refresh()
@@ -172,10 +176,7 @@ class PrintTab(StaffTabPane):
         self.refresh()
 
     def start_lot(self):
-        self.vm.editing = Editing.LOT
-        self.screen.disarm()
-        self.app.poke()
-        self.refresh()
+        self._start_editing(Editing.LOT)
 
     def on_lot_key(self, key: str):
         self.vm.key_in_lot(key)
