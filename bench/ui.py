@@ -81,7 +81,7 @@ def child_preview(t0: float, seconds: float) -> dict:
     from kivy.graphics.texture import Texture
     from kivy.uix.widget import Widget
 
-    from kiosk.ui.camera import DemoCameraSource, stamp_picture
+    from kiosk.demo.camera import DemoCameraSource, stamp_picture
     source = DemoCameraSource(fps=30)
     source.open()
     source.show(stamp_picture("OCOP-BENCH-PREVIEW"), hold_s=3600)
@@ -151,7 +151,7 @@ def child_kiosk(t0: float, data_dir: str, seconds: float, picks: int = 0) -> dic
     from kiosk.settings import Settings
     from kiosk.store import Store
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.camera import DemoCameraSource, load_bgr
+    from kiosk.demo.camera import DemoCameraSource, load_bgr
     from kiosk.ui.render import throttle_software_gl
     store = Store.in_dir(data_dir)
     settings = Settings()

@@ -393,7 +393,8 @@ ATTENTION_STATES = frozenset({"interrupted", "failed"})
 def needs_attention(job) -> bool:
     """An interrupted or failed job that still has labels to check (uncertain) or stamps
     not printed yet (pending): staff must decide what happens to them."""
-    return job.state.value in ATTENTION_STATES and bool(job.uncertain or job.pending)
+    from kiosk.printing.queue import needs_attention as job_needs_attention
+    return job_needs_attention(job)
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,33 @@ def test_only_kiosk_ui_imports_kivy():
 
 def test_nothing_imports_kiosk_but_kiosk():
     assert offenders(("ocop", "registry", "printer", "scanner"), "kiosk") == []
+
+
+def test_the_doctor_loads_no_ui_and_no_kivy(tmp_path):
+    """`ocop-kiosk doctor` runs where the UI cannot (no display, a broken Kivy): its modules,
+    and choosing and reading the camera as the kiosk would, load neither."""
+    loaded = loaded_modules(*module_names("kiosk/doctor"))
+    assert sorted(m for m in loaded if m.startswith("kiosk.ui")) == []
+    assert "kivy" not in top_level(loaded)
+    code = ("import json, sys\nfrom pathlib import Path\n"
+            "from kiosk.doctor.adapters import probe_camera\n"
+            "from kiosk.settings import Settings\n"
+            f"probe = probe_camera(Settings(), Path({str(tmp_path)!r}), frames_wanted=2)\n"
+            "print(json.dumps([probe.frames, sorted(sys.modules)]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    frames, modules = json.loads(out.splitlines()[-1])
+    assert frames == 2
+    assert "kiosk.camera_choice" in modules       # the kiosk's own choice of camera
+    assert sorted(m for m in modules if m.startswith("kiosk.ui") or m == "kivy") == []
+
+
+def test_the_doctor_never_imports_the_ui_even_lazily():
+    found = []
+    for path in sorted((ROOT / "kiosk" / "doctor").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}:{node.lineno} {n}" for n in names
+                      if n.startswith(("kiosk.ui", "kivy"))]
+    assert found == []

@@ -11,28 +11,35 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from kiosk.demo.stamps import DEMO_LABELS
+from kiosk.staff import STAFF_TABS
+from kiosk.ui.screen_registry import SCREEN_NAMES
 from ocop.errors import UserError
 
-SCREENS = ("attract", "scan", "result", "browse", "product", "staff_pin", "staff")
-DEMO_STAMP_KEYS = ("genuine", "genuine4", "expired", "forged", "barcode", "not_ocop")
+if TYPE_CHECKING:
+    from kiosk.demo.camera import DemoCameraSource
+
+BROWSE_TABS = ("district", "group", "search")
 
 
 def register(sub) -> None:
     parser = sub.add_parser("screenshot", help="render a screen to a PNG (headless)",
                             description="Render one kiosk screen without a display (SDL "
                             "offscreen) with demo data and save it as a PNG.")
-    parser.add_argument("--screen", required=True, choices=SCREENS)
+    parser.add_argument("--screen", required=True, choices=SCREEN_NAMES)
     parser.add_argument("--lang", choices=("vi", "en"), default=None)
     parser.add_argument("--mode", choices=("showroom", "reststop", "station"), default=None)
     parser.add_argument("--size", metavar="WxH", default="800x480")
     parser.add_argument("--stamp", metavar="TEXT", help="result screen: the scanned text")
-    parser.add_argument("--demo-stamp", choices=DEMO_STAMP_KEYS,
+    parser.add_argument("--demo-stamp", choices=tuple(DEMO_LABELS),
                         help="result/scan screen: one of the demo stamps")
     parser.add_argument("--product", type=int, help="product screen: product id")
-    parser.add_argument("--tab", choices=("print", "queue", "sync", "settings",
-                                          "district", "group", "search"),
+    parser.add_argument("--tab", choices=STAFF_TABS + BROWSE_TABS,
                         help="staff or browse tab")
     parser.add_argument("--query", default="", help="browse search text")
     parser.add_argument("--idle-left", type=int, metavar="S", default=None,
@@ -82,8 +89,9 @@ def handle_screenshot(args, ctx) -> int:
 
 
 def render(settings, store, data_dir, args, out: Path) -> None:
+    from kiosk.demo.camera import DemoCameraSource
+    from kiosk.demo.stamps import prepare_demo_stamps
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.camera import DemoCameraSource, load_bgr, prepare_demo_stamps
     from kiosk.ui.capture import save_screenshot, settle, wait_for
 
     stamps = {s.key: s for s in prepare_demo_stamps(store, settings, data_dir)}
@@ -99,47 +107,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
             if args.demo_stamp not in stamps:
                 raise UserError("no demo stamps in this data folder")
             text = stamps[args.demo_stamp].text
-        screen = args.screen
-        if screen == "result":
-            if not text:
-                text = stamps["genuine"].text if "genuine" in stamps else ""
-            outcome = app.services.scan.handle_text(text, "test")
-            app.show_outcome(text, outcome)
-        elif screen == "scan":
-            app.on_codes = lambda texts: None      # stay on the scan screen
-            app.go("scan")
-            if text and args.demo_stamp:
-                source.show(load_bgr(stamps[args.demo_stamp].path), hold_s=60)
-            preview = app.screen("scan").ids.preview
-            wait_for(lambda: preview.frames_shown > 2, 10)
-            app.scan_busy = False
-        elif screen == "product":
-            pid = args.product or (app.services.catalog.featured(limit=1) or
-                                   app.services.catalog.all(limit=1))[0].id
-            app.show_product(pid)
-        elif screen == "browse":
-            browse = app.screen("browse")
-            app.go("browse")
-            tab = args.tab if args.tab in ("district", "group", "search") else "district"
-            browse.show_tab(tab)
-            if tab == "district":
-                names = [d for d, _ in app.services.catalog.districts()]
-                if "Mộc Châu" in names:
-                    browse.pick("d:Mộc Châu")
-            if tab == "search" and args.query:
-                for ch in args.query.lower():
-                    browse.on_key(ch)
-            wait_for(lambda: bool(browse.results) or browse.results_title != "", 10)
-        elif screen == "staff_pin":
-            app.go("staff_pin")
-        elif screen == "staff":
-            app.staff_signed_in = True
-            app.go("staff")
-            staff = app.screen("staff")
-            if args.tab in ("print", "queue", "sync", "settings"):
-                staff.show_tab(args.tab)
-            wait_for(lambda: staff.preview is not None, 10)
-            wait_for(lambda: staff.printer_text != "", 6)
+        SCREEN_SETUP[args.screen](app, args, Shot(stamps, source, text, wait_for))
         if args.idle_left:
             import time
             # as if the last touch was idle_timeout_s - S ago (the idle check counts it down)
@@ -151,3 +119,75 @@ def render(settings, store, data_dir, args, out: Path) -> None:
         app.stop()
         from kivy.base import EventLoop
         EventLoop.idle()
+
+
+@dataclass(frozen=True)
+class Shot:
+    """What a screen's set-up may use besides the app and the arguments."""
+    stamps: dict            # key -> kiosk.demo.stamps.DemoStamp
+    source: DemoCameraSource | None     # the demo camera (scan screen only)
+    text: str | None        # the stamp text asked for (--stamp or --demo-stamp)
+    wait_for: Callable
+
+
+def _show_attract(app, args, shot: Shot) -> None:
+    pass                    # the app starts on it
+
+
+def _show_result(app, args, shot: Shot) -> None:
+    text = shot.text or (shot.stamps["genuine"].text if "genuine" in shot.stamps else "")
+    outcome = app.services.scan.handle_text(text, "test")
+    app.show_outcome(text, outcome)
+
+
+def _show_scan(app, args, shot: Shot) -> None:
+    from kiosk.demo.camera import load_bgr
+    app.on_codes = lambda texts: None      # stay on the scan screen
+    app.go("scan")
+    if shot.text and args.demo_stamp and shot.source is not None:
+        shot.source.show(load_bgr(shot.stamps[args.demo_stamp].path), hold_s=60)
+    preview = app.screen("scan").ids.preview
+    shot.wait_for(lambda: preview.frames_shown > 2, 10)
+    app.scan_busy = False
+
+
+def _show_product(app, args, shot: Shot) -> None:
+    catalog = app.services.catalog
+    app.show_product(args.product or (catalog.featured(limit=1) or catalog.all(limit=1))[0].id)
+
+
+def _show_browse(app, args, shot: Shot) -> None:
+    browse = app.screen("browse")
+    app.go("browse")
+    tab = args.tab if args.tab in BROWSE_TABS else "district"
+    browse.show_tab(tab)
+    if tab == "district":
+        names = [d for d, _ in app.services.catalog.districts()]
+        if "Mộc Châu" in names:
+            browse.pick("d:Mộc Châu")
+    if tab == "search" and args.query:
+        for ch in args.query.lower():
+            browse.on_key(ch)
+    shot.wait_for(lambda: bool(browse.results) or browse.results_title != "", 10)
+
+
+def _show_staff_pin(app, args, shot: Shot) -> None:
+    app.go("staff_pin")
+
+
+def _show_staff(app, args, shot: Shot) -> None:
+    app.staff_signed_in = True
+    app.go("staff")
+    staff = app.screen("staff")
+    if args.tab in STAFF_TABS:
+        staff.show_tab(args.tab)
+    shot.wait_for(lambda: staff.print_tab.preview is not None, 10)
+    shot.wait_for(lambda: staff.queue_tab.printer_text != "", 6)
+
+
+# How each registered screen is set up for its picture (tests check every screen has one).
+SCREEN_SETUP: dict[str, Callable[..., None]] = {
+    "attract": _show_attract, "scan": _show_scan, "result": _show_result,
+    "browse": _show_browse, "product": _show_product, "staff_pin": _show_staff_pin,
+    "staff": _show_staff,
+}

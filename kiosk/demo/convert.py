@@ -167,7 +167,7 @@ def convert_demo_data(store, data_dir: Path, stamp_base_url: str) -> Conversion:
 
 def _remove_files(data_dir: Path, pictures) -> int:
     """After the commit: demo key files, placeholder pictures, demo stamp pictures."""
-    from kiosk.ui.camera import DEMO_DIRNAME      # plain Python (no Kivy)
+    from kiosk.demo.stamps import DEMO_DIRNAME
     keys = data_dir / KEYS_DIRNAME
     key_files = [keys / DEMO_ROOT_KEY_FILE, *keys.glob(_signing_key_file("*"))]
     removed = 0

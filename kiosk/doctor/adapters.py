@@ -1,7 +1,7 @@
 """The doctor's only contact with hardware packages: one function per device.
 
-Camera: the UI's own source choice (kiosk.ui.camera.make_camera_source, plain Python) so the
-doctor opens exactly what the kiosk opens; scanner.make_source when that module is missing.
+Camera: the kiosk's own source choice (kiosk.camera_choice, plain Python, no Kivy) so the
+doctor opens exactly what the kiosk opens.
 Printer: printer.Printer(uri).status() (DLE EOT queries) as the print queue would.
 """
 
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocop.paper import DOTS_BY_WIDTH_MM, NARROW_WIDTH_DOTS
-
-CAMERA_KINDS = {"auto": "auto", "usb": "opencv", "picamera": "picamera2", "replay": "replay"}
 
 
 @dataclass(frozen=True)
@@ -30,25 +28,11 @@ class CameraProbe:
     distinct_frames: int
 
 
-def make_camera_source(settings, data_dir: Path):
-    """(source, is_demo) exactly as the kiosk picks it."""
-    try:
-        from kiosk.ui.camera import make_camera_source as ui_make
-    except ImportError:
-        ui_make = None
-    if ui_make is not None:
-        return ui_make(settings, data_dir)
-    from scanner.sources import make_source, parse_device
-    cam = settings.camera
-    kind = CAMERA_KINDS[cam.kind.value]
-    return make_source(kind, parse_device(cam.device), cam.width_px, cam.height_px, cam.fps,
-                       path=cam.replay_path or None), False
-
-
 def probe_camera(settings, data_dir: Path, *, frames_wanted: int = 5,
                  read_for_s: float = 5.0) -> CameraProbe:
     """Open the camera, read up to `frames_wanted` frames within `read_for_s`, close it.
     Raises the scanner's NoDevice / UnsupportedSource / Disconnected on failure."""
+    from kiosk.camera_choice import make_camera_source
     from scanner.camera import frame_fingerprint
     source, is_demo = make_camera_source(settings, data_dir)
     is_replay = bool(getattr(source, "repeats_frames", False)) and not is_demo
@@ -117,5 +101,5 @@ def is_virtual_printer(uri: str) -> bool:
     return uri.strip().lower().startswith("virtual:")
 
 
-__all__ = ["CameraProbe", "camera_device_path", "is_virtual_printer", "make_camera_source",
+__all__ = ["CameraProbe", "camera_device_path", "is_virtual_printer",
            "open_printer", "probe_camera", "processes_using"]

@@ -86,6 +86,14 @@ class StampState(enum.Enum):
     VOID = "void"
 
 
+def needs_attention(job: JobView) -> bool:
+    """Staff must decide about this job's serials: an interrupted or failed job that still
+    holds some (uncertain or not printed yet), or a job not printing with an uncertain label.
+    The one definition (the staff screen and `jobs list` use it); in SQL: _ATTENTION_SQL."""
+    return (job.state in ATTENTION_STATES and bool(job.uncertain or job.pending)) or \
+        (job.state is not JobState.PRINTING and bool(job.uncertain))
+
+
 @dataclass(frozen=True)
 class JobView:
     id: int
@@ -103,9 +111,7 @@ class JobView:
 
     @property
     def needs_attention(self) -> bool:
-        """Staff must decide about this job's serials (see ATTENTION_STATES)."""
-        return (self.state in ATTENTION_STATES and bool(self.uncertain or self.pending)) or \
-            (self.state is not JobState.PRINTING and bool(self.uncertain))
+        return needs_attention(self)
 
     def to_json(self) -> dict:
         return {"id": self.id, "product_id": self.product_id, "lot": self.lot,
@@ -560,7 +566,7 @@ class PrintWorker(threading.Thread):
 
 
 # Re-exported for callers that only need the error types.
-__all__ = ["JobState", "StampState", "JobView", "JobPage", "Progress", "PrintQueue", "PrintWorker",
+__all__ = ["JobState", "StampState", "JobView", "needs_attention", "JobPage", "Progress", "PrintQueue", "PrintWorker",
            "label_content", "label_layout", "label_minimum_mm", "label_problem",
            "serial_text", "PaperOut", "CoverOpen",
            "JobPhase"]

@@ -1,5 +1,5 @@
-"""KioskApp: the Kivy application. Screens: attract, scan, result, browse, product,
-staff_pin, staff (kiosk/ui/screens/*.py + *.kv).
+"""KioskApp: the Kivy application. Its screens are those of kiosk/ui/screen_registry.py
+(kiosk/ui/screens/*.py + *.kv).
 
 Threads: the camera capture thread and decode worker (scanner), a small worker pool for scans,
 PIN checks and label previews, the print worker and printer monitor (station), sync (when
@@ -18,7 +18,6 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
-from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
@@ -33,6 +32,7 @@ from kiosk.fonts import dejavu_sans_path
 from kiosk.heap import release_free_heap
 from kiosk.i18n import translator
 from kiosk.ui.render import gl_info, screen_transition
+from kiosk.ui.screen_registry import SCREENS, SHARED_KV_FILES, screen_spec
 from kiosk.ui.theme import COLOURS, scale_unit
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import camera_state_text, scan_hint_text
@@ -40,10 +40,6 @@ from kiosk.viewmodels import camera_state_text, scan_hint_text
 log = logging.getLogger(__name__)
 
 UI_DIR = Path(__file__).resolve().parent
-SCREEN_NAMES = ("attract", "scan", "result", "browse", "product", "staff_pin", "staff")
-SCREEN_CLASSES = {"attract": "AttractScreen", "scan": "ScanScreen", "result": "ResultScreen",
-                  "browse": "BrowseScreen", "product": "ProductScreen",
-                  "staff_pin": "StaffPinScreen", "staff": "StaffScreen"}
 SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
 CAMERA_WATCH_INTERVAL_S = 2.0   # how often a kiosk on its demo camera looks for a USB camera
@@ -68,11 +64,11 @@ def load_kv() -> None:
     global _kv_loaded
     if _kv_loaded:
         return
-    import kiosk.ui.screens  # noqa: F401  (registers the screen classes with Factory)
+    for spec in SCREENS:
+        spec.widget_class()         # imported: the class and its widgets are in Factory
     Builder.load_file(str(UI_DIR / "widgets.kv"))
-    Builder.load_file(str(UI_DIR / "screens" / "product_detail.kv"))
-    for name in SCREEN_NAMES:
-        Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
+    for kv in SHARED_KV_FILES + tuple(kv for spec in SCREENS for kv in spec.kv_files):
+        Builder.load_file(str(UI_DIR / "screens" / kv))
     Builder.load_file(str(UI_DIR / "app.kv"))
     _kv_loaded = True
 
@@ -170,9 +166,7 @@ class KioskApp(App):
         widgets, texts and textures cost memory (~15 MB for result, product and the two
         staff screens on software GL), and a showroom kiosk may never show some of them."""
         if not self.sm.has_screen(name):
-            if name not in SCREEN_CLASSES:
-                raise KeyError(f"no screen called {name!r}")
-            self.sm.add_widget(Factory.get(SCREEN_CLASSES[name])(name=name))
+            self.sm.add_widget(screen_spec(name).widget_class()(name=name))
         return self.sm.get_screen(name)
 
     def on_start(self):
@@ -233,6 +227,9 @@ class KioskApp(App):
     def on_stop(self):
         self._stopped = True
         self._watch_for_camera(False)
+        for screen in self.sm.screens:      # a screen's timers must not outlive the app
+            if hasattr(screen, "stop_callbacks"):
+                screen.stop_callbacks()
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             watchdog.stopping()
@@ -340,7 +337,8 @@ class KioskApp(App):
     # --- camera and scanning --------------------------------------------------------------
 
     def _start_camera(self):
-        from kiosk.ui.camera import CameraService, make_camera_source
+        from kiosk.camera_choice import make_camera_source
+        from kiosk.ui.camera import CameraService
         source, is_demo = self._camera_source, self._camera_is_demo
         chosen_by_settings = source is None
         if chosen_by_settings:
@@ -385,7 +383,7 @@ class KioskApp(App):
     def _look_for_camera(self):
         """UI thread, every camera_watch_interval_s: sysfs reads only, nothing is opened here;
         the new source is opened by the capture thread restart_camera() starts."""
-        from kiosk.ui.camera import usb_cameras_attached
+        from kiosk.camera_choice import usb_cameras_attached
         cameras = usb_cameras_attached(self.camera_detector)
         if not cameras:
             return
@@ -403,7 +401,7 @@ class KioskApp(App):
         self._start_camera()
 
     def _prepare_demo_stamps(self):
-        from kiosk.ui.camera import prepare_demo_stamps
+        from kiosk.demo.stamps import prepare_demo_stamps
         return prepare_demo_stamps(self.store, self.settings, self.data_dir)
 
     def _demo_stamps_ready(self, future):
@@ -414,7 +412,7 @@ class KioskApp(App):
 
     def hold_demo_stamp(self, key: str) -> None:
         """Demo camera: hold one of the demo stamp pictures in front of the 'camera'."""
-        from kiosk.ui.camera import load_bgr
+        from kiosk.demo.camera import load_bgr
         source = self.camera.demo_source if self.camera else None
         stamp = next((s for s in self.demo_stamps if s.key == key), None)
         if source is None or stamp is None:

@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
         import scanner.decoders as decoders
         decoders.DecodePipeline.decode = blocking(decoders.DecodePipeline.decode)
     elif fault == "hang-camera":
-        from kiosk.ui.camera import DemoCameraSource
+        from kiosk.demo.camera import DemoCameraSource
         DemoCameraSource.read = blocking(DemoCameraSource.read)
     elif fault not in ("freeze-ui", "none"):
         raise SystemExit(f"unknown fault {fault!r}")

@@ -1,12 +1,12 @@
-"""kiosk.ui.camera's choice for camera.kind = "auto" (plain Python, no window): real detection
+"""kiosk.camera_choice's choice for camera.kind = "auto" (plain Python, no window): real detection
 against a fake /sys tree and an injected picamera2 probe."""
 from __future__ import annotations
 
 import dataclasses
 
 from kiosk.settings import Settings
-from kiosk.ui.camera import (DemoCameraSource, camera_present, make_camera_source,
-                             usb_cameras_attached)
+from kiosk.camera_choice import camera_present, make_camera_source, usb_cameras_attached
+from kiosk.demo.camera import DemoCameraSource
 from scanner import AutoCameraSource, CameraDetector
 from tests.scanner.fake_sysfs import FakeSysfs
 

@@ -26,7 +26,8 @@ def kiosk(tmp_path_factory):
         UiSettings,
     )
     from kiosk.store import Store
-    from kiosk.ui.camera import DemoCameraSource, prepare_demo_stamps
+    from kiosk.demo.camera import DemoCameraSource
+    from kiosk.demo.stamps import prepare_demo_stamps
     from scanner import FaultInjectingSource
 
     data_dir = tmp_path_factory.mktemp("kiosk-ui") / "data"
@@ -120,7 +121,7 @@ class Kiosk:
             self.tap(keys["␣" if ch == " " else ch.upper()])
 
     def hold_stamp(self, key: str, hold_s: float = 3.0):
-        from kiosk.ui.camera import load_bgr
+        from kiosk.demo.camera import load_bgr
         self.source.inner.show(load_bgr(self.stamps[key].path), hold_s=hold_s)
 
     def reset(self):

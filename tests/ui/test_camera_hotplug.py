@@ -41,7 +41,7 @@ def own_camera(ui, tmp_path):
 
 
 def test_demo_camera_switches_to_a_camera_plugged_in_later(ui, own_camera, monkeypatch):
-    import kiosk.ui.camera as ui_camera
+    import kiosk.camera_choice as camera_choice
     from scanner import CameraState, ReplaySource
     app = ui.app
     assert ui.settings.camera.kind.value == "auto"
@@ -56,9 +56,9 @@ def test_demo_camera_switches_to_a_camera_plugged_in_later(ui, own_camera, monke
     asked = []
 
     def camera_source(settings, data_dir, detector=None):
-        asked.append(ui_camera.camera_present(detector))
+        asked.append(camera_choice.camera_present(detector))
         return ReplaySource(ui.stamps["genuine"].path, fps=15), False
-    monkeypatch.setattr(ui_camera, "make_camera_source", camera_source)
+    monkeypatch.setattr(camera_choice, "make_camera_source", camera_source)
     own_camera.add_usb_webcam()
 
     assert ui.wait(lambda: not app.demo_camera, 5)

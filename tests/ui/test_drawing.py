@@ -29,7 +29,7 @@ def test_only_the_attract_screen_is_built_at_start(ui):
 
 
 def test_a_screen_is_built_once_on_first_use(ui):
-    from kiosk.ui.app import SCREEN_NAMES
+    from kiosk.ui.screen_registry import SCREEN_NAMES
     first = {name: ui.app.screen(name) for name in SCREEN_NAMES}
     assert all(ui.app.screen(name) is first[name] for name in SCREEN_NAMES)
     assert sorted(s.name for s in ui.app.sm.screens) == sorted(SCREEN_NAMES)

@@ -72,7 +72,7 @@ def test_scan_of_a_replayed_genuine_stamp_shows_the_product_with_stars(ui, tmp_p
     import dataclasses
 
     from kiosk.settings import CameraKind
-    from kiosk.ui.camera import make_camera_source
+    from kiosk.camera_choice import make_camera_source
     folder = tmp_path / "frames"
     folder.mkdir()
     shutil.copy(ui.stamps["genuine"].path, folder / "genuine.png")
@@ -259,16 +259,17 @@ def sign_in(ui):
 def test_printing_from_the_staff_screen_reaches_the_fake_printer(ui):
     sign_in(ui)
     staff = ui.screen("staff")
-    assert ui.wait(lambda: staff.preview is not None, 10)      # label preview rendered
-    staff.select_product(101)
-    ui.tap(staff.ids.count_plus)
-    assert staff.count == 2
-    assert staff.ids.print_button.text == "In 2 tem"
+    assert ui.wait(lambda: staff.print_tab.preview is not None, 10)      # label preview rendered
+    staff.print_tab.select_product(101)
+    ui.tap(staff.print_tab.ids.count_plus)
+    assert staff.print_tab.count == 2
+    assert staff.print_tab.ids.print_button.text == "In 2 tem"
     folder = ui.data_dir / "virtual-printer"
     before = set(folder.glob("job-*.png")) if folder.exists() else set()
-    ui.tap(staff.ids.print_button)
-    assert ui.wait(lambda: staff.progress_total == 2 and staff.progress_done == 2, 20)
-    assert ui.wait(lambda: "Xong" in staff.progress_text, 5)
+    ui.tap(staff.print_tab.ids.print_button)
+    print_tab = staff.print_tab
+    assert ui.wait(lambda: print_tab.progress_total == 2 and print_tab.progress_done == 2, 20)
+    assert ui.wait(lambda: "Xong" in staff.print_tab.progress_text, 5)
     printed = sorted(set(folder.glob("job-*.png")) - before)
     assert len(printed) == 2
     # the label on "paper" carries a stamp that verifies as genuine for product 101
@@ -278,24 +279,24 @@ def test_printing_from_the_staff_screen_reaches_the_fake_printer(ui):
     outcome = ui.app.services.scan.verify(texts[0])
     assert outcome.product_id == 101 and outcome.verdict.signature_valid
     ui.tap(staff.ids.tab_queue)
-    assert ui.wait(lambda: staff.printer_text != "", 10)
-    assert staff.printer_state == "ready"
-    assert ui.wait(lambda: any("2/2" in w.text for w in staff.ids.job_list.children), 5)
+    assert ui.wait(lambda: staff.queue_tab.printer_text != "", 10)
+    assert staff.queue_tab.printer_state == "ready"
+    assert ui.wait(lambda: any("2/2" in w.text for w in staff.queue_tab.ids.job_list.children), 5)
 
 
 def test_staff_can_switch_language_and_mode(ui):
     sign_in(ui)
     staff = ui.screen("staff")
     ui.tap(staff.ids.tab_settings)
-    ui.tap(staff.ids.mode_reststop)
+    ui.tap(staff.settings_tab.ids.mode_reststop)
     assert ui.app.mode == "reststop"
-    ui.tap(staff.ids.mode_source.ids.use_config)       # back to the settings file's mode
+    ui.tap(staff.settings_tab.ids.mode_source.ids.use_config)   # back to the settings file's
     assert ui.app.mode == "station"
     assert ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
     ui.tap(staff.ids.tab_sync)
-    assert "Chưa kết nối máy chủ" in staff.ids.sync_status.text     # no registry: offline
-    ui.tap(staff.ids.sync_button)
-    assert staff.sync_message
+    assert "Chưa kết nối máy chủ" in staff.sync_tab.ids.sync_status.text    # no registry
+    ui.tap(staff.sync_tab.ids.sync_button)
+    assert staff.sync_tab.sync_message
     ui.tap(staff.ids.sign_out)
     assert ui.wait_screen("attract")
     assert not ui.app.staff_signed_in
@@ -338,7 +339,7 @@ def visit_every_screen(ui):
     app.go("staff")
     ui.wait_screen("staff")
     staff = ui.screen("staff")
-    ui.wait(lambda: staff.preview is not None, 10)
+    ui.wait(lambda: staff.print_tab.preview is not None, 10)
     for tab in ("print", "queue", "sync", "settings"):
         staff.show_tab(tab)
         ui.settle(0.2)
@@ -353,39 +354,40 @@ def visit_staff_views(ui, staff):
     from tests.ui.stopped_job import make_stopped_job
     app = ui.app
     staff.show_tab("print")
-    staff.start_search()
+    staff.print_tab.start_search()
     for ch in "ca phe":
-        staff.on_search_key(ch)
-    staff.run_search()
-    ui.wait(lambda: 0 < len(staff.product_rows) < 20, 5)
+        staff.print_tab.on_search_key(ch)
+    staff.print_tab.run_search()
+    ui.wait(lambda: 0 < len(staff.print_tab.product_rows) < 20, 5)
     yield "staff-print-search"
-    staff.on_search_key("clear")
-    staff.run_search()
-    staff.stop_search()
-    staff.start_lot()
+    staff.print_tab.on_search_key("clear")
+    staff.print_tab.run_search()
+    staff.print_tab.stop_search()
+    staff.print_tab.start_lot()
     yield "staff-print-lot"
-    staff.stop_lot()
+    staff.print_tab.stop_lot()
     queue = app.services.print_queue
     job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=4, printed=1)
     staff.show_tab("queue")
-    ui.wait(lambda: staff.recovery is not None and staff.recovery.job_id == job_id, 5)
+    queue_tab = staff.queue_tab
+    ui.wait(lambda: queue_tab.recovery is not None and queue_tab.recovery.job_id == job_id, 5)
     yield "staff-queue-stopped"
     serial = queue.job(job_id).uncertain[0]
     queue.resolve_uncertain(job_id, serial, printed=False)
-    staff.refresh_jobs()
-    ui.wait(lambda: staff.recovery is not None and staff.recovery.step == "continue", 5)
-    staff.show_recovery_note(("reprint", serial, job_id, 0))
-    staff.cancel_rest()                 # armed: the confirmation text is the longest
+    staff.queue_tab.refresh_jobs()
+    ui.wait(lambda: queue_tab.recovery is not None and queue_tab.recovery.step == "continue", 5)
+    staff.queue_tab.show_recovery_note(("reprint", serial, job_id, 0))
+    staff.queue_tab.cancel_rest()                 # armed: the confirmation text is the longest
     yield "staff-queue-continue"
-    staff.show_recovery_note(None)
-    staff._disarm()
+    staff.queue_tab.show_recovery_note(None)
+    staff.disarm()
     queue.cancel(job_id)
-    staff.refresh_jobs()
-    ui.wait(lambda: staff.recovery is None, 5)
+    staff.queue_tab.refresh_jobs()
+    ui.wait(lambda: staff.queue_tab.recovery is None, 5)
     staff.show_tab("settings")
-    staff.choose_mode(app.mode)         # a saved value: "use the settings file's value" shows
+    staff.settings_tab.choose_mode(app.mode)   # saved: "use the settings file's value" shows
     yield "staff-settings-saved"
-    staff.choose_mode(None)
+    staff.settings_tab.choose_mode(None)
     ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
 
 

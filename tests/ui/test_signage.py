@@ -182,7 +182,7 @@ def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
         with store.transaction() as conn:
             record_signed_time(conn, ahead)   # a trust list signed 400 days from "now"
         staff.refresh_sync()
-        assert "Đồng hồ chưa được đặt" in staff.sync_lines
+        assert "Đồng hồ chưa được đặt" in staff.sync_tab.sync_lines
     finally:
         with store.transaction() as conn:
             conn.execute("DELETE FROM meta WHERE key IN (?, ?)",
@@ -190,7 +190,7 @@ def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
             conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
                              [tuple(row) for row in saved])
     staff.refresh_sync()
-    assert "Đồng hồ chưa được đặt" not in staff.sync_lines
+    assert "Đồng hồ chưa được đặt" not in staff.sync_tab.sync_lines
 
 
 def test_ctrl_q_quits_and_other_keys_do_not(ui, monkeypatch):

@@ -32,7 +32,7 @@ def stamp_states(ui, job_id):
 
 
 def row_buttons(staff):
-    rows = list(reversed(staff.ids.uncertain_list.children))
+    rows = list(reversed(staff.queue_tab.ids.uncertain_list.children))
     return [(r.serial, r.ids.printed_button, r.ids.reprint_button) for r in rows]
 
 
@@ -53,35 +53,37 @@ def test_stopped_job_reprint_the_uncertain_label_then_resume(ui, monkeypatch):
     for name in ("resolve_uncertain", "resume", "cancel"):
         record_threads(monkeypatch, queue, name, seen)
     # the staff land on the printer tab: a stopped job waits for a decision
-    assert ui.wait(lambda: staff.recovery is not None and staff.tab == "queue", 10)
+    assert ui.wait(lambda: staff.queue_tab.recovery is not None and staff.tab == "queue", 10)
     ui.settle(0.2)
     assert staff.ids.tab_queue.text.endswith("⚠")
-    assert staff.ids.recovery_title.text == f"⚠ Lệnh in #{job_id} bị dừng giữa chừng"
-    assert staff.ids.recovery_summary.text == "Đã in 3/6 tem"
-    assert staff.ids.recovery_product.text == "Cà phê bột nguyên chất Bích Thao"
+    assert staff.queue_tab.ids.recovery_title.text == \
+        f"⚠ Lệnh in #{job_id} bị dừng giữa chừng"
+    assert staff.queue_tab.ids.recovery_summary.text == "Đã in 3/6 tem"
+    assert staff.queue_tab.ids.recovery_product.text == "Cà phê bột nguyên chất Bích Thao"
     [(serial, printed_button, reprint_button)] = row_buttons(staff)
     assert stamp_states(ui, job_id)[serial] == "printing"
     assert printed_button.text == "Tem đã in ra" and reprint_button.text == "In lại"
     # the number on the screen is the one printed under the QR code
     assert f"{serial:012d}"[-4:] in printed_button.parent.parent.ids.stamp_label.text
-    assert staff.ids.recovery_actions.height == 0          # resume comes after the check
+    assert staff.queue_tab.ids.recovery_actions.height == 0          # resume comes after the check
 
     ui.tap(reprint_button)
-    assert ui.wait(lambda: staff.recovery is not None and staff.recovery.step == "continue",
+    assert ui.wait(lambda: staff.queue_tab.recovery is not None
+                   and staff.queue_tab.recovery.step == "continue",
                    10)
     assert stamp_states(ui, job_id)[serial] == "reserved"
-    assert "sẽ được in lại" in staff.ids.recovery_message.text
-    assert staff.ids.resume_button.text == "Tiếp tục in"
-    assert "Còn 3 tem chưa in" in staff.ids.recovery_help.text
+    assert "sẽ được in lại" in staff.queue_tab.ids.recovery_message.text
+    assert staff.queue_tab.ids.resume_button.text == "Tiếp tục in"
+    assert "Còn 3 tem chưa in" in staff.queue_tab.ids.recovery_help.text
 
     before = virtual_labels(ui)
-    ui.tap(staff.ids.resume_button)
+    ui.tap(staff.queue_tab.ids.resume_button)
     assert ui.wait(lambda: queue.job(job_id).state.value == "done", 20)
     view = queue.job(job_id)
     assert len(view.printed) == 6 and not view.pending and not view.uncertain
     assert len(virtual_labels(ui) - before) == 3           # the reprint + the two left
-    assert ui.wait(lambda: staff.recovery is None and staff.attention == 0, 10)
-    assert staff.ids.recovery_pane.height == 0
+    assert ui.wait(lambda: staff.queue_tab.recovery is None and staff.queue_tab.attention == 0, 10)
+    assert staff.queue_tab.ids.recovery_pane.height == 0
     assert not staff.ids.tab_queue.text.endswith("⚠")
     # every queue change ran on a worker thread, never on the UI thread
     assert [n for n, _ in seen] == ["resolve_uncertain", "resume"]
@@ -96,31 +98,32 @@ def test_stopped_job_it_printed_then_cancel_the_rest_needs_a_second_tap(ui, monk
     seen = []
     record_threads(monkeypatch, queue, "cancel", seen)
     ui.app.set_lang("en")
-    assert ui.wait(lambda: staff.recovery is not None and staff.tab == "queue"
-                   and staff.recovery.title.startswith("Print job"), 10)
+    assert ui.wait(lambda: staff.queue_tab.recovery is not None and staff.tab == "queue"
+                   and staff.queue_tab.recovery.title.startswith("Print job"), 10)
     ui.settle(0.2)
     [(serial, printed_button, _)] = row_buttons(staff)
     assert printed_button.text == "It printed"
     ui.tap(printed_button)
-    assert ui.wait(lambda: staff.recovery.step == "continue", 10)
+    assert ui.wait(lambda: staff.queue_tab.recovery.step == "continue", 10)
     assert stamp_states(ui, job_id)[serial] == "printed"
-    assert "counted as printed" in staff.ids.recovery_message.text
+    assert "counted as printed" in staff.queue_tab.ids.recovery_message.text
     outbox = ui.store.query_one(
         "SELECT count(*) FROM outbox WHERE kind = 'print' AND payload_json LIKE ?",
         (f'%"serial": {serial},%',))[0]
     assert outbox == 1                                      # recorded once, as printed
 
-    cancel = staff.ids.cancel_button
+    cancel = staff.queue_tab.ids.cancel_button
     assert cancel.text == "Cancel the rest"
     ui.tap(cancel)                                          # first tap only arms it
-    assert staff.cancel_armed and cancel.text == "Tap again to cancel 3 stamps"
+    assert staff.queue_tab.cancel_armed and cancel.text == "Tap again to cancel 3 stamps"
     ui.settle(0.3)
     assert queue.job(job_id).state.value == "interrupted" and not seen
     ui.tap(cancel)                                          # the second tap cancels
-    assert ui.wait(lambda: staff.recovery is None and bool(staff.recovery_message), 10)
+    assert ui.wait(lambda: staff.queue_tab.recovery is None
+                   and bool(staff.queue_tab.recovery_message), 10)
     view = queue.job(job_id)
     assert view.state.value == "failed" and len(view.void) == 3 and len(view.printed) == 2
-    assert staff.recovery_message == "3 stamps cancelled."
+    assert staff.queue_tab.recovery_message == "3 stamps cancelled."
     assert seen and seen[0][1] != threading.main_thread().name
 
 
@@ -129,19 +132,20 @@ def test_cancel_is_disarmed_by_another_action(ui):
                               uncertain=0)
     sign_in(ui)
     staff = ui.screen("staff")
-    assert ui.wait(lambda: staff.recovery is not None and staff.recovery.job_id == job_id
+    assert ui.wait(lambda: staff.queue_tab.recovery is not None
+                   and staff.queue_tab.recovery.job_id == job_id
                    and staff.tab == "queue", 10)
     ui.settle(0.2)
-    assert staff.recovery.step == "continue"
-    ui.tap(staff.ids.cancel_button)
-    assert staff.cancel_armed
+    assert staff.queue_tab.recovery.step == "continue"
+    ui.tap(staff.queue_tab.ids.cancel_button)
+    assert staff.queue_tab.cancel_armed
     ui.tap(staff.ids.tab_print)
-    assert not staff.cancel_armed
+    assert not staff.queue_tab.cancel_armed
     ui.tap(staff.ids.tab_queue)
-    ui.tap(staff.ids.cancel_button)                          # armed again, not cancelled
-    assert staff.cancel_armed
+    ui.tap(staff.queue_tab.ids.cancel_button)                          # armed again, not cancelled
+    assert staff.queue_tab.cancel_armed
     assert ui.app.services.print_queue.job(job_id).state.value == "interrupted"
-    ui.tap(staff.ids.cancel_button)
+    ui.tap(staff.queue_tab.ids.cancel_button)
     assert ui.wait(lambda: ui.app.services.print_queue.job(job_id).state.value == "failed",
                    10)
 
@@ -152,13 +156,13 @@ def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
     from kiosk.printing.queue import JobState, Progress
     sign_in(ui)
     staff = ui.screen("staff")
-    assert ui.wait(lambda: staff.tab == "print" and staff.attention == 0, 5)
+    assert ui.wait(lambda: staff.tab == "print" and staff.queue_tab.attention == 0, 5)
     job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=4, printed=2)
     staff._progress_from_worker(Progress(job_id, 2, 4, JobState.INTERRUPTED,
                                          "connection lost"))
-    assert ui.wait(lambda: staff.tab == "queue" and staff.recovery is not None
-                   and staff.recovery.job_id == job_id, 10)
-    assert "Bị gián đoạn" in staff.progress_text
+    assert ui.wait(lambda: staff.tab == "queue" and staff.queue_tab.recovery is not None
+                   and staff.queue_tab.recovery.job_id == job_id, 10)
+    assert "Bị gián đoạn" in staff.print_tab.progress_text
     queue = ui.app.services.print_queue
     queue.resolve_uncertain(job_id, queue.job(job_id).uncertain[0], printed=True)
     queue.cancel(job_id)
@@ -168,39 +172,39 @@ def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
 
 
 def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
-    import kiosk.ui.screens.staff as staff_module
-    monkeypatch.setattr(staff_module, "DEFAULT_PRODUCTS", 5)
+    import kiosk.staff.print_tab as print_tab_module
+    monkeypatch.setattr(print_tab_module, "DEFAULT_PRODUCTS", 5)
     sign_in(ui)
     staff = ui.screen("staff")
-    staff.search_query = ""
-    staff._found_products = []
-    assert ui.wait(lambda: len(staff.product_rows) == 5, 10)
-    assert 114 not in [r["product_id"] for r in staff.product_rows]
+    staff.print_tab.vm.search_query = ""
+    staff.print_tab.vm.found_products = []
+    assert ui.wait(lambda: len(staff.print_tab.product_rows) == 5, 10)
+    assert 114 not in [r["product_id"] for r in staff.print_tab.product_rows]
     searched = []
     record_threads(monkeypatch, ui.app.services.catalog, "search", searched)
 
-    ui.tap(staff.ids.product_search)
-    assert staff.editing == "search"
-    ui.type_on(staff.ids.search_keyboard, "ruou man")
-    assert staff.search_query == "ruou man"
-    assert ui.wait(lambda: [r["product_id"] for r in staff.product_rows] == [114], 10)
-    assert staff.ids.product_hint.text == "Tìm thấy 1 sản phẩm"
+    ui.tap(staff.print_tab.ids.product_search)
+    assert staff.print_tab.editing == "search"
+    ui.type_on(staff.print_tab.ids.search_keyboard, "ruou man")
+    assert staff.print_tab.search_query == "ruou man"
+    assert ui.wait(lambda: [r["product_id"] for r in staff.print_tab.product_rows] == [114], 10)
+    assert staff.print_tab.ids.product_hint.text == "Tìm thấy 1 sản phẩm"
     assert searched and all(t != threading.main_thread().name for _, t in searched)
 
     ui.settle(0.2)
-    [button] = [b for b in ui.visible_widgets(staff.ids.product_rv)
+    [button] = [b for b in ui.visible_widgets(staff.print_tab.ids.product_rv)
                 if getattr(b, "product_id", None) == 114]
-    old_preview = staff.preview
+    old_preview = staff.print_tab.preview
     ui.tap(button)
-    assert ui.wait(lambda: staff.product_id == 114, 5)      # RecycleView: tap after delay
-    assert staff.editing == "" and staff.product_name == "Rượu mận"
-    assert ui.wait(lambda: staff.preview is not old_preview, 10)
+    assert ui.wait(lambda: staff.print_tab.product_id == 114, 5)      # RecycleView: tap after delay
+    assert staff.print_tab.editing == "" and staff.print_tab.product_name == "Rượu mận"
+    assert ui.wait(lambda: staff.print_tab.preview is not old_preview, 10)
 
-    ui.tap(staff.ids.product_search)                         # clear: the default list again
-    ui.tap(ui.keyboard_keys(staff.ids.search_keyboard)["✕"])
-    assert ui.wait(lambda: len(staff.product_rows) == 5, 10)
-    ui.tap(staff.ids.search_done)
-    assert staff.editing == ""
+    ui.tap(staff.print_tab.ids.product_search)           # clear: the default list again
+    ui.tap(ui.keyboard_keys(staff.print_tab.ids.search_keyboard)["✕"])
+    assert ui.wait(lambda: len(staff.print_tab.product_rows) == 5, 10)
+    ui.tap(staff.print_tab.ids.search_done)
+    assert staff.print_tab.editing == ""
 
 
 def test_lot_keypad_types_the_lot_that_is_printed(ui):
@@ -209,24 +213,24 @@ def test_lot_keypad_types_the_lot_that_is_printed(ui):
     staff = ui.screen("staff")
     if staff.tab != "print":
         ui.tap(staff.ids.tab_print)
-    staff.select_product(101)
-    ui.tap(staff.ids.lot_button)
-    assert staff.editing == "lot"
-    pad: LotKeypad = staff.ids.lot_keypad
+    staff.print_tab.select_product(101)
+    ui.tap(staff.print_tab.ids.lot_button)
+    assert staff.print_tab.editing == "lot"
+    pad: LotKeypad = staff.print_tab.ids.lot_keypad
     ui.tap(pad.key("clear"))
-    assert staff.lot == ""
+    assert staff.print_tab.lot == ""
     for value in ("L", "0", "7", "-", "A", "/", "2", "9", "backspace"):
         ui.tap(pad.key(value))
-    assert staff.lot == "L07-A/2"
-    assert staff.ids.lot_length.text == "7/40"
+    assert staff.print_tab.lot == "L07-A/2"
+    assert staff.print_tab.ids.lot_length.text == "7/40"
     for _ in range(40):                                       # at most 40 characters
-        staff.on_lot_key("X")
-    assert len(staff.lot) == 40
+        staff.print_tab.on_lot_key("X")
+    assert len(staff.print_tab.lot) == 40
     for _ in range(33):
-        staff.on_lot_key("backspace")
-    ui.tap(staff.ids.lot_done)
-    assert staff.editing == "" and staff.ids.lot_button.text == "L07-A/2"
-    ui.tap(staff.ids.print_button)
+        staff.print_tab.on_lot_key("backspace")
+    ui.tap(staff.print_tab.ids.lot_done)
+    assert staff.print_tab.editing == "" and staff.print_tab.ids.lot_button.text == "L07-A/2"
+    ui.tap(staff.print_tab.ids.print_button)
     queue = ui.app.services.print_queue
     assert ui.wait(lambda: queue.jobs(limit=1) and queue.jobs(limit=1)[0].lot == "L07-A/2"
                    and queue.jobs(limit=1)[0].state.value == "done", 20)
@@ -247,7 +251,7 @@ def test_no_text_input_anywhere_in_the_kiosk_ui(ui):
         for child in w.children:
             yield from walk(child)
 
-    from kiosk.ui.app import SCREEN_NAMES
+    from kiosk.ui.screen_registry import SCREEN_NAMES
     screens = [ui.app.screen(name) for name in SCREEN_NAMES]      # built on first use
     names = {type(w).__name__ for screen in screens for w in walk(screen)}
     assert "TextInput" not in names
@@ -315,7 +319,7 @@ def test_mode_and_default_language_survive_a_restart(ui):
     sign_in(ui)
     staff = ui.screen("staff")
     ui.tap(staff.ids.tab_settings)
-    ids = staff.ids
+    ids = staff.settings_tab.ids
     assert ids.mode_source.ids.source_label.text == "Theo tệp cấu hình."
     assert ids.mode_source.ids.use_config.opacity == 0
     try:
@@ -353,7 +357,7 @@ def test_mode_and_default_language_survive_a_restart(ui):
         ui.app.staff_signed_in = True
         ui.app.go("staff")
         assert ui.wait_screen("staff")
-        ui.tap(ids.tab_settings)
+        ui.tap(staff.ids.tab_settings)
         ui.tap(ids.mode_source.ids.use_config)
         assert ui.app.mode == "station"
         assert ui.wait(lambda: ui.store.get_meta(META_MODE) is None, 5)
@@ -368,3 +372,39 @@ def test_mode_and_default_language_survive_a_restart(ui):
             conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (META_MODE, META_LANGUAGE))
         ui.app.prefs = load_prefs(ui.store, ui.settings)
         ui.app.default_lang = "vi"
+
+
+# --- no staff callback outlives the screen ----------------------------------------------------
+
+
+def test_sync_now_refresh_is_cancelled_when_staff_leave(ui, monkeypatch):
+    """"Sync now" reads the status again a second later; staff who sign out at once must not
+    get that read on a screen (or an app) that is gone (it raised at the session's end)."""
+    from kiosk.staff.sync_tab import SYNC_REFRESH_AFTER_S
+    sign_in(ui)
+    staff = ui.screen("staff")
+    ui.tap(staff.ids.tab_sync)
+    refreshed = []
+    monkeypatch.setattr(staff.sync_tab, "refresh", lambda: refreshed.append(ui.app.sm.current))
+    ui.tap(staff.sync_tab.ids.sync_button)
+    ui.tap(staff.ids.sign_out)
+    assert ui.wait_screen("attract")
+    ui.settle(SYNC_REFRESH_AFTER_S + 0.5)
+    assert refreshed == []
+    # while staff stay, it does run
+    sign_in(ui)
+    ui.tap(staff.ids.tab_sync)
+    refreshed.clear()                  # opening the tab reads it
+    ui.tap(staff.sync_tab.ids.sync_button)
+    assert ui.wait(lambda: refreshed == ["staff"], SYNC_REFRESH_AFTER_S + 5)
+
+
+def test_stopping_the_app_cancels_the_staff_callbacks(ui):
+    sign_in(ui)
+    staff = ui.screen("staff")
+    tab = staff.queue_tab
+    ran = []
+    event = tab.schedule(lambda: ran.append(1), 0.2)
+    staff.stop_callbacks()             # what KioskApp.on_stop does for every screen
+    ui.settle(0.5)
+    assert ran == [] and not event.is_triggered

@@ -27,7 +27,7 @@ def catalog(demo_store):
 def scans(demo_store, data_dir):
     from kiosk.scanning import ScanService
     from kiosk.settings import Settings
-    from kiosk.ui.camera import prepare_demo_stamps
+    from kiosk.demo.stamps import prepare_demo_stamps
     settings = Settings()
     stamps = {s.key: s for s in prepare_demo_stamps(demo_store, settings, data_dir)}
     return ScanService(demo_store, settings, today=TODAY), stamps
