@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk.i18n import N_, translator
 from ocop.tone import Tone
-from kiosk.printing.queue import serial_digits
+from kiosk.printing.queue import JobState, serial_digits
 
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
 
@@ -317,18 +317,12 @@ def scan_hint_text(code_width_px: float | None, lang: str) -> str:
 
 # --- staff --------------------------------------------------------------------------------
 
-JOB_STATE_TEXT = {
-    "queued": N_("Waiting"),
-    "printing": N_("Printing"),
-    "done": N_("Done"),
-    "failed": N_("Failed"),
-    "interrupted": N_("Interrupted: check the printed labels"),
-    "cancelled": N_("Cancelled"),
-}
-
-
 def job_state_text(state: str, lang: str) -> str:
-    return translator(lang)(JOB_STATE_TEXT.get(state, state))
+    """A JobState value -> staff words (the label lives on kiosk.printing.queue.JobState)."""
+    try:
+        return translator(lang)(JobState(state).label)
+    except ValueError:
+        return state
 
 
 def printer_state_text(state, lang: str) -> str:
@@ -383,18 +377,6 @@ def edit_lot(lot: str, key: str, max_chars: int = LOT_MAX_CHARS) -> str:
     if len(key) == 1 and key in LOT_CHARS and len(lot) < max_chars:
         return lot + key
     return lot
-
-
-# --- staff: a print job that stopped part-way ----------------------------------------------
-
-ATTENTION_STATES = frozenset({"interrupted", "failed"})
-
-
-def needs_attention(job) -> bool:
-    """An interrupted or failed job that still has labels to check (uncertain) or stamps
-    not printed yet (pending): staff must decide what happens to them."""
-    from kiosk.printing.queue import needs_attention as job_needs_attention
-    return job_needs_attention(job)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def stamp_picture(
     """A 640x480 BGR frame: a white stamp label with the QR, held slightly tilted."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from kiosk.fonts import dejavu_sans_path
+    from printer.fonts import font_path
     from printer.label import qr_matrix
 
     dark, _version = qr_matrix(text)  # the modules the station prints
@@ -54,7 +54,7 @@ def stamp_picture(
     label = Image.new("RGB", (label_w, label_h), (252, 250, 244))
     draw = ImageDraw.Draw(label)
     draw.rectangle((0, 0, label_w - 1, 34), fill=(14, 107, 58))
-    font = ImageFont.truetype(str(dejavu_sans_path(bold=True)), 20)
+    font = ImageFont.truetype(str(font_path("bold")), 20)
     draw.text((label_w // 2, 17), caption, fill=(255, 255, 255), font=font, anchor="mm")
     label.paste(qr_img, (20, 40))
     label = label.rotate(

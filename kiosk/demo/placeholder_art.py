@@ -9,7 +9,7 @@ import math
 from PIL import Image, ImageDraw, ImageFont
 
 from ocop.ratings import GROUP_NAMES
-from kiosk.fonts import dejavu_sans_path
+from printer.fonts import font_path
 
 SIZE_PX = (480, 360)
 # Background, symbol colour per Decision 148 group.
@@ -59,8 +59,8 @@ def placeholder_png(group: int, title: str) -> bytes:
     image = Image.new("RGB", SIZE_PX, background)
     draw = ImageDraw.Draw(image)
     _symbol(draw, group, SIZE_PX[0] // 2, 140, 80, colour)
-    font = ImageFont.truetype(str(dejavu_sans_path(bold=True)), 22)
-    small = ImageFont.truetype(str(dejavu_sans_path()), 16)
+    font = ImageFont.truetype(str(font_path("bold")), 22)
+    small = ImageFont.truetype(str(font_path()), 16)
     group_vi, group_en = GROUP_NAMES.get(group, ("", ""))
     label = title if draw.textlength(title, font=font) < SIZE_PX[0] - 30 else group_vi
     draw.text((SIZE_PX[0] // 2, 262), label, font=font, fill=colour, anchor="mm")

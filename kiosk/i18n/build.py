@@ -69,7 +69,7 @@ OCOP_CATALOG = Catalog(ocop.i18n.DOMAIN, ocop.i18n.LOCALE_DIR, (OCOP_DIR,),
 KIOSK_CATALOG = Catalog(DOMAIN, LOCALE_DIR,
                         tuple(KIOSK_DIR / name for name in
                               ("ui", "staff", "demo/stamps.py", "viewmodels.py", "trusted_time.py",
-                               "sync/status.py")),
+                               "sync/status.py", "printing/queue.py")),
                         "OCOP Sơn La kiosk", below=OCOP_CATALOG)
 CATALOGS = (OCOP_CATALOG, KIOSK_CATALOG)
 

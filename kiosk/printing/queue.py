@@ -40,6 +40,7 @@ from typing import Callable
 from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from ocop.errors import ConfigError, NotFound, UserError
+from ocop.i18n import N_
 from ocop.paper import DOTS_BY_WIDTH_MM
 from kiosk.settings import PrinterSettings, Settings, StampSettings
 from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
@@ -67,11 +68,21 @@ _FATAL_FAULTS = frozenset({PrinterFault.BAD_URI, PrinterFault.UNSUPPORTED,
 
 
 class JobState(enum.Enum):
-    QUEUED = "queued"
-    PRINTING = "printing"
-    DONE = "done"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
+    """A print job's state, with the staff screen's label (msgid, kiosk catalog)."""
+
+    QUEUED = ("queued", N_("Waiting"))
+    PRINTING = ("printing", N_("Printing"))
+    DONE = ("done", N_("Done"))
+    FAILED = ("failed", N_("Failed"))          # also: cancelled by staff (the error says so)
+    INTERRUPTED = ("interrupted", N_("Interrupted: check the printed labels"))
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> JobState:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label = label
+        return member
 
 
 # A job in one of these states that still holds serials (reserved or uncertain) waits for

@@ -28,7 +28,7 @@ from kivy.properties import (
 )
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.fonts import dejavu_sans_path
+from printer.fonts import font_path
 from kiosk.heap import release_free_heap
 from kiosk.i18n import translator
 from kiosk.ui.render import gl_info, screen_transition
@@ -56,8 +56,8 @@ _kv_loaded = False
 
 def register_fonts() -> None:
     """One font with every Vietnamese glyph and the star for every label."""
-    LabelBase.register(DEFAULT_FONT, str(dejavu_sans_path()),
-                       fn_bold=str(dejavu_sans_path(bold=True)))
+    LabelBase.register(DEFAULT_FONT, str(font_path()),
+                       fn_bold=str(font_path("bold")))
 
 
 def load_kv() -> None:

@@ -63,11 +63,10 @@ def test_print_tab_texts():
 
 
 def test_one_rule_for_jobs_needing_a_decision():
-    import kiosk.viewmodels as viewmodels
     for j in (job(), job("failed", uncertain=()), job("failed", uncertain=(), pending=()),
               job("done", uncertain=(), pending=()), job("queued", uncertain=()),
               job("done", pending=())):
-        assert viewmodels.needs_attention(j) == needs_attention(j) == j.needs_attention
+        assert needs_attention(j) == j.needs_attention
     assert needs_attention(job("done", pending=()))     # an uncertain label, whatever state
     assert not needs_attention(job("printing"))         # the worker is on it
 
@@ -124,3 +123,11 @@ def test_sync_and_settings_texts():
     settings = settings_view(prefs, "station", "en")
     assert settings.default_language == "en" and settings.lang_saved and not settings.mode_saved
     assert settings.lang_source_text.endswith("says Tiếng Việt.")
+
+
+def test_every_job_state_has_staff_words_in_both_languages():
+    from kiosk.printing.queue import JobState
+    from kiosk.viewmodels import job_state_text
+    for state in JobState:
+        assert job_state_text(state.value, "vi") != job_state_text(state.value, "en")
+    assert job_state_text("melted", "vi") == "melted"     # an unknown value is shown as is

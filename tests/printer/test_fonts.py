@@ -14,10 +14,9 @@ def fresh(monkeypatch):
     fonts.font_path.cache_clear()
 
 
-def test_the_shipped_copy_comes_first_and_the_kiosk_uses_the_same_file():
-    from kiosk.fonts import dejavu_sans_path
+def test_the_shipped_copy_comes_first():
     assert fonts.font_path() == fonts.SHIPPED_DIR / "DejaVuSans.ttf"
-    assert dejavu_sans_path(bold=True) == fonts.font_path("bold")
+    assert fonts.font_path("bold") == fonts.SHIPPED_DIR / "DejaVuSans-Bold.ttf"
     assert (fonts.SHIPPED_DIR / "LICENSE-DejaVu.txt").is_file()
 
 

@@ -18,11 +18,11 @@ from kiosk.ui_prefs import (
     save_language,
     save_mode,
 )
+from kiosk.printing.queue import needs_attention
 from kiosk.viewmodels import (
     JobRecoveryViewModel,
     edit_lot,
     edit_query,
-    needs_attention,
     pref_source_text,
     recovery_done_text,
     serial_digits,
