@@ -212,6 +212,12 @@ def _hash(name: str, **kw: Any) -> WireField:
     return WireField(name, Kind.LINE, max_chars=64, pattern=SHA256_HEX, hint=SHA256_HINT, **kw)
 
 
+def _one_of(name: str, choices: tuple[str, ...], default: str | None = None) -> WireField:
+    return WireField(
+        name, Kind.CHOICE, required=True, nullable=False, choices=choices, default=default
+    )
+
+
 def _key(name: str) -> WireField:
     return WireField(
         name,
@@ -241,14 +247,7 @@ PRODUCER = Record(
     (
         _producer_ref("id"),
         _line("name", NAME_CHARS, required=True, nullable=False, nonempty=True),
-        WireField(
-            "kind",
-            Kind.CHOICE,
-            required=True,
-            nullable=False,
-            choices=PRODUCER_KINDS,
-            default=ProducerKind.OTHER.value,
-        ),
+        _one_of("kind", PRODUCER_KINDS, default=ProducerKind.OTHER.value),
         _line("commune", PLACE_CHARS),
         _line("district", PLACE_CHARS),
         _line("address", ADDRESS_CHARS),
@@ -261,7 +260,7 @@ MEDIA = Record(
     "media",
     (
         _hash("hash", required=True, nullable=False),
-        WireField("mime", Kind.CHOICE, required=True, nullable=False, choices=MEDIA_TYPES),
+        _one_of("mime", MEDIA_TYPES),
         WireField("size_bytes", Kind.INT, required=True, nullable=False, lo=1, hi=MAX_MEDIA_BYTES),
     ),
 )
@@ -275,14 +274,7 @@ RATING = Record(
         _line("decision_no", DECISION_NO_CHARS),
         WireField("recognised_on", Kind.DATE, required=True),
         WireField("valid_until", Kind.DATE, required=True),  # null: recognised + 36 months
-        WireField(
-            "status",
-            Kind.CHOICE,
-            required=True,
-            nullable=False,
-            choices=RATING_STATUSES,
-            default=RatingStatus.VALID.value,
-        ),
+        _one_of("status", RATING_STATUSES, default=RatingStatus.VALID.value),
     ),
 )
 
@@ -321,9 +313,11 @@ PRODUCT = Record(
 TOMBSTONE = Record(
     "tombstone",
     (
-        WireField("kind", Kind.CHOICE, required=True, nullable=False, choices=TOMBSTONE_KINDS),
+        _one_of("kind", TOMBSTONE_KINDS),
         # A product's id as digits, or a producer's id: see tombstone_key().
-        WireField("id", Kind.LINE, required=True, nullable=False, max_chars=ID_CHARS),
+        WireField(
+            "id", Kind.LINE, required=True, nullable=False, max_chars=ID_CHARS, column="entity_id"
+        ),
     ),
 )
 PRODUCT_TOMBSTONE_ID = _product_id("id", Kind.DIGITS)
@@ -351,7 +345,7 @@ UPLOAD_RESULT = Record(
     "upload result",
     (
         _key("idempotency_key"),
-        WireField("status", Kind.CHOICE, required=True, nullable=False, choices=UPLOAD_STATUSES),
+        _one_of("status", UPLOAD_STATUSES),
     ),
 )
 UPLOAD_REPLY = Record("upload reply", (_list("results", UPLOAD_RESULT),))
