@@ -9,6 +9,8 @@ import itertools
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.catalog_write import apply_catalog_changes
 from kiosk.store import Store
@@ -244,6 +246,73 @@ def test_media_the_kiosk_would_refuse_is_not_stored(registry_db):
     with registry_db.write() as conn:
         assert catalog.write_media(conn, [good]) == 1
     assert wire.MEDIA["size_bytes"].hi == wire.MAX_MEDIA_BYTES
+
+
+# Values an office (or an attacker with the admin token) might send for any field.
+ODD = [
+    "",
+    " ",
+    "5",
+    "-1",
+    "yes",
+    "0",
+    "²",
+    "\ud800",
+    "a\x00b",
+    "a\nb",
+    "x\x85y",
+    "2024-02-30",
+    "2200-01-01",
+    "1990-01-01",
+    "4006381333932",
+    "4006381333931",
+    "036000291452",
+    "Mộc Châu",
+    "htx-a",
+    "Bad Id",
+    "other",
+    "revoked",
+    "pending",
+    0,
+    1,
+    7,
+    2**24,
+    -3,
+    1.5,
+    True,
+    None,
+    [1],
+    {"a": 1},
+]
+OFFICE_FIELDS = [(PREFIXES[r], f) for r in PREFIXES for f in _office_fields(r)]
+
+
+def _near_limit(f):
+    if not f.max_chars:
+        return st.sampled_from(ODD)
+    return st.integers(f.max_chars - 1, f.max_chars + 1).map(lambda n: "ấ" * n)
+
+
+@st.composite
+def office_documents(draw):
+    document = _document()
+    for prefix, f in draw(st.lists(st.sampled_from(OFFICE_FIELDS), max_size=4)):
+        set_at(document, (*prefix, f.name), draw(st.sampled_from(ODD) | _near_limit(f)))
+    return document
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=office_documents())
+def test_what_the_registry_accepts_every_kiosk_accepts(registry_db, kiosk, document):
+    """Refused with a typed error naming a field, or stored and then taken by a kiosk."""
+    try:
+        page = _office_write(registry_db, document)
+    except catalog.CatalogError as exc:
+        assert all(re.match(r"(producers|products)\[0\]", p) for p in exc.problems), exc
+        return
+    _kiosk_check(page, kiosk)
 
 
 # --- no field on one side only ------------------------------------------------------------
