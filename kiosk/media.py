@@ -7,11 +7,12 @@ import os
 import sqlite3
 from pathlib import Path
 
-EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+from ocop.wire import MEDIA_EXTENSIONS
 
 
 def media_path(data_dir: Path, sha256_hex: str, mime: str) -> Path:
-    return Path(data_dir) / "media" / sha256_hex[:2] / f"{sha256_hex}{EXTENSIONS.get(mime, '')}"
+    name = f"{sha256_hex}{MEDIA_EXTENSIONS.get(mime, '')}"
+    return Path(data_dir) / "media" / sha256_hex[:2] / name
 
 
 def store_media(conn: sqlite3.Connection, data_dir: Path, content: bytes, mime: str,

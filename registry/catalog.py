@@ -2,7 +2,8 @@
 that bump the change sequence only for rows that really changed, and deltas for kiosks.
 
 Wire format of one product (what GET /api/v1/catalog/changes returns, and what the admin
-API and JSON import accept):
+API and JSON import accept); every field, its type and its limits are defined once in
+ocop.wire, which the kiosks check every reply with:
 
     {"id": 101, "gtin": "2000000001012" | null, "name_vi": "...", "name_en": "...",
      "group": 1..6, "subgroup": "", "description_vi": "", "description_en": "",
@@ -21,34 +22,28 @@ import datetime as dt
 import hashlib
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ocop import wire
 from ocop.ratings import LEVEL_BY_STARS, RatingStatus, default_valid_until, effective_rating_status
 from ocop.text import nfc
 
-MAX_PRODUCT_ID = 2**24 - 1
-PRODUCER_KINDS = ("company", "cooperative", "coop_group", "household", "other")
-RATING_STATUSES = ("valid", "expired", "revoked")
-PRODUCER_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-HASH_RE = re.compile(r"[0-9a-f]{64}")
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MIME_BY_EXT = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".webp": "image/webp"}
-TEXT_LIMITS = {"name_vi": 300, "name_en": 300, "subgroup": 100, "description_vi": 5000,
-               "description_en": 5000, "story_vi": 10000, "story_en": 10000,
-               "commune": 200, "district": 200}
-PRODUCER_TEXT_LIMITS = {"name": 300, "commune": 200, "district": 200, "address": 500,
-                        "phone": 32}
-PRODUCT_FIELDS = ("gtin", "name_vi", "name_en", "group_code", "subgroup", "description_vi",
-                  "description_en", "story_vi", "story_en", "commune", "district",
-                  "producer_id", "image_hash", "featured", "is_demo")
-PRODUCER_FIELDS = ("name", "kind", "commune", "district", "address", "phone")
-RATING_FIELDS = ("stars", "level", "body", "decision_no", "recognised_on", "valid_until",
-                 "status")
+# File extensions a catalog file's pictures may have (ocop.wire.MEDIA_TYPES).
+MIME_BY_EXT = {ext: mime for mime, ext in wire.MEDIA_EXTENSIONS.items()} | {".jpeg": "image/jpeg"}
+
+
+def written_fields(record: wire.Record) -> tuple[wire.WireField, ...]:
+    """The fields of a record the office writes (the registry's clock sets updated_at)."""
+    return tuple(f for f in record.stored if f is not wire.UPDATED_AT)
+
+
+# Columns compared to tell a changed row from an unchanged one.
+PRODUCT_FIELDS = tuple(f.column_name for f in written_fields(wire.PRODUCT) if f.name != "id")
+PRODUCER_FIELDS = tuple(f.column_name for f in written_fields(wire.PRODUCER) if f.name != "id")
+RATING_FIELDS = wire.RATING.names
 
 
 class CatalogError(ValueError):
@@ -56,8 +51,9 @@ class CatalogError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s):\n"
-                         + "\n".join(f"  - {p}" for p in self.problems))
+        super().__init__(
+            f"{len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
+        )
 
 
 @dataclass
@@ -75,78 +71,102 @@ class CatalogBatch:
 
 
 # --- validation -------------------------------------------------------------------------------
+#
+# What an office sends is first read leniently (CSV cells are text: "5" is a number, "yes" is
+# true; text is stripped and NFC; an empty cell is the field's default), then checked with the
+# wire rules the kiosks check every reply with (ocop.wire), so the registry never stores a row
+# that would make a kiosk refuse a page.
 
 
-def _text(value, where: str, limit: int, problems: list[str], required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        problems.append(f"{where}: expected text, got {type(value).__name__}")
-        return ""
-    value = nfc(value.strip())
-    if required and not value:
-        problems.append(f"{where}: required")
-    if len(value) > limit:
-        problems.append(f"{where}: longer than {limit} characters")
+def _office_int(value: Any) -> Any:
+    digits = value.removeprefix("-") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit():
+        return int(value)
     return value
 
 
-def _int(value, where: str, lo: int, hi: int, problems: list[str]) -> int | None:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        problems.append(f"{where}: expected an integer {lo}..{hi}, got {value!r}")
-        return None
-    return value
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 
-def _bool(value, where: str, problems: list[str]) -> bool:
-    if value in (None, ""):
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "0", "false",
-                                                            "no"):
-        return value.strip().lower() in ("1", "true", "yes")
-    if isinstance(value, int) and value in (0, 1):
+def _office_bool(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
         return bool(value)
-    problems.append(f"{where}: expected true or false, got {value!r}")
-    return False
+    return value
 
 
-def _date(value, where: str, problems: list[str], required: bool = False) -> str | None:
-    if value in (None, ""):
-        if required:
-            problems.append(f"{where}: required")
+def _office_value(f: wire.WireField, value: Any) -> Any:
+    """One value as an office may write it -> the wire form, when there is one."""
+    if isinstance(value, str):
+        value = value.strip()
+        if f.kind in (wire.Kind.LINE, wire.Kind.TEXT):
+            value = nfc(value)
+    if value is None or value == "":
+        return f.default
+    if f.kind is wire.Kind.INT:
+        return _office_int(value)
+    if f.kind is wire.Kind.BOOL:
+        return _office_bool(value)
+    return value
+
+
+def _office_record(record: wire.Record, raw: dict) -> dict:
+    """Each field the office writes, by its wire name or its column name (`group_code`)."""
+    out = {}
+    for f in written_fields(record):
+        value = raw.get(f.name)
+        if value is None and f.column:
+            value = raw.get(f.column)
+        out[f.name] = _office_value(f, value)
+    return out
+
+
+def _checked(record: wire.Record, document: dict, where: str, problems: list[str]) -> dict | None:
+    """The document after the wire checks (GTINs in their one spelling), or None with every
+    problem added to `problems`."""
+    errors: list[wire.WireError] = []
+    checked = wire.check_record(record, document, where, errors)
+    problems.extend(map(str, errors))
+    if errors or checked is None:
         return None
-    if not isinstance(value, str) or not DATE_RE.fullmatch(value.strip()):
-        problems.append(f"{where}: expected a YYYY-MM-DD date, got {value!r}")
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        problems.append(f"{where}: {value!r} is not a calendar date")
-        return None
+    checked.pop(wire.UPDATED_AT.name, None)
+    return checked
+
+
+def _rating_document(raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    doc = _office_record(wire.RATING, raw)
+    if doc["recognised_on"] is None and raw.get("year") is not None:  # demo catalog format
+        doc["recognised_on"] = f"{raw['year']}-{raw.get('month_day', '06-30')}"
+    if doc["valid_until"] is None and doc["recognised_on"] is not None:
+        try:
+            day = wire.check_value(wire.RATING["recognised_on"], doc["recognised_on"], "")
+        except wire.WireError:
+            pass  # reported by the check
+        else:
+            doc["valid_until"] = default_valid_until(dt.date.fromisoformat(day)).isoformat()
+    stars = doc["stars"]
+    if not doc["level"] and isinstance(stars, int):
+        doc["level"] = LEVEL_BY_STARS.get(stars, "")
+    return doc
+
+
+def _rating_order(rating: dict, where: str, problems: list[str]) -> None:
+    if (
+        rating["recognised_on"]
+        and rating["valid_until"]
+        and rating["valid_until"] < rating["recognised_on"]
+    ):
+        problems.append(f"{where}: valid_until is before recognised_on")
 
 
 def validate_producer(raw: Any, where: str, problems: list[str]) -> dict | None:
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected an object")
         return None
-    start = len(problems)
-    pid = raw.get("id")
-    if not isinstance(pid, str) or not PRODUCER_ID_RE.fullmatch(pid):
-        problems.append(f"{where}.id: expected 1-64 lowercase letters, digits, '.', '_', '-', "
-                        f"got {pid!r}")
-    kind = raw.get("kind") or "other"
-    if kind not in PRODUCER_KINDS:
-        problems.append(f"{where}.kind: must be one of {', '.join(PRODUCER_KINDS)}, "
-                        f"got {kind!r}")
-    out = {"id": pid, "kind": kind}
-    for name, limit in PRODUCER_TEXT_LIMITS.items():
-        out[name] = _text(raw.get(name), f"{where}.{name}", limit, problems,
-                          required=name == "name")
-    return out if len(problems) == start else None
+    return _checked(wire.PRODUCER, _office_record(wire.PRODUCER, raw), where, problems)
 
 
 def validate_rating(raw: Any, where: str, problems: list[str]) -> dict | None:
@@ -154,32 +174,10 @@ def validate_rating(raw: Any, where: str, problems: list[str]) -> dict | None:
         problems.append(f"{where}: expected an object")
         return None
     start = len(problems)
-    stars = raw.get("stars")
-    if stars not in (None, ""):
-        stars = _int(stars, f"{where}.stars", 1, 5, problems)
-    else:
-        stars = None
-    recognised = raw.get("recognised_on")
-    if recognised in (None, "") and raw.get("year") is not None:   # demo catalog format
-        year = _int(raw.get("year"), f"{where}.year", 1990, 2199, problems)
-        recognised = f"{year}-{raw.get('month_day', '06-30')}" if year else None
-    recognised = _date(recognised, f"{where}.recognised_on", problems)
-    valid_until = _date(raw.get("valid_until"), f"{where}.valid_until", problems)
-    if valid_until is None and recognised is not None:
-        valid_until = default_valid_until(dt.date.fromisoformat(recognised)).isoformat()
-    if recognised and valid_until and valid_until < recognised:
-        problems.append(f"{where}: valid_until is before recognised_on")
-    status = raw.get("status") or "valid"
-    if status not in RATING_STATUSES:
-        problems.append(f"{where}.status: must be one of {', '.join(RATING_STATUSES)}, "
-                        f"got {status!r}")
-    out = {"stars": stars,
-           "level": _text(raw.get("level") or LEVEL_BY_STARS.get(stars, ""),
-                          f"{where}.level", 16, problems),
-           "body": _text(raw.get("body"), f"{where}.body", 300, problems),
-           "decision_no": _text(raw.get("decision_no"), f"{where}.decision_no", 100, problems),
-           "recognised_on": recognised, "valid_until": valid_until, "status": status}
-    return out if len(problems) == start else None
+    rating = _checked(wire.RATING, _rating_document(raw), where, problems)
+    if rating is not None:
+        _rating_order(rating, where, problems)
+    return rating if len(problems) == start else None
 
 
 def validate_product(raw: Any, where: str, problems: list[str]) -> dict | None:
@@ -187,44 +185,29 @@ def validate_product(raw: Any, where: str, problems: list[str]) -> dict | None:
         problems.append(f"{where}: expected an object")
         return None
     start = len(problems)
-    pid = _int(raw.get("id"), f"{where}.id", 1, MAX_PRODUCT_ID, problems)
-    gtin = raw.get("gtin")
-    if gtin in ("", None):
-        gtin = None
-    elif not isinstance(gtin, str) or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
-        problems.append(f"{where}.gtin: expected 8, 12, 13 or 14 digits, got {gtin!r}")
-    group = raw.get("group", raw.get("group_code"))
-    group = _int(group, f"{where}.group", 1, 6, problems)
-    producer = raw.get("producer", raw.get("producer_id"))
-    if not isinstance(producer, str) or not PRODUCER_ID_RE.fullmatch(producer or ""):
-        problems.append(f"{where}.producer: expected a producer id, got {producer!r}")
-    image_hash = raw.get("image_hash") or None
-    if image_hash is not None and (not isinstance(image_hash, str)
-                                   or not HASH_RE.fullmatch(image_hash)):
-        problems.append(f"{where}.image_hash: expected 64 lowercase hex digits")
-    out = {"id": pid, "gtin": gtin, "group": group, "producer": producer,
-           "image_hash": image_hash,
-           "featured": _bool(raw.get("featured"), f"{where}.featured", problems),
-           "is_demo": _bool(raw.get("is_demo"), f"{where}.is_demo", problems)}
-    for name, limit in TEXT_LIMITS.items():
-        out[name] = _text(raw.get(name), f"{where}.{name}", limit, problems,
-                          required=name == "name_vi")
-    ratings_raw = raw.get("ratings", [])
-    if not isinstance(ratings_raw, list):
-        problems.append(f"{where}.ratings: expected a list")
-        ratings_raw = []
-    if len(ratings_raw) > 50:
-        problems.append(f"{where}.ratings: more than 50 ratings")
-    out["ratings"] = [validate_rating(r, f"{where}.ratings[{i}]", problems)
-                      for i, r in enumerate(ratings_raw[:50])]
+    document = _office_record(wire.PRODUCT, raw)
+    ratings = raw.get("ratings", [])
+    document["ratings"] = (
+        [_rating_document(r) for r in ratings] if isinstance(ratings, list) else ratings
+    )
+    product = _checked(wire.PRODUCT, document, where, problems)
+    if product is None:
+        return None
+    for i, rating in enumerate(product["ratings"]):
+        _rating_order(rating, f"{where}.ratings[{i}]", problems)
     if "image" in raw:
-        out["image"] = raw["image"]
-    return out if len(problems) == start else None
+        product["image"] = raw["image"]
+    return product if len(problems) == start else None
 
 
-def validate_catalog(data: Any, *, known_producers: Iterable[str] = (),
-                     known_media: Iterable[str] = (), source: str = "catalog",
-                     base_dir: Path | None = None) -> CatalogBatch:
+def validate_catalog(
+    data: Any,
+    *,
+    known_producers: Iterable[str] = (),
+    known_media: Iterable[str] = (),
+    source: str = "catalog",
+    base_dir: Path | None = None,
+) -> CatalogBatch:
     """Check a whole catalog document; CatalogError listing every problem."""
     problems: list[str] = []
     if not isinstance(data, dict):
@@ -238,8 +221,9 @@ def validate_catalog(data: Any, *, known_producers: Iterable[str] = (),
         p = validate_producer(raw, f"producers[{i}]", problems)
         if p is not None:
             if p["id"] in seen_producers:
-                problems.append(f"producers[{i}].id: {p['id']!r} also at "
-                                f"producers[{seen_producers[p['id']]}]")
+                problems.append(
+                    f"producers[{i}].id: {p['id']!r} also at producers[{seen_producers[p['id']]}]"
+                )
             seen_producers[p["id"]] = i
             batch.producers.append(p)
     producer_by_id = {p["id"]: p for p in batch.producers}
@@ -251,8 +235,9 @@ def validate_catalog(data: Any, *, known_producers: Iterable[str] = (),
         where = f"products[{i}]"
         p = validate_product(raw, where, problems)
         if p is None:
-            raw_producer = raw.get("producer", raw.get("producer_id")) \
-                if isinstance(raw, dict) else None
+            raw_producer = (
+                raw.get("producer", raw.get("producer_id")) if isinstance(raw, dict) else None
+            )
             if isinstance(raw_producer, str) and raw_producer not in producers_ok:
                 problems.append(f"{where}.producer: unknown producer {raw_producer!r}")
             continue
@@ -261,13 +246,14 @@ def validate_catalog(data: Any, *, known_producers: Iterable[str] = (),
         seen_ids[p["id"]] = i
         if p["gtin"]:
             if p["gtin"] in seen_gtins:
-                problems.append(f"{where}.gtin: {p['gtin']} also at "
-                                f"products[{seen_gtins[p['gtin']]}]")
+                problems.append(
+                    f"{where}.gtin: {p['gtin']} also at products[{seen_gtins[p['gtin']]}]"
+                )
             seen_gtins[p["gtin"]] = i
         if p["producer"] not in producers_ok:
             problems.append(f"{where}.producer: unknown producer {p['producer']!r}")
         producer = producer_by_id.get(p["producer"])
-        if producer is not None:     # demo format: place comes from the producer
+        if producer is not None:  # demo format: place comes from the producer
             p["commune"] = p["commune"] or producer["commune"]
             p["district"] = p["district"] or producer["district"]
         image = p.pop("image", None)
@@ -298,27 +284,67 @@ def _as_list(value, where: str, problems: list[str]) -> list:
 def _read_image(path: Path, where: str, problems: list[str]) -> Media | None:
     mime = MIME_BY_EXT.get(path.suffix.lower())
     if mime is None:
-        problems.append(f"{where}: {path.name}: only .png, .jpg, .webp images")
+        problems.append(f"{where}: {path.name}: only {', '.join(MIME_BY_EXT)} images")
         return None
     try:
         content = path.read_bytes()
     except OSError as exc:
         problems.append(f"{where}: cannot read {path}: {exc.strerror}")
         return None
-    return Media(hashlib.sha256(content).hexdigest(), mime, content)
+    media = Media(hashlib.sha256(content).hexdigest(), mime, content)
+    return media if checked_media(media, where, problems) else None
+
+
+def checked_media(media: Media, where: str, problems: list[str]) -> bool:
+    """The media row as kiosks will see it passes the wire checks, and its hash is its own."""
+    start = len(problems)
+    _checked(wire.MEDIA, _media_to_wire(media), where, problems)
+    if media.hash != hashlib.sha256(media.content).hexdigest():
+        problems.append(f"{where}.hash: not the SHA-256 of the content")
+    return len(problems) == start
+
+
+def _media_to_wire(media: Media) -> dict:
+    return {"hash": media.hash, "mime": media.mime, "size_bytes": len(media.content)}
 
 
 # --- files --------------------------------------------------------------------------------
 
-CSV_PRODUCER_COLUMNS = {"producer": "id", "producer_name": "name", "producer_kind": "kind",
-                        "producer_commune": "commune", "producer_district": "district",
-                        "producer_address": "address", "producer_phone": "phone"}
-CSV_RATING_COLUMNS = {"stars": "stars", "recognised_on": "recognised_on",
-                      "valid_until": "valid_until", "rating_status": "status",
-                      "level": "level", "body": "body", "decision_no": "decision_no"}
-CSV_PRODUCT_COLUMNS = ("id", "gtin", "name_vi", "name_en", "group", "subgroup",
-                       "description_vi", "description_en", "story_vi", "story_en", "commune",
-                       "district", "featured", "image", "image_hash")
+CSV_PRODUCER_COLUMNS = {
+    "producer": "id",
+    "producer_name": "name",
+    "producer_kind": "kind",
+    "producer_commune": "commune",
+    "producer_district": "district",
+    "producer_address": "address",
+    "producer_phone": "phone",
+}
+CSV_RATING_COLUMNS = {
+    "stars": "stars",
+    "recognised_on": "recognised_on",
+    "valid_until": "valid_until",
+    "rating_status": "status",
+    "level": "level",
+    "body": "body",
+    "decision_no": "decision_no",
+}
+CSV_PRODUCT_COLUMNS = (
+    "id",
+    "gtin",
+    "name_vi",
+    "name_en",
+    "group",
+    "subgroup",
+    "description_vi",
+    "description_en",
+    "story_vi",
+    "story_en",
+    "commune",
+    "district",
+    "featured",
+    "image",
+    "image_hash",
+)
 CSV_COLUMNS = (*CSV_PRODUCT_COLUMNS, *CSV_PRODUCER_COLUMNS, *CSV_RATING_COLUMNS)
 
 
@@ -330,8 +356,9 @@ def csv_to_document(text: str) -> dict:
     header = reader.fieldnames or []
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if unknown:
-        problems.append(f"header: unknown column(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(CSV_COLUMNS)})")
+        problems.append(
+            f"header: unknown column(s) {', '.join(unknown)} (known: {', '.join(CSV_COLUMNS)})"
+        )
     for required in ("id", "name_vi", "group", "producer"):
         if required not in header:
             problems.append(f"header: missing column {required!r}")
@@ -344,8 +371,7 @@ def csv_to_document(text: str) -> dict:
             problems.append(f"row {line}: more fields than columns")
             continue
         row = {k: (v or "").strip() for k, v in row.items()}
-        producer = {field_: row[col] for col, field_ in CSV_PRODUCER_COLUMNS.items()
-                    if col in row}
+        producer = {field_: row[col] for col, field_ in CSV_PRODUCER_COLUMNS.items() if col in row}
         producer["name"] = producer.get("name") or ""
         pid = producer["id"]
         if pid in producers:
@@ -382,28 +408,33 @@ def load_catalog_file(path: Path, known_producers=(), known_media=()) -> Catalog
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CatalogError([f"{path}: not valid JSON: {exc}"]) from None
-    return validate_catalog(document, known_producers=known_producers,
-                            known_media=known_media, source=str(path), base_dir=path.parent)
+    return validate_catalog(
+        document,
+        known_producers=known_producers,
+        known_media=known_media,
+        source=str(path),
+        base_dir=path.parent,
+    )
 
 
 # --- wire format ------------------------------------------------------------------------
 
 
+def record_to_wire(record: wire.Record, row) -> dict:
+    """A table row as the record's wire fields (each read from its column)."""
+    out = {}
+    for f in record.stored:
+        value = getattr(row, f.column_name)
+        out[f.name] = bool(value) if f.kind is wire.Kind.BOOL else value
+    return out
+
+
 def product_to_wire(row, ratings: list[dict]) -> dict:
-    return {"id": row.id, "gtin": row.gtin, "name_vi": row.name_vi, "name_en": row.name_en,
-            "group": row.group_code, "subgroup": row.subgroup,
-            "description_vi": row.description_vi, "description_en": row.description_en,
-            "story_vi": row.story_vi, "story_en": row.story_en, "commune": row.commune,
-            "district": row.district, "producer": row.producer_id,
-            "image_hash": row.image_hash, "featured": bool(row.featured),
-            "is_demo": bool(row.is_demo), "updated_at": row.updated_at,
-            "ratings": ratings}
+    return record_to_wire(wire.PRODUCT, row) | {"ratings": ratings}
 
 
 def producer_to_wire(row) -> dict:
-    return {"id": row.id, "name": row.name, "kind": row.kind, "commune": row.commune,
-            "district": row.district, "address": row.address, "phone": row.phone,
-            "updated_at": row.updated_at}
+    return record_to_wire(wire.PRODUCER, row)
 
 
 def current_rating(ratings: list[dict]) -> dict | None:
@@ -419,5 +450,7 @@ def rating_valid(rating: dict | None, today: dt.date) -> bool:
     """The kiosk's star rule; the registry also requires a stated valid_until."""
     if rating is None or not rating["valid_until"]:
         return False
-    return effective_rating_status(rating["status"], rating["stars"], rating["valid_until"],
-                                   today) is RatingStatus.VALID
+    return (
+        effective_rating_status(rating["status"], rating["stars"], rating["valid_until"], today)
+        is RatingStatus.VALID
+    )

@@ -15,12 +15,12 @@ import requests
 
 from kiosk import __version__
 from kiosk.sync.errors import BadReply, RegistryUnavailable, SyncRejected
+from ocop.wire import MAX_MEDIA_BYTES
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024
-MAX_MEDIA_BYTES = 16 * 1024 * 1024
 CONNECT_TIMEOUT_S = 10.0
 GZIP_LEVEL = 5
 

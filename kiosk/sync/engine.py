@@ -31,6 +31,7 @@ from kiosk.media_renditions import make_renditions
 from ocop.stamps.errors import TrustError
 from kiosk.stamps.service import receive_stamp_block
 from ocop.stamps.trust import verify_signed_trust_list
+from ocop.wire import UploadStatus
 from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
 from kiosk.sync import heartbeat
 from kiosk.sync import status as st
@@ -275,7 +276,9 @@ class SyncEngine:
             if self.after_upload_reply is not None:
                 self.after_upload_reply(reply)
             now = utc_now_iso()
-            rejected = [a for a in answers.values() if a["status"] == "rejected"]
+            said = [UploadStatus(a["status"]) for a in answers.values()]
+            rejected = [a for a in answers.values()
+                        if a["status"] == UploadStatus.REJECTED.value]
             with self.store.transaction() as tx:
                 tx.executemany("UPDATE outbox SET sent_at = ? WHERE idempotency_key = ? "
                                "AND sent_at IS NULL", [(now, k) for k in keys])
@@ -287,8 +290,8 @@ class SyncEngine:
                             a["idempotency_key"], a.get("error", ""))
             result.batches += 1
             result.rejected += len(rejected)
-            result.accepted += sum(1 for a in answers.values() if a["status"] == "accepted")
-            result.duplicate += sum(1 for a in answers.values() if a["status"] == "duplicate")
+            result.accepted += said.count(UploadStatus.ACCEPTED)
+            result.duplicate += said.count(UploadStatus.DUPLICATE)
             if len(rows) < self.push_batch_items:
                 return result
 

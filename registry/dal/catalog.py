@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from ocop import wire
 from registry import db
 from registry.catalog import (
     PRODUCER_FIELDS,
@@ -18,8 +19,11 @@ from registry.catalog import (
     CatalogBatch,
     CatalogError,
     Media,
+    checked_media,
     producer_to_wire,
     product_to_wire,
+    record_to_wire,
+    written_fields,
 )
 
 
@@ -38,7 +42,6 @@ class WriteSummary:
 
 
 def known_ids(conn: Connection) -> tuple[set[str], set[str]]:
-    """(producer ids, media hashes) already in the registry."""
     return (
         set(conn.execute(sa.select(db.producers.c.id)).scalars()),
         set(conn.execute(sa.select(db.media.c.hash)).scalars()),
@@ -46,13 +49,19 @@ def known_ids(conn: Connection) -> tuple[set[str], set[str]]:
 
 
 def write_media(conn: Connection, items: Iterable[Media]) -> int:
-    by_hash = {m.hash: m for m in items}
-    if not by_hash:
+    """Store new pictures; CatalogError (nothing written) for one a kiosk would refuse."""
+    items = {m.hash: m for m in items}
+    if not items:
         return 0
+    problems: list[str] = []
+    for i, m in enumerate(items.values()):
+        checked_media(m, f"media[{i}]", problems)
+    if problems:
+        raise CatalogError(problems)
     have = set(
-        conn.execute(sa.select(db.media.c.hash).where(db.media.c.hash.in_(list(by_hash)))).scalars()
+        conn.execute(sa.select(db.media.c.hash).where(db.media.c.hash.in_(list(items)))).scalars()
     )
-    new = [m for h, m in by_hash.items() if h not in have]
+    new = [m for h, m in items.items() if h not in have]
     if new:
         first = db.reserve(conn, "change_seq", len(new))
         conn.execute(
@@ -73,29 +82,31 @@ def write_media(conn: Connection, items: Iterable[Media]) -> int:
 
 
 def _product_row(p: dict) -> dict:
-    """A validated wire product as a `products` row (ratings apart)."""
-    return {
-        "gtin": p["gtin"],
-        "name_vi": p["name_vi"],
-        "name_en": p["name_en"],
-        "group_code": p["group"],
-        "subgroup": p["subgroup"],
-        "description_vi": p["description_vi"],
-        "description_en": p["description_en"],
-        "story_vi": p["story_vi"],
-        "story_en": p["story_en"],
-        "commune": p["commune"],
-        "district": p["district"],
-        "producer_id": p["producer"],
-        "image_hash": p["image_hash"],
-        "featured": bool(p["featured"]),
-        "is_demo": bool(p["is_demo"]),
-    }
+    return {f.column_name: p[f.name] for f in written_fields(wire.PRODUCT) if f.name != "id"}
+
+
+def _check_gtins_free(conn: Connection, products: list[dict]) -> None:
+    """A GTIN may go to a product only when no product outside the batch holds it (kiosks
+    refuse a page that gives one GTIN to two products): CatalogError naming the field."""
+    claimed = {p["gtin"]: i for i, p in enumerate(products) if p["gtin"]}
+    in_batch = {p["id"] for p in products}
+    problems = []
+    for chunk in _chunks(list(claimed), 900):
+        for row in conn.execute(
+            sa.select(db.products.c.id, db.products.c.gtin).where(db.products.c.gtin.in_(chunk))
+        ):
+            if row.id not in in_batch:
+                problems.append(
+                    f"products[{claimed[row.gtin]}].gtin: {row.gtin} belongs to product {row.id}"
+                )
+    if problems:
+        raise CatalogError(problems)
 
 
 def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
     """Insert or update producers, media and products; only rows whose content changed get
     a new sequence number (so re-importing the same file sends kiosks nothing)."""
+    _check_gtins_free(conn, batch.products)
     summary = WriteSummary(media=write_media(conn, batch.media))
     now = db.utc_now()
     # Producers first: products reference them (and kiosks apply them in seq order).
@@ -126,13 +137,14 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
                 summary.updated += 1
         conn.execute(
             db.tombstones.delete().where(
-                db.tombstones.c.kind == "producer",
+                db.tombstones.c.kind == wire.TombstoneKind.PRODUCER.value,
                 db.tombstones.c.entity_id.in_([p["id"] for p, _ in changed_producers]),
             )
         )
 
     ids = [p["id"] for p in batch.products]
     existing = {}
+    old_ratings: dict[int, list[dict]] = {}
     for chunk in _chunks(ids, 900):
         existing.update(
             {
@@ -140,7 +152,14 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
                 for r in conn.execute(sa.select(db.products).where(db.products.c.id.in_(chunk)))
             }
         )
-    old_ratings = ratings_for(conn, ids)
+        for r in conn.execute(
+            sa.select(db.ratings)
+            .where(db.ratings.c.product_id.in_(chunk))
+            .order_by(db.ratings.c.product_id, db.ratings.c.position)
+        ):
+            old_ratings.setdefault(r.product_id, []).append(
+                {f: getattr(r, f) for f in RATING_FIELDS}
+            )
     changed = []
     for p in batch.products:
         row = _product_row(p)
@@ -155,6 +174,10 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
         changed.append((p, row, old is None))
     if changed:
         first = db.reserve(conn, "change_seq", len(changed))
+        # GTINs may move between products of the batch: free them all before any is taken.
+        moving = [p["id"] for p, row, is_new in changed if not is_new]
+        for chunk in _chunks(moving, 900):
+            conn.execute(db.products.update().where(db.products.c.id.in_(chunk)).values(gtin=None))
         inserts, rating_rows = [], []
         for i, (p, row, is_new) in enumerate(changed):
             row |= {"updated_at": now, "seq": first + i}
@@ -172,7 +195,7 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
             conn.execute(db.ratings.delete().where(db.ratings.c.product_id.in_(chunk)))
             conn.execute(
                 db.tombstones.delete().where(
-                    db.tombstones.c.kind == "product",
+                    db.tombstones.c.kind == wire.TombstoneKind.PRODUCT.value,
                     db.tombstones.c.entity_id.in_([str(i) for i in chunk]),
                 )
             )
@@ -188,7 +211,7 @@ def delete_product(conn: Connection, product_id: int) -> bool:
     if deleted.rowcount == 0:
         return False
     conn.execute(db.ratings.delete().where(db.ratings.c.product_id == product_id))
-    _tombstone(conn, "product", str(product_id))
+    _tombstone(conn, wire.TombstoneKind.PRODUCT, str(product_id))
     return True
 
 
@@ -203,11 +226,12 @@ def delete_producer(conn: Connection, producer_id: str) -> bool:
     deleted = conn.execute(db.producers.delete().where(db.producers.c.id == producer_id))
     if deleted.rowcount == 0:
         return False
-    _tombstone(conn, "producer", producer_id)
+    _tombstone(conn, wire.TombstoneKind.PRODUCER, producer_id)
     return True
 
 
-def _tombstone(conn: Connection, kind: str, entity_id: str) -> None:
+def _tombstone(conn: Connection, tombstone: wire.TombstoneKind, entity_id: str) -> None:
+    kind = tombstone.value
     seq = db.reserve(conn, "change_seq")
     conn.execute(
         db.tombstones.delete().where(
@@ -278,11 +302,9 @@ def changes_since(conn: Connection, since: int, limit: int) -> dict:
         "cursor": cursor,
         "more": bool(cutoffs),
         "producers": [producer_to_wire(r) for r in rows["producers"]],
-        "media": [
-            {"hash": r.hash, "mime": r.mime, "size_bytes": r.size_bytes} for r in rows["media"]
-        ],
+        "media": [record_to_wire(wire.MEDIA, r) for r in rows["media"]],
         "products": [product_to_wire(r, ratings.get(r.id, [])) for r in rows["products"]],
-        "tombstones": [{"kind": r.kind, "id": r.entity_id} for r in rows["tombstones"]],
+        "tombstones": [record_to_wire(wire.TOMBSTONE, r) for r in rows["tombstones"]],
     }
 
 
