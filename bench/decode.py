@@ -17,9 +17,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +31,7 @@ from pyzbar import pyzbar  # noqa: E402
 
 from bench.synthetic_frames import make_frames  # noqa: E402
 from scanner.decoders import DecodePipeline, to_gray  # noqa: E402
+
 
 def _version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version

@@ -21,19 +21,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import segno  # noqa: E402
+import segno
 
-from printer._escpos import escpos_printer  # noqa: E402
-from printer.escpos_raster import encode_label_job, encode_raster  # noqa: E402
-from printer.fake_server import FakePrinterProcess  # noqa: E402
-from printer.label import (  # noqa: E402
+from printer._escpos import escpos_printer
+from printer.escpos_raster import encode_label_job, encode_raster
+from printer.fake_server import FakePrinterProcess
+from printer.label import (
     LabelContent,
     LabelLayout,
-    qr_matrix,
     clear_caches,
+    qr_matrix,
     render_label,
 )
-from printer.session import Printer  # noqa: E402
+from printer.session import Printer
 
 PRINT_SPEED_MM_S = 100.0
 TITLES = ["Chè Shan tuyết cổ thụ Tà Xùa", "Mật ong hoa rừng Mộc Châu", "Cà phê Arabica Thuận Châu",

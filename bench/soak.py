@@ -54,11 +54,11 @@ from bench.kiosk_process import ENV, open_fds, rss_mb, thread_count  # noqa: E40
 from bench.soak_analysis import (  # noqa: E402
     CAMERA_FPS,
     IDLE_TIMEOUT_S,
-    WARMUP_S,
     LOOP_FRAMES,
     LOOP_S,
     SETTLE_S,
     SHOWINGS,
+    WARMUP_S,
     Trend,
     frame_clock,
     judge_trend,
@@ -285,7 +285,7 @@ class NotifyListener:
         while not self._stop.is_set():
             try:
                 data = self.sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -353,7 +353,7 @@ def _age_s(iso: str | None) -> float:
 
 def _epoch(iso: str) -> float:
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in iso else "%Y-%m-%dT%H:%M:%SZ"
-    return dt.datetime.strptime(iso, fmt).replace(tzinfo=dt.timezone.utc).timestamp()
+    return dt.datetime.strptime(iso, fmt).replace(tzinfo=dt.UTC).timestamp()
 
 
 class ProbeReader:

@@ -12,11 +12,11 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass
 
+from kiosk.store import Store
+from kiosk.trusted_time import clock_for
 from ocop.gtin import normalize_gtin
 from ocop.ratings import GROUP_NAMES, RatingStatus, effective_rating_status
-from kiosk.store import Store
 from ocop.text import fold
-from kiosk.trusted_time import clock_for
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,15 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from kiosk.settings import Settings
-from ocop.stamps.errors import NoTrustList
 from kiosk.stamps.service import current_trust_list, verifier_from_store
-from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
-from ocop.stamps.verifier import StampVerifier, Verification
 from kiosk.store import Store, StoreFull
 from kiosk.trusted_time import TrustedClock, clock_for, parse_iso, record_signed_time
+from ocop.clock import utc_now_iso
+from ocop.stamps.errors import NoTrustList
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verifier import StampVerifier, Verification
 
 log = logging.getLogger(__name__)
 

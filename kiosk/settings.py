@@ -21,8 +21,8 @@ import difflib
 import enum
 import math
 import os
-import tomllib
 import sys
+import tomllib
 import typing
 import unicodedata
 from dataclasses import dataclass, field

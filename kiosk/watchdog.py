@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import typing
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk import systemd_notify
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from ocop.clock import utc_now_iso
 from kiosk.demo.state import is_demo_data, registry_configured, set_demo_flag
-from ocop.errors import UserError
 from kiosk.store import DB_FILENAME, Store
+from ocop.clock import utc_now_iso
+from ocop.errors import UserError
 
 
 def register(sub) -> None:

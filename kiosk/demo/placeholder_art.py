@@ -8,8 +8,8 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ocop.ratings import GROUP_NAMES
 from kiosk.fonts import dejavu_sans_path
+from ocop.ratings import GROUP_NAMES
 
 SIZE_PX = (480, 360)
 # Background, symbol colour per Decision 148 group.

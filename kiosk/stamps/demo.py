@@ -10,19 +10,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
+from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
+from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
+from ocop.clock import utc_today
 from ocop.errors import UserError
 from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from ocop.stamps.errors import KeyFileError, NoTrustList
-from ocop.stamps.keys import (fingerprint, generate_private_key, load_private_key,
-                               public_key_b64, save_private_key)
-from ocop.clock import utc_today
-from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
+from ocop.stamps.keys import (
+    fingerprint,
+    generate_private_key,
+    load_private_key,
+    public_key_b64,
+    save_private_key,
+)
 from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
 from ocop.stamps.trust import RevokedKey, RevokedRange, TrustList, sign_trust_list
-from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 
 log = logging.getLogger(__name__)
 

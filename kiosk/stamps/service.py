@@ -16,21 +16,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog
-from ocop.ratings import RatingStatus, effective_rating_status
+from kiosk.stamps.trust_store import load_current_trust_list
+from kiosk.trusted_time import clock_for, trusted_now
+from ocop.clock import utc_now_iso
 from ocop.errors import UserError
+from ocop.ratings import RatingStatus, effective_rating_status
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.errors import NoTrustList, StampsExhausted
 from ocop.stamps.signer import StampSigner
 from ocop.stamps.trust import TrustList
-from kiosk.stamps.trust_store import load_current_trust_list
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
-from kiosk.trusted_time import clock_for, trusted_now
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,11 @@ import logging
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-
-from ocop.errors import UserError
 from kiosk.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from ocop.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class Store:
                 raise StoreError(self._too_new(version))
 
     @classmethod
-    def in_dir(cls, data_dir: Path | str, **kwargs) -> "Store":
+    def in_dir(cls, data_dir: Path | str, **kwargs) -> Store:
         return cls(Path(data_dir) / DB_FILENAME, **kwargs)
 
     def _too_new(self, version: int) -> str:

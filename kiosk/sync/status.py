@@ -29,9 +29,9 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 STATUS_KEY = "status"
 LAST_SUCCESS_KEY = "last_success_at"
@@ -107,7 +107,7 @@ class SyncStatus:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "SyncStatus":
+    def from_json(cls, data: dict) -> SyncStatus:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         try:
