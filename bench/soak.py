@@ -29,8 +29,10 @@ Stops by itself; every process it started is stopped on the way out, Ctrl-C incl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -142,10 +144,8 @@ def decode_text(frame) -> str:
 
 def _die_with_parent() -> None:
     """In the child before exec: SIGTERM when the bench dies, even by SIGKILL."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 # Own session: Ctrl-C reaches only the bench, which stops its children in order.
@@ -430,7 +430,7 @@ WIDTHS = (6, 7, 8, 4, 4, 7, 8, 9, 6, 12, 6, 7, 7, 8)
 
 
 def print_row(cells) -> None:
-    print("  ".join(str(c).rjust(w) for c, w in zip(cells, WIDTHS)), flush=True)
+    print("  ".join(str(c).rjust(w) for c, w in zip(cells, WIDTHS, strict=True)), flush=True)
 
 
 def row_for(run: Run, since: int) -> tuple:
@@ -616,7 +616,7 @@ def _report_trends(out: Report, after: list[Sample], short: bool) -> None:
 
 
 def _report_ui(out: Report, run: Run, duration: float) -> None:
-    pairs = list(zip(run.probe, run.probe[1:]))
+    pairs = list(itertools.pairwise(run.probe))
     fps = [loop_fps(b, a) for a, b in pairs]
     drawn = [drawn_fps(b, a) for a, b in pairs]
     stall = max((p["max_tick_gap_ms"] for p in run.probe[1:]), default=math.nan)

@@ -82,7 +82,7 @@ def kiosk_apply(store: Store, page: dict) -> None:
 
 
 def table_rows(store: Store, table: str, drop: tuple = ()) -> list[dict]:
-    return [{k: r[k] for k in r.keys() if k not in drop}
+    return [{k: r[k] for k in r.keys() if k not in drop}  # noqa: SIM118 - a Row iterates values
             for r in store.query(f"SELECT * FROM {table} ORDER BY rowid")]
 
 

@@ -160,10 +160,7 @@ def find_config_file(explicit: str | os.PathLike | None,
 def load_settings(config_path: str | os.PathLike | None = None,
                   environ: typing.Mapping[str, str] = os.environ) -> Settings:
     path = find_config_file(config_path, environ)
-    if path is None:
-        settings = Settings()
-    else:
-        settings = parse_settings_file(path)
+    settings = Settings() if path is None else parse_settings_file(path)
     return _apply_environment(settings, environ)
 
 

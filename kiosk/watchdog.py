@@ -125,7 +125,7 @@ class Watchdog:
         for name, check in checks:
             try:
                 result = check()
-            except Exception as exc:  # a broken check is a failed check, not a crash
+            except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, not a crash
                 problems.append(f"{name}: check raised {type(exc).__name__}: {exc}")
                 continue
             if result is None or result is True:

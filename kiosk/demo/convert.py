@@ -70,7 +70,7 @@ def _demo_root(store, data_dir: Path) -> str | None:
     if path.exists():
         try:
             return public_key_b64(load_private_key(path))
-        except Exception as exc:      # an unreadable key file: fall back to the meta root
+        except Exception as exc:  # noqa: BLE001 - an unreadable key file: fall back to the meta root
             log.warning("demo root key %s unreadable: %s", path, exc)
     return store.get_meta(META_ROOT_PUBLIC_KEY)
 

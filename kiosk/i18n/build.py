@@ -106,7 +106,7 @@ def read_po(path: Path) -> dict[str, str]:
     target = None
     if not path.exists():
         return entries
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if line.startswith("msgid "):
             if msgid is not None and msgstr is not None:
@@ -173,7 +173,7 @@ def mo_bytes(entries: dict[str, str]) -> bytes:
     n = len(items)
     key_start = 7 * 4 + 16 * n
     offsets, blob_ids, blob_strs = [], b"", b""
-    for i, s in zip(ids, strs):
+    for i, s in zip(ids, strs, strict=True):
         offsets.append((len(i), len(blob_ids), len(s), len(blob_strs)))
         blob_ids += i + b"\0"
         blob_strs += s + b"\0"

@@ -121,8 +121,8 @@ class DemoRegistry:
             raise UserError(f"serial range {first}-{last} is not 1 <= first <= last <= "
                             f"{MAX_SERIAL}")
         cur = self.current()
-        return self.publish(revoked_ranges=cur.revoked_ranges
-                            + (RevokedRange(first, last, reason),))
+        return self.publish(
+            revoked_ranges=(*cur.revoked_ranges, RevokedRange(first, last, reason)))
 
     def revoke_key(self, key_id: int, revoked_from: dt.date,
                    last_good_serial: int | None = None, reason: str = "") -> TrustList:
@@ -130,8 +130,8 @@ class DemoRegistry:
         if cur.signing_key(key_id) is None:
             raise UserError(f"key id {key_id} is not in the trust list")
         others = tuple(k for k in cur.revoked_keys if k.key_id != key_id)
-        return self.publish(revoked_keys=others + (
-            RevokedKey(key_id, revoked_from, last_good_serial, reason),))
+        return self.publish(revoked_keys=(
+            *others, RevokedKey(key_id, revoked_from, last_good_serial, reason)))
 
     def mark_suspect(self, serials: Iterable[int]) -> TrustList:
         serials = set(serials)
