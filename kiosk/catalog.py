@@ -180,7 +180,7 @@ class Catalog:
         return [by_id[i] for i in ids if i in by_id]
 
     def count(self) -> int:
-        return self.store.query_one("SELECT count(*) FROM products")[0]
+        return self.store.query_value("SELECT count(*) FROM products")
 
 
 def product_search_text(name_vi: str, name_en: str, producer: str, commune: str,

@@ -440,7 +440,9 @@ _ENVIRONMENT = {"url": ENV_REGISTRY_URL, "token": ENV_REGISTRY_TOKEN,
 
 def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> Settings:
     """The environment's registry values win over the file's, checked the same way."""
-    overrides = {key: environ[name] for key, name in _ENVIRONMENT.items() if environ.get(name)}
+    # Any: replace() takes each field's own type; _ENVIRONMENT names only str fields.
+    overrides: dict[str, Any] = {key: environ[name] for key, name in _ENVIRONMENT.items()
+                                 if environ.get(name)}
     if not overrides:
         return settings
     problems: list[str] = []

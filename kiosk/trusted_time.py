@@ -54,6 +54,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import overload
 
 from kiosk.i18n import translator
 from ocop.clock import (  # noqa: F401
@@ -76,6 +77,10 @@ META_SIGNED_TIME = "clock_signed_time"
 META_LOCAL_MARK = "clock_local_mark"
 
 
+@overload
+def iso(moment: dt.datetime) -> str: ...
+@overload
+def iso(moment: dt.datetime | None) -> str | None: ...
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).strftime(ISO_SECONDS) if moment else None
 

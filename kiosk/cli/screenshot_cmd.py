@@ -106,9 +106,11 @@ def render(settings, store, data_dir, args, out: Path) -> None:
             outcome = app.services.scan.handle_text(text, "test")
             app.show_outcome(text, outcome)
         elif screen == "scan":
-            app.on_codes = lambda texts: None      # stay on the scan screen
+            # Stay on the scan screen: a deliberate per-instance override, not a stub bug.
+            app.on_codes = lambda texts: None  # type: ignore[method-assign]
             app.go("scan")
             if text and args.demo_stamp:
+                assert source is not None      # want_camera: the scan screen has one
                 source.show(load_bgr(stamps[args.demo_stamp].path), hold_s=60)
             preview = app.screen("scan").ids.preview
             wait_for(lambda: preview.frames_shown > 2, 10)

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
 from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
@@ -40,7 +41,8 @@ def _keys_dir(data_dir: Path) -> Path:
     return Path(data_dir) / KEYS_DIRNAME
 
 
-def _signing_key_file(key_id: int) -> str:
+def _signing_key_file(key_id: int | str) -> str:
+    """The key file's name; key_id "*" gives the glob pattern for all of them."""
     return f"demo-signing-{key_id}.key"
 
 
@@ -85,11 +87,12 @@ class DemoRegistry:
         key = load_private_key(_keys_dir(self.data_dir) / _signing_key_file(key_id))
         return StampSigner(key_id, key, base_url)
 
-    def publish(self, **changes) -> TrustList:
+    def publish(self, **changes: Any) -> TrustList:
         """Sign and store the next trust list: the current one with `changes` applied."""
         cur = self.current()
-        fields = dict(signing_keys=cur.signing_keys, revoked_ranges=cur.revoked_ranges,
-                      revoked_keys=cur.revoked_keys, suspect_serials=cur.suspect_serials)
+        fields: dict[str, Any] = dict(
+            signing_keys=cur.signing_keys, revoked_ranges=cur.revoked_ranges,
+            revoked_keys=cur.revoked_keys, suspect_serials=cur.suspect_serials)
         fields.update(changes)
         tl = make_trust_list(self.root_key, sequence=cur.sequence + 1, **fields)
         return store_trust_list(self.store, sign_trust_list(tl, self.root_key),

@@ -32,6 +32,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 STATUS_KEY = "status"
 LAST_SUCCESS_KEY = "last_success_at"
@@ -121,6 +122,10 @@ def pending_outbox_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
 
 
+@overload
+def get_state(conn: sqlite3.Connection, key: str, default: str) -> str: ...
+@overload
+def get_state(conn: sqlite3.Connection, key: str, default: None = None) -> str | None: ...
 def get_state(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
     row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
     return row[0] if row else default
