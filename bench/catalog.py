@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog_data import gtin_for, generate_catalog  # noqa: E402
-from kiosk.catalog import _PRODUCT_SQL, Catalog, fts_query  # noqa: E402
-from kiosk.store import Store  # noqa: E402
+from bench.catalog_data import generate_catalog, gtin_for
+from kiosk.catalog import _PRODUCT_SQL, Catalog, fts_query
+from kiosk.store import Store
 
 QUERIES = ["moc chau", "MỘC CHÂU", "ca phe", "tra shan tuyet", "mat ong", "gao nep son la",
            "toi den", "đặc sản", "xoai say", "nam"]
@@ -80,7 +80,8 @@ def main() -> None:
             ("product by GTIN", catalog.by_gtin, raw_by_gtin, gtins),
             ("search (no diacritics)", catalog.search, raw_search, searches),
         ]:
-            timed(project_fn, inputs[:50]); timed(raw_fn, inputs[:50])  # warm up
+            timed(project_fn, inputs[:50])  # warm up
+            timed(raw_fn, inputs[:50])
             project = timed(project_fn, inputs)
             plain = timed(raw_fn, inputs)
             rows.append((name, len(inputs), statistics.median(project),

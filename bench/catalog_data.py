@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 from kiosk.catalog_write import replace_ratings, upsert_producer, upsert_product
-from ocop.gtin import gtin_check_digit
 from kiosk.store import Store
+from ocop.gtin import gtin_check_digit
 
 DISTRICTS = ["Thành phố Sơn La", "Quỳnh Nhai", "Thuận Châu", "Mường La", "Bắc Yên", "Phù Yên",
              "Mộc Châu", "Vân Hồ", "Yên Châu", "Mai Sơn", "Sông Mã", "Sốp Cộp"]

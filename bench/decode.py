@@ -17,9 +17,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +31,7 @@ from pyzbar import pyzbar  # noqa: E402
 
 from bench.synthetic_frames import make_frames  # noqa: E402
 from scanner.decoders import DecodePipeline, to_gray  # noqa: E402
+
 
 def _version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -112,7 +113,7 @@ def run(decode: Callable[[np.ndarray], list[str]], samples: list[Sample], repeat
         elif texts:
             wrong += 1
     times_ms.sort()
-    p95 = times_ms[min(len(times_ms) - 1, int(round(0.95 * (len(times_ms) - 1))))]
+    p95 = times_ms[min(len(times_ms) - 1, round(0.95 * (len(times_ms) - 1)))]
     return Row(read, with_code, wrong, statistics.median(times_ms), p95)
 
 
@@ -147,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline, live (4 ms budget)": pipeline_decoder(DecodePipeline()),
         "pipeline, files (thorough)": pipeline_decoder(DecodePipeline.for_files()),
     }
-    print(f"zxing-cpp {_version('zxing-cpp')}, pyzbar {_version('pyzbar')}, OpenCV {cv2.__version__}, "
-          f"one core, best of {args.repeat} run(s) per frame")
+    print(f"zxing-cpp {_version('zxing-cpp')}, pyzbar {_version('pyzbar')}, "
+          f"OpenCV {cv2.__version__}, one core, best of {args.repeat} run(s) per frame")
     print("cell: decode rate, median/p95 ms per frame (all frames), !N wrong or phantom texts\n")
-    header = ["set (frames with code/all)"] + list(decoders)
+    header = ["set (frames with code/all)", *decoders]
     rows = []
     for set_name, samples in sets.items():
         with_code = sum(s.expected is not None for s in samples)

@@ -21,19 +21,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import segno  # noqa: E402
+import segno
 
-from printer._escpos import escpos_printer  # noqa: E402
-from printer.escpos_raster import encode_label_job, encode_raster  # noqa: E402
-from printer.fake_server import FakePrinterProcess  # noqa: E402
-from printer.label import (  # noqa: E402
+from printer._escpos import escpos_printer
+from printer.escpos_raster import encode_label_job, encode_raster
+from printer.fake_server import FakePrinterProcess
+from printer.label import (
     LabelContent,
     LabelLayout,
-    qr_matrix,
     clear_caches,
+    qr_matrix,
     render_label,
 )
-from printer.session import Printer  # noqa: E402
+from printer.session import Printer
 
 PRINT_SPEED_MM_S = 100.0
 TITLES = ["Chè Shan tuyết cổ thụ Tà Xùa", "Mật ong hoa rừng Mộc Châu", "Cà phê Arabica Thuận Châu",
@@ -179,7 +179,8 @@ def main() -> int:
     if args.quick:
         args.batch, args.reps = min(args.batch, 100), min(args.reps, 50)
     pinned = pin_one_core()
-    print(f"python {sys.version.split()[0]}, pinned to {pinned}, reps={args.reps}, batch={args.batch}\n")
+    print(f"python {sys.version.split()[0]}, pinned to {pinned}, reps={args.reps}, "
+          f"batch={args.batch}\n")
 
     rows = [bench_width(384, "POS-5890", args.reps), bench_width(576, "TM-T20II", args.reps)]
     print("Per label (median / p95 ms)                58 mm (384)          80 mm (576)")
@@ -204,17 +205,20 @@ def main() -> int:
     line("printer time at 100 mm/s (ms)", "feed_ms", lambda v: f"{v:9.1f}")
     for r in rows:
         ratio = r["feed_ms"] / r["cold"][0]
-        print(f"  {r['width']} dots: cold render+encode is {ratio:.0f}x faster than the printer prints")
+        print(f"  {r['width']} dots: cold render+encode is {ratio:.0f}x faster than the "
+              "printer prints")
     ok = rows[0]["cold"][0] <= 10.0 and rows[0]["cold"][1] <= 10.0
-    print(f"  target render+encode <= 10 ms per 58 mm label (median and p95): {'met' if ok else 'NOT met'}\n")
+    print("  target render+encode <= 10 ms per 58 mm label (median and p95): "
+          f"{'met' if ok else 'NOT met'}\n")
 
     for width in (384, 576):
         b = bench_batch(args.batch, width)
         total, render_s, nbytes, height = b["ours"]
         paper_s = args.batch * height / 8.0 / PRINT_SPEED_MM_S
         print(f"{args.batch}-stamp batch, {width} dots, through the fake TCP printer:")
-        print(f"  ours: {total:6.2f} s total ({args.batch / total:6.0f} labels/s), render {render_s:5.2f} s,"
-              f" {nbytes / 1e6:5.2f} MB incl. status checks before and after each label")
+        print(f"  ours: {total:6.2f} s total ({args.batch / total:6.0f} labels/s), "
+              f"render {render_s:5.2f} s, {nbytes / 1e6:5.2f} MB incl. status checks before "
+              "and after each label")
         lt, lb = b["lib"]
         print(f"  python-escpos text()+qr()+cut(): {lt:6.2f} s ({args.batch / lt:6.0f} labels/s),"
               f" {lb / 1e6:5.2f} MB, no status checks, Vietnamese text through code pages")

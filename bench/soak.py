@@ -29,8 +29,10 @@ Stops by itself; every process it started is stopped on the way out, Ctrl-C incl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -54,11 +56,11 @@ from bench.kiosk_process import ENV, open_fds, rss_mb, thread_count  # noqa: E40
 from bench.soak_analysis import (  # noqa: E402
     CAMERA_FPS,
     IDLE_TIMEOUT_S,
-    WARMUP_S,
     LOOP_FRAMES,
     LOOP_S,
     SETTLE_S,
     SHOWINGS,
+    WARMUP_S,
     Trend,
     frame_clock,
     judge_trend,
@@ -142,10 +144,8 @@ def decode_text(frame) -> str:
 
 def _die_with_parent() -> None:
     """In the child before exec: SIGTERM when the bench dies, even by SIGKILL."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 # Own session: Ctrl-C reaches only the bench, which stops its children in order.
@@ -285,7 +285,7 @@ class NotifyListener:
         while not self._stop.is_set():
             try:
                 data = self.sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -353,7 +353,7 @@ def _age_s(iso: str | None) -> float:
 
 def _epoch(iso: str) -> float:
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in iso else "%Y-%m-%dT%H:%M:%SZ"
-    return dt.datetime.strptime(iso, fmt).replace(tzinfo=dt.timezone.utc).timestamp()
+    return dt.datetime.strptime(iso, fmt).replace(tzinfo=dt.UTC).timestamp()
 
 
 class ProbeReader:
@@ -430,7 +430,7 @@ WIDTHS = (6, 7, 8, 4, 4, 7, 8, 9, 6, 12, 6, 7, 7, 8)
 
 
 def print_row(cells) -> None:
-    print("  ".join(str(c).rjust(w) for c, w in zip(cells, WIDTHS)), flush=True)
+    print("  ".join(str(c).rjust(w) for c, w in zip(cells, WIDTHS, strict=True)), flush=True)
 
 
 def row_for(run: Run, since: int) -> tuple:
@@ -616,7 +616,7 @@ def _report_trends(out: Report, after: list[Sample], short: bool) -> None:
 
 
 def _report_ui(out: Report, run: Run, duration: float) -> None:
-    pairs = list(zip(run.probe, run.probe[1:]))
+    pairs = list(itertools.pairwise(run.probe))
     fps = [loop_fps(b, a) for a, b in pairs]
     drawn = [drawn_fps(b, a) for a, b in pairs]
     stall = max((p["max_tick_gap_ms"] for p in run.probe[1:]), default=math.nan)

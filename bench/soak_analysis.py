@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -151,8 +152,8 @@ def ping_report(times: list[float], end: float, timeout_s: float) -> PingReport:
     """WATCHDOG=1 times (monotonic) up to `end`; the gap after the last ping counts too."""
     if not times:
         return PingReport(0, math.inf, 1)
-    marks = sorted(times) + [end]
-    gaps = [b - a for a, b in zip(marks, marks[1:])]
+    marks = [*sorted(times), end]
+    gaps = [b - a for a, b in itertools.pairwise(marks)]
     return PingReport(len(times), max(gaps, default=0.0), sum(g > timeout_s for g in gaps))
 
 
@@ -168,8 +169,8 @@ def trend_per_hour(points: list[tuple[float, float]]) -> tuple[float, float]:
     sxx = sum((x - mx) ** 2 for x in xs)
     if sxx == 0:
         return math.nan, math.nan
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    resid = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys))
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    resid = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys, strict=True))
     return slope, 2 * math.sqrt(resid / (n - 2) / sxx)
 
 

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     kiosk_args = args.kiosk_args[1:] if args.kiosk_args[:1] == ["--"] else args.kiosk_args
     from kiosk.cli.run_cmd import tune_process
     tune_process()                       # as `run` does first, before Kivy is imported
-    from kivy.clock import Clock         # Kivy reads its environment here: the parent sets it
+    from kivy.clock import Clock  # Kivy reads its environment here: the parent sets it
     probe = Probe(args.out, args.window_s)   # held here: Kivy's clock keeps weak references
     Clock.schedule_once(probe.attach, 0)
     from kiosk.cli.main import main as kiosk_main

@@ -34,15 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlite_utils  # noqa: E402
+import sqlite_utils
 
-from bench.catalog import QUERIES, pin_one_core  # noqa: E402
-from bench.catalog_data import ADJECTIVES, DISTRICTS, WORDS, gtin_for  # noqa: E402
-from kiosk.catalog import fts_query  # noqa: E402
-from kiosk.catalog_write import apply_catalog_changes  # noqa: E402
-from kiosk.store import Store, apply_migrations  # noqa: E402
-from kiosk.store.database import _split_sql  # noqa: E402
-from kiosk.store.migrations import MIGRATIONS, Migration  # noqa: E402
+from bench.catalog import QUERIES, pin_one_core
+from bench.catalog_data import ADJECTIVES, DISTRICTS, WORDS, gtin_for
+from kiosk.catalog import fts_query
+from kiosk.catalog_write import apply_catalog_changes
+from kiosk.store import Store, apply_migrations
+from kiosk.store.database import _split_sql
+from kiosk.store.migrations import MIGRATIONS, Migration
 
 # The migration measured in (b): the kind a release adds (a new column, a clearer name).
 ADDED_COLUMN, RENAMED = "origin", ("subgroup", "subgroup_vi")
@@ -82,7 +82,7 @@ def kiosk_apply(store: Store, page: dict) -> None:
 
 
 def table_rows(store: Store, table: str, drop: tuple = ()) -> list[dict]:
-    return [{k: r[k] for k in r.keys() if k not in drop}
+    return [{k: r[k] for k in r.keys() if k not in drop}  # noqa: SIM118 - a Row iterates values
             for r in store.query(f"SELECT * FROM {table} ORDER BY rowid")]
 
 

@@ -28,15 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import segno  # noqa: E402
+import segno
 
-from kiosk.settings import Settings  # noqa: E402
-from ocop.stamps.codec import (MAX_ISSUE_DAY, MAX_PRODUCT_ID, MAX_SERIAL, EPOCH,  # noqa: E402
-                                parse_stamp_text)
-from ocop.stamps.keys import private_key_from_seed  # noqa: E402
-from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry  # noqa: E402
-from ocop.stamps.verdicts import Verdict  # noqa: E402
-from ocop.stamps.verifier import ProductStatus, StampVerifier  # noqa: E402
+from kiosk.settings import Settings
+from ocop.stamps.codec import EPOCH, MAX_ISSUE_DAY, MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
+from ocop.stamps.keys import private_key_from_seed
+from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
+from ocop.stamps.verdicts import Verdict
+from ocop.stamps.verifier import ProductStatus, StampVerifier
 
 BASE_URL = Settings().stamps.base_url
 TARGET_RATIO = 1.5
@@ -89,12 +88,12 @@ def bench_verify(count: int, rounds: int, seed: int, with_store: bool) -> list[t
 
 def _store_candidate(texts, trust, root, key):
     from kiosk.demo.setup import set_up_demo
-    from kiosk.stamps.service import verifier_from_store
-    from ocop.stamps.trust import sign_trust_list
-    from kiosk.stamps.trust_store import store_trust_list
-    from ocop.stamps.keys import public_key_b64
     from kiosk.settings import settings_from_dict
+    from kiosk.stamps.service import verifier_from_store
+    from kiosk.stamps.trust_store import store_trust_list
     from kiosk.store import Store
+    from ocop.stamps.keys import public_key_b64
+    from ocop.stamps.trust import sign_trust_list
     tmp = tempfile.mkdtemp(prefix="ocop-bench-stamps-")
     store = Store.in_dir(tmp)
     set_up_demo(store, Path(tmp))

@@ -83,10 +83,10 @@ def registry_cli(*args, env=None) -> str:
 def start_registry(data_dir: Path, admin_token: str) -> tuple[subprocess.Popen, str]:
     url_file = data_dir / "url.txt"
     env = {**os.environ, "OCOP_REGISTRY_ADMIN_TOKEN": admin_token}
-    proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--data-dir",
-                             str(data_dir), "--port", "0", "--url-file", str(url_file)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(data_dir / "server.log", "wb"))
+    with open(data_dir / "server.log", "wb") as server_log:  # the child keeps its own copy
+        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--data-dir",
+                                 str(data_dir), "--port", "0", "--url-file", str(url_file)],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if url_file.exists():

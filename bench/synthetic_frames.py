@@ -33,9 +33,10 @@ import functools
 import json
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -172,7 +173,8 @@ def _rotation_matrix(tilt_deg: float, tilt_axis_deg: float, roll_deg: float) -> 
     rz = np.array([[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0],
                    [0, 0, 1]])
     # Tilt about an in-plane axis at angle tilt_axis (Rodrigues).
-    axis = np.array([math.cos(math.radians(tilt_axis_deg)), math.sin(math.radians(tilt_axis_deg)), 0])
+    axis_rad = math.radians(tilt_axis_deg)
+    axis = np.array([math.cos(axis_rad), math.sin(axis_rad), 0])
     tilt, _ = cv2.Rodrigues(axis * math.radians(tilt_deg))
     return tilt @ rz
 
@@ -257,7 +259,8 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
         parts.append(f"module={module_px:.2f}px tilt={tilt_deg:.0f} roll={roll_deg:.0f}")
 
     # Uneven light: a gentle gain ramp across the frame.
-    ramp = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), FRAME_WIDTH_PX, dtype=np.float32)
+    ramp = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), FRAME_WIDTH_PX,
+                       dtype=np.float32)
     if rng.random() < 0.5:
         ramp = ramp[::-1]
     image = image * ramp[None, :, None]
@@ -296,8 +299,8 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
     return SyntheticFrame(image, payload, module_px, " ".join(parts), kind)
 
 
-def make_frames(count: int = 200, seed: int = DEFAULT_SEED,
-                no_code_share: float = NO_CODE_SHARE, kind: Kind = "label") -> Iterator[SyntheticFrame]:
+def make_frames(count: int = 200, seed: int = DEFAULT_SEED, no_code_share: float = NO_CODE_SHARE,
+                kind: Kind = "label") -> Iterator[SyntheticFrame]:
     """Yields `count` frames; the same (count, seed, kind) always gives the same frames."""
     if kind not in ("label", "plain"):
         raise ValueError(f"kind must be 'label' or 'plain', got {kind!r}")

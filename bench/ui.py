@@ -372,8 +372,8 @@ def main() -> int:
     head = ("measure", "plain Kivy hello", "plain Kivy preview",
             f"kiosk, {demo['products']} products", f"kiosk, {big['products']} products",
             "same, as before (defaults)", "target")
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
+    widths = [max(len(str(r[i])) for r in [*rows, head]) for i in range(len(head))]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
     gl = big["gl"]
     print(f"bench/ui.py  (SDL offscreen, {gl['renderer']}, {gl['samples']} samples, "
           f"{'frame throttle' if gl['throttled'] else 'no throttle'}, "
@@ -382,12 +382,13 @@ def main() -> int:
     print(line)
     print("-" * len(line))
     for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
     print("* the demo camera delivers 30 frames/s; the preview can show at most that many.")
     print("'as before' = without kiosk.ui.render and run_cmd.tune_process: Kivy's 2x MSAA "
           "(llvmpipe gives 4x), no\n  frame throttle (llvmpipe then queues up to 64 frames "
-          "of ~14 MB each), FBO fades, llvmpipe threads, glibc malloc defaults.\n'GL driver code' is Mesa "
-          "llvmpipe + libLLVM; llvmpipe also keeps ~64 KB of heap per drawn Kivy instruction."
+          "of ~14 MB each), FBO fades, llvmpipe threads, glibc malloc defaults.\n"
+          "'GL driver code' is Mesa llvmpipe + libLLVM; llvmpipe also keeps ~64 KB of heap "
+          "per drawn Kivy instruction."
           "\n  A Pi renders with its V3D driver instead.")
     ok = big["start_s"] <= 3 and big["fps"] >= 30 and big["rss_mb"] <= 250
     print("targets met" if ok else "TARGETS MISSED")

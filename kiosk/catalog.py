@@ -12,11 +12,11 @@ import re
 import sqlite3
 from dataclasses import asdict, dataclass
 
+from kiosk.store import Store
+from kiosk.trusted_time import clock_for
 from ocop.gtin import normalize_gtin
 from ocop.ratings import GROUP_NAMES, RatingStatus, effective_rating_status
-from kiosk.store import Store
 from ocop.text import fold
-from kiosk.trusted_time import clock_for
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class Catalog:
         return [by_id[i] for i in ids if i in by_id]
 
     def count(self) -> int:
-        return self.store.query_one("SELECT count(*) FROM products")[0]
+        return self.store.query_value("SELECT count(*) FROM products")
 
 
 def product_search_text(name_vi: str, name_en: str, producer: str, commune: str,

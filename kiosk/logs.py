@@ -17,6 +17,8 @@ class _ProcessStderrHandler(logging.StreamHandler):
     stream that logs (a loop through this handler), and test harnesses swap in streams that
     are closed later."""
 
+    _ocop = True    # setup_logging replaces its own handlers, never another's
+
     def __init__(self):
         super().__init__(sys.__stderr__)
 
@@ -29,6 +31,10 @@ class _ProcessStderrHandler(logging.StreamHandler):
         pass
 
 
+class _LogFileHandler(logging.handlers.RotatingFileHandler):
+    _ocop = True
+
+
 def setup_logging(log_dir: Path | None, verbose: bool = False) -> Path | None:
     """Log to <log_dir>/ocop-kiosk.log (warnings and up also to stderr). Returns the file."""
     root = logging.getLogger()
@@ -39,19 +45,17 @@ def setup_logging(log_dir: Path | None, verbose: bool = False) -> Path | None:
     console = _ProcessStderrHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    console._ocop = True
     root.addHandler(console)
     if log_dir is None:
         return None
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / LOG_FILENAME
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _LogFileHandler(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    handler._ocop = True
     root.addHandler(handler)
     return path

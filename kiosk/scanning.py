@@ -13,16 +13,17 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
 from kiosk.settings import Settings
-from ocop.stamps.errors import NoTrustList
 from kiosk.stamps.service import current_trust_list, verifier_from_store
-from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
-from ocop.stamps.verifier import StampVerifier, Verification
 from kiosk.store import Store, StoreFull
 from kiosk.trusted_time import TrustedClock, clock_for, parse_iso, record_signed_time
+from ocop.clock import utc_now_iso
+from ocop.stamps.errors import NoTrustList
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verifier import StampVerifier, Verification
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class ScanOutcome:
     def verdict(self) -> Verdict | None:
         return self.verification.verdict if self.verification else None
 
-    def to_json(self) -> dict:
-        data = self.verification.to_json() if self.verification else {
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.verification.to_json() if self.verification else {
             "text": self.text, "verdict": None, "product_id": None, "serial": None}
         data.update(scan_count=self.scan_count, scanned_at=self.scanned_at,
                     product=self.product.to_json() if self.product else None)
@@ -87,8 +88,8 @@ class ScanService:
 
     def _note_signed_time(self, issued_at: str) -> None:
         """A list stored before the trusted clock existed still raises its signed time."""
-        signed = self.clock.reading().signed_time
-        if signed is None or signed < parse_iso(issued_at):
+        signed, issued = self.clock.reading().signed_time, parse_iso(issued_at)
+        if issued is not None and (signed is None or signed < issued):
             try:
                 with self.store.transaction() as conn:
                     record_signed_time(conn, issued_at)
@@ -123,9 +124,9 @@ class ScanService:
             recorded = False
         count = 0
         if verification.serial is not None:
-            count = self.store.query_one(
+            count = self.store.query_value(
                 f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
-                f"({', '.join('?' * len(_COUNTED))})", (verification.serial, *_COUNTED))[0]
+                f"({', '.join('?' * len(_COUNTED))})", (verification.serial, *_COUNTED))
         return ScanOutcome(text, verification, product, count, scanned_at, recorded=recorded)
 
     def _record(self, verification: Verification, source: str, scanned_at: str) -> None:

@@ -21,8 +21,8 @@ import difflib
 import enum
 import math
 import os
-import tomllib
 import sys
+import tomllib
 import typing
 import unicodedata
 from dataclasses import dataclass, field
@@ -160,10 +160,7 @@ def find_config_file(explicit: str | os.PathLike | None,
 def load_settings(config_path: str | os.PathLike | None = None,
                   environ: typing.Mapping[str, str] = os.environ) -> Settings:
     path = find_config_file(config_path, environ)
-    if path is None:
-        settings = Settings()
-    else:
-        settings = parse_settings_file(path)
+    settings = Settings() if path is None else parse_settings_file(path)
     return _apply_environment(settings, environ)
 
 
@@ -443,7 +440,9 @@ _ENVIRONMENT = {"url": ENV_REGISTRY_URL, "token": ENV_REGISTRY_TOKEN,
 
 def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> Settings:
     """The environment's registry values win over the file's, checked the same way."""
-    overrides = {key: environ[name] for key, name in _ENVIRONMENT.items() if environ.get(name)}
+    # Any: replace() takes each field's own type; _ENVIRONMENT names only str fields.
+    overrides: dict[str, Any] = {key: environ[name] for key, name in _ENVIRONMENT.items()
+                                 if environ.get(name)}
     if not overrides:
         return settings
     problems: list[str] = []

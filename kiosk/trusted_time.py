@@ -52,12 +52,19 @@ import sqlite3
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import overload
 
-from ocop.clock import (ISO_SECONDS, VIETNAM_TZ, ClockState, system_utc_now,  # noqa: F401
-                        system_vietnam_today, vietnam_day)
 from kiosk.i18n import translator
+from ocop.clock import (  # noqa: F401
+    ISO_SECONDS,
+    VIETNAM_TZ,
+    ClockState,
+    system_utc_now,
+    system_vietnam_today,
+    vietnam_day,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +77,12 @@ META_SIGNED_TIME = "clock_signed_time"
 META_LOCAL_MARK = "clock_local_mark"
 
 
+@overload
+def iso(moment: dt.datetime) -> str: ...
+@overload
+def iso(moment: dt.datetime | None) -> str | None: ...
 def iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.timezone.utc).strftime(ISO_SECONDS) if moment else None
+    return moment.astimezone(dt.UTC).strftime(ISO_SECONDS) if moment else None
 
 
 def parse_iso(text: str | None) -> dt.datetime | None:
@@ -83,7 +94,7 @@ def parse_iso(text: str | None) -> dt.datetime | None:
     except ValueError:
         log.warning("unreadable stored time %r ignored", text)
         return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class _Timex(ctypes.Structure):
@@ -292,7 +303,7 @@ class TrustedClock:
         return candidate, stored
 
 
-_CLOCKS: "weakref.WeakKeyDictionary[object, TrustedClock]" = weakref.WeakKeyDictionary()
+_CLOCKS: weakref.WeakKeyDictionary[object, TrustedClock] = weakref.WeakKeyDictionary()
 _CLOCKS_LOCK = threading.Lock()
 
 
@@ -338,7 +349,7 @@ class ClockKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "ClockKeeper":
+    def start(self) -> ClockKeeper:
         self._thread = threading.Thread(target=self._run, name="clock-keeper", daemon=True)
         self._thread.start()
         return self

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import typing
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk import systemd_notify
 
@@ -125,7 +125,7 @@ class Watchdog:
         for name, check in checks:
             try:
                 result = check()
-            except Exception as exc:  # a broken check is a failed check, not a crash
+            except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, not a crash
                 problems.append(f"{name}: check raised {type(exc).__name__}: {exc}")
                 continue
             if result is None or result is True:
@@ -137,12 +137,13 @@ class Watchdog:
     def heartbeat(self) -> bool:
         """Call from the main loop (e.g. Kivy Clock every tick_s). Sends WATCHDOG=1 when a
         ping is due and every check passes. Returns True when a ping was sent."""
-        if not self.enabled:
+        interval_s = self.interval_s
+        if interval_s is None or not self.enabled:
             return False
         now = self._clock()
         # Due half a tick early: the Clock calls us every tick_s with jitter, and a ping
         # that just misses `interval_s` would otherwise wait a whole extra tick (1.5x).
-        due_after_s = self.interval_s - self.tick_s / 2
+        due_after_s = interval_s - self.tick_s / 2
         if self._last_ping is not None and now - self._last_ping < due_after_s:
             return False
         healthy, reason = self.health()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from ocop.errors import ConfigError
 from kiosk.settings import check_label_settings, settings_as_dict
+from ocop.errors import ConfigError
 
 
 def register(sub) -> None:

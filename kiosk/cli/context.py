@@ -6,9 +6,9 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from ocop.errors import UserError
 from kiosk.settings import Settings, load_settings, resolve_data_dir
 from kiosk.store import DB_FILENAME, Store
+from ocop.errors import UserError
 
 
 class CliContext:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from ocop.clock import utc_now_iso
 from kiosk.demo.state import is_demo_data, registry_configured, set_demo_flag
-from ocop.errors import UserError
 from kiosk.store import DB_FILENAME, Store
+from ocop.clock import utc_now_iso
+from ocop.errors import UserError
 
 
 def register(sub) -> None:
@@ -43,7 +43,7 @@ def handle_init(args, ctx) -> int:
     try:
         init_store(store)
         if args.demo:
-            product_count = store.query_one("SELECT count(*) FROM products")[0]
+            product_count = store.query_value("SELECT count(*) FROM products")
             if product_count and not is_demo_data(store):
                 raise UserError(f"{data_dir} already holds a real catalog; "
                                 "use an empty --data-dir for demo data")

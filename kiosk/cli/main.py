@@ -12,12 +12,12 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from kiosk import __version__
 from kiosk.cli.context import CliContext
-from ocop.errors import ConfigError, UserError
 from kiosk.logs import setup_logging
+from ocop.errors import ConfigError, UserError
 
 log = logging.getLogger("kiosk.cli")
 
@@ -42,7 +42,7 @@ EXIT_OK, EXIT_BUG, EXIT_USAGE = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors already; keep the message to one line + hint."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(try '{self.prog} --help')\n")
 

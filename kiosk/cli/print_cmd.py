@@ -9,10 +9,17 @@ import threading
 from kiosk.catalog import Catalog
 from kiosk.cli.output import print_json_line, print_table
 from kiosk.cli.stamp_cmd import _positive as _positive_int
-from ocop.errors import ConfigError, NotFound, UserError
 from kiosk.printing.lock import PrintingLock
-from kiosk.printing.queue import (JOBS_PAGE, JobState, PrintQueue, Progress,
-                                  describe_label_error, label_content, label_layout)
+from kiosk.printing.queue import (
+    JOBS_PAGE,
+    JobState,
+    PrintQueue,
+    Progress,
+    describe_label_error,
+    label_content,
+    label_layout,
+)
+from ocop.errors import ConfigError, NotFound, UserError
 from printer import LabelError, PrinterError, render_label
 
 BAR_WIDTH = 30

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from kiosk import __version__
-from ocop.errors import UserError
 from kiosk.store import DB_FILENAME
+from ocop.errors import UserError
 
 log = logging.getLogger("kiosk.run")
 

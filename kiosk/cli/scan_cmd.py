@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from ocop.errors import UserError
+
+if TYPE_CHECKING:
+    from ocop.stamps.verifier import StampVerifier, Verification
 
 EXIT_OK, EXIT_UNREADABLE = 0, 2
 NO_CODE = "no_code"
@@ -35,12 +39,12 @@ def register(sub) -> None:
 class _LazyVerifier:
     """Built on the first code: scanning images with no code needs no store at all."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self._verifier = None
+        self._verifier: StampVerifier | None = None
         self.problem: str | None = None
 
-    def verify(self, text: str, today: dt.date | None):
+    def verify(self, text: str, today: dt.date | None) -> Verification | None:
         if self._verifier is None and self.problem is None:
             try:
                 from kiosk.stamps.service import verifier_from_store

@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ocop.errors import UserError
@@ -163,10 +164,11 @@ def handle_issue(args, ctx) -> int:
     return 0
 
 
-def _inputs(texts: list[str]):
+def _inputs(texts: list[str]) -> Iterator[str]:
     for text in texts:
         if text == "-":
             stream = getattr(sys.stdin, "buffer", None)
+            lines: Iterable[str]
             if stream is not None:
                 lines = (raw.decode("utf-8", "replace") for raw in stream)
             else:
@@ -211,11 +213,11 @@ def handle_trust_show(args, ctx) -> int:
     for k in tl.signing_keys:
         print(f"  signing key {k.key_id}: stamps issued {k.valid_from} .. "
               f"{k.valid_until or 'open'}")
-    for k in tl.revoked_keys:
-        extra = (f", serials above {k.last_good_serial}"
-                 if k.last_good_serial is not None else "")
-        print(f"  revoked key {k.key_id}: stamps issued from {k.revoked_from}{extra} "
-              f"{_safe(k.reason)}".rstrip())
+    for rk in tl.revoked_keys:
+        extra = (f", serials above {rk.last_good_serial}"
+                 if rk.last_good_serial is not None else "")
+        print(f"  revoked key {rk.key_id}: stamps issued from {rk.revoked_from}{extra} "
+              f"{_safe(rk.reason)}".rstrip())
     for r in tl.revoked_ranges:
         print(f"  revoked serials {r.first}-{r.last} {_safe(r.reason)}".rstrip())
     if tl.suspect_serials:

@@ -27,15 +27,19 @@ from kiosk.demo.seed import load_demo_catalog
 from kiosk.demo.state import is_demo_data, set_demo_flag
 from kiosk.media import media_path
 from kiosk.media_renditions import RenditionSize, find_rendition
-from kiosk.stamps.demo import (DEMO_ROOT_KEY_FILE, KEYS_DIRNAME, META_DEMO_SIGNING_KEY_ID,
-                               _signing_key_file)
+from kiosk.stamps.demo import (
+    DEMO_ROOT_KEY_FILE,
+    KEYS_DIRNAME,
+    META_DEMO_SIGNING_KEY_ID,
+    _signing_key_file,
+)
+from kiosk.stamps.service import META_DEMO_NEXT_SERIAL, META_ROOT_PUBLIC_KEY
+from kiosk.stamps.trust_store import load_current_trust_list
+from kiosk.sync import status as sync_status
 from ocop.stamps.errors import TrustError
 from ocop.stamps.keys import load_private_key, public_key_b64
-from kiosk.stamps.service import META_DEMO_NEXT_SERIAL, META_ROOT_PUBLIC_KEY
 from ocop.stamps.trust import verify_signed_trust_list
-from kiosk.stamps.trust_store import load_current_trust_list
 from ocop.stamps.verifier import StampVerifier
-from kiosk.sync import status as sync_status
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ def _demo_root(store, data_dir: Path) -> str | None:
     if path.exists():
         try:
             return public_key_b64(load_private_key(path))
-        except Exception as exc:      # an unreadable key file: fall back to the meta root
+        except Exception as exc:  # noqa: BLE001 - an unreadable key file: fall back to the meta root
             log.warning("demo root key %s unreadable: %s", path, exc)
     return store.get_meta(META_ROOT_PUBLIC_KEY)
 

@@ -103,11 +103,12 @@ def _unquote(line: str) -> str:
 def read_po(path: Path) -> dict[str, str]:
     """msgid -> msgstr (header entry '' included). Handles multi-line strings."""
     entries: dict[str, str] = {}
-    msgid = msgstr = None
-    target = None
+    msgid: str | None = None
+    msgstr: str | None = None
+    target: str | None = None
     if not path.exists():
         return entries
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if line.startswith("msgid "):
             if msgid is not None and msgstr is not None:
@@ -115,11 +116,10 @@ def read_po(path: Path) -> dict[str, str]:
             msgid, msgstr, target = _unquote(line[6:]), None, "id"
         elif line.startswith("msgstr "):
             msgstr, target = _unquote(line[7:]), "str"
-        elif line.startswith('"') and target:
-            if target == "id":
-                msgid += _unquote(line)
-            else:
-                msgstr += _unquote(line)
+        elif line.startswith('"') and target == "id" and msgid is not None:
+            msgid += _unquote(line)
+        elif line.startswith('"') and target == "str" and msgstr is not None:
+            msgstr += _unquote(line)
         elif not line or line.startswith("#"):
             if msgid is not None and msgstr is not None:
                 entries[msgid] = msgstr
@@ -174,7 +174,7 @@ def mo_bytes(entries: dict[str, str]) -> bytes:
     n = len(items)
     key_start = 7 * 4 + 16 * n
     offsets, blob_ids, blob_strs = [], b"", b""
-    for i, s in zip(ids, strs):
+    for i, s in zip(ids, strs, strict=True):
         offsets.append((len(i), len(blob_ids), len(s), len(blob_strs)))
         blob_ids += i + b"\0"
         blob_strs += s + b"\0"

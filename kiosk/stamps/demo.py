@@ -10,19 +10,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
+from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
+from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
+from ocop.clock import utc_today
 from ocop.errors import UserError
 from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from ocop.stamps.errors import KeyFileError, NoTrustList
-from ocop.stamps.keys import (fingerprint, generate_private_key, load_private_key,
-                               public_key_b64, save_private_key)
-from ocop.clock import utc_today
-from kiosk.stamps.service import META_ROOT_PUBLIC_KEY, pinned_root_key
+from ocop.stamps.keys import (
+    fingerprint,
+    generate_private_key,
+    load_private_key,
+    public_key_b64,
+    save_private_key,
+)
 from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
 from ocop.stamps.trust import RevokedKey, RevokedRange, TrustList, sign_trust_list
-from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,8 @@ def _keys_dir(data_dir: Path) -> Path:
     return Path(data_dir) / KEYS_DIRNAME
 
 
-def _signing_key_file(key_id: int) -> str:
+def _signing_key_file(key_id: int | str) -> str:
+    """The key file's name; key_id "*" gives the glob pattern for all of them."""
     return f"demo-signing-{key_id}.key"
 
 
@@ -80,11 +87,12 @@ class DemoRegistry:
         key = load_private_key(_keys_dir(self.data_dir) / _signing_key_file(key_id))
         return StampSigner(key_id, key, base_url)
 
-    def publish(self, **changes) -> TrustList:
+    def publish(self, **changes: Any) -> TrustList:
         """Sign and store the next trust list: the current one with `changes` applied."""
         cur = self.current()
-        fields = dict(signing_keys=cur.signing_keys, revoked_ranges=cur.revoked_ranges,
-                      revoked_keys=cur.revoked_keys, suspect_serials=cur.suspect_serials)
+        fields: dict[str, Any] = dict(
+            signing_keys=cur.signing_keys, revoked_ranges=cur.revoked_ranges,
+            revoked_keys=cur.revoked_keys, suspect_serials=cur.suspect_serials)
         fields.update(changes)
         tl = make_trust_list(self.root_key, sequence=cur.sequence + 1, **fields)
         return store_trust_list(self.store, sign_trust_list(tl, self.root_key),
@@ -116,8 +124,8 @@ class DemoRegistry:
             raise UserError(f"serial range {first}-{last} is not 1 <= first <= last <= "
                             f"{MAX_SERIAL}")
         cur = self.current()
-        return self.publish(revoked_ranges=cur.revoked_ranges
-                            + (RevokedRange(first, last, reason),))
+        return self.publish(
+            revoked_ranges=(*cur.revoked_ranges, RevokedRange(first, last, reason)))
 
     def revoke_key(self, key_id: int, revoked_from: dt.date,
                    last_good_serial: int | None = None, reason: str = "") -> TrustList:
@@ -125,8 +133,8 @@ class DemoRegistry:
         if cur.signing_key(key_id) is None:
             raise UserError(f"key id {key_id} is not in the trust list")
         others = tuple(k for k in cur.revoked_keys if k.key_id != key_id)
-        return self.publish(revoked_keys=others + (
-            RevokedKey(key_id, revoked_from, last_good_serial, reason),))
+        return self.publish(revoked_keys=(
+            *others, RevokedKey(key_id, revoked_from, last_good_serial, reason)))
 
     def mark_suspect(self, serials: Iterable[int]) -> TrustList:
         serials = set(serials)

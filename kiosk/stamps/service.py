@@ -16,21 +16,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog
-from ocop.ratings import RatingStatus, effective_rating_status
+from kiosk.stamps.trust_store import load_current_trust_list
+from kiosk.trusted_time import clock_for, trusted_now
+from ocop.clock import utc_now_iso
 from ocop.errors import UserError
+from ocop.ratings import RatingStatus, effective_rating_status
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.errors import NoTrustList, StampsExhausted
 from ocop.stamps.signer import StampSigner
 from ocop.stamps.trust import TrustList
-from kiosk.stamps.trust_store import load_current_trust_list
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
-from kiosk.trusted_time import clock_for, trusted_now
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def scan_count_lookup(store):
            f"({', '.join('?' * len(_COUNTED))})")
 
     def count(serial: int) -> int:
-        return store.query_one(sql, (serial, *_COUNTED))[0]
+        return store.query_value(sql, (serial, *_COUNTED))
     return count
 
 
@@ -233,7 +233,7 @@ def receive_stamp_block(store, settings, product_id: int, texts: Iterable[str],
     _check_product_id(product_id)
     verifier = StampVerifier(current_trust_list(store, settings), settings.stamps.base_url,
                              clone_scan_limit=2**62)
-    rows = []
+    rows: list[tuple[int, int, str, str]] = []
     for text in texts:
         v = verifier.verify(text)
         if v.verdict is not Verdict.GENUINE_UNKNOWN_PRODUCT:
@@ -242,6 +242,8 @@ def receive_stamp_block(store, settings, product_id: int, texts: Iterable[str],
         if v.product_id != product_id:
             raise UserError(f"block for product {product_id} holds a stamp of product "
                             f"{v.product_id} (serial {v.serial})")
+        # A verified signature sets all three (Verification's field comments).
+        assert v.serial is not None and v.key_id is not None and v.issued_on is not None
         rows.append((v.serial, v.key_id, v.issued_on.isoformat(), text))
     if not rows:
         raise UserError("empty stamp block")

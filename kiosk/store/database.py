@@ -18,12 +18,12 @@ import logging
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
-
-from ocop.errors import UserError
 from kiosk.store.migrations import LATEST_VERSION, MIGRATIONS, Migration
+from ocop.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Store:
                 raise StoreError(self._too_new(version))
 
     @classmethod
-    def in_dir(cls, data_dir: Path | str, **kwargs) -> "Store":
+    def in_dir(cls, data_dir: Path | str, **kwargs) -> Store:
         return cls(Path(data_dir) / DB_FILENAME, **kwargs)
 
     def _too_new(self, version: int) -> str:
@@ -134,6 +134,13 @@ class Store:
     def query_one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
         return self.conn.execute(sql, params).fetchone()
 
+    def query_value(self, sql: str, params: tuple | dict = ()) -> Any:
+        """The first column of the one row `sql` always gives (count(*), a PRAGMA)."""
+        row = self.query_one(sql, params)
+        if row is None:
+            raise ValueError(f"no row from {sql!r}")
+        return row[0]
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.query_one("SELECT value FROM meta WHERE key = ?", (key,))
         return row["value"] if row else default
@@ -144,7 +151,7 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
     def integrity_check(self) -> str:
-        return self.query_one("PRAGMA integrity_check")[0]
+        return self.query_value("PRAGMA integrity_check")
 
     def close(self) -> None:
         with self._lock:

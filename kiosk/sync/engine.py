@@ -19,27 +19,34 @@ import json
 import logging
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog_write import apply_catalog_changes
-from ocop.errors import UserError
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
-from ocop.stamps.errors import TrustError
 from kiosk.stamps.service import receive_stamp_block
+from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
+from kiosk.sync import heartbeat, validate
+from kiosk.sync import status as st
+from kiosk.sync.client import RegistryClient
+from kiosk.sync.errors import (
+    BadReply,
+    PageNotApplied,
+    ReplyRefused,
+    SyncError,
+    SyncNotConfigured,
+    SyncRejected,
+    TrustListRefused,
+)
+from kiosk.sync.status import SyncState, SyncStatus
+from ocop.clock import utc_now_iso
+from ocop.errors import UserError
+from ocop.stamps.errors import TrustError
 from ocop.stamps.trust import verify_signed_trust_list
 from ocop.wire import UploadStatus
-from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
-from kiosk.sync import heartbeat
-from kiosk.sync import status as st
-from kiosk.sync import validate
-from kiosk.sync.client import RegistryClient
-from kiosk.sync.errors import (BadReply, PageNotApplied, ReplyRefused, SyncError,
-                               SyncNotConfigured, SyncRejected, TrustListRefused)
-from kiosk.sync.status import SyncState, SyncStatus
 
 log = logging.getLogger(__name__)
 

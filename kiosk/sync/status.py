@@ -29,9 +29,10 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import overload
 
 from kiosk.i18n import N_, translator
 from ocop.tone import Tone
@@ -119,7 +120,7 @@ class SyncStatus:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "SyncStatus":
+    def from_json(cls, data: dict) -> SyncStatus:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         try:
@@ -133,6 +134,10 @@ def pending_outbox_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
 
 
+@overload
+def get_state(conn: sqlite3.Connection, key: str, default: str) -> str: ...
+@overload
+def get_state(conn: sqlite3.Connection, key: str, default: None = None) -> str | None: ...
 def get_state(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
     row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
     return row[0] if row else default

@@ -111,7 +111,8 @@ def throttle_software_gl(window=None) -> dict:
     if _installed:
         return _installed
     if window is None:
-        from kivy.core.window import Window as window
+        from kivy.core.window import Window
+        window = Window
     info = gl_info()
     software = is_software_renderer(info["renderer"])
     wanted = os.environ.get("OCOP_KIOSK_GL_THROTTLE", "auto").lower()
