@@ -148,10 +148,10 @@ def child_kiosk(t0: float, data_dir: str, seconds: float, picks: int = 0) -> dic
     configure_window(fullscreen=False, size=(800, 480))
     from kivy.base import EventLoop
 
+    from kiosk.demo.camera import DemoCameraSource, load_bgr
     from kiosk.settings import Settings
     from kiosk.store import Store
     from kiosk.ui.app import KioskApp
-    from kiosk.demo.camera import DemoCameraSource, load_bgr
     from kiosk.ui.render import throttle_software_gl
     store = Store.in_dir(data_dir)
     settings = Settings()

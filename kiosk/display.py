@@ -9,8 +9,8 @@ the window opens and says so in one line. Plain Python: no Kivy, no SDL.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 # Where the kernel's DRM cards are (KMS/DRM: the Pi's console, with no desktop). An override
 # for tests, which must see "no card" on a machine that has one.

@@ -74,14 +74,14 @@ def ensure_rendition(data_dir: Path, source_path: Path, sha256_hex: str, size: R
             if max(img.size) <= size.max_side_px and _orientation(img) == 1:
                 return Path(source_path)
             rendered = _render(img, size.max_side_px)
-    except Exception as exc:    # Pillow raises OSError, ValueError, SyntaxError, bomb errors...
+    except Exception as exc:  # noqa: BLE001 - Pillow raises OSError, ValueError, SyntaxError, bomb errors...
         _give_up(sha256_hex, f"{type(exc).__name__}: {exc}", content_is_bad=True)
         return None
     ext = ".png" if rendered.mode == "RGBA" else ".jpg"
     path = rendition_path(data_dir, sha256_hex, size, ext)
     try:
         _write_atomically(rendered, path)
-    except Exception as exc:    # disk full, permissions: try again next time
+    except Exception as exc:  # noqa: BLE001 - disk full, permissions: try again next time
         _give_up(sha256_hex, f"rendition not written: {exc}", content_is_bad=False)
         return None
     return path

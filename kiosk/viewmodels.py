@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.i18n import N_, translator
-from ocop.tone import Tone
 from kiosk.printing.queue import JobState, serial_digits
+from ocop.tone import Tone
 
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
 
@@ -320,7 +320,7 @@ def scan_hint_text(code_width_px: float | None, lang: str) -> str:
 def job_state_text(state: str, lang: str) -> str:
     """A JobState value -> staff words (the label lives on kiosk.printing.queue.JobState)."""
     try:
-        return translator(lang)(JobState(state).label)
+        return translator(lang)(JobState(state).label)  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
     except ValueError:
         return state
 

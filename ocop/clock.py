@@ -12,18 +12,18 @@ ISO_MICROS = "%Y-%m-%dT%H:%M:%S.%fZ"   # scans and print records: order within a
 
 
 def utc_now_iso(micros: bool = False) -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime(ISO_MICROS if micros else ISO_SECONDS)
+    return dt.datetime.now(dt.UTC).strftime(ISO_MICROS if micros else ISO_SECONDS)
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")   # Asia/Ho_Chi_Minh, no DST
 
 
 def system_utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def vietnam_day(moment: dt.datetime) -> dt.date:

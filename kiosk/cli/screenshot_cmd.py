@@ -144,7 +144,7 @@ def _show_scan(app, args, shot: Shot) -> None:
     from kiosk.demo.camera import load_bgr
     # Stay on the scan screen: a deliberate per-instance override (a subclass would rename
     # the app, and Kivy finds its layout by the class name).
-    app.on_codes = lambda texts: None  # type: ignore[method-assign]
+    app.on_codes = lambda texts: None
     app.go("scan")
     if shot.text and args.demo_stamp and shot.source is not None:
         shot.source.show(load_bgr(shot.stamps[args.demo_stamp].path), hold_s=60)

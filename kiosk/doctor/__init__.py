@@ -9,8 +9,8 @@ isolated (an exception is a FAIL line) and time-limited (kiosk.doctor.checks).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from kiosk.doctor.checks import Check, CheckResult, Status, overall, run_checks
 from kiosk.doctor.probes import CHECK_NAMES, CHECKS, DoctorEnv
@@ -20,8 +20,8 @@ def build_env(config_path: str | None = None, data_dir_arg: str | None = None,
               **overrides) -> DoctorEnv:
     """Settings and data folder as the kiosk would find them; a broken settings file is a
     result (the config line), not an exception."""
-    from ocop.errors import ConfigError, UserError
     from kiosk.settings import Settings, find_config_file, load_settings, resolve_data_dir
+    from ocop.errors import ConfigError, UserError
     try:
         found = find_config_file(config_path)
         source = str(found) if found else "built-in defaults"

@@ -14,8 +14,9 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def run_checks(checks: Iterable[Check], env, *, parallel: bool = True) -> list[C
 def _safe_timeout(check: Check, env) -> float:
     try:
         return check.timeout_for(env)
-    except Exception:  # a timeout that cannot be computed must not stop the doctor
+    except Exception:  # noqa: BLE001 - a timeout that cannot be computed must not stop the doctor
         return 10.0
 
 

@@ -7,6 +7,7 @@ line means: docs/operations.md ("Doctor").
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import os
@@ -16,14 +17,24 @@ import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from kiosk.doctor import adapters
 from kiosk.doctor.checks import Check, CheckResult, fail, ok, skip, warn
-from kiosk.trusted_time import (ClockReading, ClockState, kernel_ntp_synchronized, parse_iso,
-                                read_marks, reading_from)
+from kiosk.trusted_time import (
+    ClockReading,
+    ClockState,
+    kernel_ntp_synchronized,
+    parse_iso,
+    read_marks,
+    reading_from,
+)
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
 
 # Thresholds (units in the names). Chosen for a kiosk that may be offline for days.
 DISK_FAIL_BYTES = 200 * 1024**2
@@ -31,7 +42,7 @@ DISK_WARN_BYTES = 1024**3
 DISK_WARN_FRACTION = 0.10
 CLOCK_WARN_S = 30.0             # stamps and scans carry times; logs become confusing
 CLOCK_FAIL_S = 300.0            # TLS, token expiry and trust-list dates go wrong
-PLAUSIBLE_CLOCK = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)   # a Pi without RTC: 1970
+PLAUSIBLE_CLOCK = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)   # a Pi without RTC: 1970
 TRUST_WARN_AGE_S = 3 * 86400    # revocations (stolen stations) reach kiosks through this list
 TRUST_FAIL_AGE_S = 30 * 86400
 OUTBOX_WARN_ROWS = 5_000
@@ -53,12 +64,12 @@ HINT_RESTORE = ("stop the kiosk (sudo systemctl stop ocop-kiosk ocop-kiosk-sync)
 @dataclass
 class DoctorEnv:
     """What the checks work from. Built once by the CLI (or a test)."""
-    settings: object | None                 # kiosk.settings.Settings, None when invalid
+    settings: Settings | None               # None when the configuration is invalid
     settings_error: str | None
     settings_problems: list[str]
     config_source: str
     data_dir: Path | None
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     run_command: Callable[..., subprocess.CompletedProcess] = subprocess.run
     ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized
     camera_read_s: float = 5.0
@@ -339,10 +350,8 @@ def check_printer(env: DoctorEnv) -> list[CheckResult]:
         return [fail("printer", f"{printer.uri}: {exc.detail}", hint, fault=exc.fault.value),
                 skip("paper", "printer not reachable")]
     finally:
-        try:
+        with contextlib.suppress(Exception):  # closing a failed connection: nothing to do
             printer.close()
-        except Exception:  # closing a failed connection: nothing left to do
-            pass
     state = status.state
     data = {"state": state.value, "paper": status.paper.value, "raw": status.raw.hex()}
     if status.cover_open:
@@ -445,7 +454,7 @@ def _clock_from_date(env: DoctorEnv, server_date: str | None, before: dt.datetim
     except (TypeError, ValueError):
         return _local_clock(env, f"unreadable Date header {server_date!r}")
     if server.tzinfo is None:
-        server = server.replace(tzinfo=dt.timezone.utc)
+        server = server.replace(tzinfo=dt.UTC)
     local = before + dt.timedelta(seconds=elapsed_s / 2)
     skew_s = (local - server).total_seconds()
     # The Date header has whole seconds: up to 1 s of the difference is rounding.
@@ -512,7 +521,7 @@ def _trusted_now(env: DoctorEnv, conn: sqlite3.Connection) -> dt.datetime:
 
 
 def _utc_text(moment: dt.datetime | None) -> str:
-    return f"{moment.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC" if moment else "none"
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" if moment else "none"
 
 
 def check_trusted_time(env: DoctorEnv) -> CheckResult:

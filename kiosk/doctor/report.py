@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from kiosk.doctor.checks import CheckResult, Status, overall
 

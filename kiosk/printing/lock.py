@@ -21,7 +21,7 @@ class PrintingLock:
         self.path = Path(data_dir) / LOCK_FILENAME
         self._fd: int | None = None
 
-    def acquire(self) -> "PrintingLock":
+    def acquire(self) -> PrintingLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -39,7 +39,7 @@ class PrintingLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "PrintingLock":
+    def __enter__(self) -> PrintingLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

@@ -26,29 +26,40 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 import logging
 import random
-import functools
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
+from typing import Any
 
-from ocop.clock import utc_now_iso
 from kiosk.catalog import Catalog, ProductView
-from ocop.errors import ConfigError, NotFound, UserError
-from ocop.i18n import N_
-from ocop.paper import DOTS_BY_WIDTH_MM
 from kiosk.settings import PrinterSettings, Settings, StampSettings
-from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import take_stamps
 from kiosk.store import Store
-from printer import (JobPhase, LabelContent, LabelError, LabelLayout, PaperOut, CoverOpen,
-                     Printer, PrinterError, PrinterFault, render_label)
+from ocop.clock import utc_now_iso
+from ocop.errors import ConfigError, NotFound, UserError
+from ocop.i18n import N_
+from ocop.paper import DOTS_BY_WIDTH_MM
+from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
+from printer import (
+    CoverOpen,
+    JobPhase,
+    LabelContent,
+    LabelError,
+    LabelLayout,
+    PaperOut,
+    Printer,
+    PrinterError,
+    PrinterFault,
+    render_label,
+)
 from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
 
 log = logging.getLogger(__name__)
@@ -206,7 +217,7 @@ def _largest_label(base_url: str) -> LabelContent:
     real products never need more room): a full-length stamp, the longest serial and lot,
     five stars."""
     long_text = "Sản phẩm OCOP đặc sản vùng cao Sơn La chất lượng " * 8
-    product = SimpleNamespace(name_vi=long_text, producer=long_text, district=long_text,
+    product: Any = SimpleNamespace(name_vi=long_text, producer=long_text, district=long_text,
                               stars=5)
     # A stamp is the base URL + PAYLOAD_CHARS base32 characters: its QR size is fixed.
     stamp = normalise_base_url(base_url) + "Z" * PAYLOAD_CHARS
@@ -281,6 +292,7 @@ class PrintQueue:
                 "INSERT INTO print_jobs(product_id, lot, count, state, printer_uri, "
                 "created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
                 (product_id, lot, count, self.settings.printer.uri, now, now)).lastrowid
+            assert job_id is not None      # sqlite3 sets it after every INSERT
             take_stamps(conn, product_id, count, job_id=job_id,
                         state=StampState.RESERVED.value, demo_signer=demo_signer,
                         today=self._today)
@@ -296,7 +308,8 @@ class PrintQueue:
                 "SELECT serial, state FROM stamps WHERE job_id = ? ORDER BY serial", (job_id,)):
             by_state.setdefault(state, []).append(serial)
         return JobView(row["id"], row["product_id"], row["lot"], row["count"],
-                       JobState(row["state"]), row["error"], by_state["printed"],
+                       JobState(row["state"]),  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
+                       row["error"], by_state["printed"],
                        by_state["reserved"], by_state["printing"], by_state["void"],
                        row["created_at"], row["updated_at"])
 
@@ -325,9 +338,9 @@ class PrintQueue:
             params + (-1 if limit is None else limit,))]
         older = 0
         if ids:
-            older = self.store.query_one(
+            older = self.store.query_value(
                 f"SELECT count(*) FROM print_jobs WHERE {where} AND id < ?",
-                params + (ids[-1],))[0]
+                params + (ids[-1],))
         return JobPage(attention, [self.job(i) for i in ids], older)
 
     def next_queued(self) -> int | None:
@@ -418,7 +431,7 @@ class PrintQueue:
         with self.store.transaction() as conn:
             self._set_state(conn, job_id, JobState.PRINTING, "")
         done = len(view.printed)
-        texts = dict(self.store.query(
+        texts: dict[int, str] = dict(self.store.query(  # type: ignore[arg-type]  # rows of 2
             f"SELECT serial, text FROM stamps WHERE serial IN "
             f"({','.join('?' * len(view.pending))})", tuple(view.pending))) \
             if view.pending else {}
@@ -427,7 +440,7 @@ class PrintQueue:
             try:
                 image = render_label(label_content(product, view.product_id, texts[serial],
                                                    serial, view.lot), layout)
-            except Exception as exc:   # nothing of this label left: the job fails, with why
+            except Exception as exc:  # noqa: BLE001 - nothing of this label left: the job fails, with why
                 reason = self._render_failure(job_id, serial, exc)
                 return self._end(job_id, JobState.FAILED, reason, report, done, view.count)
             outcome = self._print_one(job_id, serial, printer, image, stop, report, done,
@@ -577,7 +590,21 @@ class PrintWorker(threading.Thread):
 
 
 # Re-exported for callers that only need the error types.
-__all__ = ["JobState", "StampState", "JobView", "needs_attention", "JobPage", "Progress", "PrintQueue", "PrintWorker",
-           "label_content", "label_layout", "label_minimum_mm", "label_problem",
-           "serial_text", "PaperOut", "CoverOpen",
-           "JobPhase"]
+__all__ = [
+    "CoverOpen",
+    "JobPage",
+    "JobPhase",
+    "JobState",
+    "JobView",
+    "PaperOut",
+    "PrintQueue",
+    "PrintWorker",
+    "Progress",
+    "StampState",
+    "label_content",
+    "label_layout",
+    "label_minimum_mm",
+    "label_problem",
+    "needs_attention",
+    "serial_text",
+]

@@ -11,10 +11,17 @@ Protocol: docs/sync-protocol.md.
 """
 
 from kiosk.sync.client import RegistryClient
-from kiosk.sync.engine import (PullResult, PushResult, SyncEngine, SyncReport,
-                               check_configured)
-from kiosk.sync.errors import (BadReply, PageNotApplied, RegistryUnavailable, ReplyRefused,
-                               SyncError, SyncNotConfigured, SyncRejected, TrustListRefused)
+from kiosk.sync.engine import PullResult, PushResult, SyncEngine, SyncReport, check_configured
+from kiosk.sync.errors import (
+                               BadReply,
+                               PageNotApplied,
+                               RegistryUnavailable,
+                               ReplyRefused,
+                               SyncError,
+                               SyncNotConfigured,
+                               SyncRejected,
+                               TrustListRefused,
+)
 from kiosk.sync.loop import SyncLoop, backoff_delay_s
 from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
 

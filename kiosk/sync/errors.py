@@ -4,8 +4,8 @@ of a round's errors wins, see kiosk.sync.status.worst_state)."""
 
 from __future__ import annotations
 
-from ocop.errors import UserError
 from kiosk.sync.status import SyncState
+from ocop.errors import UserError
 
 
 class SyncError(Exception):

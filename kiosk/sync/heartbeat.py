@@ -22,12 +22,12 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from kiosk import __version__
-from ocop.clock import ISO_MICROS, ISO_SECONDS, utc_now_iso
 from kiosk.trusted_time import parse_iso, read_marks, reading_from
+from ocop.clock import ISO_MICROS, ISO_SECONDS, utc_now_iso
 from ocop.heartbeat import NOT_WATCHED, Field
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def read_device(getter: DeviceGetter) -> DeviceReading:
     must never break sync: its error becomes the state."""
     try:
         value = getter()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a broken device reader reports 'unknown', never stops the heartbeat
         return DeviceReading(f"unknown ({type(exc).__name__})", utc_now_iso())
     if isinstance(value, DeviceReading):
         return value
@@ -142,7 +142,7 @@ def parse_utc(text: str | None) -> dt.datetime | None:
         return None
     for fmt in (ISO_SECONDS, ISO_MICROS):
         try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.timezone.utc)
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
         except ValueError:
             pass
     return None
@@ -175,7 +175,7 @@ def build_payload(conn, *, settings, data_dir: Path, trust_list, catalog_cursor:
                   now: dt.datetime | None = None) -> dict:
     """The heartbeat payload. `trust_list`: the newest verified kiosk.stamps TrustList or
     None; `conn` reads the outbox (inside the caller's transaction)."""
-    system_now = now or dt.datetime.now(dt.timezone.utc)
+    system_now = now or dt.datetime.now(dt.UTC)
     clock = clock_field(conn, system_now)
     # Ages are measured from the trusted time: a clock set back at boot must not make a
     # week-old trust list look fresh (or 'negative').

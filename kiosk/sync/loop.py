@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import random
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk.sync.engine import SyncEngine, SyncReport
 from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
@@ -116,7 +116,7 @@ class SyncLoop:
                 self._publish(dataclasses.replace(self.status, state=SyncState.ERROR,
                                                   last_error="internal error (see log)"))
             delay = self.next_delay_s()
-            next_at = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=delay)
+            next_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
                        ).strftime("%Y-%m-%dT%H:%M:%SZ")
             with self._lock:
                 self._status = dataclasses.replace(self._status, next_attempt_at=next_at)

@@ -124,7 +124,7 @@ class SyncStatus:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         try:
-            values["state"] = SyncState(values.get("state", "idle"))
+            values["state"] = SyncState(values.get("state", "idle"))  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
         except ValueError:
             values["state"] = SyncState.ERROR
         return cls(**values)

@@ -28,7 +28,6 @@ from kivy.properties import (
 )
 from kivy.uix.boxlayout import BoxLayout
 
-from printer.fonts import font_path
 from kiosk.heap import release_free_heap
 from kiosk.i18n import translator
 from kiosk.ui.render import gl_info, screen_transition
@@ -36,6 +35,7 @@ from kiosk.ui.screen_registry import SCREENS, SHARED_KV_FILES, screen_spec
 from kiosk.ui.theme import COLOURS, scale_unit
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import camera_state_text, scan_hint_text
+from printer.fonts import font_path
 
 log = logging.getLogger(__name__)
 

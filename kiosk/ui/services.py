@@ -4,7 +4,7 @@
     services.scan.handle_text(text)        -> kiosk.scanning.ScanOutcome (slow: worker thread)
     services.print_queue.submit(...)       -> job id (kiosk.printing.queue.PrintQueue)
     services.printer_status()              -> (PrinterState, staff message)   (poller thread)
-    services.sync_status() / sync_now()    -> SyncView                        (kiosk.sync when present)
+    services.sync_status() / sync_now()    -> SyncView             (kiosk.sync when present)
     services.watch_devices(camera_state, camera_is_demo)   the app's camera, for heartbeats
     services.camera_reading() / printer_reading()  -> kiosk.sync.heartbeat.DeviceReading
     services.pin_gate                      -> kiosk.staff_pin.PinGate
@@ -18,18 +18,26 @@ thread with Clock.schedule_once.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk.catalog import Catalog
 from kiosk.media import find_media_file
 from kiosk.media_renditions import RenditionSize, ensure_rendition
 from kiosk.settings import Settings
 from kiosk.staff_pin import PinGate
+
+if TYPE_CHECKING:   # the print and sync parts load only when a mode needs them
+    from kiosk.printing.lock import PrintingLock
+    from kiosk.printing.queue import PrintQueue, PrintWorker
+    from kiosk.sync.heartbeat import DeviceReading
+    from kiosk.sync.loop import SyncLoop
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +63,7 @@ class PrinterMonitor(threading.Thread):
     job is printing (the print worker owns the connection then). Closes the connection after
     each poll so a network printer stays free."""
 
-    def __init__(self, make_printer: Callable[[], object], on_status: Callable,
+    def __init__(self, make_printer: Callable[[], Any], on_status: Callable,
                  busy: Callable[[], bool], poll_s: float = PRINTER_POLL_S):
         super().__init__(name="printer-monitor", daemon=True)
         self.make_printer = make_printer
@@ -65,11 +73,11 @@ class PrinterMonitor(threading.Thread):
         self.active = threading.Event()
         self.stop_event = threading.Event()
         self._kick = threading.Event()
-        self.last_reading = None     # kiosk.sync.heartbeat.DeviceReading of the last poll
+        self.last_reading: DeviceReading | None = None     # of the last poll
 
     def _note(self, state, paper) -> None:
-        from ocop.clock import utc_now_iso
         from kiosk.sync.heartbeat import DeviceReading
+        from ocop.clock import utc_now_iso
         self.last_reading = DeviceReading(state.value, utc_now_iso(), paper.value)
 
     def poll_now(self) -> None:
@@ -95,16 +103,14 @@ class PrinterMonitor(threading.Thread):
                              or err.fault.value == "not_found" else PrinterState.OFFLINE)
                     self._note(state, PaperState.UNKNOWN)
                     self.on_status(state, err)
-                except Exception as exc:   # a bad URI, a driver bug: show it, keep polling
+                except Exception as exc:  # noqa: BLE001 - a bad URI, a driver bug: show it, keep polling
                     log.warning("printer status failed: %s", exc)
                     self._note(PrinterState.NOT_CONNECTED, PaperState.UNKNOWN)
                     self.on_status(PrinterState.NOT_CONNECTED, exc)
                 finally:
                     if printer is not None:
-                        try:
+                        with contextlib.suppress(Exception):
                             printer.close()
-                        except Exception:
-                            pass
             self._kick.wait(self.poll_s)
             self._kick.clear()
 
@@ -130,7 +136,7 @@ class DeviceRecorder(threading.Thread):
         while not self.stop_event.is_set():
             try:
                 record_devices(self.store, read_device(self.camera), read_device(self.printer))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - heartbeat device states are best effort
                 log.warning("device states not recorded: %s", exc)
             self.stop_event.wait(self.interval_s)
 
@@ -146,14 +152,14 @@ class Services:
         self.pin_gate = PinGate.from_settings(store, settings.staff)
         from kiosk.scanning import ScanService
         self.scan = ScanService(store, settings, today=today)
-        self.print_queue = None
-        self.print_worker = None
-        self.printer_monitor = None
+        self.print_queue: PrintQueue | None = None
+        self.print_worker: PrintWorker | None = None
+        self.printer_monitor: PrinterMonitor | None = None
         self.print_error = ""            # why printing is unavailable ("" = available)
-        self._print_lock = None
+        self._print_lock: PrintingLock | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2,
                                                            thread_name_prefix="ui-work")
-        self._sync = None
+        self._sync: SyncLoop | None = None
         self._printing_job = threading.Event()
         self._camera_state: Callable[[], str] | None = None
         self._camera_is_demo: Callable[[], bool] = lambda: False
@@ -202,6 +208,8 @@ class Services:
         return True
 
     def submit_print(self, product_id: int, count: int, lot: str) -> int:
+        if self.print_queue is None or self.print_worker is None:
+            raise RuntimeError("printing is not started (station mode only)")
         job_id = self.print_queue.submit(product_id, count=count, lot=lot)
         self.print_worker.kick()
         return job_id
@@ -220,8 +228,8 @@ class Services:
             self.device_recorder.start()
 
     def camera_reading(self):
-        from ocop.clock import utc_now_iso
         from kiosk.sync.heartbeat import UNWATCHED, DeviceReading
+        from ocop.clock import utc_now_iso
         if self._camera_state is None:
             return UNWATCHED
         return DeviceReading(str(self._camera_state()), utc_now_iso(),
@@ -270,7 +278,7 @@ class Services:
             return SyncView(state.value, status.pending_outbox, status.last_success_at or "",
                             status.last_error, state.label_vi, state.label_en,
                             state.is_failure)
-        except Exception as exc:   # the sync package missing or its state unreadable
+        except Exception as exc:  # noqa: BLE001 - the sync package missing or its state unreadable
             pending = self.store.query_one(
                 "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0]
             return SyncView("error", pending, "", str(exc), "Lỗi đồng bộ", "Sync error", True)
@@ -292,7 +300,7 @@ class Services:
             return None
         try:
             source = find_media_file(self.store.conn, self.data_dir, image_hash)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a missing or broken picture shows none
             return None
         if source is None:
             return None

@@ -9,7 +9,8 @@ callback's return value; a repeat ends only when its event is cancelled.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kivy.clock import Clock, ClockEvent
 

@@ -196,7 +196,7 @@ class CameraPreview(Widget):
         arm = side * 0.18
         pts = [[x0, y0 + arm, x0, y0, x0 + arm, y0], [x1 - arm, y0, x1, y0, x1, y0 + arm],
                [x1, y1 - arm, x1, y1, x1 - arm, y1], [x0 + arm, y1, x0, y1, x0, y1 - arm]]
-        for line, p in zip(self._corners, pts):
+        for line, p in zip(self._corners, pts, strict=True):
             line.points = p
             line.width = 3 * u
 

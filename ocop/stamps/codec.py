@@ -45,7 +45,7 @@ MAX_ISSUED_ON = EPOCH + dt.timedelta(days=MAX_ISSUE_DAY)  # 2199-06-06
 
 # QR alphanumeric mode characters (ISO/IEC 18004): what the base URL may contain.
 QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
-_PAYLOAD_RE = re.compile(r"[A-Z2-7]{%d}" % PAYLOAD_CHARS)
+_PAYLOAD_RE = re.compile(rf"[A-Z2-7]{{{PAYLOAD_CHARS}}}")
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 # RFC 4648 base32 -> the digits int(..., 32) reads (0-9a-v): a C-speed decoder (the stdlib
 # base64.b32decode is pure Python, ~10x slower, and the verify path should cost little

@@ -10,17 +10,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
-                                                               Ed25519PublicKey)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ocop.clock import utc_now_iso
 from ocop.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
 from ocop.stamps.errors import StampConfigError
 from ocop.stamps.keys import fingerprint, public_key_b64
-from ocop.stamps.trust import (RevokedKey, RevokedRange, SigningKey, TrustList,
-                                sign_trust_list)
+from ocop.stamps.trust import RevokedKey, RevokedRange, SigningKey, TrustList, sign_trust_list
 
 __all__ = ["StampSigner", "make_trust_list", "sign_trust_list", "signing_key_entry"]
 

@@ -24,13 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
-                                                               Ed25519PublicKey)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from ocop.stamps.errors import ForeignRootError, KeyFileError, TrustError
 from ocop.stamps.keys import fingerprint, load_public_key_b64
-
 
 TRUST_FORMAT = "ocop-sl-trust-list"
 TRUST_VERSION = 1

@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ocop.clock import system_vietnam_today
 from ocop.stamps.barcodes import extract_gtin
 from ocop.stamps.codec import is_under_prefix, normalise_base_url, parse_stamp_text
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.keys import load_public_key_b64
 from ocop.stamps.trust import TrustList
 from ocop.stamps.verdicts import Verdict
-from ocop.clock import system_vietnam_today
 
 log = logging.getLogger(__name__)
 

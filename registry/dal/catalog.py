@@ -50,18 +50,18 @@ def known_ids(conn: Connection) -> tuple[set[str], set[str]]:
 
 def write_media(conn: Connection, items: Iterable[Media]) -> int:
     """Store new pictures; CatalogError (nothing written) for one a kiosk would refuse."""
-    items = {m.hash: m for m in items}
-    if not items:
+    by_hash = {m.hash: m for m in items}
+    if not by_hash:
         return 0
     problems: list[str] = []
-    for i, m in enumerate(items.values()):
+    for i, m in enumerate(by_hash.values()):
         checked_media(m, f"media[{i}]", problems)
     if problems:
         raise CatalogError(problems)
     have = set(
-        conn.execute(sa.select(db.media.c.hash).where(db.media.c.hash.in_(list(items)))).scalars()
+        conn.execute(sa.select(db.media.c.hash).where(db.media.c.hash.in_(list(by_hash)))).scalars()
     )
-    new = [m for h, m in items.items() if h not in have]
+    new = [m for h, m in by_hash.items() if h not in have]
     if new:
         first = db.reserve(conn, "change_seq", len(new))
         conn.execute(

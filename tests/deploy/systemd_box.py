@@ -18,6 +18,7 @@ or its watchdog timestamp fell behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -135,7 +136,9 @@ class SystemdBox:
         self.proc = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--propagation", "private",
              "--mount-proc", str(run_sh)], stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / "systemd.log", "w"), start_new_session=True)
+            # the log must outlive this call: systemd writes to it until stop() kills it
+            stderr=open(self.workdir / "systemd.log", "w"),  # noqa: SIM115
+            start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self.pid1 = self._find_pid1()
@@ -190,10 +193,8 @@ class SystemdBox:
         # SIGKILL only: systemd as PID 1 answers SIGTERM by re-executing itself, and then
         # starts the default target. Its death ends every process of the namespace.
         if self.pid1 is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid1, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)

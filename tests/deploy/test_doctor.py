@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.doctor import build_env, run_doctor, select_checks
+from kiosk.doctor import build_env, probes, run_doctor, select_checks
 from kiosk.doctor.checks import Check, Status, fail, ok, run_checks
-from kiosk.doctor import probes
 from tests.conftest import TEST_DATA
 from tests.deploy.helpers import closed_port, run_kiosk_cli, write_config
 
@@ -214,7 +213,7 @@ def _record_sync(data_dir: Path, when: dt.datetime, pending: int):
 def test_a_healthy_station(tmp_path, demo_dir, registry, fake_printer):
     url = registry(skew_s=0)
     config = _station_config(tmp_path, f"tcp://127.0.0.1:{fake_printer.port}", url)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     _record_sync(demo_dir, now - dt.timedelta(minutes=5), pending=3)
     results = by_name(run_doctor(build_env(str(config), str(demo_dir))))
     for name in ("config", "data dir", "database", "disk", "camera", "printer", "paper",
@@ -229,7 +228,7 @@ def test_paper_low_clock_skew_and_stale_sync(tmp_path, demo_dir, registry, fake_
     fake_printer.control({"cmd": "set", "paper_near_end": True})
     url = registry(skew_s=600)                              # the registry is 10 min behind us
     config = _station_config(tmp_path, f"tcp://127.0.0.1:{fake_printer.port}", url)
-    _record_sync(demo_dir, dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=9), 0)
+    _record_sync(demo_dir, dt.datetime.now(dt.UTC) - dt.timedelta(days=9), 0)
     results = by_name(run_doctor(build_env(str(config), str(demo_dir)),
                                  select_checks(skip=["camera"])))
     assert results["printer"].status is Status.OK
@@ -248,7 +247,7 @@ def test_paper_low_clock_skew_and_stale_sync(tmp_path, demo_dir, registry, fake_
 def test_stale_trust_list(tmp_path, demo_dir, registry):
     config = write_config(tmp_path / "k.toml", f'[registry]\nurl = "{registry()}"\n')
     env = build_env(str(config), str(demo_dir),
-                    now=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=40))
+                    now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=40))
     result = by_name(run_doctor(env, select_checks(only=["trust list"])))["trust list"]
     assert result.status is Status.FAIL and "revocations" in result.hint
 
@@ -284,12 +283,12 @@ def test_unknown_check_name_is_a_usage_error(demo_dir):
 
 def test_clock_thresholds():
     env = build_env(None, None)
-    now = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
     date = email.utils.format_datetime(now - dt.timedelta(seconds=45), usegmt=True)
     assert probes._clock_from_date(env, date, now, 0.05).status is Status.WARN
     date = email.utils.format_datetime(now, usegmt=True)
     assert probes._clock_from_date(env, date, now, 0.05).status is Status.OK
-    env.now = lambda: dt.datetime(1970, 1, 1, 0, 5, tzinfo=dt.timezone.utc)
+    env.now = lambda: dt.datetime(1970, 1, 1, 0, 5, tzinfo=dt.UTC)
     assert probes._local_clock(env, None).status is Status.FAIL
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -43,7 +44,7 @@ def _receiver(sock):
         sock.settimeout(timeout_s)
         try:
             return sock.recv(4096).decode()
-        except socket.timeout:
+        except TimeoutError:
             return None
     return receive
 
@@ -134,7 +135,7 @@ def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
         clock.t += wd.tick_s + (i % 3 - 1) * 0.02
         if wd.heartbeat():
             ping_times.append(clock.t)
-    gaps = [b - a for a, b in zip(ping_times, ping_times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ping_times)]
     assert max(gaps) < 1.1 * wd.interval_s, gaps
     assert len(ping_times) >= 19
 
@@ -228,6 +229,6 @@ def test_a_real_process_pings_until_its_loop_hangs(notify_socket):
     hang = texts.index("STATUS=hanging\n")
     pings = [t for t, m in messages[:hang] if m == "WATCHDOG=1\n"]
     assert len(pings) >= 5
-    assert max(b - a for a, b in zip(pings, pings[1:])) < 0.2 + 0.15   # within WatchdogSec
+    assert max(b - a for a, b in itertools.pairwise(pings)) < 0.2 + 0.15   # within WatchdogSec
     assert "WATCHDOG=1\n" not in texts[hang:]           # the hang stops the pings
     assert texts[-1] == "STOPPING=1\n"

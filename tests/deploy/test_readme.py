@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -53,10 +54,9 @@ def test_real_registry_block_runs_when_pasted(tmp_path):
         out, _ = proc.communicate()
         pytest.fail(f"the README block did not finish in {BLOCK_TIMEOUT_S} s:\n{out}")
     finally:
-        try:   # whatever the block left running (the registry, if `kill` was not reached)
+        # whatever the block left running (the registry, if `kill` was not reached)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     assert proc.returncode == 0, out
     assert re.search(r"listening on http://127\.0\.0\.1:\d+ ", out), out
     assert "Data folder " in out and " initialised." in out

@@ -73,9 +73,9 @@ def test_verify_catches_a_typo(tmp_path):
                                         ("ocop-registry.service", 2.0)])
 def test_exposure_score(tmp_path, name, limit):
     units = render(tmp_path)
-    out = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=yes", f"--threshold={limit * 10:.0f}",
-                          "--no-pager", name], cwd=units, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=yes",
+                          f"--threshold={limit * 10:.0f}", "--no-pager", name],
+                         cwd=units, capture_output=True, text=True, timeout=120)
     score = re.search(r"Overall exposure level for \S+: ([\d.]+)", out.stdout)
     assert score, out.stdout + out.stderr
     assert float(score.group(1)) <= limit, out.stdout
@@ -110,7 +110,8 @@ def test_kiosk_unit_promises():
     assert service["Restart"] == "always"
     assert values(unit, "Unit", "StartLimitBurst") and values(unit, "Unit", "StartLimitIntervalSec")
     assert service["User"] == "ocop"
-    assert set("video render input lp dialout".split()) <= set(service["SupplementaryGroups"].split())
+    groups = set(service["SupplementaryGroups"].split())
+    assert {"video", "render", "input", "lp", "dialout"} <= groups
     for key in ("StateDirectory", "LogsDirectory", "ConfigurationDirectory"):
         assert service[key] == "ocop-kiosk"
     assert service["ProtectSystem"] == "strict"
@@ -151,7 +152,7 @@ def test_installer_and_units_agree_on_paths():
 
 def test_udev_rule_lines_are_well_formed():
     rules = (SYSTEMD_DIR / "udev" / "60-ocop-printer.rules").read_text()
-    lines = [l for l in rules.splitlines() if l.strip() and not l.startswith("#")]
+    lines = [ln for ln in rules.splitlines() if ln.strip() and not ln.startswith("#")]
     assert len(lines) >= 5
     for line in lines:
         assert re.match(r'^SUBSYSTEM=="(usb|usbmisc)"', line), line

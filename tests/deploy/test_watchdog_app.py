@@ -9,6 +9,7 @@ decoder or the camera driver hangs.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -59,7 +60,7 @@ def _stop(proc: subprocess.Popen) -> str:
 
 
 def _gaps(times: list[float]) -> list[float]:
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 @pytest.fixture

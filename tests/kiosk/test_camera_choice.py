@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from kiosk.settings import Settings
 from kiosk.camera_choice import camera_present, make_camera_source, usb_cameras_attached
 from kiosk.demo.camera import DemoCameraSource
+from kiosk.settings import Settings
 from scanner import AutoCameraSource, CameraDetector
 from tests.scanner.fake_sysfs import FakeSysfs
 

@@ -69,8 +69,9 @@ def test_rating_rules():
 
 
 def test_demo_images_are_stored_by_hash(demo_store, data_dir):
-    from kiosk.media import find_media_file
     import hashlib
+
+    from kiosk.media import find_media_file
     product = Catalog(demo_store).product(101)
     path = find_media_file(demo_store.conn, data_dir, product.image_hash)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == product.image_hash

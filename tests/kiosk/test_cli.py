@@ -25,7 +25,7 @@ def test_demo_init_and_catalog_commands(tmp_path):
     shown = json.loads(run_cli("--data-dir", data, "catalog", "show", "101", "--json").stdout)
     assert shown["name_vi"] == "Cà phê bột nguyên chất Bích Thao"
     found = run_cli("--data-dir", data, "catalog", "search", "MOC CHAU", "--json")
-    assert all(json.loads(l)["district"] == "Mộc Châu" for l in found.stdout.splitlines())
+    assert all(json.loads(line)["district"] == "Mộc Châu" for line in found.stdout.splitlines())
 
 
 def test_user_errors_exit_2(tmp_path):

@@ -53,7 +53,7 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 
 def _close(rgb, expected, tolerance: int = 40) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(rgb[:3], expected))
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb[:3], expected, strict=True))
 
 
 def test_big_phone_photo_is_shrunk_and_turned_upright(store, data_dir):

@@ -2,9 +2,16 @@ import dataclasses
 
 import pytest
 
+from kiosk.settings import (
+    Language,
+    Mode,
+    Settings,
+    load_settings,
+    parse_settings_file,
+    resolve_data_dir,
+    settings_from_dict,
+)
 from ocop.errors import ConfigError
-from kiosk.settings import (Language, Mode, Settings, load_settings, parse_settings_file,
-                            resolve_data_dir, settings_from_dict)
 from tests.conftest import REPO_ROOT, run_cli
 
 

@@ -58,10 +58,9 @@ def test_corrupt_file_is_a_clear_error(data_dir):
 
 
 def test_transaction_rolls_back(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            store.set_meta("a", "1", conn)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.set_meta("a", "1", conn)
+        raise RuntimeError("boom")
     assert store.get_meta("a") is None
 
 
@@ -73,7 +72,8 @@ def test_threads_get_their_own_connection(store):
     import threading
     seen = []
     t = threading.Thread(target=lambda: seen.append(store.conn))
-    t.start(); t.join()
+    t.start()
+    t.join()
     assert seen[0] is not store.conn
 
 
@@ -84,11 +84,10 @@ def test_full_disk_is_a_clear_error_and_changes_nothing(store):
         store.set_meta("before", "1", conn)
     pages = store.query_one("PRAGMA page_count")[0]
     store.conn.execute(f"PRAGMA max_page_count = {pages}")
-    with pytest.raises(StoreFull, match="no space left to save"):
-        with store.transaction() as conn:
-            for i in range(2000):
-                conn.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, "
-                             "created_at) VALUES ('scan', ?, ?, 'now')", (f"k{i}", "x" * 500))
+    with pytest.raises(StoreFull, match="no space left to save"), store.transaction() as conn:
+        for i in range(2000):
+            conn.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, "
+                         "created_at) VALUES ('scan', ?, ?, 'now')", (f"k{i}", "x" * 500))
     assert store.query_one("SELECT count(*) FROM outbox")[0] == 0
     assert store.get_meta("before") == "1"
     assert store.integrity_check() == "ok"

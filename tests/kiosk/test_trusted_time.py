@@ -21,17 +21,26 @@ from kiosk.scanning import ScanService
 from kiosk.settings import Settings
 from kiosk.stamps.demo import DemoRegistry, load_demo_signer
 from kiosk.stamps.service import issue_stamps
-from ocop.stamps.signer import make_trust_list, sign_trust_list
 from kiosk.stamps.trust_store import store_trust_list
-from ocop.stamps.verdicts import Verdict
 from kiosk.store import Store
-from kiosk.trusted_time import (LOCAL_MARK_MAX_LEAD_S, MARK_PERSIST_EVERY_S, ClockKeeper,
-                                ClockState, TrustedClock, clock_report, iso, read_marks,
-                                staff_clock_note, vietnam_day)
+from kiosk.trusted_time import (
+    LOCAL_MARK_MAX_LEAD_S,
+    MARK_PERSIST_EVERY_S,
+    ClockKeeper,
+    ClockState,
+    TrustedClock,
+    clock_report,
+    iso,
+    read_marks,
+    staff_clock_note,
+    vietnam_day,
+)
+from ocop.stamps.signer import make_trust_list, sign_trust_list
+from ocop.stamps.verdicts import Verdict
 from tests.conftest import REPO_ROOT, run_cli
 from tests.deploy.helpers import closed_port, write_config
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 THREE_YEARS = dt.timedelta(days=3 * 365)
 
 
@@ -152,7 +161,7 @@ def test_the_mark_is_written_at_most_every_10_minutes_and_at_a_clean_stop(store)
 def test_the_mark_survives_a_restart_in_a_new_process(store, data_dir):
     later = real_now() + dt.timedelta(days=100)
     store.close()
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import datetime as dt, sys
         from kiosk.store import Store
         from kiosk.trusted_time import ClockKeeper, TrustedClock

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from ocop.errors import ConfigError
 from kiosk.printing.queue import JobState, PrintQueue, PrintWorker
 from kiosk.settings import Settings
+from ocop.errors import ConfigError
 from tests.conftest import TODAY, run_cli
 
 
@@ -99,7 +99,7 @@ def test_run_job_fails_on_any_rendering_error(demo_store, data_dir, monkeypatch)
 def test_submit_refuses_a_label_too_small_and_reserves_nothing(demo_store, data_dir):
     queue = PrintQueue(demo_store, _settings(width_mm=80, label_height_mm=30), data_dir,
                        today=TODAY)
-    with pytest.raises(ConfigError, match="printer.label_height_mm: 30 mm"):
+    with pytest.raises(ConfigError, match=r"printer\.label_height_mm: 30 mm"):
         queue.submit(101, 2)
     assert demo_store.query_one("SELECT count(*) FROM print_jobs")[0] == 0
     assert demo_store.query_one("SELECT count(*) FROM stamps WHERE state <> 'available'")[0] \

@@ -17,8 +17,8 @@ import zxingcpp
 from kiosk.printing.queue import JobState, PrintQueue
 from kiosk.scanning import ScanService
 from kiosk.settings import Settings
-from ocop.stamps.verdicts import Verdict
 from kiosk.store import Store
+from ocop.stamps.verdicts import Verdict
 from printer import decode_images
 from tests.conftest import REPO_ROOT, TODAY, copy_data_dir
 

@@ -42,7 +42,7 @@ def fresh_postgres_db() -> tuple[str, callable]:
         try:
             with psycopg.connect(admin_dsn, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception:
+        except Exception:  # noqa: BLE001 - clean-up of a throwaway test database
             pass
     return url.set(database=name).render_as_string(hide_password=False), drop
 

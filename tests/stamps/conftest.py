@@ -8,12 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import run_cli
-
 from ocop.stamps.keys import private_key_from_seed, public_key_b64
 from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
 from ocop.stamps.trust import sign_trust_list, verify_signed_trust_list
 from ocop.stamps.verifier import ProductStatus, StampVerifier
+from tests.conftest import run_cli
 
 BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 SEED_KEY_1 = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

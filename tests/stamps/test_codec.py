@@ -3,9 +3,17 @@ import datetime as dt
 import pytest
 import segno
 
-from ocop.stamps.codec import (MAX_ISSUED_ON, MAX_PRODUCT_ID, MAX_SERIAL, PAYLOAD_CHARS,
-                                StampFields, encode_stamp_url, normalise_base_url,
-                                parse_stamp_payload, parse_stamp_text)
+from ocop.stamps.codec import (
+    MAX_ISSUED_ON,
+    MAX_PRODUCT_ID,
+    MAX_SERIAL,
+    PAYLOAD_CHARS,
+    StampFields,
+    encode_stamp_url,
+    normalise_base_url,
+    parse_stamp_payload,
+    parse_stamp_text,
+)
 from ocop.stamps.errors import StampConfigError, StampFormatError
 from tests.stamps.conftest import BASE_URL
 

@@ -6,14 +6,18 @@ import datetime as dt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ocop.stamps.codec import (MAX_ISSUED_ON, MAX_PRODUCT_ID, MAX_SERIAL, StampFields,
-                                parse_stamp_text)
+from ocop.stamps.codec import (
+    MAX_ISSUED_ON,
+    MAX_PRODUCT_ID,
+    MAX_SERIAL,
+    StampFields,
+    parse_stamp_text,
+)
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.keys import private_key_from_seed
 from ocop.stamps.signer import StampSigner, signing_key_entry
 from ocop.stamps.verdicts import Verdict
-from tests.stamps.conftest import (BASE_URL, SEED_KEY_1, SEED_ROOT, TODAY, make_tl,
-                                   make_verifier)
+from tests.stamps.conftest import BASE_URL, SEED_KEY_1, SEED_ROOT, TODAY, make_tl, make_verifier
 
 SIGNER = StampSigner(7, private_key_from_seed(SEED_KEY_1), BASE_URL)
 

@@ -6,16 +6,28 @@ import stat
 
 import pytest
 
-from ocop.errors import UserError
 from kiosk.settings import Settings, settings_from_dict
-from kiosk.stamps.demo import (DemoRegistry, create_demo_keys_and_trust, create_demo_trust,
-                               demo_mark_suspect, demo_revoke_key, demo_revoke_serials,
-                               load_demo_signer, rotate_demo_key)
+from kiosk.stamps.demo import (
+    DemoRegistry,
+    create_demo_keys_and_trust,
+    create_demo_trust,
+    demo_mark_suspect,
+    demo_revoke_key,
+    demo_revoke_serials,
+    load_demo_signer,
+    rotate_demo_key,
+)
+from kiosk.stamps.service import (
+    issue_stamps,
+    pinned_root_key,
+    receive_stamp_block,
+    take_stamps,
+    verifier_from_store,
+)
+from kiosk.stamps.trust_store import store_trust_list
+from ocop.errors import UserError
 from ocop.stamps.errors import KeyFileError, NoTrustList, StampsExhausted
 from ocop.stamps.keys import load_private_key, save_private_key
-from kiosk.stamps.service import (issue_stamps, pinned_root_key, receive_stamp_block,
-                                  take_stamps, verifier_from_store)
-from kiosk.stamps.trust_store import store_trust_list
 from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import ISSUED, make_tl, signed
 

@@ -4,11 +4,17 @@ import json
 
 import pytest
 
+from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 from ocop.stamps.errors import TrustError
 from ocop.stamps.keys import public_key_b64
 from ocop.stamps.signer import make_trust_list, signing_key_entry
-from ocop.stamps.trust import RevokedKey, RevokedRange, TrustList, sign_trust_list, verify_signed_trust_list
-from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
+from ocop.stamps.trust import (
+    RevokedKey,
+    RevokedRange,
+    TrustList,
+    sign_trust_list,
+    verify_signed_trust_list,
+)
 from tests.stamps.conftest import make_tl, signed
 
 

@@ -33,7 +33,7 @@ def test_the_sets_a_verdict_belongs_to():
     assert not any(v.may_show_stars for v in Verdict if v is not Verdict.GENUINE)
     assert not Verdict.FORGED.signature_valid and Verdict.REVOKED.signature_valid
     assert not Verdict.REVOKED.names_a_product      # a revoked stamp vouches for nothing
-    assert NAMES_A_PRODUCT - SIGNATURE_VALID == {Verdict.PRODUCT_BARCODE}
+    assert {Verdict.PRODUCT_BARCODE} == NAMES_A_PRODUCT - SIGNATURE_VALID
     # a problem verdict comes with advice when there is no product to show
     for verdict in Verdict:
         if verdict.tone in (Tone.BAD, Tone.ALERT):

@@ -14,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry.server import (REPO_ROOT, Registry, kiosk_settings, start_registry,
-                                   write_kiosk_config)
+from tests.registry.server import (
+    REPO_ROOT,
+    Registry,
+    kiosk_settings,
+    start_registry,
+    write_kiosk_config,
+)
 from tests.sync.faults import FaultServer
 
 
@@ -67,7 +72,7 @@ class Kiosk:
                   verdict: str = "genuine") -> list[str]:
         """Scans with their outbox rows in one transaction, as the scan service writes them."""
         keys = []
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self.store.transaction() as tx:
             for _ in range(count):
                 key = f"scan-{uuid.uuid4().hex}"

@@ -106,10 +106,11 @@ class FaultServer:
             body["suspect_serials"] = sorted(set(body["suspect_serials"]) | {12345})
             return {"trust_list": body, "signature": envelope["signature"]}
         # A list signed correctly, but by a root this kiosk does not pin.
+        import datetime as dt
+
         from ocop.stamps.keys import generate_private_key
         from ocop.stamps.signer import make_trust_list, signing_key_entry
         from ocop.stamps.trust import sign_trust_list
-        import datetime as dt
         root = generate_private_key()
         tl = make_trust_list(root, sequence=envelope["trust_list"]["sequence"],
                              signing_keys=[signing_key_entry(1, generate_private_key(),

@@ -19,7 +19,6 @@ from kiosk.sync import engine as engine_module
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, SyncEngine
 from kiosk.sync.errors import BadReply
-from ocop.text import nfc
 from tests.sync.outcome import assert_rows_say
 from tests.sync.paths import get_at, paths, set_at
 

@@ -10,8 +10,8 @@ import requests
 
 from kiosk.catalog import Catalog
 from kiosk.stamps.service import verifier_from_store
-from ocop.stamps.verdicts import Verdict
 from kiosk.sync import SyncState, read_sync_status
+from ocop.stamps.verdicts import Verdict
 
 API = "/api/v1"
 

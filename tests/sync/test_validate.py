@@ -84,12 +84,11 @@ def store(tmp_path_factory):
 def _applies(store, reply) -> None:
     """Write an accepted reply for real, check that the rows say what it said, then roll it
     back (the next example starts clean)."""
-    with pytest.raises(_Undo):
-        with store.transaction() as tx:
-            apply_catalog_changes(tx, reply["producers"], reply["products"],
-                                  reply["tombstones"])
-            assert_rows_say(lambda sql, params: tx.execute(sql, params).fetchone(), reply)
-            raise _Undo
+    with pytest.raises(_Undo), store.transaction() as tx:
+        apply_catalog_changes(tx, reply["producers"], reply["products"],
+                              reply["tombstones"])
+        assert_rows_say(lambda sql, params: tx.execute(sql, params).fetchone(), reply)
+        raise _Undo
 
 
 @settings(max_examples=300, deadline=None)

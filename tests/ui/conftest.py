@@ -17,7 +17,9 @@ def kiosk(tmp_path_factory):
     Config.set("graphics", "width", str(WINDOW_SIZE[0]))
     Config.set("graphics", "height", str(WINDOW_SIZE[1]))
     Config.set("graphics", "fullscreen", "0")
+    from kiosk.demo.camera import DemoCameraSource
     from kiosk.demo.setup import set_up_demo
+    from kiosk.demo.stamps import prepare_demo_stamps
     from kiosk.settings import (
         Mode,
         PrinterSettings,
@@ -26,8 +28,6 @@ def kiosk(tmp_path_factory):
         UiSettings,
     )
     from kiosk.store import Store
-    from kiosk.demo.camera import DemoCameraSource
-    from kiosk.demo.stamps import prepare_demo_stamps
     from scanner import FaultInjectingSource
 
     data_dir = tmp_path_factory.mktemp("kiosk-ui") / "data"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 def make_stopped_job(store, settings, data_dir, product_id: int = 101, count: int = 6,
                      printed: int = 3, uncertain: int = 1, lot: str = "2026-05") -> int:
-    from ocop.clock import utc_now_iso
     from kiosk.printing.queue import JobState, PrintQueue
     from kiosk.stamps.demo import load_demo_signer
     from kiosk.stamps.service import take_stamps
+    from ocop.clock import utc_now_iso
     queue = PrintQueue(store, settings, data_dir)
     signer = load_demo_signer(store, Path(data_dir), settings)
     now = utc_now_iso(micros=True)

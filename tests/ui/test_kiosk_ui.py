@@ -71,8 +71,8 @@ def test_scan_of_a_replayed_genuine_stamp_shows_the_product_with_stars(ui, tmp_p
     """camera.kind = replay over a folder holding one picture of a genuine stamp."""
     import dataclasses
 
-    from kiosk.settings import CameraKind
     from kiosk.camera_choice import make_camera_source
+    from kiosk.settings import CameraKind
     folder = tmp_path / "frames"
     folder.mkdir()
     shutil.copy(ui.stamps["genuine"].path, folder / "genuine.png")
@@ -420,7 +420,7 @@ def test_language_switch_changes_every_visible_label(ui):
                 continue        # rebuilt for the new language: its replacement is in `after`
             if widget.text == vi_text:
                 failures.append(f"{name}: unchanged {vi_text!r}")
-        for widget, en_text in after.values():
+        for _widget, en_text in after.values():
             if has_vietnamese(en_text):
                 failures.append(f"{name}: Vietnamese left in English {en_text!r}")
         ui.app.set_lang("vi")
@@ -466,10 +466,9 @@ def check_layout(ui, name):
     problems = []
     for w in ui.visible_widgets():
         if isinstance(w, ButtonBehavior) and not w.disabled and w.__class__.__name__ != \
-                "TapCard":
-            if w.width < dp(48) - 0.5 or w.height < dp(48) - 0.5:
-                problems.append(f"{name}: touch target {getattr(w, 'text', w)!r} "
-                                f"{w.width:.0f}x{w.height:.0f}")
+                "TapCard" and (w.width < dp(48) - 0.5 or w.height < dp(48) - 0.5):
+            problems.append(f"{name}: touch target {getattr(w, 'text', w)!r} "
+                            f"{w.width:.0f}x{w.height:.0f}")
     for label in ui.labels():
         why = label_overflows(label)
         if why:

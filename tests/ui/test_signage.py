@@ -175,7 +175,7 @@ def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
     store = ui.store
     saved = store.query("SELECT key, value FROM meta WHERE key IN (?, ?)",
                         (META_SIGNED_TIME, META_LOCAL_MARK))
-    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)).strftime(
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
     staff = ui.screen("staff")
     try:

@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 
+from kiosk.printing.queue import needs_attention
 from kiosk.settings import Language, Mode, Settings
 from kiosk.ui_prefs import (
     META_LANGUAGE,
@@ -18,7 +19,6 @@ from kiosk.ui_prefs import (
     save_language,
     save_mode,
 )
-from kiosk.printing.queue import needs_attention
 from kiosk.viewmodels import (
     JobRecoveryViewModel,
     edit_lot,

@@ -25,9 +25,9 @@ def catalog(demo_store):
 
 @pytest.fixture
 def scans(demo_store, data_dir):
+    from kiosk.demo.stamps import prepare_demo_stamps
     from kiosk.scanning import ScanService
     from kiosk.settings import Settings
-    from kiosk.demo.stamps import prepare_demo_stamps
     settings = Settings()
     stamps = {s.key: s for s in prepare_demo_stamps(demo_store, settings, data_dir)}
     return ScanService(demo_store, settings, today=TODAY), stamps
@@ -45,9 +45,9 @@ def test_translator_vietnamese_first_and_english():
 
 
 def test_every_verdict_has_a_colour_title_and_message_in_both_languages():
+    from kiosk.viewmodels import TONE_COLOUR
     from ocop.stamps.verdicts import Verdict
     from ocop.tone import Tone
-    from kiosk.viewmodels import TONE_COLOUR
     assert set(TONE_COLOUR) == set(Tone)                 # every tone has the kiosk's colour
     for verdict in Verdict:
         assert TONE_COLOUR[verdict.tone].startswith("#") and verdict.icon

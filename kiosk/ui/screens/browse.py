@@ -9,13 +9,12 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from ocop.ratings import GROUP_NAMES
 from kiosk.i18n import N_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ListButton, ListKButton
-from kiosk.viewmodels import (SEARCH_DELAY_S, count_text, district_label, edit_query,
-                              place_text)
+from kiosk.viewmodels import SEARCH_DELAY_S, count_text, district_label, edit_query, place_text
+from ocop.ratings import GROUP_NAMES
 
 MAX_LIST = 500
 
@@ -36,8 +35,8 @@ class BrowseScreen(KioskScreen):
     results_title = StringProperty("")
     _search_event = None
     _request = 0
-    _districts: list = []
-    _groups: list = []
+    _districts: tuple = ()     # replaced per instance by the catalog's lists
+    _groups: tuple = ()
 
     def on_kv_post(self, base_widget):
         super().on_kv_post(base_widget)
@@ -146,13 +145,13 @@ class BrowseScreen(KioskScreen):
             return      # a newer request is on its way
         try:
             products, thumbs = future.result()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed query shows an empty list, not a crash
             products, thumbs = [], []
         _ = translator(lang)
         total = len(products)
         self.results = [{"product_id": p.id, "name": p.name(lang), "stars": p.stars or 0,
                          "place": place_text(p.commune, p.district, lang), "image": thumb}
-                        for p, thumb in zip(products, thumbs)]
+                        for p, thumb in zip(products, thumbs, strict=True)]
         if tab == "search":
             self.results_title = (count_text(total, lang, N_("{n} product found"),
                                              N_("{n} products found")) if query.strip()

@@ -6,7 +6,7 @@ from kivy.properties import ObjectProperty, StringProperty
 
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.theme import rgba
-from kiosk.viewmodels import UNAVAILABLE_TONE, TONE_COLOUR, ResultViewModel
+from kiosk.viewmodels import TONE_COLOUR, UNAVAILABLE_TONE, ResultViewModel
 
 
 class ResultScreen(KioskScreen):

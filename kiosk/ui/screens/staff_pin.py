@@ -68,7 +68,7 @@ class StaffPinScreen(KioskScreen):
         self.checking = False
         try:
             result = future.result()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the PIN store unreadable: lock the pad
             self._last = ("disabled", 0, 0.0)
             self.on_language()
             return
