@@ -22,8 +22,18 @@ from bench.catalog_data import generate_catalog, gtin_for
 from kiosk.catalog import _PRODUCT_SQL, Catalog, fts_query
 from kiosk.store import Store
 
-QUERIES = ["moc chau", "MỘC CHÂU", "ca phe", "tra shan tuyet", "mat ong", "gao nep son la",
-           "toi den", "đặc sản", "xoai say", "nam"]
+QUERIES = [
+    "moc chau",
+    "MỘC CHÂU",
+    "ca phe",
+    "tra shan tuyet",
+    "mat ong",
+    "gao nep son la",
+    "toi den",
+    "đặc sản",
+    "xoai say",
+    "nam",
+]
 
 
 def pin_one_core() -> None:
@@ -68,11 +78,17 @@ def main() -> None:
             return raw.execute(_PRODUCT_SQL + " WHERE p.gtin = ?", (g,)).fetchone()
 
         def raw_search(text):
-            ids = [r[0] for r in raw.execute(
-                "SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
-                "ORDER BY bm25(products_fts) LIMIT 50", (fts_query(text),))]
-            return raw.execute(_PRODUCT_SQL + f" WHERE p.id IN ({','.join('?' * len(ids))})",
-                               ids).fetchall()
+            ids = [
+                r[0]
+                for r in raw.execute(
+                    "SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
+                    "ORDER BY bm25(products_fts) LIMIT 50",
+                    (fts_query(text),),
+                )
+            ]
+            return raw.execute(
+                _PRODUCT_SQL + f" WHERE p.id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
 
         rows = []
         for name, project_fn, raw_fn, inputs in [
@@ -84,15 +100,26 @@ def main() -> None:
             timed(raw_fn, inputs[:50])
             project = timed(project_fn, inputs)
             plain = timed(raw_fn, inputs)
-            rows.append((name, len(inputs), statistics.median(project),
-                         sorted(project)[int(len(project) * 0.95)], statistics.median(plain),
-                         statistics.median(project) / statistics.median(plain)))
+            rows.append(
+                (
+                    name,
+                    len(inputs),
+                    statistics.median(project),
+                    sorted(project)[int(len(project) * 0.95)],
+                    statistics.median(plain),
+                    statistics.median(project) / statistics.median(plain),
+                )
+            )
         hits = len(catalog.search("moc chau"))
         store.close()
-    print(f"catalog: {args.products} products generated in {build_s:.1f} s; "
-          f"'moc chau' finds {hits} (limit 50); one core")
-    print(f"{'query':<24}{'n':>6}{'project med us':>16}{'p95 us':>10}"
-          f"{'sqlite3 med us':>16}{'ratio':>8}")
+    print(
+        f"catalog: {args.products} products generated in {build_s:.1f} s; "
+        f"'moc chau' finds {hits} (limit 50); one core"
+    )
+    print(
+        f"{'query':<24}{'n':>6}{'project med us':>16}{'p95 us':>10}"
+        f"{'sqlite3 med us':>16}{'ratio':>8}"
+    )
     for name, n, med, p95, plain_med, ratio in rows:
         print(f"{name:<24}{n:>6}{med:>16.1f}{p95:>10.1f}{plain_med:>16.1f}{ratio:>8.2f}")
 

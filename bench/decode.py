@@ -10,6 +10,7 @@ Pinned to one core. Prints decode rate (codes read / frames holding a code), med
 per frame (every frame, including those without a code) and wrong texts (a code read with a
 text other than expected, or a code "read" in a frame that holds none).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ from scanner.decoders import DecodePipeline, to_gray  # noqa: E402
 
 def _version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(dist)
     except PackageNotFoundError:
@@ -139,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     sets["photos ASCII"] = [s for s in all_photos if s.expected.isascii()]
     sets["photos non-ASCII"] = [s for s in all_photos if not s.expected.isascii()]
     for kind, name in (("label", "synthetic labels"), ("plain", "synthetic plain QR")):
-        sets[f"{name} x{args.frames}"] = [Sample(to_gray(f.image), f.expected_text)
-                                           for f in make_frames(args.frames, kind=kind)]
+        sets[f"{name} x{args.frames}"] = [
+            Sample(to_gray(f.image), f.expected_text) for f in make_frames(args.frames, kind=kind)
+        ]
 
     decoders: dict[str, Callable[[np.ndarray], list[str]]] = {
         "zxing-cpp alone (defaults)": zxing_alone,
@@ -148,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline, live (4 ms budget)": pipeline_decoder(DecodePipeline()),
         "pipeline, files (thorough)": pipeline_decoder(DecodePipeline.for_files()),
     }
-    print(f"zxing-cpp {_version('zxing-cpp')}, pyzbar {_version('pyzbar')}, "
-          f"OpenCV {cv2.__version__}, one core, best of {args.repeat} run(s) per frame")
+    print(
+        f"zxing-cpp {_version('zxing-cpp')}, pyzbar {_version('pyzbar')}, "
+        f"OpenCV {cv2.__version__}, one core, best of {args.repeat} run(s) per frame"
+    )
     print("cell: decode rate, median/p95 ms per frame (all frames), !N wrong or phantom texts\n")
     header = ["set (frames with code/all)", *decoders]
     rows = []

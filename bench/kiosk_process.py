@@ -14,9 +14,15 @@ import time
 from pathlib import Path
 
 # A Kivy child with no display: SDL's offscreen driver, Kivy's defaults, logs through Python.
-ENV = {"SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-       "KIVY_NO_FILELOG": "1", "KIVY_USE_DEFAULTCONFIG": "1", "KIVY_LOG_MODE": "PYTHON",
-       "KIVY_CLIPBOARD": "sdl2"}
+ENV = {
+    "SDL_VIDEODRIVER": "offscreen",
+    "KIVY_NO_ARGS": "1",
+    "KIVY_NO_CONSOLELOG": "1",
+    "KIVY_NO_FILELOG": "1",
+    "KIVY_USE_DEFAULTCONFIG": "1",
+    "KIVY_LOG_MODE": "PYTHON",
+    "KIVY_CLIPBOARD": "sdl2",
+}
 GL_LIBS = re.compile(r"libLLVM|_dri\.so|libgallium|libglapi|libEGL_mesa|libGLX_mesa")
 
 
@@ -38,8 +44,15 @@ def rss_parts_mb(pid: int | str = "self") -> dict:
         if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
             fields = line.split()
             name = fields[5] if len(fields) > 5 else ""
-            kind = ("heap" if name == "[heap]" else "gl_code" if GL_LIBS.search(name)
-                    else "files" if name.startswith("/") else "anon")
+            kind = (
+                "heap"
+                if name == "[heap]"
+                else "gl_code"
+                if GL_LIBS.search(name)
+                else "files"
+                if name.startswith("/")
+                else "anon"
+            )
         elif line.startswith("Rss:"):
             parts[kind] += int(line.split()[1])
     return {k: v / 1024 for k, v in parts.items()}
@@ -59,9 +72,22 @@ def malloc_free_mb() -> float:
     import ctypes
 
     class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-            "uordblks", "fordblks", "keepcost")]
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            )
+        ]
+
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallinfo2.restype = MallInfo2
@@ -74,10 +100,12 @@ def flip_counter() -> dict:
     """Counts the frames the window really draws (Window.on_flip; Kivy skips the draw when
     nothing changed): {"n": frames so far, "first": time.time() of the first}."""
     from kivy.core.window import Window
+
     flips = {"n": 0}
 
     def flip(*_):
         flips["n"] += 1
         flips.setdefault("first", time.time())
+
     Window.bind(on_flip=flip)
     return flips

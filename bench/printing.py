@@ -36,8 +36,14 @@ from printer.label import (
 from printer.session import Printer
 
 PRINT_SPEED_MM_S = 100.0
-TITLES = ["Chè Shan tuyết cổ thụ Tà Xùa", "Mật ong hoa rừng Mộc Châu", "Cà phê Arabica Thuận Châu",
-          "Xoài tròn Yên Châu", "Mận hậu Mộc Châu sấy dẻo", "Thịt trâu gác bếp Mường La"]
+TITLES = [
+    "Chè Shan tuyết cổ thụ Tà Xùa",
+    "Mật ong hoa rừng Mộc Châu",
+    "Cà phê Arabica Thuận Châu",
+    "Xoài tròn Yên Châu",
+    "Mận hậu Mộc Châu sấy dẻo",
+    "Thịt trâu gác bếp Mường La",
+]
 
 
 def stamp_text(i: int) -> str:
@@ -50,8 +56,11 @@ def content(i: int, title: str | None = None) -> LabelContent:
     return LabelContent(
         qr_text=stamp_text(i),
         title=title or TITLES[i % len(TITLES)],
-        producer="HTX Nông nghiệp Bắc Yên", district="Huyện Bắc Yên", stars=4,
-        serial_text=f"Số {i:010d}", footer="Lô 2024-07 · HSD 2025-07",
+        producer="HTX Nông nghiệp Bắc Yên",
+        district="Huyện Bắc Yên",
+        stars=4,
+        serial_text=f"Số {i:010d}",
+        footer="Lô 2024-07 · HSD 2025-07",
     )
 
 
@@ -130,11 +139,20 @@ def bench_width(width: int, profile: str, reps: int) -> dict:
     mean_height = statistics.mean(heights)
     feed_ms = mean_height / 8.0 / PRINT_SPEED_MM_S * 1e3  # 203 dpi = 8 dots/mm
     return {
-        "width": width, "cold": ms(cold), "warm": ms(warm), "enc_ours": ms(enc_ours),
-        "enc_escpos": ms(enc_escpos), "bytes": statistics.mean(sizes), "height": mean_height,
-        "feed_ms": feed_ms, "lib_img": ms(lib_img), "lib_native": ms(lib_native),
-        "lib_bytes": lib_bytes, "lib_native_bytes": lib_native_bytes,
-        "qr_segno": ms(qr_segno), "qr_label": ms(qr_label),
+        "width": width,
+        "cold": ms(cold),
+        "warm": ms(warm),
+        "enc_ours": ms(enc_ours),
+        "enc_escpos": ms(enc_escpos),
+        "bytes": statistics.mean(sizes),
+        "height": mean_height,
+        "feed_ms": feed_ms,
+        "lib_img": ms(lib_img),
+        "lib_native": ms(lib_native),
+        "lib_bytes": lib_bytes,
+        "lib_native_bytes": lib_native_bytes,
+        "qr_segno": ms(qr_segno),
+        "qr_label": ms(qr_label),
     }
 
 
@@ -179,17 +197,21 @@ def main() -> int:
     if args.quick:
         args.batch, args.reps = min(args.batch, 100), min(args.reps, 50)
     pinned = pin_one_core()
-    print(f"python {sys.version.split()[0]}, pinned to {pinned}, reps={args.reps}, "
-          f"batch={args.batch}\n")
+    print(
+        f"python {sys.version.split()[0]}, pinned to {pinned}, reps={args.reps}, "
+        f"batch={args.batch}\n"
+    )
 
     rows = [bench_width(384, "POS-5890", args.reps), bench_width(576, "TM-T20II", args.reps)]
     print("Per label (median / p95 ms)                58 mm (384)          80 mm (576)")
+
     def line(name: str, key: str, fmt=None) -> None:
         cells = []
         for r in rows:
             v = r[key]
             cells.append(fmt(v) if fmt else f"{v[0]:7.2f} / {v[1]:6.2f}")
         print(f"  {name:40s} {cells[0]:20s} {cells[1]:20s}")
+
     line("render+encode, new product each label", "cold")
     line("render+encode, batch of one product", "warm")
     line("QR symbol only: segno.make (mask search)", "qr_segno")
@@ -205,23 +227,31 @@ def main() -> int:
     line("printer time at 100 mm/s (ms)", "feed_ms", lambda v: f"{v:9.1f}")
     for r in rows:
         ratio = r["feed_ms"] / r["cold"][0]
-        print(f"  {r['width']} dots: cold render+encode is {ratio:.0f}x faster than the "
-              "printer prints")
+        print(
+            f"  {r['width']} dots: cold render+encode is {ratio:.0f}x faster than the "
+            "printer prints"
+        )
     ok = rows[0]["cold"][0] <= 10.0 and rows[0]["cold"][1] <= 10.0
-    print("  target render+encode <= 10 ms per 58 mm label (median and p95): "
-          f"{'met' if ok else 'NOT met'}\n")
+    print(
+        "  target render+encode <= 10 ms per 58 mm label (median and p95): "
+        f"{'met' if ok else 'NOT met'}\n"
+    )
 
     for width in (384, 576):
         b = bench_batch(args.batch, width)
         total, render_s, nbytes, height = b["ours"]
         paper_s = args.batch * height / 8.0 / PRINT_SPEED_MM_S
         print(f"{args.batch}-stamp batch, {width} dots, through the fake TCP printer:")
-        print(f"  ours: {total:6.2f} s total ({args.batch / total:6.0f} labels/s), "
-              f"render {render_s:5.2f} s, {nbytes / 1e6:5.2f} MB incl. status checks before "
-              "and after each label")
+        print(
+            f"  ours: {total:6.2f} s total ({args.batch / total:6.0f} labels/s), "
+            f"render {render_s:5.2f} s, {nbytes / 1e6:5.2f} MB incl. status checks before "
+            "and after each label"
+        )
         lt, lb = b["lib"]
-        print(f"  python-escpos text()+qr()+cut(): {lt:6.2f} s ({args.batch / lt:6.0f} labels/s),"
-              f" {lb / 1e6:5.2f} MB, no status checks, Vietnamese text through code pages")
+        print(
+            f"  python-escpos text()+qr()+cut(): {lt:6.2f} s ({args.batch / lt:6.0f} labels/s),"
+            f" {lb / 1e6:5.2f} MB, no status checks, Vietnamese text through code pages"
+        )
         print(f"  a 100 mm/s printer needs {paper_s:6.1f} s of paper time for this batch\n")
     return 0
 

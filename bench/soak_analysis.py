@@ -11,21 +11,21 @@ import math
 from dataclasses import dataclass, field
 
 CAMERA_FPS = 30
-SETTLE_S = 2.0                 # a showing's scans are in this long after it ended
-SCAN_LEAD_S = 5.0              # a scan may seem this much early (frame clock between marks)
-WARMUP_S = 600.0               # trends start after this (runs < 20 min: after a third)
+SETTLE_S = 2.0  # a showing's scans are in this long after it ended
+SCAN_LEAD_S = 5.0  # a scan may seem this much early (frame clock between marks)
+WARMUP_S = 600.0  # trends start after this (runs < 20 min: after a third)
 
 
 @dataclass(frozen=True)
 class Showing:
-    start_s: float       # in the replay loop
+    start_s: float  # in the replay loop
     hold_s: float
-    label: int           # which printed label is held up
+    label: int  # which printed label is held up
     name: str
 
 
-IDLE_TIMEOUT_S = 8.0           # ui.idle_timeout_s of the soaked kiosk
-DECODER_REPEAT_S = 4.0         # a decoder that re-reports a code still in view does so this often
+IDLE_TIMEOUT_S = 8.0  # ui.idle_timeout_s of the soaked kiosk
+DECODER_REPEAT_S = 4.0  # a decoder that re-reports a code still in view does so this often
 # Every 20 s a stamp: a glance, shorter than the idle timeout, then one left in view longer
 # than the idle return plus a decoder repeat, the case where a stamp still in view could be
 # counted again once the kiosk is back on attract.
@@ -59,8 +59,9 @@ def showings_played(last_frame: int) -> list[Shown]:
         for showing in SHOWINGS:
             start = loop * LOOP_FRAMES + round(showing.start_s * CAMERA_FPS)
             if start <= last_frame:
-                out.append(Shown(len(out), showing, start,
-                                 start + round(showing.hold_s * CAMERA_FPS)))
+                out.append(
+                    Shown(len(out), showing, start, start + round(showing.hold_s * CAMERA_FPS))
+                )
         loop += 1
     return out
 
@@ -81,6 +82,7 @@ def frame_clock(marks: list[tuple[int, float]]):
             return marks[-1][1] + (frame - marks[-1][0]) / CAMERA_FPS
         (f0, t0), (f1, t1) = marks[i - 1], marks[i]
         return t0 + (t1 - t0) * (frame - f0) / (f1 - f0) if f1 != f0 else t0
+
     return at
 
 
@@ -89,13 +91,14 @@ class ScanTally:
     shown: int = 0
     once: int = 0
     missed: int = 0
-    extra: int = 0                   # scans beyond the first of a showing, or outside any
+    extra: int = 0  # scans beyond the first of a showing, or outside any
     wrong_text: int = 0
-    by_name: dict = field(default_factory=dict)   # showing name -> [shown, missed, extra]
+    by_name: dict = field(default_factory=dict)  # showing name -> [shown, missed, extra]
 
 
-def tally_scans(shown: list[Shown], last_frame: int, clock, scans: list[tuple[float, str]],
-                texts: list[str]) -> ScanTally:
+def tally_scans(
+    shown: list[Shown], last_frame: int, clock, scans: list[tuple[float, str]], texts: list[str]
+) -> ScanTally:
     """Each COMPLETE showing (ended SETTLE_S before `last_frame`) should have exactly one scan
     of its label's text. A scan belongs to the last showing OF ITS LABEL that started before
     it (with SCAN_LEAD_S of slack for the frame clock: the same label comes back only every
@@ -112,14 +115,14 @@ def tally_scans(shown: list[Shown], last_frame: int, clock, scans: list[tuple[fl
     seen_until = clock(last_frame)
     for when, text in scans:
         if when > seen_until:
-            continue                  # after the last frame known: its showing is unknown
+            continue  # after the last frame known: its showing is unknown
         if text not in texts:
             tally.wrong_text += 1
             continue
         starts, of_label = per_label.get(texts.index(text), ([], []))
         k = bisect.bisect_right(starts, when + SCAN_LEAD_S) - 1
         if k < 0:
-            tally.extra += 1          # before its label was first held up
+            tally.extra += 1  # before its label was first held up
         elif of_label[k].index in complete:
             counts[of_label[k].index] += 1
     for s in shown:
@@ -145,7 +148,7 @@ def tally_scans(shown: list[Shown], last_frame: int, clock, scans: list[tuple[fl
 class PingReport:
     pings: int
     max_gap_s: float
-    missed: int          # gaps longer than WATCHDOG_USEC: systemd would have killed the app
+    missed: int  # gaps longer than WATCHDOG_USEC: systemd would have killed the app
 
 
 def ping_report(times: list[float], end: float, timeout_s: float) -> PingReport:
@@ -175,9 +178,9 @@ def trend_per_hour(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 class Trend(enum.Enum):
-    FLAT = "ok"                  # clearly below the target
-    RISING = "MISSED"            # clearly above it
-    UNCLEAR = "unclear"          # the band straddles the target: run longer
+    FLAT = "ok"  # clearly below the target
+    RISING = "MISSED"  # clearly above it
+    UNCLEAR = "unclear"  # the band straddles the target: run longer
 
 
 def judge_trend(slope: float, band: float, target: float) -> Trend:

@@ -50,7 +50,7 @@ class Probe:
         self.attract_s = 0.0
         self._screen = None
         self._screen_since = time.monotonic()
-        self._last_slide = time.monotonic()     # start of the current stretch on attract
+        self._last_slide = time.monotonic()  # start of the current stretch on attract
         self._window_stall_s = 0.0
         self._last_tick = None
         self._window_gap_s = 0.0
@@ -60,11 +60,13 @@ class Probe:
     def attach(self, _dt=None) -> None:
         from kivy.app import App
         from kivy.clock import Clock
+
         app = App.get_running_app()
         if app is None or getattr(app, "sm", None) is None or not app.sm.has_screen(HOME):
             Clock.schedule_once(self.attach, 0.1)
             return
         from bench.kiosk_process import flip_counter
+
         self.app = app
         self.flips = flip_counter()
         self._screen = app.sm.current
@@ -107,6 +109,7 @@ class Probe:
         from kivy.clock import Clock
 
         from bench.kiosk_process import malloc_free_mb
+
         now, mono = time.time(), time.monotonic()
         app = self.app
         attract_s = self.attract_s
@@ -115,15 +118,24 @@ class Probe:
             self._close_stall(mono)
         camera = getattr(app, "camera", None)
         frame = getattr(camera, "latest_frame", None) if camera is not None else None
-        line = {"t": now, "window_s": now - self._window_start, "ticks": Clock.frames,
-                "drawn": self.flips["n"], "max_tick_gap_ms": self._window_gap_s * 1000,
-                "py_blocks": sys.getallocatedblocks(), "malloc_free_mb": malloc_free_mb(),
-                "screen": self._screen, "results": self.results,
-                "home_returns": self.home_returns, "slide_changes": self.slide_changes,
-                "attract_s": attract_s, "max_slide_stall_s": self._window_stall_s,
-                "camera_frame": frame.seq if frame is not None else -1,
-                "camera_frame_t": now - (mono - frame.timestamp_s) if frame is not None else 0,
-                "camera_state": getattr(app, "camera_state", "")}
+        line = {
+            "t": now,
+            "window_s": now - self._window_start,
+            "ticks": Clock.frames,
+            "drawn": self.flips["n"],
+            "max_tick_gap_ms": self._window_gap_s * 1000,
+            "py_blocks": sys.getallocatedblocks(),
+            "malloc_free_mb": malloc_free_mb(),
+            "screen": self._screen,
+            "results": self.results,
+            "home_returns": self.home_returns,
+            "slide_changes": self.slide_changes,
+            "attract_s": attract_s,
+            "max_slide_stall_s": self._window_stall_s,
+            "camera_frame": frame.seq if frame is not None else -1,
+            "camera_frame_t": now - (mono - frame.timestamp_s) if frame is not None else 0,
+            "camera_state": getattr(app, "camera_state", ""),
+        }
         self._window_start, self._window_gap_s, self._window_stall_s = now, 0.0, 0.0
         return line
 
@@ -140,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kiosk_args = args.kiosk_args[1:] if args.kiosk_args[:1] == ["--"] else args.kiosk_args
     from kiosk.cli.run_cmd import tune_process
-    tune_process()                       # as `run` does first, before Kivy is imported
+
+    tune_process()  # as `run` does first, before Kivy is imported
     from kivy.clock import Clock  # Kivy reads its environment here: the parent sets it
-    probe = Probe(args.out, args.window_s)   # held here: Kivy's clock keeps weak references
+
+    probe = Probe(args.out, args.window_s)  # held here: Kivy's clock keeps weak references
     Clock.schedule_once(probe.attach, 0)
     from kiosk.cli.main import main as kiosk_main
+
     return kiosk_main(kiosk_args)
 
 

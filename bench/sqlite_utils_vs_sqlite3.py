@@ -46,28 +46,45 @@ from kiosk.store.migrations import MIGRATIONS, Migration
 
 # The migration measured in (b): the kind a release adds (a new column, a clearer name).
 ADDED_COLUMN, RENAMED = "origin", ("subgroup", "subgroup_vi")
-MIGRATION_SQL = (f"ALTER TABLE products ADD COLUMN {ADDED_COLUMN} TEXT NOT NULL DEFAULT '';\n"
-                 f"ALTER TABLE products RENAME COLUMN {RENAMED[0]} TO {RENAMED[1]};")
+MIGRATION_SQL = (
+    f"ALTER TABLE products ADD COLUMN {ADDED_COLUMN} TEXT NOT NULL DEFAULT '';\n"
+    f"ALTER TABLE products RENAME COLUMN {RENAMED[0]} TO {RENAMED[1]};"
+)
 FTS_TRIGGERS = ("products_ai", "products_ad", "products_au")
 
 
 def catalog_page(count: int, seed: int = 11, renamed: bool = False) -> dict:
     """A registry reply's producers and products (the shape kiosk.sync.validate checks)."""
     rng = random.Random(seed)
-    producers = [{"id": f"p{d}", "name": f"HTX {district}", "kind": "cooperative",
-                  "district": district} for d, district in enumerate(DISTRICTS)]
+    producers = [
+        {"id": f"p{d}", "name": f"HTX {district}", "kind": "cooperative", "district": district}
+        for d, district in enumerate(DISTRICTS)
+    ]
     products = []
     for i in range(1, count + 1):
         d = rng.randrange(len(DISTRICTS))
         name = f"{rng.choice(WORDS)} {rng.choice(ADJECTIVES)} {DISTRICTS[d]} {i}"
-        products.append({
-            "id": i, "gtin": gtin_for(i), "name_vi": name + (" (mới)" if renamed else ""),
-            "name_en": f"Product {i}", "group": rng.randint(1, 6), "producer": f"p{d}",
-            "district": DISTRICTS[d], "subgroup": rng.choice(["chè", "cà phê", "mật ong"]),
-            "story_vi": "Sản phẩm của vùng cao Sơn La. " * 4, "featured": i % 50 == 0,
-            "updated_at": "2026-11-29T00:00:00Z",
-            "ratings": [{"stars": rng.randint(3, 5),
-                         "recognised_on": f"{rng.randint(2021, 2025)}-06-30"}]})
+        products.append(
+            {
+                "id": i,
+                "gtin": gtin_for(i),
+                "name_vi": name + (" (mới)" if renamed else ""),
+                "name_en": f"Product {i}",
+                "group": rng.randint(1, 6),
+                "producer": f"p{d}",
+                "district": DISTRICTS[d],
+                "subgroup": rng.choice(["chè", "cà phê", "mật ong"]),
+                "story_vi": "Sản phẩm của vùng cao Sơn La. " * 4,
+                "featured": i % 50 == 0,
+                "updated_at": "2026-11-29T00:00:00Z",
+                "ratings": [
+                    {
+                        "stars": rng.randint(3, 5),
+                        "recognised_on": f"{rng.randint(2021, 2025)}-06-30",
+                    }
+                ],
+            }
+        )
     return {"producers": producers, "products": products}
 
 
@@ -82,8 +99,10 @@ def kiosk_apply(store: Store, page: dict) -> None:
 
 
 def table_rows(store: Store, table: str, drop: tuple = ()) -> list[dict]:
-    return [{k: r[k] for k in r.keys() if k not in drop}  # noqa: SIM118 - a Row iterates values
-            for r in store.query(f"SELECT * FROM {table} ORDER BY rowid")]
+    return [
+        {k: r[k] for k in r.keys() if k not in drop}  # noqa: SIM118 - a Row iterates values
+        for r in store.query(f"SELECT * FROM {table} ORDER BY rowid")
+    ]
 
 
 def su_apply(store: Store, rows: dict, atomic: bool = True) -> None:
@@ -94,9 +113,9 @@ def su_apply(store: Store, rows: dict, atomic: bool = True) -> None:
         db["producers"].upsert_all(rows["producers"], pk="id")
         db["products"].upsert_all(rows["products"], pk="id")
         ids = [p["id"] for p in rows["products"]]
-        db.execute(f"DELETE FROM ratings WHERE product_id IN ({','.join('?' * len(ids))})",
-                   ids)
+        db.execute(f"DELETE FROM ratings WHERE product_id IN ({','.join('?' * len(ids))})", ids)
         db["ratings"].insert_all(rows["ratings"])
+
     if atomic:
         with db.atomic():
             write()
@@ -110,28 +129,48 @@ def sqlite3_apply(store: Store, rows: dict) -> None:
         for table in ("producers", "products"):
             columns = list(rows[table][0])
             updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != "id")
-            tx.executemany(f"INSERT INTO {table}({', '.join(columns)}) VALUES "
-                           f"({', '.join(':' + c for c in columns)}) "
-                           f"ON CONFLICT(id) DO UPDATE SET {updates}", rows[table])
-        tx.executemany("DELETE FROM ratings WHERE product_id = ?",
-                       [(p["id"],) for p in rows["products"]])
+            tx.executemany(
+                f"INSERT INTO {table}({', '.join(columns)}) VALUES "
+                f"({', '.join(':' + c for c in columns)}) "
+                f"ON CONFLICT(id) DO UPDATE SET {updates}",
+                rows[table],
+            )
+        tx.executemany(
+            "DELETE FROM ratings WHERE product_id = ?", [(p["id"],) for p in rows["products"]]
+        )
         columns = list(rows["ratings"][0])
-        tx.executemany(f"INSERT INTO ratings({', '.join(columns)}) VALUES "
-                       f"({', '.join(':' + c for c in columns)})", rows["ratings"])
+        tx.executemany(
+            f"INSERT INTO ratings({', '.join(columns)}) VALUES "
+            f"({', '.join(':' + c for c in columns)})",
+            rows["ratings"],
+        )
 
 
-WRITERS = {"kiosk": lambda store, rows, page: kiosk_apply(store, page),
-           "sqlite-utils": lambda store, rows, page: su_apply(store, rows),
-           "sqlite3-executemany": lambda store, rows, page: sqlite3_apply(store, rows)}
+WRITERS = {
+    "kiosk": lambda store, rows, page: kiosk_apply(store, page),
+    "sqlite-utils": lambda store, rows, page: su_apply(store, rows),
+    "sqlite3-executemany": lambda store, rows, page: sqlite3_apply(store, rows),
+}
 
 
 def content(store: Store) -> tuple:
     """What a shopper can see: rows (without their own rowids) and what search finds."""
-    found = [tuple(r[0] for r in store.query(
-        "SELECT rowid FROM products_fts WHERE products_fts MATCH ? ORDER BY rowid",
-        (fts_query(q),))) for q in QUERIES]
-    return (table_rows(store, "producers"), table_rows(store, "products"),
-            table_rows(store, "ratings", drop=("id",)), found)
+    found = [
+        tuple(
+            r[0]
+            for r in store.query(
+                "SELECT rowid FROM products_fts WHERE products_fts MATCH ? ORDER BY rowid",
+                (fts_query(q),),
+            )
+        )
+        for q in QUERIES
+    ]
+    return (
+        table_rows(store, "producers"),
+        table_rows(store, "products"),
+        table_rows(store, "ratings", drop=("id",)),
+        found,
+    )
 
 
 def median_s(fn, repeat: int) -> float:
@@ -154,11 +193,15 @@ def bench_upsert(tmp: Path, count: int, repeat: int) -> dict:
     first, second = catalog_page(count), catalog_page(count, renamed=True)
     reference = fresh_store(tmp / "reference")
     kiosk_apply(reference, first)
-    rows_first = {t: table_rows(reference, t, drop=("id",) if t == "ratings" else ())
-                  for t in ("producers", "products", "ratings")}
+    rows_first = {
+        t: table_rows(reference, t, drop=("id",) if t == "ratings" else ())
+        for t in ("producers", "products", "ratings")
+    }
     kiosk_apply(reference, second)
-    rows_second = {t: table_rows(reference, t, drop=("id",) if t == "ratings" else ())
-                   for t in ("producers", "products", "ratings")}
+    rows_second = {
+        t: table_rows(reference, t, drop=("id",) if t == "ratings" else ())
+        for t in ("producers", "products", "ratings")
+    }
 
     def run(way: str, n: int) -> tuple[float, float, Store]:
         store = fresh_store(tmp / f"{way}-{n}")
@@ -170,19 +213,25 @@ def bench_upsert(tmp: Path, count: int, repeat: int) -> dict:
     result = {}
     for way in WRITERS:
         runs = [run(way, n) for n in range(repeat)]
-        result[way] = {"insert_s": statistics.median(r[0] for r in runs),
-                       "update_s": statistics.median(r[1] for r in runs),
-                       "same_content": content(runs[-1][2]) == content(reference)}
+        result[way] = {
+            "insert_s": statistics.median(r[0] for r in runs),
+            "update_s": statistics.median(r[1] for r in runs),
+            "same_content": content(runs[-1][2]) == content(reference),
+        }
         for r in runs:
             r[2].close()
     # All or nothing: a page whose last product breaks a CHECK (id range) changes nothing.
     bad_page = catalog_page(count)
     bad_page["products"][-1]["id"] = 1 << 24
-    bad_rows = {**rows_first, "products": [*rows_first["products"][:-1],
-                                           {**rows_first["products"][-1], "id": 1 << 24}]}
-    for way, write in (("kiosk", lambda s: kiosk_apply(s, bad_page)),
-                       ("sqlite-utils", lambda s: su_apply(s, bad_rows)),
-                       ("sqlite-utils-bare", lambda s: su_apply(s, bad_rows, atomic=False))):
+    bad_rows = {
+        **rows_first,
+        "products": [*rows_first["products"][:-1], {**rows_first["products"][-1], "id": 1 << 24}],
+    }
+    for way, write in (
+        ("kiosk", lambda s: kiosk_apply(s, bad_page)),
+        ("sqlite-utils", lambda s: su_apply(s, bad_rows)),
+        ("sqlite-utils-bare", lambda s: su_apply(s, bad_rows, atomic=False)),
+    ):
         store = fresh_store(tmp / f"bad-{way}")
         try:
             write(store)
@@ -209,29 +258,45 @@ def _catalog_db(tmp: Path, name: str, count: int) -> Store:
 def _after_migration(store: Store) -> dict:
     """What the kiosk relies on after a migration of products."""
     names = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    indexes = {r[0] for r in store.query(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'products' "
-        "AND name NOT LIKE 'sqlite_autoindex%'")}
+    indexes = {
+        r[0]
+        for r in store.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'products' "
+            "AND name NOT LIKE 'sqlite_autoindex%'"
+        )
+    }
     columns = {r[1] for r in store.query("PRAGMA table_info(products)")}
     # A product written after the migration must be found by search.
     with store.transaction() as tx:
-        tx.execute("INSERT INTO products(id, name_vi, group_code, producer_id, search_text) "
-                   "VALUES (9999999, 'x', 1, 'p0', 'sau di chuyen')")
-    found = store.query_one("SELECT count(*) FROM products_fts WHERE products_fts MATCH "
-                            "'\"sau\" \"di\" \"chuyen\"'")[0]
-    cascade = store.query_one("SELECT count(*) FROM pragma_foreign_key_list('ratings') "
-                              "WHERE \"table\" = 'products' AND on_delete = 'CASCADE'")[0]
-    return {"triggers_kept": set(FTS_TRIGGERS) <= names, "indexes": sorted(indexes),
-            "columns_ok": ADDED_COLUMN in columns and RENAMED[1] in columns
-            and RENAMED[0] not in columns,
-            "new_row_searchable": found == 1, "ratings_cascade": cascade == 1,
-            "integrity": store.integrity_check(), "user_version": store.query_one(
-                "PRAGMA user_version")[0]}
+        tx.execute(
+            "INSERT INTO products(id, name_vi, group_code, producer_id, search_text) "
+            "VALUES (9999999, 'x', 1, 'p0', 'sau di chuyen')"
+        )
+    found = store.query_one(
+        'SELECT count(*) FROM products_fts WHERE products_fts MATCH \'"sau" "di" "chuyen"\''
+    )[0]
+    cascade = store.query_one(
+        "SELECT count(*) FROM pragma_foreign_key_list('ratings') "
+        "WHERE \"table\" = 'products' AND on_delete = 'CASCADE'"
+    )[0]
+    return {
+        "triggers_kept": set(FTS_TRIGGERS) <= names,
+        "indexes": sorted(indexes),
+        "columns_ok": ADDED_COLUMN in columns
+        and RENAMED[1] in columns
+        and RENAMED[0] not in columns,
+        "new_row_searchable": found == 1,
+        "ratings_cascade": cascade == 1,
+        "integrity": store.integrity_check(),
+        "user_version": store.query_one("PRAGMA user_version")[0],
+    }
 
 
 def bench_migration(tmp: Path, count: int, repeat: int) -> dict:
-    migrations = (*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "bench: add and rename",
-                                         MIGRATION_SQL))
+    migrations = (
+        *MIGRATIONS,
+        Migration(MIGRATIONS[-1].version + 1, "bench: add and rename", MIGRATION_SQL),
+    )
 
     def kiosk_way(n: int) -> float:
         store = _catalog_db(tmp, f"mig-kiosk-{n}", count)
@@ -248,13 +313,16 @@ def bench_migration(tmp: Path, count: int, repeat: int) -> dict:
             db["products"].add_column(ADDED_COLUMN, str, not_null_default="")
             db["products"].transform(rename={RENAMED[0]: RENAMED[1]})
             db.execute(f"PRAGMA user_version = {migrations[-1].version}")
+
         elapsed = timed(migrate)
         su_way.after = _after_migration(store)
         store.close()
         return elapsed
 
-    result = {"kiosk": {"s": median_s(kiosk_way, repeat), **kiosk_way.after},
-              "sqlite-utils": {"s": median_s(su_way, repeat), **su_way.after}}
+    result = {
+        "kiosk": {"s": median_s(kiosk_way, repeat), **kiosk_way.after},
+        "sqlite-utils": {"s": median_s(su_way, repeat), **su_way.after},
+    }
     # The kiosk's rule: a migration and its user_version bump in one transaction.
     store = _catalog_db(tmp, "mig-su-in-transaction", count)
     db = sqlite_utils.Database(store.conn)
@@ -284,21 +352,32 @@ def _kiosk_fts_sql() -> str:
     """The kiosk's own index statements, taken from its first migration."""
     sql = MIGRATIONS[0].sql
     start = sql.index("CREATE VIRTUAL TABLE products_fts")
-    return sql[start:sql.index("CREATE TABLE ratings")]
+    return sql[start : sql.index("CREATE TABLE ratings")]
 
 
 def _search(store: Store, table: str) -> list[tuple]:
-    return [tuple(r[0] for r in store.query(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid",
-        (fts_query(q),))) for q in QUERIES]
+    return [
+        tuple(
+            r[0]
+            for r in store.query(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", (fts_query(q),)
+            )
+        )
+        for q in QUERIES
+    ]
 
 
 def _raw_hits(store: Store) -> int:
     """enable_fts on the raw Vietnamese columns, unicode61 remove_diacritics 2: how many of
     QUERIES find anything (the kiosk folds đ->d itself; unicode61 does not)."""
     queries = [" ".join(f'"{t}"*' for t in q.lower().split()) for q in QUERIES]
-    return sum(1 for q in queries if store.query_one(
-        "SELECT count(*) FROM products_raw_fts WHERE products_raw_fts MATCH ?", (q,))[0])
+    return sum(
+        1
+        for q in queries
+        if store.query_one(
+            "SELECT count(*) FROM products_raw_fts WHERE products_raw_fts MATCH ?", (q,)
+        )[0]
+    )
 
 
 def bench_fts(tmp: Path, count: int, repeat: int) -> dict:
@@ -312,6 +391,7 @@ def bench_fts(tmp: Path, count: int, repeat: int) -> dict:
                 for statement in _split_sql(_kiosk_fts_sql()):
                     tx.execute(statement)
                 tx.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+
         elapsed = timed(build)
         kiosk_way.same = _search(store, "products_fts") == expected
         store.close()
@@ -322,18 +402,27 @@ def bench_fts(tmp: Path, count: int, repeat: int) -> dict:
         expected = _search(store, "products_fts")
         _drop_fts(store)
         db = sqlite_utils.Database(store.conn)
-        elapsed = timed(lambda: db["products"].enable_fts(["search_text"], create_triggers=True,
-                                                         tokenize="unicode61"))
+        elapsed = timed(
+            lambda: db["products"].enable_fts(
+                ["search_text"], create_triggers=True, tokenize="unicode61"
+            )
+        )
         su_way.same = _search(store, "products_fts") == expected
-        with store.transaction() as tx:        # its triggers keep the index in step?
+        with store.transaction() as tx:  # its triggers keep the index in step?
             tx.execute("UPDATE products SET search_text = 'doi ten' WHERE id = 1")
-        su_way.follows = store.query_one(
-            "SELECT count(*) FROM products_fts WHERE products_fts MATCH '\"doi\" \"ten\"'")[0] == 1
+        su_way.follows = (
+            store.query_one(
+                'SELECT count(*) FROM products_fts WHERE products_fts MATCH \'"doi" "ten"\''
+            )[0]
+            == 1
+        )
         # Without the kiosk's folding: the raw columns, diacritics removed by the tokenizer.
-        store.conn.execute("CREATE TABLE products_raw AS SELECT id, name_vi, district "
-                           "FROM products")
-        db["products_raw"].enable_fts(["name_vi", "district"],
-                                      tokenize="unicode61 remove_diacritics 2")
+        store.conn.execute(
+            "CREATE TABLE products_raw AS SELECT id, name_vi, district FROM products"
+        )
+        db["products_raw"].enable_fts(
+            ["name_vi", "district"], tokenize="unicode61 remove_diacritics 2"
+        )
         db["products_raw"].populate_fts(["name_vi", "district"])
         su_way.raw_hits = _raw_hits(store)
         store.close()
@@ -343,40 +432,62 @@ def bench_fts(tmp: Path, count: int, repeat: int) -> dict:
     store = _catalog_db(tmp, "fts-hits", count)
     kiosk_hits = sum(1 for found in _search(store, "products_fts") if found)
     store.close()
-    return {"kiosk": {"s": kiosk_s, "same": kiosk_way.same, "hits": kiosk_hits},
-            "sqlite-utils": {"s": su_s, "same": su_way.same, "follows": su_way.follows,
-                             "raw_hits": su_way.raw_hits}}
+    return {
+        "kiosk": {"s": kiosk_s, "same": kiosk_way.same, "hits": kiosk_hits},
+        "sqlite-utils": {
+            "s": su_s,
+            "same": su_way.same,
+            "follows": su_way.follows,
+            "raw_hits": su_way.raw_hits,
+        },
+    }
 
 
 # --- (d) import cost -----------------------------------------------------------------------
 
 # sqlite-utils imports numpy when it is installed (for its type conversions); the kiosk has
 # numpy loaded anyway (OpenCV), so the cost is also measured with numpy already imported.
-_RSS = ("import {before}\n"
-        "def rss():\n"
-        "    for line in open('/proc/self/status'):\n"
-        "        if line.startswith('VmRSS:'): return int(line.split()[1])\n"
-        "before = rss()\n"
-        "import sqlite_utils\n"
-        "print(rss() - before)\n")
+_RSS = (
+    "import {before}\n"
+    "def rss():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmRSS:'): return int(line.split()[1])\n"
+    "before = rss()\n"
+    "import sqlite_utils\n"
+    "print(rss() - before)\n"
+)
 
 
 def bench_import(repeat: int) -> dict:
     import_us, rss_kib, rss_numpy_kib = [], [], []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import sqlite_utils"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import sqlite_utils"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         # "import time: self [us] | cumulative | imported package"
-        top = [line for line in out.stderr.splitlines()
-               if re.search(r"\|\s*sqlite_utils\s*$", line)]
+        top = [
+            line for line in out.stderr.splitlines() if re.search(r"\|\s*sqlite_utils\s*$", line)
+        ]
         import_us.append(int(top[-1].split("|")[1]))
         for before, samples in (("sqlite3", rss_kib), ("sqlite3, numpy", rss_numpy_kib)):
-            samples.append(int(subprocess.run(
-                [sys.executable, "-c", _RSS.format(before=before)], capture_output=True,
-                text=True, check=True).stdout))
-    return {"import_ms": statistics.median(import_us) / 1000,
-            "rss_mib": statistics.median(rss_kib) / 1024,
-            "rss_after_numpy_mib": statistics.median(rss_numpy_kib) / 1024}
+            samples.append(
+                int(
+                    subprocess.run(
+                        [sys.executable, "-c", _RSS.format(before=before)],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                )
+            )
+    return {
+        "import_ms": statistics.median(import_us) / 1000,
+        "rss_mib": statistics.median(rss_kib) / 1024,
+        "rss_after_numpy_mib": statistics.median(rss_numpy_kib) / 1024,
+    }
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -385,16 +496,21 @@ def bench_import(repeat: int) -> dict:
 def run(products: int, repeat: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="ocop-bench-su-") as tmp:
         tmp = Path(tmp)
-        return {"upsert": bench_upsert(tmp / "a", products, repeat),
-                "migration": bench_migration(tmp / "b", products, repeat),
-                "fts": bench_fts(tmp / "c", products, repeat),
-                "import": bench_import(repeat), "products": products,
-                "sqlite_utils": sqlite_utils.__version__ if hasattr(sqlite_utils, "__version__")
-                else _version()}
+        return {
+            "upsert": bench_upsert(tmp / "a", products, repeat),
+            "migration": bench_migration(tmp / "b", products, repeat),
+            "fts": bench_fts(tmp / "c", products, repeat),
+            "import": bench_import(repeat),
+            "products": products,
+            "sqlite_utils": sqlite_utils.__version__
+            if hasattr(sqlite_utils, "__version__")
+            else _version(),
+        }
 
 
 def _version() -> str:
     from importlib.metadata import version
+
     return version("sqlite-utils")
 
 

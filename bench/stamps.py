@@ -13,6 +13,7 @@
    of --qr-count stamps with random fields over the whole ranges (key id 1..255, product id
    < 2**24, serial < 2**40, issue dates 2020..2199); target: all <= 6.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,16 +56,26 @@ def bench_verify(count: int, rounds: int, seed: int, with_store: bool) -> list[t
     key = private_key_from_seed(rng.randbytes(32))
     root = private_key_from_seed(rng.randbytes(32))
     signer = StampSigner(1, key, BASE_URL)
-    texts = [signer.sign(101, serial, dt.date(2025, 6, 1)) for serial in
-             rng.sample(range(1, 10_000_000), count)]
-    trust = make_trust_list(root, sequence=2,   # above the demo list (another root)
-                            signing_keys=[signing_key_entry(1, key, dt.date(2020, 1, 1))])
-    verifier = StampVerifier(trust, BASE_URL, clone_scan_limit=20,
-                             product_lookup=lambda pid, today: ProductStatus(pid, True),
-                             scan_count=lambda serial: 0)
+    texts = [
+        signer.sign(101, serial, dt.date(2025, 6, 1))
+        for serial in rng.sample(range(1, 10_000_000), count)
+    ]
+    trust = make_trust_list(
+        root,
+        sequence=2,  # above the demo list (another root)
+        signing_keys=[signing_key_entry(1, key, dt.date(2020, 1, 1))],
+    )
+    verifier = StampVerifier(
+        trust,
+        BASE_URL,
+        clone_scan_limit=20,
+        product_lookup=lambda pid, today: ProductStatus(pid, True),
+        scan_count=lambda serial: 0,
+    )
     public = key.public_key()
-    pairs = [(p.signature, p.signed_message) for p in
-             (parse_stamp_text(t, BASE_URL) for t in texts)]
+    pairs = [
+        (p.signature, p.signed_message) for p in (parse_stamp_text(t, BASE_URL) for t in texts)
+    ]
 
     def bare(pair):
         public.verify(*pair)
@@ -74,8 +85,10 @@ def bench_verify(count: int, rounds: int, seed: int, with_store: bool) -> list[t
         if v.verdict is not Verdict.GENUINE:
             raise AssertionError(v)
 
-    candidates = [("bare Ed25519 verify (cryptography)", bare, pairs),
-                  ("StampVerifier.verify (pure path)", ours, texts)]
+    candidates = [
+        ("bare Ed25519 verify (cryptography)", bare, pairs),
+        ("StampVerifier.verify (pure path)", ours, texts),
+    ]
     if with_store:
         candidates.append(_store_candidate(texts, trust, root, key))
     best = {name: float("inf") for name, _, _ in candidates}
@@ -94,6 +107,7 @@ def _store_candidate(texts, trust, root, key):
     from kiosk.store import Store
     from ocop.stamps.keys import public_key_b64
     from ocop.stamps.trust import sign_trust_list
+
     tmp = tempfile.mkdtemp(prefix="ocop-bench-stamps-")
     store = Store.in_dir(tmp)
     set_up_demo(store, Path(tmp))
@@ -106,6 +120,7 @@ def _store_candidate(texts, trust, root, key):
         v = verifier.verify(text, today=TODAY)
         if v.verdict is not Verdict.GENUINE:
             raise AssertionError(v)
+
     return ("StampVerifier via Store (SQLite lookups)", via_store, texts)
 
 
@@ -136,8 +151,11 @@ def bench_qr(count: int, seed: int) -> tuple[collections.Counter, collections.Co
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         results = list(pool.map(_qr_version, texts, chunksize=250))
     lengths = collections.Counter(len(t) for t in texts)
-    return collections.Counter(v for v, _ in results), \
-        collections.Counter(m for _, m in results), max(lengths)
+    return (
+        collections.Counter(v for v, _ in results),
+        collections.Counter(m for _, m in results),
+        max(lengths),
+    )
 
 
 def main(argv=None) -> int:
@@ -147,14 +165,19 @@ def main(argv=None) -> int:
     parser.add_argument("--qr-count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--no-store", action="store_true", help="skip the SQLite row")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer rounds and 1,000 QR codes (bench/run_all --quick)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer rounds and 1,000 QR codes (bench/run_all --quick)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.qr_count = min(args.rounds, 3), min(args.qr_count, 1000)
 
-    print(f"Stamp verification, {args.verify_count} stamps, best of {args.rounds} rounds "
-          f"(python {sys.version.split()[0]})")
+    print(
+        f"Stamp verification, {args.verify_count} stamps, best of {args.rounds} rounds "
+        f"(python {sys.version.split()[0]})"
+    )
     rows = bench_verify(args.verify_count, args.rounds, args.seed, not args.no_store)
     width = max(len(r[0]) for r in rows)
     print(f"{'path':<{width}}  {'us/verify':>9}  {'verify/s':>9}  {'vs bare':>7}")
@@ -162,15 +185,19 @@ def main(argv=None) -> int:
         print(f"{name:<{width}}  {per_s * 1e6:9.1f}  {1 / per_s:9.0f}  {ratio:6.2f}x")
     pure_ratio = rows[1][2]
     verdict_ok = pure_ratio <= TARGET_RATIO
-    print(f"target: pure verify path within {TARGET_RATIO}x of bare Ed25519: "
-          f"{'OK' if verdict_ok else 'MISSED'} ({pure_ratio:.2f}x)")
+    print(
+        f"target: pure verify path within {TARGET_RATIO}x of bare Ed25519: "
+        f"{'OK' if verdict_ok else 'MISSED'} ({pure_ratio:.2f}x)"
+    )
 
     print()
     start = time.perf_counter()
     versions, modes, longest = bench_qr(args.qr_count, args.seed)
     took = time.perf_counter() - start
-    print(f"QR version at level M of {args.qr_count} issued stamps (base URL {BASE_URL!r}, "
-          f"{longest} chars; segno.make, {took:.1f} s)")
+    print(
+        f"QR version at level M of {args.qr_count} issued stamps (base URL {BASE_URL!r}, "
+        f"{longest} chars; segno.make, {took:.1f} s)"
+    )
     print(f"{'version':>7}  {'stamps':>7}")
     for version in sorted(versions):
         print(f"{version:>7}  {versions[version]:>7}")

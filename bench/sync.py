@@ -35,12 +35,25 @@ import sqlite_utils  # noqa: E402
 
 TARGET_INITIAL_S = 5.0
 TARGET_UPLOAD_S = 10.0
-DISTRICTS = ["Mộc Châu", "Vân Hồ", "Yên Châu", "Mai Sơn", "Sông Mã", "Thuận Châu",
-             "Quỳnh Nhai", "Mường La", "Bắc Yên", "Phù Yên", "Sốp Cộp", "Thành phố Sơn La"]
+DISTRICTS = [
+    "Mộc Châu",
+    "Vân Hồ",
+    "Yên Châu",
+    "Mai Sơn",
+    "Sông Mã",
+    "Thuận Châu",
+    "Quỳnh Nhai",
+    "Mường La",
+    "Bắc Yên",
+    "Phù Yên",
+    "Sốp Cộp",
+    "Thành phố Sơn La",
+]
 
 
 def make_images(folder: Path, count: int) -> list[str]:
     from PIL import Image
+
     names = []
     for i in range(count):
         img = Image.new("RGB", (120, 90), (30 + i * 9 % 200, 120, 200 - i * 7 % 180))
@@ -54,27 +67,48 @@ def make_images(folder: Path, count: int) -> list[str]:
 
 def make_catalog(folder: Path, products: int, rng: random.Random) -> dict:
     images = make_images(folder, 40)
-    producers = [{"id": f"producer-{i}", "name": f"HTX sản xuất số {i}",
-                  "kind": rng.choice(["cooperative", "company", "household"]),
-                  "commune": f"xã {i}", "district": rng.choice(DISTRICTS)}
-                 for i in range(300)]
+    producers = [
+        {
+            "id": f"producer-{i}",
+            "name": f"HTX sản xuất số {i}",
+            "kind": rng.choice(["cooperative", "company", "household"]),
+            "commune": f"xã {i}",
+            "district": rng.choice(DISTRICTS),
+        }
+        for i in range(300)
+    ]
     items = []
     for pid in range(1, products + 1):
-        items.append({
-            "id": pid, "name_vi": f"Sản phẩm OCOP số {pid} – chè, cà phê, mật ong",
-            "name_en": f"OCOP product {pid}", "group": rng.randint(1, 6),
-            "subgroup": rng.choice(["tea", "coffee", "honey", "fruit", "craft"]),
-            "producer": producers[pid % len(producers)]["id"],
-            "story_vi": "Sản phẩm của vùng cao Sơn La. " * 4,
-            "image": images[pid % len(images)],
-            "ratings": [{"stars": rng.randint(3, 5),
-                         "recognised_on": f"{rng.randint(2021, 2025)}-0{rng.randint(1, 9)}-15"}]})
+        items.append(
+            {
+                "id": pid,
+                "name_vi": f"Sản phẩm OCOP số {pid} – chè, cà phê, mật ong",
+                "name_en": f"OCOP product {pid}",
+                "group": rng.randint(1, 6),
+                "subgroup": rng.choice(["tea", "coffee", "honey", "fruit", "craft"]),
+                "producer": producers[pid % len(producers)]["id"],
+                "story_vi": "Sản phẩm của vùng cao Sơn La. " * 4,
+                "image": images[pid % len(images)],
+                "ratings": [
+                    {
+                        "stars": rng.randint(3, 5),
+                        "recognised_on": f"{rng.randint(2021, 2025)}-0{rng.randint(1, 9)}-15",
+                    }
+                ],
+            }
+        )
     return {"producers": producers, "products": items}
 
 
 def registry_cli(*args, env=None) -> str:
-    result = subprocess.run([sys.executable, "-m", "registry.cli", *args], cwd=ROOT,
-                            capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "registry.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     if result.returncode != 0:
         raise SystemExit(f"registry {args[0]} failed: {result.stderr}")
     return result.stdout
@@ -84,9 +118,24 @@ def start_registry(data_dir: Path, admin_token: str) -> tuple[subprocess.Popen, 
     url_file = data_dir / "url.txt"
     env = {**os.environ, "OCOP_REGISTRY_ADMIN_TOKEN": admin_token}
     with open(data_dir / "server.log", "wb") as server_log:  # the child keeps its own copy
-        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--data-dir",
-                                 str(data_dir), "--port", "0", "--url-file", str(url_file)],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "registry.cli",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                "--url-file",
+                str(url_file),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=server_log,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if url_file.exists():
@@ -115,8 +164,11 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000 products and 10,000 events (targets still shown)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2,000 products and 10,000 events (targets still shown)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.products, args.events = 2_000, 10_000
@@ -133,8 +185,17 @@ def main() -> int:
     started = time.perf_counter()
     registry_cli("import", str(reg_dir / "catalog.json"), "--data-dir", str(reg_dir))
     import_s = time.perf_counter() - started
-    registry_cli("station", "add", "bench", "--district", "Mộc Châu", "--token-file",
-                 str(reg_dir / "token"), "--data-dir", str(reg_dir))
+    registry_cli(
+        "station",
+        "add",
+        "bench",
+        "--district",
+        "Mộc Châu",
+        "--token-file",
+        str(reg_dir / "token"),
+        "--data-dir",
+        str(reg_dir),
+    )
     root = registry_cli("root-key", "--data-dir", str(reg_dir)).strip()
     token = (reg_dir / "token").read_text().strip()
     proc, url = start_registry(reg_dir, admin)
@@ -143,9 +204,10 @@ def main() -> int:
         from kiosk.settings import settings_from_dict
         from kiosk.store import Store
         from kiosk.sync import SyncEngine
-        settings = settings_from_dict({"registry": {"url": url, "token": token,
-                                                    "root_public_key": root,
-                                                    "timeout_s": 120.0}})
+
+        settings = settings_from_dict(
+            {"registry": {"url": url, "token": token, "root_public_key": root, "timeout_s": 120.0}}
+        )
         store = Store.in_dir(kiosk_dir)
         engine = SyncEngine(store, settings, kiosk_dir)
 
@@ -161,8 +223,12 @@ def main() -> int:
             p["name_vi"] += " (mới)"
             p["ratings"][0]["stars"] = 5 if p["ratings"][0]["stars"] != 5 else 4
             p.pop("image")
-        reply = requests.put(url + "/api/v1/admin/catalog", json={"products": changed},
-                             headers={"Authorization": f"Bearer {admin}"}, timeout=60)
+        reply = requests.put(
+            url + "/api/v1/admin/catalog",
+            json={"products": changed},
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=60,
+        )
         reply.raise_for_status()
         assert reply.json()["updated"] == 100, reply.text
         started = time.perf_counter()
@@ -172,26 +238,40 @@ def main() -> int:
 
         # 50k scans in the outbox (written as the scan service would, not timed), then push.
         now = "2026-11-29T10:00:00Z"
-        events = [{"kind": "scan", "idempotency_key": f"scan-{i}-{uuid.uuid4().hex[:8]}",
-                   "payload_json": json.dumps({"scanned_at": now, "serial": 1 + i % 20_000,
-                                               "product_id": 1 + i % args.products,
-                                               "verdict": "genuine"}),
-                   "created_at": now} for i in range(args.events)]
+        events = [
+            {
+                "kind": "scan",
+                "idempotency_key": f"scan-{i}-{uuid.uuid4().hex[:8]}",
+                "payload_json": json.dumps(
+                    {
+                        "scanned_at": now,
+                        "serial": 1 + i % 20_000,
+                        "product_id": 1 + i % args.products,
+                        "verdict": "genuine",
+                    }
+                ),
+                "created_at": now,
+            }
+            for i in range(args.events)
+        ]
         with store.transaction() as tx:
-            tx.executemany("INSERT INTO outbox(kind, idempotency_key, payload_json, "
-                           "created_at) VALUES (:kind, :idempotency_key, :payload_json, "
-                           ":created_at)", events)
+            tx.executemany(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, "
+                "created_at) VALUES (:kind, :idempotency_key, :payload_json, "
+                ":created_at)",
+                events,
+            )
         started = time.perf_counter()
         pushed = engine.push()
         rows["upload"] = time.perf_counter() - started
-        store.conn.execute("UPDATE outbox SET sent_at = NULL")      # every ack "lost"
+        store.conn.execute("UPDATE outbox SET sent_at = NULL")  # every ack "lost"
         started = time.perf_counter()
         resent = engine.push()
         rows["resend"] = time.perf_counter() - started
         reg = sqlite3.connect(reg_dir / "registry.sqlite")
         stored, distinct = reg.execute(
-            "SELECT count(*), count(DISTINCT idempotency_key) FROM events "
-            "WHERE kind = 'scan'").fetchone()
+            "SELECT count(*), count(DISTINCT idempotency_key) FROM events WHERE kind = 'scan'"
+        ).fetchone()
         reg.close()
         duplicates = stored - distinct + (stored - args.events)
         store.close()
@@ -201,9 +281,14 @@ def main() -> int:
 
     # The same rows with sqlite-utils directly.
     base = tmp / "sqlite-utils.db"
-    product_rows = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict))
-                         else v) for k, v in p.items() if k != "image"}
-                    for p in catalog["products"]]
+    product_rows = [
+        {
+            k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+            for k, v in p.items()
+            if k != "image"
+        }
+        for p in catalog["products"]
+    ]
     su_initial = sqlite_utils_rows(base, "products", product_rows)
     su_delta = sqlite_utils_rows(tmp / "su-delta.db", "products", product_rows[:100])
     su_events = sqlite_utils_rows(tmp / "su-events.db", "events", events)
@@ -212,32 +297,47 @@ def main() -> int:
         return "yes" if value <= target else "NO"
 
     print()
-    print(f"registry import of {args.products} products (CLI, incl. start-up): "
-          f"{import_s:.2f} s; initial pull: {pulled.pages} pages, {pulled.media} media")
+    print(
+        f"registry import of {args.products} products (CLI, incl. start-up): "
+        f"{import_s:.2f} s; initial pull: {pulled.pages} pages, {pulled.media} media"
+    )
     print()
-    header = f"{'operation':<34}{'sync (s)':>10}{'sqlite-utils (s)':>18}{'target':>10}" \
-             f"{'met':>6}"
+    header = f"{'operation':<34}{'sync (s)':>10}{'sqlite-utils (s)':>18}{'target':>10}{'met':>6}"
     print(header)
     print("-" * len(header))
-    print(f"{f'initial sync, {args.products} products':<34}{rows['initial']:>10.2f}"
-          f"{su_initial:>18.2f}{TARGET_INITIAL_S:>10.1f}{ok(rows['initial'], TARGET_INITIAL_S):>6}")
-    print(f"{'delta, 100 changed products':<34}{rows['delta']:>10.2f}{su_delta:>18.3f}"
-          f"{'-':>10}{'':>6}")
-    print(f"{f'upload, {args.events} scan events':<34}{rows['upload']:>10.2f}"
-          f"{su_events:>18.2f}{TARGET_UPLOAD_S:>10.1f}{ok(rows['upload'], TARGET_UPLOAD_S):>6}")
-    print(f"{f'resend after lost acks, {args.events}':<34}{rows['resend']:>10.2f}"
-          f"{'-':>18}{'-':>10}{'':>6}")
+    print(
+        f"{f'initial sync, {args.products} products':<34}{rows['initial']:>10.2f}"
+        f"{su_initial:>18.2f}{TARGET_INITIAL_S:>10.1f}{ok(rows['initial'], TARGET_INITIAL_S):>6}"
+    )
+    print(
+        f"{'delta, 100 changed products':<34}{rows['delta']:>10.2f}{su_delta:>18.3f}"
+        f"{'-':>10}{'':>6}"
+    )
+    print(
+        f"{f'upload, {args.events} scan events':<34}{rows['upload']:>10.2f}"
+        f"{su_events:>18.2f}{TARGET_UPLOAD_S:>10.1f}{ok(rows['upload'], TARGET_UPLOAD_S):>6}"
+    )
+    print(
+        f"{f'resend after lost acks, {args.events}':<34}{rows['resend']:>10.2f}"
+        f"{'-':>18}{'-':>10}{'':>6}"
+    )
     print()
-    print(f"uploaded: {pushed.accepted} accepted; resend: {resent.duplicate} duplicate, "
-          f"{resent.accepted} new; registry holds "
-          f"{stored} scan rows for {args.events} events -> duplicates: {duplicates}")
+    print(
+        f"uploaded: {pushed.accepted} accepted; resend: {resent.duplicate} duplicate, "
+        f"{resent.accepted} new; registry holds "
+        f"{stored} scan rows for {args.events} events -> duplicates: {duplicates}"
+    )
     if args.keep:
         print(f"files kept in {tmp}")
     else:
         import shutil
+
         shutil.rmtree(tmp, ignore_errors=True)
-    met = (rows["initial"] <= TARGET_INITIAL_S and rows["upload"] <= TARGET_UPLOAD_S
-           and duplicates == 0)
+    met = (
+        rows["initial"] <= TARGET_INITIAL_S
+        and rows["upload"] <= TARGET_UPLOAD_S
+        and duplicates == 0
+    )
     return 0 if met else 1
 
 

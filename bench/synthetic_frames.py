@@ -26,6 +26,7 @@ quiet zone always stay inside.
 Run as a script to write the frames to a folder (PNG + .txt like the real photo set):
     .venv/bin/python bench/synthetic_frames.py OUT_DIR [--count N] [--seed S] [--kind plain]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,9 @@ NO_CODE_SHARE = 0.2
 FOCAL_LENGTH_PX = 600.0  # a typical 640x480 webcam (~56 deg horizontal field of view)
 DEFAULT_SEED = 20240601
 CATALOG_PATH = ROOT / "kiosk" / "demo" / "catalog.json"
-LABEL_WIDTH_DOTS = 384          # 58 mm paper, 48 mm printable
-PAPER_WIDTH_DOTS = 464          # 58 mm at 8 dots/mm: 40 unprinted dots each side
-PAPER_END_DOTS = (16, 40)       # paper above the first printed row / below the last one
+LABEL_WIDTH_DOTS = 384  # 58 mm paper, 48 mm printable
+PAPER_WIDTH_DOTS = 464  # 58 mm at 8 dots/mm: 40 unprinted dots each side
+PAPER_END_DOTS = (16, 40)  # paper above the first printed row / below the last one
 STAR_CHOICES = (3, 4, 5, None)  # None: no valid rating, the label draws no stars
 Kind = Literal["label", "plain"]
 
@@ -94,8 +95,16 @@ def stamp_label(payload: str, module_px_on_label: int = 8) -> np.ndarray:
     pad = QUIET_ZONE_MODULES * module_px_on_label
     label = cv2.copyMakeBorder(symbol, pad, pad * 3, pad, pad, cv2.BORDER_CONSTANT, value=255)
     height = label.shape[0]
-    cv2.putText(label, "OCOP SON LA", (pad, height - pad), cv2.FONT_HERSHEY_SIMPLEX,
-                module_px_on_label / 6.0, 40, max(1, module_px_on_label // 3), cv2.LINE_AA)
+    cv2.putText(
+        label,
+        "OCOP SON LA",
+        (pad, height - pad),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        module_px_on_label / 6.0,
+        40,
+        max(1, module_px_on_label // 3),
+        cv2.LINE_AA,
+    )
     return label
 
 
@@ -114,13 +123,13 @@ def _catalog() -> tuple[tuple[str, str, str], ...]:
 def serial_text(serial: int) -> str:
     """As kiosk.printing.queue.serial_text prints it: 12 digits in groups of four."""
     digits = f"{serial:012d}"
-    return "Số/No. " + " ".join(digits[i:i + 4] for i in range(0, 12, 4))
+    return "Số/No. " + " ".join(digits[i : i + 4] for i in range(0, 12, 4))
 
 
 @dataclass(frozen=True)
 class PrintedLabel:
-    image: np.ndarray          # grey paper strip, 255 = paper, 0 = ink
-    module_px: int             # label pixels per QR module
+    image: np.ndarray  # grey paper strip, 255 = paper, 0 = ink
+    module_px: int  # label pixels per QR module
     keep_box: tuple[int, int, int, int]  # QR + quiet zone in strip pixels: x0, y0, x1, y1
     description: str
 
@@ -132,8 +141,15 @@ def printed_label(payload: str, rng: np.random.Generator) -> PrintedLabel:
     stars = STAR_CHOICES[int(rng.integers(0, len(STAR_CHOICES)))]
     serial = int(rng.integers(1, 10**7))
     footer = f"Lô/Lot 2024-{int(rng.integers(1, 13)):02d}" if rng.random() < 0.5 else ""
-    content = LabelContent(qr_text=payload, title=title, serial_text=serial_text(serial),
-                           producer=producer, district=district, stars=stars, footer=footer)
+    content = LabelContent(
+        qr_text=payload,
+        title=title,
+        serial_text=serial_text(serial),
+        producer=producer,
+        district=district,
+        stars=stars,
+        footer=footer,
+    )
     info = render_label_info(content, LabelLayout(width_dots=LABEL_WIDTH_DOTS))
     ink = np.asarray(info.image, dtype=bool)  # True = paper
     printed = np.where(ink, 255, 0).astype(np.uint8)
@@ -163,15 +179,24 @@ def _background(rng: np.random.Generator) -> np.ndarray:
             cv2.line(image, (x0, y0), (x1, y1), colour, int(rng.integers(1, 6)))
     for _ in range(int(rng.integers(0, 4))):
         org = (int(rng.integers(0, FRAME_WIDTH_PX - 100)), int(rng.integers(20, FRAME_HEIGHT_PX)))
-        cv2.putText(image, "Tra Shan Tuyet 250g", org, cv2.FONT_HERSHEY_SIMPLEX,
-                    float(rng.uniform(0.4, 1.2)), (20, 20, 20), 2, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            "Tra Shan Tuyet 250g",
+            org,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            float(rng.uniform(0.4, 1.2)),
+            (20, 20, 20),
+            2,
+            cv2.LINE_AA,
+        )
     return image.astype(np.float32)
 
 
 def _rotation_matrix(tilt_deg: float, tilt_axis_deg: float, roll_deg: float) -> np.ndarray:
     roll = math.radians(roll_deg)
-    rz = np.array([[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0],
-                   [0, 0, 1]])
+    rz = np.array(
+        [[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0], [0, 0, 1]]
+    )
     # Tilt about an in-plane axis at angle tilt_axis (Rodrigues).
     axis_rad = math.radians(tilt_axis_deg)
     axis = np.array([math.cos(axis_rad), math.sin(axis_rad), 0])
@@ -179,10 +204,15 @@ def _rotation_matrix(tilt_deg: float, tilt_axis_deg: float, roll_deg: float) -> 
     return tilt @ rz
 
 
-def _project_label(label: np.ndarray, rng: np.random.Generator, module_px: float,
-                   tilt_deg: float, roll_deg: float, module_on_label: float | None = None,
-                   keep_box: tuple[int, int, int, int] | None = None,
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _project_label(
+    label: np.ndarray,
+    rng: np.random.Generator,
+    module_px: float,
+    tilt_deg: float,
+    roll_deg: float,
+    module_on_label: float | None = None,
+    keep_box: tuple[int, int, int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Homography that puts the label in the frame with the QR at about module_px per module.
 
     The whole label is placed inside the frame when it fits; otherwise only ``keep_box``
@@ -190,7 +220,7 @@ def _project_label(label: np.ndarray, rng: np.random.Generator, module_px: float
     """
     label_h, label_w = label.shape
     if module_on_label is None:  # the plain stamp: the QR + quiet zone spans the label width
-        module_on_label = (label_w / (QR_MODULES + 2 * QUIET_ZONE_MODULES))
+        module_on_label = label_w / (QR_MODULES + 2 * QUIET_ZONE_MODULES)
     # Scale so that at the frame centre one module spans module_px pixels.
     scale = module_px / module_on_label
     corners = np.array([[0, 0], [label_w, 0], [label_w, label_h], [0, label_h]], np.float64)
@@ -213,8 +243,9 @@ def _project_label(label: np.ndarray, rng: np.random.Generator, module_px: float
         kept = project(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64))
         low = 4 - kept.min(axis=0)
         high = frame - 4 - kept.max(axis=0)
-        offset = np.where(low <= high, low + rng.uniform(0, 1, 2) * np.maximum(0, high - low),
-                          (low + high) / 2)
+        offset = np.where(
+            low <= high, low + rng.uniform(0, 1, 2) * np.maximum(0, high - low), (low + high) / 2
+        )
     target = (projected + offset).astype(np.float32)
     homography = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
     return homography, target
@@ -240,8 +271,9 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
         if kind == "label":
             printed = printed_label(payload, rng)
             label = printed.image
-            homography, _ = _project_label(label, rng, module_px, tilt_deg, roll_deg,
-                                           printed.module_px, printed.keep_box)
+            homography, _ = _project_label(
+                label, rng, module_px, tilt_deg, roll_deg, printed.module_px, printed.keep_box
+            )
             parts.append(printed.description)
         else:
             label = stamp_label(payload)
@@ -250,17 +282,23 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
         paper_tone = rng.uniform(190, 250)
         ink_tone = rng.uniform(10, 70)
         toned = ink_tone + (label.astype(np.float32) / 255.0) * (paper_tone - ink_tone)
-        warped = cv2.warpPerspective(toned, homography, (FRAME_WIDTH_PX, FRAME_HEIGHT_PX),
-                                     flags=cv2.INTER_AREA)
-        mask = cv2.warpPerspective(np.ones_like(toned), homography,
-                                   (FRAME_WIDTH_PX, FRAME_HEIGHT_PX), flags=cv2.INTER_LINEAR)
+        warped = cv2.warpPerspective(
+            toned, homography, (FRAME_WIDTH_PX, FRAME_HEIGHT_PX), flags=cv2.INTER_AREA
+        )
+        mask = cv2.warpPerspective(
+            np.ones_like(toned),
+            homography,
+            (FRAME_WIDTH_PX, FRAME_HEIGHT_PX),
+            flags=cv2.INTER_LINEAR,
+        )
         tint = rng.uniform(0.9, 1.05, 3)
         image = image * (1 - mask[..., None]) + (warped[..., None] * tint) * mask[..., None]
         parts.append(f"module={module_px:.2f}px tilt={tilt_deg:.0f} roll={roll_deg:.0f}")
 
     # Uneven light: a gentle gain ramp across the frame.
-    ramp = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), FRAME_WIDTH_PX,
-                       dtype=np.float32)
+    ramp = np.linspace(
+        rng.uniform(0.6, 1.0), rng.uniform(0.8, 1.2), FRAME_WIDTH_PX, dtype=np.float32
+    )
     if rng.random() < 0.5:
         ramp = ramp[::-1]
     image = image * ramp[None, :, None]
@@ -270,7 +308,7 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
         centre = (rng.uniform(0, FRAME_WIDTH_PX), rng.uniform(0, FRAME_HEIGHT_PX))
         radius_px = rng.uniform(25, 90)
         yy, xx = np.mgrid[0:FRAME_HEIGHT_PX, 0:FRAME_WIDTH_PX].astype(np.float32)
-        blob = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * radius_px ** 2))
+        blob = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * radius_px**2))
         strength = rng.uniform(80, 200)
         image = image + (blob * strength)[..., None]
         parts.append(f"glare r={radius_px:.0f} +{strength:.0f}")
@@ -299,8 +337,12 @@ def _render(rng: np.random.Generator, payload: str | None, kind: Kind = "plain")
     return SyntheticFrame(image, payload, module_px, " ".join(parts), kind)
 
 
-def make_frames(count: int = 200, seed: int = DEFAULT_SEED, no_code_share: float = NO_CODE_SHARE,
-                kind: Kind = "label") -> Iterator[SyntheticFrame]:
+def make_frames(
+    count: int = 200,
+    seed: int = DEFAULT_SEED,
+    no_code_share: float = NO_CODE_SHARE,
+    kind: Kind = "label",
+) -> Iterator[SyntheticFrame]:
     """Yields `count` frames; the same (count, seed, kind) always gives the same frames."""
     if kind not in ("label", "plain"):
         raise ValueError(f"kind must be 'label' or 'plain', got {kind!r}")

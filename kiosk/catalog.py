@@ -40,14 +40,14 @@ class ProductView:
     image_hash: str | None
     featured: bool
     is_demo: bool
-    stars: int | None             # None unless the rating is valid now
+    stars: int | None  # None unless the rating is valid now
     rating_stars_on_record: int | None
     rating_level: str
     rating_body: str
     rating_decision_no: str
     rating_recognised_on: str | None
     rating_valid_until: str | None
-    rating_status: str            # RatingStatus value
+    rating_status: str  # RatingStatus value
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_vi
@@ -60,8 +60,9 @@ class ProductView:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data["rating_year"] = (int(self.rating_recognised_on[:4])
-                               if self.rating_recognised_on else None)
+        data["rating_year"] = (
+            int(self.rating_recognised_on[:4]) if self.rating_recognised_on else None
+        )
         return data
 
 
@@ -79,21 +80,35 @@ LEFT JOIN ratings r ON r.id = (
 
 
 def _view(row: sqlite3.Row, today: dt.date) -> ProductView:
-    status = effective_rating_status(row["r_status"], row["r_stars"], row["r_valid_until"],
-                                     today)
+    status = effective_rating_status(row["r_status"], row["r_stars"], row["r_valid_until"], today)
     group_vi, group_en = GROUP_NAMES.get(row["group_code"], ("", ""))
     return ProductView(
-        id=row["id"], gtin=row["gtin"], name_vi=row["name_vi"], name_en=row["name_en"],
-        group=row["group_code"], group_vi=group_vi, group_en=group_en,
-        subgroup=row["subgroup"], producer_id=row["producer_id"],
-        producer=row["producer_name"], commune=row["commune"], district=row["district"],
-        description_vi=row["description_vi"], description_en=row["description_en"],
-        story_vi=row["story_vi"], story_en=row["story_en"], image_hash=row["image_hash"],
-        featured=bool(row["featured"]), is_demo=bool(row["is_demo"]),
+        id=row["id"],
+        gtin=row["gtin"],
+        name_vi=row["name_vi"],
+        name_en=row["name_en"],
+        group=row["group_code"],
+        group_vi=group_vi,
+        group_en=group_en,
+        subgroup=row["subgroup"],
+        producer_id=row["producer_id"],
+        producer=row["producer_name"],
+        commune=row["commune"],
+        district=row["district"],
+        description_vi=row["description_vi"],
+        description_en=row["description_en"],
+        story_vi=row["story_vi"],
+        story_en=row["story_en"],
+        image_hash=row["image_hash"],
+        featured=bool(row["featured"]),
+        is_demo=bool(row["is_demo"]),
         stars=row["r_stars"] if status is RatingStatus.VALID else None,
-        rating_stars_on_record=row["r_stars"], rating_level=row["r_level"] or "",
-        rating_body=row["r_body"] or "", rating_decision_no=row["r_decision"] or "",
-        rating_recognised_on=row["r_recognised_on"], rating_valid_until=row["r_valid_until"],
+        rating_stars_on_record=row["r_stars"],
+        rating_level=row["r_level"] or "",
+        rating_body=row["r_body"] or "",
+        rating_decision_no=row["r_decision"] or "",
+        rating_recognised_on=row["r_recognised_on"],
+        rating_valid_until=row["r_valid_until"],
         rating_status=status.value,
     )
 
@@ -123,8 +138,9 @@ class Catalog:
     def today(self) -> dt.date:
         return self._today or (self._clock or clock_for(self.store)).today()
 
-    def _many(self, where: str = "", params: tuple = (), order: str = "p.id",
-              limit: int | None = None) -> list[ProductView]:
+    def _many(
+        self, where: str = "", params: tuple = (), order: str = "p.id", limit: int | None = None
+    ) -> list[ProductView]:
         sql = _PRODUCT_SQL + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -148,20 +164,24 @@ class Catalog:
     def by_district(self, district: str, group: int | None = None) -> list[ProductView]:
         if group is None:
             return self._many("p.district = ?", (district,), order="p.name_vi")
-        return self._many("p.district = ? AND p.group_code = ?", (district, group),
-                          order="p.name_vi")
+        return self._many(
+            "p.district = ? AND p.group_code = ?", (district, group), order="p.name_vi"
+        )
 
     def by_group(self, group: int) -> list[ProductView]:
         return self._many("p.group_code = ?", (group,), order="p.name_vi")
 
     def districts(self) -> list[tuple[str, int]]:
-        rows = self.store.query("SELECT district, count(*) AS n FROM products "
-                                "WHERE district != '' GROUP BY district ORDER BY district")
+        rows = self.store.query(
+            "SELECT district, count(*) AS n FROM products "
+            "WHERE district != '' GROUP BY district ORDER BY district"
+        )
         return [(r["district"], r["n"]) for r in rows]
 
     def groups(self) -> list[tuple[int, int]]:
-        rows = self.store.query("SELECT group_code, count(*) AS n FROM products "
-                                "GROUP BY group_code ORDER BY group_code")
+        rows = self.store.query(
+            "SELECT group_code, count(*) AS n FROM products GROUP BY group_code ORDER BY group_code"
+        )
         return [(r["group_code"], r["n"]) for r in rows]
 
     def search(self, text: str, limit: int = 50) -> list[ProductView]:
@@ -171,21 +191,30 @@ class Catalog:
             return []
         rows = self.store.query(
             "SELECT rowid FROM products_fts WHERE products_fts MATCH ? "
-            "ORDER BY bm25(products_fts) LIMIT ?", (query, int(limit)))
+            "ORDER BY bm25(products_fts) LIMIT ?",
+            (query, int(limit)),
+        )
         ids = [r[0] for r in rows]
         if not ids:
             return []
-        by_id = {p.id: p for p in self._many(f"p.id IN ({','.join('?' * len(ids))})",
-                                             tuple(ids))}
+        by_id = {p.id: p for p in self._many(f"p.id IN ({','.join('?' * len(ids))})", tuple(ids))}
         return [by_id[i] for i in ids if i in by_id]
 
     def count(self) -> int:
         return self.store.query_value("SELECT count(*) FROM products")
 
 
-def product_search_text(name_vi: str, name_en: str, producer: str, commune: str,
-                        district: str, subgroup: str, group_code: int) -> str:
+def product_search_text(
+    name_vi: str,
+    name_en: str,
+    producer: str,
+    commune: str,
+    district: str,
+    subgroup: str,
+    group_code: int,
+) -> str:
     """What the search index holds for a product: folded names and places."""
     group_vi, group_en = GROUP_NAMES.get(group_code, ("", ""))
-    return fold(" ".join([name_vi, name_en, producer, commune, district, subgroup,
-                          group_vi, group_en]))
+    return fold(
+        " ".join([name_vi, name_en, producer, commune, district, subgroup, group_vi, group_en])
+    )

@@ -30,7 +30,7 @@ def missing_display_reason(environ: Mapping[str, str] = os.environ) -> str | Non
     """None when SDL has somewhere to show the window (or its driver was chosen on purpose,
     as the systemd unit's kmsdrm or the tests' offscreen); else why there is nowhere."""
     if environ.get("SDL_VIDEODRIVER"):
-        return None   # chosen by whoever started us: SDL uses that one or fails loudly
+        return None  # chosen by whoever started us: SDL uses that one or fails loudly
     if any(environ.get(name) for name in DISPLAY_ENV_VARS):
         return None
     dri_dir = Path(environ.get(DRI_DIR_ENV) or DEFAULT_DRI_DIR)
@@ -39,14 +39,18 @@ def missing_display_reason(environ: Mapping[str, str] = os.environ) -> str | Non
     if not cards:
         return f"{no_session}, no {dri_dir}/card*"
     if not any(os.access(card, os.R_OK | os.W_OK) for card in cards):
-        return (f"{no_session}; {cards[0]} is not usable by this user: add the user to "
-                f"the 'video' and 'render' groups")
+        return (
+            f"{no_session}; {cards[0]} is not usable by this user: add the user to "
+            f"the 'video' and 'render' groups"
+        )
     return None
 
 
 def headless_message(reason: str) -> str:
     """The one line `run` prints when there is no display."""
-    return (f"no display found ({reason}): the kiosk runs headless, nothing will be shown; "
-            f"use `ocop-kiosk screenshot --screen NAME --out FILE.png` to see a screen, or "
-            f"run it from a desktop session or the console of a machine with a screen "
-            f"(Ctrl+C stops it)")
+    return (
+        f"no display found ({reason}): the kiosk runs headless, nothing will be shown; "
+        f"use `ocop-kiosk screenshot --screen NAME --out FILE.png` to see a screen, or "
+        f"run it from a desktop session or the console of a machine with a screen "
+        f"(Ctrl+C stops it)"
+    )

@@ -51,7 +51,7 @@ def tune_malloc(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
     """Apply MALLOC_SETTINGS the environment does not set; returns what was applied."""
     libc = _libc()
     applied: dict[str, int] = {}
-    if libc is None or environ.get("OCOP_KIOSK_MALLOC_TUNING") == "0":   # 0: for measuring
+    if libc is None or environ.get("OCOP_KIOSK_MALLOC_TUNING") == "0":  # 0: for measuring
         return applied
     for variable, parameter, value, name in MALLOC_SETTINGS:
         if variable not in environ and libc.mallopt(parameter, value) == 1:

@@ -17,7 +17,7 @@ class _ProcessStderrHandler(logging.StreamHandler):
     stream that logs (a loop through this handler), and test harnesses swap in streams that
     are closed later."""
 
-    _ocop = True    # setup_logging replaces its own handlers, never another's
+    _ocop = True  # setup_logging replaces its own handlers, never another's
 
     def __init__(self):
         super().__init__(sys.__stderr__)
@@ -52,10 +52,12 @@ def setup_logging(log_dir: Path | None, verbose: bool = False) -> Path | None:
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / LOG_FILENAME
         handler = _LogFileHandler(
-            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
     root.addHandler(handler)
     return path

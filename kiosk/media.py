@@ -15,8 +15,14 @@ def media_path(data_dir: Path, sha256_hex: str, mime: str) -> Path:
     return Path(data_dir) / "media" / sha256_hex[:2] / name
 
 
-def store_media(conn: sqlite3.Connection, data_dir: Path, content: bytes, mime: str,
-                origin: str = "registry", expected_sha256: str | None = None) -> str:
+def store_media(
+    conn: sqlite3.Connection,
+    data_dir: Path,
+    content: bytes,
+    mime: str,
+    origin: str = "registry",
+    expected_sha256: str | None = None,
+) -> str:
     """Write the file (atomically, fsynced) then its row; returns the hash.
 
     The file is written first so a row never points at a missing file; an orphan file after a
@@ -34,8 +40,11 @@ def store_media(conn: sqlite3.Connection, data_dir: Path, content: bytes, mime: 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    conn.execute("INSERT INTO media(hash, mime, size_bytes, origin) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT(hash) DO NOTHING", (digest, mime, len(content), origin))
+    conn.execute(
+        "INSERT INTO media(hash, mime, size_bytes, origin) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(hash) DO NOTHING",
+        (digest, mime, len(content), origin),
+    )
     return digest
 
 

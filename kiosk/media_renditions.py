@@ -24,24 +24,28 @@ log = logging.getLogger(__name__)
 # Far above any phone photo (a 200 MP sensor still saves 12-50 MP), far below a bomb.
 MAX_SOURCE_PIXELS = 50_000_000
 JPEG_QUALITY = 85
-SOURCE_FORMATS = ("JPEG", "PNG", "WEBP")     # what kiosk.media stores; no other decoder
+SOURCE_FORMATS = ("JPEG", "PNG", "WEBP")  # what kiosk.media stores; no other decoder
 RENDITION_EXTS = (".jpg", ".png")
 EXIF_ORIENTATION = 0x0112
 
 
 class RenditionSize(enum.Enum):
-    THUMB = 192     # browse list tiles: 76 * app.u px, app.u <= 2.25 -> 171 px
-    CARD = 720      # attract slide, product card, result card
+    THUMB = 192  # browse list tiles: 76 * app.u px, app.u <= 2.25 -> 171 px
+    CARD = 720  # attract slide, product card, result card
 
     @property
     def max_side_px(self) -> int:
         return self.value
 
 
-def rendition_path(data_dir: Path, sha256_hex: str, size: RenditionSize,
-                   ext: str = ".jpg") -> Path:
-    return (Path(data_dir) / "media" / "renditions" / sha256_hex[:2]
-            / f"{sha256_hex}.{size.name.lower()}{ext}")
+def rendition_path(data_dir: Path, sha256_hex: str, size: RenditionSize, ext: str = ".jpg") -> Path:
+    return (
+        Path(data_dir)
+        / "media"
+        / "renditions"
+        / sha256_hex[:2]
+        / f"{sha256_hex}.{size.name.lower()}{ext}"
+    )
 
 
 def find_rendition(data_dir: Path, sha256_hex: str, size: RenditionSize) -> Path | None:
@@ -59,8 +63,13 @@ _warned: set[str] = set()
 _lock = threading.Lock()
 
 
-def ensure_rendition(data_dir: Path, source_path: Path, sha256_hex: str, size: RenditionSize,
-                     max_pixels: int = MAX_SOURCE_PIXELS) -> Path | None:
+def ensure_rendition(
+    data_dir: Path,
+    source_path: Path,
+    sha256_hex: str,
+    size: RenditionSize,
+    max_pixels: int = MAX_SOURCE_PIXELS,
+) -> Path | None:
     """The file to show at `size`: an existing rendition, the source itself when it already
     fits (and needs no EXIF rotation), or a new rendition. None when the picture cannot be
     shown (corrupt, unsupported, too many pixels, rendition not writable); never raises."""
@@ -117,10 +126,10 @@ def _render(img: Image.Image, max_side_px: int) -> Image.Image:
     # JPEG only: libjpeg decodes straight at 1/2, 1/4 or 1/8 scale, still >= the target,
     # so a 12 MP photo is never fully decoded. Must come before anything loads pixels.
     img.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
-    out = ImageOps.exif_transpose(img)      # loads (at draft scale), rotates upright
+    out = ImageOps.exif_transpose(img)  # loads (at draft scale), rotates upright
     mode = "RGBA" if out.has_transparency_data else "RGB"
     if out.mode != mode:
-        out = out.convert(mode)     # before resizing: palette images resize badly
+        out = out.convert(mode)  # before resizing: palette images resize badly
     out.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
     return out
 

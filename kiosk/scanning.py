@@ -35,36 +35,46 @@ _COUNTED = tuple(v.value for v in COUNTED_FOR_CLONES)
 @dataclass(frozen=True)
 class ScanOutcome:
     text: str
-    verification: Verification | None   # None: this kiosk cannot verify yet (no trust list)
+    verification: Verification | None  # None: this kiosk cannot verify yet (no trust list)
     product: ProductView | None
-    scan_count: int                      # scans of this serial at this kiosk, this one included
+    scan_count: int  # scans of this serial at this kiosk, this one included
     scanned_at: str
-    unavailable_reason: str = ""         # why verification is None (for staff, English)
-    recorded: bool = True                # False: the disk is full, the scan was not saved
+    unavailable_reason: str = ""  # why verification is None (for staff, English)
+    recorded: bool = True  # False: the disk is full, the scan was not saved
 
     @property
     def verdict(self) -> Verdict | None:
         return self.verification.verdict if self.verification else None
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.verification.to_json() if self.verification else {
-            "text": self.text, "verdict": None, "product_id": None, "serial": None}
-        data.update(scan_count=self.scan_count, scanned_at=self.scanned_at,
-                    product=self.product.to_json() if self.product else None)
+        data: dict[str, Any] = (
+            self.verification.to_json()
+            if self.verification
+            else {"text": self.text, "verdict": None, "product_id": None, "serial": None}
+        )
+        data.update(
+            scan_count=self.scan_count,
+            scanned_at=self.scanned_at,
+            product=self.product.to_json() if self.product else None,
+        )
         if self.unavailable_reason:
             data["unavailable_reason"] = self.unavailable_reason
         return data
 
 
-
 class ScanService:
     """Thread-safe: the UI's scan worker and the CLI call `handle_text` from any thread."""
 
-    def __init__(self, store: Store, settings: Settings, today: dt.date | None = None,
-                 clock: TrustedClock | None = None):
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        today: dt.date | None = None,
+        clock: TrustedClock | None = None,
+    ):
         self.store = store
         self.settings = settings
-        self.clock = clock or clock_for(store)    # ratings: the trusted day, not the Pi's
+        self.clock = clock or clock_for(store)  # ratings: the trusted day, not the Pi's
         self.catalog = Catalog(store, today=today, clock=self.clock)
         self._today = today
         self._lock = threading.Lock()
@@ -113,8 +123,11 @@ class ScanService:
         except NoTrustList as exc:
             log.warning("scan not verified: %s", exc)
             return ScanOutcome(text, None, None, 0, scanned_at, unavailable_reason=str(exc))
-        product = (self.catalog.product(verification.product_id)
-                   if verification.product_id is not None else None)
+        product = (
+            self.catalog.product(verification.product_id)
+            if verification.product_id is not None
+            else None
+        )
         recorded = True
         try:
             self._record(verification, source, scanned_at)
@@ -126,7 +139,9 @@ class ScanService:
         if verification.serial is not None:
             count = self.store.query_value(
                 f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
-                f"({', '.join('?' * len(_COUNTED))})", (verification.serial, *_COUNTED))
+                f"({', '.join('?' * len(_COUNTED))})",
+                (verification.serial, *_COUNTED),
+            )
         return ScanOutcome(text, verification, product, count, scanned_at, recorded=recorded)
 
     def _record(self, verification: Verification, source: str, scanned_at: str) -> None:
@@ -134,21 +149,36 @@ class ScanService:
         text = "" if private else verification.text[:512]
         site = self.settings.site
         with self.store.transaction() as conn:
-            self.clock.persist(conn)   # the clock mark rides on this commit when it is due
+            self.clock.persist(conn)  # the clock mark rides on this commit when it is due
             conn.execute(
                 "INSERT INTO scans(scanned_at, text, verdict, product_id, serial, key_id, "
                 "source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (scanned_at, text, verification.verdict.value, verification.product_id,
-                 verification.serial, verification.key_id, source))
+                (
+                    scanned_at,
+                    text,
+                    verification.verdict.value,
+                    verification.product_id,
+                    verification.serial,
+                    verification.key_id,
+                    source,
+                ),
+            )
             if private:
                 return
-            payload = {"scanned_at": scanned_at, "text": text,
-                       "verdict": verification.verdict.value,
-                       "product_id": verification.product_id, "serial": verification.serial,
-                       "key_id": verification.key_id, "gtin": verification.gtin,
-                       "site_name": site.name, "district": site.district, "source": source}
+            payload = {
+                "scanned_at": scanned_at,
+                "text": text,
+                "verdict": verification.verdict.value,
+                "product_id": verification.product_id,
+                "serial": verification.serial,
+                "key_id": verification.key_id,
+                "gtin": verification.gtin,
+                "site_name": site.name,
+                "district": site.district,
+                "source": source,
+            }
             conn.execute(
                 "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
                 "VALUES ('scan', ?, ?, ?)",
-                (str(uuid.uuid4()), json.dumps(payload, ensure_ascii=False), scanned_at))
-
+                (str(uuid.uuid4()), json.dumps(payload, ensure_ascii=False), scanned_at),
+            )

@@ -41,15 +41,15 @@ ENV_REGISTRY_TOKEN = "OCOP_KIOSK_REGISTRY_TOKEN"
 ENV_ROOT_KEY = "OCOP_KIOSK_ROOT_KEY"
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
-MAX_CONFIG_BYTES = 1_000_000     # a real settings file is ~4 KB; bigger is the wrong file
-MAX_TEXT_CHARS = 4096            # any text setting without its own max_chars
-SHOWN_VALUE_CHARS = 60           # a bad value is quoted in a problem up to this length
+MAX_CONFIG_BYTES = 1_000_000  # a real settings file is ~4 KB; bigger is the wrong file
+MAX_TEXT_CHARS = 4096  # any text setting without its own max_chars
+SHOWN_VALUE_CHARS = 60  # a bad value is quoted in a problem up to this length
 
 
 class Mode(enum.Enum):
-    SHOWROOM = "showroom"   # OCOP showroom: shoppers scan, browse
-    RESTSTOP = "reststop"   # unattended QL6 rest-stop display: large type, route strip
-    STATION = "station"     # stamp-printing station: staff mode available
+    SHOWROOM = "showroom"  # OCOP showroom: shoppers scan, browse
+    RESTSTOP = "reststop"  # unattended QL6 rest-stop display: large type, route strip
+    STATION = "station"  # stamp-printing station: staff mode available
 
 
 class Language(enum.Enum):
@@ -58,7 +58,7 @@ class Language(enum.Enum):
 
 
 class CameraKind(enum.Enum):
-    AUTO = "auto"           # Pi camera, else USB camera, else demo camera; see docs/scanning.md
+    AUTO = "auto"  # Pi camera, else USB camera, else demo camera; see docs/scanning.md
     USB = "usb"
     PICAMERA = "picamera"
     REPLAY = "replay"
@@ -66,8 +66,7 @@ class CameraKind(enum.Enum):
 
 @dataclass(frozen=True)
 class SiteSettings:
-    name: str = field(default="Điểm giới thiệu sản phẩm OCOP (demo)",
-                      metadata={"max_chars": 120})
+    name: str = field(default="Điểm giới thiệu sản phẩm OCOP (demo)", metadata={"max_chars": 120})
     district: str = field(default="Mộc Châu", metadata={"max_chars": 60})
 
 
@@ -98,8 +97,8 @@ class PrinterSettings:
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    url: str = field(default="", metadata={"max_chars": 2048})     # "" = offline / demo
-    token: str = field(default="", metadata={"max_chars": 4096})   # station bearer token
+    url: str = field(default="", metadata={"max_chars": 2048})  # "" = offline / demo
+    token: str = field(default="", metadata={"max_chars": 4096})  # station bearer token
     # base64 Ed25519 public key pinned by this kiosk (44 characters)
     root_public_key: str = field(default="", metadata={"max_chars": 64})
     sync_interval_s: float = field(default=300.0, metadata={"min": 5.0, "max": 86400.0})
@@ -146,8 +145,9 @@ class Settings:
 # --- loading -------------------------------------------------------------------------------
 
 
-def find_config_file(explicit: str | os.PathLike | None,
-                     environ: typing.Mapping[str, str] = os.environ) -> Path | None:
+def find_config_file(
+    explicit: str | os.PathLike | None, environ: typing.Mapping[str, str] = os.environ
+) -> Path | None:
     if explicit:
         return Path(explicit)
     if environ.get(ENV_CONFIG):
@@ -157,8 +157,9 @@ def find_config_file(explicit: str | os.PathLike | None,
     return None
 
 
-def load_settings(config_path: str | os.PathLike | None = None,
-                  environ: typing.Mapping[str, str] = os.environ) -> Settings:
+def load_settings(
+    config_path: str | os.PathLike | None = None, environ: typing.Mapping[str, str] = os.environ
+) -> Settings:
     path = find_config_file(config_path, environ)
     settings = Settings() if path is None else parse_settings_file(path)
     return _apply_environment(settings, environ)
@@ -198,11 +199,12 @@ def read_settings_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise refused(f"not valid TOML: {exc}") from None
-    except RecursionError:     # tomllib parses nested arrays / inline tables recursively
+    except RecursionError:  # tomllib parses nested arrays / inline tables recursively
         raise refused("not a settings file: arrays or tables nested too deeply") from None
-    except ValueError:         # Python's limit on digits in an integer
-        raise refused(f"not valid TOML: a number with more than "
-                      f"{sys.get_int_max_str_digits()} digits") from None
+    except ValueError:  # Python's limit on digits in an integer
+        raise refused(
+            f"not valid TOML: a number with more than {sys.get_int_max_str_digits()} digits"
+        ) from None
 
 
 def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings:
@@ -230,12 +232,14 @@ def _refusal(check: typing.Callable[..., Any], value: Any, errors) -> str | None
 
 def _check_printer_uri(uri: str) -> str | None:
     from printer.uri import parse_printer_uri  # no python-escpos import: cheap
+
     return _refusal(parse_printer_uri, uri, ValueError)
 
 
 def _check_base_url(base_url: str) -> str | None:
     from ocop.stamps.codec import normalise_base_url
     from ocop.stamps.errors import StampConfigError
+
     return _refusal(normalise_base_url, base_url, StampConfigError)
 
 
@@ -243,9 +247,10 @@ def _check_registry_url(url: str) -> str | None:
     if not url:
         return None
     from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
-        parts.port   # noqa: B018 - raises ValueError on a bad port
+        parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         return f"not a valid URL: {exc}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -258,14 +263,15 @@ def _check_root_key(text: str) -> str | None:
         return None
     from ocop.stamps.errors import KeyFileError
     from ocop.stamps.keys import load_public_key_b64
-    return _refusal(lambda key: load_public_key_b64(key, "root public key"), text,
-                    KeyFileError)
+
+    return _refusal(lambda key: load_public_key_b64(key, "root public key"), text, KeyFileError)
 
 
 def _check_pin_hash(text: str) -> str | None:
     if not text.strip():
         return None
     from kiosk.staff_pin import PinFormatError, parse_hash
+
     problem = _refusal(parse_hash, text, PinFormatError)
     return problem and problem.removeprefix("staff.pin_hash ")
 
@@ -285,6 +291,7 @@ def check_label_settings(settings: Settings) -> list[str]:
     """Render a test label at the configured size; the problem naming the setting and the
     minimum size when a stamp does not fit (see kiosk.printing.queue.label_problem)."""
     from kiosk.printing.queue import label_problem
+
     problem = label_problem(settings)
     return [problem] if problem else []
 
@@ -324,8 +331,9 @@ def _fields(cls) -> dict[str, dataclasses.Field]:
 
 def _build(cls, data: Any, prefix: str, problems: list[str]):
     if not isinstance(data, dict):
-        problems.append(f"{prefix.rstrip('.') or '(top level)'}: expected a table, "
-                        f"got {_type_name(data)}")
+        problems.append(
+            f"{prefix.rstrip('.') or '(top level)'}: expected a table, got {_type_name(data)}"
+        )
         return cls()
     fields = _fields(cls)
     hints = typing.get_type_hints(cls)
@@ -334,8 +342,11 @@ def _build(cls, data: Any, prefix: str, problems: list[str]):
         path = f"{prefix}{key}"
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.5)
-            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else \
-                f" (valid keys: {', '.join(sorted(fields))})"
+            hint = (
+                f" (did you mean '{prefix}{close[0]}'?)"
+                if close
+                else f" (valid keys: {', '.join(sorted(fields))})"
+            )
             problems.append(f"{_shown_key(path)}: unknown key{hint}")
             continue
         hint_type = hints[key]
@@ -352,8 +363,14 @@ _INVALID = object()
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a table",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _shown(value: Any) -> str:
@@ -363,12 +380,12 @@ def _shown(value: Any) -> str:
         return f"({len(value)} item(s))"
     text = repr(value)
     if len(text) > SHOWN_VALUE_CHARS:
-        text = text[:SHOWN_VALUE_CHARS - 1] + "…"
+        text = text[: SHOWN_VALUE_CHARS - 1] + "…"
     return text
 
 
 def _shown_key(path: str) -> str:
-    return path if len(path) <= SHOWN_VALUE_CHARS else path[:SHOWN_VALUE_CHARS - 1] + "…"
+    return path if len(path) <= SHOWN_VALUE_CHARS else path[: SHOWN_VALUE_CHARS - 1] + "…"
 
 
 def _got(value: Any) -> str:
@@ -379,8 +396,9 @@ def _convert(hint: Any, value: Any, path: str, meta: typing.Mapping, problems: l
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         choices = [m.value for m in hint]
         if not isinstance(value, str) or value not in choices:
-            problems.append(f"{path}: must be one of {', '.join(map(repr, choices))}, "
-                            f"got {_shown(value)}")
+            problems.append(
+                f"{path}: must be one of {', '.join(map(repr, choices))}, got {_shown(value)}"
+            )
             return _INVALID
         return hint(value)
     if hint is bool:
@@ -413,8 +431,9 @@ def _convert(hint: Any, value: Any, path: str, meta: typing.Mapping, problems: l
             problems.append(f"{path}: {problem}")
             return _INVALID
     if "choices" in meta and value not in meta["choices"]:
-        problems.append(f"{path}: must be one of {', '.join(map(str, meta['choices']))}, "
-                        f"got {_shown(value)}")
+        problems.append(
+            f"{path}: must be one of {', '.join(map(str, meta['choices']))}, got {_shown(value)}"
+        )
         return _INVALID
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
@@ -427,22 +446,28 @@ def _text_problem(text: str, max_chars: int) -> str | None:
     if len(text) > max_chars:
         return f"{len(text):,} characters, at most {max_chars}"
     for index, ch in enumerate(text):
-        if unicodedata.category(ch) == "Cc":   # NUL, newline, tab, escape...
-            return (f"must be one line of text without control characters "
-                    f"(found {ch!r} at character {index + 1})")
+        if unicodedata.category(ch) == "Cc":  # NUL, newline, tab, escape...
+            return (
+                f"must be one line of text without control characters "
+                f"(found {ch!r} at character {index + 1})"
+            )
     return None
 
 
 # Registry credentials may come from the environment (systemd EnvironmentFile).
-_ENVIRONMENT = {"url": ENV_REGISTRY_URL, "token": ENV_REGISTRY_TOKEN,
-                "root_public_key": ENV_ROOT_KEY}
+_ENVIRONMENT = {
+    "url": ENV_REGISTRY_URL,
+    "token": ENV_REGISTRY_TOKEN,
+    "root_public_key": ENV_ROOT_KEY,
+}
 
 
 def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> Settings:
     """The environment's registry values win over the file's, checked the same way."""
     # Any: replace() takes each field's own type; _ENVIRONMENT names only str fields.
-    overrides: dict[str, Any] = {key: environ[name] for key, name in _ENVIRONMENT.items()
-                                 if environ.get(name)}
+    overrides: dict[str, Any] = {
+        key: environ[name] for key, name in _ENVIRONMENT.items() if environ.get(name)
+    }
     if not overrides:
         return settings
     problems: list[str] = []
@@ -457,15 +482,19 @@ def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) ->
             problems.append(f"{where}: {problem}")
     if problems:
         raise ConfigError("environment", problems)
-    return dataclasses.replace(settings,
-                               registry=dataclasses.replace(settings.registry, **overrides))
+    return dataclasses.replace(
+        settings, registry=dataclasses.replace(settings.registry, **overrides)
+    )
 
 
 # --- data dir ------------------------------------------------------------------------------
 
 
-def resolve_data_dir(settings: Settings, explicit: str | os.PathLike | None = None,
-                     environ: typing.Mapping[str, str] = os.environ) -> Path:
+def resolve_data_dir(
+    settings: Settings,
+    explicit: str | os.PathLike | None = None,
+    environ: typing.Mapping[str, str] = os.environ,
+) -> Path:
     """--data-dir, then $OCOP_KIOSK_DATA, then the config's data_dir, then
     /var/lib/ocop-kiosk when writable, else $XDG_STATE_HOME/ocop-kiosk."""
     if explicit:
@@ -482,13 +511,18 @@ def resolve_data_dir(settings: Settings, explicit: str | os.PathLike | None = No
 
 def settings_as_dict(settings: Settings) -> dict[str, Any]:
     """Plain dict (enums as values) for `config show` and docs."""
+
     def plain(obj):
         if dataclasses.is_dataclass(obj):
-            return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                    if not f.metadata.get("internal")}
+            return {
+                f.name: plain(getattr(obj, f.name))
+                for f in dataclasses.fields(obj)
+                if not f.metadata.get("internal")
+            }
         if isinstance(obj, enum.Enum):
             return obj.value
         return obj
+
     return plain(settings)
 
 

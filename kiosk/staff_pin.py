@@ -54,12 +54,26 @@ def _b64(data: bytes) -> str:
 
 def _scrypt(pin: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
     n = 1 << log2_n
-    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                          maxmem=256 * n * r + (1 << 20), dklen=KEY_BYTES)
+    return hashlib.scrypt(
+        pin.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        maxmem=256 * n * r + (1 << 20),
+        dklen=KEY_BYTES,
+    )
 
 
-def hash_pin(pin: str, *, log2_n: int = DEFAULT_LOG2_N, r: int = DEFAULT_R,
-             p: int = DEFAULT_P, salt: bytes | None = None, _demo: bool = False) -> str:
+def hash_pin(
+    pin: str,
+    *,
+    log2_n: int = DEFAULT_LOG2_N,
+    r: int = DEFAULT_R,
+    p: int = DEFAULT_P,
+    salt: bytes | None = None,
+    _demo: bool = False,
+) -> str:
     check_pin_format(pin)
     if pin == DEMO_PIN and not _demo:
         raise PinFormatError(f"{DEMO_PIN} is the public demo PIN; choose another")
@@ -71,8 +85,10 @@ def hash_pin(pin: str, *, log2_n: int = DEFAULT_LOG2_N, r: int = DEFAULT_R,
 def parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes]:
     parts = encoded.strip().split("$")
     if len(parts) != 6 or parts[0] != SCHEME:
-        raise PinFormatError("staff.pin_hash must look like 'scrypt$14$8$1$<salt>$<hash>' "
-                             "(make one with 'ocop-kiosk staff hash-pin')")
+        raise PinFormatError(
+            "staff.pin_hash must look like 'scrypt$14$8$1$<salt>$<hash>' "
+            "(make one with 'ocop-kiosk staff hash-pin')"
+        )
     try:
         log2_n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
         salt = base64.b64decode(parts[4], validate=True)
@@ -98,7 +114,7 @@ class PinCheck(enum.Enum):
     OK = "ok"
     WRONG = "wrong"
     LOCKED = "locked"
-    DISABLED = "disabled"     # no PIN configured on a real (non-demo) kiosk
+    DISABLED = "disabled"  # no PIN configured on a real (non-demo) kiosk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,8 +131,14 @@ class PinResult:
 class PinGate:
     """Checks PINs against the configured hash, with a lockout persisted in the store."""
 
-    def __init__(self, store, pin_hash: str, max_attempts: int, lockout_s: float,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store,
+        pin_hash: str,
+        max_attempts: int,
+        lockout_s: float,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store = store
         self.max_attempts = max_attempts
         self.lockout_s = lockout_s
@@ -126,8 +148,13 @@ class PinGate:
 
     @classmethod
     def from_settings(cls, store, staff_settings, **kwargs) -> PinGate:
-        return cls(store, staff_settings.pin_hash, staff_settings.max_attempts,
-                   staff_settings.lockout_s, **kwargs)
+        return cls(
+            store,
+            staff_settings.pin_hash,
+            staff_settings.max_attempts,
+            staff_settings.lockout_s,
+            **kwargs,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -145,7 +172,7 @@ class PinGate:
         except ValueError:
             until = 0.0
         now = self.clock()
-        if until - now > self.lockout_s:      # wall clock went backwards: cap the lock
+        if until - now > self.lockout_s:  # wall clock went backwards: cap the lock
             until = now + self.lockout_s
             self._write(self._failures(), until)
         return max(0.0, until - now)

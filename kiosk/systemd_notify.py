@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 ENV_SOCKET = "NOTIFY_SOCKET"
 ENV_WATCHDOG_USEC = "WATCHDOG_USEC"
 ENV_WATCHDOG_PID = "WATCHDOG_PID"
-MAX_STATUS_CHARS = 200          # `systemctl status` shows one line; keep it short
+MAX_STATUS_CHARS = 200  # `systemctl status` shows one line; keep it short
 
 
 def socket_address(environ: typing.Mapping[str, str] = os.environ) -> str | bytes | None:
@@ -67,12 +67,11 @@ def notify(*assignments: str, environ: typing.Mapping[str, str] = os.environ) ->
 def _status(text: str) -> str:
     text = " ".join(str(text).split())
     if len(text) > MAX_STATUS_CHARS:
-        text = text[:MAX_STATUS_CHARS - 1] + "…"
+        text = text[: MAX_STATUS_CHARS - 1] + "…"
     return f"STATUS={text}"
 
 
-def notify_ready(status: str | None = None,
-                 environ: typing.Mapping[str, str] = os.environ) -> bool:
+def notify_ready(status: str | None = None, environ: typing.Mapping[str, str] = os.environ) -> bool:
     """READY=1 (optionally with a STATUS line): ends `systemctl start` for Type=notify."""
     items = ["READY=1"]
     if status:
@@ -98,8 +97,9 @@ def notify_stopping(environ: typing.Mapping[str, str] = os.environ) -> bool:
     return notify("STOPPING=1", environ=environ)
 
 
-def watchdog_timeout_s(environ: typing.Mapping[str, str] = os.environ,
-                       pid: int | None = None) -> float | None:
+def watchdog_timeout_s(
+    environ: typing.Mapping[str, str] = os.environ, pid: int | None = None
+) -> float | None:
     """The unit's WatchdogSec in seconds when the watchdog is meant for this process,
     else None. (systemd sets WATCHDOG_PID to the main PID; a child must not answer.)"""
     raw = environ.get(ENV_WATCHDOG_USEC, "")
@@ -125,7 +125,16 @@ def under_systemd(environ: typing.Mapping[str, str] = os.environ) -> bool:
 
 
 __all__ = [
-    "ENV_SOCKET", "ENV_WATCHDOG_PID", "ENV_WATCHDOG_USEC", "notify", "notify_ready",
-    "notify_status", "notify_stopping", "notify_watchdog", "notify_watchdog_trigger",
-    "socket_address", "under_systemd", "watchdog_timeout_s",
+    "ENV_SOCKET",
+    "ENV_WATCHDOG_PID",
+    "ENV_WATCHDOG_USEC",
+    "notify",
+    "notify_ready",
+    "notify_status",
+    "notify_stopping",
+    "notify_watchdog",
+    "notify_watchdog_trigger",
+    "socket_address",
+    "under_systemd",
+    "watchdog_timeout_s",
 ]

@@ -68,10 +68,10 @@ from ocop.clock import (  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-BEHIND_TOLERANCE_S = 300.0          # clock earlier than the floor by more: BEHIND
-MARK_PERSIST_EVERY_S = 600.0        # SD-card wear: at most one mark write per 10 min
-LOCAL_MARK_MAX_LEAD_S = 366 * 86400.0   # how far a local mark may run past the signed time
-NTP_MAX_ERROR_US = 16_000_000       # systemd's ntp_synced(): kernel maxerror below 16 s
+BEHIND_TOLERANCE_S = 300.0  # clock earlier than the floor by more: BEHIND
+MARK_PERSIST_EVERY_S = 600.0  # SD-card wear: at most one mark write per 10 min
+LOCAL_MARK_MAX_LEAD_S = 366 * 86400.0  # how far a local mark may run past the signed time
+NTP_MAX_ERROR_US = 16_000_000  # systemd's ntp_synced(): kernel maxerror below 16 s
 KEEPER_TICK_S = 60.0
 META_SIGNED_TIME = "clock_signed_time"
 META_LOCAL_MARK = "clock_local_mark"
@@ -99,9 +99,15 @@ def parse_iso(text: str | None) -> dt.datetime | None:
 
 class _Timex(ctypes.Structure):
     # The head of struct timex (linux/timex.h); the rest is room for the kernel to fill.
-    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
-                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long),
-                ("status", ctypes.c_int), ("_rest", ctypes.c_byte * 512)]
+    _fields_ = [
+        ("modes", ctypes.c_uint),
+        ("offset", ctypes.c_long),
+        ("freq", ctypes.c_long),
+        ("maxerror", ctypes.c_long),
+        ("esterror", ctypes.c_long),
+        ("status", ctypes.c_int),
+        ("_rest", ctypes.c_byte * 512),
+    ]
 
 
 @functools.cache
@@ -120,7 +126,7 @@ def kernel_ntp_synchronized() -> bool | None:
     adjtimex = _adjtimex()
     if adjtimex is None:
         return None
-    timex = _Timex()   # modes = 0: read only, no privileges needed
+    timex = _Timex()  # modes = 0: read only, no privileges needed
     if adjtimex(ctypes.byref(timex)) < 0:
         return None
     return timex.maxerror < NTP_MAX_ERROR_US
@@ -137,21 +143,24 @@ class Marks:
 
 def read_marks(conn: sqlite3.Connection) -> Marks:
     """Works on the kiosk's connections and on the doctor's read-only one."""
-    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
-                             (META_SIGNED_TIME, META_LOCAL_MARK)).fetchall())
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)", (META_SIGNED_TIME, META_LOCAL_MARK)
+        ).fetchall()
+    )
     return Marks(parse_iso(rows.get(META_SIGNED_TIME)), parse_iso(rows.get(META_LOCAL_MARK)))
 
 
-def capped_local_mark(local: dt.datetime | None, signed: dt.datetime | None
-                      ) -> dt.datetime | None:
+def capped_local_mark(local: dt.datetime | None, signed: dt.datetime | None) -> dt.datetime | None:
     """Rule 2: a local mark counts at most LOCAL_MARK_MAX_LEAD_S past the signed time."""
     if local is None or signed is None:
         return local
     return min(local, signed + dt.timedelta(seconds=LOCAL_MARK_MAX_LEAD_S))
 
 
-def mark_is_ahead_of_ntp(system: dt.datetime, local: dt.datetime | None,
-                         ntp_synchronized: Callable[[], bool | None]) -> bool:
+def mark_is_ahead_of_ntp(
+    system: dt.datetime, local: dt.datetime | None, ntp_synchronized: Callable[[], bool | None]
+) -> bool:
     """Rule 1: an NTP-synchronized clock behind the local mark proves the mark wrong."""
     if local is None or (local - system).total_seconds() <= BEHIND_TOLERANCE_S:
         return False
@@ -162,7 +171,7 @@ def mark_is_ahead_of_ntp(system: dt.datetime, local: dt.datetime | None,
 class ClockReading:
     system: dt.datetime
     signed_time: dt.datetime | None
-    local_mark: dt.datetime | None      # as it counts (capped; None when NTP proved it wrong)
+    local_mark: dt.datetime | None  # as it counts (capped; None when NTP proved it wrong)
 
     @property
     def floor(self) -> dt.datetime | None:
@@ -187,14 +196,22 @@ class ClockReading:
         return ClockState.BEHIND if self.behind_s > BEHIND_TOLERANCE_S else ClockState.OK
 
     def to_json(self) -> dict:
-        return {"system_time": iso(self.system), "trusted_time": iso(self.trusted),
-                "state": self.state.value, "behind_s": round(self.behind_s),
-                "signed_time": iso(self.signed_time), "local_mark": iso(self.local_mark)}
+        return {
+            "system_time": iso(self.system),
+            "trusted_time": iso(self.trusted),
+            "state": self.state.value,
+            "behind_s": round(self.behind_s),
+            "signed_time": iso(self.signed_time),
+            "local_mark": iso(self.local_mark),
+        }
 
 
-def reading_from(system: dt.datetime, marks: Marks, seen: dt.datetime | None = None,
-                 ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized
-                 ) -> ClockReading:
+def reading_from(
+    system: dt.datetime,
+    marks: Marks,
+    seen: dt.datetime | None = None,
+    ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized,
+) -> ClockReading:
     """The rule in one place. `seen`: the latest clock this process saw, not yet written."""
     local = max((m for m in (marks.local_mark, seen) if m is not None), default=None)
     local = capped_local_mark(local, marks.signed_time)
@@ -204,8 +221,11 @@ def reading_from(system: dt.datetime, marks: Marks, seen: dt.datetime | None = N
 
 
 def _set(conn: sqlite3.Connection, key: str, moment: dt.datetime) -> None:
-    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
-                 "SET value = excluded.value", (key, iso(moment)))
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+        "SET value = excluded.value",
+        (key, iso(moment)),
+    )
 
 
 def record_signed_time(conn: sqlite3.Connection, issued_at: str) -> bool:
@@ -221,8 +241,9 @@ def record_signed_time(conn: sqlite3.Connection, issued_at: str) -> bool:
     return True
 
 
-def trusted_now(conn: sqlite3.Connection,
-                system_now: Callable[[], dt.datetime] = system_utc_now) -> dt.datetime:
+def trusted_now(
+    conn: sqlite3.Connection, system_now: Callable[[], dt.datetime] = system_utc_now
+) -> dt.datetime:
     """Trusted now from the store's marks alone (code that has a connection, not a Store)."""
     return reading_from(system_now(), read_marks(conn)).trusted
 
@@ -239,8 +260,13 @@ class TrustedClock:
     """One per store and process (clock_for). Thread-safe. Reading never writes; persist()
     writes the local mark when it is due."""
 
-    def __init__(self, store, *, system_now: Callable[[], dt.datetime] = system_utc_now,
-                 ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized):
+    def __init__(
+        self,
+        store,
+        *,
+        system_now: Callable[[], dt.datetime] = system_utc_now,
+        ntp_synchronized: Callable[[], bool | None] = kernel_ntp_synchronized,
+    ):
         self.store = store
         self.system_now = system_now
         self.ntp_synchronized = ntp_synchronized
@@ -254,8 +280,9 @@ class TrustedClock:
             if mark_is_ahead_of_ntp(system, self._seen, self.ntp_synchronized):
                 self._seen = system
             seen = self._seen
-        return reading_from(system, read_marks(conn or self.store.conn), seen,
-                            self.ntp_synchronized)
+        return reading_from(
+            system, read_marks(conn or self.store.conn), seen, self.ntp_synchronized
+        )
 
     def now(self) -> dt.datetime:
         return self.reading().trusted
@@ -273,7 +300,7 @@ class TrustedClock:
         (force: any amount, for a clean shutdown), or when NTP proved it wrong. Pass `conn`
         to join an open transaction. Returns whether it wrote."""
         if conn is None:
-            if self._due(self.store.conn, force)[0] is None:   # no write lock if not due
+            if self._due(self.store.conn, force)[0] is None:  # no write lock if not due
                 return False
             with self.store.transaction() as tx:
                 return self.persist(tx, force=force)
@@ -281,18 +308,23 @@ class TrustedClock:
         if value is None:
             return False
         if stored is not None and value < stored:
-            log.warning("clock mark %s was ahead of the NTP-synchronized clock %s: the clock "
-                        "had run ahead; mark reset", iso(stored), iso(value))
+            log.warning(
+                "clock mark %s was ahead of the NTP-synchronized clock %s: the clock "
+                "had run ahead; mark reset",
+                iso(stored),
+                iso(value),
+            )
         _set(conn, META_LOCAL_MARK, value)
         return True
 
-    def _due(self, conn: sqlite3.Connection, force: bool
-             ) -> tuple[dt.datetime | None, dt.datetime | None]:
+    def _due(
+        self, conn: sqlite3.Connection, force: bool
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
         """(the local mark to write now or None, the stored one)."""
         stored = read_marks(conn).local_mark
         reading = self.reading(conn)
         if stored is not None and reading.local_mark is None:
-            return reading.system, stored          # rule 1: NTP proved the mark wrong
+            return reading.system, stored  # rule 1: NTP proved the mark wrong
         candidate = reading.local_mark
         if candidate is None:
             return None, stored
@@ -332,11 +364,15 @@ def staff_clock_note(reading: ClockReading, lang: str) -> str:
     if reading.state is not ClockState.BEHIND:
         return ""
     _ = translator(lang)
-    return _("{state}: the clock says {system}, the last trusted time is {trusted}. OCOP "
-             "ratings are judged by the trusted time. Connect the network so the clock is "
-             "set.").format(state=_(reading.state.label_msgid),
-                            system=_local_text(reading.system, lang),
-                            trusted=_local_text(reading.trusted, lang))
+    return _(
+        "{state}: the clock says {system}, the last trusted time is {trusted}. OCOP "
+        "ratings are judged by the trusted time. Connect the network so the clock is "
+        "set."
+    ).format(
+        state=_(reading.state.label_msgid),
+        system=_local_text(reading.system, lang),
+        trusted=_local_text(reading.trusted, lang),
+    )
 
 
 class ClockKeeper:

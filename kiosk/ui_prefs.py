@@ -27,9 +27,9 @@ LANGUAGES = ("vi", "en")
 
 
 class Source(enum.Enum):
-    CONFIG = "config"           # the settings file (or its built-in default)
-    SAVED = "saved"             # chosen by staff on this kiosk (meta table)
-    COMMAND_LINE = "command_line"   # `ocop-kiosk run --mode/--lang`, this run only
+    CONFIG = "config"  # the settings file (or its built-in default)
+    SAVED = "saved"  # chosen by staff on this kiosk (meta table)
+    COMMAND_LINE = "command_line"  # `ocop-kiosk run --mode/--lang`, this run only
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ def _source(cli: str | None, saved: str | None) -> Source:
 
 def _replace(prefs: UiPrefs, **changes) -> UiPrefs:
     import dataclasses
+
     return dataclasses.replace(prefs, **changes)
 
 
@@ -95,15 +96,19 @@ def _stored(store, key: str, allowed: tuple[str, ...]) -> str | None:
     return value
 
 
-def load_prefs(store, settings, cli_mode: str | None = None,
-               cli_language: str | None = None) -> UiPrefs:
+def load_prefs(
+    store, settings, cli_mode: str | None = None, cli_language: str | None = None
+) -> UiPrefs:
     """The settings file's values, the staff's stored choices (invalid ones ignored) and
     this run's command-line flags."""
-    return UiPrefs(config_mode=settings.mode.value, config_language=settings.language.value,
-                   saved_mode=_stored(store, META_MODE, MODES),
-                   saved_language=_stored(store, META_LANGUAGE, LANGUAGES),
-                   cli_mode=_valid(cli_mode, MODES), cli_language=_valid(cli_language,
-                                                                          LANGUAGES))
+    return UiPrefs(
+        config_mode=settings.mode.value,
+        config_language=settings.language.value,
+        saved_mode=_stored(store, META_MODE, MODES),
+        saved_language=_stored(store, META_LANGUAGE, LANGUAGES),
+        cli_mode=_valid(cli_mode, MODES),
+        cli_language=_valid(cli_language, LANGUAGES),
+    )
 
 
 def _save(store, key: str, value: str | None) -> None:
@@ -123,8 +128,9 @@ def save_mode(store, mode: str | None) -> None:
 def save_language(store, language: str | None) -> None:
     """Store the staff's default language (None: forget it)."""
     _save(store, META_LANGUAGE, _valid(language, LANGUAGES))
-    log.info("default language %s", f"saved: {language}" if language
-             else "back to the settings file")
+    log.info(
+        "default language %s", f"saved: {language}" if language else "back to the settings file"
+    )
 
 
 def apply_prefs(settings, store):
@@ -133,6 +139,6 @@ def apply_prefs(settings, store):
     import dataclasses
 
     from kiosk.settings import Language, Mode
+
     prefs = load_prefs(store, settings)
-    return dataclasses.replace(settings, mode=Mode(prefs.mode),
-                               language=Language(prefs.language))
+    return dataclasses.replace(settings, mode=Mode(prefs.mode), language=Language(prefs.language))

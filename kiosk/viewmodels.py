@@ -22,34 +22,32 @@ from ocop.tone import Tone
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
 
 PALETTE = {
-    "green": "#0E6B3A",        # OCOP deep green
+    "green": "#0E6B3A",  # OCOP deep green
     "green_dark": "#0A4F2B",
     "red": "#B42318",
     "amber": "#B45309",
     "orange": "#C2410C",
     "blue": "#1D4E89",
     "slate": "#475467",
-    "gold": "#E8A317",         # stars
-    "cream": "#FBF8F1",        # background
+    "gold": "#E8A317",  # stars
+    "cream": "#FBF8F1",  # background
     "card": "#FFFFFF",
-    "ink": "#1C2A21",          # body text
+    "ink": "#1C2A21",  # body text
     "muted": "#5B6B60",
     "line": "#E4DDCC",
 }
 
-STAR = "\u2605"          # ★ (DejaVu Sans has it; Roboto does not)
-EMPTY_STAR = "\u2606"    # ☆
+STAR = "\u2605"  # ★ (DejaVu Sans has it; Roboto does not)
+EMPTY_STAR = "\u2606"  # ☆
 
 # QL6 from Hà Nội towards Điện Biên through Sơn La province (OCOP-FACTS).
-QL6_DISTRICTS = ("Vân Hồ", "Mộc Châu", "Yên Châu", "Mai Sơn", "Thành phố Sơn La",
-                 "Thuận Châu")
+QL6_DISTRICTS = ("Vân Hồ", "Mộc Châu", "Yên Châu", "Mai Sơn", "Thành phố Sơn La", "Thuận Châu")
 QL6_ENDS = ("Hà Nội", "Điện Biên")
 
 
 # --- small formatting helpers -----------------------------------------------------------
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-              "Dec")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def format_date(iso: str | None, lang: str) -> str:
@@ -71,8 +69,11 @@ def stars_text(stars: int | None, out_of: int = 5, hollow: bool = False) -> str:
     return STAR * stars + (EMPTY_STAR * (out_of - stars) if hollow else "")
 
 
-LEVEL_TEXT = {"district": N_("district level"), "province": N_("provincial level"),
-              "national": N_("national level")}
+LEVEL_TEXT = {
+    "district": N_("district level"),
+    "province": N_("provincial level"),
+    "national": N_("national level"),
+}
 
 
 def district_label(district: str, lang: str) -> str:
@@ -101,21 +102,20 @@ class ProductCardViewModel:
     product_id: int
     name: str
     producer: str
-    place: str                 # "xã Hua La, Thành phố Sơn La"
-    district: str              # raw district (route strip, filters)
+    place: str  # "xã Hua La, Thành phố Sơn La"
+    district: str  # raw district (route strip, filters)
     group: str
     image_hash: str | None
-    stars: int                 # 0 = show no stars
-    stars_text: str            # "★★★★★" or ""
-    rating_line: str           # "5-star OCOP, national level · recognised 2020"
-    valid_until_text: str      # "Valid until 30 Jun 2027"
-    rating_note: str           # why there are no stars (expired, revoked, pending)
+    stars: int  # 0 = show no stars
+    stars_text: str  # "★★★★★" or ""
+    rating_line: str  # "5-star OCOP, national level · recognised 2020"
+    valid_until_text: str  # "Valid until 30 Jun 2027"
+    rating_note: str  # why there are no stars (expired, revoked, pending)
     story: str
-    labels: dict = field(default_factory=dict)   # caption words for the card
+    labels: dict = field(default_factory=dict)  # caption words for the card
 
     @classmethod
-    def from_product(cls, product, lang: str, allow_stars: bool = True
-                     ) -> ProductCardViewModel:
+    def from_product(cls, product, lang: str, allow_stars: bool = True) -> ProductCardViewModel:
         _ = translator(lang)
         stars = product.stars if allow_stars and product.stars else 0
         year = (product.rating_recognised_on or "")[:4]
@@ -128,30 +128,44 @@ class ProductCardViewModel:
             if year:
                 rating_line += " · " + _("recognised {year}").format(year=year)
             valid_until = _("Valid until {date}").format(
-                date=format_date(product.rating_valid_until, lang))
+                date=format_date(product.rating_valid_until, lang)
+            )
         else:
             status = product.rating_status
             if status == "expired":
                 note = _("OCOP rating expired on {date}: no stars are shown.").format(
-                    date=format_date(product.rating_valid_until, lang))
+                    date=format_date(product.rating_valid_until, lang)
+                )
             elif status == "revoked":
                 note = _("OCOP rating withdrawn: no stars are shown.")
             elif status == "pending":
                 note = _("OCOP product, star level pending.")
             elif status == "none":
                 note = _("No OCOP rating on record.")
-            elif status == "valid":   # valid rating, but this verdict may not show stars
+            elif status == "valid":  # valid rating, but this verdict may not show stars
                 note = _("Stars are shown only for a genuine stamp.")
         return cls(
-            product_id=product.id, name=product.name(lang), producer=product.producer,
+            product_id=product.id,
+            name=product.name(lang),
+            producer=product.producer,
             place=place_text(product.commune, product.district, lang),
-            district=product.district, group=product.group_name(lang),
-            image_hash=product.image_hash, stars=stars, stars_text=stars_text(stars),
-            rating_line=rating_line, valid_until_text=valid_until, rating_note=note,
-            story=product.story(lang) or (product.description_en if lang == "en"
-                                          else product.description_vi),
-            labels={"producer": _("Producer"), "origin": _("Origin"),
-                    "group": _("Product group"), "story": _("The product's story")})
+            district=product.district,
+            group=product.group_name(lang),
+            image_hash=product.image_hash,
+            stars=stars,
+            stars_text=stars_text(stars),
+            rating_line=rating_line,
+            valid_until_text=valid_until,
+            rating_note=note,
+            story=product.story(lang)
+            or (product.description_en if lang == "en" else product.description_vi),
+            labels={
+                "producer": _("Producer"),
+                "origin": _("Origin"),
+                "group": _("Product group"),
+                "story": _("The product's story"),
+            },
+        )
 
 
 # --- scan result ------------------------------------------------------------------------
@@ -159,8 +173,12 @@ class ProductCardViewModel:
 
 # One colour per tone (ocop.tone): the kiosk's palette for every state that has a tone.
 TONE_COLOUR: dict[Tone, str] = {
-    Tone.OK: PALETTE["green"], Tone.INFO: PALETTE["blue"], Tone.NEUTRAL: PALETTE["slate"],
-    Tone.WARN: PALETTE["amber"], Tone.ALERT: PALETTE["orange"], Tone.BAD: PALETTE["red"],
+    Tone.OK: PALETTE["green"],
+    Tone.INFO: PALETTE["blue"],
+    Tone.NEUTRAL: PALETTE["slate"],
+    Tone.WARN: PALETTE["amber"],
+    Tone.ALERT: PALETTE["orange"],
+    Tone.BAD: PALETTE["red"],
 }
 
 # Not a Verdict: the kiosk has no trust list yet (ScanOutcome.verification is None), or the
@@ -169,8 +187,7 @@ UNAVAILABLE = "unavailable"
 UNAVAILABLE_TONE = Tone.NEUTRAL
 UNAVAILABLE_ICON = "\u2139"
 UNAVAILABLE_TITLE = N_("This kiosk cannot check stamps yet")
-UNAVAILABLE_MESSAGE = N_("Stamp checking is not set up on this kiosk yet. Please ask the "
-                         "staff.")
+UNAVAILABLE_MESSAGE = N_("Stamp checking is not set up on this kiosk yet. Please ask the staff.")
 
 
 @dataclass(frozen=True)
@@ -185,7 +202,7 @@ class ResultViewModel:
     scan_count: int
     scan_count_text: str
     serial_text: str
-    advice: str = ""     # under a card that shows no product: what to do now
+    advice: str = ""  # under a card that shows no product: what to do now
 
     @property
     def show_product(self) -> bool:
@@ -206,8 +223,9 @@ class ResultViewModel:
         product = outcome.product
         card = None
         if product is not None and verdict.names_a_product:
-            card = ProductCardViewModel.from_product(product, lang,
-                                                     allow_stars=verdict.may_show_stars)
+            card = ProductCardViewModel.from_product(
+                product, lang, allow_stars=verdict.may_show_stars
+            )
         count = int(outcome.scan_count or 0)
         count_line = ""
         if verification.serial is not None:
@@ -215,23 +233,43 @@ class ResultViewModel:
                 count_line = _("First scan of this stamp at this kiosk.")
             else:
                 count_line = _("This stamp has been scanned {n} times at this kiosk.").format(
-                    n=count)
-        serial = (_("Serial no. {serial}").format(serial=verification.serial)
-                  if verification.serial is not None else "")
-        return cls(verdict=verdict.value, tone=verdict.tone.value,
-                   colour=TONE_COLOUR[verdict.tone], icon=verdict.icon, title=_(verdict.title),
-                   message=_(verdict.message_id), card=card, scan_count=count,
-                   scan_count_text=count_line, serial_text=serial,
-                   advice=_(verdict.advice) if verdict.advice and card is None else "")
+                    n=count
+                )
+        serial = (
+            _("Serial no. {serial}").format(serial=verification.serial)
+            if verification.serial is not None
+            else ""
+        )
+        return cls(
+            verdict=verdict.value,
+            tone=verdict.tone.value,
+            colour=TONE_COLOUR[verdict.tone],
+            icon=verdict.icon,
+            title=_(verdict.title),
+            message=_(verdict.message_id),
+            card=card,
+            scan_count=count,
+            scan_count_text=count_line,
+            serial_text=serial,
+            advice=_(verdict.advice) if verdict.advice and card is None else "",
+        )
 
     @classmethod
     def unavailable(cls, lang: str) -> ResultViewModel:
         """No verdict: the kiosk cannot check stamps yet, or the scan failed."""
         _ = translator(lang)
-        return cls(verdict=UNAVAILABLE, tone=UNAVAILABLE_TONE.value,
-                   colour=TONE_COLOUR[UNAVAILABLE_TONE], icon=UNAVAILABLE_ICON,
-                   title=_(UNAVAILABLE_TITLE), message=_(UNAVAILABLE_MESSAGE), card=None,
-                   scan_count=0, scan_count_text="", serial_text="")
+        return cls(
+            verdict=UNAVAILABLE,
+            tone=UNAVAILABLE_TONE.value,
+            colour=TONE_COLOUR[UNAVAILABLE_TONE],
+            icon=UNAVAILABLE_ICON,
+            title=_(UNAVAILABLE_TITLE),
+            message=_(UNAVAILABLE_MESSAGE),
+            card=None,
+            scan_count=0,
+            scan_count_text="",
+            serial_text="",
+        )
 
 
 # --- attract ----------------------------------------------------------------------------
@@ -251,28 +289,39 @@ class AttractViewModel:
     subheading: str
     call_to_scan: str
     slides: tuple[ProductCardViewModel, ...]
-    route: tuple[RouteStop, ...]       # rest-stop mode: QL6 districts in order
+    route: tuple[RouteStop, ...]  # rest-stop mode: QL6 districts in order
     route_ends: tuple[str, str]
 
     @classmethod
-    def build(cls, featured: Iterable, lang: str, mode: str,
-              district_counts: Sequence[tuple[str, int]] = (), site_district: str = ""
-              ) -> AttractViewModel:
+    def build(
+        cls,
+        featured: Iterable,
+        lang: str,
+        mode: str,
+        district_counts: Sequence[tuple[str, int]] = (),
+        site_district: str = "",
+    ) -> AttractViewModel:
         _ = translator(lang)
         slides = tuple(ProductCardViewModel.from_product(p, lang) for p in featured)
         counts = dict(district_counts)
-        route = tuple(RouteStop(d, district_label(d, lang), counts.get(d, 0),
-                                d == site_district) for d in QL6_DISTRICTS)
+        route = tuple(
+            RouteStop(d, district_label(d, lang), counts.get(d, 0), d == site_district)
+            for d in QL6_DISTRICTS
+        )
         if mode == "reststop":
             heading = _("OCOP products along QL6")
             sub = _("From Vân Hồ to Thuận Châu: where each product comes from")
         else:
             heading = _("OCOP products of Sơn La")
             sub = _("One Commune One Product: rated, certified, traceable")
-        return cls(heading=heading, subheading=sub,
-                   call_to_scan=_("Hold the QR stamp on a product up to the camera"),
-                   slides=slides, route=route,
-                   route_ends=(_("Hà Nội"), _("Điện Biên")))
+        return cls(
+            heading=heading,
+            subheading=sub,
+            call_to_scan=_("Hold the QR stamp on a product up to the camera"),
+            slides=slides,
+            route=route,
+            route_ends=(_("Hà Nội"), _("Điện Biên")),
+        )
 
 
 def route_index(district: str) -> int | None:
@@ -304,7 +353,7 @@ def camera_state_text(state: str, lang: str) -> str:
     return translator(lang)(CAMERA_STATE_TEXT.get(state, CAMERA_STATE_TEXT["stopped"]))
 
 
-SMALL_CODE_PX = 90   # a QR narrower than this in a 640x480 frame is "too far"
+SMALL_CODE_PX = 90  # a QR narrower than this in a 640x480 frame is "too far"
 
 
 def scan_hint_text(code_width_px: float | None, lang: str) -> str:
@@ -316,6 +365,7 @@ def scan_hint_text(code_width_px: float | None, lang: str) -> str:
 
 
 # --- staff --------------------------------------------------------------------------------
+
 
 def job_state_text(state: str, lang: str) -> str:
     """A JobState value -> staff words (the label lives on kiosk.printing.queue.JobState)."""
@@ -333,27 +383,29 @@ def printer_state_text(state, lang: str) -> str:
     return str(getattr(state, "value", state))
 
 
-def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: float = 0.0
-                ) -> str:
+def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: float = 0.0) -> str:
     _ = translator(lang)
     if check == "wrong":
-        return count_text(attempts_left, lang, N_("Wrong PIN. {n} attempt left."),
-                          N_("Wrong PIN. {n} attempts left."))
+        return count_text(
+            attempts_left,
+            lang,
+            N_("Wrong PIN. {n} attempt left."),
+            N_("Wrong PIN. {n} attempts left."),
+        )
     if check == "locked":
         minutes, seconds = divmod(int(locked_for_s + 0.999), 60)
-        return _("Too many wrong PINs. Try again in {m}:{s:02d}.").format(m=minutes,
-                                                                          s=seconds)
+        return _("Too many wrong PINs. Try again in {m}:{s:02d}.").format(m=minutes, s=seconds)
     if check == "disabled":
         return _("No staff PIN is set on this kiosk.")
     return ""
 
 
-LOT_MAX_CHARS = 40           # kiosk.printing.queue refuses longer lots
+LOT_MAX_CHARS = 40  # kiosk.printing.queue refuses longer lots
 LOT_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-/")
 
 
 SEARCH_MAX_CHARS = 40
-SEARCH_DELAY_S = 0.25      # the search runs this long after the last key
+SEARCH_DELAY_S = 0.25  # the search runs this long after the last key
 
 
 def edit_query(query: str, key: str, max_chars: int = SEARCH_MAX_CHARS) -> str:
@@ -382,7 +434,7 @@ def edit_lot(lot: str, key: str, max_chars: int = LOT_MAX_CHARS) -> str:
 @dataclass(frozen=True)
 class UncertainStamp:
     serial: int
-    label: str             # "Stamp no. 0000 0000 0123" (the number printed on the label)
+    label: str  # "Stamp no. 0000 0000 0123" (the number printed on the label)
 
 
 @dataclass(frozen=True)
@@ -390,67 +442,100 @@ class JobRecoveryViewModel:
     """What the staff queue tab shows for a job that stopped part-way. Two steps:
     'check' (one row per uncertain label: "It printed" / "Reprint"), then 'continue'
     ("Resume printing" / "Cancel the rest", the cancel confirmed by a second tap)."""
+
     job_id: int
-    step: str                              # check | continue
+    step: str  # check | continue
     title: str
-    product: str                           # the product's name (catalog data)
-    summary: str                           # "3 of 6 stamps printed"
+    product: str  # the product's name (catalog data)
+    summary: str  # "3 of 6 stamps printed"
     help: str
     uncertain: tuple[UncertainStamp, ...]
-    left: int                              # stamps not printed yet
+    left: int  # stamps not printed yet
     printed_text: str
     reprint_text: str
     resume_text: str
     cancel_text: str
     confirm_cancel_text: str
-    others: str                            # "1 more print job needs checking" or ""
+    others: str  # "1 more print job needs checking" or ""
 
     @classmethod
-    def build(cls, job, product_name: str, lang: str, others: int = 0
-              ) -> JobRecoveryViewModel:
+    def build(cls, job, product_name: str, lang: str, others: int = 0) -> JobRecoveryViewModel:
         _ = translator(lang)
         if job.state.value == "interrupted":
             title = _("Print job #{job} stopped part-way").format(job=job.id)
         else:
             title = _("Print job #{job} did not finish").format(job=job.id)
         summary = _("{printed} of {total} stamps printed").format(
-            printed=len(job.printed), total=job.count)
+            printed=len(job.printed), total=job.count
+        )
         left = len(job.pending)
-        uncertain = tuple(UncertainStamp(s, _("Stamp no. {number}").format(
-            number=serial_digits(s))) for s in job.uncertain)
+        uncertain = tuple(
+            UncertainStamp(s, _("Stamp no. {number}").format(number=serial_digits(s)))
+            for s in job.uncertain
+        )
         if uncertain:
             step = "check"
-            help_text = _("The printer stopped while printing this label. Look at the "
-                          "printer: did the label with this number come out whole? If yes, "
-                          "tap It printed. If it is missing or damaged, throw it away and "
-                          "tap Reprint.")
+            help_text = _(
+                "The printer stopped while printing this label. Look at the "
+                "printer: did the label with this number come out whole? If yes, "
+                "tap It printed. If it is missing or damaged, throw it away and "
+                "tap Reprint."
+            )
         else:
             step = "continue"
-            help_text = (count_text(left, lang,
-                                    N_("{n} stamp is not printed yet. Resume to print it, or "
-                                       "cancel it: its number will never be used."),
-                                    N_("{n} stamps are not printed yet. Resume to print "
-                                       "them, or cancel them: their numbers will never be "
-                                       "used."))
-                         if left else _("Every label of this job is checked."))
+            help_text = (
+                count_text(
+                    left,
+                    lang,
+                    N_(
+                        "{n} stamp is not printed yet. Resume to print it, or "
+                        "cancel it: its number will never be used."
+                    ),
+                    N_(
+                        "{n} stamps are not printed yet. Resume to print "
+                        "them, or cancel them: their numbers will never be "
+                        "used."
+                    ),
+                )
+                if left
+                else _("Every label of this job is checked.")
+            )
         reason = getattr(job, "error", "")
-        if job.state.value == "failed" and reason:   # e.g. a label that cannot be rendered
+        if job.state.value == "failed" and reason:  # e.g. a label that cannot be rendered
             help_text = _("Why: {reason}").format(reason=reason) + "\n" + help_text
         return cls(
-            job_id=job.id, step=step, title=title, product=product_name, summary=summary,
+            job_id=job.id,
+            step=step,
+            title=title,
+            product=product_name,
+            summary=summary,
             help=help_text,
-            uncertain=uncertain, left=left, printed_text=_("It printed"),
+            uncertain=uncertain,
+            left=left,
+            printed_text=_("It printed"),
             reprint_text=_("Reprint"),
             resume_text=_("Resume printing") if left else _("Close the job"),
             cancel_text=_("Cancel the rest"),
-            confirm_cancel_text=count_text(left, lang, N_("Tap again to cancel {n} stamp"),
-                                           N_("Tap again to cancel {n} stamps")),
-            others=count_text(others, lang, N_("{n} more print job needs checking"),
-                              N_("{n} more print jobs need checking")) if others else "")
+            confirm_cancel_text=count_text(
+                left,
+                lang,
+                N_("Tap again to cancel {n} stamp"),
+                N_("Tap again to cancel {n} stamps"),
+            ),
+            others=count_text(
+                others,
+                lang,
+                N_("{n} more print job needs checking"),
+                N_("{n} more print jobs need checking"),
+            )
+            if others
+            else "",
+        )
 
 
-def recovery_done_text(action: str, lang: str, serial: int | None = None, job_id: int = 0,
-                       count: int = 0) -> str:
+def recovery_done_text(
+    action: str, lang: str, serial: int | None = None, job_id: int = 0, count: int = 0
+) -> str:
     """The line shown after staff acted on a stopped job."""
     _ = translator(lang)
     number = serial_digits(serial) if serial is not None else ""
@@ -461,15 +546,17 @@ def recovery_done_text(action: str, lang: str, serial: int | None = None, job_id
     if action == "resume":
         return _("Print job #{job} is back in the queue.").format(job=job_id)
     if action == "cancel":
-        return count_text(count, lang, N_("{n} stamp cancelled."),
-                          N_("{n} stamps cancelled."))
+        return count_text(count, lang, N_("{n} stamp cancelled."), N_("{n} stamps cancelled."))
     return ""
 
 
 # --- staff: mode and default language, and where each value comes from ----------------------
 
-MODE_TEXT = {"showroom": N_("Showroom"), "reststop": N_("Rest stop"),
-             "station": N_("Stamp station")}
+MODE_TEXT = {
+    "showroom": N_("Showroom"),
+    "reststop": N_("Rest stop"),
+    "station": N_("Stamp station"),
+}
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
@@ -478,11 +565,13 @@ def pref_source_text(source: str, config_value: str, lang: str) -> str:
     kiosk.ui_prefs.Source value; config_value is the settings file's value, for display."""
     _ = translator(lang)
     if source == "saved":
-        return _("Chosen on this kiosk, kept after a restart. The settings file says "
-                 "{value}.").format(value=config_value)
+        return _(
+            "Chosen on this kiosk, kept after a restart. The settings file says {value}."
+        ).format(value=config_value)
     if source == "command_line":
-        return _("For this run only (command line). The settings file says "
-                 "{value}.").format(value=config_value)
+        return _("For this run only (command line). The settings file says {value}.").format(
+            value=config_value
+        )
     return _("From the settings file.")
 
 

@@ -33,16 +33,20 @@ from kiosk import systemd_notify
 
 log = logging.getLogger(__name__)
 
-MAX_TICK_S = 1.0            # how often the UI should call heartbeat() at most apart
+MAX_TICK_S = 1.0  # how often the UI should call heartbeat() at most apart
 Check = Callable[[], object]  # returns True/None = healthy; False or a reason string = not
 
 
 class Watchdog:
     """Sends WATCHDOG=1 at half the unit's WatchdogSec, only while every check passes."""
 
-    def __init__(self, *, environ: typing.Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 interval_s: float | None = None):
+    def __init__(
+        self,
+        *,
+        environ: typing.Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval_s: float | None = None,
+    ):
         self._environ = os.environ if environ is None else environ
         self._clock = clock
         self.timeout_s = systemd_notify.watchdog_timeout_s(self._environ)
@@ -50,7 +54,7 @@ class Watchdog:
             interval_s = self.timeout_s / 2
         self.interval_s = interval_s
         self._checks: dict[str, Check] = {}
-        self._beats: dict[str, list[float]] = {}      # name -> [max_age_s, last beat time]
+        self._beats: dict[str, list[float]] = {}  # name -> [max_age_s, last beat time]
         self._lock = threading.Lock()
         self._last_ping: float | None = None
         self._ready_sent = False
@@ -84,11 +88,13 @@ class Watchdog:
         """Unhealthy once `thread` has died (it must run for the app's whole life)."""
         self.add_check(name, lambda: thread.is_alive() or f"thread {thread.name} died")
 
-    def watch_worker(self, name: str, thread: threading.Thread, in_call,
-                     stuck_after_s: float) -> None:
+    def watch_worker(
+        self, name: str, thread: threading.Thread, in_call, stuck_after_s: float
+    ) -> None:
         """Unhealthy once `thread` died, or while it has been inside one call (a driver
         read, a decode) for longer than stuck_after_s. `in_call` has `stuck_for_s()`
         (scanner.liveness.CallTimer); a thread that waits for work between calls is fine."""
+
         def check() -> object:
             if not thread.is_alive():
                 return f"thread {thread.name} died"
@@ -96,6 +102,7 @@ class Watchdog:
             if stuck_s > stuck_after_s:
                 return f"thread {thread.name} stuck in one call for {stuck_s:.0f} s"
             return True
+
         self.add_check(name, check)
 
     def expect_beats(self, name: str, max_age_s: float) -> None:

@@ -5,4 +5,4 @@ Pure Python (no SQLite, no network, no Kivy, no FastAPI); the kiosk (kiosk/), th
 field and limit is written once. tests/test_layers.py enforces what it may import.
 """
 
-__version__ = "0.1.0"   # the one version number (pyproject reads it)
+__version__ = "0.1.0"  # the one version number (pyproject reads it)

@@ -8,7 +8,7 @@ import enum
 from ocop.i18n import N_
 
 ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
-ISO_MICROS = "%Y-%m-%dT%H:%M:%S.%fZ"   # scans and print records: order within a second
+ISO_MICROS = "%Y-%m-%dT%H:%M:%S.%fZ"  # scans and print records: order within a second
 
 
 def utc_now_iso(micros: bool = False) -> str:
@@ -19,7 +19,7 @@ def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")   # Asia/Ho_Chi_Minh, no DST
+VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh, no DST
 
 
 def system_utc_now() -> dt.datetime:
@@ -37,9 +37,10 @@ def system_vietnam_today() -> dt.date:
 
 class ClockState(enum.Enum):
     """How far the kiosk's clock can be trusted (kiosk.trusted_time decides)."""
+
     OK = ("ok", N_("Clock OK"))
-    BEHIND = ("behind", N_("Clock not set"))        # system clock earlier than trusted time
-    UNKNOWN = ("unknown", N_("No trusted time yet"))   # no signed time, no local mark yet
+    BEHIND = ("behind", N_("Clock not set"))  # system clock earlier than trusted time
+    UNKNOWN = ("unknown", N_("No trusted time yet"))  # no signed time, no local mark yet
 
     def __new__(cls, value: str, label_msgid: str) -> ClockState:
         member = object.__new__(cls)

@@ -5,4 +5,4 @@ from __future__ import annotations
 
 DOTS_BY_WIDTH_MM: dict[int, int] = {58: 384, 80: 576}
 PAPER_WIDTHS_MM: tuple[int, ...] = tuple(DOTS_BY_WIDTH_MM)
-NARROW_WIDTH_DOTS = DOTS_BY_WIDTH_MM[58]      # the default and the type sizes' design width
+NARROW_WIDTH_DOTS = DOTS_BY_WIDTH_MM[58]  # the default and the type sizes' design width

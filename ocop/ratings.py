@@ -21,8 +21,10 @@ GROUP_NAMES = {  # Decision 148/QĐ-TTg product groups (vi, en)
     3: ("Dược liệu và sản phẩm từ dược liệu", "Medicinal herbs and herbal products"),
     4: ("Thủ công mỹ nghệ", "Handicrafts"),
     5: ("Sinh vật cảnh", "Ornamental plants and animals"),
-    6: ("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
-        "Community and eco-tourism services"),
+    6: (
+        "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
+        "Community and eco-tourism services",
+    ),
 }
 
 LEVEL_BY_STARS = {3: "district", 4: "province", 5: "national"}
@@ -32,8 +34,8 @@ class RatingStatus(enum.Enum):
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
-    PENDING = "pending"   # recognised as OCOP, star level not known
-    NONE = "none"         # no rating on record
+    PENDING = "pending"  # recognised as OCOP, star level not known
+    NONE = "none"  # no rating on record
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -47,8 +49,9 @@ def default_valid_until(recognised_on: dt.date) -> dt.date:
     return add_months(recognised_on, RATING_VALIDITY_MONTHS)
 
 
-def effective_rating_status(status: str | None, stars: int | None, valid_until: str | None,
-                            today: dt.date) -> RatingStatus:
+def effective_rating_status(
+    status: str | None, stars: int | None, valid_until: str | None, today: dt.date
+) -> RatingStatus:
     if status is None:
         return RatingStatus.NONE
     if status == "revoked":

@@ -7,12 +7,12 @@ import enum
 
 
 class Tone(enum.Enum):
-    OK = "ok"              # all good: genuine, done, up to date
-    INFO = "info"          # worth knowing, nothing wrong
-    NEUTRAL = "neutral"    # nothing to judge (not our code, switched off)
-    WARN = "warn"          # usable, but something needs a look
-    ALERT = "alert"        # probably wrong: take care
-    BAD = "bad"            # wrong: do not rely on it
+    OK = "ok"  # all good: genuine, done, up to date
+    INFO = "info"  # worth knowing, nothing wrong
+    NEUTRAL = "neutral"  # nothing to judge (not our code, switched off)
+    WARN = "warn"  # usable, but something needs a look
+    ALERT = "alert"  # probably wrong: take care
+    BAD = "bad"  # wrong: do not rely on it
 
     @property
     def is_problem(self) -> bool:

@@ -21,27 +21,39 @@ from printer.label import LabelContent, LabelError, LabelLayout, render_label
 
 
 def _layout(args: argparse.Namespace) -> LabelLayout:
-    return LabelLayout(width_dots=DOTS_BY_WIDTH_MM[args.paper], height_mm=args.height_mm,
-                       module_dots=args.module_dots)
+    return LabelLayout(
+        width_dots=DOTS_BY_WIDTH_MM[args.paper],
+        height_mm=args.height_mm,
+        module_dots=args.module_dots,
+    )
 
 
 def cmd_label(args: argparse.Namespace) -> int:
     content = LabelContent(
-        qr_text=args.qr, title=args.title, serial_text=args.serial, producer=args.producer,
-        district=args.district, stars=args.stars, mark_text=args.mark, footer=args.footer,
+        qr_text=args.qr,
+        title=args.title,
+        serial_text=args.serial,
+        producer=args.producer,
+        district=args.district,
+        stars=args.stars,
+        mark_text=args.mark,
+        footer=args.footer,
     )
     layout = _layout(args)
     image = render_label(content, layout)
     if args.preview:
         image.save(args.preview, format="PNG")
-        print(f"preview: {args.preview} ({image.width}x{image.height} dots, "
-              f"{layout.dots_to_mm(image.height):.1f} mm tall)")
+        print(
+            f"preview: {args.preview} ({image.width}x{image.height} dots, "
+            f"{layout.dots_to_mm(image.height):.1f} mm tall)"
+        )
     if args.printer:
         from printer.escpos_raster import JobOptions
         from printer.session import Printer
 
-        with Printer(args.printer, width_dots=layout.width_dots,
-                     job_options=JobOptions(cut=args.cut)) as printer:
+        with Printer(
+            args.printer, width_dots=layout.width_dots, job_options=JobOptions(cut=args.cut)
+        ) as printer:
             result = printer.print_image(image)
         print(f"printed: {result.bytes_sent} bytes, printer {result.status_after.state.label_en}")
     if not args.preview and not args.printer:
@@ -55,8 +67,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     with Printer(args.printer, width_dots=DOTS_BY_WIDTH_MM[args.paper]) as printer:
         status = printer.status()
-    print(f"{status.state.label_vi} / {status.state.label_en}  "
-          f"(online={status.online}, paper={status.paper.value}, cover_open={status.cover_open})")
+    print(
+        f"{status.state.label_vi} / {status.state.label_en}  "
+        f"(online={status.online}, paper={status.paper.value}, cover_open={status.cover_open})"
+    )
     return 0 if status.state.can_print else 3
 
 

@@ -33,10 +33,10 @@ class PrinterFault(enum.Enum):
 class JobPhase(enum.Enum):
     """Where in a job an error happened (tells a queue whether paper may have been used)."""
 
-    CONNECT = "connect"          # opening the transport: nothing sent
+    CONNECT = "connect"  # opening the transport: nothing sent
     BEFORE_SEND = "before_send"  # status check before the job: nothing of the job sent
-    SENDING = "sending"          # part of the job may have been sent
-    AFTER_SEND = "after_send"    # the whole job was written; the check after it failed
+    SENDING = "sending"  # part of the job may have been sent
+    AFTER_SEND = "after_send"  # the whole job was written; the check after it failed
 
     @property
     def nothing_sent(self) -> bool:

@@ -60,7 +60,7 @@ def encode_raster(img: Image.Image, *, fragment_height: int = FRAGMENT_HEIGHT) -
     row = width_bytes
     for top in range(0, height, fragment_height):
         h = min(fragment_height, height - top)
-        out.append(_fragment_raster(bits[top * row:(top + h) * row], width_bytes, h))
+        out.append(_fragment_raster(bits[top * row : (top + h) * row], width_bytes, h))
     return b"".join(out)
 
 
@@ -88,9 +88,9 @@ def feed_dots_bytes(dots: int) -> bytes:
 class JobOptions:
     """What goes around the raster of one label."""
 
-    init: bool = True          # ESC @ first: a known printer state for every label
-    feed_dots: int = 0         # extra paper after the label (ESC J)
-    cut: bool = False          # python-escpos cut() for the profile (feeds 6 lines first)
+    init: bool = True  # ESC @ first: a known printer state for every label
+    feed_dots: int = 0  # extra paper after the label (ESC J)
+    cut: bool = False  # python-escpos cut() for the profile (feeds 6 lines first)
 
 
 def encode_label_job(

@@ -204,8 +204,13 @@ class _ControlServer(socketserver.ThreadingTCPServer):
 class FakePrinterServer:
     """The server itself (threads in this process).  Tests normally use the subprocess."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, control_port: int = 0,
-                 store_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        control_port: int = 0,
+        store_dir: Path | None = None,
+    ) -> None:
         if store_dir is not None:
             store_dir.mkdir(parents=True, exist_ok=True)
         self.state = FakePrinterState(store_dir)
@@ -327,12 +332,27 @@ class FakePrinterProcess:
     ...     fake.control.set(paper_out=True)
     """
 
-    def __init__(self, host: str = "127.0.0.1", store_dir: Path | str | None = None,
-                 port: int = 0, control_port: int = 0, start_timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        store_dir: Path | str | None = None,
+        port: int = 0,
+        control_port: int = 0,
+        start_timeout_s: float = 15.0,
+    ) -> None:
         self.host = host
         self.store_dir = Path(store_dir) if store_dir else None
-        self._args = [sys.executable, "-m", "printer.fake_server", "--host", host,
-                      "--port", str(port), "--control-port", str(control_port)]
+        self._args = [
+            sys.executable,
+            "-m",
+            "printer.fake_server",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--control-port",
+            str(control_port),
+        ]
         if self.store_dir:
             self._args += ["--store", str(self.store_dir)]
         self.start_timeout_s = start_timeout_s
@@ -420,8 +440,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    sys.stdout.write(json.dumps({"port": server.port, "control_port": server.control_port,
-                                 "pid": os.getpid()}) + "\n")
+    sys.stdout.write(
+        json.dumps({"port": server.port, "control_port": server.control_port, "pid": os.getpid()})
+        + "\n"
+    )
     sys.stdout.flush()
     server.stopped.wait()
     with contextlib.suppress(Exception):  # already shut down by "quit"

@@ -71,7 +71,8 @@ class LabelTooShort(LabelError):
         super().__init__(
             f"content needs {needed_dots} dots but the label is {height_dots} dots tall "
             f"({height_dots * MM_PER_INCH / dpi:.1f} mm); at least {self.needed_mm} mm is "
-            f"needed: allow a taller label or shorter text")
+            f"needed: allow a taller label or shorter text"
+        )
 
     @property
     def needed_mm(self) -> int:
@@ -179,13 +180,13 @@ class LabelLayout:
 
 @dataclasses.dataclass(frozen=True)
 class RenderedLabel:
-    image: Image.Image          # mode '1', width == layout.width_dots
+    image: Image.Image  # mode '1', width == layout.width_dots
     qr_box: tuple[int, int, int, int]  # the QR symbol (without quiet zone): x0, y0, x1, y1
     module_dots: int
     quiet_dots: int
     qr_version: int
     arrangement: str
-    text_size_factor: float     # 1.0 = design sizes; < 1 when text had to shrink
+    text_size_factor: float  # 1.0 = design sizes; < 1 when text had to shrink
 
 
 # --------------------------------------------------------------------------------------
@@ -321,8 +322,8 @@ class TextSpec:
     size_px: int
     min_px: int
     max_lines: int
-    overflow_lines: int = 0   # extra lines allowed at min size before cutting
-    must_fit: bool = False    # never cut with an ellipsis: raise LabelError instead
+    overflow_lines: int = 0  # extra lines allowed at min size before cutting
+    must_fit: bool = False  # never cut with an ellipsis: raise LabelError instead
 
 
 @dataclasses.dataclass(frozen=True)
@@ -383,8 +384,9 @@ def fit_text(text: str, width: int, spec: TextSpec) -> FittedText:
     return FittedText(tuple(kept), spec.weight, size, True)
 
 
-def _draw_lines(draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, width: int,
-                align: str = "left") -> int:
+def _draw_lines(
+    draw: ImageDraw.ImageDraw, fitted: FittedText, x: int, y: int, width: int, align: str = "left"
+) -> int:
     """Draw black text; return the y below the block."""
     if not fitted.lines:
         return y
@@ -443,6 +445,7 @@ def qr_matrix(qr_text: str) -> tuple[NDArray[np.bool_], int]:
         version = (dark.shape[0] - 17) // 4
     else:
         import segno  # here, not at the top: ~3 MB of imports a kiosk that never prints skips
+
         qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
         dark = np.array(qr.matrix, dtype=bool)
         version = int(qr.version)
@@ -503,8 +506,15 @@ class _Specs:
 def _specs(layout: LabelLayout, factor: float) -> _Specs:
     s = layout.scale * factor
 
-    def spec(weight: Weight, size: int, min_px: int, lines: int, *, overflow_lines: int = 0,
-             must_fit: bool = False) -> TextSpec:
+    def spec(
+        weight: Weight,
+        size: int,
+        min_px: int,
+        lines: int,
+        *,
+        overflow_lines: int = 0,
+        must_fit: bool = False,
+    ) -> TextSpec:
         mn = max(10, round(min_px * layout.scale))
         return TextSpec(weight, max(mn, round(size * s)), mn, lines, overflow_lines, must_fit)
 
@@ -537,8 +547,9 @@ class _Plan:
     stars_below_mark: bool = False  # narrow labels: stars get their own row under the mark
 
 
-def _mark_row_height(mark: FittedText, stars: int | None, star_size: int,
-                     stars_below: bool = False) -> int:
+def _mark_row_height(
+    mark: FittedText, stars: int | None, star_size: int, stars_below: bool = False
+) -> int:
     # The mark is drawn white on a black bar with 3 dots of padding above/below.
     h = mark.height + 6 if mark.lines else 0
     if stars and stars_below:
@@ -551,8 +562,14 @@ def _mark_row_height(mark: FittedText, stars: int | None, star_size: int,
 STARS_GAP_DOTS = 4
 
 
-def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, factor: float,
-          arrangement: str) -> _Plan:
+def _plan(
+    content: LabelContent,
+    layout: LabelLayout,
+    qr_side: int,
+    quiet: int,
+    factor: float,
+    arrangement: str,
+) -> _Plan:
     m = layout.margin_dots
     W = layout.width_dots
     sp = _specs(layout, factor)
@@ -609,13 +626,28 @@ def _plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int, 
         serial_box = (m, qr_y + block, text_w)
         height = qr_y + block + serial.height + m
         qr_x = (W - block) // 2
-    return _Plan(arrangement, height, factor, qr_x, qr_y, serial, serial_box, text_x, text_y,
-                 text_w, mark, stars, star_size, tuple(blocks), stars_below)
+    return _Plan(
+        arrangement,
+        height,
+        factor,
+        qr_x,
+        qr_y,
+        serial,
+        serial_box,
+        text_x,
+        text_y,
+        text_w,
+        mark,
+        stars,
+        star_size,
+        tuple(blocks),
+        stars_below,
+    )
 
 
 # A fixed-height label shrinks its text in these steps (the QR code never shrinks); the
 # first that fits is drawn. The smallest height over all of them is the label's minimum.
-TEXT_SHRINK_FACTORS = tuple(round(1.0 - 0.05 * step, 2) for step in range(11))   # 1.0..0.5
+TEXT_SHRINK_FACTORS = tuple(round(1.0 - 0.05 * step, 2) for step in range(11))  # 1.0..0.5
 
 
 def _choose_plan(content: LabelContent, layout: LabelLayout, qr_side: int, quiet: int) -> _Plan:

@@ -22,35 +22,88 @@ _INVERT = bytes(255 - i for i in range(256))
 
 # Commands "PREFIX letter n" with a fixed number of parameter bytes.
 _ESC_PARAMS = {
-    ord("@"): 0, ord("2"): 0, ord("<"): 0,
-    ord("d"): 1, ord("J"): 1, ord("a"): 1, ord("3"): 1, ord("E"): 1, ord("-"): 1,
-    ord("!"): 1, ord("t"): 1, ord("M"): 1, ord("G"): 1, ord("V"): 1, ord("{"): 1,
-    ord("R"): 1, ord("r"): 1, ord("c"): 2, ord("p"): 3, ord(" "): 1, ord("e"): 1,
-    ord("K"): 1, ord("U"): 1, ord("i"): 0, ord("m"): 0, ord("="): 1, ord("S"): 0,
-    ord("L"): 0, ord("T"): 1, ord("$"): 2, ord("\\"): 2, ord("W"): 8,
+    ord("@"): 0,
+    ord("2"): 0,
+    ord("<"): 0,
+    ord("d"): 1,
+    ord("J"): 1,
+    ord("a"): 1,
+    ord("3"): 1,
+    ord("E"): 1,
+    ord("-"): 1,
+    ord("!"): 1,
+    ord("t"): 1,
+    ord("M"): 1,
+    ord("G"): 1,
+    ord("V"): 1,
+    ord("{"): 1,
+    ord("R"): 1,
+    ord("r"): 1,
+    ord("c"): 2,
+    ord("p"): 3,
+    ord(" "): 1,
+    ord("e"): 1,
+    ord("K"): 1,
+    ord("U"): 1,
+    ord("i"): 0,
+    ord("m"): 0,
+    ord("="): 1,
+    ord("S"): 0,
+    ord("L"): 0,
+    ord("T"): 1,
+    ord("$"): 2,
+    ord("\\"): 2,
+    ord("W"): 8,
 }
 _GS_PARAMS = {
-    ord("!"): 1, ord("B"): 1, ord("H"): 1, ord("h"): 1, ord("w"): 1, ord("f"): 1,
-    ord("L"): 2, ord("W"): 2, ord("b"): 1, ord("a"): 1, ord("r"): 1, ord("I"): 1,
-    ord("P"): 2, ord("$"): 2, ord("\\"): 2, ord("^"): 3, ord(":"): 0, ord("T"): 1,
+    ord("!"): 1,
+    ord("B"): 1,
+    ord("H"): 1,
+    ord("h"): 1,
+    ord("w"): 1,
+    ord("f"): 1,
+    ord("L"): 2,
+    ord("W"): 2,
+    ord("b"): 1,
+    ord("a"): 1,
+    ord("r"): 1,
+    ord("I"): 1,
+    ord("P"): 2,
+    ord("$"): 2,
+    ord("\\"): 2,
+    ord("^"): 3,
+    ord(":"): 0,
+    ord("T"): 1,
 }
-_FS_PARAMS = {ord("&"): 0, ord("."): 0, ord("!"): 1, ord("-"): 1, ord("C"): 1, ord("S"): 2,
-              ord("W"): 1}
+_FS_PARAMS = {
+    ord("&"): 0,
+    ord("."): 0,
+    ord("!"): 1,
+    ord("-"): 1,
+    ord("C"): 1,
+    ord("S"): 2,
+    ord("W"): 1,
+}
 
 _NAMES = {
-    (ESC, ord("@")): "init", (ESC, ord("d")): "feed_lines", (ESC, ord("J")): "feed_dots",
-    (ESC, ord("a")): "align", (ESC, ord("2")): "line_spacing_default",
-    (ESC, ord("3")): "line_spacing", (ESC, ord("p")): "drawer_kick", (ESC, ord("i")): "cut",
+    (ESC, ord("@")): "init",
+    (ESC, ord("d")): "feed_lines",
+    (ESC, ord("J")): "feed_dots",
+    (ESC, ord("a")): "align",
+    (ESC, ord("2")): "line_spacing_default",
+    (ESC, ord("3")): "line_spacing",
+    (ESC, ord("p")): "drawer_kick",
+    (ESC, ord("i")): "cut",
     (ESC, ord("m")): "cut",
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Command:
-    name: str           # "init", "raster", "feed_lines", "feed_dots", "cut", "status_query", ...
+    name: str  # "init", "raster", "feed_lines", "feed_dots", "cut", "status_query", ...
     params: bytes = b""
-    data: bytes = b""   # raster bits, text, ...
-    offset: int = 0     # position of the command's first byte in the stream
+    data: bytes = b""  # raster bits, text, ...
+    offset: int = 0  # position of the command's first byte in the stream
 
     @property
     def raster_size(self) -> tuple[int, int]:
@@ -89,28 +142,28 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
             k = _ESC_PARAMS[c]
             need(2 + k)
             name = _NAMES.get((ESC, c), f"esc_{chr(c)}")
-            return Command(name, bytes(buf[i + 2:i + 2 + k]), b"", i), i + 2 + k
-        return Command("unknown", bytes(buf[i:i + 2]), b"", i), i + 2
+            return Command(name, bytes(buf[i + 2 : i + 2 + k]), b"", i), i + 2 + k
+        return Command("unknown", bytes(buf[i : i + 2]), b"", i), i + 2
     if b == GS:
         need(2)
         c = buf[i + 1]
         if c == ord("v"):  # GS v 0 m xL xH yL yH d...
             need(8)
             if buf[i + 2] not in (0x30, 0x00):
-                return Command("unknown", bytes(buf[i:i + 3]), b"", i), i + 3
-            params = bytes(buf[i + 3:i + 8])
+                return Command("unknown", bytes(buf[i : i + 3]), b"", i), i + 3
+            params = bytes(buf[i + 3 : i + 8])
             width_bytes = params[1] + params[2] * 256
             height = params[3] + params[4] * 256
             k = width_bytes * height
             need(8 + k)
-            return Command("raster", params, bytes(buf[i + 8:i + 8 + k]), i), i + 8 + k
+            return Command("raster", params, bytes(buf[i + 8 : i + 8 + k]), i), i + 8 + k
         if c == ord("V"):  # GS V m  |  GS V m n  (m = 65, 66, 97, 98, 103, 104)
             need(3)
             m = buf[i + 2]
             if m in (0, 1, 48, 49):
                 return Command("cut", bytes((m,)), b"", i), i + 3
             need(4)
-            return Command("cut", bytes(buf[i + 2:i + 4]), b"", i), i + 4
+            return Command("cut", bytes(buf[i + 2 : i + 4]), b"", i), i + 4
         if c in (ord("("), ord("8")):  # GS ( fn pL pH ...  /  GS 8 L p1..p4 ...
             if c == ord("("):
                 need(5)
@@ -121,7 +174,7 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
                 params, data = bytes(buf[i + 2 : i + 5]), bytes(buf[i + 5 : i + 5 + k])
                 return Command(name, params, data, i), i + 5 + k
             need(7)
-            k = int.from_bytes(buf[i + 3:i + 7], "little")
+            k = int.from_bytes(buf[i + 3 : i + 7], "little")
             need(7 + k)
             params, data = bytes(buf[i + 2 : i + 7]), bytes(buf[i + 7 : i + 7 + k])
             return Command("graphics", params, data, i), i + 7 + k
@@ -132,16 +185,16 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
                 end = buf.find(b"\x00", i + 3) if isinstance(buf, (bytes, bytearray)) else -1
                 if end < 0:
                     raise _NeedMore
-                return Command("barcode", bytes((m,)), bytes(buf[i + 3:end]), i), end + 1
+                return Command("barcode", bytes((m,)), bytes(buf[i + 3 : end]), i), end + 1
             need(4)
             k = buf[i + 3]
             need(4 + k)
-            return Command("barcode", bytes((m,)), bytes(buf[i + 4:i + 4 + k]), i), i + 4 + k
+            return Command("barcode", bytes((m,)), bytes(buf[i + 4 : i + 4 + k]), i), i + 4 + k
         if c in _GS_PARAMS:
             k = _GS_PARAMS[c]
             need(2 + k)
-            return Command(f"gs_{chr(c)}", bytes(buf[i + 2:i + 2 + k]), b"", i), i + 2 + k
-        return Command("unknown", bytes(buf[i:i + 2]), b"", i), i + 2
+            return Command(f"gs_{chr(c)}", bytes(buf[i + 2 : i + 2 + k]), b"", i), i + 2 + k
+        return Command("unknown", bytes(buf[i : i + 2]), b"", i), i + 2
     if b == DLE:
         need(2)
         c = buf[i + 1]
@@ -156,19 +209,19 @@ def _parse_one(buf: bytes | bytearray, i: int) -> tuple[Command, int]:
             fn = buf[i + 2]
             k = {1: 2, 2: 2, 7: 1, 8: 7}.get(fn, 0)
             need(3 + k)
-            return Command("realtime_dc4", bytes(buf[i + 2:i + 3 + k]), b"", i), i + 3 + k
+            return Command("realtime_dc4", bytes(buf[i + 2 : i + 3 + k]), b"", i), i + 3 + k
         return Command("unknown", bytes((b,)), b"", i), i + 1
     if b == FS:
         need(2)
         c = buf[i + 1]
         if c == ord("p"):
             need(4)
-            return Command("fs_p", bytes(buf[i + 2:i + 4]), b"", i), i + 4
+            return Command("fs_p", bytes(buf[i + 2 : i + 4]), b"", i), i + 4
         if c in _FS_PARAMS:
             k = _FS_PARAMS[c]
             need(2 + k)
-            return Command(f"fs_{chr(c)}", bytes(buf[i + 2:i + 2 + k]), b"", i), i + 2 + k
-        return Command("unknown", bytes(buf[i:i + 2]), b"", i), i + 2
+            return Command(f"fs_{chr(c)}", bytes(buf[i + 2 : i + 2 + k]), b"", i), i + 2 + k
+        return Command("unknown", bytes(buf[i : i + 2]), b"", i), i + 2
     if b == 0x0A:
         return Command("lf", b"", b"", i), i + 1
     if b in (0x0D, 0x09, 0x0C):
@@ -186,8 +239,8 @@ class StreamParser:
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._pos = 0        # parse position in _buf
-        self._base = 0       # stream offset of _buf[0]
+        self._pos = 0  # parse position in _buf
+        self._base = 0  # stream offset of _buf[0]
 
     def feed(self, data: bytes) -> list[Command]:
         self._buf += data
@@ -213,7 +266,7 @@ class StreamParser:
     def flush(self) -> list[Command]:
         """End of stream: return what is left (a trailing text run, or a truncated command)."""
         out: list[Command] = []
-        rest = bytes(self._buf[self._pos:])
+        rest = bytes(self._buf[self._pos :])
         if rest:
             try:
                 cmd, _ = _parse_one(rest, 0)

@@ -54,7 +54,7 @@ class PrinterState(enum.Enum):
     PAPER_OUT = "paper_out"
     COVER_OPEN = "cover_open"
     OFFLINE = "offline"
-    UNKNOWN = "unknown"       # the transport cannot read status (file://) or gave no valid reply
+    UNKNOWN = "unknown"  # the transport cannot read status (file://) or gave no valid reply
     NOT_CONNECTED = "not_connected"
 
     @property
@@ -145,7 +145,10 @@ def parse_status(
 
 
 def status_bytes(
-    *, offline: bool = False, paper_out: bool = False, paper_near_end: bool = False,
+    *,
+    offline: bool = False,
+    paper_out: bool = False,
+    paper_near_end: bool = False,
     cover_open: bool = False,
 ) -> dict[int, int]:
     """The reply byte a real printer sends for each DLE EOT n, given its condition.

@@ -198,7 +198,7 @@ class TcpTransport(Transport):
         sent = 0
         try:
             for start in range(0, len(view), WRITE_CHUNK_BYTES):
-                chunk = view[start:start + WRITE_CHUNK_BYTES]
+                chunk = view[start : start + WRITE_CHUNK_BYTES]
                 sock.sendall(chunk)
                 sent += len(chunk)
         except TimeoutError as e:
@@ -295,7 +295,7 @@ class SerialTransport(Transport):
         sent = 0
         try:
             for start in range(0, len(data), WRITE_CHUNK_BYTES):
-                sent += self._port.write(data[start:start + WRITE_CHUNK_BYTES]) or 0
+                sent += self._port.write(data[start : start + WRITE_CHUNK_BYTES]) or 0
             self._port.flush()
         except serial.SerialTimeoutException as e:
             raise self._stalled(sent) from e

@@ -38,8 +38,9 @@ class StationExists(ValueError):
 def add_station(conn: Connection, name: str, district: str = "") -> tuple[Station, str]:
     """Create a station; returns it and its token (shown once, stored hashed)."""
     if not STATION_NAME_RE.fullmatch(name):
-        raise ValueError(f"station name {name!r}: use 1-64 lowercase letters, digits, "
-                         f"'.', '_' or '-'")
+        raise ValueError(
+            f"station name {name!r}: use 1-64 lowercase letters, digits, '.', '_' or '-'"
+        )
     if stations.exists(conn, name):
         raise StationExists(f"station {name!r} already exists")
     token = generate_token()
@@ -99,6 +100,16 @@ def write_secret_file(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["Station", "StationExists", "add_station", "bearer_token", "generate_token",
-           "hash_token", "is_admin_token", "read_token_file", "set_station_token",
-           "station_for_token", "write_secret_file"]
+__all__ = [
+    "Station",
+    "StationExists",
+    "add_station",
+    "bearer_token",
+    "generate_token",
+    "hash_token",
+    "is_admin_token",
+    "read_token_file",
+    "set_station_token",
+    "station_for_token",
+    "write_secret_file",
+]

@@ -64,10 +64,12 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
     url = args.db or default_db_url(data_dir)
     if url.startswith("sqlite"):
         data_dir.mkdir(parents=True, exist_ok=True)
-    return RegistryConfig(db_url=url, data_dir=data_dir,
-                          stamp_base_url=getattr(args, "stamp_base_url", None)
-                          or DEFAULT_STAMP_BASE_URL,
-                          admin_token_hashes=admin_hashes)
+    return RegistryConfig(
+        db_url=url,
+        data_dir=data_dir,
+        stamp_base_url=getattr(args, "stamp_base_url", None) or DEFAULT_STAMP_BASE_URL,
+        admin_token_hashes=admin_hashes,
+    )
 
 
 def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
@@ -108,6 +110,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from registry.api import create_app
+
     if args.demo and not args.data_dir and not args.db:
         tmp = tempfile.mkdtemp(prefix="ocop-registry-demo-")
         atexit.register(shutil.rmtree, tmp, ignore_errors=True)
@@ -142,10 +145,13 @@ def cmd_serve(args) -> int:
     url = f"http://{args.host}:{port}"
     if args.url_file:
         auth.write_secret_file(Path(args.url_file), url)
-    print(f"ocop-registry {__version__} listening on {url} (database "
-          f"{_safe_url(config.db_url)})", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False,
-                                           timeout_graceful_shutdown=3))
+    print(
+        f"ocop-registry {__version__} listening on {url} (database {_safe_url(config.db_url)})",
+        flush=True,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3)
+    )
     server.run(sockets=[sock])
     return 0
 
@@ -160,6 +166,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
     for demo-station (tokens are stored hashed, so a restart issues a new one)."""
     from kiosk.demo.placeholder_art import placeholder_png
     from kiosk.demo.seed import BODY_BY_STARS, PLACEHOLDER_DATE, load_demo_catalog
+
     with database.write() as conn:
         if catalog_rows.count_products(conn) and db.get_meta(conn, "demo") != "1":
             raise CliError("--demo needs a fresh database; this one holds a real catalog")
@@ -175,18 +182,33 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
             for r in product["ratings"]:
                 body = BODY_BY_STARS.get(r["stars"], "")
                 if r["stars"] == 3:
-                    body = (f"UBND huyện {district}" if district != "Thành phố Sơn La"
-                            else "UBND thành phố Sơn La")
-                ratings.append({"stars": r["stars"], "body": body, "decision_no": "",
-                                "recognised_on": f"{r['year']}-"
-                                                 f"{r.get('month_day', PLACEHOLDER_DATE)}"})
-            products_out.append({**{k: v for k, v in product.items() if k != "ratings"},
-                                 "ratings": ratings, "is_demo": True,
-                                 "image_hash": item.hash})
+                    body = (
+                        f"UBND huyện {district}"
+                        if district != "Thành phố Sơn La"
+                        else "UBND thành phố Sơn La"
+                    )
+                ratings.append(
+                    {
+                        "stars": r["stars"],
+                        "body": body,
+                        "decision_no": "",
+                        "recognised_on": f"{r['year']}-{r.get('month_day', PLACEHOLDER_DATE)}",
+                    }
+                )
+            products_out.append(
+                {
+                    **{k: v for k, v in product.items() if k != "ratings"},
+                    "ratings": ratings,
+                    "is_demo": True,
+                    "image_hash": item.hash,
+                }
+            )
         known = catalog_rows.known_ids(conn)
         batch = catalog.validate_catalog(
             {"producers": data["producers"], "products": products_out},
-            known_producers=known[0], known_media=known[1] | {m.hash for m in media})
+            known_producers=known[0],
+            known_media=known[1] | {m.hash for m in media},
+        )
         batch.media = media
         catalog_rows.write_catalog(conn, batch)
         db.set_meta(conn, "demo", "1")
@@ -226,8 +248,10 @@ def cmd_import(args) -> int:
         except catalog.CatalogError as exc:
             raise CliError(f"{args.file}: {exc}") from None
         if args.dry_run:
-            print(f"{args.file}: valid: {len(batch.producers)} producers, "
-                  f"{len(batch.products)} products (dry run, nothing written)")
+            print(
+                f"{args.file}: valid: {len(batch.producers)} producers, "
+                f"{len(batch.products)} products (dry run, nothing written)"
+            )
             return 0
         summary = catalog_rows.write_catalog(conn, batch)
     print(f"imported {args.file}: {summary}")
@@ -275,10 +299,14 @@ def cmd_revoke(args) -> int:
             if args.what == "serials":
                 sequence = keyring.revoke_serials(conn, args.first, args.last, args.reason)
             elif args.what == "key":
-                since = dt.date.fromisoformat(args.revoked_from) if args.revoked_from \
+                since = (
+                    dt.date.fromisoformat(args.revoked_from)
+                    if args.revoked_from
                     else dt.datetime.now(dt.UTC).date()
-                sequence = keyring.revoke_key(conn, args.key_id, since,
-                                              args.last_good_serial, args.reason)
+                )
+                sequence = keyring.revoke_key(
+                    conn, args.key_id, since, args.last_good_serial, args.reason
+                )
             else:
                 sequence = keyring.mark_suspect(conn, args.serials, args.reason)
     except ValueError as exc:
@@ -297,11 +325,19 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or "
-                        "postgresql://...; default $OCOP_REGISTRY_DB or SQLite in the data "
-                        "folder)")
-    common.add_argument("--data-dir", metavar="DIR", help="data folder: keys, default "
-                        "SQLite file (default $OCOP_REGISTRY_DATA or ./ocop-registry-data)")
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (sqlite:///FILE or "
+        "postgresql://...; default $OCOP_REGISTRY_DB or SQLite in the data "
+        "folder)",
+    )
+    common.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data folder: keys, default "
+        "SQLite file (default $OCOP_REGISTRY_DATA or ./ocop-registry-data)",
+    )
     parser = _Parser(prog="ocop-registry", description="OCOP Sơn La provincial registry.")
     parser.add_argument("--version", action="version", version=f"ocop-registry {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -310,17 +346,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="run the HTTP server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 = any free port (printed)")
-    p.add_argument("--demo", action="store_true", help="demo catalog, keys and station "
-                   "'demo-station' (a fresh temporary database unless --db/--data-dir)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo catalog, keys and station "
+        "'demo-station' (a fresh temporary database unless --db/--data-dir)",
+    )
     p.add_argument("--token-file", metavar="FILE", help="--demo: write demo-station's token")
     p.add_argument("--root-key-file", metavar="FILE", help="write the root public key")
-    p.add_argument("--admin-token-file", metavar="FILE", help="admin token (created in "
-                   "--demo mode when missing); also $OCOP_REGISTRY_ADMIN_TOKEN")
+    p.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help="admin token (created in --demo mode when missing); also $OCOP_REGISTRY_ADMIN_TOKEN",
+    )
     p.add_argument("--url-file", metavar="FILE", help="write the listening URL")
-    p.add_argument("--stamp-base-url", metavar="URL", help="base URL of issued stamps "
-                   "(default HTTPS://OCOP.SONLA.GOV.VN/S/)")
-    p.add_argument("--log-level", default="warning",
-                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument(
+        "--stamp-base-url",
+        metavar="URL",
+        help="base URL of issued stamps (default HTTPS://OCOP.SONLA.GOV.VN/S/)",
+    )
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("init-db", parents=[common], help="create or migrate the tables; keys")
@@ -334,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_import)
 
     station = sub.add_parser("station", help="stations").add_subparsers(
-        dest="station_command", metavar="ACTION", parser_class=_Parser, required=True)
+        dest="station_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
     p = station.add_parser("add", parents=[common], help="add a station; prints its token")
     p.add_argument("name")
     p.add_argument("--district", default="")
@@ -344,13 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_station_list)
 
     key = sub.add_parser("key", help="signing keys").add_subparsers(
-        dest="key_command", metavar="ACTION", parser_class=_Parser, required=True)
+        dest="key_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
     p = key.add_parser("rotate", parents=[common], help="new signing key from today")
     p.set_defaults(handler=cmd_key_rotate)
 
-    revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects"
-                            ).add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser,
-                                             required=True)
+    revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects").add_subparsers(
+        dest="what", metavar="WHAT", parser_class=_Parser, required=True
+    )
     p = revoke.add_parser("serials", parents=[common], help="revoke a serial range")
     p.add_argument("first", type=int)
     p.add_argument("last", type=int)
@@ -358,8 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_revoke)
     p = revoke.add_parser("key", parents=[common], help="revoke a signing key")
     p.add_argument("key_id", type=int)
-    p.add_argument("--from", dest="revoked_from", metavar="YYYY-MM-DD",
-                   help="stamps issued on or after this day are revoked (default today)")
+    p.add_argument(
+        "--from",
+        dest="revoked_from",
+        metavar="YYYY-MM-DD",
+        help="stamps issued on or after this day are revoked (default today)",
+    )
     p.add_argument("--last-good-serial", type=int, default=None)
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)
@@ -376,9 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
-    if not args.verbose:        # its per-connection chatter; registry.migrations logs changes
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:  # its per-connection chatter; registry.migrations logs changes
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)

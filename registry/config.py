@@ -14,19 +14,19 @@ ENV_DB = "OCOP_REGISTRY_DB"
 ENV_DATA = "OCOP_REGISTRY_DATA"
 ENV_ADMIN_TOKEN = "OCOP_REGISTRY_ADMIN_TOKEN"
 ENV_SILENT_AFTER_S = "OCOP_REGISTRY_SILENT_AFTER_S"
-DEFAULT_SILENT_AFTER_S = 30 * 60.0      # kiosks send a heartbeat every sync_interval_s (300 s)
+DEFAULT_SILENT_AFTER_S = 30 * 60.0  # kiosks send a heartbeat every sync_interval_s (300 s)
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 8 * 1024 * 1024          # after gzip decompression
-    max_wire_bytes: int = 4 * 1024 * 1024          # as received (compressed or not)
-    max_upload_items: int = 2000                   # per batch
-    max_payload_bytes: int = 16 * 1024             # one upload item's payload, as JSON
-    max_block_count: int = 10_000                  # stamps per block request
-    max_page_items: int = 5000                     # catalog changes per reply
+    max_body_bytes: int = 8 * 1024 * 1024  # after gzip decompression
+    max_wire_bytes: int = 4 * 1024 * 1024  # as received (compressed or not)
+    max_upload_items: int = 2000  # per batch
+    max_payload_bytes: int = 16 * 1024  # one upload item's payload, as JSON
+    max_block_count: int = 10_000  # stamps per block request
+    max_page_items: int = 5000  # catalog changes per reply
     default_page_items: int = 2000
     max_media_bytes: int = 5 * 1024 * 1024
 
@@ -38,16 +38,18 @@ class RegistryConfig:
     stamp_base_url: str = DEFAULT_STAMP_BASE_URL
     admin_token_hashes: frozenset[str] = frozenset()
     # Suspect serial rules for reports and the stamp page.
-    suspect_scan_limit: int = 20                    # scans of one serial, all stations
-    suspect_station_limit: int = 2                  # distinct sales points scanning one serial
+    suspect_scan_limit: int = 20  # scans of one serial, all stations
+    suspect_station_limit: int = 2  # distinct sales points scanning one serial
     # A station with no heartbeat for this long is flagged silent on the reports page.
     station_silent_after_s: float = field(default_factory=lambda: silent_after_s())
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self):
         if not 0 < self.station_silent_after_s <= 365 * 86400:
-            raise UserError(f"station_silent_after_s must be > 0 and at most a year, got "
-                            f"{self.station_silent_after_s!r}")
+            raise UserError(
+                f"station_silent_after_s must be > 0 and at most a year, got "
+                f"{self.station_silent_after_s!r}"
+            )
         object.__setattr__(self, "stamp_base_url", normalise_base_url(self.stamp_base_url))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
 
@@ -58,7 +60,7 @@ class RegistryConfig:
     @property
     def stamp_path_prefix(self) -> str:
         """'/S/' for 'HTTPS://OCOP.SONLA.GOV.VN/S/': where the public stamp page lives."""
-        rest = self.stamp_base_url[len("HTTPS://"):]
+        rest = self.stamp_base_url[len("HTTPS://") :]
         slash = rest.find("/")
         return rest[slash:] if slash >= 0 else "/"
 
@@ -79,5 +81,6 @@ def silent_after_s(environ=os.environ) -> float:
     try:
         return float(text)
     except ValueError:
-        raise UserError(f"${ENV_SILENT_AFTER_S} must be a number of seconds, got "
-                        f"{text!r}") from None
+        raise UserError(
+            f"${ENV_SILENT_AFTER_S} must be a number of seconds, got {text!r}"
+        ) from None

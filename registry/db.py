@@ -44,19 +44,22 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 metadata = MetaData()
 
 meta = Table(
-    "meta", metadata,
+    "meta",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
 counters = Table(
-    "counters", metadata,
+    "counters",
+    metadata,
     Column("name", String(32), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
 
 producers = Table(
-    "producers", metadata,
+    "producers",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("kind", String(16), nullable=False, server_default="other"),
@@ -69,7 +72,8 @@ producers = Table(
 )
 
 media = Table(
-    "media", metadata,
+    "media",
+    metadata,
     Column("hash", String(64), primary_key=True),
     Column("mime", String(64), nullable=False),
     Column("size_bytes", Integer, nullable=False),
@@ -79,7 +83,8 @@ media = Table(
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("gtin", String(14), unique=True, nullable=True),
     Column("name_vi", Text, nullable=False),
@@ -101,10 +106,16 @@ products = Table(
 )
 
 ratings = Table(
-    "ratings", metadata,
+    "ratings",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("product_id", Integer, ForeignKey("products.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "product_id",
+        Integer,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("position", Integer, nullable=False),
     Column("stars", Integer, nullable=True),
     Column("level", String(16), nullable=False, server_default=""),
@@ -116,15 +127,17 @@ ratings = Table(
 )
 
 tombstones = Table(
-    "tombstones", metadata,
-    Column("kind", String(16), primary_key=True),         # product | producer
+    "tombstones",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # product | producer
     Column("entity_id", String(64), primary_key=True),
     Column("deleted_at", String(20), nullable=False),
     Column("seq", BigInteger, nullable=False, index=True),
 )
 
 stations = Table(
-    "stations", metadata,
+    "stations",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -140,17 +153,20 @@ stations = Table(
 # (heartbeats are not kept in `events`: one a round per kiosk would grow it for nothing).
 # received_at is the registry's clock: what "silent for ..." is measured on.
 station_heartbeats = Table(
-    "station_heartbeats", metadata,
-    Column("station_id", BigInteger, ForeignKey("stations.id"), primary_key=True,
-           autoincrement=False),
+    "station_heartbeats",
+    metadata,
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
     Column("idempotency_key", String(100), nullable=False),
-    Column("sent_at", String(32), nullable=False),        # the kiosk's `at`
+    Column("sent_at", String(32), nullable=False),  # the kiosk's `at`
     Column("received_at", String(20), nullable=False),
     Column("payload_json", Text, nullable=False),
 )
 
 signing_keys = Table(
-    "signing_keys", metadata,
+    "signing_keys",
+    metadata,
     Column("key_id", Integer, primary_key=True, autoincrement=False),
     Column("public_key", String(64), nullable=False),
     Column("valid_from", String(10), nullable=False),
@@ -159,7 +175,8 @@ signing_keys = Table(
 )
 
 revoked_ranges = Table(
-    "revoked_ranges", metadata,
+    "revoked_ranges",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("first_serial", BigInteger, nullable=False),
     Column("last_serial", BigInteger, nullable=False),
@@ -168,7 +185,8 @@ revoked_ranges = Table(
 )
 
 revoked_keys = Table(
-    "revoked_keys", metadata,
+    "revoked_keys",
+    metadata,
     Column("key_id", Integer, primary_key=True, autoincrement=False),
     Column("revoked_from", String(10), nullable=False),
     Column("last_good_serial", BigInteger, nullable=True),
@@ -177,21 +195,24 @@ revoked_keys = Table(
 )
 
 suspect_serials = Table(
-    "suspect_serials", metadata,
+    "suspect_serials",
+    metadata,
     Column("serial", BigInteger, primary_key=True, autoincrement=False),
     Column("reason", Text, nullable=False, server_default=""),
     Column("created_at", String(20), nullable=False),
 )
 
 trust_lists = Table(
-    "trust_lists", metadata,
+    "trust_lists",
+    metadata,
     Column("sequence", BigInteger, primary_key=True, autoincrement=False),
     Column("signed_json", Text, nullable=False),
     Column("created_at", String(20), nullable=False),
 )
 
 stamp_blocks = Table(
-    "stamp_blocks", metadata,
+    "stamp_blocks",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
     Column("request_id", String(64), nullable=False),
@@ -208,7 +229,8 @@ stamp_blocks = Table(
 # Scans, print records and heartbeats uploaded by stations. (station, key) is unique: a
 # resend after a crash between send and acknowledgement finds its row and is a duplicate.
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
     Column("idempotency_key", String(100), nullable=False),
@@ -228,7 +250,7 @@ events = Table(
 COUNTER_NAMES = ("change_seq", "serial")
 
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"       # every *_at column the registry writes itself
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # every *_at column the registry writes itself
 
 
 def utc_now() -> str:
@@ -245,12 +267,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30,
-                                                     "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):
-            dbapi_conn.isolation_level = None        # we issue BEGIN ourselves
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -262,6 +283,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):
             write = conn.get_execution_options().get("ocop_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
@@ -297,8 +319,10 @@ class Database:
         upgrade(self.engine)
         with self.write() as conn:
             for name in COUNTER_NAMES:
-                if conn.execute(sa.select(counters.c.value)
-                                .where(counters.c.name == name)).first() is None:
+                if (
+                    conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).first()
+                    is None
+                ):
                     conn.execute(counters.insert().values(name=name, value=0))
             if get_meta(conn, "registry_id") is None:
                 # Names this database: a kiosk whose cursor came from another registry
@@ -315,16 +339,23 @@ class UnsupportedDialect(RuntimeError):
 
 def _dialect_insert(db_or_conn, table: Table):
     """The dialect's INSERT (it has on_conflict_do_nothing / on_conflict_do_update)."""
-    name = db_or_conn if isinstance(db_or_conn, str) else getattr(
-        db_or_conn, "dialect", db_or_conn).name
+    name = (
+        db_or_conn
+        if isinstance(db_or_conn, str)
+        else getattr(db_or_conn, "dialect", db_or_conn).name
+    )
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         return pg_insert(table)
     if name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         return sqlite_insert(table)
-    raise UnsupportedDialect(f"INSERT ... ON CONFLICT for the {name!r} database: the "
-                             f"registry supports sqlite and postgresql only")
+    raise UnsupportedDialect(
+        f"INSERT ... ON CONFLICT for the {name!r} database: the "
+        f"registry supports sqlite and postgresql only"
+    )
 
 
 def insert_ignore(db_or_conn, table: Table):
@@ -337,15 +368,19 @@ def upsert(conn: Connection, table: Table, key: str, values: dict) -> None:
     """INSERT, or UPDATE the row whose primary key column `key` matches (one statement,
     safe against a concurrent insert on both dialects)."""
     statement = _dialect_insert(conn, table).values(**values)
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=[key], set_={k: v for k, v in values.items() if k != key}))
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key], set_={k: v for k, v in values.items() if k != key}
+        )
+    )
 
 
 def reserve(conn: Connection, name: str, count: int = 1) -> int:
     """Reserve `count` consecutive values of a counter; returns the first. Holds the counter's
     row lock until the transaction ends (this is what orders cursors by commit)."""
-    conn.execute(counters.update().where(counters.c.name == name)
-                 .values(value=counters.c.value + count))
+    conn.execute(
+        counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
+    )
     last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
     return last - count + 1
 

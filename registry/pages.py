@@ -74,13 +74,15 @@ def pick_language(query: str | None, accept_language: str | None) -> str:
 
 
 def _page(title: str, body: str, lang: str = "vi", wide: bool = False) -> str:
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
-            f'<link rel="stylesheet" href="/static/style.css"></head><body>'
-            f'<main{" class=wide" if wide else ""}>{body}</main>'
-            f'<footer>OCOP Sơn La · Văn phòng Điều phối Chương trình OCOP tỉnh Sơn La'
-            f'</footer></body></html>')
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
+        f'<link rel="stylesheet" href="/static/style.css"></head><body>'
+        f"<main{' class=wide' if wide else ''}>{body}</main>"
+        f"<footer>OCOP Sơn La · Văn phòng Điều phối Chương trình OCOP tỉnh Sơn La"
+        f"</footer></body></html>"
+    )
 
 
 def _both(vi: str, en: str, lang: str, tag: str = "span") -> str:
@@ -89,14 +91,18 @@ def _both(vi: str, en: str, lang: str, tag: str = "span") -> str:
 
 
 def message_page(title: str, text: str, lang: str = "vi") -> str:
-    return _page(title, f'<div class="verdict bad"><h1>{escape(title)}</h1>'
-                        f'<p>{escape(text)}</p></div>', lang)
+    return _page(
+        title, f'<div class="verdict bad"><h1>{escape(title)}</h1><p>{escape(text)}</p></div>', lang
+    )
 
 
 def index_page() -> str:
-    return _page("OCOP Sơn La", '<div class="card"><h2>Sổ đăng ký OCOP tỉnh Sơn La</h2>'
-                 '<p>Quét tem QR trên sản phẩm để kiểm tra. <span class="en">Scan the QR '
-                 'stamp on a product to check it.</span></p></div>')
+    return _page(
+        "OCOP Sơn La",
+        '<div class="card"><h2>Sổ đăng ký OCOP tỉnh Sơn La</h2>'
+        '<p>Quét tem QR trên sản phẩm để kiểm tra. <span class="en">Scan the QR '
+        "stamp on a product to check it.</span></p></div>",
+    )
 
 
 # --- the stamp page ---------------------------------------------------------------------------
@@ -105,47 +111,66 @@ def index_page() -> str:
 def _verdict_box(verdict: Verdict, lang: str) -> str:
     other = "en" if lang == "vi" else "vi"
     title = translator(lang)(verdict.title)
-    return (f'<div class="verdict {TONE_CLASS[verdict.tone]}" id="verdict" '
-            f'data-verdict="{verdict.value}"><h1>{escape(title)}</h1>'
-            f'<p>{escape(verdict.message(lang))}</p>'
-            f'<p class="en">{escape(verdict.message(other))}</p></div>')
+    return (
+        f'<div class="verdict {TONE_CLASS[verdict.tone]}" id="verdict" '
+        f'data-verdict="{verdict.value}"><h1>{escape(title)}</h1>'
+        f"<p>{escape(verdict.message(lang))}</p>"
+        f'<p class="en">{escape(verdict.message(other))}</p></div>'
+    )
 
 
-def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code: str,
-               lang: str = "vi", today: dt.date | None = None) -> tuple[int, str]:
+def stamp_page(
+    conn: Connection,
+    config: RegistryConfig,
+    keyring: KeyRing,
+    code: str,
+    lang: str = "vi",
+    today: dt.date | None = None,
+) -> tuple[int, str]:
     """(HTTP status, HTML). 400 for a malformed code, 404 for a code that is well-formed but
     not signed by a trusted key; 200 otherwise (genuine, expired rating, revoked, suspect)."""
     today = today or dt.datetime.now(dt.UTC).date()
-    payload = code.upper() if code.isascii() else code    # phones may lowercase the URL
+    payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
     except StampFormatError:
-        return 400, _page("Mã không hợp lệ / Malformed code",
-                          _verdict_box(Verdict.FORGED, lang)
-                          + '<div class="card"><p>' + _both(
-                              "Mã trên tem bị sai định dạng.",
-                              "The code on this stamp is malformed.", lang) + "</p></div>",
-                          lang)
+        return 400, _page(
+            "Mã không hợp lệ / Malformed code",
+            _verdict_box(Verdict.FORGED, lang)
+            + '<div class="card"><p>'
+            + _both("Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang)
+            + "</p></div>",
+            lang,
+        )
 
     def product_lookup(product_id: int, today: dt.date) -> ProductStatus | None:
         found = catalog_rows.get_product(conn, product_id)
         if found is None:
             return None
-        return ProductStatus(product_id, catalog.rating_valid(
-            catalog.current_rating(found["ratings"]), today))
+        return ProductStatus(
+            product_id, catalog.rating_valid(catalog.current_rating(found["ratings"]), today)
+        )
 
-    verifier = StampVerifier(keyring.current_trust_list(conn), config.stamp_base_url,
-                             clone_scan_limit=2**62, product_lookup=product_lookup)
+    verifier = StampVerifier(
+        keyring.current_trust_list(conn),
+        config.stamp_base_url,
+        clone_scan_limit=2**62,
+        product_lookup=product_lookup,
+    )
     result = verifier.verify(config.stamp_base_url + payload, today=today)
     if not result.verdict.signature_valid:
-        return 404, _page("Tem không hợp lệ / Invalid stamp",
-                          _verdict_box(result.verdict, lang), lang)
+        return 404, _page(
+            "Tem không hợp lệ / Invalid stamp", _verdict_box(result.verdict, lang), lang
+        )
     verdict = result.verdict
-    assert result.serial is not None and result.product_id is not None   # signature valid
+    assert result.serial is not None and result.product_id is not None  # signature valid
     scans, by_station = scan_stats_for_serial(conn, result.serial)
     reasons = suspect_reasons(scans, len(by_station), config)
-    if reasons and verdict in (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
-                               Verdict.GENUINE_UNKNOWN_PRODUCT):
+    if reasons and verdict in (
+        Verdict.GENUINE,
+        Verdict.GENUINE_RATING_EXPIRED,
+        Verdict.GENUINE_UNKNOWN_PRODUCT,
+    ):
         verdict = Verdict.SUSPECT_CLONE
     product = catalog_rows.get_product(conn, result.product_id)
     parts = [_verdict_box(verdict, lang)]
@@ -156,38 +181,56 @@ def stamp_page(conn: Connection, config: RegistryConfig, keyring: KeyRing, code:
     return 200, _page(f"{title} – OCOP Sơn La", "".join(parts), lang)
 
 
-def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
-                  today: dt.date) -> str:
+def _product_card(
+    conn: Connection, product: dict, verdict: Verdict, lang: str, today: dt.date
+) -> str:
     producer = catalog_rows.get_producer(conn, product["producer"])
     rating = catalog.current_rating(product["ratings"])
     show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
-    name_first, name_second = ((product["name_vi"], product["name_en"]) if lang == "vi"
-                               else (product["name_en"] or product["name_vi"],
-                                     product["name_vi"]))
+    name_first, name_second = (
+        (product["name_vi"], product["name_en"])
+        if lang == "vi"
+        else (product["name_en"] or product["name_vi"], product["name_vi"])
+    )
     group_vi, group_en = GROUP_NAMES.get(product["group"], ("", ""))
-    rows = [(("Nhà sản xuất", "Producer"), producer.name if producer else product["producer"]),
-            (("Xuất xứ", "Origin"), ", ".join(x for x in (product["commune"],
-                                                          product["district"], "Sơn La")
-                                              if x)),
-            (("Nhóm sản phẩm", "Product group"), group_vi if lang == "vi" else group_en)]
+    rows = [
+        (("Nhà sản xuất", "Producer"), producer.name if producer else product["producer"]),
+        (
+            ("Xuất xứ", "Origin"),
+            ", ".join(x for x in (product["commune"], product["district"], "Sơn La") if x),
+        ),
+        (("Nhóm sản phẩm", "Product group"), group_vi if lang == "vi" else group_en),
+    ]
     html = ['<div class="card" id="product">']
     if product["image_hash"]:
-        html.append(f'<img class="product" alt="" src="/api/v1/media/'
-                    f'{escape(product["image_hash"])}">')
-    html.append(f'<h2>{escape(name_first)}</h2>')
+        html.append(
+            f'<img class="product" alt="" src="/api/v1/media/{escape(product["image_hash"])}">'
+        )
+    html.append(f"<h2>{escape(name_first)}</h2>")
     if name_second and name_second != name_first:
         html.append(f'<p class="en">{escape(name_second)}</p>')
     if show_stars and rating is not None:
         stars = rating["stars"]
-        html.append(f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
-                    f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
-                    + _both(f"OCOP {stars} sao, hiệu lực đến {rating['valid_until']}",
-                            f"OCOP {stars} stars, valid until {rating['valid_until']}", lang)
-                    + "</p>")
+        html.append(
+            f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
+            f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
+            + _both(
+                f"OCOP {stars} sao, hiệu lực đến {rating['valid_until']}",
+                f"OCOP {stars} stars, valid until {rating['valid_until']}",
+                lang,
+            )
+            + "</p>"
+        )
     elif rating is not None and rating["stars"]:
-        html.append("<p>" + _both("Chứng nhận OCOP không còn hiệu lực: không hiển thị số sao.",
-                                  "The OCOP rating is not valid: no stars shown.", lang)
-                    + "</p>")
+        html.append(
+            "<p>"
+            + _both(
+                "Chứng nhận OCOP không còn hiệu lực: không hiển thị số sao.",
+                "The OCOP rating is not valid: no stars shown.",
+                lang,
+            )
+            + "</p>"
+        )
     html.append("<dl>")
     for (vi, en), value in rows:
         label = vi if lang == "vi" else en
@@ -196,25 +239,36 @@ def _product_card(conn: Connection, product: dict, verdict: Verdict, lang: str,
     return "".join(html)
 
 
-def _stamp_card(conn: Connection, result, scans: int,
-                by_station: list[tuple[str, str, int]], lang: str) -> str:
+def _stamp_card(
+    conn: Connection, result, scans: int, by_station: list[tuple[str, str, int]], lang: str
+) -> str:
     block = keys.block_of_serial(conn, result.serial)
-    html = ['<div class="card" id="history"><h2>'
-            + _both("Thông tin tem", "About this stamp", lang) + "</h2><dl>",
-            f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
-            f"<dd>{result.serial}</dd>",
-            f"<dt>{'Ngày phát hành' if lang == 'vi' else 'Issued'}</dt>"
-            f"<dd>{result.issued_on.isoformat()}</dd>"]
+    html = [
+        '<div class="card" id="history"><h2>'
+        + _both("Thông tin tem", "About this stamp", lang)
+        + "</h2><dl>",
+        f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt><dd>{result.serial}</dd>",
+        f"<dt>{'Ngày phát hành' if lang == 'vi' else 'Issued'}</dt>"
+        f"<dd>{result.issued_on.isoformat()}</dd>",
+    ]
     if block is not None:
-        html.append(f"<dt>{'Điểm in tem' if lang == 'vi' else 'Printed by'}</dt>"
-                    f"<dd>{escape(block.station)}"
-                    f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>")
-    html.append(f"<dt>{'Số lần quét' if lang == 'vi' else 'Times scanned'}</dt>"
-                f'<dd id="scan-count" data-scans="{scans}">{scans}</dd></dl>')
+        html.append(
+            f"<dt>{'Điểm in tem' if lang == 'vi' else 'Printed by'}</dt>"
+            f"<dd>{escape(block.station)}"
+            f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>"
+        )
+    html.append(
+        f"<dt>{'Số lần quét' if lang == 'vi' else 'Times scanned'}</dt>"
+        f'<dd id="scan-count" data-scans="{scans}">{scans}</dd></dl>'
+    )
     if by_station:
-        html.append('<table><tr><th>' + ('Nơi quét' if lang == 'vi' else 'Where scanned')
-                    + '</th><th class="n">' + ('Lần' if lang == 'vi' else 'Times')
-                    + "</th></tr>")
+        html.append(
+            "<table><tr><th>"
+            + ("Nơi quét" if lang == "vi" else "Where scanned")
+            + '</th><th class="n">'
+            + ("Lần" if lang == "vi" else "Times")
+            + "</th></tr>"
+        )
         for name, district, n in by_station:
             where = f"{name} ({district})" if district else name
             html.append(f'<tr><td>{escape(where)}</td><td class="n">{n}</td></tr>')
@@ -226,8 +280,13 @@ def _stamp_card(conn: Connection, result, scans: int,
 # --- charts and the reports page -------------------------------------------------------------
 
 
-def svg_bars(points: list[tuple[str, int]], width: int = 640, height: int = 200,
-             label_every: int = 1, title: str = "") -> str:
+def svg_bars(
+    points: list[tuple[str, int]],
+    width: int = 640,
+    height: int = 200,
+    label_every: int = 1,
+    title: str = "",
+) -> str:
     """A vertical bar chart (e.g. scans per day) as inline SVG."""
     if not points:
         return ""
@@ -235,21 +294,27 @@ def svg_bars(points: list[tuple[str, int]], width: int = 640, height: int = 200,
     pad_l, pad_b, pad_t = 40, 30, 10
     plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
     bar_w = plot_w / len(points)
-    out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-label="{escape(title)}">',
-           f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" '
-           f'y2="{pad_t + plot_h}" stroke="#999"/>',
-           f'<text x="{pad_l - 4}" y="{pad_t + 10}" text-anchor="end">{top}</text>',
-           f'<text x="{pad_l - 4}" y="{pad_t + plot_h}" text-anchor="end">0</text>']
+    out = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}">',
+        f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{width - 10}" '
+        f'y2="{pad_t + plot_h}" stroke="#999"/>',
+        f'<text x="{pad_l - 4}" y="{pad_t + 10}" text-anchor="end">{top}</text>',
+        f'<text x="{pad_l - 4}" y="{pad_t + plot_h}" text-anchor="end">0</text>',
+    ]
     for i, (label, value) in enumerate(points):
         h = plot_h * value / top
         x = pad_l + i * bar_w
-        out.append(f'<rect x="{x + 1:.1f}" y="{pad_t + plot_h - h:.1f}" '
-                   f'width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="#1b7f3b">'
-                   f'<title>{escape(label)}: {value}</title></rect>')
+        out.append(
+            f'<rect x="{x + 1:.1f}" y="{pad_t + plot_h - h:.1f}" '
+            f'width="{max(bar_w - 2, 1):.1f}" height="{h:.1f}" fill="#1b7f3b">'
+            f"<title>{escape(label)}: {value}</title></rect>"
+        )
         if i % label_every == 0:
-            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" '
-                       f'text-anchor="middle">{escape(label)}</text>')
+            out.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -261,17 +326,20 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     row_h, label_w = 24, 230
     top = max(max(v for _, v in points), 1)
     height = row_h * len(points) + 4
-    out = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-label="{escape(title)}">']
+    out = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(title)}">'
+    ]
     for i, (label, value) in enumerate(points):
         y = i * row_h + 2
         w = (width - label_w - 60) * value / top
         short = label if len(label) <= 34 else label[:33] + "…"
-        out.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
-                   f'{escape(short)}<title>{escape(label)}</title></text>'
-                   f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-                   f'fill="#2f6fb0"/><text x="{label_w + w + 4:.1f}" y="{y + 16}">{value}'
-                   f'</text>')
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
+            f"{escape(short)}<title>{escape(label)}</title></text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="#2f6fb0"/><text x="{label_w + w + 4:.1f}" y="{y + 16}">{value}'
+            f"</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -283,8 +351,7 @@ def duration_text(seconds: int | float | None) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             value = seconds / size
-            return f"{value:.0f} {unit}" if value >= 10 or unit == "min" else \
-                f"{value:.1f} {unit}"
+            return f"{value:.0f} {unit}" if value >= 10 or unit == "min" else f"{value:.1f} {unit}"
     return f"{seconds:.0f} s"
 
 
@@ -305,9 +372,12 @@ def _device_text(state, age_s, extra: str = "") -> str:
     return f"{state}{extra}{age}"
 
 
-_CONTACT_TEXT = {Contact.OK: "", Contact.SILENT: "im lặng / silent",
-                 Contact.NEVER: "chưa từng liên lạc / never heard from",
-                 Contact.DISABLED: "đã khoá / disabled"}
+_CONTACT_TEXT = {
+    Contact.OK: "",
+    Contact.SILENT: "im lặng / silent",
+    Contact.NEVER: "chưa từng liên lạc / never heard from",
+    Contact.DISABLED: "đã khoá / disabled",
+}
 
 
 def _station_row(st: StationHealth) -> str:
@@ -316,92 +386,146 @@ def _station_row(st: StationHealth) -> str:
     contact = _CONTACT_TEXT[st.contact]
     if st.contact is Contact.SILENT:
         contact += f" {duration_text(st.silent_for_s)}"
-    heard = (f"{escape(st.heartbeat_received_at)} ({duration_text(st.silent_for_s)} trước / "
-             f"ago)" if st.heartbeat_received_at else "–")
+    heard = (
+        f"{escape(st.heartbeat_received_at)} ({duration_text(st.silent_for_s)} trước / ago)"
+        if st.heartbeat_received_at
+        else "–"
+    )
     if contact:
         heard += f' <span class="flag">{escape(contact)}</span>'
-    camera = _device_text(g(Field.CAMERA), g(Field.CAMERA_AGE_S),
-                          " · máy ảnh demo / demo camera" if g(Field.CAMERA_IS_DEMO) else "")
+    camera = _device_text(
+        g(Field.CAMERA),
+        g(Field.CAMERA_AGE_S),
+        " · máy ảnh demo / demo camera" if g(Field.CAMERA_IS_DEMO) else "",
+    )
     paper = g(Field.PAPER)
-    printer = _device_text(g(Field.PRINTER), g(Field.PRINTER_AGE_S),
-                           f" · giấy / paper {paper}" if paper not in (None, NOT_WATCHED)
-                           else "")
-    trust = (f"{g(Field.TRUST_LIST_SEQUENCE)} ({duration_text(g(Field.TRUST_LIST_AGE_S))})"
-             if g(Field.TRUST_LIST_SEQUENCE) else "–")
+    printer = _device_text(
+        g(Field.PRINTER),
+        g(Field.PRINTER_AGE_S),
+        f" · giấy / paper {paper}" if paper not in (None, NOT_WATCHED) else "",
+    )
+    trust = (
+        f"{g(Field.TRUST_LIST_SEQUENCE)} ({duration_text(g(Field.TRUST_LIST_AGE_S))})"
+        if g(Field.TRUST_LIST_SEQUENCE)
+        else "–"
+    )
     pending = g(Field.PENDING_OUTBOX)
-    outbox = "–" if pending is None else (
-        f"{pending}" + (f" ({duration_text(g(Field.PENDING_OUTBOX_OLDEST_AGE_S))})"
-                        if pending else ""))
+    outbox = (
+        "–"
+        if pending is None
+        else (
+            f"{pending}"
+            + (f" ({duration_text(g(Field.PENDING_OUTBOX_OLDEST_AGE_S))})" if pending else "")
+        )
+    )
     clock_field = g(Field.CLOCK)
     clock: dict = clock_field if isinstance(clock_field, dict) else {}
     clock_text = clock.get("system_time") or g(Field.AT) or "–"
     if clock.get("state") == CLOCK_BEHIND:
-        clock_text += (f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"
-                       f" (trusted {clock.get('trusted_time') or '–'})")
-    cells = [st.name, st.district, None, camera, printer,
-             bytes_text(g(Field.DISK_FREE_BYTES)), trust, outbox,
-             str(g(Field.APP_VERSION, "–")), duration_text(g(Field.UPTIME_S)), clock_text]
-    tds = "".join(f"<td>{heard}</td>" if c is None else f"<td>{escape(str(c))}</td>"
-                  for c in cells)
+        clock_text += (
+            f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"
+            f" (trusted {clock.get('trusted_time') or '–'})"
+        )
+    cells = [
+        st.name,
+        st.district,
+        None,
+        camera,
+        printer,
+        bytes_text(g(Field.DISK_FREE_BYTES)),
+        trust,
+        outbox,
+        str(g(Field.APP_VERSION, "–")),
+        duration_text(g(Field.UPTIME_S)),
+        clock_text,
+    ]
+    tds = "".join(f"<td>{heard}</td>" if c is None else f"<td>{escape(str(c))}</td>" for c in cells)
     cls = ' class="flagged"' if st.flagged else ""
-    return (f'<tr{cls} data-station="{escape(st.name)}" data-contact="{st.contact.value}">'
-            f"{tds}</tr>")
+    return f'<tr{cls} data-station="{escape(st.name)}" data-contact="{st.contact.value}">{tds}</tr>'
 
 
 def _stations_card(report: Report) -> str:
     flagged = [st for st in report.stations if st.flagged]
     limit = duration_text(report.station_silent_after_s)
-    summary = (f'<p class="flag" id="silent-stations" data-count="{len(flagged)}">'
-               f"{len(flagged)} trạm không gửi tín hiệu quá {limit} / stations with no "
-               f"heartbeat for more than {limit}: "
-               f"{escape(', '.join(st.name for st in flagged))}</p>" if flagged else
-               f'<p id="silent-stations" data-count="0">Mọi trạm đều liên lạc trong {limit} '
-               f"qua / every station sent a heartbeat within {limit}</p>")
-    head = "".join(f"<th>{escape(h)}</th>" for h in (
-        "Trạm / Station", "Huyện / District", "Tín hiệu cuối / Last heartbeat",
-        "Máy ảnh / Camera", "Máy in / Printer", "Đĩa trống / Disk free",
-        "Danh sách tin cậy / Trust list", "Chờ gửi / Outbox", "Phiên bản / Version",
-        "Đã chạy / Uptime", "Giờ máy / Clock"))
+    summary = (
+        f'<p class="flag" id="silent-stations" data-count="{len(flagged)}">'
+        f"{len(flagged)} trạm không gửi tín hiệu quá {limit} / stations with no "
+        f"heartbeat for more than {limit}: "
+        f"{escape(', '.join(st.name for st in flagged))}</p>"
+        if flagged
+        else f'<p id="silent-stations" data-count="0">Mọi trạm đều liên lạc trong {limit} '
+        f"qua / every station sent a heartbeat within {limit}</p>"
+    )
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        for h in (
+            "Trạm / Station",
+            "Huyện / District",
+            "Tín hiệu cuối / Last heartbeat",
+            "Máy ảnh / Camera",
+            "Máy in / Printer",
+            "Đĩa trống / Disk free",
+            "Danh sách tin cậy / Trust list",
+            "Chờ gửi / Outbox",
+            "Phiên bản / Version",
+            "Đã chạy / Uptime",
+            "Giờ máy / Clock",
+        )
+    )
     rows = "".join(_station_row(st) for st in report.stations)
-    return (f'<div class="card" id="stations"><h2>Trạm <span class=en>Stations</span></h2>'
-            f'{summary}<div class="scroll"><table><tr>{head}</tr>{rows}</table></div></div>')
+    return (
+        f'<div class="card" id="stations"><h2>Trạm <span class=en>Stations</span></h2>'
+        f'{summary}<div class="scroll"><table><tr>{head}</tr>{rows}</table></div></div>'
+    )
 
 
 def reports_page(report: Report) -> str:
     days = [(d[5:], n) for d, n in report.scans_per_day]
     every = max(1, len(days) // 10)
-    body = [f"<h1>Báo cáo OCOP Sơn La <span class=en>Reports</span></h1>"
-            f"<p>{escape(report.first_day)} – {escape(report.last_day)} · "
-            f"{report.total_scans} lượt quét / scans · {report.total_prints} tem in / "
-            f"stamps printed</p>",
-            '<div class="card"><h2>Lượt quét theo ngày <span class=en>Scans per day</span>'
-            '</h2>' + svg_bars(days, label_every=every, title="scans per day") + "</div>",
-            '<div class="grid"><div class="card"><h2>Sản phẩm được quét nhiều nhất '
-            '<span class=en>Top products</span></h2>'
-            + svg_hbars([(f"{name} (#{pid})", n) for pid, name, n in report.top_products],
-                        title="top products") + "</div>",
-            '<div class="card"><h2>Theo huyện <span class=en>Per district</span></h2>'
-            + svg_hbars(report.per_district, title="scans per district") + "</div></div>",
-            '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
-            + svg_hbars(report.per_verdict, title="scans per verdict") + "</div>",
-            '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
-            'serials</span></h2>']
+    body = [
+        f"<h1>Báo cáo OCOP Sơn La <span class=en>Reports</span></h1>"
+        f"<p>{escape(report.first_day)} – {escape(report.last_day)} · "
+        f"{report.total_scans} lượt quét / scans · {report.total_prints} tem in / "
+        f"stamps printed</p>",
+        '<div class="card"><h2>Lượt quét theo ngày <span class=en>Scans per day</span>'
+        "</h2>" + svg_bars(days, label_every=every, title="scans per day") + "</div>",
+        '<div class="grid"><div class="card"><h2>Sản phẩm được quét nhiều nhất '
+        "<span class=en>Top products</span></h2>"
+        + svg_hbars(
+            [(f"{name} (#{pid})", n) for pid, name, n in report.top_products], title="top products"
+        )
+        + "</div>",
+        '<div class="card"><h2>Theo huyện <span class=en>Per district</span></h2>'
+        + svg_hbars(report.per_district, title="scans per district")
+        + "</div></div>",
+        '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
+        + svg_hbars(report.per_verdict, title="scans per verdict")
+        + "</div>",
+        '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
+        "serials</span></h2>",
+    ]
     if report.suspects:
-        body.append("<table><tr><th>Serial</th><th>Sản phẩm / Product</th>"
-                    "<th class=n>Lần quét / Scans</th><th>Điểm bán / Sales points</th>"
-                    "<th>Lý do / Why</th></tr>")
+        body.append(
+            "<table><tr><th>Serial</th><th>Sản phẩm / Product</th>"
+            "<th class=n>Lần quét / Scans</th><th>Điểm bán / Sales points</th>"
+            "<th>Lý do / Why</th></tr>"
+        )
         for s in report.suspects:
-            body.append(f"<tr><td>{s.serial}</td><td>{escape(s.product_name)} "
-                        f"(#{s.product_id})</td><td class=n>{s.scans}</td>"
-                        f"<td>{escape(', '.join(s.stations))}</td>"
-                        f"<td>{escape('; '.join(s.reasons))}</td></tr>")
+            body.append(
+                f"<tr><td>{s.serial}</td><td>{escape(s.product_name)} "
+                f"(#{s.product_id})</td><td class=n>{s.scans}</td>"
+                f"<td>{escape(', '.join(s.stations))}</td>"
+                f"<td>{escape('; '.join(s.reasons))}</td></tr>"
+            )
         body.append("</table>")
     else:
         body.append("<p>Không có / None</p>")
     body.append("</div>")
-    body.append('<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'
-                "<table><tr><th>#</th><th>Sản phẩm / Product</th><th class=n>Lần quét / "
-                "Scans</th></tr>")
+    body.append(
+        '<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'
+        "<table><tr><th>#</th><th>Sản phẩm / Product</th><th class=n>Lần quét / "
+        "Scans</th></tr>"
+    )
     for pid, name, n in report.per_product:
         body.append(f"<tr><td>{pid}</td><td>{escape(name)}</td><td class=n>{n}</td></tr>")
     body.append("</table></div>")

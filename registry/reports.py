@@ -35,21 +35,22 @@ class SuspectSerial:
 
 class Contact(str, enum.Enum):
     """How a station stands with the registry, by the registry's clock."""
-    OK = "ok"                 # a heartbeat within station_silent_after_s
-    SILENT = "silent"         # its last heartbeat is older than that
-    NEVER = "never"           # no heartbeat ever received
-    DISABLED = "disabled"     # its token is disabled: silence is expected
+
+    OK = "ok"  # a heartbeat within station_silent_after_s
+    SILENT = "silent"  # its last heartbeat is older than that
+    NEVER = "never"  # no heartbeat ever received
+    DISABLED = "disabled"  # its token is disabled: silence is expected
 
 
 @dataclass
 class StationHealth:
     name: str
     district: str
-    last_seen_at: str | None                 # last upload of any kind
-    heartbeat: dict | None                   # the newest heartbeat, as the kiosk sent it
+    last_seen_at: str | None  # last upload of any kind
+    heartbeat: dict | None  # the newest heartbeat, as the kiosk sent it
     heartbeat_received_at: str | None = None
     contact: Contact = Contact.NEVER
-    silent_for_s: int | None = None          # since heartbeat_received_at
+    silent_for_s: int | None = None  # since heartbeat_received_at
 
     @property
     def flagged(self) -> bool:
@@ -63,12 +64,12 @@ class Report:
     total_scans: int
     total_prints: int
     scans_per_day: list[tuple[str, int]]
-    per_product: list[tuple[int, str, int]]          # (product id, name, scans)
+    per_product: list[tuple[int, str, int]]  # (product id, name, scans)
     per_district: list[tuple[str, int]]
     per_verdict: list[tuple[str, int]]
     suspects: list[SuspectSerial] = field(default_factory=list)
     stations: list[StationHealth] = field(default_factory=list)
-    station_silent_after_s: float = 0.0       # config.station_silent_after_s
+    station_silent_after_s: float = 0.0  # config.station_silent_after_s
 
     @property
     def top_products(self) -> list[tuple[int, str, int]]:
@@ -98,48 +99,78 @@ def suspect_reasons(scans: int, stations: int, config: RegistryConfig) -> list[s
     return reasons
 
 
-def build_report(conn: Connection, config: RegistryConfig, days: int = 30,
-                 today: dt.date | None = None, now: dt.datetime | None = None) -> Report:
+def build_report(
+    conn: Connection,
+    config: RegistryConfig,
+    days: int = 30,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
     now = now or dt.datetime.now(dt.UTC)
     today = today or now.date()
     first = today - dt.timedelta(days=days - 1)
     first_day, last_day = first.isoformat(), today.isoformat()
     by_day = queries.scans_per_day(conn, first_day, last_day)
-    scans_per_day = [((first + dt.timedelta(days=i)).isoformat(),
-                      by_day.get((first + dt.timedelta(days=i)).isoformat(), 0))
-                     for i in range(days)]
-    per_product = [(pid, name or f"#{pid}", n)
-                   for pid, name, n in queries.scans_per_product(conn, first_day, last_day)]
-    per_district = [(district or UNKNOWN_DISTRICT, n)
-                    for district, n in queries.scans_per_district(conn, first_day, last_day)]
-    per_verdict = [(verdict or "?", n)
-                   for verdict, n in queries.scans_per_verdict(conn, first_day, last_day)]
+    scans_per_day = [
+        (
+            (first + dt.timedelta(days=i)).isoformat(),
+            by_day.get((first + dt.timedelta(days=i)).isoformat(), 0),
+        )
+        for i in range(days)
+    ]
+    per_product = [
+        (pid, name or f"#{pid}", n)
+        for pid, name, n in queries.scans_per_product(conn, first_day, last_day)
+    ]
+    per_district = [
+        (district or UNKNOWN_DISTRICT, n)
+        for district, n in queries.scans_per_district(conn, first_day, last_day)
+    ]
+    per_verdict = [
+        (verdict or "?", n) for verdict, n in queries.scans_per_verdict(conn, first_day, last_day)
+    ]
     total_prints = queries.prints_since(conn, first_day)
-    return Report(first_day=first.isoformat(), last_day=today.isoformat(),
-                  total_scans=sum(n for _, n in scans_per_day), total_prints=total_prints,
-                  scans_per_day=scans_per_day, per_product=per_product,
-                  per_district=per_district, per_verdict=per_verdict,
-                  suspects=find_suspects(conn, config),
-                  stations=station_health(conn, config, now),
-                  station_silent_after_s=config.station_silent_after_s)
+    return Report(
+        first_day=first.isoformat(),
+        last_day=today.isoformat(),
+        total_scans=sum(n for _, n in scans_per_day),
+        total_prints=total_prints,
+        scans_per_day=scans_per_day,
+        per_product=per_product,
+        per_district=per_district,
+        per_verdict=per_verdict,
+        suspects=find_suspects(conn, config),
+        stations=station_health(conn, config, now),
+        station_silent_after_s=config.station_silent_after_s,
+    )
 
 
-def find_suspects(conn: Connection, config: RegistryConfig, limit: int = 200
-                  ) -> list[SuspectSerial]:
-    rows = queries.suspect_serials(conn, SIGNED_VERDICTS, config.suspect_scan_limit,
-                                   config.suspect_station_limit, limit)
+def find_suspects(
+    conn: Connection, config: RegistryConfig, limit: int = 200
+) -> list[SuspectSerial]:
+    rows = queries.suspect_serials(
+        conn, SIGNED_VERDICTS, config.suspect_scan_limit, config.suspect_station_limit, limit
+    )
     if not rows:
         return []
-    station_names = queries.stations_of_serials(conn, [r.serial for r in rows],
-                                                SIGNED_VERDICTS)
+    station_names = queries.stations_of_serials(conn, [r.serial for r in rows], SIGNED_VERDICTS)
     names = queries.product_names(conn, [r.product_id for r in rows if r.product_id])
-    return [SuspectSerial(r.serial, r.product_id, names.get(r.product_id, ""), r.scans,
-                          station_names.get(r.serial, []),
-                          suspect_reasons(r.scans, r.stations, config)) for r in rows]
+    return [
+        SuspectSerial(
+            r.serial,
+            r.product_id,
+            names.get(r.product_id, ""),
+            r.scans,
+            station_names.get(r.serial, []),
+            suspect_reasons(r.scans, r.stations, config),
+        )
+        for r in rows
+    ]
 
 
-def station_health(conn: Connection, config: RegistryConfig,
-                   now: dt.datetime | None = None) -> list[StationHealth]:
+def station_health(
+    conn: Connection, config: RegistryConfig, now: dt.datetime | None = None
+) -> list[StationHealth]:
     now = now or dt.datetime.now(dt.UTC)
     out = []
     for r in queries.stations_with_heartbeat(conn):
@@ -160,6 +191,9 @@ def station_health(conn: Connection, config: RegistryConfig,
             contact = Contact.SILENT
         else:
             contact = Contact.OK
-        out.append(StationHealth(r.name, r.district, r.last_seen_at, heartbeat,
-                                 r.received_at, contact, silent_for_s))
+        out.append(
+            StationHealth(
+                r.name, r.district, r.last_seen_at, heartbeat, r.received_at, contact, silent_for_s
+            )
+        )
     return out

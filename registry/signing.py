@@ -69,11 +69,17 @@ class Block:
     request_id: str
 
     def to_json(self) -> dict:
-        return {"block_id": self.id, "request_id": self.request_id,
-                "product_id": self.product_id, "key_id": self.key_id,
-                "issued_on": self.issued_on, "first_serial": self.first_serial,
-                "last_serial": self.last_serial, "count": len(self.stamps),
-                "stamps": self.stamps}
+        return {
+            "block_id": self.id,
+            "request_id": self.request_id,
+            "product_id": self.product_id,
+            "key_id": self.key_id,
+            "issued_on": self.issued_on,
+            "first_serial": self.first_serial,
+            "last_serial": self.last_serial,
+            "count": len(self.stamps),
+            "stamps": self.stamps,
+        }
 
 
 class KeyRing:
@@ -105,8 +111,7 @@ class KeyRing:
     def root_public_key(self, conn: Connection) -> str:
         value = db.get_meta(conn, META_ROOT)
         if value is None:
-            raise SigningError("registry keys are not initialised (run 'ocop-registry "
-                               "init-db')")
+            raise SigningError("registry keys are not initialised (run 'ocop-registry init-db')")
         return value
 
     def initialise(self, conn: Connection, today: dt.date | None = None) -> bool:
@@ -115,8 +120,10 @@ class KeyRing:
         if db.get_meta(conn, META_ROOT) is not None:
             root_pub = public_key_b64(self.root_key())
             if root_pub != db.get_meta(conn, META_ROOT):
-                raise SigningError(f"{self.keys_dir / ROOT_KEY_FILE} is not the root key this "
-                                   f"database was created with")
+                raise SigningError(
+                    f"{self.keys_dir / ROOT_KEY_FILE} is not the root key this "
+                    f"database was created with"
+                )
             return False
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         root_path = self.keys_dir / ROOT_KEY_FILE
@@ -154,7 +161,7 @@ class KeyRing:
         if new_id > 255:
             raise SigningError("all 255 key ids are used")
         path = self.keys_dir / _signing_key_file(new_id)
-        if path.exists():           # left over from a rotation that did not commit
+        if path.exists():  # left over from a rotation that did not commit
             new_key = load_private_key(path)
         else:
             new_key = generate_private_key()
@@ -169,13 +176,20 @@ class KeyRing:
 
     def revoke_serials(self, conn: Connection, first: int, last: int, reason: str = "") -> int:
         if not 1 <= first <= last <= MAX_SERIAL:
-            raise ValueError(f"serial range {first}-{last}: need 1 <= first <= last <= "
-                             f"{MAX_SERIAL}")
+            raise ValueError(
+                f"serial range {first}-{last}: need 1 <= first <= last <= {MAX_SERIAL}"
+            )
         keys.add_revoked_range(conn, first, last, reason)
         return self.publish(conn)
 
-    def revoke_key(self, conn: Connection, key_id: int, revoked_from: dt.date,
-                   last_good_serial: int | None = None, reason: str = "") -> int:
+    def revoke_key(
+        self,
+        conn: Connection,
+        key_id: int,
+        revoked_from: dt.date,
+        last_good_serial: int | None = None,
+        reason: str = "",
+    ) -> int:
         if not keys.signing_key_exists(conn, key_id):
             raise ValueError(f"key id {key_id} is not a registry signing key")
         keys.set_key_revocation(conn, key_id, revoked_from, last_good_serial, reason)
@@ -194,17 +208,32 @@ class KeyRing:
         """Sign the trust list the database describes now, with the next sequence."""
         root = self.root_key()
         sequence = keys.next_trust_sequence(conn)
-        signing = [SigningKey(r.key_id, r.public_key, dt.date.fromisoformat(r.valid_from),
-                              dt.date.fromisoformat(r.valid_until) if r.valid_until else None)
-                   for r in keys.signing_keys(conn)]
-        ranges = [RevokedRange(r.first_serial, r.last_serial, r.reason)
-                  for r in keys.revoked_ranges(conn)]
-        rkeys = [RevokedKey(r.key_id, dt.date.fromisoformat(r.revoked_from),
-                            r.last_good_serial, r.reason)
-                 for r in keys.revoked_keys(conn)]
-        tl = make_trust_list(root, sequence=sequence, signing_keys=signing,
-                             revoked_ranges=ranges, revoked_keys=rkeys,
-                             suspect_serials=keys.suspect_serials(conn))
+        signing = [
+            SigningKey(
+                r.key_id,
+                r.public_key,
+                dt.date.fromisoformat(r.valid_from),
+                dt.date.fromisoformat(r.valid_until) if r.valid_until else None,
+            )
+            for r in keys.signing_keys(conn)
+        ]
+        ranges = [
+            RevokedRange(r.first_serial, r.last_serial, r.reason) for r in keys.revoked_ranges(conn)
+        ]
+        rkeys = [
+            RevokedKey(
+                r.key_id, dt.date.fromisoformat(r.revoked_from), r.last_good_serial, r.reason
+            )
+            for r in keys.revoked_keys(conn)
+        ]
+        tl = make_trust_list(
+            root,
+            sequence=sequence,
+            signing_keys=signing,
+            revoked_ranges=ranges,
+            revoked_keys=rkeys,
+            suspect_serials=keys.suspect_serials(conn),
+        )
         keys.add_trust_list(conn, sequence, sign_trust_list(tl, root))
         return sequence
 
@@ -228,15 +257,24 @@ class KeyRing:
 
     # --- stamp blocks -----------------------------------------------------------------------
 
-    def issue_block(self, conn: Connection, station_id: int, request_id: str,
-                    product_id: int, count: int, today: dt.date | None = None) -> Block:
+    def issue_block(
+        self,
+        conn: Connection,
+        station_id: int,
+        request_id: str,
+        product_id: int,
+        count: int,
+        today: dt.date | None = None,
+    ) -> Block:
         """Allocate `count` new serials for a station and sign them; a repeated request id
         returns the same block (Ed25519 signatures are deterministic)."""
         prior = keys.block_for_request(conn, station_id, request_id)
         if prior is not None:
             if prior.product_id != product_id or prior.count != count:
-                raise BlockConflict(f"request id {request_id!r} was used for "
-                                    f"{prior.count} stamps of product {prior.product_id}")
+                raise BlockConflict(
+                    f"request id {request_id!r} was used for "
+                    f"{prior.count} stamps of product {prior.product_id}"
+                )
             return self._block_from_row(conn, prior)
         if not 1 <= product_id <= MAX_PRODUCT_ID:
             raise ValueError(f"product id must be 1..{MAX_PRODUCT_ID}")
@@ -247,19 +285,35 @@ class KeyRing:
         last = first + count - 1
         if last > MAX_SERIAL:
             raise SigningError("serial numbers exhausted")
-        row = keys.add_block(conn, station_id=station_id, request_id=request_id,
-                             product_id=product_id, key_id=key_id,
-                             issued_on=(today or utc_today()).isoformat(), first_serial=first,
-                             count=count)
+        row = keys.add_block(
+            conn,
+            station_id=station_id,
+            request_id=request_id,
+            product_id=product_id,
+            key_id=key_id,
+            issued_on=(today or utc_today()).isoformat(),
+            first_serial=first,
+            count=count,
+        )
         return self._block_from_row(conn, row)
 
     def _block_from_row(self, conn: Connection, row) -> Block:
         signer = self.signer(conn, row.key_id)
         day = dt.date.fromisoformat(row.issued_on)
-        stamps = [signer.sign(row.product_id, serial, day)
-                  for serial in range(row.first_serial, row.last_serial + 1)]
-        return Block(row.id, row.product_id, row.key_id, row.issued_on, row.first_serial,
-                     row.last_serial, stamps, row.request_id)
+        stamps = [
+            signer.sign(row.product_id, serial, day)
+            for serial in range(row.first_serial, row.last_serial + 1)
+        ]
+        return Block(
+            row.id,
+            row.product_id,
+            row.key_id,
+            row.issued_on,
+            row.first_serial,
+            row.last_serial,
+            stamps,
+            row.request_id,
+        )
 
 
 __all__ = ["Block", "BlockConflict", "KeyRing", "SigningError", "signing_key_entry"]

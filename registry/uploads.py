@@ -31,8 +31,11 @@ from registry.dal import events, stations
 from registry.dal.stations import Station
 
 KINDS = ("scan", "print", "heartbeat")
-TIME_FIELDS = {"scan": ("scanned_at", "at"), "print": ("printed_at", "at"),
-               "heartbeat": ("at", "sent_at")}
+TIME_FIELDS = {
+    "scan": ("scanned_at", "at"),
+    "print": ("printed_at", "at"),
+    "heartbeat": ("at", "sent_at"),
+}
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
@@ -50,8 +53,9 @@ def _small_int(value: Any, hi: int) -> int | None:
     return value
 
 
-def event_row(station: Station, kind: str, key: str, payload: dict, now: str,
-              base_url: str) -> dict:
+def event_row(
+    station: Station, kind: str, key: str, payload: dict, now: str, base_url: str
+) -> dict:
     occurred = _occurred_at(kind, payload, now)
     serial = _small_int(payload.get("serial"), MAX_SERIAL)
     product_id = _small_int(payload.get("product_id"), MAX_PRODUCT_ID)
@@ -65,15 +69,25 @@ def event_row(station: Station, kind: str, key: str, payload: dict, now: str,
     # scans: the kiosk's verdict; print records: their status (printed | void)
     verdict = payload.get("verdict") if kind == "scan" else payload.get("status")
     verdict = verdict if isinstance(verdict, str) and len(verdict) <= 32 else None
-    return {"station_id": station.id, "idempotency_key": key, "kind": kind,
-            "occurred_at": occurred, "day": occurred[:10], "received_at": now,
-            "serial": serial, "product_id": product_id, "verdict": verdict,
-            "payload_json": json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
-                                       sort_keys=True)}
+    return {
+        "station_id": station.id,
+        "idempotency_key": key,
+        "kind": kind,
+        "occurred_at": occurred,
+        "day": occurred[:10],
+        "received_at": now,
+        "serial": serial,
+        "product_id": product_id,
+        "verdict": verdict,
+        "payload_json": json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+        ),
+    }
 
 
-def record_batch(conn: Connection, station: Station, items: list[dict], base_url: str,
-                 max_payload_bytes: int) -> list[dict]:
+def record_batch(
+    conn: Connection, station: Station, items: list[dict], base_url: str, max_payload_bytes: int
+) -> list[dict]:
     """items: {"kind", "idempotency_key", "payload"} (structure already validated).
     Returns one result per item, in order: accepted | duplicate | rejected (+ error)."""
     now = db.utc_now()
@@ -88,21 +102,31 @@ def record_batch(conn: Connection, station: Station, items: list[dict], base_url
             continue
         row = event_row(station, kind, key, payload, now, base_url)
         if len(row["payload_json"].encode("utf-8")) > max_payload_bytes:
-            results.append({"idempotency_key": key, "status": "rejected",
-                            "error": f"payload larger than {max_payload_bytes} bytes"})
+            results.append(
+                {
+                    "idempotency_key": key,
+                    "status": "rejected",
+                    "error": f"payload larger than {max_payload_bytes} bytes",
+                }
+            )
             continue
         results.append({"idempotency_key": key, "status": "accepted"})
         if kind == "heartbeat":
-            newest_heartbeat = row          # the last one in the batch is the newest
+            newest_heartbeat = row  # the last one in the batch is the newest
             last_heartbeat_key = key
             continue
         existing.add(key)
         rows.append(row)
     events.add_events(conn, rows)
     if newest_heartbeat is not None:
-        events.set_heartbeat(conn, station.id, newest_heartbeat["idempotency_key"],
-                             newest_heartbeat["occurred_at"], now,
-                             newest_heartbeat["payload_json"])
+        events.set_heartbeat(
+            conn,
+            station.id,
+            newest_heartbeat["idempotency_key"],
+            newest_heartbeat["occurred_at"],
+            now,
+            newest_heartbeat["payload_json"],
+        )
     stations.touch(conn, station.id, now)
     return results
 

@@ -5,6 +5,7 @@ a USB webcam (OpenCvSource on its capture node). With nothing attached it raises
 any source whose camera is missing, so the capture thread's reconnect loop (scanner.camera)
 keeps calling open() with backoff and a camera plugged in months later is used by itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,10 +27,15 @@ class AutoCameraSource(FrameSource):
     detected USB cameras, that one is tried first among them. open_camera turns a detected
     camera into a source (injectable: tests use replayed pictures in place of a webcam)."""
 
-    def __init__(self, width_px: int = 640, height_px: int = 480, fps: float = 30.0,
-                 preferred_device: int | str | None = None,
-                 detector: CameraDetector | None = None,
-                 open_camera: Callable[[AttachedCamera], FrameSource] | None = None):
+    def __init__(
+        self,
+        width_px: int = 640,
+        height_px: int = 480,
+        fps: float = 30.0,
+        preferred_device: int | str | None = None,
+        detector: CameraDetector | None = None,
+        open_camera: Callable[[AttachedCamera], FrameSource] | None = None,
+    ):
         self.width_px, self.height_px, self.fps = width_px, height_px, fps
         self.preferred_device = preferred_device
         self.detector = detector or CameraDetector()
@@ -65,8 +71,13 @@ class AutoCameraSource(FrameSource):
         cameras = self.detector.attached()
         preferred = self._preferred_path()
         # Stable sort: CSI stays first; the configured USB device leads the USB ones.
-        return sorted(cameras, key=lambda c: (c.bus is not CameraBus.CSI,
-                                              os.path.realpath(str(c.device)) != preferred))
+        return sorted(
+            cameras,
+            key=lambda c: (
+                c.bus is not CameraBus.CSI,
+                os.path.realpath(str(c.device)) != preferred,
+            ),
+        )
 
     def open(self) -> None:
         self.close()

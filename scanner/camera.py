@@ -4,6 +4,7 @@ The UI shows `CameraStatus` (state + detail); the preview reads `latest_frame` a
 waits for decoding; every frame is also handed to a consumer (the DecodeWorker's submit(),
 which only swaps a slot and returns at once).
 """
+
 from __future__ import annotations
 
 import enum
@@ -41,8 +42,12 @@ class CameraState(str, enum.Enum):
 
     @property
     def is_fault(self) -> bool:
-        return self in (CameraState.NO_DEVICE, CameraState.DISCONNECTED, CameraState.FROZEN,
-                        CameraState.RECONNECTING)
+        return self in (
+            CameraState.NO_DEVICE,
+            CameraState.DISCONNECTED,
+            CameraState.FROZEN,
+            CameraState.RECONNECTING,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,16 @@ class CaptureThread(threading.Thread):
     on_state(status) is called on this thread on every state change (the UI hops it onto
     its own thread, e.g. Clock.schedule_once)."""
 
-    def __init__(self, source: FrameSource,
-                 on_frame: Callable[[Frame], None] | None = None,
-                 on_state: Callable[[CameraStatus], None] | None = None,
-                 backoff_initial_s: float = BACKOFF_INITIAL_S,
-                 backoff_max_s: float = BACKOFF_MAX_S,
-                 stall_after_s: float = STALL_AFTER_S,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        source: FrameSource,
+        on_frame: Callable[[Frame], None] | None = None,
+        on_state: Callable[[CameraStatus], None] | None = None,
+        backoff_initial_s: float = BACKOFF_INITIAL_S,
+        backoff_max_s: float = BACKOFF_MAX_S,
+        stall_after_s: float = STALL_AFTER_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         super().__init__(name="camera-capture", daemon=True)
         self.source = source
         self.on_frame = on_frame
@@ -91,7 +99,7 @@ class CaptureThread(threading.Thread):
         self.clock = clock
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
-        self.in_driver = CallTimer(clock)   # open()/read() under way: a hung driver shows here
+        self.in_driver = CallTimer(clock)  # open()/read() under way: a hung driver shows here
         self._status = CameraStatus(CameraState.STARTING, source.name, clock())
         self._latest: Frame | None = None
         self._seq = 0
@@ -114,8 +122,9 @@ class CaptureThread(threading.Thread):
             self.join(timeout_s)
 
     # -- the loop ---------------------------------------------------------------------------
-    def _set_state(self, state: CameraState, detail: str = "",
-                   retry_in_s: float | None = None) -> None:
+    def _set_state(
+        self, state: CameraState, detail: str = "", retry_in_s: float | None = None
+    ) -> None:
         with self._lock:
             if self._status.state is state and self._status.retry_in_s == retry_in_s:
                 return

@@ -10,6 +10,7 @@ Measured facts behind the policy (bench/decode.py, docs/scanning.md):
   runs where it is likely to pay off (around a symbol zxing-cpp found but could not read)
   and only while the per-frame budget lasts.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -78,6 +79,7 @@ class DecodeResult:
 
 # ---------------------------------------------------------------------------- text / charset
 
+
 def decode_text_bytes(raw: bytes) -> str:
     """Bytes of a QR byte segment without ECI -> text, guessing like zxing-cpp does.
 
@@ -142,8 +144,12 @@ def _zx_quad(position: zxingcpp.Position, offset: Point, scale: float) -> Quad:
     def corner(p: zxingcpp.Point) -> Point:
         return round(p.x / scale + ox), round(p.y / scale + oy)
 
-    return (corner(position.top_left), corner(position.top_right),
-            corner(position.bottom_right), corner(position.bottom_left))
+    return (
+        corner(position.top_left),
+        corner(position.top_right),
+        corner(position.bottom_right),
+        corner(position.bottom_left),
+    )
 
 
 class ZxingDecoder:
@@ -160,27 +166,45 @@ class ZxingDecoder:
         self._qr = _zx_formats(qr) if qr else None
         self._linear = _zx_formats(linear) if linear else None
 
-    def decode_qr(self, gray: Pixels, offset: Point = (0, 0), scale: float = 1.0,
-                  ) -> tuple[list[Decoded], list[Hint]]:
+    def decode_qr(
+        self,
+        gray: Pixels,
+        offset: Point = (0, 0),
+        scale: float = 1.0,
+    ) -> tuple[list[Decoded], list[Hint]]:
         if self._qr is None:
             return [], []
-        found = zxingcpp.read_barcodes(gray, formats=self._qr, try_invert=False,
-                                       text_mode=zxingcpp.TextMode.Plain, return_errors=True)
+        found = zxingcpp.read_barcodes(
+            gray,
+            formats=self._qr,
+            try_invert=False,
+            text_mode=zxingcpp.TextMode.Plain,
+            return_errors=True,
+        )
         return self._convert(found, offset, scale)
 
     def decode_linear(self, gray: Pixels, try_rotate: bool) -> list[Decoded]:
         if self._linear is None:
             return []
-        found = zxingcpp.read_barcodes(gray, formats=self._linear, try_invert=False,
-                                       try_rotate=try_rotate, text_mode=zxingcpp.TextMode.Plain)
+        found = zxingcpp.read_barcodes(
+            gray,
+            formats=self._linear,
+            try_invert=False,
+            try_rotate=try_rotate,
+            text_mode=zxingcpp.TextMode.Plain,
+        )
         return self._convert(found, (0, 0), 1.0)[0]
 
     def decode(self, gray: Pixels, try_rotate_linear: bool = True) -> list[Decoded]:
         codes, _ = self.decode_qr(gray)
         return codes + self.decode_linear(gray, try_rotate_linear)
 
-    def _convert(self, found: Iterable[zxingcpp.Barcode], offset: Point, scale: float,
-                 ) -> tuple[list[Decoded], list[Hint]]:
+    def _convert(
+        self,
+        found: Iterable[zxingcpp.Barcode],
+        offset: Point,
+        scale: float,
+    ) -> tuple[list[Decoded], list[Hint]]:
         codes: list[Decoded] = []
         hints: list[Hint] = []
         for barcode in found:
@@ -197,6 +221,7 @@ class ZxingDecoder:
 
 
 # ---------------------------------------------------------------------------- pyzbar
+
 
 class PyzbarDecoder:
     """zbar through pyzbar's ctypes bindings, asking zbar for the raw bytes.
@@ -217,8 +242,11 @@ class PyzbarDecoder:
         self._w = _wrapper
         self._fourcc_gray = _pyzbar._FOURCC["L800"]
         symbol = _pyzbar.ZBarSymbol
-        self._to_format = {symbol.QRCODE: CodeFormat.QR, symbol.EAN13: CodeFormat.EAN13,
-                           symbol.UPCA: CodeFormat.UPCA}
+        self._to_format = {
+            symbol.QRCODE: CodeFormat.QR,
+            symbol.EAN13: CodeFormat.EAN13,
+            symbol.UPCA: CodeFormat.UPCA,
+        }
         self.formats = tuple(formats)
         self._scanner = _wrapper.zbar_image_scanner_create()
         if not self._scanner:
@@ -236,8 +264,9 @@ class PyzbarDecoder:
         if scanner:
             self._w.zbar_image_scanner_destroy(scanner)
 
-    def decode(self, gray: Pixels, offset: Point = (0, 0), scale: float = 1.0,
-               step: str = "plain") -> list[Decoded]:
+    def decode(
+        self, gray: Pixels, offset: Point = (0, 0), scale: float = 1.0, step: str = "plain"
+    ) -> list[Decoded]:
         w = self._w
         gray = np.ascontiguousarray(gray, dtype=np.uint8)
         height, width = gray.shape[:2]
@@ -267,8 +296,10 @@ class PyzbarDecoder:
             return None
         size = w.zbar_symbol_get_data_length(symbol)
         raw = ctypes.string_at(w.zbar_symbol_get_data(symbol), size)
-        points = [(w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
-                  for i in range(w.zbar_symbol_get_loc_size(symbol))]
+        points = [
+            (w.zbar_symbol_get_loc_x(symbol, i), w.zbar_symbol_get_loc_y(symbol, i))
+            for i in range(w.zbar_symbol_get_loc_size(symbol))
+        ]
         text, fmt = _normalise_product_code(decode_text_bytes(raw), fmt)
         return Decoded(text, fmt, _bounding_quad(points, offset, scale), self.name, step, raw)
 
@@ -294,8 +325,9 @@ def _half(gray: Pixels) -> Pixels:
 
 def _adaptive(gray: Pixels) -> Pixels:
     # Block ~ a few modules of a stamp at kiosk distance; C lifts paper grain above threshold.
-    return as_pixels(cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
-                                           cv2.THRESH_BINARY, 31, 7))
+    return as_pixels(
+        cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 7)
+    )
 
 
 def _otsu(gray: Pixels) -> Pixels:
@@ -316,7 +348,8 @@ class Preprocess:
 
 PLAIN = Preprocess("plain", lambda gray: gray)
 PREPROCESS_STEPS: dict[str, Preprocess] = {
-    step.name: step for step in (
+    step.name: step
+    for step in (
         PLAIN,
         Preprocess("half", _half, 0.5),
         Preprocess("adaptive", _adaptive),
@@ -329,6 +362,7 @@ DEFAULT_FALLBACK_STEPS = ("plain", "half", "otsu", "adaptive", "clahe")
 
 
 # ---------------------------------------------------------------------------- pipeline
+
 
 class FallbackPolicy(str, enum.Enum):
     """When pyzbar runs after zxing-cpp read nothing."""
@@ -407,8 +441,14 @@ class DecodePipeline:
         hint = hints[0] if hints and not codes else None
         return DecodeResult(tuple(_unique(codes)), hint, elapsed_ms, tuple(steps))
 
-    def _fallback(self, pyzbar: PyzbarDecoder, gray: Pixels, hints: list[Hint], deadline: float,
-                  steps: list[str]) -> list[Decoded]:
+    def _fallback(
+        self,
+        pyzbar: PyzbarDecoder,
+        gray: Pixels,
+        hints: list[Hint],
+        deadline: float,
+        steps: list[str],
+    ) -> list[Decoded]:
         regions: list[tuple[Pixels, Point, str]] = []
         for hint in hints[:2]:
             crop, offset = _crop_around(gray, hint.quad, ROI_MARGIN)

@@ -8,6 +8,7 @@ Why not `/dev/video*` or "is picamera2 importable": on a Raspberry Pi both are a
 The bcm2835 codec/ISP (Pi 4) and PiSP/CFE (Pi 5) nodes are /dev/video10.. and not cameras, and
 Raspberry Pi OS ships python3-picamera2 with or without a camera on the ribbon cable.
 """
+
 from __future__ import annotations
 
 import enum
@@ -55,6 +56,7 @@ def picamera2_camera_info() -> list[CameraInfo]:
     """Picamera2.global_camera_info(), or [] when picamera2/libcamera is missing or fails."""
     try:
         from picamera2 import Picamera2
+
         return list(Picamera2.global_camera_info())
     # ImportError, or libcamera failing inside picamera2: no CSI camera
     except Exception:  # noqa: BLE001
@@ -70,8 +72,11 @@ def csi_cameras(probe: CsiProbe = picamera2_camera_info) -> list[AttachedCamera]
     # An injected or future probe failing means "none", never a crash.
     except Exception:  # noqa: BLE001
         return []
-    return [AttachedCamera(CameraBus.CSI, str(info.get("Model", "camera")), index)
-            for index, info in enumerate(infos) if "/usb" not in str(info.get("Id", ""))]
+    return [
+        AttachedCamera(CameraBus.CSI, str(info.get("Model", "camera")), index)
+        for index, info in enumerate(infos)
+        if "/usb" not in str(info.get("Id", ""))
+    ]
 
 
 def _read_text(path: Path) -> str | None:
@@ -118,16 +123,18 @@ def usb_cameras(sysfs_root: Path = SYSFS_ROOT) -> list[AttachedCamera]:
         if device_dir not in best or candidate < best[device_dir]:
             best[device_dir] = candidate
     nodes = sorted(best.values(), key=lambda node: node[1])
-    return [AttachedCamera(CameraBus.USB, name, f"/dev/video{number}")
-            for _index, number, name in nodes]
+    return [
+        AttachedCamera(CameraBus.USB, name, f"/dev/video{number}") for _index, number, name in nodes
+    ]
 
 
 class CameraDetector:
     """Detection with its two boundaries injectable: the sysfs root and the picamera2 probe
     (tests point them at a fake /sys tree in a temporary folder and a plain function)."""
 
-    def __init__(self, sysfs_root: Path | str = SYSFS_ROOT,
-                 csi_probe: CsiProbe = picamera2_camera_info):
+    def __init__(
+        self, sysfs_root: Path | str = SYSFS_ROOT, csi_probe: CsiProbe = picamera2_camera_info
+    ):
         self.sysfs_root = Path(sysfs_root)
         self.csi_probe = csi_probe
 

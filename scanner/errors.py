@@ -1,4 +1,5 @@
 """Typed errors of frame sources. The capture thread turns them into CameraState values."""
+
 from __future__ import annotations
 
 

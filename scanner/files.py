@@ -4,6 +4,7 @@ Pure: yields one FileScan per image (codes may be empty) or per distinct code in
 and a ScanError for an input that cannot be read; the CLI turns them into JSON lines and the
 exit code, and adds the stamp verdict (kiosk.stamps) - this module knows nothing of stamps.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,9 +44,12 @@ class VideoOptions:
     every_nth_frame: int = 1  # 2: decode every other frame (long videos)
 
 
-def scan_paths(paths: Iterable[str | os.PathLike[str]], pipeline: DecodePipeline | None = None,
-               video: VideoOptions | None = None,
-               video_pipeline: DecodePipeline | None = None) -> Iterator[FileScan | ScanError]:
+def scan_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    pipeline: DecodePipeline | None = None,
+    video: VideoOptions | None = None,
+    video_pipeline: DecodePipeline | None = None,
+) -> Iterator[FileScan | ScanError]:
     """Each input in order; an unreadable one yields ScanError and the others go on.
 
     Still images get the thorough pipeline (pyzbar fallback on the whole image); videos are
@@ -88,8 +92,11 @@ def scan_image(path: Path, pipeline: DecodePipeline) -> FileScan | ScanError:
     return FileScan(str(path), result.codes, result.decode_ms, None, result.hint)
 
 
-def scan_video(path: Path, pipeline: DecodePipeline, options: VideoOptions,
-               ) -> Iterator[FileScan | ScanError]:
+def scan_video(
+    path: Path,
+    pipeline: DecodePipeline,
+    options: VideoOptions,
+) -> Iterator[FileScan | ScanError]:
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():

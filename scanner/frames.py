@@ -1,4 +1,5 @@
 """The unit that flows from a frame source to the preview and the decode worker."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """One object the kiosk starts and stops: capture thread + decode worker wired together."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,15 +17,20 @@ class Scanner:
 
     All callbacks run on scanner threads; the UI hops them onto its own thread."""
 
-    def __init__(self, source: FrameSource,
-                 on_codes: Callable[[list[Decoded], Frame], None],
-                 on_state: Callable[[CameraStatus], None] | None = None,
-                 on_hint: Callable[[Hint, Frame], None] | None = None,
-                 decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
-                 repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S, **capture_options: Unpack[CaptureOptions]):
-        self.worker = DecodeWorker(on_codes, decoder_factory, repeat_after_s, gone_after_s,
-                                   on_hint=on_hint)
+    def __init__(
+        self,
+        source: FrameSource,
+        on_codes: Callable[[list[Decoded], Frame], None],
+        on_state: Callable[[CameraStatus], None] | None = None,
+        on_hint: Callable[[Hint, Frame], None] | None = None,
+        decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
+        repeat_after_s: float | None = REPEAT_AFTER_S,
+        gone_after_s: float = GONE_AFTER_S,
+        **capture_options: Unpack[CaptureOptions],
+    ):
+        self.worker = DecodeWorker(
+            on_codes, decoder_factory, repeat_after_s, gone_after_s, on_hint=on_hint
+        )
         self.capture = CaptureThread(source, self.worker.submit, on_state, **capture_options)
 
     def start(self) -> None:

@@ -11,6 +11,7 @@ Sources know nothing about threads, states or retries: that is scanner.camera's 
 `make_source()` picks the class from plain config values; kind "auto" is
 scanner.auto_source.AutoCameraSource, which picks the camera again on every open().
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from scanner.detection import CameraDetector
 
 IMAGE_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+)
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg", ".m4v"})
 
 
@@ -57,12 +59,19 @@ class FrameSource(ABC):
 
 # ---------------------------------------------------------------------------- USB webcams
 
+
 class OpenCvSource(FrameSource):
     """A V4L2 webcam through OpenCV: device index (0) or path ('/dev/video0',
     '/dev/v4l/by-id/...', the stable choice when several cameras are plugged in)."""
 
-    def __init__(self, device: int | str = 0, width_px: int = 640, height_px: int = 480,
-                 fps: float = 30.0, fourcc: str | None = "MJPG"):
+    def __init__(
+        self,
+        device: int | str = 0,
+        width_px: int = 640,
+        height_px: int = 480,
+        fps: float = 30.0,
+        fourcc: str | None = "MJPG",
+    ):
         self.device = device
         self.width_px, self.height_px, self.fps = width_px, height_px, fps
         self.fourcc = fourcc  # MJPG lets cheap UVC cams deliver 30 fps over USB 2
@@ -110,6 +119,7 @@ class OpenCvSource(FrameSource):
 
 # ---------------------------------------------------------------------------- Pi CSI cameras
 
+
 class _Picamera2(Protocol):
     """What PiCameraSource uses of a started ``picamera2.Picamera2`` (no type information
     ships with it)."""
@@ -126,8 +136,9 @@ class PiCameraSource(FrameSource):
 
     picamera2 is imported on open() so that the package works where it is not installed."""
 
-    def __init__(self, camera_index: int = 0, width_px: int = 640, height_px: int = 480,
-                 fps: float = 30.0):
+    def __init__(
+        self, camera_index: int = 0, width_px: int = 640, height_px: int = 480, fps: float = 30.0
+    ):
         self.camera_index = camera_index
         self.width_px, self.height_px, self.fps = width_px, height_px, fps
         self.name = f"picamera2:{camera_index}"
@@ -153,7 +164,9 @@ class PiCameraSource(FrameSource):
             # "RGB888" in libcamera terms is B,G,R byte order in numpy: what OpenCV expects.
             config = camera.create_video_configuration(
                 main={"size": (self.width_px, self.height_px), "format": "RGB888"},
-                controls={"FrameRate": float(self.fps)}, buffer_count=2)
+                controls={"FrameRate": float(self.fps)},
+                buffer_count=2,
+            )
             camera.configure(config)
             camera.start()
         except (IndexError, RuntimeError, OSError) as exc:
@@ -181,6 +194,7 @@ class PiCameraSource(FrameSource):
 
 # ---------------------------------------------------------------------------- replay
 
+
 def list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
@@ -193,8 +207,7 @@ class ReplaySource(FrameSource):
 
     repeats_frames = True
 
-    def __init__(self, path: str | os.PathLike[str], fps: float | None = None,
-                 loop: bool = True):
+    def __init__(self, path: str | os.PathLike[str], fps: float | None = None, loop: bool = True):
         self.path = Path(path)
         self.fps = fps
         self.loop = loop
@@ -270,6 +283,7 @@ class ReplaySource(FrameSource):
 
 # ---------------------------------------------------------------------------- fault injection
 
+
 class FaultInjectingSource(FrameSource):
     """Wraps a source with switchable faults, like a virtual camera (tests, demo, UI work).
 
@@ -335,9 +349,16 @@ class FaultInjectingSource(FrameSource):
 SOURCE_KINDS = ("auto", "opencv", "picamera2", "replay")
 
 
-def make_source(kind: str = "auto", device: int | str = 0, width_px: int = 640,
-                height_px: int = 480, fps: float = 30.0, path: str | None = None,
-                loop: bool = True, detector: CameraDetector | None = None) -> FrameSource:
+def make_source(
+    kind: str = "auto",
+    device: int | str = 0,
+    width_px: int = 640,
+    height_px: int = 480,
+    fps: float = 30.0,
+    path: str | None = None,
+    loop: bool = True,
+    detector: CameraDetector | None = None,
+) -> FrameSource:
     """Build a source from plain config values (kiosk.settings maps its dataclass onto this).
 
     kind "auto": a replay when `path` is given, else an AutoCameraSource: on every open() a
@@ -353,8 +374,10 @@ def make_source(kind: str = "auto", device: int | str = 0, width_px: int = 640,
         device = int(device)
     if kind == "auto":
         from scanner.auto_source import AutoCameraSource  # imports this module: import late
-        return AutoCameraSource(width_px, height_px, fps, preferred_device=device,
-                                detector=detector)
+
+        return AutoCameraSource(
+            width_px, height_px, fps, preferred_device=device, detector=detector
+        )
     if kind == "picamera2":
         index = device if isinstance(device, int) else 0
         return PiCameraSource(index, width_px, height_px, fps)

@@ -4,6 +4,7 @@ The capture thread calls submit(frame) for every frame; submit only swaps a one-
 so capture and preview never wait for decoding. The worker decodes whatever is newest when
 it is free; frames that were replaced before it got to them are counted as dropped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,7 @@ class FrameDecoder(Protocol):
 class _Seen:
     last_seen_s: float
     last_reported_s: float
-    frames_without: int = 0     # decoded frames since it was last in one
+    frames_without: int = 0  # decoded frames since it was last in one
 
 
 class Deduplicator:
@@ -51,17 +52,19 @@ class Deduplicator:
 
     Pure (times are passed in), so it is tested without threads or sleeps."""
 
-    def __init__(self, repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S,
-                 gone_after_frames: int = GONE_AFTER_FRAMES):
+    def __init__(
+        self,
+        repeat_after_s: float | None = REPEAT_AFTER_S,
+        gone_after_s: float = GONE_AFTER_S,
+        gone_after_frames: int = GONE_AFTER_FRAMES,
+    ):
         self.repeat_after_s = repeat_after_s  # None: never repeat while in view
         self.gone_after_s = gone_after_s
         self.gone_after_frames = gone_after_frames
         self._seen: dict[str, _Seen] = {}
 
     def _gone(self, seen: _Seen, now_s: float, after_s: float) -> bool:
-        return now_s - seen.last_seen_s > after_s and \
-            seen.frames_without >= self.gone_after_frames
+        return now_s - seen.last_seen_s > after_s and seen.frames_without >= self.gone_after_frames
 
     def filter(self, codes: list[Decoded], now_s: float) -> list[Decoded]:
         """One decoded frame's codes (call it for every decoded frame, with or without
@@ -73,9 +76,14 @@ class Deduplicator:
         fresh = []
         for code in codes:
             seen = self._seen.get(code.text)
-            if seen is None or self._gone(seen, now_s, self.gone_after_s) or (
+            if (
+                seen is None
+                or self._gone(seen, now_s, self.gone_after_s)
+                or (
                     self.repeat_after_s is not None
-                    and now_s - seen.last_reported_s >= self.repeat_after_s):
+                    and now_s - seen.last_reported_s >= self.repeat_after_s
+                )
+            ):
                 fresh.append(code)
                 self._seen[code.text] = _Seen(now_s, now_s)
             else:
@@ -105,13 +113,16 @@ class DecodeWorker(threading.Thread):
     on_codes / on_hint run on this worker thread: hop to the UI thread from there.
     on_hint(hint, frame) is called (rate-limited) when a QR was seen but not readable."""
 
-    def __init__(self, on_codes: Callable[[list[Decoded], Frame], None],
-                 decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
-                 repeat_after_s: float | None = REPEAT_AFTER_S,
-                 gone_after_s: float = GONE_AFTER_S,
-                 on_hint: Callable[[Hint, Frame], None] | None = None,
-                 hint_every_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        on_codes: Callable[[list[Decoded], Frame], None],
+        decoder_factory: Callable[[], FrameDecoder] = DecodePipeline,
+        repeat_after_s: float | None = REPEAT_AFTER_S,
+        gone_after_s: float = GONE_AFTER_S,
+        on_hint: Callable[[Hint, Frame], None] | None = None,
+        hint_every_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         super().__init__(name="decode-worker", daemon=True)
         self.on_codes = on_codes
         self.on_hint = on_hint
@@ -178,7 +189,10 @@ class DecodeWorker(threading.Thread):
             new_codes = self.dedup.filter(list(result.codes), now_s)
             if new_codes:
                 self.on_codes(new_codes, frame)
-            elif result.hint is not None and self.on_hint is not None \
-                    and now_s - self._last_hint_s >= self.hint_every_s:
+            elif (
+                result.hint is not None
+                and self.on_hint is not None
+                and now_s - self._last_hint_s >= self.hint_every_s
+            ):
                 self._last_hint_s = now_s
                 self.on_hint(result.hint, frame)

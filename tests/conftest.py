@@ -17,8 +17,13 @@ for _name in ("KIVY_NO_CONSOLELOG", "KIVY_NO_FILELOG", "KIVY_USE_DEFAULTCONFIG",
 # python-escpos writes a capabilities cache at import: keep it out of the system temp dir.
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", tempfile.mkdtemp(prefix="ocop-escpos-"))
 # Never read the machine's real config or data dir in tests.
-for _name in ("OCOP_KIOSK_CONFIG", "OCOP_KIOSK_DATA", "OCOP_KIOSK_REGISTRY_URL",
-              "OCOP_KIOSK_REGISTRY_TOKEN", "OCOP_KIOSK_ROOT_KEY"):
+for _name in (
+    "OCOP_KIOSK_CONFIG",
+    "OCOP_KIOSK_DATA",
+    "OCOP_KIOSK_REGISTRY_URL",
+    "OCOP_KIOSK_REGISTRY_TOKEN",
+    "OCOP_KIOSK_ROOT_KEY",
+):
     os.environ.pop(_name, None)
 
 import pytest  # noqa: E402
@@ -39,6 +44,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(data_dir: Path):
     from kiosk.store import Store
+
     s = Store.in_dir(data_dir)
     yield s
     s.close()
@@ -52,8 +58,13 @@ def copy_data_dir(template: Path, dest: Path) -> Path:
     import sqlite3
 
     from kiosk.store import DB_FILENAME
-    shutil.copytree(template, dest, dirs_exist_ok=True,
-                    ignore=lambda _, names: [n for n in names if n.startswith(DB_FILENAME)])
+
+    shutil.copytree(
+        template,
+        dest,
+        dirs_exist_ok=True,
+        ignore=lambda _, names: [n for n in names if n.startswith(DB_FILENAME)],
+    )
     db = template / DB_FILENAME
     if db.exists():
         src, dst = sqlite3.connect(db), sqlite3.connect(dest / DB_FILENAME)
@@ -71,6 +82,7 @@ def demo_template(tmp_path_factory) -> Path:
     copies (demo_store), never this folder itself."""
     from kiosk.demo.setup import set_up_demo
     from kiosk.store import Store
+
     path = tmp_path_factory.mktemp("demo-template") / "data"
     path.mkdir()
     s = Store.in_dir(path)
@@ -96,20 +108,29 @@ def demo_store(demo_template: Path, data_dir: Path):
     """A store holding the demo catalog and demo keys, in this test's own data_dir (a copy
     of demo_template: what one test changes, no other test sees)."""
     from kiosk.store import Store
+
     copy_data_dir(demo_template, data_dir)
     s = Store.in_dir(data_dir)
     yield s
     s.close()
 
 
-def run_cli(*args: str, env: dict | None = None, input_text: str | None = None,
-            timeout_s: float = 120):
+def run_cli(
+    *args: str, env: dict | None = None, input_text: str | None = None, timeout_s: float = 120
+):
     """Run `python -m kiosk ARGS` in a subprocess (a real process: exit codes, stderr)."""
     import subprocess
+
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "kiosk", *args], capture_output=True,
-                          text=True, env=full_env, input=input_text, timeout=timeout_s,
-                          cwd=REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=input_text,
+        timeout=timeout_s,
+        cwd=REPO_ROOT,
+    )
 
 
 # --- a real fake ESC/POS printer process on 127.0.0.1 ----------------------------------------
@@ -118,6 +139,7 @@ def run_cli(*args: str, env: dict | None = None, input_text: str | None = None,
 @pytest.fixture(scope="session")
 def fake_printer_process(tmp_path_factory):
     from printer.fake_server import FakePrinterProcess
+
     store = tmp_path_factory.mktemp("fake-printer")
     with FakePrinterProcess(store_dir=store) as fake:
         yield fake
@@ -135,6 +157,7 @@ def fake_printer(fake_printer_process):
 def unused_local_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on (bound, then released)."""
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -13,8 +13,11 @@ from tests.conftest import copy_data_dir
 
 
 def _files(root):
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode)
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(DB_FILENAME)}
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(DB_FILENAME)
+    }
 
 
 def _dump(db_path):
@@ -27,8 +30,7 @@ def _dump(db_path):
 
 # Run twice, in order: if the second run saw the first run's changes, it would fail.
 @pytest.mark.parametrize("turn", ["first", "second"])
-def test_a_test_changing_its_demo_store_changes_no_other(demo_store, data_dir, demo_template,
-                                                         turn):
+def test_a_test_changing_its_demo_store_changes_no_other(demo_store, data_dir, demo_template, turn):
     template = _dump(demo_template / DB_FILENAME)
     products = demo_store.query_one("SELECT count(*) FROM products")[0]
     assert products > 0
@@ -40,7 +42,7 @@ def test_a_test_changing_its_demo_store_changes_no_other(demo_store, data_dir, d
         tx.execute("DELETE FROM products")
     media[0].unlink()
     (data_dir / "keys" / "demo-root.key").write_bytes(b"spoiled")
-    assert _dump(demo_template / DB_FILENAME) == template        # the template is untouched
+    assert _dump(demo_template / DB_FILENAME) == template  # the template is untouched
     assert (demo_template / media[0].relative_to(data_dir)).exists()
     assert (demo_template / "keys" / "demo-root.key").read_bytes() != b"spoiled"
 
@@ -66,7 +68,8 @@ def test_the_copy_is_the_template_exactly(demo_template, tmp_path):
         writer.close()
     check = sqlite3.connect(again / DB_FILENAME)
     try:
-        assert check.execute("SELECT name_vi FROM products WHERE id = 101").fetchone() == \
-            ("Chè đổi",)
+        assert check.execute("SELECT name_vi FROM products WHERE id = 101").fetchone() == (
+            "Chè đổi",
+        )
     finally:
         check.close()

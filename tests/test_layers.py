@@ -23,18 +23,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def loaded_modules(*imports: str) -> set[str]:
-    code = ("import json, sys\n" + "".join(f"import {name}\n" for name in imports)
-            + "print(json.dumps(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    code = (
+        "import json, sys\n"
+        + "".join(f"import {name}\n" for name in imports)
+        + "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     return set(json.loads(out))
 
 
 def module_names(package: str, skip: tuple[str, ...] = ()) -> list[str]:
     """Every module of a package, nested ones too (__init__ files are their packages)."""
-    return [".".join(p.relative_to(ROOT).with_suffix("").parts)
-            for p in sorted((ROOT / package).rglob("*.py"))
-            if p.stem not in ("__init__", *skip)]
+    return [
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in sorted((ROOT / package).rglob("*.py"))
+        if p.stem not in ("__init__", *skip)
+    ]
 
 
 def top_level(modules: set[str]) -> set[str]:
@@ -49,9 +55,25 @@ def test_the_registry_loads_no_kiosk_module():
 
 def test_the_domain_loads_no_io_framework():
     loaded = top_level(loaded_modules(*module_names("ocop")))
-    forbidden = {"kiosk", "registry", "printer", "scanner", "sqlite3", "sqlalchemy",
-                 "fastapi", "starlette", "requests", "urllib3", "kivy", "cv2", "PIL",
-                 "numpy", "escpos", "socket", "http"}
+    forbidden = {
+        "kiosk",
+        "registry",
+        "printer",
+        "scanner",
+        "sqlite3",
+        "sqlalchemy",
+        "fastapi",
+        "starlette",
+        "requests",
+        "urllib3",
+        "kivy",
+        "cv2",
+        "PIL",
+        "numpy",
+        "escpos",
+        "socket",
+        "http",
+    }
     assert sorted(loaded & forbidden) == []
 
 
@@ -86,8 +108,12 @@ def offenders(packages: tuple[str, ...], imported: str, allowed_prefix: str = ""
 
 
 def test_only_kiosk_ui_imports_kivy():
-    assert offenders(("ocop", "kiosk", "registry", "printer", "scanner"), "kivy",
-                     allowed_prefix="kiosk/ui/") == []
+    assert (
+        offenders(
+            ("ocop", "kiosk", "registry", "printer", "scanner"), "kivy", allowed_prefix="kiosk/ui/"
+        )
+        == []
+    )
 
 
 def test_nothing_imports_kiosk_but_kiosk():
@@ -100,16 +126,19 @@ def test_the_doctor_loads_no_ui_and_no_kivy(tmp_path):
     loaded = loaded_modules(*module_names("kiosk/doctor"))
     assert sorted(m for m in loaded if m.startswith("kiosk.ui")) == []
     assert "kivy" not in top_level(loaded)
-    code = ("import json, sys\nfrom pathlib import Path\n"
-            "from kiosk.doctor.adapters import probe_camera\n"
-            "from kiosk.settings import Settings\n"
-            f"probe = probe_camera(Settings(), Path({str(tmp_path)!r}), frames_wanted=2)\n"
-            "print(json.dumps([probe.frames, sorted(sys.modules)]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    code = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from kiosk.doctor.adapters import probe_camera\n"
+        "from kiosk.settings import Settings\n"
+        f"probe = probe_camera(Settings(), Path({str(tmp_path)!r}), frames_wanted=2)\n"
+        "print(json.dumps([probe.frames, sorted(sys.modules)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     frames, modules = json.loads(out.splitlines()[-1])
     assert frames == 2
-    assert "kiosk.camera_choice" in modules       # the kiosk's own choice of camera
+    assert "kiosk.camera_choice" in modules  # the kiosk's own choice of camera
     assert sorted(m for m in modules if m.startswith("kiosk.ui") or m == "kivy") == []
 
 
@@ -117,8 +146,16 @@ def test_the_doctor_never_imports_the_ui_even_lazily():
     found = []
     for path in sorted((ROOT / "kiosk" / "doctor").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            found += [f"{path.name}:{node.lineno} {n}" for n in names
-                      if n.startswith(("kiosk.ui", "kivy"))]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [
+                f"{path.name}:{node.lineno} {n}"
+                for n in names
+                if n.startswith(("kiosk.ui", "kivy"))
+            ]
     assert found == []

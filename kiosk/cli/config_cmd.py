@@ -23,14 +23,17 @@ def register(sub) -> None:
 
 def handle_check(args, ctx) -> int:
     from kiosk.printing.queue import label_minimum_mm
+
     settings = ctx.settings  # raises ConfigError listing every problem
     problems = check_label_settings(settings)
     if problems:
         raise ConfigError(settings.source, problems)
     printer = settings.printer
-    print(f"OK: {settings.source} (mode {settings.mode.value}, data dir {ctx.data_dir}; "
-          f"stamp label {printer.width_mm} x {printer.label_height_mm} mm, at least "
-          f"{label_minimum_mm(settings)} mm needed)")
+    print(
+        f"OK: {settings.source} (mode {settings.mode.value}, data dir {ctx.data_dir}; "
+        f"stamp label {printer.width_mm} x {printer.label_height_mm} mm, at least "
+        f"{label_minimum_mm(settings)} mm needed)"
+    )
     return 0
 
 

@@ -40,8 +40,10 @@ class CliContext:
         if self._store is None:
             db_path = self.data_dir / DB_FILENAME
             if not db_path.exists():
-                raise UserError(f"no kiosk data in {self.data_dir}: run "
-                                f"'ocop-kiosk init --demo' (or 'ocop-kiosk init') first")
+                raise UserError(
+                    f"no kiosk data in {self.data_dir}: run "
+                    f"'ocop-kiosk init --demo' (or 'ocop-kiosk init') first"
+                )
             self._store = Store(db_path)
         return self._store
 

@@ -15,19 +15,32 @@ EXIT_FAILED = 1
 
 def register(sub) -> None:
     from kiosk.doctor import CHECK_NAMES
+
     names = ", ".join(n.replace(" ", "-") for n in CHECK_NAMES)
     parser = sub.add_parser(
-        "doctor", help="check settings, data, camera, printer, registry, clock and sync",
+        "doctor",
+        help="check settings, data, camera, printer, registry, clock and sync",
         description="Check everything a kiosk needs and print OK / WARN / FAIL / SKIP with a "
-                    "hint per problem. Exit code 1 when any check fails. On an installed "
-                    "kiosk run it as 'sudo ocop-kiosk doctor' (it then runs as the kiosk "
-                    f"user). Checks: {names}.")
+        "hint per problem. Exit code 1 when any check fails. On an installed "
+        "kiosk run it as 'sudo ocop-kiosk doctor' (it then runs as the kiosk "
+        f"user). Checks: {names}.",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    parser.add_argument("--only", action="append", default=[], metavar="CHECK",
-                        help="run only this check (repeatable), e.g. --only camera")
-    parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
-                        help="leave this check out (repeatable), e.g. --skip camera while "
-                             "the kiosk holds the camera")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help="run only this check (repeatable), e.g. --only camera",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help="leave this check out (repeatable), e.g. --skip camera while "
+        "the kiosk holds the camera",
+    )
     parser.set_defaults(handler=handle_doctor)
 
 
@@ -39,6 +52,7 @@ def handle_doctor(args, ctx) -> int:
     from kiosk.doctor import build_env, overall, run_doctor, select_checks
     from kiosk.doctor.checks import Status
     from kiosk.doctor.report import render_json, render_table
+
     try:
         checks = select_checks(_names(args.only), _names(args.skip))
     except ValueError as exc:

@@ -43,8 +43,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors already; keep the message to one line + hint."""
 
     def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
-                              f"(try '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="OCOP Sơn La kiosk and stamp station.",
     )
     parser.add_argument("--version", action="version", version=f"ocop-kiosk {__version__}")
-    parser.add_argument("--config", metavar="FILE",
-                        help="settings file (default: $OCOP_KIOSK_CONFIG, "
-                             "/etc/ocop-kiosk/kiosk.toml, built-in defaults)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="data folder (default: $OCOP_KIOSK_DATA, /var/lib/ocop-kiosk "
-                             "when writable, else ~/.local/state/ocop-kiosk)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (default: $OCOP_KIOSK_CONFIG, "
+        "/etc/ocop-kiosk/kiosk.toml, built-in defaults)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data folder (default: $OCOP_KIOSK_DATA, /var/lib/ocop-kiosk "
+        "when writable, else ~/.local/state/ocop-kiosk)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -90,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a bug
         log.exception("unexpected error in %s", args.command)
         where = f" (details in {log_file})" if "log_file" in locals() and log_file else ""
-        print(f"ocop-kiosk: internal error: {type(exc).__name__}: {exc}{where}",
-              file=sys.stderr)
+        print(f"ocop-kiosk: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return EXIT_BUG
     finally:
         ctx.close()

@@ -26,43 +26,69 @@ BAR_WIDTH = 30
 
 
 def register(sub) -> None:
-    p = sub.add_parser("print", help="print signed stamps for a product",
-                       description="Reserve COUNT pre-signed stamps of a product and print "
-                       "them on the configured printer (or --printer URI).")
+    p = sub.add_parser(
+        "print",
+        help="print signed stamps for a product",
+        description="Reserve COUNT pre-signed stamps of a product and print "
+        "them on the configured printer (or --printer URI).",
+    )
     p.add_argument("--product", type=int, required=True, metavar="ID")
     p.add_argument("--count", type=int, default=None, metavar="N")
     p.add_argument("--lot", default="", metavar="TEXT", help="lot text printed on the label")
-    p.add_argument("--printer", metavar="URI", help="tcp://host:9100, usb://VID:PID, "
-                   "serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0, virtual://DIR")
-    p.add_argument("--preview", metavar="FILE.png",
-                   help="write a sample label as PNG and exit (reserves and prints nothing)")
+    p.add_argument(
+        "--printer",
+        metavar="URI",
+        help="tcp://host:9100, usb://VID:PID, "
+        "serial:///dev/ttyUSB0?baud=115200, file:///dev/usb/lp0, virtual://DIR",
+    )
+    p.add_argument(
+        "--preview",
+        metavar="FILE.png",
+        help="write a sample label as PNG and exit (reserves and prints nothing)",
+    )
     p.set_defaults(handler=handle_print)
 
     j = sub.add_parser("jobs", help="print jobs: list, show, resolve, resume, cancel")
     jsub = j.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
-    x = jsub.add_parser("list", help="jobs needing attention (any age), then the newest",
-                        description="Lists every job that needs staff (interrupted or "
-                        "failed with stamps left, uncertain stamps) whatever its age, then "
-                        f"the newest {JOBS_PAGE} others.")
+    x = jsub.add_parser(
+        "list",
+        help="jobs needing attention (any age), then the newest",
+        description="Lists every job that needs staff (interrupted or "
+        "failed with stamps left, uncertain stamps) whatever its age, then "
+        f"the newest {JOBS_PAGE} others.",
+    )
     x.add_argument("--json", action="store_true", help="one JSON object a line")
     size = x.add_mutually_exclusive_group()
     size.add_argument("--all", action="store_true", help="every job")
-    size.add_argument("--limit", type=_positive_int, default=JOBS_PAGE, metavar="N",
-                      help=f"how many of the other jobs (default {JOBS_PAGE})")
-    x.add_argument("--before", type=_positive_int, metavar="ID",
-                   help="only jobs older than job ID (the next page)")
+    size.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=JOBS_PAGE,
+        metavar="N",
+        help=f"how many of the other jobs (default {JOBS_PAGE})",
+    )
+    x.add_argument(
+        "--before",
+        type=_positive_int,
+        metavar="ID",
+        help="only jobs older than job ID (the next page)",
+    )
     x.set_defaults(handler=handle_jobs_list)
     x = jsub.add_parser("show", help="one job with its printed / pending / uncertain serials")
     x.add_argument("job", type=int)
     x.set_defaults(handler=handle_jobs_show)
-    x = jsub.add_parser("resolve", help="after a crash: say whether an uncertain stamp "
-                        "came out of the printer")
+    x = jsub.add_parser(
+        "resolve", help="after a crash: say whether an uncertain stamp came out of the printer"
+    )
     x.add_argument("job", type=int)
     x.add_argument("serial", type=int)
     group = x.add_mutually_exclusive_group(required=True)
     group.add_argument("--printed", action="store_true", help="the label is on paper")
-    group.add_argument("--reprint", action="store_true",
-                       help="the label did not come out (or was destroyed): print it again")
+    group.add_argument(
+        "--reprint",
+        action="store_true",
+        help="the label did not come out (or was destroyed): print it again",
+    )
     x.set_defaults(handler=handle_jobs_resolve)
     x = jsub.add_parser("resume", help="continue an interrupted or failed job")
     x.add_argument("job", type=int)
@@ -77,7 +103,8 @@ def _queue(ctx, printer_uri: str | None = None) -> PrintQueue:
     settings = ctx.settings
     if printer_uri:
         settings = dataclasses.replace(
-            settings, printer=dataclasses.replace(settings.printer, uri=printer_uri))
+            settings, printer=dataclasses.replace(settings.printer, uri=printer_uri)
+        )
     return PrintQueue(ctx.store(), settings, ctx.data_dir)
 
 
@@ -86,14 +113,15 @@ def _bar(progress: Progress) -> None:
     note = f"  {progress.message}" if progress.message else ""
     if not sys.stderr.isatty():
         step = max(1, progress.total // 10)
-        if progress.message or progress.done % step == 0 or \
-                progress.state is not JobState.PRINTING:
+        if progress.message or progress.done % step == 0 or progress.state is not JobState.PRINTING:
             sys.stderr.write(f"{progress.done}/{progress.total} {progress.state.value}{note}\n")
             sys.stderr.flush()
         return
     filled = BAR_WIDTH * progress.done // max(progress.total, 1)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-                     f"{progress.done}/{progress.total}{note}\033[K")
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+        f"{progress.done}/{progress.total}{note}\033[K"
+    )
     if progress.state is not JobState.PRINTING:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -111,11 +139,14 @@ def handle_print(args, ctx) -> int:
         try:
             image = render_label(content, layout)
         except LabelError as err:
-            raise ConfigError(queue.settings.source,
-                              [describe_label_error(err, queue.settings)]) from None
+            raise ConfigError(
+                queue.settings.source, [describe_label_error(err, queue.settings)]
+            ) from None
         image.save(args.preview, format="PNG")
-        print(f"Preview written to {args.preview} ({image.width}x{image.height} dots; "
-              f"sample QR, no serial used)")
+        print(
+            f"Preview written to {args.preview} ({image.width}x{image.height} dots; "
+            f"sample QR, no serial used)"
+        )
         return 0
     if args.count is None:
         raise UserError("--count N is required (or --preview FILE)")
@@ -140,50 +171,78 @@ def _run(queue: PrintQueue, job_id: int, printer) -> int:
         view = queue.run_job(job_id, printer, on_progress=_bar, stop=stop)
     finally:
         printer.close()
-    print(f"Job {view.id}: {view.state.value}; printed {len(view.printed)} of {view.count}"
-          + (f" (serials {view.printed[0]}-{view.printed[-1]})" if view.printed else ""))
+    print(
+        f"Job {view.id}: {view.state.value}; printed {len(view.printed)} of {view.count}"
+        + (f" (serials {view.printed[0]}-{view.printed[-1]})" if view.printed else "")
+    )
     if view.uncertain:
-        print(f"Check the printer: serial(s) {', '.join(map(str, view.uncertain))} may or may "
-              f"not have printed. Then run: ocop-kiosk jobs resolve {view.id} SERIAL "
-              f"--printed|--reprint")
+        print(
+            f"Check the printer: serial(s) {', '.join(map(str, view.uncertain))} may or may "
+            f"not have printed. Then run: ocop-kiosk jobs resolve {view.id} SERIAL "
+            f"--printed|--reprint"
+        )
     if view.error:
         print(f"Job {view.id} {view.state.value}: {view.error}", file=sys.stderr)
     return 0 if view.state is JobState.DONE else 1
 
 
-_JOB_COLUMNS = ["job", "product", "count", "state", "printed", "left", "uncertain",
-                "created", "error"]
+_JOB_COLUMNS = [
+    "job",
+    "product",
+    "count",
+    "state",
+    "printed",
+    "left",
+    "uncertain",
+    "created",
+    "error",
+]
 
 
 def _job_row(job) -> tuple:
-    return (job.id, job.product_id, job.count, job.state.value, len(job.printed),
-            len(job.pending), len(job.uncertain), job.created_at[:16].replace("T", " "),
-            job.error)
+    return (
+        job.id,
+        job.product_id,
+        job.count,
+        job.state.value,
+        len(job.printed),
+        len(job.pending),
+        len(job.uncertain),
+        job.created_at[:16].replace("T", " "),
+        job.error,
+    )
 
 
 def handle_jobs_list(args, ctx) -> int:
     page = _queue(ctx).job_page(limit=None if args.all else args.limit, before=args.before)
     more = ""
     if page.older:
-        more = (f"{page.older} older job(s) not shown: ocop-kiosk jobs list "
-                f"--before {page.jobs[-1].id} (or --all)")
+        more = (
+            f"{page.older} older job(s) not shown: ocop-kiosk jobs list "
+            f"--before {page.jobs[-1].id} (or --all)"
+        )
     if args.json:
         for job in page.attention + page.jobs:
             print_json_line(job.to_json())
         if more:
-            print(more, file=sys.stderr)   # stdout stays one JSON object a line
+            print(more, file=sys.stderr)  # stdout stays one JSON object a line
         return 0
     if page.attention:
-        print(f"Need attention ({len(page.attention)}): see 'ocop-kiosk jobs show ID', then "
-              f"resolve, resume or cancel")
+        print(
+            f"Need attention ({len(page.attention)}): see 'ocop-kiosk jobs show ID', then "
+            f"resolve, resume or cancel"
+        )
         print_table(_JOB_COLUMNS, [_job_row(j) for j in page.attention])
         print()
     if page.jobs:
         print("Other jobs, newest first:" if page.attention else "Jobs, newest first:")
         print_table(_JOB_COLUMNS, [_job_row(j) for j in page.jobs])
     elif not page.attention:
-        print("No print jobs." if args.before is None else
-              f"No other print jobs before job {args.before}.")
+        print(
+            "No print jobs."
+            if args.before is None
+            else f"No other print jobs before job {args.before}."
+        )
     if more:
         print(more)
     return 0
@@ -196,8 +255,10 @@ def handle_jobs_show(args, ctx) -> int:
 
 def handle_jobs_resolve(args, ctx) -> int:
     _queue(ctx).resolve_uncertain(args.job, args.serial, printed=args.printed)
-    print(f"Job {args.job} serial {args.serial}: "
-          + ("recorded as printed" if args.printed else "will be printed again on resume"))
+    print(
+        f"Job {args.job} serial {args.serial}: "
+        + ("recorded as printed" if args.printed else "will be printed again on resume")
+    )
     return 0
 
 

@@ -25,14 +25,20 @@ UNVERIFIED = "unverified"  # codes were read but no trust list is available to j
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "scan", help="read and verify codes in images, folders or videos",
+        "scan",
+        help="read and verify codes in images, folders or videos",
         description="Decode QR stamps and product barcodes in each PATH (an image, a folder "
         "of images or a video) with the kiosk's decoders and verify them offline. One line "
-        "per image, or per distinct code in a video. Exit 2 if an input is unreadable.")
+        "per image, or per distinct code in a video. Exit 2 if an input is unreadable.",
+    )
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--today", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="verify as of this date (default: today)")
+    parser.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="verify as of this date (default: today)",
+    )
     parser.set_defaults(handler=handle_scan)
 
 
@@ -48,6 +54,7 @@ class _LazyVerifier:
         if self._verifier is None and self.problem is None:
             try:
                 from kiosk.stamps.service import verifier_from_store
+
                 self._verifier = verifier_from_store(self.ctx.store(), self.ctx.settings)
             except UserError as exc:
                 self.problem = str(exc)
@@ -61,8 +68,10 @@ def _record(result, verifier: _LazyVerifier, today: dt.date | None) -> dict:
     verifications = [verifier.verify(code.text, today) for code in result.codes]
     # The headline verdict: the first code that names a product (a stamp or a known GTIN),
     # else the first code; a frame rarely holds more than one.
-    main = next((v for v in verifications if v is not None and v.product_id is not None),
-                verifications[0] if verifications else None)
+    main = next(
+        (v for v in verifications if v is not None and v.product_id is not None),
+        verifications[0] if verifications else None,
+    )
     if not result.codes:
         verdict = NO_CODE
     elif main is None:

@@ -28,24 +28,37 @@ BROWSE_TABS = ("district", "group", "search")
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("screenshot", help="render a screen to a PNG (headless)",
-                            description="Render one kiosk screen without a display (SDL "
-                            "offscreen) with demo data and save it as a PNG.")
+    parser = sub.add_parser(
+        "screenshot",
+        help="render a screen to a PNG (headless)",
+        description="Render one kiosk screen without a display (SDL "
+        "offscreen) with demo data and save it as a PNG.",
+    )
     parser.add_argument("--screen", required=True, choices=SCREEN_NAMES)
     parser.add_argument("--lang", choices=("vi", "en"), default=None)
     parser.add_argument("--mode", choices=("showroom", "reststop", "station"), default=None)
     parser.add_argument("--size", metavar="WxH", default="800x480")
     parser.add_argument("--stamp", metavar="TEXT", help="result screen: the scanned text")
-    parser.add_argument("--demo-stamp", choices=tuple(DEMO_LABELS),
-                        help="result/scan screen: one of the demo stamps")
+    parser.add_argument(
+        "--demo-stamp",
+        choices=tuple(DEMO_LABELS),
+        help="result/scan screen: one of the demo stamps",
+    )
     parser.add_argument("--product", type=int, help="product screen: product id")
-    parser.add_argument("--tab", choices=STAFF_TABS + BROWSE_TABS,
-                        help="staff or browse tab")
+    parser.add_argument("--tab", choices=STAFF_TABS + BROWSE_TABS, help="staff or browse tab")
     parser.add_argument("--query", default="", help="browse search text")
-    parser.add_argument("--idle-left", type=int, metavar="S", default=None,
-                        help="show the idle countdown with S seconds left (1-10)")
-    parser.add_argument("--live-data", action="store_true",
-                        help="use the configured data folder, not a temporary demo one")
+    parser.add_argument(
+        "--idle-left",
+        type=int,
+        metavar="S",
+        default=None,
+        help="show the idle countdown with S seconds left (1-10)",
+    )
+    parser.add_argument(
+        "--live-data",
+        action="store_true",
+        help="use the configured data folder, not a temporary demo one",
+    )
     parser.add_argument("--out", required=True, metavar="FILE.png")
     parser.set_defaults(handler=handle_screenshot)
 
@@ -58,6 +71,7 @@ def handle_screenshot(args, ctx) -> int:
         parse_size,
         prepare_kivy_environment,
     )
+
     size = parse_size(args.size)
     out = Path(args.out)
     if out.suffix.lower() != ".png":
@@ -70,6 +84,7 @@ def handle_screenshot(args, ctx) -> int:
     else:
         from kiosk.demo.setup import set_up_demo
         from kiosk.store import Store
+
         tmp = Path(tempfile.mkdtemp(prefix="ocop-screenshot-"))
         data_dir = tmp / "data"
         data_dir.mkdir()
@@ -97,8 +112,14 @@ def render(settings, store, data_dir, args, out: Path) -> None:
     stamps = {s.key: s for s in prepare_demo_stamps(store, settings, data_dir)}
     want_camera = args.screen == "scan"
     source = DemoCameraSource(fps=30) if want_camera else None
-    app = KioskApp(settings, store, data_dir, camera_source=source,
-                   camera_is_demo=want_camera, start_camera=want_camera)
+    app = KioskApp(
+        settings,
+        store,
+        data_dir,
+        camera_source=source,
+        camera_is_demo=want_camera,
+        start_camera=want_camera,
+    )
     app._run_prepare()
     try:
         settle(0.3)
@@ -110,6 +131,7 @@ def render(settings, store, data_dir, args, out: Path) -> None:
         SCREEN_SETUP[args.screen](app, args, Shot(stamps, source, text, wait_for))
         if args.idle_left:
             import time
+
             # as if the last touch was idle_timeout_s - S ago (the idle check counts it down)
             app._last_activity = time.monotonic() - (app.idle_timeout_s - args.idle_left - 0.9)
             wait_for(lambda: app.idle_countdown == args.idle_left, 5)
@@ -118,20 +140,22 @@ def render(settings, store, data_dir, args, out: Path) -> None:
     finally:
         app.stop()
         from kivy.base import EventLoop
+
         EventLoop.idle()
 
 
 @dataclass(frozen=True)
 class Shot:
     """What a screen's set-up may use besides the app and the arguments."""
-    stamps: dict            # key -> kiosk.demo.stamps.DemoStamp
-    source: DemoCameraSource | None     # the demo camera (scan screen only)
-    text: str | None        # the stamp text asked for (--stamp or --demo-stamp)
+
+    stamps: dict  # key -> kiosk.demo.stamps.DemoStamp
+    source: DemoCameraSource | None  # the demo camera (scan screen only)
+    text: str | None  # the stamp text asked for (--stamp or --demo-stamp)
     wait_for: Callable
 
 
 def _show_attract(app, args, shot: Shot) -> None:
-    pass                    # the app starts on it
+    pass  # the app starts on it
 
 
 def _show_result(app, args, shot: Shot) -> None:
@@ -142,6 +166,7 @@ def _show_result(app, args, shot: Shot) -> None:
 
 def _show_scan(app, args, shot: Shot) -> None:
     from kiosk.demo.camera import load_bgr
+
     # Stay on the scan screen: a deliberate per-instance override (a subclass would rename
     # the app, and Kivy finds its layout by the class name).
     app.on_codes = lambda texts: None
@@ -189,7 +214,11 @@ def _show_staff(app, args, shot: Shot) -> None:
 
 # How each registered screen is set up for its picture (tests check every screen has one).
 SCREEN_SETUP: dict[str, Callable[..., None]] = {
-    "attract": _show_attract, "scan": _show_scan, "result": _show_result,
-    "browse": _show_browse, "product": _show_product, "staff_pin": _show_staff_pin,
+    "attract": _show_attract,
+    "scan": _show_scan,
+    "result": _show_result,
+    "browse": _show_browse,
+    "product": _show_product,
+    "staff_pin": _show_staff_pin,
     "staff": _show_staff,
 }

@@ -25,31 +25,44 @@ from ocop.errors import UserError
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("stamp", help="issue and verify OCOP stamps, manage trust",
-                            description="Issue stamps from this station's pre-signed blocks "
-                            "(or the demo key), verify stamp texts offline, manage the trust "
-                            "list. Format: docs/stamp-format.md.")
+    parser = sub.add_parser(
+        "stamp",
+        help="issue and verify OCOP stamps, manage trust",
+        description="Issue stamps from this station's pre-signed blocks "
+        "(or the demo key), verify stamp texts offline, manage the trust "
+        "list. Format: docs/stamp-format.md.",
+    )
     stamp_sub = parser.add_subparsers(dest="stamp_command", metavar="ACTION")
     parser.set_defaults(handler=lambda args, ctx: _usage(parser))
 
-    issue = stamp_sub.add_parser("issue", help="take stamps for a product from the block",
-                                 description="Reserve COUNT stamps of a product from this "
-                                 "station's pre-signed blocks (in demo mode, sign new ones "
-                                 "with the demo key when the block runs short) and print "
-                                 "them. All or nothing.")
+    issue = stamp_sub.add_parser(
+        "issue",
+        help="take stamps for a product from the block",
+        description="Reserve COUNT stamps of a product from this "
+        "station's pre-signed blocks (in demo mode, sign new ones "
+        "with the demo key when the block runs short) and print "
+        "them. All or nothing.",
+    )
     issue.add_argument("--product", type=_product_id, required=True, metavar="ID")
     issue.add_argument("--count", type=_positive, default=1, metavar="N")
     issue.add_argument("--json", action="store_true", help="one JSON object per line")
     issue.set_defaults(handler=handle_issue)
 
-    verify = stamp_sub.add_parser("verify", help="verify stamp texts offline",
-                                  description="Verify each TEXT as a kiosk scan would "
-                                  "(without recording a scan). TEXT '-' reads one text per "
-                                  "line from standard input.")
+    verify = stamp_sub.add_parser(
+        "verify",
+        help="verify stamp texts offline",
+        description="Verify each TEXT as a kiosk scan would "
+        "(without recording a scan). TEXT '-' reads one text per "
+        "line from standard input.",
+    )
     verify.add_argument("texts", nargs="+", metavar="TEXT")
     verify.add_argument("--json", action="store_true", help="one JSON object per line")
-    verify.add_argument("--today", type=_date, metavar="YYYY-MM-DD",
-                        help="judge rating validity as of this day (default: today)")
+    verify.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="judge rating validity as of this day (default: today)",
+    )
     verify.set_defaults(handler=handle_verify)
 
     trust = stamp_sub.add_parser("trust", help="show, import or (demo) change the trust list")
@@ -60,9 +73,12 @@ def register(sub) -> None:
     show.set_defaults(handler=handle_trust_show)
     export = trust_sub.add_parser("export", help="print the stored signed trust list")
     export.set_defaults(handler=handle_trust_export)
-    imp = trust_sub.add_parser("import", help="verify and store a signed trust list file",
-                               description="Verify FILE ('-' = stdin) against the pinned "
-                               "root and store it; an older sequence is refused.")
+    imp = trust_sub.add_parser(
+        "import",
+        help="verify and store a signed trust list file",
+        description="Verify FILE ('-' = stdin) against the pinned "
+        "root and store it; an older sequence is refused.",
+    )
     imp.add_argument("file", metavar="FILE")
     imp.set_defaults(handler=handle_trust_import)
     rotate = trust_sub.add_parser("rotate", help="demo: new signing key for new stamps")
@@ -72,10 +88,19 @@ def register(sub) -> None:
     what = revoke.add_mutually_exclusive_group(required=True)
     what.add_argument("--serials", type=_serial_range, metavar="FIRST-LAST")
     what.add_argument("--key", type=int, metavar="KEY_ID")
-    revoke.add_argument("--from", dest="revoked_from", type=_date, metavar="YYYY-MM-DD",
-                        help="with --key: stamps issued on or after this day are revoked")
-    revoke.add_argument("--last-good-serial", type=int, metavar="N",
-                        help="with --key: its stamps with a higher serial are revoked too")
+    revoke.add_argument(
+        "--from",
+        dest="revoked_from",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="with --key: stamps issued on or after this day are revoked",
+    )
+    revoke.add_argument(
+        "--last-good-serial",
+        type=int,
+        metavar="N",
+        help="with --key: its stamps with a higher serial are revoked too",
+    )
     revoke.add_argument("--reason", default="", help="shown to staff, e.g. 'stolen station'")
     revoke.set_defaults(handler=handle_trust_revoke)
     suspect = trust_sub.add_parser("suspect", help="demo: put serials on the suspect list")
@@ -103,6 +128,7 @@ def _positive(text: str) -> int:
 
 def _product_id(text: str) -> int:
     from ocop.stamps.codec import MAX_PRODUCT_ID
+
     value = _positive(text)
     if value > MAX_PRODUCT_ID:
         raise argparse.ArgumentTypeError(f"product id must be below 2**24: {value}")
@@ -135,14 +161,17 @@ def _json_line(obj) -> None:
     try:
         line.encode(sys.stdout.encoding or "utf-8")
     except (UnicodeEncodeError, LookupError):
-        line = json.dumps(obj, ensure_ascii=True)   # lone surrogates, odd terminals
+        line = json.dumps(obj, ensure_ascii=True)  # lone surrogates, odd terminals
     sys.stdout.write(line + "\n")
 
 
 def _safe(text: str) -> str:
     """For plain-text output: never a control character or unencodable byte on screen."""
-    return "".join(c if c.isprintable() else "\ufffd" for c in text) \
-        .encode("utf-8", "replace").decode("utf-8")
+    return (
+        "".join(c if c.isprintable() else "\ufffd" for c in text)
+        .encode("utf-8", "replace")
+        .decode("utf-8")
+    )
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -151,11 +180,15 @@ def _safe(text: str) -> str:
 def handle_issue(args, ctx) -> int:
     from kiosk.stamps.demo import load_demo_signer
     from kiosk.stamps.service import issue_stamps
+
     store = ctx.store()
     signer = load_demo_signer(store, ctx.data_dir, ctx.settings)
     if store.query_one("SELECT 1 FROM products WHERE id = ?", (args.product,)) is None:
-        print(f"ocop-kiosk: warning: product {args.product} is not in the local catalog "
-              f"(its stamps will verify as genuine_unknown_product here)", file=sys.stderr)
+        print(
+            f"ocop-kiosk: warning: product {args.product} is not in the local catalog "
+            f"(its stamps will verify as genuine_unknown_product here)",
+            file=sys.stderr,
+        )
     for stamp in issue_stamps(store, args.product, args.count, demo_signer=signer):
         if args.json:
             _json_line(stamp.to_json())
@@ -183,6 +216,7 @@ def _inputs(texts: list[str]) -> Iterator[str]:
 
 def handle_verify(args, ctx) -> int:
     from kiosk.stamps.service import verifier_from_store
+
     verifier = verifier_from_store(ctx.store(), ctx.settings)
     language = ctx.settings.language.value
     for text in _inputs(args.texts):
@@ -194,8 +228,9 @@ def handle_verify(args, ctx) -> int:
             if result.product_id is not None:
                 parts.append(f"product={result.product_id}")
             if result.serial is not None:
-                parts.append(f"serial={result.serial} key={result.key_id} "
-                             f"issued={result.issued_on}")
+                parts.append(
+                    f"serial={result.serial} key={result.key_id} issued={result.issued_on}"
+                )
             if result.gtin:
                 parts.append(f"gtin={result.gtin}")
             parts.append(result.verdict.message(language))
@@ -205,19 +240,22 @@ def handle_verify(args, ctx) -> int:
 
 def handle_trust_show(args, ctx) -> int:
     from kiosk.stamps.service import current_trust_list
+
     tl = current_trust_list(ctx.store(), ctx.settings)
     if args.json:
         _json_line(tl.to_dict())
         return 0
     print(f"trust list {tl.sequence}, issued {tl.issued_at}, root {tl.root_fingerprint[:16]}")
     for k in tl.signing_keys:
-        print(f"  signing key {k.key_id}: stamps issued {k.valid_from} .. "
-              f"{k.valid_until or 'open'}")
+        print(
+            f"  signing key {k.key_id}: stamps issued {k.valid_from} .. {k.valid_until or 'open'}"
+        )
     for rk in tl.revoked_keys:
-        extra = (f", serials above {rk.last_good_serial}"
-                 if rk.last_good_serial is not None else "")
-        print(f"  revoked key {rk.key_id}: stamps issued from {rk.revoked_from}{extra} "
-              f"{_safe(rk.reason)}".rstrip())
+        extra = f", serials above {rk.last_good_serial}" if rk.last_good_serial is not None else ""
+        print(
+            f"  revoked key {rk.key_id}: stamps issued from {rk.revoked_from}{extra} "
+            f"{_safe(rk.reason)}".rstrip()
+        )
     for r in tl.revoked_ranges:
         print(f"  revoked serials {r.first}-{r.last} {_safe(r.reason)}".rstrip())
     if tl.suspect_serials:
@@ -230,6 +268,7 @@ def handle_trust_show(args, ctx) -> int:
 def handle_trust_export(args, ctx) -> int:
     from kiosk.stamps.service import pinned_root_key
     from kiosk.stamps.trust_store import newest_verified_row
+
     store = ctx.store()
     root = pinned_root_key(ctx.settings, store)
     found = newest_verified_row(store.conn, root) if root else None
@@ -242,6 +281,7 @@ def handle_trust_export(args, ctx) -> int:
 def handle_trust_import(args, ctx) -> int:
     from kiosk.stamps.service import pinned_root_key
     from kiosk.stamps.trust_store import store_trust_list
+
     store = ctx.store()
     root = pinned_root_key(ctx.settings, store)
     if not root:
@@ -257,19 +297,25 @@ def handle_trust_import(args, ctx) -> int:
 
 def _demo(ctx):
     from kiosk.stamps.demo import DemoRegistry
+
     store = ctx.store()
     registry = DemoRegistry(store, ctx.data_dir)
     from kiosk.stamps.service import pinned_root_key
+
     if pinned_root_key(ctx.settings, store) != registry.root_public_b64:
-        raise UserError("this kiosk pins another root than the demo root; demo trust "
-                        "changes would not be accepted")
+        raise UserError(
+            "this kiosk pins another root than the demo root; demo trust "
+            "changes would not be accepted"
+        )
     return registry
 
 
 def handle_trust_rotate(args, ctx) -> int:
     new_id, tl = _demo(ctx).rotate(args.today)
-    print(f"trust list {tl.sequence}: new stamps are signed with key {new_id}; stamps of "
-          f"earlier keys stay genuine while those keys are trusted")
+    print(
+        f"trust list {tl.sequence}: new stamps are signed with key {new_id}; stamps of "
+        f"earlier keys stay genuine while those keys are trusted"
+    )
     return 0
 
 
@@ -279,15 +325,15 @@ def handle_trust_revoke(args, ctx) -> int:
         if args.revoked_from or args.last_good_serial is not None:
             raise UserError("--from and --last-good-serial go with --key")
         tl = registry.revoke_serials(*args.serials, reason=args.reason)
-        print(f"trust list {tl.sequence}: serials {args.serials[0]}-{args.serials[1]} "
-              f"revoked")
+        print(f"trust list {tl.sequence}: serials {args.serials[0]}-{args.serials[1]} revoked")
     else:
         if args.revoked_from is None:
             raise UserError("--key needs --from YYYY-MM-DD (first issue day revoked)")
-        tl = registry.revoke_key(args.key, args.revoked_from, args.last_good_serial,
-                                 args.reason)
-        print(f"trust list {tl.sequence}: key {args.key} revoked for stamps issued from "
-              f"{args.revoked_from}")
+        tl = registry.revoke_key(args.key, args.revoked_from, args.last_good_serial, args.reason)
+        print(
+            f"trust list {tl.sequence}: key {args.key} revoked for stamps issued from "
+            f"{args.revoked_from}"
+        )
     return 0
 
 

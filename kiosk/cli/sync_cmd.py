@@ -23,10 +23,13 @@ EXIT_SYNC_FAILED = 3
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("sync", help="sync with the provincial registry",
-                            description="Pull catalog and trust list changes, push scans, "
-                            "print records and heartbeats. Without --once: run until stopped "
-                            "(SIGTERM / Ctrl-C).")
+    parser = sub.add_parser(
+        "sync",
+        help="sync with the provincial registry",
+        description="Pull catalog and trust list changes, push scans, "
+        "print records and heartbeats. Without --once: run until stopped "
+        "(SIGTERM / Ctrl-C).",
+    )
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     actions = parser.add_subparsers(dest="sync_action", metavar="ACTION")
@@ -41,6 +44,7 @@ def register(sub) -> None:
 
 def _engine(ctx):
     from kiosk.sync import SyncEngine
+
     return SyncEngine(ctx.store(), ctx.settings, ctx.data_dir)
 
 
@@ -57,12 +61,15 @@ def handle_sync(args, ctx) -> int:
 
 def _status(args, ctx) -> int:
     from kiosk.sync import read_sync_status
+
     status = read_sync_status(ctx.store())
     if args.json:
         print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    print(f"state:            {status.state.value} ({status.state.label_vi} / "
-          f"{status.state.label_en})")
+    print(
+        f"state:            {status.state.value} ({status.state.label_vi} / "
+        f"{status.state.label_en})"
+    )
     print(f"last success:     {status.last_success_at or 'never'}")
     print(f"last attempt:     {status.last_attempt_at or 'never'}")
     if status.offline_since:
@@ -79,9 +86,18 @@ def _once(args, ctx) -> int:
     engine = _engine(ctx)
     report, status = engine.sync_once()
     if args.json:
-        print(json.dumps({"ok": report.ok, "error": report.error,
-                          "pull": report.pull.__dict__, "push": report.push.__dict__,
-                          "status": status.to_json()}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "error": report.error,
+                    "pull": report.pull.__dict__,
+                    "push": report.push.__dict__,
+                    "status": status.to_json(),
+                },
+                ensure_ascii=False,
+            )
+        )
     elif report.ok:
         print(report.summary())
     else:
@@ -91,27 +107,41 @@ def _once(args, ctx) -> int:
 
 def _block(args, ctx) -> int:
     from kiosk.sync import SyncError
+
     engine = _engine(ctx)
     try:
-        engine.pull()       # the newest trust list first: the block is checked against it
+        engine.pull()  # the newest trust list first: the block is checked against it
         block_id = engine.request_stamp_block(args.product_id, args.count)
     except SyncError as exc:
         print(f"ocop-kiosk: stamp block request failed: {exc}", file=sys.stderr)
         return EXIT_SYNC_FAILED
-    row = ctx.store().query_one("SELECT first_serial, last_serial FROM stamp_blocks "
-                                "WHERE id = ?", (block_id,))
+    row = ctx.store().query_one(
+        "SELECT first_serial, last_serial FROM stamp_blocks WHERE id = ?", (block_id,)
+    )
     if args.json:
-        print(json.dumps({"block_id": block_id, "product_id": args.product_id,
-                          "count": args.count, "first_serial": row[0], "last_serial": row[1]}))
+        print(
+            json.dumps(
+                {
+                    "block_id": block_id,
+                    "product_id": args.product_id,
+                    "count": args.count,
+                    "first_serial": row[0],
+                    "last_serial": row[1],
+                }
+            )
+        )
     else:
-        print(f"block {block_id}: {args.count} stamps for product {args.product_id}, serials "
-              f"{row[0]}-{row[1]}")
+        print(
+            f"block {block_id}: {args.count} stamps for product {args.product_id}, serials "
+            f"{row[0]}-{row[1]}"
+        )
     return 0
 
 
 def _loop(args, ctx) -> int:
     from kiosk.sync import SyncLoop
     from kiosk.trusted_time import ClockKeeper, clock_for
+
     engine = _engine(ctx)
     loop = SyncLoop(engine)
     keeper = ClockKeeper(clock_for(engine.store))
@@ -119,12 +149,16 @@ def _loop(args, ctx) -> int:
 
     def stop(signum, frame):
         stopped.set()
+
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         keeper.start()
         loop.start()
-        print(f"syncing with {ctx.settings.registry.url} every "
-              f"{loop.interval_s:.0f} s (Ctrl-C to stop)", flush=True)
+        print(
+            f"syncing with {ctx.settings.registry.url} every "
+            f"{loop.interval_s:.0f} s (Ctrl-C to stop)",
+            flush=True,
+        )
         while not stopped.wait(1.0):
             pass
     finally:

@@ -44,7 +44,7 @@ from ocop.stamps.verifier import StampVerifier
 log = logging.getLogger(__name__)
 
 DEMO_MEDIA_ORIGIN = "demo_placeholder"
-_PIN_META = ("staff_pin_failures", "staff_pin_locked_until")   # kiosk.staff_pin lockout
+_PIN_META = ("staff_pin_failures", "staff_pin_locked_until")  # kiosk.staff_pin lockout
 
 
 @dataclass
@@ -60,8 +60,9 @@ class Conversion:
     key_files: int = 0
 
     def summary(self) -> str:
-        return ", ".join(f"{getattr(self, f.name)} {f.name.replace('_', ' ')}"
-                         for f in fields(self))
+        return ", ".join(
+            f"{getattr(self, f.name)} {f.name.replace('_', ' ')}" for f in fields(self)
+        )
 
 
 def _demo_root(store, data_dir: Path) -> str | None:
@@ -82,9 +83,8 @@ def _ids(conn, sql: str, params=()) -> list:
 def _delete_ids(conn, table: str, column: str, ids) -> int:
     ids = list(ids)
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        conn.execute(f"DELETE FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})",
-                     chunk)
+        chunk = ids[i : i + 500]
+        conn.execute(f"DELETE FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
     return len(ids)
 
 
@@ -103,49 +103,77 @@ def convert_demo_data(store, data_dir: Path, stamp_base_url: str) -> Conversion:
         return done
     root = _demo_root(store, data_dir)
     trust = load_current_trust_list(store, root) if root else None
-    verifier = (StampVerifier(trust, stamp_base_url, clone_scan_limit=2**62)
-                if trust is not None else None)
+    verifier = (
+        StampVerifier(trust, stamp_base_url, clone_scan_limit=2**62) if trust is not None else None
+    )
     demo_producers = {p["id"] for p in load_demo_catalog()["producers"]}
     with store.transaction() as tx:
-        serials = set(_ids(tx, "SELECT serial FROM stamps WHERE block_id IN "
-                               "(SELECT id FROM stamp_blocks WHERE source = 'demo')"))
+        serials = set(
+            _ids(
+                tx,
+                "SELECT serial FROM stamps WHERE block_id IN "
+                "(SELECT id FROM stamp_blocks WHERE source = 'demo')",
+            )
+        )
         products = set(_ids(tx, "SELECT id FROM products WHERE is_demo = 1"))
         jobs = set()
         for job_id, product_id in tx.execute("SELECT id, product_id FROM print_jobs"):
             held = _ids(tx, "SELECT serial FROM stamps WHERE job_id = ?", (job_id,))
-            if (held and all(s in serials for s in held)) or (not held
-                                                              and product_id in products):
+            if (held and all(s in serials for s in held)) or (not held and product_id in products):
                 jobs.add(job_id)
 
         outbox = []
         for row_id, kind, payload_json, sent_at in tx.execute(
-                "SELECT id, kind, payload_json, sent_at FROM outbox"):
+            "SELECT id, kind, payload_json, sent_at FROM outbox"
+        ):
             try:
                 payload = json.loads(payload_json)
             except ValueError:
                 continue
             payload = payload if isinstance(payload, dict) else {}
-            if ((kind == "print" and (payload.get("serial") in serials
-                                      or payload.get("job_id") in jobs))
-                    or (kind == "scan" and _demo_signed(verifier, payload.get("text") or ""))
-                    or (kind == "heartbeat" and sent_at is None)):
+            if (
+                (
+                    kind == "print"
+                    and (payload.get("serial") in serials or payload.get("job_id") in jobs)
+                )
+                or (kind == "scan" and _demo_signed(verifier, payload.get("text") or ""))
+                or (kind == "heartbeat" and sent_at is None)
+            ):
                 outbox.append(row_id)
         done.outbox = _delete_ids(tx, "outbox", "id", outbox)
-        done.scans = _delete_ids(tx, "scans", "id", [
-            scan_id for scan_id, text in tx.execute("SELECT id, text FROM scans").fetchall()
-            if _demo_signed(verifier, text)])
+        done.scans = _delete_ids(
+            tx,
+            "scans",
+            "id",
+            [
+                scan_id
+                for scan_id, text in tx.execute("SELECT id, text FROM scans").fetchall()
+                if _demo_signed(verifier, text)
+            ],
+        )
 
         done.stamps = _delete_ids(tx, "stamps", "serial", serials)
         tx.execute("DELETE FROM stamp_blocks WHERE source = 'demo'")
         done.print_jobs = _delete_ids(tx, "print_jobs", "id", jobs)
-        done.products = _delete_ids(tx, "products", "id", products)   # ratings, lots cascade
-        done.producers = _delete_ids(tx, "producers", "id", [
-            p for p in _ids(tx, "SELECT id FROM producers WHERE id NOT IN "
-                                "(SELECT producer_id FROM products)") if p in demo_producers])
+        done.products = _delete_ids(tx, "products", "id", products)  # ratings, lots cascade
+        done.producers = _delete_ids(
+            tx,
+            "producers",
+            "id",
+            [
+                p
+                for p in _ids(
+                    tx,
+                    "SELECT id FROM producers WHERE id NOT IN (SELECT producer_id FROM products)",
+                )
+                if p in demo_producers
+            ],
+        )
         pictures = tx.execute(
             "SELECT hash, mime FROM media WHERE origin = ? AND hash NOT IN "
             "(SELECT image_hash FROM products WHERE image_hash IS NOT NULL)",
-            (DEMO_MEDIA_ORIGIN,)).fetchall()
+            (DEMO_MEDIA_ORIGIN,),
+        ).fetchall()
         done.pictures = _delete_ids(tx, "media", "hash", [h for h, _ in pictures])
 
         if root:
@@ -155,14 +183,13 @@ def convert_demo_data(store, data_dir: Path, stamp_base_url: str) -> Conversion:
                     verify_signed_trust_list(blob, root)
                     demo_lists.append(sequence)
                 except TrustError:
-                    pass          # signed by another (the real) root: kept
+                    pass  # signed by another (the real) root: kept
             done.trust_lists = _delete_ids(tx, "trust_lists", "sequence", demo_lists)
-            tx.execute("DELETE FROM meta WHERE key = ? AND value = ?",
-                       (META_ROOT_PUBLIC_KEY, root))
-        _delete_ids(tx, "meta", "key", (META_DEMO_SIGNING_KEY_ID, META_DEMO_NEXT_SERIAL,
-                                        *_PIN_META))
-        _delete_ids(tx, "sync_state", "key", (sync_status.CURSOR_KEY,
-                                              sync_status.REGISTRY_ID_KEY))
+            tx.execute("DELETE FROM meta WHERE key = ? AND value = ?", (META_ROOT_PUBLIC_KEY, root))
+        _delete_ids(
+            tx, "meta", "key", (META_DEMO_SIGNING_KEY_ID, META_DEMO_NEXT_SERIAL, *_PIN_META)
+        )
+        _delete_ids(tx, "sync_state", "key", (sync_status.CURSOR_KEY, sync_status.REGISTRY_ID_KEY))
         set_demo_flag(store, tx, False)
 
     done.key_files = _remove_files(data_dir, pictures)
@@ -172,6 +199,7 @@ def convert_demo_data(store, data_dir: Path, stamp_base_url: str) -> Conversion:
 def _remove_files(data_dir: Path, pictures) -> int:
     """After the commit: demo key files, placeholder pictures, demo stamp pictures."""
     from kiosk.demo.stamps import DEMO_DIRNAME
+
     keys = data_dir / KEYS_DIRNAME
     key_files = [keys / DEMO_ROOT_KEY_FILE, *keys.glob(_signing_key_file("*"))]
     removed = 0

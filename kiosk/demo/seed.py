@@ -13,9 +13,12 @@ from kiosk.media import media_path, store_media
 from kiosk.media_renditions import make_renditions
 from kiosk.store import Store
 
-PLACEHOLDER_DATE = "06-30"   # only the year of recognition is reported
-BODY_BY_STARS = {3: "UBND huyện", 4: "UBND tỉnh Sơn La",
-                 5: "Bộ Nông nghiệp và Phát triển nông thôn"}
+PLACEHOLDER_DATE = "06-30"  # only the year of recognition is reported
+BODY_BY_STARS = {
+    3: "UBND huyện",
+    4: "UBND tỉnh Sơn La",
+    5: "Bộ Nông nghiệp và Phát triển nông thôn",
+}
 
 
 def load_demo_catalog() -> dict:
@@ -33,17 +36,29 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
             upsert_producer(conn, producer)
         for product in catalog["products"]:
             producer = producers[product["producer"]]
-            image_hash = store_media(conn, data_dir,
-                                     placeholder_png(product["group"], product["name_vi"]),
-                                     "image/png", origin="demo_placeholder")
+            image_hash = store_media(
+                conn,
+                data_dir,
+                placeholder_png(product["group"], product["name_vi"]),
+                "image/png",
+                origin="demo_placeholder",
+            )
             image_hashes.append(image_hash)
-            upsert_product(conn, {**product, "commune": producer.get("commune", ""),
-                                  "district": producer["district"], "is_demo": True,
-                                  "image_hash": image_hash})
-            replace_ratings(conn, product["id"], [_rating(r, producer["district"])
-                                                  for r in product["ratings"]])
+            upsert_product(
+                conn,
+                {
+                    **product,
+                    "commune": producer.get("commune", ""),
+                    "district": producer["district"],
+                    "is_demo": True,
+                    "image_hash": image_hash,
+                },
+            )
+            replace_ratings(
+                conn, product["id"], [_rating(r, producer["district"]) for r in product["ratings"]]
+            )
         set_demo_flag(store, conn, True)
-    for image_hash in image_hashes:     # after the commit: not while holding the write lock
+    for image_hash in image_hashes:  # after the commit: not while holding the write lock
         make_renditions(data_dir, media_path(data_dir, image_hash, "image/png"), image_hash)
     return len(catalog["products"])
 
@@ -52,7 +67,12 @@ def _rating(rating: dict, district: str) -> dict:
     stars = rating["stars"]
     body = BODY_BY_STARS.get(stars, "")
     if stars == 3:
-        body = f"UBND huyện {district}" if district != "Thành phố Sơn La" else \
-            "UBND thành phố Sơn La"
-    return {"stars": stars, "body": body, "decision_no": "",
-            "recognised_on": f"{rating['year']}-{rating.get('month_day', PLACEHOLDER_DATE)}"}
+        body = (
+            f"UBND huyện {district}" if district != "Thành phố Sơn La" else "UBND thành phố Sơn La"
+        )
+    return {
+        "stars": stars,
+        "body": body,
+        "decision_no": "",
+        "recognised_on": f"{rating['year']}-{rating.get('month_day', PLACEHOLDER_DATE)}",
+    }

@@ -13,8 +13,10 @@ from __future__ import annotations
 from ocop.errors import UserError
 
 META_DEMO = "demo"
-CONVERT_HINT = ("this data folder holds demo data; run `ocop-kiosk init --force` to convert it "
-                "(drops demo products, demo keys, demo stamps and the demo PIN)")
+CONVERT_HINT = (
+    "this data folder holds demo data; run `ocop-kiosk init --force` to convert it "
+    "(drops demo products, demo keys, demo stamps and the demo PIN)"
+)
 
 
 class DemoDataError(UserError):

@@ -18,9 +18,9 @@ from ocop.paper import DOTS_BY_WIDTH_MM, NARROW_WIDTH_DOTS
 @dataclass(frozen=True)
 class CameraProbe:
     source_name: str
-    is_demo: bool                  # no camera found: the kiosk would show its demo camera
+    is_demo: bool  # no camera found: the kiosk would show its demo camera
     is_replay: bool
-    frames: int                    # frames delivered (not None)
+    frames: int  # frames delivered (not None)
     reads: int
     width_px: int
     height_px: int
@@ -28,12 +28,14 @@ class CameraProbe:
     distinct_frames: int
 
 
-def probe_camera(settings, data_dir: Path, *, frames_wanted: int = 5,
-                 read_for_s: float = 5.0) -> CameraProbe:
+def probe_camera(
+    settings, data_dir: Path, *, frames_wanted: int = 5, read_for_s: float = 5.0
+) -> CameraProbe:
     """Open the camera, read up to `frames_wanted` frames within `read_for_s`, close it.
     Raises the scanner's NoDevice / UnsupportedSource / Disconnected on failure."""
     from kiosk.camera_choice import make_camera_source
     from scanner.camera import frame_fingerprint
+
     source, is_demo = make_camera_source(settings, data_dir)
     is_replay = bool(getattr(source, "repeats_frames", False)) and not is_demo
     start = time.monotonic()
@@ -54,8 +56,17 @@ def probe_camera(settings, data_dir: Path, *, frames_wanted: int = 5,
             prints.add(frame_fingerprint(image))
     finally:
         source.close()
-    return CameraProbe(getattr(source, "name", type(source).__name__), is_demo, is_replay,
-                       frames, reads, width, height, time.monotonic() - start, len(prints))
+    return CameraProbe(
+        getattr(source, "name", type(source).__name__),
+        is_demo,
+        is_replay,
+        frames,
+        reads,
+        width,
+        height,
+        time.monotonic() - start,
+        len(prints),
+    )
 
 
 def camera_device_path(settings) -> str | None:
@@ -80,8 +91,12 @@ def processes_using(path: str) -> list[tuple[int, str]]:
                 try:
                     if os.readlink(fd.path) == target:
                         cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
-                        found.append((int(entry.name),
-                                      cmd.replace(b"\0", b" ").decode(errors="replace").strip()))
+                        found.append(
+                            (
+                                int(entry.name),
+                                cmd.replace(b"\0", b" ").decode(errors="replace").strip(),
+                            )
+                        )
                         break
                 except OSError:
                     continue
@@ -93,13 +108,22 @@ def processes_using(path: str) -> list[tuple[int, str]]:
 def open_printer(settings, data_dir: Path):
     """A printer.Printer for the settings (not connected yet). Raises BadPrinterURI."""
     from printer.session import Printer
-    return Printer(settings.printer.uri,
-                   width_dots=DOTS_BY_WIDTH_MM.get(settings.printer.width_mm, NARROW_WIDTH_DOTS))
+
+    return Printer(
+        settings.printer.uri,
+        width_dots=DOTS_BY_WIDTH_MM.get(settings.printer.width_mm, NARROW_WIDTH_DOTS),
+    )
 
 
 def is_virtual_printer(uri: str) -> bool:
     return uri.strip().lower().startswith("virtual:")
 
 
-__all__ = ["CameraProbe", "camera_device_path", "is_virtual_printer",
-           "open_printer", "probe_camera", "processes_using"]
+__all__ = [
+    "CameraProbe",
+    "camera_device_path",
+    "is_virtual_printer",
+    "open_printer",
+    "probe_camera",
+    "processes_using",
+]

@@ -25,7 +25,7 @@ class Status(enum.Enum):
     OK = "OK"
     WARN = "WARN"
     FAIL = "FAIL"
-    SKIP = "SKIP"       # not applicable here (no printer on a showroom kiosk, no registry...)
+    SKIP = "SKIP"  # not applicable here (no printer on a showroom kiosk, no registry...)
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,19 @@ class CheckResult:
     name: str
     status: Status
     detail: str = ""
-    hint: str = ""                      # what to do about it (empty for OK)
-    data: dict[str, Any] = field(default_factory=dict)   # numbers for --json / monitoring
+    hint: str = ""  # what to do about it (empty for OK)
+    data: dict[str, Any] = field(default_factory=dict)  # numbers for --json / monitoring
     duration_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status.value, "detail": self.detail,
-                "hint": self.hint, "data": self.data,
-                "duration_ms": round(self.duration_s * 1000)}
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "detail": self.detail,
+            "hint": self.hint,
+            "data": self.data,
+            "duration_ms": round(self.duration_s * 1000),
+        }
 
 
 def ok(name: str, detail: str = "", **data) -> CheckResult:
@@ -64,7 +69,7 @@ CheckFn = Callable[[Any], "CheckResult | Sequence[CheckResult]"]
 
 @dataclass(frozen=True)
 class Check:
-    names: tuple[str, ...]              # the lines this check reports, in order
+    names: tuple[str, ...]  # the lines this check reports, in order
     fn: CheckFn
     timeout_s: float | Callable[[Any], float] = 10.0
     hint_on_error: str = ""
@@ -81,8 +86,9 @@ class _Run:
         self.error: BaseException | None = None
         self.started = time.monotonic()
         self.finished: float | None = None
-        self.thread = threading.Thread(target=self._target, daemon=True,
-                                       name=f"doctor-{check.names[0]}")
+        self.thread = threading.Thread(
+            target=self._target, daemon=True, name=f"doctor-{check.names[0]}"
+        )
 
     def _target(self) -> None:
         try:
@@ -123,16 +129,26 @@ def _collect(run: _Run, timeout_s: float) -> list[CheckResult]:
     names = run.check.names
     if run.thread.is_alive():
         log.warning("doctor check %s still running after %.0f s", names[0], timeout_s)
-        return [fail(name, f"no answer within {timeout_s:g} s",
-                     run.check.hint_on_error or "the device or server hangs; see the logs")
-                for name in names]
+        return [
+            fail(
+                name,
+                f"no answer within {timeout_s:g} s",
+                run.check.hint_on_error or "the device or server hangs; see the logs",
+            )
+            for name in names
+        ]
     duration_s = (run.finished or time.monotonic()) - run.started
     if run.error is not None:
         exc = run.error
         log.error("doctor check %s raised", names[0], exc_info=exc)
-        return [fail(name, f"check failed: {type(exc).__name__}: {exc}",
-                     run.check.hint_on_error or "a bug in the check; the log file has details")
-                for name in names]
+        return [
+            fail(
+                name,
+                f"check failed: {type(exc).__name__}: {exc}",
+                run.check.hint_on_error or "a bug in the check; the log file has details",
+            )
+            for name in names
+        ]
     results = {r.name: r for r in run.results or []}
     ordered = []
     for name in names:
@@ -154,5 +170,15 @@ def overall(results: Sequence[CheckResult]) -> Status:
     return Status.OK
 
 
-__all__ = ["Check", "CheckFn", "CheckResult", "Status", "fail", "ok", "overall", "run_checks",
-           "skip", "warn"]
+__all__ = [
+    "Check",
+    "CheckFn",
+    "CheckResult",
+    "Status",
+    "fail",
+    "ok",
+    "overall",
+    "run_checks",
+    "skip",
+    "warn",
+]

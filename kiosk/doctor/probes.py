@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 DISK_FAIL_BYTES = 200 * 1024**2
 DISK_WARN_BYTES = 1024**3
 DISK_WARN_FRACTION = 0.10
-CLOCK_WARN_S = 30.0             # stamps and scans carry times; logs become confusing
-CLOCK_FAIL_S = 300.0            # TLS, token expiry and trust-list dates go wrong
-PLAUSIBLE_CLOCK = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)   # a Pi without RTC: 1970
-TRUST_WARN_AGE_S = 3 * 86400    # revocations (stolen stations) reach kiosks through this list
+CLOCK_WARN_S = 30.0  # stamps and scans carry times; logs become confusing
+CLOCK_FAIL_S = 300.0  # TLS, token expiry and trust-list dates go wrong
+PLAUSIBLE_CLOCK = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # a Pi without RTC: 1970
+TRUST_WARN_AGE_S = 3 * 86400  # revocations (stolen stations) reach kiosks through this list
 TRUST_FAIL_AGE_S = 30 * 86400
 OUTBOX_WARN_ROWS = 5_000
 OUTBOX_FAIL_ROWS = 100_000
@@ -52,19 +52,22 @@ SYNC_WARN_AGE_S = 86400
 SYNC_FAIL_AGE_S = 7 * 86400
 REGISTRY_MAX_TIMEOUT_S = 10.0
 HEALTH_PATH = "/api/v1/health"
-SYNC_LAST_SUCCESS_KEY = "last_success_at"     # sync_state keys written by kiosk.sync
+SYNC_LAST_SUCCESS_KEY = "last_success_at"  # sync_state keys written by kiosk.sync
 SYNC_LAST_ERROR_KEY = "last_error"
 KIOSK_UNITS = ("ocop-kiosk.service", "ocop-kiosk-sync.service")
 
 HINT_RUN_AS_KIOSK = "run it as the kiosk user: sudo ocop-kiosk doctor"
-HINT_RESTORE = ("stop the kiosk (sudo systemctl stop ocop-kiosk ocop-kiosk-sync), move the "
-                "file aside and restore the last backup: docs/operations.md, 'Restore'")
+HINT_RESTORE = (
+    "stop the kiosk (sudo systemctl stop ocop-kiosk ocop-kiosk-sync), move the "
+    "file aside and restore the last backup: docs/operations.md, 'Restore'"
+)
 
 
 @dataclass
 class DoctorEnv:
     """What the checks work from. Built once by the CLI (or a test)."""
-    settings: Settings | None               # None when the configuration is invalid
+
+    settings: Settings | None  # None when the configuration is invalid
     settings_error: str | None
     settings_problems: list[str]
     config_source: str
@@ -78,6 +81,7 @@ class DoctorEnv:
     @property
     def db_path(self) -> Path | None:
         from kiosk.store import DB_FILENAME
+
         return self.data_dir / DB_FILENAME if self.data_dir else None
 
     @property
@@ -86,6 +90,7 @@ class DoctorEnv:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
 
 class DbUnavailable(Exception):
     pass
@@ -104,8 +109,9 @@ def _connect_ro(env: DoctorEnv) -> sqlite3.Connection:
     return conn
 
 
-def _with_db(name: str, env: DoctorEnv, fn: Callable[[sqlite3.Connection], CheckResult]
-             ) -> CheckResult:
+def _with_db(
+    name: str, env: DoctorEnv, fn: Callable[[sqlite3.Connection], CheckResult]
+) -> CheckResult:
     try:
         conn = _connect_ro(env)
     except DbUnavailable as exc:
@@ -153,37 +159,53 @@ def _is_demo(env: DoctorEnv) -> bool | None:
 
 # --- config, data dir, database, disk ---------------------------------------------------------
 
+
 def check_config(env: DoctorEnv) -> CheckResult:
     if env.settings is None:
         problems = env.settings_problems or [env.settings_error or "unreadable"]
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-        return fail("config", f"{env.config_source}: {problems[0]}{more}",
-                    "fix the file; 'ocop-kiosk config check' lists every problem",
-                    problems=problems)
+        return fail(
+            "config",
+            f"{env.config_source}: {problems[0]}{more}",
+            "fix the file; 'ocop-kiosk config check' lists every problem",
+            problems=problems,
+        )
     settings = env.settings
     detail = f"{settings.source} (mode {settings.mode.value})"
     if settings.source == "built-in defaults":
-        return warn("config", "no settings file: built-in defaults (demo)",
-                    "copy config/kiosk.toml to /etc/ocop-kiosk/kiosk.toml and edit it")
+        return warn(
+            "config",
+            "no settings file: built-in defaults (demo)",
+            "copy config/kiosk.toml to /etc/ocop-kiosk/kiosk.toml and edit it",
+        )
     path = Path(settings.source)
     try:
         mode = path.stat().st_mode
     except OSError:
         mode = 0
     if settings.registry.token and mode & stat.S_IROTH:
-        return warn("config", f"{detail}; holds the station token and is world-readable",
-                    f"sudo chmod 0640 {path} && sudo chown root:ocop {path}")
+        return warn(
+            "config",
+            f"{detail}; holds the station token and is world-readable",
+            f"sudo chmod 0640 {path} && sudo chown root:ocop {path}",
+        )
     return ok("config", detail, mode=settings.mode.value)
 
 
 def check_data_dir(env: DoctorEnv) -> CheckResult:
     path = env.data_dir
     if path is None:
-        return fail("data dir", "cannot tell which data folder to use",
-                    "fix the settings first (config line)")
+        return fail(
+            "data dir",
+            "cannot tell which data folder to use",
+            "fix the settings first (config line)",
+        )
     if not path.exists():
-        return fail("data dir", f"{path} does not exist",
-                    "run the installer, or 'ocop-kiosk init' (as the kiosk user)")
+        return fail(
+            "data dir",
+            f"{path} does not exist",
+            "run the installer, or 'ocop-kiosk init' (as the kiosk user)",
+        )
     if not path.is_dir():
         return fail("data dir", f"{path} is not a folder", "move the file away; run init")
     try:
@@ -196,23 +218,30 @@ def check_data_dir(env: DoctorEnv) -> CheckResult:
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as exc:
-        hint = HINT_RUN_AS_KIOSK if exc.errno in (13, 1) else \
-            "read-only file system: is the overlay root on? docs/operations.md, 'SD card'" \
-            if exc.errno == 30 else "check the SD card (dmesg) and free space"
-        return fail("data dir", f"{path} is not writable: {exc.strerror}", hint,
-                    owner=owner)
+        hint = (
+            HINT_RUN_AS_KIOSK
+            if exc.errno in (13, 1)
+            else "read-only file system: is the overlay root on? docs/operations.md, 'SD card'"
+            if exc.errno == 30
+            else "check the SD card (dmesg) and free space"
+        )
+        return fail("data dir", f"{path} is not writable: {exc.strerror}", hint, owner=owner)
     who = " (checked as root)" if os.geteuid() == 0 else ""
     return ok("data dir", f"{path} writable, owner {owner}{who}", path=str(path), owner=owner)
 
 
 def check_database(env: DoctorEnv) -> CheckResult:
     from kiosk.store.migrations import LATEST_VERSION
+
     path = env.db_path
     if path is None:
         return skip("database", "no data folder")
     if not path.exists():
-        return fail("database", f"no database at {path}",
-                    "run 'ocop-kiosk init' (or restore a backup: docs/operations.md)")
+        return fail(
+            "database",
+            f"no database at {path}",
+            "run 'ocop-kiosk init' (or restore a backup: docs/operations.md)",
+        )
     size = path.stat().st_size
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
@@ -226,22 +255,32 @@ def check_database(env: DoctorEnv) -> CheckResult:
             text = str(exc)
             if "unable to open" in text or "readonly" in text:
                 return fail("database", f"cannot read {path}: {text}", HINT_RUN_AS_KIOSK)
-            return fail("database", f"{path} is corrupt: {text}", HINT_RESTORE,
-                        size_bytes=size)
+            return fail("database", f"{path} is corrupt: {text}", HINT_RESTORE, size_bytes=size)
     finally:
         conn.close()
     if rows != ["ok"]:
-        return fail("database", f"integrity check failed: {'; '.join(rows)[:200]}",
-                    HINT_RESTORE, problems=rows, size_bytes=size)
+        return fail(
+            "database",
+            f"integrity check failed: {'; '.join(rows)[:200]}",
+            HINT_RESTORE,
+            problems=rows,
+            size_bytes=size,
+        )
     detail = f"{path.name} {_size(size)}, schema v{version}, integrity ok"
     if version > LATEST_VERSION:
-        return fail("database", f"{detail}; newer than this program (v{LATEST_VERSION})",
-                    "update ocop-kiosk (docs/operations.md, 'Update')",
-                    schema_version=version)
+        return fail(
+            "database",
+            f"{detail}; newer than this program (v{LATEST_VERSION})",
+            "update ocop-kiosk (docs/operations.md, 'Update')",
+            schema_version=version,
+        )
     if version < LATEST_VERSION:
-        return warn("database", f"{detail}; the kiosk migrates it to v{LATEST_VERSION} "
-                    "at its next start", "take a backup before restarting the kiosk",
-                    schema_version=version)
+        return warn(
+            "database",
+            f"{detail}; the kiosk migrates it to v{LATEST_VERSION} at its next start",
+            "take a backup before restarting the kiosk",
+            schema_version=version,
+        )
     return ok("database", detail, schema_version=version, size_bytes=size)
 
 
@@ -255,8 +294,10 @@ def check_disk(env: DoctorEnv) -> CheckResult:
     fraction = usage.free / usage.total if usage.total else 0.0
     detail = f"{_size(usage.free)} free of {_size(usage.total)} ({fraction:.0%}) at {path}"
     data = {"free_bytes": usage.free, "total_bytes": usage.total}
-    hint = ("delete old logs (sudo journalctl --vacuum-size=32M) and old media; check "
-            "/var/lib/ocop-kiosk with du -sh")
+    hint = (
+        "delete old logs (sudo journalctl --vacuum-size=32M) and old media; check "
+        "/var/lib/ocop-kiosk with du -sh"
+    )
     if usage.free < DISK_FAIL_BYTES:
         return fail("disk", detail, hint, **data)
     if usage.free < DISK_WARN_BYTES or fraction < DISK_WARN_FRACTION:
@@ -266,35 +307,56 @@ def check_disk(env: DoctorEnv) -> CheckResult:
 
 # --- camera -----------------------------------------------------------------------------------
 
+
 def check_camera(env: DoctorEnv) -> CheckResult:
     if env.settings is None:
         return skip("camera", "settings invalid (see config)")
     from scanner.errors import SourceError
+
     settings = env.settings
     kind = settings.camera.kind.value
     try:
-        probe = adapters.probe_camera(settings, env.data_dir or Path("."),
-                                      read_for_s=env.camera_read_s)
+        probe = adapters.probe_camera(
+            settings, env.data_dir or Path("."), read_for_s=env.camera_read_s
+        )
     except (SourceError, OSError) as exc:
         return _camera_failure(settings, kind, exc)
-    data = {"source": probe.source_name, "frames": probe.frames,
-            "width_px": probe.width_px, "height_px": probe.height_px}
+    data = {
+        "source": probe.source_name,
+        "frames": probe.frames,
+        "width_px": probe.width_px,
+        "height_px": probe.height_px,
+    }
     if probe.is_demo:
-        return fail("camera", "no camera found: the kiosk shows its demo camera",
-                    "plug in the camera (USB: the running kiosk switches to it within "
-                    "seconds; Pi camera: rpicam-hello --list-cameras, then restart the "
-                    "kiosk)", **data)
+        return fail(
+            "camera",
+            "no camera found: the kiosk shows its demo camera",
+            "plug in the camera (USB: the running kiosk switches to it within "
+            "seconds; Pi camera: rpicam-hello --list-cameras, then restart the "
+            "kiosk)",
+            **data,
+        )
     if probe.frames == 0:
-        return fail("camera", f"{probe.source_name} opened but gave no picture in "
-                    f"{probe.seconds:.1f} s ({probe.reads} empty reads)",
-                    "unplug and replug the camera; try another USB port or cable", **data)
-    detail = (f"{probe.source_name}: {probe.width_px}x{probe.height_px}, {probe.frames} "
-              f"frames in {probe.seconds:.1f} s")
+        return fail(
+            "camera",
+            f"{probe.source_name} opened but gave no picture in "
+            f"{probe.seconds:.1f} s ({probe.reads} empty reads)",
+            "unplug and replug the camera; try another USB port or cable",
+            **data,
+        )
+    detail = (
+        f"{probe.source_name}: {probe.width_px}x{probe.height_px}, {probe.frames} "
+        f"frames in {probe.seconds:.1f} s"
+    )
     if probe.is_replay:
         return ok("camera", f"{detail} (replayed pictures, camera.kind = {kind})", **data)
     if probe.frames > 1 and probe.distinct_frames == 1:
-        return warn("camera", f"{detail}, all identical: a frozen picture",
-                    "replug the camera; if it persists, replace it", **data)
+        return warn(
+            "camera",
+            f"{detail}, all identical: a frozen picture",
+            "replug the camera; if it persists, replace it",
+            **data,
+        )
     return ok("camera", detail, **data)
 
 
@@ -304,39 +366,54 @@ def _camera_failure(settings, kind: str, exc: Exception) -> CheckResult:
     users = adapters.processes_using(device) if device and os.path.exists(device) else []
     if users:
         pid, cmd = users[0]
-        return warn("camera", f"{text}: in use by pid {pid} ({cmd[:60]})",
-                    "the running kiosk holds the camera; to test it here: sudo systemctl "
-                    "stop ocop-kiosk, run doctor, sudo systemctl start ocop-kiosk",
-                    busy_pid=pid)
+        return warn(
+            "camera",
+            f"{text}: in use by pid {pid} ({cmd[:60]})",
+            "the running kiosk holds the camera; to test it here: sudo systemctl "
+            "stop ocop-kiosk, run doctor, sudo systemctl start ocop-kiosk",
+            busy_pid=pid,
+        )
     if kind == "picamera":
-        hint = ("check the ribbon cable (contacts, both ends) and 'rpicam-hello "
-                "--list-cameras'; python3-picamera2 must be installed")
+        hint = (
+            "check the ribbon cable (contacts, both ends) and 'rpicam-hello "
+            "--list-cameras'; python3-picamera2 must be installed"
+        )
     elif kind == "replay":
         hint = "camera.replay_path must be an image, a folder of images or a video"
     else:
-        hint = ("plug in the USB camera (ls /dev/video*), or set camera.device to its "
-                "/dev/v4l/by-id/ path; the kiosk user must be in group video")
+        hint = (
+            "plug in the USB camera (ls /dev/video*), or set camera.device to its "
+            "/dev/v4l/by-id/ path; the kiosk user must be in group video"
+        )
     return fail("camera", text, hint)
 
 
 # --- printer ----------------------------------------------------------------------------------
+
 
 def check_printer(env: DoctorEnv) -> list[CheckResult]:
     if env.settings is None:
         return [skip("printer", "settings invalid (see config)"), skip("paper", "no printer")]
     from printer.errors import PrinterError
     from printer.status import PaperState
+
     settings = env.settings
     uri = settings.printer.uri
     station = settings.mode.value == "station"
     if adapters.is_virtual_printer(uri):
         if station:
-            return [warn("printer", f"{uri} virtual printer: labels are saved as pictures, "
-                         "nothing is printed",
-                         "set printer.uri (tcp://, usb://, serial://, file://) in the settings"),
-                    skip("paper", "virtual printer")]
-        return [skip("printer", "no printer (not a stamp-printing station)"),
-                skip("paper", "no printer")]
+            return [
+                warn(
+                    "printer",
+                    f"{uri} virtual printer: labels are saved as pictures, nothing is printed",
+                    "set printer.uri (tcp://, usb://, serial://, file://) in the settings",
+                ),
+                skip("paper", "virtual printer"),
+            ]
+        return [
+            skip("printer", "no printer (not a stamp-printing station)"),
+            skip("paper", "no printer"),
+        ]
     try:
         printer = adapters.open_printer(settings, env.data_dir or Path("."))
     except PrinterError as exc:
@@ -347,8 +424,10 @@ def check_printer(env: DoctorEnv) -> list[CheckResult]:
         hint = exc.staff_message_en
         if exc.fault.value in ("not_found", "timeout"):
             hint += " If the kiosk is printing right now, try again when it is done."
-        return [fail("printer", f"{printer.uri}: {exc.detail}", hint, fault=exc.fault.value),
-                skip("paper", "printer not reachable")]
+        return [
+            fail("printer", f"{printer.uri}: {exc.detail}", hint, fault=exc.fault.value),
+            skip("paper", "printer not reachable"),
+        ]
     finally:
         with contextlib.suppress(Exception):  # closing a failed connection: nothing to do
             printer.close()
@@ -357,11 +436,19 @@ def check_printer(env: DoctorEnv) -> list[CheckResult]:
     if status.cover_open:
         line = fail("printer", f"{printer.uri}: cover open", "close the printer cover", **data)
     elif status.online is False:
-        line = fail("printer", f"{printer.uri}: offline", "check the printer's error light; "
-                    "switch it off and on", **data)
+        line = fail(
+            "printer",
+            f"{printer.uri}: offline",
+            "check the printer's error light; switch it off and on",
+            **data,
+        )
     elif status.online is None:
-        line = warn("printer", f"{printer.uri}: reachable, but it cannot report its status",
-                    "file:// printers never answer status; prefer usb:// or tcp://", **data)
+        line = warn(
+            "printer",
+            f"{printer.uri}: reachable, but it cannot report its status",
+            "file:// printers never answer status; prefer usb:// or tcp://",
+            **data,
+        )
     else:
         line = ok("printer", f"{printer.uri}: online", **data)
     paper = status.paper
@@ -370,11 +457,11 @@ def check_printer(env: DoctorEnv) -> list[CheckResult]:
     elif paper is PaperState.NEAR_END:
         paper_line = warn("paper", "paper near end", "load a new roll soon", **data)
     elif paper is PaperState.OUT:
-        paper_line = fail("paper", "out of paper", "load a new roll and close the cover",
-                          **data)
+        paper_line = fail("paper", "out of paper", "load a new roll and close the cover", **data)
     else:
-        paper_line = warn("paper", "paper state unknown (no sensor reply)",
-                          "look at the roll", **data)
+        paper_line = warn(
+            "paper", "paper state unknown (no sensor reply)", "look at the roll", **data
+        )
     return [line, paper_line]
 
 
@@ -384,8 +471,10 @@ def _printer_timeout(env: DoctorEnv) -> float:
 
 # --- registry and clock -----------------------------------------------------------------------
 
+
 def check_registry(env: DoctorEnv) -> list[CheckResult]:
     import requests
+
     if env.settings is None:
         return [skip("registry", "settings invalid (see config)"), _local_clock(env, None)]
     url = env.registry_url
@@ -394,38 +483,67 @@ def check_registry(env: DoctorEnv) -> list[CheckResult]:
         if demo or demo is None:
             line = skip("registry", "no registry configured (demo / offline kiosk)")
         else:
-            line = warn("registry", "no registry configured: this kiosk never syncs",
-                        "set OCOP_KIOSK_REGISTRY_URL in /etc/ocop-kiosk/kiosk.env "
-                        "(or registry.url)")
+            line = warn(
+                "registry",
+                "no registry configured: this kiosk never syncs",
+                "set OCOP_KIOSK_REGISTRY_URL in /etc/ocop-kiosk/kiosk.env (or registry.url)",
+            )
         return [line, _local_clock(env, None)]
     health = url.rstrip("/") + HEALTH_PATH
     timeout_s = min(env.settings.registry.timeout_s, REGISTRY_MAX_TIMEOUT_S)
     before = env.now()
     t0 = time.monotonic()
     try:
-        response = requests.get(health, timeout=(timeout_s, timeout_s),
-                                headers={"User-Agent": "ocop-kiosk-doctor"},
-                                allow_redirects=False)
+        response = requests.get(
+            health,
+            timeout=(timeout_s, timeout_s),
+            headers={"User-Agent": "ocop-kiosk-doctor"},
+            allow_redirects=False,
+        )
     except requests.exceptions.SSLError as exc:
-        return [fail("registry", f"{health}: TLS failed: {_short(exc)}",
-                     "check the clock (TLS needs the right date) and CA certificates "
-                     "(sudo apt install --reinstall ca-certificates)"),
-                _local_clock(env, None)]
+        return [
+            fail(
+                "registry",
+                f"{health}: TLS failed: {_short(exc)}",
+                "check the clock (TLS needs the right date) and CA certificates "
+                "(sudo apt install --reinstall ca-certificates)",
+            ),
+            _local_clock(env, None),
+        ]
     except requests.exceptions.Timeout:
-        return [fail("registry", f"{health}: no answer within {timeout_s:g} s",
-                     "check the network (4G router signal, cables); the kiosk keeps working "
-                     "offline and syncs later"), _local_clock(env, None)]
+        return [
+            fail(
+                "registry",
+                f"{health}: no answer within {timeout_s:g} s",
+                "check the network (4G router signal, cables); the kiosk keeps working "
+                "offline and syncs later",
+            ),
+            _local_clock(env, None),
+        ]
     except requests.exceptions.RequestException as exc:
-        return [fail("registry", f"{health}: cannot connect: {_short(exc)}",
-                     "check the network (ping, DNS) and the registry URL; the kiosk keeps "
-                     "working offline and syncs later"), _local_clock(env, None)]
+        return [
+            fail(
+                "registry",
+                f"{health}: cannot connect: {_short(exc)}",
+                "check the network (ping, DNS) and the registry URL; the kiosk keeps "
+                "working offline and syncs later",
+            ),
+            _local_clock(env, None),
+        ]
     elapsed_s = time.monotonic() - t0
-    data = {"url": health, "http_status": response.status_code,
-            "latency_ms": round(elapsed_s * 1000)}
+    data = {
+        "url": health,
+        "http_status": response.status_code,
+        "latency_ms": round(elapsed_s * 1000),
+    }
     if response.status_code != 200:
-        line = fail("registry", f"{health}: HTTP {response.status_code}",
-                    "the registry answers but is not healthy (or the URL is wrong): tell the "
-                    "registry admin", **data)
+        line = fail(
+            "registry",
+            f"{health}: HTTP {response.status_code}",
+            "the registry answers but is not healthy (or the URL is wrong): tell the "
+            "registry admin",
+            **data,
+        )
     else:
         line = ok("registry", f"{url} answered in {elapsed_s * 1000:.0f} ms", **data)
     server_date = response.headers.get("Date")
@@ -440,13 +558,15 @@ def _short(exc: Exception) -> str:
         text = str(inner)
     for marker in ("Failed to establish a new connection: ", "Failed to resolve "):
         if marker in text:
-            text = text[text.index(marker) + (len(marker) if marker.startswith("Failed to e")
-                                             else 0):]
+            text = text[
+                text.index(marker) + (len(marker) if marker.startswith("Failed to e") else 0) :
+            ]
     return text[:160]
 
 
-def _clock_from_date(env: DoctorEnv, server_date: str | None, before: dt.datetime,
-                     elapsed_s: float) -> CheckResult:
+def _clock_from_date(
+    env: DoctorEnv, server_date: str | None, before: dt.datetime, elapsed_s: float
+) -> CheckResult:
     if not server_date:
         return _local_clock(env, "the registry sent no Date header")
     try:
@@ -461,10 +581,13 @@ def _clock_from_date(env: DoctorEnv, server_date: str | None, before: dt.datetim
     if abs(skew_s) <= 1.0 + elapsed_s:
         skew_s = 0.0
     direction = "ahead of" if skew_s > 0 else "behind"
-    detail = f"{human_age(skew_s)} {direction} the registry" if skew_s else \
-        "matches the registry (±1 s)"
-    hint = ("turn on time sync: sudo timedatectl set-ntp true; the network must allow NTP "
-            "(UDP 123); check: timedatectl timesync-status")
+    detail = (
+        f"{human_age(skew_s)} {direction} the registry" if skew_s else "matches the registry (±1 s)"
+    )
+    hint = (
+        "turn on time sync: sudo timedatectl set-ntp true; the network must allow NTP "
+        "(UDP 123); check: timedatectl timesync-status"
+    )
     if abs(skew_s) > CLOCK_FAIL_S:
         return fail("clock", detail, hint, skew_s=round(skew_s, 1))
     if abs(skew_s) > CLOCK_WARN_S:
@@ -476,16 +599,22 @@ def _local_clock(env: DoctorEnv, why: str | None) -> CheckResult:
     """No registry to compare with: at least catch a clock that was never set."""
     now = env.now()
     if now < PLAUSIBLE_CLOCK:
-        return fail("clock", f"the clock says {now:%Y-%m-%d %H:%M} UTC: never set",
-                    "connect the network so NTP can set it (sudo timedatectl set-ntp true); "
-                    "a Pi without RTC battery starts at the last shutdown time")
+        return fail(
+            "clock",
+            f"the clock says {now:%Y-%m-%d %H:%M} UTC: never set",
+            "connect the network so NTP can set it (sudo timedatectl set-ntp true); "
+            "a Pi without RTC battery starts at the last shutdown time",
+        )
     synced = _ntp_synchronized(env)
     prefix = f"{why}; " if why else "not compared with the registry; "
     if synced is True:
         return ok("clock", prefix + "NTP synchronized")
     if synced is False:
-        return warn("clock", prefix + "not NTP synchronized",
-                    "sudo timedatectl set-ntp true; check timedatectl timesync-status")
+        return warn(
+            "clock",
+            prefix + "not NTP synchronized",
+            "sudo timedatectl set-ntp true; check timedatectl timesync-status",
+        )
     return skip("clock", prefix + f"local time {now:%Y-%m-%d %H:%M} UTC")
 
 
@@ -493,8 +622,12 @@ def _ntp_synchronized(env: DoctorEnv) -> bool | None:
     if not shutil.which("timedatectl") or not os.path.isdir("/run/systemd/system"):
         return None
     try:
-        out = env.run_command(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
-                              capture_output=True, text=True, timeout=5)
+        out = env.run_command(
+            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     value = out.stdout.strip()
@@ -508,6 +641,7 @@ def _registry_timeout(env: DoctorEnv) -> float:
 
 
 # --- trusted time -------------------------------------------------------------------------------
+
 
 def _reading(env: DoctorEnv, conn: sqlite3.Connection) -> ClockReading:
     """The kiosk's trusted clock as of the doctor's clock (kiosk.trusted_time)."""
@@ -528,61 +662,83 @@ def check_trusted_time(env: DoctorEnv) -> CheckResult:
     def query(conn: sqlite3.Connection) -> CheckResult:
         reading = _reading(env, conn)
         data = reading.to_json()
-        marks = (f"signed {_utc_text(reading.signed_time)}, local mark "
-                 f"{_utc_text(reading.local_mark)}")
+        marks = (
+            f"signed {_utc_text(reading.signed_time)}, local mark {_utc_text(reading.local_mark)}"
+        )
         if reading.state is ClockState.UNKNOWN:
-            return warn("trusted time", "no trusted time yet: no trust list and no clock mark",
-                        "let the sync fetch the trust list; the running kiosk also writes a "
-                        "clock mark", **data)
+            return warn(
+                "trusted time",
+                "no trusted time yet: no trust list and no clock mark",
+                "let the sync fetch the trust list; the running kiosk also writes a clock mark",
+                **data,
+            )
         if reading.state is ClockState.BEHIND:
-            return fail("trusted time",
-                        f"{ClockState.BEHIND.label_msgid}: the clock says "
-                        f"{_utc_text(reading.system)}, {human_age(reading.behind_s)} behind "
-                        f"the last trusted time {_utc_text(reading.trusted)} ({marks}); "
-                        "ratings are judged by the trusted time",
-                        "connect the network so NTP sets the clock (sudo timedatectl set-ntp "
-                        "true; timedatectl timesync-status). If the clock had run ahead "
-                        "instead, an NTP-synchronized clock resets the local mark by itself",
-                        **data)
-        return ok("trusted time", f"the clock {_utc_text(reading.system)} is not behind the "
-                  f"last trusted time ({marks})", **data)
+            return fail(
+                "trusted time",
+                f"{ClockState.BEHIND.label_msgid}: the clock says "
+                f"{_utc_text(reading.system)}, {human_age(reading.behind_s)} behind "
+                f"the last trusted time {_utc_text(reading.trusted)} ({marks}); "
+                "ratings are judged by the trusted time",
+                "connect the network so NTP sets the clock (sudo timedatectl set-ntp "
+                "true; timedatectl timesync-status). If the clock had run ahead "
+                "instead, an NTP-synchronized clock resets the local mark by itself",
+                **data,
+            )
+        return ok(
+            "trusted time",
+            f"the clock {_utc_text(reading.system)} is not behind the last trusted time ({marks})",
+            **data,
+        )
+
     return _with_db("trusted time", env, query)
 
 
 # --- trust list, outbox, sync -----------------------------------------------------------------
 
+
 def check_trust_list(env: DoctorEnv) -> CheckResult:
     def query(conn: sqlite3.Connection) -> CheckResult:
-        row = conn.execute("SELECT sequence, received_at FROM trust_lists "
-                           "ORDER BY sequence DESC LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT sequence, received_at FROM trust_lists ORDER BY sequence DESC LIMIT 1"
+        ).fetchone()
         if row is None:
-            return fail("trust list", "no trust list: stamps cannot be verified",
-                        "let the sync run (ocop-kiosk-sync), or 'ocop-kiosk init --demo' for "
-                        "a demo kiosk")
+            return fail(
+                "trust list",
+                "no trust list: stamps cannot be verified",
+                "let the sync run (ocop-kiosk-sync), or 'ocop-kiosk init --demo' for a demo kiosk",
+            )
         sequence, received = row
         received_at = parse_iso(received)
         if received_at is None:
-            return warn("trust list", f"sequence {sequence}, unreadable time {received!r}",
-                        "let the sync fetch a new one", sequence=sequence)
+            return warn(
+                "trust list",
+                f"sequence {sequence}, unreadable time {received!r}",
+                "let the sync fetch a new one",
+                sequence=sequence,
+            )
         age_s = (_trusted_now(env, conn) - received_at).total_seconds()
         detail = f"sequence {sequence}, received {human_age(age_s)} ago"
         data = {"sequence": sequence, "age_s": round(age_s)}
         if not env.registry_url:
             return ok("trust list", f"{detail} (no registry: never refreshed)", **data)
-        hint = ("revocations (stolen stations) only arrive with a new list: check the sync "
-                "line and journalctl -u ocop-kiosk-sync")
+        hint = (
+            "revocations (stolen stations) only arrive with a new list: check the sync "
+            "line and journalctl -u ocop-kiosk-sync"
+        )
         if age_s > TRUST_FAIL_AGE_S:
             return fail("trust list", detail, hint, **data)
         if age_s > TRUST_WARN_AGE_S:
             return warn("trust list", detail, hint, **data)
         return ok("trust list", detail, **data)
+
     return _with_db("trust list", env, query)
 
 
 def check_outbox(env: DoctorEnv) -> CheckResult:
     def query(conn: sqlite3.Connection) -> CheckResult:
-        count, oldest = conn.execute("SELECT count(*), min(created_at) FROM outbox "
-                                     "WHERE sent_at IS NULL").fetchone()
+        count, oldest = conn.execute(
+            "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
         if not count:
             return ok("outbox", "nothing waiting to be sent", pending=0)
         oldest_at = parse_iso(oldest)
@@ -597,6 +753,7 @@ def check_outbox(env: DoctorEnv) -> CheckResult:
         if count > OUTBOX_WARN_ROWS or age_s > OUTBOX_WARN_AGE_S:
             return warn("outbox", detail, hint, **data)
         return ok("outbox", detail, **data)
+
     return _with_db("outbox", env, query)
 
 
@@ -606,38 +763,56 @@ def check_last_sync(env: DoctorEnv) -> CheckResult:
 
     def query(conn: sqlite3.Connection) -> CheckResult:
         from kiosk.sync.status import SyncState, load_status
-        rows = dict(conn.execute("SELECT key, value FROM sync_state WHERE key IN (?, ?)",
-                                 (SYNC_LAST_SUCCESS_KEY, SYNC_LAST_ERROR_KEY)).fetchall())
+
+        rows = dict(
+            conn.execute(
+                "SELECT key, value FROM sync_state WHERE key IN (?, ?)",
+                (SYNC_LAST_SUCCESS_KEY, SYNC_LAST_ERROR_KEY),
+            ).fetchall()
+        )
         status = load_status(conn, env.db_path)
-        error = status.last_error if status.state.is_failure else \
-            rows.get(SYNC_LAST_ERROR_KEY, "")
+        error = status.last_error if status.state.is_failure else rows.get(SYNC_LAST_ERROR_KEY, "")
         last = parse_iso(rows.get(SYNC_LAST_SUCCESS_KEY))
         hint = "journalctl -u ocop-kiosk-sync -n 50; check the registry line"
         if status.state is SyncState.REFUSED:
-            return fail("last sync", f"{status.state.label_en}: {error[:200]}",
-                        "the registry (or something in between) sends a trust list that does "
-                        "not verify under this kiosk's pinned root key: check registry.url "
-                        "and registry.root_public_key (ocop-registry root-key); change the "
-                        "root key only when the province issued a new one",
-                        state=status.state.value, last_error=error)
+            return fail(
+                "last sync",
+                f"{status.state.label_en}: {error[:200]}",
+                "the registry (or something in between) sends a trust list that does "
+                "not verify under this kiosk's pinned root key: check registry.url "
+                "and registry.root_public_key (ocop-registry root-key); change the "
+                "root key only when the province issued a new one",
+                state=status.state.value,
+                last_error=error,
+            )
         if last is None:
-            return warn("last sync", "never synced" + (f"; last error: {error}" if error else ""),
-                        hint, last_error=error)
+            return warn(
+                "last sync",
+                "never synced" + (f"; last error: {error}" if error else ""),
+                hint,
+                last_error=error,
+            )
         age_s = (_trusted_now(env, conn) - last).total_seconds()
         detail = f"{human_age(age_s)} ago ({last:%Y-%m-%d %H:%M} UTC)"
         if error:
             detail += f"; last error: {error[:120]}"
-        data = {"last_success_at": rows.get(SYNC_LAST_SUCCESS_KEY), "age_s": round(age_s),
-                "last_error": error, "state": status.state.value}
+        data = {
+            "last_success_at": rows.get(SYNC_LAST_SUCCESS_KEY),
+            "age_s": round(age_s),
+            "last_error": error,
+            "state": status.state.value,
+        }
         if age_s > SYNC_FAIL_AGE_S:
             return fail("last sync", detail, hint, **data)
         if age_s > SYNC_WARN_AGE_S:
             return warn("last sync", detail, hint, **data)
         return ok("last sync", detail, **data)
+
     return _with_db("last sync", env, query)
 
 
 # --- the services and the board ---------------------------------------------------------------
+
 
 def check_services(env: DoctorEnv) -> CheckResult:
     if not os.path.isdir("/run/systemd/system") or not shutil.which("systemctl"):
@@ -646,9 +821,12 @@ def check_services(env: DoctorEnv) -> CheckResult:
     failed = restarted = False
     for unit in KIOSK_UNITS:
         try:
-            out = env.run_command(["systemctl", "show", unit, "-p",
-                                   "LoadState,ActiveState,SubState,NRestarts"],
-                                  capture_output=True, text=True, timeout=5)
+            out = env.run_command(
+                ["systemctl", "show", unit, "-p", "LoadState,ActiveState,SubState,NRestarts"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             return skip("services", f"systemctl failed: {exc}")
         props = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
@@ -666,18 +844,32 @@ def check_services(env: DoctorEnv) -> CheckResult:
         restarted = restarted or restarts > 0
     detail = "; ".join(parts)
     if failed:
-        return fail("services", detail, "sudo systemctl start ocop-kiosk ocop-kiosk-sync; "
-                    "why it stopped: journalctl -u ocop-kiosk -b", **data)
+        return fail(
+            "services",
+            detail,
+            "sudo systemctl start ocop-kiosk ocop-kiosk-sync; "
+            "why it stopped: journalctl -u ocop-kiosk -b",
+            **data,
+        )
     if restarted:
-        return warn("services", detail, "restarts mean crashes or watchdog kills: "
-                    "journalctl -u ocop-kiosk -b | grep -i -e watchdog -e error", **data)
+        return warn(
+            "services",
+            detail,
+            "restarts mean crashes or watchdog kills: "
+            "journalctl -u ocop-kiosk -b | grep -i -e watchdog -e error",
+            **data,
+        )
     return ok("services", detail, **data)
 
 
 THROTTLE_BITS = {
-    0x1: "under-voltage now", 0x2: "CPU frequency capped now", 0x4: "throttled now",
-    0x8: "soft temperature limit now", 0x10000: "under-voltage since boot",
-    0x20000: "frequency capped since boot", 0x40000: "throttled since boot",
+    0x1: "under-voltage now",
+    0x2: "CPU frequency capped now",
+    0x4: "throttled now",
+    0x8: "soft temperature limit now",
+    0x10000: "under-voltage since boot",
+    0x20000: "frequency capped since boot",
+    0x40000: "throttled since boot",
     0x80000: "soft temperature limit since boot",
 }
 
@@ -697,8 +889,9 @@ def check_power(env: DoctorEnv) -> CheckResult:
     if not shutil.which("vcgencmd"):
         return skip("power", "not a Raspberry Pi (no vcgencmd)")
     try:
-        out = env.run_command(["vcgencmd", "get_throttled"], capture_output=True, text=True,
-                              timeout=5)
+        out = env.run_command(
+            ["vcgencmd", "get_throttled"], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         return skip("power", f"vcgencmd failed: {exc}")
     value = parse_throttled(out.stdout)
@@ -710,15 +903,21 @@ def check_power(env: DoctorEnv) -> CheckResult:
 def power_result(value: int) -> CheckResult:
     flags = [text for bit, text in THROTTLE_BITS.items() if value & bit]
     data = {"throttled": hex(value)}
-    power_hint = ("use the official power supply (Pi 4: 5.1 V 3 A, Pi 5: 5.1 V 5 A) and a "
-                  "short cable; under-voltage corrupts SD cards")
+    power_hint = (
+        "use the official power supply (Pi 4: 5.1 V 3 A, Pi 5: 5.1 V 5 A) and a "
+        "short cable; under-voltage corrupts SD cards"
+    )
     if value & 0x1:
         return fail("power", ", ".join(flags), power_hint, **data)
     if value & 0x10000:
         return warn("power", ", ".join(flags), power_hint, **data)
     if flags:
-        return warn("power", ", ".join(flags), "the Pi is too hot: ventilate the enclosure, "
-                    "add a heatsink or fan", **data)
+        return warn(
+            "power",
+            ", ".join(flags),
+            "the Pi is too hot: ventilate the enclosure, add a heatsink or fan",
+            **data,
+        )
     return ok("power", "no under-voltage or throttling since boot", **data)
 
 
@@ -729,12 +928,24 @@ CHECKS: tuple[Check, ...] = (
     Check(("data dir",), check_data_dir, 10.0),
     Check(("database",), check_database, 60.0),
     Check(("disk",), check_disk, 5.0),
-    Check(("camera",), check_camera, lambda env: env.camera_read_s + 15.0,
-          "the camera driver hangs: replug the camera, then reboot"),
-    Check(("printer", "paper"), check_printer, _printer_timeout,
-          "the printer does not answer: switch it off and on, check the cable"),
-    Check(("registry", "clock"), check_registry, _registry_timeout,
-          "the network hangs: check the router"),
+    Check(
+        ("camera",),
+        check_camera,
+        lambda env: env.camera_read_s + 15.0,
+        "the camera driver hangs: replug the camera, then reboot",
+    ),
+    Check(
+        ("printer", "paper"),
+        check_printer,
+        _printer_timeout,
+        "the printer does not answer: switch it off and on, check the cable",
+    ),
+    Check(
+        ("registry", "clock"),
+        check_registry,
+        _registry_timeout,
+        "the network hangs: check the router",
+    ),
     Check(("trusted time",), check_trusted_time, 10.0),
     Check(("trust list",), check_trust_list, 10.0),
     Check(("outbox",), check_outbox, 10.0),

@@ -21,12 +21,17 @@ def render_table(results: Sequence[CheckResult], out: TextIO) -> None:
         if r.hint and r.status is not Status.OK:
             out.write(f"{'':<6}  {'':<{name_w}}  -> {r.hint}\n")
     counts = {s: sum(1 for r in results if r.status is s) for s in Status}
-    out.write(f"\n{overall(results).value}: " + ", ".join(
-        f"{counts[s]} {s.value}" for s in Status if counts[s]) + "\n")
+    out.write(
+        f"\n{overall(results).value}: "
+        + ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
+        + "\n"
+    )
 
 
 def render_json(results: Sequence[CheckResult], out: TextIO) -> None:
-    doc = {"status": overall(results).value,
-           "ok": overall(results) is not Status.FAIL,
-           "checks": [r.to_json() for r in results]}
+    doc = {
+        "status": overall(results).value,
+        "ok": overall(results) is not Status.FAIL,
+        "checks": [r.to_json() for r in results],
+    }
     out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")

@@ -38,7 +38,7 @@ class Catalog:
     locale_dir: Path
     sources: tuple[Path, ...]
     title: str
-    below: Catalog | None = None     # the catalog this one falls back to at run time
+    below: Catalog | None = None  # the catalog this one falls back to at run time
 
     def po_path(self, lang: str) -> Path:
         return self.locale_dir / lang / "LC_MESSAGES" / f"{self.domain}.po"
@@ -64,13 +64,27 @@ class Catalog:
         return [m for m in found if m not in taken]
 
 
-OCOP_CATALOG = Catalog(ocop.i18n.DOMAIN, ocop.i18n.LOCALE_DIR, (OCOP_DIR,),
-                       "OCOP domain (verdicts, states, ratings)")
-KIOSK_CATALOG = Catalog(DOMAIN, LOCALE_DIR,
-                        tuple(KIOSK_DIR / name for name in
-                              ("ui", "staff", "demo/stamps.py", "viewmodels.py", "trusted_time.py",
-                               "sync/status.py", "printing/queue.py")),
-                        "OCOP Sơn La kiosk", below=OCOP_CATALOG)
+OCOP_CATALOG = Catalog(
+    ocop.i18n.DOMAIN, ocop.i18n.LOCALE_DIR, (OCOP_DIR,), "OCOP domain (verdicts, states, ratings)"
+)
+KIOSK_CATALOG = Catalog(
+    DOMAIN,
+    LOCALE_DIR,
+    tuple(
+        KIOSK_DIR / name
+        for name in (
+            "ui",
+            "staff",
+            "demo/stamps.py",
+            "viewmodels.py",
+            "trusted_time.py",
+            "sync/status.py",
+            "printing/queue.py",
+        )
+    ),
+    "OCOP Sơn La kiosk",
+    below=OCOP_CATALOG,
+)
 CATALOGS = (OCOP_CATALOG, KIOSK_CATALOG)
 
 
@@ -84,11 +98,16 @@ def extract(files: list[Path]) -> list[str]:
                 seen.setdefault(ast.literal_eval(match.group(1)), None)
             continue
         for node in ast.walk(ast.parse(text, str(path))):
-            if isinstance(node, ast.Call) and node.args and (
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and (
                     getattr(node.func, "id", None) in ("_", "N_")
-                    or getattr(node.func, "attr", None) == "tr") \
-                    and isinstance(node.args[0], ast.Constant) \
-                    and isinstance(node.args[0].value, str):
+                    or getattr(node.func, "attr", None) == "tr"
+                )
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 seen.setdefault(node.args[0].value, None)
     return list(seen)
 
@@ -133,25 +152,36 @@ def _quote(text: str) -> str:
 
 
 def header(lang: str) -> str:
-    return ("Project-Id-Version: ocop-kiosk\n"
-            f"Language: {lang}\n"
-            "MIME-Version: 1.0\n"
-            "Content-Type: text/plain; charset=UTF-8\n"
-            "Content-Transfer-Encoding: 8bit\n"
-            "Plural-Forms: nplurals=1; plural=0;\n" if lang == "vi" else
-            "Project-Id-Version: ocop-kiosk\n"
-            f"Language: {lang}\n"
-            "MIME-Version: 1.0\n"
-            "Content-Type: text/plain; charset=UTF-8\n"
-            "Content-Transfer-Encoding: 8bit\n"
-            "Plural-Forms: nplurals=2; plural=(n != 1);\n")
+    return (
+        "Project-Id-Version: ocop-kiosk\n"
+        f"Language: {lang}\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=UTF-8\n"
+        "Content-Transfer-Encoding: 8bit\n"
+        "Plural-Forms: nplurals=1; plural=0;\n"
+        if lang == "vi"
+        else "Project-Id-Version: ocop-kiosk\n"
+        f"Language: {lang}\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=UTF-8\n"
+        "Content-Transfer-Encoding: 8bit\n"
+        "Plural-Forms: nplurals=2; plural=(n != 1);\n"
+    )
 
 
-def write_po(path: Path, lang: str, msgids: list[str], existing: dict[str, str],
-             title: str = "OCOP Sơn La kiosk") -> None:
-    lines = [f"# {title}: {'Vietnamese' if lang == 'vi' else 'English'} strings.",
-             "# Edit msgstr lines, then run: python -m kiosk.i18n.build", 'msgid ""',
-             'msgstr ""']
+def write_po(
+    path: Path,
+    lang: str,
+    msgids: list[str],
+    existing: dict[str, str],
+    title: str = "OCOP Sơn La kiosk",
+) -> None:
+    lines = [
+        f"# {title}: {'Vietnamese' if lang == 'vi' else 'English'} strings.",
+        "# Edit msgstr lines, then run: python -m kiosk.i18n.build",
+        'msgid ""',
+        'msgstr ""',
+    ]
     lines += [_quote(h + "\n") for h in header(lang).rstrip("\n").split("\n")]
     used = set(msgids)
     for msgid in msgids:
@@ -196,13 +226,13 @@ def problems() -> list[str]:
             entries = read_po(po)
             missing = [m for m in msgids if m not in entries]
             if missing:
-                found.append(f"{lang}: {len(missing)} msgid(s) not in {po.name}, e.g. "
-                             f"{missing[0]!r}")
+                found.append(
+                    f"{lang}: {len(missing)} msgid(s) not in {po.name}, e.g. {missing[0]!r}"
+                )
             if lang == "vi":
                 empty = [m for m in msgids if m in entries and not entries[m]]
                 if empty:
-                    found.append(f"vi: {len(empty)} untranslated in {po.name}, e.g. "
-                                 f"{empty[0]!r}")
+                    found.append(f"vi: {len(empty)} untranslated in {po.name}, e.g. {empty[0]!r}")
             if not mo.exists() or mo.read_bytes() != mo_bytes(entries):
                 found.append(f"{lang}: {mo} is stale; run python -m kiosk.i18n.build")
     return found

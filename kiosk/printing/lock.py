@@ -27,8 +27,10 @@ class PrintingLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise PrinterBusy("another ocop-kiosk process is printing from this data folder "
-                              "(the kiosk app?); use its staff screen or stop it first") from None
+            raise PrinterBusy(
+                "another ocop-kiosk process is printing from this data folder "
+                "(the kiosk app?); use its staff screen or stop it first"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd

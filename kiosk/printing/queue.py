@@ -66,16 +66,16 @@ log = logging.getLogger(__name__)
 
 MAX_STAMPS_PER_JOB = 1000
 MAX_LOT_CHARS = 40
-JOBS_PAGE = 20                   # `jobs list` shows this many jobs besides those needing attention
+JOBS_PAGE = 20  # `jobs list` shows this many jobs besides those needing attention
 RETRY_BASE_S = 1.0
 RETRY_MAX_S = 30.0
-MAX_TRANSPORT_RETRIES = 8        # then the job FAILS (remaining stamps stay reserved)
-PAUSE_POLL_S = 2.0               # paper out / cover open: how often to look again
+MAX_TRANSPORT_RETRIES = 8  # then the job FAILS (remaining stamps stay reserved)
+PAUSE_POLL_S = 2.0  # paper out / cover open: how often to look again
 # Faults a person must fix at the printer: the job waits (paused), it does not fail.
-_PAUSING_FAULTS = frozenset({PrinterFault.PAPER_OUT, PrinterFault.COVER_OPEN,
-                             PrinterFault.OFFLINE})
-_FATAL_FAULTS = frozenset({PrinterFault.BAD_URI, PrinterFault.UNSUPPORTED,
-                           PrinterFault.IMAGE_TOO_WIDE})
+_PAUSING_FAULTS = frozenset({PrinterFault.PAPER_OUT, PrinterFault.COVER_OPEN, PrinterFault.OFFLINE})
+_FATAL_FAULTS = frozenset(
+    {PrinterFault.BAD_URI, PrinterFault.UNSUPPORTED, PrinterFault.IMAGE_TOO_WIDE}
+)
 
 
 class JobState(enum.Enum):
@@ -84,7 +84,7 @@ class JobState(enum.Enum):
     QUEUED = ("queued", N_("Waiting"))
     PRINTING = ("printing", N_("Printing"))
     DONE = ("done", N_("Done"))
-    FAILED = ("failed", N_("Failed"))          # also: cancelled by staff (the error says so)
+    FAILED = ("failed", N_("Failed"))  # also: cancelled by staff (the error says so)
     INTERRUPTED = ("interrupted", N_("Interrupted: check the printed labels"))
 
     label: str
@@ -103,7 +103,7 @@ ATTENTION_STATES = frozenset({JobState.INTERRUPTED, JobState.FAILED})
 
 class StampState(enum.Enum):
     RESERVED = "reserved"
-    PRINTING = "printing"       # bytes may have reached the printer: uncertain until resolved
+    PRINTING = "printing"  # bytes may have reached the printer: uncertain until resolved
     PRINTED = "printed"
     VOID = "void"
 
@@ -112,8 +112,9 @@ def needs_attention(job: JobView) -> bool:
     """Staff must decide about this job's serials: an interrupted or failed job that still
     holds some (uncertain or not printed yet), or a job not printing with an uncertain label.
     The one definition (the staff screen and `jobs list` use it); in SQL: _ATTENTION_SQL."""
-    return (job.state in ATTENTION_STATES and bool(job.uncertain or job.pending)) or \
-        (job.state is not JobState.PRINTING and bool(job.uncertain))
+    return (job.state in ATTENTION_STATES and bool(job.uncertain or job.pending)) or (
+        job.state is not JobState.PRINTING and bool(job.uncertain)
+    )
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,21 @@ class JobView:
         return needs_attention(self)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "product_id": self.product_id, "lot": self.lot,
-                "count": self.count, "state": self.state.value, "error": self.error,
-                "printed": self.printed, "pending": self.pending,
-                "uncertain": self.uncertain, "void": self.void,
-                "needs_attention": self.needs_attention, "created_at": self.created_at,
-                "updated_at": self.updated_at}
+        return {
+            "id": self.id,
+            "product_id": self.product_id,
+            "lot": self.lot,
+            "count": self.count,
+            "state": self.state.value,
+            "error": self.error,
+            "printed": self.printed,
+            "pending": self.pending,
+            "uncertain": self.uncertain,
+            "void": self.void,
+            "needs_attention": self.needs_attention,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
 
 _ATTENTION_SQL = (
@@ -149,26 +159,29 @@ _ATTENTION_SQL = (
     f"(state IN ({', '.join(repr(s.value) for s in ATTENTION_STATES)}) AND id IN "
     f"(SELECT job_id FROM stamps WHERE state IN ('reserved', 'printing'))) "
     "OR (state <> 'printing' AND id IN (SELECT job_id FROM stamps WHERE state = 'printing')) "
-    "ORDER BY id DESC")
+    "ORDER BY id DESC"
+)
 
 
 @dataclass(frozen=True)
 class JobPage:
     """What `jobs list` shows: every job needing attention whatever its age, then one page
     of the others, newest first."""
+
     attention: list[JobView]
     jobs: list[JobView]
-    older: int                  # other jobs older than this page, not shown
+    older: int  # other jobs older than this page, not shown
 
 
 @dataclass
 class Progress:
     """What a running job reports to the CLI progress bar or the staff screen."""
+
     job_id: int
     done: int
     total: int
     state: JobState
-    message: str = ""           # staff-readable, e.g. the printer error while paused
+    message: str = ""  # staff-readable, e.g. the printer error while paused
     paused: bool = False
     last_serial: int | None = None
     error: PrinterError | None = field(default=None, repr=False)
@@ -177,23 +190,27 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-
 def label_layout(settings: Settings) -> LabelLayout:
-    return LabelLayout(width_dots=DOTS_BY_WIDTH_MM[settings.printer.width_mm],
-                       height_mm=settings.printer.label_height_mm)
+    return LabelLayout(
+        width_dots=DOTS_BY_WIDTH_MM[settings.printer.width_mm],
+        height_mm=settings.printer.label_height_mm,
+    )
 
 
 def label_problem(settings: Settings) -> str | None:
     """Render the largest stamp label this station can be asked for at the configured paper
     size; what is wrong (naming the setting and the minimum) when it does not fit."""
-    return _label_problem(settings.printer.width_mm, settings.printer.label_height_mm,
-                          settings.stamps.base_url)
+    return _label_problem(
+        settings.printer.width_mm, settings.printer.label_height_mm, settings.stamps.base_url
+    )
 
 
 @functools.lru_cache(maxsize=8)
 def _label_problem(width_mm: int, height_mm: int, base_url: str) -> str | None:
-    settings = Settings(printer=PrinterSettings(width_mm=width_mm, label_height_mm=height_mm),
-                        stamps=StampSettings(base_url=base_url))
+    settings = Settings(
+        printer=PrinterSettings(width_mm=width_mm, label_height_mm=height_mm),
+        stamps=StampSettings(base_url=base_url),
+    )
     try:
         render_label(_largest_label(base_url), label_layout(settings))
     except LabelError as err:
@@ -217,8 +234,9 @@ def _largest_label(base_url: str) -> LabelContent:
     real products never need more room): a full-length stamp, the longest serial and lot,
     five stars."""
     long_text = "Sản phẩm OCOP đặc sản vùng cao Sơn La chất lượng " * 8
-    product: Any = SimpleNamespace(name_vi=long_text, producer=long_text, district=long_text,
-                              stars=5)
+    product: Any = SimpleNamespace(
+        name_vi=long_text, producer=long_text, district=long_text, stars=5
+    )
     # A stamp is the base URL + PAYLOAD_CHARS base32 characters: its QR size is fixed.
     stamp = normalise_base_url(base_url) + "Z" * PAYLOAD_CHARS
     return label_content(product, 0, stamp, MAX_SERIAL, "9" * MAX_LOT_CHARS)
@@ -229,10 +247,12 @@ def describe_label_error(err: LabelError, settings: Settings) -> str:
     p = settings.printer
     if isinstance(err, LabelTooShort):
         module = label_layout(settings).qr_module_dots
-        return (f"printer.label_height_mm: {p.label_height_mm} mm is too short for a stamp "
-                f"label on {p.width_mm} mm paper: at least {err.needed_mm} mm is needed (the "
-                f"QR code at {module} dots a module with its quiet zone, the serial number "
-                f"and the text)")
+        return (
+            f"printer.label_height_mm: {p.label_height_mm} mm is too short for a stamp "
+            f"label on {p.width_mm} mm paper: at least {err.needed_mm} mm is needed (the "
+            f"QR code at {module} dots a module with its quiet zone, the serial number "
+            f"and the text)"
+        )
     return f"printer.width_mm: a stamp label does not fit on {p.width_mm} mm paper: {err}"
 
 
@@ -241,8 +261,9 @@ def serial_digits(serial: int) -> str:
     the right ('0000 0012 3456'; serials go up to 13 digits: '1 0995 1162 7775')."""
     digits = f"{int(serial):012d}"
     head = len(digits) % 4
-    groups = ([digits[:head]] if head else []) + [digits[i:i + 4]
-                                                  for i in range(head, len(digits), 4)]
+    groups = ([digits[:head]] if head else []) + [
+        digits[i : i + 4] for i in range(head, len(digits), 4)
+    ]
     return " ".join(groups)
 
 
@@ -250,32 +271,47 @@ def serial_text(serial: int) -> str:
     return "Số/No. " + serial_digits(serial)
 
 
-def label_content(product: ProductView | None, product_id: int, text: str, serial: int,
-                  lot: str = "") -> LabelContent:
+def label_content(
+    product: ProductView | None, product_id: int, text: str, serial: int, lot: str = ""
+) -> LabelContent:
     if product is None:
-        return LabelContent(qr_text=text, title=f"OCOP #{product_id}",
-                            serial_text=serial_text(serial), footer=lot and f"Lô/Lot {lot}")
-    return LabelContent(qr_text=text, title=product.name_vi, serial_text=serial_text(serial),
-                        producer=product.producer, district=product.district,
-                        stars=product.stars, footer=f"Lô/Lot {lot}" if lot else "")
+        return LabelContent(
+            qr_text=text,
+            title=f"OCOP #{product_id}",
+            serial_text=serial_text(serial),
+            footer=lot and f"Lô/Lot {lot}",
+        )
+    return LabelContent(
+        qr_text=text,
+        title=product.name_vi,
+        serial_text=serial_text(serial),
+        producer=product.producer,
+        district=product.district,
+        stars=product.stars,
+        footer=f"Lô/Lot {lot}" if lot else "",
+    )
 
 
 class PrintQueue:
-    def __init__(self, store: Store, settings: Settings, data_dir: Path,
-                 today: dt.date | None = None):
+    def __init__(
+        self, store: Store, settings: Settings, data_dir: Path, today: dt.date | None = None
+    ):
         self.store = store
         self.settings = settings
         self.data_dir = Path(data_dir)
         self.catalog = Catalog(store, today=today)
         self._today = today
-        self._sleep = threading.Event()   # set() to wake a paused/backing-off job at once
+        self._sleep = threading.Event()  # set() to wake a paused/backing-off job at once
 
     # --- creating and inspecting jobs ------------------------------------------------------
 
     def submit(self, product_id: int, count: int, lot: str = "") -> int:
         """Create a QUEUED job and reserve its serials in the same transaction."""
-        if isinstance(count, bool) or not isinstance(count, int) or not \
-                1 <= count <= MAX_STAMPS_PER_JOB:
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not 1 <= count <= MAX_STAMPS_PER_JOB
+        ):
             raise UserError(f"count must be 1..{MAX_STAMPS_PER_JOB}, got {count!r}")
         lot = lot.strip()
         if len(lot) > MAX_LOT_CHARS:
@@ -283,7 +319,7 @@ class PrintQueue:
         if self.catalog.product(product_id) is None:
             raise NotFound(f"no product {product_id} in the local catalog")
         problem = label_problem(self.settings)
-        if problem:   # before any serial is reserved: nothing changes
+        if problem:  # before any serial is reserved: nothing changes
             raise ConfigError(self.settings.source, [problem])
         demo_signer = load_demo_signer(self.store, self.data_dir, self.settings)
         now = utc_now_iso(micros=True)
@@ -291,11 +327,18 @@ class PrintQueue:
             job_id = conn.execute(
                 "INSERT INTO print_jobs(product_id, lot, count, state, printer_uri, "
                 "created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-                (product_id, lot, count, self.settings.printer.uri, now, now)).lastrowid
-            assert job_id is not None      # sqlite3 sets it after every INSERT
-            take_stamps(conn, product_id, count, job_id=job_id,
-                        state=StampState.RESERVED.value, demo_signer=demo_signer,
-                        today=self._today)
+                (product_id, lot, count, self.settings.printer.uri, now, now),
+            ).lastrowid
+            assert job_id is not None  # sqlite3 sets it after every INSERT
+            take_stamps(
+                conn,
+                product_id,
+                count,
+                job_id=job_id,
+                state=StampState.RESERVED.value,
+                demo_signer=demo_signer,
+                today=self._today,
+            )
         log.info("print job %d: %d stamp(s) of product %d reserved", job_id, count, product_id)
         return job_id
 
@@ -305,18 +348,32 @@ class PrintQueue:
             raise NotFound(f"no print job {job_id}")
         by_state: dict[str, list[int]] = {s.value: [] for s in StampState}
         for serial, state in self.store.query(
-                "SELECT serial, state FROM stamps WHERE job_id = ? ORDER BY serial", (job_id,)):
+            "SELECT serial, state FROM stamps WHERE job_id = ? ORDER BY serial", (job_id,)
+        ):
             by_state.setdefault(state, []).append(serial)
-        return JobView(row["id"], row["product_id"], row["lot"], row["count"],
-                       JobState(row["state"]),  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
-                       row["error"], by_state["printed"],
-                       by_state["reserved"], by_state["printing"], by_state["void"],
-                       row["created_at"], row["updated_at"])
+        return JobView(
+            row["id"],
+            row["product_id"],
+            row["lot"],
+            row["count"],
+            JobState(row["state"]),  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
+            row["error"],
+            by_state["printed"],
+            by_state["reserved"],
+            by_state["printing"],
+            by_state["void"],
+            row["created_at"],
+            row["updated_at"],
+        )
 
     def jobs(self, limit: int = JOBS_PAGE) -> list[JobView]:
         """The newest jobs, whatever their state."""
-        ids = [r[0] for r in self.store.query(
-            "SELECT id FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))]
+        ids = [
+            r[0]
+            for r in self.store.query(
+                "SELECT id FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        ]
         return [self.job(i) for i in ids]
 
     def attention_jobs(self) -> list[JobView]:
@@ -333,19 +390,24 @@ class PrintQueue:
         if before is not None:
             where += " AND id < ?"
             params += (before,)
-        ids = [r[0] for r in self.store.query(
-            f"SELECT id FROM print_jobs WHERE {where} ORDER BY id DESC LIMIT ?",
-            params + (-1 if limit is None else limit,))]
+        ids = [
+            r[0]
+            for r in self.store.query(
+                f"SELECT id FROM print_jobs WHERE {where} ORDER BY id DESC LIMIT ?",
+                params + (-1 if limit is None else limit,),
+            )
+        ]
         older = 0
         if ids:
             older = self.store.query_value(
-                f"SELECT count(*) FROM print_jobs WHERE {where} AND id < ?",
-                params + (ids[-1],))
+                f"SELECT count(*) FROM print_jobs WHERE {where} AND id < ?", params + (ids[-1],)
+            )
         return JobPage(attention, [self.job(i) for i in ids], older)
 
     def next_queued(self) -> int | None:
-        row = self.store.query_one("SELECT id FROM print_jobs WHERE state = 'queued' "
-                                   "ORDER BY id LIMIT 1")
+        row = self.store.query_one(
+            "SELECT id FROM print_jobs WHERE state = 'queued' ORDER BY id LIMIT 1"
+        )
         return row[0] if row else None
 
     # --- after a crash ---------------------------------------------------------------------
@@ -353,11 +415,19 @@ class PrintQueue:
     def recover_interrupted(self) -> list[int]:
         """At start-up: a job left PRINTING was cut off by a crash or power loss."""
         with self.store.transaction() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT id FROM print_jobs WHERE state = 'printing'").fetchall()]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM print_jobs WHERE state = 'printing'"
+                ).fetchall()
+            ]
             for job_id in ids:
-                self._set_state(conn, job_id, JobState.INTERRUPTED,
-                                "interrupted (power cut or crash): check the last stamp")
+                self._set_state(
+                    conn,
+                    job_id,
+                    JobState.INTERRUPTED,
+                    "interrupted (power cut or crash): check the last stamp",
+                )
         if ids:
             log.warning("print jobs interrupted by a crash: %s", ids)
         return ids
@@ -366,27 +436,36 @@ class PrintQueue:
         """Staff looked at the printer: the label for `serial` came out (printed=True) or
         not, and may be printed again (printed=False: the reprint a person confirmed)."""
         with self.store.transaction() as conn:
-            row = conn.execute("SELECT state FROM stamps WHERE serial = ? AND job_id = ?",
-                               (serial, job_id)).fetchone()
+            row = conn.execute(
+                "SELECT state FROM stamps WHERE serial = ? AND job_id = ?", (serial, job_id)
+            ).fetchone()
             if row is None or row[0] != StampState.PRINTING.value:
                 raise UserError(f"serial {serial} is not an uncertain stamp of job {job_id}")
             if printed:
                 self._mark_printed(conn, job_id, serial)
             else:
                 conn.execute("UPDATE stamps SET state = 'reserved' WHERE serial = ?", (serial,))
-            log.info("job %d serial %d resolved by staff: %s", job_id, serial,
-                     "printed" if printed else "reprint")
+            log.info(
+                "job %d serial %d resolved by staff: %s",
+                job_id,
+                serial,
+                "printed" if printed else "reprint",
+            )
 
     def resume(self, job_id: int) -> None:
         """Put an INTERRUPTED or FAILED job back in the queue (uncertain stamps first need
         resolve_uncertain)."""
         view = self.job(job_id)
         if view.uncertain:
-            raise UserError(f"job {job_id}: staff must first check serial(s) "
-                            f"{', '.join(map(str, view.uncertain))} (printed or reprint?)")
+            raise UserError(
+                f"job {job_id}: staff must first check serial(s) "
+                f"{', '.join(map(str, view.uncertain))} (printed or reprint?)"
+            )
         if view.state not in (JobState.INTERRUPTED, JobState.FAILED):
-            raise UserError(f"job {job_id} is {view.state.value}; only interrupted or failed "
-                            "jobs can be resumed")
+            raise UserError(
+                f"job {job_id} is {view.state.value}; only interrupted or failed "
+                "jobs can be resumed"
+            )
         with self.store.transaction() as conn:
             self._set_state(conn, job_id, JobState.QUEUED, "")
 
@@ -394,8 +473,9 @@ class PrintQueue:
         """Void the stamps not yet printed (their serials are never used again)."""
         view = self.job(job_id)
         if view.uncertain:
-            raise UserError(f"job {job_id}: check serial(s) "
-                            f"{', '.join(map(str, view.uncertain))} first")
+            raise UserError(
+                f"job {job_id}: check serial(s) {', '.join(map(str, view.uncertain))} first"
+            )
         with self.store.transaction() as conn:
             for serial in view.pending:
                 conn.execute("UPDATE stamps SET state = 'void' WHERE serial = ?", (serial,))
@@ -417,8 +497,14 @@ class PrintQueue:
         """Staff fixed the printer: stop waiting and try again now."""
         self._sleep.set()
 
-    def run_job(self, job_id: int, printer: Printer, *, on_progress: ProgressCallback | None
-                = None, stop: threading.Event | None = None) -> JobView:
+    def run_job(
+        self,
+        job_id: int,
+        printer: Printer,
+        *,
+        on_progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> JobView:
         stop = stop or threading.Event()
         report = on_progress or (lambda progress: None)
         view = self.job(job_id)
@@ -431,20 +517,29 @@ class PrintQueue:
         with self.store.transaction() as conn:
             self._set_state(conn, job_id, JobState.PRINTING, "")
         done = len(view.printed)
-        texts: dict[int, str] = dict(self.store.query(  # type: ignore[arg-type]  # rows of 2
-            f"SELECT serial, text FROM stamps WHERE serial IN "
-            f"({','.join('?' * len(view.pending))})", tuple(view.pending))) \
-            if view.pending else {}
+        texts: dict[int, str] = (
+            dict(
+                self.store.query(  # type: ignore[arg-type]  # rows of 2
+                    f"SELECT serial, text FROM stamps WHERE serial IN "
+                    f"({','.join('?' * len(view.pending))})",
+                    tuple(view.pending),
+                )
+            )
+            if view.pending
+            else {}
+        )
         report(Progress(job_id, done, view.count, JobState.PRINTING))
         for serial in view.pending:
             try:
-                image = render_label(label_content(product, view.product_id, texts[serial],
-                                                   serial, view.lot), layout)
+                image = render_label(
+                    label_content(product, view.product_id, texts[serial], serial, view.lot), layout
+                )
             except Exception as exc:  # noqa: BLE001 - nothing of this label left: the job fails, with why
                 reason = self._render_failure(job_id, serial, exc)
                 return self._end(job_id, JobState.FAILED, reason, report, done, view.count)
-            outcome = self._print_one(job_id, serial, printer, image, stop, report, done,
-                                      view.count)
+            outcome = self._print_one(
+                job_id, serial, printer, image, stop, report, done, view.count
+            )
             if outcome is not None:
                 return outcome
             done += 1
@@ -462,16 +557,19 @@ class PrintQueue:
         log.exception("job %d serial %d: drawing the label failed", job_id, serial)
         return f"label could not be drawn: {type(exc).__name__}: {exc}"
 
-    def _print_one(self, job_id, serial, printer, image, stop, report, done, total
-                   ) -> JobView | None:
+    def _print_one(
+        self, job_id, serial, printer, image, stop, report, done, total
+    ) -> JobView | None:
         """Print one label; returns None on success, the final JobView when the job ends."""
         attempt = 0
         while True:
             if stop.is_set():
                 return self._end(job_id, JobState.INTERRUPTED, "stopped", report, done, total)
             with self.store.transaction() as conn:
-                conn.execute("UPDATE stamps SET state = 'printing' WHERE serial = ? "
-                             "AND state = 'reserved'", (serial,))
+                conn.execute(
+                    "UPDATE stamps SET state = 'printing' WHERE serial = ? AND state = 'reserved'",
+                    (serial,),
+                )
             try:
                 printer.print_image(image)
             except PrinterError as err:
@@ -479,27 +577,36 @@ class PrintQueue:
                 if not err.phase.nothing_sent:
                     # Bytes left: the label may be on paper. A person must decide.
                     log.warning("job %d serial %d: %s after sending", job_id, serial, err)
-                    return self._end(job_id, JobState.INTERRUPTED, message, report, done,
-                                     total, err)
+                    return self._end(
+                        job_id, JobState.INTERRUPTED, message, report, done, total, err
+                    )
                 with self.store.transaction() as conn:
-                    conn.execute("UPDATE stamps SET state = 'reserved' WHERE serial = ?",
-                                 (serial,))
+                    conn.execute("UPDATE stamps SET state = 'reserved' WHERE serial = ?", (serial,))
                 if err.fault in _FATAL_FAULTS:
-                    return self._end(job_id, JobState.FAILED, message, report, done, total,
-                                     err)
+                    return self._end(job_id, JobState.FAILED, message, report, done, total, err)
                 if err.fault in _PAUSING_FAULTS:
-                    report(Progress(job_id, done, total, JobState.PRINTING, message,
-                                    paused=True, error=err))
+                    report(
+                        Progress(
+                            job_id, done, total, JobState.PRINTING, message, paused=True, error=err
+                        )
+                    )
                     self._wait(PAUSE_POLL_S, stop)
                     continue
                 attempt += 1
                 if attempt > MAX_TRANSPORT_RETRIES:
-                    return self._end(job_id, JobState.FAILED, message, report, done, total,
-                                     err)
+                    return self._end(job_id, JobState.FAILED, message, report, done, total, err)
                 delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (attempt - 1))
                 delay *= random.uniform(0.8, 1.2)
-                report(Progress(job_id, done, total, JobState.PRINTING,
-                                f"{message} (retry {attempt} in {delay:.0f} s)", error=err))
+                report(
+                    Progress(
+                        job_id,
+                        done,
+                        total,
+                        JobState.PRINTING,
+                        f"{message} (retry {attempt} in {delay:.0f} s)",
+                        error=err,
+                    )
+                )
                 printer.close()
                 self._wait(delay, stop)
                 continue
@@ -521,33 +628,51 @@ class PrintQueue:
 
     def _mark_printed(self, conn, job_id: int, serial: int) -> None:
         now = utc_now_iso(micros=True)
-        conn.execute("UPDATE stamps SET state = 'printed', printed_at = ? WHERE serial = ?",
-                     (now, serial))
+        conn.execute(
+            "UPDATE stamps SET state = 'printed', printed_at = ? WHERE serial = ?", (now, serial)
+        )
         self._outbox_print(conn, job_id, serial, "printed", now)
 
-    def _outbox_print(self, conn, job_id: int, serial: int, status: str,
-                      when: str | None = None) -> None:
-        row = conn.execute("SELECT product_id, key_id FROM stamps WHERE serial = ?",
-                           (serial,)).fetchone()
+    def _outbox_print(
+        self, conn, job_id: int, serial: int, status: str, when: str | None = None
+    ) -> None:
+        row = conn.execute(
+            "SELECT product_id, key_id FROM stamps WHERE serial = ?", (serial,)
+        ).fetchone()
         lot = conn.execute("SELECT lot FROM print_jobs WHERE id = ?", (job_id,)).fetchone()[0]
         when = when or utc_now_iso(micros=True)
-        payload = {"serial": serial, "product_id": row[0], "key_id": row[1], "job_id": job_id,
-                   "lot": lot, "status": status, "at": when,
-                   "site_name": self.settings.site.name}
-        conn.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
-                     "VALUES ('print', ?, ?, ?)",
-                     (str(uuid.uuid4()), json.dumps(payload, ensure_ascii=False), when))
+        payload = {
+            "serial": serial,
+            "product_id": row[0],
+            "key_id": row[1],
+            "job_id": job_id,
+            "lot": lot,
+            "status": status,
+            "at": when,
+            "site_name": self.settings.site.name,
+        }
+        conn.execute(
+            "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+            "VALUES ('print', ?, ?, ?)",
+            (str(uuid.uuid4()), json.dumps(payload, ensure_ascii=False), when),
+        )
 
     def _set_state(self, conn, job_id: int, state: JobState, error: str) -> None:
-        conn.execute("UPDATE print_jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-                     (state.value, error, utc_now_iso(micros=True), job_id))
+        conn.execute(
+            "UPDATE print_jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+            (state.value, error, utc_now_iso(micros=True), job_id),
+        )
 
 
 class PrintWorker(threading.Thread):
     """Background printing for the staff screen: runs queued jobs one after another."""
 
-    def __init__(self, queue: PrintQueue, on_progress: ProgressCallback | None = None,
-                 idle_poll_s: float = 1.0):
+    def __init__(
+        self,
+        queue: PrintQueue,
+        on_progress: ProgressCallback | None = None,
+        idle_poll_s: float = 1.0,
+    ):
         super().__init__(name="print-worker", daemon=True)
         self.queue = queue
         self.on_progress = on_progress
@@ -574,17 +699,22 @@ class PrintWorker(threading.Thread):
                 continue
             try:
                 printer = printer or self.queue.printer()
-                self.queue.run_job(job_id, printer, on_progress=self.on_progress,
-                                   stop=self.stop_event)
-            except PrinterError as err:   # e.g. a bad URI: the job fails with the reason
+                self.queue.run_job(
+                    job_id, printer, on_progress=self.on_progress, stop=self.stop_event
+                )
+            except PrinterError as err:  # e.g. a bad URI: the job fails with the reason
                 log.error("print job %d: %s", job_id, err)
                 with self.queue.store.transaction() as conn:
                     self.queue._set_state(conn, job_id, JobState.FAILED, err.staff_message_en)
             except Exception as exc:
                 log.exception("print job %d crashed", job_id)
                 with self.queue.store.transaction() as conn:
-                    self.queue._set_state(conn, job_id, JobState.FAILED,
-                                          f"internal error: {type(exc).__name__}: {exc}")
+                    self.queue._set_state(
+                        conn,
+                        job_id,
+                        JobState.FAILED,
+                        f"internal error: {type(exc).__name__}: {exc}",
+                    )
         if printer is not None:
             printer.close()
 

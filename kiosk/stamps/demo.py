@@ -37,6 +37,7 @@ KEYS_DIRNAME = "keys"
 DEMO_ROOT_KEY_FILE = "demo-root.key"
 DEMO_KEYS_VALID_FROM = dt.date(2020, 1, 1)
 
+
 def _keys_dir(data_dir: Path) -> Path:
     return Path(data_dir) / KEYS_DIRNAME
 
@@ -63,8 +64,10 @@ class DemoRegistry:
         self.data_dir = Path(data_dir)
         root_path = _keys_dir(self.data_dir) / DEMO_ROOT_KEY_FILE
         if not root_path.exists():
-            raise UserError(f"no demo registry in {self.data_dir}: these commands work only "
-                            f"after 'ocop-kiosk init --demo'")
+            raise UserError(
+                f"no demo registry in {self.data_dir}: these commands work only "
+                f"after 'ocop-kiosk init --demo'"
+            )
         self.root_key = load_private_key(root_path)
         self.root_public_b64 = public_key_b64(self.root_key)
         if store.get_meta(META_ROOT_PUBLIC_KEY) != self.root_public_b64:
@@ -91,12 +94,16 @@ class DemoRegistry:
         """Sign and store the next trust list: the current one with `changes` applied."""
         cur = self.current()
         fields: dict[str, Any] = dict(
-            signing_keys=cur.signing_keys, revoked_ranges=cur.revoked_ranges,
-            revoked_keys=cur.revoked_keys, suspect_serials=cur.suspect_serials)
+            signing_keys=cur.signing_keys,
+            revoked_ranges=cur.revoked_ranges,
+            revoked_keys=cur.revoked_keys,
+            suspect_serials=cur.suspect_serials,
+        )
         fields.update(changes)
         tl = make_trust_list(self.root_key, sequence=cur.sequence + 1, **fields)
-        return store_trust_list(self.store, sign_trust_list(tl, self.root_key),
-                                self.root_public_b64)
+        return store_trust_list(
+            self.store, sign_trust_list(tl, self.root_key), self.root_public_b64
+        )
 
     def rotate(self, today: dt.date | None = None) -> tuple[int, TrustList]:
         """New signing key (next id) for stamps issued from today; the old key's window
@@ -121,20 +128,26 @@ class DemoRegistry:
 
     def revoke_serials(self, first: int, last: int, reason: str = "") -> TrustList:
         if not 1 <= first <= last <= MAX_SERIAL:
-            raise UserError(f"serial range {first}-{last} is not 1 <= first <= last <= "
-                            f"{MAX_SERIAL}")
+            raise UserError(
+                f"serial range {first}-{last} is not 1 <= first <= last <= {MAX_SERIAL}"
+            )
         cur = self.current()
-        return self.publish(
-            revoked_ranges=(*cur.revoked_ranges, RevokedRange(first, last, reason)))
+        return self.publish(revoked_ranges=(*cur.revoked_ranges, RevokedRange(first, last, reason)))
 
-    def revoke_key(self, key_id: int, revoked_from: dt.date,
-                   last_good_serial: int | None = None, reason: str = "") -> TrustList:
+    def revoke_key(
+        self,
+        key_id: int,
+        revoked_from: dt.date,
+        last_good_serial: int | None = None,
+        reason: str = "",
+    ) -> TrustList:
         cur = self.current()
         if cur.signing_key(key_id) is None:
             raise UserError(f"key id {key_id} is not in the trust list")
         others = tuple(k for k in cur.revoked_keys if k.key_id != key_id)
-        return self.publish(revoked_keys=(
-            *others, RevokedKey(key_id, revoked_from, last_good_serial, reason)))
+        return self.publish(
+            revoked_keys=(*others, RevokedKey(key_id, revoked_from, last_good_serial, reason))
+        )
 
     def mark_suspect(self, serials: Iterable[int]) -> TrustList:
         serials = set(serials)
@@ -157,14 +170,17 @@ def create_demo_trust(store, data_dir: Path) -> TrustList:
     root_b64 = public_key_b64(root_key)
     existing_meta = store.get_meta(META_ROOT_PUBLIC_KEY)
     if existing_meta and existing_meta != root_b64:
-        raise KeyFileError(f"meta root_public_key in {store.path} is not the demo root in "
-                           f"{keys_dir}; use a fresh data folder")
+        raise KeyFileError(
+            f"meta root_public_key in {store.path} is not the demo root in "
+            f"{keys_dir}; use a fresh data folder"
+        )
     existing = load_current_trust_list(store, root_b64)
     if existing is not None and store.get_meta(META_DEMO_SIGNING_KEY_ID):
         return existing
     signing_key = _load_or_create_key(keys_dir / _signing_key_file(1))
-    tl = make_trust_list(root_key, sequence=1, signing_keys=[
-        signing_key_entry(1, signing_key, DEMO_KEYS_VALID_FROM)])
+    tl = make_trust_list(
+        root_key, sequence=1, signing_keys=[signing_key_entry(1, signing_key, DEMO_KEYS_VALID_FROM)]
+    )
     with store.transaction() as conn:
         store.set_meta(META_ROOT_PUBLIC_KEY, root_b64, conn)
         store.set_meta(META_DEMO_SIGNING_KEY_ID, "1", conn)
@@ -178,8 +194,9 @@ def create_demo_keys_and_trust(store, data_dir: Path) -> str:
     short phrase for its output."""
     tl = create_demo_trust(store, data_dir)
     keys = ", ".join(str(k.key_id) for k in tl.signing_keys)
-    return (f"demo root {tl.root_fingerprint[:12]} with signing key(s) {keys}, "
-            f"trust list {tl.sequence}")
+    return (
+        f"demo root {tl.root_fingerprint[:12]} with signing key(s) {keys}, trust list {tl.sequence}"
+    )
 
 
 def load_demo_signer(store, data_dir: Path, settings) -> StampSigner | None:
@@ -202,15 +219,21 @@ def rotate_demo_key(store, data_dir: Path, today: dt.date | None = None) -> int:
     return DemoRegistry(store, data_dir).rotate(today)[0]
 
 
-def demo_revoke_serials(store, data_dir: Path, first: int, last: int,
-                        reason: str = "") -> TrustList:
+def demo_revoke_serials(
+    store, data_dir: Path, first: int, last: int, reason: str = ""
+) -> TrustList:
     return DemoRegistry(store, data_dir).revoke_serials(first, last, reason)
 
 
-def demo_revoke_key(store, data_dir: Path, key_id: int, revoked_from: dt.date,
-                    last_good_serial: int | None = None, reason: str = "") -> TrustList:
-    return DemoRegistry(store, data_dir).revoke_key(key_id, revoked_from, last_good_serial,
-                                                    reason)
+def demo_revoke_key(
+    store,
+    data_dir: Path,
+    key_id: int,
+    revoked_from: dt.date,
+    last_good_serial: int | None = None,
+    reason: str = "",
+) -> TrustList:
+    return DemoRegistry(store, data_dir).revoke_key(key_id, revoked_from, last_good_serial, reason)
 
 
 def demo_mark_suspect(store, data_dir: Path, serials: Iterable[int]) -> TrustList:

@@ -38,7 +38,6 @@ META_ROOT_PUBLIC_KEY = "root_public_key"
 META_DEMO_NEXT_SERIAL = "demo_next_serial"
 
 
-
 # --- verification against the store ---------------------------------------------------------
 
 
@@ -53,13 +52,17 @@ def pinned_root_key(settings, store) -> str | None:
 def current_trust_list(store, settings) -> TrustList:
     root = pinned_root_key(settings, store)
     if not root:
-        raise NoTrustList("no root public key pinned: set registry.root_public_key in the "
-                          "config, or run 'ocop-kiosk init --demo'")
+        raise NoTrustList(
+            "no root public key pinned: set registry.root_public_key in the "
+            "config, or run 'ocop-kiosk init --demo'"
+        )
     trust_list = load_current_trust_list(store, root)
     if trust_list is None:
-        raise NoTrustList("no trust list signed by the pinned root is stored yet: sync with "
-                          "the registry, 'ocop-kiosk stamp trust import FILE', or "
-                          "'ocop-kiosk init --demo'")
+        raise NoTrustList(
+            "no trust list signed by the pinned root is stored yet: sync with "
+            "the registry, 'ocop-kiosk stamp trust import FILE', or "
+            "'ocop-kiosk init --demo'"
+        )
     return trust_list
 
 
@@ -68,8 +71,10 @@ def rating_valid(row, today: dt.date) -> bool:
     stars set, valid_until not passed). Same rule as ProductView.stars."""
     if row is None:
         return False
-    return effective_rating_status(row["status"], row["stars"], row["valid_until"],
-                                   today) is RatingStatus.VALID
+    return (
+        effective_rating_status(row["status"], row["stars"], row["valid_until"], today)
+        is RatingStatus.VALID
+    )
 
 
 def product_status_lookup(store):
@@ -79,8 +84,10 @@ def product_status_lookup(store):
         row = store.query_one(
             "SELECT stars, status, valid_until FROM ratings "
             "WHERE product_id = ? ORDER BY recognised_on DESC, id DESC LIMIT 1",
-            (product_id,))
+            (product_id,),
+        )
         return ProductStatus(product_id, rating_valid(row, today))
+
     return lookup
 
 
@@ -88,11 +95,14 @@ _COUNTED = tuple(v.value for v in COUNTED_FOR_CLONES)
 
 
 def scan_count_lookup(store):
-    sql = (f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
-           f"({', '.join('?' * len(_COUNTED))})")
+    sql = (
+        f"SELECT count(*) FROM scans WHERE serial = ? AND verdict IN "
+        f"({', '.join('?' * len(_COUNTED))})"
+    )
 
     def count(serial: int) -> int:
         return store.query_value(sql, (serial, *_COUNTED))
+
     return count
 
 
@@ -103,11 +113,11 @@ def gtin_lookup(store):
     def lookup(gtin: str) -> int | None:
         view = catalog.by_gtin(gtin)
         return view.id if view else None
+
     return lookup
 
 
-def verifier_from_store(store, settings, trust_list: TrustList | None = None
-                        ) -> StampVerifier:
+def verifier_from_store(store, settings, trust_list: TrustList | None = None) -> StampVerifier:
     """A verifier wired to this store's catalog, scan history and newest trust list.
     NoTrustList (a UserError) when nothing trusted is stored yet."""
     return StampVerifier(
@@ -117,7 +127,8 @@ def verifier_from_store(store, settings, trust_list: TrustList | None = None
         product_lookup=product_status_lookup(store),
         scan_count=scan_count_lookup(store),
         gtin_lookup=gtin_lookup(store),
-        today_fn=clock_for(store).today)
+        today_fn=clock_for(store).today,
+    )
 
 
 # --- station issuance from pre-signed blocks -----------------------------------------------
@@ -129,29 +140,45 @@ class IssuedStamp:
     serial: int
     product_id: int
     key_id: int
-    issued_on: str            # YYYY-MM-DD
+    issued_on: str  # YYYY-MM-DD
     block_id: int | None = None
 
     def to_json(self) -> dict:
-        return {"text": self.text, "serial": self.serial, "product_id": self.product_id,
-                "key_id": self.key_id, "issued_on": self.issued_on, "block_id": self.block_id}
+        return {
+            "text": self.text,
+            "serial": self.serial,
+            "product_id": self.product_id,
+            "key_id": self.key_id,
+            "issued_on": self.issued_on,
+            "block_id": self.block_id,
+        }
 
 
 def _check_product_id(product_id) -> None:
-    if isinstance(product_id, bool) or not isinstance(product_id, int) \
-            or not 1 <= product_id <= MAX_PRODUCT_ID:
+    if (
+        isinstance(product_id, bool)
+        or not isinstance(product_id, int)
+        or not 1 <= product_id <= MAX_PRODUCT_ID
+    ):
         raise UserError(f"product id must be 1..{MAX_PRODUCT_ID}, got {product_id!r}")
 
 
 def available_count(conn: sqlite3.Connection, product_id: int) -> int:
-    return conn.execute("SELECT count(*) FROM stamps WHERE product_id = ? AND "
-                        "state = 'available'", (product_id,)).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM stamps WHERE product_id = ? AND state = 'available'", (product_id,)
+    ).fetchone()[0]
 
 
-def take_stamps(conn: sqlite3.Connection, product_id: int, count: int, *,
-                job_id: int | None = None, state: str = "reserved",
-                demo_signer: StampSigner | None = None,
-                today: dt.date | None = None) -> list[IssuedStamp]:
+def take_stamps(
+    conn: sqlite3.Connection,
+    product_id: int,
+    count: int,
+    *,
+    job_id: int | None = None,
+    state: str = "reserved",
+    demo_signer: StampSigner | None = None,
+    today: dt.date | None = None,
+) -> list[IssuedStamp]:
     """Move `count` stamps of a product from 'available' to `state`, lowest serials first.
     Call inside an open transaction (store.transaction()); raises StampsExhausted (and
     changes nothing, once the caller rolls back) when the blocks hold too few. With a demo
@@ -164,84 +191,116 @@ def take_stamps(conn: sqlite3.Connection, product_id: int, count: int, *,
         if demo_signer is None:
             raise StampsExhausted(
                 f"only {have} pre-signed stamp(s) left for product {product_id} on this "
-                f"station, {count} requested; the registry must issue a new block (sync)")
+                f"station, {count} requested; the registry must issue a new block (sync)"
+            )
         add_demo_block(conn, demo_signer, product_id, count - have, today=today)
     rows = conn.execute(
         "SELECT serial, product_id, key_id, issued_on, text, block_id FROM stamps "
         "WHERE product_id = ? AND state = 'available' ORDER BY serial LIMIT ?",
-        (product_id, count)).fetchall()
-    if len(rows) != count:   # cannot happen inside one transaction; be loud if it does
+        (product_id, count),
+    ).fetchall()
+    if len(rows) != count:  # cannot happen inside one transaction; be loud if it does
         raise StampsExhausted(f"stamps for product {product_id} changed under us")
-    conn.executemany("UPDATE stamps SET state = ?, job_id = ? WHERE serial = ? AND "
-                     "state = 'available'", [(state, job_id, r[0]) for r in rows])
-    return [IssuedStamp(text=r[4], serial=r[0], product_id=r[1], key_id=r[2],
-                        issued_on=r[3], block_id=r[5]) for r in rows]
+    conn.executemany(
+        "UPDATE stamps SET state = ?, job_id = ? WHERE serial = ? AND state = 'available'",
+        [(state, job_id, r[0]) for r in rows],
+    )
+    return [
+        IssuedStamp(
+            text=r[4], serial=r[0], product_id=r[1], key_id=r[2], issued_on=r[3], block_id=r[5]
+        )
+        for r in rows
+    ]
 
 
-def issue_stamps(store, product_id: int, count: int, *, job_id: int | None = None,
-                 demo_signer: StampSigner | None = None,
-                 today: dt.date | None = None) -> list[IssuedStamp]:
+def issue_stamps(
+    store,
+    product_id: int,
+    count: int,
+    *,
+    job_id: int | None = None,
+    demo_signer: StampSigner | None = None,
+    today: dt.date | None = None,
+) -> list[IssuedStamp]:
     """take_stamps in its own transaction: all `count` stamps or none."""
     with store.transaction() as conn:
-        return take_stamps(conn, product_id, count, job_id=job_id,
-                           demo_signer=demo_signer, today=today)
+        return take_stamps(
+            conn, product_id, count, job_id=job_id, demo_signer=demo_signer, today=today
+        )
 
 
-def _insert_block(conn, product_id: int, stamps: list[tuple[int, int, str, str]],
-                  source: str) -> int:
+def _insert_block(
+    conn, product_id: int, stamps: list[tuple[int, int, str, str]], source: str
+) -> int:
     """stamps: (serial, key_id, issued_on, text). Returns the block id."""
     serials = [s[0] for s in stamps]
-    cur = conn.execute("INSERT INTO stamp_blocks(product_id, first_serial, last_serial, "
-                       "received_at, source) VALUES (?, ?, ?, ?, ?)",
-                       (product_id, min(serials), max(serials), utc_now_iso(), source))
+    cur = conn.execute(
+        "INSERT INTO stamp_blocks(product_id, first_serial, last_serial, "
+        "received_at, source) VALUES (?, ?, ?, ?, ?)",
+        (product_id, min(serials), max(serials), utc_now_iso(), source),
+    )
     block_id = cur.lastrowid
     try:
-        conn.executemany("INSERT INTO stamps(serial, product_id, key_id, issued_on, text, "
-                         "block_id, state) VALUES (?, ?, ?, ?, ?, ?, 'available')",
-                         [(s, product_id, k, d, t, block_id) for s, k, d, t in stamps])
+        conn.executemany(
+            "INSERT INTO stamps(serial, product_id, key_id, issued_on, text, "
+            "block_id, state) VALUES (?, ?, ?, ?, ?, ?, 'available')",
+            [(s, product_id, k, d, t, block_id) for s, k, d, t in stamps],
+        )
     except sqlite3.IntegrityError as exc:
-        raise UserError(f"block for product {product_id} repeats a serial this station "
-                        f"already holds: {exc}") from None
+        raise UserError(
+            f"block for product {product_id} repeats a serial this station already holds: {exc}"
+        ) from None
     return block_id
 
 
-def add_demo_block(conn, signer: StampSigner, product_id: int, count: int,
-                   today: dt.date | None = None) -> int:
+def add_demo_block(
+    conn, signer: StampSigner, product_id: int, count: int, today: dt.date | None = None
+) -> int:
     """Demo only: sign `count` new serials for a product and store them as a block. The
     issue day is the trusted UTC day: a clock reset to 1970 would sign stamps dated before
     the signing key's window, which every kiosk rejects as forged."""
     today = today or trusted_now(conn).date()
     row = conn.execute("SELECT coalesce(max(serial), 0) FROM stamps").fetchone()
-    meta = conn.execute("SELECT value FROM meta WHERE key = ?",
-                        (META_DEMO_NEXT_SERIAL,)).fetchone()
+    meta = conn.execute("SELECT value FROM meta WHERE key = ?", (META_DEMO_NEXT_SERIAL,)).fetchone()
     first = max(row[0] + 1, int(meta[0]) if meta else 1)
     if first + count - 1 > MAX_SERIAL:
         raise UserError("demo serials exhausted")
-    stamps = [(s, signer.key_id, today.isoformat(), signer.sign(product_id, s, today))
-              for s in range(first, first + count)]
+    stamps = [
+        (s, signer.key_id, today.isoformat(), signer.sign(product_id, s, today))
+        for s in range(first, first + count)
+    ]
     block_id = _insert_block(conn, product_id, stamps, "demo")
-    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
-                 "SET value = excluded.value", (META_DEMO_NEXT_SERIAL, str(first + count)))
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+        "SET value = excluded.value",
+        (META_DEMO_NEXT_SERIAL, str(first + count)),
+    )
     return block_id
 
 
-def receive_stamp_block(store, settings, product_id: int, texts: Iterable[str],
-                        conn: sqlite3.Connection | None = None) -> int:
+def receive_stamp_block(
+    store, settings, product_id: int, texts: Iterable[str], conn: sqlite3.Connection | None = None
+) -> int:
     """Store a block of pre-signed stamps from the registry after checking every stamp
     against the current trust list (valid signature, this product, not revoked). All or
     nothing. Returns the block id."""
     _check_product_id(product_id)
-    verifier = StampVerifier(current_trust_list(store, settings), settings.stamps.base_url,
-                             clone_scan_limit=2**62)
+    verifier = StampVerifier(
+        current_trust_list(store, settings), settings.stamps.base_url, clone_scan_limit=2**62
+    )
     rows: list[tuple[int, int, str, str]] = []
     for text in texts:
         v = verifier.verify(text)
         if v.verdict is not Verdict.GENUINE_UNKNOWN_PRODUCT:
-            raise UserError(f"block for product {product_id} holds a stamp that does not "
-                            f"verify ({v.verdict.value}: {v.detail}): {text[:60]}")
+            raise UserError(
+                f"block for product {product_id} holds a stamp that does not "
+                f"verify ({v.verdict.value}: {v.detail}): {text[:60]}"
+            )
         if v.product_id != product_id:
-            raise UserError(f"block for product {product_id} holds a stamp of product "
-                            f"{v.product_id} (serial {v.serial})")
+            raise UserError(
+                f"block for product {product_id} holds a stamp of product "
+                f"{v.product_id} (serial {v.serial})"
+            )
         # A verified signature sets all three (Verification's field comments).
         assert v.serial is not None and v.key_id is not None and v.issued_on is not None
         rows.append((v.serial, v.key_id, v.issued_on.isoformat(), text))

@@ -16,8 +16,7 @@ log = logging.getLogger(__name__)
 def newest_verified_row(conn: sqlite3.Connection, pinned_root) -> tuple[TrustList, str] | None:
     """The highest-sequence stored list that verifies under the pinned root (rows signed by
     another root, e.g. a former demo root, are skipped)."""
-    for row in conn.execute("SELECT sequence, signed_json FROM trust_lists "
-                            "ORDER BY sequence DESC"):
+    for row in conn.execute("SELECT sequence, signed_json FROM trust_lists ORDER BY sequence DESC"):
         try:
             return verify_signed_trust_list(row[1], pinned_root), row[1]
         except ForeignRootError as exc:
@@ -33,8 +32,9 @@ def load_current_trust_list(store, pinned_root) -> TrustList | None:
     return found[0] if found else None
 
 
-def store_trust_list(store, blob: str | bytes, pinned_root,
-                     conn: sqlite3.Connection | None = None) -> TrustList:
+def store_trust_list(
+    store, blob: str | bytes, pinned_root, conn: sqlite3.Connection | None = None
+) -> TrustList:
     """Verify and store a signed trust list (sync, import, demo). Rollback protection: a list
     with a lower sequence than the stored one is refused; the same sequence is accepted only
     when identical (a repeated download). Pass `conn` to join an open transaction."""
@@ -55,17 +55,23 @@ def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> Trus
     if current is not None:
         stored, _ = current
         if trust_list.sequence < stored.sequence:
-            raise TrustError(f"trust list sequence {trust_list.sequence} is older than the "
-                             f"stored {stored.sequence}; refused (rollback protection)")
+            raise TrustError(
+                f"trust list sequence {trust_list.sequence} is older than the "
+                f"stored {stored.sequence}; refused (rollback protection)"
+            )
         if trust_list.sequence == stored.sequence:
             if trust_list.to_dict() == stored.to_dict():
-                return stored          # the same list again: nothing to do
-            raise TrustError(f"a different trust list with sequence {trust_list.sequence} "
-                             f"is already stored; refused")
+                return stored  # the same list again: nothing to do
+            raise TrustError(
+                f"a different trust list with sequence {trust_list.sequence} "
+                f"is already stored; refused"
+            )
     # A row with this sequence signed by another root (a former demo root) is replaced.
     conn.execute("DELETE FROM trust_lists WHERE sequence = ?", (trust_list.sequence,))
     # Signed registry time: the floor of the kiosk's trusted clock (kiosk.trusted_time).
     record_signed_time(conn, trust_list.issued_at)
-    conn.execute("INSERT INTO trust_lists(sequence, signed_json, received_at) "
-                 "VALUES (?, ?, ?)", (trust_list.sequence, blob, trusted_now_iso(conn)))
+    conn.execute(
+        "INSERT INTO trust_lists(sequence, signed_json, received_at) VALUES (?, ?, ?)",
+        (trust_list.sequence, blob, trusted_now_iso(conn)),
+    )
     return trust_list

@@ -46,13 +46,15 @@ class StoreFull(StoreError):
 def _is_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and (
         getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-        or "database or disk is full" in str(exc))
+        or "database or disk is full" in str(exc)
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see transaction()).
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -67,8 +69,13 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Store:
     """Opens (and migrates) the database; hands each thread its own connection."""
 
-    def __init__(self, path: Path | str, *, migrate: bool = True,
-                 migrations: tuple[Migration, ...] = MIGRATIONS):
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        migrate: bool = True,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
+    ):
         self.path = Path(path)
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
@@ -87,8 +94,10 @@ class Store:
         return cls(Path(data_dir) / DB_FILENAME, **kwargs)
 
     def _too_new(self, version: int) -> str:
-        return (f"database {self.path} has schema version {version}, newer than this program "
-                f"({LATEST_VERSION}); update ocop-kiosk")
+        return (
+            f"database {self.path} has schema version {version}, newer than this program "
+            f"({LATEST_VERSION}); update ocop-kiosk"
+        )
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -125,8 +134,10 @@ class Store:
             where = f"{free_mb} MB free on the disk holding {self.path.parent}"
         except OSError:
             where = f"the disk holding {self.path.parent}"
-        return (f"no space left to save ({where}): nothing was changed. Free some space "
-                "(old logs, media, backups) and try again; 'ocop-kiosk doctor' shows the disk.")
+        return (
+            f"no space left to save ({where}): nothing was changed. Free some space "
+            "(old logs, media, backups) and try again; 'ocop-kiosk doctor' shows the disk."
+        )
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
@@ -148,7 +159,9 @@ class Store:
     def set_meta(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
         (conn or self.conn).execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def integrity_check(self) -> str:
         return self.query_value("PRAGMA integrity_check")
@@ -169,8 +182,9 @@ def schema_version(conn: sqlite3.Connection) -> int:
         raise StoreError(f"not a kiosk database or corrupt: {exc}") from exc
 
 
-def apply_migrations(conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS
-                     ) -> list[int]:
+def apply_migrations(
+    conn: sqlite3.Connection, migrations: tuple[Migration, ...] = MIGRATIONS
+) -> list[int]:
     """Bring the schema to the newest version; returns the versions applied.
 
     Each migration runs in its own transaction together with its user_version bump, so a
@@ -179,8 +193,10 @@ def apply_migrations(conn: sqlite3.Connection, migrations: tuple[Migration, ...]
     current = schema_version(conn)
     latest = migrations[-1].version if migrations else 0
     if current > latest:
-        raise StoreError(f"database schema version {current} is newer than this program "
-                         f"({latest}); update ocop-kiosk")
+        raise StoreError(
+            f"database schema version {current} is newer than this program "
+            f"({latest}); update ocop-kiosk"
+        )
     applied = []
     for migration in migrations:
         if migration.version <= current:
@@ -195,8 +211,10 @@ def apply_migrations(conn: sqlite3.Connection, migrations: tuple[Migration, ...]
         except BaseException as exc:
             conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"migration {migration.version} ({migration.description}) "
-                                 f"failed, database left at version {current}: {exc}") from exc
+                raise StoreError(
+                    f"migration {migration.version} ({migration.description}) "
+                    f"failed, database left at version {current}: {exc}"
+                ) from exc
             raise
         conn.execute("COMMIT")
         current = migration.version

@@ -189,8 +189,6 @@ CREATE TABLE meta (
 );
 """  # noqa: E501 - a released migration is never edited (its text is in sqlite_master)
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", _V1),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -13,19 +13,36 @@ Protocol: docs/sync-protocol.md.
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, PushResult, SyncEngine, SyncReport, check_configured
 from kiosk.sync.errors import (
-                               BadReply,
-                               PageNotApplied,
-                               RegistryUnavailable,
-                               ReplyRefused,
-                               SyncError,
-                               SyncNotConfigured,
-                               SyncRejected,
-                               TrustListRefused,
+    BadReply,
+    PageNotApplied,
+    RegistryUnavailable,
+    ReplyRefused,
+    SyncError,
+    SyncNotConfigured,
+    SyncRejected,
+    TrustListRefused,
 )
 from kiosk.sync.loop import SyncLoop, backoff_delay_s
 from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
 
-__all__ = ["BadReply", "PageNotApplied", "PullResult", "PushResult", "RegistryClient",
-           "RegistryUnavailable", "ReplyRefused", "SyncEngine", "SyncError", "SyncLoop",
-           "SyncNotConfigured", "SyncRejected", "SyncReport", "SyncState", "SyncStatus",
-           "TrustListRefused", "backoff_delay_s", "check_configured", "read_sync_status"]
+__all__ = [
+    "BadReply",
+    "PageNotApplied",
+    "PullResult",
+    "PushResult",
+    "RegistryClient",
+    "RegistryUnavailable",
+    "ReplyRefused",
+    "SyncEngine",
+    "SyncError",
+    "SyncLoop",
+    "SyncNotConfigured",
+    "SyncRejected",
+    "SyncReport",
+    "SyncState",
+    "SyncStatus",
+    "TrustListRefused",
+    "backoff_delay_s",
+    "check_configured",
+    "read_sync_status",
+]

@@ -33,23 +33,32 @@ def api_base(url: str) -> str:
 
 
 class RegistryClient:
-    def __init__(self, url: str, token: str, timeout_s: float = 20.0,
-                 session: requests.Session | None = None):
+    def __init__(
+        self, url: str, token: str, timeout_s: float = 20.0, session: requests.Session | None = None
+    ):
         self.base = api_base(url)
         self.token = token
         self.timeout_s = float(timeout_s)
         self.session = session or requests.Session()
-        self.session.headers.update({"User-Agent": f"ocop-kiosk/{__version__}",
-                                     "Accept-Encoding": "gzip"})
+        self.session.headers.update(
+            {"User-Agent": f"ocop-kiosk/{__version__}", "Accept-Encoding": "gzip"}
+        )
 
     def close(self) -> None:
         self.session.close()
 
     # --- transport ------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, params: dict | None = None,
-                 body: Any = None, max_bytes: int = MAX_JSON_REPLY_BYTES,
-                 auth: bool = True) -> tuple[bytes, str]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        max_bytes: int = MAX_JSON_REPLY_BYTES,
+        auth: bool = True,
+    ) -> tuple[bytes, str]:
         headers = {}
         data = None
         if auth:
@@ -62,14 +71,21 @@ class RegistryClient:
         url = self.base + path
         try:
             response = self.session.request(
-                method, url, params=params, data=data, headers=headers, stream=True,
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                stream=True,
                 timeout=(min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s),
-                allow_redirects=False)
+                allow_redirects=False,
+            )
         except requests.Timeout as exc:
             raise RegistryUnavailable(f"registry timed out ({method} {path}): {exc}") from None
         except requests.RequestException as exc:
-            raise RegistryUnavailable(f"registry unreachable ({method} {path}): "
-                                      f"{_short(exc)}") from None
+            raise RegistryUnavailable(
+                f"registry unreachable ({method} {path}): {_short(exc)}"
+            ) from None
         try:
             content = self._read(response, max_bytes, deadline, path)
         finally:
@@ -79,17 +95,20 @@ class RegistryClient:
             return content, response.headers.get("Content-Type", "")
         detail = _problem_detail(content)
         if status >= 500 or status in (408, 429):
-            raise RegistryUnavailable(f"registry answered {status} to {method} {path}"
-                                      f"{': ' + detail if detail else ''}")
+            raise RegistryUnavailable(
+                f"registry answered {status} to {method} {path}{': ' + detail if detail else ''}"
+            )
         if 300 <= status < 400:
-            raise BadReply(f"unexpected redirect {status} from {path} (wrong registry URL "
-                           f"or a captive portal?)")
-        raise SyncRejected(f"registry refused {method} {path} ({status})"
-                           f"{': ' + detail if detail else ''}", status)
+            raise BadReply(
+                f"unexpected redirect {status} from {path} (wrong registry URL "
+                f"or a captive portal?)"
+            )
+        raise SyncRejected(
+            f"registry refused {method} {path} ({status}){': ' + detail if detail else ''}", status
+        )
 
     @staticmethod
-    def _read(response: requests.Response, max_bytes: int, deadline: float,
-              path: str) -> bytes:
+    def _read(response: requests.Response, max_bytes: int, deadline: float, path: str) -> bytes:
         chunks, size = [], 0
         try:
             for chunk in response.iter_content(64 * 1024):
@@ -110,8 +129,9 @@ class RegistryClient:
         try:
             return json.loads(content)
         except (ValueError, RecursionError) as exc:
-            raise BadReply(f"reply to {path} is not JSON ({len(content)} bytes): "
-                           f"{str(exc)[:80]}") from None
+            raise BadReply(
+                f"reply to {path} is not JSON ({len(content)} bytes): {str(exc)[:80]}"
+            ) from None
 
     # --- API ------------------------------------------------------------------------------
 
@@ -134,8 +154,11 @@ class RegistryClient:
         return self._json("POST", "/uploads", body={"items": items})
 
     def stamp_block(self, request_id: str, product_id: int, count: int) -> dict:
-        return self._json("POST", "/stamp-blocks", body={
-            "request_id": request_id, "product_id": product_id, "count": count})
+        return self._json(
+            "POST",
+            "/stamp-blocks",
+            body={"request_id": request_id, "product_id": product_id, "count": count},
+        )
 
 
 def _short(exc: Exception) -> str:

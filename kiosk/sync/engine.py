@@ -54,6 +54,7 @@ PUSH_BATCH_ITEMS = 1000
 PULL_PAGE_ITEMS = 2000
 MAX_PAGES_PER_PULL = 10_000
 
+
 @dataclass
 class PullResult:
     pages: int = 0
@@ -61,7 +62,7 @@ class PullResult:
     products: int = 0
     media: int = 0
     tombstones: int = 0
-    trust_list_sequence: int | None = None      # set when a newer trust list was stored
+    trust_list_sequence: int | None = None  # set when a newer trust list was stored
     cursor: int = 0
 
 
@@ -87,20 +88,29 @@ class SyncReport:
             return f"sync failed: {self.error}"
         p, u = self.pull, self.push
         trust = f", trust list {p.trust_list_sequence}" if p.trust_list_sequence else ""
-        return (f"pulled {p.products} products, {p.producers} producers, {p.media} media, "
-                f"{p.tombstones} deletions{trust} (cursor {p.cursor}); pushed "
-                f"{u.accepted} new, {u.duplicate} already known, {u.rejected} rejected")
+        return (
+            f"pulled {p.products} products, {p.producers} producers, {p.media} media, "
+            f"{p.tombstones} deletions{trust} (cursor {p.cursor}); pushed "
+            f"{u.accepted} new, {u.duplicate} already known, {u.rejected} rejected"
+        )
 
 
 def check_configured(settings) -> None:
     reg = settings.registry
-    missing = [name for name, value in (("registry.url", reg.url), ("registry.token", reg.token),
-                                        ("registry.root_public_key", reg.root_public_key))
-               if not value.strip()]
+    missing = [
+        name
+        for name, value in (
+            ("registry.url", reg.url),
+            ("registry.token", reg.token),
+            ("registry.root_public_key", reg.root_public_key),
+        )
+        if not value.strip()
+    ]
     if missing:
         raise SyncNotConfigured(
             f"{', '.join(missing)} not set: put them in the config file or in "
-            f"$OCOP_KIOSK_REGISTRY_URL / $OCOP_KIOSK_REGISTRY_TOKEN / $OCOP_KIOSK_ROOT_KEY")
+            f"$OCOP_KIOSK_REGISTRY_URL / $OCOP_KIOSK_REGISTRY_TOKEN / $OCOP_KIOSK_ROOT_KEY"
+        )
 
 
 class SyncEngine:
@@ -112,22 +122,30 @@ class SyncEngine:
     #: written (the crash-between-send-and-ack window). None in production.
     after_upload_reply: Callable[[dict], None] | None = None
 
-    def __init__(self, store, settings, data_dir: Path, client: RegistryClient | None = None,
-                 camera_state: heartbeat.DeviceGetter | None = None,
-                 printer_state: heartbeat.DeviceGetter | None = None,
-                 push_batch_items: int = PUSH_BATCH_ITEMS,
-                 pull_page_items: int = PULL_PAGE_ITEMS):
+    def __init__(
+        self,
+        store,
+        settings,
+        data_dir: Path,
+        client: RegistryClient | None = None,
+        camera_state: heartbeat.DeviceGetter | None = None,
+        printer_state: heartbeat.DeviceGetter | None = None,
+        push_batch_items: int = PUSH_BATCH_ITEMS,
+        pull_page_items: int = PULL_PAGE_ITEMS,
+    ):
         """camera_state / printer_state: getters for the heartbeat (kiosk.sync.heartbeat);
         None = this process watches no device: report what the UI process recorded."""
         check_configured(settings)
         from kiosk.demo.state import refuse_demo_data
-        refuse_demo_data(store)       # demo scans and stamps must never reach a registry
+
+        refuse_demo_data(store)  # demo scans and stamps must never reach a registry
         self.store = store
         self.settings = settings
         self.data_dir = Path(data_dir)
         self.root = settings.registry.root_public_key.strip()
-        self.client = client or RegistryClient(settings.registry.url, settings.registry.token,
-                                               settings.registry.timeout_s)
+        self.client = client or RegistryClient(
+            settings.registry.url, settings.registry.token, settings.registry.timeout_s
+        )
         recorded = heartbeat.RecordedDevices(store)
         self.camera_state = camera_state or recorded.camera
         self.printer_state = printer_state or recorded.printer
@@ -156,16 +174,25 @@ class SyncEngine:
         cursor = int(st.get_state(conn, st.CURSOR_KEY, "0"))
         registry_id = st.get_state(conn, st.REGISTRY_ID_KEY)
         reply = self.client.changes(cursor, self.trust_sequence(), self.pull_page_items)
-        if (isinstance(reply, dict) and registry_id and cursor
-                and reply.get("registry_id") != registry_id):
-            log.warning("registry database changed (%s -> %s): catalog sync starts again "
-                        "from the beginning", registry_id, reply.get("registry_id"))
+        if (
+            isinstance(reply, dict)
+            and registry_id
+            and cursor
+            and reply.get("registry_id") != registry_id
+        ):
+            log.warning(
+                "registry database changed (%s -> %s): catalog sync starts again "
+                "from the beginning",
+                registry_id,
+                reply.get("registry_id"),
+            )
             cursor = 0
             reply = self.client.changes(0, self.trust_sequence(), self.pull_page_items)
         local_producers = {r[0] for r in conn.execute("SELECT id FROM producers")}
         local_media = {r[0] for r in conn.execute("SELECT hash FROM media")}
-        local_gtins = dict(conn.execute(
-            "SELECT gtin, id FROM products WHERE gtin IS NOT NULL").fetchall())
+        local_gtins = dict(
+            conn.execute("SELECT gtin, id FROM products WHERE gtin IS NOT NULL").fetchall()
+        )
         validate.check_changes(reply, cursor, local_producers, local_media, local_gtins)
         try:
             trust_blob = self._checked_trust_list(reply)
@@ -173,20 +200,22 @@ class SyncEngine:
             with self.store.transaction() as tx:
                 self._apply_page(tx, reply, fetched, trust_blob, result)
         except (SyncError, UserError):
-            raise                   # typed already (UserError: local, e.g. StoreFull)
-        except Exception as exc:    # a rule the checks do not know, or a bug: page undone
-            log.exception("catalog page %d..%s could not be applied", cursor,
-                          reply["cursor"])
-            raise PageNotApplied(f"catalog page after cursor {cursor} not applied (rolled "
-                                 f"back, nothing changed): {type(exc).__name__}: "
-                                 f"{str(exc)[:200]}") from exc
+            raise  # typed already (UserError: local, e.g. StoreFull)
+        except Exception as exc:  # a rule the checks do not know, or a bug: page undone
+            log.exception("catalog page %d..%s could not be applied", cursor, reply["cursor"])
+            raise PageNotApplied(
+                f"catalog page after cursor {cursor} not applied (rolled "
+                f"back, nothing changed): {type(exc).__name__}: "
+                f"{str(exc)[:200]}"
+            ) from exc
         # After the commit: decoding photos must not hold the write lock (scans and prints
         # wait for it). A crash before this is harmless: the UI makes missing renditions.
         for m, _ in fetched:
             try:
-                make_renditions(self.data_dir, media_path(self.data_dir, m["hash"],
-                                                          m["mime"]), m["hash"])
-            except Exception:       # the page is applied: a picture must not fail it
+                make_renditions(
+                    self.data_dir, media_path(self.data_dir, m["hash"], m["mime"]), m["hash"]
+                )
+            except Exception:  # the page is applied: a picture must not fail it
                 log.exception("display copies of %s not made", m["hash"][:12])
         result.producers += len(reply["producers"])
         result.products += len(reply["products"])
@@ -200,8 +229,9 @@ class SyncEngine:
         written; None when there is none or it is the one already stored."""
         if reply["trust_list"] is None:
             return None
-        blob = json.dumps(reply["trust_list"], sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=True)
+        blob = json.dumps(
+            reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        )
         try:
             trust = verify_signed_trust_list(blob, self.root)
         except TrustError as exc:
@@ -210,31 +240,38 @@ class SyncEngine:
             raise ReplyRefused("trust list sequence differs from trust_list_sequence")
         current = self.trust_sequence()
         if trust.sequence < current:
-            raise TrustListRefused(f"trust list {trust.sequence} is older than the stored "
-                                   f"{current} (rollback refused), nothing changed")
+            raise TrustListRefused(
+                f"trust list {trust.sequence} is older than the stored "
+                f"{current} (rollback refused), nothing changed"
+            )
         return None if trust.sequence == current else blob
 
     def _fetch_media(self, announced: list[dict], local_media: set[str]) -> list:
         """Every missing picture, its bytes checked, before the transaction opens."""
         fetched = []
         for m in announced:
-            if m["hash"] in local_media and find_media_file(self.store.conn, self.data_dir,
-                                                            m["hash"]):
+            if m["hash"] in local_media and find_media_file(
+                self.store.conn, self.data_dir, m["hash"]
+            ):
                 continue
             content, _ = self.client.media(m["hash"], max_bytes=m["size_bytes"])
             digest = hashlib.sha256(content).hexdigest()
             if digest != m["hash"] or len(content) != m["size_bytes"]:
-                raise BadReply(f"media {m['hash'][:12]}... has the wrong content "
-                               f"(sha256 {digest[:12]}..., {len(content)} bytes)")
+                raise BadReply(
+                    f"media {m['hash'][:12]}... has the wrong content "
+                    f"(sha256 {digest[:12]}..., {len(content)} bytes)"
+                )
             fetched.append((m, content))
         return fetched
 
-    def _apply_page(self, tx, reply: dict, fetched: list, trust_blob: str | None,
-                    result: PullResult) -> None:
+    def _apply_page(
+        self, tx, reply: dict, fetched: list, trust_blob: str | None, result: PullResult
+    ) -> None:
         """One checked page in the caller's transaction."""
         for m, content in fetched:
-            store_media(tx, self.data_dir, content, m["mime"], origin="registry",
-                        expected_sha256=m["hash"])
+            store_media(
+                tx, self.data_dir, content, m["mime"], origin="registry", expected_sha256=m["hash"]
+            )
         apply_catalog_changes(tx, reply["producers"], reply["products"], reply["tombstones"])
         if trust_blob is not None:
             stored = store_trust_list(self.store, trust_blob, self.root, conn=tx)
@@ -253,15 +290,21 @@ class SyncEngine:
         with self.store.transaction() as tx:
             found = newest_verified_row(tx, self.root)
             payload = heartbeat.build_payload(
-                tx, settings=self.settings, data_dir=self.data_dir,
-                trust_list=found[0] if found else None, last_sync_at=last_success_at,
+                tx,
+                settings=self.settings,
+                data_dir=self.data_dir,
+                trust_list=found[0] if found else None,
+                last_sync_at=last_success_at,
                 catalog_cursor=int(st.get_state(tx, st.CURSOR_KEY, "0")),
-                camera=camera, printer=printer)
+                camera=camera,
+                printer=printer,
+            )
             tx.execute("DELETE FROM outbox WHERE kind = 'heartbeat' AND sent_at IS NULL")
-            tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
-                       "VALUES ('heartbeat', ?, ?, ?)",
-                       (key, json.dumps(payload, ensure_ascii=False),
-                        payload[heartbeat.Field.AT]))
+            tx.execute(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                "VALUES ('heartbeat', ?, ?, ?)",
+                (key, json.dumps(payload, ensure_ascii=False), payload[heartbeat.Field.AT]),
+            )
         return key
 
     def push(self) -> PushResult:
@@ -269,32 +312,46 @@ class SyncEngine:
         while True:
             rows = self.store.query(
                 "SELECT id, kind, idempotency_key, payload_json FROM outbox "
-                "WHERE sent_at IS NULL ORDER BY id LIMIT ?", (self.push_batch_items,))
+                "WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+                (self.push_batch_items,),
+            )
             if not rows:
                 return result
-            items = [{"kind": r["kind"], "idempotency_key": r["idempotency_key"],
-                      "payload": _payload(r["payload_json"])} for r in rows]
+            items = [
+                {
+                    "kind": r["kind"],
+                    "idempotency_key": r["idempotency_key"],
+                    "payload": _payload(r["payload_json"]),
+                }
+                for r in rows
+            ]
             keys = [i["idempotency_key"] for i in items]
             with self.store.transaction() as tx:
-                tx.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
-                               [(r["id"],) for r in rows])
+                tx.executemany(
+                    "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
+                    [(r["id"],) for r in rows],
+                )
             reply = self.client.upload(items)
             answers = validate.check_upload_reply(reply, keys)
             if self.after_upload_reply is not None:
                 self.after_upload_reply(reply)
             now = utc_now_iso()
             said = [UploadStatus(a["status"]) for a in answers.values()]
-            rejected = [a for a in answers.values()
-                        if a["status"] == UploadStatus.REJECTED.value]
+            rejected = [a for a in answers.values() if a["status"] == UploadStatus.REJECTED.value]
             with self.store.transaction() as tx:
-                tx.executemany("UPDATE outbox SET sent_at = ? WHERE idempotency_key = ? "
-                               "AND sent_at IS NULL", [(now, k) for k in keys])
+                tx.executemany(
+                    "UPDATE outbox SET sent_at = ? WHERE idempotency_key = ? AND sent_at IS NULL",
+                    [(now, k) for k in keys],
+                )
                 if rejected:
                     before = int(st.get_state(tx, st.REJECTED_KEY, "0"))
                     st.set_state(tx, st.REJECTED_KEY, str(before + len(rejected)))
             for a in rejected:
-                log.warning("registry rejected outbox item %s for good: %s",
-                            a["idempotency_key"], a.get("error", ""))
+                log.warning(
+                    "registry rejected outbox item %s for good: %s",
+                    a["idempotency_key"],
+                    a.get("error", ""),
+                )
             result.batches += 1
             result.rejected += len(rejected)
             result.accepted += said.count(UploadStatus.ACCEPTED)
@@ -312,16 +369,20 @@ class SyncEngine:
             raise UserError(f"count must be a positive integer, got {count!r}")
         request_id = f"blk-{uuid.uuid4().hex}"
         with self.store.transaction() as tx:
-            st.set_state(tx, st.PENDING_BLOCK_PREFIX + request_id,
-                         json.dumps({"product_id": product_id, "count": count}))
+            st.set_state(
+                tx,
+                st.PENDING_BLOCK_PREFIX + request_id,
+                json.dumps({"product_id": product_id, "count": count}),
+            )
         return self._fetch_block(request_id, product_id, count)
 
     def complete_pending_blocks(self) -> list[int]:
         """Blocks requested before a crash or a lost reply: ask again with the same id."""
         done = []
-        for row in self.store.query("SELECT key, value FROM sync_state WHERE key LIKE ?",
-                                    (st.PENDING_BLOCK_PREFIX + "%",)):
-            request_id = row["key"][len(st.PENDING_BLOCK_PREFIX):]
+        for row in self.store.query(
+            "SELECT key, value FROM sync_state WHERE key LIKE ?", (st.PENDING_BLOCK_PREFIX + "%",)
+        ):
+            request_id = row["key"][len(st.PENDING_BLOCK_PREFIX) :]
             info = json.loads(row["value"])
             done.append(self._fetch_block(request_id, info["product_id"], info["count"]))
         return done
@@ -330,7 +391,7 @@ class SyncEngine:
         try:
             reply = self.client.stamp_block(request_id, product_id, count)
         except SyncRejected as exc:
-            if exc.status in (404, 409, 422):    # will never succeed: forget the request
+            if exc.status in (404, 409, 422):  # will never succeed: forget the request
                 with self.store.transaction() as tx:
                     st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
             raise
@@ -338,11 +399,12 @@ class SyncEngine:
         if reply.get("key_id") is not None:
             trust = newest_verified_row(self.store.conn, self.root)
             if trust is None or trust[0].signing_key(reply["key_id"]) is None:
-                self.pull()                       # a rotated key: fetch the new trust list
+                self.pull()  # a rotated key: fetch the new trust list
         try:
             with self.store.transaction() as tx:
-                block_id = receive_stamp_block(self.store, self.settings, product_id, stamps,
-                                               conn=tx)
+                block_id = receive_stamp_block(
+                    self.store, self.settings, product_id, stamps, conn=tx
+                )
                 st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
         except UserError as exc:
             raise BadReply(f"stamp block refused: {exc}") from None
@@ -364,8 +426,9 @@ class SyncEngine:
     def _round(self, status: SyncStatus | None) -> tuple[SyncReport, SyncStatus]:
         previous = status or st.read_sync_status(self.store)
         started = utc_now_iso()
-        self._save_status(dataclasses.replace(previous, state=SyncState.SYNCING,
-                                              last_attempt_at=started))
+        self._save_status(
+            dataclasses.replace(previous, state=SyncState.SYNCING, last_attempt_at=started)
+        )
         report = SyncReport(ok=True)
         failures: list[_Failure] = []
 
@@ -378,16 +441,21 @@ class SyncEngine:
         def push():
             report.push = self.push()
 
-        stages = (("heartbeat", lambda: self.queue_heartbeat(previous.last_success_at)),
-                  ("pull", pull), ("stamp blocks", blocks), ("push", push))
+        stages = (
+            ("heartbeat", lambda: self.queue_heartbeat(previous.last_success_at)),
+            ("pull", pull),
+            ("stamp blocks", blocks),
+            ("push", push),
+        )
         try:
             for name, fn in stages:
                 failure = _run_stage(name, fn)
                 if failure is not None:
                     failures.append(failure)
-        except BaseException as exc:    # KeyboardInterrupt, SystemExit: saved, re-raised
-            failures.append(_Failure(f"round stopped ({type(exc).__name__})", True,
-                                     SyncState.INTERRUPTED))
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: saved, re-raised
+            failures.append(
+                _Failure(f"round stopped ({type(exc).__name__})", True, SyncState.INTERRUPTED)
+            )
             self._save_status(_outcome(previous, started, report, failures))
             raise
         return report, self._save_status(_outcome(previous, started, report, failures))
@@ -395,9 +463,11 @@ class SyncEngine:
     def _save_status(self, status: SyncStatus) -> SyncStatus:
         with self.store.transaction() as tx:
             status = dataclasses.replace(
-                status, pending_outbox=st.pending_outbox_count(tx),
+                status,
+                pending_outbox=st.pending_outbox_count(tx),
                 catalog_cursor=int(st.get_state(tx, st.CURSOR_KEY, "0")),
-                trust_list_sequence=self.trust_sequence())
+                trust_list_sequence=self.trust_sequence(),
+            )
             st.write_status(tx, status)
         return status
 
@@ -422,25 +492,36 @@ def _run_stage(name: str, fn: Callable[[], object]) -> _Failure | None:
     except (sqlite3.Error, UserError) as exc:
         log.exception("sync: %s failed locally", name)
         return _Failure(f"{name}: local: {exc}", True, SyncState.ERROR)
-    except Exception as exc:    # a bug: logged with its traceback; the next stage still runs
+    except Exception as exc:  # a bug: logged with its traceback; the next stage still runs
         log.exception("sync: %s failed unexpectedly", name)
-        return _Failure(f"{name}: unexpected {type(exc).__name__}: {str(exc)[:200]}", True,
-                        SyncState.ERROR)
+        return _Failure(
+            f"{name}: unexpected {type(exc).__name__}: {str(exc)[:200]}", True, SyncState.ERROR
+        )
 
 
-def _outcome(previous: SyncStatus, started: str, report: SyncReport,
-             failures: list[_Failure]) -> SyncStatus:
+def _outcome(
+    previous: SyncStatus, started: str, report: SyncReport, failures: list[_Failure]
+) -> SyncStatus:
     """The status a round leaves (and the report's ok/error), from its failures."""
     if not failures:
-        return dataclasses.replace(previous, state=SyncState.IDLE,
-                                   last_success_at=utc_now_iso(), last_attempt_at=started,
-                                   last_error="", offline_since=None)
+        return dataclasses.replace(
+            previous,
+            state=SyncState.IDLE,
+            last_success_at=utc_now_iso(),
+            last_attempt_at=started,
+            last_error="",
+            offline_since=None,
+        )
     report.ok = False
     report.error = "; ".join(f.message for f in failures)
     report.retryable = all(f.retryable for f in failures)
-    return dataclasses.replace(previous, state=st.worst_state(f.state for f in failures),
-                               last_attempt_at=started, last_error=report.error,
-                               offline_since=previous.offline_since or started)
+    return dataclasses.replace(
+        previous,
+        state=st.worst_state(f.state for f in failures),
+        last_attempt_at=started,
+        last_error=report.error,
+        offline_since=previous.offline_since or started,
+    )
 
 
 def _payload(text: str):
@@ -449,4 +530,3 @@ def _payload(text: str):
     except ValueError:
         return {"unparseable": text}
     return value if isinstance(value, dict) else {"value": value}
-

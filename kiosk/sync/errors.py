@@ -29,6 +29,7 @@ class ReplyRefused(BadReply):
     control character in a name, a date that is not in the calendar, a GTIN with a wrong
     check digit, the same GTIN twice. The message names every field (`products[3].gtin`).
     Nothing was changed; the same page comes again until the registry's data is fixed."""
+
     retryable = False
     state = SyncState.ERROR
 
@@ -37,6 +38,7 @@ class TrustListRefused(BadReply):
     """A trust list that does not verify under the pinned root (forged, signed by another
     root, or older than the stored one). Nothing was changed. Not 'offline': the kiosk is
     talking to a registry (or something in between) it must not trust."""
+
     retryable = False
     state = SyncState.REFUSED
 
@@ -45,12 +47,14 @@ class PageNotApplied(SyncError):
     """A catalog page passed the checks but writing it failed (a rule the checks do not
     know, a local constraint, a bug): its transaction was rolled back, the cursor did not
     move. The cause is chained (`__cause__`) and logged with its traceback."""
+
     state = SyncState.ERROR
 
 
 class SyncRejected(SyncError):
     """The registry refused the request (401/403/404/409/422): retrying the same request
     will not help until someone fixes the configuration or the data."""
+
     retryable = False
     state = SyncState.ERROR
 

@@ -32,8 +32,8 @@ from ocop.heartbeat import NOT_WATCHED, Field
 
 log = logging.getLogger(__name__)
 
-DEVICES_KEY = "devices"                 # sync_state key: the UI's last device record (JSON)
-DEVICE_RECORD_INTERVAL_S = 60.0         # how often the UI writes that record
+DEVICES_KEY = "devices"  # sync_state key: the UI's last device record (JSON)
+DEVICE_RECORD_INTERVAL_S = 60.0  # how often the UI writes that record
 _MAX_STATE_CHARS = 100
 
 
@@ -41,10 +41,11 @@ _MAX_STATE_CHARS = 100
 class DeviceReading:
     """One device as some process saw it. observed_at: UTC ISO time of the observation,
     None when nobody watches it."""
+
     state: str
     observed_at: str | None = None
-    paper: str | None = None          # printers only
-    is_demo: bool = False             # cameras only: the demo camera
+    paper: str | None = None  # printers only
+    is_demo: bool = False  # cameras only: the demo camera
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -55,9 +56,12 @@ class DeviceReading:
             return cls(NOT_WATCHED)
         at = data.get("observed_at")
         paper = data.get("paper")
-        return cls(data["state"][:_MAX_STATE_CHARS], at if isinstance(at, str) else None,
-                   paper[:_MAX_STATE_CHARS] if isinstance(paper, str) else None,
-                   data.get("is_demo") is True)
+        return cls(
+            data["state"][:_MAX_STATE_CHARS],
+            at if isinstance(at, str) else None,
+            paper[:_MAX_STATE_CHARS] if isinstance(paper, str) else None,
+            data.get("is_demo") is True,
+        )
 
 
 UNWATCHED = DeviceReading(NOT_WATCHED)
@@ -81,11 +85,20 @@ def read_device(getter: DeviceGetter) -> DeviceReading:
 
 def record_devices(store, camera: DeviceReading, printer: DeviceReading) -> None:
     """UI process: save what it sees for `ocop-kiosk sync` (one small write a minute)."""
-    value = json.dumps({"camera": camera.to_json(), "printer": printer.to_json(),
-                        "recorded_at": utc_now_iso(), "pid": os.getpid()})
+    value = json.dumps(
+        {
+            "camera": camera.to_json(),
+            "printer": printer.to_json(),
+            "recorded_at": utc_now_iso(),
+            "pid": os.getpid(),
+        }
+    )
     with store.transaction() as tx:
-        tx.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) "
-                   "DO UPDATE SET value = excluded.value", (DEVICES_KEY, value))
+        tx.execute(
+            "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value",
+            (DEVICES_KEY, value),
+        )
 
 
 class RecordedDevices:
@@ -95,13 +108,11 @@ class RecordedDevices:
         self.store = store
 
     def _record(self) -> dict:
-        row = self.store.query_one("SELECT value FROM sync_state WHERE key = ?",
-                                   (DEVICES_KEY,))
+        row = self.store.query_one("SELECT value FROM sync_state WHERE key = ?", (DEVICES_KEY,))
         try:
             data = json.loads(row[0]) if row else {}
         except ValueError:
-            log.warning("sync_state '%s' is not JSON; devices reported as not watched",
-                        DEVICES_KEY)
+            log.warning("sync_state '%s' is not JSON; devices reported as not watched", DEVICES_KEY)
             data = {}
         return data if isinstance(data, dict) else {}
 
@@ -162,17 +173,27 @@ def clock_field(conn, system_now: dt.datetime) -> dict:
 
 def outbox_backlog(conn) -> tuple[int, str | None]:
     """(unsent rows, created_at of the oldest one) before this heartbeat is queued."""
-    row = conn.execute("SELECT count(*), min(created_at) FROM outbox "
-                       "WHERE sent_at IS NULL AND kind != 'heartbeat'").fetchone()
+    row = conn.execute(
+        "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND kind != 'heartbeat'"
+    ).fetchone()
     return row[0], row[1]
 
 
 # --- the payload ------------------------------------------------------------------------------
 
 
-def build_payload(conn, *, settings, data_dir: Path, trust_list, catalog_cursor: int,
-                  last_sync_at: str | None, camera: DeviceReading, printer: DeviceReading,
-                  now: dt.datetime | None = None) -> dict:
+def build_payload(
+    conn,
+    *,
+    settings,
+    data_dir: Path,
+    trust_list,
+    catalog_cursor: int,
+    last_sync_at: str | None,
+    camera: DeviceReading,
+    printer: DeviceReading,
+    now: dt.datetime | None = None,
+) -> dict:
     """The heartbeat payload. `trust_list`: the newest verified kiosk.stamps TrustList or
     None; `conn` reads the outbox (inside the caller's transaction)."""
     system_now = now or dt.datetime.now(dt.UTC)
@@ -194,8 +215,7 @@ def build_payload(conn, *, settings, data_dir: Path, trust_list, catalog_cursor:
         Field.CAMERA_IS_DEMO: camera.is_demo,
         Field.CAMERA_AGE_S: age_s(camera.observed_at, now),
         Field.PRINTER: printer.state,
-        Field.PAPER: printer.paper or (NOT_WATCHED if printer.state == NOT_WATCHED
-                                       else "unknown"),
+        Field.PAPER: printer.paper or (NOT_WATCHED if printer.state == NOT_WATCHED else "unknown"),
         Field.PRINTER_AGE_S: age_s(printer.observed_at, now),
         Field.DISK_FREE_BYTES: disk_free_bytes(data_dir),
         Field.TRUST_LIST_SEQUENCE: trust_list.sequence if trust_list else 0,

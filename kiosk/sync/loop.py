@@ -20,9 +20,13 @@ FIRST_RETRY_DELAY_S = 5.0
 MAX_RETRY_DELAY_S = 600.0
 
 
-def backoff_delay_s(failures: int, *, first_s: float = FIRST_RETRY_DELAY_S,
-                    cap_s: float = MAX_RETRY_DELAY_S,
-                    rand: Callable[[], float] = random.random) -> float:
+def backoff_delay_s(
+    failures: int,
+    *,
+    first_s: float = FIRST_RETRY_DELAY_S,
+    cap_s: float = MAX_RETRY_DELAY_S,
+    rand: Callable[[], float] = random.random,
+) -> float:
     """Delay before retry number `failures` (1, 2, ...): first_s * 2**(failures-1), capped,
     then 'equal jitter': uniformly in [d/2, d], so a province of kiosks coming back online
     after an outage does not hit the registry in lockstep."""
@@ -37,14 +41,20 @@ class SyncLoop:
     subscribes with `on_status` (called on the sync thread: hop to the UI thread yourself,
     e.g. with Clock.schedule_once)."""
 
-    def __init__(self, engine: SyncEngine, interval_s: float | None = None, *,
-                 first_retry_s: float = FIRST_RETRY_DELAY_S,
-                 max_retry_s: float = MAX_RETRY_DELAY_S,
-                 on_status: Callable[[SyncStatus], None] | None = None,
-                 rand: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        engine: SyncEngine,
+        interval_s: float | None = None,
+        *,
+        first_retry_s: float = FIRST_RETRY_DELAY_S,
+        max_retry_s: float = MAX_RETRY_DELAY_S,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        rand: Callable[[], float] = random.random,
+    ):
         self.engine = engine
-        self.interval_s = float(interval_s if interval_s is not None
-                                else engine.settings.registry.sync_interval_s)
+        self.interval_s = float(
+            interval_s if interval_s is not None else engine.settings.registry.sync_interval_s
+        )
         self.first_retry_s = first_retry_s
         self.max_retry_s = max_retry_s
         self.on_status = on_status
@@ -92,9 +102,12 @@ class SyncLoop:
     def next_delay_s(self) -> float:
         if self.failures == 0:
             return self.interval_s
-        return backoff_delay_s(self.failures, first_s=self.first_retry_s,
-                               cap_s=max(self.max_retry_s, self.first_retry_s),
-                               rand=self._rand)
+        return backoff_delay_s(
+            self.failures,
+            first_s=self.first_retry_s,
+            cap_s=max(self.max_retry_s, self.first_retry_s),
+            rand=self._rand,
+        )
 
     def _publish(self, status: SyncStatus) -> None:
         with self._lock:
@@ -110,14 +123,18 @@ class SyncLoop:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:   # a bug must not kill the loop: log it, back off, go on
+            except Exception:  # a bug must not kill the loop: log it, back off, go on
                 log.exception("sync round crashed")
                 self.failures += 1
-                self._publish(dataclasses.replace(self.status, state=SyncState.ERROR,
-                                                  last_error="internal error (see log)"))
+                self._publish(
+                    dataclasses.replace(
+                        self.status, state=SyncState.ERROR, last_error="internal error (see log)"
+                    )
+                )
             delay = self.next_delay_s()
-            next_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
-                       ).strftime("%Y-%m-%dT%H:%M:%SZ")
+            next_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
             with self._lock:
                 self._status = dataclasses.replace(self._status, next_attempt_at=next_at)
             self._wake.clear()

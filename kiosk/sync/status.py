@@ -53,8 +53,8 @@ log = logging.getLogger(__name__)
 class SyncState(enum.Enum):
     """A sync round's state, with its label (msgid) and tone for staff screens and doctor."""
 
-    IDLE = ("idle", N_("Up to date"), Tone.OK)   # last attempt succeeded; waiting
-    SYNCING = ("syncing", N_("Syncing…"), Tone.INFO)                 # an attempt is running
+    IDLE = ("idle", N_("Up to date"), Tone.OK)  # last attempt succeeded; waiting
+    SYNCING = ("syncing", N_("Syncing…"), Tone.INFO)  # an attempt is running
     # the registry could not be reached (or answered 5xx/garbage)
     OFFLINE = ("offline", N_("Offline"), Tone.WARN)
     # the registry refused us, or sent data the kiosk refuses
@@ -66,7 +66,7 @@ class SyncState(enum.Enum):
     # no registry URL/token/root key: offline by design
     NOT_CONFIGURED = ("not_configured", N_("No registry configured"), Tone.NEUTRAL)
 
-    label: str       # msgid
+    label: str  # msgid
     tone: Tone
 
     def __new__(cls, value: str, label: str, tone: Tone) -> SyncState:
@@ -105,13 +105,13 @@ def worst_state(states: Iterable[SyncState]) -> SyncState:
 @dataclass(frozen=True)
 class SyncStatus:
     state: SyncState = SyncState.IDLE
-    last_success_at: str | None = None      # UTC ISO 8601 'Z'
+    last_success_at: str | None = None  # UTC ISO 8601 'Z'
     last_attempt_at: str | None = None
     last_error: str = ""
     pending_outbox: int = 0
     catalog_cursor: int = 0
     trust_list_sequence: int = 0
-    offline_since: str | None = None        # first failed attempt after the last success
+    offline_since: str | None = None  # first failed attempt after the last success
     next_attempt_at: str | None = None
 
     def to_json(self) -> dict:
@@ -144,8 +144,11 @@ def get_state(conn: sqlite3.Connection, key: str, default: str | None = None) ->
 
 
 def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) "
-                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+    conn.execute(
+        "INSERT INTO sync_state(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
 def delete_state(conn: sqlite3.Connection, key: str) -> None:
@@ -169,7 +172,7 @@ def round_running(db_path: Path | str) -> Iterator[None]:
     technician's `sync --once`) do not wait for each other."""
     try:
         fd = os.open(lock_path(db_path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:    # sync still runs; only a kill -9 would then go unnoticed
+    except OSError as exc:  # sync still runs; only a kill -9 would then go unnoticed
         log.warning("sync lock %s unusable: %s", lock_path(db_path), exc)
         yield
         return
@@ -177,7 +180,7 @@ def round_running(db_path: Path | str) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_SH)
         yield
     finally:
-        os.close(fd)          # releases the lock
+        os.close(fd)  # releases the lock
 
 
 @contextlib.contextmanager
@@ -187,10 +190,10 @@ def _no_round_running(db_path: Path | str) -> Iterator[bool]:
     try:
         fd = os.open(lock_path(db_path), os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        yield True            # no round ever ran with this code: nothing can be running
+        yield True  # no round ever ran with this code: nothing can be running
         return
     except OSError:
-        yield False           # cannot tell: believe the stored state
+        yield False  # cannot tell: believe the stored state
         return
     try:
         try:
@@ -210,13 +213,17 @@ def load_status(conn: sqlite3.Connection, db_path: Path | str | None) -> SyncSta
     if status.state is SyncState.SYNCING and db_path is not None:
         with _no_round_running(db_path) as idle:
             if idle:
-                status = _stored_status(conn)       # the round may have just finished
+                status = _stored_status(conn)  # the round may have just finished
                 if status.state is SyncState.SYNCING:
                     status = _interrupted(status)
     cursor = get_state(conn, CURSOR_KEY)
-    return dataclasses.replace(status, pending_outbox=pending_outbox_count(conn),
-                               catalog_cursor=int(cursor) if cursor and cursor.isascii()
-                               and cursor.isdigit() else status.catalog_cursor)
+    return dataclasses.replace(
+        status,
+        pending_outbox=pending_outbox_count(conn),
+        catalog_cursor=int(cursor)
+        if cursor and cursor.isascii() and cursor.isdigit()
+        else status.catalog_cursor,
+    )
 
 
 def _stored_status(conn: sqlite3.Connection) -> SyncStatus:
@@ -230,12 +237,18 @@ def _stored_status(conn: sqlite3.Connection) -> SyncStatus:
 
 
 def _interrupted(status: SyncStatus) -> SyncStatus:
-    error = (f"the sync round started at {status.last_attempt_at or '?'} did not finish "
-             f"(process stopped or killed)")
+    error = (
+        f"the sync round started at {status.last_attempt_at or '?'} did not finish "
+        f"(process stopped or killed)"
+    )
     if status.last_error:
         error += f"; before that: {status.last_error}"
-    return dataclasses.replace(status, state=SyncState.INTERRUPTED, last_error=error,
-                               offline_since=status.offline_since or status.last_attempt_at)
+    return dataclasses.replace(
+        status,
+        state=SyncState.INTERRUPTED,
+        last_error=error,
+        offline_since=status.offline_since or status.last_attempt_at,
+    )
 
 
 def read_sync_status(store) -> SyncStatus:

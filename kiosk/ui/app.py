@@ -42,11 +42,11 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
-CAMERA_WATCH_INTERVAL_S = 2.0   # how often a kiosk on its demo camera looks for a USB camera
-HEAP_TIDY_INTERVAL_S = 3600.0   # kiosk.heap: freed memory back to the system, on attract
+CAMERA_WATCH_INTERVAL_S = 2.0  # how often a kiosk on its demo camera looks for a USB camera
+HEAP_TIDY_INTERVAL_S = 3600.0  # kiosk.heap: freed memory back to the system, on attract
 IDLE_CHECK_INTERVAL_S = 0.5
-IDLE_COUNTDOWN_S = 10           # the last seconds before the idle return are counted down
-DAY_CHECK_INTERVAL_S = 30.0     # a rating that expires at midnight loses its stars by then
+IDLE_COUNTDOWN_S = 10  # the last seconds before the idle return are counted down
+DAY_CHECK_INTERVAL_S = 30.0  # a rating that expires at midnight loses its stars by then
 # systemd's watchdog: a worker inside one call this long is hung, not slow. Opening a USB
 # camera takes 1-3 s; a frame decodes in 2-100 ms.
 CAMERA_STUCK_AFTER_S = 15.0
@@ -56,8 +56,7 @@ _kv_loaded = False
 
 def register_fonts() -> None:
     """One font with every Vietnamese glyph and the star for every label."""
-    LabelBase.register(DEFAULT_FONT, str(font_path()),
-                       fn_bold=str(font_path("bold")))
+    LabelBase.register(DEFAULT_FONT, str(font_path()), fn_bold=str(font_path("bold")))
 
 
 def load_kv() -> None:
@@ -65,7 +64,7 @@ def load_kv() -> None:
     if _kv_loaded:
         return
     for spec in SCREENS:
-        spec.widget_class()         # imported: the class and its widgets are in Factory
+        spec.widget_class()  # imported: the class and its widgets are in Factory
     Builder.load_file(str(UI_DIR / "widgets.kv"))
     for kv in SHARED_KV_FILES + tuple(kv for spec in SCREENS for kv in spec.kv_files):
         Builder.load_file(str(UI_DIR / "screens" / kv))
@@ -80,8 +79,8 @@ class Root(BoxLayout):
 class KioskApp(App):
     lang = StringProperty("vi")
     mode = StringProperty("showroom")
-    u = NumericProperty(1.0)            # size unit: 1.0 at 800x480, 2.25 at 1920x1080
-    big = NumericProperty(1.0)          # rest-stop mode: larger type for reading from afar
+    u = NumericProperty(1.0)  # size unit: 1.0 at 800x480, 2.25 at 1920x1080
+    big = NumericProperty(1.0)  # rest-stop mode: larger type for reading from afar
     portrait = BooleanProperty(False)
     current = StringProperty("attract")
     camera_state = StringProperty("starting")
@@ -93,12 +92,23 @@ class KioskApp(App):
     demo_stamps = ListProperty([])
     staff_signed_in = BooleanProperty(False)
     services = ObjectProperty(None)
-    prefs = ObjectProperty(None)        # kiosk.ui_prefs.UiPrefs: mode/language and sources
+    prefs = ObjectProperty(None)  # kiosk.ui_prefs.UiPrefs: mode/language and sources
 
-    def __init__(self, settings, store, data_dir, services=None, camera_source=None,
-                 camera_is_demo: bool | None = None, today=None, start_camera: bool = True,
-                 cli_mode: str | None = None, cli_lang: str | None = None,
-                 camera_detector=None, **kwargs):
+    def __init__(
+        self,
+        settings,
+        store,
+        data_dir,
+        services=None,
+        camera_source=None,
+        camera_is_demo: bool | None = None,
+        today=None,
+        start_camera: bool = True,
+        cli_mode: str | None = None,
+        cli_lang: str | None = None,
+        camera_detector=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.title = "OCOP Sơn La"
         self.settings = settings
@@ -107,10 +117,12 @@ class KioskApp(App):
         self.today = today
         if services is None:
             from kiosk.ui.services import Services
+
             services = Services.create(settings, store, data_dir, today=today)
         self.services = services
         # Mode and default language: command line > staff's saved choice > settings file.
         from kiosk.ui_prefs import load_prefs
+
         self.prefs = load_prefs(store, settings, cli_mode, cli_lang)
         self.default_lang = self.prefs.language
         self.lang = self.default_lang
@@ -121,11 +133,11 @@ class KioskApp(App):
         self._camera_is_demo = camera_is_demo
         self.start_camera = start_camera
         self.camera = None
-        self.camera_detector = camera_detector   # scanner CameraDetector; None: the real /sys
+        self.camera_detector = camera_detector  # scanner CameraDetector; None: the real /sys
         self.camera_watch_interval_s = CAMERA_WATCH_INTERVAL_S
-        self._camera_watch = None                # Clock event while looking for a camera
+        self._camera_watch = None  # Clock event while looking for a camera
         self._last_activity = time.monotonic()
-        self._catalog_seen: tuple | None = None   # (cursor, trust sequence, day) on screen
+        self._catalog_seen: tuple | None = None  # (cursor, trust sequence, day) on screen
         self._hint_event = None
         self._ready_sent = False
         self.first_frame_s: float | None = None
@@ -152,8 +164,9 @@ class KioskApp(App):
         load_kv()
         self.on_mode(self, self.mode)
         Window.clearcolor = COLOURS["cream"]
-        Window.bind(size=self._on_window_size, on_touch_down=self._on_touch,
-                    on_key_down=self._on_key)
+        Window.bind(
+            size=self._on_window_size, on_touch_down=self._on_touch, on_key_down=self._on_key
+        )
         self._on_window_size(Window, Window.size)
         self.root = Root()
         self.sm = self.root.ids.sm
@@ -172,7 +185,8 @@ class KioskApp(App):
     def on_start(self):
         from kiosk.ui.render import throttle_software_gl
         from kiosk.watchdog import Watchdog
-        throttle_software_gl()      # software GL only: finish each frame before the next
+
+        throttle_software_gl()  # software GL only: finish each frame before the next
         self.watchdog = Watchdog()
         Window.bind(on_flip=self._first_flip)
         # Pings come from the UI clock: a frozen UI loop stops them by itself. A worker
@@ -188,11 +202,13 @@ class KioskApp(App):
         # The clock's high-water mark: a Pi without RTC that boots in 1970 still judges
         # ratings by the last time it saw (kiosk.trusted_time).
         from kiosk.trusted_time import ClockKeeper, clock_for
+
         self.clock_keeper = ClockKeeper(clock_for(self.store)).start()
         every(DAY_CHECK_INTERVAL_S, self._check_catalog)
         self.services.watch_devices(lambda: self.camera_state, lambda: self.demo_camera)
-        self.services.start_sync(on_status=lambda status: self.on_ui_thread(
-            self._sync_changed, status))
+        self.services.start_sync(
+            on_status=lambda status: self.on_ui_thread(self._sync_changed, status)
+        )
 
     def _print_worker_health(self) -> object:
         worker = self.services.print_worker
@@ -209,16 +225,20 @@ class KioskApp(App):
         """What the shown products depend on: the catalog and trust list applied by sync,
         and the day (ratings expire at midnight)."""
         from kiosk.sync.status import read_sync_status
-        status = read_sync_status(self.store)   # saved by sync in this process or another
-        return (status.catalog_cursor, status.trust_list_sequence,
-                self.services.catalog.today)
+
+        status = read_sync_status(self.store)  # saved by sync in this process or another
+        return (status.catalog_cursor, status.trust_list_sequence, self.services.catalog.today)
 
     def _check_catalog(self) -> None:
         version = self._catalog_version()
         if version == self._catalog_seen:
             return
-        log.info("catalog, trust list or day changed: %s -> %s; refreshing %s",
-                 self._catalog_seen, version, self.sm.current)
+        log.info(
+            "catalog, trust list or day changed: %s -> %s; refreshing %s",
+            self._catalog_seen,
+            version,
+            self.sm.current,
+        )
         self._catalog_seen = version
         screen = self.sm.current_screen
         if hasattr(screen, "on_catalog_changed"):
@@ -227,7 +247,7 @@ class KioskApp(App):
     def on_stop(self):
         self._stopped = True
         self._watch_for_camera(False)
-        for screen in self.sm.screens:      # a screen's timers must not outlive the app
+        for screen in self.sm.screens:  # a screen's timers must not outlive the app
             if hasattr(screen, "stop_callbacks"):
                 screen.stop_callbacks()
         watchdog = getattr(self, "watchdog", None)
@@ -237,7 +257,7 @@ class KioskApp(App):
             self.camera.stop()
         keeper = getattr(self, "clock_keeper", None)
         if keeper is not None:
-            keeper.stop()                   # the last mark, at a clean stop
+            keeper.stop()  # the last mark, at a clean stop
         self.services.close()
 
     def _first_flip(self, *_):
@@ -285,10 +305,10 @@ class KioskApp(App):
         if reset:
             self.lang = self.default_lang
             self.staff_signed_in = False
-            if self.sm.has_screen("browse"):       # the next shopper starts afresh
+            if self.sm.has_screen("browse"):  # the next shopper starts afresh
                 self.sm.get_screen("browse").reset()
         self.sm.current = "attract"
-        if reset:       # nobody is waiting: give the day's freed heap back (~3 ms)
+        if reset:  # nobody is waiting: give the day's freed heap back (~3 ms)
             release_free_heap()
 
     def show_product(self, product_id: int) -> None:
@@ -322,8 +342,7 @@ class KioskApp(App):
             return
         left_s = self.idle_timeout_s - self.idle_for_s()
         if left_s <= 0:
-            log.info("idle for %.0f s on %s: back to attract", self.idle_for_s(),
-                     self.sm.current)
+            log.info("idle for %.0f s on %s: back to attract", self.idle_for_s(), self.sm.current)
             self.idle_countdown = 0
             self.go_home(reset=True)
         else:
@@ -339,33 +358,43 @@ class KioskApp(App):
     def _start_camera(self):
         from kiosk.camera_choice import make_camera_source
         from kiosk.ui.camera import CameraService
+
         source, is_demo = self._camera_source, self._camera_is_demo
         chosen_by_settings = source is None
         if chosen_by_settings:
-            source, is_demo = make_camera_source(self.settings, self.data_dir,
-                                                 detector=self.camera_detector)
+            source, is_demo = make_camera_source(
+                self.settings, self.data_dir, detector=self.camera_detector
+            )
         self.camera = CameraService(
-            source, on_codes=self._codes_from_worker, on_state=self._state_from_worker,
-            on_hint=self._hint_from_worker, gone_after_s=self.settings.camera.gone_after_s,
-            is_demo=bool(is_demo))
+            source,
+            on_codes=self._codes_from_worker,
+            on_state=self._state_from_worker,
+            on_hint=self._hint_from_worker,
+            gone_after_s=self.settings.camera.gone_after_s,
+            is_demo=bool(is_demo),
+        )
         if is_demo is None:
             is_demo = self.camera.demo_source is not None
         self.demo_camera = bool(is_demo) and self.camera.demo_source is not None
         if self.demo_camera:
             self.services.submit(self._prepare_demo_stamps).add_done_callback(
-                lambda f: Clock.schedule_once(lambda dt: self._demo_stamps_ready(f)))
+                lambda f: Clock.schedule_once(lambda dt: self._demo_stamps_ready(f))
+            )
         self.camera.start()
         watchdog = getattr(self, "watchdog", None)
         if watchdog is not None:
             scanner = self.camera.scanner
-            watchdog.watch_worker("camera", scanner.capture, scanner.capture.in_driver,
-                                  CAMERA_STUCK_AFTER_S)
-            watchdog.watch_worker("decode", scanner.worker, scanner.worker.in_decoder,
-                                  DECODE_STUCK_AFTER_S)
+            watchdog.watch_worker(
+                "camera", scanner.capture, scanner.capture.in_driver, CAMERA_STUCK_AFTER_S
+            )
+            watchdog.watch_worker(
+                "decode", scanner.worker, scanner.worker.in_decoder, DECODE_STUCK_AFTER_S
+            )
         # The demo camera is temporary only when "auto" fell back to it for want of a camera;
         # a replay or demo source asked for (settings, command line, tests) stays as it is.
-        self._watch_for_camera(chosen_by_settings and self.demo_camera
-                               and self.settings.camera.kind.value == "auto")
+        self._watch_for_camera(
+            chosen_by_settings and self.demo_camera and self.settings.camera.kind.value == "auto"
+        )
 
     @property
     def watching_for_camera(self) -> bool:
@@ -376,21 +405,26 @@ class KioskApp(App):
             self._camera_watch.cancel()
             self._camera_watch = None
         if on and not self._stopped:
-            log.info("no camera attached: demo camera; looking for a USB camera every %.0f s",
-                     self.camera_watch_interval_s)
+            log.info(
+                "no camera attached: demo camera; looking for a USB camera every %.0f s",
+                self.camera_watch_interval_s,
+            )
             self._camera_watch = every(self.camera_watch_interval_s, self._look_for_camera)
 
     def _look_for_camera(self):
         """UI thread, every camera_watch_interval_s: sysfs reads only, nothing is opened here;
         the new source is opened by the capture thread restart_camera() starts."""
         from kiosk.camera_choice import usb_cameras_attached
+
         cameras = usb_cameras_attached(self.camera_detector)
         if not cameras:
             return
-        log.info("camera plugged in (%s): switching from the demo camera",
-                 ", ".join(c.label for c in cameras))
+        log.info(
+            "camera plugged in (%s): switching from the demo camera",
+            ", ".join(c.label for c in cameras),
+        )
         self._watch_for_camera(False)
-        self.restart_camera()       # from the settings again: "auto" now finds the camera
+        self.restart_camera()  # from the settings again: "auto" now finds the camera
 
     def restart_camera(self, source=None, is_demo: bool | None = None) -> None:
         """Stop the scanner and start it again on `source` (None: from the settings)."""
@@ -402,6 +436,7 @@ class KioskApp(App):
 
     def _prepare_demo_stamps(self):
         from kiosk.demo.stamps import prepare_demo_stamps
+
         return prepare_demo_stamps(self.store, self.settings, self.data_dir)
 
     def _demo_stamps_ready(self, future):
@@ -413,6 +448,7 @@ class KioskApp(App):
     def hold_demo_stamp(self, key: str) -> None:
         """Demo camera: hold one of the demo stamp pictures in front of the 'camera'."""
         from kiosk.demo.camera import load_bgr
+
         source = self.camera.demo_source if self.camera else None
         stamp = next((s for s in self.demo_stamps if s.key == key), None)
         if source is None or stamp is None:
@@ -428,13 +464,13 @@ class KioskApp(App):
         the app has stopped)."""
         Clock.schedule_once(lambda dt: None if self._stopped else fn(*args))
 
-    def _codes_from_worker(self, codes, frame):       # decode-worker thread
+    def _codes_from_worker(self, codes, frame):  # decode-worker thread
         self.on_ui_thread(self.on_codes, [c.text for c in codes])
 
-    def _state_from_worker(self, status):             # capture thread
+    def _state_from_worker(self, status):  # capture thread
         self.on_ui_thread(self._set_camera_state, status.state.value)
 
-    def _hint_from_worker(self, hint, frame):         # decode-worker thread
+    def _hint_from_worker(self, hint, frame):  # decode-worker thread
         xs = [p[0] for p in hint.quad] if hint.quad else []
         width = (max(xs) - min(xs)) if xs else None
         self.on_ui_thread(self._show_hint, width)
@@ -452,8 +488,9 @@ class KioskApp(App):
         self.scan_hint = scan_hint_text(width, self.lang)
         if self._hint_event is not None:
             self._hint_event.cancel()
-        self._hint_event = Clock.schedule_once(lambda dt: setattr(self, "scan_hint", ""),
-                                               HINT_SHOW_S)
+        self._hint_event = Clock.schedule_once(
+            lambda dt: setattr(self, "scan_hint", ""), HINT_SHOW_S
+        )
 
     def on_codes(self, texts: list[str]) -> None:
         """UI thread: a new code was decoded. Verify and record it on a worker thread."""
@@ -461,7 +498,7 @@ class KioskApp(App):
             return
         text = texts[0]
         if self.sm.current == "result" and text == self._result_text:
-            return     # the same stamp still in front of the camera
+            return  # the same stamp still in front of the camera
         self.scan_text(text)
 
     def scan_text(self, text: str, source: str = "camera") -> None:
@@ -469,8 +506,7 @@ class KioskApp(App):
         self.scan_hint = ""
         self.poke()
         future = self.services.submit(self.services.scan.handle_text, text, source)
-        future.add_done_callback(
-            lambda f: Clock.schedule_once(lambda dt: self._scan_done(text, f)))
+        future.add_done_callback(lambda f: Clock.schedule_once(lambda dt: self._scan_done(text, f)))
 
     def _scan_done(self, text, future):
         self.scan_busy = False

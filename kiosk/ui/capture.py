@@ -20,8 +20,7 @@ def pump(frames: int = 1) -> None:
         EventLoop.idle()
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0,
-             min_frames: int = 1) -> bool:
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0, min_frames: int = 1) -> bool:
     deadline = time.monotonic() + timeout_s
     pump(min_frames)
     while time.monotonic() < deadline:
@@ -42,13 +41,17 @@ def grab_image():
     """The next rendered frame as a PIL RGB image."""
     from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
     from PIL import Image
+
     holder: dict = {}
 
     def on_flip(*_):
         w, h = Window.size
         data = glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE)
-        holder["image"] = Image.frombytes("RGBA", (w, h), bytes(data)).transpose(
-            Image.Transpose.FLIP_TOP_BOTTOM).convert("RGB")
+        holder["image"] = (
+            Image.frombytes("RGBA", (w, h), bytes(data))
+            .transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+            .convert("RGB")
+        )
 
     Window.bind(on_flip=on_flip)
     try:

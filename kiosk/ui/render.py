@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast", "software rasterizer")
 
 
-def software_gl_expected(environ: Mapping[str, str] = os.environ,
-                         render_nodes: list[str] | None = None) -> bool:
+def software_gl_expected(
+    environ: Mapping[str, str] = os.environ, render_nodes: list[str] | None = None
+) -> bool:
     """Before the window exists: will Mesa render in software? Yes when it is told to
     (LIBGL_ALWAYS_SOFTWARE, GALLIUM_DRIVER=llvmpipe/softpipe) or when the machine has no DRM
     render node (/dev/dri/renderD*: a Pi has one for V3D, a server or CI box has none)."""
@@ -47,8 +48,9 @@ def software_gl_expected(environ: Mapping[str, str] = os.environ,
     return not nodes
 
 
-def multisamples_for(environ: Mapping[str, str] = os.environ,
-                     render_nodes: list[str] | None = None) -> int | None:
+def multisamples_for(
+    environ: Mapping[str, str] = os.environ, render_nodes: list[str] | None = None
+) -> int | None:
     """The `graphics.multisamples` to set, or None to leave Kivy's choice (its default 2,
     or KCFG_GRAPHICS_MULTISAMPLES / OCOP_KIOSK_MULTISAMPLES when given)."""
     explicit = environ.get("OCOP_KIOSK_MULTISAMPLES", "").strip()
@@ -67,6 +69,7 @@ def is_software_renderer(renderer: str) -> bool:
 def gl_info() -> dict:
     """Renderer, version and samples of the current GL context (the window must exist)."""
     from kivy.graphics.opengl import GL_RENDERER, GL_VERSION, glGetIntegerv, glGetString
+
     GL_SAMPLES = 0x80A9
 
     def text(name):
@@ -75,7 +78,7 @@ def gl_info() -> dict:
 
     try:
         samples = int(glGetIntegerv(GL_SAMPLES)[0])
-    except (KeyError, IndexError, TypeError, ValueError):   # a GLES driver without it
+    except (KeyError, IndexError, TypeError, ValueError):  # a GLES driver without it
         samples = -1
     return {"renderer": text(GL_RENDERER), "version": text(GL_VERSION), "samples": samples}
 
@@ -86,6 +89,7 @@ class _FrameThrottle:
 
     def __init__(self):
         from kivy.graphics.opengl import glFinish
+
         self._finish = glFinish
 
     def __call__(self, *_):
@@ -96,6 +100,7 @@ def screen_transition(renderer: str, environ: Mapping[str, str] = os.environ):
     """The ScreenManager transition for this renderer: a short fade on a GPU, none on
     software GL. OCOP_KIOSK_TRANSITION=fade|none overrides (for measuring)."""
     from kivy.uix.screenmanager import FadeTransition, NoTransition
+
     wanted = environ.get("OCOP_KIOSK_TRANSITION", "auto").lower()
     fade = wanted == "fade" or (wanted != "none" and not is_software_renderer(renderer))
     return FadeTransition(duration=0.12) if fade else NoTransition()
@@ -112,6 +117,7 @@ def throttle_software_gl(window=None) -> dict:
         return _installed
     if window is None:
         from kivy.core.window import Window
+
         window = Window
     info = gl_info()
     software = is_software_renderer(info["renderer"])
@@ -120,10 +126,18 @@ def throttle_software_gl(window=None) -> dict:
     if info["throttled"]:
         window.bind(on_flip=_FrameThrottle())
     if software and info["samples"] > 1:
-        log.warning("software GL (%s) with %dx multisampling: every frame costs several "
-                    "times more; set OCOP_KIOSK_MULTISAMPLES=0", info["renderer"],
-                    info["samples"])
-    log.info("GL: %s, %s, %s samples%s", info["renderer"], info["version"], info["samples"],
-             ", each frame finished before the next" if info["throttled"] else "")
+        log.warning(
+            "software GL (%s) with %dx multisampling: every frame costs several "
+            "times more; set OCOP_KIOSK_MULTISAMPLES=0",
+            info["renderer"],
+            info["samples"],
+        )
+    log.info(
+        "GL: %s, %s, %s samples%s",
+        info["renderer"],
+        info["version"],
+        info["samples"],
+        ", each frame finished before the next" if info["throttled"] else "",
+    )
     _installed.update(info)
     return info

@@ -33,7 +33,7 @@ from kiosk.media_renditions import RenditionSize, ensure_rendition
 from kiosk.settings import Settings
 from kiosk.staff_pin import PinGate
 
-if TYPE_CHECKING:   # the print and sync parts load only when a mode needs them
+if TYPE_CHECKING:  # the print and sync parts load only when a mode needs them
     from kiosk.printing.lock import PrintingLock
     from kiosk.printing.queue import PrintQueue, PrintWorker
     from kiosk.sync.heartbeat import DeviceReading
@@ -46,10 +46,10 @@ PRINTER_POLL_S = 5.0
 
 @dataclass(frozen=True)
 class SyncView:
-    state: str            # kiosk.sync.status.SyncState value
-    pending: int          # outbox rows not yet sent
-    last_success: str     # ISO time or ""
-    detail: str           # English detail for staff ("" when none)
+    state: str  # kiosk.sync.status.SyncState value
+    pending: int  # outbox rows not yet sent
+    last_success: str  # ISO time or ""
+    detail: str  # English detail for staff ("" when none)
     label_vi: str = ""
     label_en: str = ""
     failed: bool = False  # the last round failed (offline, error, refused...): show detail
@@ -63,8 +63,13 @@ class PrinterMonitor(threading.Thread):
     job is printing (the print worker owns the connection then). Closes the connection after
     each poll so a network printer stays free."""
 
-    def __init__(self, make_printer: Callable[[], Any], on_status: Callable,
-                 busy: Callable[[], bool], poll_s: float = PRINTER_POLL_S):
+    def __init__(
+        self,
+        make_printer: Callable[[], Any],
+        on_status: Callable,
+        busy: Callable[[], bool],
+        poll_s: float = PRINTER_POLL_S,
+    ):
         super().__init__(name="printer-monitor", daemon=True)
         self.make_printer = make_printer
         self.on_status = on_status
@@ -73,11 +78,12 @@ class PrinterMonitor(threading.Thread):
         self.active = threading.Event()
         self.stop_event = threading.Event()
         self._kick = threading.Event()
-        self.last_reading: DeviceReading | None = None     # of the last poll
+        self.last_reading: DeviceReading | None = None  # of the last poll
 
     def _note(self, state, paper) -> None:
         from kiosk.sync.heartbeat import DeviceReading
         from ocop.clock import utc_now_iso
+
         self.last_reading = DeviceReading(state.value, utc_now_iso(), paper.value)
 
     def poll_now(self) -> None:
@@ -90,6 +96,7 @@ class PrinterMonitor(threading.Thread):
     def run(self) -> None:
         from printer import PrinterError
         from printer.status import PaperState, PrinterState
+
         while not self.stop_event.is_set():
             if self.active.is_set() and not self.busy():
                 printer = None
@@ -99,8 +106,11 @@ class PrinterMonitor(threading.Thread):
                     self._note(status.state, status.paper)
                     self.on_status(status.state, "")
                 except PrinterError as err:
-                    state = (PrinterState.NOT_CONNECTED if err.phase.value == "connect"
-                             or err.fault.value == "not_found" else PrinterState.OFFLINE)
+                    state = (
+                        PrinterState.NOT_CONNECTED
+                        if err.phase.value == "connect" or err.fault.value == "not_found"
+                        else PrinterState.OFFLINE
+                    )
                     self._note(state, PaperState.UNKNOWN)
                     self.on_status(state, err)
                 except Exception as exc:  # noqa: BLE001 - a bad URI, a driver bug: show it, keep polling
@@ -120,10 +130,10 @@ class DeviceRecorder(threading.Thread):
     DEVICE_RECORD_INTERVAL_S, for a heartbeat sent by `ocop-kiosk sync` (no devices there);
     see kiosk.sync.heartbeat. A failed write (disk full) is logged and tried again."""
 
-    def __init__(self, store, camera: Callable, printer: Callable,
-                 interval_s: float | None = None):
+    def __init__(self, store, camera: Callable, printer: Callable, interval_s: float | None = None):
         super().__init__(name="device-recorder", daemon=True)
         from kiosk.sync.heartbeat import DEVICE_RECORD_INTERVAL_S
+
         self.store, self.camera, self.printer = store, camera, printer
         self.interval_s = DEVICE_RECORD_INTERVAL_S if interval_s is None else interval_s
         self.stop_event = threading.Event()
@@ -133,6 +143,7 @@ class DeviceRecorder(threading.Thread):
 
     def run(self) -> None:
         from kiosk.sync.heartbeat import read_device, record_devices
+
         while not self.stop_event.is_set():
             try:
                 record_devices(self.store, read_device(self.camera), read_device(self.printer))
@@ -142,8 +153,7 @@ class DeviceRecorder(threading.Thread):
 
 
 class Services:
-    def __init__(self, settings: Settings, store, data_dir: Path,
-                 today: dt.date | None = None):
+    def __init__(self, settings: Settings, store, data_dir: Path, today: dt.date | None = None):
         self.settings = settings
         self.store = store
         self.data_dir = Path(data_dir)
@@ -151,14 +161,16 @@ class Services:
         self.catalog = Catalog(store, today=today)
         self.pin_gate = PinGate.from_settings(store, settings.staff)
         from kiosk.scanning import ScanService
+
         self.scan = ScanService(store, settings, today=today)
         self.print_queue: PrintQueue | None = None
         self.print_worker: PrintWorker | None = None
         self.printer_monitor: PrinterMonitor | None = None
-        self.print_error = ""            # why printing is unavailable ("" = available)
+        self.print_error = ""  # why printing is unavailable ("" = available)
         self._print_lock: PrintingLock | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2,
-                                                           thread_name_prefix="ui-work")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="ui-work"
+        )
         self._sync: SyncLoop | None = None
         self._printing_job = threading.Event()
         self._camera_state: Callable[[], str] | None = None
@@ -184,13 +196,13 @@ class Services:
             return True
         from kiosk.printing.lock import PrinterBusy, PrintingLock
         from kiosk.printing.queue import JobState, PrintQueue, PrintWorker
+
         try:
             self._print_lock = PrintingLock(self.data_dir).acquire()
         except PrinterBusy as exc:
             self.print_error = str(exc)
             return False
-        self.print_queue = PrintQueue(self.store, self.settings, self.data_dir,
-                                      today=self.today)
+        self.print_queue = PrintQueue(self.store, self.settings, self.data_dir, today=self.today)
         self.print_queue.recover_interrupted()
 
         def progress(p):
@@ -202,8 +214,9 @@ class Services:
 
         self.print_worker = PrintWorker(self.print_queue, on_progress=progress)
         self.print_worker.start()
-        self.printer_monitor = PrinterMonitor(self.print_queue.printer, on_printer_status,
-                                              busy=self._printing_job.is_set)
+        self.printer_monitor = PrinterMonitor(
+            self.print_queue.printer, on_printer_status, busy=self._printing_job.is_set
+        )
         self.printer_monitor.start()
         return True
 
@@ -216,29 +229,34 @@ class Services:
 
     # --- devices, as heartbeats report them ---------------------------------------------------
 
-    def watch_devices(self, camera_state: Callable[[], str],
-                      camera_is_demo: Callable[[], bool] = lambda: False) -> None:
+    def watch_devices(
+        self, camera_state: Callable[[], str], camera_is_demo: Callable[[], bool] = lambda: False
+    ) -> None:
         """The app hands over its camera state (scanner CameraState value) and whether it
         shows the demo camera; from then on this process's readings are recorded for
         `ocop-kiosk sync` (DeviceRecorder)."""
         self._camera_state, self._camera_is_demo = camera_state, camera_is_demo
         if self.device_recorder is None:
-            self.device_recorder = DeviceRecorder(self.store, self.camera_reading,
-                                                  self.printer_reading)
+            self.device_recorder = DeviceRecorder(
+                self.store, self.camera_reading, self.printer_reading
+            )
             self.device_recorder.start()
 
     def camera_reading(self):
         from kiosk.sync.heartbeat import UNWATCHED, DeviceReading
         from ocop.clock import utc_now_iso
+
         if self._camera_state is None:
             return UNWATCHED
-        return DeviceReading(str(self._camera_state()), utc_now_iso(),
-                             is_demo=bool(self._camera_is_demo()))
+        return DeviceReading(
+            str(self._camera_state()), utc_now_iso(), is_demo=bool(self._camera_is_demo())
+        )
 
     def printer_reading(self):
         """The printer monitor's last poll (it polls while the staff screen is shown), with
         its time; not_watched before the staff screen started printing."""
         from kiosk.sync.heartbeat import UNWATCHED
+
         monitor = self.printer_monitor
         reading = monitor.last_reading if monitor is not None else None
         return reading or UNWATCHED
@@ -250,12 +268,18 @@ class Services:
         if self._sync is not None or not self.settings.registry.url:
             return self._sync is not None
         from kiosk.demo.state import DemoDataError
+
         try:
             from kiosk.sync.engine import SyncEngine
             from kiosk.sync.loop import SyncLoop
-            engine = SyncEngine(self.store, self.settings, self.data_dir,
-                                camera_state=self.camera_reading,
-                                printer_state=self.printer_reading)
+
+            engine = SyncEngine(
+                self.store,
+                self.settings,
+                self.data_dir,
+                camera_state=self.camera_reading,
+                printer_state=self.printer_reading,
+            )
             self._sync = SyncLoop(engine, on_status=on_status)
             self._sync.start()
         except DemoDataError as exc:
@@ -270,17 +294,22 @@ class Services:
         """What the staff screen shows: the running loop's status, else the stored one."""
         try:
             from kiosk.sync.status import SyncState, read_sync_status
-            status = self._sync.status if self._sync is not None else \
-                read_sync_status(self.store)
+
+            status = self._sync.status if self._sync is not None else read_sync_status(self.store)
             state = status.state
             if not self.settings.registry.url:
                 state = SyncState.NOT_CONFIGURED
-            return SyncView(state.value, status.pending_outbox, status.last_success_at or "",
-                            status.last_error, state.label_vi, state.label_en,
-                            state.is_failure)
+            return SyncView(
+                state.value,
+                status.pending_outbox,
+                status.last_success_at or "",
+                status.last_error,
+                state.label_vi,
+                state.label_en,
+                state.is_failure,
+            )
         except Exception as exc:  # noqa: BLE001 - the sync package missing or its state unreadable
-            pending = self.store.query_one(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0]
+            pending = self.store.query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0]
             return SyncView("error", pending, "", str(exc), "Lỗi đồng bộ", "Sync error", True)
 
     def sync_now(self) -> str:
@@ -291,8 +320,9 @@ class Services:
 
     # --- misc -----------------------------------------------------------------------------
 
-    def image_path(self, image_hash: str | None,
-                   size: RenditionSize = RenditionSize.CARD) -> Path | None:
+    def image_path(
+        self, image_hash: str | None, size: RenditionSize = RenditionSize.CARD
+    ) -> Path | None:
         """The picture to show at `size`. Sync and demo set-up make renditions when they
         store a picture; one missing (stored before renditions existed, or deleted) is made
         here, so call it from a worker thread where a list asks for many."""
@@ -308,6 +338,7 @@ class Services:
 
     def is_demo_data(self) -> bool:
         from kiosk.demo.state import is_demo_data
+
         return is_demo_data(self.store)
 
     def close(self) -> None:

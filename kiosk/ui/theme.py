@@ -7,7 +7,7 @@ from kiosk.viewmodels import PALETTE
 
 def rgba(hex_colour: str, alpha: float = 1.0) -> list[float]:
     h = hex_colour.lstrip("#")
-    return [int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4)] + [alpha]
+    return [int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4)] + [alpha]
 
 
 def darker(colour: list[float], factor: float = 0.82) -> list[float]:
@@ -15,12 +15,18 @@ def darker(colour: list[float], factor: float = 0.82) -> list[float]:
 
 
 COLOURS = {name: rgba(value) for name, value in PALETTE.items()}
-COLOURS.update(white=[1, 1, 1, 1], black=[0, 0, 0, 1], clear=[0, 0, 0, 0],
-               green_soft=rgba("#E3F1E8"), gold_soft=rgba("#FFF4D6"),
-               amber_soft=rgba("#FDF0E1"), red_soft=rgba("#FBE7E5"),
-               key=rgba("#ECE5D3"))      # keyboard keys: visible on cream without an outline
+COLOURS.update(
+    white=[1, 1, 1, 1],
+    black=[0, 0, 0, 1],
+    clear=[0, 0, 0, 0],
+    green_soft=rgba("#E3F1E8"),
+    gold_soft=rgba("#FFF4D6"),
+    amber_soft=rgba("#FDF0E1"),
+    red_soft=rgba("#FBE7E5"),
+    key=rgba("#ECE5D3"),
+)  # keyboard keys: visible on cream without an outline
 
-BASE_W, BASE_H = 800, 480       # the official 7" Pi touchscreen: the design size
+BASE_W, BASE_H = 800, 480  # the official 7" Pi touchscreen: the design size
 MIN_TOUCH_DP = 48
 
 

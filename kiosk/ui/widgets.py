@@ -39,6 +39,7 @@ class KButton(ButtonBehavior, Label):
     """A rounded button. Its outline (`line`, or gold while `selected`) is drawn only when
     visible: every drawn instruction costs GPU time, and ~64 KB of llvmpipe memory per
     frame on software GL (docs/ui.md, "Performance")."""
+
     bg = ColorProperty(COLOURS["green"])
     fg = ColorProperty(COLOURS["white"])
     line = ColorProperty(COLOURS["clear"])
@@ -67,12 +68,18 @@ class KButton(ButtonBehavior, Label):
             u = getattr(App.get_running_app(), "u", 1.0)
             self._outline_colour.rgba = COLOURS["gold"] if self.selected else self.line
             self._outline.width = (2.5 if self.selected else 1.2) * u
-            self._outline.rounded_rectangle = (self.x + 1, self.y + 1, self.width - 2,
-                                               self.height - 2, self.radius * u)
+            self._outline.rounded_rectangle = (
+                self.x + 1,
+                self.y + 1,
+                self.width - 2,
+                self.height - 2,
+                self.radius * u,
+            )
 
 
 class LangButton(KButton):
     """A language choice: its label is the language's own name in every language."""
+
     code = StringProperty("vi")
 
 
@@ -88,6 +95,7 @@ def key_button(text: str) -> DataButton:
 
 class StarRow(Label):
     """Filled stars in gold, the rest of five hollow; DejaVu Sans has U+2605 / U+2606."""
+
     stars = NumericProperty(0)
     out_of = NumericProperty(5)
     show_empty = BooleanProperty(True)
@@ -108,8 +116,9 @@ class StarRow(Label):
             return
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
-        self.text = (f"[color=E8A317]{STAR * n}[/color]"
-                     + (f"[color=D9D2BF]{EMPTY_STAR * rest}[/color]" if rest else ""))
+        self.text = f"[color=E8A317]{STAR * n}[/color]" + (
+            f"[color=D9D2BF]{EMPTY_STAR * rest}[/color]" if rest else ""
+        )
 
 
 class VerdictBanner(BoxLayout):
@@ -148,8 +157,9 @@ class CameraPreview(Widget):
             self._img_colour = Color(1, 1, 1, 0)
             self._img = Rectangle(pos=self.pos, size=self.size)
             self._guide_colour = Color(*self.guide_colour)
-            self._corners = [Line(points=[], width=3, cap="square", joint="miter")
-                             for _ in range(4)]
+            self._corners = [
+                Line(points=[], width=3, cap="square", joint="miter") for _ in range(4)
+            ]
         self.bind(pos=self._layout, size=self._layout)
 
     def on_active(self, *_):
@@ -168,8 +178,9 @@ class CameraPreview(Widget):
         h, w = image.shape[:2]
         fmt = "bgr" if image.ndim == 3 else "luminance"
         if self._texture is None or self._texture.size != (w, h):
-            self._texture = Texture.create(size=(w, h), colorfmt="rgb" if fmt == "bgr"
-                                           else "luminance")
+            self._texture = Texture.create(
+                size=(w, h), colorfmt="rgb" if fmt == "bgr" else "luminance"
+            )
             self._texture.flip_vertical()
             self._img.texture = self._texture
             self._layout()
@@ -194,8 +205,12 @@ class CameraPreview(Widget):
         cx, cy = x + w / 2, y + h / 2
         x0, y0, x1, y1 = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
         arm = side * 0.18
-        pts = [[x0, y0 + arm, x0, y0, x0 + arm, y0], [x1 - arm, y0, x1, y0, x1, y0 + arm],
-               [x1, y1 - arm, x1, y1, x1 - arm, y1], [x0 + arm, y1, x0, y1, x0, y1 - arm]]
+        pts = [
+            [x0, y0 + arm, x0, y0, x0 + arm, y0],
+            [x1 - arm, y0, x1, y0, x1, y0 + arm],
+            [x1, y1 - arm, x1, y1, x1 - arm, y1],
+            [x0 + arm, y1, x0, y1, x0, y1 - arm],
+        ]
         for line, p in zip(self._corners, pts, strict=True):
             line.points = p
             line.width = 3 * u
@@ -206,7 +221,7 @@ class RouteStrip(Widget):
     Each stop shows its district and its number of OCOP products; `highlight` marks where the
     product on show comes from, `here` the rest stop itself."""
 
-    stops = ListProperty([])          # [(label, count, district)]
+    stops = ListProperty([])  # [(label, count, district)]
     ends = ListProperty(["Hà Nội", "Điện Biên"])
     highlight = StringProperty("")
     here = StringProperty("")
@@ -218,13 +233,27 @@ class RouteStrip(Widget):
         super().__init__(**kwargs)
         self._labels: list[Label] = []
         self._trigger = Clock.create_trigger(self._redraw, 0)
-        self.bind(pos=self._trigger, size=self._trigger, stops=self._trigger,
-                  highlight=self._trigger, here=self._trigger, ends=self._trigger,
-                  here_text=self._trigger, count_format=self._trigger)
+        self.bind(
+            pos=self._trigger,
+            size=self._trigger,
+            stops=self._trigger,
+            highlight=self._trigger,
+            here=self._trigger,
+            ends=self._trigger,
+            here_text=self._trigger,
+            count_format=self._trigger,
+        )
 
     def _label(self, text, size, colour, bold=False, width=None):
-        lbl = DataLabel(text=text, font_size=size, color=colour, bold=bold, halign="center",
-                        valign="middle", size_hint=(None, None))
+        lbl = DataLabel(
+            text=text,
+            font_size=size,
+            color=colour,
+            bold=bold,
+            halign="center",
+            valign="middle",
+            size_hint=(None, None),
+        )
         lbl.text_size = (width, None) if width else (None, None)
         lbl.texture_update()
         lbl.size = lbl.texture_size
@@ -242,21 +271,32 @@ class RouteStrip(Widget):
         app = App.get_running_app()
         u = (app.u if app else 1) * self.font_scale
         n = len(self.stops)
-        step = (self.width - 8 * u) / n           # each stop owns an equal slice
+        step = (self.width - 8 * u) / n  # each stop owns an equal slice
         x0 = self.x + 4 * u + step / 2
         narrow = step < 100 * u
         name_size = (12.5 if narrow else 14) * u
         count_size = (11 if narrow else 12.5) * u
-        y = self.y + name_size * 2.6 + 14 * u      # the road; names (2 lines) below it
-        row1 = y + 12 * u + 3 * u                  # counts
-        row2 = row1 + count_size * 1.3 + 4 * u     # road ends and the "here" tag
+        y = self.y + name_size * 2.6 + 14 * u  # the road; names (2 lines) below it
+        row1 = y + 12 * u + 3 * u  # counts
+        row2 = row1 + count_size * 1.3 + 4 * u  # road ends and the "here" tag
         with self.canvas.before:
             Color(*COLOURS["green"])
             Line(points=[self.x + 2, y, self.right - 2, y], width=4 * u)
-            Line(points=[self.x + 12 * u, y + 8 * u, self.x + 2, y, self.x + 12 * u,
-                         y - 8 * u], width=3 * u)
-            Line(points=[self.right - 12 * u, y + 8 * u, self.right - 2, y,
-                         self.right - 12 * u, y - 8 * u], width=3 * u)
+            Line(
+                points=[self.x + 12 * u, y + 8 * u, self.x + 2, y, self.x + 12 * u, y - 8 * u],
+                width=3 * u,
+            )
+            Line(
+                points=[
+                    self.right - 12 * u,
+                    y + 8 * u,
+                    self.right - 2,
+                    y,
+                    self.right - 12 * u,
+                    y - 8 * u,
+                ],
+                width=3 * u,
+            )
         left = self._label("‹ " + self.ends[0], 12 * u, COLOURS["muted"], bold=True)
         left.x, left.y = self.x + 2, row2
         right = self._label(self.ends[1] + " ›", 12 * u, COLOURS["muted"], bold=True)
@@ -273,9 +313,12 @@ class RouteStrip(Widget):
             name = self._label(label, name_size, COLOURS["ink"], bold=lit, width=step * 0.96)
             name.center_x, name.top = cx, y - 15 * u
             if count:
-                c = self._label(str(count) if narrow else self.count_format.format(n=count),
-                                count_size,
-                                COLOURS["amber"] if lit else COLOURS["green_dark"], bold=True)
+                c = self._label(
+                    str(count) if narrow else self.count_format.format(n=count),
+                    count_size,
+                    COLOURS["amber"] if lit else COLOURS["green_dark"],
+                    bold=True,
+                )
                 c.center_x, c.y = cx, row1
             if district == self.here and self.here_text:
                 tag = self._label(self.here_text, 12 * u, COLOURS["white"], bold=True)
@@ -284,9 +327,11 @@ class RouteStrip(Widget):
                 tag.right = min(tag.right, right.x - 10 * u)
                 with self.canvas.before:
                     Color(*COLOURS["red"])
-                    RoundedRectangle(pos=(tag.x - 6 * u, tag.y - 2 * u),
-                                     size=(tag.width + 12 * u, tag.height + 4 * u),
-                                     radius=[6 * u])
+                    RoundedRectangle(
+                        pos=(tag.x - 6 * u, tag.y - 2 * u),
+                        size=(tag.width + 12 * u, tag.height + 4 * u),
+                        radius=[6 * u],
+                    )
 
     @staticmethod
     def needed_height(u: float) -> float:
@@ -307,7 +352,7 @@ class KeysBuiltWhenShown:
         self.fbind("size", check)
         self.fbind("parent", check)
         app = App.get_running_app()
-        if app is not None:       # key sizes follow the window (800x480 .. 1920x1080)
+        if app is not None:  # key sizes follow the window (800x480 .. 1920x1080)
             app.fbind("u", self.rebuild)
 
     def _build_if_shown(self, *_):
@@ -522,8 +567,18 @@ class QrIcon(Widget):
 
     colour = ColorProperty(COLOURS["white"])
     FINDERS = ((0, 4), (4, 4), (0, 0))
-    DOTS = ((4.3, 0.3), (5.6, 1.2), (4.6, 2.0), (6.0, 0.2), (5.2, 2.6),
-            (3.3, 5.6), (3.3, 3.3), (0.4, 3.3), (2.0, 3.4), (6.0, 3.3))
+    DOTS = (
+        (4.3, 0.3),
+        (5.6, 1.2),
+        (4.6, 2.0),
+        (6.0, 0.2),
+        (5.2, 2.6),
+        (3.3, 5.6),
+        (3.3, 3.3),
+        (0.4, 3.3),
+        (2.0, 3.4),
+        (6.0, 3.3),
+    )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -534,14 +589,18 @@ class QrIcon(Widget):
         s = min(self.width, self.height)
         x0, y0 = self.center_x - s / 2, self.center_y - s / 2
         m = s / 7.0
-        t = max(1.5, m * .28)                # the finder patterns' ring thickness
+        t = max(1.5, m * 0.28)  # the finder patterns' ring thickness
         out = []
         for fx, fy in self.FINDERS:
-            x, y, side = x0 + fx * m + m * .25 - t / 2, y0 + fy * m + m * .25 - t / 2, m * 2.5 + t
-            out += [(x, y, side, t), (x, y + side - t, side, t),            # bottom, top
-                    (x, y + t, t, side - 2 * t), (x + side - t, y + t, t, side - 2 * t)]
-            out.append((x0 + fx * m + m * .95, y0 + fy * m + m * .95, m * 1.1, m * 1.1))
-        out += [(x0 + cx * m, y0 + cy * m, m * .8, m * .8) for cx, cy in self.DOTS]
+            x, y, side = x0 + fx * m + m * 0.25 - t / 2, y0 + fy * m + m * 0.25 - t / 2, m * 2.5 + t
+            out += [
+                (x, y, side, t),
+                (x, y + side - t, side, t),  # bottom, top
+                (x, y + t, t, side - 2 * t),
+                (x + side - t, y + t, t, side - 2 * t),
+            ]
+            out.append((x0 + fx * m + m * 0.95, y0 + fy * m + m * 0.95, m * 1.1, m * 1.1))
+        out += [(x0 + cx * m, y0 + cy * m, m * 0.8, m * 0.8) for cx, cy in self.DOTS]
         return out
 
     def _draw(self, *_):
@@ -559,7 +618,8 @@ class QrIcon(Widget):
 class ProductDetail(BoxLayout):
     """The product card in full: picture, name, stars with level, year and valid-until (or
     why there are none), producer, origin, group, an extra line, the story."""
-    card = ObjectProperty(None, allownone=True)     # ProductCardViewModel
+
+    card = ObjectProperty(None, allownone=True)  # ProductCardViewModel
     image = StringProperty("")
     extra = StringProperty("")
 
@@ -568,6 +628,7 @@ class Pane(BoxLayout):
     """A part of a screen that is shown or not (tabs, optional panels). A hidden pane takes
     its children out of the widget tree: collapsed-but-present widgets would still catch
     touches meant for what is drawn over them."""
+
     shown = BooleanProperty(True)
 
     def __init__(self, **kwargs):
@@ -610,6 +671,7 @@ class FieldButton(ButtonBehavior, Label):
     """Looks like a text field, opens an on-screen keyboard when tapped (no Kivy text input: it
     needs a physical keyboard and a clipboard provider). Shows what was typed (data) or a
     placeholder (`empty`)."""
+
     empty = BooleanProperty(True)
     active = BooleanProperty(False)
 

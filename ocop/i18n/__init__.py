@@ -19,7 +19,7 @@ from pathlib import Path
 
 DOMAIN = "ocop"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("vi", "en")          # Vietnamese first
+LANGUAGES = ("vi", "en")  # Vietnamese first
 DEFAULT_LANGUAGE = "vi"
 
 
@@ -36,8 +36,9 @@ def supported(lang: str) -> str:
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The domain catalog for a language (a NullTranslations when it is missing)."""
-    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[supported(lang)],
-                               fallback=True)
+    return gettext.translation(
+        DOMAIN, localedir=str(LOCALE_DIR), languages=[supported(lang)], fallback=True
+    )
 
 
 def translator(lang: str) -> Callable[[str], str]:
@@ -50,5 +51,14 @@ def reload() -> None:
     translations.cache_clear()
 
 
-__all__ = ["DEFAULT_LANGUAGE", "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "reload",
-           "supported", "translations", "translator"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "N_",
+    "reload",
+    "supported",
+    "translations",
+    "translator",
+]

@@ -13,7 +13,9 @@ _DIGITS_RE = re.compile(r"[0-9]{8}|[0-9]{12,14}")
 _HRI_RE = re.compile(r"\(01\)([0-9]{14})(?:\(.*)?", re.DOTALL)
 _DIGITAL_LINK_RE = re.compile(
     r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[^/?#]*)*?/01/([0-9]{8}|[0-9]{12,14})"
-    r"(?:[/?#].*)?", re.IGNORECASE | re.DOTALL)
+    r"(?:[/?#].*)?",
+    re.IGNORECASE | re.DOTALL,
+)
 MAX_BARCODE_TEXT = 2048
 
 

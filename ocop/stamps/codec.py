@@ -30,11 +30,11 @@ from typing import TypeGuard
 from ocop.stamps.errors import StampConfigError, StampFormatError
 
 FORMAT_VERSION = 1
-DOMAIN = b"OCOP-SL-STAMP\x00"          # signature domain separation (see signed_message)
+DOMAIN = b"OCOP-SL-STAMP\x00"  # signature domain separation (see signed_message)
 HEADER_BYTES = 12
 SIGNATURE_BYTES = 64
-PAYLOAD_BYTES = HEADER_BYTES + SIGNATURE_BYTES          # 76
-PAYLOAD_CHARS = -(-PAYLOAD_BYTES * 8 // 5)              # 122 base32 characters
+PAYLOAD_BYTES = HEADER_BYTES + SIGNATURE_BYTES  # 76
+PAYLOAD_CHARS = -(-PAYLOAD_BYTES * 8 // 5)  # 122 base32 characters
 
 EPOCH = dt.date(2020, 1, 1)
 MAX_KEY_ID = 255
@@ -51,8 +51,8 @@ _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 # base64.b32decode is pure Python, ~10x slower, and the verify path should cost little
 # beyond the Ed25519 check itself).
 _TO_INT_DIGITS = str.maketrans(_B32_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
-_UNUSED_BITS = PAYLOAD_CHARS * 5 - PAYLOAD_BYTES * 8      # 2
-MAX_BASE_URL_CHARS = 32   # 32 + 122 = 154, the v6-M alphanumeric capacity
+_UNUSED_BITS = PAYLOAD_CHARS * 5 - PAYLOAD_BYTES * 8  # 2
+MAX_BASE_URL_CHARS = 32  # 32 + 122 = 154, the v6-M alphanumeric capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +66,28 @@ class StampFields:
     version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
-        problems = check_fields(self.version, self.key_id, self.product_id, self.serial,
-                                self.issued_on)
+        problems = check_fields(
+            self.version, self.key_id, self.product_id, self.serial, self.issued_on
+        )
         if problems:
             raise StampConfigError("stamp fields out of range: " + "; ".join(problems))
 
     def header(self) -> bytes:
         day = (self.issued_on - EPOCH).days
-        return (bytes((self.version, self.key_id))
-                + self.product_id.to_bytes(3, "big")
-                + self.serial.to_bytes(5, "big")
-                + day.to_bytes(2, "big"))
+        return (
+            bytes((self.version, self.key_id))
+            + self.product_id.to_bytes(3, "big")
+            + self.serial.to_bytes(5, "big")
+            + day.to_bytes(2, "big")
+        )
 
     def signed_message(self) -> bytes:
         return DOMAIN + self.header()
 
 
-def check_fields(version: object, key_id: object, product_id: object, serial: object,
-                 issued_on: object) -> list[str]:
+def check_fields(
+    version: object, key_id: object, product_id: object, serial: object, issued_on: object
+) -> list[str]:
     problems = []
 
     def is_int(v: object) -> TypeGuard[int]:
@@ -97,8 +101,11 @@ def check_fields(version: object, key_id: object, product_id: object, serial: ob
         problems.append(f"product id {product_id!r} not in 1..{MAX_PRODUCT_ID}")
     if not is_int(serial) or not 1 <= serial <= MAX_SERIAL:
         problems.append(f"serial {serial!r} not in 1..{MAX_SERIAL}")
-    if (not isinstance(issued_on, dt.date) or isinstance(issued_on, dt.datetime)
-            or not EPOCH <= issued_on <= MAX_ISSUED_ON):
+    if (
+        not isinstance(issued_on, dt.date)
+        or isinstance(issued_on, dt.datetime)
+        or not EPOCH <= issued_on <= MAX_ISSUED_ON
+    ):
         problems.append(f"issue date {issued_on!r} not a date in {EPOCH}..{MAX_ISSUED_ON}")
     return problems
 
@@ -107,7 +114,7 @@ def check_fields(version: object, key_id: object, product_id: object, serial: ob
 class ParsedStamp:
     fields: StampFields
     signature: bytes
-    signed_message: bytes     # DOMAIN + header: exactly what the signature must cover
+    signed_message: bytes  # DOMAIN + header: exactly what the signature must cover
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -126,11 +133,13 @@ def normalise_base_url(base_url: str) -> str:
         problems.append("must end with '/'")
     bad = sorted(set(url) - QR_ALPHANUMERIC)
     if bad:
-        problems.append("characters not allowed in a QR alphanumeric URL: "
-                        + " ".join(repr(c) for c in bad))
+        problems.append(
+            "characters not allowed in a QR alphanumeric URL: " + " ".join(repr(c) for c in bad)
+        )
     if len(url) > MAX_BASE_URL_CHARS:
-        problems.append(f"{len(url)} characters, at most {MAX_BASE_URL_CHARS} "
-                        f"(QR version 6 at level M)")
+        problems.append(
+            f"{len(url)} characters, at most {MAX_BASE_URL_CHARS} (QR version 6 at level M)"
+        )
     if problems:
         raise StampConfigError(f"stamp base URL {base_url!r}: " + "; ".join(problems))
     return url
@@ -153,12 +162,12 @@ def parse_stamp_payload(payload: str) -> ParsedStamp:
     """
     if not isinstance(payload, str) or not _PAYLOAD_RE.fullmatch(payload):
         raise StampFormatError(
-            f"payload is not {PAYLOAD_CHARS} base32 characters [A-Z2-7]", under_prefix=True)
+            f"payload is not {PAYLOAD_CHARS} base32 characters [A-Z2-7]", under_prefix=True
+        )
     number = int(payload.translate(_TO_INT_DIGITS), 32)
     # Canonical only: the last character's unused low bits must be zero.
     if number & ((1 << _UNUSED_BITS) - 1):
-        raise StampFormatError("non-canonical base32 (unused trailing bits set)",
-                               under_prefix=True)
+        raise StampFormatError("non-canonical base32 (unused trailing bits set)", under_prefix=True)
     raw = (number >> _UNUSED_BITS).to_bytes(PAYLOAD_BYTES, "big")
     version = raw[0]
     if version != FORMAT_VERSION:
@@ -169,16 +178,22 @@ def parse_stamp_payload(payload: str) -> ParsedStamp:
     day = int.from_bytes(raw[10:12], "big")
     if key_id == 0 or product_id == 0 or serial == 0:
         raise StampFormatError("zero key id, product id or serial", under_prefix=True)
-    fields = StampFields(key_id=key_id, product_id=product_id, serial=serial,
-                         issued_on=EPOCH + dt.timedelta(days=day), version=version)
-    return ParsedStamp(fields=fields, signature=raw[HEADER_BYTES:],
-                       signed_message=DOMAIN + raw[:HEADER_BYTES])
+    fields = StampFields(
+        key_id=key_id,
+        product_id=product_id,
+        serial=serial,
+        issued_on=EPOCH + dt.timedelta(days=day),
+        version=version,
+    )
+    return ParsedStamp(
+        fields=fields, signature=raw[HEADER_BYTES:], signed_message=DOMAIN + raw[:HEADER_BYTES]
+    )
 
 
 def is_under_prefix(text: str, base_url: str) -> bool:
     """Does `text` claim to be one of our stamps: starts with the base URL, ASCII case
     ignored (so a re-typed or lower-cased copy is reported as forged, not as 'not OCOP')."""
-    head = text[:len(base_url)]
+    head = text[: len(base_url)]
     return head.isascii() and head.upper() == base_url
 
 
@@ -195,7 +210,6 @@ def parse_stamp_text(text: str, base_url: str) -> ParsedStamp:
         raise StampFormatError("not text", under_prefix=False)
     if not text.startswith(base_url):
         if is_under_prefix(text, base_url):
-            raise StampFormatError("base URL not in canonical uppercase form",
-                                   under_prefix=True)
+            raise StampFormatError("base URL not in canonical uppercase form", under_prefix=True)
         raise StampFormatError("not under the stamp base URL", under_prefix=False)
-    return parse_stamp_payload(text[len(base_url):])
+    return parse_stamp_payload(text[len(base_url) :])

@@ -74,8 +74,11 @@ def load_private_key_b64(text: str, what: str = "private key") -> Ed25519Private
 
 def fingerprint(public_key: Ed25519PublicKey | Ed25519PrivateKey | str) -> str:
     """SHA-256 of the raw public key, hex: names a root in trust lists and messages."""
-    raw = (_b64_32(public_key, "public key") if isinstance(public_key, str)
-           else public_key_raw(public_key))
+    raw = (
+        _b64_32(public_key, "public key")
+        if isinstance(public_key, str)
+        else public_key_raw(public_key)
+    )
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -89,7 +92,7 @@ def save_private_key(path: Path, key: Ed25519PrivateKey) -> None:
     except FileExistsError:
         raise KeyFileError(f"{path} already exists; refusing to overwrite a key") from None
     try:
-        os.fchmod(fd, PRIVATE_KEY_MODE)   # in case the umask widened nothing but to be sure
+        os.fchmod(fd, PRIVATE_KEY_MODE)  # in case the umask widened nothing but to be sure
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -106,6 +109,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc}") from None
     if st.st_mode & 0o077:
-        raise KeyFileError(f"key file {path} is readable by others "
-                           f"(mode {st.st_mode & 0o777:o}); chmod 600 it")
+        raise KeyFileError(
+            f"key file {path} is readable by others (mode {st.st_mode & 0o777:o}); chmod 600 it"
+        )
     return load_private_key_b64(text, what=str(path))

@@ -1,10 +1,10 @@
 """Signing: the registry's side (and the local demo signer). Kiosks and stations never sign.
 
-    signer = StampSigner(key_id=1, private_key=key, base_url="HTTPS://OCOP.SONLA.GOV.VN/S/")
-    text = signer.sign(product_id=101, serial=1, issued_on=date(2025, 6, 1))
+signer = StampSigner(key_id=1, private_key=key, base_url="HTTPS://OCOP.SONLA.GOV.VN/S/")
+text = signer.sign(product_id=101, serial=1, issued_on=date(2025, 6, 1))
 
-    tl = make_trust_list(root_key, sequence=2, signing_keys=[...], revoked_ranges=[...])
-    envelope_json = sign_trust_list(tl, root_key)
+tl = make_trust_list(root_key, sequence=2, signing_keys=[...], revoked_ranges=[...])
+envelope_json = sign_trust_list(tl, root_key)
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ __all__ = ["StampSigner", "make_trust_list", "sign_trust_list", "signing_key_ent
 
 class StampSigner:
     def __init__(self, key_id: int, private_key: Ed25519PrivateKey, base_url: str):
-        if isinstance(key_id, bool) or not isinstance(key_id, int) \
-                or not 1 <= key_id <= MAX_KEY_ID:
+        if isinstance(key_id, bool) or not isinstance(key_id, int) or not 1 <= key_id <= MAX_KEY_ID:
             raise StampConfigError(f"key id must be 1..{MAX_KEY_ID}, got {key_id!r}")
         self.key_id = key_id
         self.private_key = private_key
@@ -44,28 +43,41 @@ class StampSigner:
 
     def sign(self, product_id: int, serial: int, issued_on: dt.date) -> str:
         """The stamp text for one serial. StampConfigError when a field is out of range."""
-        return self.sign_fields(StampFields(key_id=self.key_id, product_id=product_id,
-                                            serial=serial, issued_on=issued_on))
+        return self.sign_fields(
+            StampFields(
+                key_id=self.key_id, product_id=product_id, serial=serial, issued_on=issued_on
+            )
+        )
 
 
-def signing_key_entry(key_id: int,
-                      private_or_public_key: Ed25519PrivateKey | Ed25519PublicKey,
-                      valid_from: dt.date, valid_until: dt.date | None = None) -> SigningKey:
+def signing_key_entry(
+    key_id: int,
+    private_or_public_key: Ed25519PrivateKey | Ed25519PublicKey,
+    valid_from: dt.date,
+    valid_until: dt.date | None = None,
+) -> SigningKey:
     return SigningKey(key_id, public_key_b64(private_or_public_key), valid_from, valid_until)
 
 
-
-def make_trust_list(root_key: Ed25519PrivateKey | Ed25519PublicKey, *, sequence: int,
-                    signing_keys: Iterable[SigningKey],
-                    revoked_ranges: Iterable[RevokedRange] = (),
-                    revoked_keys: Iterable[RevokedKey] = (),
-                    suspect_serials: Iterable[int] = (),
-                    issued_at: str | None = None) -> TrustList:
+def make_trust_list(
+    root_key: Ed25519PrivateKey | Ed25519PublicKey,
+    *,
+    sequence: int,
+    signing_keys: Iterable[SigningKey],
+    revoked_ranges: Iterable[RevokedRange] = (),
+    revoked_keys: Iterable[RevokedKey] = (),
+    suspect_serials: Iterable[int] = (),
+    issued_at: str | None = None,
+) -> TrustList:
     """A trust list for `root_key` (private or public). Validated the same way a kiosk
     validates a received one, so the registry cannot publish a list kiosks would reject."""
-    tl = TrustList(sequence=sequence, issued_at=issued_at or utc_now_iso(),
-                   root_fingerprint=fingerprint(root_key),
-                   signing_keys=tuple(signing_keys), revoked_ranges=tuple(revoked_ranges),
-                   revoked_keys=tuple(revoked_keys),
-                   suspect_serials=frozenset(suspect_serials))
+    tl = TrustList(
+        sequence=sequence,
+        issued_at=issued_at or utc_now_iso(),
+        root_fingerprint=fingerprint(root_key),
+        signing_keys=tuple(signing_keys),
+        revoked_ranges=tuple(revoked_ranges),
+        revoked_keys=tuple(revoked_keys),
+        suspect_serials=frozenset(suspect_serials),
+    )
     return TrustList.from_dict(tl.to_dict())

@@ -41,35 +41,36 @@ _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 @dataclass(frozen=True)
 class SigningKey:
     key_id: int
-    public_key: str                   # base64 of the raw 32-byte Ed25519 public key
-    valid_from: dt.date               # first issue date this key may sign
-    valid_until: dt.date | None       # last issue date this key may sign; None = open
+    public_key: str  # base64 of the raw 32-byte Ed25519 public key
+    valid_from: dt.date  # first issue date this key may sign
+    valid_until: dt.date | None  # last issue date this key may sign; None = open
 
     def covers(self, issued_on: dt.date) -> bool:
-        return self.valid_from <= issued_on and (self.valid_until is None
-                                                 or issued_on <= self.valid_until)
+        return self.valid_from <= issued_on and (
+            self.valid_until is None or issued_on <= self.valid_until
+        )
 
 
 @dataclass(frozen=True)
 class RevokedRange:
-    first: int                        # inclusive
-    last: int                         # inclusive
+    first: int  # inclusive
+    last: int  # inclusive
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class RevokedKey:
     key_id: int
-    revoked_from: dt.date             # stamps this key signed with issued_on >= this: revoked
-    last_good_serial: int | None = None   # stamps of this key with a higher serial: revoked
+    revoked_from: dt.date  # stamps this key signed with issued_on >= this: revoked
+    last_good_serial: int | None = None  # stamps of this key with a higher serial: revoked
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class TrustList:
     sequence: int
-    issued_at: str                    # UTC ISO 8601 with Z
-    root_fingerprint: str             # sha256 hex of the root public key that signs this
+    issued_at: str  # UTC ISO 8601 with Z
+    root_fingerprint: str  # sha256 hex of the root public key that signs this
     signing_keys: tuple[SigningKey, ...] = ()
     revoked_ranges: tuple[RevokedRange, ...] = ()
     revoked_keys: tuple[RevokedKey, ...] = ()
@@ -114,8 +115,7 @@ class TrustList:
     def revoked_range_of(self, serial: int) -> RevokedRange | None:
         i = bisect.bisect_right(self._range_starts, serial) - 1
         if i >= 0 and serial <= self._range_ends[i]:
-            return RevokedRange(self._range_starts[i], self._range_ends[i],
-                                self._range_reasons[i])
+            return RevokedRange(self._range_starts[i], self._range_ends[i], self._range_reasons[i])
         return None
 
     def is_suspect(self, serial: int) -> bool:
@@ -131,31 +131,55 @@ class TrustList:
             "issued_at": self.issued_at,
             "root_fingerprint": self.root_fingerprint,
             "signing_keys": [
-                {"key_id": k.key_id, "public_key": k.public_key,
-                 "valid_from": k.valid_from.isoformat(),
-                 "valid_until": k.valid_until.isoformat() if k.valid_until else None}
-                for k in sorted(self.signing_keys, key=lambda k: k.key_id)],
+                {
+                    "key_id": k.key_id,
+                    "public_key": k.public_key,
+                    "valid_from": k.valid_from.isoformat(),
+                    "valid_until": k.valid_until.isoformat() if k.valid_until else None,
+                }
+                for k in sorted(self.signing_keys, key=lambda k: k.key_id)
+            ],
             "revoked_ranges": [
                 {"first": r.first, "last": r.last, "reason": r.reason}
-                for r in sorted(self.revoked_ranges, key=lambda r: (r.first, r.last))],
+                for r in sorted(self.revoked_ranges, key=lambda r: (r.first, r.last))
+            ],
             "revoked_keys": [
-                {"key_id": k.key_id, "revoked_from": k.revoked_from.isoformat(),
-                 "last_good_serial": k.last_good_serial, "reason": k.reason}
-                for k in sorted(self.revoked_keys, key=lambda k: k.key_id)],
+                {
+                    "key_id": k.key_id,
+                    "revoked_from": k.revoked_from.isoformat(),
+                    "last_good_serial": k.last_good_serial,
+                    "reason": k.reason,
+                }
+                for k in sorted(self.revoked_keys, key=lambda k: k.key_id)
+            ],
             "suspect_serials": sorted(self.suspect_serials),
         }
 
     @classmethod
     def from_dict(cls, d: object) -> TrustList:
         """Strict validation of untrusted JSON; TrustError naming the first problem."""
-        d = _obj(d, "trust_list", {"format", "version", "sequence", "issued_at",
-                               "root_fingerprint", "signing_keys", "revoked_ranges",
-                               "revoked_keys", "suspect_serials"})
+        d = _obj(
+            d,
+            "trust_list",
+            {
+                "format",
+                "version",
+                "sequence",
+                "issued_at",
+                "root_fingerprint",
+                "signing_keys",
+                "revoked_ranges",
+                "revoked_keys",
+                "suspect_serials",
+            },
+        )
         if d["format"] != TRUST_FORMAT:
             raise TrustError(f"not a trust list (format {d['format']!r})")
         if d["version"] != TRUST_VERSION:
-            raise TrustError(f"trust list version {d['version']!r} not supported by this "
-                             f"program (knows {TRUST_VERSION}); update ocop-kiosk")
+            raise TrustError(
+                f"trust list version {d['version']!r} not supported by this "
+                f"program (knows {TRUST_VERSION}); update ocop-kiosk"
+            )
         sequence = _int(d["sequence"], "sequence", 1, 2**63 - 1)
         issued_at = _str(d["issued_at"], "issued_at")
         if not _DATETIME_RE.fullmatch(issued_at):
@@ -174,8 +198,11 @@ class TrustList:
             except KeyFileError as exc:
                 raise TrustError(str(exc)) from None
             valid_from = _date(k["valid_from"], f"{where}.valid_from")
-            valid_until = (None if k["valid_until"] is None
-                           else _date(k["valid_until"], f"{where}.valid_until"))
+            valid_until = (
+                None
+                if k["valid_until"] is None
+                else _date(k["valid_until"], f"{where}.valid_until")
+            )
             if valid_until is not None and valid_until < valid_from:
                 raise TrustError(f"{where}: valid_until is before valid_from")
             keys.append(SigningKey(key_id, pub, valid_from, valid_until))
@@ -195,18 +222,29 @@ class TrustList:
             where = f"revoked_keys[{i}]"
             k = _obj(k, where, {"key_id", "revoked_from", "last_good_serial", "reason"})
             lgs = k["last_good_serial"]
-            revoked_keys.append(RevokedKey(
-                _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID),
-                _date(k["revoked_from"], f"{where}.revoked_from"),
-                None if lgs is None else _int(lgs, f"{where}.last_good_serial", 0, MAX_SERIAL),
-                _str(k["reason"], f"{where}.reason")))
+            revoked_keys.append(
+                RevokedKey(
+                    _int(k["key_id"], f"{where}.key_id", 1, MAX_KEY_ID),
+                    _date(k["revoked_from"], f"{where}.revoked_from"),
+                    None if lgs is None else _int(lgs, f"{where}.last_good_serial", 0, MAX_SERIAL),
+                    _str(k["reason"], f"{where}.reason"),
+                )
+            )
         if len({k.key_id for k in revoked_keys}) != len(revoked_keys):
             raise TrustError("revoked_keys: a key id appears twice")
-        suspects = frozenset(_int(s, "suspect_serials[]", 1, MAX_SERIAL)
-                             for s in _list(d["suspect_serials"], "suspect_serials"))
-        return cls(sequence=sequence, issued_at=issued_at, root_fingerprint=root_fp,
-                   signing_keys=tuple(keys), revoked_ranges=tuple(ranges),
-                   revoked_keys=tuple(revoked_keys), suspect_serials=suspects)
+        suspects = frozenset(
+            _int(s, "suspect_serials[]", 1, MAX_SERIAL)
+            for s in _list(d["suspect_serials"], "suspect_serials")
+        )
+        return cls(
+            sequence=sequence,
+            issued_at=issued_at,
+            root_fingerprint=root_fp,
+            signing_keys=tuple(keys),
+            revoked_ranges=tuple(ranges),
+            revoked_keys=tuple(revoked_keys),
+            suspect_serials=suspects,
+        )
 
 
 def _obj(v: object, where: str, keys: set[str]) -> dict[str, Any]:
@@ -252,8 +290,9 @@ def _date(v: object, where: str) -> dt.date:
 
 
 def canonical_json(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                      allow_nan=False).encode("ascii")
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
 
 
 def sign_trust_list(trust_list: TrustList, root_private_key: Ed25519PrivateKey) -> str:
@@ -279,8 +318,9 @@ def _no_float(text: str) -> NoReturn:
     raise TrustError(f"numbers must be integers, got {text}")
 
 
-def verify_signed_trust_list(blob: str | bytes,
-                             pinned_root_public_key: str | Ed25519PublicKey) -> TrustList:
+def verify_signed_trust_list(
+    blob: str | bytes, pinned_root_public_key: str | Ed25519PublicKey
+) -> TrustList:
     """Check the envelope against the pinned root and return the trust list; TrustError on
     anything else (not JSON, unsigned, other root, bad signature, malformed content)."""
     if isinstance(pinned_root_public_key, str):
@@ -295,8 +335,12 @@ def verify_signed_trust_list(blob: str | bytes,
     if len(blob) > MAX_SIGNED_BYTES:
         raise TrustError(f"trust list larger than {MAX_SIGNED_BYTES} bytes")
     try:
-        envelope = json.loads(blob, object_pairs_hook=_reject_duplicates,
-                              parse_float=_no_float, parse_constant=_no_float)
+        envelope = json.loads(
+            blob,
+            object_pairs_hook=_reject_duplicates,
+            parse_float=_no_float,
+            parse_constant=_no_float,
+        )
     except TrustError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -315,12 +359,13 @@ def verify_signed_trust_list(blob: str | bytes,
         raise TrustError("trust_list: expected an object")
     root_fp = fingerprint(root)
     if body.get("root_fingerprint") != root_fp:
-        raise ForeignRootError(f"trust list is signed for another root "
-                         f"({str(body.get('root_fingerprint'))[:16]}...), this kiosk pins "
-                         f"{root_fp[:16]}...")
+        raise ForeignRootError(
+            f"trust list is signed for another root "
+            f"({str(body.get('root_fingerprint'))[:16]}...), this kiosk pins "
+            f"{root_fp[:16]}..."
+        )
     try:
         root.verify(signature, TRUST_DOMAIN + canonical_json(body))
     except InvalidSignature:
-        raise TrustError("trust list signature does not verify against the pinned root") \
-            from None
+        raise TrustError("trust list signature does not verify against the pinned root") from None
     return TrustList.from_dict(body)

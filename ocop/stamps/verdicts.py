@@ -27,43 +27,85 @@ _AFTER_UPDATE = N_("This kiosk will know the product after its next update.")
 class Verdict(enum.Enum):
     # value (stored in scan logs and sent on the wire), tone, icon, title, message, advice
     GENUINE = (
-        "genuine", Tone.OK, _CHECK, N_("Genuine OCOP stamp"),
-        N_("Genuine stamp. This OCOP product is verified."), "")
+        "genuine",
+        Tone.OK,
+        _CHECK,
+        N_("Genuine OCOP stamp"),
+        N_("Genuine stamp. This OCOP product is verified."),
+        "",
+    )
     GENUINE_RATING_EXPIRED = (
-        "genuine_rating_expired", Tone.WARN, _WARNING, N_("Genuine stamp, OCOP rating expired"),
-        N_("Genuine stamp, but the product's OCOP rating has expired or been withdrawn."), "")
+        "genuine_rating_expired",
+        Tone.WARN,
+        _WARNING,
+        N_("Genuine stamp, OCOP rating expired"),
+        N_("Genuine stamp, but the product's OCOP rating has expired or been withdrawn."),
+        "",
+    )
     GENUINE_UNKNOWN_PRODUCT = (
-        "genuine_unknown_product", Tone.INFO, _CHECK,
+        "genuine_unknown_product",
+        Tone.INFO,
+        _CHECK,
         N_("Genuine stamp, product not on this kiosk yet"),
-        N_("Genuine stamp. This kiosk does not have the product's details yet; try again "
-           "after the next update."), _AFTER_UPDATE)
+        N_(
+            "Genuine stamp. This kiosk does not have the product's details yet; try again "
+            "after the next update."
+        ),
+        _AFTER_UPDATE,
+    )
     FORGED = (
-        "forged", Tone.BAD, _CROSS, N_("Invalid stamp"),
+        "forged",
+        Tone.BAD,
+        _CROSS,
+        N_("Invalid stamp"),
         N_("Invalid stamp: it may be counterfeit. Please tell the seller or the authorities."),
-        _DO_NOT_RELY)
+        _DO_NOT_RELY,
+    )
     REVOKED = (
-        "revoked", Tone.BAD, _CROSS, N_("Revoked stamp"),
-        N_("This stamp has been revoked and is no longer valid."), _DO_NOT_RELY)
+        "revoked",
+        Tone.BAD,
+        _CROSS,
+        N_("Revoked stamp"),
+        N_("This stamp has been revoked and is no longer valid."),
+        _DO_NOT_RELY,
+    )
     SUSPECT_CLONE = (
-        "suspect_clone", Tone.ALERT, _WARNING, N_("Warning: possibly copied stamp"),
+        "suspect_clone",
+        Tone.ALERT,
+        _WARNING,
+        N_("Warning: possibly copied stamp"),
         N_("Warning: this stamp may have been copied. Check the product carefully."),
-        _DO_NOT_RELY)
+        _DO_NOT_RELY,
+    )
     NOT_OCOP = (
-        "not_ocop", Tone.NEUTRAL, "?", N_("Not an OCOP stamp"),
-        N_("This code is not an OCOP Sơn La stamp."), _SCAN_THE_STAMP)
+        "not_ocop",
+        Tone.NEUTRAL,
+        "?",
+        N_("Not an OCOP stamp"),
+        N_("This code is not an OCOP Sơn La stamp."),
+        _SCAN_THE_STAMP,
+    )
     PRODUCT_BARCODE = (
-        "product_barcode", Tone.INFO, _INFO, N_("Product barcode, not a stamp"),
-        N_("This is a product barcode, not an anti-counterfeit stamp: it cannot prove the "
-           "product is genuine."), _SCAN_THE_STAMP)
+        "product_barcode",
+        Tone.INFO,
+        _INFO,
+        N_("Product barcode, not a stamp"),
+        N_(
+            "This is a product barcode, not an anti-counterfeit stamp: it cannot prove the "
+            "product is genuine."
+        ),
+        _SCAN_THE_STAMP,
+    )
 
     tone: Tone
     icon: str
-    title: str       # msgid
+    title: str  # msgid
     message_id: str  # msgid
-    advice: str      # msgid, or "" for none
+    advice: str  # msgid, or "" for none
 
-    def __new__(cls, value: str, tone: Tone, icon: str, title: str, message_id: str,
-                advice: str) -> Verdict:
+    def __new__(
+        cls, value: str, tone: Tone, icon: str, title: str, message_id: str, advice: str
+    ) -> Verdict:
         member = object.__new__(cls)
         member._value_ = value
         member.tone, member.icon, member.title = tone, icon, title
@@ -96,17 +138,33 @@ class Verdict(enum.Enum):
         return self is Verdict.GENUINE
 
 
-SIGNATURE_VALID = frozenset({Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
-                             Verdict.GENUINE_UNKNOWN_PRODUCT, Verdict.REVOKED,
-                             Verdict.SUSPECT_CLONE})
+SIGNATURE_VALID = frozenset(
+    {
+        Verdict.GENUINE,
+        Verdict.GENUINE_RATING_EXPIRED,
+        Verdict.GENUINE_UNKNOWN_PRODUCT,
+        Verdict.REVOKED,
+        Verdict.SUSPECT_CLONE,
+    }
+)
 
 # Verdicts whose earlier scans count towards the clone limit: the serial really came from a
 # validly signed stamp. Forged variants claiming someone's serial never count.
-COUNTED_FOR_CLONES = (Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
-                      Verdict.GENUINE_UNKNOWN_PRODUCT, Verdict.SUSPECT_CLONE)
+COUNTED_FOR_CLONES = (
+    Verdict.GENUINE,
+    Verdict.GENUINE_RATING_EXPIRED,
+    Verdict.GENUINE_UNKNOWN_PRODUCT,
+    Verdict.SUSPECT_CLONE,
+)
 
 # A revoked stamp's product is not shown: the stamp no longer vouches for anything.
-NAMES_A_PRODUCT = frozenset({Verdict.GENUINE, Verdict.GENUINE_RATING_EXPIRED,
-                             Verdict.SUSPECT_CLONE, Verdict.PRODUCT_BARCODE})
+NAMES_A_PRODUCT = frozenset(
+    {
+        Verdict.GENUINE,
+        Verdict.GENUINE_RATING_EXPIRED,
+        Verdict.SUSPECT_CLONE,
+        Verdict.PRODUCT_BARCODE,
+    }
+)
 
 __all__ = ["COUNTED_FOR_CLONES", "NAMES_A_PRODUCT", "SIGNATURE_VALID", "Verdict"]

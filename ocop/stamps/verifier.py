@@ -43,28 +43,29 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ProductStatus:
     """What the verifier needs from the catalog about one product."""
+
     product_id: int
-    rating_valid: bool        # newest rating: status 'valid', stars set, valid_until >= today
+    rating_valid: bool  # newest rating: status 'valid', stars set, valid_until >= today
 
 
 class ProductLookup(Protocol):
     def __call__(self, product_id: int, today: dt.date) -> ProductStatus | None: ...
 
 
-ScanCount = Callable[[int], int]                 # serial -> earlier counted scans here
-GtinLookup = Callable[[str], "int | None"]        # gtin -> product id
+ScanCount = Callable[[int], int]  # serial -> earlier counted scans here
+GtinLookup = Callable[[str], "int | None"]  # gtin -> product id
 
 
 @dataclass(frozen=True)
 class Verification:
     verdict: Verdict
     text: str
-    product_id: int | None = None      # set when the signature verified, or via GTIN
-    serial: int | None = None          # set only when the signature verified
+    product_id: int | None = None  # set when the signature verified, or via GTIN
+    serial: int | None = None  # set only when the signature verified
     key_id: int | None = None
     issued_on: dt.date | None = None
-    gtin: str | None = None            # product_barcode only
-    detail: str = ""                   # reason for logs and staff, English, not for shoppers
+    gtin: str | None = None  # product_barcode only
+    detail: str = ""  # reason for logs and staff, English, not for shoppers
 
     @property
     def message_vi(self) -> str:
@@ -105,17 +106,22 @@ class StampVerifier:
     """Build once per trust list (public keys are parsed and cached); `verify` is thread-safe
     as long as the injected lookups are."""
 
-    def __init__(self, trust_list: TrustList, base_url: str, clone_scan_limit: int,
-                 product_lookup: ProductLookup = _no_product,
-                 scan_count: ScanCount = _no_scans,
-                 gtin_lookup: GtinLookup = _no_gtin,
-                 today_fn: Callable[[], dt.date] = system_vietnam_today):
+    def __init__(
+        self,
+        trust_list: TrustList,
+        base_url: str,
+        clone_scan_limit: int,
+        product_lookup: ProductLookup = _no_product,
+        scan_count: ScanCount = _no_scans,
+        gtin_lookup: GtinLookup = _no_gtin,
+        today_fn: Callable[[], dt.date] = system_vietnam_today,
+    ):
         self.base_url = normalise_base_url(base_url)
         self.clone_scan_limit = int(clone_scan_limit)
         self.product_lookup = product_lookup
         self.scan_count = scan_count
         self.gtin_lookup = gtin_lookup
-        self.today_fn = today_fn        # the day ratings are judged by when verify() gets none
+        self.today_fn = today_fn  # the day ratings are judged by when verify() gets none
         self._set_trust_list(trust_list)
 
     def _set_trust_list(self, trust_list: TrustList) -> None:
@@ -139,9 +145,13 @@ class StampVerifier:
         except Exception:  # the contract: a verdict, never an exception
             log.exception("stamp verification failed unexpectedly")
             safe = text if isinstance(text, str) else repr(text)
-            return Verification(Verdict.FORGED if isinstance(text, str)
-                                and is_under_prefix(text, self.base_url) else Verdict.NOT_OCOP,
-                                safe, detail="internal error during verification")
+            return Verification(
+                Verdict.FORGED
+                if isinstance(text, str) and is_under_prefix(text, self.base_url)
+                else Verdict.NOT_OCOP,
+                safe,
+                detail="internal error during verification",
+            )
 
     def _verify(self, text: object, today: dt.date) -> Verification:
         if isinstance(text, (bytes, bytearray)):
@@ -149,8 +159,9 @@ class StampVerifier:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                return Verification(Verdict.NOT_OCOP, raw.decode("utf-8", "replace"),
-                                    detail="binary content")
+                return Verification(
+                    Verdict.NOT_OCOP, raw.decode("utf-8", "replace"), detail="binary content"
+                )
         if not isinstance(text, str):
             return Verification(Verdict.NOT_OCOP, repr(text), detail="not text")
         trust_list, keys = self._state
@@ -161,9 +172,13 @@ class StampVerifier:
                 return Verification(Verdict.FORGED, text, detail=f"malformed stamp: {exc}")
             gtin = extract_gtin(text)
             if gtin is not None:
-                return Verification(Verdict.PRODUCT_BARCODE, text, gtin=gtin,
-                                    product_id=self.gtin_lookup(gtin),
-                                    detail="product barcode (GTIN)")
+                return Verification(
+                    Verdict.PRODUCT_BARCODE,
+                    text,
+                    gtin=gtin,
+                    product_id=self.gtin_lookup(gtin),
+                    detail="product barcode (GTIN)",
+                )
             return Verification(Verdict.NOT_OCOP, text, detail=str(exc))
 
         f = parsed.fields
@@ -173,38 +188,55 @@ class StampVerifier:
         signing_key = trust_list.signing_key(f.key_id)
         # Never None once `keys` has the id (both come from the same list); checked anyway.
         if signing_key is None or not signing_key.covers(f.issued_on):
-            return Verification(Verdict.FORGED, text,
-                                detail=f"key {f.key_id} may not sign stamps issued on "
-                                       f"{f.issued_on}")
+            return Verification(
+                Verdict.FORGED,
+                text,
+                detail=f"key {f.key_id} may not sign stamps issued on {f.issued_on}",
+            )
         try:
             key.verify(parsed.signature, parsed.signed_message)
         except InvalidSignature:
             return Verification(Verdict.FORGED, text, detail="signature does not verify")
 
         def result(verdict: Verdict, detail: str = "") -> Verification:
-            return Verification(verdict, text, product_id=f.product_id, serial=f.serial,
-                                 key_id=f.key_id, issued_on=f.issued_on, detail=detail)
+            return Verification(
+                verdict,
+                text,
+                product_id=f.product_id,
+                serial=f.serial,
+                key_id=f.key_id,
+                issued_on=f.issued_on,
+                detail=detail,
+            )
 
         revoked_range = trust_list.revoked_range_of(f.serial)
         if revoked_range is not None:
-            return result(Verdict.REVOKED, f"serial in revoked range {revoked_range.first}-"
-                                           f"{revoked_range.last} {revoked_range.reason}".strip())
+            return result(
+                Verdict.REVOKED,
+                f"serial in revoked range {revoked_range.first}-"
+                f"{revoked_range.last} {revoked_range.reason}".strip(),
+            )
         revoked_key = trust_list.revoked_key(f.key_id)
         if revoked_key is not None:
             if f.issued_on >= revoked_key.revoked_from:
-                return result(Verdict.REVOKED, f"key {f.key_id} revoked from "
-                                               f"{revoked_key.revoked_from}")
-            if (revoked_key.last_good_serial is not None
-                    and f.serial > revoked_key.last_good_serial):
-                return result(Verdict.REVOKED, f"key {f.key_id} revoked: serial above its "
-                                               f"last good serial "
-                                               f"{revoked_key.last_good_serial}")
+                return result(
+                    Verdict.REVOKED, f"key {f.key_id} revoked from {revoked_key.revoked_from}"
+                )
+            if revoked_key.last_good_serial is not None and f.serial > revoked_key.last_good_serial:
+                return result(
+                    Verdict.REVOKED,
+                    f"key {f.key_id} revoked: serial above its "
+                    f"last good serial "
+                    f"{revoked_key.last_good_serial}",
+                )
         if trust_list.is_suspect(f.serial):
             return result(Verdict.SUSPECT_CLONE, "serial on the suspect list")
         earlier = self.scan_count(f.serial)
         if earlier >= self.clone_scan_limit:
-            return result(Verdict.SUSPECT_CLONE, f"scanned {earlier} times before at this "
-                                                 f"kiosk (limit {self.clone_scan_limit})")
+            return result(
+                Verdict.SUSPECT_CLONE,
+                f"scanned {earlier} times before at this kiosk (limit {self.clone_scan_limit})",
+            )
         status = self.product_lookup(f.product_id, today)
         if status is None:
             return result(Verdict.GENUINE_UNKNOWN_PRODUCT, "product not in the local catalog")

@@ -50,8 +50,8 @@ def font_path(weight: Weight = "regular") -> Path:
     if weight == "bold":
         return font_path("regular")
     raise FileNotFoundError(
-        "DejaVuSans.ttf not found (looked in " + ", ".join(str(c) for c in looked) + ")")
+        "DejaVuSans.ttf not found (looked in " + ", ".join(str(c) for c in looked) + ")"
+    )
 
 
-__all__ = ["FONT_FILES", "SHIPPED_DIR", "SYSTEM_DEJAVU_DIR", "Weight", "candidates",
-           "font_path"]
+__all__ = ["FONT_FILES", "SHIPPED_DIR", "SYSTEM_DEJAVU_DIR", "Weight", "candidates", "font_path"]

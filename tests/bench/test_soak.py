@@ -46,39 +46,54 @@ def test_a_stamp_every_20_s_alternately_a_glance_and_left_in_view():
 
 
 def _clock():
-    return frame_clock([(0, 1000.0), (3000, 1100.0)])     # 30 frames/s from t = 1000
+    return frame_clock([(0, 1000.0), (3000, 1100.0)])  # 30 frames/s from t = 1000
 
 
 def _tally(scans):
-    last_frame = 2 * LOOP_FRAMES + 180 + 30                # 1 s into the 5th showing
+    last_frame = 2 * LOOP_FRAMES + 180 + 30  # 1 s into the 5th showing
     shown = showings_played(last_frame)
     return tally_scans(shown, last_frame, _clock(), scans, [TEXT_A, TEXT_B])
 
 
 def test_one_scan_per_showing_is_all_good_and_the_running_showing_is_not_judged():
-    scans = [(1006.3, TEXT_A), (1026.3, TEXT_B), (1046.3, TEXT_A), (1066.3, TEXT_B),
-             (1086.4, TEXT_A)]                             # the last: showing in progress
+    scans = [
+        (1006.3, TEXT_A),
+        (1026.3, TEXT_B),
+        (1046.3, TEXT_A),
+        (1066.3, TEXT_B),
+        (1086.4, TEXT_A),
+    ]  # the last: showing in progress
     tally = _tally(scans)
-    assert (tally.shown, tally.once, tally.missed, tally.extra, tally.wrong_text) == \
-        (4, 4, 0, 0, 0)
+    assert (tally.shown, tally.once, tally.missed, tally.extra, tally.wrong_text) == (4, 4, 0, 0, 0)
     assert tally.by_name == {"glance": [2, 0, 0], "left in view": [2, 0, 0]}
 
 
 def test_a_stamp_counted_again_after_the_idle_return_is_an_extra_scan():
-    scans = [(1006.3, TEXT_A), (1026.3, TEXT_B), (1038.4, TEXT_B), (1046.3, TEXT_A),
-             (1066.3, TEXT_B), (1078.4, TEXT_B)]
+    scans = [
+        (1006.3, TEXT_A),
+        (1026.3, TEXT_B),
+        (1038.4, TEXT_B),
+        (1046.3, TEXT_A),
+        (1066.3, TEXT_B),
+        (1078.4, TEXT_B),
+    ]
     tally = _tally(scans)
     assert (tally.once, tally.extra, tally.missed) == (2, 2, 0)
     assert tally.by_name["left in view"] == [2, 0, 2]
 
 
 def test_missed_showings_scans_before_any_and_unknown_stamps_are_reported():
-    scans = [(1000.5, TEXT_A), (1026.3, TEXT_B), (1046.3, TEXT_A), (1066.3, TEXT_B),
-             (1050.0, "HTTPS://EXAMPLE.COM/OTHER")]
+    scans = [
+        (1000.5, TEXT_A),
+        (1026.3, TEXT_B),
+        (1046.3, TEXT_A),
+        (1066.3, TEXT_B),
+        (1050.0, "HTTPS://EXAMPLE.COM/OTHER"),
+    ]
     tally = _tally(scans)
-    assert tally.missed == 1                  # the first glance
-    assert tally.extra == 1                   # a scan before that label was held up
-    assert tally.wrong_text == 1              # a code that is neither label
+    assert tally.missed == 1  # the first glance
+    assert tally.extra == 1  # a scan before that label was held up
+    assert tally.wrong_text == 1  # a code that is neither label
 
 
 def test_a_scan_that_seems_early_by_frame_clock_jitter_still_counts_for_its_showing():
@@ -90,8 +105,9 @@ def test_a_scan_that_seems_early_by_frame_clock_jitter_still_counts_for_its_show
 def test_scans_after_the_last_known_frame_are_not_judged():
     # the probe last saw frame 700 (23.3 s): the long showing (26 s) is not known yet
     shown = showings_played(700)
-    tally = tally_scans(shown, 700, _clock(), [(1006.2, TEXT_A), (1026.2, TEXT_B)],
-                        [TEXT_A, TEXT_B])
+    tally = tally_scans(
+        shown, 700, _clock(), [(1006.2, TEXT_A), (1026.2, TEXT_B)], [TEXT_A, TEXT_B]
+    )
     assert (tally.shown, tally.once, tally.extra) == (1, 1, 0)
 
 
@@ -107,7 +123,7 @@ def test_frame_clock_interpolates_and_extrapolates_at_camera_rate():
 def test_watchdog_gaps():
     steady = ping_report([2.0 * i for i in range(50)], 99.0, 4.0)
     assert (steady.pings, steady.missed, steady.max_gap_s) == (50, 0, 2.0)
-    stopped = ping_report([0.0, 1.0], 60.0, 4.0)          # pings stop: the open gap counts
+    stopped = ping_report([0.0, 1.0], 60.0, 4.0)  # pings stop: the open gap counts
     assert (stopped.missed, stopped.max_gap_s) == (1, 59.0)
     hiccup = ping_report([0.0, 2.0, 4.0, 10.0, 12.0], 13.0, 4.0)
     assert (hiccup.missed, hiccup.max_gap_s) == (1, 6.0)
@@ -121,7 +137,7 @@ def test_trend_and_its_verdict():
     assert judge_trend(slope, band, 1.0) is Trend.RISING
     wobble = [(t, 200 + (1 if (t // 10) % 2 else -1)) for t in range(0, 600, 10)]
     slope, band = trend_per_hour(wobble)
-    assert abs(slope) < band                       # ten minutes of +-1 MB: no trend known
+    assert abs(slope) < band  # ten minutes of +-1 MB: no trend known
     assert judge_trend(slope, band, 1.0) is Trend.UNCLEAR
     assert judge_trend(0.1, 0.2, 1.0) is Trend.FLAT
     assert judge_trend(*trend_per_hour([(0, 1), (10, 2)]), 1.0) is Trend.UNCLEAR
@@ -130,14 +146,22 @@ def test_trend_and_its_verdict():
 
 def _label(tmp_path, text, name):
     from printer.label import LabelContent, render_label
+
     path = tmp_path / f"{name}.png"
-    render_label(LabelContent(qr_text=text, title="Chè Shan tuyết Tà Xùa",
-                              serial_text="Số/No. 0000 0000 0001", stars=5)).save(path)
+    render_label(
+        LabelContent(
+            qr_text=text,
+            title="Chè Shan tuyết Tà Xùa",
+            serial_text="Số/No. 0000 0000 0001",
+            stars=5,
+        )
+    ).save(path)
     return path
 
 
 def test_the_replay_video_shows_each_label_on_schedule_to_the_kiosks_decoder(tmp_path):
     from scanner import DecodePipeline, EndOfStream, ReplaySource
+
     frames = [soak.held_up(_label(tmp_path, t, n)) for t, n in ((TEXT_A, "a"), (TEXT_B, "b"))]
     assert [soak.decode_text(f) for f in frames] == [TEXT_A, TEXT_B]
     video = tmp_path / "camera.avi"
@@ -145,8 +169,13 @@ def test_the_replay_video_shows_each_label_on_schedule_to_the_kiosks_decoder(tmp
     source = ReplaySource(video, loop=False)
     source.open()
     pipeline, seen, count = DecodePipeline(), {}, 0
-    probes = {0: None, 6 * 30 + 15: TEXT_A, 10 * 30 + 5: None, 26 * 30 + 10: TEXT_B,
-              39 * 30 + 29: TEXT_B}
+    probes = {
+        0: None,
+        6 * 30 + 15: TEXT_A,
+        10 * 30 + 5: None,
+        26 * 30 + 10: TEXT_B,
+        39 * 30 + 29: TEXT_B,
+    }
     try:
         while True:
             image = source.read()
@@ -164,6 +193,7 @@ def test_the_replay_video_shows_each_label_on_schedule_to_the_kiosks_decoder(tmp
 
 def test_notify_listener_hears_the_kiosks_sd_notify(tmp_path):
     from kiosk import systemd_notify
+
     listener = soak.NotifyListener(tmp_path / "notify.sock")
     listener.start()
     try:
@@ -195,21 +225,25 @@ def test_probe_reader_takes_only_whole_lines(tmp_path):
 
 def test_read_store_counts_scans_syncs_and_backlog_without_writing(tmp_path):
     from kiosk.store import Store
+
     store = Store.in_dir(tmp_path)
     now = "2026-12-01T10:00:00Z"
     with store.transaction() as tx:
-        for kind, sent in (("scan", None), ("scan", now), ("heartbeat", now),
-                           ("heartbeat", None)):
-            tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at, "
-                       "sent_at) VALUES (?, ?, '{}', ?, ?)", (kind, uuid.uuid4().hex, now, sent))
-        tx.execute("INSERT INTO scans(scanned_at, text, verdict) VALUES "
-                   "('2026-12-01T10:00:00.250000Z', 'x', 'genuine')")
+        for kind, sent in (("scan", None), ("scan", now), ("heartbeat", now), ("heartbeat", None)):
+            tx.execute(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at, "
+                "sent_at) VALUES (?, ?, '{}', ?, ?)",
+                (kind, uuid.uuid4().hex, now, sent),
+            )
+        tx.execute(
+            "INSERT INTO scans(scanned_at, text, verdict) VALUES "
+            "('2026-12-01T10:00:00.250000Z', 'x', 'genuine')"
+        )
     db = tmp_path / "kiosk.sqlite"
     before = db.read_bytes()
     counts = soak.read_store(db)
     assert (counts["scans"], counts["outbox"], counts["syncs"]) == (1, 2, 1)
     assert counts["oldest_unsent_s"] > 0
-    assert soak.read_scans(db) == [(soak._epoch("2026-12-01T10:00:00.250000Z"), "x",
-                                    "genuine")]
+    assert soak.read_scans(db) == [(soak._epoch("2026-12-01T10:00:00.250000Z"), "x", "genuine")]
     assert db.read_bytes() == before
     store.close()

@@ -17,7 +17,7 @@ def test_both_ways_write_the_same_catalog_and_only_a_transaction_keeps_a_page_wh
     up = tiny["upsert"]
     assert all(up[way]["same_content"] for way in bench.WRITERS)
     assert up["kiosk"]["bad_page_raised"] and up["kiosk"]["bad_page_rows_left"] == 0
-    assert up["sqlite-utils"]["bad_page_rows_left"] == 0          # inside db.atomic()
+    assert up["sqlite-utils"]["bad_page_rows_left"] == 0  # inside db.atomic()
     assert up["sqlite-utils-bare"]["bad_page_raised"]
     for way in bench.WRITERS:
         assert up[way]["insert_s"] > 0 and up[way]["update_s"] > 0
@@ -28,7 +28,7 @@ def test_the_kiosks_migration_keeps_search_and_transform_needs_its_own_transacti
     assert kiosk["columns_ok"] and su["columns_ok"]
     assert kiosk["triggers_kept"] and kiosk["new_row_searchable"]
     assert kiosk["ratings_cascade"] and kiosk["integrity"] == "ok"
-    assert kiosk["indexes"] == su["indexes"]            # transform keeps the indexes ...
+    assert kiosk["indexes"] == su["indexes"]  # transform keeps the indexes ...
     assert kiosk["in_transaction"] == "ran"
     # ... and the findings the decision rests on, as measured: the FTS triggers do not
     # survive transform, and it refuses to run in the migration's transaction.

@@ -11,7 +11,6 @@ INSTALLER = REPO_ROOT / "scripts" / "install-pi.sh"
 INSTALLED_BIN = "/opt/ocop-kiosk/.venv/bin/"
 
 
-
 def run_kiosk_cli(*args: str, env: dict | None = None, timeout_s: float = 120):
     return run_cli(*args, env=env, timeout_s=timeout_s)
 

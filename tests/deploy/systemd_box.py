@@ -90,9 +90,20 @@ def available() -> str | None:
             return f"{tool} missing"
     if not Path("/lib/systemd/systemd").exists():
         return "systemd missing (apt-get install systemd)"
-    probe = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--propagation",
-                            "private", "--mount-proc", "true"], capture_output=True,
-                           timeout=20)
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount",
+            "--propagation",
+            "private",
+            "--mount-proc",
+            "true",
+        ],
+        capture_output=True,
+        timeout=20,
+    )
     if probe.returncode != 0:
         return f"no PID/mount namespace here: {probe.stderr.decode(errors='replace')[:200]}"
     return None
@@ -105,8 +116,8 @@ class Sample:
     sub: str
     restarts: int
     main_pid: int
-    watchdog_us: int       # CLOCK_MONOTONIC of the last WATCHDOG=1 systemd got, 0: none
-    now_us: int            # CLOCK_MONOTONIC when sampled (no time namespace: same clock)
+    watchdog_us: int  # CLOCK_MONOTONIC of the last WATCHDOG=1 systemd got, 0: none
+    now_us: int  # CLOCK_MONOTONIC when sampled (no time namespace: same clock)
 
     @property
     def ping_age_s(self) -> float | None:
@@ -126,24 +137,38 @@ class SystemdBox:
         units.mkdir(parents=True)
         shutil.copy(REPO_ROOT / "systemd" / UNIT, units / UNIT)
         watchdog = f"WatchdogSec={self.watchdog_s:g}s" if self.watchdog_s else ""
-        (units / "override.conf").write_text(DROP_IN.format(
-            venv=REPO_ROOT / ".venv", log="/run/box/kiosk.log", watchdog=watchdog))
+        (units / "override.conf").write_text(
+            DROP_IN.format(venv=REPO_ROOT / ".venv", log="/run/box/kiosk.log", watchdog=watchdog)
+        )
         (units / "ocop-box.target").write_text(TARGET)
         (self.workdir / "kiosk.toml").write_text("")
         run_sh = self.workdir / "run.sh"
         run_sh.write_text(RUN_SH.format(unit=UNIT, workdir=self.workdir))
         run_sh.chmod(0o755)
         self.proc = subprocess.Popen(
-            ["unshare", "--pid", "--fork", "--mount", "--propagation", "private",
-             "--mount-proc", str(run_sh)], stdout=subprocess.DEVNULL,
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount",
+                "--propagation",
+                "private",
+                "--mount-proc",
+                str(run_sh),
+            ],
+            stdout=subprocess.DEVNULL,
             # the log must outlive this call: systemd writes to it until stop() kills it
             stderr=open(self.workdir / "systemd.log", "w"),  # noqa: SIM115
-            start_new_session=True)
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self.pid1 = self._find_pid1()
             if self.pid1 and self.ctl("is-system-running").stdout.strip() in (
-                    "running", "degraded", "starting"):
+                "running",
+                "degraded",
+                "starting",
+            ):
                 return
             time.sleep(0.3)
         raise RuntimeError(f"systemd did not come up: {self._tail()}")
@@ -152,26 +177,46 @@ class SystemdBox:
         """The systemd of our namespace: the child of unshare's fork."""
         if self.proc is None:
             return None
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                             text=True)
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
         pids = [int(p) for p in out.stdout.split()]
         return pids[0] if pids else None
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["nsenter", "-t", str(self.pid1), "-p", "-m", "systemctl",
-                               "--no-pager", *args], capture_output=True, text=True,
-                              timeout=30)
+        return subprocess.run(
+            ["nsenter", "-t", str(self.pid1), "-p", "-m", "systemctl", "--no-pager", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
 
     def sample(self, t0: float) -> Sample:
-        props = dict(line.split("=", 1) for line in self.ctl(
-            "show", UNIT, "-p", "ActiveState", "-p", "SubState", "-p", "NRestarts",
-            "-p", "MainPID", "-p", "WatchdogTimestampMonotonic").stdout.splitlines()
-            if "=" in line)
-        return Sample(time.monotonic() - t0, props.get("ActiveState", "?"),
-                      props.get("SubState", "?"), int(props.get("NRestarts") or 0),
-                      int(props.get("MainPID") or 0),
-                      int(props.get("WatchdogTimestampMonotonic") or 0),
-                      time.monotonic_ns() // 1000)
+        props = dict(
+            line.split("=", 1)
+            for line in self.ctl(
+                "show",
+                UNIT,
+                "-p",
+                "ActiveState",
+                "-p",
+                "SubState",
+                "-p",
+                "NRestarts",
+                "-p",
+                "MainPID",
+                "-p",
+                "WatchdogTimestampMonotonic",
+            ).stdout.splitlines()
+            if "=" in line
+        )
+        return Sample(
+            time.monotonic() - t0,
+            props.get("ActiveState", "?"),
+            props.get("SubState", "?"),
+            int(props.get("NRestarts") or 0),
+            int(props.get("MainPID") or 0),
+            int(props.get("WatchdogTimestampMonotonic") or 0),
+            time.monotonic_ns() // 1000,
+        )
 
     def wait_active(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -182,8 +227,7 @@ class SystemdBox:
             if state == "failed":
                 break
             time.sleep(0.5)
-        raise RuntimeError(f"{UNIT} not active: {self.ctl('status', UNIT).stdout}\n"
-                           f"{self._tail()}")
+        raise RuntimeError(f"{UNIT} not active: {self.ctl('status', UNIT).stdout}\n{self._tail()}")
 
     def stop_unit(self) -> str:
         self.ctl("stop", UNIT)
@@ -211,9 +255,12 @@ def watch(box: SystemdBox, run_s: float, every_s: float = 1.0, out=None) -> list
         s = box.sample(t0)
         samples.append(s)
         if out is not None:
-            print(f"{s.at_s:7.1f} s  {s.active}/{s.sub}  restarts={s.restarts}  "
-                  f"pid={s.main_pid}  last ping {s.ping_age_s:.1f} s ago", file=out,
-                  flush=True)
+            print(
+                f"{s.at_s:7.1f} s  {s.active}/{s.sub}  restarts={s.restarts}  "
+                f"pid={s.main_pid}  last ping {s.ping_age_s:.1f} s ago",
+                file=out,
+                flush=True,
+            )
         time.sleep(every_s)
     return samples
 
@@ -231,8 +278,7 @@ def problems(samples: list[Sample], watchdog_s: float) -> list[str]:
     # the app pings at half of WatchdogSec; samples catch the latest ping only
     expected = (samples[-1].at_s - samples[0].at_s) / (watchdog_s / 2)
     if len(pings) < 0.8 * expected - 1:
-        found.append(f"systemd saw {len(pings)} distinct ping times, about "
-                     f"{expected:.0f} expected")
+        found.append(f"systemd saw {len(pings)} distinct ping times, about {expected:.0f} expected")
     ages = [s.ping_age_s for s in samples]
     if None in ages:
         found.append("a sample without any ping")
@@ -244,8 +290,12 @@ def problems(samples: list[Sample], watchdog_s: float) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--watchdog-s", type=float, default=None,
-                        help="override the unit's WatchdogSec (default: as shipped)")
+    parser.add_argument(
+        "--watchdog-s",
+        type=float,
+        default=None,
+        help="override the unit's WatchdogSec (default: as shipped)",
+    )
     args = parser.parse_args(argv)
     why = available()
     if why:
@@ -258,16 +308,19 @@ def main(argv: list[str]) -> int:
             box.start()
             box.wait_active(180)
             watchdog_s = args.watchdog_s or float(
-                box.ctl("show", UNIT, "-p", "WatchdogUSec", "--value").stdout.strip()
-                .rstrip("s") or 30)
+                box.ctl("show", UNIT, "-p", "WatchdogUSec", "--value").stdout.strip().rstrip("s")
+                or 30
+            )
             samples = watch(box, args.minutes * 60, every_s=5.0, out=sys.stdout)
             found = problems(samples, watchdog_s)
             result = box.stop_unit()
             print(f"stop result: {result}")
             pings = len({s.watchdog_us for s in samples if s.watchdog_us})
-            print(f"{args.minutes:g} min, WatchdogSec {watchdog_s:g} s: {pings} distinct "
-                  f"ping times seen in {len(samples)} samples; restarts "
-                  f"{samples[-1].restarts}; problems: {found or 'none'}")
+            print(
+                f"{args.minutes:g} min, WatchdogSec {watchdog_s:g} s: {pings} distinct "
+                f"ping times seen in {len(samples)} samples; restarts "
+                f"{samples[-1].restarts}; problems: {found or 'none'}"
+            )
             return 1 if found or result != "success" else 0
         finally:
             box.close()

@@ -38,7 +38,9 @@ def demo_dir(demo_store, data_dir) -> Path:
 
 
 def broken_config(tmp_path: Path) -> Path:
-    return write_config(tmp_path / "kiosk.toml", f"""
+    return write_config(
+        tmp_path / "kiosk.toml",
+        f"""
 mode = "station"
 [camera]
 kind = "usb"
@@ -48,7 +50,8 @@ uri = "tcp://127.0.0.1:{closed_port()}?timeout=2"
 [registry]
 url = "http://127.0.0.1:{closed_port()}"
 timeout_s = 2.0
-""")
+""",
+    )
 
 
 def test_missing_camera_unreachable_printer_and_registry(tmp_path, demo_dir):
@@ -67,20 +70,21 @@ def test_missing_camera_unreachable_printer_and_registry(tmp_path, demo_dir):
     assert "cannot connect" in lines["registry"]["detail"]
     for name in ("camera", "printer", "registry"):
         assert lines[name]["hint"], name
-    assert lines["trust list"]["status"] == "OK"        # demo trust list just made
-    assert lines["last sync"]["status"] == "WARN"       # registry configured, never synced
+    assert lines["trust list"]["status"] == "OK"  # demo trust list just made
+    assert lines["last sync"]["status"] == "WARN"  # registry configured, never synced
     assert json.loads(out.stdout)["status"] == "FAIL"
 
 
 def test_table_output(tmp_path, demo_dir):
     config = broken_config(tmp_path)
-    out = run_kiosk_cli("--config", str(config), "--data-dir", str(demo_dir), "doctor",
-                        "--skip", "camera")
+    out = run_kiosk_cli(
+        "--config", str(config), "--data-dir", str(demo_dir), "doctor", "--skip", "camera"
+    )
     assert out.returncode == 1
     rows = out.stdout.splitlines()
     assert rows[0].split() == ["status", "check", "detail"]
     assert any(r.startswith("FAIL    printer") for r in rows)
-    assert any(r.strip().startswith("-> ") for r in rows)          # hints under FAIL lines
+    assert any(r.strip().startswith("-> ") for r in rows)  # hints under FAIL lines
     assert not any("camera" in r.split()[1:2] for r in rows[2:] if r.strip())
     assert rows[-1].startswith("FAIL: ")
 
@@ -112,20 +116,22 @@ def test_damaged_pages_fail_the_integrity_check(demo_dir):
     conn.close()
     assert pages > 6
     data = bytearray(db.read_bytes())
-    for page in range(2, pages, 3):                   # scribble over every third page
+    for page in range(2, pages, 3):  # scribble over every third page
         start = page * page_size + 16
-        data[start:start + 64] = b"\xa5" * 64
+        data[start : start + 64] = b"\xa5" * 64
     db.write_bytes(bytes(data))
-    result = by_name(run_doctor(build_env(None, str(demo_dir)),
-                                select_checks(only=["database"])))["database"]
+    result = by_name(run_doctor(build_env(None, str(demo_dir)), select_checks(only=["database"])))[
+        "database"
+    ]
     assert result.status is Status.FAIL, result
     assert result.hint
 
 
 def test_missing_data_dir_and_bad_config(tmp_path):
     config = write_config(tmp_path / "bad.toml", 'mode = "airport"\n[camera]\nkindd = "usb"\n')
-    out = run_kiosk_cli("--config", str(config), "--data-dir", str(tmp_path / "nowhere"),
-                        "doctor", "--json")
+    out = run_kiosk_cli(
+        "--config", str(config), "--data-dir", str(tmp_path / "nowhere"), "doctor", "--json"
+    )
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     lines = json_lines(out.stdout)
@@ -138,6 +144,7 @@ def test_missing_data_dir_and_bad_config(tmp_path):
 
 
 # --- a healthy station, with fakes that are real servers ---------------------------------------
+
 
 class _Registry(http.server.BaseHTTPRequestHandler):
     skew_s = 0.0
@@ -170,6 +177,7 @@ def registry():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
+
     yield start
     for server in servers:
         server.shutdown()
@@ -179,13 +187,16 @@ def registry():
 @pytest.fixture
 def fake_printer(tmp_path):
     from printer.fake_server import FakePrinterServer
+
     server = FakePrinterServer(port=0, control_port=0).start()
     yield server
     server.shutdown()
 
 
 def _station_config(tmp_path, printer_uri: str, registry_url: str) -> Path:
-    return write_config(tmp_path / "station.toml", f"""
+    return write_config(
+        tmp_path / "station.toml",
+        f"""
 mode = "station"
 [camera]
 kind = "replay"
@@ -195,18 +206,23 @@ uri = "{printer_uri}"
 [registry]
 url = "{registry_url}"
 timeout_s = 3.0
-""")
+""",
+    )
 
 
 def _record_sync(data_dir: Path, when: dt.datetime, pending: int):
     conn = sqlite3.connect(data_dir / "kiosk.sqlite")
     with conn:
-        conn.execute("INSERT OR REPLACE INTO sync_state(key, value) VALUES "
-                     "('last_success_at', ?)", (when.strftime("%Y-%m-%dT%H:%M:%SZ"),))
+        conn.execute(
+            "INSERT OR REPLACE INTO sync_state(key, value) VALUES ('last_success_at', ?)",
+            (when.strftime("%Y-%m-%dT%H:%M:%SZ"),),
+        )
         for i in range(pending):
-            conn.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
-                         "VALUES ('scan', ?, '{}', ?)",
-                         (f"k{i}", when.strftime("%Y-%m-%dT%H:%M:%SZ")))
+            conn.execute(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                "VALUES ('scan', ?, '{}', ?)",
+                (f"k{i}", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            )
     conn.close()
 
 
@@ -216,8 +232,20 @@ def test_a_healthy_station(tmp_path, demo_dir, registry, fake_printer):
     now = dt.datetime.now(dt.UTC)
     _record_sync(demo_dir, now - dt.timedelta(minutes=5), pending=3)
     results = by_name(run_doctor(build_env(str(config), str(demo_dir))))
-    for name in ("config", "data dir", "database", "disk", "camera", "printer", "paper",
-                 "registry", "clock", "trust list", "outbox", "last sync"):
+    for name in (
+        "config",
+        "data dir",
+        "database",
+        "disk",
+        "camera",
+        "printer",
+        "paper",
+        "registry",
+        "clock",
+        "trust list",
+        "outbox",
+        "last sync",
+    ):
         assert results[name].status is Status.OK, results[name]
     assert "replayed" in results["camera"].detail
     assert results["outbox"].data["pending"] == 3
@@ -226,11 +254,12 @@ def test_a_healthy_station(tmp_path, demo_dir, registry, fake_printer):
 
 def test_paper_low_clock_skew_and_stale_sync(tmp_path, demo_dir, registry, fake_printer):
     fake_printer.control({"cmd": "set", "paper_near_end": True})
-    url = registry(skew_s=600)                              # the registry is 10 min behind us
+    url = registry(skew_s=600)  # the registry is 10 min behind us
     config = _station_config(tmp_path, f"tcp://127.0.0.1:{fake_printer.port}", url)
     _record_sync(demo_dir, dt.datetime.now(dt.UTC) - dt.timedelta(days=9), 0)
-    results = by_name(run_doctor(build_env(str(config), str(demo_dir)),
-                                 select_checks(skip=["camera"])))
+    results = by_name(
+        run_doctor(build_env(str(config), str(demo_dir)), select_checks(skip=["camera"]))
+    )
     assert results["printer"].status is Status.OK
     assert results["paper"].status is Status.WARN
     assert results["clock"].status is Status.FAIL
@@ -239,20 +268,23 @@ def test_paper_low_clock_skew_and_stale_sync(tmp_path, demo_dir, registry, fake_
     assert results["last sync"].status is Status.FAIL
 
     fake_printer.control({"cmd": "set", "paper_out": True, "paper_near_end": False})
-    results = by_name(run_doctor(build_env(str(config), str(demo_dir)),
-                                 select_checks(only=["printer"])))
+    results = by_name(
+        run_doctor(build_env(str(config), str(demo_dir)), select_checks(only=["printer"]))
+    )
     assert results["paper"].status is Status.FAIL
 
 
 def test_stale_trust_list(tmp_path, demo_dir, registry):
     config = write_config(tmp_path / "k.toml", f'[registry]\nurl = "{registry()}"\n')
-    env = build_env(str(config), str(demo_dir),
-                    now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=40))
+    env = build_env(
+        str(config), str(demo_dir), now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    )
     result = by_name(run_doctor(env, select_checks(only=["trust list"])))["trust list"]
     assert result.status is Status.FAIL and "revocations" in result.hint
 
 
 # --- the runner --------------------------------------------------------------------------------
+
 
 def test_a_raising_or_hanging_check_is_a_fail_line_not_a_crash():
     def boom(env):
@@ -261,16 +293,22 @@ def test_a_raising_or_hanging_check_is_a_fail_line_not_a_crash():
     def hang(env):
         time.sleep(30)
 
-    checks = [Check(("first",), lambda env: ok("first", "fine")),
-              Check(("boom",), boom),
-              Check(("hang", "hang too"), hang, timeout_s=0.3),
-              Check(("last",), lambda env: [fail("last", "bad", "do this")])]
+    checks = [
+        Check(("first",), lambda env: ok("first", "fine")),
+        Check(("boom",), boom),
+        Check(("hang", "hang too"), hang, timeout_s=0.3),
+        Check(("last",), lambda env: [fail("last", "bad", "do this")]),
+    ]
     t0 = time.monotonic()
     results = run_checks(checks, env=None)
     assert time.monotonic() - t0 < 5
     assert [(r.name, r.status) for r in results] == [
-        ("first", Status.OK), ("boom", Status.FAIL), ("hang", Status.FAIL),
-        ("hang too", Status.FAIL), ("last", Status.FAIL)]
+        ("first", Status.OK),
+        ("boom", Status.FAIL),
+        ("hang", Status.FAIL),
+        ("hang too", Status.FAIL),
+        ("last", Status.FAIL),
+    ]
     assert "RuntimeError: camera driver exploded" in results[1].detail
     assert "no answer within 0.3 s" in results[2].detail
 
@@ -292,9 +330,14 @@ def test_clock_thresholds():
     assert probes._local_clock(env, None).status is Status.FAIL
 
 
-@pytest.mark.parametrize("text,status", [("throttled=0x0", Status.OK),
-                                         ("throttled=0x50005", Status.FAIL),
-                                         ("throttled=0x50000", Status.WARN),
-                                         ("throttled=0x80000", Status.WARN)])
+@pytest.mark.parametrize(
+    "text,status",
+    [
+        ("throttled=0x0", Status.OK),
+        ("throttled=0x50005", Status.FAIL),
+        ("throttled=0x50000", Status.WARN),
+        ("throttled=0x80000", Status.WARN),
+    ],
+)
 def test_power(text, status):
     assert probes.power_result(probes.parse_throttled(text)).status is status

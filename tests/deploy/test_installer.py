@@ -13,14 +13,37 @@ import pytest
 
 from tests.deploy.helpers import INSTALLER, REPO_ROOT
 
-MUTATING = ("apt-get", "useradd", "usermod", "groupadd", "userdel", "udevadm", "rsync",
-            "install", "runuser", "python3", "cp", "raspi-config", "chown", "chmod",
-            "mkdir", "rm", "sed", "ln")
+MUTATING = (
+    "apt-get",
+    "useradd",
+    "usermod",
+    "groupadd",
+    "userdel",
+    "udevadm",
+    "rsync",
+    "install",
+    "runuser",
+    "python3",
+    "cp",
+    "raspi-config",
+    "chown",
+    "chmod",
+    "mkdir",
+    "rm",
+    "sed",
+    "ln",
+)
 READ_ONLY_SYSTEMCTL = ("get-default", "is-enabled", "cat", "is-active", "show", "status")
 # What a dry run must never leave behind (checked only when absent before the run).
-WATCHED = ("/etc/ocop-kiosk", "/opt/ocop-kiosk", "/var/lib/ocop-kiosk",
-           "/etc/udev/rules.d/60-ocop-printer.rules", "/etc/systemd/system/ocop-kiosk.service",
-           "/etc/systemd/journald.conf.d/ocop-kiosk.conf", "/usr/local/bin/ocop-kiosk")
+WATCHED = (
+    "/etc/ocop-kiosk",
+    "/opt/ocop-kiosk",
+    "/var/lib/ocop-kiosk",
+    "/etc/udev/rules.d/60-ocop-printer.rules",
+    "/etc/systemd/system/ocop-kiosk.service",
+    "/etc/systemd/journald.conf.d/ocop-kiosk.conf",
+    "/usr/local/bin/ocop-kiosk",
+)
 
 
 @pytest.fixture
@@ -34,16 +57,21 @@ def stub_path(tmp_path):
         if name in ("sed", "rm", "mkdir") and real:
             # Used read-only by the script (sed -n, mktemp clean-up): refuse only edits.
             guard = {"sed": '"$a" = "-i"', "rm": "1 = 1", "mkdir": "1 = 1"}[name]
-            body = (f'for a in "$@"; do if [ {guard} ]; then echo "{name} $*" >> {log}; '
-                    f'exit 97; fi; done\nexec {real} "$@"\n')
+            body = (
+                f'for a in "$@"; do if [ {guard} ]; then echo "{name} $*" >> {log}; '
+                f'exit 97; fi; done\nexec {real} "$@"\n'
+            )
             if name == "rm":  # only temp files may be removed
-                body = (f'for a in "$@"; do case "$a" in -*|/tmp/*|{tmp_path}/*) ;; '
-                        f'*) echo "rm $*" >> {log}; exit 97;; esac; done\nexec {real} "$@"\n')
+                body = (
+                    f'for a in "$@"; do case "$a" in -*|/tmp/*|{tmp_path}/*) ;; '
+                    f'*) echo "rm $*" >> {log}; exit 97;; esac; done\nexec {real} "$@"\n'
+                )
             if name == "mkdir":
                 body = f'echo "mkdir $*" >> {log}; exit 97\n'
         elif name == "raspi-config":  # a Pi with blanking on: queries answer, edits refused
-            body = (f'case "$2" in get_*) echo 0; exit 0;; esac\n'
-                    f'echo "{name} $*" >> {log}\nexit 97\n')
+            body = (
+                f'case "$2" in get_*) echo 0; exit 0;; esac\necho "{name} $*" >> {log}\nexit 97\n'
+            )
         else:
             body = f'echo "{name} $*" >> {log}\nexit 97\n'
         (stubs / name).write_text("#!/bin/sh\n" + body)
@@ -51,16 +79,19 @@ def stub_path(tmp_path):
     real_systemctl = shutil.which("systemctl")
     passthrough = f'exec {real_systemctl} "$@"' if real_systemctl else "exit 1"
     (stubs / "systemctl").write_text(
-        "#!/bin/sh\ncase \"$1\" in " + "|".join(READ_ONLY_SYSTEMCTL) +
-        f") {passthrough};; esac\necho \"systemctl $*\" >> {log}\nexit 97\n")
+        '#!/bin/sh\ncase "$1" in '
+        + "|".join(READ_ONLY_SYSTEMCTL)
+        + f') {passthrough};; esac\necho "systemctl $*" >> {log}\nexit 97\n'
+    )
     (stubs / "systemctl").chmod(0o755)
     env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}"}
     return env, log
 
 
 def run_installer(env, *args, timeout_s=120):
-    return subprocess.run(["bash", str(INSTALLER), *args], capture_output=True, text=True,
-                          env=env, timeout=timeout_s)
+    return subprocess.run(
+        ["bash", str(INSTALLER), *args], capture_output=True, text=True, env=env, timeout=timeout_s
+    )
 
 
 def test_syntax():
@@ -70,13 +101,24 @@ def test_syntax():
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_shellcheck():
     root = INSTALLER.parent.parent
-    scripts = [INSTALLER, root / "systemd" / "ocop-kiosk-cli.sh", root / "scripts" / "run",
-               root / "scripts" / "test", root / "scripts" / "bootstrap.sh",
-               root / "scripts" / "lib.sh", root / "scripts" / "freeze-constraints.sh",
-               root / "scripts" / "start-test-postgres.sh", root / ".ci" / "run",
-               root / "bench" / "run_all"]
-    out = subprocess.run(["shellcheck", "-x", "-S", "warning", *map(str, scripts)],
-                         capture_output=True, text=True, cwd=root)
+    scripts = [
+        INSTALLER,
+        root / "systemd" / "ocop-kiosk-cli.sh",
+        root / "scripts" / "run",
+        root / "scripts" / "test",
+        root / "scripts" / "bootstrap.sh",
+        root / "scripts" / "lib.sh",
+        root / "scripts" / "freeze-constraints.sh",
+        root / "scripts" / "start-test-postgres.sh",
+        root / ".ci" / "run",
+        root / "bench" / "run_all",
+    ]
+    out = subprocess.run(
+        ["shellcheck", "-x", "-S", "warning", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert out.returncode == 0, out.stdout
 
 
@@ -104,15 +146,19 @@ def test_dry_run_lists_every_action_and_changes_nothing(stub_path):
         "unit": ("/etc/systemd/system/ocop-kiosk.service",),
         "sync unit": ("/etc/systemd/system/ocop-kiosk-sync.service",),
         "enable": ("systemctl enable ocop-kiosk.service", "ok: ocop-kiosk.service enabled"),
-        "boot target": ("systemctl set-default multi-user.target",
-                        "ok: boot target is multi-user.target"),
+        "boot target": (
+            "systemctl set-default multi-user.target",
+            "ok: boot target is multi-user.target",
+        ),
         "blanking": ("consoleblank=0",),
     }
     for step, needles in expected.items():
         assert any(n and n in text + out.stderr for n in needles), f"{step} missing:\n{text}"
     # --mode picks the example settings file for the site.
-    assert ("config/reststop.toml /etc/ocop-kiosk/kiosk.toml" in text
-            or "ok: /etc/ocop-kiosk/kiosk.toml exists" in text)
+    assert (
+        "config/reststop.toml /etc/ocop-kiosk/kiosk.toml" in text
+        or "ok: /etc/ocop-kiosk/kiosk.toml exists" in text
+    )
 
 
 def test_dry_run_is_repeatable(stub_path):
@@ -131,8 +177,10 @@ def test_uninstall_dry_run(stub_path):
         assert out.returncode == 0, out.stdout + out.stderr
         assert not log.exists(), log.read_text()
         assert "ocop-kiosk.service" in out.stdout
-    assert "kept /etc/ocop-kiosk and /var/lib/ocop-kiosk" in \
-        run_installer(env, "--dry-run", "--uninstall").stdout
+    assert (
+        "kept /etc/ocop-kiosk and /var/lib/ocop-kiosk"
+        in run_installer(env, "--dry-run", "--uninstall").stdout
+    )
 
 
 @pytest.mark.parametrize("args", [("--mode", "bogus"), ("--frobnicate",), ("--purge",)])
@@ -169,14 +217,23 @@ def fake_os(tmp_path):
             picamera2.mkdir(parents=True, exist_ok=True)
         elif picamera2.exists():
             picamera2.rmdir()
-        return {**os.environ, "OCOP_OS_RELEASE": str(os_release),
-                "OCOP_PICAMERA2_DIR": str(picamera2)}
+        return {
+            **os.environ,
+            "OCOP_OS_RELEASE": str(os_release),
+            "OCOP_PICAMERA2_DIR": str(picamera2),
+        }
+
     return make
 
 
 def chosen_constraints(env) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", f'. "{LIB}"; pi_constraints_file'],
-                          capture_output=True, text=True, env=env, timeout=30)
+    return subprocess.run(
+        ["bash", "-c", f'. "{LIB}"; pi_constraints_file'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
 
 
 @pytest.mark.parametrize("codename", ["bookworm", "trixie"])
@@ -204,6 +261,7 @@ def test_unknown_release_with_picamera2_warns(fake_os, codename):
 
 def constraint_for(codename: str, package: str):
     from packaging.requirements import Requirement
+
     lines = (CONSTRAINTS_DIR / f"pi-{codename}.txt").read_text().splitlines()
     reqs = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
     return {r.name: r.specifier for r in reqs}.get(package)
@@ -233,9 +291,11 @@ def test_installer_passes_the_release_constraints_to_pip(stub_path, fake_os, cod
     assert not log.exists()
     assert installer_pip_lines(out) == [INSTALLED_PIP], out.stdout
     assert f"[dry-run] write {INSTALLED_CONSTRAINTS} (mode 0644" in out.stdout
-    assert (f"pip constraints: versions of constraints/tested.txt, limits of "
-            f"constraints/pi-{codename}.txt") in out.stdout
-    assert f", {codename}, " in out.stdout   # the machine line names the fake release
+    assert (
+        f"pip constraints: versions of constraints/tested.txt, limits of "
+        f"constraints/pi-{codename}.txt"
+    ) in out.stdout
+    assert f", {codename}, " in out.stdout  # the machine line names the fake release
 
 
 def test_installer_without_os_picamera2_pins_the_tested_versions(stub_path, fake_os):
@@ -251,8 +311,10 @@ def test_installer_without_os_picamera2_pins_the_tested_versions(stub_path, fake
 
 TESTED = CONSTRAINTS_DIR / "tested.txt"
 INSTALLED_CONSTRAINTS = "/opt/ocop-kiosk/.venv/ocop-constraints.txt"
-INSTALLED_PIP = (f"[dry-run] /opt/ocop-kiosk/.venv/bin/python -m pip install -q "
-                 f"/opt/ocop-kiosk -c {INSTALLED_CONSTRAINTS}")
+INSTALLED_PIP = (
+    f"[dry-run] /opt/ocop-kiosk/.venv/bin/python -m pip install -q "
+    f"/opt/ocop-kiosk -c {INSTALLED_CONSTRAINTS}"
+)
 
 
 def installer_pip_lines(out) -> list[str]:
@@ -261,12 +323,15 @@ def installer_pip_lines(out) -> list[str]:
 
 def requirements(text: str) -> list:
     from packaging.requirements import Requirement
-    return [Requirement(line.split("#")[0]) for line in text.splitlines()
-            if line.split("#")[0].strip()]
+
+    return [
+        Requirement(line.split("#")[0]) for line in text.splitlines() if line.split("#")[0].strip()
+    ]
 
 
 def by_name(reqs) -> dict:
     from packaging.utils import canonicalize_name
+
     return {canonicalize_name(r.name): r for r in reqs}
 
 
@@ -278,6 +343,7 @@ def pinned_version(req) -> str:
 
 def direct_dependencies() -> list:
     import tomllib
+
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     reqs = requirements("\n".join(project["dependencies"]))
     for extra in project["optional-dependencies"].values():
@@ -299,6 +365,7 @@ def test_every_direct_dependency_is_pinned_within_its_bounds():
     """Each dependency in pyproject.toml (every extra too) has a pin in tested.txt, and the
     pin is allowed by pyproject's bounds (a raised lower bound needs a fresh freeze)."""
     from packaging.version import Version
+
     pins = by_name(requirements(TESTED.read_text()))
     problems = []
     for dep in direct_dependencies():
@@ -319,8 +386,13 @@ def test_the_suite_runs_with_the_versions_of_this_machines_constraints():
     from importlib.metadata import PackageNotFoundError, version
 
     from packaging.version import Version
-    out = subprocess.run(["bash", "-c", f'. "{LIB}"; install_constraints'],
-                         capture_output=True, text=True, timeout=30)
+
+    out = subprocess.run(
+        ["bash", "-c", f'. "{LIB}"; install_constraints'],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 0, out.stderr
     wrong = []
     for name, req in by_name(requirements(out.stdout)).items():
@@ -339,8 +411,13 @@ def test_a_pi_release_replaces_the_pins_its_limits_name(fake_os, codename):
     """pip refuses numpy==2.4 next to numpy<2: the Pi file's lines win, every other pin of
     tested.txt stays."""
     env = fake_os(codename, picamera2_present=True)
-    out = subprocess.run(["bash", "-c", f'. "{LIB}"; install_constraints'],
-                         capture_output=True, text=True, env=env, timeout=30)
+    out = subprocess.run(
+        ["bash", "-c", f'. "{LIB}"; install_constraints'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert out.returncode == 0 and out.stderr == "", out.stderr
     effective = by_name(requirements(out.stdout))
     limits = by_name(requirements((CONSTRAINTS_DIR / f"pi-{codename}.txt").read_text()))
@@ -359,14 +436,24 @@ def test_the_pi_file_wins_whatever_the_spelling(fake_os, tmp_path):
     (root / "constraints").mkdir()
     shutil.copy(LIB, root / "scripts" / "lib.sh")
     (root / "constraints" / "tested.txt").write_text(
-        "# header\nNumPy==2.4.6\nopencv_python.headless==5.0.0.93\nsegno==1.6.6\n")
+        "# header\nNumPy==2.4.6\nopencv_python.headless==5.0.0.93\nsegno==1.6.6\n"
+    )
     (root / "constraints" / "pi-bookworm.txt").write_text(
-        "# why\nnumpy<2  # comment\nopencv-python-headless<4.12\n")
+        "# why\nnumpy<2  # comment\nopencv-python-headless<4.12\n"
+    )
     env = fake_os("bookworm", picamera2_present=True)
-    out = subprocess.run(["bash", "-c", f'. "{root}/scripts/lib.sh"; install_constraints'],
-                         capture_output=True, text=True, env=env, timeout=30)
+    out = subprocess.run(
+        ["bash", "-c", f'. "{root}/scripts/lib.sh"; install_constraints'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert [str(r) for r in requirements(out.stdout)] == [
-        "segno==1.6.6", "numpy<2", "opencv-python-headless<4.12"]
+        "segno==1.6.6",
+        "numpy<2",
+        "opencv-python-headless<4.12",
+    ]
 
 
 @pytest.fixture
@@ -385,21 +472,32 @@ def bootstrap_tree(tmp_path):
     python.chmod(0o755)
     stubs = tmp_path / "stubs"
     stubs.mkdir()
-    for name, body in (("dpkg-query", "echo 'install ok installed'"),
-                       ("apt-get", f"echo \"apt-get $*\" >> {log}; exit 97"),
-                       ("sudo", f"echo \"sudo $*\" >> {log}; exit 97")):
+    for name, body in (
+        ("dpkg-query", "echo 'install ok installed'"),
+        ("apt-get", f'echo "apt-get $*" >> {log}; exit 97'),
+        ("sudo", f'echo "sudo $*" >> {log}; exit 97'),
+    ):
         (stubs / name).write_text(f"#!/bin/sh\n{body}\n")
         (stubs / name).chmod(0o755)
-    env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}",
-           "OCOP_PICAMERA2_DIR": str(tmp_path / "no-picamera2")}
+    env = {
+        **os.environ,
+        "PATH": f"{stubs}:{os.environ['PATH']}",
+        "OCOP_PICAMERA2_DIR": str(tmp_path / "no-picamera2"),
+    }
 
     def run():
-        out = subprocess.run(["bash", str(root / "scripts" / "bootstrap.sh"), "--test"],
-                             capture_output=True, text=True, env=env, timeout=60)
+        out = subprocess.run(
+            ["bash", str(root / "scripts" / "bootstrap.sh"), "--test"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
         calls = log.read_text().splitlines() if log.exists() else []
         log.unlink(missing_ok=True)
         return calls
+
     return root, run
 
 
@@ -407,11 +505,13 @@ def test_bootstrap_installs_with_the_tested_versions(bootstrap_tree):
     root, run = bootstrap_tree
     constraints = root / ".venv" / "ocop-constraints.txt"
     calls = run()
-    assert calls == ["-m pip install -q --upgrade pip",
-                     f"-m pip install -q -e {root}[test] -c {constraints} "
-                     "--config-settings editable_mode=lenient"]
+    assert calls == [
+        "-m pip install -q --upgrade pip",
+        f"-m pip install -q -e {root}[test] -c {constraints} "
+        "--config-settings editable_mode=lenient",
+    ]
     assert constraints.read_text() == (root / "constraints" / "tested.txt").read_text()
-    assert run() == []                        # nothing changed: nothing installed again
+    assert run() == []  # nothing changed: nothing installed again
     tested = root / "constraints" / "tested.txt"
     tested.write_text(tested.read_text() + "# frozen again\n")
-    assert len(run()) == 2                    # a new freeze: installed again
+    assert len(run()) == 2  # a new freeze: installed again

@@ -46,6 +46,7 @@ def _receiver(sock):
             return sock.recv(4096).decode()
         except TimeoutError:
             return None
+
     return receive
 
 
@@ -82,8 +83,10 @@ def test_outside_systemd_everything_is_a_quiet_no_op(tmp_path):
 
 def test_watchdog_timeout_is_for_the_main_pid_only():
     assert sdn.watchdog_timeout_s({"WATCHDOG_USEC": "30000000"}) == 30.0
-    assert sdn.watchdog_timeout_s({"WATCHDOG_USEC": "30000000",
-                                   "WATCHDOG_PID": str(os.getpid())}) == 30.0
+    assert (
+        sdn.watchdog_timeout_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())})
+        == 30.0
+    )
     assert sdn.watchdog_timeout_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
     assert sdn.watchdog_timeout_s({"WATCHDOG_USEC": "junk"}) is None
     assert sdn.watchdog_timeout_s({}) is None
@@ -106,19 +109,19 @@ def _drain(receive) -> list[str]:
 
 def test_watchdog_pings_at_half_the_timeout_while_healthy(notify_socket):
     env, receive = notify_socket
-    env = {**env, "WATCHDOG_USEC": "10000000"}          # WatchdogSec=10s
+    env = {**env, "WATCHDOG_USEC": "10000000"}  # WatchdogSec=10s
     clock = FakeClock()
     wd = Watchdog(environ=env, clock=clock)
     assert wd.enabled and wd.interval_s == 5.0 and wd.tick_s == 1.0
     assert wd.ready("attract screen")
     assert _drain(receive) == ["READY=1\nSTATUS=attract screen\n", "WATCHDOG=1\n"]
     sent = []
-    for _ in range(20):                                 # 20 s of 1 s UI ticks
+    for _ in range(20):  # 20 s of 1 s UI ticks
         clock.t += 1.0
         sent.append(wd.heartbeat())
-    assert sent.count(True) == 4                        # every 5 s
+    assert sent.count(True) == 4  # every 5 s
     assert _drain(receive) == ["WATCHDOG=1\n"] * 4
-    assert not wd.ready()                                # READY only once
+    assert not wd.ready()  # READY only once
 
 
 def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
@@ -126,12 +129,12 @@ def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
     interval_s missed it by a hair and waited one more tick: gaps of 1.5x the interval
     (seen in CI: 9 pings in 12 s instead of 12)."""
     env, receive = notify_socket
-    env = {**env, "WATCHDOG_USEC": "2000000"}           # ping every 1 s, tick 0.5 s
+    env = {**env, "WATCHDOG_USEC": "2000000"}  # ping every 1 s, tick 0.5 s
     clock = FakeClock()
     wd = Watchdog(environ=env, clock=clock)
     assert wd.ready()
     ping_times = [clock.t]
-    for i in range(40):                                  # 20 s, ticks up to 20 ms off
+    for i in range(40):  # 20 s, ticks up to 20 ms off
         clock.t += wd.tick_s + (i % 3 - 1) * 0.02
         if wd.heartbeat():
             ping_times.append(clock.t)
@@ -142,7 +145,7 @@ def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
 
 def test_watchdog_stops_pinging_when_a_worker_is_unhealthy(notify_socket):
     env, receive = notify_socket
-    env = {**env, "WATCHDOG_USEC": "2000000"}           # ping every 1 s
+    env = {**env, "WATCHDOG_USEC": "2000000"}  # ping every 1 s
     clock = FakeClock()
     wd = Watchdog(environ=env, clock=clock)
     camera_alive = {"value": True}
@@ -157,21 +160,21 @@ def test_watchdog_stops_pinging_when_a_worker_is_unhealthy(notify_socket):
     assert _drain(receive) == ["STATUS=unhealthy: camera: capture thread stopped\n"]
     clock.t += 1.0
     assert not wd.heartbeat()
-    assert _drain(receive) == []                         # no ping, status not repeated
+    assert _drain(receive) == []  # no ping, status not repeated
 
-    camera_alive["value"] = True                          # recovered: pings again
+    camera_alive["value"] = True  # recovered: pings again
     clock.t += 1.0
     wd.beat("decode")
     assert wd.heartbeat()
     assert _drain(receive) == ["STATUS=running\n", "WATCHDOG=1\n"]
 
-    clock.t += 6.0                                        # decode worker stuck
+    clock.t += 6.0  # decode worker stuck
     assert not wd.heartbeat()
     assert "decode: no progress" in _drain(receive)[0]
     wd.beat("decode")
     assert wd.heartbeat()
 
-    wd.add_check("broken", lambda: 1 / 0)                 # a raising check is a failed one
+    wd.add_check("broken", lambda: 1 / 0)  # a raising check is a failed one
     clock.t += 1.0
     assert not wd.heartbeat()
     assert "broken: check raised ZeroDivisionError" in "".join(_drain(receive))
@@ -179,6 +182,7 @@ def test_watchdog_stops_pinging_when_a_worker_is_unhealthy(notify_socket):
 
 def test_watch_thread(notify_socket):
     import threading
+
     env, receive = notify_socket
     env = {**env, "WATCHDOG_USEC": "2000000"}
     clock = FakeClock()
@@ -213,8 +217,12 @@ CHILD = textwrap.dedent("""
 def test_a_real_process_pings_until_its_loop_hangs(notify_socket):
     """What systemd sees from a kiosk process: READY, regular pings, then silence."""
     env, receive = notify_socket
-    child_env = {**os.environ, **env, "WATCHDOG_USEC": "200000",
-                 "WATCHDOG_PID": ""}              # 0.2 s: ping every 0.1 s
+    child_env = {
+        **os.environ,
+        **env,
+        "WATCHDOG_USEC": "200000",
+        "WATCHDOG_PID": "",
+    }  # 0.2 s: ping every 0.1 s
     proc = subprocess.Popen([sys.executable, "-c", CHILD], env=child_env, cwd=REPO_ROOT)
     messages = []
     try:
@@ -229,6 +237,6 @@ def test_a_real_process_pings_until_its_loop_hangs(notify_socket):
     hang = texts.index("STATUS=hanging\n")
     pings = [t for t, m in messages[:hang] if m == "WATCHDOG=1\n"]
     assert len(pings) >= 5
-    assert max(b - a for a, b in itertools.pairwise(pings)) < 0.2 + 0.15   # within WatchdogSec
-    assert "WATCHDOG=1\n" not in texts[hang:]           # the hang stops the pings
+    assert max(b - a for a, b in itertools.pairwise(pings)) < 0.2 + 0.15  # within WatchdogSec
+    assert "WATCHDOG=1\n" not in texts[hang:]  # the hang stops the pings
     assert texts[-1] == "STOPPING=1\n"

@@ -32,11 +32,12 @@ def readme_block(intro: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (VENV_BIN / "ocop-registry").exists(),
-                    reason="the CLIs are not installed in this venv")
+@pytest.mark.skipif(
+    not (VENV_BIN / "ocop-registry").exists(), reason="the CLIs are not installed in this venv"
+)
 def test_real_registry_block_runs_when_pasted(tmp_path):
     block = readme_block(BLOCK_INTRO)
-    assert "&\n" in block   # the registry runs in the background, as in the README
+    assert "&\n" in block  # the registry runs in the background, as in the README
     # The block names `.venv/bin/...` from a clone: a clone's folder whose .venv is ours.
     clone = tmp_path / "clone"
     clone.mkdir()
@@ -44,9 +45,16 @@ def test_real_registry_block_runs_when_pasted(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_KIOSK_")}
     env.update(TMPDIR=str(tmp_path), PYTHONPATH=str(REPO_ROOT))
     # A session of its own, so a hung block takes its background registry down with it.
-    proc = subprocess.Popen(["bash", "-c", block + "\necho \"R=$R\"\n"], cwd=clone, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", "-c", block + '\necho "R=$R"\n'],
+        cwd=clone,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=BLOCK_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -60,8 +68,12 @@ def test_real_registry_block_runs_when_pasted(tmp_path):
     assert proc.returncode == 0, out
     assert re.search(r"listening on http://127\.0\.0\.1:\d+ ", out), out
     assert "Data folder " in out and " initialised." in out
-    assert re.search(r"^pulled 27 products, .*trust list 1 .*; pushed \d+ new, 0 already known, "
-                     r"0 rejected$", out, re.M), out
+    assert re.search(
+        r"^pulled 27 products, .*trust list 1 .*; pushed \d+ new, 0 already known, "
+        r"0 rejected$",
+        out,
+        re.M,
+    ), out
     assert "block 1: 50 stamps for product 101, serials 1-50" in out
     assert "Job 1: done; printed 5 of 5 (serials 1-5)" in out
     last_sync = [line for line in out.splitlines() if line.startswith("pulled ")][-1]
@@ -70,5 +82,4 @@ def test_real_registry_block_runs_when_pasted(tmp_path):
     # Everything it wrote is in the one folder the README names: nothing in a fixed path.
     folder = Path(re.search(r"^R=(.+)$", out, re.M).group(1))
     assert folder.parent == tmp_path
-    assert {p.name for p in folder.iterdir()} >= {"registry", "station", "token", "root",
-                                                   "url"}
+    assert {p.name for p in folder.iterdir()} >= {"registry", "station", "token", "root", "url"}

@@ -34,8 +34,13 @@ class RunningKiosk:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "--data-dir", str(data_dir), "run"],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -77,7 +82,7 @@ class RunningKiosk:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        time.sleep(0.2)   # the reader thread drains the pipe
+        time.sleep(0.2)  # the reader thread drains the pipe
         while not self.lines.empty():
             self.stderr.append(self.lines.get())
         return "".join(self.stderr)
@@ -96,6 +101,7 @@ def run_kiosk(tmp_path):
         kiosk = RunningKiosk(tmp_path / "fresh-data", env)
         started.append(kiosk)
         return kiosk
+
     yield start
     for kiosk in started:
         kiosk.stop()
@@ -131,19 +137,19 @@ def test_with_a_display_variable_run_says_nothing(run_kiosk, display_var):
 
 # --- the detection itself (kiosk.display), for the cases a process test cannot stage -------
 
+
 def test_reasons(tmp_path):
     no_card = {DRI_DIR_ENV: str(tmp_path)}
-    assert missing_display_reason(no_card) == (
-        f"no DISPLAY/WAYLAND_DISPLAY, no {tmp_path}/card*")
+    assert missing_display_reason(no_card) == (f"no DISPLAY/WAYLAND_DISPLAY, no {tmp_path}/card*")
     assert missing_display_reason({**no_card, DRI_DIR_ENV: str(tmp_path / "absent")})
-    assert missing_display_reason({**no_card, "DISPLAY": ""})       # empty is not a display
+    assert missing_display_reason({**no_card, "DISPLAY": ""})  # empty is not a display
     assert missing_display_reason({**no_card, "DISPLAY": ":0"}) is None
     assert missing_display_reason({**no_card, "WAYLAND_DISPLAY": "wayland-0"}) is None
     # A driver chosen on purpose (the unit's kmsdrm, the tests' offscreen): not our call.
     assert missing_display_reason({**no_card, "SDL_VIDEODRIVER": "kmsdrm"}) is None
-    (tmp_path / "renderD128").touch()          # a render node alone shows nothing
+    (tmp_path / "renderD128").touch()  # a render node alone shows nothing
     assert missing_display_reason(no_card)
-    (tmp_path / "card0").touch()               # the Pi's console: KMS/DRM
+    (tmp_path / "card0").touch()  # the Pi's console: KMS/DRM
     assert missing_display_reason(no_card) is None
 
 

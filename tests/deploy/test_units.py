@@ -14,8 +14,9 @@ from tests.deploy.helpers import INSTALLED_BIN, INSTALLER, SYSTEMD_DIR
 
 UNITS = sorted(p.name for p in SYSTEMD_DIR.glob("*.service"))
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-needs_systemd = pytest.mark.skipif(SYSTEMD_ANALYZE is None,
-                                   reason="systemd-analyze missing: apt-get install systemd")
+needs_systemd = pytest.mark.skipif(
+    SYSTEMD_ANALYZE is None, reason="systemd-analyze missing: apt-get install systemd"
+)
 
 
 def test_the_three_units_exist():
@@ -40,12 +41,20 @@ def render(tmp_path: Path, text_by_name: dict[str, str] | None = None) -> Path:
 
 
 def verify(units: Path, names: list[str]) -> tuple[int, list[str]]:
-    out = subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", *names], cwd=units,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *names],
+        cwd=units,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # verify exits 0 on unknown keys / bad values ("..., ignoring"): treat any message that
     # names one of our files as a failure.
-    problems = [line for line in (out.stdout + out.stderr).splitlines()
-                if any(name in line for name in names)]
+    problems = [
+        line
+        for line in (out.stdout + out.stderr).splitlines()
+        if any(name in line for name in names)
+    ]
     return out.returncode, problems
 
 
@@ -60,30 +69,44 @@ def test_unit_verifies(tmp_path, name):
 @needs_systemd
 def test_verify_catches_a_typo(tmp_path):
     """The check above is not vacuous: a misspelt directive is reported."""
-    text = (SYSTEMD_DIR / "ocop-kiosk.service").read_text().replace(
-        "ProtectSystem=strict", "ProtectSytem=strict")
+    text = (
+        (SYSTEMD_DIR / "ocop-kiosk.service")
+        .read_text()
+        .replace("ProtectSystem=strict", "ProtectSytem=strict")
+    )
     units = render(tmp_path, {"ocop-kiosk.service": text})
     code, problems = verify(units, ["ocop-kiosk.service"])
     assert problems and "ProtectSytem" in "\n".join(problems)
 
 
 @needs_systemd
-@pytest.mark.parametrize("name,limit", [("ocop-kiosk.service", 3.0),
-                                        ("ocop-kiosk-sync.service", 2.0),
-                                        ("ocop-registry.service", 2.0)])
+@pytest.mark.parametrize(
+    "name,limit",
+    [("ocop-kiosk.service", 3.0), ("ocop-kiosk-sync.service", 2.0), ("ocop-registry.service", 2.0)],
+)
 def test_exposure_score(tmp_path, name, limit):
     units = render(tmp_path)
-    out = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=yes",
-                          f"--threshold={limit * 10:.0f}", "--no-pager", name],
-                         cwd=units, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            SYSTEMD_ANALYZE,
+            "security",
+            "--offline=yes",
+            f"--threshold={limit * 10:.0f}",
+            "--no-pager",
+            name,
+        ],
+        cwd=units,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     score = re.search(r"Overall exposure level for \S+: ([\d.]+)", out.stdout)
     assert score, out.stdout + out.stderr
     assert float(score.group(1)) <= limit, out.stdout
 
 
 def parse(name: str) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, interpolation=None,
-                                          dict_type=_MultiDict)
+    parser = configparser.RawConfigParser(strict=False, interpolation=None, dict_type=_MultiDict)
     parser.optionxform = str
     parser.read(SYSTEMD_DIR / name)
     return parser
@@ -91,6 +114,7 @@ def parse(name: str) -> configparser.RawConfigParser:
 
 class _MultiDict(dict):
     """systemd repeats keys (Environment=, After=): keep every value, newline-joined."""
+
     def __setitem__(self, key, value):
         if key in self and isinstance(value, list):
             self[key].extend(value)
@@ -120,8 +144,15 @@ def test_kiosk_unit_promises():
     assert service["EnvironmentFile"] == "-/etc/ocop-kiosk/kiosk.env"
     assert "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
     # Settings that would cut the kiosk off its camera, display, touch or printer.
-    for key in ("PrivateDevices", "DevicePolicy", "DeviceAllow", "ProtectClock",
-                "PrivateUsers", "MemoryDenyWriteExecute", "DynamicUser"):
+    for key in (
+        "PrivateDevices",
+        "DevicePolicy",
+        "DeviceAllow",
+        "ProtectClock",
+        "PrivateUsers",
+        "MemoryDenyWriteExecute",
+        "DynamicUser",
+    ):
         assert key not in service, key
 
 

@@ -32,22 +32,27 @@ def main(argv: list[str]) -> int:
     def blocking(original):
         def wrapper(*args, **kwargs):
             while hang.is_set():
-                time.sleep(0.05)     # never returns while the fault lasts
+                time.sleep(0.05)  # never returns while the fault lasts
             return original(*args, **kwargs)
+
         return wrapper
 
     if fault == "hang-decoder":
         import scanner.decoders as decoders
+
         decoders.DecodePipeline.decode = blocking(decoders.DecodePipeline.decode)
     elif fault == "hang-camera":
         from kiosk.demo.camera import DemoCameraSource
+
         DemoCameraSource.read = blocking(DemoCameraSource.read)
     elif fault not in ("freeze-ui", "none"):
         raise SystemExit(f"unknown fault {fault!r}")
 
     from kiosk.cli.run_cmd import prepare_kivy_environment
+
     prepare_kivy_environment(os.path.join(data_dir, "kivy"), headless=True)
     import kiosk.ui.app as app_module
+
     app_module.CAMERA_STUCK_AFTER_S = app_module.DECODE_STUCK_AFTER_S = STUCK_AFTER_S
     from kivy.clock import Clock
 
@@ -61,11 +66,13 @@ def main(argv: list[str]) -> int:
             if fault == "freeze-ui":
                 time.sleep(stop_after_s)
             hang.set()
+
         Clock.schedule_once(inject, at_s)
         Clock.schedule_once(lambda _dt: app.stop(), stop_after_s)
 
     app_module.KioskApp.on_start = on_start
     from kiosk.cli.main import main as cli_main
+
     return cli_main(["--data-dir", data_dir, "run", "--windowed"])
 
 

@@ -1,5 +1,6 @@
 """kiosk.camera_choice's choice for camera.kind = "auto" (plain Python, no window): real detection
 against a fake /sys tree and an injected picamera2 probe."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,8 +29,9 @@ def test_an_attached_camera_gets_the_auto_source(tmp_path):
     sysfs.add_usb_webcam()
     detector = CameraDetector(sysfs.root, csi_probe=lambda: [])
     settings = Settings()
-    settings = dataclasses.replace(settings, camera=dataclasses.replace(
-        settings.camera, device="/dev/video0", width_px=1280))
+    settings = dataclasses.replace(
+        settings, camera=dataclasses.replace(settings.camera, device="/dev/video0", width_px=1280)
+    )
     source, is_demo = make_camera_source(settings, tmp_path, detector=detector)
     assert isinstance(source, AutoCameraSource) and not is_demo
     assert source.detector is detector and source.width_px == 1280

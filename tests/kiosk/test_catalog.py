@@ -72,6 +72,7 @@ def test_demo_images_are_stored_by_hash(demo_store, data_dir):
     import hashlib
 
     from kiosk.media import find_media_file
+
     product = Catalog(demo_store).product(101)
     path = find_media_file(demo_store.conn, data_dir, product.image_hash)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == product.image_hash
@@ -79,8 +80,9 @@ def test_demo_images_are_stored_by_hash(demo_store, data_dir):
 
 def test_gtin_spellings():
     from ocop.gtin import is_valid_gtin, normalize_gtin
+
     assert normalize_gtin("02000000001012") == "2000000001012"
-    assert normalize_gtin("036000291452") == "0036000291452"   # UPC-A
+    assert normalize_gtin("036000291452") == "0036000291452"  # UPC-A
     assert normalize_gtin("12345670") == "12345670"
     assert is_valid_gtin("2000000001012") and not is_valid_gtin("2000000001013")
     assert not is_valid_gtin("２０００") and not is_valid_gtin("abc")

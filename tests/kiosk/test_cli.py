@@ -19,8 +19,19 @@ def test_demo_init_and_catalog_commands(tmp_path):
     assert listing.returncode == 0
     rows = [json.loads(line) for line in listing.stdout.splitlines()]
     assert len(rows) >= 25
-    for key in ("id", "gtin", "name_vi", "name_en", "producer", "commune", "district",
-                "group", "stars", "rating_valid_until", "rating_status"):
+    for key in (
+        "id",
+        "gtin",
+        "name_vi",
+        "name_en",
+        "producer",
+        "commune",
+        "district",
+        "group",
+        "stars",
+        "rating_valid_until",
+        "rating_status",
+    ):
         assert key in rows[0]
     shown = json.loads(run_cli("--data-dir", data, "catalog", "show", "101", "--json").stdout)
     assert shown["name_vi"] == "Cà phê bột nguyên chất Bích Thao"

@@ -35,11 +35,21 @@ def _demo_folder(data: Path, demo_init_template: Path) -> None:
     demo stamp scanned and a forged one, and a block of real (registry) stamps with a print
     job and its outbox record."""
     copy_data_dir(demo_init_template, data)
-    printed = run_cli("--data-dir", str(data), "print", "--product", "101", "--count", "2",
-                      "--printer", "virtual:")
+    printed = run_cli(
+        "--data-dir",
+        str(data),
+        "print",
+        "--product",
+        "101",
+        "--count",
+        "2",
+        "--printer",
+        "virtual:",
+    )
     assert printed.returncode == 0, printed.stderr
     from kiosk.scanning import ScanService
     from kiosk.settings import Settings
+
     store = Store.in_dir(data)
     try:
         text = store.query_one("SELECT text FROM stamps WHERE state = 'printed'")[0]
@@ -48,29 +58,50 @@ def _demo_folder(data: Path, demo_init_template: Path) -> None:
         forged = text[:-1] + ("A" if text[-1] != "A" else "B")
         assert service.handle_text(forged).verification.verdict.value == "forged"
         with store.transaction() as tx:
-            block = tx.execute("INSERT INTO stamp_blocks(product_id, first_serial, "
-                               "last_serial, received_at, source) VALUES "
-                               "(101, 999999, 999999, ?, 'registry')", (NOW,)).lastrowid
-            job = tx.execute("INSERT INTO print_jobs(product_id, count, state, created_at, "
-                             "updated_at) VALUES (101, 1, 'done', ?, ?)", (NOW, NOW)).lastrowid
-            tx.execute("INSERT INTO stamps(serial, product_id, key_id, issued_on, text, "
-                       "block_id, state, job_id, printed_at) VALUES (999999, 101, 7, "
-                       "'2026-11-29', 'real-stamp-text', ?, 'printed', ?, ?)",
-                       (block, job, NOW))
-            tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
-                       "VALUES ('print', 'print-real', ?, ?)",
-                       (json.dumps({"serial": 999999, "product_id": 101, "key_id": 7,
-                                    "job_id": job, "status": "printed", "at": NOW}), NOW))
+            block = tx.execute(
+                "INSERT INTO stamp_blocks(product_id, first_serial, "
+                "last_serial, received_at, source) VALUES "
+                "(101, 999999, 999999, ?, 'registry')",
+                (NOW,),
+            ).lastrowid
+            job = tx.execute(
+                "INSERT INTO print_jobs(product_id, count, state, created_at, "
+                "updated_at) VALUES (101, 1, 'done', ?, ?)",
+                (NOW, NOW),
+            ).lastrowid
+            tx.execute(
+                "INSERT INTO stamps(serial, product_id, key_id, issued_on, text, "
+                "block_id, state, job_id, printed_at) VALUES (999999, 101, 7, "
+                "'2026-11-29', 'real-stamp-text', ?, 'printed', ?, ?)",
+                (block, job, NOW),
+            )
+            tx.execute(
+                "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+                "VALUES ('print', 'print-real', ?, ?)",
+                (
+                    json.dumps(
+                        {
+                            "serial": 999999,
+                            "product_id": 101,
+                            "key_id": 7,
+                            "job_id": job,
+                            "status": "printed",
+                            "at": NOW,
+                        }
+                    ),
+                    NOW,
+                ),
+            )
     finally:
         store.close()
 
 
-def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry,
-                                                         demo_init_template):
+def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry, demo_init_template):
     data = tmp_path / "kiosk"
     _demo_folder(data, demo_init_template)
-    config = write_kiosk_config(tmp_path / "kiosk.toml", registry.url, registry.token,
-                                registry.root_key, data)
+    config = write_kiosk_config(
+        tmp_path / "kiosk.toml", registry.url, registry.token, registry.root_key, data
+    )
     scans_before = registry.report()["total_scans"]
 
     for command in (("sync", "--once"), ("sync",), ("run",)):
@@ -78,7 +109,7 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry,
         assert refused.returncode == 2, (command, refused.stderr)
         assert "this data folder holds demo data" in refused.stderr and HINT in refused.stderr
         assert "demo PIN" in refused.stderr and "Traceback" not in refused.stderr
-    assert registry.report()["total_scans"] == scans_before        # nothing was sent
+    assert registry.report()["total_scans"] == scans_before  # nothing was sent
 
     converted = run_cli("--config", str(config), "init", "--force")
     assert converted.returncode == 0, converted.stderr
@@ -99,8 +130,10 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry,
         assert [r[0] for r in store.query("SELECT source FROM stamp_blocks")] == ["registry"]
         assert _count(store, "print_jobs") == 1
         assert sorted(r[0] for r in store.query("SELECT verdict FROM scans")) == ["forged"]
-        kept = sorted((r[0], json.loads(r[1]).get("verdict") or json.loads(r[1])["status"])
-                      for r in store.query("SELECT kind, payload_json FROM outbox"))
+        kept = sorted(
+            (r[0], json.loads(r[1]).get("verdict") or json.loads(r[1])["status"])
+            for r in store.query("SELECT kind, payload_json FROM outbox")
+        )
         assert kept == [("print", "printed"), ("scan", "forged")]
         # The demo PIN no longer opens staff mode, with or without a configured PIN.
         assert PinGate(store, "", 5, 60).check("2468").check is PinCheck.DISABLED
@@ -118,18 +151,18 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry,
         assert _count(store, "products") > 0 and _count(store, "trust_lists") == 1
     finally:
         store.close()
-    assert registry.report()["total_scans"] == scans_before + 1     # the forged one only
+    assert registry.report()["total_scans"] == scans_before + 1  # the forged one only
 
 
 def test_init_force_and_demo_edge_cases(tmp_path, registry):
-    config = write_kiosk_config(tmp_path / "k.toml", registry.url, registry.token,
-                                registry.root_key, tmp_path / "real")
+    config = write_kiosk_config(
+        tmp_path / "k.toml", registry.url, registry.token, registry.root_key, tmp_path / "real"
+    )
     # No demo data next to a configured registry.
     refused = run_cli("--config", str(config), "init", "--demo")
     assert refused.returncode == 2 and "registry is configured" in refused.stderr
     assert not (tmp_path / "real" / "kiosk.sqlite").exists()
-    assert run_cli("--data-dir", str(tmp_path / "x"), "init", "--demo", "--force"
-                   ).returncode == 2
+    assert run_cli("--data-dir", str(tmp_path / "x"), "init", "--demo", "--force").returncode == 2
     # A real folder: --force has nothing to convert and changes nothing.
     assert run_cli("--config", str(config), "init").returncode == 0
     again = run_cli("--config", str(config), "init", "--force")
@@ -146,6 +179,7 @@ def test_demo_pin_is_never_a_real_pin(tmp_path, store):
     assert made.returncode == 2 and "demo PIN" in made.stderr
     # A hash of 2468 made some other way still opens nothing on a real kiosk.
     from kiosk.staff_pin import DEMO_PIN
+
     demo_hash = hash_pin(DEMO_PIN, log2_n=10, _demo=True)
     assert PinGate(store, demo_hash, 5, 60).check(DEMO_PIN).check is PinCheck.WRONG
 
@@ -153,8 +187,10 @@ def test_demo_pin_is_never_a_real_pin(tmp_path, store):
 def test_first_start_with_a_registry_is_not_demo(tmp_path, registry):
     from kiosk.cli.context import CliContext
     from kiosk.cli.run_cmd import ensure_demo_data
-    config = write_kiosk_config(tmp_path / "k.toml", registry.url, registry.token,
-                                registry.root_key, tmp_path / "fresh")
+
+    config = write_kiosk_config(
+        tmp_path / "k.toml", registry.url, registry.token, registry.root_key, tmp_path / "fresh"
+    )
     ctx = CliContext(str(config))
     try:
         ensure_demo_data(ctx)
@@ -165,7 +201,7 @@ def test_first_start_with_a_registry_is_not_demo(tmp_path, registry):
         ctx.close()
     ctx = CliContext(None, str(tmp_path / "unconfigured"))
     try:
-        ensure_demo_data(ctx)                 # no registry: the demo catalog, as before
+        ensure_demo_data(ctx)  # no registry: the demo catalog, as before
         assert ctx.store().get_meta("demo") == "1" and _count(ctx.store(), "products") > 0
     finally:
         ctx.close()

@@ -26,8 +26,9 @@ WRITER = textwrap.dedent("""
 def test_committed_rows_survive_kill_9(data_dir):
     path = data_dir / "kiosk.sqlite"
     Store(path).close()
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     acknowledged = 0
     for line in proc.stdout:
         acknowledged = int(line)
@@ -37,7 +38,7 @@ def test_committed_rows_survive_kill_9(data_dir):
     proc.wait()
     store = Store(path)
     rows = store.query_one("SELECT count(*) FROM outbox")[0]
-    assert rows >= acknowledged          # every acknowledged commit is there
+    assert rows >= acknowledged  # every acknowledged commit is there
     assert store.integrity_check() == "ok"
     keys = {r[0] for r in store.query("SELECT idempotency_key FROM outbox")}
     assert {f"k{i}" for i in range(acknowledged)} <= keys

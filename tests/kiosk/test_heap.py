@@ -26,5 +26,5 @@ def test_freed_memory_held_by_the_heap_is_given_back():
     del blocks
     held = rss_mb()
     assert release_free_heap() is True
-    assert rss_mb() < held - 50          # ~110 MB were freed; most of it goes back
+    assert rss_mb() < held - 50  # ~110 MB were freed; most of it goes back
     assert len(keep) == 3000

@@ -38,7 +38,7 @@ def moving(gray: np.ndarray, length_px: int = 9) -> np.ndarray:
 
 
 def hints_for(transform) -> list[tuple[np.ndarray, object]]:
-    pipeline = DecodePipeline()           # the live pipeline, with its per-frame budget
+    pipeline = DecodePipeline()  # the live pipeline, with its per-frame budget
     found = []
     for path in sorted(PHOTOS.glob("qrcode-*/*.png")):
         frame = transform(camera_sized(path))
@@ -53,13 +53,15 @@ def hint_width_px(hint) -> float:
     return max(xs) - min(xs)
 
 
-@pytest.mark.parametrize("transform, words, at_least",
-                         [(far_away, CLOSER, 8), (moving, STILL, 3)],
-                         ids=["far away", "moving"])
+@pytest.mark.parametrize(
+    "transform, words, at_least",
+    [(far_away, CLOSER, 8), (moving, STILL, 3)],
+    ids=["far away", "moving"],
+)
 def test_real_photos_get_the_hint_that_matches_why(transform, words, at_least):
     found = hints_for(transform)
     assert len(found) >= at_least
-    for frame, hint in found:                 # the located code is inside the frame
+    for frame, hint in found:  # the located code is inside the frame
         h, w = frame.shape
         assert all(-1 <= x <= w + 1 and -1 <= y <= h + 1 for x, y in hint.quad)
     said = [scan_hint_text(hint_width_px(hint), "en") for _frame, hint in found]
@@ -71,4 +73,4 @@ def test_the_size_rule_is_what_the_hint_uses():
     assert scan_hint_text(SMALL_CODE_PX - 1, "en") == CLOSER
     assert scan_hint_text(SMALL_CODE_PX + 1, "en") == STILL
     assert scan_hint_text(None, "en") == STILL
-    assert scan_hint_text(SMALL_CODE_PX - 1, "vi") != CLOSER      # translated
+    assert scan_hint_text(SMALL_CODE_PX - 1, "vi") != CLOSER  # translated

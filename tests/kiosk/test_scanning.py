@@ -21,8 +21,10 @@ def _demo_stamp(store, data_dir, product_id):
 
 
 def _outbox(store):
-    return [json.loads(r["payload_json"]) for r in
-            store.query("SELECT payload_json FROM outbox WHERE kind = 'scan' ORDER BY id")]
+    return [
+        json.loads(r["payload_json"])
+        for r in store.query("SELECT payload_json FROM outbox WHERE kind = 'scan' ORDER BY id")
+    ]
 
 
 def test_genuine_scan_is_recorded_once_with_its_outbox_row(service, demo_store, data_dir):
@@ -53,7 +55,7 @@ def test_forged_and_private_content(service, demo_store, data_dir):
     other = service.handle_text("WIFI:S:home;P:secret;;")
     assert other.verdict is Verdict.NOT_OCOP
     stored = [r["text"] for r in demo_store.query("SELECT text FROM scans")]
-    assert "WIFI:S:home;P:secret;;" not in stored          # never stored
+    assert "WIFI:S:home;P:secret;;" not in stored  # never stored
     assert all(r["verdict"] != "not_ocop" for r in _outbox(demo_store))  # never sent
 
 
@@ -73,13 +75,20 @@ def test_full_disk_still_gives_the_verdict_and_saves_nothing(service, demo_store
     """SQLITE_FULL for real: the database is capped at its size and its free space filled
     (each table and index has its own pages, so fill the ones a scan writes to)."""
     from kiosk.store import StoreFull
+
     stamp = _demo_stamp(demo_store, data_dir, 101)
     pages = demo_store.query_one("PRAGMA page_count")[0]
     demo_store.conn.execute(f"PRAGMA max_page_count = {pages}")
-    fillers = [("INSERT INTO scans(scanned_at, text, verdict, serial, source) "
-                "VALUES ('2000-01-01', ?, 'forged', ?, 'test')"),
-               ("INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
-                "VALUES ('heartbeat', ?, '{}', '2000-01-01')")]
+    fillers = [
+        (
+            "INSERT INTO scans(scanned_at, text, verdict, serial, source) "
+            "VALUES ('2000-01-01', ?, 'forged', ?, 'test')"
+        ),
+        (
+            "INSERT INTO outbox(kind, idempotency_key, payload_json, created_at) "
+            "VALUES ('heartbeat', ?, '{}', '2000-01-01')"
+        ),
+    ]
     n = 0
     for size in (400, 60, 1):
         for sql in fillers:

@@ -24,8 +24,10 @@ def test_defaults_when_no_file():
 
 def test_valid_file(tmp_path):
     path = tmp_path / "k.toml"
-    path.write_text('mode = "reststop"\nlanguage = "en"\n[camera]\nfps = 15\n'
-                    '[printer]\nwidth_mm = 80\n', encoding="utf-8")
+    path.write_text(
+        'mode = "reststop"\nlanguage = "en"\n[camera]\nfps = 15\n[printer]\nwidth_mm = 80\n',
+        encoding="utf-8",
+    )
     settings = parse_settings_file(path)
     assert settings.mode is Mode.RESTSTOP and settings.language is Language.EN
     assert settings.camera.fps == 15 and settings.printer.width_mm == 80
@@ -36,14 +38,16 @@ def test_valid_file(tmp_path):
 
 def test_every_problem_reported_at_once():
     with pytest.raises(ConfigError) as info:
-        settings_from_dict({
-            "mode": "museum",                       # bad choice
-            "langauge": "vi",                       # typo
-            "camera": {"fps": "fast", "widht_px": 1},  # wrong type + typo
-            "printer": {"width_mm": 70},            # not 58/80
-            "ui": {"idle_timeout_s": 1},            # out of range
-            "staff": 3,                             # not a table
-        })
+        settings_from_dict(
+            {
+                "mode": "museum",  # bad choice
+                "langauge": "vi",  # typo
+                "camera": {"fps": "fast", "widht_px": 1},  # wrong type + typo
+                "printer": {"width_mm": 70},  # not 58/80
+                "ui": {"idle_timeout_s": 1},  # out of range
+                "staff": 3,  # not a table
+            }
+        )
     problems = info.value.problems
     text = "\n".join(problems)
     assert len(problems) == 7, text
@@ -74,8 +78,9 @@ def test_bad_toml_and_missing_file(tmp_path):
 def test_environment_order(tmp_path):
     path = tmp_path / "env.toml"
     path.write_text('mode = "station"\n', encoding="utf-8")
-    settings = load_settings(None, environ={"OCOP_KIOSK_CONFIG": str(path),
-                                            "OCOP_KIOSK_REGISTRY_URL": "http://r:1"})
+    settings = load_settings(
+        None, environ={"OCOP_KIOSK_CONFIG": str(path), "OCOP_KIOSK_REGISTRY_URL": "http://r:1"}
+    )
     assert settings.mode is Mode.STATION
     assert settings.registry.url == "http://r:1"
     assert resolve_data_dir(settings, None, {"OCOP_KIOSK_DATA": "/x"}).as_posix() == "/x"
@@ -84,10 +89,9 @@ def test_environment_order(tmp_path):
     assert xdg in (tmp_path / "ocop-kiosk", __import__("pathlib").Path("/var/lib/ocop-kiosk"))
 
 
-@pytest.mark.parametrize("name", ["kiosk.toml", "showroom.toml", "reststop.toml",
-                                  "station.toml"])
+@pytest.mark.parametrize("name", ["kiosk.toml", "showroom.toml", "reststop.toml", "station.toml"])
 def test_shipped_config_files_are_valid(name):
-    settings = parse_settings_file(REPO_ROOT / "config" / name)   # raises on any problem
+    settings = parse_settings_file(REPO_ROOT / "config" / name)  # raises on any problem
     assert settings.source.endswith(name)
 
 
@@ -103,15 +107,18 @@ def test_cli_reports_all_problems_exit_2(tmp_path):
 
 def test_documented_default_file_matches_built_in_defaults():
     documented = parse_settings_file(REPO_ROOT / "config" / "kiosk.toml")
-    assert dataclasses.replace(documented, source="") == dataclasses.replace(Settings(),
-                                                                             source="")
+    assert dataclasses.replace(documented, source="") == dataclasses.replace(Settings(), source="")
 
 
 def test_values_checked_beyond_type_and_range():
     with pytest.raises(ConfigError) as info:
-        settings_from_dict({"printer": {"uri": "lpt://1"},
-                            "stamps": {"base_url": "http://example.com/s"},
-                            "mode": "x"})
+        settings_from_dict(
+            {
+                "printer": {"uri": "lpt://1"},
+                "stamps": {"base_url": "http://example.com/s"},
+                "mode": "x",
+            }
+        )
     text = "\n".join(info.value.problems)
     assert len(info.value.problems) == 3, text
     assert "printer.uri: bad printer URI 'lpt://1': unknown scheme" in text
@@ -127,6 +134,7 @@ def _leaf_fields(cls=Settings, prefix=""):
     """(dotted path, type) of every setting, found from the dataclasses themselves: a new
     field is covered by the tests below without editing them."""
     import typing
+
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.metadata.get("internal"):
@@ -147,8 +155,7 @@ def _toml(path: str, literal: str) -> str:
 
 
 def test_the_introspection_finds_the_settings():
-    assert {"registry.timeout_s", "camera.gone_after_s", "staff.lockout_s"} <= \
-        set(FLOAT_PATHS)
+    assert {"registry.timeout_s", "camera.gone_after_s", "staff.lockout_s"} <= set(FLOAT_PATHS)
     assert {"site.name", "printer.uri", "data_dir"} <= set(TEXT_PATHS)
 
 
@@ -179,7 +186,7 @@ def test_non_finite_floats_reported_with_every_other_problem():
 
 def test_a_huge_integer_for_a_float_is_refused():
     with pytest.raises(ConfigError) as info:
-        settings_from_dict({"ui": {"idle_timeout_s": 10 ** 400}})
+        settings_from_dict({"ui": {"idle_timeout_s": 10**400}})
     assert info.value.problems == ["ui.idle_timeout_s: must be a finite number, got inf"]
 
 
@@ -194,7 +201,8 @@ def test_every_text_setting_is_one_bounded_line(path):
         with pytest.raises(ConfigError) as info:
             settings_from_dict(data(value))
         assert info.value.problems[0].startswith(
-            f"{path}: must be one line of text without control characters")
+            f"{path}: must be one line of text without control characters"
+        )
     with pytest.raises(ConfigError) as info:
         settings_from_dict(data("x" * 100_000))
     assert info.value.problems[0].startswith(f"{path}: 100,000 characters, at most ")
@@ -202,19 +210,21 @@ def test_every_text_setting_is_one_bounded_line(path):
 
 def test_a_hostile_value_is_quoted_short():
     with pytest.raises(ConfigError) as info:
-        settings_from_dict({"site": {"name": list(range(100_000))},
-                            "camera": {"fps": "9" * 5000}})
+        settings_from_dict({"site": {"name": list(range(100_000))}, "camera": {"fps": "9" * 5000}})
     assert all(len(p) < 200 for p in info.value.problems), info.value.problems
 
 
-@pytest.mark.parametrize("path,value,expected", [
-    ("registry.url", "ftp://ocop.sonla.gov.vn", "must look like https://host[:port]"),
-    ("registry.url", "https://", "must look like https://host[:port]"),
-    ("registry.url", "http://host:99999", "not a valid URL"),
-    ("registry.root_public_key", "not base64!", "root public key: not valid base64"),
-    ("registry.root_public_key", "AAAA", "expected 32 bytes, got 3"),
-    ("staff.pin_hash", "2468", "must look like 'scrypt$14$8$1$<salt>$<hash>'"),
-])
+@pytest.mark.parametrize(
+    "path,value,expected",
+    [
+        ("registry.url", "ftp://ocop.sonla.gov.vn", "must look like https://host[:port]"),
+        ("registry.url", "https://", "must look like https://host[:port]"),
+        ("registry.url", "http://host:99999", "not a valid URL"),
+        ("registry.root_public_key", "not base64!", "root public key: not valid base64"),
+        ("registry.root_public_key", "AAAA", "expected 32 bytes, got 3"),
+        ("staff.pin_hash", "2468", "must look like 'scrypt$14$8$1$<salt>$<hash>'"),
+    ],
+)
 def test_values_that_would_break_later_are_refused(path, value, expected):
     table, key = path.split(".")
     with pytest.raises(ConfigError) as info:
@@ -226,8 +236,13 @@ def test_values_that_would_break_later_are_refused(path, value, expected):
 
 def test_environment_values_are_checked_like_the_file():
     with pytest.raises(ConfigError) as info:
-        load_settings(None, environ={"OCOP_KIOSK_REGISTRY_URL": "registry.local",
-                                     "OCOP_KIOSK_REGISTRY_TOKEN": "abc\ndef"})
+        load_settings(
+            None,
+            environ={
+                "OCOP_KIOSK_REGISTRY_URL": "registry.local",
+                "OCOP_KIOSK_REGISTRY_TOKEN": "abc\ndef",
+            },
+        )
     text = "\n".join(info.value.problems)
     assert len(info.value.problems) == 2, text
     assert "$OCOP_KIOSK_REGISTRY_URL (registry.url): must look like" in text
@@ -248,11 +263,14 @@ def _one_line_refusal(result, expected):
     assert len(lines) == 1 and expected in lines[0], result.stderr
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("a = " + "[" * 500 + "]" * 500, "nested too deeply"),
-    ("a = " + "{b = " * 500 + "1" + "}" * 500, "nested too deeply"),
-    ("[camera]\nfps = 1" + "0" * 5000 + "\n", "a number with more than 4300 digits"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("a = " + "[" * 500 + "]" * 500, "nested too deeply"),
+        ("a = " + "{b = " * 500 + "1" + "}" * 500, "nested too deeply"),
+        ("[camera]\nfps = 1" + "0" * 5000 + "\n", "a number with more than 4300 digits"),
+    ],
+)
 def test_hostile_toml_is_one_line_exit_2(tmp_path, text, expected):
     config = tmp_path / "hostile.toml"
     config.write_text(text, encoding="utf-8")
@@ -273,8 +291,9 @@ def test_huge_or_binary_files_are_one_line_exit_2(tmp_path):
 
 def _label_config(tmp_path, width_mm, height_mm):
     config = tmp_path / f"label-{width_mm}x{height_mm}.toml"
-    config.write_text(f"[printer]\nwidth_mm = {width_mm}\nlabel_height_mm = {height_mm}\n",
-                      encoding="utf-8")
+    config.write_text(
+        f"[printer]\nwidth_mm = {width_mm}\nlabel_height_mm = {height_mm}\n", encoding="utf-8"
+    )
     return config
 
 
@@ -283,13 +302,16 @@ def test_config_check_refuses_a_label_too_small_for_a_stamp(tmp_path, width_mm, 
     result = _check(_label_config(tmp_path, width_mm, height_mm))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert (f"printer.label_height_mm: {height_mm} mm is too short for a stamp label on "
-            f"{width_mm} mm paper: at least ") in result.stderr
+    assert (
+        f"printer.label_height_mm: {height_mm} mm is too short for a stamp label on "
+        f"{width_mm} mm paper: at least "
+    ) in result.stderr
 
 
 @pytest.mark.parametrize("width_mm", [58, 80])
 def test_the_minimum_said_is_the_smallest_size_accepted(tmp_path, width_mm):
     import re
+
     refused = _check(_label_config(tmp_path, width_mm, 1))
     minimum = int(re.search(r"at least (\d+) mm", refused.stderr).group(1))
     ok = _check(_label_config(tmp_path, width_mm, minimum))
@@ -301,18 +323,29 @@ def test_the_minimum_said_is_the_smallest_size_accepted(tmp_path, width_mm):
 
 def test_label_problem_reported_with_the_other_problems():
     with pytest.raises(ConfigError) as info:
-        settings_from_dict({"printer": {"width_mm": 80, "label_height_mm": 30},
-                            "registry": {"timeout_s": float("nan")}})
+        settings_from_dict(
+            {
+                "printer": {"width_mm": 80, "label_height_mm": 30},
+                "registry": {"timeout_s": float("nan")},
+            }
+        )
     assert len(info.value.problems) == 2
     assert info.value.problems[1].startswith("printer.label_height_mm: 30 mm is too short")
 
 
 def test_kiosk_does_not_start_with_a_label_too_small(tmp_path):
-    result = run_cli("--config", str(_label_config(tmp_path, 58, 25)),
-                     "--data-dir", str(tmp_path / "d"), "run", "--windowed", timeout_s=60)
+    result = run_cli(
+        "--config",
+        str(_label_config(tmp_path, 58, 25)),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "run",
+        "--windowed",
+        timeout_s=60,
+    )
     assert result.returncode == 2, result.stderr
     assert "printer.label_height_mm: 25 mm is too short" in result.stderr
-    assert not (tmp_path / "d").exists()          # refused before demo data or a window
+    assert not (tmp_path / "d").exists()  # refused before demo data or a window
 
 
 def _documented(lines: list[str], table: str, key: str) -> str:
@@ -345,9 +378,11 @@ def test_documented_file_states_every_limit():
             continue
         table, _, key = path.rpartition(".")
         text = _documented(lines, table, key)
-        assert f"{number(meta['min'])} to {number(meta['max'])}" in text.replace(",", ""), \
+        assert f"{number(meta['min'])} to {number(meta['max'])}" in text.replace(",", ""), (
             f"{path}: config/kiosk.toml should say its range {meta['min']} to {meta['max']}"
+        )
     from kiosk.printing.queue import label_minimum_mm
+
     label = _documented(lines, "printer", "label_height_mm")
     for width_mm in (58, 80):
         minimum = label_minimum_mm(settings_from_dict({"printer": {"width_mm": width_mm}}))

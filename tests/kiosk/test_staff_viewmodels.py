@@ -16,9 +16,20 @@ from kiosk.ui_prefs import Source
 
 
 def job(state="interrupted", printed=(1, 2, 3), pending=(6, 7), uncertain=(5,), job_id=12):
-    return JobView(id=job_id, product_id=101, lot="", count=6, state=JobState(state),
-                   error="", printed=list(printed), pending=list(pending),
-                   uncertain=list(uncertain), void=[], created_at="", updated_at="")
+    return JobView(
+        id=job_id,
+        product_id=101,
+        lot="",
+        count=6,
+        state=JobState(state),
+        error="",
+        printed=list(printed),
+        pending=list(pending),
+        uncertain=list(uncertain),
+        void=[],
+        created_at="",
+        updated_at="",
+    )
 
 
 def product(pid, name):
@@ -27,8 +38,12 @@ def product(pid, name):
 
 def test_the_columns_follow_what_staff_type():
     idle = PrintLayout.of(Editing.NONE, portrait=False)
-    assert (idle.products.shown, idle.label.shown, idle.keyboard.shown, idle.lot.shown) == \
-        (True, True, False, False)
+    assert (idle.products.shown, idle.label.shown, idle.keyboard.shown, idle.lot.shown) == (
+        True,
+        True,
+        False,
+        False,
+    )
     assert (idle.products.size_hint_x, idle.label.size_hint_x) == (0.42, 0.58)
     search = PrintLayout.of(Editing.SEARCH, portrait=False)
     assert (search.products.size_hint_x, search.keyboard.size_hint_x) == (0.4, 0.6)
@@ -59,16 +74,21 @@ def test_print_tab_texts():
     assert view.product_hint == "Không tìm thấy sản phẩm. Hãy gõ ít chữ hơn."
     vm.search_query = ""
     assert [r["selected"] for r in vm.view("en", False).product_rows] == [True, False]
-    assert vm.first_default() is None            # a choice is kept
+    assert vm.first_default() is None  # a choice is kept
 
 
 def test_one_rule_for_jobs_needing_a_decision():
-    for j in (job(), job("failed", uncertain=()), job("failed", uncertain=(), pending=()),
-              job("done", uncertain=(), pending=()), job("queued", uncertain=()),
-              job("done", pending=())):
+    for j in (
+        job(),
+        job("failed", uncertain=()),
+        job("failed", uncertain=(), pending=()),
+        job("done", uncertain=(), pending=()),
+        job("queued", uncertain=()),
+        job("done", pending=()),
+    ):
         assert needs_attention(j) == j.needs_attention
-    assert needs_attention(job("done", pending=()))     # an uncertain label, whatever state
-    assert not needs_attention(job("printing"))         # the worker is on it
+    assert needs_attention(job("done", pending=()))  # an uncertain label, whatever state
+    assert not needs_attention(job("printing"))  # the worker is on it
 
 
 def test_queue_tab_recovery_and_the_two_tap_cancel():
@@ -81,8 +101,8 @@ def test_queue_tab_recovery_and_the_two_tap_cancel():
     assert look.shown and look.actions_shown and look.cancel_text.startswith("Tap again")
     assert look.title.startswith("⚠ ") and look.others
     vm.jobs_read(QueueOverview([second], [second], {101: "Coffee"}))
-    assert not vm.cancel_armed                  # armed for another job: not valid now
-    assert vm.recovery("en").step == "check"    # its uncertain label first
+    assert not vm.cancel_armed  # armed for another job: not valid now
+    assert vm.recovery("en").step == "check"  # its uncertain label first
     assert not RecoveryLook.of(None, False).shown
     cells = job_cells(vm.overview, "en")
     assert [c.colour for c in cells] == ["ink", "red"] and cells[0].data
@@ -92,11 +112,14 @@ def test_queue_tab_recovery_and_the_two_tap_cancel():
 
 
 def test_printer_status_words_and_light():
-    assert [printer_light(s) for s in ("ready", "paper_near_end", "unknown", "paper_out")] \
-        == ["green", "green", "amber", "red"]
+    assert [printer_light(s) for s in ("ready", "paper_near_end", "unknown", "paper_out")] == [
+        "green",
+        "green",
+        "amber",
+        "red",
+    ]
     vm = QueueTabModel(printing_ok=False, print_error="no printer.uri")
-    assert vm.printer_texts("en") == ("unknown", "Printing is not available here",
-                                      "no printer.uri")
+    assert vm.printer_texts("en") == ("unknown", "Printing is not available here", "no printer.uri")
 
 
 def test_tabs_and_choices():
@@ -110,16 +133,24 @@ def test_tabs_and_choices():
 
 
 def test_sync_and_settings_texts():
-    view = SimpleNamespace(label=lambda lang: "Offline", pending=3, last_success="",
-                           detail="timeout", failed=True)
-    assert sync_lines(view, "en", "Clock not set") == \
-        "Offline\n3 records waiting to be sent\ntimeout\nClock not set"
+    view = SimpleNamespace(
+        label=lambda lang: "Offline", pending=3, last_success="", detail="timeout", failed=True
+    )
+    assert (
+        sync_lines(view, "en", "Clock not set")
+        == "Offline\n3 records waiting to be sent\ntimeout\nClock not set"
+    )
     assert sync_answer_text("started", "en") == "Sync started."
     assert sync_answer_text("whatever", "en") == "Sync is not running"
     assert sync_answer_text(None, "en") == ""
-    prefs = SimpleNamespace(language="en", language_source=Source.SAVED,
-                            config_language="vi", mode="station", mode_source=Source.CONFIG,
-                            config_mode="station")
+    prefs = SimpleNamespace(
+        language="en",
+        language_source=Source.SAVED,
+        config_language="vi",
+        mode="station",
+        mode_source=Source.CONFIG,
+        config_mode="station",
+    )
     settings = settings_view(prefs, "station", "en")
     assert settings.default_language == "en" and settings.lang_saved and not settings.mode_saved
     assert settings.lang_source_text.endswith("says Tiếng Việt.")
@@ -128,6 +159,7 @@ def test_sync_and_settings_texts():
 def test_every_job_state_has_staff_words_in_both_languages():
     from kiosk.printing.queue import JobState
     from kiosk.viewmodels import job_state_text
+
     for state in JobState:
         assert job_state_text(state.value, "vi") != job_state_text(state.value, "en")
-    assert job_state_text("melted", "vi") == "melted"     # an unknown value is shown as is
+    assert job_state_text("melted", "vi") == "melted"  # an unknown value is shown as is

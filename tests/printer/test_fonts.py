@@ -29,7 +29,7 @@ def test_without_a_shipped_copy_the_next_place_is_used(fresh, tmp_path):
     (regular_only / "DejaVuSans.ttf").write_bytes(b"ttf")
     fresh.setattr(fonts, "_kivy_font_dir", lambda: regular_only)
     assert fonts.font_path("regular") == regular_only / "DejaVuSans.ttf"
-    assert fonts.font_path("bold") == regular_only / "DejaVuSans.ttf"   # Kivy has no bold
+    assert fonts.font_path("bold") == regular_only / "DejaVuSans.ttf"  # Kivy has no bold
 
 
 def test_no_font_anywhere_names_every_place_looked(fresh, tmp_path):

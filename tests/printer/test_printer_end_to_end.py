@@ -15,12 +15,21 @@ def test_print_n_labels_and_read_them_back(fake_printer, width):
     n = 12
     texts = [f"HTTPS://OCOP.SONLA.GOV.VN/S/{i:06d}K{i * 7919 % 100000:05d}" for i in range(n)]
     layout = LabelLayout(width_dots=width)
-    with Printer(fake_printer.uri + "?timeout=1", width_dots=width,
-                 job_options=JobOptions(cut=True)) as printer:
+    with Printer(
+        fake_printer.uri + "?timeout=1", width_dots=width, job_options=JobOptions(cut=True)
+    ) as printer:
         for i, text in enumerate(texts):
-            img = render_label(LabelContent(qr_text=text, title="Trà Shan tuyết Mộc Châu",
-                                            producer="HTX Chè Mộc Châu", district="Mộc Châu",
-                                            stars=4, serial_text=f"Số {i:06d}"), layout)
+            img = render_label(
+                LabelContent(
+                    qr_text=text,
+                    title="Trà Shan tuyết Mộc Châu",
+                    producer="HTX Chè Mộc Châu",
+                    district="Mộc Châu",
+                    stars=4,
+                    serial_text=f"Số {i:06d}",
+                ),
+                layout,
+            )
             printer.print_image(img)
     data = fake_printer.control.received()
     images = decode_images(data)

@@ -72,8 +72,9 @@ def test_round_trip_encode_decode(width):
 
 def test_job_bytes_init_raster_feed_cut():
     img = random_1bit(384, 20, 1)
-    job = encode_label_job(img, width_dots=384, profile_name="TM-T20II",
-                           options=JobOptions(feed_dots=300, cut=True))
+    job = encode_label_job(
+        img, width_dots=384, profile_name="TM-T20II", options=JobOptions(feed_dots=300, cut=True)
+    )
     names = [c.name for c in parse_commands(job)]
     assert names == ["init", "raster", "feed_dots", "feed_dots", "feed_lines", "cut"]
     assert cut_bytes("POS-5890") == b"\x1bd\x06"  # POS-5890 has no cutter: python-escpos feeds
@@ -104,7 +105,7 @@ def test_stream_parser_incremental_equals_whole_and_skips_dle_eot_inside_raster(
     parser = StreamParser()
     pieces = []
     for i in range(0, len(stream), 7):
-        pieces += parser.feed(stream[i:i + 7])
+        pieces += parser.feed(stream[i : i + 7])
     pieces += parser.flush()
     assert [(c.name, c.offset, c.params, c.data) for c in pieces] == [
         (c.name, c.offset, c.params, c.data) for c in whole

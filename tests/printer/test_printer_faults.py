@@ -26,8 +26,9 @@ from printer import (
 from printer.label import LabelContent, LabelLayout, render_label
 
 FAST = "?timeout=0.5"
-LABEL = render_label(LabelContent(qr_text="HTTPS://X.VN/S/1", title="Mộc Châu", serial_text="Số 1"),
-                     LabelLayout())
+LABEL = render_label(
+    LabelContent(qr_text="HTTPS://X.VN/S/1", title="Mộc Châu", serial_text="Số 1"), LabelLayout()
+)
 
 
 def connect(fake) -> Printer:

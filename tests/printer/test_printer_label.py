@@ -74,7 +74,7 @@ def test_qr_module_size_and_quiet_zone(width):
     assert q >= 4 * r.module_dots
     assert x0 - q >= 0 and y0 - q >= 0
     assert x1 + q <= r.image.width and y1 + q <= r.image.height
-    zone = a[y0 - q:y1 + q, x0 - q:x1 + q].copy()
+    zone = a[y0 - q : y1 + q, x0 - q : x1 + q].copy()
     zone[q:-q, q:-q] = False
     assert not zone.any()
 
@@ -119,13 +119,14 @@ def _ink_runs_right_of_mark(r) -> int:
     x = r.qr_box[2] + r.quiet_dots
     band = a[: r.qr_box[1] + 4 * r.module_dots, x:]  # the top row of the text column
     first_row_with_ink = int(np.argmax(band.any(axis=1)))
-    band = band[first_row_with_ink:first_row_with_ink + 24]
+    band = band[first_row_with_ink : first_row_with_ink + 24]
     cols = band.any(axis=0).astype(np.int8)
     return int(((cols[1:] == 1) & (cols[:-1] == 0)).sum() + cols[0])
 
 
 def _plan_for(c, layout):
     from printer.label import _choose_plan, qr_image
+
     qr, _ = qr_image(c.qr_text, layout.qr_module_dots)
     return _choose_plan(c, layout, qr.size[0], layout.quiet_modules * layout.qr_module_dots)
 
@@ -140,9 +141,10 @@ def test_stars_only_when_given(stars, width):
         return
     # Narrow label: the stars have their own row under the mark.
     from printer.label import _mark_row_height
+
     row_h = _mark_row_height(plan.mark, plan.stars, plan.star_size, True)
     y = plan.text_y + row_h - plan.star_size
-    band = ink(r.image)[y:y + plan.star_size, plan.text_x:]
+    band = ink(r.image)[y : y + plan.star_size, plan.text_x :]
     cols = band.any(axis=0).astype(np.int8)
     assert int(((cols[1:] == 1) & (cols[:-1] == 0)).sum() + cols[0]) == stars
 
@@ -244,9 +246,14 @@ def test_rendering_is_deterministic_and_cache_safe():
 
 
 vietnamese = st.text(
-    alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệ"
-                                  "íìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵĐƠƯ ")),
-    min_size=0, max_size=120,
+    alphabet=st.sampled_from(
+        list(
+            "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệ"
+            "íìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵĐƠƯ "
+        )
+    ),
+    min_size=0,
+    max_size=120,
 )
 
 
@@ -264,8 +271,23 @@ def test_cli_preview(tmp_path):
     from printer.__main__ import main
 
     out = tmp_path / "out.png"
-    rc = main(["label", "--qr", URL, "--title", "Mộc Châu", "--serial", "Số 1", "--stars", "3",
-               "--paper", "80", "--preview", str(out)])
+    rc = main(
+        [
+            "label",
+            "--qr",
+            URL,
+            "--title",
+            "Mộc Châu",
+            "--serial",
+            "Số 1",
+            "--stars",
+            "3",
+            "--paper",
+            "80",
+            "--preview",
+            str(out),
+        ]
+    )
     assert rc == 0
     from PIL import Image
 
@@ -278,15 +300,20 @@ def test_ocop_mark_is_never_shortened_on_narrow_labels():
     """58 mm with five stars: the stars move under the mark instead of eliding it."""
     from printer.label import LabelContent, LabelLayout, _choose_plan, qr_image
 
-    content = LabelContent(qr_text="HTTPS://OCOP.SONLA.GOV.VN/S/" + "A" * 122,
-                           title="Cà phê bột nguyên chất Bích Thao", serial_text="Số/No. 1",
-                           producer="HTX Cà phê Bích Thao", district="Thành phố Sơn La",
-                           stars=5)
+    content = LabelContent(
+        qr_text="HTTPS://OCOP.SONLA.GOV.VN/S/" + "A" * 122,
+        title="Cà phê bột nguyên chất Bích Thao",
+        serial_text="Số/No. 1",
+        producer="HTX Cà phê Bích Thao",
+        district="Thành phố Sơn La",
+        stars=5,
+    )
     for width in (384, 576):
         layout = LabelLayout(width_dots=width)
         qr, _ = qr_image(content.qr_text, layout.qr_module_dots)
-        plan = _choose_plan(content, layout, qr.size[0], layout.quiet_modules *
-                            layout.qr_module_dots)
+        plan = _choose_plan(
+            content, layout, qr.size[0], layout.quiet_modules * layout.qr_module_dots
+        )
         assert plan.mark.lines == ("OCOP Sơn La",) and not plan.mark.truncated
 
 
@@ -347,8 +374,11 @@ def test_stamp_qr_is_version_6_m_alphanumeric_and_both_decoders_read_it():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1,
-                    max_size=400))
+@given(
+    text=st.text(
+        alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=400
+    )
+)
 def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
     import segno
     from PIL import Image
@@ -361,7 +391,8 @@ def test_ascii_qr_never_needs_a_bigger_version_than_segno(text):
     assert dark.shape[0] == 17 + 4 * version
     assert _format_mask(dark)[0] == 0b00  # level M
     img = Image.fromarray(np.pad(~dark, 4, constant_values=True)).resize(
-        ((dark.shape[0] + 8) * 4,) * 2, Image.NEAREST)
+        ((dark.shape[0] + 8) * 4,) * 2, Image.NEAREST
+    )
     assert decode_qr(img) == [text]
     assert _pyzbar_texts(img) == [text]
 
@@ -394,11 +425,12 @@ def test_too_long_qr_text_is_refused():
 @pytest.mark.parametrize("title", ["Chè", "Cà phê bột nguyên chất Bích Thao " * 6])
 def test_min_height_is_the_shortest_label_that_renders(width, title):
     from printer.label import LabelTooShort, min_height_dots
+
     c = content(qr_text=STAMP_PREFIX + "Z" * 122, title=title, footer="Lô/Lot 2026-11")
     needed = min_height_dots(c, LabelLayout(width_dots=width))
     r = render_label_info(c, LabelLayout(width_dots=width, height_dots=needed))
     assert r.image.height == needed
-    assert decode_qr(r.image) == [c.qr_text]          # the QR kept its full module size
+    assert decode_qr(r.image) == [c.qr_text]  # the QR kept its full module size
     assert r.module_dots == (4 if width == 384 else 5)
     with pytest.raises(LabelTooShort) as info:
         render_label(c, LabelLayout(width_dots=width, height_dots=needed - 1))
@@ -408,6 +440,7 @@ def test_min_height_is_the_shortest_label_that_renders(width, title):
 
 def test_needed_mm_is_the_smallest_whole_mm_that_fits():
     from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
+
     c = content(qr_text=STAMP_PREFIX + "Z" * 122)
     needed = min_height_dots(c, LabelLayout(width_dots=384))
     mm = whole_mm_for_dots(needed)

@@ -16,11 +16,17 @@ from printer.uri import FileURI, SerialURI, TcpURI, UsbURI, VirtualURI, parse_pr
         ("tcp://printer.local", TcpURI(host="printer.local", port=9100)),
         ("TCP://[::1]:9101?timeout=2.5", TcpURI(host="::1", port=9101, timeout_s=2.5)),
         ("usb://0416:5011", UsbURI(vendor_id=0x0416, product_id=0x5011)),
-        ("usb://0x04b8:0x0e15?in_ep=0x81&out_ep=0x02&profile=TM-T20II",
-         UsbURI(vendor_id=0x04B8, product_id=0x0E15, in_ep=0x81, out_ep=0x02, profile="TM-T20II")),
+        (
+            "usb://0x04b8:0x0e15?in_ep=0x81&out_ep=0x02&profile=TM-T20II",
+            UsbURI(
+                vendor_id=0x04B8, product_id=0x0E15, in_ep=0x81, out_ep=0x02, profile="TM-T20II"
+            ),
+        ),
         ("serial:///dev/ttyUSB0?baud=115200", SerialURI(device="/dev/ttyUSB0", baud=115200)),
-        ("serial:///dev/ttyS0?baud=9600&flow=rtscts&parity=e&stopbits=2",
-         SerialURI(device="/dev/ttyS0", baud=9600, flow="rtscts", parity="E", stopbits=2)),
+        (
+            "serial:///dev/ttyS0?baud=9600&flow=rtscts&parity=e&stopbits=2",
+            SerialURI(device="/dev/ttyS0", baud=9600, flow="rtscts", parity="E", stopbits=2),
+        ),
         ("file:///dev/usb/lp0", FileURI(path="/dev/usb/lp0")),
         ("virtual:", VirtualURI(directory=None)),
         ("virtual://labels", VirtualURI(directory=Path("labels"))),
@@ -106,13 +112,20 @@ def test_empty_or_garbage_reply_is_unknown_never_ok():
 
 
 def test_status_bytes_round_trip_through_parse():
-    for flags in [{}, {"offline": True}, {"paper_out": True}, {"cover_open": True},
-                  {"paper_near_end": True}]:
+    for flags in [
+        {},
+        {"offline": True},
+        {"paper_out": True},
+        {"cover_open": True},
+        {"paper_near_end": True},
+    ]:
         b = status_bytes(**flags)
         s = parse_status(b[1], b[2], b[4])
         expected = {
-            (): PrinterState.READY, ("offline",): PrinterState.OFFLINE,
-            ("paper_out",): PrinterState.PAPER_OUT, ("cover_open",): PrinterState.COVER_OPEN,
+            (): PrinterState.READY,
+            ("offline",): PrinterState.OFFLINE,
+            ("paper_out",): PrinterState.PAPER_OUT,
+            ("cover_open",): PrinterState.COVER_OPEN,
             ("paper_near_end",): PrinterState.PAPER_NEAR_END,
         }[tuple(flags)]
         assert s.state is expected

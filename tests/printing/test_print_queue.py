@@ -39,8 +39,10 @@ def _qr_texts(raw: bytes) -> list[str]:
 
 
 def _outbox_serials(store) -> list[int]:
-    return [json.loads(r[0])["serial"] for r in
-            store.query("SELECT payload_json FROM outbox WHERE kind = 'print' ORDER BY id")]
+    return [
+        json.loads(r[0])["serial"]
+        for r in store.query("SELECT payload_json FROM outbox WHERE kind = 'print' ORDER BY id")
+    ]
 
 
 def test_printed_stamps_round_trip_as_genuine(demo_store, data_dir, fake_printer):
@@ -57,7 +59,7 @@ def test_printed_stamps_round_trip_as_genuine(demo_store, data_dir, fake_printer
     assert all(o.verdict is Verdict.GENUINE for o in outcomes)
     serials = [o.verification.serial for o in outcomes]
     assert sorted(serials) == view.printed
-    assert sorted(_outbox_serials(demo_store)) == view.printed   # each recorded once
+    assert sorted(_outbox_serials(demo_store)) == view.printed  # each recorded once
 
 
 def test_serials_never_reused_across_jobs(demo_store, data_dir):
@@ -72,6 +74,7 @@ def test_serials_never_reused_across_jobs(demo_store, data_dir):
 def test_bad_requests_change_nothing(demo_store, data_dir):
     queue = PrintQueue(demo_store, Settings(), data_dir, today=TODAY)
     from ocop.errors import NotFound, UserError
+
     with pytest.raises(NotFound):
         queue.submit(999, 1)
     with pytest.raises(UserError):
@@ -80,8 +83,9 @@ def test_bad_requests_change_nothing(demo_store, data_dir):
 
 
 def test_paper_out_pauses_then_resumes(demo_store, data_dir, fake_printer):
-    queue = PrintQueue(demo_store, _settings(fake_printer.uri + "?timeout=3"), data_dir,
-                       today=TODAY)
+    queue = PrintQueue(
+        demo_store, _settings(fake_printer.uri + "?timeout=3"), data_dir, today=TODAY
+    )
     job_id = queue.submit(101, 3)
     fake_printer.control.set(paper_out=True)
     paused = []
@@ -89,7 +93,7 @@ def test_paper_out_pauses_then_resumes(demo_store, data_dir, fake_printer):
     def on_progress(progress):
         if progress.paused and not paused:
             paused.append(progress.message)
-            fake_printer.control.reset()   # staff load paper
+            fake_printer.control.reset()  # staff load paper
             queue.wake()
 
     with queue.printer() as printer:
@@ -99,12 +103,12 @@ def test_paper_out_pauses_then_resumes(demo_store, data_dir, fake_printer):
     assert len(_qr_texts(fake_printer.control.received())) == 3
 
 
-def test_connection_dropped_mid_job_leaves_one_uncertain_stamp(demo_store, data_dir,
-                                                               fake_printer):
-    queue = PrintQueue(demo_store, _settings(fake_printer.uri + "?timeout=2"), data_dir,
-                       today=TODAY)
+def test_connection_dropped_mid_job_leaves_one_uncertain_stamp(demo_store, data_dir, fake_printer):
+    queue = PrintQueue(
+        demo_store, _settings(fake_printer.uri + "?timeout=2"), data_dir, today=TODAY
+    )
     job_id = queue.submit(101, 4)
-    fake_printer.control.set(drop_after_bytes=40_000)   # inside the third label
+    fake_printer.control.set(drop_after_bytes=40_000)  # inside the third label
     with queue.printer() as printer:
         view = queue.run_job(job_id, printer)
     assert view.state is JobState.INTERRUPTED
@@ -120,13 +124,28 @@ def test_connection_dropped_mid_job_leaves_one_uncertain_stamp(demo_store, data_
 
 
 def test_kill_9_during_batch(tmp_path, fake_printer, demo_init_template):
-    data = copy_data_dir(demo_init_template, tmp_path / "d")     # after `init --demo`
+    data = copy_data_dir(demo_init_template, tmp_path / "d")  # after `init --demo`
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     count = 150
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--data-dir", str(data), "print", "--product", "101",
-         "--count", str(count), "--printer", fake_printer.uri + "?timeout=3"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "--data-dir",
+            str(data),
+            "print",
+            "--product",
+            "101",
+            "--count",
+            str(count),
+            "--printer",
+            fake_printer.uri + "?timeout=3",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
     progress = re.compile(rb"(\d+)/%d" % count)
     buffer = b""
     while True:
@@ -150,7 +169,7 @@ def test_kill_9_during_batch(tmp_path, fake_printer, demo_init_template):
     assert len(view.printed) + len(view.uncertain) + len(view.pending) == count
     texts_by_serial = dict(store.query("SELECT serial, text FROM stamps WHERE job_id = 1"))
     assert {texts_by_serial[s] for s in view.printed} <= set(received)
-    for serial in view.uncertain:   # staff check the printer's output
+    for serial in view.uncertain:  # staff check the printer's output
         queue.resolve_uncertain(1, serial, printed=texts_by_serial[serial] in received)
     queue.resume(1)
     settings = _settings(fake_printer.uri + "?timeout=3")
@@ -168,6 +187,7 @@ def test_kill_9_during_batch(tmp_path, fake_printer, demo_init_template):
 
 def test_serial_text_keeps_every_digit():
     from kiosk.printing.queue import serial_text
+
     assert serial_text(1) == "Số/No. 0000 0000 0001"
     assert serial_text(2**40 - 1) == "Số/No. 1 0995 1162 7775"
     assert "".join(c for c in serial_text(123456789012345) if c.isdigit()) == "123456789012345"

@@ -32,6 +32,7 @@ def fresh_postgres_db() -> tuple[str, callable]:
         pytest.skip(f"${PG_ENV} not set (scripts/start-test-postgres.sh starts a server)")
     import psycopg
     from sqlalchemy.engine import make_url
+
     name = f"ocop_test_{uuid.uuid4().hex[:12]}"
     url = make_url(base.replace("postgresql+psycopg://", "postgresql://"))
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -44,6 +45,7 @@ def fresh_postgres_db() -> tuple[str, callable]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         except Exception:  # noqa: BLE001 - clean-up of a throwaway test database
             pass
+
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
@@ -63,25 +65,38 @@ class Registry:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
         return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
-    def station(self, method: str, path: str, token: str | None = None,
-                **kwargs) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}",
-                   **kwargs.pop("headers", {})}
+    def station(
+        self, method: str, path: str, token: str | None = None, **kwargs
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}", **kwargs.pop("headers", {})}
         return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """`ocop-registry ARGS --db ... --data-dir ...` against this registry's database."""
         result = subprocess.run(
-            [sys.executable, "-m", "registry.cli", *args, "--db", self.db_url,
-             "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "registry.cli",
+                *args,
+                "--db",
+                self.db_url,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            timeout=60,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"registry cli {args} failed: {result.stderr}")
         return result
 
     def add_station(self, name: str, district: str = "") -> str:
-        reply = self.admin("POST", "/api/v1/admin/stations",
-                           json={"name": name, "district": district})
+        reply = self.admin(
+            "POST", "/api/v1/admin/stations", json={"name": name, "district": district}
+        )
         assert reply.status_code == 200, reply.text
         return reply.json()["token"]
 
@@ -105,8 +120,9 @@ class Registry:
         return self.log_path.read_text(errors="replace")
 
 
-def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = (),
-                   env: dict | None = None) -> Registry:
+def start_registry(
+    base: Path, backend: str = "sqlite", extra_args: tuple = (), env: dict | None = None
+) -> Registry:
     """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S)."""
     base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "registry-data"
@@ -118,19 +134,44 @@ def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = (),
         db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
     files = {name: base / f"{name}.txt" for name in ("token", "root", "admin", "url")}
     log_path = base / "registry.log"
-    cmd = [sys.executable, "-m", "registry.cli", "serve", "--demo", "--host", "127.0.0.1",
-           "--port", "0", "--db", db_url, "--data-dir", str(data_dir),
-           "--token-file", str(files["token"]), "--root-key-file", str(files["root"]),
-           "--admin-token-file", str(files["admin"]), "--url-file", str(files["url"]),
-           *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "registry.cli",
+        "serve",
+        "--demo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--db",
+        db_url,
+        "--data-dir",
+        str(data_dir),
+        "--token-file",
+        str(files["token"]),
+        "--root-key-file",
+        str(files["root"]),
+        "--admin-token-file",
+        str(files["admin"]),
+        "--url-file",
+        str(files["url"]),
+        *extra_args,
+    ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env={**os.environ, **(env or {})},
+        )
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"registry exited {proc.returncode}: "
-                                 f"{log_path.read_text(errors='replace')}")
+            raise AssertionError(
+                f"registry exited {proc.returncode}: {log_path.read_text(errors='replace')}"
+            )
         if files["url"].exists():
             url = files["url"].read_text().strip()
             try:
@@ -142,28 +183,48 @@ def start_registry(base: Path, backend: str = "sqlite", extra_args: tuple = (),
     else:
         proc.kill()
         raise AssertionError(f"registry did not start: {log_path.read_text(errors='replace')}")
-    return Registry(url=url, token=files["token"].read_text().strip(),
-                    root_key=files["root"].read_text().strip(),
-                    admin_token=files["admin"].read_text().strip(), data_dir=data_dir,
-                    db_url=db_url, proc=proc, log_path=log_path, cleanups=cleanups)
+    return Registry(
+        url=url,
+        token=files["token"].read_text().strip(),
+        root_key=files["root"].read_text().strip(),
+        admin_token=files["admin"].read_text().strip(),
+        data_dir=data_dir,
+        db_url=db_url,
+        proc=proc,
+        log_path=log_path,
+        cleanups=cleanups,
+    )
 
 
-def kiosk_settings(registry_url: str, token: str, root_key: str, data_dir: Path | None = None,
-                   **registry_overrides):
+def kiosk_settings(
+    registry_url: str, token: str, root_key: str, data_dir: Path | None = None, **registry_overrides
+):
     from kiosk.settings import settings_from_dict
-    reg = {"url": registry_url, "token": token, "root_public_key": root_key,
-           "timeout_s": 5.0, **registry_overrides}
+
+    reg = {
+        "url": registry_url,
+        "token": token,
+        "root_public_key": root_key,
+        "timeout_s": 5.0,
+        **registry_overrides,
+    }
     data = {"registry": reg}
     if data_dir is not None:
         data["data_dir"] = str(data_dir)
     return settings_from_dict(data, source="test")
 
 
-def write_kiosk_config(path: Path, registry_url: str, token: str, root_key: str,
-                       data_dir: Path, **registry_overrides) -> Path:
-    reg = {"url": registry_url, "token": token, "root_public_key": root_key,
-           "timeout_s": 5.0, **registry_overrides}
-    lines = [f'data_dir = {json.dumps(str(data_dir))}', "", "[registry]"]
+def write_kiosk_config(
+    path: Path, registry_url: str, token: str, root_key: str, data_dir: Path, **registry_overrides
+) -> Path:
+    reg = {
+        "url": registry_url,
+        "token": token,
+        "root_public_key": root_key,
+        "timeout_s": 5.0,
+        **registry_overrides,
+    }
+    lines = [f"data_dir = {json.dumps(str(data_dir))}", "", "[registry]"]
     lines += [f"{k} = {json.dumps(v)}" for k, v in reg.items()]
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -15,20 +15,34 @@ API = "/api/v1"
 
 
 def _upload(reg, items, token=None, **body):
-    return reg.station("POST", f"{API}/uploads", token=token,
-                       json={"items": items, **body})
+    return reg.station("POST", f"{API}/uploads", token=token, json={"items": items, **body})
 
 
 def _scan(serial=None, product_id=101, verdict="genuine", key=None, **extra):
-    return {"kind": "scan", "idempotency_key": key or f"scan-{uuid.uuid4().hex}",
-            "payload": {"scanned_at": "2026-11-29T10:00:00Z", "serial": serial,
-                        "product_id": product_id, "verdict": verdict, **extra}}
+    return {
+        "kind": "scan",
+        "idempotency_key": key or f"scan-{uuid.uuid4().hex}",
+        "payload": {
+            "scanned_at": "2026-11-29T10:00:00Z",
+            "serial": serial,
+            "product_id": product_id,
+            "verdict": verdict,
+            **extra,
+        },
+    }
 
 
 def _block(reg, product_id=101, count=3, token=None, request_id=None):
-    return reg.station("POST", f"{API}/stamp-blocks", token=token, json={
-        "request_id": request_id or f"r-{uuid.uuid4().hex}", "product_id": product_id,
-        "count": count})
+    return reg.station(
+        "POST",
+        f"{API}/stamp-blocks",
+        token=token,
+        json={
+            "request_id": request_id or f"r-{uuid.uuid4().hex}",
+            "product_id": product_id,
+            "count": count,
+        },
+    )
 
 
 def _assert_problem(reply, status):
@@ -45,13 +59,13 @@ def test_health_and_openapi(registry):
     health = requests.get(registry.url + f"{API}/health", timeout=5).json()
     assert health["status"] == "ok" and health["trust_list_sequence"] >= 1
     spec = requests.get(registry.url + f"{API}/openapi.json", timeout=5).json()
-    for path in ("/catalog/changes", "/uploads", "/stamp-blocks", "/trust-list",
-                 "/media/{sha256}"):
+    for path in ("/catalog/changes", "/uploads", "/stamp-blocks", "/trust-list", "/media/{sha256}"):
         assert API + path in spec["paths"]
 
 
 def test_trust_list_verifies_with_the_written_root_key(registry):
     from ocop.stamps.trust import verify_signed_trust_list
+
     blob = requests.get(registry.url + f"{API}/trust-list", timeout=5).content
     tl = verify_signed_trust_list(blob, registry.root_key)
     assert tl.sequence >= 1 and tl.signing_keys
@@ -63,8 +77,9 @@ def test_trust_list_verifies_with_the_written_root_key(registry):
 def test_changes_page_through_the_whole_catalog(registry):
     cursor, products, producers, media, pages = 0, {}, set(), set(), 0
     while True:
-        reply = registry.station("GET", f"{API}/catalog/changes",
-                                 params={"since": cursor, "limit": 7})
+        reply = registry.station(
+            "GET", f"{API}/catalog/changes", params={"since": cursor, "limit": 7}
+        )
         assert reply.status_code == 200, reply.text
         body = reply.json()
         assert body["cursor"] >= cursor
@@ -80,16 +95,18 @@ def test_changes_page_through_the_whole_catalog(registry):
         if not body["more"]:
             break
     assert len(products) >= 27 and pages > 3
-    again = registry.station("GET", f"{API}/catalog/changes",
-                             params={"since": cursor}).json()
+    again = registry.station("GET", f"{API}/catalog/changes", params={"since": cursor}).json()
     assert again["products"] == [] and again["cursor"] == cursor and not again["more"]
 
 
 def test_trust_list_only_when_newer(registry):
     body = registry.station("GET", f"{API}/catalog/changes", params={"since": 0}).json()
     assert body["trust_list"]["trust_list"]["sequence"] == body["trust_list_sequence"]
-    body = registry.station("GET", f"{API}/catalog/changes", params={
-        "since": 0, "trust_sequence": body["trust_list_sequence"]}).json()
+    body = registry.station(
+        "GET",
+        f"{API}/catalog/changes",
+        params={"since": 0, "trust_sequence": body["trust_list_sequence"]},
+    ).json()
     assert body["trust_list"] is None
 
 
@@ -98,6 +115,7 @@ def test_media_by_hash(registry):
     digest = body["media"][0]["hash"]
     reply = requests.get(registry.url + f"{API}/media/{digest}", timeout=5)
     import hashlib
+
     assert reply.status_code == 200 and hashlib.sha256(reply.content).hexdigest() == digest
     _assert_problem(requests.get(registry.url + f"{API}/media/{'0' * 64}", timeout=5), 404)
     _assert_problem(requests.get(registry.url + f"{API}/media/not-a-hash", timeout=5), 422)
@@ -110,21 +128,24 @@ def test_tokens_are_required_and_scoped(registry):
     _assert_problem(requests.get(registry.url + f"{API}/catalog/changes", timeout=5), 401)
     _assert_problem(registry.station("GET", f"{API}/catalog/changes", token="x" * 43), 401)
     # A station cannot change the catalog, rotate keys or add stations.
-    _assert_problem(registry.station("PUT", f"{API}/admin/products/101",
-                                     json={"name_vi": "x"}), 403)
+    _assert_problem(
+        registry.station("PUT", f"{API}/admin/products/101", json={"name_vi": "x"}), 403
+    )
     _assert_problem(registry.station("POST", f"{API}/admin/keys/rotate"), 403)
-    _assert_problem(registry.station("POST", f"{API}/admin/stations",
-                                     json={"name": "evil"}), 403)
+    _assert_problem(registry.station("POST", f"{API}/admin/stations", json={"name": "evil"}), 403)
     # The admin is not a station: it cannot upload or take stamps.
     _assert_problem(registry.admin("POST", f"{API}/uploads", json={"items": []}), 403)
-    _assert_problem(registry.admin("POST", f"{API}/stamp-blocks", json={
-        "request_id": "a", "product_id": 101, "count": 1}), 403)
+    _assert_problem(
+        registry.admin(
+            "POST", f"{API}/stamp-blocks", json={"request_id": "a", "product_id": 101, "count": 1}
+        ),
+        403,
+    )
 
 
 def test_a_station_acts_only_as_itself(registry):
     other = registry.add_station(f"shop-{uuid.uuid4().hex[:8]}", "Yên Châu")
-    _assert_problem(_upload(registry, [_scan(serial=5)], station="demo-station", token=other),
-                    403)
+    _assert_problem(_upload(registry, [_scan(serial=5)], station="demo-station", token=other), 403)
     key = f"scan-{uuid.uuid4().hex}"
     first = _upload(registry, [_scan(serial=5, key=key)], token=other).json()
     assert first["results"][0]["status"] == "accepted"
@@ -139,11 +160,22 @@ def test_a_station_acts_only_as_itself(registry):
 
 def test_uploads_are_idempotent(registry):
     items = [_scan(serial=900 + i) for i in range(5)] + [
-        {"kind": "print", "idempotency_key": f"print-{uuid.uuid4().hex}",
-         "payload": {"printed_at": "2026-11-29T09:00:00Z", "serial": 901, "product_id": 101}},
-        {"kind": "heartbeat", "idempotency_key": f"hb-{uuid.uuid4().hex}",
-         "payload": {"at": "2026-11-29T09:00:00Z", "camera": "ok", "printer": "ok",
-                     "app_version": "0.1.0"}}]
+        {
+            "kind": "print",
+            "idempotency_key": f"print-{uuid.uuid4().hex}",
+            "payload": {"printed_at": "2026-11-29T09:00:00Z", "serial": 901, "product_id": 101},
+        },
+        {
+            "kind": "heartbeat",
+            "idempotency_key": f"hb-{uuid.uuid4().hex}",
+            "payload": {
+                "at": "2026-11-29T09:00:00Z",
+                "camera": "ok",
+                "printer": "ok",
+                "app_version": "0.1.0",
+            },
+        },
+    ]
     before = registry.report()["total_scans"]
     first = _upload(registry, items).json()
     assert first["accepted"] == 7 and first["duplicate"] == 0
@@ -156,34 +188,53 @@ def test_uploads_are_idempotent(registry):
 
 def test_gzip_request_bodies(registry):
     body = gzip.compress(json.dumps({"items": [_scan(serial=77)]}).encode())
-    reply = registry.station("POST", f"{API}/uploads", data=body, headers={
-        "Content-Type": "application/json", "Content-Encoding": "gzip"})
+    reply = registry.station(
+        "POST",
+        f"{API}/uploads",
+        data=body,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
     assert reply.status_code == 200 and reply.json()["accepted"] == 1
 
 
-@pytest.mark.parametrize("data,headers,status", [
-    (b"{not json", {}, 422),
-    (b'{"items": "nope"}', {}, 422),
-    (b'{"items": [{"kind": "virus", "idempotency_key": "k", "payload": {}}]}', {}, 422),
-    (b'{"items": [{"kind": "scan", "idempotency_key": "bad key!", "payload": {}}]}', {}, 422),
-    (b'{"items": [], "extra": 1}', {}, 422),
-    (b"\x1f\x8b\x08garbage", {"Content-Encoding": "gzip"}, 400),
-    (b"{}", {"Content-Encoding": "br"}, 415),
-    (b"[]", {}, 422),
-])
+@pytest.mark.parametrize(
+    "data,headers,status",
+    [
+        (b"{not json", {}, 422),
+        (b'{"items": "nope"}', {}, 422),
+        (b'{"items": [{"kind": "virus", "idempotency_key": "k", "payload": {}}]}', {}, 422),
+        (b'{"items": [{"kind": "scan", "idempotency_key": "bad key!", "payload": {}}]}', {}, 422),
+        (b'{"items": [], "extra": 1}', {}, 422),
+        (b"\x1f\x8b\x08garbage", {"Content-Encoding": "gzip"}, 400),
+        (b"{}", {"Content-Encoding": "br"}, 415),
+        (b"[]", {}, 422),
+    ],
+)
 def test_bad_upload_bodies_are_4xx_problems(registry, data, headers, status):
-    reply = registry.station("POST", f"{API}/uploads", data=data,
-                             headers={"Content-Type": "application/json", **headers})
+    reply = registry.station(
+        "POST", f"{API}/uploads", data=data, headers={"Content-Type": "application/json", **headers}
+    )
     _assert_problem(reply, status)
 
 
 def test_size_limits(registry):
     huge = b'{"items": [' + b" " * (5 * 1024 * 1024) + b"]}"
-    _assert_problem(registry.station("POST", f"{API}/uploads", data=huge,
-                                     headers={"Content-Type": "application/json"}), 413)
+    _assert_problem(
+        registry.station(
+            "POST", f"{API}/uploads", data=huge, headers={"Content-Type": "application/json"}
+        ),
+        413,
+    )
     bomb = gzip.compress(b'{"items": [' + b" " * (20 * 1024 * 1024) + b"]}")
-    _assert_problem(registry.station("POST", f"{API}/uploads", data=bomb, headers={
-        "Content-Type": "application/json", "Content-Encoding": "gzip"}), 413)
+    _assert_problem(
+        registry.station(
+            "POST",
+            f"{API}/uploads",
+            data=bomb,
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        ),
+        413,
+    )
     many = {"items": [_scan(serial=1) for _ in range(2001)]}
     _assert_problem(registry.station("POST", f"{API}/uploads", json=many), 413)
     big_payload = _scan(serial=1, note="x" * 20000)
@@ -191,16 +242,24 @@ def test_size_limits(registry):
     assert reply["results"][0]["status"] == "rejected"
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300),
-                      st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                                   lambda c: st.lists(c) | st.dictionaries(st.text(), c),
-                                   max_leaves=20).map(lambda v: json.dumps(v).encode())))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(),
+            lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_random_bodies_never_500(registry, body):
     for path in (f"{API}/uploads", f"{API}/stamp-blocks"):
-        reply = registry.station("POST", path, data=body,
-                                 headers={"Content-Type": "application/json"})
+        reply = registry.station(
+            "POST", path, data=body, headers={"Content-Type": "application/json"}
+        )
         assert 200 <= reply.status_code < 500, (path, body, reply.text)
 
 
@@ -226,8 +285,10 @@ def test_block_stamps_verify_offline(registry):
     from ocop.stamps.trust import verify_signed_trust_list
     from ocop.stamps.verdicts import Verdict
     from ocop.stamps.verifier import StampVerifier
+
     tl = verify_signed_trust_list(
-        requests.get(registry.url + f"{API}/trust-list", timeout=5).content, registry.root_key)
+        requests.get(registry.url + f"{API}/trust-list", timeout=5).content, registry.root_key
+    )
     block = _block(registry, 101, 3).json()
     verifier = StampVerifier(tl, "HTTPS://OCOP.SONLA.GOV.VN/S/", clone_scan_limit=20)
     for text in block["stamps"]:
@@ -239,10 +300,16 @@ def test_block_stamps_verify_offline(registry):
 
 
 def test_admin_catalog_validation_reports_every_problem(registry):
-    reply = registry.admin("PUT", f"{API}/admin/catalog", json={
-        "products": [{"id": 0, "name_vi": "", "group": 9, "producer": "nobody"},
-                     {"id": 5000, "name_vi": "ok", "group": 1, "producer": "nobody",
-                      "gtin": "12"}]})
+    reply = registry.admin(
+        "PUT",
+        f"{API}/admin/catalog",
+        json={
+            "products": [
+                {"id": 0, "name_vi": "", "group": 9, "producer": "nobody"},
+                {"id": 5000, "name_vi": "ok", "group": 1, "producer": "nobody", "gtin": "12"},
+            ]
+        },
+    )
     _assert_problem(reply, 422)
     problems = reply.json()["problems"]
     assert len(problems) >= 5
@@ -250,15 +317,14 @@ def test_admin_catalog_validation_reports_every_problem(registry):
 
 
 def test_admin_product_update_is_a_delta(registry):
-    cursor = registry.station("GET", f"{API}/catalog/changes",
-                              params={"since": 0, "limit": 5000}).json()["cursor"]
+    cursor = registry.station(
+        "GET", f"{API}/catalog/changes", params={"since": 0, "limit": 5000}
+    ).json()["cursor"]
     product = registry.admin("GET", f"{API}/admin/products/105").json()
     product["name_en"] = "Renamed for a test"
-    assert registry.admin("PUT", f"{API}/admin/products/105", json=product).json()[
-        "updated"] == 1
+    assert registry.admin("PUT", f"{API}/admin/products/105", json=product).json()["updated"] == 1
     # Writing the same content again changes nothing.
-    assert registry.admin("PUT", f"{API}/admin/products/105", json=product).json()[
-        "unchanged"] == 1
+    assert registry.admin("PUT", f"{API}/admin/products/105", json=product).json()["unchanged"] == 1
     delta = registry.station("GET", f"{API}/catalog/changes", params={"since": cursor}).json()
     assert [p["id"] for p in delta["products"]] == [105]
     assert delta["products"][0]["name_en"] == "Renamed for a test"

@@ -12,8 +12,12 @@ PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) M
 
 
 def _block(reg, product_id, count, token=None):
-    reply = reg.station("POST", f"{API}/stamp-blocks", token=token, json={
-        "request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": count})
+    reply = reg.station(
+        "POST",
+        f"{API}/stamp-blocks",
+        token=token,
+        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": count},
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -23,10 +27,24 @@ def _code(text: str) -> str:
 
 
 def _scan(reg, text, token=None):
-    reply = reg.station("POST", f"{API}/uploads", token=token, json={"items": [{
-        "kind": "scan", "idempotency_key": f"s-{uuid.uuid4().hex}",
-        "payload": {"scanned_at": "2026-11-29T10:00:00Z", "text": text,
-                    "verdict": "genuine"}}]})
+    reply = reg.station(
+        "POST",
+        f"{API}/uploads",
+        token=token,
+        json={
+            "items": [
+                {
+                    "kind": "scan",
+                    "idempotency_key": f"s-{uuid.uuid4().hex}",
+                    "payload": {
+                        "scanned_at": "2026-11-29T10:00:00Z",
+                        "text": text,
+                        "verdict": "genuine",
+                    },
+                }
+            ]
+        },
+    )
     assert reply.status_code == 200 and reply.json()["accepted"] == 1, reply.text
 
 
@@ -36,7 +54,7 @@ def test_stamp_page_for_a_genuine_stamp(registry):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert 'name="viewport"' in html and 'data-verdict="genuine"' in html
-    assert "Tem chính hãng" in html and "Genuine stamp" in html          # both languages
+    assert "Tem chính hãng" in html and "Genuine stamp" in html  # both languages
     assert "HTX Cà phê Bích Thao" in html and "Thành phố Sơn La" in html  # producer, origin
     assert 'data-stars="5"' in html and 'data-scans="0"' in html
     assert "<script" not in html and "cdn" not in html.lower()
@@ -46,21 +64,27 @@ def test_stamp_page_for_a_genuine_stamp(registry):
 
 def test_stamp_page_hides_stars_of_an_expired_rating(registry):
     # Product 109 in the demo catalog was rated in 2021: its 36 months have passed.
-    expired = [p for p in registry.station("GET", f"{API}/catalog/changes",
-                                           params={"since": 0, "limit": 5000}).json()["products"]
-               if p["ratings"] and max(r["valid_until"] or "" for r in p["ratings"])
-               < "2026-01-01"]
+    expired = [
+        p
+        for p in registry.station(
+            "GET", f"{API}/catalog/changes", params={"since": 0, "limit": 5000}
+        ).json()["products"]
+        if p["ratings"] and max(r["valid_until"] or "" for r in p["ratings"]) < "2026-01-01"
+    ]
     assert expired
     stamp = _block(registry, expired[0]["id"], 1)["stamps"][0]
     html = requests.get(f"{registry.url}/S/{_code(stamp)}", timeout=5).text
     assert 'data-verdict="genuine_rating_expired"' in html and "data-stars" not in html
 
 
-@pytest.mark.parametrize("code,status", [
-    ("garbage", 400),
-    ("A" * 122, 400),                  # right length, unknown format version
-    ("", 404),
-])
+@pytest.mark.parametrize(
+    "code,status",
+    [
+        ("garbage", 400),
+        ("A" * 122, 400),  # right length, unknown format version
+        ("", 404),
+    ],
+)
 def test_malformed_codes_are_never_200(registry, code, status):
     page = requests.get(f"{registry.url}/S/{code}", timeout=5)
     assert page.status_code == status
@@ -87,8 +111,7 @@ def test_same_serial_at_two_sales_points_is_suspect(registry):
     assert 'data-verdict="suspect_clone"' in html and 'data-scans="2"' in html
     assert "data-stars" not in html and "Sông Mã" in html
     report = registry.report()
-    serial = int.from_bytes(__import__("base64").b32decode(_code(stamp) + "======")[5:10],
-                            "big")
+    serial = int.from_bytes(__import__("base64").b32decode(_code(stamp) + "======")[5:10], "big")
     assert serial in [s["serial"] for s in report["suspects"]]
 
 
@@ -96,36 +119,49 @@ def test_reports_page(registry):
     assert requests.get(f"{registry.url}/reports", timeout=5).status_code == 401
     bad = requests.get(f"{registry.url}/reports", auth=("x", registry.token), timeout=5)
     assert bad.status_code == 401
-    page = requests.get(f"{registry.url}/reports", auth=("office", registry.admin_token),
-                        timeout=5)
+    page = requests.get(f"{registry.url}/reports", auth=("office", registry.admin_token), timeout=5)
     assert page.status_code == 200
     html = page.text
-    assert html.count("<svg") >= 3 and "<script" not in html and "http" not in html.replace(
-        "http://www.w3.org", "")
+    assert (
+        html.count("<svg") >= 3
+        and "<script" not in html
+        and "http" not in html.replace("http://www.w3.org", "")
+    )
     for heading in ("Scans per day", "Top products", "Per district", "Suspect serials"):
         assert heading in html
 
 
 def test_import_reports_every_problem_then_imports(registry, tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("id,name_vi,group,producer,producer_name,stars,recognised_on\n"
-                   "0,,9,Bad Id,,7,2024-13-01\n"
-                   "5001,Trà,2,new-coop,HTX Mới,4,2024-05-01\n"
-                   "5001,Trà 2,2,new-coop,HTX Mới,4,2024-05-01\n", encoding="utf-8")
+    bad.write_text(
+        "id,name_vi,group,producer,producer_name,stars,recognised_on\n"
+        "0,,9,Bad Id,,7,2024-13-01\n"
+        "5001,Trà,2,new-coop,HTX Mới,4,2024-05-01\n"
+        "5001,Trà 2,2,new-coop,HTX Mới,4,2024-05-01\n",
+        encoding="utf-8",
+    )
     result = registry.cli("import", str(bad), check=False)
     assert result.returncode == 2
-    for expected in ("products[0].id", "products[0].group", "products[0].name_vi",
-                     "products[0].producer", "ratings[0].stars", "recognised_on",
-                     "products[2].id"):
+    for expected in (
+        "products[0].id",
+        "products[0].group",
+        "products[0].name_vi",
+        "products[0].producer",
+        "ratings[0].stars",
+        "recognised_on",
+        "products[2].id",
+    ):
         assert expected in result.stderr, (expected, result.stderr)
     good = tmp_path / "good.csv"
     pid = 600_000 + uuid.uuid4().int % 10_000
-    good.write_text("id,name_vi,name_en,group,producer,producer_name,producer_district,"
-                    "stars,recognised_on\n"
-                    f"{pid},Chè Shan tuyết,Shan tuyet tea,2,new-coop,HTX Mới,Vân Hồ,4,"
-                    "2025-05-01\n", encoding="utf-8")
-    assert "1 created" in registry.cli("import", str(good)).stdout.replace(
-        "2 created", "1 created")
+    good.write_text(
+        "id,name_vi,name_en,group,producer,producer_name,producer_district,"
+        "stars,recognised_on\n"
+        f"{pid},Chè Shan tuyết,Shan tuyet tea,2,new-coop,HTX Mới,Vân Hồ,4,"
+        "2025-05-01\n",
+        encoding="utf-8",
+    )
+    assert "1 created" in registry.cli("import", str(good)).stdout.replace("2 created", "1 created")
     again = registry.cli("import", str(good)).stdout
     assert "0 created, 0 updated, 2 unchanged" in again
     product = registry.admin("GET", f"{API}/admin/products/{pid}").json()

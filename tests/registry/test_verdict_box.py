@@ -15,8 +15,9 @@ from registry import pages
 
 def test_every_tone_has_a_colour_in_the_stylesheet():
     for tone in Tone:
-        assert re.search(rf"\.{pages.TONE_CLASS[tone]}\{{background:var\(--\w+\)\}}",
-                         pages.CSS), tone
+        assert re.search(rf"\.{pages.TONE_CLASS[tone]}\{{background:var\(--\w+\)\}}", pages.CSS), (
+            tone
+        )
 
 
 @pytest.mark.parametrize("verdict", list(Verdict), ids=lambda v: v.value)
@@ -27,7 +28,10 @@ def test_the_verdict_box_says_the_verdict_in_the_visitors_language_first(verdict
     assert f'data-verdict="{verdict.value}"' in html
     title = translator(lang)(verdict.title)
     assert f"<h1>{title}</h1>" in html.replace("&#x27;", "'")
-    first, second = (verdict.message_vi, verdict.message_en) if lang == "vi" else \
-        (verdict.message_en, verdict.message_vi)
+    first, second = (
+        (verdict.message_vi, verdict.message_en)
+        if lang == "vi"
+        else (verdict.message_en, verdict.message_vi)
+    )
     text = html.replace("&#x27;", "'")
     assert text.index(first) < text.index(second)

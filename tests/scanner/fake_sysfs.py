@@ -6,6 +6,7 @@
 Only the shape matters to scanner.detection: where `device` resolves (under a usbN root hub
 or not), `index` (0 = capture node) and `name`.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import shutil
 from pathlib import Path
 
 USB_INTERFACE = "pci0000:00/0000:00:14.0/usb1/{port}/{port}:1.0"
-PI_CODEC_NODES = {   # Pi 4, Bookworm: always present, none of them a camera
+PI_CODEC_NODES = {  # Pi 4, Bookworm: always present, none of them a camera
     10: ("platform/soc/soc:bcm2835-codec", "bcm2835-codec-decode"),
     11: ("platform/soc/soc:bcm2835-codec", "bcm2835-codec-encode"),
     12: ("platform/soc/soc:bcm2835-codec", "bcm2835-codec-isp"),
@@ -40,11 +41,11 @@ class FakeSysfs:
         (node_dir / "index").write_text(f"{index}\n")
         (node_dir / "dev").write_text(f"81:{number}\n")
         (node_dir / "device").symlink_to(Path("..") / "..")
-        (self.class_dir / f"video{number}").symlink_to(
-            os.path.relpath(node_dir, self.class_dir))
+        (self.class_dir / f"video{number}").symlink_to(os.path.relpath(node_dir, self.class_dir))
 
-    def add_usb_webcam(self, first_number: int = 0, port: str = "1-2",
-                       name: str = "HD Webcam: HD Webcam") -> None:
+    def add_usb_webcam(
+        self, first_number: int = 0, port: str = "1-2", name: str = "HD Webcam: HD Webcam"
+    ) -> None:
         """A UVC webcam: capture node (index 0) and metadata node (index 1), one interface."""
         interface = USB_INTERFACE.format(port=port)
         self.add_node(first_number, interface, name, index=0)

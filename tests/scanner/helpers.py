@@ -1,4 +1,5 @@
 """Test images for scanner tests: generated QR frames, EAN-13 barcodes, MJPG videos."""
+
 from __future__ import annotations
 
 import time
@@ -11,12 +12,32 @@ import segno
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "qr-photos"
 
 # EAN-13 encoding tables (GS1 General Specifications 5.2.1.2).
-_L = ["0001101", "0011001", "0010011", "0111101", "0100011", "0110001", "0101111", "0111011",
-      "0110111", "0001011"]
+_L = [
+    "0001101",
+    "0011001",
+    "0010011",
+    "0111101",
+    "0100011",
+    "0110001",
+    "0101111",
+    "0111011",
+    "0110111",
+    "0001011",
+]
 _G = ["".join("1" if b == "0" else "0" for b in code[::-1]) for code in _L]
 _R = ["".join("1" if b == "0" else "0" for b in code) for code in _L]
-_PARITY = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL", "LGLGLG",
-           "LGLGGL", "LGGLGL"]
+_PARITY = [
+    "LLLLLL",
+    "LLGLGG",
+    "LLGGLG",
+    "LLGGGL",
+    "LGLLGG",
+    "LGGLLG",
+    "LGGGLL",
+    "LGLGLG",
+    "LGLGGL",
+    "LGGLGL",
+]
 
 
 def ean13_check_digit(first12: str) -> str:
@@ -24,8 +45,9 @@ def ean13_check_digit(first12: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def ean13_image(digits12: str, module_px: int = 3, height_px: int = 120,
-                quiet_modules: int = 12) -> tuple[np.ndarray, str]:
+def ean13_image(
+    digits12: str, module_px: int = 3, height_px: int = 120, quiet_modules: int = 12
+) -> tuple[np.ndarray, str]:
     """A minimal EAN-13 renderer (bars only, no human-readable digits). Returns (gray, text)."""
     code = digits12 + ean13_check_digit(digits12)
     bits = "101"
@@ -43,19 +65,32 @@ def ean13_image(digits12: str, module_px: int = 3, height_px: int = 120,
     return image, code
 
 
-def qr_frame(text: str, module_px: int = 4, size=(640, 480), at=(80, 60),
-             background: int = 170, noise_seed: int | None = None) -> np.ndarray:
+def qr_frame(
+    text: str,
+    module_px: int = 4,
+    size=(640, 480),
+    at=(80, 60),
+    background: int = 170,
+    noise_seed: int | None = None,
+) -> np.ndarray:
     """A BGR 'camera frame' with a QR code pasted on a grey background."""
     qr = segno.make(text, error="M", boost_error=False)
     matrix = np.array(qr.matrix, np.uint8)
     symbol = np.where(matrix > 0, 0, 255).astype(np.uint8)
     symbol = np.kron(symbol, np.ones((module_px, module_px), np.uint8))
-    symbol = cv2.copyMakeBorder(symbol, 4 * module_px, 4 * module_px, 4 * module_px,
-                                4 * module_px, cv2.BORDER_CONSTANT, value=255)
+    symbol = cv2.copyMakeBorder(
+        symbol,
+        4 * module_px,
+        4 * module_px,
+        4 * module_px,
+        4 * module_px,
+        cv2.BORDER_CONSTANT,
+        value=255,
+    )
     width, height = size
     frame = np.full((height, width), background, np.uint8)
     x, y = at
-    frame[y:y + symbol.shape[0], x:x + symbol.shape[1]] = symbol
+    frame[y : y + symbol.shape[0], x : x + symbol.shape[1]] = symbol
     if noise_seed is not None:
         rng = np.random.default_rng(noise_seed)
         frame = np.clip(frame + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
@@ -77,8 +112,6 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path
         writer.write(frame)
     writer.release()
     return path
-
-
 
 
 DEADLINE_S = 10.0  # only a safety net against hangs

@@ -2,6 +2,7 @@
 
 Deterministic: threads are synchronised with events and polled with generous deadlines;
 no test asserts how fast anything is (speed belongs to bench/)."""
+
 from __future__ import annotations
 
 import threading
@@ -27,6 +28,7 @@ def frame(seq: int) -> Frame:
 
 
 # ---------------------------------------------------------------------------- de-duplication
+
 
 def test_dedup_reports_once_while_in_view():
     dedup = Deduplicator(repeat_after_s=5.0, gone_after_s=1.0)
@@ -67,7 +69,7 @@ def test_a_starved_decoder_does_not_count_a_stamp_that_stayed_as_new():
 def test_a_glance_away_shorter_than_gone_after_s_is_the_same_presence():
     dedup = Deduplicator(repeat_after_s=None, gone_after_s=3.0)
     assert dedup.filter([code("A")], 0.0)
-    for i in range(20):                      # 20 frames without it, but within 2 s
+    for i in range(20):  # 20 frames without it, but within 2 s
         dedup.filter([], 0.1 * (i + 1))
     assert not dedup.filter([code("A")], 2.5)
 
@@ -79,6 +81,7 @@ def test_dedup_tracks_codes_independently():
 
 
 # ---------------------------------------------------------------------------- stale frames
+
 
 class GatedDecoder:
     """A slow decoder: each decode waits until the test opens the gate."""
@@ -98,10 +101,12 @@ class GatedDecoder:
 def test_slow_decoder_sees_only_the_newest_frame():
     decoder = GatedDecoder()
     reported: list[list[str]] = []
-    worker = DecodeWorker(lambda codes, f: reported.append([c.text for c in codes]),
-                          decoder_factory=lambda: decoder)
+    worker = DecodeWorker(
+        lambda codes, f: reported.append([c.text for c in codes]), decoder_factory=lambda: decoder
+    )
     worker.start()
     try:
+
         def make(seq):
             image = np.full((4, 4, 3), seq, np.uint8)
             return Frame(image, float(seq), seq)
@@ -123,6 +128,7 @@ def test_slow_decoder_sees_only_the_newest_frame():
 
 
 # ---------------------------------------------------------------------------- camera faults
+
 
 def start_capture(source, **options) -> tuple[CaptureThread, list[Frame]]:
     frames: list[Frame] = []
@@ -147,8 +153,9 @@ def test_unplugged_camera_recovers_within_5_s_of_returning(replay_folder):
     """Default backoff: DISCONNECTED -> RECONNECTING while away, SCANNING < 5 s after replug."""
     source = FaultInjectingSource(ReplaySource(replay_folder, fps=100))
     states: list[CameraState] = []
-    capture = CaptureThread(source, on_frame=lambda f: None,
-                            on_state=lambda s: states.append(s.state))
+    capture = CaptureThread(
+        source, on_frame=lambda f: None, on_state=lambda s: states.append(s.state)
+    )
     capture.start()
     try:
         assert wait_until(lambda: capture.status.state is CameraState.SCANNING)
@@ -162,7 +169,7 @@ def test_unplugged_camera_recovers_within_5_s_of_returning(replay_folder):
         source.replug()
         assert wait_until(lambda: capture.status.state is CameraState.SCANNING, timeout_s=5.0)
         assert time.monotonic() - replugged_s < 5.0
-        after = states[states.index(CameraState.DISCONNECTED):]
+        after = states[states.index(CameraState.DISCONNECTED) :]
         assert after[0] is CameraState.DISCONNECTED and after[-1] is CameraState.SCANNING
         assert set(after[1:-1]) == {CameraState.RECONNECTING}
     finally:
@@ -179,8 +186,11 @@ def test_no_device_at_start_then_device_appears(replay_folder):
         assert frames == []
         source.replug()
         assert wait_until(lambda: capture.status.state is CameraState.SCANNING)
-        assert capture.history[:3] == [CameraState.STARTING, CameraState.NO_DEVICE,
-                                       CameraState.SCANNING]
+        assert capture.history[:3] == [
+            CameraState.STARTING,
+            CameraState.NO_DEVICE,
+            CameraState.SCANNING,
+        ]
     finally:
         capture.stop()
 
@@ -196,8 +206,9 @@ def test_frozen_stream_is_detected_and_reopened(replay_folder):
         assert wait_until(lambda: source.open_calls > opens_before)  # it reopened the camera
         source.freeze(False)
         count = len(frames)
-        assert wait_until(lambda: capture.status.state is CameraState.SCANNING
-                          and len(frames) > count)
+        assert wait_until(
+            lambda: capture.status.state is CameraState.SCANNING and len(frames) > count
+        )
     finally:
         capture.stop()
 
@@ -225,19 +236,26 @@ def test_replay_without_loop_ends_in_ended_state(replay_folder):
 
 # ---------------------------------------------------------------------------- end to end
 
+
 def test_scanner_reports_each_code_once_from_a_looping_replay(replay_folder):
     """Real decoders on a replayed folder looping for a while: A and B are each reported once
     (both stay 'in view' because the loop shows them again well within gone_after_s)."""
     reported: list[str] = []
     states: list[CameraState] = []
-    scanner = Scanner(ReplaySource(replay_folder, fps=100, loop=True),
-                      on_codes=lambda codes, f: reported.extend(c.text for c in codes),
-                      on_state=lambda s: states.append(s.state), repeat_after_s=None)
+    scanner = Scanner(
+        ReplaySource(replay_folder, fps=100, loop=True),
+        on_codes=lambda codes, f: reported.extend(c.text for c in codes),
+        on_state=lambda s: states.append(s.state),
+        repeat_after_s=None,
+    )
     scanner.start()
     try:
         assert wait_until(lambda: scanner.worker.stats.frames_decoded >= 30)
     finally:
         scanner.stop()
-    assert sorted(reported) == ["HTTPS://OCOP.SONLA.GOV.VN/S/AAAA", "HTTPS://OCOP.SONLA.GOV.VN/S/BBBB"]
+    assert sorted(reported) == [
+        "HTTPS://OCOP.SONLA.GOV.VN/S/AAAA",
+        "HTTPS://OCOP.SONLA.GOV.VN/S/BBBB",
+    ]
     assert CameraState.SCANNING in states
     assert scanner.latest_frame is not None

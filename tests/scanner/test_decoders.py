@@ -1,4 +1,5 @@
 """Decoders on real photos, character sets, product barcodes, the budgeted pipeline."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,8 +73,10 @@ def test_real_shift_jis_and_utf8_photo_decodes_with_right_charset(case, file_pip
 
 def test_live_pipeline_reads_at_least_95_percent_of_ascii_photos():
     pipeline = DecodePipeline()
-    read = sum(expected in [normalise(t) for t in pipeline.decode(cv2.imread(str(png))).texts]
-               for png, expected in ASCII)
+    read = sum(
+        expected in [normalise(t) for t in pipeline.decode(cv2.imread(str(png))).texts]
+        for png, expected in ASCII
+    )
     assert read / len(ASCII) >= 0.95, read
 
 
@@ -89,13 +92,16 @@ def test_pyzbar_decoder_returns_shift_jis_text_correctly():
     assert right == found
 
 
-@pytest.mark.parametrize("raw, text", [
-    (b"HTTPS://OCOP.SONLA.GOV.VN/S/ABC", "HTTPS://OCOP.SONLA.GOV.VN/S/ABC"),
-    ("Sơn La đặc sản".encode(), "Sơn La đặc sản"),
-    ("ﾃﾞｻﾞｲﾝQR".encode("cp932"), "ﾃﾞｻﾞｲﾝQR"),
-    ("今度のバージョン".encode("shift_jis"), "今度のバージョン"),
-    ("Café".encode("latin-1"), "Café"),
-])
+@pytest.mark.parametrize(
+    "raw, text",
+    [
+        (b"HTTPS://OCOP.SONLA.GOV.VN/S/ABC", "HTTPS://OCOP.SONLA.GOV.VN/S/ABC"),
+        ("Sơn La đặc sản".encode(), "Sơn La đặc sản"),
+        ("ﾃﾞｻﾞｲﾝQR".encode("cp932"), "ﾃﾞｻﾞｲﾝQR"),
+        ("今度のバージョン".encode("shift_jis"), "今度のバージョン"),
+        ("Café".encode("latin-1"), "Café"),
+    ],
+)
 def test_decode_text_bytes_guesses_charset(raw, text):
     assert decode_text_bytes(raw) == text
 
@@ -108,15 +114,18 @@ def test_fix_zbar_text_repairs_utf8_taken_for_shift_jis():
     assert fix_zbar_text("plain ascii") == "plain ascii"
 
 
-@pytest.mark.parametrize("digits12, fmt", [
-    ("893604000123", CodeFormat.EAN13),  # 893 = Vietnam GS1 prefix
-    ("036000291452", CodeFormat.UPCA),  # leading 0: a UPC-A code
-])
+@pytest.mark.parametrize(
+    "digits12, fmt",
+    [
+        ("893604000123", CodeFormat.EAN13),  # 893 = Vietnam GS1 prefix
+        ("036000291452", CodeFormat.UPCA),  # leading 0: a UPC-A code
+    ],
+)
 @pytest.mark.parametrize("decoder_cls", [ZxingDecoder, PyzbarDecoder])
 def test_product_barcodes(digits12, fmt, decoder_cls):
     image, code = ean13_image(digits12)
     frame = np.full((480, 640), 200, np.uint8)
-    frame[100:100 + image.shape[0], 100:100 + image.shape[1]] = image
+    frame[100 : 100 + image.shape[0], 100 : 100 + image.shape[1]] = image
     decoder = decoder_cls()
     codes = decoder.decode(frame)
     expected_text = code[1:] if fmt is CodeFormat.UPCA else code
@@ -127,7 +136,7 @@ def test_rotated_product_barcode_read_on_rotation_frames_only():
     image, code = ean13_image("893604000123")
     frame = np.full((640, 480), 200, np.uint8)
     rotated = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
-    frame[50:50 + rotated.shape[0], 100:100 + rotated.shape[1]] = rotated
+    frame[50 : 50 + rotated.shape[0], 100 : 100 + rotated.shape[1]] = rotated
     pipeline = DecodePipeline(fallback=FallbackPolicy.NEVER, rotate_linear_every=3)
     results = [pipeline.decode(frame) for _ in range(3)]
     assert [r.texts for r in results] == [[code], [], []]
@@ -159,8 +168,12 @@ def test_live_pipeline_skips_fallback_steps_that_do_not_fit_the_budget():
     thorough = DecodePipeline(budget_ms=10_000.0, fallback=FallbackPolicy.ALWAYS)
     steps = thorough.decode(blank_frame(8)).steps
     assert [s for s in steps if s.startswith("pyzbar")] == [
-        "pyzbar:plain@frame", "pyzbar:half@frame", "pyzbar:otsu@frame",
-        "pyzbar:adaptive@frame", "pyzbar:clahe@frame"]
+        "pyzbar:plain@frame",
+        "pyzbar:half@frame",
+        "pyzbar:otsu@frame",
+        "pyzbar:adaptive@frame",
+        "pyzbar:clahe@frame",
+    ]
 
 
 def test_pipeline_falls_back_to_pyzbar_when_zxing_reads_nothing(monkeypatch):
@@ -183,7 +196,7 @@ def test_hint_when_a_qr_is_seen_but_unreadable():
         for col in range(9, 30):
             if rng.random() < 0.35:
                 ys, xs = y0 + row * module, x0 + col * module
-                gray[ys:ys + module, xs:xs + module] = 255 - gray[ys, xs]
+                gray[ys : ys + module, xs : xs + module] = 255 - gray[ys, xs]
     assert size > 30
     result = DecodePipeline(fallback=FallbackPolicy.NEVER).decode(gray)
     assert result.codes == ()

@@ -1,6 +1,7 @@
 """Camera detection (fake /sys tree, injected picamera2 probe) and the "auto" camera source
 that re-detects on every open(), so the capture thread's reconnect loop finds a camera
 plugged in after start."""
+
 from __future__ import annotations
 
 import shutil
@@ -24,10 +25,18 @@ from scanner.sources import OpenCvSource, PiCameraSource, ReplaySource
 from tests.scanner.fake_sysfs import FakeSysfs
 from tests.scanner.helpers import qr_frame, wait_until
 
-IMX708 = {"Model": "imx708_wide", "Num": 0, "Location": 2, "Rotation": 180,
-          "Id": "/base/axi/pcie@120000/rp1/i2c@88000/imx708@1a"}
-UVC_VIA_LIBCAMERA = {"Model": "HD Webcam", "Num": 1,   # libcamera lists UVC webcams too
-                     "Id": "/base/axi/pcie@120000/rp1/usb@200000-1:1.0-046d:0825"}
+IMX708 = {
+    "Model": "imx708_wide",
+    "Num": 0,
+    "Location": 2,
+    "Rotation": 180,
+    "Id": "/base/axi/pcie@120000/rp1/i2c@88000/imx708@1a",
+}
+UVC_VIA_LIBCAMERA = {
+    "Model": "HD Webcam",
+    "Num": 1,  # libcamera lists UVC webcams too
+    "Id": "/base/axi/pcie@120000/rp1/usb@200000-1:1.0-046d:0825",
+}
 WEBCAM = AttachedCamera(CameraBus.USB, "HD Webcam: HD Webcam", "/dev/video0")
 
 
@@ -42,8 +51,9 @@ def sysfs(tmp_path) -> FakeSysfs:
 
 # ---------------------------------------------------------------------------- detection
 
+
 def test_usb_webcam_is_one_camera_its_capture_node(sysfs):
-    sysfs.add_usb_webcam(first_number=0)         # video0 capture, video1 metadata
+    sysfs.add_usb_webcam(first_number=0)  # video0 capture, video1 metadata
     assert CameraDetector(sysfs.root, no_csi).attached() == [WEBCAM]
 
 
@@ -58,26 +68,30 @@ def test_webcam_on_a_pi_among_codec_nodes(sysfs):
     sysfs.add_usb_webcam(first_number=0)
     sysfs.add_usb_webcam(first_number=2, port="1-1.3", name="USB2.0 PC CAMERA")
     assert CameraDetector(sysfs.root, no_csi).usb() == [
-        WEBCAM, AttachedCamera(CameraBus.USB, "USB2.0 PC CAMERA", "/dev/video2")]
+        WEBCAM,
+        AttachedCamera(CameraBus.USB, "USB2.0 PC CAMERA", "/dev/video2"),
+    ]
 
 
 @pytest.mark.parametrize("video4linux_exists", [True, False])
 def test_nothing_attached(sysfs, video4linux_exists):
-    if not video4linux_exists:                   # containers, no videodev module
+    if not video4linux_exists:  # containers, no videodev module
         shutil.rmtree(sysfs.root)
     assert CameraDetector(sysfs.root, no_csi).attached() == []
 
 
 def test_csi_cameras_from_the_picamera2_probe_without_usb_ones():
     assert csi_cameras(lambda: [IMX708, UVC_VIA_LIBCAMERA]) == [
-        AttachedCamera(CameraBus.CSI, "imx708_wide", 0)]
+        AttachedCamera(CameraBus.CSI, "imx708_wide", 0)
+    ]
 
 
 def test_failing_or_missing_picamera2_means_no_csi_camera(monkeypatch):
     def libcamera_fails():
         raise RuntimeError("libcamera: no pipeline handler")
+
     assert csi_cameras(libcamera_fails) == []
-    monkeypatch.setitem(sys.modules, "picamera2", None)   # makes `import picamera2` fail
+    monkeypatch.setitem(sys.modules, "picamera2", None)  # makes `import picamera2` fail
     assert picamera2_camera_info() == []
 
 
@@ -88,6 +102,7 @@ def test_csi_cameras_come_before_usb(sysfs):
 
 
 # ---------------------------------------------------------------------------- auto source
+
 
 @pytest.fixture
 def picture(tmp_path) -> Path:
@@ -115,8 +130,9 @@ class ReplayCameras:
 def test_auto_prefers_the_csi_camera(sysfs, picture):
     sysfs.add_usb_webcam()
     cameras = ReplayCameras(picture)
-    source = AutoCameraSource(detector=CameraDetector(sysfs.root, lambda: [IMX708]),
-                              open_camera=cameras)
+    source = AutoCameraSource(
+        detector=CameraDetector(sysfs.root, lambda: [IMX708]), open_camera=cameras
+    )
     with source:
         assert source.read() is not None
     assert [c.bus for c in cameras.opened] == [CameraBus.CSI]
@@ -135,8 +151,9 @@ def test_auto_takes_the_usb_camera_without_csi(sysfs, picture):
 def test_auto_falls_back_to_usb_when_the_csi_camera_will_not_open(sysfs, picture):
     sysfs.add_usb_webcam()
     cameras = ReplayCameras(picture, fail_buses={CameraBus.CSI})
-    with AutoCameraSource(detector=CameraDetector(sysfs.root, lambda: [IMX708]),
-                          open_camera=cameras):
+    with AutoCameraSource(
+        detector=CameraDetector(sysfs.root, lambda: [IMX708]), open_camera=cameras
+    ):
         pass
     assert cameras.opened == [WEBCAM]
 
@@ -145,16 +162,18 @@ def test_auto_tries_the_configured_usb_device_first(sysfs, picture):
     sysfs.add_usb_webcam(first_number=0)
     sysfs.add_usb_webcam(first_number=2, port="1-3", name="Second")
     cameras = ReplayCameras(picture)
-    with AutoCameraSource(preferred_device=2, open_camera=cameras,
-                          detector=CameraDetector(sysfs.root, no_csi)):
+    with AutoCameraSource(
+        preferred_device=2, open_camera=cameras, detector=CameraDetector(sysfs.root, no_csi)
+    ):
         pass
     assert [c.device for c in cameras.opened] == ["/dev/video2"]
 
 
 def test_auto_with_nothing_attached_is_no_device(sysfs, picture):
     sysfs.add_pi_codec_nodes()
-    source = AutoCameraSource(detector=CameraDetector(sysfs.root, no_csi),
-                              open_camera=ReplayCameras(picture))
+    source = AutoCameraSource(
+        detector=CameraDetector(sysfs.root, no_csi), open_camera=ReplayCameras(picture)
+    )
     with pytest.raises(NoDevice, match="no camera attached"):
         source.open()
     source.close()
@@ -162,8 +181,10 @@ def test_auto_with_nothing_attached_is_no_device(sysfs, picture):
 
 def test_auto_names_every_camera_that_would_not_open(sysfs, picture):
     sysfs.add_usb_webcam()
-    source = AutoCameraSource(detector=CameraDetector(sysfs.root, lambda: [IMX708]),
-                              open_camera=ReplayCameras(picture, {CameraBus.CSI, CameraBus.USB}))
+    source = AutoCameraSource(
+        detector=CameraDetector(sysfs.root, lambda: [IMX708]),
+        open_camera=ReplayCameras(picture, {CameraBus.CSI, CameraBus.USB}),
+    )
     with pytest.raises(NoDevice) as failure:
         source.open()
     assert "imx708_wide" in str(failure.value) and "/dev/video0" in str(failure.value)
@@ -174,15 +195,16 @@ def test_auto_detects_again_on_every_open(sysfs, picture):
     source = AutoCameraSource(detector=CameraDetector(sysfs.root, no_csi), open_camera=cameras)
     with pytest.raises(NoDevice):
         source.open()
-    sysfs.add_usb_webcam()                       # plugged in after the failure
+    sysfs.add_usb_webcam()  # plugged in after the failure
     source.open()
     assert source.read() is not None and cameras.opened == [WEBCAM]
     source.close()
 
 
 def test_auto_builds_the_real_sources(sysfs):
-    source = AutoCameraSource(width_px=1280, height_px=720, fps=15,
-                              detector=CameraDetector(sysfs.root, no_csi))
+    source = AutoCameraSource(
+        width_px=1280, height_px=720, fps=15, detector=CameraDetector(sysfs.root, no_csi)
+    )
     csi = source.source_for(AttachedCamera(CameraBus.CSI, "imx708", 1))
     usb = source.source_for(AttachedCamera(CameraBus.USB, "cam", "/dev/video4"))
     assert isinstance(csi, PiCameraSource) and csi.camera_index == 1 and csi.width_px == 1280
@@ -192,7 +214,7 @@ def test_auto_builds_the_real_sources(sysfs):
 def test_real_usb_source_for_a_node_without_device_file_is_no_device(sysfs):
     """Detected in sysfs but no /dev node (udev not done yet, or a fake tree): the capture
     thread retries instead of dying."""
-    sysfs.add_usb_webcam(first_number=90)        # /dev/video90 does not exist here
+    sysfs.add_usb_webcam(first_number=90)  # /dev/video90 does not exist here
     source = AutoCameraSource(detector=CameraDetector(sysfs.root, no_csi))
     with pytest.raises(NoDevice, match="/dev/video90"):
         source.open()
@@ -201,8 +223,9 @@ def test_real_usb_source_for_a_node_without_device_file_is_no_device(sysfs):
 def test_capture_thread_picks_up_a_camera_plugged_in_later(sysfs, picture):
     """The kiosk's real loop: NO_DEVICE while nothing is attached, SCANNING once a webcam
     appears in sysfs, with no restart."""
-    source = AutoCameraSource(detector=CameraDetector(sysfs.root, no_csi),
-                              open_camera=ReplayCameras(picture))
+    source = AutoCameraSource(
+        detector=CameraDetector(sysfs.root, no_csi), open_camera=ReplayCameras(picture)
+    )
     thread = CaptureThread(source, backoff_initial_s=0.02, backoff_max_s=0.05)
     thread.start()
     try:

@@ -1,4 +1,5 @@
 """Frame sources: replay of folders, images and videos; factory; missing devices."""
+
 from __future__ import annotations
 
 import sys

@@ -29,18 +29,22 @@ def keys():
     k1, k2 = private_key_from_seed(SEED_KEY_1), private_key_from_seed(SEED_KEY_2)
     root = private_key_from_seed(SEED_ROOT)
     other_root = private_key_from_seed(SEED_OTHER_ROOT)
-    return SimpleNamespace(k1=k1, k2=k2, root=root, other_root=other_root,
-                           root_b64=public_key_b64(root),
-                           other_root_b64=public_key_b64(other_root),
-                           signer1=StampSigner(1, k1, BASE_URL),
-                           signer2=StampSigner(2, k2, BASE_URL))
+    return SimpleNamespace(
+        k1=k1,
+        k2=k2,
+        root=root,
+        other_root=other_root,
+        root_b64=public_key_b64(root),
+        other_root_b64=public_key_b64(other_root),
+        signer1=StampSigner(1, k1, BASE_URL),
+        signer2=StampSigner(2, k2, BASE_URL),
+    )
 
 
 def make_tl(keys, sequence=1, **changes):
     fields = dict(signing_keys=[signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))])
     fields.update(changes)
-    return make_trust_list(keys.root, sequence=sequence, issued_at="2026-11-29T00:00:00Z",
-                           **fields)
+    return make_trust_list(keys.root, sequence=sequence, issued_at="2026-11-29T00:00:00Z", **fields)
 
 
 def signed(keys, tl):
@@ -67,8 +71,14 @@ class Catalog:
 def make_verifier(tl, *, limit=20, products=None, scans=None, gtins=None):
     scans = scans if scans is not None else {}
     gtins = gtins or {}
-    return StampVerifier(tl, BASE_URL, limit, product_lookup=Catalog(products),
-                         scan_count=lambda s: scans.get(s, 0), gtin_lookup=gtins.get)
+    return StampVerifier(
+        tl,
+        BASE_URL,
+        limit,
+        product_lookup=Catalog(products),
+        scan_count=lambda s: scans.get(s, 0),
+        gtin_lookup=gtins.get,
+    )
 
 
 @pytest.fixture

@@ -34,8 +34,11 @@ B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 fields_st = st.builds(
     lambda k, p, s, d: StampFields(key_id=k, product_id=p, serial=s, issued_on=d),
-    st.just(7), st.integers(1, MAX_PRODUCT_ID), st.integers(1, MAX_SERIAL),
-    st.dates(min_value=dt.date(2020, 1, 1), max_value=MAX_ISSUED_ON))
+    st.just(7),
+    st.integers(1, MAX_PRODUCT_ID),
+    st.integers(1, MAX_SERIAL),
+    st.dates(min_value=dt.date(2020, 1, 1), max_value=MAX_ISSUED_ON),
+)
 
 junk_st = st.one_of(
     st.text(max_size=300),
@@ -43,12 +46,15 @@ junk_st = st.one_of(
     st.binary(max_size=300).map(lambda b: b.decode("utf-8", "surrogateescape")),
     st.builds(lambda t: BASE_URL + t, st.text(max_size=200)),
     st.builds(lambda t: BASE_URL + t, st.text(alphabet=B32, min_size=118, max_size=126)),
-    st.builds(lambda t: BASE_URL.lower() + t, st.text(alphabet=B32 + B32.lower(),
-                                                      max_size=130)),
-    st.builds(lambda t, n: (t or "A") * n, st.text(min_size=1, max_size=8),
-              st.integers(1000, 10240)).map(lambda s: s[:10240]),
-    st.builds(lambda t, n: BASE_URL + (t or "A") * n, st.text(alphabet=B32, max_size=3),
-              st.integers(1000, 3500)),
+    st.builds(lambda t: BASE_URL.lower() + t, st.text(alphabet=B32 + B32.lower(), max_size=130)),
+    st.builds(
+        lambda t, n: (t or "A") * n, st.text(min_size=1, max_size=8), st.integers(1000, 10240)
+    ).map(lambda s: s[:10240]),
+    st.builds(
+        lambda t, n: BASE_URL + (t or "A") * n,
+        st.text(alphabet=B32, max_size=3),
+        st.integers(1000, 3500),
+    ),
 )
 
 
@@ -58,7 +64,7 @@ def test_parse_raises_only_stamp_format_error(text):
     try:
         parsed = parse_stamp_text(text, BASE_URL)
     except StampFormatError:
-        return      # the one error parse may raise; anything else fails the test
+        return  # the one error parse may raise; anything else fails the test
     assert parsed is not None
 
 
@@ -94,10 +100,12 @@ EDITED = (Verdict.FORGED, Verdict.NOT_OCOP)
 def test_every_single_character_substitution_is_forged_or_not_ocop(fields, data):
     text = SIGNER.sign_fields(fields)
     i = data.draw(st.integers(0, len(text) - 1), label="position")
-    c = data.draw(st.one_of(st.sampled_from(B32 + B32.lower() + ":/.=- \n0189"),
-                            st.characters()), label="replacement")
+    c = data.draw(
+        st.one_of(st.sampled_from(B32 + B32.lower() + ":/.=- \n0189"), st.characters()),
+        label="replacement",
+    )
     assume(c != text[i])
-    edited = text[:i] + c + text[i + 1:]
+    edited = text[:i] + c + text[i + 1 :]
     assert VERIFIER.verify(edited, today=TODAY).verdict in EDITED
 
 
@@ -108,7 +116,7 @@ def test_every_single_character_insertion_or_deletion_is_forged_or_not_ocop(fiel
     i = data.draw(st.integers(0, len(text)), label="position")
     if data.draw(st.booleans(), label="delete"):
         assume(i < len(text))
-        edited = text[:i] + text[i + 1:]
+        edited = text[:i] + text[i + 1 :]
     else:
         edited = text[:i] + data.draw(st.characters(), label="inserted") + text[i:]
     assert VERIFIER.verify(edited, today=TODAY).verdict in EDITED
@@ -120,7 +128,7 @@ def test_exhaustive_substitutions_of_one_stamp():
     alphabet = set(B32 + B32.lower() + ":/.")
     for i, original in enumerate(text):
         for c in alphabet - {original}:
-            edited = text[:i] + c + text[i + 1:]
+            edited = text[:i] + c + text[i + 1 :]
             assert VERIFIER.verify(edited, today=TODAY).verdict in EDITED, (i, c)
 
 
@@ -130,8 +138,13 @@ def test_fast_base32_decoder_matches_the_stdlib(raw):
     import base64
 
     from ocop.stamps.codec import parse_stamp_payload
-    raw = bytes([1, raw[1] | 1, raw[2], raw[3], raw[4] | 1]) + raw[5:9] + bytes([raw[9] | 1]) \
+
+    raw = (
+        bytes([1, raw[1] | 1, raw[2], raw[3], raw[4] | 1])
+        + raw[5:9]
+        + bytes([raw[9] | 1])
         + raw[10:]
+    )
     payload = base64.b32encode(raw).decode().rstrip("=")
     parsed = parse_stamp_payload(payload)
     assert parsed.signed_message[14:] + parsed.signature == raw

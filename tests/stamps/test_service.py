@@ -31,7 +31,7 @@ from ocop.stamps.keys import load_private_key, save_private_key
 from ocop.stamps.verdicts import Verdict
 from tests.stamps.conftest import ISSUED, make_tl, signed
 
-TODAY = dt.date(2026, 11, 29)   # the demo catalog: 101 rated 2024 (valid), 102 rated 2019
+TODAY = dt.date(2026, 11, 29)  # the demo catalog: 101 rated 2024 (valid), 102 rated 2019
 
 
 @pytest.fixture
@@ -67,8 +67,10 @@ def test_issue_and_verify_against_the_store(demo, settings):
     expired = issue_stamps(store, 102, 1, demo_signer=signer)[0]
     assert verifier.verify(expired.text, today=TODAY).verdict is Verdict.GENUINE_RATING_EXPIRED
     # 101's 2024 rating (until 2027-06-30) expires too, 36 months on.
-    assert verifier.verify(stamps[0].text, today=dt.date(2027, 7, 1)).verdict \
+    assert (
+        verifier.verify(stamps[0].text, today=dt.date(2027, 7, 1)).verdict
         is Verdict.GENUINE_RATING_EXPIRED
+    )
     unknown = issue_stamps(store, 4242, 1, demo_signer=signer)[0]
     assert verifier.verify(unknown.text).verdict is Verdict.GENUINE_UNKNOWN_PRODUCT
     gtin = store.query_one("SELECT gtin FROM products WHERE id = 101")[0]
@@ -84,20 +86,25 @@ def test_clone_limit_counts_scans_at_this_kiosk(demo):
     verifier = verifier_from_store(store, settings_from_dict({"stamps": {"clone_scan_limit": 2}}))
     with store.transaction() as conn:
         # A forged variant claiming the serial does not count.
-        conn.execute("INSERT INTO scans(scanned_at, text, verdict, serial) VALUES "
-                     "('2026-11-29T00:00:00Z', 'x', 'forged', 1)")
+        conn.execute(
+            "INSERT INTO scans(scanned_at, text, verdict, serial) VALUES "
+            "('2026-11-29T00:00:00Z', 'x', 'forged', 1)"
+        )
         for _ in range(2):
-            conn.execute("INSERT INTO scans(scanned_at, text, verdict, product_id, serial) "
-                         "VALUES ('2026-11-29T00:00:00Z', ?, 'genuine', 101, 1)", (text,))
+            conn.execute(
+                "INSERT INTO scans(scanned_at, text, verdict, product_id, serial) "
+                "VALUES ('2026-11-29T00:00:00Z', ?, 'genuine', 101, 1)",
+                (text,),
+            )
     assert verifier.verify(text, today=TODAY).verdict is Verdict.SUSPECT_CLONE
 
 
 def test_station_without_demo_key_refuses_when_block_runs_out(demo):
     store, data_dir, signer = demo
-    issue_stamps(store, 101, 4, demo_signer=signer)       # demo signs a block of 4
-    with store.transaction() as conn:                        # put 2 back as a station block
+    issue_stamps(store, 101, 4, demo_signer=signer)  # demo signs a block of 4
+    with store.transaction() as conn:  # put 2 back as a station block
         conn.execute("UPDATE stamps SET state = 'available' WHERE serial IN (3, 4)")
-    got = issue_stamps(store, 101, 1)                       # no signer: from the block
+    got = issue_stamps(store, 101, 1)  # no signer: from the block
     assert got[0].serial == 3
     with pytest.raises(StampsExhausted, match="only 1"):
         issue_stamps(store, 101, 2)
@@ -114,8 +121,11 @@ def test_take_stamps_inside_a_print_transaction(demo):
     with store.transaction() as conn:
         conn.execute("UPDATE stamps SET state = 'available'")
         now = "2026-11-29T00:00:00Z"
-        job = conn.execute("INSERT INTO print_jobs(product_id, count, created_at, updated_at) "
-                           "VALUES (101, 2, ?, ?)", (now, now)).lastrowid
+        job = conn.execute(
+            "INSERT INTO print_jobs(product_id, count, created_at, updated_at) "
+            "VALUES (101, 2, ?, ?)",
+            (now, now),
+        ).lastrowid
         got = take_stamps(conn, 101, 2, job_id=job)
     assert [r[0] for r in store.query("SELECT job_id FROM stamps ORDER BY serial")] == [job] * 2
     assert len(got) == 2
@@ -147,8 +157,13 @@ def test_rotate_revoke_suspect_through_the_demo_registry(demo, settings):
     verifier = verifier_from_store(store, settings)
     assert verifier.trust_list.sequence == 5
     verdicts = [verifier.verify(s.text, today=TODAY).verdict for s in old + new]
-    assert verdicts == [Verdict.REVOKED, Verdict.SUSPECT_CLONE, Verdict.GENUINE,
-                        Verdict.REVOKED, Verdict.REVOKED]
+    assert verdicts == [
+        Verdict.REVOKED,
+        Verdict.SUSPECT_CLONE,
+        Verdict.GENUINE,
+        Verdict.REVOKED,
+        Verdict.REVOKED,
+    ]
 
 
 def test_receive_stamp_block_checks_every_stamp(store, data_dir, keys, settings):
@@ -156,13 +171,17 @@ def test_receive_stamp_block_checks_every_stamp(store, data_dir, keys, settings)
     store_trust_list(store, signed(keys, make_tl(keys)), keys.root_b64)
     texts = [keys.signer1.sign(101, s, ISSUED) for s in range(10, 15)]
     block = receive_stamp_block(store, settings, 101, texts)
-    assert store.query_one("SELECT first_serial, last_serial, source FROM stamp_blocks "
-                           "WHERE id = ?", (block,))[:] == (10, 14, "registry")
+    assert store.query_one(
+        "SELECT first_serial, last_serial, source FROM stamp_blocks WHERE id = ?", (block,)
+    )[:] == (10, 14, "registry")
     assert [s.serial for s in issue_stamps(store, 101, 5)] == [10, 11, 12, 13, 14]
-    for bad in ([keys.signer1.sign(102, 20, ISSUED)],            # another product
-                [keys.signer2.sign(101, 21, ISSUED)],            # unknown key
-                [texts[0]],                                      # serial already held
-                [keys.signer1.sign(101, 22, ISSUED)] * 2, []):
+    for bad in (
+        [keys.signer1.sign(102, 20, ISSUED)],  # another product
+        [keys.signer2.sign(101, 21, ISSUED)],  # unknown key
+        [texts[0]],  # serial already held
+        [keys.signer1.sign(101, 22, ISSUED)] * 2,
+        [],
+    ):
         with pytest.raises(UserError):
             receive_stamp_block(store, settings, 101, bad)
     assert store.query_one("SELECT count(*) FROM stamps")[0] == 5
@@ -178,7 +197,7 @@ def test_configured_root_wins_over_demo_meta(demo, keys):
     pinned = settings_from_dict({"registry": {"root_public_key": keys.root_b64}})
     assert pinned_root_key(pinned, store) == keys.root_b64
     with pytest.raises(NoTrustList):
-        verifier_from_store(store, pinned)            # only demo lists are stored
+        verifier_from_store(store, pinned)  # only demo lists are stored
     assert load_demo_signer(store, data_dir, pinned) is None
 
 

@@ -19,9 +19,12 @@ from tests.stamps.conftest import make_tl, signed
 
 
 def test_round_trip(keys):
-    tl = make_tl(keys, revoked_ranges=[RevokedRange(10, 20, "stolen")],
-                 revoked_keys=[RevokedKey(1, dt.date(2026, 1, 1), 99, "leak")],
-                 suspect_serials=[5, 7])
+    tl = make_tl(
+        keys,
+        revoked_ranges=[RevokedRange(10, 20, "stolen")],
+        revoked_keys=[RevokedKey(1, dt.date(2026, 1, 1), 99, "leak")],
+        suspect_serials=[5, 7],
+    )
     back = verify_signed_trust_list(signed(keys, tl), keys.root_b64)
     assert back == tl
     assert back.revoked_range_of(15).reason == "stolen"
@@ -35,8 +38,10 @@ def test_pretty_printed_envelope_still_verifies(keys):
 
 
 def test_overlapping_ranges_merged_for_lookup(keys):
-    tl = make_tl(keys, revoked_ranges=[RevokedRange(1, 10), RevokedRange(5, 30, "b"),
-                                       RevokedRange(100, 100, "c")])
+    tl = make_tl(
+        keys,
+        revoked_ranges=[RevokedRange(1, 10), RevokedRange(5, 30, "b"), RevokedRange(100, 100, "c")],
+    )
     assert tl.revoked_range_of(25).first == 1
     assert tl.revoked_range_of(100).last == 100
     assert tl.revoked_range_of(31) is None
@@ -48,15 +53,18 @@ def _tamper(blob: str, change) -> str:
     return json.dumps(env)
 
 
-@pytest.mark.parametrize("change", [
-    lambda e: e["trust_list"].__setitem__("sequence", 2),
-    lambda e: e["trust_list"]["revoked_ranges"].append({"first": 1, "last": 2, "reason": ""}),
-    lambda e: e["trust_list"]["signing_keys"][0].__setitem__("valid_until", "2099-01-01"),
-    lambda e: e.__setitem__("signature", base64.b64encode(bytes(64)).decode()),
-    lambda e: e.__setitem__("signature", "not base64!"),
-    lambda e: e.pop("signature"),
-    lambda e: e.__setitem__("extra", 1),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: e["trust_list"].__setitem__("sequence", 2),
+        lambda e: e["trust_list"]["revoked_ranges"].append({"first": 1, "last": 2, "reason": ""}),
+        lambda e: e["trust_list"]["signing_keys"][0].__setitem__("valid_until", "2099-01-01"),
+        lambda e: e.__setitem__("signature", base64.b64encode(bytes(64)).decode()),
+        lambda e: e.__setitem__("signature", "not base64!"),
+        lambda e: e.pop("signature"),
+        lambda e: e.__setitem__("extra", 1),
+    ],
+)
 def test_tampered_or_unsigned_rejected(keys, change):
     blob = _tamper(signed(keys, make_tl(keys)), change)
     with pytest.raises(TrustError):
@@ -75,8 +83,9 @@ def test_wrong_root_rejected(keys):
 
 
 def test_signed_by_other_root_claiming_ours_rejected(keys):
-    body = make_tl(keys).to_dict()     # names our root's fingerprint
+    body = make_tl(keys).to_dict()  # names our root's fingerprint
     from ocop.stamps.trust import TRUST_DOMAIN, canonical_json
+
     sig = keys.other_root.sign(TRUST_DOMAIN + canonical_json(body))
     blob = json.dumps({"trust_list": body, "signature": base64.b64encode(sig).decode()})
     with pytest.raises(TrustError, match="does not verify"):
@@ -84,15 +93,29 @@ def test_signed_by_other_root_claiming_ours_rejected(keys):
 
 
 def test_stamp_signature_domain_cannot_sign_trust_lists(keys):
-    tl_other = make_trust_list(keys.other_root, sequence=1, signing_keys=[
-        signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))])
-    with pytest.raises(TrustError):      # sign_trust_list refuses a list naming another root
+    tl_other = make_trust_list(
+        keys.other_root,
+        sequence=1,
+        signing_keys=[signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))],
+    )
+    with pytest.raises(TrustError):  # sign_trust_list refuses a list naming another root
         sign_trust_list(tl_other, keys.root)
 
 
-@pytest.mark.parametrize("blob", [b"", b"\xff\xfe", b"[]", b"null", b'{"trust_list": 1}',
-                                  b"{" * 100000, b'{"a": 1, "a": 2}', b'{"x": 1.5}',
-                                  b'{"x": NaN}'])
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"\xff\xfe",
+        b"[]",
+        b"null",
+        b'{"trust_list": 1}',
+        b"{" * 100000,
+        b'{"a": 1, "a": 2}',
+        b'{"x": 1.5}',
+        b'{"x": NaN}',
+    ],
+)
 def test_junk_rejected_with_trust_error(keys, blob):
     with pytest.raises(TrustError):
         verify_signed_trust_list(blob, keys.root_b64)
@@ -107,15 +130,22 @@ def test_make_trust_list_validates_like_a_kiosk(keys):
 
 def test_invalid_fields_refused(keys):
     good = make_tl(keys).to_dict()
-    bad_values = [("sequence", True), ("issued_at", "2026-11-29"),
-                  ("root_fingerprint", "ABC"), ("suspect_serials", [0]),
-                  ("revoked_ranges", [{"first": 5, "last": 4, "reason": ""}]),
-                  ("signing_keys", [{"key_id": 1, "public_key": "AAAA", "valid_from":
-                                     "2020-01-01", "valid_until": None}]),
-                  ("signing_keys", good["signing_keys"] * 2),
-                  ("signing_keys", [{**good["signing_keys"][0], "valid_until": "2019-01-01"}]),
-                  ("signing_keys", [{**good["signing_keys"][0], "valid_from": "2020-02-30"}]),
-                  ("version", 2), ("format", "something-else")]
+    bad_values = [
+        ("sequence", True),
+        ("issued_at", "2026-11-29"),
+        ("root_fingerprint", "ABC"),
+        ("suspect_serials", [0]),
+        ("revoked_ranges", [{"first": 5, "last": 4, "reason": ""}]),
+        (
+            "signing_keys",
+            [{"key_id": 1, "public_key": "AAAA", "valid_from": "2020-01-01", "valid_until": None}],
+        ),
+        ("signing_keys", good["signing_keys"] * 2),
+        ("signing_keys", [{**good["signing_keys"][0], "valid_until": "2019-01-01"}]),
+        ("signing_keys", [{**good["signing_keys"][0], "valid_from": "2020-02-30"}]),
+        ("version", 2),
+        ("format", "something-else"),
+    ]
     for field, value in bad_values:
         with pytest.raises(TrustError):
             TrustList.from_dict({**good, field: value})
@@ -128,8 +158,9 @@ def test_store_and_load(store, keys):
     assert load_current_trust_list(store, keys.root_b64) is None
     tl1 = store_trust_list(store, signed(keys, make_tl(keys, 1)), keys.root_b64)
     assert load_current_trust_list(store, keys.root_b64) == tl1
-    tl3 = store_trust_list(store, signed(keys, make_tl(keys, 3, suspect_serials=[9])),
-                           keys.root_b64)
+    tl3 = store_trust_list(
+        store, signed(keys, make_tl(keys, 3, suspect_serials=[9])), keys.root_b64
+    )
     assert load_current_trust_list(store, keys.root_b64) == tl3
 
 
@@ -143,10 +174,9 @@ def test_older_sequence_refused_rollback_protection(store, keys):
 def test_same_sequence_idempotent_or_refused(store, keys):
     blob = signed(keys, make_tl(keys, 2))
     store_trust_list(store, blob, keys.root_b64)
-    store_trust_list(store, blob, keys.root_b64)          # a repeated download: fine
+    store_trust_list(store, blob, keys.root_b64)  # a repeated download: fine
     with pytest.raises(TrustError, match="different"):
-        store_trust_list(store, signed(keys, make_tl(keys, 2, suspect_serials=[1])),
-                         keys.root_b64)
+        store_trust_list(store, signed(keys, make_tl(keys, 2, suspect_serials=[1])), keys.root_b64)
     assert store.query_one("SELECT count(*) FROM trust_lists")[0] == 1
 
 
@@ -154,14 +184,19 @@ def test_tampered_row_in_database_is_ignored(store, keys):
     store_trust_list(store, signed(keys, make_tl(keys, 1)), keys.root_b64)
     store_trust_list(store, signed(keys, make_tl(keys, 2)), keys.root_b64)
     with store.transaction() as conn:
-        conn.execute("UPDATE trust_lists SET signed_json = replace(signed_json, "
-                     "'\"suspect_serials\":[]', '\"suspect_serials\":[1]') WHERE sequence = 2")
+        conn.execute(
+            "UPDATE trust_lists SET signed_json = replace(signed_json, "
+            "'\"suspect_serials\":[]', '\"suspect_serials\":[1]') WHERE sequence = 2"
+        )
     assert load_current_trust_list(store, keys.root_b64).sequence == 1
 
 
 def test_unsigned_or_other_root_never_stored(store, keys):
-    other = make_trust_list(keys.other_root, sequence=9, signing_keys=[
-        signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))])
+    other = make_trust_list(
+        keys.other_root,
+        sequence=9,
+        signing_keys=[signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))],
+    )
     with pytest.raises(TrustError):
         store_trust_list(store, sign_trust_list(other, keys.other_root), keys.root_b64)
     with pytest.raises(TrustError):
@@ -170,9 +205,13 @@ def test_unsigned_or_other_root_never_stored(store, keys):
 
 
 def test_lists_of_a_former_root_do_not_block_a_new_root(store, keys):
-    other = make_trust_list(keys.other_root, sequence=9, signing_keys=[
-        signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))])
-    store_trust_list(store, sign_trust_list(other, keys.other_root),
-                     public_key_b64(keys.other_root))
+    other = make_trust_list(
+        keys.other_root,
+        sequence=9,
+        signing_keys=[signing_key_entry(1, keys.k1, dt.date(2020, 1, 1))],
+    )
+    store_trust_list(
+        store, sign_trust_list(other, keys.other_root), public_key_b64(keys.other_root)
+    )
     tl = store_trust_list(store, signed(keys, make_tl(keys, 1)), keys.root_b64)
     assert load_current_trust_list(store, keys.root_b64) == tl

@@ -36,8 +36,12 @@ def test_there_are_vectors():
 def test_stamp_vector(v):
     key = private_key_from_seed(bytes.fromhex(v["seed"]))
     assert public_key_b64(key) == v["public_key"]
-    fields = StampFields(key_id=v["key_id"], product_id=v["product_id"], serial=v["serial"],
-                         issued_on=dt.date.fromisoformat(v["issued_on"]))
+    fields = StampFields(
+        key_id=v["key_id"],
+        product_id=v["product_id"],
+        serial=v["serial"],
+        issued_on=dt.date.fromisoformat(v["issued_on"]),
+    )
     assert fields.header().hex() == v["header_hex"]
     assert StampSigner(v["key_id"], key, BASE_URL).sign_fields(fields) == v["url"]
     parsed = parse_stamp_text(v["url"], BASE_URL)
@@ -48,11 +52,14 @@ def test_stamp_vector(v):
 
 def test_trust_list_vector(keys):
     from ocop.stamps.trust import RevokedRange
+
     blob = _block("<!-- trust-list-test-vector -->").strip()
-    tl = make_tl(keys, revoked_ranges=[RevokedRange(500, 599, "stolen station")],
-                 suspect_serials=[42])
+    tl = make_tl(
+        keys, revoked_ranges=[RevokedRange(500, 599, "stolen station")], suspect_serials=[42]
+    )
     assert signed(keys, tl) == blob
     verified = verify_signed_trust_list(blob, keys.root_b64)
     verifier = make_verifier(verified)
-    assert verifier.verify(VECTORS[0]["url"], today=dt.date(2026, 11, 29)).verdict \
-        is Verdict.GENUINE
+    assert (
+        verifier.verify(VECTORS[0]["url"], today=dt.date(2026, 11, 29)).verdict is Verdict.GENUINE
+    )

@@ -22,9 +22,17 @@ def test_each_verdict_carries_its_whole_presentation_in_both_languages(verdict):
 
 def test_verdict_values_are_the_stored_and_wire_names():
     # scan logs and uploads store .value: renaming one breaks every kiosk's history
-    stored = {"genuine", "genuine_rating_expired", "genuine_unknown_product", "forged",
-              "revoked", "suspect_clone", "not_ocop", "product_barcode"}
-    assert stored <= {v.value for v in Verdict}         # new verdicts may join, none leave
+    stored = {
+        "genuine",
+        "genuine_rating_expired",
+        "genuine_unknown_product",
+        "forged",
+        "revoked",
+        "suspect_clone",
+        "not_ocop",
+        "product_barcode",
+    }
+    assert stored <= {v.value for v in Verdict}  # new verdicts may join, none leave
     assert Verdict("forged") is Verdict.FORGED
 
 
@@ -32,7 +40,7 @@ def test_the_sets_a_verdict_belongs_to():
     assert Verdict.GENUINE.may_show_stars
     assert not any(v.may_show_stars for v in Verdict if v is not Verdict.GENUINE)
     assert not Verdict.FORGED.signature_valid and Verdict.REVOKED.signature_valid
-    assert not Verdict.REVOKED.names_a_product      # a revoked stamp vouches for nothing
+    assert not Verdict.REVOKED.names_a_product  # a revoked stamp vouches for nothing
     assert {Verdict.PRODUCT_BARCODE} == NAMES_A_PRODUCT - SIGNATURE_VALID
     # a problem verdict comes with advice when there is no product to show
     for verdict in Verdict:

@@ -26,8 +26,16 @@ def test_genuine(verifier, keys):
     data = v.to_json()
     assert data["verdict"] == "genuine" and data["issued_on"] == "2025-06-01"
     assert data["message_vi"].startswith("Tem chính hãng")
-    assert set(data) >= {"text", "verdict", "product_id", "serial", "key_id", "issued_on",
-                         "message_vi", "message_en"}
+    assert set(data) >= {
+        "text",
+        "verdict",
+        "product_id",
+        "serial",
+        "key_id",
+        "issued_on",
+        "message_vi",
+        "message_en",
+    }
 
 
 def test_rating_expired_and_unknown_product(verifier, keys):
@@ -43,15 +51,18 @@ def test_expiry_is_judged_for_the_given_day(trust_list, keys):
 
     def lookup(product_id, today):
         from ocop.stamps.verifier import ProductStatus
+
         seen.append(today)
         return ProductStatus(product_id, today <= dt.date(2027, 6, 30))
 
     from ocop.stamps.verifier import StampVerifier
+
     verifier = StampVerifier(trust_list, BASE_URL, 20, product_lookup=lookup)
     text = keys.signer1.sign(101, 1, ISSUED)
     assert verifier.verify(text, today=dt.date(2027, 6, 30)).verdict is Verdict.GENUINE
-    assert verifier.verify(text, today=dt.date(2027, 7, 1)).verdict \
-        is Verdict.GENUINE_RATING_EXPIRED
+    assert (
+        verifier.verify(text, today=dt.date(2027, 7, 1)).verdict is Verdict.GENUINE_RATING_EXPIRED
+    )
     assert seen == [dt.date(2027, 6, 30), dt.date(2027, 7, 1)]
 
 
@@ -66,15 +77,32 @@ def test_forged_signature_and_unknown_key(verifier, keys):
 
 def test_truncated_signature_and_malformed_are_forged(verifier, keys):
     text = keys.signer1.sign(101, 1, ISSUED)
-    for bad in (text[:-1], text[:-20], text[:len(BASE_URL) + 19], BASE_URL, text + "A",
-                text.lower(), BASE_URL + "a" * 122, BASE_URL + "1" * 122,
-                BASE_URL + "ỐCOP", text + "\n"):
+    for bad in (
+        text[:-1],
+        text[:-20],
+        text[: len(BASE_URL) + 19],
+        BASE_URL,
+        text + "A",
+        text.lower(),
+        BASE_URL + "a" * 122,
+        BASE_URL + "1" * 122,
+        BASE_URL + "ỐCOP",
+        text + "\n",
+    ):
         assert verifier.verify(bad).verdict is Verdict.FORGED, bad
 
 
 def test_not_ocop(verifier):
-    for text in ("", "hello", "https://evil.example/S/AAAA", "WIFI:S:cafe;P:123;;",
-                 "\x00\x01\x02", "ǅ" * 10_000, "1234567890123", "12345678901232"):
+    for text in (
+        "",
+        "hello",
+        "https://evil.example/S/AAAA",
+        "WIFI:S:cafe;P:123;;",
+        "\x00\x01\x02",
+        "ǅ" * 10_000,
+        "1234567890123",
+        "12345678901232",
+    ):
         v = verifier.verify(text)
         assert v.verdict is Verdict.NOT_OCOP, text
         assert v.product_id is None
@@ -88,17 +116,20 @@ def test_bytes_and_non_text_inputs(verifier, keys):
     assert verifier.verify(12345).verdict is Verdict.NOT_OCOP
 
 
-@pytest.mark.parametrize("text, gtin", [
-    ("8930000000018", None),            # check digit wrong -> not a GTIN
-    ("8934563138165", "8934563138165"),  # EAN-13 (Vietnam prefix 893)
-    ("036000291452", "036000291452"),    # UPC-A
-    ("96385074", "96385074"),            # EAN-8
-    ("09506000134352", "09506000134352"),
-    ("https://id.gs1.org/01/09506000134352/10/ABC?17=201225", "09506000134352"),
-    ("https://example.com/gs1/01/9506000134352", "9506000134352"),
-    ("(01)09506000134352(17)201225", "09506000134352"),
-    ("https://id.gs1.org/01/09506000134353", None),   # bad check digit
-])
+@pytest.mark.parametrize(
+    "text, gtin",
+    [
+        ("8930000000018", None),  # check digit wrong -> not a GTIN
+        ("8934563138165", "8934563138165"),  # EAN-13 (Vietnam prefix 893)
+        ("036000291452", "036000291452"),  # UPC-A
+        ("96385074", "96385074"),  # EAN-8
+        ("09506000134352", "09506000134352"),
+        ("https://id.gs1.org/01/09506000134352/10/ABC?17=201225", "09506000134352"),
+        ("https://example.com/gs1/01/9506000134352", "9506000134352"),
+        ("(01)09506000134352(17)201225", "09506000134352"),
+        ("https://id.gs1.org/01/09506000134353", None),  # bad check digit
+    ],
+)
 def test_product_barcodes(trust_list, text, gtin):
     verifier = make_verifier(trust_list, gtins={"8934563138165": 101})
     v = verifier.verify(text)
@@ -116,8 +147,9 @@ def test_revoked_serial_range(keys):
     assert verifier.verify(keys.signer1.sign(101, 150, ISSUED)).verdict is Verdict.REVOKED
     assert verifier.verify(keys.signer1.sign(101, 100, ISSUED)).verdict is Verdict.REVOKED
     assert verifier.verify(keys.signer1.sign(101, 199, ISSUED)).verdict is Verdict.REVOKED
-    assert verifier.verify(keys.signer1.sign(101, 200, ISSUED), today=TODAY).verdict \
-        is Verdict.GENUINE
+    assert (
+        verifier.verify(keys.signer1.sign(101, 200, ISSUED), today=TODAY).verdict is Verdict.GENUINE
+    )
     v = verifier.verify(keys.signer1.sign(101, 150, ISSUED))
     assert "stolen station" in v.detail and v.serial == 150
 
@@ -136,16 +168,22 @@ def test_revoked_key_from_date(keys):
 def test_revoked_key_last_good_serial_catches_back_dating(keys):
     tl = make_tl(keys, revoked_keys=[RevokedKey(1, dt.date(2025, 7, 1), last_good_serial=500)])
     verifier = make_verifier(tl)
-    assert verifier.verify(keys.signer1.sign(101, 500, ISSUED), today=TODAY).verdict \
-        is Verdict.GENUINE
+    assert (
+        verifier.verify(keys.signer1.sign(101, 500, ISSUED), today=TODAY).verdict is Verdict.GENUINE
+    )
     assert verifier.verify(keys.signer1.sign(101, 501, ISSUED)).verdict is Verdict.REVOKED
 
 
 def test_rotation_old_stamps_stay_genuine_while_trusted(keys):
     rotated_on = dt.date(2026, 1, 1)
-    tl = make_tl(keys, sequence=2, signing_keys=[
-        signing_key_entry(1, keys.k1, dt.date(2020, 1, 1), rotated_on),
-        signing_key_entry(2, keys.k2, rotated_on)])
+    tl = make_tl(
+        keys,
+        sequence=2,
+        signing_keys=[
+            signing_key_entry(1, keys.k1, dt.date(2020, 1, 1), rotated_on),
+            signing_key_entry(2, keys.k2, rotated_on),
+        ],
+    )
     verifier = make_verifier(tl)
     old = keys.signer1.sign(101, 1, dt.date(2025, 12, 31))
     old_last_day = keys.signer1.sign(101, 2, rotated_on)
@@ -158,8 +196,9 @@ def test_rotation_old_stamps_stay_genuine_while_trusted(keys):
     assert verifier.verify(old_key_after_rotation).verdict is Verdict.FORGED
     assert verifier.verify(new_key_backdated).verdict is Verdict.FORGED
     # Once key 1 leaves the trust list, its stamps are no longer trusted.
-    verifier.update_trust_list(make_tl(keys, sequence=3, signing_keys=[
-        signing_key_entry(2, keys.k2, rotated_on)]))
+    verifier.update_trust_list(
+        make_tl(keys, sequence=3, signing_keys=[signing_key_entry(2, keys.k2, rotated_on)])
+    )
     assert verifier.verify(old).verdict is Verdict.FORGED
     assert verifier.verify(new, today=TODAY).verdict is Verdict.GENUINE
 
@@ -169,24 +208,26 @@ def test_suspect_list_and_clone_limit(keys):
     scans = {7: 2, 8: 3}
     verifier = make_verifier(tl, limit=3, scans=scans)
     assert verifier.verify(keys.signer1.sign(101, 42, ISSUED)).verdict is Verdict.SUSPECT_CLONE
-    assert verifier.verify(keys.signer1.sign(101, 7, ISSUED), today=TODAY).verdict \
-        is Verdict.GENUINE                                   # 3rd scan: within the limit
+    assert (
+        verifier.verify(keys.signer1.sign(101, 7, ISSUED), today=TODAY).verdict is Verdict.GENUINE
+    )  # 3rd scan: within the limit
     v = verifier.verify(keys.signer1.sign(101, 8, ISSUED))  # 4th scan: over the limit
     assert v.verdict is Verdict.SUSPECT_CLONE and "3 times" in v.detail
 
 
 def test_order_revoked_before_suspect(keys):
     tl = make_tl(keys, suspect_serials=[42], revoked_ranges=[RevokedRange(40, 50)])
-    assert make_verifier(tl).verify(keys.signer1.sign(101, 42, ISSUED)).verdict \
-        is Verdict.REVOKED
+    assert make_verifier(tl).verify(keys.signer1.sign(101, 42, ISSUED)).verdict is Verdict.REVOKED
 
 
 def test_public_keys_are_cached(trust_list, keys, monkeypatch):
     import ocop.stamps.verifier as verifier_module
+
     calls = []
     real = verifier_module.load_public_key_b64
-    monkeypatch.setattr(verifier_module, "load_public_key_b64",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(
+        verifier_module, "load_public_key_b64", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     verifier = make_verifier(trust_list)
     for serial in range(1, 6):
         verifier.verify(keys.signer1.sign(101, serial, ISSUED))
@@ -196,9 +237,10 @@ def test_public_keys_are_cached(trust_list, keys, monkeypatch):
 def test_lookup_failure_never_escapes(trust_list, keys):
     def broken(*args):
         raise RuntimeError("database is locked")
+
     from ocop.stamps.verifier import StampVerifier
-    verifier = StampVerifier(trust_list, BASE_URL, 20, product_lookup=broken,
-                             scan_count=broken)
+
+    verifier = StampVerifier(trust_list, BASE_URL, 20, product_lookup=broken, scan_count=broken)
     v = verifier.verify(keys.signer1.sign(101, 1, ISSUED))
     assert v.verdict is Verdict.FORGED and "internal error" in v.detail
 

@@ -59,30 +59,51 @@ class Kiosk:
     def snapshot(self) -> dict:
         """Everything sync may change, to prove a failed round changed nothing."""
         q = self.store.query
-        return {"products": [tuple(r) for r in q("SELECT * FROM products ORDER BY id")],
-                "producers": [tuple(r) for r in q("SELECT * FROM producers ORDER BY id")],
-                "ratings": [tuple(r) for r in q("SELECT * FROM ratings ORDER BY id")],
-                "media": [tuple(r) for r in q("SELECT * FROM media ORDER BY hash")],
-                "trust": [tuple(r) for r in q("SELECT sequence, signed_json FROM trust_lists")],
-                "cursor": [tuple(r) for r in q("SELECT * FROM sync_state WHERE key IN "
-                                               "('catalog_cursor', 'registry_id')")],
-                "stamps": [tuple(r) for r in q("SELECT * FROM stamps ORDER BY serial")]}
+        return {
+            "products": [tuple(r) for r in q("SELECT * FROM products ORDER BY id")],
+            "producers": [tuple(r) for r in q("SELECT * FROM producers ORDER BY id")],
+            "ratings": [tuple(r) for r in q("SELECT * FROM ratings ORDER BY id")],
+            "media": [tuple(r) for r in q("SELECT * FROM media ORDER BY hash")],
+            "trust": [tuple(r) for r in q("SELECT sequence, signed_json FROM trust_lists")],
+            "cursor": [
+                tuple(r)
+                for r in q(
+                    "SELECT * FROM sync_state WHERE key IN ('catalog_cursor', 'registry_id')"
+                )
+            ],
+            "stamps": [tuple(r) for r in q("SELECT * FROM stamps ORDER BY serial")],
+        }
 
-    def add_scans(self, count: int, serial: int = 1, product_id: int = 101,
-                  verdict: str = "genuine") -> list[str]:
+    def add_scans(
+        self, count: int, serial: int = 1, product_id: int = 101, verdict: str = "genuine"
+    ) -> list[str]:
         """Scans with their outbox rows in one transaction, as the scan service writes them."""
         keys = []
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self.store.transaction() as tx:
             for _ in range(count):
                 key = f"scan-{uuid.uuid4().hex}"
-                tx.execute("INSERT INTO scans(scanned_at, text, verdict, product_id, serial) "
-                           "VALUES (?, ?, ?, ?, ?)", (now, "x", verdict, product_id, serial))
-                tx.execute("INSERT INTO outbox(kind, idempotency_key, payload_json, "
-                           "created_at) VALUES ('scan', ?, ?, ?)",
-                           (key, json.dumps({"scanned_at": now, "serial": serial,
-                                             "product_id": product_id, "verdict": verdict}),
-                            now))
+                tx.execute(
+                    "INSERT INTO scans(scanned_at, text, verdict, product_id, serial) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (now, "x", verdict, product_id, serial),
+                )
+                tx.execute(
+                    "INSERT INTO outbox(kind, idempotency_key, payload_json, "
+                    "created_at) VALUES ('scan', ?, ?, ?)",
+                    (
+                        key,
+                        json.dumps(
+                            {
+                                "scanned_at": now,
+                                "serial": serial,
+                                "product_id": product_id,
+                                "verdict": verdict,
+                            }
+                        ),
+                        now,
+                    ),
+                )
                 keys.append(key)
         return keys
 
@@ -94,21 +115,30 @@ class Kiosk:
 def make_kiosk(tmp_path):
     from kiosk.store import Store
     from kiosk.sync import SyncEngine
+
     made = []
 
-    def make(reg: Registry, *, url: str | None = None, token: str | None = None,
-             root_key: str | None = None, name: str | None = None, **overrides) -> Kiosk:
+    def make(
+        reg: Registry,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        root_key: str | None = None,
+        name: str | None = None,
+        **overrides,
+    ) -> Kiosk:
         data_dir = tmp_path / (name or f"kiosk-{len(made)}")
         data_dir.mkdir()
         args = (url or reg.url, token or reg.token, root_key or reg.root_key)
         settings = kiosk_settings(*args, data_dir=data_dir, **overrides)
-        config = write_kiosk_config(data_dir.parent / f"{data_dir.name}.toml", *args,
-                                    data_dir, **overrides)
+        config = write_kiosk_config(
+            data_dir.parent / f"{data_dir.name}.toml", *args, data_dir, **overrides
+        )
         store = Store.in_dir(data_dir)
-        kiosk = Kiosk(data_dir, store, settings, SyncEngine(store, settings, data_dir),
-                      config)
+        kiosk = Kiosk(data_dir, store, settings, SyncEngine(store, settings, data_dir), config)
         made.append(kiosk)
         return kiosk
+
     yield make
     for kiosk in made:
         kiosk.engine.client.close()
@@ -127,9 +157,15 @@ sys.exit(m.main(sys.argv[1:]))
 """
 
 
-def run_kiosk_cli(*args: str, prelude: str = "", timeout_s: float = 120
-                  ) -> subprocess.CompletedProcess:
+def run_kiosk_cli(
+    *args: str, prelude: str = "", timeout_s: float = 120
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_KIOSK_")}
-    return subprocess.run([sys.executable, "-c", _CLI.format(prelude=prelude), *args],
-                          capture_output=True, text=True, cwd=REPO_ROOT, env=env,
-                          timeout=timeout_s)
+    return subprocess.run(
+        [sys.executable, "-c", _CLI.format(prelude=prelude), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=timeout_s,
+    )

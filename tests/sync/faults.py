@@ -11,8 +11,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-MODES = ("proxy", "slow", "500", "garbage", "truncated", "truncated_json", "badsig",
-         "foreign_root", "drop_upload_reply", "slow_catalog", "poison")
+MODES = (
+    "proxy",
+    "slow",
+    "500",
+    "garbage",
+    "truncated",
+    "truncated_json",
+    "badsig",
+    "foreign_root",
+    "drop_upload_reply",
+    "slow_catalog",
+    "poison",
+)
 CHANGES_PATH = "/api/v1/catalog/changes"
 
 
@@ -28,18 +39,24 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._handle("POST")
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              declared_length: int | None = None):
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        declared_length: int | None = None,
+    ):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(declared_length if declared_length is not None
-                                               else len(body)))
+        self.send_header(
+            "Content-Length", str(declared_length if declared_length is not None else len(body))
+        )
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
 
     def _handle(self, method: str):
-        server: FaultServer = self.server.fault          # type: ignore[attr-defined]
+        server: FaultServer = self.server.fault  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         server.requests.append((method, self.path))
@@ -49,13 +66,17 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "500":
             return self._send(500, b'{"title": "Internal error", "status": 500}')
         if mode == "garbage":
-            return self._send(200, b"<html>Captive portal: please log in</html>\x00\xff",
-                              "text/html")
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "content-length", "connection",
-                                        "accept-encoding")}
-        upstream = requests.request(method, server.upstream + self.path, data=body,
-                                    headers=headers, timeout=30)
+            return self._send(
+                200, b"<html>Captive portal: please log in</html>\x00\xff", "text/html"
+            )
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("host", "content-length", "connection", "accept-encoding")
+        }
+        upstream = requests.request(
+            method, server.upstream + self.path, data=body, headers=headers, timeout=30
+        )
         content = upstream.content
         ctype = upstream.headers.get("Content-Type", "application/json")
         if mode == "drop_upload_reply" and self.path.startswith("/api/v1/uploads"):
@@ -64,8 +85,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if mode == "truncated" and len(content) > 10:
             self.close_connection = True
-            return self._send(upstream.status_code, content[: len(content) // 2], ctype,
-                              declared_length=len(content))
+            return self._send(
+                upstream.status_code,
+                content[: len(content) // 2],
+                ctype,
+                declared_length=len(content),
+            )
         if mode == "truncated_json" and len(content) > 10:
             return self._send(upstream.status_code, content[: len(content) // 2], ctype)
         if mode in ("badsig", "foreign_root") and self.path.startswith(CHANGES_PATH):
@@ -73,8 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.get("trust_list"):
                 reply["trust_list"] = server.tamper(reply["trust_list"], mode)
             content = json.dumps(reply).encode()
-        if mode == "poison" and self.path.startswith(CHANGES_PATH) \
-                and upstream.status_code == 200:
+        if mode == "poison" and self.path.startswith(CHANGES_PATH) and upstream.status_code == 200:
             reply = json.loads(content)
             server.poison(reply)
             server.poisoned += 1
@@ -89,7 +113,7 @@ class FaultServer:
         self.upstream = upstream.rstrip("/")
         self.mode = "proxy"
         self.delay_s = 0.0
-        self.poison = lambda reply: None      # mode "poison": changes the reply in place
+        self.poison = lambda reply: None  # mode "poison": changes the reply in place
         self.poisoned = 0
         self.requests: list[tuple[str, str]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -111,10 +135,13 @@ class FaultServer:
         from ocop.stamps.keys import generate_private_key
         from ocop.stamps.signer import make_trust_list, signing_key_entry
         from ocop.stamps.trust import sign_trust_list
+
         root = generate_private_key()
-        tl = make_trust_list(root, sequence=envelope["trust_list"]["sequence"],
-                             signing_keys=[signing_key_entry(1, generate_private_key(),
-                                                             dt.date(2020, 1, 1))])
+        tl = make_trust_list(
+            root,
+            sequence=envelope["trust_list"]["sequence"],
+            signing_keys=[signing_key_entry(1, generate_private_key(), dt.date(2020, 1, 1))],
+        )
         return json.loads(sign_trust_list(tl, root))
 
     def stop(self):

@@ -24,17 +24,71 @@ from tests.sync.paths import get_at, paths, set_at
 
 API = "/api/v1"
 SEED = 20261201
-CASES_PER_BASELINE = 1000          # 2,000 in all
-MIN_APPLIED_SHARE = 0.05           # the fuzzer must reach the write path, not only the checks
+CASES_PER_BASELINE = 1000  # 2,000 in all
+MIN_APPLIED_SHARE = 0.05  # the fuzzer must reach the write path, not only the checks
 MIN_REFUSED_SHARE = 0.30
 
-JUNK = [None, True, False, 0, -1, 1, 2**31, 2**63, 2**70, 1.5, float("nan"), "", " ", "x",
-        "0", "１２", "²", [], {}, [None], {"id": 1}, "a" * 70, "-" * 5000]
-ODD = ["\ud800", "\udfff", "\x00", "\x1b", "\x7f", "\x85", "\x9f", "\t", "\n", "\r",
-       "\u2028", "\u202e", "\ufeff", "\U0001F600", "e\u0301", "²", "٣", "５", "𝟗"]
-DATES = ["2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "0000-01-01",
-         "1989-12-31", "9999-12-31", "２０２４-01-01", "2024-1-01", "20240101", "2024-01-01 ",
-         "2024-06-30", None]
+JUNK = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**31,
+    2**63,
+    2**70,
+    1.5,
+    float("nan"),
+    "",
+    " ",
+    "x",
+    "0",
+    "１２",
+    "²",
+    [],
+    {},
+    [None],
+    {"id": 1},
+    "a" * 70,
+    "-" * 5000,
+]
+ODD = [
+    "\ud800",
+    "\udfff",
+    "\x00",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9f",
+    "\t",
+    "\n",
+    "\r",
+    "\u2028",
+    "\u202e",
+    "\ufeff",
+    "\U0001f600",
+    "e\u0301",
+    "²",
+    "٣",
+    "５",
+    "𝟗",
+]
+DATES = [
+    "2024-02-30",
+    "2023-02-29",
+    "2024-13-01",
+    "2024-00-10",
+    "0000-01-01",
+    "1989-12-31",
+    "9999-12-31",
+    "２０２４-01-01",
+    "2024-1-01",
+    "20240101",
+    "2024-01-01 ",
+    "2024-06-30",
+    None,
+]
 DIGIT_LOOKALIKES = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -51,11 +105,12 @@ class CannedRegistry(RegistryClient):
         if path == "/catalog/changes":
             return self.body, "application/json"
         if path.startswith("/media/"):
-            return self.media_bytes.get(path[len("/media/"):], b"not this picture"), "image/png"
+            return self.media_bytes.get(path[len("/media/") :], b"not this picture"), "image/png"
         raise AssertionError(f"unexpected request {method} {path}")
 
 
 # --- mutations ----------------------------------------------------------------------------
+
 
 def _oddify(rng: random.Random, text: str) -> str:
     choice = rng.random()
@@ -72,7 +127,7 @@ def _oddify(rng: random.Random, text: str) -> str:
 def mutate(rng: random.Random, reply: dict) -> None:
     fields = [p for p in paths(reply) if p]
     texts = [p for p in fields if isinstance(get_at(reply, p), str)]
-    path = rng.choice(texts if texts and rng.random() < 0.5 else fields)   # text: half
+    path = rng.choice(texts if texts and rng.random() < 0.5 else fields)  # text: half
     value = get_at(reply, path)
     op = rng.randrange(8)
     if op == 0:
@@ -81,21 +136,30 @@ def mutate(rng: random.Random, reply: dict) -> None:
         set_at(reply, path, _oddify(rng, value))
     elif op == 2:
         other = rng.choice(fields)
-        if other[:len(path)] != path and path[:len(other)] != other:
+        if other[: len(path)] != path and path[: len(other)] != other:
             a, b = get_at(reply, path), get_at(reply, other)
             set_at(reply, path, b)
             set_at(reply, other, a)
     elif op == 3 and isinstance(get_at(reply, path[:-1]), dict):
         del get_at(reply, path[:-1])[path[-1]]
     elif op == 4 and isinstance(value, list) and value:
-        value.append(copy.deepcopy(rng.choice(value)))          # a duplicate id / GTIN
+        value.append(copy.deepcopy(rng.choice(value)))  # a duplicate id / GTIN
     elif op == 5 and isinstance(value, list):
-        del value[rng.randrange(len(value) + 1):]
+        del value[rng.randrange(len(value) + 1) :]
     elif op == 6:
         set_at(reply, path, rng.choice([str(value), [value], {"value": value}]))
     elif op == 7 and isinstance(value, str) and value:
-        set_at(reply, path, rng.choice([int(value) if value.isascii() and value.isdigit()
-                                      else value.upper(), value * 3, value.strip() + " "]))
+        set_at(
+            reply,
+            path,
+            rng.choice(
+                [
+                    int(value) if value.isascii() and value.isdigit() else value.upper(),
+                    value * 3,
+                    value.strip() + " ",
+                ]
+            ),
+        )
     else:
         set_at(reply, path, rng.choice(DATES))
 
@@ -104,15 +168,15 @@ def mangled_body(rng: random.Random, reply: dict) -> bytes:
     reply = copy.deepcopy(reply)
     for _ in range(rng.randint(1, 3)):
         mutate(rng, reply)
-    body = json.dumps(reply, ensure_ascii=rng.random() < 0.5).encode("utf-8",
-                                                                      "surrogatepass")
-    if rng.random() < 0.1:                      # truncated or garbled on the wire
+    body = json.dumps(reply, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
+    if rng.random() < 0.1:  # truncated or garbled on the wire
         cut = rng.randrange(len(body))
-        body = body[:cut] if rng.random() < 0.5 else body[:cut] + b"\xff" + body[cut + 1:]
+        body = body[:cut] if rng.random() < 0.5 else body[:cut] + b"\xff" + body[cut + 1 :]
     return body
 
 
 # --- outcome ------------------------------------------------------------------------------
+
 
 def _assert_applied(kiosk, body: bytes) -> None:
     reply = json.loads(body)
@@ -144,7 +208,7 @@ def _run_cases(kiosk, client: CannedRegistry, reply: dict, rng: random.Random, c
                 _assert_applied(kiosk, client.body)
             except (AssertionError, ValueError, KeyError, TypeError) as exc:
                 holes.append((case, f"applied wrongly: {exc!r}"[:300], client.body[:300]))
-        baseline.backup(kiosk.store.conn)                     # back to the start
+        baseline.backup(kiosk.store.conn)  # back to the start
     baseline.close()
     return applied, refused, holes
 
@@ -153,13 +217,18 @@ def _run_cases(kiosk, client: CannedRegistry, reply: dict, rng: random.Random, c
 def captured(registry):
     """Two real replies: the first page of a fresh sync (producers, media, products, the
     trust list), and a delta after updates (a GTIN moved), an addition and a deletion."""
+
     def changes(since, limit):
-        answer = requests.get(f"{registry.url}{API}/catalog/changes", timeout=30,
-                              params={"since": since, "trust_sequence": 0, "limit": limit},
-                              headers={"Authorization": f"Bearer {registry.token}"})
+        answer = requests.get(
+            f"{registry.url}{API}/catalog/changes",
+            timeout=30,
+            params={"since": since, "trust_sequence": 0, "limit": limit},
+            headers={"Authorization": f"Bearer {registry.token}"},
+        )
         answer.raise_for_status()
         return answer.json()
-    whole = changes(0, 2000)                  # a fresh kiosk's first (and only) page
+
+    whole = changes(0, 2000)  # a fresh kiosk's first (and only) page
     assert not whole["more"] and whole["products"] and whole["trust_list"]
     moved = registry.admin("GET", f"{API}/admin/products/101").json()["gtin"]
     for pid, gtin in ((101, None), (102, moved), (103, "4006381333931")):
@@ -167,13 +236,22 @@ def captured(registry):
         product["name_en"] += " (new)"
         product["gtin"] = gtin
         assert registry.admin("PUT", f"{API}/admin/products/{pid}", json=product).ok
-    assert registry.admin("PUT", f"{API}/admin/products/790001", json={
-        "name_vi": "Mận hậu", "group": 1, "producer": "htx-bich-thao",
-        "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}]}).ok
+    assert registry.admin(
+        "PUT",
+        f"{API}/admin/products/790001",
+        json={
+            "name_vi": "Mận hậu",
+            "group": 1,
+            "producer": "htx-bich-thao",
+            "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}],
+        },
+    ).ok
     assert registry.admin("DELETE", f"{API}/admin/products/105").ok
     delta = changes(whole["cursor"], 100)
-    media = {m["hash"]: requests.get(f"{registry.url}{API}/media/{m['hash']}",
-                                     timeout=30).content for m in whole["media"]}
+    media = {
+        m["hash"]: requests.get(f"{registry.url}{API}/media/{m['hash']}", timeout=30).content
+        for m in whole["media"]
+    }
     return whole, delta, media
 
 
@@ -205,9 +283,11 @@ def test_fuzzed_replies_are_applied_or_refused(registry, make_kiosk, captured, m
     refused = sum(r[1] for r in results)
     holes = [h for r in results for h in r[2]]
     total = 2 * CASES_PER_BASELINE
-    assert not holes, f"{len(holes)} of {total} cases neither applied nor refused: " + \
-        "\n".join(map(repr, holes[:5]))
+    assert not holes, f"{len(holes)} of {total} cases neither applied nor refused: " + "\n".join(
+        map(repr, holes[:5])
+    )
     assert applied + refused == total
-    assert applied >= MIN_APPLIED_SHARE * total and refused >= MIN_REFUSED_SHARE * total, \
-        (applied, refused)
-
+    assert applied >= MIN_APPLIED_SHARE * total and refused >= MIN_REFUSED_SHARE * total, (
+        applied,
+        refused,
+    )

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from kiosk.sync import SyncLoop, SyncState, backoff_delay_s, read_sync_status
 
 
-@given(failures=st.integers(min_value=1, max_value=1000),
-       r=st.floats(min_value=0.0, max_value=1.0))
+@given(failures=st.integers(min_value=1, max_value=1000), r=st.floats(min_value=0.0, max_value=1.0))
 def test_backoff_is_capped_and_jittered(failures, r):
     delay = backoff_delay_s(failures, first_s=5.0, cap_s=600.0, rand=lambda: r)
     full = min(600.0, 5.0 * 2 ** min(failures - 1, 30))
@@ -33,6 +32,7 @@ def test_loop_syncs_reports_status_and_stops_at_once(registry, make_kiosk):
         seen.append(status.state)
         if status.state is SyncState.IDLE:
             done.set()
+
     loop = SyncLoop(kiosk.engine, on_status=on_status)
     loop.start()
     try:
@@ -46,7 +46,7 @@ def test_loop_syncs_reports_status_and_stops_at_once(registry, make_kiosk):
     finally:
         started = time.monotonic()
         loop.stop(timeout_s=10)
-        assert time.monotonic() - started < 2.0          # the hour-long sleep is cut short
+        assert time.monotonic() - started < 2.0  # the hour-long sleep is cut short
     assert not loop.is_alive()
     assert read_sync_status(kiosk.store).state is SyncState.IDLE
 
@@ -63,7 +63,7 @@ def test_loop_backs_off_while_offline(registry, faults, make_kiosk):
         assert loop.failures >= 3
         assert loop.status.state is SyncState.OFFLINE and loop.status.offline_since
         assert "500" in loop.status.last_error
-        faults.mode = "proxy"                      # the link comes back
+        faults.mode = "proxy"  # the link comes back
         while loop.failures and time.monotonic() < deadline:
             time.sleep(0.02)
         assert loop.status.state is SyncState.IDLE and loop.status.offline_since is None

@@ -16,14 +16,23 @@ API = "/api/v1"
 def test_sync_makes_renditions_of_a_producer_photo(registry, make_kiosk):
     photo = io.BytesIO()
     Image.new("RGB", (4000, 3000), (30, 120, 40)).save(photo, "JPEG", quality=85)
-    reply = registry.admin("POST", f"{API}/admin/media", data=photo.getvalue(),
-                           headers={"Content-Type": "image/jpeg"})
+    reply = registry.admin(
+        "POST", f"{API}/admin/media", data=photo.getvalue(), headers={"Content-Type": "image/jpeg"}
+    )
     assert reply.ok, reply.text
     digest = reply.json()["hash"]
     product_id = 700_000 + uuid.uuid4().int % 100_000
-    assert registry.admin("PUT", f"{API}/admin/products/{product_id}", json={
-        "name_vi": "Ảnh thật", "group": 1, "producer": "htx-bich-thao", "image_hash": digest,
-        "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}]}).ok
+    assert registry.admin(
+        "PUT",
+        f"{API}/admin/products/{product_id}",
+        json={
+            "name_vi": "Ảnh thật",
+            "group": 1,
+            "producer": "htx-bich-thao",
+            "image_hash": digest,
+            "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}],
+        },
+    ).ok
 
     kiosk = make_kiosk(registry)
     report, _ = kiosk.engine.sync_once()

@@ -25,7 +25,7 @@ from tests.sync.paths import render, set_at
 
 API = "/api/v1"
 EXIT_SYNC_FAILED = 3
-VALID_GTIN = "4006381333931"       # check digit right, not in the demo catalog
+VALID_GTIN = "4006381333931"  # check digit right, not in the demo catalog
 
 
 def _index(reply: dict, product_id: int) -> int:
@@ -34,25 +34,35 @@ def _index(reply: dict, product_id: int) -> int:
 
 # Each poison changes a reply in place and returns the field the refusal must name.
 
+
 def product_field(name: str, path: tuple, value):
     """A poison that sets one field of product 102 (the one the test changed)."""
+
     def poison(reply):
         i = _index(reply, 102)
         set_at(reply["products"][i], path, value)
         return render(path, f"products[{i}]")
+
     poison.__name__ = name
     return poison
 
 
 def lone_surrogate_in_address(reply):
-    producer = {"id": "htx-poison", "name": "HTX", "kind": "cooperative",
-                "address": "Bản \udfff Mòng", "commune": "", "district": "", "phone": ""}
+    producer = {
+        "id": "htx-poison",
+        "name": "HTX",
+        "kind": "cooperative",
+        "address": "Bản \udfff Mòng",
+        "commune": "",
+        "district": "",
+        "phone": "",
+    }
     reply["producers"].append(producer)
     return f"producers[{len(reply['producers']) - 1}].address"
 
 
 def superscript_tombstone_id(reply):
-    reply["tombstones"].append({"kind": "product", "id": "²"})     # "²".isdigit() is True
+    reply["tombstones"].append({"kind": "product", "id": "²"})  # "²".isdigit() is True
     return f"tombstones[{len(reply['tombstones']) - 1}].id"
 
 
@@ -79,7 +89,6 @@ POISONS = [
 ]
 
 
-
 def _synced_kiosk(registry, faults, make_kiosk, **overrides):
     """A kiosk behind the proxy that holds the whole catalog, then a registry change to
     product 102 so that the next page is not empty, and two scans waiting to go out."""
@@ -94,8 +103,9 @@ def _synced_kiosk(registry, faults, make_kiosk, **overrides):
 
 
 def _cursor(kiosk) -> int:
-    return int(kiosk.store.query_one(
-        "SELECT value FROM sync_state WHERE key = 'catalog_cursor'")[0])
+    return int(
+        kiosk.store.query_one("SELECT value FROM sync_state WHERE key = 'catalog_cursor'")[0]
+    )
 
 
 @pytest.mark.parametrize("poison", POISONS, ids=lambda f: f.__name__)
@@ -113,15 +123,15 @@ def test_poison_page_is_refused_and_push_still_runs(registry, faults, make_kiosk
     assert once.returncode == EXIT_SYNC_FAILED, once.stderr
     assert expected["field"] in once.stderr, once.stderr
     assert "Traceback" not in once.stderr and "internal error" not in once.stderr
-    assert kiosk.snapshot() == before                   # nothing of the page
+    assert kiosk.snapshot() == before  # nothing of the page
     assert _cursor(kiosk) == cursor
-    assert kiosk.unsent() == 0                          # push ran: scans and heartbeat sent
+    assert kiosk.unsent() == 0  # push ran: scans and heartbeat sent
     assert registry.report()["total_scans"] == scans_before + 2
     status = read_sync_status(kiosk.store)
     assert status.state is SyncState.ERROR
     assert expected["field"] in status.last_error
 
-    faults.mode = "proxy"                               # the registry's data is fixed
+    faults.mode = "proxy"  # the registry's data is fixed
     report, status = kiosk.engine.sync_once()
     assert report.ok, report.error
     assert Catalog(kiosk.store).product(102).name_en == new_name
@@ -150,8 +160,7 @@ def test_a_page_that_fails_while_applied_is_rolled_back(registry, faults, make_k
     assert registry.admin("PUT", f"{API}/admin/products/103", json=product).ok
     before, cursor = kiosk.snapshot(), _cursor(kiosk)
 
-    once = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "--once",
-                         prelude=PAGE_CRASH)
+    once = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "--once", prelude=PAGE_CRASH)
 
     assert once.returncode == EXIT_SYNC_FAILED, once.stderr
     assert "not applied" in once.stderr and "RuntimeError" in once.stderr
@@ -163,11 +172,13 @@ def test_a_page_that_fails_while_applied_is_rolled_back(registry, faults, make_k
 
 def test_page_not_applied_is_typed_in_process(registry, faults, make_kiosk, monkeypatch):
     from kiosk import catalog_write
+
     kiosk, _ = _synced_kiosk(registry, faults, make_kiosk)
     before = kiosk.snapshot()
 
     def boom(conn, product_id, ratings):
         raise KeyError("stars")
+
     monkeypatch.setattr(catalog_write, "replace_ratings", boom)
     with pytest.raises(PageNotApplied, match="rolled back") as caught:
         kiosk.engine.pull()
@@ -202,13 +213,14 @@ def test_slow_catalog_does_not_keep_scans_from_the_registry(registry, faults, ma
     faults.mode, faults.delay_s = "slow_catalog", 2.5
     report, status = kiosk.engine.sync_once()
     assert not report.ok and "pull:" in report.error
-    assert report.push.accepted == 4                   # 3 scans + the heartbeat
+    assert report.push.accepted == 4  # 3 scans + the heartbeat
     assert kiosk.unsent() == 0 and registry.report()["total_scans"] == scans_before + 3
     assert status.state is SyncState.OFFLINE
 
 
 def test_forged_trust_list_is_refused_not_offline(registry, faults, make_kiosk):
     from kiosk.ui.services import Services
+
     kiosk = make_kiosk(registry, url=faults.url)
     kiosk.add_scans(1, serial=700_002)
     before = kiosk.snapshot()
@@ -229,8 +241,9 @@ def test_forged_trust_list_is_refused_not_offline(registry, faults, make_kiosk):
         services.close()
     assert view.state == "refused" and view.failed and "trust list" in view.detail
     assert view.label("vi") == "Từ chối: máy chủ không đáng tin"
-    doctor = run_doctor(build_env(str(kiosk.config_path), str(kiosk.data_dir)),
-                        select_checks(only=["last sync"]))
+    doctor = run_doctor(
+        build_env(str(kiosk.config_path), str(kiosk.data_dir)), select_checks(only=["last sync"])
+    )
     line = {r.name: r for r in doctor}["last sync"]
     assert line.status is Status.FAIL and "root" in line.hint, line
 
@@ -246,20 +259,26 @@ RegistryClient.changes = _die
 
 def test_killed_round_is_interrupted_not_syncing_forever(registry, make_kiosk):
     kiosk = make_kiosk(registry, name="killed")
-    killed = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "--once",
-                           prelude=KILL_DURING_PULL)
+    killed = run_kiosk_cli(
+        "--config", str(kiosk.config_path), "sync", "--once", prelude=KILL_DURING_PULL
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    stored = json.loads(kiosk.store.query_one(
-        "SELECT value FROM sync_state WHERE key = 'status'")[0])
-    assert stored["state"] == "syncing"                # what the killed process left
+    stored = json.loads(
+        kiosk.store.query_one("SELECT value FROM sync_state WHERE key = 'status'")[0]
+    )
+    assert stored["state"] == "syncing"  # what the killed process left
     shown = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "status", "--json")
     status = json.loads(shown.stdout)
     assert status["state"] == "interrupted"
     assert "did not finish" in status["last_error"]
-    doctor = run_doctor(build_env(str(kiosk.config_path), str(kiosk.data_dir)),
-                        select_checks(only=["last sync"]))
-    assert {r.name: r for r in doctor}["last sync"].data.get("last_error", "").startswith(
-        "the sync round started")
+    doctor = run_doctor(
+        build_env(str(kiosk.config_path), str(kiosk.data_dir)), select_checks(only=["last sync"])
+    )
+    assert (
+        {r.name: r for r in doctor}["last sync"]
+        .data.get("last_error", "")
+        .startswith("the sync round started")
+    )
     report, after = kiosk.engine.sync_once()
     assert report.ok and after.state is SyncState.IDLE
 
@@ -273,10 +292,10 @@ def test_a_running_round_is_syncing_for_other_readers(registry, make_kiosk):
 
     def changes(*args, **kwargs):
         if "state" not in seen:
-            shown = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "status",
-                                  "--json")
+            shown = run_kiosk_cli("--config", str(kiosk.config_path), "sync", "status", "--json")
             seen["state"] = json.loads(shown.stdout)["state"]
         return real(*args, **kwargs)
+
     kiosk.engine.client.changes = changes
     assert kiosk.engine.sync_once()[0].ok
     assert seen["state"] == "syncing"

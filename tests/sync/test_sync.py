@@ -34,12 +34,15 @@ def test_first_sync_from_a_fresh_registry(registry, make_kiosk):
     coffee = catalog.product(101)
     assert coffee.name_vi.startswith("Cà phê") and coffee.producer
     assert coffee.image_hash and (kiosk.data_dir / "media").is_dir()
-    assert catalog.search("moc chau")            # the search index is fed by sync too
+    assert catalog.search("moc chau")  # the search index is fed by sync too
     status = read_sync_status(kiosk.store)
     assert status.state is SyncState.IDLE and status.last_success_at
     assert status.pending_outbox == 0 and status.catalog_cursor > 0
-    doctor_keys = dict(kiosk.store.query("SELECT key, value FROM sync_state WHERE key IN "
-                                         "('last_success_at', 'last_error')"))
+    doctor_keys = dict(
+        kiosk.store.query(
+            "SELECT key, value FROM sync_state WHERE key IN ('last_success_at', 'last_error')"
+        )
+    )
     assert doctor_keys == {"last_success_at": status.last_success_at, "last_error": ""}
     # A second round transfers nothing new.
     again = _ok(kiosk)
@@ -62,9 +65,16 @@ def test_deltas_update_add_and_delete(registry, make_kiosk):
     product["name_en"] = "Changed in a delta"
     assert registry.admin("PUT", f"{API}/admin/products/102", json=product).ok
     new_id = 700_000 + uuid.uuid4().int % 100_000
-    assert registry.admin("PUT", f"{API}/admin/products/{new_id}", json={
-        "name_vi": "Sản phẩm thử", "group": 1, "producer": "htx-bich-thao",
-        "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}]}).ok
+    assert registry.admin(
+        "PUT",
+        f"{API}/admin/products/{new_id}",
+        json={
+            "name_vi": "Sản phẩm thử",
+            "group": 1,
+            "producer": "htx-bich-thao",
+            "ratings": [{"stars": 3, "recognised_on": "2025-01-10"}],
+        },
+    ).ok
     report = _ok(kiosk)
     assert report.pull.products == 2
     catalog = Catalog(kiosk.store)
@@ -80,8 +90,9 @@ def test_rating_change_and_expiry(registry, make_kiosk):
     _ok(kiosk)
     product = registry.admin("GET", f"{API}/admin/products/103").json()
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    product["ratings"] = [{"stars": 4, "recognised_on": "2022-01-01",
-                           "valid_until": yesterday, "status": "valid"}]
+    product["ratings"] = [
+        {"stars": 4, "recognised_on": "2022-01-01", "valid_until": yesterday, "status": "valid"}
+    ]
     assert registry.admin("PUT", f"{API}/admin/products/103", json=product).ok
     _ok(kiosk)
     view = Catalog(kiosk.store).product(103)
@@ -96,8 +107,9 @@ def test_stamp_block_prints_and_verifies(registry, make_kiosk):
     kiosk = make_kiosk(registry)
     _ok(kiosk)
     block_id = kiosk.engine.request_stamp_block(101, 10)
-    rows = kiosk.store.query("SELECT serial, text, state FROM stamps WHERE block_id = ?",
-                             (block_id,))
+    rows = kiosk.store.query(
+        "SELECT serial, text, state FROM stamps WHERE block_id = ?", (block_id,)
+    )
     assert len(rows) == 10 and {r["state"] for r in rows} == {"available"}
     verifier = verifier_from_store(kiosk.store, kiosk.settings)
     v = verifier.verify(rows[0]["text"])
@@ -105,24 +117,30 @@ def test_stamp_block_prints_and_verifies(registry, make_kiosk):
 
 
 def test_block_request_retried_after_a_lost_reply_is_not_allocated_twice(
-        registry, faults, make_kiosk):
+    registry, faults, make_kiosk
+):
     kiosk = make_kiosk(registry, url=faults.url)
     _ok(kiosk)
     faults.mode = "truncated"
     from kiosk.sync import SyncError
+
     with pytest.raises(SyncError):
         kiosk.engine.request_stamp_block(104, 5)
     assert kiosk.store.query_one("SELECT count(*) FROM stamps")[0] == 0
     faults.mode = "proxy"
-    report = _ok(kiosk)                            # completes the pending request
+    report = _ok(kiosk)  # completes the pending request
     assert len(report.blocks) == 1
     serials = [r[0] for r in kiosk.store.query("SELECT serial FROM stamps ORDER BY serial")]
     assert len(serials) == 5
     # The registry allocated these serials once: a direct retry with another id is new.
     pending = kiosk.store.query("SELECT key FROM sync_state WHERE key LIKE 'pending_block:%'")
     assert pending == []
-    page = requests.get(registry.url + "/S/" + kiosk.store.query_one(
-        "SELECT text FROM stamps LIMIT 1")[0].rsplit("/", 1)[1], timeout=5)
+    page = requests.get(
+        registry.url
+        + "/S/"
+        + kiosk.store.query_one("SELECT text FROM stamps LIMIT 1")[0].rsplit("/", 1)[1],
+        timeout=5,
+    )
     assert page.status_code == 200 and "demo-station" in page.text
 
 
@@ -148,7 +166,7 @@ def test_outbox_reaches_the_registry_once(registry, make_kiosk):
     # Forget that they were sent (as if the ack was lost): a resend stores nothing new.
     kiosk.store.conn.execute("UPDATE outbox SET sent_at = NULL")
     report = _ok(kiosk)
-    assert report.push.duplicate >= 3 and report.push.accepted == 1   # the new heartbeat
+    assert report.push.duplicate >= 3 and report.push.accepted == 1  # the new heartbeat
     assert registry.report()["total_scans"] == before + 3
 
 
@@ -160,15 +178,20 @@ def test_key_rotation_and_revocation(fresh_registry, make_kiosk):
     kiosk = make_kiosk(reg)
     _ok(kiosk)
     old_block = kiosk.engine.request_stamp_block(101, 3)
-    old_texts = [r[0] for r in kiosk.store.query(
-        "SELECT text FROM stamps WHERE block_id = ? ORDER BY serial", (old_block,))]
+    old_texts = [
+        r[0]
+        for r in kiosk.store.query(
+            "SELECT text FROM stamps WHERE block_id = ? ORDER BY serial", (old_block,)
+        )
+    ]
     out = reg.cli("key", "rotate").stdout
     assert "signing key 2" in out
     report = _ok(kiosk)
     assert report.pull.trust_list_sequence == 2
     new_block = kiosk.engine.request_stamp_block(101, 3)
-    new_rows = kiosk.store.query("SELECT serial, key_id, text FROM stamps WHERE block_id = ?",
-                                 (new_block,))
+    new_rows = kiosk.store.query(
+        "SELECT serial, key_id, text FROM stamps WHERE block_id = ?", (new_block,)
+    )
     assert {r["key_id"] for r in new_rows} == {2}
     verifier = verifier_from_store(kiosk.store, kiosk.settings)
     assert verifier.verify(old_texts[0]).verdict is Verdict.GENUINE
@@ -196,10 +219,11 @@ def test_key_rotation_and_revocation(fresh_registry, make_kiosk):
 
 def test_registry_down(registry, make_kiosk):
     import socket
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    sock.close()                                  # nothing listens there now
+    sock.close()  # nothing listens there now
     kiosk = make_kiosk(registry, url=f"http://127.0.0.1:{port}")
     kiosk.add_scans(2)
     before = kiosk.snapshot()
@@ -208,14 +232,15 @@ def test_registry_down(registry, make_kiosk):
     assert status.state is SyncState.OFFLINE and status.offline_since
     assert "unreachable" in status.last_error
     assert kiosk.snapshot() == before
-    assert kiosk.unsent() == 3                    # 2 scans + the newest heartbeat, kept
+    assert kiosk.unsent() == 3  # 2 scans + the newest heartbeat, kept
     kiosk.engine.sync_once()
-    assert kiosk.unsent() == 3                    # an older unsent heartbeat is replaced
+    assert kiosk.unsent() == 3  # an older unsent heartbeat is replaced
     assert read_sync_status(kiosk.store).state is SyncState.OFFLINE
 
 
-@pytest.mark.parametrize("mode", ["slow", "500", "garbage", "truncated", "truncated_json",
-                                  "badsig", "foreign_root"])
+@pytest.mark.parametrize(
+    "mode", ["slow", "500", "garbage", "truncated", "truncated_json", "badsig", "foreign_root"]
+)
 def test_bad_replies_change_nothing(registry, faults, make_kiosk, mode):
     kiosk = make_kiosk(registry, url=faults.url, timeout_s=1.0)
     before = kiosk.snapshot()
@@ -251,12 +276,14 @@ def test_bad_replies_mid_catalog_keep_earlier_pages(registry, faults, make_kiosk
             return original(*args, **kwargs)
         finally:
             faults.mode = "proxy"
+
     kiosk.engine.client.changes = flaky
     report, _ = kiosk.engine.sync_once()
     assert not report.ok
-    cursor = int(kiosk.store.query_one(
-        "SELECT value FROM sync_state WHERE key = 'catalog_cursor'")[0])
-    assert cursor > 0                                   # two whole pages were applied
+    cursor = int(
+        kiosk.store.query_one("SELECT value FROM sync_state WHERE key = 'catalog_cursor'")[0]
+    )
+    assert cursor > 0  # two whole pages were applied
     partial = kiosk.product_count()
     _ok(kiosk)
     assert kiosk.product_count() >= max(partial, 27)
@@ -274,6 +301,5 @@ def test_another_stations_token_uploads_only_as_that_station(registry, make_kios
     kiosk = make_kiosk(registry, token=other_token)
     kiosk.add_scans(1, serial=424242)
     _ok(kiosk)
-    page = requests.get(registry.url + "/reports", auth=("office", registry.admin_token),
-                        timeout=5)
+    page = requests.get(registry.url + "/reports", auth=("office", registry.admin_token), timeout=5)
     assert page.status_code == 200 and "Sông Mã" in page.text

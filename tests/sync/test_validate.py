@@ -17,29 +17,81 @@ from tests.sync.outcome import assert_rows_say
 from tests.sync.paths import paths, render, set_at
 
 GOOD = {
-    "cursor": 9, "more": False, "registry_id": "abc", "trust_list_sequence": 1,
+    "cursor": 9,
+    "more": False,
+    "registry_id": "abc",
+    "trust_list_sequence": 1,
     "trust_list": None,
-    "producers": [{"id": "htx-a", "name": "HTX A", "kind": "cooperative", "commune": "",
-                   "district": "Mộc Châu", "address": "", "phone": "", "updated_at": "x"}],
+    "producers": [
+        {
+            "id": "htx-a",
+            "name": "HTX A",
+            "kind": "cooperative",
+            "commune": "",
+            "district": "Mộc Châu",
+            "address": "",
+            "phone": "",
+            "updated_at": "x",
+        }
+    ],
     "media": [{"hash": "a" * 64, "mime": "image/png", "size_bytes": 10}],
-    "products": [{"id": 5, "gtin": None, "name_vi": "Chè", "name_en": "", "group": 2,
-                  "subgroup": "", "description_vi": "", "description_en": "", "story_vi": "",
-                  "story_en": "", "commune": "", "district": "", "producer": "htx-a",
-                  "image_hash": "a" * 64, "featured": False, "is_demo": False,
-                  "updated_at": "x",
-                  "ratings": [{"stars": 4, "level": "province", "body": "", "decision_no": "",
-                               "recognised_on": "2024-01-01", "valid_until": "2027-01-01",
-                               "status": "valid"}]}],
+    "products": [
+        {
+            "id": 5,
+            "gtin": None,
+            "name_vi": "Chè",
+            "name_en": "",
+            "group": 2,
+            "subgroup": "",
+            "description_vi": "",
+            "description_en": "",
+            "story_vi": "",
+            "story_en": "",
+            "commune": "",
+            "district": "",
+            "producer": "htx-a",
+            "image_hash": "a" * 64,
+            "featured": False,
+            "is_demo": False,
+            "updated_at": "x",
+            "ratings": [
+                {
+                    "stars": 4,
+                    "level": "province",
+                    "body": "",
+                    "decision_no": "",
+                    "recognised_on": "2024-01-01",
+                    "valid_until": "2027-01-01",
+                    "status": "valid",
+                }
+            ],
+        }
+    ],
     "tombstones": [{"kind": "product", "id": "7"}, {"kind": "producer", "id": "old"}],
 }
 
 # Text the registry's own checks let through but the kiosk must refuse (or cope with).
-ODD_VALUES = ["\ud800", "x\udfff", "²", "٣", "\x85", "a\x00b", "2024-02-30",
-              "４００６３８１３３３９３１", "4006381333932", "9999-12-31", "", 2**63, -1, 1.5]
-JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5)
-                    | st.sampled_from(ODD_VALUES),
-                    lambda c: st.lists(c, max_size=3)
-                    | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=8)
+ODD_VALUES = [
+    "\ud800",
+    "x\udfff",
+    "²",
+    "٣",
+    "\x85",
+    "a\x00b",
+    "2024-02-30",
+    "４００６３８１３３３９３１",
+    "4006381333932",
+    "9999-12-31",
+    "",
+    2**63,
+    -1,
+    1.5,
+]
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.sampled_from(ODD_VALUES),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+    max_leaves=8,
+)
 
 
 PATHS = [p for p in paths(GOOD) if p]
@@ -54,7 +106,7 @@ def test_references_must_resolve():
     bad["producers"] = []
     with pytest.raises(BadReply, match="unknown producer"):
         check_changes(bad, 0, set(), set())
-    check_changes(bad, 0, {"htx-a"}, set())            # held locally: fine
+    check_changes(bad, 0, {"htx-a"}, set())  # held locally: fine
 
 
 def test_cursor_may_not_go_back():
@@ -73,10 +125,12 @@ class _Undo(Exception):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     from kiosk.store import Store
+
     store = Store.in_dir(tmp_path_factory.mktemp("validate-store"))
-    with store.transaction() as tx:            # the picture GOOD's product shows
-        tx.execute("INSERT INTO media(hash, mime, size_bytes) VALUES (?, 'image/png', 10)",
-                   ("a" * 64,))
+    with store.transaction() as tx:  # the picture GOOD's product shows
+        tx.execute(
+            "INSERT INTO media(hash, mime, size_bytes) VALUES (?, 'image/png', 10)", ("a" * 64,)
+        )
     yield store
     store.close()
 
@@ -85,8 +139,7 @@ def _applies(store, reply) -> None:
     """Write an accepted reply for real, check that the rows say what it said, then roll it
     back (the next example starts clean)."""
     with pytest.raises(_Undo), store.transaction() as tx:
-        apply_catalog_changes(tx, reply["producers"], reply["products"],
-                              reply["tombstones"])
+        apply_catalog_changes(tx, reply["producers"], reply["products"], reply["tombstones"])
         assert_rows_say(lambda sql, params: tx.execute(sql, params).fetchone(), reply)
         raise _Undo
 
@@ -103,7 +156,7 @@ def test_any_mangled_field_is_refused_by_name_or_applies(store, path, junk):
         named = [where] + [d for k, d in DEPENDENTS.items() if where.startswith(k)]
         assert any(n in str(exc) for n in named), (where, str(exc))
     else:
-        _applies(store, reply)       # accepted means writable: no exception on the way
+        _applies(store, reply)  # accepted means writable: no exception on the way
 
 
 def test_every_field_with_every_odd_value(store):
@@ -166,7 +219,7 @@ FIELD_CASES = [
     (("products", 0, "gtin"), "4006381333932", "wrong check digit"),
     (("products", 0, "gtin"), "40063813339", "got 11"),
     (("products", 0, "gtin"), "4006381333931", None),
-    (("products", 0, "gtin"), "036000291452", None),          # UPC-A
+    (("products", 0, "gtin"), "036000291452", None),  # UPC-A
     (("products", 0, "gtin"), "", None),
     (("products", 0, "id"), 7, "also deleted by tombstones[0].id"),
     (("producers", 0, "id"), "old", "also deleted by tombstones[1].id"),
@@ -175,8 +228,9 @@ FIELD_CASES = [
 ]
 
 
-@pytest.mark.parametrize("path,value,refusal", FIELD_CASES,
-                         ids=[f"{render(c[0])}={c[1]!r}" for c in FIELD_CASES])
+@pytest.mark.parametrize(
+    "path,value,refusal", FIELD_CASES, ids=[f"{render(c[0])}={c[1]!r}" for c in FIELD_CASES]
+)
 def test_field_rules(store, path, value, refusal):
     reply = copy.deepcopy(GOOD)
     set_at(reply, path, value)
@@ -206,8 +260,9 @@ def test_the_same_gtin_twice_is_refused_even_spelled_differently():
 
 def test_a_gtin_kept_by_a_local_product_is_refused():
     reply = _two_products("4006381333931", None)
-    with pytest.raises(ReplyRefused, match=re.escape("products[0].gtin: 4006381333931 "
-                                                     "belongs to product 44")):
+    with pytest.raises(
+        ReplyRefused, match=re.escape("products[0].gtin: 4006381333931 belongs to product 44")
+    ):
         check_changes(reply, 0, set(), set(), local_gtins={"4006381333931": 44})
     # ...unless this reply changes product 44 too (it gives the GTIN away) or deletes it.
     reply["products"][1]["id"] = 44
@@ -237,8 +292,8 @@ def test_a_cursor_that_does_not_move_while_more_is_refused():
 
 def test_upload_reply_must_answer_every_key():
     with pytest.raises(BadReply):
-        check_upload_reply({"results": [{"idempotency_key": "a", "status": "accepted"}]},
-                           ["a", "b"])
-    ok = check_upload_reply({"results": [{"idempotency_key": "a", "status": "duplicate"}]},
-                            ["a"])
+        check_upload_reply(
+            {"results": [{"idempotency_key": "a", "status": "accepted"}]}, ["a", "b"]
+        )
+    ok = check_upload_reply({"results": [{"idempotency_key": "a", "status": "duplicate"}]}, ["a"])
     assert ok["a"]["status"] == "duplicate"

@@ -14,6 +14,7 @@ WINDOW_SIZE = (800, 480)
 @pytest.fixture(scope="session")
 def kiosk(tmp_path_factory):
     from kivy.config import Config
+
     Config.set("graphics", "width", str(WINDOW_SIZE[0]))
     Config.set("graphics", "height", str(WINDOW_SIZE[1]))
     Config.set("graphics", "fullscreen", "0")
@@ -34,15 +35,17 @@ def kiosk(tmp_path_factory):
     data_dir.mkdir()
     store = Store.in_dir(data_dir)
     set_up_demo(store, data_dir)
-    settings = Settings(mode=Mode.STATION,
-                        ui=UiSettings(idle_timeout_s=600.0, fullscreen=False,
-                                      attract_cycle_s=2.0),
-                        staff=StaffSettings(max_attempts=3, lockout_s=60.0),
-                        printer=PrinterSettings(uri="virtual:"))
+    settings = Settings(
+        mode=Mode.STATION,
+        ui=UiSettings(idle_timeout_s=600.0, fullscreen=False, attract_cycle_s=2.0),
+        staff=StaffSettings(max_attempts=3, lockout_s=60.0),
+        printer=PrinterSettings(uri="virtual:"),
+    )
     stamps = {s.key: s for s in prepare_demo_stamps(store, settings, data_dir)}
     source = FaultInjectingSource(DemoCameraSource(fps=30))
-    source.repeats_frames = True      # a held picture repeats, like the demo camera itself
+    source.repeats_frames = True  # a held picture repeats, like the demo camera itself
     from kiosk.ui.app import KioskApp
+
     app = KioskApp(settings, store, data_dir, camera_source=source, camera_is_demo=True)
     app._run_prepare()
     built_at_start = [screen.name for screen in app.sm.screens]
@@ -52,6 +55,7 @@ def kiosk(tmp_path_factory):
     yield k
     app.stop()
     from kivy.base import EventLoop
+
     EventLoop.idle()
     store.close()
 
@@ -73,6 +77,7 @@ class Kiosk:
 
     def pump(self, frames: int = 1):
         from kivy.base import EventLoop
+
         for _ in range(frames):
             EventLoop.idle()
 
@@ -94,13 +99,15 @@ class Kiosk:
         return self.app.screen(name or sm.current)
 
     def wait_screen(self, name: str, timeout_s: float = 10.0) -> bool:
-        ok = self.wait(lambda: self.app.sm.current == name
-                       and not self.app.sm.transition.is_active, timeout_s)
+        ok = self.wait(
+            lambda: self.app.sm.current == name and not self.app.sm.transition.is_active, timeout_s
+        )
         self.settle(0.15)
         return ok
 
     def tap(self, widget):
         from kivy.tests import UnitTestTouch
+
         assert widget.get_root_window() is not None, f"{widget} is not on screen"
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
@@ -111,8 +118,11 @@ class Kiosk:
 
     def keyboard_keys(self, keyboard) -> dict:
         """The visible keys of an on-screen keyboard by their label."""
-        return {b.text: b for b in self.visible_widgets(keyboard)
-                if hasattr(b, "text") and len(b.text) == 1}
+        return {
+            b.text: b
+            for b in self.visible_widgets(keyboard)
+            if hasattr(b, "text") and len(b.text) == 1
+        }
 
     def type_on(self, keyboard, text: str):
         """Tap the keys of `text` (letters and spaces) like a person would."""
@@ -122,6 +132,7 @@ class Kiosk:
 
     def hold_stamp(self, key: str, hold_s: float = 3.0):
         from kiosk.demo.camera import load_bgr
+
         self.source.inner.show(load_bgr(self.stamps[key].path), hold_s=hold_s)
 
     def reset(self):
@@ -135,7 +146,7 @@ class Kiosk:
         app.lang = "vi"
         app.mode = "station"
         app._result_text = ""
-        app.go_home(reset=True)          # as after an idle timeout: the next shopper
+        app.go_home(reset=True)  # as after an idle timeout: the next shopper
         self.wait_screen("attract")
 
     # --- reading the widget tree --------------------------------------------------------------
@@ -160,8 +171,12 @@ class Kiosk:
 
     def labels(self, kinds=None):
         from kivy.uix.label import Label
-        return [w for w in self.visible_widgets() if isinstance(w, Label)
-                and (kinds is None or isinstance(w, kinds)) and w.text.strip()]
+
+        return [
+            w
+            for w in self.visible_widgets()
+            if isinstance(w, Label) and (kinds is None or isinstance(w, kinds)) and w.text.strip()
+        ]
 
     def texts(self):
         return [w.text for w in self.labels()]

@@ -13,14 +13,30 @@ import pytest
 
 pytestmark = pytest.mark.ui
 
-VIETNAMESE = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]",
-                        re.IGNORECASE)
+VIETNAMESE = re.compile(
+    r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE
+)
 
 
 # Proper names stay Vietnamese in English text.
-PROPER_NAMES = ("Thành phố Sơn La", "Sơn La", "Hà Nội", "Điện Biên", "Vân Hồ", "Mộc Châu",
-                "Yên Châu", "Mai Sơn", "Thuận Châu", "Quỳnh Nhai", "Mường La", "Bắc Yên",
-                "Phù Yên", "Sông Mã", "Sốp Cộp", "Tiếng Việt")
+PROPER_NAMES = (
+    "Thành phố Sơn La",
+    "Sơn La",
+    "Hà Nội",
+    "Điện Biên",
+    "Vân Hồ",
+    "Mộc Châu",
+    "Yên Châu",
+    "Mai Sơn",
+    "Thuận Châu",
+    "Quỳnh Nhai",
+    "Mường La",
+    "Bắc Yên",
+    "Phù Yên",
+    "Sông Mã",
+    "Sốp Cộp",
+    "Tiếng Việt",
+)
 
 
 def has_vietnamese(text: str) -> bool:
@@ -58,8 +74,14 @@ def test_reststop_mode_shows_the_ql6_route_in_order(ui):
     screen = ui.screen("attract")
     assert screen.ids.route_heading.text == "Sản phẩm OCOP dọc Quốc lộ 6"
     districts = [d for _, _, d in screen.ids.route.stops]
-    assert districts == ["Vân Hồ", "Mộc Châu", "Yên Châu", "Mai Sơn", "Thành phố Sơn La",
-                         "Thuận Châu"]
+    assert districts == [
+        "Vân Hồ",
+        "Mộc Châu",
+        "Yên Châu",
+        "Mai Sơn",
+        "Thành phố Sơn La",
+        "Thuận Châu",
+    ]
     assert screen.ids.route.highlight == screen.slide.district
     assert screen.ids.route.height > 50
 
@@ -73,11 +95,16 @@ def test_scan_of_a_replayed_genuine_stamp_shows_the_product_with_stars(ui, tmp_p
 
     from kiosk.camera_choice import make_camera_source
     from kiosk.settings import CameraKind
+
     folder = tmp_path / "frames"
     folder.mkdir()
     shutil.copy(ui.stamps["genuine"].path, folder / "genuine.png")
-    settings = dataclasses.replace(ui.settings, camera=dataclasses.replace(
-        ui.settings.camera, kind=CameraKind.REPLAY, replay_path=str(folder), fps=15))
+    settings = dataclasses.replace(
+        ui.settings,
+        camera=dataclasses.replace(
+            ui.settings.camera, kind=CameraKind.REPLAY, replay_path=str(folder), fps=15
+        ),
+    )
     source, is_demo = make_camera_source(settings, ui.data_dir)
     assert type(source).__name__ == "ReplaySource" and not is_demo
     app = ui.app
@@ -95,7 +122,8 @@ def test_scan_of_a_replayed_genuine_stamp_shows_the_product_with_stars(ui, tmp_p
         assert detail.detail_valid.text.startswith("Hiệu lực đến")
         assert ui.screen("result").ids.banner.title == "Tem OCOP chính hãng"
         assert ui.screen("result").ids.banner.colour[:3] == pytest.approx(
-            [0x0E / 255, 0x6B / 255, 0x3A / 255], abs=0.01)
+            [0x0E / 255, 0x6B / 255, 0x3A / 255], abs=0.01
+        )
     finally:
         app.restart_camera(ui.source, is_demo=True)
         ui.wait(lambda: app.camera_state == "scanning", 10)
@@ -129,7 +157,8 @@ def test_expired_rating_shows_no_stars(ui):
     assert "hết hạn" in detail.detail_note.text
     assert not any("★" in t for t in ui.texts())
     assert ui.screen("result").ids.banner.colour[:3] == pytest.approx(
-        [0xB4 / 255, 0x53 / 255, 0x09 / 255], abs=0.01)
+        [0xB4 / 255, 0x53 / 255, 0x09 / 255], abs=0.01
+    )
 
 
 def test_the_same_stamp_left_in_view_does_not_scan_again(ui):
@@ -194,16 +223,22 @@ def test_browse_by_district_and_group_and_search_without_diacritics(ui):
     assert ui.wait_screen("browse")
     browse = ui.screen("browse")
     browse.pick("d:Mộc Châu")
-    assert ui.wait(lambda: browse.results and all(
-        "Mộc Châu" in r["place"] for r in browse.results), 5)
+    assert ui.wait(
+        lambda: browse.results and all("Mộc Châu" in r["place"] for r in browse.results), 5
+    )
     ui.tap(browse.ids.tab_group)
     assert ui.wait(lambda: browse.tab == "group" and browse.results, 5)
     ui.tap(browse.ids.tab_search)
     assert browse.tab == "search"
     ui.type_on(browse.ids.keyboard, "moc chau")
     assert browse.query == "moc chau"
-    assert ui.wait(lambda: browse.results and all(
-        "Mộc Châu" in r["place"] or "Mộc Châu" in r["name"] for r in browse.results), 5)
+    assert ui.wait(
+        lambda: (
+            browse.results
+            and all("Mộc Châu" in r["place"] or "Mộc Châu" in r["name"] for r in browse.results)
+        ),
+        5,
+    )
     assert "Tìm thấy" in browse.ids.results_title.text
 
 
@@ -237,11 +272,12 @@ def test_wrong_pins_lock_out_and_the_lock_survives_a_restart(ui):
         assert "Còn 1 lần" in message.text
         enter_pin(ui, "3333")
         assert "Thử lại sau" in message.text
-        enter_pin(ui, "2468")                     # the right PIN, but locked
+        enter_pin(ui, "2468")  # the right PIN, but locked
         assert ui.app.sm.current == "staff_pin"
         assert not ui.app.staff_signed_in
         # a new gate over the same store (what a restart builds) is still locked
         from kiosk.staff_pin import PinCheck, PinGate
+
         gate = PinGate.from_settings(ui.store, ui.settings.staff)
         assert gate.check("2468").check is PinCheck.LOCKED
     finally:
@@ -259,7 +295,7 @@ def sign_in(ui):
 def test_printing_from_the_staff_screen_reaches_the_fake_printer(ui):
     sign_in(ui)
     staff = ui.screen("staff")
-    assert ui.wait(lambda: staff.print_tab.preview is not None, 10)      # label preview rendered
+    assert ui.wait(lambda: staff.print_tab.preview is not None, 10)  # label preview rendered
     staff.print_tab.select_product(101)
     ui.tap(staff.print_tab.ids.count_plus)
     assert staff.print_tab.count == 2
@@ -274,6 +310,7 @@ def test_printing_from_the_staff_screen_reaches_the_fake_printer(ui):
     assert len(printed) == 2
     # the label on "paper" carries a stamp that verifies as genuine for product 101
     from scanner import scan_paths
+
     texts = [t for r in scan_paths([printed[0]]) for t in r.texts]
     assert texts, "no QR code on the printed label"
     outcome = ui.app.services.scan.verify(texts[0])
@@ -290,11 +327,11 @@ def test_staff_can_switch_language_and_mode(ui):
     ui.tap(staff.ids.tab_settings)
     ui.tap(staff.settings_tab.ids.mode_reststop)
     assert ui.app.mode == "reststop"
-    ui.tap(staff.settings_tab.ids.mode_source.ids.use_config)   # back to the settings file's
+    ui.tap(staff.settings_tab.ids.mode_source.ids.use_config)  # back to the settings file's
     assert ui.app.mode == "station"
     assert ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
     ui.tap(staff.ids.tab_sync)
-    assert "Chưa kết nối máy chủ" in staff.sync_tab.ids.sync_status.text    # no registry
+    assert "Chưa kết nối máy chủ" in staff.sync_tab.ids.sync_status.text  # no registry
     ui.tap(staff.sync_tab.ids.sync_button)
     assert staff.sync_tab.sync_message
     ui.tap(staff.ids.sign_out)
@@ -352,6 +389,7 @@ def visit_staff_views(ui, staff):
     """The staff views behind taps: product search, lot keypad, a stopped print job (check,
     then resume or cancel with the cancel armed), a saved setting."""
     from tests.ui.stopped_job import make_stopped_job
+
     app = ui.app
     staff.show_tab("print")
     staff.print_tab.start_search()
@@ -377,7 +415,7 @@ def visit_staff_views(ui, staff):
     staff.queue_tab.refresh_jobs()
     ui.wait(lambda: queue_tab.recovery is not None and queue_tab.recovery.step == "continue", 5)
     staff.queue_tab.show_recovery_note(("reprint", serial, job_id, 0))
-    staff.queue_tab.cancel_rest()                 # armed: the confirmation text is the longest
+    staff.queue_tab.cancel_rest()  # armed: the confirmation text is the longest
     yield "staff-queue-continue"
     staff.queue_tab.show_recovery_note(None)
     staff.disarm()
@@ -385,7 +423,7 @@ def visit_staff_views(ui, staff):
     staff.queue_tab.refresh_jobs()
     ui.wait(lambda: staff.queue_tab.recovery is None, 5)
     staff.show_tab("settings")
-    staff.settings_tab.choose_mode(app.mode)   # saved: "use the settings file's value" shows
+    staff.settings_tab.choose_mode(app.mode)  # saved: "use the settings file's value" shows
     yield "staff-settings-saved"
     staff.settings_tab.choose_mode(None)
     ui.wait(lambda: ui.store.get_meta("ui_mode_override") is None, 5)
@@ -393,10 +431,12 @@ def visit_staff_views(ui, staff):
 
 def translatable_labels(ui):
     from kiosk.ui.widgets import DataButton, DataLabel, FieldButton, LangButton
+
     out = {}
     for w in ui.labels():
-        if isinstance(w, (DataLabel, DataButton, LangButton, FieldButton)) or \
-                w.text.endswith("▏"):          # what a person typed, with the cursor
+        if isinstance(w, (DataLabel, DataButton, LangButton, FieldButton)) or w.text.endswith(
+            "▏"
+        ):  # what a person typed, with the cursor
             continue
         if w.__class__.__name__ in ("StarRow",) or not re.search(r"[A-Za-zÀ-ỹ]", w.text):
             continue
@@ -417,7 +457,7 @@ def test_language_switch_changes_every_visible_label(ui):
         after = translatable_labels(ui)
         for key, (widget, vi_text) in before.items():
             if widget.parent is None and key not in after:
-                continue        # rebuilt for the new language: its replacement is in `after`
+                continue  # rebuilt for the new language: its replacement is in `after`
             if widget.text == vi_text:
                 failures.append(f"{name}: unchanged {vi_text!r}")
         for _widget, en_text in after.values():
@@ -433,23 +473,32 @@ def label_overflows(label) -> str | None:
     wider than it), measured with a fresh core label at the same settings."""
     from kivy.core.text import Label as PlainCoreLabel
     from kivy.core.text.markup import MarkupLabel
+
     CoreLabel = MarkupLabel if label.markup else PlainCoreLabel
     if not label.text.strip() or label.opacity == 0:
         return None
     if getattr(label, "shorten", False):
         return None
     width = label.text_size[0] if label.text_size[0] else None
-    core = CoreLabel(text=label.text, font_size=label.font_size, font_name=label.font_name,
-                     bold=label.bold, markup=label.markup, text_size=(width, None),
-                     halign=label.halign, line_height=label.line_height,
-                     padding=label.padding)
+    core = CoreLabel(
+        text=label.text,
+        font_size=label.font_size,
+        font_name=label.font_name,
+        bold=label.bold,
+        markup=label.markup,
+        text_size=(width, None),
+        halign=label.halign,
+        line_height=label.line_height,
+        padding=label.padding,
+    )
     core.refresh()
     w, h = core.texture.size if core.texture else (0, 0)
     if width and not label.markup:
         # a word wider than the line gets broken mid-word ("Huyệ/n"): that is clipped too
         for word in sorted(set(label.text.split()), key=len, reverse=True)[:3]:
-            one = CoreLabel(text=word, font_size=label.font_size, font_name=label.font_name,
-                            bold=label.bold)
+            one = CoreLabel(
+                text=word, font_size=label.font_size, font_name=label.font_name, bold=label.bold
+            )
             one.refresh()
             if one.texture and one.texture.size[0] > width + 1:
                 return f"{label.text[:40]!r}: the word {word!r} does not fit {width:.0f}px"
@@ -463,12 +512,18 @@ def label_overflows(label) -> str | None:
 def check_layout(ui, name):
     from kivy.metrics import dp
     from kivy.uix.behaviors import ButtonBehavior
+
     problems = []
     for w in ui.visible_widgets():
-        if isinstance(w, ButtonBehavior) and not w.disabled and w.__class__.__name__ != \
-                "TapCard" and (w.width < dp(48) - 0.5 or w.height < dp(48) - 0.5):
-            problems.append(f"{name}: touch target {getattr(w, 'text', w)!r} "
-                            f"{w.width:.0f}x{w.height:.0f}")
+        if (
+            isinstance(w, ButtonBehavior)
+            and not w.disabled
+            and w.__class__.__name__ != "TapCard"
+            and (w.width < dp(48) - 0.5 or w.height < dp(48) - 0.5)
+        ):
+            problems.append(
+                f"{name}: touch target {getattr(w, 'text', w)!r} {w.width:.0f}x{w.height:.0f}"
+            )
     for label in ui.labels():
         why = label_overflows(label)
         if why:
@@ -480,6 +535,7 @@ def check_layout(ui, name):
 @pytest.mark.parametrize("size", [(800, 480), (480, 800), (1920, 1080)])
 def test_touch_targets_and_no_clipped_text(ui, size):
     from kivy.core.window import Window
+
     old = Window.size
     Window.size = size
     try:

@@ -15,6 +15,7 @@ SCREENS_DIR = Path(__file__).resolve().parents[2] / "kiosk" / "ui" / "screens"
 
 def test_the_screenshot_command_shoots_every_registered_screen():
     from kiosk.cli import screenshot_cmd
+
     assert set(screenshot_cmd.SCREEN_SETUP) == set(SCREEN_NAMES)
     parser = argparse.ArgumentParser()
     screenshot_cmd.register(parser.add_subparsers())
@@ -32,12 +33,14 @@ def test_every_kv_file_and_screen_class_is_registered():
     for path in SCREENS_DIR.glob("*.py"):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ClassDef) and any(
-                    getattr(b, "id", "") == "KioskScreen" for b in node.bases):
+                getattr(b, "id", "") == "KioskScreen" for b in node.bases
+            ):
                 screen_classes.add((path.stem, node.name))
     assert screen_classes == {(spec.module, spec.class_name) for spec in SCREENS}
 
 
 def test_an_unknown_screen_is_named_with_the_known_ones():
     import pytest
+
     with pytest.raises(KeyError, match=r"no screen called 'nope'.*staff_pin"):
         screen_spec("nope")

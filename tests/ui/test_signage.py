@@ -28,6 +28,7 @@ def test_no_repeating_ui_callback_can_unschedule_itself():
 
 def test_every_keeps_calling_whatever_the_callback_returns(ui):
     from kiosk.ui.ticks import every
+
     calls = []
     event = every(0, lambda: calls.append(1) or False)
     try:
@@ -37,14 +38,14 @@ def test_every_keeps_calling_whatever_the_callback_returns(ui):
     assert len(calls) >= 5
     n = len(calls)
     ui.settle(0.2)
-    assert len(calls) == n            # cancelled: no more calls
+    assert len(calls) == n  # cancelled: no more calls
 
 
 def test_leaving_attract_mid_fade_cancels_the_animation(ui):
     screen = ui.screen("attract")
     assert screen.cycling
     screen.next_slide()
-    ui.pump(2)                           # the fade-out has started
+    ui.pump(2)  # the fade-out has started
     ui.app.go("browse")
     assert ui.wait_screen("browse")
     assert not screen.cycling
@@ -61,8 +62,10 @@ def test_slides_keep_rotating_while_nobody_touches_the_screen(ui):
     screen = ui.screen("attract")
     start, seen = screen.slides_shown, set()
     cycle_s = ui.app.attract_cycle_s
-    ok = ui.wait(lambda: (seen.add(screen.slide.product_id) or
-                          screen.slides_shown - start >= 3), 4 * cycle_s + 2)
+    ok = ui.wait(
+        lambda: seen.add(screen.slide.product_id) or screen.slides_shown - start >= 3,
+        4 * cycle_s + 2,
+    )
     assert ok and len(seen) >= 3, (screen.slides_shown - start, seen)
 
 
@@ -80,7 +83,7 @@ def test_a_rating_that_expires_while_the_slides_run_loses_its_stars(ui, frozen_d
     the new day's rule (ratings are valid 36 months), without a restart or a touch."""
     screen = ui.screen("attract")
     assert any(s.stars for s in screen.vm.slides)
-    frozen_day(dt.date(2099, 1, 1))       # every rating of the demo catalog has expired
+    frozen_day(dt.date(2099, 1, 1))  # every rating of the demo catalog has expired
     start = screen.slides_shown
     assert ui.wait(lambda: screen.slides_shown > start, ui.app.attract_cycle_s + 3)
     ui.settle(0.4)
@@ -95,7 +98,7 @@ def test_the_day_changing_refreshes_the_product_page_on_screen(ui, frozen_day):
     page = ui.screen("product")
     assert page.card.stars > 0
     frozen_day(dt.date(2099, 1, 1))
-    ui.app._check_catalog()               # what the 30 s day check runs
+    ui.app._check_catalog()  # what the 30 s day check runs
     assert page.card.stars == 0
 
 
@@ -103,6 +106,7 @@ def test_a_sync_that_changes_the_catalog_refreshes_the_attract_screen(ui):
     """Sync (in this process or the separate sync unit) applies a page and saves its
     cursor: the screen shows the new name without anybody touching it."""
     from kiosk.sync.status import CURSOR_KEY, get_state, set_state
+
     screen = ui.screen("attract")
     shown = screen.slide.product_id
     store = ui.store
@@ -110,10 +114,11 @@ def test_a_sync_that_changes_the_catalog_refreshes_the_attract_screen(ui):
     old_cursor = get_state(store.conn, CURSOR_KEY)
     try:
         with store.transaction() as conn:
-            conn.execute("UPDATE products SET name_vi = ? WHERE id = ?",
-                         ("Tên mới sau đồng bộ", shown))
+            conn.execute(
+                "UPDATE products SET name_vi = ? WHERE id = ?", ("Tên mới sau đồng bộ", shown)
+            )
             set_state(conn, CURSOR_KEY, str(int(old_cursor or 0) + 1))
-        ui.app._sync_changed(None)          # the sync loop's status callback
+        ui.app._sync_changed(None)  # the sync loop's status callback
         ui.settle(0.2)
         assert any(s.name == "Tên mới sau đồng bộ" for s in screen.vm.slides)
     finally:
@@ -136,7 +141,7 @@ def test_a_stamp_left_on_the_counter_is_one_scan_through_idle_resets(ui):
     ui.hold_stamp("genuine", hold_s=14.0)
     assert ui.wait_screen("result", 15)
     assert ui.wait_screen("attract", 6)
-    ui.settle(8.0)                        # more idle periods with the stamp still in view
+    ui.settle(8.0)  # more idle periods with the stamp still in view
     assert ui.app.sm.current == "attract"
     assert _scans(ui) == before + 1
     # gone for longer than camera.gone_after_s, then shown again: a new scan
@@ -161,10 +166,10 @@ def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
     assert countdown.opacity == 1
     assert f"{app.idle_countdown} giây" in countdown.text
     assert countdown in ui.visible_widgets(app.root.ids.topbar)
-    ui.tap(countdown)                     # a touch anywhere keeps the shopper's screen
+    ui.tap(countdown)  # a touch anywhere keeps the shopper's screen
     ui.settle(0.2)
     assert app.idle_countdown == 0 and app.sm.current == "browse"
-    assert ui.wait(lambda: app.idle_countdown > 0, 6)   # counted down again, then home
+    assert ui.wait(lambda: app.idle_countdown > 0, 6)  # counted down again, then home
     assert ui.wait_screen("attract", 12)
     assert app.idle_countdown == 0
 
@@ -172,29 +177,33 @@ def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
 def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
     """A Pi without RTC booted before NTP answered: staff are told, in Vietnamese."""
     from kiosk.trusted_time import META_LOCAL_MARK, META_SIGNED_TIME, record_signed_time
+
     store = ui.store
-    saved = store.query("SELECT key, value FROM meta WHERE key IN (?, ?)",
-                        (META_SIGNED_TIME, META_LOCAL_MARK))
-    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    saved = store.query(
+        "SELECT key, value FROM meta WHERE key IN (?, ?)", (META_SIGNED_TIME, META_LOCAL_MARK)
+    )
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
     staff = ui.screen("staff")
     try:
         with store.transaction() as conn:
-            record_signed_time(conn, ahead)   # a trust list signed 400 days from "now"
+            record_signed_time(conn, ahead)  # a trust list signed 400 days from "now"
         staff.refresh_sync()
         assert "Đồng hồ chưa được đặt" in staff.sync_tab.sync_lines
     finally:
         with store.transaction() as conn:
-            conn.execute("DELETE FROM meta WHERE key IN (?, ?)",
-                         (META_SIGNED_TIME, META_LOCAL_MARK))
-            conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
-                             [tuple(row) for row in saved])
+            conn.execute(
+                "DELETE FROM meta WHERE key IN (?, ?)", (META_SIGNED_TIME, META_LOCAL_MARK)
+            )
+            conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)", [tuple(row) for row in saved]
+            )
     staff.refresh_sync()
     assert "Đồng hồ chưa được đặt" not in staff.sync_tab.sync_lines
 
 
 def test_ctrl_q_quits_and_other_keys_do_not(ui, monkeypatch):
     from kivy.core.window import Window
+
     stops = []
     monkeypatch.setattr(ui.app, "stop", lambda *a: stops.append(1))
     Window.dispatch("on_key_down", ord("q"), 20, "q", [])

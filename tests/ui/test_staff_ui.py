@@ -56,8 +56,7 @@ def test_stopped_job_reprint_the_uncertain_label_then_resume(ui, monkeypatch):
     assert ui.wait(lambda: staff.queue_tab.recovery is not None and staff.tab == "queue", 10)
     ui.settle(0.2)
     assert staff.ids.tab_queue.text.endswith("⚠")
-    assert staff.queue_tab.ids.recovery_title.text == \
-        f"⚠ Lệnh in #{job_id} bị dừng giữa chừng"
+    assert staff.queue_tab.ids.recovery_title.text == f"⚠ Lệnh in #{job_id} bị dừng giữa chừng"
     assert staff.queue_tab.ids.recovery_summary.text == "Đã in 3/6 tem"
     assert staff.queue_tab.ids.recovery_product.text == "Cà phê bột nguyên chất Bích Thao"
     [(serial, printed_button, reprint_button)] = row_buttons(staff)
@@ -65,12 +64,15 @@ def test_stopped_job_reprint_the_uncertain_label_then_resume(ui, monkeypatch):
     assert printed_button.text == "Tem đã in ra" and reprint_button.text == "In lại"
     # the number on the screen is the one printed under the QR code
     assert f"{serial:012d}"[-4:] in printed_button.parent.parent.ids.stamp_label.text
-    assert staff.queue_tab.ids.recovery_actions.height == 0          # resume comes after the check
+    assert staff.queue_tab.ids.recovery_actions.height == 0  # resume comes after the check
 
     ui.tap(reprint_button)
-    assert ui.wait(lambda: staff.queue_tab.recovery is not None
-                   and staff.queue_tab.recovery.step == "continue",
-                   10)
+    assert ui.wait(
+        lambda: (
+            staff.queue_tab.recovery is not None and staff.queue_tab.recovery.step == "continue"
+        ),
+        10,
+    )
     assert stamp_states(ui, job_id)[serial] == "reserved"
     assert "sẽ được in lại" in staff.queue_tab.ids.recovery_message.text
     assert staff.queue_tab.ids.resume_button.text == "Tiếp tục in"
@@ -81,7 +83,7 @@ def test_stopped_job_reprint_the_uncertain_label_then_resume(ui, monkeypatch):
     assert ui.wait(lambda: queue.job(job_id).state.value == "done", 20)
     view = queue.job(job_id)
     assert len(view.printed) == 6 and not view.pending and not view.uncertain
-    assert len(virtual_labels(ui) - before) == 3           # the reprint + the two left
+    assert len(virtual_labels(ui) - before) == 3  # the reprint + the two left
     assert ui.wait(lambda: staff.queue_tab.recovery is None and staff.queue_tab.attention == 0, 10)
     assert staff.queue_tab.ids.recovery_pane.height == 0
     assert not staff.ids.tab_queue.text.endswith("⚠")
@@ -98,8 +100,14 @@ def test_stopped_job_it_printed_then_cancel_the_rest_needs_a_second_tap(ui, monk
     seen = []
     record_threads(monkeypatch, queue, "cancel", seen)
     ui.app.set_lang("en")
-    assert ui.wait(lambda: staff.queue_tab.recovery is not None and staff.tab == "queue"
-                   and staff.queue_tab.recovery.title.startswith("Print job"), 10)
+    assert ui.wait(
+        lambda: (
+            staff.queue_tab.recovery is not None
+            and staff.tab == "queue"
+            and staff.queue_tab.recovery.title.startswith("Print job")
+        ),
+        10,
+    )
     ui.settle(0.2)
     [(serial, printed_button, _)] = row_buttons(staff)
     assert printed_button.text == "It printed"
@@ -109,18 +117,20 @@ def test_stopped_job_it_printed_then_cancel_the_rest_needs_a_second_tap(ui, monk
     assert "counted as printed" in staff.queue_tab.ids.recovery_message.text
     outbox = ui.store.query_one(
         "SELECT count(*) FROM outbox WHERE kind = 'print' AND payload_json LIKE ?",
-        (f'%"serial": {serial},%',))[0]
-    assert outbox == 1                                      # recorded once, as printed
+        (f'%"serial": {serial},%',),
+    )[0]
+    assert outbox == 1  # recorded once, as printed
 
     cancel = staff.queue_tab.ids.cancel_button
     assert cancel.text == "Cancel the rest"
-    ui.tap(cancel)                                          # first tap only arms it
+    ui.tap(cancel)  # first tap only arms it
     assert staff.queue_tab.cancel_armed and cancel.text == "Tap again to cancel 3 stamps"
     ui.settle(0.3)
     assert queue.job(job_id).state.value == "interrupted" and not seen
-    ui.tap(cancel)                                          # the second tap cancels
-    assert ui.wait(lambda: staff.queue_tab.recovery is None
-                   and bool(staff.queue_tab.recovery_message), 10)
+    ui.tap(cancel)  # the second tap cancels
+    assert ui.wait(
+        lambda: staff.queue_tab.recovery is None and bool(staff.queue_tab.recovery_message), 10
+    )
     view = queue.job(job_id)
     assert view.state.value == "failed" and len(view.void) == 3 and len(view.printed) == 2
     assert staff.queue_tab.recovery_message == "3 stamps cancelled."
@@ -128,13 +138,17 @@ def test_stopped_job_it_printed_then_cancel_the_rest_needs_a_second_tap(ui, monk
 
 
 def test_cancel_is_disarmed_by_another_action(ui):
-    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=3, printed=1,
-                              uncertain=0)
+    job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=3, printed=1, uncertain=0)
     sign_in(ui)
     staff = ui.screen("staff")
-    assert ui.wait(lambda: staff.queue_tab.recovery is not None
-                   and staff.queue_tab.recovery.job_id == job_id
-                   and staff.tab == "queue", 10)
+    assert ui.wait(
+        lambda: (
+            staff.queue_tab.recovery is not None
+            and staff.queue_tab.recovery.job_id == job_id
+            and staff.tab == "queue"
+        ),
+        10,
+    )
     ui.settle(0.2)
     assert staff.queue_tab.recovery.step == "continue"
     ui.tap(staff.queue_tab.ids.cancel_button)
@@ -142,26 +156,31 @@ def test_cancel_is_disarmed_by_another_action(ui):
     ui.tap(staff.ids.tab_print)
     assert not staff.queue_tab.cancel_armed
     ui.tap(staff.ids.tab_queue)
-    ui.tap(staff.queue_tab.ids.cancel_button)                          # armed again, not cancelled
+    ui.tap(staff.queue_tab.ids.cancel_button)  # armed again, not cancelled
     assert staff.queue_tab.cancel_armed
     assert ui.app.services.print_queue.job(job_id).state.value == "interrupted"
     ui.tap(staff.queue_tab.ids.cancel_button)
-    assert ui.wait(lambda: ui.app.services.print_queue.job(job_id).state.value == "failed",
-                   10)
+    assert ui.wait(lambda: ui.app.services.print_queue.job(job_id).state.value == "failed", 10)
 
 
 def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
     """The print worker reports INTERRUPTED (the connection dropped mid-label) while the
     print tab is open: the printer tab opens on the steps for that job."""
     from kiosk.printing.queue import JobState, Progress
+
     sign_in(ui)
     staff = ui.screen("staff")
     assert ui.wait(lambda: staff.tab == "print" and staff.queue_tab.attention == 0, 5)
     job_id = make_stopped_job(ui.store, ui.settings, ui.data_dir, count=4, printed=2)
-    staff._progress_from_worker(Progress(job_id, 2, 4, JobState.INTERRUPTED,
-                                         "connection lost"))
-    assert ui.wait(lambda: staff.tab == "queue" and staff.queue_tab.recovery is not None
-                   and staff.queue_tab.recovery.job_id == job_id, 10)
+    staff._progress_from_worker(Progress(job_id, 2, 4, JobState.INTERRUPTED, "connection lost"))
+    assert ui.wait(
+        lambda: (
+            staff.tab == "queue"
+            and staff.queue_tab.recovery is not None
+            and staff.queue_tab.recovery.job_id == job_id
+        ),
+        10,
+    )
     assert "Bị gián đoạn" in staff.print_tab.progress_text
     queue = ui.app.services.print_queue
     queue.resolve_uncertain(job_id, queue.job(job_id).uncertain[0], printed=True)
@@ -173,6 +192,7 @@ def test_a_job_stopping_while_staff_watch_shows_its_steps(ui):
 
 def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
     import kiosk.staff.print_tab as print_tab_module
+
     monkeypatch.setattr(print_tab_module, "DEFAULT_PRODUCTS", 5)
     sign_in(ui)
     staff = ui.screen("staff")
@@ -192,15 +212,18 @@ def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
     assert searched and all(t != threading.main_thread().name for _, t in searched)
 
     ui.settle(0.2)
-    [button] = [b for b in ui.visible_widgets(staff.print_tab.ids.product_rv)
-                if getattr(b, "product_id", None) == 114]
+    [button] = [
+        b
+        for b in ui.visible_widgets(staff.print_tab.ids.product_rv)
+        if getattr(b, "product_id", None) == 114
+    ]
     old_preview = staff.print_tab.preview
     ui.tap(button)
-    assert ui.wait(lambda: staff.print_tab.product_id == 114, 5)      # RecycleView: tap after delay
+    assert ui.wait(lambda: staff.print_tab.product_id == 114, 5)  # RecycleView: tap after delay
     assert staff.print_tab.editing == "" and staff.print_tab.product_name == "Rượu mận"
     assert ui.wait(lambda: staff.print_tab.preview is not old_preview, 10)
 
-    ui.tap(staff.print_tab.ids.product_search)           # clear: the default list again
+    ui.tap(staff.print_tab.ids.product_search)  # clear: the default list again
     ui.tap(ui.keyboard_keys(staff.print_tab.ids.search_keyboard)["✕"])
     assert ui.wait(lambda: len(staff.print_tab.product_rows) == 5, 10)
     ui.tap(staff.print_tab.ids.search_done)
@@ -209,6 +232,7 @@ def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
 
 def test_lot_keypad_types_the_lot_that_is_printed(ui):
     from kiosk.ui.widgets import LotKeypad
+
     sign_in(ui)
     staff = ui.screen("staff")
     if staff.tab != "print":
@@ -223,7 +247,7 @@ def test_lot_keypad_types_the_lot_that_is_printed(ui):
         ui.tap(pad.key(value))
     assert staff.print_tab.lot == "L07-A/2"
     assert staff.print_tab.ids.lot_length.text == "7/40"
-    for _ in range(40):                                       # at most 40 characters
+    for _ in range(40):  # at most 40 characters
         staff.print_tab.on_lot_key("X")
     assert len(staff.print_tab.lot) == 40
     for _ in range(33):
@@ -232,17 +256,27 @@ def test_lot_keypad_types_the_lot_that_is_printed(ui):
     assert staff.print_tab.editing == "" and staff.print_tab.ids.lot_button.text == "L07-A/2"
     ui.tap(staff.print_tab.ids.print_button)
     queue = ui.app.services.print_queue
-    assert ui.wait(lambda: queue.jobs(limit=1) and queue.jobs(limit=1)[0].lot == "L07-A/2"
-                   and queue.jobs(limit=1)[0].state.value == "done", 20)
+    assert ui.wait(
+        lambda: (
+            queue.jobs(limit=1)
+            and queue.jobs(limit=1)[0].lot == "L07-A/2"
+            and queue.jobs(limit=1)[0].state.value == "done"
+        ),
+        20,
+    )
 
 
 def test_no_text_input_anywhere_in_the_kiosk_ui(ui):
     """A TextInput needs a physical keyboard and makes Kivy look for a clipboard provider
     ('Cutbuffer' CRITICAL on a kiosk without xclip/xsel)."""
     from kivy.uix.widget import Widget
+
     ui_dir = Path(__file__).resolve().parents[2] / "kiosk" / "ui"
-    users = [p.name for p in ui_dir.rglob("*") if p.suffix in (".py", ".kv")
-             and "TextInput" in p.read_text(encoding="utf-8")]
+    users = [
+        p.name
+        for p in ui_dir.rglob("*")
+        if p.suffix in (".py", ".kv") and "TextInput" in p.read_text(encoding="utf-8")
+    ]
     assert not users
     assert "kivy.uix.textinput" not in sys.modules
 
@@ -252,7 +286,8 @@ def test_no_text_input_anywhere_in_the_kiosk_ui(ui):
             yield from walk(child)
 
     from kiosk.ui.screen_registry import SCREEN_NAMES
-    screens = [ui.app.screen(name) for name in SCREEN_NAMES]      # built on first use
+
+    screens = [ui.app.screen(name) for name in SCREEN_NAMES]  # built on first use
     names = {type(w).__name__ for screen in screens for w in walk(screen)}
     assert "TextInput" not in names
 
@@ -262,15 +297,16 @@ def test_no_text_input_anywhere_in_the_kiosk_ui(ui):
 
 def test_holding_the_logo_opens_the_pin_pad_in_every_mode(ui):
     from kivy.tests import UnitTestTouch
+
     clear_lockout(ui)
     logo = ui.app.root.ids.topbar.ids.logo
-    for mode, hold_s in (("reststop", 3.0), ("showroom", 0.5)):   # the real 3 s once
+    for mode, hold_s in (("reststop", 3.0), ("showroom", 0.5)):  # the real 3 s once
         ui.app.mode = mode
         logo.hold_s = hold_s
         ui.app.go_home()
         assert ui.wait_screen("attract")
         staff_button = ui.screen("attract").ids.staff_button
-        assert staff_button.opacity == 0 and staff_button.disabled   # no visible way in
+        assert staff_button.opacity == 0 and staff_button.disabled  # no visible way in
         # a short tap does nothing
         x, y = logo.to_window(*logo.center)
         touch = UnitTestTouch(x, y)
@@ -296,6 +332,7 @@ def test_holding_the_logo_opens_the_pin_pad_in_every_mode(ui):
 
 def test_sliding_off_the_logo_cancels_the_hold(ui):
     from kivy.tests import UnitTestTouch
+
     ui.app.mode = "showroom"
     logo = ui.app.root.ids.topbar.ids.logo
     x, y = logo.to_window(*logo.center)
@@ -316,6 +353,7 @@ def test_sliding_off_the_logo_cancels_the_hold(ui):
 
 def test_mode_and_default_language_survive_a_restart(ui):
     from kiosk.ui_prefs import META_LANGUAGE, META_MODE, Source, load_prefs
+
     sign_in(ui)
     staff = ui.screen("staff")
     ui.tap(staff.ids.tab_settings)
@@ -331,8 +369,7 @@ def test_mode_and_default_language_survive_a_restart(ui):
         assert ui.wait(lambda: ui.store.get_meta(META_LANGUAGE) == "en", 5)
         ui.settle(0.2)
         assert ids.mode_source.ids.source_label.text.startswith("Chosen on this kiosk")
-        assert "The settings file says Stamp station." in \
-            ids.mode_source.ids.source_label.text
+        assert "The settings file says Stamp station." in ids.mode_source.ids.source_label.text
         assert ids.lang_source.ids.source_label.text.endswith("says Tiếng Việt.")
         assert ids.mode_source.ids.use_config.opacity == 1
         # idle: back to attract in the saved default language, not the settings file's
@@ -346,11 +383,16 @@ def test_mode_and_default_language_survive_a_restart(ui):
         from kivy.app import App
 
         from kiosk.ui.app import KioskApp
+
         try:
-            restarted = KioskApp(ui.settings, ui.store, ui.data_dir,
-                                 services=ui.app.services, start_camera=False)
-            assert (restarted.mode, restarted.lang, restarted.default_lang) == \
-                ("reststop", "en", "en")
+            restarted = KioskApp(
+                ui.settings, ui.store, ui.data_dir, services=ui.app.services, start_camera=False
+            )
+            assert (restarted.mode, restarted.lang, restarted.default_lang) == (
+                "reststop",
+                "en",
+                "en",
+            )
         finally:
             App._running_app = ui.app
         # "use the settings file's value" forgets the saved choice
@@ -378,9 +420,10 @@ def test_mode_and_default_language_survive_a_restart(ui):
 
 
 def test_sync_now_refresh_is_cancelled_when_staff_leave(ui, monkeypatch):
-    """"Sync now" reads the status again a second later; staff who sign out at once must not
+    """ "Sync now" reads the status again a second later; staff who sign out at once must not
     get that read on a screen (or an app) that is gone (it raised at the session's end)."""
     from kiosk.staff.sync_tab import SYNC_REFRESH_AFTER_S
+
     sign_in(ui)
     staff = ui.screen("staff")
     ui.tap(staff.ids.tab_sync)
@@ -394,7 +437,7 @@ def test_sync_now_refresh_is_cancelled_when_staff_leave(ui, monkeypatch):
     # while staff stay, it does run
     sign_in(ui)
     ui.tap(staff.ids.tab_sync)
-    refreshed.clear()                  # opening the tab reads it
+    refreshed.clear()  # opening the tab reads it
     ui.tap(staff.sync_tab.ids.sync_button)
     assert ui.wait(lambda: refreshed == ["staff"], SYNC_REFRESH_AFTER_S + 5)
 
@@ -405,6 +448,6 @@ def test_stopping_the_app_cancels_the_staff_callbacks(ui):
     tab = staff.queue_tab
     ran = []
     event = tab.schedule(lambda: ran.append(1), 0.2)
-    staff.stop_callbacks()             # what KioskApp.on_stop does for every screen
+    staff.stop_callbacks()  # what KioskApp.on_stop does for every screen
     ui.settle(0.5)
     assert ran == [] and not event.is_triggered

@@ -54,6 +54,7 @@ def test_a_saved_choice_wins_over_the_settings_file_and_survives_a_reopen(store,
     assert applied.mode is Mode.STATION and applied.language is Language.EN
     # what a restart sees: a new connection to the same database
     from kiosk.store import Store
+
     reopened = Store.in_dir(data_dir)
     try:
         assert load_prefs(reopened, settings).mode == "station"
@@ -73,8 +74,7 @@ def test_use_the_settings_files_value_forgets_the_choice(store):
 
 def test_the_command_line_wins_for_one_run_and_a_staff_choice_replaces_it(store):
     save_mode(store, "station")
-    prefs = load_prefs(store, settings_with("showroom"), cli_mode="reststop",
-                       cli_language="en")
+    prefs = load_prefs(store, settings_with("showroom"), cli_mode="reststop", cli_language="en")
     assert (prefs.mode, prefs.mode_source) == ("reststop", Source.COMMAND_LINE)
     assert (prefs.language, prefs.language_source) == ("en", Source.COMMAND_LINE)
     chosen = prefs.with_mode("showroom")
@@ -89,7 +89,7 @@ def test_bad_values_are_refused_and_bad_stored_ones_ignored(store):
         save_mode(store, "disco")
     with pytest.raises(ValueError):
         save_language(store, "fr")
-    with store.transaction() as conn:      # e.g. written by an older or newer version
+    with store.transaction() as conn:  # e.g. written by an older or newer version
         store.set_meta(META_MODE, "disco", conn)
         store.set_meta(META_LANGUAGE, "", conn)
     prefs = load_prefs(store, settings_with("station", "en"))
@@ -108,12 +108,23 @@ def test_pref_source_texts_in_both_languages():
 # --- the stopped print job ------------------------------------------------------------------
 
 
-def job(state="interrupted", printed=(1, 2, 3), pending=(6, 7), uncertain=(5,), count=6,
-        error=""):
+def job(state="interrupted", printed=(1, 2, 3), pending=(6, 7), uncertain=(5,), count=6, error=""):
     from kiosk.printing.queue import JobState, JobView
-    return JobView(id=12, product_id=101, lot="", count=count, state=JobState(state),
-                   error=error, printed=list(printed), pending=list(pending),
-                   uncertain=list(uncertain), void=[], created_at="", updated_at="")
+
+    return JobView(
+        id=12,
+        product_id=101,
+        lot="",
+        count=count,
+        state=JobState(state),
+        error=error,
+        printed=list(printed),
+        pending=list(pending),
+        uncertain=list(uncertain),
+        void=[],
+        created_at="",
+        updated_at="",
+    )
 
 
 def test_a_failed_job_tells_staff_why():
@@ -121,11 +132,12 @@ def test_a_failed_job_tells_staff_why():
     vm = JobRecoveryViewModel.build(job("failed", uncertain=(), error=reason), "Cà phê", "vi")
     assert vm.help.startswith("Lý do: " + reason)
     interrupted = JobRecoveryViewModel.build(job(error="connection lost"), "Coffee", "en")
-    assert "Why" not in interrupted.help      # the steps say what happened
+    assert "Why" not in interrupted.help  # the steps say what happened
 
 
 def test_serial_digits_match_the_number_printed_on_the_label():
     from kiosk.printing.queue import serial_text
+
     for serial in (1, 4, 123456, 10**12 - 1):
         assert serial_text(serial).endswith(serial_digits(serial))
     assert serial_digits(123456) == "0000 0012 3456"
@@ -156,14 +168,15 @@ def test_recovery_view_model_check_then_continue():
 def test_which_jobs_need_a_decision():
     assert needs_attention(job())
     assert needs_attention(job("failed", uncertain=()))
-    assert not needs_attention(job("failed", uncertain=(), pending=()))   # cancelled
+    assert not needs_attention(job("failed", uncertain=(), pending=()))  # cancelled
     assert not needs_attention(job("done", uncertain=(), pending=()))
     assert not needs_attention(job("queued", uncertain=()))
 
 
 def test_recovery_done_texts():
-    assert recovery_done_text("printed", "vi", serial=5) == \
-        "Tem số 0000 0000 0005 được tính là đã in."
+    assert (
+        recovery_done_text("printed", "vi", serial=5) == "Tem số 0000 0000 0005 được tính là đã in."
+    )
     assert recovery_done_text("reprint", "en", serial=5).endswith("will be printed again.")
     assert recovery_done_text("resume", "en", job_id=3) == "Print job #3 is back in the queue."
     assert recovery_done_text("cancel", "en", count=1) == "1 stamp cancelled."
@@ -183,4 +196,4 @@ def test_search_text_follows_the_keyboard():
     assert edit_query("moc", " ") == "moc " and edit_query("moc ", "c") == "moc c"
     assert edit_query("moc", "backspace") == "mo"
     assert edit_query("moc", "clear") == ""
-    assert edit_query("x" * 40, "y") == "x" * 40          # at most 40 characters
+    assert edit_query("x" * 40, "y") == "x" * 40  # at most 40 characters

@@ -20,6 +20,7 @@ from tests.conftest import TODAY, run_cli
 @pytest.fixture
 def catalog(demo_store):
     from kiosk.catalog import Catalog
+
     return Catalog(demo_store, today=TODAY)
 
 
@@ -28,6 +29,7 @@ def scans(demo_store, data_dir):
     from kiosk.demo.stamps import prepare_demo_stamps
     from kiosk.scanning import ScanService
     from kiosk.settings import Settings
+
     settings = Settings()
     stamps = {s.key: s for s in prepare_demo_stamps(demo_store, settings, data_dir)}
     return ScanService(demo_store, settings, today=TODAY), stamps
@@ -35,6 +37,7 @@ def scans(demo_store, data_dir):
 
 def test_catalogs_are_complete_and_compiled():
     from kiosk.i18n import build
+
     assert build.problems() == []
 
 
@@ -48,7 +51,8 @@ def test_every_verdict_has_a_colour_title_and_message_in_both_languages():
     from kiosk.viewmodels import TONE_COLOUR
     from ocop.stamps.verdicts import Verdict
     from ocop.tone import Tone
-    assert set(TONE_COLOUR) == set(Tone)                 # every tone has the kiosk's colour
+
+    assert set(TONE_COLOUR) == set(Tone)  # every tone has the kiosk's colour
     for verdict in Verdict:
         assert TONE_COLOUR[verdict.tone].startswith("#") and verdict.icon
         assert translator("vi")(verdict.title) != verdict.title
@@ -89,14 +93,17 @@ def test_expired_rating_and_other_verdicts_show_no_stars(scans):
 
 def test_no_trust_list_is_a_calm_message():
     from types import SimpleNamespace
-    vm = ResultViewModel.from_outcome(SimpleNamespace(verification=None, product=None,
-                                                      scan_count=0), "vi")
+
+    vm = ResultViewModel.from_outcome(
+        SimpleNamespace(verification=None, product=None, scan_count=0), "vi"
+    )
     assert vm.verdict == "unavailable" and "nhân viên" in vm.message
 
 
 def test_attract_view_model_in_reststop_mode_follows_ql6(catalog):
-    vm = AttractViewModel.build(catalog.featured(), "en", "reststop", catalog.districts(),
-                                "Mộc Châu")
+    vm = AttractViewModel.build(
+        catalog.featured(), "en", "reststop", catalog.districts(), "Mộc Châu"
+    )
     assert vm.heading == "OCOP products along QL6"
     assert [s.district for s in vm.route] == list(QL6_DISTRICTS)
     assert [s.here for s in vm.route] == [False, True, False, False, False, False]
@@ -123,18 +130,20 @@ def test_small_helpers():
 
 def test_pin_hash_round_trip_and_format():
     from kiosk.staff_pin import PinFormatError, hash_pin, verify_pin
+
     encoded = hash_pin("1357", log2_n=10)
     assert encoded.startswith("scrypt$10$8$1$")
     assert verify_pin("1357", encoded)
     assert not verify_pin("1358", encoded)
     assert not verify_pin("1357", "plain-text-pin")
-    assert hash_pin("1357", log2_n=10) != encoded            # salted
+    assert hash_pin("1357", log2_n=10) != encoded  # salted
     with pytest.raises(PinFormatError):
         hash_pin("12a4")
 
 
 def test_pin_gate_locks_out_and_the_lock_is_persisted(store):
     from kiosk.staff_pin import PinCheck, PinGate, hash_pin
+
     now = [1000.0]
     pin_hash = hash_pin("8642", log2_n=10)
     gate = PinGate(store, pin_hash, max_attempts=3, lockout_s=60, clock=lambda: now[0])
@@ -146,7 +155,7 @@ def test_pin_gate_locks_out_and_the_lock_is_persisted(store):
     assert restarted.locked_for_s() == pytest.approx(60)
     now[0] += 61
     assert restarted.check("8642").ok
-    now[0] = 0.0     # the clock jumped back: the lock never lasts longer than lockout_s
+    now[0] = 0.0  # the clock jumped back: the lock never lasts longer than lockout_s
     for _ in range(3):
         restarted.check("0000")
     now[0] = -10_000.0
@@ -156,6 +165,7 @@ def test_pin_gate_locks_out_and_the_lock_is_persisted(store):
 def test_demo_pin_only_on_demo_data(demo_store, tmp_path):
     from kiosk.staff_pin import PinCheck, PinGate
     from kiosk.store import Store
+
     assert PinGate(demo_store, "", 5, 60).check("2468").ok
     real = Store.in_dir(tmp_path)
     try:
@@ -169,6 +179,7 @@ def test_staff_hash_pin_command(tmp_path):
     assert done.returncode == 0, done.stderr
     line = done.stdout.splitlines()[1]
     from kiosk.staff_pin import verify_pin
+
     assert verify_pin("97531", line.split('"')[1])
     bad = run_cli("staff", "hash-pin", "--stdin", input_text="12\n", timeout_s=60)
     assert bad.returncode == 2 and "4 to 12 digits" in bad.stderr
@@ -177,9 +188,21 @@ def test_staff_hash_pin_command(tmp_path):
 @pytest.mark.ui
 def test_screenshot_command_renders_a_png(tmp_path):
     from PIL import Image
+
     out = tmp_path / "result.png"
-    done = run_cli("screenshot", "--screen", "result", "--demo-stamp", "forged", "--lang", "en",
-                   "--size", "640x480", "--out", str(out))
+    done = run_cli(
+        "screenshot",
+        "--screen",
+        "result",
+        "--demo-stamp",
+        "forged",
+        "--lang",
+        "en",
+        "--size",
+        "640x480",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     image = Image.open(out).convert("RGB")
     assert image.size == (640, 480)
@@ -191,6 +214,7 @@ def test_screenshot_command_renders_a_png(tmp_path):
 def test_every_camera_state_has_words_in_both_languages():
     from kiosk.viewmodels import CAMERA_STATE_TEXT, camera_state_text
     from scanner.camera import CameraState
+
     assert set(CAMERA_STATE_TEXT) == {s.value for s in CameraState}
     for state in CameraState:
         assert camera_state_text(state, "vi") != camera_state_text(state.value, "en")

@@ -25,7 +25,7 @@ class AttractScreen(KioskScreen):
     vm = ObjectProperty(None, allownone=True)
     slide = ObjectProperty(None, allownone=True)
     index = NumericProperty(0)
-    slides_shown = NumericProperty(0)   # slide changes since start (tests, soak bench)
+    slides_shown = NumericProperty(0)  # slide changes since start (tests, soak bench)
     image = StringProperty("")
     dots = StringProperty("")
     route_stops = ListProperty([])
@@ -49,7 +49,7 @@ class AttractScreen(KioskScreen):
 
     def on_enter(self, *_):
         if "card" not in self.ids:
-            return       # entered while the kv rule is still being applied: _boot starts it
+            return  # entered while the kv rule is still being applied: _boot starts it
         self.refresh()
         self._start_cycle()
 
@@ -96,8 +96,9 @@ class AttractScreen(KioskScreen):
         featured = catalog.featured()
         if not featured:
             featured = catalog.all(limit=12)
-        self.vm = AttractViewModel.build(featured, app.lang, app.mode, catalog.districts(),
-                                         app.settings.site.district)
+        self.vm = AttractViewModel.build(
+            featured, app.lang, app.mode, catalog.districts(), app.settings.site.district
+        )
         self.heading, self.subheading = self.vm.heading, self.vm.subheading
         self.section = self.vm.heading.upper()
         self.call_to_scan = self.vm.call_to_scan
@@ -129,9 +130,14 @@ class AttractScreen(KioskScreen):
             self._rebuild()
             self._show(self.index + 1)
             self.slides_shown += 1
-            log.debug("attract slide %d of %d: product %s", self.index + 1,
-                      len(self.vm.slides), self.slide.product_id if self.slide else None)
+            log.debug(
+                "attract slide %d of %d: product %s",
+                self.index + 1,
+                len(self.vm.slides),
+                self.slide.product_id if self.slide else None,
+            )
             fade_in.start(card)
+
         fade_out.bind(on_complete=swap)
         fade_out.start(card)
 

@@ -29,13 +29,13 @@ class ProductTile(ButtonBehavior, BoxLayout):
 
 class BrowseScreen(KioskScreen):
     tab = StringProperty("district")
-    selected = StringProperty("")          # district name or group code as text
+    selected = StringProperty("")  # district name or group code as text
     query = StringProperty("")
     results = ListProperty([])
     results_title = StringProperty("")
     _search_event = None
     _request = 0
-    _districts: tuple = ()     # replaced per instance by the catalog's lists
+    _districts: tuple = ()  # replaced per instance by the catalog's lists
     _groups: tuple = ()
 
     def on_kv_post(self, base_widget):
@@ -59,7 +59,7 @@ class BrowseScreen(KioskScreen):
         """For the next shopper (idle timeout): the districts tab, no search typed."""
         if self._search_event is not None:
             self._search_event.cancel()
-        self._request += 1                 # a search still on its way is dropped
+        self._request += 1  # a search still on its way is dropped
         self.query, self.selected, self.tab = "", "", "district"
         self.results = []
 
@@ -86,8 +86,10 @@ class BrowseScreen(KioskScreen):
         lang = app.lang
         if self.tab == "district":
             for district, n in self._districts:
-                btn = ListButton(text=f"{district_label(district, lang)}  ({n})",
-                                 selected=self.selected == f"d:{district}")
+                btn = ListButton(
+                    text=f"{district_label(district, lang)}  ({n})",
+                    selected=self.selected == f"d:{district}",
+                )
                 btn.bind(on_release=lambda b, d=district: self.pick(f"d:{d}"))
                 box.add_widget(btn)
         elif self.tab == "group":
@@ -132,37 +134,52 @@ class BrowseScreen(KioskScreen):
         def work():
             products = find()
             # Thumbnail paths here, not on the UI thread: a missing rendition gets decoded.
-            thumbs = [services.image_path(p.image_hash, RenditionSize.THUMB)
-                      for p in products[:MAX_LIST]]
+            thumbs = [
+                services.image_path(p.image_hash, RenditionSize.THUMB) for p in products[:MAX_LIST]
+            ]
             return products, [str(path) if path else "" for path in thumbs]
 
         future = services.submit(work)
-        future.add_done_callback(lambda f: Clock.schedule_once(
-            lambda dt: self._loaded(request, tab, selected, query, lang, f)))
+        future.add_done_callback(
+            lambda f: Clock.schedule_once(
+                lambda dt: self._loaded(request, tab, selected, query, lang, f)
+            )
+        )
 
     def _loaded(self, request, tab, selected, query, lang, future):
         if request != self._request:
-            return      # a newer request is on its way
+            return  # a newer request is on its way
         try:
             products, thumbs = future.result()
         except Exception:  # noqa: BLE001 - a failed query shows an empty list, not a crash
             products, thumbs = [], []
         _ = translator(lang)
         total = len(products)
-        self.results = [{"product_id": p.id, "name": p.name(lang), "stars": p.stars or 0,
-                         "place": place_text(p.commune, p.district, lang), "image": thumb}
-                        for p, thumb in zip(products, thumbs, strict=True)]
+        self.results = [
+            {
+                "product_id": p.id,
+                "name": p.name(lang),
+                "stars": p.stars or 0,
+                "place": place_text(p.commune, p.district, lang),
+                "image": thumb,
+            }
+            for p, thumb in zip(products, thumbs, strict=True)
+        ]
         if tab == "search":
-            self.results_title = (count_text(total, lang, N_("{n} product found"),
-                                             N_("{n} products found")) if query.strip()
-                                  else _("Type a name, a place or a producer"))
+            self.results_title = (
+                count_text(total, lang, N_("{n} product found"), N_("{n} products found"))
+                if query.strip()
+                else _("Type a name, a place or a producer")
+            )
         elif tab == "district":
             self.results_title = _("{n} products in {place}").format(
-                n=total, place=district_label(selected[2:], lang))
+                n=total, place=district_label(selected[2:], lang)
+            )
         else:
             code = int(selected[2:]) if selected[2:].isdigit() else 0
             self.results_title = _("{n} products: {group}").format(
-                n=total, group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1])
+                n=total, group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1]
+            )
         rv = self.ids.get("rv")
         if rv is not None:
             rv.scroll_y = 1

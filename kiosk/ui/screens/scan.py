@@ -36,10 +36,13 @@ class ScanScreen(KioskScreen):
             return
         box.clear_widgets()
         _ = translator(self.app.lang)
-        colours = {"forged": COLOURS["red"], "not_ocop": COLOURS["slate"],
-                   "barcode": COLOURS["blue"], "expired": COLOURS["amber"]}
+        colours = {
+            "forged": COLOURS["red"],
+            "not_ocop": COLOURS["slate"],
+            "barcode": COLOURS["blue"],
+            "expired": COLOURS["amber"],
+        }
         for stamp in self.app.demo_stamps:
-            btn = ListKButton(text=_(stamp.label),
-                              fg=colours.get(stamp.key, COLOURS["green_dark"]))
+            btn = ListKButton(text=_(stamp.label), fg=colours.get(stamp.key, COLOURS["green_dark"]))
             btn.bind(on_release=lambda b, key=stamp.key: self.app.hold_demo_stamp(key))
             box.add_widget(btn)

@@ -36,6 +36,7 @@ class StaffPinScreen(KioskScreen):
 
     def on_language(self):
         from kiosk.i18n import translator
+
         _ = translator(self.app.lang)
         if self._last:
             check, left, locked_s = self._last
