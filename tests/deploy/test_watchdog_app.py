@@ -20,6 +20,7 @@ import pytest
 
 from bench.soak import NotifyListener
 from tests.conftest import REPO_ROOT
+from tests.deploy.watchdog_driver import STUCK_AFTER_S
 
 WATCHDOG_USEC = 2_000_000  # WatchdogSec=2s: the app pings every 1 s
 PERIOD_S = WATCHDOG_USEC / 1e6
@@ -153,8 +154,8 @@ def test_pings_stop_when_a_part_of_the_app_hangs(tmp_path, listener, fault, reas
     before = [t for t in pings if ready_at <= t < injected_at - 0.5]
     assert len(before) >= 5, (pings, out[-2000:])
     assert max(_gaps(before)) < PERIOD_S
-    # A hung worker is noticed after 2 s stuck; one ping may still be on its way.
-    late = [t for t in pings if t > injected_at + 2.0 + PERIOD_S]
+    # A hung worker is noticed after STUCK_AFTER_S stuck; one ping may still be on its way.
+    late = [t for t in pings if t > injected_at + STUCK_AFTER_S + PERIOD_S]
     assert late == [], (fault, [round(t - injected_at, 2) for t in pings], out[-2000:])
     if reason is not None:
         status = [
