@@ -370,7 +370,7 @@ def scan_hint_text(code_width_px: float | None, lang: str) -> str:
 def job_state_text(state: str, lang: str) -> str:
     """A JobState value -> staff words (the label lives on kiosk.printing.queue.JobState)."""
     try:
-        return translator(lang)(JobState(state).label)  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
+        return translator(lang)(JobState(state).label)
     except ValueError:
         return state
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
+from ocop.enums import EnumWithAttributes
 from ocop.i18n import N_
 
 ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
@@ -35,17 +35,11 @@ def system_vietnam_today() -> dt.date:
     return vietnam_day(system_utc_now())
 
 
-class ClockState(enum.Enum):
+class ClockState(EnumWithAttributes):
     """How far the kiosk's clock can be trusted (kiosk.trusted_time decides)."""
 
     OK = ("ok", N_("Clock OK"))
     BEHIND = ("behind", N_("Clock not set"))  # system clock earlier than trusted time
     UNKNOWN = ("unknown", N_("No trusted time yet"))  # no signed time, no local mark yet
-
-    def __new__(cls, value: str, label_msgid: str) -> ClockState:
-        member = object.__new__(cls)
-        member._value_ = value
-        member.label_msgid = label_msgid
-        return member
 
     label_msgid: str

@@ -20,7 +20,6 @@ from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.verdicts import Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
-from ocop.tone import Tone
 from registry import catalog
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
@@ -56,10 +55,6 @@ svg text{font:12px system-ui,sans-serif;fill:#333}
 tr.flagged td{background:#fdecea}.flag{color:var(--bad);font-weight:600}
 .scroll{overflow-x:auto}
 """
-
-# Every tone (ocop.tone) is a CSS class of the stylesheet above: a verdict's colour comes
-# from its tone, its words from the domain catalog (ocop/i18n), as on the kiosk.
-TONE_CLASS = {tone: tone.value for tone in Tone}
 
 
 CLOCK_BEHIND = ClockState.BEHIND.value
@@ -112,7 +107,8 @@ def _verdict_box(verdict: Verdict, lang: str) -> str:
     other = "en" if lang == "vi" else "vi"
     title = translator(lang)(verdict.title)
     return (
-        f'<div class="verdict {TONE_CLASS[verdict.tone]}" id="verdict" '
+        # The tone's value is a CSS class of the stylesheet above (every tone has one: a test)
+        f'<div class="verdict {verdict.tone.value}" id="verdict" '
         f'data-verdict="{verdict.value}"><h1>{escape(title)}</h1>'
         f"<p>{escape(verdict.message(lang))}</p>"
         f'<p class="en">{escape(verdict.message(other))}</p></div>'

@@ -44,6 +44,7 @@ from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import take_stamps
 from kiosk.store import Store
 from ocop.clock import utc_now_iso
+from ocop.enums import EnumWithAttributes
 from ocop.errors import ConfigError, NotFound, UserError
 from ocop.i18n import N_
 from ocop.paper import DOTS_BY_WIDTH_MM
@@ -78,7 +79,7 @@ _FATAL_FAULTS = frozenset(
 )
 
 
-class JobState(enum.Enum):
+class JobState(EnumWithAttributes):
     """A print job's state, with the staff screen's label (msgid, kiosk catalog)."""
 
     QUEUED = ("queued", N_("Waiting"))
@@ -88,12 +89,6 @@ class JobState(enum.Enum):
     INTERRUPTED = ("interrupted", N_("Interrupted: check the printed labels"))
 
     label: str
-
-    def __new__(cls, value: str, label: str) -> JobState:
-        member = object.__new__(cls)
-        member._value_ = value
-        member.label = label
-        return member
 
 
 # A job in one of these states that still holds serials (reserved or uncertain) waits for
@@ -356,7 +351,7 @@ class PrintQueue:
             row["product_id"],
             row["lot"],
             row["count"],
-            JobState(row["state"]),  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
+            JobState(row["state"]),
             row["error"],
             by_state["printed"],
             by_state["reserved"],

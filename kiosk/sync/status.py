@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import fcntl
 import json
 import logging
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import overload
 
 from kiosk.i18n import N_, translator
+from ocop.enums import EnumWithAttributes
 from ocop.tone import Tone
 
 STATUS_KEY = "status"
@@ -50,7 +50,7 @@ LOCK_FILENAME = "sync.lock"
 log = logging.getLogger(__name__)
 
 
-class SyncState(enum.Enum):
+class SyncState(EnumWithAttributes):
     """A sync round's state, with its label (msgid) and tone for staff screens and doctor."""
 
     IDLE = ("idle", N_("Up to date"), Tone.OK)  # last attempt succeeded; waiting
@@ -68,12 +68,6 @@ class SyncState(enum.Enum):
 
     label: str  # msgid
     tone: Tone
-
-    def __new__(cls, value: str, label: str, tone: Tone) -> SyncState:
-        member = object.__new__(cls)
-        member._value_ = value
-        member.label, member.tone = label, tone
-        return member
 
     def label_in(self, lang: str) -> str:
         return translator(lang)(self.label)
@@ -124,7 +118,7 @@ class SyncStatus:
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in fields}
         try:
-            values["state"] = SyncState(values.get("state", "idle"))  # type: ignore[call-arg]  # mypy takes __new__ for the by-value lookup
+            values["state"] = SyncState(values.get("state", "idle"))
         except ValueError:
             values["state"] = SyncState.ERROR
         return cls(**values)

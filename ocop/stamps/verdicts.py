@@ -10,8 +10,7 @@ the product's OCOP stars.
 
 from __future__ import annotations
 
-import enum
-
+from ocop.enums import EnumWithAttributes
 from ocop.i18n import N_, translator
 from ocop.tone import Tone
 
@@ -24,7 +23,7 @@ _SCAN_THE_STAMP = N_("Scan the OCOP stamp on the product, not its barcode or ano
 _AFTER_UPDATE = N_("This kiosk will know the product after its next update.")
 
 
-class Verdict(enum.Enum):
+class Verdict(EnumWithAttributes):
     # value (stored in scan logs and sent on the wire), tone, icon, title, message, advice
     GENUINE = (
         "genuine",
@@ -102,15 +101,6 @@ class Verdict(enum.Enum):
     title: str  # msgid
     message_id: str  # msgid
     advice: str  # msgid, or "" for none
-
-    def __new__(
-        cls, value: str, tone: Tone, icon: str, title: str, message_id: str, advice: str
-    ) -> Verdict:
-        member = object.__new__(cls)
-        member._value_ = value
-        member.tone, member.icon, member.title = tone, icon, title
-        member.message_id, member.advice = message_id, advice
-        return member
 
     def message(self, language: str) -> str:
         return translator(language)(self.message_id)

@@ -15,9 +15,7 @@ from registry import pages
 
 def test_every_tone_has_a_colour_in_the_stylesheet():
     for tone in Tone:
-        assert re.search(rf"\.{pages.TONE_CLASS[tone]}\{{background:var\(--\w+\)\}}", pages.CSS), (
-            tone
-        )
+        assert re.search(rf"\.{tone.value}\{{background:var\(--\w+\)\}}", pages.CSS), tone
 
 
 @pytest.mark.parametrize("verdict", list(Verdict), ids=lambda v: v.value)
