@@ -247,6 +247,20 @@ events = Table(
     Index("events_kind_day", "kind", "day"),
 )
 
+# Every admin and station-lifecycle operation: who (an admin's name, "cli:<user>" for the
+# command line), what (registry.audit.AuditAction), on what, when, from where. Append-only.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", String(20), nullable=False, index=True),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("target", Text, nullable=False, server_default=""),
+    Column("client", String(100), nullable=False, server_default=""),
+    Column("detail_json", Text, nullable=False, server_default="{}"),
+)
+
 COUNTER_NAMES = ("change_seq", "serial")
 
 
