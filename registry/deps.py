@@ -4,10 +4,14 @@ ring, all stored on `app.state` by create_app) and who is calling (bearer token 
     ConfigDep    the RegistryConfig            DatabaseDep   the db.Database
     KeyRingDep   the signing.KeyRing           StationDep    the calling station (401/403)
     ReaderDep    a station's name or "admin"   require_admin  a route/router dependency
+    AdminDep     the calling admin (Principal: name and role, for checks and the audit log)
+    ClientDep    the caller's address as the audit log records it
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -60,11 +64,33 @@ def require_station(token: TokenDep, config: ConfigDep, database: DatabaseDep) -
     return station
 
 
-def require_admin(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> None:
+class AdminRole(enum.Enum):
+    """What an admin credential may do (viewer < editor < admin)."""
+
+    VIEWER = "viewer"  # reports, catalog reads
+    EDITOR = "editor"  # + catalog changes
+    ADMIN = "admin"  # + keys, revocations, stations, admins
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated admin: who (for the audit log) and their role."""
+
+    name: str
+    role: AdminRole
+
+
+def require_admin(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> Principal:
     if not is_admin_token(token, config.admin_token_hashes):
         if _station(database, token) is not None:
             raise HTTPException(403, "a station token cannot do this")
         raise HTTPException(401, "unknown token")
+    return Principal("admin", AdminRole.ADMIN)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the audit log keeps it."""
+    return request.client.host if request.client else ""
 
 
 def require_reader(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> str:
@@ -80,3 +106,5 @@ def require_reader(token: TokenDep, config: ConfigDep, database: DatabaseDep) ->
 
 StationDep = Annotated[Station, Depends(require_station)]
 ReaderDep = Annotated[str, Depends(require_reader)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+ClientDep = Annotated[str, Depends(client_address)]
