@@ -42,10 +42,6 @@ def translator(lang: str) -> Callable[[str], str]:
     return _translations(lang).gettext
 
 
-def translate(message: str, lang: str) -> str:
-    return translator(lang)(message)
-
-
 def reload() -> None:
     """Drop cached catalogs (after `python -m kiosk.i18n.build`)."""
     ocop.i18n.reload()
