@@ -28,6 +28,7 @@ from typing import NamedTuple
 from kiosk.catalog_write import apply_catalog_changes
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
+from kiosk.settings import transport_problems
 from kiosk.stamps.service import receive_stamp_block
 from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
 from kiosk.sync import heartbeat, validate
@@ -35,6 +36,7 @@ from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.errors import (
     BadReply,
+    InsecureRegistryUrl,
     PageNotApplied,
     ReplyRefused,
     SyncError,
@@ -117,6 +119,10 @@ def check_configured(settings) -> None:
             f"{', '.join(missing)} not set: put them in the config file or in "
             f"$OCOP_KIOSK_REGISTRY_URL / $OCOP_KIOSK_REGISTRY_TOKEN / $OCOP_KIOSK_ROOT_KEY"
         )
+    # Settings from a file were checked already; this also covers settings built in code.
+    insecure = transport_problems(settings)
+    if insecure:
+        raise InsecureRegistryUrl(insecure[0])
 
 
 def requeue_recently_sent(tx, window_s: float = EPOCH_RESEND_WINDOW_S) -> int:
