@@ -14,6 +14,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from kiosk.catalog import Catalog
 from kiosk.stamps.service import verifier_from_store
 from kiosk.sync import SyncState, read_sync_status
@@ -200,6 +202,8 @@ def test_a_lagging_mark_is_raised_and_a_damaged_one_begins_an_epoch(tmp_path):
 _WRITER = """
 import sys
 from pathlib import Path
+
+import pytest
 from registry import highwater
 data = Path(sys.argv[1])
 n = 0
@@ -253,3 +257,50 @@ def test_restore_refuses_while_serving_and_bad_files(tmp_path):
         assert mark is not None and mark.epoch == 1 and not mark.new_epoch_pending
     finally:
         reg.stop()
+
+
+@pytest.mark.postgres
+def test_postgres_pg_restore_then_after_external_restore(tmp_path, make_kiosk):
+    """PostgreSQL: pg_dump, more changes, pg_restore over the live database, then
+    `ocop-registry restore --after-external-restore`, start, sync."""
+    if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
+        pytest.skip("pg_dump / pg_restore not installed")
+    base = tmp_path / "reg"
+    reg = start_registry(base, "postgres")
+    drop, reg.cleanups = reg.cleanups, []  # the database outlives the first process
+    try:
+        pg_url = reg.db_url
+        token = reg.add_station("pg-kiosk")
+        kiosk = make_kiosk(reg, token=token)
+        _ok(kiosk)
+        before = kiosk.engine.request_stamp_block(101, 5)
+        dump = tmp_path / "registry.dump"
+        subprocess.run(["pg_dump", "-Fc", "-f", str(dump), "-d", pg_url], check=True)
+        lost = kiosk.engine.request_stamp_block(101, 5)
+        lost_serials = _serials(kiosk, lost)
+        reg.cli("revoke", "serials", str(lost_serials[0]), str(lost_serials[-1]))
+        _ok(kiosk)
+        seen_sequence = read_sync_status(kiosk.store).trust_list_sequence
+        reg.stop()
+        subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", pg_url, str(dump)],
+            check=True,
+        )
+        out = reg.cli("restore", "--after-external-restore").stdout
+        assert "restored: epoch 2" in out, out
+        (base / "url.txt").unlink()
+        port = reg.url.rsplit(":", 1)[1]
+        reg = start_registry(base, extra_args=("--db", pg_url, "--port", port))
+        reg.db_url = pg_url
+        assert "new registry epoch" not in reg.log()  # begun once, by the restore command
+        reg.cli("revoke", "serials", str(lost_serials[0]), str(lost_serials[-1]))
+        _ok(kiosk)
+        assert read_sync_status(kiosk.store).trust_list_sequence > seen_sequence
+        verifier = verifier_from_store(kiosk.store, kiosk.settings)
+        assert verifier.verify(_texts(kiosk, lost)[0]).verdict is Verdict.REVOKED
+        after = kiosk.engine.request_stamp_block(101, 5)
+        assert min(_serials(kiosk, after)) > max(_serials(kiosk, before) + lost_serials)
+    finally:
+        reg.stop()
+        for cleanup in drop:
+            cleanup()
