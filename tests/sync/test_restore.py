@@ -304,3 +304,16 @@ def test_postgres_pg_restore_then_after_external_restore(tmp_path, make_kiosk):
         reg.stop()
         for cleanup in drop:
             cleanup()
+
+
+def test_postgres_urls_point_to_pg_dump_and_pg_restore(tmp_path):
+    url = "postgresql://nobody@127.0.0.1:1/none"  # never connected to
+    for args, expected in (
+        (("backup", str(tmp_path / "b")), "pg_dump"),
+        (("restore", str(tmp_path / "b")), "--after-external-restore"),
+        (("restore",), "needs a backup FILE"),
+    ):
+        result = _cli(tmp_path / "d", *args, "--db", url)
+        assert result.returncode == 2 and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert not highwater.path_in(tmp_path / "d").exists()  # nothing was announced
