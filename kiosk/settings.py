@@ -103,6 +103,9 @@ class RegistrySettings:
     root_public_key: str = field(default="", metadata={"max_chars": 64})
     sync_interval_s: float = field(default=300.0, metadata={"min": 5.0, "max": 86400.0})
     timeout_s: float = field(default=20.0, metadata={"min": 1.0, "max": 300.0})
+    # http:// to a registry that is not on this machine sends the token and takes catalog
+    # data unprotected: refused unless this is true (doctor warns). Loopback is always ok.
+    allow_insecure_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings
     problems: list[str] = []
     settings = _build(Settings, data, "", problems)
     _check_values(settings, data, problems)
+    if not any(p.startswith("registry.url") for p in problems):
+        problems.extend(transport_problems(settings))
     if problems:
         raise ConfigError(source, problems)
     return dataclasses.replace(settings, source=source)
@@ -256,6 +261,43 @@ def _check_registry_url(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"must look like https://host[:port], got {_shown(url)}"
     return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: traffic that never leaves the machine."""
+    import ipaddress
+
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def uses_insecure_http(url: str) -> bool:
+    """http:// to a host that is not loopback (what allow_insecure_http must permit)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return False  # reported by _check_registry_url
+    return parts.scheme.lower() == "http" and not is_loopback_host(host)
+
+
+def transport_problems(settings: Settings, where: str = "registry.url") -> list[str]:
+    """The insecure-http rule, which needs two values (url and allow_insecure_http)."""
+    reg = settings.registry
+    if reg.url and not reg.allow_insecure_http and uses_insecure_http(reg.url):
+        return [
+            f"{where}: plain http:// to {_shown(reg.url)} sends the station token and "
+            f"receives catalog data unprotected: use https://, or set "
+            f"registry.allow_insecure_http = true (doctor warns)"
+        ]
+    return []
 
 
 def _check_root_key(text: str) -> str | None:
@@ -482,9 +524,14 @@ def _apply_environment(settings: Settings, environ: typing.Mapping[str, str]) ->
             problems.append(f"{where}: {problem}")
     if problems:
         raise ConfigError("environment", problems)
-    return dataclasses.replace(
+    settings = dataclasses.replace(
         settings, registry=dataclasses.replace(settings.registry, **overrides)
     )
+    if "url" in overrides:
+        problems = transport_problems(settings, f"${ENV_REGISTRY_URL} (registry.url)")
+        if problems:
+            raise ConfigError("environment", problems)
+    return settings
 
 
 # --- data dir ------------------------------------------------------------------------------

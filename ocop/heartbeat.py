@@ -27,6 +27,9 @@ class Field:
     DISK_FREE_BYTES = "disk_free_bytes"  # on the data folder's filesystem
     TRUST_LIST_SEQUENCE = "trust_list_sequence"  # 0 = none
     TRUST_LIST_AGE_S = "trust_list_age_s"  # since its signed issued_at
+    # The highest serial in this kiosk's stamp blocks (0 = none): a registry restored from
+    # a backup raises its serial counter above it (registry/epoch.py).
+    HIGHEST_SERIAL = "highest_serial"
     PENDING_OUTBOX = "pending_outbox"  # unsent outbox rows (without this heartbeat)
     PENDING_OUTBOX_OLDEST_AGE_S = "pending_outbox_oldest_age_s"
     CATALOG_CURSOR = "catalog_cursor"

@@ -9,11 +9,15 @@
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
+    ocop-registry backup FILE                      (SQLite; PostgreSQL: pg_dump)
+    ocop-registry restore FILE | restore --after-external-restore   (begins a new epoch)
 
 Database: --db URL, else $OCOP_REGISTRY_DB, else SQLite in the data folder (--data-dir, else
 $OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/. Every
 command first migrates the schema to the newest revision (registry/migrations) and refuses
-a database migrated by a newer ocop-registry.
+a database migrated by a newer ocop-registry, then checks the database against the
+high-water mark in the data folder: one that went backwards begins a new epoch
+(registry/epoch.py).
 Exit codes: 0 ok, 1 bug, 2 bad input or state (one line on stderr).
 """
 
@@ -35,7 +39,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ocop.errors import UserError
-from registry import __version__, auth, catalog, db
+from registry import __version__, auth, backup, catalog, db, epoch
 from registry.config import (
     DEFAULT_STAMP_BASE_URL,
     ENV_ADMIN_TOKEN,
@@ -80,6 +84,20 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     with database.write() as conn:
         if keyring.initialise(conn):
             log.info("created root key and signing key 1 in %s", config.keys_dir)
+    started = epoch.check_on_start(
+        database,
+        keyring,
+        config.data_dir,
+        epoch.Gaps(config.epoch_serial_gap, config.epoch_trust_sequence_gap),
+    )
+    if started is not None:
+        m = started.mark
+        print(
+            f"ocop-registry: new epoch {m.epoch} (registry id {m.registry_id}): "
+            f"{started.reason}; serial counter {m.serial}, trust list {m.trust_sequence}",
+            file=sys.stderr,
+        )
+    database.after_raise = lambda: epoch.raise_mark(database, config.data_dir)
     return database, keyring
 
 
@@ -152,7 +170,8 @@ def cmd_serve(args) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3)
     )
-    server.run(sockets=[sock])
+    with backup.serving(config.data_dir):  # `restore` refuses while this is held
+        server.run(sockets=[sock])
     return 0
 
 
@@ -315,6 +334,49 @@ def cmd_revoke(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    config = _config(args)
+    live = backup.sqlite_path(config.db_url)
+    if live is None:
+        raise CliError(
+            "backup of a PostgreSQL registry: use pg_dump (docs/operations.md, 'Backups')"
+        )
+    open_registry(config)  # migrated and epoch-checked like every command
+    backup.backup_sqlite(live, Path(args.file))
+    print(f"backed up {_safe_url(config.db_url)} to {args.file}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    config = _config(args)
+    live = backup.sqlite_path(config.db_url)
+    with backup.nobody_serving(config.data_dir):
+        if args.after_external_restore:
+            if args.file:
+                raise CliError("give a backup FILE or --after-external-restore, not both")
+            epoch.request_new_epoch(config.data_dir, "restored outside ocop-registry")
+        else:
+            if not args.file:
+                raise CliError("restore needs a backup FILE (or --after-external-restore)")
+            if live is None:
+                raise CliError(
+                    "restore of a PostgreSQL registry: pg_restore, then 'ocop-registry "
+                    "restore --after-external-restore' (docs/operations.md, 'Backups')"
+                )
+            backup.check_backup_file(Path(args.file))
+            # Announced first: a crash from here on still ends in a new epoch.
+            epoch.request_new_epoch(config.data_dir, f"restored from {args.file}")
+            backup.restore_sqlite(Path(args.file), live)
+        database, _ = open_registry(config)  # begins the new epoch
+    with database.read() as conn:
+        m = epoch.database_mark(conn)
+    print(
+        f"restored: epoch {m.epoch}, registry id {m.registry_id}, serial counter {m.serial}, "
+        f"trust list {m.trust_sequence}"
+    )
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -397,6 +459,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = key.add_parser("rotate", parents=[common], help="new signing key from today")
     p.set_defaults(handler=cmd_key_rotate)
 
+    p = sub.add_parser("backup", parents=[common], help="consistent copy of a SQLite registry")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_backup)
+    p = sub.add_parser(
+        "restore", parents=[common], help="restore a backup; begins a new epoch (stop serve first)"
+    )
+    p.add_argument("file", nargs="?")
+    p.add_argument(
+        "--after-external-restore",
+        action="store_true",
+        help="the database was restored by other means (pg_restore, a copied file): "
+        "begin the new epoch on it",
+    )
+    p.set_defaults(handler=cmd_restore)
+
     revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects").add_subparsers(
         dest="what", metavar="WHAT", parser_class=_Parser, required=True
     )
@@ -437,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)
-    except (CliError, SigningError, catalog.CatalogError, UserError) as exc:
+    except (CliError, SigningError, catalog.CatalogError, UserError, backup.BackupError) as exc:
         print(f"ocop-registry: error: {exc}", file=sys.stderr)
         return 2
     except sa.exc.OperationalError as exc:

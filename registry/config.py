@@ -15,6 +15,12 @@ ENV_DATA = "OCOP_REGISTRY_DATA"
 ENV_ADMIN_TOKEN = "OCOP_REGISTRY_ADMIN_TOKEN"
 ENV_SILENT_AFTER_S = "OCOP_REGISTRY_SILENT_AFTER_S"
 DEFAULT_SILENT_AFTER_S = 30 * 60.0  # kiosks send a heartbeat every sync_interval_s (300 s)
+# A new epoch (registry/epoch.py) raises the serial counter and the trust-list sequence
+# above the highest ever seen by these gaps.
+ENV_EPOCH_SERIAL_GAP = "OCOP_REGISTRY_EPOCH_SERIAL_GAP"
+ENV_EPOCH_TRUST_GAP = "OCOP_REGISTRY_EPOCH_TRUST_SEQUENCE_GAP"
+DEFAULT_EPOCH_SERIAL_GAP = 100_000
+DEFAULT_EPOCH_TRUST_SEQUENCE_GAP = 1000
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
 
@@ -43,8 +49,18 @@ class RegistryConfig:
     # A station with no heartbeat for this long is flagged silent on the reports page.
     station_silent_after_s: float = field(default_factory=lambda: silent_after_s())
     limits: Limits = field(default_factory=Limits)
+    epoch_serial_gap: int = field(
+        default_factory=lambda: _env_int(ENV_EPOCH_SERIAL_GAP, DEFAULT_EPOCH_SERIAL_GAP)
+    )
+    epoch_trust_sequence_gap: int = field(
+        default_factory=lambda: _env_int(ENV_EPOCH_TRUST_GAP, DEFAULT_EPOCH_TRUST_SEQUENCE_GAP)
+    )
 
     def __post_init__(self):
+        for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
+            value = getattr(self, name)
+            if not 1 <= value <= high:
+                raise UserError(f"{name} must be 1..{high}, got {value!r}")
         if not 0 < self.station_silent_after_s <= 365 * 86400:
             raise UserError(
                 f"station_silent_after_s must be > 0 and at most a year, got "
@@ -84,3 +100,13 @@ def silent_after_s(environ=os.environ) -> float:
         raise UserError(
             f"${ENV_SILENT_AFTER_S} must be a number of seconds, got {text!r}"
         ) from None
+
+
+def _env_int(name: str, default: int, environ=os.environ) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"${name} must be a whole number, got {text!r}") from None

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -37,6 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from registry.migrations import upgrade
+
+log = logging.getLogger("registry.db")
+RAISED = "ocop_raised_mark"  # Connection.info flag: this transaction raised a counter
 
 # An auto-incrementing 64-bit key: BIGINT on PostgreSQL, INTEGER PRIMARY KEY on SQLite.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -309,13 +313,27 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Called after a write transaction that raised a counter or published a trust list
+        # committed (registry/epoch.py keeps the high-water mark with it); None = nothing.
+        self.after_raise: Callable[[], None] | None = None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, raises_mark: bool = True) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             conn.execution_options(ocop_write=True)
-            with conn.begin():
-                yield conn
+            conn.info.pop(RAISED, None)
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                raised = conn.info.pop(RAISED, False)
+        # Only after the commit (a rollback raised nothing): see registry/epoch.py for why
+        # a crash between the commit and this call is safe.
+        if raised and raises_mark and self.after_raise is not None:
+            try:
+                self.after_raise()
+            except Exception:  # the commit stands; the next start raises the mark
+                log.exception("high-water mark not updated")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -392,11 +410,23 @@ def upsert(conn: Connection, table: Table, key: str, values: dict) -> None:
 def reserve(conn: Connection, name: str, count: int = 1) -> int:
     """Reserve `count` consecutive values of a counter; returns the first. Holds the counter's
     row lock until the transaction ends (this is what orders cursors by commit)."""
+    note_raised(conn)
     conn.execute(
         counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
     )
     last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
     return last - count + 1
+
+
+def set_counter(conn: Connection, name: str, value: int) -> None:
+    """Set a counter outright (a new epoch raises the serial counter by a gap)."""
+    note_raised(conn)
+    conn.execute(counters.update().where(counters.c.name == name).values(value=value))
+
+
+def note_raised(conn: Connection) -> None:
+    """This transaction raises what the high-water mark follows (Database.write)."""
+    conn.info[RAISED] = True
 
 
 def counter_value(conn: Connection, name: str) -> int:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.doctor import adapters
 from kiosk.doctor.checks import Check, CheckResult, fail, ok, skip, warn
+from kiosk.settings import uses_insecure_http
 from kiosk.trusted_time import (
     ClockReading,
     ClockState,
@@ -542,6 +543,15 @@ def check_registry(env: DoctorEnv) -> list[CheckResult]:
             f"{health}: HTTP {response.status_code}",
             "the registry answers but is not healthy (or the URL is wrong): tell the "
             "registry admin",
+            **data,
+        )
+    elif uses_insecure_http(url):  # allowed, or the settings would have been refused
+        line = warn(
+            "registry",
+            f"{url} answered in {elapsed_s * 1000:.0f} ms, over plain http: the token "
+            f"and the catalog travel unprotected (registry.allow_insecure_http = true)",
+            "use an https:// registry URL and remove allow_insecure_http",
+            insecure_http=True,
             **data,
         )
     else:

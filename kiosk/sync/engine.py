@@ -14,6 +14,7 @@ again and the registry answers `duplicate`: each record exists exactly once ther
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from typing import NamedTuple
 from kiosk.catalog_write import apply_catalog_changes
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
+from kiosk.settings import transport_problems
 from kiosk.stamps.service import receive_stamp_block
 from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
 from kiosk.sync import heartbeat, validate
@@ -34,6 +36,7 @@ from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.errors import (
     BadReply,
+    InsecureRegistryUrl,
     PageNotApplied,
     ReplyRefused,
     SyncError,
@@ -42,7 +45,7 @@ from kiosk.sync.errors import (
     TrustListRefused,
 )
 from kiosk.sync.status import SyncState, SyncStatus
-from ocop.clock import utc_now_iso
+from ocop.clock import ISO_SECONDS, utc_now_iso
 from ocop.errors import UserError
 from ocop.stamps.errors import TrustError
 from ocop.stamps.trust import verify_signed_trust_list
@@ -53,6 +56,10 @@ log = logging.getLogger(__name__)
 PUSH_BATCH_ITEMS = 1000
 PULL_PAGE_ITEMS = 2000
 MAX_PAGES_PER_PULL = 10_000
+# A registry that begins a new epoch (restored from a backup: registry/epoch.py) may have
+# lost what kiosks delivered since that backup: outbox items sent within this window go
+# out again (the registry answers `duplicate` for those it still has).
+EPOCH_RESEND_WINDOW_S = 30 * 86400
 
 
 @dataclass
@@ -64,6 +71,7 @@ class PullResult:
     tombstones: int = 0
     trust_list_sequence: int | None = None  # set when a newer trust list was stored
     cursor: int = 0
+    resent: int = 0  # outbox items queued again for a new registry epoch
 
 
 @dataclass
@@ -111,6 +119,25 @@ def check_configured(settings) -> None:
             f"{', '.join(missing)} not set: put them in the config file or in "
             f"$OCOP_KIOSK_REGISTRY_URL / $OCOP_KIOSK_REGISTRY_TOKEN / $OCOP_KIOSK_ROOT_KEY"
         )
+    # Settings from a file were checked already; this also covers settings built in code.
+    insecure = transport_problems(settings)
+    if insecure:
+        raise InsecureRegistryUrl(insecure[0])
+
+
+def requeue_recently_sent(tx, window_s: float = EPOCH_RESEND_WINDOW_S) -> int:
+    """Queue again the scans and print records delivered within the window (heartbeats
+    are not: only the next one matters). In the transaction that stores the new
+    registry_id, so a crash re-queues them once, never zero times."""
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window_s)).strftime(ISO_SECONDS)
+    count = tx.execute(
+        "UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL AND sent_at >= ? "
+        "AND kind != 'heartbeat'",
+        (cutoff,),
+    ).rowcount
+    if count:
+        log.warning("registry began a new epoch: %d delivered item(s) will be sent again", count)
+    return count
 
 
 class SyncEngine:
@@ -174,12 +201,12 @@ class SyncEngine:
         cursor = int(st.get_state(conn, st.CURSOR_KEY, "0"))
         registry_id = st.get_state(conn, st.REGISTRY_ID_KEY)
         reply = self.client.changes(cursor, self.trust_sequence(), self.pull_page_items)
-        if (
-            isinstance(reply, dict)
-            and registry_id
-            and cursor
-            and reply.get("registry_id") != registry_id
-        ):
+        # A new registry_id: another database, or a new epoch of this one (restored from a
+        # backup). Our cursor means nothing there (it may be beyond everything it has).
+        new_epoch = bool(
+            isinstance(reply, dict) and registry_id and reply.get("registry_id") != registry_id
+        )
+        if new_epoch and cursor:
             log.warning(
                 "registry database changed (%s -> %s): catalog sync starts again "
                 "from the beginning",
@@ -199,6 +226,8 @@ class SyncEngine:
             fetched = self._fetch_media(reply["media"], local_media)
             with self.store.transaction() as tx:
                 self._apply_page(tx, reply, fetched, trust_blob, result)
+                if new_epoch:
+                    result.resent = requeue_recently_sent(tx)
         except (SyncError, UserError):
             raise  # typed already (UserError: local, e.g. StoreFull)
         except Exception as exc:  # a rule the checks do not know, or a bug: page undone

@@ -65,3 +65,7 @@ class SyncRejected(SyncError):
 
 class SyncNotConfigured(UserError):
     """registry.url, registry.token or registry.root_public_key is missing."""
+
+
+class InsecureRegistryUrl(SyncNotConfigured):
+    """registry.url is http:// to a non-loopback host and allow_insecure_http is false."""

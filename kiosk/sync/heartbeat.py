@@ -220,6 +220,9 @@ def build_payload(
         Field.DISK_FREE_BYTES: disk_free_bytes(data_dir),
         Field.TRUST_LIST_SEQUENCE: trust_list.sequence if trust_list else 0,
         Field.TRUST_LIST_AGE_S: age_s(trust_list.issued_at, now) if trust_list else None,
+        Field.HIGHEST_SERIAL: conn.execute(
+            "SELECT coalesce(max(serial), 0) FROM stamps"
+        ).fetchone()[0],
         Field.PENDING_OUTBOX: pending,
         Field.PENDING_OUTBOX_OLDEST_AGE_S: age_s(oldest, now),
         Field.CATALOG_CURSOR: catalog_cursor,

@@ -116,11 +116,24 @@ def suspect_serials(conn: Connection) -> list[int]:
 # --- trust lists ----------------------------------------------------------------------------
 
 
+META_TRUST_FLOOR = "trust_sequence_floor"
+
+
 def next_trust_sequence(conn: Connection) -> int:
-    return (conn.execute(sa.select(sa.func.max(tl.c.sequence))).scalar() or 0) + 1
+    """One above the newest published list, and at least the floor a new epoch set."""
+    newest = conn.execute(sa.select(sa.func.max(tl.c.sequence))).scalar() or 0
+    return max(newest + 1, int(db.get_meta(conn, META_TRUST_FLOOR) or 0))
+
+
+def raise_trust_sequence_floor(conn: Connection, floor: int) -> None:
+    """The next published list gets sequence >= floor (registry/epoch.py: a restored
+    registry continues above every sequence its kiosks have seen)."""
+    if floor > int(db.get_meta(conn, META_TRUST_FLOOR) or 0):
+        db.set_meta(conn, META_TRUST_FLOOR, str(floor))
 
 
 def add_trust_list(conn: Connection, sequence: int, signed_json: str) -> None:
+    db.note_raised(conn)
     conn.execute(
         tl.insert().values(sequence=sequence, signed_json=signed_json, created_at=db.utc_now())
     )

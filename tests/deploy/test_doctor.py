@@ -171,12 +171,12 @@ class _Registry(http.server.BaseHTTPRequestHandler):
 def registry():
     servers = []
 
-    def start(skew_s: float = 0.0) -> str:
+    def start(skew_s: float = 0.0, host: str = "127.0.0.1") -> str:
         handler = type("Handler", (_Registry,), {"skew_s": skew_s})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = http.server.ThreadingHTTPServer((host, 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return f"http://{host}:{server.server_address[1]}"
 
     yield start
     for server in servers:
@@ -341,3 +341,41 @@ def test_clock_thresholds():
 )
 def test_power(text, status):
     assert probes.power_result(probes.parse_throttled(text)).status is status
+
+
+def _non_loopback_ipv4() -> str | None:
+    """An address of this machine that is not loopback (no packet is sent)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # TEST-NET-2: only picks the route
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_allowed_insecure_http_is_a_warning_refused_http_a_config_failure(
+    tmp_path, demo_dir, registry
+):
+    host = _non_loopback_ipv4()
+    if host is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    url = registry(host=host)
+    allowed = write_config(
+        tmp_path / "allowed.toml", f'[registry]\nurl = "{url}"\nallow_insecure_http = true\n'
+    )
+    line = by_name(run_doctor(build_env(str(allowed), str(demo_dir))))["registry"]
+    assert line.status is Status.WARN, line
+    assert "plain http" in line.detail and "https://" in line.hint
+    assert line.data["insecure_http"] is True
+    refused = write_config(tmp_path / "refused.toml", f'[registry]\nurl = "{url}"\n')
+    results = by_name(run_doctor(build_env(str(refused), str(demo_dir))))
+    assert results["config"].status is Status.FAIL
+    assert "allow_insecure_http" in str(results["config"].data["problems"])
+    assert results["registry"].status is Status.SKIP
+    loopback = write_config(tmp_path / "loop.toml", f'[registry]\nurl = "{registry()}"\n')
+    assert by_name(run_doctor(build_env(str(loopback), str(demo_dir))))["registry"].status is (
+        Status.OK
+    )

@@ -79,10 +79,10 @@ def test_environment_order(tmp_path):
     path = tmp_path / "env.toml"
     path.write_text('mode = "station"\n', encoding="utf-8")
     settings = load_settings(
-        None, environ={"OCOP_KIOSK_CONFIG": str(path), "OCOP_KIOSK_REGISTRY_URL": "http://r:1"}
+        None, environ={"OCOP_KIOSK_CONFIG": str(path), "OCOP_KIOSK_REGISTRY_URL": "https://r:1"}
     )
     assert settings.mode is Mode.STATION
-    assert settings.registry.url == "http://r:1"
+    assert settings.registry.url == "https://r:1"
     assert resolve_data_dir(settings, None, {"OCOP_KIOSK_DATA": "/x"}).as_posix() == "/x"
     assert resolve_data_dir(settings, "/y", {"OCOP_KIOSK_DATA": "/x"}).as_posix() == "/y"
     xdg = resolve_data_dir(Settings(), None, {"XDG_STATE_HOME": str(tmp_path)})
@@ -387,3 +387,57 @@ def test_documented_file_states_every_limit():
     for width_mm in (58, 80):
         minimum = label_minimum_mm(settings_from_dict({"printer": {"width_mm": width_mm}}))
         assert f"{minimum} mm on {width_mm} mm paper" in label
+
+
+# --- transport: no plain http to a registry off this machine unless allowed ----------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://registry.sonla.example:8080",
+        "http://192.0.2.10",
+        "http://[2001:db8::1]:8080",
+        "HTTP://ocop.sonla.gov.vn",
+    ],
+)
+def test_http_to_a_remote_registry_is_refused_unless_allowed(url):
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"registry": {"url": url}, "camera": {"fps": 0}})
+    text = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 2, text  # reported with every other problem
+    assert "registry.url: plain http://" in text and "allow_insecure_http = true" in text
+    allowed = settings_from_dict({"registry": {"url": url, "allow_insecure_http": True}})
+    assert allowed.registry.allow_insecure_http is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://registry.sonla.example",
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10",
+        "http://[::1]:9",
+        "http://localhost:8080",
+    ],
+)
+def test_https_and_loopback_http_need_no_permission(url):
+    assert settings_from_dict({"registry": {"url": url}}).registry.url == url
+
+
+def test_the_environment_url_follows_the_same_rule(tmp_path):
+    environ = {"OCOP_KIOSK_REGISTRY_URL": "http://registry.sonla.example"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(None, environ=environ)
+    assert "$OCOP_KIOSK_REGISTRY_URL (registry.url): plain http://" in str(info.value)
+    allowed = tmp_path / "k.toml"
+    allowed.write_text("[registry]\nallow_insecure_http = true\n", encoding="utf-8")
+    settings = load_settings(allowed, environ=environ)
+    assert settings.registry.url == "http://registry.sonla.example"
+    result = run_cli("--config", str(tmp_path / "bad.toml"), "config", "check")
+    assert result.returncode == 2
+    (tmp_path / "bad.toml").write_text(
+        '[registry]\nurl = "http://registry.sonla.example"\n', encoding="utf-8"
+    )
+    result = run_cli("--config", str(tmp_path / "bad.toml"), "config", "check")
+    assert result.returncode == 2 and "allow_insecure_http" in result.stderr
