@@ -147,7 +147,7 @@ HTML_CSP = (
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 COMMON_HEADERS = {
     b"x-content-type-options": b"nosniff",
-    b"referrer-policy": b"no-referrer",
+    b"referrer-policy": b"same-origin",  # no-referrer would make a form post send Origin: null
     b"x-frame-options": b"DENY",
     b"permissions-policy": b"camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     b"cross-origin-opener-policy": b"same-origin",

@@ -499,8 +499,10 @@ def reports_page(
     audit_entries: list[AuditEntry] | None = None,
     notices: list[str] | None = None,
     viewer: str = "",
+    csrf_token: str = "",
 ) -> str:
-    """audit_entries None: the viewer may not see the audit log."""
+    """audit_entries None: the viewer may not see the audit log. csrf_token: what a form
+    posted from this page must send (registry/csrf.py; forms use csrf.form_field)."""
     days = [(d[5:], n) for d, n in report.scans_per_day]
     every = max(1, len(days) // 10)
     body = [
@@ -556,4 +558,7 @@ def reports_page(
         f'<div class="verdict bad"><p>{escape(text)}</p></div>' for text in notices or []
     )
     who = f"<p>{escape(viewer)}</p>" if viewer else ""
+    if csrf_token:
+        who += f'<span hidden id="csrf-token" data-token="{escape(csrf_token)}"></span>'
+
     return _page("Báo cáo OCOP / Reports", warnings + "".join(body) + who, wide=True)

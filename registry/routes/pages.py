@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from registry import admins, audit, pages, reports
 from registry.admins import BOOTSTRAP_NAME, AdminRole
+from registry.csrf import token_for_request
 from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, needs_role, require_admin
 
 AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
@@ -82,7 +83,8 @@ def reports_page(
                 "--admin-token-file) is still configured although named admins exist: "
                 "remove it from the service's settings."
             )
-    return HTMLResponse(pages.reports_page(report, entries, notices, who.name))
+    html = pages.reports_page(report, entries, notices, who.name, token_for_request(request))
+    return HTMLResponse(html)
 
 
 def static(name: str) -> Response:
