@@ -3,9 +3,11 @@ the public stamp page at <stamp path prefix><code> and the reports page at /repo
 
 `create_app(config)` only wires: the settings, database and key ring go on `app.state`
 (handlers get them through registry/deps.py), the routers come from registry/routes/, the
-error handlers from registry/problems.py (JSON problem details, RFC 9457) and the body
-limits from registry/middleware.py (as received and after gzip decompression, before any
-parsing).
+error handlers from registry/problems.py (JSON problem details, RFC 9457). Middleware,
+outermost first: security headers (and no Host-derived Location), the body read deadline
+(408), the body limits (as received and after gzip decompression, before any parsing), the
+CSRF rule for every state-changing request (registry/csrf.py), gzip replies.
+Slash redirects are off: Starlette would build them from the Host header.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from registry import __version__, problems
 from registry.config import RegistryConfig
+from registry.csrf import CsrfGuard, CsrfMiddleware
 from registry.db import Database
-from registry.middleware import BodyLimitMiddleware
+from registry.middleware import (
+    BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
+    SecurityHeadersMiddleware,
+)
 from registry.problems import problem
+from registry.ratelimit import FailedAuthLimiter
 from registry.routes import API, admin, pages, public, stations
 from registry.signing import KeyRing
 
@@ -33,16 +41,23 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
         redoc_url=None,
         description="Provincial registry: catalog deltas, signed trust list, stamp "
         "blocks, uploads of scans, print records and heartbeats.",
+        redirect_slashes=False,
     )
     app.state.config = config
     app.state.database = database or Database(config.db_url)
     app.state.keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
+    app.state.csrf = CsrfGuard()
+    # add_middleware: the last added is the outermost.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(CsrfMiddleware, guard=app.state.csrf, public_base_url=config.public_base_url)
     app.add_middleware(
         BodyLimitMiddleware,
         max_wire_bytes=config.limits.max_wire_bytes,
         max_body_bytes=config.limits.max_body_bytes,
     )
+    app.add_middleware(BodyTimeoutMiddleware, body_timeout_s=config.timeouts.body_s)
+    app.add_middleware(SecurityHeadersMiddleware, public_base_url=config.public_base_url)
     problems.install(app)
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))

@@ -37,6 +37,7 @@ class AuditAction(enum.Enum):
     CATALOG_IMPORT = "catalog.import"
     CATALOG_WRITE = "catalog.write"
     CATALOG_DELETE = "catalog.delete"
+    MEDIA_UPLOAD = "media.upload"
     # keys and trust list
     KEY_ROTATE = "key.rotate"
     KEY_REVOKE = "key.revoke"
@@ -57,7 +58,7 @@ class AuditAction(enum.Enum):
     CLONE_DISMISS = "clone.dismiss"
     # admin credentials
     ADMIN_ADD = "admin.add"
-    ADMIN_REMOVE = "admin.remove"
+    ADMIN_DISABLE = "admin.disable"
     ADMIN_ROTATE = "admin.rotate"
     # the registry itself
     RESTORE = "registry.restore"

@@ -1,8 +1,8 @@
 """Bearer tokens. A token is 32 random bytes, urlsafe base64; only its SHA-256 is stored.
 
 Stations: one token each (`ocop-registry station add NAME` prints it once); a station acts
-only as itself. Admin: tokens from $OCOP_REGISTRY_ADMIN_TOKEN and/or --admin-token-file,
-needed for catalog changes, keys, revocations and the reports page.
+only as itself. Admins: named credentials with roles (registry/admins.py), plus the
+bootstrap token from $OCOP_REGISTRY_ADMIN_TOKEN and/or --admin-token-file.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
@@ -61,22 +62,39 @@ def is_admin_token(token: str, admin_hashes: frozenset[str]) -> bool:
     return any(hmac.compare_digest(digest, h) for h in admin_hashes)
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of 'Bearer TOKEN', or the password of 'Basic base64(user:TOKEN)' (so a
-    browser can open the reports page)."""
+@dataclass(frozen=True)
+class Credential:
+    """A token from an Authorization header, and whether it came as HTTP Basic (a browser
+    resends Basic credentials by itself, even on a cross-site form post: such a credential
+    may only view HTML pages, or post a form with its CSRF token, registry/csrf.py)."""
+
+    token: str
+    basic: bool
+
+
+def parse_authorization(authorization: str | None) -> Credential | None:
+    """'Bearer TOKEN', or 'Basic base64(user:TOKEN)' (so a browser can open the reports
+    page); None for anything else."""
     if not authorization:
         return None
     scheme, _, value = authorization.partition(" ")
     scheme, value = scheme.lower(), value.strip()
     if scheme == "bearer" and value:
-        return value
+        return Credential(value, basic=False)
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
             return None
-        return decoded.partition(":")[2] or None
+        password = decoded.partition(":")[2]
+        return Credential(password, basic=True) if password else None
     return None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of a Bearer or Basic Authorization header (see parse_authorization)."""
+    found = parse_authorization(authorization)
+    return found.token if found else None
 
 
 def read_token_file(path: Path) -> str:
@@ -101,6 +119,7 @@ def write_secret_file(path: Path, text: str) -> None:
 
 
 __all__ = [
+    "Credential",
     "Station",
     "StationExists",
     "add_station",
@@ -108,6 +127,7 @@ __all__ = [
     "generate_token",
     "hash_token",
     "is_admin_token",
+    "parse_authorization",
     "read_token_file",
     "set_station_token",
     "station_for_token",

@@ -11,6 +11,10 @@
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
     ocop-registry backup FILE                      (SQLite; PostgreSQL: pg_dump)
     ocop-registry restore FILE | restore --after-external-restore   (begins a new epoch)
+    ocop-registry admin add NAME --role viewer|editor|admin [--token-file F]
+    ocop-registry admin list | admin disable NAME | admin rotate NAME [--token-file F]
+
+Every change writes an audit row (registry/audit.py) naming cli:<os user>.
 
 Database: --db URL, else $OCOP_REGISTRY_DB, else SQLite in the data folder (--data-dir, else
 $OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/. Every
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -39,10 +44,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ocop.errors import UserError
-from registry import __version__, auth, backup, catalog, db, epoch
+from registry import __version__, admins, audit, auth, backup, catalog, cli_admin, db, epoch
+from registry.audit import AuditAction
 from registry.config import (
     DEFAULT_STAMP_BASE_URL,
     ENV_ADMIN_TOKEN,
+    AuthLimits,
+    HttpTimeouts,
     RegistryConfig,
     default_data_dir,
     default_db_url,
@@ -68,11 +76,23 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
     url = args.db or default_db_url(data_dir)
     if url.startswith("sqlite"):
         data_dir.mkdir(parents=True, exist_ok=True)
-    return RegistryConfig(
+    config = RegistryConfig(
         db_url=url,
         data_dir=data_dir,
         stamp_base_url=getattr(args, "stamp_base_url", None) or DEFAULT_STAMP_BASE_URL,
         admin_token_hashes=admin_hashes,
+    )
+    if getattr(args, "command", None) != "serve":
+        return config
+    return dataclasses.replace(
+        config,
+        timeouts=HttpTimeouts(
+            header_s=args.header_timeout_s,
+            body_s=args.body_timeout_s,
+            keep_alive_s=args.keep_alive_timeout_s,
+        ),
+        auth_limits=AuthLimits(args.auth_failures, args.auth_failure_window_s),
+        public_base_url=args.public_base_url or "",
     )
 
 
@@ -125,9 +145,11 @@ def _admin_hashes(args) -> tuple[frozenset[str], str | None]:
 
 
 def cmd_serve(args) -> int:
+
     import uvicorn
 
     from registry.api import create_app
+    from registry.httpserver import uvicorn_config
 
     if args.demo and not args.data_dir and not args.db:
         tmp = tempfile.mkdtemp(prefix="ocop-registry-demo-")
@@ -146,8 +168,17 @@ def cmd_serve(args) -> int:
         with database.read() as conn:
             root = keyring.root_public_key(conn)
         auth.write_secret_file(Path(args.root_key_file), root)
-    if not hashes:
-        log.warning("no admin token configured: admin API and reports are disabled")
+    with database.read() as conn:
+        named = admins.count_enabled(conn)
+    if hashes and named:
+        log.warning(
+            "the bootstrap admin token is configured although %d named admins exist: "
+            "remove $%s / --admin-token-file",
+            named,
+            ENV_ADMIN_TOKEN,
+        )
+    elif not hashes and not named:
+        log.warning("no admin credentials: 'ocop-registry admin add NAME --role admin'")
     app = create_app(config, database)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -167,9 +198,7 @@ def cmd_serve(args) -> int:
         f"ocop-registry {__version__} listening on {url} (database {_safe_url(config.db_url)})",
         flush=True,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3)
-    )
+    server = uvicorn.Server(uvicorn_config(app, config.timeouts, args.log_level))
     with backup.serving(config.data_dir):  # `restore` refuses while this is held
         server.run(sockets=[sock])
     return 0
@@ -242,6 +271,13 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
 # --- admin commands -------------------------------------------------------------------------
 
 
+def _audit(conn, action: AuditAction, target: str, detail) -> None:
+    """The audit row of a CLI change, in its transaction (actor cli:<os user>)."""
+    if not isinstance(detail, dict):
+        detail = {"summary": detail}
+    audit.record(conn, audit.cli_actor(), action, target, audit.CLI_CLIENT, detail)
+
+
 def cmd_init_db(args) -> int:
     config = _config(args)
     database, keyring = open_registry(config)
@@ -273,6 +309,7 @@ def cmd_import(args) -> int:
             )
             return 0
         summary = catalog_rows.write_catalog(conn, batch)
+        _audit(conn, AuditAction.CATALOG_IMPORT, f"file:{Path(args.file).name}", str(summary))
     print(f"imported {args.file}: {summary}")
     return 0
 
@@ -282,6 +319,7 @@ def cmd_station_add(args) -> int:
     try:
         with database.write() as conn:
             station, token = auth.add_station(conn, args.name, args.district)
+            _audit(conn, AuditAction.STATION_ADD, station.name, {"district": args.district})
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.token_file:
@@ -307,6 +345,7 @@ def cmd_key_rotate(args) -> int:
     with database.write() as conn:
         key_id = keyring.rotate(conn)
         sequence, _ = keyring.latest_signed(conn)
+        _audit(conn, AuditAction.KEY_ROTATE, f"key:{key_id}", {"trust_list_sequence": sequence})
     print(f"signing key {key_id} is current; trust list {sequence} published")
     return 0
 
@@ -317,6 +356,7 @@ def cmd_revoke(args) -> int:
         with database.write() as conn:
             if args.what == "serials":
                 sequence = keyring.revoke_serials(conn, args.first, args.last, args.reason)
+                action, target = AuditAction.SERIALS_REVOKE, f"serials:{args.first}-{args.last}"
             elif args.what == "key":
                 since = (
                     dt.date.fromisoformat(args.revoked_from)
@@ -326,8 +366,12 @@ def cmd_revoke(args) -> int:
                 sequence = keyring.revoke_key(
                     conn, args.key_id, since, args.last_good_serial, args.reason
                 )
+                action, target = AuditAction.KEY_REVOKE, f"key:{args.key_id}"
             else:
                 sequence = keyring.mark_suspect(conn, args.serials, args.reason)
+                action = AuditAction.SUSPECT_ADD
+                target = "serials:" + ",".join(str(s) for s in args.serials[:50])
+            _audit(conn, action, target, {"reason": args.reason, "trust_list_sequence": sequence})
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(f"trust list {sequence} published")
@@ -430,6 +474,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    p.add_argument(
+        "--public-base-url",
+        metavar="URL",
+        help="where browsers reach the registry, e.g. https://ocop.sonla.gov.vn (absolute "
+        "URLs, accepted Origin; https turns on HSTS)",
+    )
+    timeouts, limits = HttpTimeouts(), AuthLimits()
+    p.add_argument("--header-timeout-s", type=float, default=timeouts.header_s)
+    p.add_argument("--body-timeout-s", type=float, default=timeouts.body_s)
+    p.add_argument("--keep-alive-timeout-s", type=float, default=timeouts.keep_alive_s)
+    p.add_argument(
+        "--auth-failures",
+        type=int,
+        default=limits.max_failures,
+        help="failed token checks per client address before 429",
+    )
+    p.add_argument("--auth-failure-window-s", type=float, default=limits.window_s)
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("init-db", parents=[common], help="create or migrate the tables; keys")
@@ -497,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("serials", type=int, nargs="+")
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)
+    cli_admin.add_parser(sub, common, _Parser, cli_admin.CliDeps(_config, open_registry, CliError))
     return parser
 
 

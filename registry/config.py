@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,38 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class HttpTimeouts:
+    """Slow clients are cut off (registry/httpserver.py, registry/middleware.py)."""
+
+    header_s: float = 10.0  # connection open (or idle after a reply) until headers complete
+    body_s: float = 30.0  # request headers complete until the whole body has arrived (408)
+    keep_alive_s: float = 5.0  # idle keep-alive connection closed after this
+    max_header_bytes: int = 16 * 1024  # request line + headers (h11 limit; 400 over it)
+
+    def __post_init__(self):
+        for name in ("header_s", "body_s", "keep_alive_s"):
+            value = getattr(self, name)
+            if not 0 < value <= 3600:
+                raise UserError(f"{name} must be > 0 and at most an hour, got {value!r}")
+
+
+@dataclass(frozen=True)
+class AuthLimits:
+    """Failed token checks per client address (registry/ratelimit.py; in memory, per
+    process): after max_failures within window_s the client gets 429 for window_s, even
+    with a correct token."""
+
+    max_failures: int = 10
+    window_s: float = 300.0
+
+    def __post_init__(self):
+        if self.max_failures < 1 or not 0 < self.window_s <= 86400:
+            raise UserError(
+                "auth failure limit must be >= 1 and its window > 0 s and at most a day"
+            )
+
+
+@dataclass(frozen=True)
 class RegistryConfig:
     db_url: str
     data_dir: Path
@@ -55,6 +88,13 @@ class RegistryConfig:
     epoch_trust_sequence_gap: int = field(
         default_factory=lambda: _env_int(ENV_EPOCH_TRUST_GAP, DEFAULT_EPOCH_TRUST_SEQUENCE_GAP)
     )
+    timeouts: HttpTimeouts = field(default_factory=HttpTimeouts)
+    auth_limits: AuthLimits = field(default_factory=AuthLimits)
+    # Where browsers reach this registry ("https://ocop.sonla.gov.vn"): the only origin used
+    # for absolute URLs and accepted in Origin headers besides the request's own; https
+    # here (a TLS proxy in front) turns on Strict-Transport-Security. The Host header is
+    # never echoed into a URL.
+    public_base_url: str = ""
 
     def __post_init__(self):
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
@@ -67,6 +107,12 @@ class RegistryConfig:
                 f"{self.station_silent_after_s!r}"
             )
         object.__setattr__(self, "stamp_base_url", normalise_base_url(self.stamp_base_url))
+        base = self.public_base_url.strip().rstrip("/")
+        if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", base):
+            raise UserError(
+                f"public base URL must be http(s)://host[:port] with no path, got {base!r}"
+            )
+        object.__setattr__(self, "public_base_url", base)
         object.__setattr__(self, "data_dir", Path(self.data_dir))
 
     @property

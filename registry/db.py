@@ -265,6 +265,20 @@ audit_log = Table(
     Column("detail_json", Text, nullable=False, server_default="{}"),
 )
 
+# Named admin credentials (registry/admins.py): like stations, the token is stored as its
+# SHA-256 only; role is an AdminRole value; a disabled admin's token is refused.
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=sa.false()),
+    Column("last_used_at", String(20), nullable=True),
+)
+
 COUNTER_NAMES = ("change_seq", "serial")
 
 

@@ -1,25 +1,40 @@
 """FastAPI dependencies: what a route handler gets from the app (settings, database, key
-ring, all stored on `app.state` by create_app) and who is calling (bearer token checks).
+ring, all stored on `app.state` by create_app) and who is calling (token checks).
 
     ConfigDep    the RegistryConfig            DatabaseDep   the db.Database
     KeyRingDep   the signing.KeyRing           StationDep    the calling station (401/403)
-    ReaderDep    a station's name or "admin"   require_admin  a route/router dependency
+    ReaderDep    a station's or admin's name   require_admin  a route/router dependency
     AdminDep     the calling admin (Principal: name and role, for checks and the audit log)
     ClientDep    the caller's address as the audit log records it
+
+Admin roles: every route that uses require_admin/AdminDep needs the role its endpoint
+declares with `@needs_role(AdminRole.X)`, and AdminRole.ADMIN when it declares none (a
+new route is admin-only until someone decides otherwise). 403 names the role needed.
+
+Every token check goes through `authenticate`: failed ones count against the client's
+address (registry/ratelimit.py, 429 + Retry-After), and HTTP Basic credentials are taken
+only for GET/HEAD of HTML pages or a form post with its CSRF token (registry/csrf.py).
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from typing import Annotated
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
-from registry.auth import Station, bearer_token, is_admin_token, station_for_token
+from registry import admins
+from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
+from registry.auth import Station, is_admin_token, parse_authorization, station_for_token
 from registry.config import RegistryConfig
-from registry.db import Database
+from registry.csrf import SAFE_METHODS, VERIFIED_STATE
+from registry.db import TIME_FORMAT, Database, utc_now
+from registry.routes import API
 from registry.signing import KeyRing
+
+ROLE_ATTR = "ocop_admin_role"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def get_config(request: Request) -> RegistryConfig:
@@ -39,72 +54,116 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
 
 
-def bearer(request: Request) -> str:
-    """The request's token (Bearer, or Basic's password); 401 without one."""
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        raise HTTPException(401, "missing bearer token")
-    return token
-
-
-TokenDep = Annotated[str, Depends(bearer)]
-
-
-def _station(database: Database, token: str) -> Station | None:
-    with database.read() as conn:
-        return station_for_token(conn, token)
-
-
-def require_station(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> Station:
-    station = _station(database, token)
-    if station is None:
-        if is_admin_token(token, config.admin_token_hashes):
-            raise HTTPException(403, "the admin token is not a station")
-        raise HTTPException(401, "unknown or disabled token")
-    return station
-
-
-class AdminRole(enum.Enum):
-    """What an admin credential may do (viewer < editor < admin)."""
-
-    VIEWER = "viewer"  # reports, catalog reads
-    EDITOR = "editor"  # + catalog changes
-    ADMIN = "admin"  # + keys, revocations, stations, admins
-
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated admin: who (for the audit log) and their role."""
-
-    name: str
-    role: AdminRole
-
-
-def require_admin(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> Principal:
-    if not is_admin_token(token, config.admin_token_hashes):
-        if _station(database, token) is not None:
-            raise HTTPException(403, "a station token cannot do this")
-        raise HTTPException(401, "unknown token")
-    return Principal("admin", AdminRole.ADMIN)
-
-
 def client_address(request: Request) -> str:
-    """The caller's address as the audit log keeps it."""
+    """The caller's address (the TCP peer) as the audit log and the rate limit see it."""
     return request.client.host if request.client else ""
 
 
-def require_reader(token: TokenDep, config: ConfigDep, database: DatabaseDep) -> str:
-    """A station or the admin (catalog and trust list readers): the station's name or
-    "admin"."""
+def needs_role(role: AdminRole) -> Callable[[F], F]:
+    """Declare the admin role an endpoint needs (put it under the @router.get line)."""
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, ROLE_ATTR, role)
+        return endpoint
+
+    return mark
+
+
+def _touch_if_stale(database: Database, name: str, last_used_at: str | None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    if last_used_at:
+        last = dt.datetime.strptime(last_used_at, TIME_FORMAT).replace(tzinfo=dt.UTC)
+        if (now - last).total_seconds() < admins.LAST_USED_RESOLUTION_S:
+            return
+    with database.write() as conn:
+        admins.touch(conn, name, utc_now())
+
+
+def authenticate(request: Request) -> Principal | Station:
+    """Who holds the request's token: an admin or a station. 429 while the client is
+    locked out, 401 for a missing, unknown or disabled token (counted as a failure) or for
+    Basic credentials where they are not accepted."""
+    client = client_address(request)
+    limiter = request.app.state.auth_limiter
+    wait_s = limiter.retry_after_s(client)
+    if wait_s is not None:
+        raise HTTPException(
+            429,
+            f"too many failed token checks from {client}; try again in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
+    credential = parse_authorization(request.headers.get("authorization"))
+    if credential is None:
+        raise HTTPException(401, "missing bearer token")
+    if credential.basic:
+        page_view = request.method in SAFE_METHODS and not request.url.path.startswith(API)
+        if not (page_view or getattr(request.state, VERIFIED_STATE, False)):
+            raise HTTPException(
+                401, "HTTP Basic is only for viewing pages in a browser; use a Bearer token"
+            )
+    config: RegistryConfig = request.app.state.config
+    database: Database = request.app.state.database
+    token = credential.token
     if is_admin_token(token, config.admin_token_hashes):
-        return "admin"
-    station = _station(database, token)
-    if station is None:
-        raise HTTPException(401, "unknown or disabled token")
-    return station.name
+        return Principal(BOOTSTRAP_NAME, AdminRole.ADMIN)
+    with database.read() as conn:
+        found = admins.by_token(conn, token)
+        station = None if found else station_for_token(conn, token)
+    if found is not None:
+        principal, last_used_at = found
+        _touch_if_stale(database, principal.name, last_used_at)
+        return principal
+    if station is not None:
+        return station
+    limiter.failed(client)
+    raise HTTPException(401, "unknown or disabled token")
+
+
+def require_station(request: Request) -> Station:
+    caller = authenticate(request)
+    if isinstance(caller, Principal):
+        raise HTTPException(403, "an admin token is not a station")
+    return caller
+
+
+def require_admin(request: Request) -> Principal:
+    """The calling admin, with at least the role the endpoint declares (default admin)."""
+    caller = authenticate(request)
+    if not isinstance(caller, Principal):
+        raise HTTPException(403, "a station token cannot do this")
+    needed = getattr(request.scope.get("endpoint"), ROLE_ATTR, AdminRole.ADMIN)
+    if not caller.role.allows(needed):
+        raise HTTPException(
+            403,
+            f"this needs the {needed.value} role; {caller.name!r} is {caller.role.value}",
+        )
+    return caller
+
+
+def require_reader(request: Request) -> str:
+    """A station or any admin (catalog and trust list readers): the caller's name."""
+    caller = authenticate(request)
+    return caller.name
 
 
 StationDep = Annotated[Station, Depends(require_station)]
 ReaderDep = Annotated[str, Depends(require_reader)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 ClientDep = Annotated[str, Depends(client_address)]
+
+__all__ = [
+    "AdminDep",
+    "AdminRole",
+    "ClientDep",
+    "ConfigDep",
+    "DatabaseDep",
+    "KeyRingDep",
+    "Principal",
+    "ReaderDep",
+    "StationDep",
+    "authenticate",
+    "needs_role",
+    "require_admin",
+    "require_reader",
+    "require_station",
+]

@@ -1,8 +1,11 @@
-"""Request body limits, applied before FastAPI parses anything."""
+"""ASGI middleware around the whole app: request body limits (before FastAPI parses
+anything), the body read deadline, and security headers on every response."""
 
 from __future__ import annotations
 
+import asyncio
 import zlib
+from urllib.parse import urlsplit
 
 from registry.problems import problem
 
@@ -82,3 +85,127 @@ class BodyLimitMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return await self.app(scope, replay, send)
+
+
+class BodyTimeoutError(Exception):
+    """The request body did not arrive within HttpTimeouts.body_s."""
+
+
+class BodyTimeoutMiddleware:
+    """A deadline for the whole request body (uvicorn has none: a client that sends its
+    headers and then trickles or stalls the body would hold a connection and a worker for
+    ever). Past it: 408 problem+json and the connection is closed (the body is unread)."""
+
+    def __init__(self, app, body_timeout_s: float):
+        self.app = app
+        self.timeout_s = body_timeout_s
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
+        body_done = False
+        started = False
+
+        async def timed_receive():
+            nonlocal body_done
+            if body_done:  # later receive() calls wait for a disconnect: no deadline
+                return await receive()
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(remaining, 0.001))
+            except TimeoutError:
+                raise BodyTimeoutError from None
+            if message["type"] != "http.request" or not message.get("more_body"):
+                body_done = True
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracked_send)
+        except BodyTimeoutError:
+            if started:
+                raise
+            response = problem(
+                408, "Request timeout", f"the request body took longer than {self.timeout_s:g} s"
+            )
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
+
+
+# Content-Security-Policy of HTML pages: what registry/pages.py needs (the stylesheet, the
+# product pictures, inline SVG charts) and nothing else: no script at all, no framing.
+HTML_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+COMMON_HEADERS = {
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"same-origin",  # no-referrer would make a form post send Origin: null
+    b"x-frame-options": b"DENY",
+    b"permissions-policy": b"camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    b"cross-origin-opener-policy": b"same-origin",
+}
+HSTS = b"max-age=31536000"
+ADMIN_PATHS = ("/reports", "/api/v1/admin")  # never cached: they show or take secrets
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response; Cache-Control no-store on admin pages and API;
+    Strict-Transport-Security when served over https or behind an https public base URL;
+    and a Location header that points elsewhere than the public base URL is cut to its
+    path (the Host header must never steer a redirect)."""
+
+    def __init__(self, app, public_base_url: str = ""):
+        self.app = app
+        self.public_base_url = public_base_url
+        self.behind_https = public_base_url.startswith("https://")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        admin = any(path == p or path.startswith(p + "/") for p in ADMIN_PATHS)
+        https = self.behind_https or scope.get("scheme") == "https"
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k.lower(), v) for k, v in message.get("headers", [])]
+                names = {k for k, _ in headers}
+                ctype = dict(headers).get(b"content-type", b"")
+                extra = dict(COMMON_HEADERS)
+                extra[b"content-security-policy"] = (
+                    HTML_CSP if ctype.startswith(b"text/html") else OTHER_CSP
+                ).encode()
+                if https:
+                    extra[b"strict-transport-security"] = HSTS
+                if admin:
+                    headers = [(k, v) for k, v in headers if k != b"cache-control"]
+                    names.discard(b"cache-control")
+                    extra[b"cache-control"] = b"no-store"
+                headers = [
+                    (k, _local_location(v, self.public_base_url) if k == b"location" else v)
+                    for k, v in headers
+                ]
+                headers += [(k, v) for k, v in extra.items() if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _local_location(value: bytes, public_base_url: str) -> bytes:
+    text = value.decode("latin-1")
+    if public_base_url and (text == public_base_url or text.startswith(public_base_url + "/")):
+        return value
+    parts = urlsplit(text)
+    if not parts.scheme and not parts.netloc:
+        return value
+    local = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return local.encode("latin-1")

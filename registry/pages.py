@@ -21,6 +21,7 @@ from ocop.stamps.errors import StampFormatError
 from ocop.stamps.verdicts import Verdict
 from ocop.stamps.verifier import ProductStatus, StampVerifier
 from registry import catalog
+from registry.audit import AuditEntry
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
@@ -475,7 +476,33 @@ def _stations_card(report: Report) -> str:
     )
 
 
-def reports_page(report: Report) -> str:
+def _audit_card(entries: list[AuditEntry] | None) -> str:
+    head = '<div class="card" id="audit"><h2>Nhật ký quản trị <span class=en>Audit log</span></h2>'
+    if entries is None:
+        return head + "<p>Chỉ vai trò admin / admin role only</p></div>"
+    if not entries:
+        return head + "<p>Không có / None</p></div>"
+    rows = "".join(
+        f"<tr><td>{escape(e.at)}</td><td>{escape(e.actor)}</td><td>{escape(e.action)}</td>"
+        f"<td>{escape(e.target[:200])}</td><td>{escape(e.client)}</td></tr>"
+        for e in entries
+    )
+    return (
+        f'{head}<div class="scroll"><table><tr><th>Lúc / At (UTC)</th><th>Ai / Who</th>'
+        f"<th>Việc / Action</th><th>Đối tượng / Target</th><th>Từ / From</th></tr>"
+        f"{rows}</table></div></div>"
+    )
+
+
+def reports_page(
+    report: Report,
+    audit_entries: list[AuditEntry] | None = None,
+    notices: list[str] | None = None,
+    viewer: str = "",
+    csrf_token: str = "",
+) -> str:
+    """audit_entries None: the viewer may not see the audit log. csrf_token: what a form
+    posted from this page must send (registry/csrf.py; forms use csrf.form_field)."""
     days = [(d[5:], n) for d, n in report.scans_per_day]
     every = max(1, len(days) // 10)
     body = [
@@ -526,4 +553,12 @@ def reports_page(report: Report) -> str:
         body.append(f"<tr><td>{pid}</td><td>{escape(name)}</td><td class=n>{n}</td></tr>")
     body.append("</table></div>")
     body.append(_stations_card(report))
-    return _page("Báo cáo OCOP / Reports", "".join(body), wide=True)
+    body.append(_audit_card(audit_entries))
+    warnings = "".join(
+        f'<div class="verdict bad"><p>{escape(text)}</p></div>' for text in notices or []
+    )
+    who = f"<p>{escape(viewer)}</p>" if viewer else ""
+    if csrf_token:
+        who += f'<span hidden id="csrf-token" data-token="{escape(csrf_token)}"></span>'
+
+    return _page("Báo cáo OCOP / Reports", warnings + "".join(body) + who, wide=True)

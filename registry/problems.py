@@ -22,10 +22,12 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    429: "Too many requests",
     503: "Service unavailable",
 }
 
@@ -34,20 +36,25 @@ def title(status: int) -> str:
     return TITLES.get(status, "Error")
 
 
-def problem(status: int, title: str, detail: str = "", **extra) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})  # e.g. Retry-After of a 429
     if isinstance(exc.detail, dict):
-        return problem(exc.status_code, **exc.detail)
-    return problem(exc.status_code, title(exc.status_code), str(exc.detail or ""))
+        return problem(exc.status_code, headers=headers, **exc.detail)
+    return problem(exc.status_code, title(exc.status_code), str(exc.detail or ""), headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

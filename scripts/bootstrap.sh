@@ -28,8 +28,9 @@ APT_PACKAGES=(libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 lib
               fonts-dejavu-core ca-certificates)
 if [[ $WITH_TEST -eq 1 ]]; then
     # systemd-analyze verifies the unit files; PostgreSQL for the registry suite;
-    # the linter for the shell scripts; faketime for a clock set back at boot (trusted time).
-    APT_PACKAGES+=(systemd postgresql shellcheck faketime)
+    # the linter for the shell scripts; faketime for a clock set back at boot (trusted time);
+    # chromium for the browser tests (CSRF from another origin).
+    APT_PACKAGES+=(systemd postgresql shellcheck faketime chromium)
 fi
 
 python_ok() {

@@ -1,19 +1,34 @@
-"""Routes for the provincial office, with the admin token: the catalog, media, keys,
-revocations, suspects, stations and reports."""
+"""Routes for the provincial office, with an admin token: the catalog, media, keys,
+revocations, suspects, stations, reports and the audit log.
+
+Roles (registry/deps.py `needs_role`; undeclared = admin): viewer reads reports and the
+catalog, editor also changes the catalog, admin everything else. Every state change
+writes its audit row (registry/audit.py) in its own transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import catalog, reports
+from registry import audit, catalog, reports
+from registry.admins import AdminRole, Principal
+from registry.audit import AuditAction
 from registry.auth import add_station
 from registry.dal import catalog as catalog_rows
 from registry.db import Database
-from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, require_admin
+from registry.deps import (
+    AdminDep,
+    ClientDep,
+    ConfigDep,
+    DatabaseDep,
+    KeyRingDep,
+    needs_role,
+    require_admin,
+)
 from registry.routes import API
 from registry.schemas import (
     NAME_PATTERN,
@@ -26,34 +41,56 @@ from registry.schemas import (
 router = APIRouter(prefix=f"{API}/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
 
-def _write_catalog(database: Database, document: dict) -> dict:
-    """Validate a catalog document against what the registry holds and write it, in one
-    transaction."""
+def _write_catalog(
+    database: Database, document: dict, who: Principal, client: str, action: AuditAction
+) -> dict:
+    """Validate a catalog document against what the registry holds and write it, with its
+    audit row, in one transaction."""
     with database.write() as conn:
         producers, media_hashes = catalog_rows.known_ids(conn)
         batch = catalog.validate_catalog(
             document, known_producers=producers, known_media=media_hashes
         )
         summary = catalog_rows.write_catalog(conn, batch)
+        target = ",".join(
+            [f"producer:{p['id']}" for p in document.get("producers", [])[:20]]
+            + [f"product:{p['id']}" for p in document.get("products", [])[:20]]
+        )
+        audit.record(conn, who.name, action, target, client, dataclasses.asdict(summary))
     return {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged}
 
 
 @router.put("/catalog")
-def admin_catalog(document: dict[str, Any], database: DatabaseDep) -> dict:
+@needs_role(AdminRole.EDITOR)
+def admin_catalog(
+    document: dict[str, Any], database: DatabaseDep, who: AdminDep, client: ClientDep
+) -> dict:
     """Upsert producers and products ({"producers": [...], "products": [...]})."""
-    return _write_catalog(database, document)
+    return _write_catalog(database, document, who, client, AuditAction.CATALOG_IMPORT)
 
 
 @router.put("/products/{product_id}")
+@needs_role(AdminRole.EDITOR)
 def admin_put_product(
-    document: dict[str, Any], database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
+    document: dict[str, Any],
+    database: DatabaseDep,
+    who: AdminDep,
+    client: ClientDep,
+    product_id: int = Path(ge=1, le=MAX_PRODUCT_ID),
 ) -> dict:
     if document.get("id", product_id) != product_id:
         raise HTTPException(422, "id in the body differs from the URL")
-    return _write_catalog(database, {"products": [{**document, "id": product_id}]})
+    return _write_catalog(
+        database,
+        {"products": [{**document, "id": product_id}]},
+        who,
+        client,
+        AuditAction.CATALOG_WRITE,
+    )
 
 
 @router.get("/products/{product_id}")
+@needs_role(AdminRole.VIEWER)
 def admin_get_product(
     database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
 ) -> dict:
@@ -65,24 +102,43 @@ def admin_get_product(
 
 
 @router.delete("/products/{product_id}")
+@needs_role(AdminRole.EDITOR)
 def admin_delete_product(
-    database: DatabaseDep, product_id: int = Path(ge=1, le=MAX_PRODUCT_ID)
+    database: DatabaseDep,
+    who: AdminDep,
+    client: ClientDep,
+    product_id: int = Path(ge=1, le=MAX_PRODUCT_ID),
 ) -> dict:
     with database.write() as conn:
         if not catalog_rows.delete_product(conn, product_id):
             raise HTTPException(404, f"no product {product_id}")
+        audit.record(conn, who.name, AuditAction.CATALOG_DELETE, f"product:{product_id}", client)
     return {"deleted": product_id}
 
 
 @router.put("/producers/{producer_id}")
+@needs_role(AdminRole.EDITOR)
 def admin_put_producer(
-    document: dict[str, Any], database: DatabaseDep, producer_id: str = Path(pattern=NAME_PATTERN)
+    document: dict[str, Any],
+    database: DatabaseDep,
+    who: AdminDep,
+    client: ClientDep,
+    producer_id: str = Path(pattern=NAME_PATTERN),
 ) -> dict:
-    return _write_catalog(database, {"producers": [{**document, "id": producer_id}]})
+    return _write_catalog(
+        database,
+        {"producers": [{**document, "id": producer_id}]},
+        who,
+        client,
+        AuditAction.CATALOG_WRITE,
+    )
 
 
 @router.post("/media")
-async def admin_media(request: Request, config: ConfigDep, database: DatabaseDep) -> dict:
+@needs_role(AdminRole.EDITOR)
+async def admin_media(
+    request: Request, config: ConfigDep, database: DatabaseDep, who: AdminDep, client: ClientDep
+) -> dict:
     """Raw image bytes with Content-Type image/png, image/jpeg or image/webp."""
     max_bytes = config.limits.max_media_bytes
     mime = request.headers.get("content-type", "").split(";")[0].strip()
@@ -94,32 +150,79 @@ async def admin_media(request: Request, config: ConfigDep, database: DatabaseDep
     digest = hashlib.sha256(content).hexdigest()
     with database.write() as conn:
         catalog_rows.write_media(conn, [catalog.Media(digest, mime, content)])
+        audit.record(
+            conn,
+            who.name,
+            AuditAction.MEDIA_UPLOAD,
+            f"media:{digest}",
+            client,
+            {"mime": mime, "size_bytes": len(content)},
+        )
     return {"hash": digest, "mime": mime, "size_bytes": len(content)}
 
 
 @router.post("/keys/rotate")
-def admin_rotate(database: DatabaseDep, keyring: KeyRingDep) -> dict:
+def admin_rotate(
+    database: DatabaseDep, keyring: KeyRingDep, who: AdminDep, client: ClientDep
+) -> dict:
     with database.write() as conn:
         key_id = keyring.rotate(conn)
         sequence, _ = keyring.latest_signed(conn)
+        audit.record(
+            conn,
+            who.name,
+            AuditAction.KEY_ROTATE,
+            f"key:{key_id}",
+            client,
+            {"trust_list_sequence": sequence},
+        )
     return {"key_id": key_id, "trust_list_sequence": sequence}
 
 
 @router.post("/revocations/serials")
-def admin_revoke_serials(body: SerialRange, database: DatabaseDep, keyring: KeyRingDep) -> dict:
+def admin_revoke_serials(
+    body: SerialRange, database: DatabaseDep, keyring: KeyRingDep, who: AdminDep, client: ClientDep
+) -> dict:
     if body.last < body.first:
         raise HTTPException(422, "last is below first")
     with database.write() as conn:
         sequence = keyring.revoke_serials(conn, body.first, body.last, body.reason)
+        audit.record(
+            conn,
+            who.name,
+            AuditAction.SERIALS_REVOKE,
+            f"serials:{body.first}-{body.last}",
+            client,
+            {"reason": body.reason, "trust_list_sequence": sequence},
+        )
     return {"trust_list_sequence": sequence}
 
 
 @router.post("/revocations/keys")
-def admin_revoke_key(body: KeyRevocation, database: DatabaseDep, keyring: KeyRingDep) -> dict:
+def admin_revoke_key(
+    body: KeyRevocation,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    who: AdminDep,
+    client: ClientDep,
+) -> dict:
     try:
         with database.write() as conn:
             sequence = keyring.revoke_key(
                 conn, body.key_id, body.revoked_from, body.last_good_serial, body.reason
+            )
+            audit.record(
+                conn,
+                who.name,
+                AuditAction.KEY_REVOKE,
+                f"key:{body.key_id}",
+                client,
+                {
+                    "from": body.revoked_from,
+                    "last_good_serial": body.last_good_serial,
+                    "reason": body.reason,
+                    "trust_list_sequence": sequence,
+                },
             )
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
@@ -127,28 +230,74 @@ def admin_revoke_key(body: KeyRevocation, database: DatabaseDep, keyring: KeyRin
 
 
 @router.post("/suspects")
-def admin_suspects(body: SuspectRequest, database: DatabaseDep, keyring: KeyRingDep) -> dict:
+def admin_suspects(
+    body: SuspectRequest,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    who: AdminDep,
+    client: ClientDep,
+) -> dict:
     try:
         with database.write() as conn:
             sequence = keyring.mark_suspect(conn, body.serials, body.reason)
+            audit.record(
+                conn,
+                who.name,
+                AuditAction.SUSPECT_ADD,
+                _serials_target(body.serials),
+                client,
+                {"reason": body.reason, "trust_list_sequence": sequence},
+            )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"trust_list_sequence": sequence}
 
 
 @router.post("/stations")
-def admin_add_station(body: StationRequest, database: DatabaseDep) -> dict:
+def admin_add_station(
+    body: StationRequest, database: DatabaseDep, who: AdminDep, client: ClientDep
+) -> dict:
     try:
         with database.write() as conn:
             station, token = add_station(conn, body.name, body.district)
+            audit.record(
+                conn,
+                who.name,
+                AuditAction.STATION_ADD,
+                station.name,
+                client,
+                {"district": body.district},
+            )
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"name": station.name, "token": token}
 
 
 @router.get("/reports")
+@needs_role(AdminRole.VIEWER)
 def admin_reports(
     config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
 ) -> dict:
     with database.read() as conn:
         return reports.build_report(conn, config, days=days).to_json()
+
+
+@router.get("/audit")
+def admin_audit(
+    database: DatabaseDep,
+    limit: int = Query(100, ge=1, le=1000),
+    action: str | None = Query(None, max_length=48),
+) -> dict:
+    """The audit log, newest first (admin role: it names every admin and address)."""
+    try:
+        wanted = AuditAction(action) if action else None
+    except ValueError:
+        raise HTTPException(422, f"unknown action {action!r}") from None
+    with database.read() as conn:
+        entries = audit.recent(conn, limit, wanted)
+    return {"entries": [dataclasses.asdict(entry) for entry in entries]}
+
+
+def _serials_target(serials: list[int]) -> str:
+    shown = ",".join(str(s) for s in serials[:50])
+    return f"serials:{shown}" + (f",... ({len(serials)})" if len(serials) > 50 else "")

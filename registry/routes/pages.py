@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from registry import pages, reports
-from registry.auth import bearer_token, is_admin_token
-from registry.deps import ConfigDep, DatabaseDep, KeyRingDep
+from registry import admins, audit, pages, reports
+from registry.admins import BOOTSTRAP_NAME, AdminRole
+from registry.csrf import token_for_request
+from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, needs_role, require_admin
+
+AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
 
 
 def build_router(stamp_path_prefix: str) -> APIRouter:
@@ -51,11 +54,16 @@ def stamp_page(
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+@needs_role(AdminRole.VIEWER)
 def reports_page(
     request: Request, config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
 ) -> Response:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None or not is_admin_token(token, config.admin_token_hashes):
+    """Any admin role; the audit log section only for the admin role."""
+    try:
+        who = require_admin(request)
+    except HTTPException as exc:
+        if exc.status_code not in (401, 403):  # 403: a station token (viewer is the least role)
+            raise
         return HTMLResponse(
             pages.message_page(
                 "Cần đăng nhập / Sign in required",
@@ -65,9 +73,18 @@ def reports_page(
             status_code=401,
             headers={"WWW-Authenticate": 'Basic realm="ocop-reports"'},
         )
+    notices = []
     with database.read() as conn:
         report = reports.build_report(conn, config, days=days)
-    return HTMLResponse(pages.reports_page(report))
+        entries = audit.recent(conn, AUDIT_ON_PAGE) if who.role is AdminRole.ADMIN else None
+        if config.admin_token_hashes and admins.count_enabled(conn):
+            notices.append(
+                f"The {BOOTSTRAP_NAME} admin token ($OCOP_REGISTRY_ADMIN_TOKEN / "
+                "--admin-token-file) is still configured although named admins exist: "
+                "remove it from the service's settings."
+            )
+    html = pages.reports_page(report, entries, notices, who.name, token_for_request(request))
+    return HTMLResponse(html)
 
 
 def static(name: str) -> Response:

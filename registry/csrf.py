@@ -1,0 +1,144 @@
+"""No state change from a browser without a CSRF token.
+
+A browser resends HTTP Basic credentials by itself, also on a form that another site
+posts to the registry. So a state-changing request (POST, PUT, PATCH, DELETE) is accepted
+only when
+  * it carries `Authorization: Bearer ...` (a browser never adds that header to a
+    cross-site request; scripts and kiosks use it), or
+  * it carries Basic credentials AND a CSRF token bound to them: the form field
+    `csrf_token` (application/x-www-form-urlencoded) or the header X-CSRF-Token.
+    The token is HMAC-SHA256(process secret, SHA-256(credential)), compared in constant
+    time (a synchronizer token without server state; a restart invalidates open forms).
+and, as an extra layer, never when the browser says it is cross-site (Sec-Fetch-Site) or
+its Origin is neither the request's own host nor the configured public origin.
+
+CsrfMiddleware applies this to every route of the app, including ones added later under
+/api/v1/admin and form posts on HTML pages: nothing to do per route. A page that renders a
+form includes `form_field(request)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import Request
+
+from registry.auth import parse_authorization
+from registry.problems import problem
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+VERIFIED_STATE = "csrf_verified"  # request.state flag: Basic credentials + a valid token
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class CsrfGuard:
+    def __init__(self, secret: bytes | None = None):
+        self._secret = secret or secrets.token_bytes(32)
+
+    def token_for(self, credential: str) -> str:
+        digest = hashlib.sha256(credential.encode("utf-8")).digest()
+        mac = hmac.new(self._secret, b"csrf\0" + digest, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+    def valid(self, credential: str, presented: str) -> bool:
+        return hmac.compare_digest(self.token_for(credential), presented.strip())
+
+
+def token_for_request(request: Request) -> str:
+    """The CSRF token for the request's credentials ("" without any): for forms."""
+    found = parse_authorization(request.headers.get("authorization"))
+    return request.app.state.csrf.token_for(found.token) if found else ""
+
+
+def form_field(request: Request) -> str:
+    """The hidden input every POST form of an HTML page must contain."""
+    token = token_for_request(request)
+    return f'<input type="hidden" name="{FORM_FIELD}" value="{token}">'
+
+
+def _origin_ok(origin: str, host: str, public_base_url: str) -> bool:
+    if origin == "null":
+        return False
+    netloc = urlsplit(origin).netloc.lower()
+    allowed = {host.lower()}
+    if public_base_url:
+        allowed.add(urlsplit(public_base_url).netloc.lower())
+    return netloc in allowed
+
+
+class CsrfMiddleware:
+    """See the module docstring. Runs inside BodyLimitMiddleware (the body is buffered and
+    bounded already when a form field has to be read)."""
+
+    def __init__(self, app, guard: CsrfGuard, public_base_url: str = ""):
+        self.app = app
+        self.guard = guard
+        self.public_base_url = public_base_url
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        refused = self._cross_site(headers)
+        if refused:
+            return await problem(403, "Cross-site request refused", refused)(scope, receive, send)
+        credential = parse_authorization(headers.get("authorization"))
+        if credential is None or not credential.basic:
+            # Bearer (never sent by a browser on its own), or no credentials (the route
+            # answers 401 if it needs them).
+            return await self.app(scope, receive, send)
+        presented = headers.get(HEADER, "")
+        body = b""
+        if not presented and headers.get("content-type", "").startswith(FORM_TYPE):
+            body, receive = await _buffer(receive)
+            values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(FORM_FIELD)
+            presented = values[0] if values else ""
+        if not presented or not self.guard.valid(credential.token, presented):
+            return await problem(
+                403,
+                "CSRF token required",
+                "a state change with browser (Basic) credentials needs the page's CSRF "
+                "token; scripts use Authorization: Bearer",
+            )(scope, receive, send)
+        scope.setdefault("state", {})[VERIFIED_STATE] = True
+        return await self.app(scope, receive, send)
+
+    def _cross_site(self, headers: dict[str, str]) -> str:
+        site = headers.get("sec-fetch-site", "")
+        if site in ("cross-site", "same-site"):
+            return f"the browser marked this request {site}"
+        origin = headers.get("origin")
+        if origin is not None and not _origin_ok(
+            origin, headers.get("host", ""), self.public_base_url
+        ):
+            return f"Origin {origin[:100]!r} is not this registry"
+        return ""
+
+
+async def _buffer(receive):
+    """Read the whole body; return it and a receive() that replays it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay

@@ -1,0 +1,76 @@
+"""How `ocop-registry serve` runs uvicorn: h11 with a header deadline.
+
+uvicorn's keep-alive timer is cancelled by the first byte a client sends, and a new
+connection has no timer at all, so a client that opens connections and trickles half a
+header line holds them for ever (slowloris). TimedH11Protocol closes a connection whose
+request headers are not complete within HttpTimeouts.header_s of the connection opening
+or of the previous reply. The body has its own deadline (middleware.BodyTimeoutMiddleware);
+idle keep-alive connections close after keep_alive_s; headers are capped at
+max_header_bytes (h11: 400 beyond).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from registry.config import HttpTimeouts
+
+
+class TimedH11Protocol(H11Protocol):
+    header_timeout_s = HttpTimeouts().header_s  # set per server by uvicorn_config
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._arm_header_timer()
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._waiting_for = self.cycle  # the request before the one whose headers we await
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._header_timeout)
+
+    def _cancel_header_timer(self) -> None:
+        if getattr(self, "_header_timer", None) is not None:
+            self._header_timer.cancel()  # type: ignore[union-attr]
+            self._header_timer = None
+
+    def _header_timeout(self) -> None:
+        self._header_timer = None
+        if self.cycle is self._waiting_for and not self.transport.is_closing():
+            self.transport.close()  # no complete request headers in time
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.cycle is not self._waiting_for:  # a new request's headers are complete
+            self._cancel_header_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        idle = self.cycle is not None and self.cycle.response_complete  # not pipelined
+        if idle and self._header_timer is None and not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+
+def uvicorn_config(app, timeouts: HttpTimeouts, log_level: str) -> uvicorn.Config:
+    protocol = type(
+        "RegistryH11Protocol", (TimedH11Protocol,), {"header_timeout_s": timeouts.header_s}
+    )
+    return uvicorn.Config(
+        app,
+        http=protocol,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        timeout_keep_alive=max(1, round(timeouts.keep_alive_s)),
+        h11_max_incomplete_event_size=timeouts.max_header_bytes,
+    )
+
+
+__all__ = ["TimedH11Protocol", "uvicorn_config"]
