@@ -18,7 +18,7 @@ from registry.config import RegistryConfig
 from registry.db import Database
 from registry.middleware import BodyLimitMiddleware
 from registry.problems import problem
-from registry.routes import API, admin, pages, public, stations
+from registry.routes import API, admin, admin_stations, pages, public, stations
 from registry.signing import KeyRing
 
 
@@ -47,6 +47,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)
+    app.include_router(admin_stations.router)
     app.include_router(pages.build_router(config.stamp_path_prefix))
     return app
 

@@ -17,6 +17,12 @@ ENV_SILENT_AFTER_S = "OCOP_REGISTRY_SILENT_AFTER_S"
 DEFAULT_SILENT_AFTER_S = 30 * 60.0  # kiosks send a heartbeat every sync_interval_s (300 s)
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
+# A printing station's quotas until the office sets others (`station set --per-day/--total`;
+# "none" = no limit, only ever set explicitly). The day is the Vietnam calendar day
+# (ocop.clock.VIETNAM_TZ): the province works on it. A day's quota below Limits.max_block_count
+# is deliberate: one stolen token mints at most this much a day.
+DEFAULT_QUOTA_PER_DAY = 5_000
+DEFAULT_QUOTA_TOTAL = 100_000
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
 from registry import catalog, reports
-from registry.auth import add_station
 from registry.dal import catalog as catalog_rows
 from registry.db import Database
 from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, require_admin
@@ -19,7 +18,6 @@ from registry.schemas import (
     NAME_PATTERN,
     KeyRevocation,
     SerialRange,
-    StationRequest,
     SuspectRequest,
 )
 
@@ -134,16 +132,6 @@ def admin_suspects(body: SuspectRequest, database: DatabaseDep, keyring: KeyRing
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"trust_list_sequence": sequence}
-
-
-@router.post("/stations")
-def admin_add_station(body: StationRequest, database: DatabaseDep) -> dict:
-    try:
-        with database.write() as conn:
-            station, token = add_station(conn, body.name, body.district)
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
-    return {"name": station.name, "token": token}
 
 
 @router.get("/reports")
