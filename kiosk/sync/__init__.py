@@ -14,6 +14,7 @@ from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, PushResult, SyncEngine, SyncReport, check_configured
 from kiosk.sync.errors import (
     BadReply,
+    BlockRefused,
     PageNotApplied,
     RegistryUnavailable,
     ReplyRefused,
@@ -27,6 +28,7 @@ from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
 
 __all__ = [
     "BadReply",
+    "BlockRefused",
     "PageNotApplied",
     "PullResult",
     "PushResult",
