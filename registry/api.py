@@ -26,7 +26,7 @@ from registry.middleware import (
 )
 from registry.problems import problem
 from registry.ratelimit import FailedAuthLimiter
-from registry.routes import API, admin, pages, public, stations
+from registry.routes import API, admin, admin_stations, pages, public, stations
 from registry.signing import KeyRing
 
 
@@ -62,6 +62,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)
+    app.include_router(admin_stations.router)
     app.include_router(pages.build_router(config.stamp_path_prefix))
     return app
 

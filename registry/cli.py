@@ -4,7 +4,8 @@
     ocop-registry serve --demo --port P --token-file FILE --root-key-file FILE2
     ocop-registry init-db                          (every command migrates the database first)
     ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
-    ocop-registry station add NAME [--district D] [--token-file F] | station list
+    ocop-registry station add|list|set|disable|enable|rotate-token|retire ...
+                                                   (registry/cli_station.py)
     ocop-registry key rotate | root-key
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
@@ -44,7 +45,20 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ocop.errors import UserError
-from registry import __version__, admins, audit, auth, backup, catalog, cli_admin, db, epoch
+from ocop.stations import StationRole
+from registry import (
+    __version__,
+    admins,
+    audit,
+    auth,
+    backup,
+    catalog,
+    cli_admin,
+    cli_station,
+    db,
+    epoch,
+)
+from registry import stations as station_rules
 from registry.audit import AuditAction
 from registry.config import (
     DEFAULT_STAMP_BASE_URL,
@@ -261,7 +275,16 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
         catalog_rows.write_catalog(conn, batch)
         db.set_meta(conn, "demo", "1")
         if not stations.exists(conn, DEMO_STATION):
-            _, token = auth.add_station(conn, DEMO_STATION, DEMO_DISTRICT)
+            # A printing station for the demo producers, with the default quotas.
+            _, token = station_rules.add(
+                conn,
+                DEMO_STATION,
+                audit.cli_actor(),
+                audit.CLI_CLIENT,
+                district=DEMO_DISTRICT,
+                role=StationRole.STATION,
+                producers=list(producers),
+            )
         else:
             token = auth.generate_token()
             auth.set_station_token(conn, DEMO_STATION, token)
@@ -311,32 +334,6 @@ def cmd_import(args) -> int:
         summary = catalog_rows.write_catalog(conn, batch)
         _audit(conn, AuditAction.CATALOG_IMPORT, f"file:{Path(args.file).name}", str(summary))
     print(f"imported {args.file}: {summary}")
-    return 0
-
-
-def cmd_station_add(args) -> int:
-    database, _ = open_registry(_config(args))
-    try:
-        with database.write() as conn:
-            station, token = auth.add_station(conn, args.name, args.district)
-            _audit(conn, AuditAction.STATION_ADD, station.name, {"district": args.district})
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    if args.token_file:
-        auth.write_secret_file(Path(args.token_file), token)
-        print(f"station {station.name} added; token written to {args.token_file}")
-    else:
-        print(f"station {station.name} added. Its token (shown only now):\n{token}")
-    return 0
-
-
-def cmd_station_list(args) -> int:
-    database, _ = open_registry(_config(args))
-    with database.read() as conn:
-        rows = stations.all_by_name(conn)
-    for r in rows:
-        state = "disabled" if r.disabled else "active"
-        print(f"{r.name}\t{r.district or '-'}\t{state}\tlast seen {r.last_seen_at or 'never'}")
     return 0
 
 
@@ -506,13 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     station = sub.add_parser("station", help="stations").add_subparsers(
         dest="station_command", metavar="ACTION", parser_class=_Parser, required=True
     )
-    p = station.add_parser("add", parents=[common], help="add a station; prints its token")
-    p.add_argument("name")
-    p.add_argument("--district", default="")
-    p.add_argument("--token-file", metavar="FILE", help="write the token here instead")
-    p.set_defaults(handler=cmd_station_add)
-    p = station.add_parser("list", parents=[common], help="list stations")
-    p.set_defaults(handler=cmd_station_list)
+    cli_station.register(station, common, lambda args: open_registry(_config(args)))
 
     key = sub.add_parser("key", help="signing keys").add_subparsers(
         dest="key_command", metavar="ACTION", parser_class=_Parser, required=True

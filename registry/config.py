@@ -24,6 +24,12 @@ DEFAULT_EPOCH_SERIAL_GAP = 100_000
 DEFAULT_EPOCH_TRUST_SEQUENCE_GAP = 1000
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
+# A printing station's quotas until the office sets others (`station set --per-day/--total`;
+# "none" = no limit, only ever set explicitly). The day is the Vietnam calendar day
+# (ocop.clock.VIETNAM_TZ): the province works on it. A day's quota below Limits.max_block_count
+# is deliberate: one stolen token mints at most this much a day.
+DEFAULT_QUOTA_PER_DAY = 5_000
+DEFAULT_QUOTA_TOTAL = 100_000
 
 
 @dataclass(frozen=True)

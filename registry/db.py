@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from registry.config import DEFAULT_QUOTA_PER_DAY, DEFAULT_QUOTA_TOTAL
 from registry.migrations import upgrade
 
 log = logging.getLogger("registry.db")
@@ -151,6 +152,46 @@ stations = Table(
     Column("last_seen_at", String(20), nullable=True),
     # Superseded by station_heartbeats (schema 1 databases have it; no longer written).
     Column("last_heartbeat_json", Text, nullable=True),
+    # ocop.stations.StationRole; a new station is a kiosk (never mints) until the office
+    # makes it a printing station (registry/stations.py).
+    Column("role", String(16), nullable=False, server_default="kiosk"),
+    # Stamps a printing station may receive per Vietnam day and in all; NULL = no limit
+    # (only ever set explicitly by the office).
+    Column("quota_per_day", Integer, nullable=True, server_default=str(DEFAULT_QUOTA_PER_DAY)),
+    Column("quota_total", BigInteger, nullable=True, server_default=str(DEFAULT_QUOTA_TOTAL)),
+    # Set once by retire (which also sets disabled): final, the station cannot be enabled.
+    Column("retired_at", String(20), nullable=True),
+)
+
+# What a printing station may stamp: producers (every product of theirs) and single products.
+# kind is registry.stations.BindingKind; ref a producer id or a product id in decimal.
+station_bindings = Table(
+    "station_bindings",
+    metadata,
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("kind", String(16), primary_key=True),
+    Column("ref", String(64), primary_key=True),
+)
+
+# Refused stamp-block requests (ocop.stations.BlockRefusal), one row per station, Vietnam day,
+# reason and product, counting the attempts: an alert on the reports page that a token is
+# being used beyond its authority, and a table that cannot be flooded.
+station_alerts = Table(
+    "station_alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
+    Column("day", String(10), nullable=False, index=True),
+    Column("reason", String(32), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("stamps_asked", BigInteger, nullable=False),
+    Column("first_at", String(20), nullable=False),
+    Column("last_at", String(20), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    UniqueConstraint("station_id", "day", "reason", "product_id", name="station_alerts_once"),
 )
 
 # The newest heartbeat of each station: one row per station, replaced by every heartbeat
@@ -402,6 +443,11 @@ def _dialect_insert(db_or_conn, table: Table):
         f"INSERT ... ON CONFLICT for the {name!r} database: the "
         f"registry supports sqlite and postgresql only"
     )
+
+
+def dialect_insert(conn: Connection, table: Table):
+    """The dialect's INSERT, for ON CONFLICT clauses of one's own."""
+    return _dialect_insert(conn, table)
 
 
 def insert_ignore(db_or_conn, table: Table):

@@ -476,6 +476,33 @@ def _stations_card(report: Report) -> str:
     )
 
 
+def _block_alerts_card(report: Report) -> str:
+    """Refused stamp-block requests: each row is a token used beyond its authority."""
+    alerts = report.block_alerts
+    head = (
+        '<div class="card" id="block-alerts"><h2>Yêu cầu tem bị từ chối '
+        "<span class=en>Refused stamp-block requests</span></h2>"
+    )
+    if not alerts:
+        return head + '<p data-count="0">Không có / None</p></div>'
+    rows = "".join(
+        f'<tr class="flagged" data-station="{escape(a.station)}" data-reason="{escape(a.reason)}">'
+        f"<td>{escape(a.day)}</td><td>{escape(a.station)}</td><td>{escape(a.reason)}</td>"
+        f"<td class=n>{a.product_id}</td><td class=n>{a.attempts}</td>"
+        f"<td class=n>{a.stamps_asked}</td><td>{escape(a.last_at)}</td>"
+        f"<td>{escape(a.detail)}</td></tr>"
+        for a in alerts
+    )
+    return (
+        f'{head}<p class="flag" data-count="{len(alerts)}">{len(alerts)} cảnh báo / alerts: '
+        f"một mã trạm bị dùng quá quyền / a station token used beyond its authority</p>"
+        '<div class="scroll"><table><tr><th>Ngày / Day</th><th>Trạm / Station</th>'
+        "<th>Lý do / Reason</th><th class=n>Sản phẩm / Product</th>"
+        "<th class=n>Lần / Attempts</th><th class=n>Tem xin / Stamps asked</th>"
+        f"<th>Lần cuối / Last</th><th>Chi tiết / Detail</th></tr>{rows}</table></div></div>"
+    )
+
+
 def _audit_card(entries: list[AuditEntry] | None) -> str:
     head = '<div class="card" id="audit"><h2>Nhật ký quản trị <span class=en>Audit log</span></h2>'
     if entries is None:
@@ -552,6 +579,7 @@ def reports_page(
     for pid, name, n in report.per_product:
         body.append(f"<tr><td>{pid}</td><td>{escape(name)}</td><td class=n>{n}</td></tr>")
     body.append("</table></div>")
+    body.append(_block_alerts_card(report))
     body.append(_stations_card(report))
     body.append(_audit_card(audit_entries))
     warnings = "".join(

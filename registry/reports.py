@@ -16,6 +16,7 @@ from ocop.stamps.verdicts import SIGNATURE_VALID
 from registry import db
 from registry.config import RegistryConfig
 from registry.dal import reports as queries
+from registry.dal import stations as station_rows
 
 # Verdicts that say the serial came from a validly signed stamp (forged copies claiming a
 # serial never count towards its scans).
@@ -58,6 +59,23 @@ class StationHealth:
 
 
 @dataclass
+class BlockAlert:
+    """Refused stamp-block requests of one station, Vietnam day, reason and product: a
+    token used beyond its authority (a kiosk asking for stamps, a station out of scope or
+    over quota). `reason` is an ocop.stations.BlockRefusal value."""
+
+    station: str
+    day: str
+    reason: str
+    product_id: int
+    attempts: int
+    stamps_asked: int
+    first_at: str
+    last_at: str
+    detail: str
+
+
+@dataclass
 class Report:
     first_day: str
     last_day: str
@@ -70,6 +88,7 @@ class Report:
     suspects: list[SuspectSerial] = field(default_factory=list)
     stations: list[StationHealth] = field(default_factory=list)
     station_silent_after_s: float = 0.0  # config.station_silent_after_s
+    block_alerts: list[BlockAlert] = field(default_factory=list)
 
     @property
     def top_products(self) -> list[tuple[int, str, int]]:
@@ -142,7 +161,25 @@ def build_report(
         suspects=find_suspects(conn, config),
         stations=station_health(conn, config, now),
         station_silent_after_s=config.station_silent_after_s,
+        block_alerts=block_alerts(conn, first_day),
     )
+
+
+def block_alerts(conn: Connection, first_day: str) -> list[BlockAlert]:
+    return [
+        BlockAlert(
+            r.station,
+            r.day,
+            r.reason,
+            r.product_id,
+            r.attempts,
+            r.stamps_asked,
+            r.first_at,
+            r.last_at,
+            r.detail,
+        )
+        for r in station_rows.alerts_since(conn, first_day)
+    ]
 
 
 def find_suspects(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stations import StationRole
 
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"  # station and producer ids
@@ -74,7 +75,29 @@ class SuspectRequest(BaseModel):
     reason: str = Field(default="", max_length=300)
 
 
-class StationRequest(BaseModel):
+QUOTA = Field(default=None, ge=0, le=10**12)
+
+
+class StationScope(BaseModel):
+    """PATCH /admin/stations/{name}: only the fields given change. A list replaces that
+    kind's bindings; a quota of null means no limit."""
+
     model_config = ConfigDict(extra="forbid")
+    role: StationRole | None = None
+    producers: list[str] | None = Field(default=None, max_length=1000)
+    products: list[int] | None = Field(default=None, max_length=1000)
+    quota_per_day: int | None = QUOTA
+    quota_total: int | None = QUOTA
+
+
+class StationRequest(StationScope):
+    """POST /admin/stations: a kiosk unless `role` says otherwise; quotas left out get the
+    defaults (registry.config.DEFAULT_QUOTA_*), null means no limit."""
+
     name: str = Field(pattern=NAME_PATTERN)
     district: str = Field(default="", max_length=200)
+
+
+class StationReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=300)

@@ -182,6 +182,22 @@ class KeyRing:
         keys.add_revoked_range(conn, first, last, reason)
         return self.publish(conn)
 
+    def revoke_ranges(
+        self, conn: Connection, ranges: list[tuple[int, int]], reason: str = ""
+    ) -> int:
+        """Revoke several serial ranges in one trust-list update (a retired station's
+        unprinted stamps); returns the published sequence."""
+        if not ranges:
+            raise ValueError("no serial ranges to revoke")
+        for first, last in ranges:
+            if not 1 <= first <= last <= MAX_SERIAL:
+                raise ValueError(
+                    f"serial range {first}-{last}: need 1 <= first <= last <= {MAX_SERIAL}"
+                )
+        for first, last in ranges:
+            keys.add_revoked_range(conn, first, last, reason)
+        return self.publish(conn)
+
     def revoke_key(
         self,
         conn: Connection,

@@ -106,12 +106,18 @@ def _once(args, ctx) -> int:
 
 
 def _block(args, ctx) -> int:
+    from kiosk.i18n import translator
     from kiosk.sync import SyncError
+    from kiosk.sync.errors import BlockRefused
 
     engine = _engine(ctx)
     try:
         engine.pull()  # the newest trust list first: the block is checked against it
         block_id = engine.request_stamp_block(args.product_id, args.count)
+    except BlockRefused as exc:
+        _ = translator(ctx.settings.language.value)
+        print(f"ocop-kiosk: {_(exc.refusal.label_msgid)}\n({exc})", file=sys.stderr)
+        return EXIT_SYNC_FAILED
     except SyncError as exc:
         print(f"ocop-kiosk: stamp block request failed: {exc}", file=sys.stderr)
         return EXIT_SYNC_FAILED

@@ -14,6 +14,7 @@ from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, PushResult, SyncEngine, SyncReport, check_configured
 from kiosk.sync.errors import (
     BadReply,
+    BlockRefused,
     InsecureRegistryUrl,
     PageNotApplied,
     RegistryUnavailable,
@@ -28,6 +29,7 @@ from kiosk.sync.status import SyncState, SyncStatus, read_sync_status
 
 __all__ = [
     "BadReply",
+    "BlockRefused",
     "InsecureRegistryUrl",
     "PageNotApplied",
     "PullResult",

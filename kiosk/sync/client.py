@@ -15,6 +15,7 @@ import requests
 
 from kiosk import __version__
 from kiosk.sync.errors import BadReply, RegistryUnavailable, SyncRejected
+from ocop.stations import REFUSAL_REASON_FIELD
 from ocop.wire import MAX_MEDIA_BYTES
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class RegistryClient:
         status = response.status_code
         if 200 <= status < 300:
             return content, response.headers.get("Content-Type", "")
-        detail = _problem_detail(content)
+        detail, reason = _problem_detail(content)
         if status >= 500 or status in (408, 429):
             raise RegistryUnavailable(
                 f"registry answered {status} to {method} {path}{': ' + detail if detail else ''}"
@@ -104,7 +105,9 @@ class RegistryClient:
                 f"or a captive portal?)"
             )
         raise SyncRejected(
-            f"registry refused {method} {path} ({status}){': ' + detail if detail else ''}", status
+            f"registry refused {method} {path} ({status}){': ' + detail if detail else ''}",
+            status,
+            reason,
         )
 
     @staticmethod
@@ -166,12 +169,14 @@ def _short(exc: Exception) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _problem_detail(content: bytes) -> str:
+def _problem_detail(content: bytes) -> tuple[str, str]:
+    """(title - detail, the machine-readable reason or "") of a problem+json body."""
     try:
         body = json.loads(content)
     except (ValueError, RecursionError):
-        return ""
+        return "", ""
     if isinstance(body, dict):
         parts = [str(body.get(k)) for k in ("title", "detail") if body.get(k)]
-        return " - ".join(parts)[:300]
-    return ""
+        reason = body.get(REFUSAL_REASON_FIELD)
+        return " - ".join(parts)[:300], reason[:64] if isinstance(reason, str) else ""
+    return "", ""

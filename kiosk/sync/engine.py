@@ -36,6 +36,7 @@ from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.errors import (
     BadReply,
+    BlockRefused,
     InsecureRegistryUrl,
     PageNotApplied,
     ReplyRefused,
@@ -49,6 +50,7 @@ from ocop.clock import ISO_SECONDS, utc_now_iso
 from ocop.errors import UserError
 from ocop.stamps.errors import TrustError
 from ocop.stamps.trust import verify_signed_trust_list
+from ocop.stations import BlockRefusal
 from ocop.wire import UploadStatus
 
 log = logging.getLogger(__name__)
@@ -420,9 +422,14 @@ class SyncEngine:
         try:
             reply = self.client.stamp_block(request_id, product_id, count)
         except SyncRejected as exc:
-            if exc.status in (404, 409, 422):  # will never succeed: forget the request
+            # Will never succeed as asked (a 403 is the office's decision: asking again each
+            # round would only add alerts): forget the request.
+            if exc.status in (403, 404, 409, 422):
                 with self.store.transaction() as tx:
                     st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
+            refusal = _block_refusal(exc)
+            if refusal is not None:
+                raise BlockRefused(f"{refusal.label_msgid}. {exc}", refusal) from None
             raise
         stamps = validate.check_block_reply(reply, product_id, count, request_id)
         if reply.get("key_id") is not None:
@@ -559,3 +566,13 @@ def _payload(text: str):
     except ValueError:
         return {"unparseable": text}
     return value if isinstance(value, dict) else {"value": value}
+
+
+def _block_refusal(exc: SyncRejected) -> BlockRefusal | None:
+    """The registry's reason for a 403 to a block request, when it is one we know."""
+    if exc.status != 403:
+        return None
+    try:
+        return BlockRefusal(exc.reason)
+    except ValueError:
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from kiosk.sync.status import SyncState
 from ocop.errors import UserError
+from ocop.stations import BlockRefusal
 
 
 class SyncError(Exception):
@@ -58,9 +59,20 @@ class SyncRejected(SyncError):
     retryable = False
     state = SyncState.ERROR
 
-    def __init__(self, message: str, status: int = 0):
+    def __init__(self, message: str, status: int = 0, reason: str = ""):
         super().__init__(message)
         self.status = status
+        self.reason = reason  # the problem's machine-readable `reason`, when it has one
+
+
+class BlockRefused(SyncRejected):
+    """The registry refused a stamp block (403): this kiosk is not a printing station, the
+    product is outside the station's bindings, or its quota is used up. `refusal` says which;
+    its label is what staff read (translated: `translator(lang)(exc.refusal.label_msgid)`)."""
+
+    def __init__(self, message: str, refusal: BlockRefusal):
+        super().__init__(message, 403, refusal.value)
+        self.refusal = refusal
 
 
 class SyncNotConfigured(UserError):

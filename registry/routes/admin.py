@@ -17,7 +17,6 @@ from ocop.stamps.codec import MAX_PRODUCT_ID
 from registry import audit, catalog, reports
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
-from registry.auth import add_station
 from registry.dal import catalog as catalog_rows
 from registry.db import Database
 from registry.deps import (
@@ -34,7 +33,6 @@ from registry.schemas import (
     NAME_PATTERN,
     KeyRevocation,
     SerialRange,
-    StationRequest,
     SuspectRequest,
 )
 
@@ -251,26 +249,6 @@ def admin_suspects(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"trust_list_sequence": sequence}
-
-
-@router.post("/stations")
-def admin_add_station(
-    body: StationRequest, database: DatabaseDep, who: AdminDep, client: ClientDep
-) -> dict:
-    try:
-        with database.write() as conn:
-            station, token = add_station(conn, body.name, body.district)
-            audit.record(
-                conn,
-                who.name,
-                AuditAction.STATION_ADD,
-                station.name,
-                client,
-                {"district": body.district},
-            )
-    except ValueError as exc:
-        raise HTTPException(409, str(exc)) from None
-    return {"name": station.name, "token": token}
 
 
 @router.get("/reports")

@@ -8,7 +8,9 @@ import json
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
+from ocop.stations import REFUSAL_REASON_FIELD
 from registry import db, uploads
+from registry import stations as station_rules
 from registry.config import Limits
 from registry.dal import catalog as catalog_rows
 from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, ReaderDep, StationDep
@@ -65,7 +67,10 @@ def stamp_block(
     keyring: KeyRingDep,
 ) -> dict:
     """Allocate `count` new province-unique serials for a product, signed with the
-    current key, recorded as issued to this station."""
+    current key, recorded as issued to this station. A repeated request id returns the
+    block already granted (whatever the quota says now). A kiosk-role station, a product
+    outside the station's bindings or a request over its quota: 403 with a `reason`
+    (ocop.stations.BlockRefusal), nothing issued, an alert on the reports page."""
     if body.count > config.limits.max_block_count:
         raise HTTPException(422, f"count is at most {config.limits.max_block_count}")
     for attempt in range(2):
@@ -73,10 +78,30 @@ def stamp_block(
             with database.write() as conn:
                 if not catalog_rows.product_exists(conn, body.product_id):
                     raise HTTPException(404, f"no product {body.product_id}")
-                block = keyring.issue_block(
+                refusal = station_rules.authorize_block(
                     conn, station.id, body.request_id, body.product_id, body.count
                 )
+                if refusal is not None:
+                    # Committed with this transaction; the 403 is raised after it.
+                    station_rules.record_refusal(
+                        conn, station.id, refusal, body.product_id, body.count
+                    )
+                else:
+                    block = keyring.issue_block(
+                        conn, station.id, body.request_id, body.product_id, body.count
+                    )
+            if refusal is not None:
+                raise HTTPException(
+                    403,
+                    {
+                        "title": "Stamp block refused",
+                        "detail": refusal.detail,
+                        REFUSAL_REASON_FIELD: refusal.reason.value,
+                    },
+                )
             return block.to_json()
+        except station_rules.StationInactive:
+            raise HTTPException(401, "unknown or disabled token") from None
         except BlockConflict as exc:
             raise HTTPException(409, str(exc)) from None
         except IntegrityError:  # the same request id raced itself: read it back

@@ -93,9 +93,11 @@ class Registry:
             raise AssertionError(f"registry cli {args} failed: {result.stderr}")
         return result
 
-    def add_station(self, name: str, district: str = "") -> str:
+    def add_station(self, name: str, district: str = "", **scope) -> str:
+        """A new station's token; `scope`: role, producers, products, quota_per_day,
+        quota_total (POST /api/v1/admin/stations; a kiosk without them)."""
         reply = self.admin(
-            "POST", "/api/v1/admin/stations", json={"name": name, "district": district}
+            "POST", "/api/v1/admin/stations", json={"name": name, "district": district, **scope}
         )
         assert reply.status_code == 200, reply.text
         return reply.json()["token"]

@@ -271,7 +271,7 @@ def test_stamp_blocks_are_unique_and_idempotent(registry):
     first = _block(registry, 101, 4, request_id=request_id).json()
     retry = _block(registry, 101, 4, request_id=request_id).json()
     assert retry == first
-    other = registry.add_station(f"st-{uuid.uuid4().hex[:8]}")
+    other = registry.add_station(f"st-{uuid.uuid4().hex[:8]}", role="station", products=[101])
     theirs = _block(registry, 101, 4, token=other, request_id=request_id).json()
     serials = set(range(first["first_serial"], first["last_serial"] + 1))
     assert not serials & set(range(theirs["first_serial"], theirs["last_serial"] + 1))
