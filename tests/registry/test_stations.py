@@ -233,7 +233,7 @@ def test_disable_enable_and_rotate_token(registry):
         "station.add",
     ]
     for entry in _audit(registry, name):
-        assert entry.actor == "admin" and entry.client == "127.0.0.1"
+        assert entry.actor == "bootstrap" and entry.client == "127.0.0.1"
     assert _audit(registry, name)[2].detail["reason"] == "lost"
 
 

@@ -83,7 +83,9 @@ def test_restore_begins_a_new_epoch_and_kiosks_lose_nothing(tmp_path, make_kiosk
     base = tmp_path / "reg"
     reg = start_registry(base)
     try:
-        token = reg.add_station("restore-kiosk")  # before the backup: the restore keeps it
+        token = reg.add_station(
+            "restore-kiosk", role="station", products=[101]
+        )  # before the backup: the restore keeps it
         kiosk = make_kiosk(reg, token=token)
         _ok(kiosk)
         before = kiosk.engine.request_stamp_block(101, 5)
@@ -270,7 +272,7 @@ def test_postgres_pg_restore_then_after_external_restore(tmp_path, make_kiosk):
     drop, reg.cleanups = reg.cleanups, []  # the database outlives the first process
     try:
         pg_url = reg.db_url
-        token = reg.add_station("pg-kiosk")
+        token = reg.add_station("pg-kiosk", role="station", products=[101])
         kiosk = make_kiosk(reg, token=token)
         _ok(kiosk)
         before = kiosk.engine.request_stamp_block(101, 5)
