@@ -20,6 +20,8 @@ from registry.middleware import BodyLimitMiddleware
 from registry.problems import problem
 from registry.routes import API, admin, pages, public, stations
 from registry.signing import KeyRing
+from registry.verification import Verifiers
+from registry.views import ViewRecorder
 
 
 def create_app(config: RegistryConfig, database: Database | None = None) -> FastAPI:
@@ -37,6 +39,8 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.state.config = config
     app.state.database = database or Database(config.db_url)
     app.state.keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    app.state.verifiers = Verifiers(app.state.keyring, config.stamp_base_url)
+    app.state.views = ViewRecorder()
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         BodyLimitMiddleware,

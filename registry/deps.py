@@ -3,6 +3,7 @@ ring, all stored on `app.state` by create_app) and who is calling (bearer token 
 
     ConfigDep    the RegistryConfig            DatabaseDep   the db.Database
     KeyRingDep   the signing.KeyRing           StationDep    the calling station (401/403)
+    VerifiersDep verification.Verifiers        ViewsDep      views.ViewRecorder
     ReaderDep    a station's name or "admin"   require_admin  a route/router dependency
 """
 
@@ -16,6 +17,8 @@ from registry.auth import Station, bearer_token, is_admin_token, station_for_tok
 from registry.config import RegistryConfig
 from registry.db import Database
 from registry.signing import KeyRing
+from registry.verification import Verifiers
+from registry.views import ViewRecorder
 
 
 def get_config(request: Request) -> RegistryConfig:
@@ -30,9 +33,19 @@ def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
+def get_verifiers(request: Request) -> Verifiers:
+    return request.app.state.verifiers
+
+
+def get_views(request: Request) -> ViewRecorder:
+    return request.app.state.views
+
+
 ConfigDep = Annotated[RegistryConfig, Depends(get_config)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+VerifiersDep = Annotated[Verifiers, Depends(get_verifiers)]
+ViewsDep = Annotated[ViewRecorder, Depends(get_views)]
 
 
 def bearer(request: Request) -> str:

@@ -4,12 +4,13 @@ revocations, suspects, stations and reports."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import catalog, reports
+from registry import catalog, clones, reports
 from registry.auth import add_station
 from registry.dal import catalog as catalog_rows
 from registry.db import Database
@@ -23,6 +24,7 @@ from registry.schemas import (
     SuspectRequest,
 )
 
+ADMIN = "admin"  # decided_by for the admin API (one admin token today)
 router = APIRouter(prefix=f"{API}/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
 
@@ -144,6 +146,39 @@ def admin_add_station(body: StationRequest, database: DatabaseDep) -> dict:
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return {"name": station.name, "token": token}
+
+
+@router.get("/clone-detections")
+def admin_clone_detections(
+    database: DatabaseDep,
+    status: clones.DetectionStatus | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> dict:
+    """Clone detections (registry/clones.py), pending first."""
+    with database.read() as conn:
+        found = reports.detections(conn, status.value if status else None, limit)
+    return {"detections": [asdict(d) for d in found]}
+
+
+@router.post("/clone-detections/{detection_id}/{action}")
+def admin_decide_detection(
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    detection_id: int = Path(ge=1),
+    action: Literal["approve", "dismiss"] = Path(),
+) -> dict:
+    """approve: the serial goes onto the trust list's suspect list (every kiosk's next
+    sync); dismiss: this rule will not flag the serial again. 409 unless pending."""
+    try:
+        with database.write() as conn:
+            if action == "approve":
+                serial = clones.approve(conn, keyring, detection_id, ADMIN)
+            else:
+                serial = clones.dismiss(conn, detection_id, ADMIN)
+            sequence, _ = keyring.latest_signed(conn)
+    except clones.DecisionError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return {"id": detection_id, "serial": serial, "action": action, "trust_list_sequence": sequence}
 
 
 @router.get("/reports")

@@ -3,12 +3,18 @@ stamp), the reports page and the stylesheet. The rendering is in registry/pages.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+import logging
 
-from registry import pages, reports
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from registry import clones, pages, reports
 from registry.auth import bearer_token, is_admin_token
-from registry.deps import ConfigDep, DatabaseDep, KeyRingDep
+from registry.config import ClonePolicy
+from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, VerifiersDep, ViewsDep
+from registry.views import client_address
+
+log = logging.getLogger(__name__)
 
 
 def build_router(stamp_path_prefix: str) -> APIRouter:
@@ -32,6 +38,12 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
             include_in_schema=False,
         )
     router.add_api_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
+    router.add_api_route(
+        "/reports/detections/{detection_id}/{action}",
+        decide_detection,
+        methods=["POST"],
+        include_in_schema=False,
+    )
     router.add_api_route("/static/{name}", static, methods=["GET"], include_in_schema=False)
     return router
 
@@ -41,30 +53,96 @@ def index() -> HTMLResponse:
 
 
 def stamp_page(
-    code: str, request: Request, config: ConfigDep, database: DatabaseDep, keyring: KeyRingDep
+    code: str,
+    request: Request,
+    config: ConfigDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    verifiers: VerifiersDep,
+    views: ViewsDep,
 ) -> HTMLResponse:
     lang = pages.pick_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     with database.read() as conn:
-        status, html = pages.stamp_page(conn, config, keyring, code, lang)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+        page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
+    if page.sighted_serial is not None and _record_view(
+        request, config, database, keyring, views, page.sighted_serial
+    ):
+        with database.read() as conn:  # this view made it a suspect: say so now
+            page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
+    return HTMLResponse(page.html, status_code=page.status, headers={"Cache-Control": "no-store"})
+
+
+def _record_view(request: Request, config, database, keyring, views, serial: int) -> bool:
+    """Record a phone view and run the clone rules on it; True when that published the
+    serial. A failure is logged, never shown: the page must render anyway."""
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        config.trusted_proxies,
+    )
+    try:
+        with database.write() as conn:
+            if not views.record(conn, serial, address, request.headers.get("user-agent", "")):
+                return False
+            found = clones.check(conn, keyring, config.clone_rules, [serial])
+        return bool(found) and config.clone_rules.policy is ClonePolicy.PUBLISH
+    except Exception:  # a phone's page view must not fail on bookkeeping
+        log.exception("could not record a stamp page view of serial %s", serial)
+        return False
+
+
+def _is_office(request: Request, config) -> bool:
+    token = bearer_token(request.headers.get("authorization"))
+    return token is not None and is_admin_token(token, config.admin_token_hashes)
+
+
+def _sign_in_required() -> HTMLResponse:
+    return HTMLResponse(
+        pages.message_page(
+            "Cần đăng nhập / Sign in required",
+            "Báo cáo chỉ dành cho văn phòng OCOP tỉnh. / "
+            "Reports are for the provincial OCOP office.",
+        ),
+        status_code=401,
+        headers={"WWW-Authenticate": 'Basic realm="ocop-reports"'},
+    )
+
+
+def decide_detection(
+    detection_id: int,
+    action: str,
+    request: Request,
+    config: ConfigDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+) -> Response:
+    """The reports page's approve / dismiss buttons (plain POST forms)."""
+    if not _is_office(request, config):
+        return _sign_in_required()
+    if action not in DECISIONS:
+        raise HTTPException(404, "not found")
+    try:
+        with database.write() as conn:
+            DECISIONS[action](conn, keyring, detection_id, OFFICE)
+    except clones.DecisionError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return RedirectResponse(f"/reports#detection-{detection_id}", status_code=303)
+
+
+OFFICE = "office"  # decided_by for the reports page (one admin token today)
+DECISIONS = {
+    "approve": clones.approve,
+    "dismiss": lambda conn, _keyring, detection_id, by: clones.dismiss(conn, detection_id, by),
+}
 
 
 def reports_page(
     request: Request, config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
 ) -> Response:
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None or not is_admin_token(token, config.admin_token_hashes):
-        return HTMLResponse(
-            pages.message_page(
-                "Cần đăng nhập / Sign in required",
-                "Báo cáo chỉ dành cho văn phòng OCOP tỉnh. / "
-                "Reports are for the provincial OCOP office.",
-            ),
-            status_code=401,
-            headers={"WWW-Authenticate": 'Basic realm="ocop-reports"'},
-        )
+    if not _is_office(request, config):
+        return _sign_in_required()
     with database.read() as conn:
         report = reports.build_report(conn, config, days=days)
     return HTMLResponse(pages.reports_page(report))
