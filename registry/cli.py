@@ -161,7 +161,15 @@ def cmd_serve(args) -> int:
         flush=True,
     )
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3)
+        uvicorn.Config(
+            app,
+            log_level=args.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+            # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; whom to
+            # believe is config.trusted_proxies (registry/views.client_address).
+            proxy_headers=False,
+        )
     )
     server.run(sockets=[sock])
     return 0

@@ -25,12 +25,13 @@ def salt_of_day(conn: Connection, day: str, new_salt: str) -> str:
 def add_view(conn: Connection, serial: int, client_hash: str, now: str) -> bool:
     """One INSERT ... ON CONFLICT DO NOTHING; True when this is the client's first view of
     the serial this hour."""
-    result = conn.execute(
-        db.insert_ignore(conn, v).values(
-            serial=serial, client_hash=client_hash, hour=now[:13], day=now[:10], viewed_at=now
-        )
-    )
-    return result.rowcount == 1
+    # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for ON CONFLICT inserts.
+    inserted = conn.execute(
+        db.insert_ignore(conn, v)
+        .values(serial=serial, client_hash=client_hash, hour=now[:13], day=now[:10], viewed_at=now)
+        .returning(v.c.id)
+    ).first()
+    return inserted is not None
 
 
 def client_days(conn: Connection, serial: int) -> list[tuple[str, str, int]]:
