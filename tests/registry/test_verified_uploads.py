@@ -323,3 +323,77 @@ def test_approve_policy_waits_for_the_office(approving):
     assert (
         approving.admin("POST", f"{API}/admin/clone-detections/999999/approve").status_code == 404
     )
+
+
+@pytest.fixture(scope="module", params=backends())
+def lenient(request, tmp_path_factory):
+    """Up to 5 stations may see a stamp: the volume and travel rules act alone."""
+    reg = start_registry(
+        tmp_path_factory.mktemp("lenient"),
+        request.param,
+        extra_args=("--clone-rule", "max_stations=5", "--clone-rule", "max_speed_kmh=60"),
+    )
+    yield reg
+    reg.stop()
+
+
+def _scan_at(text, when) -> dict:
+    item = _scan(text)
+    item["payload"]["scanned_at"] = when
+    return item
+
+
+def test_travel_rule_flags_scans_farther_apart_than_travel_allows(lenient):
+    west = lenient.add_station(f"w-{uuid.uuid4().hex[:6]}", "Sốp Cộp")
+    east = lenient.add_station(f"e-{uuid.uuid4().hex[:6]}", "Huyện Vân Hồ")
+    city = lenient.add_station(f"c-{uuid.uuid4().hex[:6]}", "TP. Sơn La")
+    near = lenient.add_station(f"n-{uuid.uuid4().hex[:6]}", "Mai Sơn")
+    block = _block(lenient, 2)
+    far, close = block["stamps"]
+    serial = block["first_serial"]
+    # ~140 km in 30 minutes: not one stamp.
+    _upload(lenient, [_scan_at(far, "2026-11-29T10:00:00Z")], west)
+    _upload(lenient, [_scan_at(far, "2026-11-29T10:30:00+00:00")], east)
+    found = _detections(lenient, serial)
+    assert [d["rule"] for d in found] == ["travel"] and "km" in found[0]["detail"]
+    assert serial in _suspects(lenient)
+    # ~25 km in an hour is a bus ride.
+    _upload(lenient, [_scan_at(close, "2026-11-29T10:00:00Z")], city)
+    _upload(lenient, [_scan_at(close, "2026-11-29T11:00:00Z")], near)
+    assert _detections(lenient, serial + 1) == []
+
+
+def test_volume_rule_counts_a_few_scans_per_site_and_day(lenient):
+    a = lenient.add_station(f"va-{uuid.uuid4().hex[:6]}", "Mộc Châu")
+    b = lenient.add_station(f"vb-{uuid.uuid4().hex[:6]}", "Mộc Châu")
+    block = _block(lenient, 1)
+    stamp, serial = block["stamps"][0], block["first_serial"]
+    # Station A alone, 10 a day for 4 days: 12 counted, one site: nothing.
+    for day in range(1, 5):
+        _upload(lenient, [_scan_at(stamp, f"2026-11-0{day}T10:00:00Z") for _ in range(10)], a)
+    assert _detections(lenient, serial) == []
+    # Station B too, 3 days: 12 + 9 = 21 counted sightings from 2 sites > 20.
+    for day in range(1, 3):
+        _upload(lenient, [_scan_at(stamp, f"2026-11-0{day}T12:00:00Z") for _ in range(5)], b)
+        assert _detections(lenient, serial) == []
+    _upload(lenient, [_scan_at(stamp, "2026-11-03T12:00:00Z") for _ in range(3)], b)
+    assert [d["rule"] for d in _detections(lenient, serial)] == ["volume"]
+    assert serial in _suspects(lenient)
+
+
+def test_yesterdays_salt_is_deleted(tmp_path):
+    reg = start_registry(tmp_path / "salts")
+    database = db.Database(reg.db_url)
+    try:
+        with database.write() as conn:
+            conn.execute(
+                db.view_salts.insert().values(day="2020-01-01", salt="00" * 32, created_at="x")
+            )
+        stamp = _block(reg, 1)["stamps"][0]
+        _page(reg, stamp, **{"User-Agent": PHONE})
+        with database.read() as conn:
+            days = [r.day for r in conn.execute(sa.select(db.view_salts))]
+        assert days == [db.utc_now()[:10]]
+    finally:
+        database.dispose()
+        reg.stop()
