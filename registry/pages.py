@@ -22,6 +22,7 @@ from ocop.stamps.errors import StampFormatError
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import StampVerifier
 from registry import catalog
+from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
@@ -470,15 +471,16 @@ def _stations_card(report: Report) -> str:
 
 
 _RULE_TEXT = {
-    "sites": "nhiều nơi / many sites",
-    "volume": "quét quá nhiều / too many scans",
-    "travel": "di chuyển quá nhanh / impossible travel",
+    Rule.SITES.value: "nhiều nơi / many sites",
+    Rule.VOLUME.value: "quét quá nhiều / too many scans",
+    Rule.TRAVEL.value: "di chuyển quá nhanh / impossible travel",
 }
 _STATUS_TEXT = {
-    "pending": "chờ duyệt / pending",
-    "published": "đã công bố / published",
-    "dismissed": "đã bỏ qua / dismissed",
+    DetectionStatus.PENDING.value: "chờ duyệt / pending",
+    DetectionStatus.PUBLISHED.value: "đã công bố / published",
+    DetectionStatus.DISMISSED.value: "đã bỏ qua / dismissed",
 }
+PENDING = DetectionStatus.PENDING.value
 
 
 def _decision_forms(detection_id: int) -> str:
@@ -492,7 +494,7 @@ def _decision_forms(detection_id: int) -> str:
 
 
 def _detections_card(report: Report) -> str:
-    pending = sum(1 for d in report.detections if d.status == "pending")
+    pending = sum(1 for d in report.detections if d.status == PENDING)
     html = [
         '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
         f'serials</span></h2><p id="pending-detections" data-count="{pending}">'
@@ -508,8 +510,8 @@ def _detections_card(report: Report) -> str:
     for d in report.detections:
         decided = f" · {d.decided_by} {d.decided_at}" if d.decided_by else ""
         product = f"{escape(d.product_name)} (#{d.product_id})" if d.product_id else "–"
-        action = _decision_forms(d.id) if d.status == "pending" else ""
-        cls = ' class="flagged"' if d.status == "pending" else ""
+        action = _decision_forms(d.id) if d.status == PENDING else ""
+        cls = ' class="flagged"' if d.status == PENDING else ""
         html.append(
             f'<tr{cls} id="detection-{d.id}" data-serial="{d.serial}" data-status="{d.status}">'
             f"<td>{d.serial}</td><td>{product}</td>"

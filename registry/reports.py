@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ocop.stamps.verdicts import SIGNATURE_VALID
 from registry import db
+from registry.clones import DetectionStatus
 from registry.config import RegistryConfig
 from registry.dal import anomalies as anomaly_rows
 from registry.dal import clones as clone_rows
@@ -172,7 +173,7 @@ def detections(conn: Connection, status: str | None = None, limit: int = 200) ->
             r.decided_at,
             r.decided_by,
         )
-        for r, name in clone_rows.listing(conn, status, limit)
+        for r, name in clone_rows.listing(conn, DetectionStatus.PENDING.value, status, limit)
     ]
 
 

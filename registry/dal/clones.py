@@ -100,9 +100,11 @@ def decide(conn: Connection, detection_id: int, old: str, new: str, now: str, by
     )
 
 
-def listing(conn: Connection, status: str | None = None, limit: int = 200) -> list[tuple[Row, str]]:
-    """(detection, product name) with the product_id of the serial's block, pending
-    first, newest first."""
+def listing(
+    conn: Connection, first: str, status: str | None = None, limit: int = 200
+) -> list[tuple[Row, str]]:
+    """(detection, product name) with the product_id of the serial's block; those with
+    status `first` (pending) first, then newest first."""
     sb, p = db.stamp_blocks, db.products
     product = (
         sa.select(sb.c.product_id)
@@ -115,7 +117,7 @@ def listing(conn: Connection, status: str | None = None, limit: int = 200) -> li
     if status is not None:
         query = query.where(cd.c.status == status)
     rows = conn.execute(
-        query.order_by((cd.c.status == "pending").desc(), cd.c.id.desc()).limit(limit)
+        query.order_by((cd.c.status == first).desc(), cd.c.id.desc()).limit(limit)
     ).all()
     names = {
         r.id: r.name_vi
