@@ -62,6 +62,19 @@ class UploadStatus(enum.Enum):
     REJECTED = "rejected"
 
 
+class Refusal(enum.Enum):
+    """Why the registry refused an upload item (`rejected`, with this as `reason` and a
+    sentence as `error`). Each refusal is counted as an anomaly of the uploading station;
+    a resend of the same item gets the same answer and is not counted again."""
+
+    SCAN_WITHOUT_TEXT = "scan_without_text"  # a scan must carry the stamp text it read
+    SCAN_NOT_GENUINE = "scan_not_genuine"  # forged, edited, malformed under the base URL
+    FIELDS_DISAGREE = "fields_disagree"  # serial/product/key differ from the text or block
+    PRINT_NOT_OWN_SERIAL = "print_not_own_serial"  # not in one of this station's blocks
+    PRINT_WITHOUT_SERIAL = "print_without_serial"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+
+
 def values(kinds: type[enum.Enum] | tuple[enum.Enum, ...]) -> tuple[str, ...]:
     return tuple(str(k.value) for k in kinds)
 
@@ -73,6 +86,7 @@ RATING_STATUSES = values(RECORDED_RATING_STATUSES)
 TOMBSTONE_KINDS = values(TombstoneKind)
 UPLOAD_KINDS = values(UploadKind)
 UPLOAD_STATUSES = values(UploadStatus)
+REFUSALS = values(Refusal)
 # The pictures a product may show, and the file extension each is stored under.
 MEDIA_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 MEDIA_TYPES = tuple(MEDIA_EXTENSIONS)
@@ -340,7 +354,8 @@ CHANGES = Record(
     ),
 )
 
-# POST /uploads: the reply's results (the registry adds "error" to a rejected one)
+# POST /uploads: the reply's results (the registry adds "reason", a Refusal value, and
+# "error", a sentence, to a rejected one; neither is checked: a newer registry may add reasons)
 UPLOAD_RESULT = Record(
     "upload result",
     (

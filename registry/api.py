@@ -28,6 +28,8 @@ from registry.problems import problem
 from registry.ratelimit import FailedAuthLimiter
 from registry.routes import API, admin, admin_stations, pages, public, stations
 from registry.signing import KeyRing
+from registry.verification import Verifiers
+from registry.views import ViewRecorder
 
 
 def create_app(config: RegistryConfig, database: Database | None = None) -> FastAPI:
@@ -49,6 +51,8 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
     app.state.csrf = CsrfGuard()
     # add_middleware: the last added is the outermost.
+    app.state.verifiers = Verifiers(app.state.keyring, config.stamp_base_url)
+    app.state.views = ViewRecorder()
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CsrfMiddleware, guard=app.state.csrf, public_base_url=config.public_base_url)
     app.add_middleware(

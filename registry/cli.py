@@ -64,6 +64,8 @@ from registry.config import (
     DEFAULT_STAMP_BASE_URL,
     ENV_ADMIN_TOKEN,
     AuthLimits,
+    ClonePolicy,
+    CloneRules,
     HttpTimeouts,
     RegistryConfig,
     default_data_dir,
@@ -95,6 +97,8 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         data_dir=data_dir,
         stamp_base_url=getattr(args, "stamp_base_url", None) or DEFAULT_STAMP_BASE_URL,
         admin_token_hashes=admin_hashes,
+        clone_rules=_clone_rules(args),
+        trusted_proxies=tuple(getattr(args, "trusted_proxy", None) or ()),
     )
     if getattr(args, "command", None) != "serve":
         return config
@@ -108,6 +112,13 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         auth_limits=AuthLimits(args.auth_failures, args.auth_failure_window_s),
         public_base_url=args.public_base_url or "",
     )
+
+
+def _clone_rules(args) -> CloneRules:
+    settings = list(getattr(args, "clone_rule", None) or [])
+    if getattr(args, "clone_policy", None):
+        settings.append(f"policy={args.clone_policy}")
+    return CloneRules.parse(settings)
 
 
 def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
@@ -467,6 +478,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--stamp-base-url",
         metavar="URL",
         help="base URL of issued stamps (default HTTPS://OCOP.SONLA.GOV.VN/S/)",
+    )
+    p.add_argument(
+        "--clone-policy",
+        choices=[c.value for c in ClonePolicy],
+        help="clone detections: publish to the suspect list at once (default) or wait for "
+        "the office's approval",
+    )
+    p.add_argument(
+        "--clone-rule",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a clone rule setting (registry.config.CloneRules), e.g. max_stations=2; repeat",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDR",
+        help="a reverse proxy (address or network) whose X-Forwarded-For is believed; repeat",
     )
     p.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
+import ipaddress
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ocop.errors import UserError
@@ -42,6 +44,74 @@ class Limits:
     max_page_items: int = 5000  # catalog changes per reply
     default_page_items: int = 2000
     max_media_bytes: int = 5 * 1024 * 1024
+
+
+class ClonePolicy(str, enum.Enum):
+    """What a clone detection does (registry/clones.py)."""
+
+    PUBLISH = "publish"  # onto the trust list's suspect list at once: every kiosk, next sync
+    APPROVE = "approve"  # pending until the office approves it (reports page, admin API)
+
+
+@dataclass(frozen=True)
+class CloneRules:
+    """Automatic clone detection on verified scans and phone views (registry/clones.py).
+    A site is a station, or one phone client (a salted hash, new every day)."""
+
+    policy: ClonePolicy = ClonePolicy.PUBLISH
+    window_s: float = 7 * 86400.0  # rules (a) and (c) look at sightings this recent
+    # (a) sites: flagged at more than this many distinct stations within the window ...
+    max_stations: int = 1
+    # ... or more than this many distinct phone clients (phones are cheap to fake: higher)
+    max_phone_clients: int = 10
+    # (b) volume: more than max_scans sightings in total, counting at most
+    # scans_per_site_day per site and day, from at least min_volume_sites sites (so one
+    # station replaying someone's genuine stamp cannot flag it by itself)
+    max_scans: int = 20
+    scans_per_site_day: int = 3
+    min_volume_sites: int = 2
+    # (c) travel: two stations' sightings farther apart than this speed allows
+    max_speed_kmh: float = 60.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "policy", ClonePolicy(self.policy))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "policy" and (isinstance(value, bool) or value < 1):
+                raise UserError(f"clone rule {f.name} must be at least 1, got {value!r}")
+
+    @classmethod
+    def parse(cls, settings: list[str]) -> CloneRules:
+        """From NAME=VALUE strings (the CLI's --clone-rule), e.g. max_stations=2."""
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict = {}
+        for item in settings:
+            name, sep, text = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in types:
+                raise UserError(
+                    f"--clone-rule {item!r}: expected NAME=VALUE, NAME one of {', '.join(types)}"
+                )
+            try:
+                kind = {"int": int, "float": float}.get(str(types[name]), str)
+                values[name] = kind(text.strip())
+            except ValueError:
+                raise UserError(f"--clone-rule {item!r}: {text!r} is not a number") from None
+        try:
+            return cls(**values)
+        except ValueError as exc:  # ClonePolicy("x")
+            raise UserError(f"--clone-rule: {exc}") from None
+
+
+def parse_proxies(items: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Trusted proxy addresses or networks ('10.0.0.1', '10.0.0.0/8'), checked."""
+    out = []
+    for item in items:
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise UserError(f"trusted proxy {item!r} is not an IP address or network") from None
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -82,9 +152,10 @@ class RegistryConfig:
     data_dir: Path
     stamp_base_url: str = DEFAULT_STAMP_BASE_URL
     admin_token_hashes: frozenset[str] = frozenset()
-    # Suspect serial rules for reports and the stamp page.
-    suspect_scan_limit: int = 20  # scans of one serial, all stations
-    suspect_station_limit: int = 2  # distinct sales points scanning one serial
+    clone_rules: CloneRules = field(default_factory=CloneRules)
+    # Peers whose X-Forwarded-For is believed (the stamp page's phone views): addresses or
+    # networks. Empty: the peer address is the client.
+    trusted_proxies: tuple[str, ...] = ()
     # A station with no heartbeat for this long is flagged silent on the reports page.
     station_silent_after_s: float = field(default_factory=lambda: silent_after_s())
     limits: Limits = field(default_factory=Limits)
@@ -120,6 +191,7 @@ class RegistryConfig:
             )
         object.__setattr__(self, "public_base_url", base)
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
 
     @property
     def keys_dir(self) -> Path:

@@ -287,6 +287,8 @@ events = Table(
     Column("product_id", Integer, nullable=True),
     Column("verdict", String(32), nullable=True),
     Column("payload_json", Text, nullable=False),
+    # Schema 5: a scan's key id, from the stamp the registry verified (None before).
+    Column("key_id", Integer, nullable=True),
     UniqueConstraint("station_id", "idempotency_key", name="events_idempotency"),
     Index("events_kind_serial", "kind", "serial"),
     Index("events_kind_day", "kind", "day"),
@@ -318,6 +320,64 @@ admins = Table(
     Column("created_at", String(20), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=sa.false()),
     Column("last_used_at", String(20), nullable=True),
+)
+
+# Upload items the registry refused (ocop.wire.Refusal), one row each: the station's
+# anomaly count, and the answer to a resend (same (station, key): same reason, counted once).
+upload_refusals = Table(
+    "upload_refusals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("serial", BigInteger, nullable=True),  # what the item claimed, for the office
+    Column("received_at", String(20), nullable=False),
+    Column("day", String(10), nullable=False),  # of received_at
+    UniqueConstraint("station_id", "idempotency_key", name="upload_refusals_idempotency"),
+    Index("upload_refusals_day", "day"),
+)
+
+# Views of the public stamp page for a verified stamp: at most one per serial, client and
+# hour. client_hash is HMAC-SHA256(that day's salt, address + User-Agent); the salt is
+# deleted the next day, so hashes cannot be linked across days.
+stamp_views = Table(
+    "stamp_views",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("serial", BigInteger, nullable=False),
+    Column("client_hash", String(64), nullable=False),
+    Column("hour", String(13), nullable=False),  # YYYY-MM-DDTHH, UTC
+    Column("day", String(10), nullable=False),
+    Column("viewed_at", String(20), nullable=False),
+    UniqueConstraint("serial", "client_hash", "hour", name="stamp_views_once_an_hour"),
+)
+
+view_salts = Table(
+    "view_salts",
+    metadata,
+    Column("day", String(10), primary_key=True),  # UTC day the salt hashes clients for
+    Column("salt", String(64), nullable=False),  # hex
+    Column("created_at", String(20), nullable=False),
+)
+
+# Clone detections (registry/clones.py): one per serial and rule. status: pending (waits
+# for the office), published (on the trust list's suspect list), dismissed.
+clone_detections = Table(
+    "clone_detections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("serial", BigInteger, nullable=False),
+    Column("rule", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("detected_at", String(20), nullable=False),
+    Column("decided_at", String(20), nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    UniqueConstraint("serial", "rule", name="clone_detections_serial_rule"),
+    Index("clone_detections_status", "status"),
 )
 
 COUNTER_NAMES = ("change_seq", "serial")

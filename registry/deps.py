@@ -6,6 +6,7 @@ ring, all stored on `app.state` by create_app) and who is calling (token checks)
     ReaderDep    a station's or admin's name   require_admin  a route/router dependency
     AdminDep     the calling admin (Principal: name and role, for checks and the audit log)
     ClientDep    the caller's address as the audit log records it
+    VerifiersDep verification.Verifiers        ViewsDep      views.ViewRecorder
 
 Admin roles: every route that uses require_admin/AdminDep needs the role its endpoint
 declares with `@needs_role(AdminRole.X)`, and AdminRole.ADMIN when it declares none (a
@@ -24,7 +25,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
-from registry import admins
+from registry import admins, views
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
 from registry.auth import Station, is_admin_token, parse_authorization, station_for_token
 from registry.config import RegistryConfig
@@ -32,6 +33,8 @@ from registry.csrf import SAFE_METHODS, VERIFIED_STATE
 from registry.db import TIME_FORMAT, Database, utc_now
 from registry.routes import API
 from registry.signing import KeyRing
+from registry.verification import Verifiers
+from registry.views import ViewRecorder
 
 ROLE_ATTR = "ocop_admin_role"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,14 +52,30 @@ def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
+def get_verifiers(request: Request) -> Verifiers:
+    return request.app.state.verifiers
+
+
+def get_views(request: Request) -> ViewRecorder:
+    return request.app.state.views
+
+
 ConfigDep = Annotated[RegistryConfig, Depends(get_config)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+VerifiersDep = Annotated[Verifiers, Depends(get_verifiers)]
+ViewsDep = Annotated[ViewRecorder, Depends(get_views)]
 
 
 def client_address(request: Request) -> str:
-    """The caller's address (the TCP peer) as the audit log and the rate limit see it."""
-    return request.client.host if request.client else ""
+    """The caller's address as the audit log, the rate limit and phone views see it: the
+    TCP peer, or the X-Forwarded-For hop a configured trusted proxy names (registry/views)."""
+    config: RegistryConfig = request.app.state.config
+    return views.client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        config.trusted_proxies,
+    )
 
 
 def needs_role(role: AdminRole) -> Callable[[F], F]:

@@ -70,6 +70,9 @@ def uvicorn_config(app, timeouts: HttpTimeouts, log_level: str) -> uvicorn.Confi
         timeout_graceful_shutdown=3,
         timeout_keep_alive=max(1, round(timeouts.keep_alive_s)),
         h11_max_incomplete_event_size=timeouts.max_header_bytes,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; whom to believe
+        # is config.trusted_proxies (registry/views.client_address).
+        proxy_headers=False,
     )
 
 

@@ -8,6 +8,7 @@ here, so nothing is loaded from a CDN and the pages work on a slow phone link.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from html import escape
 
 from sqlalchemy.engine import Connection
@@ -18,15 +19,15 @@ from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
-from ocop.stamps.verdicts import Verdict
-from ocop.stamps.verifier import ProductStatus, StampVerifier
-from registry import catalog
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verifier import StampVerifier
+from registry import catalog, csrf
 from registry.audit import AuditEntry
+from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
-from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial, suspect_reasons
-from registry.signing import KeyRing
+from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial
 
 CSS = """
 :root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#b86e00;--alert:#c2410c;
@@ -116,66 +117,60 @@ def _verdict_box(verdict: Verdict, lang: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class StampPage:
+    status: int  # 400 malformed, 404 not signed by a trusted key, else 200
+    html: str
+    sighted_serial: int | None = None  # a verified stamp whose view counts (registry/views)
+
+
 def stamp_page(
     conn: Connection,
     config: RegistryConfig,
-    keyring: KeyRing,
+    verifier: StampVerifier,
     code: str,
     lang: str = "vi",
     today: dt.date | None = None,
-) -> tuple[int, str]:
-    """(HTTP status, HTML). 400 for a malformed code, 404 for a code that is well-formed but
-    not signed by a trusted key; 200 otherwise (genuine, expired rating, revoked, suspect)."""
+) -> StampPage:
+    """The page for `code` with the registry's own verdict (verification.Verifiers): a
+    serial on the suspect list shows as possibly copied. 400 for a malformed code, 404 for
+    a code that is well-formed but not signed by a trusted key; 200 otherwise (genuine,
+    expired rating, revoked, suspect)."""
     today = today or dt.datetime.now(dt.UTC).date()
     payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
     except StampFormatError:
-        return 400, _page(
-            "Mã không hợp lệ / Malformed code",
-            _verdict_box(Verdict.FORGED, lang)
-            + '<div class="card"><p>'
-            + _both("Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang)
-            + "</p></div>",
-            lang,
+        return StampPage(
+            400,
+            _page(
+                "Mã không hợp lệ / Malformed code",
+                _verdict_box(Verdict.FORGED, lang)
+                + '<div class="card"><p>'
+                + _both(
+                    "Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang
+                )
+                + "</p></div>",
+                lang,
+            ),
         )
-
-    def product_lookup(product_id: int, today: dt.date) -> ProductStatus | None:
-        found = catalog_rows.get_product(conn, product_id)
-        if found is None:
-            return None
-        return ProductStatus(
-            product_id, catalog.rating_valid(catalog.current_rating(found["ratings"]), today)
-        )
-
-    verifier = StampVerifier(
-        keyring.current_trust_list(conn),
-        config.stamp_base_url,
-        clone_scan_limit=2**62,
-        product_lookup=product_lookup,
-    )
     result = verifier.verify(config.stamp_base_url + payload, today=today)
     if not result.verdict.signature_valid:
-        return 404, _page(
-            "Tem không hợp lệ / Invalid stamp", _verdict_box(result.verdict, lang), lang
+        return StampPage(
+            404,
+            _page("Tem không hợp lệ / Invalid stamp", _verdict_box(result.verdict, lang), lang),
         )
     verdict = result.verdict
     assert result.serial is not None and result.product_id is not None  # signature valid
     scans, by_station = scan_stats_for_serial(conn, result.serial)
-    reasons = suspect_reasons(scans, len(by_station), config)
-    if reasons and verdict in (
-        Verdict.GENUINE,
-        Verdict.GENUINE_RATING_EXPIRED,
-        Verdict.GENUINE_UNKNOWN_PRODUCT,
-    ):
-        verdict = Verdict.SUSPECT_CLONE
     product = catalog_rows.get_product(conn, result.product_id)
     parts = [_verdict_box(verdict, lang)]
     if product is not None:
         parts.append(_product_card(conn, product, verdict, lang, today))
     parts.append(_stamp_card(conn, result, scans, by_station, lang))
     title = product["name_vi"] if product else "OCOP Sơn La"
-    return 200, _page(f"{title} – OCOP Sơn La", "".join(parts), lang)
+    sighted = result.serial if verdict in COUNTED_FOR_CLONES else None
+    return StampPage(200, _page(f"{title} – OCOP Sơn La", "".join(parts), lang), sighted)
 
 
 def _product_card(
@@ -521,6 +516,80 @@ def _audit_card(entries: list[AuditEntry] | None) -> str:
     )
 
 
+_RULE_TEXT = {
+    Rule.SITES.value: "nhiều nơi / many sites",
+    Rule.VOLUME.value: "quét quá nhiều / too many scans",
+    Rule.TRAVEL.value: "di chuyển quá nhanh / impossible travel",
+}
+_STATUS_TEXT = {
+    DetectionStatus.PENDING.value: "chờ duyệt / pending",
+    DetectionStatus.PUBLISHED.value: "đã công bố / published",
+    DetectionStatus.DISMISSED.value: "đã bỏ qua / dismissed",
+}
+PENDING = DetectionStatus.PENDING.value
+
+
+def _decision_forms(detection_id: int, csrf_token: str) -> str:
+    # POST forms for the office's browser, each with the page's CSRF token (registry/csrf.py:
+    # without it the post is refused); the response redirects back.
+    hidden = f'<input type="hidden" name="{csrf.FORM_FIELD}" value="{escape(csrf_token)}">'
+    return "".join(
+        f'<form method="post" action="/reports/detections/{detection_id}/{action}" '
+        f'style="display:inline">{hidden}<button type="submit" name="action" '
+        f'value="{action}">{label}</button></form> '
+        for action, label in (("approve", "Công bố / Publish"), ("dismiss", "Bỏ qua / Dismiss"))
+    )
+
+
+def _detections_card(report: Report, csrf_token: str) -> str:
+    pending = sum(1 for d in report.detections if d.status == PENDING)
+    html = [
+        '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
+        f'serials</span></h2><p id="pending-detections" data-count="{pending}">'
+        f"{pending} chờ duyệt / pending the office's decision</p>"
+    ]
+    if not report.detections:
+        return "".join(html) + "<p>Không có / None</p></div>"
+    html.append(
+        '<div class="scroll"><table><tr><th>Serial</th><th>Sản phẩm / Product</th>'
+        "<th>Quy tắc / Rule</th><th>Chi tiết / Detail</th><th>Trạng thái / Status</th>"
+        "<th>Lúc / When</th><th></th></tr>"
+    )
+    for d in report.detections:
+        decided = f" · {d.decided_by} {d.decided_at}" if d.decided_by else ""
+        product = f"{escape(d.product_name)} (#{d.product_id})" if d.product_id else "–"
+        action = _decision_forms(d.id, csrf_token) if d.status == PENDING else ""
+        cls = ' class="flagged"' if d.status == PENDING else ""
+        html.append(
+            f'<tr{cls} id="detection-{d.id}" data-serial="{d.serial}" data-status="{d.status}">'
+            f"<td>{d.serial}</td><td>{product}</td>"
+            f"<td>{escape(_RULE_TEXT.get(d.rule, d.rule))}</td><td>{escape(d.detail)}</td>"
+            f"<td>{escape(_STATUS_TEXT.get(d.status, d.status))}</td>"
+            f"<td>{escape(d.detected_at + decided)}</td><td>{action}</td></tr>"
+        )
+    return "".join(html) + "</table></div></div>"
+
+
+def _anomalies_card(report: Report) -> str:
+    html = [
+        '<div class="card" id="anomalies"><h2>Bất thường của trạm <span class=en>Station '
+        "anomalies (refused uploads)</span></h2>"
+    ]
+    if not report.anomalies:
+        return "".join(html) + "<p>Không có / None</p></div>"
+    html.append(
+        "<table><tr><th>Trạm / Station</th><th>Lý do / Reason</th>"
+        "<th class=n>Số lần / Count</th><th>Lần cuối / Last</th></tr>"
+    )
+    for a in report.anomalies:
+        html.append(
+            f'<tr class="flagged" data-station="{escape(a.station)}" data-reason="{a.reason}" '
+            f'data-count="{a.count}"><td>{escape(a.station)}</td><td>{escape(a.reason)}</td>'
+            f"<td class=n>{a.count}</td><td>{escape(a.last_at)}</td></tr>"
+        )
+    return "".join(html) + "</table></div>"
+
+
 def reports_page(
     report: Report,
     audit_entries: list[AuditEntry] | None = None,
@@ -551,26 +620,9 @@ def reports_page(
         '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
         + svg_hbars(report.per_verdict, title="scans per verdict")
         + "</div>",
-        '<div class="card" id="suspects"><h2>Sê-ri đáng ngờ <span class=en>Suspect '
-        "serials</span></h2>",
     ]
-    if report.suspects:
-        body.append(
-            "<table><tr><th>Serial</th><th>Sản phẩm / Product</th>"
-            "<th class=n>Lần quét / Scans</th><th>Điểm bán / Sales points</th>"
-            "<th>Lý do / Why</th></tr>"
-        )
-        for s in report.suspects:
-            body.append(
-                f"<tr><td>{s.serial}</td><td>{escape(s.product_name)} "
-                f"(#{s.product_id})</td><td class=n>{s.scans}</td>"
-                f"<td>{escape(', '.join(s.stations))}</td>"
-                f"<td>{escape('; '.join(s.reasons))}</td></tr>"
-            )
-        body.append("</table>")
-    else:
-        body.append("<p>Không có / None</p>")
-    body.append("</div>")
+    body.append(_detections_card(report, csrf_token))
+    body.append(_anomalies_card(report))
     body.append(
         '<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'
         "<table><tr><th>#</th><th>Sản phẩm / Product</th><th class=n>Lần quét / "

@@ -1,7 +1,8 @@
 """Report queries for the provincial office: scans per day, product and district, top
-products, suspect serials (one serial scanned at several sales points, or too often), and
-station health (each station's last heartbeat, and stations silent for longer than
-`config.station_silent_after_s`). The queries are in registry/dal/reports.py."""
+products, clone detections (registry/clones.py: pending ones wait for the office's
+decision), station anomalies (refused upload items, registry/uploads.py) and station
+health (each station's last heartbeat, and stations silent for longer than
+`config.station_silent_after_s`). The queries are in registry/dal/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from sqlalchemy.engine import Connection
 
 from ocop.stamps.verdicts import SIGNATURE_VALID
 from registry import db
+from registry.clones import DetectionStatus
 from registry.config import RegistryConfig
+from registry.dal import anomalies as anomaly_rows
+from registry.dal import clones as clone_rows
 from registry.dal import reports as queries
 from registry.dal import stations as station_rows
 
@@ -25,13 +29,27 @@ UNKNOWN_DISTRICT = "(chưa rõ / unknown)"
 
 
 @dataclass
-class SuspectSerial:
+class Detection:
+    id: int
     serial: int
     product_id: int | None
     product_name: str
-    scans: int
-    stations: list[str]
-    reasons: list[str]
+    rule: str  # clones.Rule
+    detail: str
+    status: str  # clones.DetectionStatus
+    detected_at: str
+    decided_at: str | None
+    decided_by: str | None
+
+
+@dataclass
+class Anomaly:
+    """Refused upload items of one station and reason (ocop.wire.Refusal)."""
+
+    station: str
+    reason: str
+    count: int
+    last_at: str
 
 
 class Contact(str, enum.Enum):
@@ -85,7 +103,8 @@ class Report:
     per_product: list[tuple[int, str, int]]  # (product id, name, scans)
     per_district: list[tuple[str, int]]
     per_verdict: list[tuple[str, int]]
-    suspects: list[SuspectSerial] = field(default_factory=list)
+    detections: list[Detection] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
     stations: list[StationHealth] = field(default_factory=list)
     station_silent_after_s: float = 0.0  # config.station_silent_after_s
     block_alerts: list[BlockAlert] = field(default_factory=list)
@@ -107,15 +126,6 @@ def scan_stats_for_serial(conn: Connection, serial: int) -> tuple[int, list[tupl
     """(scans of this serial, [(station, district, scans)]) over signed-stamp verdicts."""
     by_station = queries.scans_by_station_of_serial(conn, serial, SIGNED_VERDICTS)
     return sum(n for _, _, n in by_station), by_station
-
-
-def suspect_reasons(scans: int, stations: int, config: RegistryConfig) -> list[str]:
-    reasons = []
-    if stations >= config.suspect_station_limit:
-        reasons.append(f"scanned at {stations} sales points")
-    if scans >= config.suspect_scan_limit:
-        reasons.append(f"scanned {scans} times")
-    return reasons
 
 
 def build_report(
@@ -158,7 +168,11 @@ def build_report(
         per_product=per_product,
         per_district=per_district,
         per_verdict=per_verdict,
-        suspects=find_suspects(conn, config),
+        detections=detections(conn),
+        anomalies=[
+            Anomaly(r.station, r.reason, r.n, r[3])
+            for r in anomaly_rows.per_station(conn, first_day)
+        ],
         stations=station_health(conn, config, now),
         station_silent_after_s=config.station_silent_after_s,
         block_alerts=block_alerts(conn, first_day),
@@ -182,26 +196,21 @@ def block_alerts(conn: Connection, first_day: str) -> list[BlockAlert]:
     ]
 
 
-def find_suspects(
-    conn: Connection, config: RegistryConfig, limit: int = 200
-) -> list[SuspectSerial]:
-    rows = queries.suspect_serials(
-        conn, SIGNED_VERDICTS, config.suspect_scan_limit, config.suspect_station_limit, limit
-    )
-    if not rows:
-        return []
-    station_names = queries.stations_of_serials(conn, [r.serial for r in rows], SIGNED_VERDICTS)
-    names = queries.product_names(conn, [r.product_id for r in rows if r.product_id])
+def detections(conn: Connection, status: str | None = None, limit: int = 200) -> list[Detection]:
     return [
-        SuspectSerial(
+        Detection(
+            r.id,
             r.serial,
             r.product_id,
-            names.get(r.product_id, ""),
-            r.scans,
-            station_names.get(r.serial, []),
-            suspect_reasons(r.scans, r.stations, config),
+            name,
+            r.rule,
+            r.detail,
+            r.status,
+            r.detected_at,
+            r.decided_at,
+            r.decided_by,
         )
-        for r in rows
+        for r, name in clone_rows.listing(conn, DetectionStatus.PENDING.value, status, limit)
     ]
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stations import StationRole
+from ocop.wire import Refusal
 
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"  # station and producer ids
@@ -33,6 +34,7 @@ class UploadBatch(BaseModel):
 class UploadResult(BaseModel):
     idempotency_key: str
     status: Literal["accepted", "duplicate", "rejected"]
+    reason: Refusal | None = Field(default=None, description="why it was rejected")
     error: str | None = None
 
 

@@ -1,17 +1,30 @@
 """Batch upload of scans, print records and heartbeats, exactly once per idempotency key.
 
-(station_id, idempotency_key) is UNIQUE in `events`. A resent item (the kiosk died between
-send and acknowledgement) is answered `duplicate` and stores nothing new; the kiosk treats
-`accepted` and `duplicate` alike: delivered.
+(station_id, idempotency_key) is UNIQUE in `events` and in `upload_refusals`. A resent item
+(the kiosk died between send and acknowledgement) is answered as the first time: an accepted
+one `duplicate` (stores nothing new), a refused one `rejected` with the same reason (counted
+once). The kiosk treats all three as delivered.
+
+Nothing is taken at the station's word:
+    scan   must carry `text`, the code it read. The registry verifies it itself
+           (registry/verification.py) and stores the serial, product and key id of the
+           verified stamp and its own verdict (the kiosk's stays in payload_json). Refused:
+           no text, a text under our base URL that is not a genuinely signed stamp (forged,
+           edited, malformed), and serial/product_id/key_id fields that disagree with the
+           text. Other codes (product barcodes, foreign QR codes) are kept as non-stamp
+           scans: no serial, so they never feed clone detection.
+    print  accepted only for a serial inside one of this station's own stamp blocks; the
+           product is the block's.
+Each refusal (ocop.wire.Refusal) is an anomaly of the station (reports). Verified scans of
+genuine stamps run the clone rules (registry/clones.py) in the same transaction.
 
 Heartbeats are not events: only the station's newest one is kept (`station_heartbeats`, one
 row per station, the last one received wins; a kiosk keeps at most one unsent). A resend of
 that same heartbeat is a `duplicate`.
 
 Payload fields the registry reads (everything is kept verbatim in payload_json):
-    scan:      scanned_at, serial, product_id, verdict, text (serial/product from the text
-               when they are missing and the text is one of our stamps)
-    print:     printed_at (or at), serial, product_id, status (printed | void)
+    scan:      scanned_at, text; serial, product_id, key_id only to compare with the text
+    print:     printed_at (or at), serial, product_id (compared), status (printed | void)
     heartbeat: at; kept whole as the station's last heartbeat (fields: kiosk.sync.heartbeat)
 """
 
@@ -20,23 +33,46 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
-from ocop.stamps.errors import StampFormatError
-from registry import db
-from registry.dal import events, stations
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.verdicts import Verdict
+from ocop.stamps.verifier import StampVerifier
+from ocop.wire import Refusal, UploadKind, UploadStatus
+from registry import clones, db
+from registry.config import CloneRules
+from registry.dal import anomalies, events, keys, stations
 from registry.dal.stations import Station
+from registry.signing import KeyRing
+from registry.verification import Verifiers
 
-KINDS = ("scan", "print", "heartbeat")
+KINDS = tuple(k.value for k in UploadKind)
 TIME_FIELDS = {
     "scan": ("scanned_at", "at"),
     "print": ("printed_at", "at"),
     "heartbeat": ("at", "sent_at"),
 }
 _TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?")
+ERROR_CHARS = 300
+
+
+class Refused(Exception):
+    def __init__(self, reason: Refusal, error: str, serial: int | None = None):
+        self.reason, self.error, self.serial = reason, error[:ERROR_CHARS], serial
+        super().__init__(error)
+
+
+@dataclass(frozen=True)
+class UploadContext:
+    """What checking a batch needs besides the database."""
+
+    verifiers: Verifiers
+    keyring: KeyRing
+    clone_rules: CloneRules
+    max_payload_bytes: int
 
 
 def _occurred_at(kind: str, payload: dict, now: str) -> str:
@@ -53,22 +89,76 @@ def _small_int(value: Any, hi: int) -> int | None:
     return value
 
 
-def event_row(
-    station: Station, kind: str, key: str, payload: dict, now: str, base_url: str
-) -> dict:
-    occurred = _occurred_at(kind, payload, now)
-    serial = _small_int(payload.get("serial"), MAX_SERIAL)
-    product_id = _small_int(payload.get("product_id"), MAX_PRODUCT_ID)
+def _claim(payload: dict, name: str, hi: int) -> int | None:
+    """A claimed id: None when absent or null; Refused when present but not an id."""
+    value = payload.get(name)
+    if value is None:
+        return None
+    checked = _small_int(value, hi)
+    if checked is None:
+        raise Refused(Refusal.FIELDS_DISAGREE, f"{name} {value!r:.40} is not a valid {name}")
+    return checked
+
+
+def _check_scan(verifier: StampVerifier, payload: dict) -> dict:
+    """The verified columns of a scan (serial, product_id, key_id, verdict), or Refused."""
     text = payload.get("text")
-    if kind == "scan" and serial is None and isinstance(text, str) and len(text) < 1000:
-        try:
-            fields = parse_stamp_text(text, base_url).fields
-            serial, product_id = fields.serial, product_id or fields.product_id
-        except StampFormatError:
-            pass
-    # scans: the kiosk's verdict; print records: their status (printed | void)
-    verdict = payload.get("verdict") if kind == "scan" else payload.get("status")
-    verdict = verdict if isinstance(verdict, str) and len(verdict) <= 32 else None
+    claimed = _claim(payload, "serial", MAX_SERIAL)
+    if not isinstance(text, str) or not text:
+        raise Refused(Refusal.SCAN_WITHOUT_TEXT, "a scan must carry the text it read", claimed)
+    result = verifier.verify(text)
+    if result.verdict is Verdict.FORGED:
+        raise Refused(Refusal.SCAN_NOT_GENUINE, f"not a genuine stamp: {result.detail}", claimed)
+    got = {
+        "serial": result.serial,
+        "product_id": result.product_id,
+        "key_id": result.key_id if result.serial is not None else None,
+    }
+    limits = {"serial": MAX_SERIAL, "product_id": MAX_PRODUCT_ID, "key_id": 255}
+    for name, value in got.items():
+        said = _claim(payload, name, limits[name])
+        # A stamp's text decides; a non-stamp code names no serial or key (a GTIN may name
+        # a product the kiosk knows and the registry does not: not compared).
+        compared = result.serial is not None or name != "product_id"
+        if said is not None and compared and said != value:
+            raise Refused(
+                Refusal.FIELDS_DISAGREE,
+                f"{name} {said} disagrees with the scanned text ({value})",
+                claimed,
+            )
+    return {**got, "verdict": result.verdict.value}
+
+
+def _check_print(conn: Connection, station: Station, payload: dict) -> dict:
+    serial = _claim(payload, "serial", MAX_SERIAL)
+    if serial is None:
+        raise Refused(Refusal.PRINT_WITHOUT_SERIAL, "a print record must name its serial")
+    block = keys.station_block_of_serial(conn, station.id, serial)
+    if block is None:
+        raise Refused(
+            Refusal.PRINT_NOT_OWN_SERIAL,
+            f"serial {serial} is not in a stamp block issued to this station",
+            serial,
+        )
+    said = _claim(payload, "product_id", MAX_PRODUCT_ID)
+    if said is not None and said != block.product_id:
+        raise Refused(
+            Refusal.FIELDS_DISAGREE,
+            f"product_id {said} disagrees with serial {serial}'s block (product "
+            f"{block.product_id})",
+            serial,
+        )
+    status = payload.get("status")
+    return {
+        "serial": serial,
+        "product_id": block.product_id,
+        "key_id": block.key_id,
+        "verdict": status if isinstance(status, str) and len(status) <= 32 else None,
+    }
+
+
+def _base_row(station: Station, kind: str, key: str, payload: dict, now: str) -> dict:
+    occurred = _occurred_at(kind, payload, now)
     return {
         "station_id": station.id,
         "idempotency_key": key,
@@ -76,48 +166,83 @@ def event_row(
         "occurred_at": occurred,
         "day": occurred[:10],
         "received_at": now,
-        "serial": serial,
-        "product_id": product_id,
-        "verdict": verdict,
+        "serial": None,
+        "product_id": None,
+        "key_id": None,
+        "verdict": None,
         "payload_json": json.dumps(
             payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True
         ),
     }
 
 
+def _refusal_row(station: Station, kind: str, key: str, refused: Refused, now: str) -> dict:
+    return {
+        "station_id": station.id,
+        "idempotency_key": key,
+        "kind": kind,
+        "reason": refused.reason.value,
+        "error": refused.error,
+        "serial": refused.serial,
+        "received_at": now,
+        "day": now[:10],
+    }
+
+
+def _rejected(key: str, reason: str, error: str) -> dict:
+    return {
+        "idempotency_key": key,
+        "status": UploadStatus.REJECTED.value,
+        "reason": reason,
+        "error": error,
+    }
+
+
 def record_batch(
-    conn: Connection, station: Station, items: list[dict], base_url: str, max_payload_bytes: int
+    conn: Connection, station: Station, items: list[dict], ctx: UploadContext
 ) -> list[dict]:
     """items: {"kind", "idempotency_key", "payload"} (structure already validated).
-    Returns one result per item, in order: accepted | duplicate | rejected (+ error)."""
+    Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error)."""
     now = db.utc_now()
-    keys = [item["idempotency_key"] for item in items]
-    existing = events.known_keys(conn, station.id, keys)
+    keys_ = [item["idempotency_key"] for item in items]
+    existing = events.known_keys(conn, station.id, keys_)
+    refused_before = anomalies.known(conn, station.id, keys_)
     last_heartbeat_key = events.last_heartbeat_key(conn, station.id)
-    results, rows, newest_heartbeat = [], [], None
+    verifier = ctx.verifiers.for_connection(conn)
+    results, rows, refusals, newest_heartbeat = [], [], [], None
     for item in items:
         key, kind, payload = item["idempotency_key"], item["kind"], item["payload"]
+        if key in refused_before:
+            results.append(_rejected(key, *refused_before[key]))
+            continue
         if key in existing or (kind == "heartbeat" and key == last_heartbeat_key):
-            results.append({"idempotency_key": key, "status": "duplicate"})
+            results.append({"idempotency_key": key, "status": UploadStatus.DUPLICATE.value})
             continue
-        row = event_row(station, kind, key, payload, now, base_url)
-        if len(row["payload_json"].encode("utf-8")) > max_payload_bytes:
-            results.append(
-                {
-                    "idempotency_key": key,
-                    "status": "rejected",
-                    "error": f"payload larger than {max_payload_bytes} bytes",
-                }
-            )
+        row = _base_row(station, kind, key, payload, now)
+        try:
+            if len(row["payload_json"].encode("utf-8")) > ctx.max_payload_bytes:
+                raise Refused(
+                    Refusal.PAYLOAD_TOO_LARGE,
+                    f"payload larger than {ctx.max_payload_bytes} bytes",
+                )
+            if kind == UploadKind.SCAN.value:
+                row.update(_check_scan(verifier, payload))
+            elif kind == UploadKind.PRINT.value:
+                row.update(_check_print(conn, station, payload))
+        except Refused as refused:
+            refusals.append(_refusal_row(station, kind, key, refused, now))
+            refused_before[key] = (refused.reason.value, refused.error)
+            results.append(_rejected(key, refused.reason.value, refused.error))
             continue
-        results.append({"idempotency_key": key, "status": "accepted"})
-        if kind == "heartbeat":
+        results.append({"idempotency_key": key, "status": UploadStatus.ACCEPTED.value})
+        if kind == UploadKind.HEARTBEAT.value:
             newest_heartbeat = row  # the last one in the batch is the newest
             last_heartbeat_key = key
             continue
         existing.add(key)
         rows.append(row)
     events.add_events(conn, rows)
+    anomalies.add(conn, refusals)
     if newest_heartbeat is not None:
         events.set_heartbeat(
             conn,
@@ -128,6 +253,13 @@ def record_batch(
             newest_heartbeat["payload_json"],
         )
     stations.touch(conn, station.id, now)
+    sighted = {
+        r["serial"]
+        for r in rows
+        if r["kind"] == UploadKind.SCAN.value and r["serial"] and r["verdict"] in clones.COUNTED
+    }
+    if sighted:
+        clones.check(conn, ctx.keyring, ctx.clone_rules, sighted)
     return results
 
 

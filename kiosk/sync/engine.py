@@ -378,9 +378,11 @@ class SyncEngine:
                     before = int(st.get_state(tx, st.REJECTED_KEY, "0"))
                     st.set_state(tx, st.REJECTED_KEY, str(before + len(rejected)))
             for a in rejected:
+                # reason: an ocop.wire.Refusal value (not checked: a newer registry may add)
                 log.warning(
-                    "registry rejected outbox item %s for good: %s",
+                    "registry rejected outbox item %s for good (%s): %s",
                     a["idempotency_key"],
+                    str(a.get("reason") or "no reason given")[:40],
                     a.get("error", ""),
                 )
             result.batches += 1

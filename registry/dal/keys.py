@@ -203,3 +203,16 @@ def block_of_serial(conn: Connection, serial: int) -> Row | None:
         .order_by(sb.c.first_serial.desc())
         .limit(1)
     ).first()
+
+
+def station_block_of_serial(conn: Connection, station_id: int, serial: int) -> Row | None:
+    """The block of this station's that holds `serial` (product_id, key_id), or None."""
+    return conn.execute(
+        sa.select(sb.c.id, sb.c.product_id, sb.c.key_id)
+        .where(
+            sb.c.station_id == station_id,
+            sb.c.first_serial <= serial,
+            sb.c.last_serial >= serial,
+        )
+        .limit(1)
+    ).first()

@@ -1,5 +1,5 @@
 """Report queries (registry/reports.py assembles them): scans per day, product, district
-and verdict, prints, suspect serials and station health. `signed` is the tuple of verdicts
+and verdict, prints and station health. `signed` is the tuple of verdicts
 that say a scan read a validly signed stamp (reports.SIGNED_VERDICTS); a scan without a
 verdict counts as signed too. Plain Core: the same SQL on SQLite and PostgreSQL."""
 
@@ -101,49 +101,6 @@ def prints_since(conn: Connection, first_day: str) -> int:
             sa.or_(e.c.verdict.is_(None), e.c.verdict == "printed"),
         )
     ).scalar_one()
-
-
-def suspect_serials(
-    conn: Connection, signed: Iterable[str], scan_limit: int, station_limit: int, limit: int
-) -> list[Row]:
-    """Serials scanned at least scan_limit times or at station_limit stations (rows of
-    serial, product_id, scans, stations), most stations first."""
-    signed = list(signed)
-    n_scans = sa.func.count().label("scans")
-    n_stations = sa.func.count(sa.distinct(e.c.station_id)).label("stations")
-    return list(
-        conn.execute(
-            sa.select(
-                e.c.serial, sa.func.max(e.c.product_id).label("product_id"), n_scans, n_stations
-            )
-            .where(e.c.kind == "scan", e.c.serial.is_not(None), _signed(signed))
-            .group_by(e.c.serial)
-            .having(
-                sa.or_(
-                    sa.func.count() >= scan_limit,
-                    sa.func.count(sa.distinct(e.c.station_id)) >= station_limit,
-                )
-            )
-            .order_by(sa.desc("stations"), sa.desc("scans"), e.c.serial)
-            .limit(limit)
-        )
-    )
-
-
-def stations_of_serials(
-    conn: Connection, serials: list[int], signed: Iterable[str]
-) -> dict[int, list[str]]:
-    """serial -> the names of the stations that scanned it, sorted."""
-    out: dict[int, list[str]] = {}
-    for r in conn.execute(
-        sa.select(e.c.serial, s.c.name)
-        .distinct()
-        .select_from(e.join(s, s.c.id == e.c.station_id))
-        .where(e.c.kind == "scan", e.c.serial.in_(serials), _signed(signed))
-        .order_by(s.c.name)
-    ):
-        out.setdefault(r.serial, []).append(r.name)
-    return out
 
 
 def product_names(conn: Connection, product_ids: Iterable[int]) -> dict[int, str]:

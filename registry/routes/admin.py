@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any
+from dataclasses import asdict
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import audit, catalog, reports
+from registry import audit, catalog, clones, reports
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
@@ -249,6 +250,47 @@ def admin_suspects(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"trust_list_sequence": sequence}
+
+
+@router.get("/clone-detections")
+def admin_clone_detections(
+    database: DatabaseDep,
+    status: clones.DetectionStatus | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> dict:
+    """Clone detections (registry/clones.py), pending first."""
+    with database.read() as conn:
+        found = reports.detections(conn, status.value if status else None, limit)
+    return {"detections": [asdict(d) for d in found]}
+
+
+@router.post("/clone-detections/{detection_id}/{action}")
+def admin_decide_detection(
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    who: AdminDep,
+    client: ClientDep,
+    detection_id: int = Path(ge=1),
+    action: Literal["approve", "dismiss"] = Path(),
+) -> dict:
+    """approve: the serial goes onto the trust list's suspect list (every kiosk's next
+    sync); dismiss: this rule will not flag the serial again. 409 unless pending."""
+    try:
+        with database.write() as conn:
+            if action == "approve":
+                serial = clones.approve(conn, keyring, detection_id, who.name)
+            else:
+                serial = clones.dismiss(conn, detection_id, who.name)
+            audited = (
+                AuditAction.CLONE_APPROVE if action == "approve" else AuditAction.CLONE_DISMISS
+            )
+            audit.record(
+                conn, who.name, audited, f"detection:{detection_id}", client, {"serial": serial}
+            )
+            sequence, _ = keyring.latest_signed(conn)
+    except clones.DecisionError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return {"id": detection_id, "serial": serial, "action": action, "trust_list_sequence": sequence}
 
 
 @router.get("/reports")

@@ -1,16 +1,31 @@
 """HTML routes: the index, the public stamp page (what a phone opens after scanning a
-stamp), the reports page and the stylesheet. The rendering is in registry/pages.py."""
+stamp), the reports page (with the clone-detection buttons) and the stylesheet. The
+rendering is in registry/pages.py."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from registry import admins, audit, pages, reports
-from registry.admins import BOOTSTRAP_NAME, AdminRole
+from registry import admins, audit, clones, pages, reports
+from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
+from registry.audit import AuditAction
+from registry.config import ClonePolicy
 from registry.csrf import token_for_request
-from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, needs_role, require_admin
+from registry.deps import (
+    ConfigDep,
+    DatabaseDep,
+    KeyRingDep,
+    VerifiersDep,
+    ViewsDep,
+    client_address,
+    needs_role,
+    require_admin,
+)
 
+log = logging.getLogger(__name__)
 AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
 
 
@@ -35,6 +50,12 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
             include_in_schema=False,
         )
     router.add_api_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
+    router.add_api_route(
+        "/reports/detections/{detection_id}/{action}",
+        decide_detection,
+        methods=["POST"],
+        include_in_schema=False,
+    )
     router.add_api_route("/static/{name}", static, methods=["GET"], include_in_schema=False)
     return router
 
@@ -44,25 +65,49 @@ def index() -> HTMLResponse:
 
 
 def stamp_page(
-    code: str, request: Request, config: ConfigDep, database: DatabaseDep, keyring: KeyRingDep
+    code: str,
+    request: Request,
+    config: ConfigDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    verifiers: VerifiersDep,
+    views: ViewsDep,
 ) -> HTMLResponse:
     lang = pages.pick_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     with database.read() as conn:
-        status, html = pages.stamp_page(conn, config, keyring, code, lang)
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+        page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
+    if page.sighted_serial is not None and _record_view(
+        request, config, database, keyring, views, page.sighted_serial
+    ):
+        with database.read() as conn:  # this view made it a suspect: say so now
+            page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
+    return HTMLResponse(page.html, status_code=page.status, headers={"Cache-Control": "no-store"})
 
 
-@needs_role(AdminRole.VIEWER)
-def reports_page(
-    request: Request, config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
-) -> Response:
-    """Any admin role; the audit log section only for the admin role."""
+def _record_view(request: Request, config, database, keyring, views, serial: int) -> bool:
+    """Record a phone view and run the clone rules on it; True when that published the
+    serial. A failure is logged, never shown: the page must render anyway."""
+    address = client_address(request)
     try:
-        who = require_admin(request)
+        with database.write() as conn:
+            if not views.record(conn, serial, address, request.headers.get("user-agent", "")):
+                return False
+            found = clones.check(conn, keyring, config.clone_rules, [serial])
+        return bool(found) and config.clone_rules.policy is ClonePolicy.PUBLISH
+    except Exception:  # a phone's page view must not fail on bookkeeping
+        log.exception("could not record a stamp page view of serial %s", serial)
+        return False
+
+
+def _signed_in(request: Request) -> Principal | HTMLResponse:
+    """The admin calling (any role: the endpoint declares its least role), or the page
+    asking a browser to sign in."""
+    try:
+        return require_admin(request)
     except HTTPException as exc:
-        if exc.status_code not in (401, 403):  # 403: a station token (viewer is the least role)
+        if exc.status_code not in (401, 403):  # 403: a station token, or a lower role
             raise
         return HTMLResponse(
             pages.message_page(
@@ -70,9 +115,59 @@ def reports_page(
                 "Báo cáo chỉ dành cho văn phòng OCOP tỉnh. / "
                 "Reports are for the provincial OCOP office.",
             ),
-            status_code=401,
+            status_code=exc.status_code,
             headers={"WWW-Authenticate": 'Basic realm="ocop-reports"'},
         )
+
+
+def decide_detection(
+    detection_id: int,
+    action: str,
+    request: Request,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+) -> Response:
+    """The reports page's approve / dismiss buttons (POST forms with the page's CSRF
+    token: registry/csrf.py); admin role."""
+    who = _signed_in(request)
+    if isinstance(who, HTMLResponse):
+        return who
+    if action not in DECISIONS:
+        raise HTTPException(404, "not found")
+    try:
+        with database.write() as conn:
+            decide, audited = DECISIONS[action]
+            serial = decide(conn, keyring, detection_id, who.name)
+            audit.record(
+                conn,
+                who.name,
+                audited,
+                f"detection:{detection_id}",
+                client_address(request),
+                {"serial": serial},
+            )
+    except clones.DecisionError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return RedirectResponse(f"/reports#detection-{detection_id}", status_code=303)
+
+
+DECISIONS = {
+    "approve": (clones.approve, AuditAction.CLONE_APPROVE),
+    "dismiss": (
+        lambda conn, _keyring, detection_id, by: clones.dismiss(conn, detection_id, by),
+        AuditAction.CLONE_DISMISS,
+    ),
+}
+
+
+@needs_role(AdminRole.VIEWER)
+def reports_page(
+    request: Request, config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
+) -> Response:
+    """Any admin role; the audit log section only for the admin role."""
+    who = _signed_in(request)
+    if isinstance(who, HTMLResponse):
+        return who
     notices = []
     with database.read() as conn:
         report = reports.build_report(conn, config, days=days)

@@ -13,7 +13,14 @@ from registry import db, uploads
 from registry import stations as station_rules
 from registry.config import Limits
 from registry.dal import catalog as catalog_rows
-from registry.deps import ConfigDep, DatabaseDep, KeyRingDep, ReaderDep, StationDep
+from registry.deps import (
+    ConfigDep,
+    DatabaseDep,
+    KeyRingDep,
+    ReaderDep,
+    StationDep,
+    VerifiersDep,
+)
 from registry.routes import API
 from registry.schemas import BlockRequest, UploadBatch, UploadReply
 from registry.signing import BlockConflict
@@ -112,10 +119,16 @@ def stamp_block(
 
 @router.post("/uploads", response_model=UploadReply)
 def upload(
-    body: UploadBatch, station: StationDep, config: ConfigDep, database: DatabaseDep
+    body: UploadBatch,
+    station: StationDep,
+    config: ConfigDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    verifiers: VerifiersDep,
 ) -> dict:
     """Scans, print records and heartbeats. Each item once per idempotency key:
-    `accepted` the first time, `duplicate` after that (both mean delivered)."""
+    `accepted` the first time, `duplicate` after that (both mean delivered), or `rejected`
+    with a `reason` (ocop.wire.Refusal) and an `error`, the same on every resend."""
     limits = config.limits
     if body.station is not None and body.station != station.name:
         raise HTTPException(
@@ -124,12 +137,11 @@ def upload(
     if len(body.items) > limits.max_upload_items:
         raise HTTPException(413, f"at most {limits.max_upload_items} items per batch")
     items = [item.model_dump() for item in body.items]
+    ctx = uploads.UploadContext(verifiers, keyring, config.clone_rules, limits.max_payload_bytes)
     for attempt in range(2):
         try:
             with database.write() as conn:
-                results = uploads.record_batch(
-                    conn, station, items, config.stamp_base_url, limits.max_payload_bytes
-                )
+                results = uploads.record_batch(conn, station, items, ctx)
             break
         except IntegrityError:
             if attempt:

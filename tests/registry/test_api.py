@@ -18,18 +18,28 @@ def _upload(reg, items, token=None, **body):
     return reg.station("POST", f"{API}/uploads", token=token, json={"items": items, **body})
 
 
-def _scan(serial=None, product_id=101, verdict="genuine", key=None, **extra):
+def _scan(serial=None, product_id=101, verdict="genuine", key=None, text=None, **extra):
+    """A scan as the kiosk sends it; `text` the stamp it read (the registry verifies it)."""
     return {
         "kind": "scan",
         "idempotency_key": key or f"scan-{uuid.uuid4().hex}",
         "payload": {
             "scanned_at": "2026-11-29T10:00:00Z",
+            "text": text,
             "serial": serial,
             "product_id": product_id,
             "verdict": verdict,
             **extra,
         },
     }
+
+
+def _genuine_scans(reg, count, token=None):
+    """`count` scans of new genuine stamps of product 101 (a block of the station's own)."""
+    block = _block(reg, 101, count, token=token).json()
+    return [
+        _scan(serial=block["first_serial"] + i, text=text) for i, text in enumerate(block["stamps"])
+    ], block
 
 
 def _block(reg, product_id=101, count=3, token=None, request_id=None):
@@ -145,12 +155,13 @@ def test_tokens_are_required_and_scoped(registry):
 
 def test_a_station_acts_only_as_itself(registry):
     other = registry.add_station(f"shop-{uuid.uuid4().hex[:8]}", "Yên Châu")
-    _assert_problem(_upload(registry, [_scan(serial=5)], station="demo-station", token=other), 403)
+    (scan,), _ = _genuine_scans(registry, 1)
+    _assert_problem(_upload(registry, [scan], station="demo-station", token=other), 403)
     key = f"scan-{uuid.uuid4().hex}"
-    first = _upload(registry, [_scan(serial=5, key=key)], token=other).json()
+    first = _upload(registry, [{**scan, "idempotency_key": key}], token=other).json()
     assert first["results"][0]["status"] == "accepted"
     # The same key from another station is that station's own record, not a duplicate.
-    second = _upload(registry, [_scan(serial=5, key=key)]).json()
+    second = _upload(registry, [{**scan, "idempotency_key": key}]).json()
     assert second["station"] == "demo-station"
     assert second["results"][0]["status"] == "accepted"
 
@@ -159,11 +170,16 @@ def test_a_station_acts_only_as_itself(registry):
 
 
 def test_uploads_are_idempotent(registry):
-    items = [_scan(serial=900 + i) for i in range(5)] + [
+    scans, block = _genuine_scans(registry, 6)
+    items = scans[:5] + [
         {
             "kind": "print",
             "idempotency_key": f"print-{uuid.uuid4().hex}",
-            "payload": {"printed_at": "2026-11-29T09:00:00Z", "serial": 901, "product_id": 101},
+            "payload": {
+                "printed_at": "2026-11-29T09:00:00Z",
+                "serial": block["first_serial"],
+                "product_id": 101,
+            },
         },
         {
             "kind": "heartbeat",
@@ -179,7 +195,7 @@ def test_uploads_are_idempotent(registry):
     before = registry.report()["total_scans"]
     first = _upload(registry, items).json()
     assert first["accepted"] == 7 and first["duplicate"] == 0
-    again = _upload(registry, items[2:] + [_scan(serial=999)]).json()
+    again = _upload(registry, items[2:] + scans[5:]).json()
     assert again["duplicate"] == 5 and again["accepted"] == 1
     assert registry.report()["total_scans"] == before + 6
     stations = {s["name"]: s for s in registry.report()["stations"]}
@@ -187,7 +203,7 @@ def test_uploads_are_idempotent(registry):
 
 
 def test_gzip_request_bodies(registry):
-    body = gzip.compress(json.dumps({"items": [_scan(serial=77)]}).encode())
+    body = gzip.compress(json.dumps({"items": _genuine_scans(registry, 1)[0]}).encode())
     reply = registry.station(
         "POST",
         f"{API}/uploads",

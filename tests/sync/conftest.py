@@ -52,6 +52,7 @@ class Kiosk:
     settings: object
     engine: object
     config_path: Path
+    registry: Registry | None = None
 
     def product_count(self) -> int:
         return self.store.query_one("SELECT count(*) FROM products")[0]
@@ -75,18 +76,27 @@ class Kiosk:
         }
 
     def add_scans(
-        self, count: int, serial: int = 1, product_id: int = 101, verdict: str = "genuine"
+        self,
+        count: int,
+        serial: int = 1,
+        product_id: int = 101,
+        verdict: str = "genuine",
+        text: str | None = None,
     ) -> list[str]:
-        """Scans with their outbox rows in one transaction, as the scan service writes them."""
+        """Scans with their outbox rows in one transaction, as the scan service writes them.
+        `text` the code read; by default a genuine stamp of (product_id, serial), signed
+        with the registry's signing key 1 (the registry verifies every scan's text)."""
         keys = []
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if text is None:
+            text = genuine_stamp(self.registry, product_id, serial)
         with self.store.transaction() as tx:
             for _ in range(count):
                 key = f"scan-{uuid.uuid4().hex}"
                 tx.execute(
                     "INSERT INTO scans(scanned_at, text, verdict, product_id, serial) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (now, "x", verdict, product_id, serial),
+                    (now, text, verdict, product_id, serial),
                 )
                 tx.execute(
                     "INSERT INTO outbox(kind, idempotency_key, payload_json, "
@@ -96,6 +106,7 @@ class Kiosk:
                         json.dumps(
                             {
                                 "scanned_at": now,
+                                "text": text,
                                 "serial": serial,
                                 "product_id": product_id,
                                 "verdict": verdict,
@@ -109,6 +120,19 @@ class Kiosk:
 
     def unsent(self) -> int:
         return self.store.query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0]
+
+
+def genuine_stamp(reg: Registry | None, product_id: int, serial: int, key_id: int = 1) -> str:
+    """A stamp the registry's own key signed (read from its key folder, as only a test may),
+    for any serial: scans of stamps no block issued, as a copied stamp would be."""
+    from ocop.stamps.keys import load_private_key
+    from ocop.stamps.signer import StampSigner
+
+    assert reg is not None, "this kiosk has no registry to sign stamps with"
+    key = load_private_key(reg.data_dir / "keys" / f"signing-{key_id}.key")
+    return StampSigner(key_id, key, "HTTPS://OCOP.SONLA.GOV.VN/S/").sign(
+        product_id, serial, dt.date.today()
+    )
 
 
 @pytest.fixture
@@ -135,7 +159,7 @@ def make_kiosk(tmp_path):
             data_dir.parent / f"{data_dir.name}.toml", *args, data_dir, **overrides
         )
         store = Store.in_dir(data_dir)
-        kiosk = Kiosk(data_dir, store, settings, SyncEngine(store, settings, data_dir), config)
+        kiosk = Kiosk(data_dir, store, settings, SyncEngine(store, settings, data_dir), config, reg)
         made.append(kiosk)
         return kiosk
 
