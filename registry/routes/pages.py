@@ -115,7 +115,7 @@ def _signed_in(request: Request) -> Principal | HTMLResponse:
                 "Báo cáo chỉ dành cho văn phòng OCOP tỉnh. / "
                 "Reports are for the provincial OCOP office.",
             ),
-            status_code=exc.status_code,
+            status_code=401,
             headers={"WWW-Authenticate": 'Basic realm="ocop-reports"'},
         )
 

@@ -4,6 +4,7 @@ phone views of the stamp page count as sites."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -173,7 +174,7 @@ def test_the_registry_stores_its_own_verdict_and_the_stamps_fields(registry):
 
 def test_print_record_only_for_the_stations_own_serials(registry):
     thief = f"thief-{uuid.uuid4().hex[:6]}"
-    token = registry.add_station(thief, "Mai Sơn")
+    token = registry.add_station(thief, "Mai Sơn", role="station", products=[101])
     theirs = _block(registry, 3)  # demo-station's block
     own = _block(registry, 1, token=token)
     reply = _upload(
@@ -304,11 +305,13 @@ def test_approve_policy_waits_for_the_office(approving):
         == 403
     )
     two = next(d for d in mine if d["serial"] == second)
+    browser = ("o", approving.admin_token)  # the office's browser: HTTP Basic
+    url = f"{approving.url}/reports/detections/{two['id']}/dismiss"
+    assert requests.post(url, auth=browser, timeout=10).status_code == 403  # no CSRF token
+    page = requests.get(f"{approving.url}/reports", auth=browser, timeout=10)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     button = requests.post(
-        f"{approving.url}/reports/detections/{two['id']}/dismiss",
-        auth=("o", approving.admin_token),
-        allow_redirects=False,
-        timeout=10,
+        url, auth=browser, data={"csrf_token": csrf_token}, allow_redirects=False, timeout=10
     )
     assert button.status_code == 303 and button.headers["location"].startswith("/reports")
     assert (
