@@ -544,6 +544,19 @@ def set_counter(conn: Connection, name: str, value: int) -> None:
     conn.execute(counters.update().where(counters.c.name == name).values(value=value))
 
 
+def raise_counter(conn: Connection, name: str, at_least: int) -> bool:
+    """Raise a counter to `at_least` when it is lower (a serial the registry signed but no
+    longer remembers issuing: after a restore); True when it moved."""
+    moved = conn.execute(
+        counters.update()
+        .where(counters.c.name == name, counters.c.value < at_least)
+        .values(value=at_least)
+    ).rowcount
+    if moved:
+        note_raised(conn)
+    return bool(moved)
+
+
 def note_raised(conn: Connection) -> None:
     """This transaction raises what the high-water mark follows (Database.write)."""
     conn.info[RAISED] = True

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
-from ocop.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import SIGNATURE_VALID, Verdict
 from ocop.stamps.verifier import StampVerifier
 from ocop.wire import Refusal, UploadKind, UploadStatus
 from registry import clones, db
@@ -260,6 +260,17 @@ def record_batch(
     }
     if sighted:
         clones.check(conn, ctx.keyring, ctx.clone_rules, sighted)
+    # A genuine signature proves the registry issued that serial, even when a restored
+    # database has forgotten the block: new blocks must start above it.
+    issued = [
+        r["serial"]
+        for r in rows
+        if r["kind"] == UploadKind.SCAN.value
+        and r["serial"]
+        and Verdict(r["verdict"]) in SIGNATURE_VALID
+    ]
+    if issued:
+        db.raise_counter(conn, "serial", max(issued))
     return results
 
 

@@ -400,3 +400,22 @@ def test_yesterdays_salt_is_deleted(tmp_path):
     finally:
         database.dispose()
         reg.stop()
+
+
+def test_a_genuine_scan_raises_a_rewound_serial_counter(registry):
+    """A database that forgot a block (restored without its high-water mark) must not issue
+    those serials again once a kiosk reports a stamp of it: the signature proves they were
+    issued."""
+    block = _block(registry, 2)
+    engine = db.make_engine(registry.db_url)
+    try:
+        with engine.begin() as conn:  # the restored database: the counter before the block
+            conn.execute(
+                db.counters.update()
+                .where(db.counters.c.name == "serial")
+                .values(value=block["first_serial"] - 1)
+            )
+    finally:
+        engine.dispose()
+    assert _upload(registry, [_scan(block["stamps"][1])])["accepted"] == 1
+    assert _block(registry, 1)["first_serial"] > block["last_serial"]
