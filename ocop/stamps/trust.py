@@ -106,6 +106,12 @@ class TrustList:
 
     # --- lookups used by the verifier (fast) ---------------------------------------------
 
+    @property
+    def newest_key_id(self) -> int:
+        """The highest key id listed (0 when none): ids above it may be keys started after
+        this list was signed (Verdict.KEY_NOT_YET_KNOWN)."""
+        return max(self._keys, default=0)
+
     def signing_key(self, key_id: int) -> SigningKey | None:
         return self._keys.get(key_id)
 

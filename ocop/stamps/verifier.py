@@ -5,7 +5,8 @@ so this runs without SQLite (tests, bench, the registry). Order of checks:
 
  1. product barcode (GTIN) -> product_barcode; text not under our base URL -> not_ocop
  2. malformed under our base URL (non-canonical, wrong length, bad version...) -> forged
- 3. key id not in the trust list -> forged
+ 3. key id not in the trust list: above its highest key id -> key_not_yet_known (a key
+    newer than this list), below it -> forged (withdrawn)
  4. issue date outside the key's validity window -> forged
  5. Ed25519 signature over DOMAIN + header -> forged when it does not verify
  6. serial in a revoked range, or key revoked from a date <= issue date (or serial above the
@@ -184,7 +185,18 @@ class StampVerifier:
         f = parsed.fields
         key = keys.get(f.key_id)
         if key is None:
-            return Verification(Verdict.FORGED, text, detail=f"unknown key id {f.key_id}")
+            if f.key_id < trust_list.newest_key_id:
+                # Key ids are handed out in increasing order: a lower id the list lacks
+                # was withdrawn from it (or never ours).
+                return Verification(
+                    Verdict.FORGED, text, detail=f"key id {f.key_id} not in the trust list"
+                )
+            # Not forged: the registry may have started a key after this list was signed.
+            return Verification(
+                Verdict.KEY_NOT_YET_KNOWN,
+                text,
+                detail=f"key id {f.key_id} is newer than this trust list's keys",
+            )
         signing_key = trust_list.signing_key(f.key_id)
         # Never None once `keys` has the id (both come from the same list); checked anyway.
         if signing_key is None or not signing_key.covers(f.issued_on):
