@@ -27,6 +27,8 @@ class Field:
     DISK_FREE_BYTES = "disk_free_bytes"  # on the data folder's filesystem
     TRUST_LIST_SEQUENCE = "trust_list_sequence"  # 0 = none
     TRUST_LIST_AGE_S = "trust_list_age_s"  # since its signed issued_at
+    TRUST_LIST_EXPIRES_AT = "trust_list_expires_at"  # its signed expiry (null: none/version 1)
+    TRUST_LIST_STALE = "trust_list_stale"  # expired by the kiosk's trusted clock (TrustFreshness)
     PENDING_OUTBOX = "pending_outbox"  # unsent outbox rows (without this heartbeat)
     PENDING_OUTBOX_OLDEST_AGE_S = "pending_outbox_oldest_age_s"
     CATALOG_CURSOR = "catalog_cursor"

@@ -36,7 +36,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     )
     app.state.config = config
     app.state.database = database or Database(config.db_url)
-    app.state.keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    app.state.keyring = KeyRing.for_config(config)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         BodyLimitMiddleware,

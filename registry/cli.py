@@ -5,7 +5,8 @@
     ocop-registry init-db                          (every command migrates the database first)
     ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
     ocop-registry station add NAME [--district D] [--token-file F] | station list
-    ocop-registry key rotate | root-key
+    ocop-registry key rotate [--now] | root-key
+    ocop-registry trust refresh [--force]         (cron; `serve` also re-signs before expiry)
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
@@ -45,6 +46,7 @@ from registry.config import (
 )
 from registry.dal import catalog as catalog_rows
 from registry.dal import stations
+from registry.refresher import TrustRefresher
 from registry.signing import KeyRing, SigningError
 
 log = logging.getLogger("registry.cli")
@@ -76,7 +78,7 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     """The database migrated to the newest schema (created on first use) and the keys."""
     database = db.Database(config.db_url)
     database.migrate()
-    keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    keyring = KeyRing.for_config(config)
     with database.write() as conn:
         if keyring.initialise(conn):
             log.info("created root key and signing key 1 in %s", config.keys_dir)
@@ -152,7 +154,12 @@ def cmd_serve(args) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3)
     )
-    server.run(sockets=[sock])
+    # Re-sign the trust list before it expires, for as long as the server runs.
+    refresher = TrustRefresher(database, keyring, config.trust_refresh_check_s).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        refresher.stop()
     return 0
 
 
@@ -286,9 +293,30 @@ def cmd_station_list(args) -> int:
 def cmd_key_rotate(args) -> int:
     database, keyring = open_registry(_config(args))
     with database.write() as conn:
-        key_id = keyring.rotate(conn)
+        key_id = keyring.rotate(conn, emergency=args.now)
         sequence, _ = keyring.latest_signed(conn)
+        nxt = keyring.next_key(conn)
     print(f"signing key {key_id} is current; trust list {sequence} published")
+    if nxt is not None:
+        print(f"next signing key {nxt.key_id} published, may sign from {nxt.valid_from}")
+    if args.now:
+        print(
+            "emergency rotation: kiosks that have not synced since the last list will show "
+            "stamps of the new key as 'cannot verify yet' until they sync"
+        )
+    return 0
+
+
+def cmd_trust_refresh(args) -> int:
+    """For cron: re-sign the trust list when less than half its validity remains."""
+    database, keyring = open_registry(_config(args))
+    with database.write() as conn:
+        sequence = keyring.refresh(conn, force=args.force)
+        tl = keyring.current_trust_list(conn)
+    if sequence is None:
+        print(f"trust list {tl.sequence} is fresh (expires {tl.expires_at}); nothing to do")
+    else:
+        print(f"trust list {sequence} published (expires {tl.expires_at})")
     return 0
 
 
@@ -394,8 +422,29 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="signing keys").add_subparsers(
         dest="key_command", metavar="ACTION", parser_class=_Parser, required=True
     )
-    p = key.add_parser("rotate", parents=[common], help="new signing key from today")
+    p = key.add_parser(
+        "rotate",
+        parents=[common],
+        help="switch to the pre-published next signing key; publish another",
+    )
+    p.add_argument(
+        "--now",
+        action="store_true",
+        help="emergency: before the next key's not-before date (kiosks that have not "
+        "synced show its stamps as 'cannot verify yet')",
+    )
     p.set_defaults(handler=cmd_key_rotate)
+
+    trust = sub.add_parser("trust", help="the published trust list").add_subparsers(
+        dest="what", metavar="WHAT", parser_class=_Parser, required=True
+    )
+    p = trust.add_parser(
+        "refresh",
+        parents=[common],
+        help="re-sign the trust list when less than half its validity remains (cron)",
+    )
+    p.add_argument("--force", action="store_true", help="re-sign even when still fresh")
+    p.set_defaults(handler=cmd_trust_refresh)
 
     revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects").add_subparsers(
         dest="what", metavar="WHAT", parser_class=_Parser, required=True

@@ -410,6 +410,10 @@ def _station_row(st: StationHealth) -> str:
         if g(Field.TRUST_LIST_SEQUENCE)
         else "–"
     )
+    if g(Field.TRUST_LIST_STALE) is True:
+        # The kiosk's list expired by its own trusted clock: it is missing newer lists.
+        trust += " · danh sách đã cũ / list out of date"
+
     pending = g(Field.PENDING_OUTBOX)
     outbox = (
         "–"

@@ -9,13 +9,15 @@ every published trust list (verbatim, by sequence).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.clock import ISO_SECONDS
+from ocop.stamps.codec import MAX_KEY_ID, MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.keys import (
     fingerprint,
     generate_private_key,
@@ -23,7 +25,12 @@ from ocop.stamps.keys import (
     public_key_b64,
     save_private_key,
 )
-from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
+from ocop.stamps.signer import (
+    DEFAULT_TRUST_VALIDITY_S,
+    StampSigner,
+    make_trust_list,
+    signing_key_entry,
+)
 from ocop.stamps.trust import (
     RevokedKey,
     RevokedRange,
@@ -43,6 +50,10 @@ FIRST_VALID_FROM = dt.date(2020, 1, 1)
 
 class SigningError(Exception):
     """Keys missing or unusable; the CLI prints it, the API answers 503."""
+
+
+class RotationRefused(SigningError):
+    """Key rotation before the next key's not-before date (without the emergency flag)."""
 
 
 class BlockConflict(ValueError):
@@ -83,14 +94,41 @@ class Block:
 
 
 class KeyRing:
-    """The registry's keys. Thread-safe; private keys are read once and cached."""
+    """The registry's keys. Thread-safe; private keys are read once and cached.
 
-    def __init__(self, keys_dir: Path, base_url: str):
+    trust_list_validity_s: each published list expires this long after it is signed (kiosks
+    then say "out of date"); refresh() re-signs when less than half remains.
+    next_key_lead_s: the next signing key is in every list at least this long before it may
+    sign (default: one validity period), so rotation never meets a kiosk that is fresh but
+    does not know the key."""
+
+    def __init__(
+        self,
+        keys_dir: Path,
+        base_url: str,
+        *,
+        trust_list_validity_s: float = DEFAULT_TRUST_VALIDITY_S,
+        next_key_lead_s: float | None = None,
+    ):
         self.keys_dir = Path(keys_dir)
         self.base_url = base_url
+        self.trust_list_validity_s = float(trust_list_validity_s)
+        self.next_key_lead_s = float(
+            trust_list_validity_s if next_key_lead_s is None else next_key_lead_s
+        )
         self._lock = threading.Lock()
         self._private: dict[str, object] = {}
         self._trust_cache: tuple[int, TrustList, str] | None = None
+
+    @classmethod
+    def for_config(cls, config) -> KeyRing:
+        """The key ring a RegistryConfig describes (CLI and app)."""
+        return cls(
+            config.keys_dir,
+            config.stamp_base_url,
+            trust_list_validity_s=config.trust_list_validity_s,
+            next_key_lead_s=config.key_lead_s,
+        )
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -115,8 +153,10 @@ class KeyRing:
         return value
 
     def initialise(self, conn: Connection, today: dt.date | None = None) -> bool:
-        """First start: root key, signing key 1, trust list sequence 1. Idempotent; returns
-        True when keys were created."""
+        """First start: root key, signing key 1, the next key pre-published, trust list
+        sequence 1. Idempotent (later starts only make sure a next key is published);
+        returns True when keys were created."""
+        today = today or utc_today()
         if db.get_meta(conn, META_ROOT) is not None:
             root_pub = public_key_b64(self.root_key())
             if root_pub != db.get_meta(conn, META_ROOT):
@@ -124,6 +164,8 @@ class KeyRing:
                     f"{self.keys_dir / ROOT_KEY_FILE} is not the root key this "
                     f"database was created with"
                 )
+            if self.ensure_next_key(conn, today) is not None:
+                self.publish(conn)
             return False
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         root_path = self.keys_dir / ROOT_KEY_FILE
@@ -131,16 +173,22 @@ class KeyRing:
         if root is None:
             root = generate_private_key()
             save_private_key(root_path, root)
-        signing_path = self.keys_dir / _signing_key_file(1)
-        signing = load_private_key(signing_path) if signing_path.exists() else None
-        if signing is None:
-            signing = generate_private_key()
-            save_private_key(signing_path, signing)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
-        keys.add_signing_key(conn, 1, public_key_b64(signing), FIRST_VALID_FROM)
+        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(1)), FIRST_VALID_FROM)
+        self.ensure_next_key(conn, today)
         self.publish(conn)
         return True
+
+    def _key_file(self, key_id: int):
+        """Signing key `key_id`'s private key, created when missing (or left over from a
+        transaction that did not commit)."""
+        path = self.keys_dir / _signing_key_file(key_id)
+        if path.exists():
+            return load_private_key(path)
+        key = generate_private_key()
+        save_private_key(path, key)
+        return key
 
     def current_key_id(self, conn: Connection) -> int:
         value = db.get_meta(conn, META_CURRENT_KEY)
@@ -152,25 +200,62 @@ class KeyRing:
         key_id = key_id or self.current_key_id(conn)
         return StampSigner(key_id, self._load(_signing_key_file(key_id)), self.base_url)
 
-    def rotate(self, conn: Connection, today: dt.date | None = None) -> int:
-        """A new signing key for stamps issued from today; the old key's window closes
-        today, so what it signed stays genuine. Returns the new key id."""
+    def next_key(self, conn: Connection):
+        """The pre-published key (row of signing_keys) rotation switches to, or None."""
+        current = self.current_key_id(conn)
+        later = [r for r in keys.signing_keys(conn) if r.key_id > current]
+        return later[0] if later else None
+
+    def ensure_next_key(self, conn: Connection, today: dt.date | None = None) -> int | None:
+        """Publish-in-advance: add the next signing key, valid from next_key_lead_s after
+        today, unless one exists. Returns the new key id (the caller publishes) or None."""
+        if self.next_key(conn) is not None:
+            return None
+        today = today or utc_today()
+        new_id = keys.highest_key_id(conn) + 1
+        if new_id > MAX_KEY_ID:
+            raise SigningError(f"all {MAX_KEY_ID} key ids are used")
+        lead_days = math.ceil(self.next_key_lead_s / 86400)
+        valid_from = today + dt.timedelta(days=lead_days)
+        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(new_id)), valid_from)
+        return new_id
+
+    def rotate(
+        self, conn: Connection, today: dt.date | None = None, *, emergency: bool = False
+    ) -> int:
+        """Switch stamp signing to the pre-published next key and pre-publish another. The
+        old key's window closes today, so what it signed stays genuine. Refused while the
+        next key's not-before date is in the future (kiosks may not know it yet) unless
+        `emergency`: then the next key starts today and kiosks that have not synced since
+        show its stamps as 'cannot verify yet' (Verdict.KEY_NOT_YET_KNOWN), never forged.
+        Returns the new key id."""
         today = today or utc_today()
         old_id = self.current_key_id(conn)
-        new_id = keys.highest_key_id(conn) + 1
-        if new_id > 255:
-            raise SigningError("all 255 key ids are used")
-        path = self.keys_dir / _signing_key_file(new_id)
-        if path.exists():  # left over from a rotation that did not commit
-            new_key = load_private_key(path)
-        else:
-            new_key = generate_private_key()
-            save_private_key(path, new_key)
+        nxt = self.next_key(conn)
+        if nxt is None:
+            if not emergency:
+                raise RotationRefused(
+                    "no next signing key is published; restart the registry (it publishes "
+                    "one) and rotate after its not-before date, or use --now"
+                )
+            new_id = self.ensure_next_key(conn, today)
+            assert new_id is not None
+            nxt = self.next_key(conn)
+        valid_from = dt.date.fromisoformat(nxt.valid_from)
+        if valid_from > today:
+            if not emergency:
+                raise RotationRefused(
+                    f"signing key {nxt.key_id} may sign from {valid_from} (published in "
+                    f"advance so every kiosk knows it first); rotate on or after that day, "
+                    f"or use --now in an emergency (kiosks that have not synced since will "
+                    f"show its stamps as 'cannot verify yet')"
+                )
+            keys.set_valid_from(conn, nxt.key_id, today)
         keys.close_key_window(conn, old_id, today)
-        keys.add_signing_key(conn, new_id, public_key_b64(new_key), today)
-        db.set_meta(conn, META_CURRENT_KEY, str(new_id))
+        db.set_meta(conn, META_CURRENT_KEY, str(nxt.key_id))
+        self.ensure_next_key(conn, today)
         self.publish(conn)
-        return new_id
+        return int(nxt.key_id)
 
     # --- revocation -----------------------------------------------------------------------
 
@@ -204,8 +289,9 @@ class KeyRing:
 
     # --- trust lists ------------------------------------------------------------------------
 
-    def publish(self, conn: Connection) -> int:
-        """Sign the trust list the database describes now, with the next sequence."""
+    def publish(self, conn: Connection, now: dt.datetime | None = None) -> int:
+        """Sign the trust list the database describes now, with the next sequence, issued
+        `now` (default: the clock) and expiring trust_list_validity_s later."""
         root = self.root_key()
         sequence = keys.next_trust_sequence(conn)
         signing = [
@@ -233,9 +319,26 @@ class KeyRing:
             revoked_ranges=ranges,
             revoked_keys=rkeys,
             suspect_serials=keys.suspect_serials(conn),
+            issued_at=(now or dt.datetime.now(dt.UTC)).strftime(ISO_SECONDS),
+            validity_s=self.trust_list_validity_s,
         )
         keys.add_trust_list(conn, sequence, sign_trust_list(tl, root))
         return sequence
+
+    def refresh_due(self, conn: Connection, now: dt.datetime | None = None) -> bool:
+        """Less than half the validity left on the newest list (or it has no expiry)."""
+        now = now or dt.datetime.now(dt.UTC)
+        expires = self.current_trust_list(conn).expires()
+        return expires is None or (expires - now).total_seconds() < self.trust_list_validity_s / 2
+
+    def refresh(
+        self, conn: Connection, now: dt.datetime | None = None, *, force: bool = False
+    ) -> int | None:
+        """Re-sign the same content under the next sequence with new times when due (or
+        `force`); returns the new sequence, or None when the newest list is fresh enough."""
+        if not force and not self.refresh_due(conn, now):
+            return None
+        return self.publish(conn, now)
 
     def latest_signed(self, conn: Connection) -> tuple[int, str]:
         latest = keys.latest_trust_list(conn)
@@ -316,4 +419,11 @@ class KeyRing:
         )
 
 
-__all__ = ["Block", "BlockConflict", "KeyRing", "SigningError", "signing_key_entry"]
+__all__ = [
+    "Block",
+    "BlockConflict",
+    "KeyRing",
+    "RotationRefused",
+    "SigningError",
+    "signing_key_entry",
+]

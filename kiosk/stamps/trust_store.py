@@ -3,11 +3,15 @@ rollback protection. The list itself, its signature and its checks are ocop.stam
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import sqlite3
+from dataclasses import dataclass
 
-from kiosk.trusted_time import record_signed_time, trusted_now_iso
+from kiosk.trusted_time import parse_iso, record_signed_time, trusted_now, trusted_now_iso
 from ocop.stamps.errors import ForeignRootError, TrustError
+from ocop.stamps.freshness import TrustFreshness
 from ocop.stamps.trust import TrustList, verify_signed_trust_list
 
 log = logging.getLogger(__name__)
@@ -75,3 +79,38 @@ def _store_verified(conn, trust_list: TrustList, blob: str, pinned_root) -> Trus
         (trust_list.sequence, blob, trusted_now_iso(conn)),
     )
     return trust_list
+
+
+@dataclass(frozen=True)
+class TrustState:
+    """The newest stored list's freshness by the trusted clock: for the sync status, the
+    staff screen, the doctor and the heartbeat (the verifier has the list itself)."""
+
+    freshness: TrustFreshness
+    sequence: int = 0  # 0: no list
+    expires_at: str | None = None  # None: no list, or a version 1 list
+
+    def to_json(self) -> dict:
+        return {
+            "freshness": self.freshness.value,
+            "sequence": self.sequence,
+            "expires_at": self.expires_at,
+        }
+
+
+def stored_trust_state(conn: sqlite3.Connection, now: dt.datetime | None = None) -> TrustState:
+    """From the newest stored row, which was verified when it was stored (the signature is
+    checked again whenever the list is used for verifying). `now`: default trusted now."""
+    row = conn.execute(
+        "SELECT sequence, signed_json FROM trust_lists ORDER BY sequence DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return TrustState(TrustFreshness.NONE)
+    try:
+        body = json.loads(row[1])["trust_list"]
+        expires_at = body.get("expires_at")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        expires_at = None
+    expires_at = expires_at if isinstance(expires_at, str) else None
+    now = now or trusted_now(conn)
+    return TrustState(TrustFreshness.of(parse_iso(expires_at), now), int(row[0]), expires_at)

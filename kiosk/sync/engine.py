@@ -398,8 +398,15 @@ class SyncEngine:
         stamps = validate.check_block_reply(reply, product_id, count, request_id)
         if reply.get("key_id") is not None:
             trust = newest_verified_row(self.store.conn, self.root)
-            if trust is None or trust[0].signing_key(reply["key_id"]) is None:
-                self.pull()  # a rotated key: fetch the new trust list
+            known = trust[0].signing_key(reply["key_id"]) if trust else None
+            issued_on = reply.get("issued_on")
+            if (
+                known is None
+                or not isinstance(issued_on, str)
+                or issued_on < known.valid_from.isoformat()
+            ):
+                # A rotated key (or the pre-published one started early): fetch the list.
+                self.pull()
         try:
             with self.store.transaction() as tx:
                 block_id = receive_stamp_block(

@@ -28,10 +28,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
 from ocop.stamps.errors import ForeignRootError, KeyFileError, TrustError
+from ocop.stamps.freshness import TrustFreshness
 from ocop.stamps.keys import fingerprint, load_public_key_b64
 
 TRUST_FORMAT = "ocop-sl-trust-list"
-TRUST_VERSION = 1
+TRUST_VERSION = 2  # 2: expires_at (issue 14); 1 still read, as already expired
+TRUST_VERSIONS = (1, 2)
 TRUST_DOMAIN = b"OCOP-SL-TRUST\x00"
 MAX_SIGNED_BYTES = 32 * 1024 * 1024
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -71,6 +73,9 @@ class TrustList:
     sequence: int
     issued_at: str  # UTC ISO 8601 with Z
     root_fingerprint: str  # sha256 hex of the root public key that signs this
+    # UTC ISO 8601 with Z; after it the list is out of date (ocop.stamps.freshness). None
+    # only for a version 1 list, which never had one.
+    expires_at: str | None = None
     signing_keys: tuple[SigningKey, ...] = ()
     revoked_ranges: tuple[RevokedRange, ...] = ()
     revoked_keys: tuple[RevokedKey, ...] = ()
@@ -129,10 +134,23 @@ class TrustList:
 
     # --- serialisation -------------------------------------------------------------------
 
+    def expires(self) -> dt.datetime | None:
+        return None if self.expires_at is None else _parse_utc(self.expires_at)
+
+    def freshness(self, now: dt.datetime) -> TrustFreshness:
+        """FRESH before expires_at by the trusted time `now`, EXPIRED from then on."""
+        return TrustFreshness.of(self.expires(), now)
+
     def to_dict(self) -> dict[str, Any]:
+        # A version 1 list (no expiry) serialises as it was signed.
+        head: dict[str, Any] = {"format": TRUST_FORMAT}
+        if self.expires_at is None:
+            head["version"] = 1
+        else:
+            head["version"] = TRUST_VERSION
+            head["expires_at"] = self.expires_at
         return {
-            "format": TRUST_FORMAT,
-            "version": TRUST_VERSION,
+            **head,
             "sequence": self.sequence,
             "issued_at": self.issued_at,
             "root_fingerprint": self.root_fingerprint,
@@ -164,32 +182,26 @@ class TrustList:
     @classmethod
     def from_dict(cls, d: object) -> TrustList:
         """Strict validation of untrusted JSON; TrustError naming the first problem."""
-        d = _obj(
-            d,
-            "trust_list",
-            {
-                "format",
-                "version",
-                "sequence",
-                "issued_at",
-                "root_fingerprint",
-                "signing_keys",
-                "revoked_ranges",
-                "revoked_keys",
-                "suspect_serials",
-            },
-        )
-        if d["format"] != TRUST_FORMAT:
+        version = d.get("version") if isinstance(d, dict) else None
+        if isinstance(d, dict) and d.get("format", TRUST_FORMAT) != TRUST_FORMAT:
             raise TrustError(f"not a trust list (format {d['format']!r})")
-        if d["version"] != TRUST_VERSION:
+        if isinstance(d, dict) and "version" in d and version not in TRUST_VERSIONS:
             raise TrustError(
-                f"trust list version {d['version']!r} not supported by this "
-                f"program (knows {TRUST_VERSION}); update ocop-kiosk"
+                f"trust list version {version!r} not supported by this "
+                f"program (knows {', '.join(map(str, TRUST_VERSIONS))}); update ocop-kiosk"
             )
+        d = _obj(d, "trust_list", _FIELDS_V1 if version == 1 else _FIELDS_V1 | {"expires_at"})
         sequence = _int(d["sequence"], "sequence", 1, 2**63 - 1)
         issued_at = _str(d["issued_at"], "issued_at")
         if not _DATETIME_RE.fullmatch(issued_at):
             raise TrustError(f"issued_at {issued_at!r} is not a UTC ISO 8601 time with Z")
+        expires_at = None
+        if version != 1:
+            expires_at = _str(d["expires_at"], "expires_at")
+            if not _DATETIME_RE.fullmatch(expires_at):
+                raise TrustError(f"expires_at {expires_at!r} is not a UTC ISO 8601 time with Z")
+            if _parse_utc(expires_at) <= _parse_utc(issued_at):
+                raise TrustError("expires_at is not after issued_at")
         root_fp = _str(d["root_fingerprint"], "root_fingerprint")
         if not re.fullmatch(r"[0-9a-f]{64}", root_fp):
             raise TrustError("root_fingerprint must be 64 lowercase hex digits")
@@ -246,6 +258,7 @@ class TrustList:
             sequence=sequence,
             issued_at=issued_at,
             root_fingerprint=root_fp,
+            expires_at=expires_at,
             signing_keys=tuple(keys),
             revoked_ranges=tuple(ranges),
             revoked_keys=tuple(revoked_keys),
@@ -253,7 +266,30 @@ class TrustList:
         )
 
 
-def _obj(v: object, where: str, keys: set[str]) -> dict[str, Any]:
+_FIELDS_V1 = frozenset(
+    {
+        "format",
+        "version",
+        "sequence",
+        "issued_at",
+        "root_fingerprint",
+        "signing_keys",
+        "revoked_ranges",
+        "revoked_keys",
+        "suspect_serials",
+    }
+)
+
+
+def _parse_utc(text: str) -> dt.datetime:
+    """A validated ...Z time as an aware UTC datetime."""
+    try:
+        return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise TrustError(f"{text!r} is not a calendar time") from None
+
+
+def _obj(v: object, where: str, keys: set[str] | frozenset[str]) -> dict[str, Any]:
     """`v` itself, once it is a JSON object with exactly these keys."""
     if not isinstance(v, dict):
         raise TrustError(f"{where}: expected an object")

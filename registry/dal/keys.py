@@ -42,6 +42,11 @@ def add_signing_key(conn: Connection, key_id: int, public_key: str, valid_from: 
     )
 
 
+def set_valid_from(conn: Connection, key_id: int, day: dt.date) -> None:
+    """An emergency rotation starts the pre-published key early."""
+    conn.execute(sk.update().where(sk.c.key_id == key_id).values(valid_from=day.isoformat()))
+
+
 def close_key_window(conn: Connection, key_id: int, day: dt.date) -> None:
     """The key signs nothing issued from `day` on (an earlier end stays)."""
     conn.execute(

@@ -22,6 +22,7 @@ from registry.schemas import (
     StationRequest,
     SuspectRequest,
 )
+from registry.signing import RotationRefused
 
 router = APIRouter(prefix=f"{API}/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
@@ -98,10 +99,15 @@ async def admin_media(request: Request, config: ConfigDep, database: DatabaseDep
 
 
 @router.post("/keys/rotate")
-def admin_rotate(database: DatabaseDep, keyring: KeyRingDep) -> dict:
-    with database.write() as conn:
-        key_id = keyring.rotate(conn)
-        sequence, _ = keyring.latest_signed(conn)
+def admin_rotate(database: DatabaseDep, keyring: KeyRingDep, now: bool = False) -> dict:
+    """Switch to the pre-published next key; `now=true`: emergency, before its not-before
+    date. 409 while that date is in the future."""
+    try:
+        with database.write() as conn:
+            key_id = keyring.rotate(conn, emergency=now)
+            sequence, _ = keyring.latest_signed(conn)
+    except RotationRefused as exc:
+        raise HTTPException(409, str(exc)) from None
     return {"key_id": key_id, "trust_list_sequence": sequence}
 
 
