@@ -6,6 +6,8 @@
     ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
     ocop-registry station add NAME [--district D] [--token-file F] | station list
     ocop-registry key rotate [--now] | root-key
+    ocop-registry root init --root-key FILE | delegate --root-key FILE [--days N]
+    ocop-registry root rotate --root-key OLD --new-root-key NEW [--days N]
     ocop-registry trust refresh [--force]         (cron; `serve` also re-signs before expiry)
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
@@ -36,6 +38,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ocop.errors import UserError
+from ocop.stamps.errors import KeyFileError
+from ocop.stamps.keys import (
+    fingerprint,
+    generate_private_key,
+    load_private_key,
+    public_key_b64,
+    save_private_key,
+)
 from registry import __version__, auth, catalog, db
 from registry.config import (
     DEFAULT_STAMP_BASE_URL,
@@ -47,7 +57,7 @@ from registry.config import (
 from registry.dal import catalog as catalog_rows
 from registry.dal import stations
 from registry.refresher import TrustRefresher
-from registry.signing import KeyRing, SigningError
+from registry.signing import DEFAULT_DELEGATION_DAYS, KeyRing, SigningError
 
 log = logging.getLogger("registry.cli")
 DEMO_STATION = "demo-station"
@@ -81,8 +91,81 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     keyring = KeyRing.for_config(config)
     with database.write() as conn:
         if keyring.initialise(conn):
-            log.info("created root key and signing key 1 in %s", config.keys_dir)
+            log.info("created signing key 1 and a list-signing key in %s", config.keys_dir)
+        for warning in keyring.warnings(conn):
+            log.warning("%s", warning)
     return database, keyring
+
+
+def _root_key_file(path: str, create: bool = False):
+    """A root private key file given on the command line (e.g. removable media)."""
+    file = Path(path)
+    if create and not file.exists():
+        save_private_key(file, generate_private_key())
+        print(f"created root key {file} (mode 0600): keep it offline")
+    try:
+        return load_private_key(file)
+    except KeyFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_root_init(args) -> int:
+    """Create the root key file if missing; a fresh database takes it as its root (no
+    root key in the data folder)."""
+    config = _config(args)
+    root = _root_key_file(args.root_key, create=True)
+    database = db.Database(config.db_url)
+    database.migrate()
+    keyring = KeyRing.for_config(config)
+    with database.write() as conn:
+        existing = db.get_meta(conn, "root_public_key")
+        if existing is None:
+            keyring.initialise(conn, root=root)
+            print("registry initialised with this root; list-signing key delegated")
+        elif existing != public_key_b64(root):
+            raise CliError(
+                f"this registry's root is {existing[:16]}..., not {args.root_key}; "
+                "use 'root rotate' to change roots"
+            )
+        else:
+            print("this key is already the registry's root")
+        print(f"root public key (pin it in every kiosk): {public_key_b64(root)}")
+    return 0
+
+
+def cmd_root_delegate(args) -> int:
+    database, keyring = open_registry(_config(args))
+    root = _root_key_file(args.root_key)
+    try:
+        with database.write() as conn:
+            delegation = keyring.delegate(conn, root, args.days)
+            sequence = keyring.publish(conn)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"new list-signing key delegated until {delegation.valid_until}; "
+        f"trust list {sequence} published"
+    )
+    return 0
+
+
+def cmd_root_rotate(args) -> int:
+    database, keyring = open_registry(_config(args))
+    old = _root_key_file(args.root_key)
+    new = _root_key_file(args.new_root_key, create=True)
+    try:
+        with database.write() as conn:
+            delegation = keyring.rotate_root(conn, old, new, args.days)
+            sequence = keyring.publish(conn)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"root handed over to {fingerprint(new)[:16]}... (signed by the old root); new "
+        f"list-signing key delegated until {delegation.valid_until}; trust list {sequence} "
+        f"published. Kiosks pin the new root at their next sync; configure new kiosks with "
+        f"{public_key_b64(new)}"
+    )
+    return 0
 
 
 def _admin_hashes(args) -> tuple[frozenset[str], str | None]:
@@ -434,6 +517,30 @@ def build_parser() -> argparse.ArgumentParser:
         "synced show its stamps as 'cannot verify yet')",
     )
     p.set_defaults(handler=cmd_key_rotate)
+
+    root = sub.add_parser(
+        "root", help="the offline root key (give its file, e.g. on removable media)"
+    ).add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    p = root.add_parser(
+        "init",
+        parents=[common],
+        help="create the root key file if missing; a fresh database uses it",
+    )
+    p.add_argument("--root-key", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_root_init)
+    p = root.add_parser(
+        "delegate", parents=[common], help="delegate list signing to a new online key"
+    )
+    p.add_argument("--root-key", required=True, metavar="FILE")
+    p.add_argument("--days", type=float, default=DEFAULT_DELEGATION_DAYS)
+    p.set_defaults(handler=cmd_root_delegate)
+    p = root.add_parser(
+        "rotate", parents=[common], help="hand over to a new root, signed by the old one"
+    )
+    p.add_argument("--root-key", required=True, metavar="OLD")
+    p.add_argument("--new-root-key", required=True, metavar="NEW", help="created if missing")
+    p.add_argument("--days", type=float, default=DEFAULT_DELEGATION_DAYS)
+    p.set_defaults(handler=cmd_root_rotate)
 
     trust = sub.add_parser("trust", help="the published trust list").add_subparsers(
         dest="what", metavar="WHAT", parser_class=_Parser, required=True

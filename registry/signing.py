@@ -9,19 +9,29 @@ every published trust list (verbatim, by sequence).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection
 
 from ocop.clock import ISO_SECONDS
 from ocop.stamps.codec import MAX_KEY_ID, MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.delegation import (
+    Delegation,
+    parse_utc,
+    sign_delegation,
+    sign_succession,
+    utc_text,
+)
 from ocop.stamps.keys import (
     fingerprint,
     generate_private_key,
     load_private_key,
+    load_public_key_b64,
     public_key_b64,
     save_private_key,
 )
@@ -36,13 +46,17 @@ from ocop.stamps.trust import (
     RevokedRange,
     SigningKey,
     TrustList,
+    canonical_json,
     sign_trust_list,
     verify_signed_trust_list,
 )
 from registry import db
 from registry.dal import keys
 
-ROOT_KEY_FILE = "root.key"
+ROOT_KEY_FILE = "root.key"  # quick start / demo only: production keeps the root offline
+DEFAULT_DELEGATION_DAYS = 365.0
+MAX_DELEGATION_DAYS = 5 * 366.0
+DELEGATION_WARN_DAYS = 30
 META_ROOT = "root_public_key"
 META_CURRENT_KEY = "current_signing_key_id"
 FIRST_VALID_FROM = dt.date(2020, 1, 1)
@@ -62,6 +76,10 @@ class BlockConflict(ValueError):
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def _list_key_file(public_key: str) -> str:
+    return f"list-{fingerprint(public_key)[:16]}.key"
 
 
 def _signing_key_file(key_id: int) -> str:
@@ -143,8 +161,11 @@ class KeyRing:
                 self._private[filename] = key
             return key
 
-    def root_key(self):
-        return self._load(ROOT_KEY_FILE)
+    def root_key_in_data_folder(self) -> Path | None:
+        """The root private key file when one sits in the data folder (quick start and
+        demo put it there; production keeps it offline): warned about."""
+        path = self.keys_dir / ROOT_KEY_FILE
+        return path if path.exists() else None
 
     def root_public_key(self, conn: Connection) -> str:
         value = db.get_meta(conn, META_ROOT)
@@ -152,33 +173,133 @@ class KeyRing:
             raise SigningError("registry keys are not initialised (run 'ocop-registry init-db')")
         return value
 
-    def initialise(self, conn: Connection, today: dt.date | None = None) -> bool:
-        """First start: root key, signing key 1, the next key pre-published, trust list
-        sequence 1. Idempotent (later starts only make sure a next key is published);
-        returns True when keys were created."""
+    def initialise(
+        self,
+        conn: Connection,
+        today: dt.date | None = None,
+        root: Ed25519PrivateKey | None = None,
+    ) -> bool:
+        """First start: the root (`root`, e.g. from removable media; else, for quick start
+        and demo, a new one in <data>/keys/root.key), signing key 1, the next key
+        pre-published, a list-signing key delegated by the root, trust list 1. Later
+        starts need no root key; they make sure a next key is published. Returns True
+        when keys were created."""
         today = today or utc_today()
         if db.get_meta(conn, META_ROOT) is not None:
-            root_pub = public_key_b64(self.root_key())
-            if root_pub != db.get_meta(conn, META_ROOT):
-                raise SigningError(
-                    f"{self.keys_dir / ROOT_KEY_FILE} is not the root key this "
-                    f"database was created with"
-                )
+            if keys.current_delegation(conn) is None:
+                # A database from before delegations: delegate once with the root key
+                # still in the data folder, or ask for it.
+                path = self.root_key_in_data_folder()
+                if path is None:
+                    raise SigningError(
+                        "no list-signing key is delegated yet: run 'ocop-registry root "
+                        "delegate --root-key FILE'"
+                    )
+                self.delegate(conn, load_private_key(path))
             if self.ensure_next_key(conn, today) is not None:
                 self.publish(conn)
             return False
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        root_path = self.keys_dir / ROOT_KEY_FILE
-        root = load_private_key(root_path) if root_path.exists() else None
         if root is None:
-            root = generate_private_key()
-            save_private_key(root_path, root)
+            root_path = self.keys_dir / ROOT_KEY_FILE
+            root = load_private_key(root_path) if root_path.exists() else None
+            if root is None:
+                root = generate_private_key()
+                save_private_key(root_path, root)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
         keys.add_signing_key(conn, 1, public_key_b64(self._key_file(1)), FIRST_VALID_FROM)
         self.ensure_next_key(conn, today)
+        self.delegate(conn, root)
         self.publish(conn)
         return True
+
+    # --- the root's delegation and succession (root key given by the caller) -------------
+
+    def _check_root(self, conn: Connection, root: Ed25519PrivateKey) -> None:
+        if public_key_b64(root) != self.root_public_key(conn):
+            raise SigningError(
+                f"that key ({fingerprint(root)[:16]}...) is not this registry's root "
+                f"({self.root_fingerprint(conn)[:16]}...)"
+            )
+
+    def delegate(
+        self,
+        conn: Connection,
+        root: Ed25519PrivateKey,
+        days: float = DEFAULT_DELEGATION_DAYS,
+        now: dt.datetime | None = None,
+    ) -> Delegation:
+        """A new list-signing key (a file in the data folder) that the root delegates list
+        signing to for `days`. The caller publishes the next list (signed by the new key)."""
+        self._check_root(conn, root)
+        if not 0 < days <= MAX_DELEGATION_DAYS:
+            raise ValueError(f"--days must be 1..{MAX_DELEGATION_DAYS}, got {days}")
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        list_key = generate_private_key()
+        path = self.keys_dir / _list_key_file(public_key_b64(list_key))
+        save_private_key(path, list_key)
+        signed = sign_delegation(
+            root,
+            public_key_b64(list_key),
+            utc_text(now),
+            utc_text(now + dt.timedelta(days=days)),
+        )
+        delegation = Delegation.from_dict(signed["delegation"])
+        text = canonical_json(signed).decode()
+        keys.add_delegation(conn, delegation.list_public_key, delegation.valid_until, text)
+        return delegation
+
+    def rotate_root(
+        self,
+        conn: Connection,
+        old_root: Ed25519PrivateKey,
+        new_root: Ed25519PrivateKey,
+        days: float = DEFAULT_DELEGATION_DAYS,
+        now: dt.datetime | None = None,
+    ) -> Delegation:
+        """The old root signs over to the new one (every envelope carries the chain, so a
+        kiosk pinning the old root accepts and pins the new one); the new root delegates a
+        new list-signing key. The caller publishes."""
+        self._check_root(conn, old_root)
+        if public_key_b64(new_root) == public_key_b64(old_root):
+            raise ValueError("the new root key is the old one")
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        signed = sign_succession(old_root, new_root, utc_text(now))
+        keys.add_root_succession(conn, public_key_b64(new_root), canonical_json(signed).decode())
+        db.set_meta(conn, META_ROOT, public_key_b64(new_root))
+        return self.delegate(conn, new_root, days, now)
+
+    def _list_signing(self, conn: Connection) -> tuple[dict, Delegation, Ed25519PrivateKey]:
+        row = keys.current_delegation(conn)
+        if row is None:
+            raise SigningError(
+                "no list-signing key is delegated: run 'ocop-registry root delegate'"
+            )
+        signed = json.loads(row.signed_json)
+        delegation = Delegation.from_dict(signed["delegation"])
+        key = self._load(_list_key_file(delegation.list_public_key))
+        return signed, delegation, key
+
+    def warnings(self, conn: Connection, now: dt.datetime | None = None) -> list[str]:
+        """What the operator must fix: a root private key online, a delegation ending soon."""
+        found = []
+        path = self.root_key_in_data_folder()
+        if path is not None:
+            found.append(
+                f"a root private key is in the data folder ({path}): move it to offline "
+                "media and give it with --root-key to 'ocop-registry root ...'"
+            )
+        row = keys.current_delegation(conn)
+        if row is not None:
+            until = parse_utc(row.valid_until, "valid_until")
+            left_s = (until - (now or dt.datetime.now(dt.UTC))).total_seconds()
+            if left_s < DELEGATION_WARN_DAYS * 86400:
+                found.append(
+                    f"the list-signing key's delegation ends at {row.valid_until}: run "
+                    "'ocop-registry root delegate --root-key FILE' before then"
+                )
+        return found
 
     def _key_file(self, key_id: int):
         """Signing key `key_id`'s private key, created when missing (or left over from a
@@ -291,8 +412,17 @@ class KeyRing:
 
     def publish(self, conn: Connection, now: dt.datetime | None = None) -> int:
         """Sign the trust list the database describes now, with the next sequence, issued
-        `now` (default: the clock) and expiring trust_list_validity_s later."""
-        root = self.root_key()
+        `now` (default: the clock) and expiring trust_list_validity_s later (no later than
+        the delegation ends), with the list-signing key: no root key needed."""
+        signed_delegation, delegation, list_key = self._list_signing(conn)
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        validity_s = min(self.trust_list_validity_s, (delegation.until - now).total_seconds())
+        if validity_s < 1:
+            raise SigningError(
+                f"the list-signing key's delegation ended at {delegation.valid_until}: run "
+                "'ocop-registry root delegate --root-key FILE'"
+            )
+        root_public = self.root_public_key(conn)
         sequence = keys.next_trust_sequence(conn)
         signing = [
             SigningKey(
@@ -313,16 +443,17 @@ class KeyRing:
             for r in keys.revoked_keys(conn)
         ]
         tl = make_trust_list(
-            root,
+            load_public_key_b64(root_public),
             sequence=sequence,
             signing_keys=signing,
             revoked_ranges=ranges,
             revoked_keys=rkeys,
             suspect_serials=keys.suspect_serials(conn),
-            issued_at=(now or dt.datetime.now(dt.UTC)).strftime(ISO_SECONDS),
-            validity_s=self.trust_list_validity_s,
+            issued_at=now.strftime(ISO_SECONDS),
+            validity_s=validity_s,
         )
-        keys.add_trust_list(conn, sequence, sign_trust_list(tl, root))
+        chain = [json.loads(c) for c in keys.root_successions(conn)]
+        keys.add_trust_list(conn, sequence, sign_trust_list(tl, list_key, signed_delegation, chain))
         return sequence
 
     def refresh_due(self, conn: Connection, now: dt.datetime | None = None) -> bool:

@@ -28,7 +28,7 @@ from kiosk.catalog_write import apply_catalog_changes
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
 from kiosk.stamps.service import receive_stamp_block
-from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
+from kiosk.stamps.trust_store import newest_verified_row, store_trust_list, successor_root
 from kiosk.sync import heartbeat, validate
 from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
@@ -42,6 +42,7 @@ from kiosk.sync.errors import (
     TrustListRefused,
 )
 from kiosk.sync.status import SyncState, SyncStatus
+from kiosk.trusted_time import trusted_now
 from ocop.clock import utc_now_iso
 from ocop.errors import UserError
 from ocop.stamps.errors import TrustError
@@ -142,7 +143,7 @@ class SyncEngine:
         self.store = store
         self.settings = settings
         self.data_dir = Path(data_dir)
-        self.root = settings.registry.root_public_key.strip()
+        self.configured_root = settings.registry.root_public_key.strip()
         self.client = client or RegistryClient(
             settings.registry.url, settings.registry.token, settings.registry.timeout_s
         )
@@ -153,6 +154,13 @@ class SyncEngine:
         self.pull_page_items = pull_page_items
 
     # --- pull -----------------------------------------------------------------------------
+
+    @property
+    def root(self) -> str:
+        """The configured root, or the successor it signed for once a list carried that
+        succession (kiosk.stamps.trust_store.pin_successor_root): read each time, so a
+        round after the hand-over no longer trusts the old root."""
+        return successor_root(self.store.conn, self.configured_root) or self.configured_root
 
     def trust_sequence(self) -> int:
         found = newest_verified_row(self.store.conn, self.root)
@@ -233,7 +241,7 @@ class SyncEngine:
             reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
         )
         try:
-            trust = verify_signed_trust_list(blob, self.root)
+            trust = verify_signed_trust_list(blob, self.root, now=trusted_now(self.store.conn))
         except TrustError as exc:
             raise TrustListRefused(f"trust list refused, nothing changed: {exc}") from None
         if trust.sequence != reply["trust_list_sequence"]:

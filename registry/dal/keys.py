@@ -118,6 +118,40 @@ def suspect_serials(conn: Connection) -> list[int]:
     return list(conn.execute(sa.select(db.suspect_serials.c.serial)).scalars())
 
 
+# --- the chain above trust lists: delegations, root successions ----------------------------
+
+
+def add_delegation(conn: Connection, list_public_key: str, valid_until: str, signed: str) -> None:
+    conn.execute(
+        db.delegations.insert().values(
+            list_public_key=list_public_key,
+            valid_until=valid_until,
+            signed_json=signed,
+            created_at=db.utc_now(),
+        )
+    )
+
+
+def current_delegation(conn: Connection) -> Row | None:
+    """The newest delegation (the one lists are signed under), or None."""
+    d = db.delegations
+    return conn.execute(sa.select(d).order_by(d.c.id.desc()).limit(1)).first()
+
+
+def add_root_succession(conn: Connection, new_root_public_key: str, signed: str) -> None:
+    conn.execute(
+        db.root_successions.insert().values(
+            new_root_public_key=new_root_public_key, signed_json=signed, created_at=db.utc_now()
+        )
+    )
+
+
+def root_successions(conn: Connection) -> list[str]:
+    """Every succession (signed JSON), oldest first: each envelope carries them all."""
+    r = db.root_successions
+    return list(conn.execute(sa.select(r.c.signed_json).order_by(r.c.id)).scalars())
+
+
 # --- trust lists ----------------------------------------------------------------------------
 
 

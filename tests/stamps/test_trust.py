@@ -91,8 +91,17 @@ def test_signed_by_other_root_claiming_ours_rejected(keys):
 
     sig = keys.other_root.sign(TRUST_DOMAIN + canonical_json(body))
     blob = json.dumps({"trust_list": body, "signature": base64.b64encode(sig).decode()})
-    with pytest.raises(TrustError, match="does not verify"):
+    with pytest.raises(TrustError, match="must carry its delegation"):
         verify_signed_trust_list(blob, keys.root_b64)
+    # The same with a forged delegation: our root's name, the other root's signature.
+    forged = json.loads(signed(keys, make_tl(keys)))
+    forged["delegation"]["signature"] = base64.b64encode(
+        keys.other_root.sign(
+            b"OCOP-SL-DELEGATION\x00" + canonical_json(forged["delegation"]["delegation"])
+        )
+    ).decode()
+    with pytest.raises(TrustError, match="delegation signature does not verify"):
+        verify_signed_trust_list(json.dumps(forged), keys.root_b64)
 
 
 def test_stamp_signature_domain_cannot_sign_trust_lists(keys):
