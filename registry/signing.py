@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection
 
 from ocop.clock import ISO_SECONDS
+from ocop.stamps.catalog_signature import sign_catalog_reply
 from ocop.stamps.codec import MAX_KEY_ID, MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.delegation import (
     Delegation,
@@ -186,6 +187,7 @@ class KeyRing:
         when keys were created."""
         today = today or utc_today()
         if db.get_meta(conn, META_ROOT) is not None:
+            changed = False
             if keys.current_delegation(conn) is None:
                 # A database from before delegations: delegate once with the root key
                 # still in the data folder, or ask for it.
@@ -196,7 +198,10 @@ class KeyRing:
                         "delegate --root-key FILE'"
                     )
                 self.delegate(conn, load_private_key(path))
+                changed = True
             if self.ensure_next_key(conn, today) is not None:
+                changed = True
+            if changed:  # kiosks get the new key (and list-signing key) at once
                 self.publish(conn)
             return False
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -280,6 +285,12 @@ class KeyRing:
         delegation = Delegation.from_dict(signed["delegation"])
         key = self._load(_list_key_file(delegation.list_public_key))
         return signed, delegation, key
+
+    def sign_catalog(self, conn: Connection, reply: dict, since: int) -> str:
+        """The catalog reply's signature by the list-signing key (kiosks verify it with the
+        key from the trust list's delegation)."""
+        _, _, list_key = self._list_signing(conn)
+        return sign_catalog_reply(reply, since, list_key)
 
     def warnings(self, conn: Connection, now: dt.datetime | None = None) -> list[str]:
         """What the operator must fix: a root private key online, a delegation ending soon."""

@@ -34,6 +34,7 @@ from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.errors import (
     BadReply,
+    CatalogRefused,
     PageNotApplied,
     ReplyRefused,
     SyncError,
@@ -45,8 +46,9 @@ from kiosk.sync.status import SyncState, SyncStatus
 from kiosk.trusted_time import trusted_now
 from ocop.clock import utc_now_iso
 from ocop.errors import UserError
+from ocop.stamps.catalog_signature import verify_catalog_reply
 from ocop.stamps.errors import TrustError
-from ocop.stamps.trust import verify_signed_trust_list
+from ocop.stamps.trust import verify_signed_trust_list, verify_trust_envelope
 from ocop.wire import UploadStatus
 
 log = logging.getLogger(__name__)
@@ -202,8 +204,9 @@ class SyncEngine:
             conn.execute("SELECT gtin, id FROM products WHERE gtin IS NOT NULL").fetchall()
         )
         validate.check_changes(reply, cursor, local_producers, local_media, local_gtins)
+        trust_blob = self._checked_trust_list(reply)
+        self._check_catalog_signature(reply, cursor)
         try:
-            trust_blob = self._checked_trust_list(reply)
             fetched = self._fetch_media(reply["media"], local_media)
             with self.store.transaction() as tx:
                 self._apply_page(tx, reply, fetched, trust_blob, result)
@@ -253,6 +256,30 @@ class SyncEngine:
                 f"{current} (rollback refused), nothing changed"
             )
         return None if trust.sequence == current else blob
+
+    def _check_catalog_signature(self, reply: dict, since: int) -> None:
+        """The page must be signed by the registry's list-signing key, taken from the
+        delegation of the trust list in this reply (verified just before) or of the stored
+        one. Checked before anything is fetched or applied."""
+        if reply["trust_list"] is not None:
+            blob = json.dumps(
+                reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
+            )
+        else:
+            found = newest_verified_row(self.store.conn, self.root)
+            if found is None:
+                raise CatalogRefused("catalog reply refused: no trust list to check it with")
+            blob = found[1]
+        try:
+            list_key = verify_trust_envelope(blob, self.root).list_public_key
+            if list_key is None:
+                raise TrustError(
+                    "the trust list is version 1 and names no list-signing key; the "
+                    "registry must publish a version 2 list"
+                )
+            verify_catalog_reply(reply, since, list_key)
+        except TrustError as exc:
+            raise CatalogRefused(f"catalog reply refused, nothing changed: {exc}") from None
 
     def _fetch_media(self, announced: list[dict], local_media: set[str]) -> list:
         """Every missing picture, its bytes checked, before the transaction opens."""

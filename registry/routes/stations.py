@@ -8,6 +8,7 @@ import json
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
+from ocop.wire import CATALOG_SIGNATURE
 from registry import db, uploads
 from registry.config import Limits
 from registry.dal import catalog as catalog_rows
@@ -43,8 +44,10 @@ def build_router(limits: Limits) -> APIRouter:
             reply = catalog_rows.changes_since(conn, since, limit)
             sequence, signed = keyring.latest_signed(conn)
             reply["registry_id"] = db.get_meta(conn, "registry_id")
-        reply["trust_list_sequence"] = sequence
-        reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
+            reply["trust_list_sequence"] = sequence
+            reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
+            # Last: the signature covers everything above, and `since`.
+            reply[CATALOG_SIGNATURE] = keyring.sign_catalog(conn, reply, since)
         return reply
 
     outer.include_router(router)

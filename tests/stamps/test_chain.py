@@ -126,3 +126,18 @@ def test_kiosk_pins_the_successor_then_refuses_the_old_roots_lists(store, keys):
             store, _list(keys, rogue, _delegation(rogue), rogue_chain, sequence=4), pinned
         )
     assert load_current_trust_list(store, pinned).sequence == 2
+
+
+def test_catalog_signature_covers_the_cursor_and_every_field(keys):
+    from ocop.stamps.catalog_signature import sign_catalog_reply, verify_catalog_reply
+
+    reply = {"cursor": 9, "more": False, "products": [{"id": 5, "name_vi": "Chè"}]}
+    reply["catalog_signature"] = sign_catalog_reply(reply, 0, LIST_KEY)
+    verify_catalog_reply(reply, 0, public_key_b64(LIST_KEY))
+    with pytest.raises(TrustError, match="does not verify"):  # replayed at another cursor
+        verify_catalog_reply(reply, 4, public_key_b64(LIST_KEY))
+    with pytest.raises(TrustError, match="does not verify"):  # signed by another key
+        verify_catalog_reply(reply, 0, keys.root_b64)
+    altered = {**reply, "products": [{"id": 5, "name_vi": "FAKE"}]}
+    with pytest.raises(TrustError, match="does not verify"):
+        verify_catalog_reply(altered, 0, public_key_b64(LIST_KEY))

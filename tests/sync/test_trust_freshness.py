@@ -4,9 +4,11 @@ rotation never shows a genuine stamp as forged."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -42,9 +44,20 @@ def _published(reg) -> dict:
     return requests.get(reg.url + "/api/v1/trust-list", timeout=5).json()["trust_list"]
 
 
-def _withhold_trust_lists(reply: dict) -> None:
-    """The attacker's proxy: the catalog passes, new trust lists never do."""
-    reply["trust_list"] = None
+class ReplayStale:
+    """The attacker's proxy: catalog pages are signed, so it cannot strip the trust list
+    from a reply; it replays the first signed reply it saw for each cursor instead, so the
+    kiosk keeps getting valid pages and never a newer trust list."""
+
+    def __init__(self, proxy: FaultServer):
+        self.proxy = proxy
+        self.seen: dict[str, dict] = {}
+
+    def __call__(self, reply: dict) -> None:
+        since = parse_qs(urlsplit(self.proxy.path).query).get("since", ["0"])[0]
+        first = self.seen.setdefault(since, copy.deepcopy(reply))
+        reply.clear()
+        reply.update(copy.deepcopy(first))
 
 
 @pytest.fixture
@@ -70,7 +83,9 @@ def test_withheld_trust_list_shows_out_of_date_everywhere(short_registry, make_k
     try:
         kiosk = make_kiosk(reg, url=proxy.url, name="behind-proxy")
         direct = make_kiosk(reg, name="direct")
+        proxy.mode, proxy.poison = "poison", ReplayStale(proxy)
         _ok(kiosk)
+        _ok(kiosk)  # the first reply at the new cursor: replayed from now on
         _ok(direct)
         (text,) = _stamp(direct)
         scans = ScanService(kiosk.store, kiosk.settings)
@@ -80,7 +95,6 @@ def test_withheld_trust_list_shows_out_of_date_everywhere(short_registry, make_k
         assert ResultViewModel.from_outcome(fresh, "en").trust_note == ""
         assert read_sync_status(kiosk.store).state is SyncState.IDLE
 
-        proxy.mode, proxy.poison = "poison", _withhold_trust_lists
         held = stored_trust_state(kiosk.store.conn)
         expires = dt.datetime.fromisoformat(held.expires_at.removesuffix("Z")).replace(
             tzinfo=dt.UTC
