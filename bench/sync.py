@@ -363,7 +363,8 @@ def main() -> int:
     )
     print()
     print(
-        f"uploaded: {pushed.accepted} accepted, {pushed.rejected} refused; resend: {resent.duplicate} duplicate, "
+        f"uploaded: {pushed.accepted} accepted, {pushed.rejected} refused; "
+        f"resend: {resent.duplicate} duplicate, "
         f"{resent.accepted} new; registry holds "
         f"{stored} scan rows for {args.events} events -> duplicates: {duplicates}"
     )

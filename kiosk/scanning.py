@@ -22,6 +22,7 @@ from kiosk.store import Store, StoreFull
 from kiosk.trusted_time import TrustedClock, clock_for, parse_iso, record_signed_time
 from ocop.clock import utc_now_iso
 from ocop.stamps.errors import NoTrustList
+from ocop.stamps.freshness import TrustFreshness
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import StampVerifier, Verification
 
@@ -41,6 +42,9 @@ class ScanOutcome:
     scanned_at: str
     unavailable_reason: str = ""  # why verification is None (for staff, English)
     recorded: bool = True  # False: the disk is full, the scan was not saved
+    # The trust list the verdict came from, by the trusted clock: EXPIRED adds a note
+    # under the verdict (revocations may be missing).
+    trust_freshness: TrustFreshness = TrustFreshness.FRESH
 
     @property
     def verdict(self) -> Verdict | None:
@@ -57,6 +61,7 @@ class ScanOutcome:
             scanned_at=self.scanned_at,
             product=self.product.to_json() if self.product else None,
         )
+        data["trust_list_freshness"] = self.trust_freshness.value
         if self.unavailable_reason:
             data["unavailable_reason"] = self.unavailable_reason
         return data
@@ -119,10 +124,20 @@ class ScanService:
     def handle_text(self, text: str, source: str = "camera") -> ScanOutcome:
         scanned_at = utc_now_iso(micros=True)
         try:
-            verification = self._current_verifier().verify(text, self._today_for_ratings())
+            verifier = self._current_verifier()
+            verification = verifier.verify(text, self._today_for_ratings())
         except NoTrustList as exc:
             log.warning("scan not verified: %s", exc)
-            return ScanOutcome(text, None, None, 0, scanned_at, unavailable_reason=str(exc))
+            return ScanOutcome(
+                text,
+                None,
+                None,
+                0,
+                scanned_at,
+                unavailable_reason=str(exc),
+                trust_freshness=TrustFreshness.NONE,
+            )
+        freshness = verifier.trust_list.freshness(self.clock.now())
         product = (
             self.catalog.product(verification.product_id)
             if verification.product_id is not None
@@ -142,7 +157,15 @@ class ScanService:
                 f"({', '.join('?' * len(_COUNTED))})",
                 (verification.serial, *_COUNTED),
             )
-        return ScanOutcome(text, verification, product, count, scanned_at, recorded=recorded)
+        return ScanOutcome(
+            text,
+            verification,
+            product,
+            count,
+            scanned_at,
+            recorded=recorded,
+            trust_freshness=freshness,
+        )
 
     def _record(self, verification: Verification, source: str, scanned_at: str) -> None:
         private = verification.verdict in _PRIVATE_VERDICTS

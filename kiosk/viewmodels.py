@@ -190,6 +190,12 @@ UNAVAILABLE_TITLE = N_("This kiosk cannot check stamps yet")
 UNAVAILABLE_MESSAGE = N_("Stamp checking is not set up on this kiosk yet. Please ask the staff.")
 
 
+def _trust_note(outcome: Any, _: Any) -> str:
+    freshness = getattr(outcome, "trust_freshness", None)
+    note = freshness.note_msgid if freshness is not None else ""
+    return _(note) if note else ""
+
+
 @dataclass(frozen=True)
 class ResultViewModel:
     verdict: str
@@ -203,6 +209,7 @@ class ResultViewModel:
     scan_count_text: str
     serial_text: str
     advice: str = ""  # under a card that shows no product: what to do now
+    trust_note: str = ""  # under the verdict: the revocation list is out of date
 
     @property
     def show_product(self) -> bool:
@@ -252,6 +259,7 @@ class ResultViewModel:
             scan_count_text=count_line,
             serial_text=serial,
             advice=_(verdict.advice) if verdict.advice and card is None else "",
+            trust_note=_trust_note(outcome, _),
         )
 
     @classmethod

@@ -30,6 +30,8 @@ class Field:
     # The highest serial in this kiosk's stamp blocks (0 = none): a registry restored from
     # a backup raises its serial counter above it (registry/epoch.py).
     HIGHEST_SERIAL = "highest_serial"
+    TRUST_LIST_EXPIRES_AT = "trust_list_expires_at"  # its signed expiry (null: none/version 1)
+    TRUST_LIST_STALE = "trust_list_stale"  # expired by the kiosk's trusted clock (TrustFreshness)
     PENDING_OUTBOX = "pending_outbox"  # unsent outbox rows (without this heartbeat)
     PENDING_OUTBOX_OLDEST_AGE_S = "pending_outbox_oldest_age_s"
     CATALOG_CURSOR = "catalog_cursor"

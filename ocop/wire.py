@@ -337,6 +337,7 @@ TOMBSTONE = Record(
 PRODUCT_TOMBSTONE_ID = _product_id("id", Kind.DIGITS)
 
 # GET /catalog/changes
+CATALOG_SIGNATURE = "catalog_signature"
 CHANGES = Record(
     "catalog reply",
     (
@@ -351,6 +352,16 @@ CHANGES = Record(
             "trust_list_sequence", Kind.INT, required=True, nullable=False, lo=0, hi=MAX_SEQUENCE
         ),
         WireField("trust_list", Kind.OBJECT, required=True),  # the signed envelope, or null
+        # base64 Ed25519 by the list-signing key over the reply and `since`
+        # (ocop.stamps.catalog_signature); checked by the kiosk before anything is applied.
+        WireField(
+            CATALOG_SIGNATURE,
+            Kind.LINE,
+            required=True,
+            nullable=False,
+            max_chars=88,  # base64 of 64 bytes; decoded and checked by the engine
+            nonempty=True,
+        ),
     ),
 )
 

@@ -47,7 +47,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     )
     app.state.config = config
     app.state.database = database or Database(config.db_url)
-    app.state.keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    app.state.keyring = KeyRing.for_config(config)
     app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
     app.state.csrf = CsrfGuard()
     # add_middleware: the last added is the outermost.

@@ -6,7 +6,10 @@
     ocop-registry import FILE [--dry-run]          (CSV or JSON; every problem reported)
     ocop-registry station add|list|set|disable|enable|rotate-token|retire ...
                                                    (registry/cli_station.py)
-    ocop-registry key rotate | root-key
+    ocop-registry key rotate [--now] | root-key
+    ocop-registry root init --root-key FILE | delegate --root-key FILE [--days N]
+    ocop-registry root rotate --root-key OLD --new-root-key NEW [--days N]
+    ocop-registry trust refresh [--force]         (cron; `serve` also re-signs before expiry)
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
@@ -45,6 +48,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ocop.errors import UserError
+from ocop.stamps.errors import KeyFileError
+from ocop.stamps.keys import (
+    fingerprint,
+    generate_private_key,
+    load_private_key,
+    public_key_b64,
+    save_private_key,
+)
 from ocop.stations import StationRole
 from registry import (
     __version__,
@@ -73,7 +84,8 @@ from registry.config import (
 )
 from registry.dal import catalog as catalog_rows
 from registry.dal import stations
-from registry.signing import KeyRing, SigningError
+from registry.refresher import TrustRefresher
+from registry.signing import DEFAULT_DELEGATION_DAYS, KeyRing, SigningError
 
 log = logging.getLogger("registry.cli")
 DEMO_STATION = "demo-station"
@@ -125,10 +137,12 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     """The database migrated to the newest schema (created on first use) and the keys."""
     database = db.Database(config.db_url)
     database.migrate()
-    keyring = KeyRing(config.keys_dir, config.stamp_base_url)
+    keyring = KeyRing.for_config(config)
     with database.write() as conn:
         if keyring.initialise(conn):
-            log.info("created root key and signing key 1 in %s", config.keys_dir)
+            log.info("created signing key 1 and a list-signing key in %s", config.keys_dir)
+        for warning in keyring.warnings(conn):
+            log.warning("%s", warning)
     started = epoch.check_on_start(
         database,
         keyring,
@@ -144,6 +158,89 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
         )
     database.after_raise = lambda: epoch.raise_mark(database, config.data_dir)
     return database, keyring
+
+
+def _root_key_file(path: str, create: bool = False):
+    """A root private key file given on the command line (e.g. removable media)."""
+    file = Path(path)
+    if create and not file.exists():
+        save_private_key(file, generate_private_key())
+        print(f"created root key {file} (mode 0600): keep it offline")
+    try:
+        return load_private_key(file)
+    except KeyFileError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_root_init(args) -> int:
+    """Create the root key file if missing; a fresh database takes it as its root (no
+    root key in the data folder)."""
+    config = _config(args)
+    root = _root_key_file(args.root_key, create=True)
+    database = db.Database(config.db_url)
+    database.migrate()
+    keyring = KeyRing.for_config(config)
+    with database.write() as conn:
+        existing = db.get_meta(conn, "root_public_key")
+        if existing is None:
+            keyring.initialise(conn, root=root)
+            print("registry initialised with this root; list-signing key delegated")
+        elif existing != public_key_b64(root):
+            raise CliError(
+                f"this registry's root is {existing[:16]}..., not {args.root_key}; "
+                "use 'root rotate' to change roots"
+            )
+        else:
+            print("this key is already the registry's root")
+        print(f"root public key (pin it in every kiosk): {public_key_b64(root)}")
+    return 0
+
+
+def cmd_root_delegate(args) -> int:
+    database, keyring = open_registry(_config(args))
+    root = _root_key_file(args.root_key)
+    try:
+        with database.write() as conn:
+            delegation = keyring.delegate(conn, root, args.days)
+            sequence = keyring.publish(conn)
+            _audit(
+                conn,
+                AuditAction.ROOT_DELEGATE,
+                f"root:{fingerprint(root)[:16]}",
+                {"valid_until": str(delegation.valid_until), "trust_list_sequence": sequence},
+            )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"new list-signing key delegated until {delegation.valid_until}; "
+        f"trust list {sequence} published"
+    )
+    return 0
+
+
+def cmd_root_rotate(args) -> int:
+    database, keyring = open_registry(_config(args))
+    old = _root_key_file(args.root_key)
+    new = _root_key_file(args.new_root_key, create=True)
+    try:
+        with database.write() as conn:
+            delegation = keyring.rotate_root(conn, old, new, args.days)
+            sequence = keyring.publish(conn)
+            _audit(
+                conn,
+                AuditAction.ROOT_ROTATE,
+                f"root:{fingerprint(new)[:16]}",
+                {"from": fingerprint(old)[:16], "trust_list_sequence": sequence},
+            )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"root handed over to {fingerprint(new)[:16]}... (signed by the old root); new "
+        f"list-signing key delegated until {delegation.valid_until}; trust list {sequence} "
+        f"published. Kiosks pin the new root at their next sync; configure new kiosks with "
+        f"{public_key_b64(new)}"
+    )
+    return 0
 
 
 def _admin_hashes(args) -> tuple[frozenset[str], str | None]:
@@ -224,8 +321,13 @@ def cmd_serve(args) -> int:
         flush=True,
     )
     server = uvicorn.Server(uvicorn_config(app, config.timeouts, args.log_level))
-    with backup.serving(config.data_dir):  # `restore` refuses while this is held
-        server.run(sockets=[sock])
+    # Re-sign the trust list before it expires, for as long as the server runs.
+    refresher = TrustRefresher(database, keyring, config.trust_refresh_check_s).start()
+    try:
+        with backup.serving(config.data_dir):  # `restore` refuses while this is held
+            server.run(sockets=[sock])
+    finally:
+        refresher.stop()
     return 0
 
 
@@ -351,10 +453,33 @@ def cmd_import(args) -> int:
 def cmd_key_rotate(args) -> int:
     database, keyring = open_registry(_config(args))
     with database.write() as conn:
-        key_id = keyring.rotate(conn)
+        key_id = keyring.rotate(conn, emergency=args.now)
         sequence, _ = keyring.latest_signed(conn)
         _audit(conn, AuditAction.KEY_ROTATE, f"key:{key_id}", {"trust_list_sequence": sequence})
+        nxt = keyring.next_key(conn)
     print(f"signing key {key_id} is current; trust list {sequence} published")
+    if nxt is not None:
+        print(f"next signing key {nxt.key_id} published, may sign from {nxt.valid_from}")
+    if args.now:
+        print(
+            "emergency rotation: kiosks that have not synced since the last list will show "
+            "stamps of the new key as 'cannot verify yet' until they sync"
+        )
+    return 0
+
+
+def cmd_trust_refresh(args) -> int:
+    """For cron: re-sign the trust list when less than half its validity remains."""
+    database, keyring = open_registry(_config(args))
+    with database.write() as conn:
+        sequence = keyring.refresh(conn, force=args.force)
+        tl = keyring.current_trust_list(conn)
+        if sequence is not None:
+            _audit(conn, AuditAction.TRUST_PUBLISH, f"trust:{sequence}", {"force": args.force})
+    if sequence is None:
+        print(f"trust list {tl.sequence} is fresh (expires {tl.expires_at}); nothing to do")
+    else:
+        print(f"trust list {sequence} published (expires {tl.expires_at})")
     return 0
 
 
@@ -537,7 +662,17 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="signing keys").add_subparsers(
         dest="key_command", metavar="ACTION", parser_class=_Parser, required=True
     )
-    p = key.add_parser("rotate", parents=[common], help="new signing key from today")
+    p = key.add_parser(
+        "rotate",
+        parents=[common],
+        help="switch to the pre-published next signing key; publish another",
+    )
+    p.add_argument(
+        "--now",
+        action="store_true",
+        help="emergency: before the next key's not-before date (kiosks that have not "
+        "synced show its stamps as 'cannot verify yet')",
+    )
     p.set_defaults(handler=cmd_key_rotate)
 
     p = sub.add_parser("backup", parents=[common], help="consistent copy of a SQLite registry")
@@ -554,6 +689,40 @@ def build_parser() -> argparse.ArgumentParser:
         "begin the new epoch on it",
     )
     p.set_defaults(handler=cmd_restore)
+    root = sub.add_parser(
+        "root", help="the offline root key (give its file, e.g. on removable media)"
+    ).add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    p = root.add_parser(
+        "init",
+        parents=[common],
+        help="create the root key file if missing; a fresh database uses it",
+    )
+    p.add_argument("--root-key", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_root_init)
+    p = root.add_parser(
+        "delegate", parents=[common], help="delegate list signing to a new online key"
+    )
+    p.add_argument("--root-key", required=True, metavar="FILE")
+    p.add_argument("--days", type=float, default=DEFAULT_DELEGATION_DAYS)
+    p.set_defaults(handler=cmd_root_delegate)
+    p = root.add_parser(
+        "rotate", parents=[common], help="hand over to a new root, signed by the old one"
+    )
+    p.add_argument("--root-key", required=True, metavar="OLD")
+    p.add_argument("--new-root-key", required=True, metavar="NEW", help="created if missing")
+    p.add_argument("--days", type=float, default=DEFAULT_DELEGATION_DAYS)
+    p.set_defaults(handler=cmd_root_rotate)
+
+    trust = sub.add_parser("trust", help="the published trust list").add_subparsers(
+        dest="what", metavar="WHAT", parser_class=_Parser, required=True
+    )
+    p = trust.add_parser(
+        "refresh",
+        parents=[common],
+        help="re-sign the trust list when less than half its validity remains (cron)",
+    )
+    p.add_argument("--force", action="store_true", help="re-sign even when still fresh")
+    p.set_defaults(handler=cmd_trust_refresh)
 
     revoke = sub.add_parser("revoke", help="revoke serials or a key, mark suspects").add_subparsers(
         dest="what", metavar="WHAT", parser_class=_Parser, required=True

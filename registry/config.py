@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ocop.errors import UserError
 from ocop.stamps.codec import normalise_base_url
+from ocop.stamps.signer import DEFAULT_TRUST_VALIDITY_S as DEFAULT_TRUST_LIST_VALIDITY_S
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 ENV_DB = "OCOP_REGISTRY_DB"
@@ -24,6 +25,13 @@ ENV_EPOCH_SERIAL_GAP = "OCOP_REGISTRY_EPOCH_SERIAL_GAP"
 ENV_EPOCH_TRUST_GAP = "OCOP_REGISTRY_EPOCH_TRUST_SEQUENCE_GAP"
 DEFAULT_EPOCH_SERIAL_GAP = 100_000
 DEFAULT_EPOCH_TRUST_SEQUENCE_GAP = 1000
+# Trust list freshness (issue 14): each list expires this long after it is signed; the
+# registry re-signs when less than half remains, looking every refresh check interval.
+ENV_TRUST_VALIDITY_S = "OCOP_REGISTRY_TRUST_LIST_VALIDITY_S"
+ENV_TRUST_REFRESH_CHECK_S = "OCOP_REGISTRY_TRUST_REFRESH_CHECK_S"
+ENV_NEXT_KEY_LEAD_S = "OCOP_REGISTRY_NEXT_KEY_LEAD_S"
+DEFAULT_TRUST_VALIDITY_S = DEFAULT_TRUST_LIST_VALIDITY_S
+DEFAULT_TRUST_REFRESH_CHECK_S = 600.0
 DEFAULT_DATA_DIR = Path("ocop-registry-data")
 DB_FILENAME = "registry.sqlite"
 # A printing station's quotas until the office sets others (`station set --per-day/--total`;
@@ -173,11 +181,27 @@ class RegistryConfig:
     # never echoed into a URL.
     public_base_url: str = ""
 
+    # Trust lists: life of one list; how often `serve` checks whether to re-sign; how long
+    # before use the next signing key is published (None = one validity period, so every
+    # kiosk that is not itself out of date knows a key before its first stamp).
+    trust_list_validity_s: float = field(
+        default_factory=lambda: _env_or(ENV_TRUST_VALIDITY_S, DEFAULT_TRUST_VALIDITY_S)
+    )
+    trust_refresh_check_s: float = field(
+        default_factory=lambda: _env_or(ENV_TRUST_REFRESH_CHECK_S, DEFAULT_TRUST_REFRESH_CHECK_S)
+    )
+    next_key_lead_s: float | None = field(default_factory=lambda: env_seconds(ENV_NEXT_KEY_LEAD_S))
+
     def __post_init__(self):
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
             value = getattr(self, name)
             if not 1 <= value <= high:
                 raise UserError(f"{name} must be 1..{high}, got {value!r}")
+        for name, low_s in (("trust_list_validity_s", 1.0), ("trust_refresh_check_s", 0.1)):
+            if not low_s <= getattr(self, name) <= 366 * 86400:
+                raise UserError(f"{name} must be {low_s} s .. a year, got {getattr(self, name)!r}")
+        if self.next_key_lead_s is not None and not 0 <= self.next_key_lead_s <= 366 * 86400:
+            raise UserError(f"next_key_lead_s must be 0 .. a year, got {self.next_key_lead_s!r}")
         if not 0 < self.station_silent_after_s <= 365 * 86400:
             raise UserError(
                 f"station_silent_after_s must be > 0 and at most a year, got "
@@ -192,6 +216,11 @@ class RegistryConfig:
         object.__setattr__(self, "public_base_url", base)
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
+
+    @property
+    def key_lead_s(self) -> float:
+        """How long before use the next signing key is published."""
+        return self.trust_list_validity_s if self.next_key_lead_s is None else self.next_key_lead_s
 
     @property
     def keys_dir(self) -> Path:
@@ -234,3 +263,19 @@ def _env_int(name: str, default: int, environ=os.environ) -> int:
         return int(text)
     except ValueError:
         raise UserError(f"${name} must be a whole number, got {text!r}") from None
+
+
+def env_seconds(name: str, environ=os.environ) -> float | None:
+    """$name as seconds, None when unset."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"${name} must be a number of seconds, got {text!r}") from None
+
+
+def _env_or(name: str, default: float) -> float:
+    value = env_seconds(name)
+    return default if value is None else value

@@ -255,6 +255,28 @@ trust_lists = Table(
     Column("created_at", String(20), nullable=False),
 )
 
+# Issue 14, root offline: the root's delegations of list signing (the list-signing private
+# key is a file in <data>/keys/, named by its public key's fingerprint) and the chain of
+# root successions every trust list envelope carries.
+delegations = Table(
+    "delegations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("list_public_key", String(64), nullable=False),
+    Column("valid_until", String(20), nullable=False),
+    Column("signed_json", Text, nullable=False),  # {"delegation": ..., "signature": ...}
+    Column("created_at", String(20), nullable=False),
+)
+
+root_successions = Table(
+    "root_successions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("new_root_public_key", String(64), nullable=False),
+    Column("signed_json", Text, nullable=False),  # {"succession": ..., "signature": ...}
+    Column("created_at", String(20), nullable=False),
+)
+
 stamp_blocks = Table(
     "stamp_blocks",
     metadata,

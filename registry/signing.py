@@ -9,33 +9,55 @@ every published trust list (verbatim, by sequence).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection
 
-from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.clock import ISO_SECONDS
+from ocop.stamps.catalog_signature import sign_catalog_reply
+from ocop.stamps.codec import MAX_KEY_ID, MAX_PRODUCT_ID, MAX_SERIAL
+from ocop.stamps.delegation import (
+    Delegation,
+    parse_utc,
+    sign_delegation,
+    sign_succession,
+    utc_text,
+)
 from ocop.stamps.keys import (
     fingerprint,
     generate_private_key,
     load_private_key,
+    load_public_key_b64,
     public_key_b64,
     save_private_key,
 )
-from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
+from ocop.stamps.signer import (
+    DEFAULT_TRUST_VALIDITY_S,
+    StampSigner,
+    make_trust_list,
+    signing_key_entry,
+)
 from ocop.stamps.trust import (
     RevokedKey,
     RevokedRange,
     SigningKey,
     TrustList,
+    canonical_json,
     sign_trust_list,
     verify_signed_trust_list,
 )
 from registry import db
 from registry.dal import keys
 
-ROOT_KEY_FILE = "root.key"
+ROOT_KEY_FILE = "root.key"  # quick start / demo only: production keeps the root offline
+DEFAULT_DELEGATION_DAYS = 365.0
+MAX_DELEGATION_DAYS = 5 * 366.0
+DELEGATION_WARN_DAYS = 30
 META_ROOT = "root_public_key"
 META_CURRENT_KEY = "current_signing_key_id"
 FIRST_VALID_FROM = dt.date(2020, 1, 1)
@@ -45,12 +67,20 @@ class SigningError(Exception):
     """Keys missing or unusable; the CLI prints it, the API answers 503."""
 
 
+class RotationRefused(SigningError):
+    """Key rotation before the next key's not-before date (without the emergency flag)."""
+
+
 class BlockConflict(ValueError):
     """The same request id was used before for another product or count."""
 
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def _list_key_file(public_key: str) -> str:
+    return f"list-{fingerprint(public_key)[:16]}.key"
 
 
 def _signing_key_file(key_id: int) -> str:
@@ -83,14 +113,41 @@ class Block:
 
 
 class KeyRing:
-    """The registry's keys. Thread-safe; private keys are read once and cached."""
+    """The registry's keys. Thread-safe; private keys are read once and cached.
 
-    def __init__(self, keys_dir: Path, base_url: str):
+    trust_list_validity_s: each published list expires this long after it is signed (kiosks
+    then say "out of date"); refresh() re-signs when less than half remains.
+    next_key_lead_s: the next signing key is in every list at least this long before it may
+    sign (default: one validity period), so rotation never meets a kiosk that is fresh but
+    does not know the key."""
+
+    def __init__(
+        self,
+        keys_dir: Path,
+        base_url: str,
+        *,
+        trust_list_validity_s: float = DEFAULT_TRUST_VALIDITY_S,
+        next_key_lead_s: float | None = None,
+    ):
         self.keys_dir = Path(keys_dir)
         self.base_url = base_url
+        self.trust_list_validity_s = float(trust_list_validity_s)
+        self.next_key_lead_s = float(
+            trust_list_validity_s if next_key_lead_s is None else next_key_lead_s
+        )
         self._lock = threading.Lock()
         self._private: dict[str, object] = {}
         self._trust_cache: tuple[int, TrustList, str] | None = None
+
+    @classmethod
+    def for_config(cls, config) -> KeyRing:
+        """The key ring a RegistryConfig describes (CLI and app)."""
+        return cls(
+            config.keys_dir,
+            config.stamp_base_url,
+            trust_list_validity_s=config.trust_list_validity_s,
+            next_key_lead_s=config.key_lead_s,
+        )
 
     # --- keys ---------------------------------------------------------------------------
 
@@ -105,8 +162,11 @@ class KeyRing:
                 self._private[filename] = key
             return key
 
-    def root_key(self):
-        return self._load(ROOT_KEY_FILE)
+    def root_key_in_data_folder(self) -> Path | None:
+        """The root private key file when one sits in the data folder (quick start and
+        demo put it there; production keeps it offline): warned about."""
+        path = self.keys_dir / ROOT_KEY_FILE
+        return path if path.exists() else None
 
     def root_public_key(self, conn: Connection) -> str:
         value = db.get_meta(conn, META_ROOT)
@@ -114,33 +174,153 @@ class KeyRing:
             raise SigningError("registry keys are not initialised (run 'ocop-registry init-db')")
         return value
 
-    def initialise(self, conn: Connection, today: dt.date | None = None) -> bool:
-        """First start: root key, signing key 1, trust list sequence 1. Idempotent; returns
-        True when keys were created."""
+    def initialise(
+        self,
+        conn: Connection,
+        today: dt.date | None = None,
+        root: Ed25519PrivateKey | None = None,
+    ) -> bool:
+        """First start: the root (`root`, e.g. from removable media; else, for quick start
+        and demo, a new one in <data>/keys/root.key), signing key 1, the next key
+        pre-published, a list-signing key delegated by the root, trust list 1. Later
+        starts need no root key; they make sure a next key is published. Returns True
+        when keys were created."""
+        today = today or utc_today()
         if db.get_meta(conn, META_ROOT) is not None:
-            root_pub = public_key_b64(self.root_key())
-            if root_pub != db.get_meta(conn, META_ROOT):
-                raise SigningError(
-                    f"{self.keys_dir / ROOT_KEY_FILE} is not the root key this "
-                    f"database was created with"
-                )
+            changed = False
+            if keys.current_delegation(conn) is None:
+                # A database from before delegations: delegate once with the root key
+                # still in the data folder, or ask for it.
+                path = self.root_key_in_data_folder()
+                if path is None:
+                    raise SigningError(
+                        "no list-signing key is delegated yet: run 'ocop-registry root "
+                        "delegate --root-key FILE'"
+                    )
+                self.delegate(conn, load_private_key(path))
+                changed = True
+            if self.ensure_next_key(conn, today) is not None:
+                changed = True
+            if changed:  # kiosks get the new key (and list-signing key) at once
+                self.publish(conn)
             return False
         self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        root_path = self.keys_dir / ROOT_KEY_FILE
-        root = load_private_key(root_path) if root_path.exists() else None
         if root is None:
-            root = generate_private_key()
-            save_private_key(root_path, root)
-        signing_path = self.keys_dir / _signing_key_file(1)
-        signing = load_private_key(signing_path) if signing_path.exists() else None
-        if signing is None:
-            signing = generate_private_key()
-            save_private_key(signing_path, signing)
+            root_path = self.keys_dir / ROOT_KEY_FILE
+            root = load_private_key(root_path) if root_path.exists() else None
+            if root is None:
+                root = generate_private_key()
+                save_private_key(root_path, root)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
-        keys.add_signing_key(conn, 1, public_key_b64(signing), FIRST_VALID_FROM)
+        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(1)), FIRST_VALID_FROM)
+        self.ensure_next_key(conn, today)
+        self.delegate(conn, root)
         self.publish(conn)
         return True
+
+    # --- the root's delegation and succession (root key given by the caller) -------------
+
+    def _check_root(self, conn: Connection, root: Ed25519PrivateKey) -> None:
+        if public_key_b64(root) != self.root_public_key(conn):
+            raise SigningError(
+                f"that key ({fingerprint(root)[:16]}...) is not this registry's root "
+                f"({self.root_fingerprint(conn)[:16]}...)"
+            )
+
+    def delegate(
+        self,
+        conn: Connection,
+        root: Ed25519PrivateKey,
+        days: float = DEFAULT_DELEGATION_DAYS,
+        now: dt.datetime | None = None,
+    ) -> Delegation:
+        """A new list-signing key (a file in the data folder) that the root delegates list
+        signing to for `days`. The caller publishes the next list (signed by the new key)."""
+        self._check_root(conn, root)
+        if not 0 < days <= MAX_DELEGATION_DAYS:
+            raise ValueError(f"--days must be 1..{MAX_DELEGATION_DAYS}, got {days}")
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        list_key = generate_private_key()
+        path = self.keys_dir / _list_key_file(public_key_b64(list_key))
+        save_private_key(path, list_key)
+        signed = sign_delegation(
+            root,
+            public_key_b64(list_key),
+            utc_text(now),
+            utc_text(now + dt.timedelta(days=days)),
+        )
+        delegation = Delegation.from_dict(signed["delegation"])
+        text = canonical_json(signed).decode()
+        keys.add_delegation(conn, delegation.list_public_key, delegation.valid_until, text)
+        return delegation
+
+    def rotate_root(
+        self,
+        conn: Connection,
+        old_root: Ed25519PrivateKey,
+        new_root: Ed25519PrivateKey,
+        days: float = DEFAULT_DELEGATION_DAYS,
+        now: dt.datetime | None = None,
+    ) -> Delegation:
+        """The old root signs over to the new one (every envelope carries the chain, so a
+        kiosk pinning the old root accepts and pins the new one); the new root delegates a
+        new list-signing key. The caller publishes."""
+        self._check_root(conn, old_root)
+        if public_key_b64(new_root) == public_key_b64(old_root):
+            raise ValueError("the new root key is the old one")
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        signed = sign_succession(old_root, new_root, utc_text(now))
+        keys.add_root_succession(conn, public_key_b64(new_root), canonical_json(signed).decode())
+        db.set_meta(conn, META_ROOT, public_key_b64(new_root))
+        return self.delegate(conn, new_root, days, now)
+
+    def _list_signing(self, conn: Connection) -> tuple[dict, Delegation, Ed25519PrivateKey]:
+        row = keys.current_delegation(conn)
+        if row is None:
+            raise SigningError(
+                "no list-signing key is delegated: run 'ocop-registry root delegate'"
+            )
+        signed = json.loads(row.signed_json)
+        delegation = Delegation.from_dict(signed["delegation"])
+        key = self._load(_list_key_file(delegation.list_public_key))
+        return signed, delegation, key
+
+    def sign_catalog(self, conn: Connection, reply: dict, since: int) -> str:
+        """The catalog reply's signature by the list-signing key (kiosks verify it with the
+        key from the trust list's delegation)."""
+        _, _, list_key = self._list_signing(conn)
+        return sign_catalog_reply(reply, since, list_key)
+
+    def warnings(self, conn: Connection, now: dt.datetime | None = None) -> list[str]:
+        """What the operator must fix: a root private key online, a delegation ending soon."""
+        found = []
+        path = self.root_key_in_data_folder()
+        if path is not None:
+            found.append(
+                f"a root private key is in the data folder ({path}): move it to offline "
+                "media and give it with --root-key to 'ocop-registry root ...'"
+            )
+        row = keys.current_delegation(conn)
+        if row is not None:
+            until = parse_utc(row.valid_until, "valid_until")
+            left_s = (until - (now or dt.datetime.now(dt.UTC))).total_seconds()
+            if left_s < DELEGATION_WARN_DAYS * 86400:
+                found.append(
+                    f"the list-signing key's delegation ends at {row.valid_until}: run "
+                    "'ocop-registry root delegate --root-key FILE' before then"
+                )
+        return found
+
+    def _key_file(self, key_id: int):
+        """Signing key `key_id`'s private key, created when missing (or left over from a
+        transaction that did not commit)."""
+        path = self.keys_dir / _signing_key_file(key_id)
+        if path.exists():
+            return load_private_key(path)
+        key = generate_private_key()
+        save_private_key(path, key)
+        return key
 
     def current_key_id(self, conn: Connection) -> int:
         value = db.get_meta(conn, META_CURRENT_KEY)
@@ -152,25 +332,62 @@ class KeyRing:
         key_id = key_id or self.current_key_id(conn)
         return StampSigner(key_id, self._load(_signing_key_file(key_id)), self.base_url)
 
-    def rotate(self, conn: Connection, today: dt.date | None = None) -> int:
-        """A new signing key for stamps issued from today; the old key's window closes
-        today, so what it signed stays genuine. Returns the new key id."""
+    def next_key(self, conn: Connection):
+        """The pre-published key (row of signing_keys) rotation switches to, or None."""
+        current = self.current_key_id(conn)
+        later = [r for r in keys.signing_keys(conn) if r.key_id > current]
+        return later[0] if later else None
+
+    def ensure_next_key(self, conn: Connection, today: dt.date | None = None) -> int | None:
+        """Publish-in-advance: add the next signing key, valid from next_key_lead_s after
+        today, unless one exists. Returns the new key id (the caller publishes) or None."""
+        if self.next_key(conn) is not None:
+            return None
+        today = today or utc_today()
+        new_id = keys.highest_key_id(conn) + 1
+        if new_id > MAX_KEY_ID:
+            raise SigningError(f"all {MAX_KEY_ID} key ids are used")
+        lead_days = math.ceil(self.next_key_lead_s / 86400)
+        valid_from = today + dt.timedelta(days=lead_days)
+        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(new_id)), valid_from)
+        return new_id
+
+    def rotate(
+        self, conn: Connection, today: dt.date | None = None, *, emergency: bool = False
+    ) -> int:
+        """Switch stamp signing to the pre-published next key and pre-publish another. The
+        old key's window closes today, so what it signed stays genuine. Refused while the
+        next key's not-before date is in the future (kiosks may not know it yet) unless
+        `emergency`: then the next key starts today and kiosks that have not synced since
+        show its stamps as 'cannot verify yet' (Verdict.KEY_NOT_YET_KNOWN), never forged.
+        Returns the new key id."""
         today = today or utc_today()
         old_id = self.current_key_id(conn)
-        new_id = keys.highest_key_id(conn) + 1
-        if new_id > 255:
-            raise SigningError("all 255 key ids are used")
-        path = self.keys_dir / _signing_key_file(new_id)
-        if path.exists():  # left over from a rotation that did not commit
-            new_key = load_private_key(path)
-        else:
-            new_key = generate_private_key()
-            save_private_key(path, new_key)
+        nxt = self.next_key(conn)
+        if nxt is None:
+            if not emergency:
+                raise RotationRefused(
+                    "no next signing key is published; restart the registry (it publishes "
+                    "one) and rotate after its not-before date, or use --now"
+                )
+            new_id = self.ensure_next_key(conn, today)
+            assert new_id is not None
+            nxt = self.next_key(conn)
+        valid_from = dt.date.fromisoformat(nxt.valid_from)
+        if valid_from > today:
+            if not emergency:
+                raise RotationRefused(
+                    f"signing key {nxt.key_id} may sign from {valid_from} (published in "
+                    f"advance so every kiosk knows it first); rotate on or after that day, "
+                    f"or use --now in an emergency (kiosks that have not synced since will "
+                    f"show its stamps as 'cannot verify yet')"
+                )
+            keys.set_valid_from(conn, nxt.key_id, today)
         keys.close_key_window(conn, old_id, today)
-        keys.add_signing_key(conn, new_id, public_key_b64(new_key), today)
-        db.set_meta(conn, META_CURRENT_KEY, str(new_id))
+        db.set_meta(conn, META_CURRENT_KEY, str(nxt.key_id))
+        self.ensure_next_key(conn, today)
         self.publish(conn)
-        return new_id
+        return int(nxt.key_id)
 
     # --- revocation -----------------------------------------------------------------------
 
@@ -220,9 +437,19 @@ class KeyRing:
 
     # --- trust lists ------------------------------------------------------------------------
 
-    def publish(self, conn: Connection) -> int:
-        """Sign the trust list the database describes now, with the next sequence."""
-        root = self.root_key()
+    def publish(self, conn: Connection, now: dt.datetime | None = None) -> int:
+        """Sign the trust list the database describes now, with the next sequence, issued
+        `now` (default: the clock) and expiring trust_list_validity_s later (no later than
+        the delegation ends), with the list-signing key: no root key needed."""
+        signed_delegation, delegation, list_key = self._list_signing(conn)
+        now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        validity_s = min(self.trust_list_validity_s, (delegation.until - now).total_seconds())
+        if validity_s < 1:
+            raise SigningError(
+                f"the list-signing key's delegation ended at {delegation.valid_until}: run "
+                "'ocop-registry root delegate --root-key FILE'"
+            )
+        root_public = self.root_public_key(conn)
         sequence = keys.next_trust_sequence(conn)
         signing = [
             SigningKey(
@@ -243,15 +470,33 @@ class KeyRing:
             for r in keys.revoked_keys(conn)
         ]
         tl = make_trust_list(
-            root,
+            load_public_key_b64(root_public),
             sequence=sequence,
             signing_keys=signing,
             revoked_ranges=ranges,
             revoked_keys=rkeys,
             suspect_serials=keys.suspect_serials(conn),
+            issued_at=now.strftime(ISO_SECONDS),
+            validity_s=validity_s,
         )
-        keys.add_trust_list(conn, sequence, sign_trust_list(tl, root))
+        chain = [json.loads(c) for c in keys.root_successions(conn)]
+        keys.add_trust_list(conn, sequence, sign_trust_list(tl, list_key, signed_delegation, chain))
         return sequence
+
+    def refresh_due(self, conn: Connection, now: dt.datetime | None = None) -> bool:
+        """Less than half the validity left on the newest list (or it has no expiry)."""
+        now = now or dt.datetime.now(dt.UTC)
+        expires = self.current_trust_list(conn).expires()
+        return expires is None or (expires - now).total_seconds() < self.trust_list_validity_s / 2
+
+    def refresh(
+        self, conn: Connection, now: dt.datetime | None = None, *, force: bool = False
+    ) -> int | None:
+        """Re-sign the same content under the next sequence with new times when due (or
+        `force`); returns the new sequence, or None when the newest list is fresh enough."""
+        if not force and not self.refresh_due(conn, now):
+            return None
+        return self.publish(conn, now)
 
     def latest_signed(self, conn: Connection) -> tuple[int, str]:
         latest = keys.latest_trust_list(conn)
@@ -332,4 +577,11 @@ class KeyRing:
         )
 
 
-__all__ = ["Block", "BlockConflict", "KeyRing", "SigningError", "signing_key_entry"]
+__all__ = [
+    "Block",
+    "BlockConflict",
+    "KeyRing",
+    "RotationRefused",
+    "SigningError",
+    "signing_key_entry",
+]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from kiosk.doctor import adapters
 from kiosk.doctor.checks import Check, CheckResult, fail, ok, skip, warn
 from kiosk.settings import uses_insecure_http
+from kiosk.stamps.trust_store import stored_trust_state
 from kiosk.trusted_time import (
     ClockReading,
     ClockState,
@@ -33,6 +34,7 @@ from kiosk.trusted_time import (
     read_marks,
     reading_from,
 )
+from ocop.stamps.freshness import TrustFreshness
 
 if TYPE_CHECKING:
     from kiosk.settings import Settings
@@ -726,15 +728,37 @@ def check_trust_list(env: DoctorEnv) -> CheckResult:
                 "let the sync fetch a new one",
                 sequence=sequence,
             )
-        age_s = (_trusted_now(env, conn) - received_at).total_seconds()
+        now = _trusted_now(env, conn)
+        age_s = (now - received_at).total_seconds()
         detail = f"sequence {sequence}, received {human_age(age_s)} ago"
-        data = {"sequence": sequence, "age_s": round(age_s)}
-        if not env.registry_url:
-            return ok("trust list", f"{detail} (no registry: never refreshed)", **data)
+        trust = stored_trust_state(conn, now)
+        data = {
+            "sequence": sequence,
+            "age_s": round(age_s),
+            "expires_at": trust.expires_at,
+            "freshness": trust.freshness.value,
+        }
         hint = (
             "revocations (stolen stations) only arrive with a new list: check the sync "
             "line and journalctl -u ocop-kiosk-sync"
         )
+        if trust.freshness is TrustFreshness.EXPIRED:
+            # Stamps still verify, but revocations newer than the list are unknown.
+            expired = (
+                f"{TrustFreshness.EXPIRED.label_msgid}: {detail}, expired at "
+                f"{trust.expires_at or '(version 1 list: no expiry)'}"
+            )
+            if not env.registry_url:
+                return warn("trust list", expired + " (no registry configured)", hint, **data)
+            return fail(
+                "trust list",
+                expired,
+                hint + "; a list that stays expired while sync succeeds means something "
+                "between the kiosk and the registry withholds new lists",
+                **data,
+            )
+        if not env.registry_url:
+            return ok("trust list", f"{detail} (no registry: never refreshed)", **data)
         if age_s > TRUST_FAIL_AGE_S:
             return fail("trust list", detail, hint, **data)
         if age_s > TRUST_WARN_AGE_S:

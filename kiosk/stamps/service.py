@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kiosk.catalog import Catalog
-from kiosk.stamps.trust_store import load_current_trust_list
+from kiosk.stamps.trust_store import load_current_trust_list, successor_root
 from kiosk.trusted_time import clock_for, trusted_now
 from ocop.clock import utc_now_iso
 from ocop.errors import UserError
@@ -44,9 +44,14 @@ META_DEMO_NEXT_SERIAL = "demo_next_serial"
 def pinned_root_key(settings, store) -> str | None:
     """The root public key this kiosk trusts: the config's registry.root_public_key (or
     $OCOP_KIOSK_ROOT_KEY); only when that is empty, the demo root written by `init --demo`
-    into meta. None when neither exists."""
+    into meta; in either case replaced by the successor that root signed for, once a trust
+    list carried that succession. None when neither exists."""
     configured = settings.registry.root_public_key.strip()
-    return configured or store.get_meta(META_ROOT_PUBLIC_KEY)
+    origin = configured or store.get_meta(META_ROOT_PUBLIC_KEY)
+    if not origin:
+        return None
+    # A successor the configured root signed for (ocop-registry root rotate) replaces it.
+    return successor_root(store.conn, origin) or origin
 
 
 def current_trust_list(store, settings) -> TrustList:

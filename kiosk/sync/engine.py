@@ -30,13 +30,14 @@ from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
 from kiosk.settings import transport_problems
 from kiosk.stamps.service import receive_stamp_block
-from kiosk.stamps.trust_store import newest_verified_row, store_trust_list
+from kiosk.stamps.trust_store import newest_verified_row, store_trust_list, successor_root
 from kiosk.sync import heartbeat, validate
 from kiosk.sync import status as st
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.errors import (
     BadReply,
     BlockRefused,
+    CatalogRefused,
     InsecureRegistryUrl,
     PageNotApplied,
     ReplyRefused,
@@ -46,10 +47,12 @@ from kiosk.sync.errors import (
     TrustListRefused,
 )
 from kiosk.sync.status import SyncState, SyncStatus
+from kiosk.trusted_time import trusted_now
 from ocop.clock import ISO_SECONDS, utc_now_iso
 from ocop.errors import UserError
+from ocop.stamps.catalog_signature import verify_catalog_reply
 from ocop.stamps.errors import TrustError
-from ocop.stamps.trust import verify_signed_trust_list
+from ocop.stamps.trust import verify_signed_trust_list, verify_trust_envelope
 from ocop.stations import BlockRefusal
 from ocop.wire import UploadStatus
 
@@ -171,7 +174,7 @@ class SyncEngine:
         self.store = store
         self.settings = settings
         self.data_dir = Path(data_dir)
-        self.root = settings.registry.root_public_key.strip()
+        self.configured_root = settings.registry.root_public_key.strip()
         self.client = client or RegistryClient(
             settings.registry.url, settings.registry.token, settings.registry.timeout_s
         )
@@ -182,6 +185,13 @@ class SyncEngine:
         self.pull_page_items = pull_page_items
 
     # --- pull -----------------------------------------------------------------------------
+
+    @property
+    def root(self) -> str:
+        """The configured root, or the successor it signed for once a list carried that
+        succession (kiosk.stamps.trust_store.pin_successor_root): read each time, so a
+        round after the hand-over no longer trusts the old root."""
+        return successor_root(self.store.conn, self.configured_root) or self.configured_root
 
     def trust_sequence(self) -> int:
         found = newest_verified_row(self.store.conn, self.root)
@@ -223,8 +233,9 @@ class SyncEngine:
             conn.execute("SELECT gtin, id FROM products WHERE gtin IS NOT NULL").fetchall()
         )
         validate.check_changes(reply, cursor, local_producers, local_media, local_gtins)
+        trust_blob = self._checked_trust_list(reply)
+        self._check_catalog_signature(reply, cursor)
         try:
-            trust_blob = self._checked_trust_list(reply)
             fetched = self._fetch_media(reply["media"], local_media)
             with self.store.transaction() as tx:
                 self._apply_page(tx, reply, fetched, trust_blob, result)
@@ -264,7 +275,7 @@ class SyncEngine:
             reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
         )
         try:
-            trust = verify_signed_trust_list(blob, self.root)
+            trust = verify_signed_trust_list(blob, self.root, now=trusted_now(self.store.conn))
         except TrustError as exc:
             raise TrustListRefused(f"trust list refused, nothing changed: {exc}") from None
         if trust.sequence != reply["trust_list_sequence"]:
@@ -276,6 +287,30 @@ class SyncEngine:
                 f"{current} (rollback refused), nothing changed"
             )
         return None if trust.sequence == current else blob
+
+    def _check_catalog_signature(self, reply: dict, since: int) -> None:
+        """The page must be signed by the registry's list-signing key, taken from the
+        delegation of the trust list in this reply (verified just before) or of the stored
+        one. Checked before anything is fetched or applied."""
+        if reply["trust_list"] is not None:
+            blob = json.dumps(
+                reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
+            )
+        else:
+            found = newest_verified_row(self.store.conn, self.root)
+            if found is None:
+                raise CatalogRefused("catalog reply refused: no trust list to check it with")
+            blob = found[1]
+        try:
+            list_key = verify_trust_envelope(blob, self.root).list_public_key
+            if list_key is None:
+                raise TrustError(
+                    "the trust list is version 1 and names no list-signing key; the "
+                    "registry must publish a version 2 list"
+                )
+            verify_catalog_reply(reply, since, list_key)
+        except TrustError as exc:
+            raise CatalogRefused(f"catalog reply refused, nothing changed: {exc}") from None
 
     def _fetch_media(self, announced: list[dict], local_media: set[str]) -> list:
         """Every missing picture, its bytes checked, before the transaction opens."""
@@ -436,8 +471,15 @@ class SyncEngine:
         stamps = validate.check_block_reply(reply, product_id, count, request_id)
         if reply.get("key_id") is not None:
             trust = newest_verified_row(self.store.conn, self.root)
-            if trust is None or trust[0].signing_key(reply["key_id"]) is None:
-                self.pull()  # a rotated key: fetch the new trust list
+            known = trust[0].signing_key(reply["key_id"]) if trust else None
+            issued_on = reply.get("issued_on")
+            if (
+                known is None
+                or not isinstance(issued_on, str)
+                or issued_on < known.valid_from.isoformat()
+            ):
+                # A rotated key (or the pre-published one started early): fetch the list.
+                self.pull()
         try:
             with self.store.transaction() as tx:
                 block_id = receive_stamp_block(

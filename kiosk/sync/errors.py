@@ -44,6 +44,14 @@ class TrustListRefused(BadReply):
     state = SyncState.REFUSED
 
 
+class CatalogRefused(BadReply):
+    """A catalog reply whose signature does not verify under the registry's list-signing key
+    (from the trust list's delegation): altered in transit. Nothing was changed."""
+
+    retryable = False
+    state = SyncState.REFUSED
+
+
 class PageNotApplied(SyncError):
     """A catalog page passed the checks but writing it failed (a rule the checks do not
     know, a local constraint, a bug): its transaction was rolled back, the cursor did not

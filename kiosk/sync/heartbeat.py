@@ -29,6 +29,7 @@ from kiosk import __version__
 from kiosk.trusted_time import parse_iso, read_marks, reading_from
 from ocop.clock import ISO_MICROS, ISO_SECONDS, utc_now_iso
 from ocop.heartbeat import NOT_WATCHED, Field
+from ocop.stamps.freshness import TrustFreshness
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,10 @@ def build_payload(
         Field.HIGHEST_SERIAL: conn.execute(
             "SELECT coalesce(max(serial), 0) FROM stamps"
         ).fetchone()[0],
+        Field.TRUST_LIST_EXPIRES_AT: trust_list.expires_at if trust_list else None,
+        Field.TRUST_LIST_STALE: (
+            trust_list.freshness(now) if trust_list else TrustFreshness.NONE
+        ).is_stale,
         Field.PENDING_OUTBOX: pending,
         Field.PENDING_OUTBOX_OLDEST_AGE_S: age_s(oldest, now),
         Field.CATALOG_CURSOR: catalog_cursor,

@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import overload
 
 from kiosk.i18n import N_, translator
+from kiosk.stamps.trust_store import stored_trust_state
 from ocop.enums import EnumWithAttributes
+from ocop.stamps.freshness import TrustFreshness
 from ocop.tone import Tone
 
 STATUS_KEY = "status"
@@ -65,6 +67,9 @@ class SyncState(EnumWithAttributes):
     INTERRUPTED = ("interrupted", N_("Sync interrupted"), Tone.WARN)
     # no registry URL/token/root key: offline by design
     NOT_CONFIGURED = ("not_configured", N_("No registry configured"), Tone.NEUTRAL)
+    # the last round succeeded but the stored trust list has expired: newer lists are not
+    # reaching this kiosk (seen at read time, never stored; TrustFreshness.EXPIRED)
+    TRUST_EXPIRED = ("trust_expired", TrustFreshness.EXPIRED.label_msgid, Tone.WARN)
 
     label: str  # msgid
     tone: Tone
@@ -83,7 +88,7 @@ class SyncState(EnumWithAttributes):
     @property
     def is_failure(self) -> bool:
         """The last round did not succeed: staff should see last_error."""
-        return self in _SEVERITY
+        return self in _SEVERITY or self is SyncState.TRUST_EXPIRED
 
 
 # Failure states, least to most serious: a round's errors show the most serious one.
@@ -211,12 +216,32 @@ def load_status(conn: sqlite3.Connection, db_path: Path | str | None) -> SyncSta
                 if status.state is SyncState.SYNCING:
                     status = _interrupted(status)
     cursor = get_state(conn, CURSOR_KEY)
+    status = with_trust_freshness(status, conn)
     return dataclasses.replace(
         status,
         pending_outbox=pending_outbox_count(conn),
         catalog_cursor=int(cursor)
         if cursor and cursor.isascii() and cursor.isdigit()
         else status.catalog_cursor,
+    )
+
+
+def with_trust_freshness(status: SyncStatus, conn: sqlite3.Connection) -> SyncStatus:
+    """A successful status is not "up to date" while the stored trust list has expired by
+    the trusted clock: a proxy that withholds new lists shows within one validity period."""
+    if status.state is not SyncState.IDLE:
+        return status
+    trust = stored_trust_state(conn)
+    if trust.freshness is not TrustFreshness.EXPIRED:
+        return status
+    return dataclasses.replace(
+        status,
+        state=SyncState.TRUST_EXPIRED,
+        last_error=(
+            f"trust list {trust.sequence} expired at {trust.expires_at or '(version 1: no expiry)'}"
+            "; the registry's newer lists are not reaching this kiosk, so recent "
+            "revocations may be missing"
+        ),
     )
 
 

@@ -293,9 +293,13 @@ class Services:
     def sync_status(self) -> SyncView:
         """What the staff screen shows: the running loop's status, else the stored one."""
         try:
-            from kiosk.sync.status import SyncState, read_sync_status
+            from kiosk.sync.status import SyncState, read_sync_status, with_trust_freshness
 
-            status = self._sync.status if self._sync is not None else read_sync_status(self.store)
+            status = (
+                with_trust_freshness(self._sync.status, self.store.conn)
+                if self._sync is not None
+                else read_sync_status(self.store)
+            )
             state = status.state
             if not self.settings.registry.url:
                 state = SyncState.NOT_CONFIGURED

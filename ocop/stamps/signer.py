@@ -14,13 +14,21 @@ from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ocop.clock import utc_now_iso
+from ocop.clock import ISO_SECONDS, utc_now_iso
 from ocop.stamps.codec import MAX_KEY_ID, StampFields, encode_stamp_url, normalise_base_url
 from ocop.stamps.errors import StampConfigError
 from ocop.stamps.keys import fingerprint, public_key_b64
 from ocop.stamps.trust import RevokedKey, RevokedRange, SigningKey, TrustList, sign_trust_list
 
-__all__ = ["StampSigner", "make_trust_list", "sign_trust_list", "signing_key_entry"]
+DEFAULT_TRUST_VALIDITY_S = 7 * 86400.0  # a trust list's life; the registry re-signs at half
+
+__all__ = [
+    "DEFAULT_TRUST_VALIDITY_S",
+    "StampSigner",
+    "make_trust_list",
+    "sign_trust_list",
+    "signing_key_entry",
+]
 
 
 class StampSigner:
@@ -68,12 +76,17 @@ def make_trust_list(
     revoked_keys: Iterable[RevokedKey] = (),
     suspect_serials: Iterable[int] = (),
     issued_at: str | None = None,
+    validity_s: float = DEFAULT_TRUST_VALIDITY_S,
 ) -> TrustList:
-    """A trust list for `root_key` (private or public). Validated the same way a kiosk
-    validates a received one, so the registry cannot publish a list kiosks would reject."""
+    """A trust list for `root_key` (private or public), expiring `validity_s` after
+    `issued_at` (default now). Validated the same way a kiosk validates a received one, so
+    the registry cannot publish a list kiosks would reject."""
+    issued_at = issued_at or utc_now_iso()
+    issued = dt.datetime.fromisoformat(issued_at.removesuffix("Z")).replace(tzinfo=dt.UTC)
     tl = TrustList(
         sequence=sequence,
-        issued_at=issued_at or utc_now_iso(),
+        issued_at=issued_at,
+        expires_at=(issued + dt.timedelta(seconds=validity_s)).strftime(ISO_SECONDS),
         root_fingerprint=fingerprint(root_key),
         signing_keys=tuple(signing_keys),
         revoked_ranges=tuple(revoked_ranges),

@@ -27,11 +27,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ocop.stamps.codec import MAX_KEY_ID, MAX_SERIAL
+from ocop.stamps.delegation import Delegation, reach_root, sign_delegation, verify_delegation
 from ocop.stamps.errors import ForeignRootError, KeyFileError, TrustError
-from ocop.stamps.keys import fingerprint, load_public_key_b64
+from ocop.stamps.freshness import TrustFreshness
+from ocop.stamps.keys import fingerprint, load_public_key_b64, public_key_b64
 
 TRUST_FORMAT = "ocop-sl-trust-list"
-TRUST_VERSION = 1
+TRUST_VERSION = 2  # 2: expires_at (issue 14); 1 still read, as already expired
+TRUST_VERSIONS = (1, 2)
 TRUST_DOMAIN = b"OCOP-SL-TRUST\x00"
 MAX_SIGNED_BYTES = 32 * 1024 * 1024
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -71,6 +74,9 @@ class TrustList:
     sequence: int
     issued_at: str  # UTC ISO 8601 with Z
     root_fingerprint: str  # sha256 hex of the root public key that signs this
+    # UTC ISO 8601 with Z; after it the list is out of date (ocop.stamps.freshness). None
+    # only for a version 1 list, which never had one.
+    expires_at: str | None = None
     signing_keys: tuple[SigningKey, ...] = ()
     revoked_ranges: tuple[RevokedRange, ...] = ()
     revoked_keys: tuple[RevokedKey, ...] = ()
@@ -106,6 +112,12 @@ class TrustList:
 
     # --- lookups used by the verifier (fast) ---------------------------------------------
 
+    @property
+    def newest_key_id(self) -> int:
+        """The highest key id listed (0 when none): ids above it may be keys started after
+        this list was signed (Verdict.KEY_NOT_YET_KNOWN)."""
+        return max(self._keys, default=0)
+
     def signing_key(self, key_id: int) -> SigningKey | None:
         return self._keys.get(key_id)
 
@@ -123,10 +135,23 @@ class TrustList:
 
     # --- serialisation -------------------------------------------------------------------
 
+    def expires(self) -> dt.datetime | None:
+        return None if self.expires_at is None else _parse_utc(self.expires_at)
+
+    def freshness(self, now: dt.datetime) -> TrustFreshness:
+        """FRESH before expires_at by the trusted time `now`, EXPIRED from then on."""
+        return TrustFreshness.of(self.expires(), now)
+
     def to_dict(self) -> dict[str, Any]:
+        # A version 1 list (no expiry) serialises as it was signed.
+        head: dict[str, Any] = {"format": TRUST_FORMAT}
+        if self.expires_at is None:
+            head["version"] = 1
+        else:
+            head["version"] = TRUST_VERSION
+            head["expires_at"] = self.expires_at
         return {
-            "format": TRUST_FORMAT,
-            "version": TRUST_VERSION,
+            **head,
             "sequence": self.sequence,
             "issued_at": self.issued_at,
             "root_fingerprint": self.root_fingerprint,
@@ -158,32 +183,26 @@ class TrustList:
     @classmethod
     def from_dict(cls, d: object) -> TrustList:
         """Strict validation of untrusted JSON; TrustError naming the first problem."""
-        d = _obj(
-            d,
-            "trust_list",
-            {
-                "format",
-                "version",
-                "sequence",
-                "issued_at",
-                "root_fingerprint",
-                "signing_keys",
-                "revoked_ranges",
-                "revoked_keys",
-                "suspect_serials",
-            },
-        )
-        if d["format"] != TRUST_FORMAT:
+        version = d.get("version") if isinstance(d, dict) else None
+        if isinstance(d, dict) and d.get("format", TRUST_FORMAT) != TRUST_FORMAT:
             raise TrustError(f"not a trust list (format {d['format']!r})")
-        if d["version"] != TRUST_VERSION:
+        if isinstance(d, dict) and "version" in d and version not in TRUST_VERSIONS:
             raise TrustError(
-                f"trust list version {d['version']!r} not supported by this "
-                f"program (knows {TRUST_VERSION}); update ocop-kiosk"
+                f"trust list version {version!r} not supported by this "
+                f"program (knows {', '.join(map(str, TRUST_VERSIONS))}); update ocop-kiosk"
             )
+        d = _obj(d, "trust_list", _FIELDS_V1 if version == 1 else _FIELDS_V1 | {"expires_at"})
         sequence = _int(d["sequence"], "sequence", 1, 2**63 - 1)
         issued_at = _str(d["issued_at"], "issued_at")
         if not _DATETIME_RE.fullmatch(issued_at):
             raise TrustError(f"issued_at {issued_at!r} is not a UTC ISO 8601 time with Z")
+        expires_at = None
+        if version != 1:
+            expires_at = _str(d["expires_at"], "expires_at")
+            if not _DATETIME_RE.fullmatch(expires_at):
+                raise TrustError(f"expires_at {expires_at!r} is not a UTC ISO 8601 time with Z")
+            if _parse_utc(expires_at) <= _parse_utc(issued_at):
+                raise TrustError("expires_at is not after issued_at")
         root_fp = _str(d["root_fingerprint"], "root_fingerprint")
         if not re.fullmatch(r"[0-9a-f]{64}", root_fp):
             raise TrustError("root_fingerprint must be 64 lowercase hex digits")
@@ -240,6 +259,7 @@ class TrustList:
             sequence=sequence,
             issued_at=issued_at,
             root_fingerprint=root_fp,
+            expires_at=expires_at,
             signing_keys=tuple(keys),
             revoked_ranges=tuple(ranges),
             revoked_keys=tuple(revoked_keys),
@@ -247,7 +267,30 @@ class TrustList:
         )
 
 
-def _obj(v: object, where: str, keys: set[str]) -> dict[str, Any]:
+_FIELDS_V1 = frozenset(
+    {
+        "format",
+        "version",
+        "sequence",
+        "issued_at",
+        "root_fingerprint",
+        "signing_keys",
+        "revoked_ranges",
+        "revoked_keys",
+        "suspect_serials",
+    }
+)
+
+
+def _parse_utc(text: str) -> dt.datetime:
+    """A validated ...Z time as an aware UTC datetime."""
+    try:
+        return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise TrustError(f"{text!r} is not a calendar time") from None
+
+
+def _obj(v: object, where: str, keys: set[str] | frozenset[str]) -> dict[str, Any]:
     """`v` itself, once it is a JSON object with exactly these keys."""
     if not isinstance(v, dict):
         raise TrustError(f"{where}: expected an object")
@@ -295,14 +338,55 @@ def canonical_json(obj: object) -> bytes:
     ).encode("ascii")
 
 
-def sign_trust_list(trust_list: TrustList, root_private_key: Ed25519PrivateKey) -> str:
-    """The signed envelope (JSON text) for a trust list. Registry and demo only."""
-    if trust_list.root_fingerprint != fingerprint(root_private_key):
-        raise TrustError("trust list names another root than the signing key")
+def sign_trust_list(
+    trust_list: TrustList,
+    signing_key: Ed25519PrivateKey,
+    delegation: dict[str, Any] | None = None,
+    root_chain: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+) -> str:
+    """The signed envelope (JSON text) for a trust list. Registry and demo only.
+
+    The registry passes its list-signing key with the root's `delegation` for it (and the
+    `root_chain` of successions). Without a delegation `signing_key` must be the root
+    itself, which then delegates to itself for exactly the list's lifetime (demo, tests).
+    A version 1 list (no expiry) gets the version 1 envelope: signed by the root, no chain."""
     body = trust_list.to_dict()
-    signature = root_private_key.sign(TRUST_DOMAIN + canonical_json(body))
-    envelope = {"trust_list": body, "signature": base64.b64encode(signature).decode("ascii")}
+    if delegation is None:
+        if trust_list.root_fingerprint != fingerprint(signing_key):
+            raise TrustError("trust list names another root than the signing key")
+        if trust_list.expires_at is not None:
+            delegation = sign_delegation(
+                signing_key,
+                public_key_b64(signing_key),
+                _whole_second(trust_list.issued_at),
+                trust_list.expires_at,
+            )
+    elif public_key_b64(signing_key) != delegation["delegation"]["list_public_key"]:
+        raise TrustError("the delegation is for another list-signing key")
+    signature = signing_key.sign(TRUST_DOMAIN + canonical_json(body))
+    envelope: dict[str, Any] = {
+        "trust_list": body,
+        "signature": base64.b64encode(signature).decode("ascii"),
+    }
+    if delegation is not None:
+        envelope["delegation"] = delegation
+        envelope["root_chain"] = list(root_chain)
     return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _whole_second(text: str) -> str:
+    return text if "." not in text else text.split(".")[0] + "Z"
+
+
+@dataclass(frozen=True)
+class VerifiedTrust:
+    """A verified envelope: the list, the root it chains to (base64; the pinned root or a
+    successor it signed for) and the list-signing key (None for a version 1 list)."""
+
+    trust_list: TrustList
+    root_public_key: str
+    list_public_key: str | None
+    delegation: Delegation | None
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -319,17 +403,32 @@ def _no_float(text: str) -> NoReturn:
 
 
 def verify_signed_trust_list(
-    blob: str | bytes, pinned_root_public_key: str | Ed25519PublicKey
+    blob: str | bytes,
+    pinned_root_public_key: str | Ed25519PublicKey,
+    now: dt.datetime | None = None,
 ) -> TrustList:
     """Check the envelope against the pinned root and return the trust list; TrustError on
-    anything else (not JSON, unsigned, other root, bad signature, malformed content)."""
+    anything else (not JSON, unsigned, other root, bad signature, malformed content, a
+    delegation that has expired by `now` when given)."""
+    return verify_trust_envelope(blob, pinned_root_public_key, now).trust_list
+
+
+def verify_trust_envelope(
+    blob: str | bytes,
+    pinned_root_public_key: str | Ed25519PublicKey,
+    now: dt.datetime | None = None,
+) -> VerifiedTrust:
+    """Version 2: pinned root -> (signed successions) -> root -> delegation -> list key ->
+    trust list. Version 1: the pinned root signed the list itself. `now` (the kiosk's trusted
+    time, when receiving a list) must be within the delegation; stored lists are re-checked
+    without it (an expired delegation still verifies what it signed, shown as out of date)."""
     if isinstance(pinned_root_public_key, str):
         try:
-            root = load_public_key_b64(pinned_root_public_key, "pinned root public key")
+            pinned = load_public_key_b64(pinned_root_public_key, "pinned root public key")
         except KeyFileError as exc:
             raise TrustError(str(exc)) from None
     else:
-        root = pinned_root_public_key
+        pinned = pinned_root_public_key
     if isinstance(blob, str):
         blob = blob.encode("utf-8", "surrogatepass")
     if len(blob) > MAX_SIGNED_BYTES:
@@ -349,7 +448,14 @@ def verify_signed_trust_list(
         raise TrustError("not a signed trust list envelope")
     if "signature" not in envelope:
         raise TrustError("trust list is not signed")
-    _obj(envelope, "envelope", {"trust_list", "signature"})
+    chained = "delegation" in envelope
+    _obj(
+        envelope,
+        "envelope",
+        {"trust_list", "signature", "delegation", "root_chain"}
+        if chained
+        else {"trust_list", "signature"},
+    )
     try:
         signature = base64.b64decode(_str(envelope["signature"], "signature"), validate=True)
     except (binascii.Error, ValueError):
@@ -357,15 +463,44 @@ def verify_signed_trust_list(
     body = envelope["trust_list"]
     if not isinstance(body, dict):
         raise TrustError("trust_list: expected an object")
-    root_fp = fingerprint(root)
-    if body.get("root_fingerprint") != root_fp:
-        raise ForeignRootError(
-            f"trust list is signed for another root "
-            f"({str(body.get('root_fingerprint'))[:16]}...), this kiosk pins "
-            f"{root_fp[:16]}..."
+    target = body.get("root_fingerprint")
+    if not isinstance(target, str):
+        raise TrustError("trust_list.root_fingerprint: expected a string")
+    if not chained:
+        if body.get("version") != 1:
+            raise TrustError("a version 2 trust list must carry its delegation")
+        if target != fingerprint(pinned):
+            raise ForeignRootError(
+                f"trust list is signed for another root ({target[:16]}...), this kiosk "
+                f"pins {fingerprint(pinned)[:16]}..."
+            )
+        _check(pinned, signature, body, "the pinned root")
+        return VerifiedTrust(TrustList.from_dict(body), public_key_b64(pinned), None, None)
+    root = reach_root(envelope["root_chain"], pinned, target)
+    delegation = verify_delegation(envelope["delegation"], root)
+    list_key = load_public_key_b64(delegation.list_public_key)
+    _check(list_key, signature, body, "its delegated list-signing key")
+    trust_list = TrustList.from_dict(body)
+    if trust_list.expires_at is None:
+        raise TrustError("a delegated trust list must be version 2")
+    issued = _parse_utc(_whole_second(trust_list.issued_at))
+    expires = _parse_utc(trust_list.expires_at)
+    if issued < delegation.start or expires > delegation.until:
+        raise TrustError(
+            f"trust list {trust_list.sequence} ({trust_list.issued_at} .. "
+            f"{trust_list.expires_at}) is outside its delegation "
+            f"({delegation.valid_from} .. {delegation.valid_until})"
         )
+    if now is not None and now > delegation.until:
+        raise TrustError(
+            f"the list-signing key's delegation expired at {delegation.valid_until}; "
+            "the registry must run 'ocop-registry root delegate'"
+        )
+    return VerifiedTrust(trust_list, public_key_b64(root), delegation.list_public_key, delegation)
+
+
+def _check(key: Ed25519PublicKey, signature: bytes, body: dict[str, Any], whom: str) -> None:
     try:
-        root.verify(signature, TRUST_DOMAIN + canonical_json(body))
+        key.verify(signature, TRUST_DOMAIN + canonical_json(body))
     except InvalidSignature:
-        raise TrustError("trust list signature does not verify against the pinned root") from None
-    return TrustList.from_dict(body)
+        raise TrustError(f"trust list signature does not verify against {whom}") from None

@@ -21,6 +21,10 @@ _CHECK, _CROSS, _WARNING, _INFO = "\u2714", "\u2716", "\u26a0", "\u2139"
 _DO_NOT_RELY = N_("Do not rely on this code. Ask the seller, or report it to the OCOP office.")
 _SCAN_THE_STAMP = N_("Scan the OCOP stamp on the product, not its barcode or another code.")
 _AFTER_UPDATE = N_("This kiosk will know the product after its next update.")
+_NEEDS_UPDATE = N_(
+    "This stamp may be newer than this kiosk's list of keys. Try another kiosk or the "
+    "phone check, or ask staff to update this kiosk."
+)
 
 
 class Verdict(EnumWithAttributes):
@@ -59,6 +63,17 @@ class Verdict(EnumWithAttributes):
         N_("Invalid stamp"),
         N_("Invalid stamp: it may be counterfeit. Please tell the seller or the authorities."),
         _DO_NOT_RELY,
+    )
+    # A well-formed stamp naming a key id this kiosk's trust list does not have: most likely
+    # a key the registry started using after this kiosk's last sync (issue 14). Neither
+    # genuine nor forged: the kiosk cannot tell yet, and must not accuse a real product.
+    KEY_NOT_YET_KNOWN = (
+        "key_not_yet_known",
+        Tone.WARN,
+        _INFO,
+        N_("Cannot verify yet"),
+        N_("Cannot verify yet: this kiosk needs an update."),
+        _NEEDS_UPDATE,
     )
     REVOKED = (
         "revoked",

@@ -5,9 +5,13 @@ so this runs without SQLite (tests, bench, the registry). Order of checks:
 
  1. product barcode (GTIN) -> product_barcode; text not under our base URL -> not_ocop
  2. malformed under our base URL (non-canonical, wrong length, bad version...) -> forged
- 3. key id not in the trust list -> forged
- 4. issue date outside the key's validity window -> forged
- 5. Ed25519 signature over DOMAIN + header -> forged when it does not verify
+ 3. key id not in the trust list: above its highest key id -> key_not_yet_known (a key
+    newer than this list), below it -> forged (withdrawn)
+ 4. Ed25519 signature over DOMAIN + header -> forged when it does not verify
+ 5. issue date outside the key's validity window -> forged, except a stamp of the list's
+    newest (pre-published) key issued before its start while that start is still ahead of
+    today (or the list has expired) -> key_not_yet_known (an emergency rotation may have
+    started it early, after this list was signed)
  6. serial in a revoked range, or key revoked from a date <= issue date (or serial above the
     revoked key's last good serial) -> revoked
  7. serial on the suspect list -> suspect_clone
@@ -88,6 +92,11 @@ class Verification:
             "message_en": self.message_en,
             "detail": self.detail,
         }
+
+
+def _expired_by(trust_list: TrustList, today: dt.date) -> bool:
+    expires = trust_list.expires()
+    return expires is None or today >= expires.date()
 
 
 def _no_product(product_id: int, today: dt.date) -> ProductStatus | None:
@@ -184,19 +193,45 @@ class StampVerifier:
         f = parsed.fields
         key = keys.get(f.key_id)
         if key is None:
-            return Verification(Verdict.FORGED, text, detail=f"unknown key id {f.key_id}")
+            if f.key_id < trust_list.newest_key_id:
+                # Key ids are handed out in increasing order: a lower id the list lacks
+                # was withdrawn from it (or never ours).
+                return Verification(
+                    Verdict.FORGED, text, detail=f"key id {f.key_id} not in the trust list"
+                )
+            # Not forged: the registry may have started a key after this list was signed.
+            return Verification(
+                Verdict.KEY_NOT_YET_KNOWN,
+                text,
+                detail=f"key id {f.key_id} is newer than this trust list's keys",
+            )
         signing_key = trust_list.signing_key(f.key_id)
+        try:
+            key.verify(parsed.signature, parsed.signed_message)
+        except InvalidSignature:
+            return Verification(Verdict.FORGED, text, detail="signature does not verify")
         # Never None once `keys` has the id (both come from the same list); checked anyway.
         if signing_key is None or not signing_key.covers(f.issued_on):
+            if (
+                signing_key is not None
+                and f.key_id == trust_list.newest_key_id
+                and f.issued_on < signing_key.valid_from
+                and (signing_key.valid_from > today or _expired_by(trust_list, today))
+            ):
+                # The pre-published next key, used before the start this list gives it,
+                # while that start is still ahead (or the list is out of date): an
+                # emergency rotation may have moved the start earlier after this list was
+                # signed. Once the start has passed by a fresh list, it is a back-dated stamp.
+                return Verification(
+                    Verdict.KEY_NOT_YET_KNOWN,
+                    text,
+                    detail=f"key {f.key_id} starts {signing_key.valid_from} in this list",
+                )
             return Verification(
                 Verdict.FORGED,
                 text,
                 detail=f"key {f.key_id} may not sign stamps issued on {f.issued_on}",
             )
-        try:
-            key.verify(parsed.signature, parsed.signed_message)
-        except InvalidSignature:
-            return Verification(Verdict.FORGED, text, detail="signature does not verify")
 
         def result(verdict: Verdict, detail: str = "") -> Verification:
             return Verification(

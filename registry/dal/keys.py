@@ -42,6 +42,11 @@ def add_signing_key(conn: Connection, key_id: int, public_key: str, valid_from: 
     )
 
 
+def set_valid_from(conn: Connection, key_id: int, day: dt.date) -> None:
+    """An emergency rotation starts the pre-published key early."""
+    conn.execute(sk.update().where(sk.c.key_id == key_id).values(valid_from=day.isoformat()))
+
+
 def close_key_window(conn: Connection, key_id: int, day: dt.date) -> None:
     """The key signs nothing issued from `day` on (an earlier end stays)."""
     conn.execute(
@@ -111,6 +116,40 @@ def add_suspects(conn: Connection, serials: Iterable[int], reason: str) -> int:
 
 def suspect_serials(conn: Connection) -> list[int]:
     return list(conn.execute(sa.select(db.suspect_serials.c.serial)).scalars())
+
+
+# --- the chain above trust lists: delegations, root successions ----------------------------
+
+
+def add_delegation(conn: Connection, list_public_key: str, valid_until: str, signed: str) -> None:
+    conn.execute(
+        db.delegations.insert().values(
+            list_public_key=list_public_key,
+            valid_until=valid_until,
+            signed_json=signed,
+            created_at=db.utc_now(),
+        )
+    )
+
+
+def current_delegation(conn: Connection) -> Row | None:
+    """The newest delegation (the one lists are signed under), or None."""
+    d = db.delegations
+    return conn.execute(sa.select(d).order_by(d.c.id.desc()).limit(1)).first()
+
+
+def add_root_succession(conn: Connection, new_root_public_key: str, signed: str) -> None:
+    conn.execute(
+        db.root_successions.insert().values(
+            new_root_public_key=new_root_public_key, signed_json=signed, created_at=db.utc_now()
+        )
+    )
+
+
+def root_successions(conn: Connection) -> list[str]:
+    """Every succession (signed JSON), oldest first: each envelope carries them all."""
+    r = db.root_successions
+    return list(conn.execute(sa.select(r.c.signed_json).order_by(r.c.id)).scalars())
 
 
 # --- trust lists ----------------------------------------------------------------------------

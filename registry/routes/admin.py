@@ -36,6 +36,7 @@ from registry.schemas import (
     SerialRange,
     SuspectRequest,
 )
+from registry.signing import RotationRefused
 
 router = APIRouter(prefix=f"{API}/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
@@ -162,19 +163,28 @@ async def admin_media(
 
 @router.post("/keys/rotate")
 def admin_rotate(
-    database: DatabaseDep, keyring: KeyRingDep, who: AdminDep, client: ClientDep
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    who: AdminDep,
+    client: ClientDep,
+    now: bool = False,
 ) -> dict:
-    with database.write() as conn:
-        key_id = keyring.rotate(conn)
-        sequence, _ = keyring.latest_signed(conn)
-        audit.record(
-            conn,
-            who.name,
-            AuditAction.KEY_ROTATE,
-            f"key:{key_id}",
-            client,
-            {"trust_list_sequence": sequence},
-        )
+    """Switch to the pre-published next key; `now=true`: emergency, before its not-before
+    date. 409 while that date is in the future."""
+    try:
+        with database.write() as conn:
+            key_id = keyring.rotate(conn, emergency=now)
+            sequence, _ = keyring.latest_signed(conn)
+            audit.record(
+                conn,
+                who.name,
+                AuditAction.KEY_ROTATE,
+                f"key:{key_id}",
+                client,
+                {"trust_list_sequence": sequence, "emergency": now},
+            )
+    except RotationRefused as exc:
+        raise HTTPException(409, str(exc)) from None
     return {"key_id": key_id, "trust_list_sequence": sequence}
 
 

@@ -24,6 +24,8 @@ def health(config: ConfigDep, database: DatabaseDep, keyring: KeyRingDep) -> dic
             "trust_list_sequence": sequence,
             "root_fingerprint": keyring.root_fingerprint(conn),
             "stamp_base_url": config.stamp_base_url,
+            # A root private key online, a delegation ending within 30 days (issue 14).
+            "warnings": keyring.warnings(conn),
         }
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
 from ocop.stations import REFUSAL_REASON_FIELD
+from ocop.wire import CATALOG_SIGNATURE
 from registry import db, uploads
 from registry import stations as station_rules
 from registry.config import Limits
@@ -52,8 +53,10 @@ def build_router(limits: Limits) -> APIRouter:
             reply = catalog_rows.changes_since(conn, since, limit)
             sequence, signed = keyring.latest_signed(conn)
             reply["registry_id"] = db.get_meta(conn, "registry_id")
-        reply["trust_list_sequence"] = sequence
-        reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
+            reply["trust_list_sequence"] = sequence
+            reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
+            # Last: the signature covers everything above, and `since`.
+            reply[CATALOG_SIGNATURE] = keyring.sign_catalog(conn, reply, since)
         return reply
 
     outer.include_router(router)

@@ -92,7 +92,8 @@ def test_genuine_round_trip(fields):
     assert (v.product_id, v.serial) == (fields.product_id, fields.serial)
 
 
-EDITED = (Verdict.FORGED, Verdict.NOT_OCOP)
+# An edited key id byte may name a key the list does not have: 'cannot verify yet'.
+EDITED = (Verdict.FORGED, Verdict.NOT_OCOP, Verdict.KEY_NOT_YET_KNOWN)
 
 
 @settings(max_examples=600, deadline=None)

@@ -6,12 +6,15 @@ import pytest
 
 from kiosk.stamps.trust_store import load_current_trust_list, store_trust_list
 from ocop.stamps.errors import TrustError
+from ocop.stamps.freshness import TrustFreshness
 from ocop.stamps.keys import public_key_b64
 from ocop.stamps.signer import make_trust_list, signing_key_entry
 from ocop.stamps.trust import (
+    TRUST_DOMAIN,
     RevokedKey,
     RevokedRange,
     TrustList,
+    canonical_json,
     sign_trust_list,
     verify_signed_trust_list,
 )
@@ -88,8 +91,17 @@ def test_signed_by_other_root_claiming_ours_rejected(keys):
 
     sig = keys.other_root.sign(TRUST_DOMAIN + canonical_json(body))
     blob = json.dumps({"trust_list": body, "signature": base64.b64encode(sig).decode()})
-    with pytest.raises(TrustError, match="does not verify"):
+    with pytest.raises(TrustError, match="must carry its delegation"):
         verify_signed_trust_list(blob, keys.root_b64)
+    # The same with a forged delegation: our root's name, the other root's signature.
+    forged = json.loads(signed(keys, make_tl(keys)))
+    forged["delegation"]["signature"] = base64.b64encode(
+        keys.other_root.sign(
+            b"OCOP-SL-DELEGATION\x00" + canonical_json(forged["delegation"]["delegation"])
+        )
+    ).decode()
+    with pytest.raises(TrustError, match="delegation signature does not verify"):
+        verify_signed_trust_list(json.dumps(forged), keys.root_b64)
 
 
 def test_stamp_signature_domain_cannot_sign_trust_lists(keys):
@@ -143,7 +155,11 @@ def test_invalid_fields_refused(keys):
         ("signing_keys", good["signing_keys"] * 2),
         ("signing_keys", [{**good["signing_keys"][0], "valid_until": "2019-01-01"}]),
         ("signing_keys", [{**good["signing_keys"][0], "valid_from": "2020-02-30"}]),
-        ("version", 2),
+        ("version", 3),
+        ("version", 1),  # a version 1 list has no expires_at: unknown field
+        ("expires_at", "2026-11-28T00:00:00Z"),  # before issued_at
+        ("expires_at", "2026-12-06"),
+        ("expires_at", None),
         ("format", "something-else"),
     ]
     for field, value in bad_values:
@@ -215,3 +231,33 @@ def test_lists_of_a_former_root_do_not_block_a_new_root(store, keys):
     )
     tl = store_trust_list(store, signed(keys, make_tl(keys, 1)), keys.root_b64)
     assert load_current_trust_list(store, keys.root_b64) == tl
+
+
+# --- freshness (trust list version 2) ---------------------------------------------------------
+
+
+def test_expiry_is_signed_and_judged_by_the_given_time(keys):
+    tl = make_tl(keys, validity_s=3600)
+    assert tl.to_dict()["version"] == 2 and tl.expires_at == "2026-11-29T01:00:00Z"
+    blob = signed(keys, tl)
+    assert verify_signed_trust_list(blob, keys.root_b64) == tl
+    # Moving the expiry is an edit of signed content.
+    edited = blob.replace("2026-11-29T01:00:00Z", "2027-11-29T01:00:00Z")
+    with pytest.raises(TrustError, match="signature"):
+        verify_signed_trust_list(edited, keys.root_b64)
+    before = dt.datetime(2026, 11, 29, 0, 59, 59, tzinfo=dt.UTC)
+    assert tl.freshness(before) is TrustFreshness.FRESH
+    assert tl.freshness(before + dt.timedelta(seconds=1)) is TrustFreshness.EXPIRED
+    assert TrustFreshness.EXPIRED.is_stale and not TrustFreshness.FRESH.is_stale
+
+
+def test_version_1_list_still_verifies_but_is_expired(keys):
+    """A kiosk's stored list from before version 2: kept, verifying, out of date."""
+    body = make_tl(keys).to_dict()
+    del body["expires_at"]
+    body["version"] = 1
+    sig = keys.root.sign(TRUST_DOMAIN + canonical_json(body))
+    blob = json.dumps({"trust_list": body, "signature": base64.b64encode(sig).decode()})
+    tl = verify_signed_trust_list(blob, keys.root_b64)
+    assert tl.expires_at is None and tl.to_dict() == body
+    assert tl.freshness(dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) is TrustFreshness.EXPIRED

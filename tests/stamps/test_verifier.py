@@ -7,7 +7,7 @@ import pytest
 
 from ocop.stamps.signer import StampSigner, signing_key_entry
 from ocop.stamps.trust import RevokedKey, RevokedRange
-from ocop.stamps.verdicts import Verdict
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from tests.stamps.conftest import BASE_URL, ISSUED, TODAY, make_tl, make_verifier
 
 
@@ -67,8 +67,13 @@ def test_expiry_is_judged_for_the_given_day(trust_list, keys):
 
 
 def test_forged_signature_and_unknown_key(verifier, keys):
-    # Key 2 is not in the trust list; key 2 claiming to be key 1 fails the signature.
-    assert verifier.verify(keys.signer2.sign(101, 1, ISSUED)).verdict is Verdict.FORGED
+    # Key 2 is not in the trust list: cannot verify yet (a newer key), never forged, never
+    # genuine, no product named; key 2 claiming to be key 1 fails the signature.
+    unknown = verifier.verify(keys.signer2.sign(101, 1, ISSUED))
+    assert unknown.verdict is Verdict.KEY_NOT_YET_KNOWN
+    assert unknown.product_id is None and unknown.serial is None
+    assert not unknown.verdict.signature_valid and not unknown.verdict.names_a_product
+    assert unknown.verdict not in COUNTED_FOR_CLONES
     impostor = StampSigner(1, keys.k2, BASE_URL)
     v = verifier.verify(impostor.sign(101, 1, ISSUED))
     assert v.verdict is Verdict.FORGED and v.product_id is None and v.serial is None

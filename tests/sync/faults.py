@@ -100,6 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
             content = json.dumps(reply).encode()
         if mode == "poison" and self.path.startswith(CHANGES_PATH) and upstream.status_code == 200:
             reply = json.loads(content)
+            server.path = self.path  # which request this reply answers
             server.poison(reply)
             server.poisoned += 1
             # ensure_ascii: a lone surrogate goes out as the escape "\ud800", as a registry
@@ -115,6 +116,7 @@ class FaultServer:
         self.delay_s = 0.0
         self.poison = lambda reply: None  # mode "poison": changes the reply in place
         self.poisoned = 0
+        self.path = ""  # mode "poison": the path of the request being answered
         self.requests: list[tuple[str, str]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True

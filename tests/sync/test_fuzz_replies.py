@@ -19,6 +19,8 @@ from kiosk.sync import engine as engine_module
 from kiosk.sync.client import RegistryClient
 from kiosk.sync.engine import PullResult, SyncEngine
 from kiosk.sync.errors import BadReply
+from ocop.stamps.catalog_signature import sign_catalog_reply
+from ocop.stamps.keys import load_private_key
 from tests.sync.outcome import assert_rows_say
 from tests.sync.paths import get_at, paths, set_at
 
@@ -96,17 +98,39 @@ class CannedRegistry(RegistryClient):
     """The transport replaced by canned bytes; parsing and everything after is the real
     client and engine."""
 
-    def __init__(self, media: dict[str, bytes]):
+    def __init__(self, media: dict[str, bytes], list_key=None):
         super().__init__("http://canned.invalid", "token")
         self.body = b""
         self.media_bytes = media
+        self.list_key = list_key
 
     def _request(self, method, path, **kwargs):
         if path == "/catalog/changes":
-            return self.body, "application/json"
+            return self._signed(self.body, kwargs["params"]["since"]), "application/json"
         if path.startswith("/media/"):
             return self.media_bytes.get(path[len("/media/") :], b"not this picture"), "image/png"
         raise AssertionError(f"unexpected request {method} {path}")
+
+    def _signed(self, body: bytes, since: int) -> bytes:
+        """The fuzzed reply as a (buggy) registry would send it: signed with its real
+        list-signing key, so the checks behind the signature are what is fuzzed."""
+        try:
+            reply = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(reply, dict) or self.list_key is None:
+            return body
+        try:
+            reply["catalog_signature"] = sign_catalog_reply(reply, since, self.list_key)
+        except ValueError:  # NaN: no registry could sign it; sent unsigned
+            return body
+        return json.dumps(reply, ensure_ascii=True).encode()
+
+
+def _list_key(registry):
+    """The registry's list-signing key file (this module's registry delegates once)."""
+    (path,) = (registry.data_dir / "keys").glob("list-*.key")
+    return load_private_key(path)
 
 
 # --- mutations ----------------------------------------------------------------------------
@@ -258,7 +282,7 @@ def captured(registry):
 def _kiosk(make_kiosk, registry, media, monkeypatch):
     monkeypatch.setattr(engine_module, "make_renditions", lambda *a, **k: None)
     kiosk = make_kiosk(registry)
-    client = CannedRegistry(media)
+    client = CannedRegistry(media, _list_key(registry))
     kiosk.engine = SyncEngine(kiosk.store, kiosk.settings, kiosk.data_dir, client=client)
     return kiosk, client
 

@@ -184,8 +184,11 @@ def test_key_rotation_and_revocation(fresh_registry, make_kiosk):
             "SELECT text FROM stamps WHERE block_id = ? ORDER BY serial", (old_block,)
         )
     ]
-    out = reg.cli("key", "rotate").stdout
-    assert "signing key 2" in out
+    # Key 2 was published in advance, valid from a week on: a plain rotate is refused now.
+    refused = reg.cli("key", "rotate", check=False)
+    assert refused.returncode == 2 and "--now" in refused.stderr
+    out = reg.cli("key", "rotate", "--now").stdout
+    assert "signing key 2" in out and "cannot verify yet" in out
     report = _ok(kiosk)
     assert report.pull.trust_list_sequence == 2
     new_block = kiosk.engine.request_stamp_block(101, 3)

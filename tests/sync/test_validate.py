@@ -22,6 +22,7 @@ GOOD = {
     "registry_id": "abc",
     "trust_list_sequence": 1,
     "trust_list": None,
+    "catalog_signature": "A" * 86 + "==",  # its check is the engine's (test_signed_catalog)
     "producers": [
         {
             "id": "htx-a",
