@@ -57,7 +57,15 @@ def catalog_page(count: int, seed: int = 11, renamed: bool = False) -> dict:
     """A registry reply's producers and products (the shape kiosk.sync.validate checks)."""
     rng = random.Random(seed)
     producers = [
-        {"id": f"p{d}", "name": f"HTX {district}", "kind": "cooperative", "district": district}
+        {
+            "id": f"p{d}",
+            "name": f"HTX {district}",
+            "kind": "cooperative",
+            "district": district,
+            # Set, not left to the writer's clock: the ways are compared row for row, and a
+            # second boundary between two writes made them differ on a loaded machine.
+            "updated_at": "2026-11-29T00:00:00Z",
+        }
         for d, district in enumerate(DISTRICTS)
     ]
     products = []

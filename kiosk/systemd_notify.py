@@ -55,8 +55,11 @@ def notify(*assignments: str, environ: typing.Mapping[str, str] = os.environ) ->
             raise ValueError(f"not a KEY=VALUE assignment: {item!r}")
         lines.append(item.replace("\n", " "))
     payload = ("\n".join(lines) + "\n").encode("utf-8", "replace")
+    # Non-blocking: the watchdog pings from the UI thread, and a manager that does not read
+    # (its queue full: 10 datagrams by default) must cost a lost ping, never a frozen screen.
+    kind = socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        with socket.socket(socket.AF_UNIX, kind) as sock:
             sock.sendto(payload, address)
     except OSError as exc:
         log.debug("sd_notify to %r failed: %s", environ.get(ENV_SOCKET), exc)

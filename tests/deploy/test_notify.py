@@ -133,11 +133,13 @@ def test_watchdog_jittery_ticks_do_not_stretch_the_gap(notify_socket):
     clock = FakeClock()
     wd = Watchdog(environ=env, clock=clock)
     assert wd.ready()
+    _drain(receive)  # READY=1 and the first ping
     ping_times = [clock.t]
     for i in range(40):  # 20 s, ticks up to 20 ms off
         clock.t += wd.tick_s + (i % 3 - 1) * 0.02
         if wd.heartbeat():
             ping_times.append(clock.t)
+            assert _drain(receive) == ["WATCHDOG=1\n"]  # read as systemd does
     gaps = [b - a for a, b in itertools.pairwise(ping_times)]
     assert max(gaps) < 1.1 * wd.interval_s, gaps
     assert len(ping_times) >= 19
@@ -240,3 +242,13 @@ def test_a_real_process_pings_until_its_loop_hangs(notify_socket):
     assert max(b - a for a, b in itertools.pairwise(pings)) < 0.2 + 0.15  # within WatchdogSec
     assert "WATCHDOG=1\n" not in texts[hang:]  # the hang stops the pings
     assert texts[-1] == "STOPPING=1\n"
+
+
+def test_a_manager_that_does_not_read_never_blocks_the_sender(notify_socket):
+    """The kernel queues 10 datagrams per socket by default (net.unix.max_dgram_qlen); a
+    blocking send past that froze the caller (the UI thread) until pytest's timeout."""
+    env, receive = notify_socket
+    sent = [sdn.notify("WATCHDOG=1", environ=env) for _ in range(200)]
+    assert sent[0] and not sent[-1]  # later pings are dropped, not waited for
+    assert _drain(receive)[:1] == ["WATCHDOG=1\n"]
+    assert sdn.notify("WATCHDOG=1", environ=env)  # once read, pings go through again

@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.staff_pin import PinCheck, PinGate, hash_pin
 from kiosk.store import Store
+from ocop.wire import Refusal
 from tests.conftest import copy_data_dir, run_cli
 from tests.registry.server import start_registry, write_kiosk_config
 
@@ -103,6 +104,7 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry, de
         tmp_path / "kiosk.toml", registry.url, registry.token, registry.root_key, data
     )
     scans_before = registry.report()["total_scans"]
+    refused_before = _refused_forged(registry)
 
     for command in (("sync", "--once"), ("sync",), ("run",)):
         refused = run_cli("--config", str(config), *command)
@@ -151,7 +153,18 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry, de
         assert _count(store, "products") > 0 and _count(store, "trust_lists") == 1
     finally:
         store.close()
-    assert registry.report()["total_scans"] == scans_before + 1  # the forged one only
+    # Only the real kiosk's forged-stamp scan was sent (no demo scan): the registry verifies
+    # it, refuses it as not genuine and counts it against the station, storing no scan.
+    assert registry.report()["total_scans"] == scans_before
+    assert _refused_forged(registry) == refused_before + 1
+
+
+def _refused_forged(registry) -> int:
+    return sum(
+        a["count"]
+        for a in registry.report()["anomalies"]
+        if a["reason"] == Refusal.SCAN_NOT_GENUINE.value
+    )
 
 
 def test_init_force_and_demo_edge_cases(tmp_path, registry):

@@ -73,11 +73,11 @@ def test_roles_named_admins_disable_and_rotate(fresh_registry, tmp_path):
     assert denied.headers["content-type"].startswith("application/problem+json")
     assert "editor role" in denied.json()["detail"]
     assert _call(reg, editor, "PUT", "/api/v1/admin/products/105", json=product).status_code == 200
-    for path in ("/api/v1/admin/keys/rotate", "/api/v1/admin/suspects"):
+    for path in ("/api/v1/admin/keys/rotate?now=true", "/api/v1/admin/suspects"):
         refused = _call(reg, editor, "POST", path, json={"serials": [1]})
         assert refused.status_code == 403 and "admin role" in refused.json()["detail"]
     assert _call(reg, editor, "GET", "/api/v1/admin/audit").status_code == 403
-    assert _call(reg, boss, "POST", "/api/v1/admin/keys/rotate").status_code == 200
+    assert _call(reg, boss, "POST", "/api/v1/admin/keys/rotate?now=true").status_code == 200
     # Only the audited changes: the editor's product write and the admin's rotation.
     ops = [(e["actor"], e["action"]) for e in _audit(reg) if e["actor"] != "bootstrap"]
     assert ("minh-editor", "catalog.write") in ops and ("hoa-admin", "key.rotate") in ops
@@ -157,7 +157,7 @@ def test_forty_admin_operations_leave_forty_audit_rows(fresh_registry, tmp_path)
     assert [(e["actor"], e["action"], e["target"]) for e in new] == expected
     assert {e["client"] for e in new} == {"127.0.0.1"}
     # the CLI equivalents name the OS user and "local"
-    reg.cli("key", "rotate")
+    reg.cli("key", "rotate", "--now")
     reg.cli("revoke", "serials", "50", "60", "--reason", "lost")
     reg.cli("station", "add", "rest-stop", "--token-file", str(tmp_path / "rs.token"))
     latest = _audit(reg)[:3]
@@ -173,7 +173,7 @@ def test_browser_credentials_cannot_change_state_without_csrf_token(fresh_regist
     reg = fresh_registry
     key = _current_key(reg)
     basic = _basic(reg.admin_token)
-    rotate = reg.url + "/api/v1/admin/keys/rotate"
+    rotate = reg.url + "/api/v1/admin/keys/rotate?now=true"
     attempts = [
         {"Authorization": basic},  # what a cross-site form post carries
         {"Authorization": basic, "Content-Type": "application/x-www-form-urlencoded"},
@@ -206,7 +206,7 @@ def test_browser_credentials_cannot_change_state_without_csrf_token(fresh_regist
         timeout=10,
     )
     assert reply.status_code == 200, reply.text
-    assert reg.admin("POST", "/api/v1/admin/keys/rotate").status_code == 200
+    assert reg.admin("POST", "/api/v1/admin/keys/rotate?now=true").status_code == 200
     assert _current_key(reg) == key + 2
 
 
@@ -240,7 +240,7 @@ class _AttackerSite:
 def test_cross_site_form_post_from_real_chromium_changes_nothing(fresh_registry):
     reg = fresh_registry
     key = _current_key(reg)
-    target = reg.url + "/api/v1/admin/keys/rotate"
+    target = reg.url + "/api/v1/admin/keys/rotate?now=true"
     attacker = _AttackerSite(
         f'<form method="POST" action="{target}"><input name="csrf_token" value="guess">'
         f'</form><form method=POST action="{reg.url}/api/v1/admin/suspects" '
@@ -409,7 +409,7 @@ def test_slow_headers_and_stalled_bodies_are_cut_off(tmp_path):
             assert time.monotonic() - started < 3
         with connect() as s:  # a body that stalls
             s.sendall(
-                b"POST /api/v1/admin/keys/rotate HTTP/1.1\r\nHost: x\r\n"
+                b"POST /api/v1/admin/keys/rotate?now=true HTTP/1.1\r\nHost: x\r\n"
                 b"Authorization: Bearer " + reg.admin_token.encode() + b"\r\n"
                 b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":'
             )
@@ -420,6 +420,6 @@ def test_slow_headers_and_stalled_bodies_are_cut_off(tmp_path):
         session = requests.Session()
         for _ in range(3):
             assert session.get(reg.url + "/api/v1/health", timeout=5).status_code == 200
-        assert reg.admin("POST", "/api/v1/admin/keys/rotate").status_code == 200
+        assert reg.admin("POST", "/api/v1/admin/keys/rotate?now=true").status_code == 200
     finally:
         reg.stop()
