@@ -156,13 +156,40 @@ def findings(
     return found + ([volume] if volume else [])
 
 
+CANDIDATE_CHUNK = 500  # serials per IN (...) list
+
+
+def min_sites_to_fire(rules: CloneRules) -> int:
+    """No rule can fire for a serial seen at fewer distinct sites (stations plus phone
+    clients) than this: the travel rule needs two stations, the others their thresholds."""
+    return max(
+        1, min(2, rules.max_stations + 1, rules.max_phone_clients + 1, rules.min_volume_sites)
+    )
+
+
+def _candidates(conn: Connection, rules: CloneRules, serials: list[int]) -> list[int]:
+    """The serials worth running the rules for, found with two grouped queries per chunk:
+    most serials of a batch were seen at one site only, and the rules' per-serial queries
+    are what an upload of thousands of scans would otherwise spend its time on."""
+    need = min_sites_to_fire(rules)
+    if need <= 1:
+        return serials
+    found = []
+    for i in range(0, len(serials), CANDIDATE_CHUNK):
+        chunk = serials[i : i + CANDIDATE_CHUNK]
+        stations = rows.station_counts(conn, chunk, COUNTED)
+        phones = views.client_counts(conn, chunk)
+        found += [s for s in chunk if stations.get(s, 0) + phones.get(s, 0) >= need]
+    return found
+
+
 def check(
     conn: Connection, keyring: KeyRing, rules: CloneRules, serials: set[int] | list[int]
 ) -> list[Finding]:
     """Run the rules for serials with new sightings; store what fires (once per serial and
     rule) and, by policy, publish those serials to the suspect list (one new trust list for
     all of them). Serials already on the suspect list are skipped. Returns the new findings."""
-    todo = sorted(set(serials) - rows.suspects_among(conn, serials))
+    todo = _candidates(conn, rules, sorted(set(serials) - rows.suspects_among(conn, serials)))
     now = db.utc_now()
     new: list[Finding] = []
     for serial in todo:

@@ -48,6 +48,16 @@ def recent_station_sightings(
     )
 
 
+def station_counts(conn: Connection, serials: list[int], verdicts: Iterable[str]) -> dict[int, int]:
+    """{serial: distinct stations with counted scans} for the serials that have any."""
+    query = (
+        sa.select(e.c.serial, sa.func.count(sa.distinct(e.c.station_id)))
+        .where(e.c.kind == "scan", e.c.serial.in_(serials), e.c.verdict.in_(list(verdicts)))
+        .group_by(e.c.serial)
+    )
+    return {serial: n for serial, n in conn.execute(query)}
+
+
 def suspects_among(conn: Connection, serials: Iterable[int]) -> set[int]:
     wanted = list(serials)
     if not wanted:

@@ -46,6 +46,16 @@ def client_days(conn: Connection, serial: int) -> list[tuple[str, str, int]]:
     ]
 
 
+def client_counts(conn: Connection, serials: list[int]) -> dict[int, int]:
+    """{serial: distinct phone clients ever recorded} for the serials that have any."""
+    query = (
+        sa.select(v.c.serial, sa.func.count(sa.distinct(v.c.client_hash)))
+        .where(v.c.serial.in_(serials))
+        .group_by(v.c.serial)
+    )
+    return {serial: n for serial, n in conn.execute(query)}
+
+
 def recent_clients(conn: Connection, serial: int, since: str) -> int:
     """Distinct clients that viewed the serial at or after `since`."""
     return conn.execute(
