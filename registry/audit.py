@@ -43,6 +43,7 @@ class AuditAction(enum.Enum):
     KEY_REVOKE = "key.revoke"
     SERIALS_REVOKE = "serials.revoke"
     SUSPECT_ADD = "suspect.add"
+    SUSPECT_CLEAR = "suspect.clear"
     TRUST_PUBLISH = "trust.publish"
     ROOT_DELEGATE = "root.delegate"
     ROOT_ROTATE = "root.rotate"

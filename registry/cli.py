@@ -13,6 +13,7 @@
     ocop-registry revoke serials FIRST LAST [--reason R]
     ocop-registry revoke key KEY_ID [--from YYYY-MM-DD] [--last-good-serial N] [--reason R]
     ocop-registry revoke suspect SERIAL [SERIAL ...] [--reason R]
+    ocop-registry revoke clear-suspect SERIAL [SERIAL ...] [--reason R]
     ocop-registry backup FILE                      (SQLite; PostgreSQL: pg_dump)
     ocop-registry restore FILE | restore --after-external-restore   (begins a new epoch)
     ocop-registry admin add NAME --role viewer|editor|admin [--token-file F]
@@ -66,6 +67,7 @@ from registry import (
     catalog,
     cli_admin,
     cli_station,
+    clones,
     db,
     epoch,
 )
@@ -500,10 +502,15 @@ def cmd_revoke(args) -> int:
                     conn, args.key_id, since, args.last_good_serial, args.reason
                 )
                 action, target = AuditAction.KEY_REVOKE, f"key:{args.key_id}"
-            else:
+            elif args.what == "suspect":
                 sequence = keyring.mark_suspect(conn, args.serials, args.reason)
                 action = AuditAction.SUSPECT_ADD
                 target = "serials:" + ",".join(str(s) for s in args.serials[:50])
+            else:  # clear-suspect
+                cleared, sequence = clones.clear(conn, keyring, args.serials, audit.cli_actor())
+                action = AuditAction.SUSPECT_CLEAR
+                target = "serials:" + ",".join(str(s) for s in args.serials[:50])
+                print(f"taken off the suspect list: {', '.join(map(str, cleared)) or 'none'}")
             _audit(conn, action, target, {"reason": args.reason, "trust_list_sequence": sequence})
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -744,6 +751,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)
     p = revoke.add_parser("suspect", parents=[common], help="put serials on the suspect list")
+    p.add_argument("serials", type=int, nargs="+")
+    p.add_argument("--reason", default="")
+    p.set_defaults(handler=cmd_revoke)
+    p = revoke.add_parser(
+        "clear-suspect",
+        parents=[common],
+        help="take serials off the suspect list (found genuine); their detections are dismissed",
+    )
     p.add_argument("serials", type=int, nargs="+")
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)

@@ -208,6 +208,18 @@ def check(
     return new
 
 
+def clear(conn: Connection, keyring: KeyRing, serials: list[int], by: str) -> tuple[list[int], int]:
+    """The office found these stamps genuine: off the suspect list (one new trust list), and
+    their published or pending detections dismissed, so the rules that fired do not put
+    them back. Returns the serials that were on the list and the trust-list sequence."""
+    cleared, sequence = keyring.clear_suspects(conn, serials)
+    now = db.utc_now()
+    for serial in sorted(set(serials)):
+        for old in (DetectionStatus.PUBLISHED, DetectionStatus.PENDING):
+            rows.decide_serial(conn, serial, old.value, DetectionStatus.DISMISSED.value, now, by)
+    return cleared, sequence
+
+
 def approve(conn: Connection, keyring: KeyRing, detection_id: int, by: str) -> int:
     """Publish a pending detection's serial (and mark the serial's other pending detections
     published). Returns the serial."""

@@ -435,6 +435,17 @@ class KeyRing:
         keys.add_suspects(conn, serials, reason)
         return self.publish(conn)
 
+    def clear_suspects(self, conn: Connection, serials: list[int]) -> tuple[list[int], int]:
+        """Take serials off the suspect list (the office found the stamp genuine); returns
+        those that were on it and the trust-list sequence (a new one only if any were)."""
+        bad = [s for s in serials if not 1 <= s <= MAX_SERIAL]
+        if bad or not serials:
+            raise ValueError(f"serials must be 1..{MAX_SERIAL}: {bad[:5]}")
+        cleared = keys.remove_suspects(conn, serials)
+        if cleared:
+            return cleared, self.publish(conn)
+        return cleared, self.latest_signed(conn)[0]
+
     # --- trust lists ------------------------------------------------------------------------
 
     def publish(self, conn: Connection, now: dt.datetime | None = None) -> int:

@@ -114,6 +114,16 @@ def add_suspects(conn: Connection, serials: Iterable[int], reason: str) -> int:
     return len(new)
 
 
+def remove_suspects(conn: Connection, serials: Iterable[int]) -> list[int]:
+    """Take serials off the suspect list; returns those that were on it."""
+    ss = db.suspect_serials
+    wanted = sorted(set(serials))
+    have = sorted(conn.execute(sa.select(ss.c.serial).where(ss.c.serial.in_(wanted))).scalars())
+    if have:
+        conn.execute(ss.delete().where(ss.c.serial.in_(have)))
+    return have
+
+
 def suspect_serials(conn: Connection) -> list[int]:
     return list(conn.execute(sa.select(db.suspect_serials.c.serial)).scalars())
 

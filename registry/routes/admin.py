@@ -238,6 +238,32 @@ def admin_revoke_key(
     return {"trust_list_sequence": sequence}
 
 
+@router.post("/suspects/clear")
+def admin_clear_suspects(
+    body: SuspectRequest,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+    who: AdminDep,
+    client: ClientDep,
+) -> dict:
+    """Take serials off the suspect list (and dismiss their clone detections): the office
+    checked the stamps and found them genuine."""
+    try:
+        with database.write() as conn:
+            cleared, sequence = clones.clear(conn, keyring, body.serials, who.name)
+            audit.record(
+                conn,
+                who.name,
+                AuditAction.SUSPECT_CLEAR,
+                _serials_target(body.serials),
+                client,
+                {"reason": body.reason, "cleared": cleared, "trust_list_sequence": sequence},
+            )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"cleared": cleared, "trust_list_sequence": sequence}
+
+
 @router.post("/suspects")
 def admin_suspects(
     body: SuspectRequest,

@@ -146,3 +146,34 @@ def test_forged_scans_are_refused_and_the_kiosk_counts_them(registry, make_kiosk
     assert _sync(kiosk).push.rejected == 2
     station = [a for a in registry.report()["anomalies"] if a["station"].startswith("forger-")]
     assert [(a["reason"], a["count"]) for a in station] == [("scan_not_genuine", 2)]
+
+
+def test_the_office_clears_a_wrongly_flagged_stamp_for_good(registry, make_kiosk):
+    """Clone rules can be abused against a genuine stamp (a dishonest station, faked phone
+    clients): the office takes it off the suspect list, every kiosk shows it genuine again
+    after its next sync, and the rules that fired do not put it back."""
+    showroom = _kiosk(registry, make_kiosk, "honest", "Mộc Châu")
+    dishonest = _kiosk(registry, make_kiosk, "dishonest", "Sốp Cộp")
+    third = _kiosk(registry, make_kiosk, "checker", "Mai Sơn")
+    stamp = _printed_stamp(registry)
+    _scan_and_sync(showroom, stamp)
+    _scan_and_sync(dishonest, stamp)
+    _sync(third)
+    assert _verdict(third, stamp) is Verdict.SUSPECT_CLONE
+    serial = ScanService(third.store, third.settings).verify(stamp).serial
+
+    registry.cli("revoke", "clear-suspect", str(serial), "--reason", "checked at the producer")
+    _sync(third)
+    assert _verdict(third, stamp) is Verdict.GENUINE
+    _scan_and_sync(dishonest, stamp)  # the same sightings again: nothing fires
+    _sync(third)
+    assert _verdict(third, stamp) is Verdict.GENUINE
+    detections = [d for d in registry.report()["detections"] if d["serial"] == serial]
+    assert detections and {d["status"] for d in detections} == {"dismissed"}
+    audit = registry.admin("GET", f"{API}/admin/audit?action=suspect.clear").json()["entries"]
+    assert audit[0]["target"] == f"serials:{serial}" and audit[0]["actor"].startswith("cli:")
+    # The API does the same for the admin role only.
+    refused = registry.station("POST", f"{API}/admin/suspects/clear", json={"serials": [serial]})
+    assert refused.status_code == 403
+    again = registry.admin("POST", f"{API}/admin/suspects/clear", json={"serials": [serial]})
+    assert again.status_code == 200 and again.json()["cleared"] == []
