@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import Request
 
 from registry.auth import parse_authorization
+from registry.middleware import replaying
 from registry.problems import problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -132,13 +133,4 @@ async def _buffer(receive):
         if not message.get("more_body"):
             break
     body = b"".join(chunks)
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return body, replay
+    return body, replaying(body, receive)

@@ -75,16 +75,22 @@ class BodyLimitMiddleware:
         ]
         new_headers.append((b"content-length", str(len(body)).encode()))
         scope = dict(scope, headers=new_headers)
-        sent = False
+        return await self.app(scope, replaying(body, receive), send)
 
-        async def replay():
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
-        return await self.app(scope, replay, send)
+def replaying(body: bytes, receive):
+    """An ASGI receive() that hands the app a body a middleware has already read, whole,
+    then goes on with the real one (a disconnect arrives as usual)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 class BodyTimeoutError(Exception):
