@@ -551,3 +551,25 @@ def test_touch_targets_and_no_clipped_text(ui, size):
     finally:
         Window.size = old
         ui.settle(0.3)
+
+
+def test_an_expired_trust_list_adds_a_note_under_the_verdict(ui, monkeypatch):
+    """A kiosk whose revocation list has expired (a withheld update, months offline) still
+    checks signatures, but the shopper is told the list is out of date, on the screen."""
+    import datetime as dt
+
+    scan = ui.app.services.scan
+    expires = scan._current_verifier().trust_list.expires()
+    assert expires is not None  # the demo list is a version 2 list
+    # The trusted clock one hour past the list's expiry (ratings judged by it too).
+    monkeypatch.setattr(scan.clock, "now", lambda: expires + dt.timedelta(hours=1))
+    ui.app.go("scan")
+    assert ui.wait_screen("scan")
+    ui.hold_stamp("genuine")
+    assert ui.wait_screen("result", 15)
+    screen = ui.screen("result")
+    assert screen.vm.verdict.startswith("genuine")
+    note = screen.ids.trust_note
+    assert note.text == screen.vm.trust_note and "đã cũ" in note.text
+    assert note.height > 0 and note.opacity > 0  # drawn, not only set
+    assert note.text in ui.texts()
