@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -451,3 +452,33 @@ def test_stopping_the_app_cancels_the_staff_callbacks(ui):
     staff.stop_callbacks()  # what KioskApp.on_stop does for every screen
     ui.settle(0.5)
     assert ran == [] and not event.is_triggered
+
+
+def test_a_double_tap_on_print_makes_one_job(ui, monkeypatch):
+    """Staff tap twice, 0.25 s apart, while the first job is still being created (the
+    registry or the disk is slow): one job, one set of serials."""
+    sign_in(ui)
+    staff = ui.screen("staff")
+    if staff.tab != "print":
+        ui.tap(staff.ids.tab_print)
+    tab = staff.print_tab
+    tab.select_product(101)
+    services = ui.app.services
+    queue = services.print_queue
+    real_submit = services.submit_print
+
+    def slow_submit(*args):
+        time.sleep(0.6)  # the job is created after both taps
+        return real_submit(*args)
+
+    monkeypatch.setattr(services, "submit_print", slow_submit)
+    before = len(queue.jobs(limit=1000))
+    ui.tap(tab.ids.print_button)
+    assert tab.ids.print_button.disabled  # off while the job is on its way
+    ui.settle(0.25)
+    ui.tap(tab.ids.print_button)
+    assert ui.wait(lambda: not tab.submitting, 10)
+    assert ui.wait(lambda: queue.jobs(limit=1)[0].state.value == "done", 20)
+    ui.settle(1.0)  # a second job, if any, would have been created by now
+    assert len(queue.jobs(limit=1000)) == before + 1
+    assert not tab.ids.print_button.disabled

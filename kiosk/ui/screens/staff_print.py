@@ -48,6 +48,8 @@ class PrintTab(StaffTabPane):
     count = NumericProperty(1)
     print_text = StringProperty("")
     can_print = BooleanProperty(False)
+    # A job is being created: Print is off until it exists (a double tap made two jobs).
+    submitting = BooleanProperty(False)
     lot = StringProperty("")
     lot_button_text = StringProperty("")
     lot_field_text = StringProperty("")
@@ -218,6 +220,9 @@ class PrintTab(StaffTabPane):
         if not self.screen.printing_ok or app.services.print_queue is None:
             self.progress_text = _("Printing is not available here")
             return
+        if self.submitting:
+            return
+        self.submitting = True
         product_id, count, lot = int(self.vm.product_id), int(self.vm.count), self.vm.lot.strip()
         self.progress_done, self.progress_total = 0, count
         self.progress_text = _("Reserving {n} stamps…").format(n=count)
@@ -226,6 +231,7 @@ class PrintTab(StaffTabPane):
 
     def _submitted(self, future):
         _ = translator(self.app.lang)
+        self.submitting = False
         try:
             job_id = future.result()
         except Exception as exc:  # noqa: BLE001 - the reason is shown to staff
