@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.i18n import N_, translator
-from kiosk.printing.queue import JobState, serial_digits
+from kiosk.printing.queue import JobState
+from ocop.stamps.serials import serial_digits
 from ocop.tone import Tone
 
 # --- palette (hex, shared by the .kv files through kiosk.ui.theme) --------------------------
@@ -243,7 +244,7 @@ class ResultViewModel:
                     n=count
                 )
         serial = (
-            _("Serial no. {serial}").format(serial=verification.serial)
+            _("Serial no. {serial}").format(serial=serial_digits(verification.serial))
             if verification.serial is not None
             else ""
         )

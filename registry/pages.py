@@ -20,6 +20,7 @@ from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload
 from ocop.stamps.errors import StampFormatError
+from ocop.stamps.serials import serial_digits
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import StampVerifier
 from registry import catalog, csrf
@@ -244,7 +245,8 @@ def _stamp_card(
         '<div class="card" id="history"><h2>'
         + _both("Thông tin tem", "About this stamp", lang)
         + "</h2><dl>",
-        f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt><dd>{result.serial}</dd>",
+        f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
+        f"<dd>{serial_digits(result.serial)}</dd>",  # as printed on the label
         f"<dt>{'Ngày phát hành' if lang == 'vi' else 'Issued'}</dt>"
         f"<dd>{result.issued_on.isoformat()}</dd>",
     ]

@@ -49,6 +49,7 @@ from ocop.errors import ConfigError, NotFound, UserError
 from ocop.i18n import N_
 from ocop.paper import DOTS_BY_WIDTH_MM
 from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
+from ocop.stamps.serials import serial_digits
 from printer import (
     CoverOpen,
     JobPhase,
@@ -249,17 +250,6 @@ def describe_label_error(err: LabelError, settings: Settings) -> str:
             f"and the text)"
         )
     return f"printer.width_mm: a stamp label does not fit on {p.width_mm} mm paper: {err}"
-
-
-def serial_digits(serial: int) -> str:
-    """A serial as printed under the QR: at least 12 digits, in groups of four counted from
-    the right ('0000 0012 3456'; serials go up to 13 digits: '1 0995 1162 7775')."""
-    digits = f"{int(serial):012d}"
-    head = len(digits) % 4
-    groups = ([digits[:head]] if head else []) + [
-        digits[i : i + 4] for i in range(head, len(digits), 4)
-    ]
-    return " ".join(groups)
 
 
 def serial_text(serial: int) -> str:

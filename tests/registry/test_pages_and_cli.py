@@ -7,6 +7,8 @@ import uuid
 import pytest
 import requests
 
+from ocop.stamps.serials import serial_digits
+
 API = "/api/v1"
 PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile"}
 
@@ -49,7 +51,8 @@ def _scan(reg, text, token=None):
 
 
 def test_stamp_page_for_a_genuine_stamp(registry):
-    stamp = _block(registry, 101, 1)["stamps"][0]
+    block = _block(registry, 101, 1)
+    stamp = block["stamps"][0]
     page = requests.get(f"{registry.url}/S/{_code(stamp)}", headers=PHONE, timeout=5)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
@@ -57,6 +60,7 @@ def test_stamp_page_for_a_genuine_stamp(registry):
     assert "Tem chính hãng" in html and "Genuine stamp" in html  # both languages
     assert "HTX Cà phê Bích Thao" in html and "Thành phố Sơn La" in html  # producer, origin
     assert 'data-stars="5"' in html and 'data-scans="0"' in html
+    assert f"<dd>{serial_digits(block['first_serial'])}</dd>" in html  # as on the label
     assert "<script" not in html and "cdn" not in html.lower()
     english = requests.get(f"{registry.url}/S/{_code(stamp)}?lang=en", timeout=5).text
     assert english.index("Genuine stamp") < english.index("Tem chính hãng")

@@ -25,8 +25,8 @@ from kiosk.viewmodels import (
     edit_query,
     pref_source_text,
     recovery_done_text,
-    serial_digits,
 )
+from ocop.stamps.serials import serial_digits
 
 
 def settings_with(mode: str = "showroom", lang: str = "vi") -> Settings:

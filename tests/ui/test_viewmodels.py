@@ -76,6 +76,22 @@ def test_genuine_result_shows_stars_level_year_and_valid_until(scans):
     assert again.scan_count_text == "This stamp has been scanned 2 times at this kiosk."
 
 
+def test_the_serial_on_screen_is_written_as_on_the_label(scans):
+    """A shopper compares the number on screen with the one under the QR: same digits,
+    same grouping ('0000 0000 0012'), not '12'."""
+    from kiosk.printing.queue import label_content
+    from ocop.stamps.serials import serial_digits
+
+    service, stamps = scans
+    outcome = service.handle_text(stamps["genuine"].text, "test")
+    serial = outcome.verification.serial
+    on_label = label_content(None, 101, stamps["genuine"].text, serial).serial_text
+    for lang in ("vi", "en"):
+        on_screen = ResultViewModel.from_outcome(outcome, lang).serial_text
+        assert on_screen.endswith(serial_digits(serial)) and on_label.endswith(on_screen[-14:])
+        assert len(serial_digits(serial).replace(" ", "")) == 12
+
+
 def test_expired_rating_and_other_verdicts_show_no_stars(scans):
     service, stamps = scans
     expired = ResultViewModel.from_outcome(service.handle_text(stamps["expired"].text), "en")
