@@ -90,9 +90,11 @@ def place_text(commune: str, district: str, lang: str) -> str:
     return ", ".join(parts)
 
 
-def count_text(n: int, lang: str, one: str, many: str) -> str:
+def count_text(n: int, lang: str, one: str, many: str, **fields: object) -> str:
+    """`one` or `many` (msgids) for n, translated and filled in ("1 product", "2 products";
+    Vietnamese has one form, its catalog says both the same)."""
     _ = translator(lang)
-    return (_(one) if n == 1 else _(many)).format(n=n)
+    return (_(one) if n == 1 else _(many)).format(n=n, **fields)
 
 
 # --- product card (browse, product detail, result, attract) -------------------------------

@@ -227,6 +227,7 @@ class RouteStrip(Widget):
     here = StringProperty("")
     here_text = StringProperty("")
     count_format = StringProperty("{n}")
+    count_format_one = StringProperty("{n}")  # the count when it is 1 ("1 product")
     font_scale = NumericProperty(1.0)
 
     def __init__(self, **kwargs):
@@ -242,6 +243,7 @@ class RouteStrip(Widget):
             ends=self._trigger,
             here_text=self._trigger,
             count_format=self._trigger,
+            count_format_one=self._trigger,
         )
 
     def _label(self, text, size, colour, bold=False, width=None):
@@ -314,7 +316,11 @@ class RouteStrip(Widget):
             name.center_x, name.top = cx, y - 15 * u
             if count:
                 c = self._label(
-                    str(count) if narrow else self.count_format.format(n=count),
+                    str(count)
+                    if narrow
+                    else (self.count_format_one if count == 1 else self.count_format).format(
+                        n=count
+                    ),
                     count_size,
                     COLOURS["amber"] if lit else COLOURS["green_dark"],
                     bold=True,

@@ -172,13 +172,21 @@ class BrowseScreen(KioskScreen):
                 else _("Type a name, a place or a producer")
             )
         elif tab == "district":
-            self.results_title = _("{n} products in {place}").format(
-                n=total, place=district_label(selected[2:], lang)
+            self.results_title = count_text(
+                total,
+                lang,
+                N_("{n} product in {place}"),
+                N_("{n} products in {place}"),
+                place=district_label(selected[2:], lang),
             )
         else:
             code = int(selected[2:]) if selected[2:].isdigit() else 0
-            self.results_title = _("{n} products: {group}").format(
-                n=total, group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1]
+            self.results_title = count_text(
+                total,
+                lang,
+                N_("{n} product: {group}"),
+                N_("{n} products: {group}"),
+                group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1],
             )
         rv = self.ids.get("rv")
         if rv is not None:
