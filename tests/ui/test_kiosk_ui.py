@@ -119,7 +119,7 @@ def test_scan_of_a_replayed_genuine_stamp_shows_the_product_with_stars(ui, tmp_p
         assert detail.detail_name.text == "Cà phê bột nguyên chất Bích Thao"
         assert detail.detail_stars.stars == 5
         assert detail.detail_stars.text.count("★") == 5
-        assert detail.detail_valid.text.startswith("Hiệu lực đến")
+        assert detail.detail_valid.text.startswith("Chứng nhận đến")
         assert ui.screen("result").ids.banner.title == "Tem OCOP chính hãng"
         assert ui.screen("result").ids.banner.colour[:3] == pytest.approx(
             [0x0E / 255, 0x6B / 255, 0x3A / 255], abs=0.01

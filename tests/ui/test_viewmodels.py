@@ -67,11 +67,11 @@ def test_genuine_result_shows_stars_level_year_and_valid_until(scans):
     assert vm.title == "Tem OCOP chính hãng"
     assert vm.card.stars == 5 and vm.card.stars_text == "★★★★★"
     assert vm.card.rating_line == "OCOP 5 sao, cấp quốc gia · công nhận năm 2024"
-    assert vm.card.valid_until_text == "Hiệu lực đến 30/06/2027"
+    assert vm.card.valid_until_text == "Chứng nhận đến 30/06/2027"  # what is valid: the rating
     assert vm.scan_count == 1 and vm.scan_count_text.startswith("Lần đầu")
     en = ResultViewModel.from_outcome(outcome, "en")
     assert en.card.name == "Bích Thao pure ground coffee"
-    assert en.card.valid_until_text == "Valid until 30 Jun 2027"
+    assert en.card.valid_until_text == "Rating valid until 30 Jun 2027"
     again = ResultViewModel.from_outcome(service.handle_text(stamps["genuine"].text), "en")
     assert again.scan_count_text == "This stamp has been scanned 2 times at this kiosk."
 
