@@ -91,12 +91,6 @@ def parse_authorization(authorization: str | None) -> Credential | None:
     return None
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of a Bearer or Basic Authorization header (see parse_authorization)."""
-    found = parse_authorization(authorization)
-    return found.token if found else None
-
-
 def read_token_file(path: Path) -> str:
     token = Path(path).read_text("utf-8").strip()
     if len(token) < 16:
@@ -123,7 +117,6 @@ __all__ = [
     "Station",
     "StationExists",
     "add_station",
-    "bearer_token",
     "generate_token",
     "hash_token",
     "is_admin_token",

@@ -49,7 +49,6 @@ from registry.dal.stations import Station
 from registry.signing import KeyRing
 from registry.verification import Verifiers
 
-KINDS = tuple(k.value for k in UploadKind)
 TIME_FIELDS = {
     "scan": ("scanned_at", "at"),
     "print": ("printed_at", "at"),

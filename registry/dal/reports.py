@@ -103,15 +103,6 @@ def prints_since(conn: Connection, first_day: str) -> int:
     ).scalar_one()
 
 
-def product_names(conn: Connection, product_ids: Iterable[int]) -> dict[int, str]:
-    return {
-        pid: name
-        for pid, name in conn.execute(
-            sa.select(p.c.id, p.c.name_vi).where(p.c.id.in_(list(product_ids)))
-        )
-    }
-
-
 def stations_with_heartbeat(conn: Connection) -> list[Row]:
     """Every station (name, district, disabled, last_seen_at) with its heartbeat's
     received_at and payload_json (None without one), by name."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
 from ocop.stations import REFUSAL_REASON_FIELD
-from ocop.wire import CATALOG_SIGNATURE
+from ocop.wire import CATALOG_SIGNATURE, UPLOAD_STATUSES
 from registry import db, uploads
 from registry import stations as station_rules
 from registry.config import Limits
@@ -25,8 +25,6 @@ from registry.deps import (
 from registry.routes import API
 from registry.schemas import BlockRequest, UploadBatch, UploadReply
 from registry.signing import BlockConflict
-
-UPLOAD_STATUSES = ("accepted", "duplicate", "rejected")
 
 # The routes that need nothing from `limits`; build_router() mounts them under API.
 router = APIRouter()
