@@ -244,15 +244,7 @@ def default_db_url(data_dir: Path, environ=os.environ) -> str:
 
 def silent_after_s(environ=os.environ) -> float:
     """$OCOP_REGISTRY_SILENT_AFTER_S (seconds), else DEFAULT_SILENT_AFTER_S."""
-    text = environ.get(ENV_SILENT_AFTER_S, "").strip()
-    if not text:
-        return DEFAULT_SILENT_AFTER_S
-    try:
-        return float(text)
-    except ValueError:
-        raise UserError(
-            f"${ENV_SILENT_AFTER_S} must be a number of seconds, got {text!r}"
-        ) from None
+    return _env_or(ENV_SILENT_AFTER_S, DEFAULT_SILENT_AFTER_S, environ)
 
 
 def _env_int(name: str, default: int, environ=os.environ) -> int:
@@ -276,6 +268,7 @@ def env_seconds(name: str, environ=os.environ) -> float | None:
         raise UserError(f"${name} must be a number of seconds, got {text!r}") from None
 
 
-def _env_or(name: str, default: float) -> float:
-    value = env_seconds(name)
+def _env_or(name: str, default: float, environ=os.environ) -> float:
+    """$name as seconds, else `default`."""
+    value = env_seconds(name, environ)
     return default if value is None else value
