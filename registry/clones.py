@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES
-from registry import db, geo
+from registry import audit, db, geo
+from registry.audit import AuditAction
 from registry.config import ClonePolicy, CloneRules
 from registry.dal import clones as rows
 from registry.dal import views
@@ -218,6 +219,26 @@ def clear(conn: Connection, keyring: KeyRing, serials: list[int], by: str) -> tu
         for old in (DetectionStatus.PUBLISHED, DetectionStatus.PENDING):
             rows.decide_serial(conn, serial, old.value, DetectionStatus.DISMISSED.value, now, by)
     return cleared, sequence
+
+
+class Decision(str, enum.Enum):
+    """What the office does with a pending detection (admin API, reports page buttons)."""
+
+    APPROVE = "approve"
+    DISMISS = "dismiss"
+
+
+def decide(
+    conn: Connection, keyring: KeyRing, detection_id: int, decision: Decision, by: str, client: str
+) -> int:
+    """Approve or dismiss a pending detection and write its audit row, in the caller's
+    transaction. Returns the serial; DecisionError when unknown (404) or not pending (409)."""
+    if decision is Decision.APPROVE:
+        serial, action = approve(conn, keyring, detection_id, by), AuditAction.CLONE_APPROVE
+    else:
+        serial, action = dismiss(conn, detection_id, by), AuditAction.CLONE_DISMISS
+    audit.record(conn, by, action, f"detection:{detection_id}", client, {"serial": serial})
+    return serial
 
 
 def approve(conn: Connection, keyring: KeyRing, detection_id: int, by: str) -> int:

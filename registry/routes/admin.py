@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
@@ -306,27 +306,23 @@ def admin_decide_detection(
     keyring: KeyRingDep,
     who: AdminDep,
     client: ClientDep,
+    action: clones.Decision,  # a path parameter: approve | dismiss, else 422
     detection_id: int = Path(ge=1),
-    action: Literal["approve", "dismiss"] = Path(),
 ) -> dict:
     """approve: the serial goes onto the trust list's suspect list (every kiosk's next
     sync); dismiss: this rule will not flag the serial again. 409 unless pending."""
     try:
         with database.write() as conn:
-            if action == "approve":
-                serial = clones.approve(conn, keyring, detection_id, who.name)
-            else:
-                serial = clones.dismiss(conn, detection_id, who.name)
-            audited = (
-                AuditAction.CLONE_APPROVE if action == "approve" else AuditAction.CLONE_DISMISS
-            )
-            audit.record(
-                conn, who.name, audited, f"detection:{detection_id}", client, {"serial": serial}
-            )
+            serial = clones.decide(conn, keyring, detection_id, action, who.name, client)
             sequence, _ = keyring.latest_signed(conn)
     except clones.DecisionError as exc:
         raise HTTPException(exc.status, str(exc)) from None
-    return {"id": detection_id, "serial": serial, "action": action, "trust_list_sequence": sequence}
+    return {
+        "id": detection_id,
+        "serial": serial,
+        "action": action.value,
+        "trust_list_sequence": sequence,
+    }
 
 
 @router.get("/reports")

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry import admins, audit, clones, pages, reports
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
-from registry.audit import AuditAction
 from registry.config import ClonePolicy
 from registry.csrf import token_for_request
 from registry.deps import (
@@ -132,32 +131,16 @@ def decide_detection(
     who = _signed_in(request)
     if isinstance(who, HTMLResponse):
         return who
-    if action not in DECISIONS:
-        raise HTTPException(404, "not found")
+    try:
+        decision = clones.Decision(action)
+    except ValueError:
+        raise HTTPException(404, "not found") from None
     try:
         with database.write() as conn:
-            decide, audited = DECISIONS[action]
-            serial = decide(conn, keyring, detection_id, who.name)
-            audit.record(
-                conn,
-                who.name,
-                audited,
-                f"detection:{detection_id}",
-                client_address(request),
-                {"serial": serial},
-            )
+            clones.decide(conn, keyring, detection_id, decision, who.name, client_address(request))
     except clones.DecisionError as exc:
         raise HTTPException(exc.status, str(exc)) from None
     return RedirectResponse(f"/reports#detection-{detection_id}", status_code=303)
-
-
-DECISIONS = {
-    "approve": (clones.approve, AuditAction.CLONE_APPROVE),
-    "dismiss": (
-        lambda conn, _keyring, detection_id, by: clones.dismiss(conn, detection_id, by),
-        AuditAction.CLONE_DISMISS,
-    ),
-}
 
 
 @needs_role(AdminRole.VIEWER)
