@@ -336,3 +336,28 @@ def test_every_public_page_is_small_and_self_contained(reg):
             assert not re.match(r"(https?:)?//", attr), (p, attr)
         text = re.sub(r"<[^>]+>", " ", reply.text)
         assert not ISO_DATE.search(text), (p, ISO_DATE.search(text))
+
+
+def test_lot_from_the_print_record_and_the_printed_state(reg):
+    path, serial = _stamp(reg)
+    item = {
+        "kind": "print",
+        "idempotency_key": f"p-{uuid.uuid4().hex}",
+        "payload": {
+            "printed_at": "2026-11-29T10:00:00Z",
+            "serial": serial,
+            "product_id": 101,
+            "lot": "L-2611",
+            "status": "printed",
+            # The dates print records are about to carry (the page's LotInfo hook reads them)
+            "produced_on": "2026-11-20",
+            "best_before": "2027-11-20",
+        },
+    }
+    reply = reg.station("POST", f"{API}/uploads", json={"items": [item]})
+    assert reply.status_code == 200 and reply.json()["accepted"] == 1, reply.text
+    html = requests.get(reg.url + path, timeout=10).text
+    assert '<dd id="lot">L-2611</dd>' in html
+    assert "<dd>20/11/2026</dd>" in html and "<dd>20/11/2027</dd>" in html
+    typed = requests.get(f"{reg.url}/check", params={"serial": str(serial)}, timeout=10)
+    assert typed.status_code == 200 and 'data-state="printed"' in typed.text
