@@ -58,7 +58,8 @@ a{color:#0b4f9c;display:inline-flex;align-items:center;min-height:48px;min-width
 .warn{background:var(--warn)}.alert{background:var(--alert)}.bad{background:var(--bad)}
 .card{background:#fff;border-radius:.8rem;padding:1rem 1.2rem;margin:0 0 1rem;
 box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.card h2{font-size:1.15rem;margin:0 0 .5rem}
+.card h1{font-size:1.4rem;margin:0 0 .5rem}.card h2{font-size:1.15rem;margin:0 0 .5rem}
+dl+h2{margin-top:1rem!important}
 dl{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr;gap:.2rem .8rem;margin:0}
 dt{color:var(--mute)}dd{margin:0}
 .stars{color:#8a5a00;font-size:1.5rem;letter-spacing:.1rem}
@@ -612,9 +613,10 @@ def _product_card(
     if lang == "en" and group_en:
         rows[-1] = (rows[-1][0], escape(group_en))
     if rating is not None and (rating["decision_no"] or rating["recognised_on"]):
-        decided = rating["decision_no"] or "–"
-        if rating["recognised_on"]:
-            decided += _t(lang, ", ngày ", ", dated ") + date_text(rating["recognised_on"])
+        dated = _t(lang, "ngày ", "dated ") + date_text(rating["recognised_on"])
+        decided = ", ".join(
+            x for x in (rating["decision_no"], dated if rating["recognised_on"] else "") if x
+        )
         rows.append((_t(lang, "Quyết định công nhận", "Rating decision"), escape(decided)))
     html = ['<div class="card" id="product">']
     if product["image_hash"]:

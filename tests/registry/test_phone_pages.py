@@ -168,8 +168,8 @@ def test_genuine_stamp_page(reg, browser, viewport, js):
     assert page.locator("#share-button").is_visible() == has_share
     assert page.locator("#share-url").input_value().endswith(path)
     _check_layout(page)
-    if viewport is PHONE and js:
-        _shot(page, "genuine-vi")
+    if js:
+        _shot(page, "genuine-vi" if viewport is PHONE else "genuine-vi-1280")
     page.context.close()
 
 
