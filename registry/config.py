@@ -40,6 +40,14 @@ DB_FILENAME = "registry.sqlite"
 # is deliberate: one stolen token mints at most this much a day.
 DEFAULT_QUOTA_PER_DAY = 5_000
 DEFAULT_QUOTA_TOTAL = 100_000
+# The public phone pages (registry/pages.py): the province's hotline shown (as a tel: link)
+# on every page and beside a forged, copied or revoked stamp; where a shopper reports one
+# (mailto: or an https page); typed-serial lookups a client may make per minute.
+ENV_HOTLINE = "OCOP_REGISTRY_HOTLINE"
+ENV_REPORT_URL = "OCOP_REGISTRY_REPORT_URL"
+ENV_LOOKUPS_PER_MINUTE = "OCOP_REGISTRY_LOOKUPS_PER_MINUTE"
+DEFAULT_LOOKUPS_PER_MINUTE = 20
+HOTLINE_PATTERN = r"\+?[0-9][0-9 .]{2,18}[0-9]"  # "0212 3856 xxx", "+84 212 ...", "1900.xxxx"
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,12 @@ class RegistryConfig:
         default_factory=lambda: _env_or(ENV_TRUST_REFRESH_CHECK_S, DEFAULT_TRUST_REFRESH_CHECK_S)
     )
     next_key_lead_s: float | None = field(default_factory=lambda: env_seconds(ENV_NEXT_KEY_LEAD_S))
+    # The phone pages' help for a bad stamp (see ENV_HOTLINE above): "" shows none.
+    hotline: str = field(default_factory=lambda: os.environ.get(ENV_HOTLINE, ""))
+    report_url: str = field(default_factory=lambda: os.environ.get(ENV_REPORT_URL, ""))
+    lookups_per_minute: int = field(
+        default_factory=lambda: _env_int(ENV_LOOKUPS_PER_MINUTE, DEFAULT_LOOKUPS_PER_MINUTE)
+    )
 
     def __post_init__(self):
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
@@ -214,6 +228,19 @@ class RegistryConfig:
                 f"public base URL must be http(s)://host[:port] with no path, got {base!r}"
             )
         object.__setattr__(self, "public_base_url", base)
+        hotline = " ".join(self.hotline.split())
+        if hotline and not re.fullmatch(HOTLINE_PATTERN, hotline):
+            raise UserError(
+                f"hotline must be a phone number (digits, spaces, dots, a leading +), "
+                f"got {hotline!r}"
+            )
+        object.__setattr__(self, "hotline", hotline)
+        report = self.report_url.strip()
+        if report and not re.fullmatch(r"(mailto:[^\s@]+@[^\s@]+|https://\S+)", report):
+            raise UserError(f"report URL must be mailto:ADDRESS or https://..., got {report!r}")
+        object.__setattr__(self, "report_url", report)
+        if not 1 <= self.lookups_per_minute <= 10_000:
+            raise UserError(f"lookups_per_minute must be 1..10000, got {self.lookups_per_minute!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
 
@@ -221,6 +248,16 @@ class RegistryConfig:
     def key_lead_s(self) -> float:
         """How long before use the next signing key is published."""
         return self.trust_list_validity_s if self.next_key_lead_s is None else self.next_key_lead_s
+
+    @property
+    def official_domain(self) -> str:
+        """'ocop.sonla.gov.vn': the host of the stamp URL, as the phone pages state it."""
+        return self.stamp_base_url[len("HTTPS://") :].split("/", 1)[0].lower()
+
+    @property
+    def hotline_uri(self) -> str:
+        """'tel:02123856xxx' for the hotline ("" without one)."""
+        return "tel:" + re.sub(r"[ .]", "", self.hotline) if self.hotline else ""
 
     @property
     def keys_dir(self) -> Path:

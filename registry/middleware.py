@@ -145,9 +145,11 @@ class BodyTimeoutMiddleware:
 
 
 # Content-Security-Policy of HTML pages: what registry/pages.py needs (the stylesheet, the
-# product pictures, inline SVG charts) and nothing else: no script at all, no framing.
+# product pictures, inline SVG charts, the phone pages' share script) and nothing else: no
+# inline script, nothing from another host, no framing.
 HTML_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 OTHER_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"

@@ -11,10 +11,11 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import Connection
 
-from ocop.clock import ClockState
+from ocop.clock import ClockState, vietnam_day
 from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
@@ -23,56 +24,208 @@ from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
 from ocop.stamps.verifier import StampVerifier
+from ocop.tone import Tone
 from registry import catalog, csrf
 from registry.audit import AuditEntry
 from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
+from registry.dal import phone as phone_rows
+from registry.lookups import MAX_SERIAL_DIGITS, SerialProblem, SerialState, look_up, parse_serial
 from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial
 
 CSS = """
-:root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#b86e00;--alert:#c2410c;
---bad:#b3261e;--ink:#1d1d1f;--mute:#5f6368;--bg:#f6f5f1}
-*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",
-Roboto,"Noto Sans",sans-serif;color:var(--ink);background:var(--bg)}
-main{max-width:42rem;margin:0 auto;padding:1rem}
+:root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#8a5300;--alert:#b93a0a;
+--bad:#b3261e;--ink:#1d1d1f;--mute:#555b61;--bg:#f6f5f1;--brand:#14532d}
+*{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;
+color:var(--ink);background:var(--bg);overflow-wrap:anywhere}
+main{max-width:42rem;margin:0 auto;padding:.75rem}
 .wide{max-width:70rem}
+.top{background:var(--brand);color:#fff}
+.top .in{max-width:42rem;margin:0 auto;padding:.5rem .75rem;display:flex;align-items:center;
+gap:.6rem}
+.top .name{flex:1;line-height:1.3}.top .name b{display:block;font-size:1rem}
+.top a{color:#fff;font-weight:600}
+.official{background:#fff;border-bottom:1px solid #d8d6cf;margin:0;padding:.4rem .75rem;
+text-align:center}
+.official b{color:var(--brand)}
+a{color:#0b4f9c;display:inline-flex;align-items:center;min-height:48px;min-width:48px}
 .verdict{border-radius:.8rem;padding:1rem 1.2rem;color:#fff;margin:.5rem 0 1rem}
-.verdict h1{font-size:1.35rem;margin:0 0 .3rem}.verdict p{margin:0;opacity:.95}
+.verdict h1{font-size:1.4rem;margin:0 0 .3rem}.verdict p{margin:.2rem 0 0}
 .ok{background:var(--ok)}.info{background:var(--info)}.neutral{background:var(--neutral)}
 .warn{background:var(--warn)}.alert{background:var(--alert)}.bad{background:var(--bad)}
 .card{background:#fff;border-radius:.8rem;padding:1rem 1.2rem;margin:0 0 1rem;
 box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.card h2{font-size:1.1rem;margin:0 0 .5rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
+.card h1{font-size:1.4rem;margin:0 0 .5rem}.card h2{font-size:1.15rem;margin:0 0 .5rem}
+dl+h2{margin-top:1rem!important}
+dl{display:grid;grid-template-columns:minmax(6rem,max-content) 1fr;gap:.2rem .8rem;margin:0}
 dt{color:var(--mute)}dd{margin:0}
-.stars{color:#e3a008;font-size:1.4rem;letter-spacing:.1rem}
-.en{color:var(--mute);font-size:.92em}
-.verdict .en{color:#fff;opacity:.85}
+.stars{color:#8a5a00;font-size:1.5rem;letter-spacing:.1rem}
+.en{color:var(--mute)}
+.verdict .en{color:#fff}
+.checks{font-weight:600}
 img.product{width:100%;max-height:16rem;object-fit:contain;border-radius:.5rem;background:#eee}
+input,button{font:inherit;min-height:48px;border-radius:.5rem}
+input{width:100%;padding:.5rem .7rem;border:2px solid #6b7280;background:#fff;color:var(--ink)}
+button{padding:.5rem 1.2rem;border:0;background:var(--brand);color:#fff;font-weight:600}
+form p{margin:0 0 .6rem}label{display:block;margin:0 0 .3rem}
+.steps li{margin:0 0 .4rem}
+.callout{border-left:.35rem solid var(--bad);padding-left:.8rem}
+svg.label{width:100%;max-width:20rem;height:auto;display:block;margin:.5rem 0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4rem;
 border-bottom:1px solid #e5e5e5;vertical-align:top}td.n{text-align:right}
-footer{color:var(--mute);font-size:.85rem;text-align:center;padding:1rem}
-svg text{font:12px system-ui,sans-serif;fill:#333}
+footer{color:var(--mute);text-align:center;padding:1rem}
+.wide svg text{font:12px system-ui,sans-serif;fill:#333}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
 tr.flagged td{background:#fdecea}.flag{color:var(--bad);font-weight:600}
 .scroll{overflow-x:auto}
 """
 
+# Progressive enhancement of the share card: without JavaScript the page shows a copyable
+# link; with it, and a browser that has the Web Share API, a share button as well.
+SHARE_JS = """(function(){var b=document.getElementById('share-button'),
+u=document.getElementById('share-url');if(!b||!u)return;
+u.addEventListener('focus',function(){u.select();});
+if(navigator.share){b.hidden=false;b.addEventListener('click',function(){
+navigator.share({title:document.title,url:u.value}).catch(function(){});});}})();
+"""
 
 CLOCK_BEHIND = ClockState.BEHIND.value
+LANGUAGES = ("vi", "en")
+RELATED_ON_PAGE = 4
+# The verdicts after which a shopper needs help (what to do, whom to call, how a real
+# stamp looks): the ones shown in the bad and alert colours (forged, revoked, copied).
+HELP_TONES = (Tone.BAD, Tone.ALERT)
 
 
 def pick_language(query: str | None, accept_language: str | None) -> str:
-    if query in ("vi", "en"):
+    """?lang= first; else the first of vi / en in Accept-Language (its q order); else vi."""
+    if query in LANGUAGES:
         return query
-    if accept_language and accept_language.strip().lower().startswith("en"):
-        return "en"
-    return "vi"
+    best, best_q = "vi", -1.0
+    for i, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        base = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if base in LANGUAGES and q > best_q and q > 0:
+            best, best_q = base, q - i * 1e-6  # equal q: the earlier one
+    return best
+
+
+def date_text(value: str | dt.date | dt.datetime | None) -> str:
+    """dd/mm/yyyy, the way Vietnam writes dates ('' for none). A UTC time becomes the
+    Vietnam day it fell on."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        if len(value) > 10:
+            moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+            value = vietnam_day(moment)
+        else:
+            value = dt.date.fromisoformat(value)
+    elif isinstance(value, dt.datetime):
+        value = vietnam_day(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def _t(lang: str, vi: str, en: str) -> str:
+    return vi if lang == "vi" else en
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every public page states: the official domain and the province's contacts."""
+
+    domain: str
+    hotline: str = ""
+    hotline_uri: str = ""
+    report_url: str = ""
+    base_url: str = ""  # absolute URLs shown for copying (the public one, else https://domain)
+
+    @classmethod
+    def of(cls, config: RegistryConfig) -> Site:
+        return cls(
+            config.official_domain,
+            config.hotline,
+            config.hotline_uri,
+            config.report_url,
+            config.public_base_url or f"https://{config.official_domain}",
+        )
+
+
+def switch_href(path: str, query: list[tuple[str, str]], lang: str) -> str:
+    """The same page in `lang` (every other query parameter kept)."""
+    kept = [(k, v) for k, v in query if k != "lang"] + [("lang", lang)]
+    return f"{path}?{urlencode(kept)}"
+
+
+# A simple mark drawn here (no file to fetch): a star on green, the programme's colours.
+LOGO = (
+    '<svg width="44" height="44" viewBox="0 0 44 44" aria-hidden="true">'
+    '<circle cx="22" cy="22" r="21" fill="#fff"/><circle cx="22" cy="22" r="18" '
+    'fill="#1b7f3b"/><path d="M22 8l4 9.2 10 .9-7.6 6.6 2.3 9.8L22 29.4l-8.7 5.1 2.3-9.8'
+    '-7.6-6.6 10-.9z" fill="#f4c430"/></svg>'
+)
+
+
+def _header(site: Site, lang: str, switch: str) -> str:
+    other = "en" if lang == "vi" else "vi"
+    name = _t(
+        lang,
+        "<b>UBND tỉnh Sơn La</b>Chương trình OCOP (Mỗi xã một sản phẩm)",
+        "<b>Sơn La Provincial People's Committee</b>OCOP programme (One Commune One Product)",
+    )
+    return (
+        f'<header class="top" id="header"><div class="in">{LOGO}'
+        f'<div class="name">{name}</div><a id="lang-switch" href="{escape(switch)}" '
+        f'hreflang="{other}" lang="{other}">{"English" if other == "en" else "Tiếng Việt"}</a>'
+        f'</div></header><p class="official" id="official">'
+        + _t(lang, "Trang chính thức: ", "Official site: ")
+        + f"<b>{escape(site.domain)}</b> — "
+        + _t(lang, "hãy xem thanh địa chỉ", "check the address bar")
+        + "</p>"
+    )
+
+
+def _footer(site: Site, lang: str) -> str:
+    hotline = (
+        " · "
+        + _t(lang, "Đường dây nóng ", "Hotline ")
+        + f'<a href="{escape(site.hotline_uri)}">{escape(site.hotline)}</a>'
+        if site.hotline
+        else ""
+    )
+    return (
+        f'<footer><a href="/?lang={lang}">{escape(site.domain)}</a>{hotline}<br>'
+        + _t(
+            lang,
+            "Văn phòng Điều phối Chương trình OCOP tỉnh Sơn La",
+            "Sơn La provincial OCOP coordination office",
+        )
+        + "</footer>"
+    )
+
+
+def _public_page(title: str, body: str, lang: str, site: Site, switch: str) -> str:
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="robots" content="noindex"><title>{escape(title)}</title>'
+        f'<link rel="stylesheet" href="/static/style.css">'
+        f'<script src="/static/share.js" defer></script></head><body>'
+        f"{_header(site, lang, switch)}<main>{body}</main>{_footer(site, lang)}</body></html>"
+    )
 
 
 def _page(title: str, body: str, lang: str = "vi", wide: bool = False) -> str:
+    """The office's pages (reports, sign-in)."""
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -95,12 +248,113 @@ def message_page(title: str, text: str, lang: str = "vi") -> str:
     )
 
 
-def index_page() -> str:
-    return _page(
-        "OCOP Sơn La",
-        '<div class="card"><h2>Sổ đăng ký OCOP tỉnh Sơn La</h2>'
-        '<p>Quét tem QR trên sản phẩm để kiểm tra. <span class="en">Scan the QR '
-        "stamp on a product to check it.</span></p></div>",
+def _serial_form(lang: str, value: str = "") -> str:
+    return (
+        '<form class="card" id="serial-form" method="get" action="/check"><h2>'
+        + _t(lang, "Nhập số sê-ri bằng tay", "Type the serial by hand")
+        + '</h2><p><label for="serial">'
+        + _t(
+            lang,
+            "Tem bị hỏng, không quét được? Nhập số in dưới mã QR:",
+            "Label damaged, cannot scan it? Type the number printed under the QR code:",
+        )
+        + f'</label><input id="serial" name="serial" inputmode="numeric" autocomplete="off" '
+        f'maxlength="24" placeholder="0000 0012 3456" value="{escape(value)}"></p>'
+        f'<input type="hidden" name="lang" value="{lang}"><button type="submit">'
+        + _t(lang, "Tra cứu", "Look up")
+        + "</button></form>"
+    )
+
+
+def _hotline_html(site: Site, lang: str) -> str:
+    if not site.hotline:
+        return ""
+    return (
+        _t(lang, "Đường dây nóng OCOP tỉnh Sơn La: ", "Sơn La OCOP hotline: ")
+        + f'<a id="hotline" href="{escape(site.hotline_uri)}">{escape(site.hotline)}</a>'
+    )
+
+
+def index_page(site: Site, lang: str, switch: str) -> str:
+    stars = [
+        (
+            3,
+            _t(
+                lang,
+                "đạt tiêu chuẩn OCOP, do UBND cấp huyện công nhận",
+                "meets the OCOP standard, recognised by the district",
+            ),
+        ),
+        (
+            4,
+            _t(
+                lang,
+                "sản phẩm tốt, do UBND tỉnh công nhận",
+                "a good product, recognised by the province",
+            ),
+        ),
+        (
+            5,
+            _t(
+                lang,
+                "sản phẩm xuất sắc cấp quốc gia, do Trung ương công nhận",
+                "excellent at national level, recognised by the central government",
+            ),
+        ),
+    ]
+    star_rows = "".join(
+        f'<dt><span class="stars" aria-label="{n} {_t(lang, "sao", "stars")}">'
+        f"{'★' * n}{'☆' * (5 - n)}</span></dt><dd>{escape(text)}</dd>"
+        for n, text in stars
+    )
+    body = (
+        '<div class="card" id="intro"><h1>'
+        + _t(lang, "Kiểm tra tem OCOP Sơn La", "Check a Sơn La OCOP stamp")
+        + "</h1><p>"
+        + _t(
+            lang,
+            "Mỗi sản phẩm OCOP của tỉnh Sơn La mang một tem có mã QR được ký số. Trang này "
+            "cho biết tem có phải do tỉnh cấp không, sản phẩm là gì, ai sản xuất và hạng sao.",
+            "Every Sơn La OCOP product carries a stamp with a digitally signed QR code. This "
+            "site tells you whether the province issued the stamp, what the product is, who "
+            "made it and its star rating.",
+        )
+        + '</p></div><div class="card" id="how"><h2>'
+        + _t(lang, "Cách kiểm tra", "How to check")
+        + '</h2><ol class="steps"><li>'
+        + _t(
+            lang,
+            "Mở máy ảnh của điện thoại và hướng vào mã QR trên tem, rồi mở liên kết hiện ra.",
+            "Open your phone's camera, point it at the QR code on the stamp and open the link "
+            "it shows.",
+        )
+        + "</li><li>"
+        + _t(
+            lang,
+            f"Xem thanh địa chỉ: trang thật luôn là {site.domain}. Trang khác là giả mạo.",
+            f"Look at the address bar: the real page is always {site.domain}. Any other is fake.",
+        )
+        + "</li><li>"
+        + _t(
+            lang,
+            "Không quét được? Nhập số sê-ri in dưới mã QR vào ô bên dưới.",
+            "Cannot scan? Type the serial printed under the QR code below.",
+        )
+        + "</li></ol></div>"
+        + _serial_form(lang)
+        + '<div class="card" id="stars-help"><h2>'
+        + _t(lang, "Số sao OCOP nghĩa là gì", "What OCOP stars mean")
+        + f"</h2><dl>{star_rows}</dl><p>"
+        + _t(
+            lang,
+            "Chứng nhận có hiệu lực 36 tháng. Khi hết hạn, trang kiểm tra không hiển thị số sao.",
+            "A rating is valid for 36 months. Once it expires, the check shows no stars.",
+        )
+        + "</p></div>"
+        + (f'<div class="card" id="contact"><p>{_hotline_html(site, lang)}</p></div>')
+    )
+    return _public_page(
+        _t(lang, "Kiểm tra tem OCOP Sơn La", "Check a Sơn La OCOP stamp"), body, lang, site, switch
     )
 
 
@@ -108,15 +362,55 @@ def index_page() -> str:
 
 
 def _verdict_box(verdict: Verdict, lang: str) -> str:
+    """The verdict in the kiosk's words: the member's title, message and advice."""
     other = "en" if lang == "vi" else "vi"
-    title = translator(lang)(verdict.title)
+    gettext = translator(lang)
+    advice = f'<p class="advice">{escape(gettext(verdict.advice))}</p>' if verdict.advice else ""
     return (
         # The tone's value is a CSS class of the stylesheet above (every tone has one: a test)
         f'<div class="verdict {verdict.tone.value}" id="verdict" '
-        f'data-verdict="{verdict.value}"><h1>{escape(title)}</h1>'
-        f"<p>{escape(verdict.message(lang))}</p>"
-        f'<p class="en">{escape(verdict.message(other))}</p></div>'
+        f'data-verdict="{verdict.value}"><h1>{escape(gettext(verdict.title))}</h1>'
+        f"<p>{escape(verdict.message(lang))}</p>{advice}"
+        f'<p class="en" lang="{other}">{escape(verdict.message(other))}</p></div>'
     )
+
+
+def checks_text(checks: int, first_at: str | None, lang: str) -> str:
+    """'Đã kiểm tra 3 lần, lần đầu ngày 02/12/2026' / 'Checked 1 time, first on ...'."""
+    if not checks:
+        return _t(lang, "Chưa được kiểm tra lần nào", "Not checked before")
+    first = date_text(first_at)
+    if lang == "vi":
+        return f"Đã kiểm tra {checks} lần" + (f", lần đầu ngày {first}" if first else "")
+    times = "1 time" if checks == 1 else f"{checks} times"
+    return f"Checked {times}" + (f", first on {first}" if first else "")
+
+
+@dataclass(frozen=True)
+class LotInfo:
+    """The lot a stamp was printed for, as the printing station's print record says. The
+    dates are there once print records carry them (None until then)."""
+
+    lot: str
+    produced_on: str | None = None  # ISO date
+    best_before: str | None = None  # ISO date
+
+
+def lot_info(conn: Connection, serial: int) -> LotInfo | None:
+    """The hook the stamp page reads the lot through: the newest print record's `lot` and,
+    when present, its `produced_on` / `best_before` dates."""
+    record = phone_rows.print_record(conn, serial)
+    if not record or not isinstance(record.get("lot"), str) or not record["lot"].strip():
+        return None
+
+    def day(name: str) -> str | None:
+        value = record.get(name)
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat() if value else None
+        except (TypeError, ValueError):
+            return None
+
+    return LotInfo(record["lot"].strip()[:64], day("produced_on"), day("best_before"))
 
 
 @dataclass(frozen=True)
@@ -133,50 +427,156 @@ def stamp_page(
     code: str,
     lang: str = "vi",
     today: dt.date | None = None,
+    switch: str = "",
+    path: str = "",
 ) -> StampPage:
     """The page for `code` with the registry's own verdict (verification.Verifiers): a
     serial on the suspect list shows as possibly copied. 400 for a malformed code, 404 for
     a code that is well-formed but not signed by a trusted key; 200 otherwise (genuine,
     expired rating, revoked, suspect)."""
     today = today or dt.datetime.now(dt.UTC).date()
+    site = Site.of(config)
+    switch = switch or f"?lang={'en' if lang == 'vi' else 'vi'}"
+    gettext = translator(lang)
     payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
     except StampFormatError:
-        return StampPage(
-            400,
-            _page(
-                "Mã không hợp lệ / Malformed code",
-                _verdict_box(Verdict.FORGED, lang)
-                + '<div class="card"><p>'
-                + _both(
-                    "Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang
-                )
-                + "</p></div>",
-                lang,
-            ),
+        verdict = Verdict.FORGED
+        body = (
+            _verdict_box(verdict, lang)
+            + '<div class="card"><p>'
+            + _both("Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang)
+            + "</p></div>"
+            + _help_card(site, lang, code, None)
+            + _serial_form(lang)
         )
+        return StampPage(400, _public_page(gettext(verdict.title), body, lang, site, switch))
     result = verifier.verify(config.stamp_base_url + payload, today=today)
     if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
         # The registry's own list has every key it ever made (the next one included):
         # a key id it does not know was never ours.
         result = dataclasses.replace(result, verdict=Verdict.FORGED)
-    if not result.verdict.signature_valid:
-        return StampPage(
-            404,
-            _page("Tem không hợp lệ / Invalid stamp", _verdict_box(result.verdict, lang), lang),
-        )
     verdict = result.verdict
+    if not verdict.signature_valid:
+        body = _verdict_box(verdict, lang) + _help_card(site, lang, code, None)
+        body += _serial_form(lang)
+        return StampPage(404, _public_page(gettext(verdict.title), body, lang, site, switch))
     assert result.serial is not None and result.product_id is not None  # signature valid
     scans, by_station = scan_stats_for_serial(conn, result.serial)
+    checks, first_at = phone_rows.checks_of_serial(conn, result.serial)
     product = catalog_rows.get_product(conn, result.product_id)
-    parts = [_verdict_box(verdict, lang)]
-    if product is not None:
+    parts = [
+        _verdict_box(verdict, lang),
+        f'<p class="checks" id="checks" data-checks="{checks}">'
+        f"{escape(checks_text(checks, first_at, lang))}</p>",
+    ]
+    if verdict.tone in HELP_TONES:
+        parts.append(_help_card(site, lang, code, result.serial))
+    if product is not None and verdict.names_a_product:
         parts.append(_product_card(conn, product, verdict, lang, today))
     parts.append(_stamp_card(conn, result, scans, by_station, lang))
-    title = product["name_vi"] if product else "OCOP Sơn La"
+    parts.append(_share_card(site, lang, path or f"/S/{payload}"))
+    parts.append(_serial_form(lang))
+    title = product["name_vi"] if product and verdict.names_a_product else gettext(verdict.title)
     sighted = result.serial if verdict in COUNTED_FOR_CLONES else None
-    return StampPage(200, _page(f"{title} – OCOP Sơn La", "".join(parts), lang), sighted)
+    html = _public_page(f"{title} – OCOP Sơn La", "".join(parts), lang, site, switch)
+    return StampPage(200, html, sighted)
+
+
+# How a genuine stamp looks: the label's layout (QR left, serial under it, the programme's
+# name, product and lot right), drawn here as a picture, not a photo to download.
+GENUINE_STAMP_SVG = (
+    '<svg class="label" id="genuine-stamp" viewBox="0 0 320 170" role="img" aria-labelledby='
+    '"gs-t"><title id="gs-t">{title}</title>'
+    '<rect x="1" y="1" width="318" height="168" rx="10" fill="#fff" stroke="#1d1d1f" '
+    'stroke-width="2"/><g fill="#1d1d1f"><path d="M14 14h36v36H14zM96 14h36v36H96zM14 96h36v36'
+    'H14z" fill="none" stroke="#1d1d1f" stroke-width="6"/><path d="M25 25h14v14H25zM107 25h14v14'
+    "H107zM25 107h14v14H25zM60 14h8v8h-8zM74 22h8v8h-8zM60 36h8v8h-8zM82 44h8v8h-8zM60 60h8v8h-8"
+    "zM74 68h8v8h-8zM96 60h8v8h-8zM112 74h8v8h-8zM60 82h8v8h-8zM82 96h8v8h-8zM104 104h8v8h-8zM120"
+    ' 120h8v8h-8zM66 118h8v8h-8zM90 124h8v8h-8zM14 60h8v8h-8zM30 74h8v8h-8z"/></g>'
+    '<text x="73" y="156" font-size="13" text-anchor="middle" font-family="monospace" '
+    'fill="#1d1d1f">0000 0012 3456</text><text x="150" y="36" font-size="20" font-weight="700" '
+    'fill="#14532d" font-family="sans-serif">OCOP SƠN LA</text><text x="150" y="62" '
+    'font-size="18" fill="#8a5a00">★★★★☆</text><text x="150" y="88" font-size="14" '
+    'fill="#1d1d1f" font-family="sans-serif">{product}</text><text x="150" y="112" '
+    'font-size="14" fill="#1d1d1f" font-family="sans-serif">{lot}</text><text x="150" '
+    'y="150" font-size="12" fill="#1d1d1f" font-family="sans-serif">{domain}</text></svg>'
+)
+
+
+def _report_href(site: Site, code: str, serial: int | None, lang: str) -> str:
+    if not site.report_url.startswith("mailto:"):
+        return site.report_url
+    subject = _t(lang, "Báo cáo tem OCOP đáng ngờ", "Suspicious OCOP stamp")
+    serial_text = serial_digits(serial) if serial is not None else "?"
+    body = f"{_t(lang, 'Mã', 'Code')}: {code[:200]}\nSerial: {serial_text}\n" + _t(
+        lang, "Nơi mua: \nGhi chú: ", "Where bought: \nNotes: "
+    )
+    return site.report_url + "?" + urlencode({"subject": subject, "body": body}, quote_via=quote)
+
+
+def _help_card(site: Site, lang: str, code: str, serial: int | None) -> str:
+    """What to do now, whom to call, where to report, and how a real stamp looks."""
+    steps = [
+        _t(
+            lang,
+            "Đừng mua sản phẩm này. Nếu đã mua, hãy giữ lại sản phẩm, tem và hoá đơn.",
+            "Do not buy this product. If you already did, keep the product, the stamp and the "
+            "receipt.",
+        ),
+        _t(
+            lang,
+            "Hỏi người bán sản phẩm lấy từ đâu và chụp ảnh tem.",
+            "Ask the seller where the product came from, and take a photo of the stamp.",
+        ),
+    ]
+    items = "".join(f"<li>{escape(s)}</li>" for s in steps)
+    if site.hotline:
+        items += f"<li>{_hotline_html(site, lang)}</li>"
+    if site.report_url:
+        items += (
+            f'<li><a id="report" href="{escape(_report_href(site, code, serial, lang))}">'
+            + _t(lang, "Báo cáo tem này cho văn phòng OCOP", "Report this stamp to the OCOP office")
+            + "</a></li>"
+        )
+    picture = GENUINE_STAMP_SVG.format(
+        title=escape(_t(lang, "Hình tem thật", "A genuine stamp")),
+        product=escape(_t(lang, "Tên sản phẩm", "Product name")),
+        lot=escape(_t(lang, "Lô: ...", "Lot: ...")),
+        domain=escape(site.domain),
+    )
+    return (
+        '<div class="card callout" id="help"><h2>'
+        + _t(lang, "Bạn nên làm gì bây giờ", "What to do now")
+        + f'</h2><ol class="steps">{items}</ol><h2>'
+        + _t(lang, "Tem thật trông như thế này", "What a genuine stamp looks like")
+        + f"</h2>{picture}<p>"
+        + _t(
+            lang,
+            f"Tem thật có mã QR, chữ OCOP SƠN LA, tên sản phẩm, số lô và số sê-ri in dưới mã. "
+            f"Quét mã luôn mở trang {site.domain}.",
+            f"A genuine stamp has a QR code, the words OCOP SƠN LA, the product name, the lot "
+            f"and the serial printed under the code. Scanning it always opens {site.domain}.",
+        )
+        + "</p></div>"
+    )
+
+
+def _share_card(site: Site, lang: str, path: str) -> str:
+    url = site.base_url + path
+    return (
+        '<div class="card" id="share"><h2>'
+        + _t(lang, "Chia sẻ kết quả", "Share this result")
+        + '</h2><p><button type="button" id="share-button" hidden>'
+        + _t(lang, "Chia sẻ", "Share")
+        + '</button></p><p><label for="share-url">'
+        + _t(lang, "Sao chép liên kết:", "Copy the link:")
+        + f'</label><input id="share-url" readonly value="{escape(url)}"></p>'
+        f'<p><a id="share-link" href="{escape(path)}">'
+        + _t(lang, "Liên kết tới trang này", "Link to this page")
+        + "</a></p></div>"
+    )
 
 
 def _product_card(
@@ -191,49 +591,84 @@ def _product_card(
         else (product["name_en"] or product["name_vi"], product["name_vi"])
     )
     group_vi, group_en = GROUP_NAMES.get(product["group"], ("", ""))
-    rows = [
-        (("Nhà sản xuất", "Producer"), producer.name if producer else product["producer"]),
+    rows: list[tuple[str, str]] = [
         (
-            ("Xuất xứ", "Origin"),
-            ", ".join(x for x in (product["commune"], product["district"], "Sơn La") if x),
-        ),
-        (("Nhóm sản phẩm", "Product group"), group_vi if lang == "vi" else group_en),
+            _t(lang, "Nhà sản xuất", "Producer"),
+            escape(producer.name if producer else product["producer"]),
+        )
     ]
+    if producer is not None and producer.address:
+        rows.append((_t(lang, "Địa chỉ", "Address"), escape(producer.address)))
+    if producer is not None and producer.phone:
+        tel = "tel:" + "".join(c for c in producer.phone if c.isdigit() or c == "+")
+        rows.append(
+            (
+                _t(lang, "Điện thoại", "Phone"),
+                f'<a id="producer-phone" href="{escape(tel)}">{escape(producer.phone)}</a>',
+            )
+        )
+    origin = ", ".join(x for x in (product["commune"], product["district"], "Sơn La") if x)
+    rows.append((_t(lang, "Xuất xứ", "Origin"), escape(origin)))
+    rows.append((_t(lang, "Nhóm sản phẩm", "Product group"), escape(group_vi or group_en)))
+    if lang == "en" and group_en:
+        rows[-1] = (rows[-1][0], escape(group_en))
+    if rating is not None and (rating["decision_no"] or rating["recognised_on"]):
+        dated = _t(lang, "ngày ", "dated ") + date_text(rating["recognised_on"])
+        decided = ", ".join(
+            x for x in (rating["decision_no"], dated if rating["recognised_on"] else "") if x
+        )
+        rows.append((_t(lang, "Quyết định công nhận", "Rating decision"), escape(decided)))
     html = ['<div class="card" id="product">']
     if product["image_hash"]:
         html.append(
-            f'<img class="product" alt="" src="/api/v1/media/{escape(product["image_hash"])}">'
+            f'<img class="product" alt="{escape(name_first)}" '
+            f'src="/api/v1/media/{escape(product["image_hash"])}">'
         )
     html.append(f"<h2>{escape(name_first)}</h2>")
     if name_second and name_second != name_first:
         html.append(f'<p class="en">{escape(name_second)}</p>')
     if show_stars and rating is not None:
         stars = rating["stars"]
+        until = date_text(rating["valid_until"])
         html.append(
             f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
-            f'{stars} sao">{"★" * stars}{"☆" * (5 - stars)}</span> '
-            + _both(
-                f"OCOP {stars} sao, hiệu lực đến {rating['valid_until']}",
-                f"OCOP {stars} stars, valid until {rating['valid_until']}",
-                lang,
+            f'{stars} {_t(lang, "sao", "stars")}">{"★" * stars}{"☆" * (5 - stars)}</span> '
+            + escape(
+                _t(
+                    lang,
+                    f"OCOP {stars} sao, chứng nhận đến {until}",
+                    f"OCOP {stars} stars, rating valid until {until}",
+                )
             )
             + "</p>"
         )
     elif rating is not None and rating["stars"]:
         html.append(
-            "<p>"
-            + _both(
+            '<p id="no-stars">'
+            + _t(
+                lang,
                 "Chứng nhận OCOP không còn hiệu lực: không hiển thị số sao.",
                 "The OCOP rating is not valid: no stars shown.",
-                lang,
             )
             + "</p>"
         )
     html.append("<dl>")
-    for (vi, en), value in rows:
-        label = vi if lang == "vi" else en
-        html.append(f"<dt>{escape(label)}</dt><dd>{escape(value or '–')}</dd>")
-    html.append("</dl></div>")
+    for label, value in rows:
+        html.append(f"<dt>{escape(label)}</dt><dd>{value or '–'}</dd>")
+    html.append("</dl>")
+    related = phone_rows.related_products(
+        conn, product["id"], product["producer"], product["commune"], RELATED_ON_PAGE
+    )
+    if related:
+        names = "".join(
+            f"<li>{escape(vi if lang == 'vi' or not en else en)}</li>" for _, vi, en in related
+        )
+        html.append(
+            '<h2 id="related">'
+            + _t(lang, "Sản phẩm OCOP khác cùng nơi", "Other OCOP products from here")
+            + f"</h2><ul>{names}</ul>"
+        )
+    html.append("</div>")
     return "".join(html)
 
 
@@ -243,29 +678,42 @@ def _stamp_card(
     block = keys.block_of_serial(conn, result.serial)
     html = [
         '<div class="card" id="history"><h2>'
-        + _both("Thông tin tem", "About this stamp", lang)
+        + _t(lang, "Thông tin tem", "About this stamp")
         + "</h2><dl>",
-        f"<dt>{'Số sê-ri' if lang == 'vi' else 'Serial'}</dt>"
+        f"<dt>{_t(lang, 'Số sê-ri', 'Serial')}</dt>"
         f"<dd>{serial_digits(result.serial)}</dd>",  # as printed on the label
-        f"<dt>{'Ngày phát hành' if lang == 'vi' else 'Issued'}</dt>"
-        f"<dd>{result.issued_on.isoformat()}</dd>",
+        f"<dt>{_t(lang, 'Ngày phát hành', 'Issued')}</dt>"
+        f'<dd id="issued-on">{date_text(result.issued_on)}</dd>',
     ]
+    lot = lot_info(conn, result.serial)
+    if lot is not None:
+        html.append(f'<dt>{_t(lang, "Số lô", "Lot")}</dt><dd id="lot">{escape(lot.lot)}</dd>')
+        if lot.produced_on:
+            html.append(
+                f"<dt>{_t(lang, 'Ngày sản xuất', 'Produced')}</dt>"
+                f"<dd>{date_text(lot.produced_on)}</dd>"
+            )
+        if lot.best_before:
+            html.append(
+                f"<dt>{_t(lang, 'Hạn sử dụng', 'Best before')}</dt>"
+                f"<dd>{date_text(lot.best_before)}</dd>"
+            )
     if block is not None:
         html.append(
-            f"<dt>{'Điểm in tem' if lang == 'vi' else 'Printed by'}</dt>"
+            f"<dt>{_t(lang, 'Điểm in tem', 'Printed by')}</dt>"
             f"<dd>{escape(block.station)}"
             f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>"
         )
     html.append(
-        f"<dt>{'Số lần quét' if lang == 'vi' else 'Times scanned'}</dt>"
+        f"<dt>{_t(lang, 'Lần quét tại điểm bán', 'Scans at sales points')}</dt>"
         f'<dd id="scan-count" data-scans="{scans}">{scans}</dd></dl>'
     )
     if by_station:
         html.append(
             "<table><tr><th>"
-            + ("Nơi quét" if lang == "vi" else "Where scanned")
+            + _t(lang, "Nơi quét", "Where scanned")
             + '</th><th class="n">'
-            + ("Lần" if lang == "vi" else "Times")
+            + _t(lang, "Lần", "Times")
             + "</th></tr>"
         )
         for name, district, n in by_station:
@@ -274,6 +722,102 @@ def _stamp_card(
         html.append("</table>")
     html.append("</div>")
     return "".join(html)
+
+
+# --- a serial typed by hand ------------------------------------------------------------------
+
+_PROBLEM_TEXT = {
+    SerialProblem.EMPTY: (
+        "Hãy nhập số sê-ri in dưới mã QR.",
+        "Type the serial printed under the QR code.",
+    ),
+    SerialProblem.NOT_DIGITS: (
+        "Số sê-ri chỉ gồm chữ số 0–9; số bạn nhập có chữ cái hoặc ký hiệu.",
+        "A serial has only the digits 0–9; what you typed has letters or other signs.",
+    ),
+    SerialProblem.TOO_LONG: (
+        f"Số sê-ri dài nhất {MAX_SERIAL_DIGITS} chữ số; số bạn nhập dài hơn.",
+        f"A serial has at most {MAX_SERIAL_DIGITS} digits; what you typed is longer.",
+    ),
+    SerialProblem.ZERO: (
+        "Không có tem nào mang số sê-ri 0. Hãy xem lại số trên tem.",
+        "No stamp has the serial 0. Check the number on the label again.",
+    ),
+    SerialProblem.UNKNOWN: (
+        "Tỉnh chưa từng cấp tem nào với số sê-ri này. Hãy xem lại từng chữ số; nếu đúng, "
+        "tem có thể là giả.",
+        "The province never issued a stamp with this serial. Check each digit; if it is "
+        "right, the stamp may be fake.",
+    ),
+}
+_STATE_TEXT = {
+    SerialState.ISSUED: ("Đã cấp cho điểm in tem", "Issued to a printing station"),
+    SerialState.PRINTED: ("Đã in", "Printed"),
+    SerialState.REVOKED: ("Đã thu hồi: tem không còn hiệu lực", "Revoked: no longer valid"),
+    SerialState.SUSPECT: ("Nghi bị sao chép", "Possibly copied"),
+}
+LIMITED = (
+    "Bạn đã tra cứu quá nhiều lần. Hãy thử lại sau một phút.",
+    "Too many look-ups. Please try again in a minute.",
+)
+
+
+def serial_page(
+    conn: Connection | None,
+    config: RegistryConfig,
+    text: str,
+    lang: str,
+    switch: str,
+    limited: bool = False,
+) -> StampPage:
+    """The answer to a typed serial: 200 with what the registry knows, 400 for input that
+    is no serial, 404 for a serial never issued, 429 when the client looked up too much."""
+    site = Site.of(config)
+    title = _t(lang, "Tra cứu số sê-ri", "Serial look-up")
+    caveat = (
+        '<p id="no-proof">'
+        + _t(
+            lang,
+            "Số nhập tay không chứng minh được tem là thật: chỉ mã QR có chữ ký số. "
+            "Hãy quét mã nếu có thể.",
+            "A typed number cannot prove the stamp is genuine: only the QR code carries the "
+            "digital signature. Scan the code if you can.",
+        )
+        + "</p>"
+    )
+    if limited or conn is None:
+        body = (
+            '<div class="card" id="serial-result" data-problem="limited">'
+            f"<p>{_t(lang, *LIMITED)}</p></div>"
+        )
+        return StampPage(
+            429, _public_page(title, body + _serial_form(lang, text), lang, site, switch)
+        )
+    parsed = parse_serial(text)
+    found = look_up(conn, parsed) if isinstance(parsed, int) else parsed
+    if isinstance(found, SerialProblem):
+        body = (
+            f'<div class="card" id="serial-result" data-problem="{found.value}"><h1>{title}</h1>'
+            f'<p class="flag">{escape(_t(lang, *_PROBLEM_TEXT[found]))}</p>{caveat}</div>'
+        )
+        status = 404 if found is SerialProblem.UNKNOWN else 400
+        return StampPage(
+            status, _public_page(title, body + _serial_form(lang, text), lang, site, switch)
+        )
+    product = catalog_rows.get_product(conn, found.product_id)
+    name = "–"
+    if product is not None:
+        name = product["name_vi"] if lang == "vi" else product["name_en"] or product["name_vi"]
+    body = (
+        f'<div class="card" id="serial-result" data-state="{found.state.value}"><h1>{title}</h1>'
+        f"{caveat}<dl><dt>{_t(lang, 'Số sê-ri', 'Serial')}</dt><dd>{found.digits}</dd>"
+        f"<dt>{_t(lang, 'Sản phẩm', 'Product')}</dt><dd>{escape(name)}</dd>"
+        f'<dt>{_t(lang, "Trạng thái", "State")}</dt><dd id="serial-state">'
+        f"{escape(_t(lang, *_STATE_TEXT[found.state]))}</dd>"
+        f"<dt>{_t(lang, 'Kiểm tra', 'Checks')}</dt><dd>"
+        f"{escape(checks_text(found.checks, found.first_check_at, lang))}</dd></dl></div>"
+    )
+    return StampPage(200, _public_page(title, body + _serial_form(lang), lang, site, switch))
 
 
 # --- charts and the reports page -------------------------------------------------------------

@@ -29,7 +29,8 @@ APT_PACKAGES=(libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 lib
 if [[ $WITH_TEST -eq 1 ]]; then
     # systemd-analyze verifies the unit files; PostgreSQL for the registry suite;
     # the linter for the shell scripts; faketime for a clock set back at boot (trusted time);
-    # chromium for the browser tests (CSRF from another origin).
+    # chromium for the browser tests (CSRF from another origin; the phone pages through
+    # Playwright, tests/registry/test_phone_pages.py: the pip package only, this browser).
     APT_PACKAGES+=(systemd postgresql shellcheck faketime chromium)
 fi
 

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from registry import admins, audit, clones, pages, reports
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
-from registry.config import ClonePolicy
 from registry.csrf import token_for_request
 from registry.deps import (
     ConfigDep,
@@ -23,6 +22,7 @@ from registry.deps import (
     needs_role,
     require_admin,
 )
+from registry.lookups import LookupLimiter
 
 log = logging.getLogger(__name__)
 AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
@@ -48,6 +48,7 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
             name="stamp_page_lower",
             include_in_schema=False,
         )
+    router.add_api_route("/check", check_serial, methods=["GET"], include_in_schema=False)
     router.add_api_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
     router.add_api_route(
         "/reports/detections/{detection_id}/{action}",
@@ -59,8 +60,47 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
     return router
 
 
-def index() -> HTMLResponse:
-    return HTMLResponse(pages.index_page())
+def _lang_and_switch(request: Request) -> tuple[str, str]:
+    """The visitor's language and the link to the same page in the other one."""
+    lang = pages.pick_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    other = "en" if lang == "vi" else "vi"
+    return lang, pages.switch_href(request.url.path, request.query_params.multi_items(), other)
+
+
+def _html(html: str, status: int = 200, **headers: str) -> HTMLResponse:
+    # Vary: the same URL answers in the Accept-Language's language.
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Vary": "Accept-Language", **headers},
+    )
+
+
+def index(request: Request, config: ConfigDep) -> HTMLResponse:
+    lang, switch = _lang_and_switch(request)
+    return _html(pages.index_page(pages.Site.of(config), lang, switch))
+
+
+def _lookup_limiter(request: Request, config) -> LookupLimiter:
+    state = request.app.state
+    if getattr(state, "lookup_limiter", None) is None:  # one per app, made on first use
+        state.lookup_limiter = LookupLimiter(config.lookups_per_minute)
+    return state.lookup_limiter
+
+
+def check_serial(
+    request: Request, config: ConfigDep, database: DatabaseDep, serial: str = ""
+) -> HTMLResponse:
+    """A serial typed from a damaged label (GET form): what the registry knows of it."""
+    lang, switch = _lang_and_switch(request)
+    if not _lookup_limiter(request, config).allow(client_address(request)):
+        page = pages.serial_page(None, config, serial[:64], lang, switch, limited=True)
+        return _html(page.html, page.status, **{"Retry-After": "60"})
+    with database.read() as conn:
+        page = pages.serial_page(conn, config, serial[:64], lang, switch)
+    return _html(page.html, page.status)
 
 
 def stamp_page(
@@ -72,29 +112,39 @@ def stamp_page(
     verifiers: VerifiersDep,
     views: ViewsDep,
 ) -> HTMLResponse:
-    lang = pages.pick_language(
-        request.query_params.get("lang"), request.headers.get("accept-language")
-    )
-    with database.read() as conn:
-        page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
+    lang, switch = _lang_and_switch(request)
+
+    def render():
+        with database.read() as conn:
+            return pages.stamp_page(
+                conn,
+                config,
+                verifiers.for_connection(conn),
+                code,
+                lang,
+                switch=switch,
+                path=request.url.path,
+            )
+
+    page = render()
     if page.sighted_serial is not None and _record_view(
         request, config, database, keyring, views, page.sighted_serial
     ):
-        with database.read() as conn:  # this view made it a suspect: say so now
-            page = pages.stamp_page(conn, config, verifiers.for_connection(conn), code, lang)
-    return HTMLResponse(page.html, status_code=page.status, headers={"Cache-Control": "no-store"})
+        page = render()  # this check counts (and may have made the serial a suspect)
+    return _html(page.html, page.status)
 
 
 def _record_view(request: Request, config, database, keyring, views, serial: int) -> bool:
-    """Record a phone view and run the clone rules on it; True when that published the
-    serial. A failure is logged, never shown: the page must render anyway."""
+    """Record a phone view and run the clone rules on it; True when a view was recorded
+    (the page's check count changed, and the serial may now be a published suspect). A
+    failure is logged, never shown: the page must render anyway."""
     address = client_address(request)
     try:
         with database.write() as conn:
             if not views.record(conn, serial, address, request.headers.get("user-agent", "")):
                 return False
-            found = clones.check(conn, keyring, config.clone_rules, [serial])
-        return bool(found) and config.clone_rules.policy is ClonePolicy.PUBLISH
+            clones.check(conn, keyring, config.clone_rules, [serial])
+        return True
     except Exception:  # a phone's page view must not fail on bookkeeping
         log.exception("could not record a stamp page view of serial %s", serial)
         return False
@@ -165,9 +215,16 @@ def reports_page(
     return HTMLResponse(html)
 
 
+STATIC = {
+    "style.css": (pages.CSS, "text/css"),
+    "share.js": (pages.SHARE_JS, "text/javascript"),
+}
+
+
 def static(name: str) -> Response:
-    if name != "style.css":
+    if name not in STATIC:
         raise HTTPException(404, "not found")
+    content, media_type = STATIC[name]
     return Response(
-        pages.CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+        content, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
     )
