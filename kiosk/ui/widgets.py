@@ -258,6 +258,7 @@ class RouteStrip(Widget):
             valign="middle",
             size_hint=(None, None),
         )
+        lbl.font_size = size  # after the kv rule's default (17 px * app.u), not before
         lbl.text_size = (width, None) if width else (None, None)
         lbl.texture_update()
         lbl.size = lbl.texture_size

@@ -102,9 +102,9 @@ def _problems(ui, screen, where: str) -> list[str]:
     app, problems = ui.app, []
     u = app.u
     window = ((0, 0), Window.size)
-    ids = {id(w): name for name, w in screen.ids.items()}
+    ids = {id(w.__self__): name for name, w in screen.ids.items()}
     route = screen.ids.route
-    for label in ui.labels():
+    for label in _screen_labels(ui, screen):
         text = label.text[:30]
         floor = 18 if ids.get(id(label)) in LABEL_IDS or label.parent is route else 20
         if isinstance(label.parent, RouteStrip):
@@ -119,14 +119,23 @@ def _problems(ui, screen, where: str) -> list[str]:
         if label.parent is route and not _inside(label, _box(route)):
             problems.append(f"{where}: {text!r} is outside the route strip")
     card = screen.ids.card
-    for inner in (screen.ids.slide_text, screen.ids.info_box, screen.ids.slide_dots):
-        if inner.opacity and inner.height and not _inside(inner, _box(card)):
-            problems.append(f"{where}: {ids[id(inner)]} overflows the card")
+    shown = [screen.ids.info_box if screen.info else screen.ids.slide_text]
+    for inner in shown + [screen.ids.slide_dots, screen.ids.cta]:
+        box = _box(card) if inner is not screen.ids.cta else window
+        if inner.opacity and inner.height and not _inside(inner, box):
+            problems.append(f"{where}: {ids[id(inner.__self__)]} overflows {box}")
     for name in ("slide_name", "info_title", "route_heading"):
         lines = _lines(screen.ids[name]) if screen.ids[name].text else []
         if len(lines) > 1 and len(_words(lines[-1])) < 2:
             problems.append(f"{where}: {name} ends on a lone word: {lines}")
     return problems
+
+
+def _screen_labels(ui, screen):
+    """The attract screen's own texts (the top bar is the shell's, checked elsewhere)."""
+    from kivy.uix.label import Label
+
+    return [w for w in ui.visible_widgets(screen) if isinstance(w, Label) and w.text.strip()]
 
 
 def _box(widget):
@@ -153,16 +162,23 @@ def test_rest_stop_slides_keep_the_picture_and_fit_every_size(ui, reststop, size
                 where = f"{size[0]}x{size[1]} {lang} slide {index}"
                 if screen.slide is not None:
                     image = screen.ids.slide_image
-                    share = image.width * image.height / (size[0] * size[1])
-                    areas.append(share)
-                    if share < 0.25:
+                    # the slide area: the window less the top bar and the route strip
+                    slide_area = size[0] * (
+                        size[1] - ui.app.root.ids.topbar.height - screen.ids.route_box.height
+                    )
+                    share = image.width * image.height / slide_area
+                    of_window = image.width * image.height / (size[0] * size[1])
+                    areas.append((where, round(share, 2), round(of_window, 2)))
+                    if share < 0.25 or of_window < 0.12:
                         problems.append(
-                            f"{where}: picture {image.size} is {share:.0%} of the screen"
+                            f"{where}: picture {image.size} is {share:.0%} of the slide area, "
+                            f"{of_window:.0%} of the window"
                         )
                     assert screen.ids.stars.font_size >= 24 * ui.app.u
                 problems += _problems(ui, screen, where)
             assert screen.vm.info  # the passers-by slides are measured too
             screen.on_enter()
+        print("picture share (slide area, window):", sorted(set(a[1:] for a in areas)))
         assert not problems, "\n".join(problems)
     finally:
         Window.size = old
