@@ -158,6 +158,11 @@ class AttractScreen(KioskScreen):
         fade_out.bind(on_complete=swap)
         fade_out.start(card)
 
+    def hold(self, index: int):
+        """Stop the rotation on slide `index` of the sequence (screenshots)."""
+        self.on_leave()
+        self._show(index)
+
     def open_slide(self):
         if self.slide is not None:
             self.app.show_product(self.slide.product_id)
