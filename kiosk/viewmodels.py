@@ -317,8 +317,8 @@ class InfoSlide:
 # What each star level means, in plain words (OCOP-FACTS: Decision 148/QĐ-TTg bands; 3★ by
 # the district, 4★ by the province, 5★ nationally).
 STAR_MEANINGS = (
-    (5, N_("National class: 90 to 100 points, recognised by the Ministry")),
-    (4, N_("Provincial class: 70 to 89 points, recognised by the province")),
+    (5, N_("National class: 90 to 100 points")),
+    (4, N_("Provincial class: 70 to 89 points")),
     (3, N_("Meets the OCOP standard: 50 to 69 points")),
 )
 INFO_EVERY = 3  # an info slide after every 3 products
@@ -389,7 +389,7 @@ def info_slides(lang: str, name: str, address: str, distance_km: float) -> tuple
     stars = InfoSlide(
         _("What OCOP stars mean"),
         tuple((n, _(text)) for n, text in STAR_MEANINGS),
-        _("Stars count for 36 months. Scan a stamp to see a product's stars."),
+        _("5 stars are awarded by the Ministry, 4 by the province; stars count for 36 months."),
     )
     if not name:
         return (stars,)

@@ -118,6 +118,8 @@ def _problems(ui, screen, where: str) -> list[str]:
             problems.append(f"{where}: {text!r} is outside the window")
         if label.parent is route and not _inside(label, _box(route)):
             problems.append(f"{where}: {text!r} is outside the route strip")
+        if _within(label, screen.ids.card) and not _inside(label, _box(screen.ids.card)):
+            problems.append(f"{where}: {text!r} is outside the card")
     card = screen.ids.card
     shown = [screen.ids.info_box if screen.info else screen.ids.slide_text]
     for inner in shown + [screen.ids.slide_dots, screen.ids.cta]:
@@ -129,6 +131,14 @@ def _problems(ui, screen, where: str) -> list[str]:
         if len(lines) > 1 and len(_words(lines[-1])) < 2:
             problems.append(f"{where}: {name} ends on a lone word: {lines}")
     return problems
+
+
+def _within(widget, ancestor) -> bool:
+    while widget is not None and widget is not widget.parent:
+        if widget is ancestor.__self__:
+            return True
+        widget = widget.parent
+    return False
 
 
 def _screen_labels(ui, screen):
