@@ -118,8 +118,10 @@ def _problems(ui, screen, where: str) -> list[str]:
             problems.append(f"{where}: {text!r} is outside the window")
         if label.parent is route and not _inside(label, _box(route)):
             problems.append(f"{where}: {text!r} is outside the route strip")
-        if _within(label, screen.ids.card) and not _inside(label, _box(screen.ids.card)):
-            problems.append(f"{where}: {text!r} is outside the card")
+        for part in ("card", "cta"):  # the slide and the call to scan
+            box = screen.ids[part]
+            if _within(label, box) and not _inside(label, _box(box)):
+                problems.append(f"{where}: {text!r} is outside the {part}")
     card = screen.ids.card
     shown = [screen.ids.info_box if screen.info else screen.ids.slide_text]
     for inner in shown + [screen.ids.slide_dots, screen.ids.cta]:
