@@ -31,6 +31,7 @@ from typing import Any
 
 from ocop.errors import ConfigError
 from ocop.paper import PAPER_WIDTHS_MM
+from ocop.roads import ROUTES, Road
 
 SYSTEM_CONFIG_PATH = Path("/etc/ocop-kiosk/kiosk.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/ocop-kiosk")
@@ -68,6 +69,13 @@ class CameraKind(enum.Enum):
 class SiteSettings:
     name: str = field(default="Điểm giới thiệu sản phẩm OCOP (demo)", metadata={"max_chars": 120})
     district: str = field(default="Mộc Châu", metadata={"max_chars": 60})
+    # rest stops: the national road the site is on (ocop.roads); its district must be on it
+    road: Road = Road.QL6
+    # the slide for passers-by without a product: where the nearest OCOP showroom is
+    # ("" = that slide is not shown; the stars slide still is)
+    showroom_name: str = field(default="", metadata={"max_chars": 120})
+    showroom_address: str = field(default="", metadata={"max_chars": 160})
+    showroom_distance_km: float = field(default=0.0, metadata={"min": 0.0, "max": 1000.0})
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,7 @@ def settings_from_dict(data: dict[str, Any], source: str = "<dict>") -> Settings
     problems: list[str] = []
     settings = _build(Settings, data, "", problems)
     _check_values(settings, data, problems)
+    problems.extend(site_problems(settings, data, problems))
     if not any(p.startswith("registry.url") for p in problems):
         problems.extend(transport_problems(settings))
     if problems:
@@ -298,6 +307,24 @@ def transport_problems(settings: Settings, where: str = "registry.url") -> list[
             f"registry.allow_insecure_http = true (doctor warns)"
         ]
     return []
+
+
+def site_problems(settings: Settings, data: dict[str, Any], problems: list[str]) -> list[str]:
+    """A rest stop's district must be on its road (the route strip marks "you are here"
+    there). Checked for a rest-stop file, or when site.road is written."""
+    if any(p.startswith(("site.road:", "site.district:", "mode:")) for p in problems):
+        return []
+    if settings.mode is not Mode.RESTSTOP and not _written(data, "site.road"):
+        return []
+    route = ROUTES[settings.site.road]
+    if route.has(settings.site.district):
+        return []
+    on = [r.road.value for r in ROUTES.values() if r.has(settings.site.district)]
+    hint = f"; it is on {', '.join(on)}: set site.road" if on else ""
+    return [
+        f"site.district: {_shown(settings.site.district)} is not on {route.road.value} "
+        f"(its districts in order: {', '.join(route.districts)}){hint}"
+    ]
 
 
 def _check_root_key(text: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.i18n import N_, translator
 from kiosk.printing.queue import JobState
+from ocop.roads import ROUTES, Road
 from ocop.stamps.serials import serial_digits
 from ocop.tone import Tone
 
@@ -41,9 +42,8 @@ PALETTE = {
 STAR = "\u2605"  # ★ (DejaVu Sans has it; Roboto does not)
 EMPTY_STAR = "\u2606"  # ☆
 
-# QL6 from Hà Nội towards Điện Biên through Sơn La province (OCOP-FACTS).
-QL6_DISTRICTS = ("Vân Hồ", "Mộc Châu", "Yên Châu", "Mai Sơn", "Thành phố Sơn La", "Thuận Châu")
-QL6_ENDS = ("Hà Nội", "Điện Biên")
+# The rest-stop roads and their districts in order: ocop.roads (one table).
+QL6_DISTRICTS = ROUTES[Road.QL6].districts
 
 
 # --- small formatting helpers -----------------------------------------------------------
@@ -88,6 +88,16 @@ def district_label(district: str, lang: str) -> str:
 def place_text(commune: str, district: str, lang: str) -> str:
     parts = [p for p in (commune, district_label(district, lang)) if p]
     return ", ".join(parts)
+
+
+NBSP = "\u00a0"
+
+
+def no_lone_word(text: str) -> str:
+    """Glue the last two words (a no-break space), so a wrapped title never ends on a lone
+    word or number ("Quốc lộ" / "6"). Kivy breaks lines at plain spaces only."""
+    head, sep, tail = text.rstrip().rpartition(" ")
+    return f"{head}{NBSP}{tail}" if sep and head else text
 
 
 def count_text(n: int, lang: str, one: str, many: str, **fields: object) -> str:
@@ -295,13 +305,43 @@ class RouteStop:
 
 
 @dataclass(frozen=True)
+class InfoSlide:
+    """A rest-stop slide for passers-by who hold no product: what the stars mean, where to
+    buy. `rows` are (stars, text): stars 0 for a plain line."""
+
+    title: str
+    rows: tuple[tuple[int, str], ...]
+    footer: str
+
+
+# What each star level means, in plain words (OCOP-FACTS: Decision 148/QĐ-TTg bands; 3★ by
+# the district, 4★ by the province, 5★ nationally).
+STAR_MEANINGS = (
+    (5, N_("National class: 90 to 100 points")),
+    (4, N_("Provincial class: 70 to 89 points")),
+    (3, N_("Meets the OCOP standard: 50 to 69 points")),
+)
+INFO_EVERY = 3  # an info slide after every 3 products
+ROUTE_COUNT = (N_("{n} product"), N_("{n} products"))  # a stop's count (count_text)
+
+
+def road_name(road: Road, lang: str) -> str:
+    """'QL37' -> 'Quốc lộ 37' (vi) / 'QL37' (en)."""
+    _ = translator(lang)
+    return _("QL{number}").format(number=road.value.removeprefix("QL"))
+
+
+@dataclass(frozen=True)
 class AttractViewModel:
     heading: str
     subheading: str
     call_to_scan: str
     slides: tuple[ProductCardViewModel, ...]
-    route: tuple[RouteStop, ...]  # rest-stop mode: QL6 districts in order
+    route: tuple[RouteStop, ...]  # rest-stop mode: the site's road, districts in order
     route_ends: tuple[str, str]
+    info: tuple[InfoSlide, ...] = ()  # rest-stop mode: slides for passers-by
+    # what rotates: products, with an info slide after every INFO_EVERY of them
+    sequence: tuple[ProductCardViewModel | InfoSlide, ...] = ()
 
     @classmethod
     def build(
@@ -311,17 +351,24 @@ class AttractViewModel:
         mode: str,
         district_counts: Sequence[tuple[str, int]] = (),
         site_district: str = "",
+        road: Road = Road.QL6,
+        showroom: tuple[str, str, float] = ("", "", 0.0),
     ) -> AttractViewModel:
         _ = translator(lang)
         slides = tuple(ProductCardViewModel.from_product(p, lang) for p in featured)
         counts = dict(district_counts)
+        route_data = ROUTES[road]
         route = tuple(
             RouteStop(d, district_label(d, lang), counts.get(d, 0), d == site_district)
-            for d in QL6_DISTRICTS
+            for d in route_data.districts
         )
+        info: tuple[InfoSlide, ...] = ()
         if mode == "reststop":
-            heading = _("OCOP products along QL6")
-            sub = _("From Vân Hồ to Thuận Châu: where each product comes from")
+            heading = _("OCOP products along {road}").format(road=road_name(road, lang))
+            sub = _("From {first} to {last}: where each product comes from").format(
+                first=route[0].label, last=route[-1].label
+            )
+            info = info_slides(lang, *showroom)
         else:
             heading = _("OCOP products of Sơn La")
             sub = _("One Commune One Product: rated, certified, traceable")
@@ -331,15 +378,54 @@ class AttractViewModel:
             call_to_scan=_("Hold the QR stamp on a product up to the camera"),
             slides=slides,
             route=route,
-            route_ends=(_("Hà Nội"), _("Điện Biên")),
+            route_ends=(_(route_data.ends[0]), _(route_data.ends[1])),
+            info=info,
+            sequence=interleave(slides, info),
         )
 
 
-def route_index(district: str) -> int | None:
-    try:
-        return QL6_DISTRICTS.index(district)
-    except ValueError:
-        return None
+def info_slides(lang: str, name: str, address: str, distance_km: float) -> tuple[InfoSlide, ...]:
+    _ = translator(lang)
+    stars = InfoSlide(
+        _("What OCOP stars mean"),
+        tuple((n, _(text)) for n, text in STAR_MEANINGS),
+        _("5 stars are awarded by the Ministry, 4 by the province; stars count for 36 months."),
+    )
+    if not name:
+        return (stars,)
+    rows = [(0, name)] + ([(0, address)] if address else [])
+    if distance_km:
+        rows.append((0, _("{km} km from here").format(km=f"{distance_km:g}")))
+    showroom = InfoSlide(
+        _("Buy OCOP products nearby"),
+        tuple(rows),
+        _("Genuine products carry the OCOP QR stamp."),
+    )
+    return (stars, showroom)
+
+
+def interleave(
+    slides: Sequence[ProductCardViewModel], info: Sequence[InfoSlide]
+) -> tuple[ProductCardViewModel | InfoSlide, ...]:
+    """Products with an info slide after every INFO_EVERY of them, the info slides in turn
+    (at least one of each when there are fewer products)."""
+    if not info:
+        return tuple(slides)
+    out: list[ProductCardViewModel | InfoSlide] = []
+    shown = 0
+    for i, slide in enumerate(slides, 1):
+        out.append(slide)
+        if i % INFO_EVERY == 0:
+            out.append(info[shown % len(info)])
+            shown += 1
+    while shown < len(info):
+        out.append(info[shown])
+        shown += 1
+    return tuple(out)
+
+
+def route_index(district: str, road: Road = Road.QL6) -> int | None:
+    return ROUTES[road].index(district)
 
 
 # --- camera and scanning messages ----------------------------------------------------------

@@ -45,6 +45,12 @@ def register(sub) -> None:
         help="result/scan screen: one of the demo stamps",
     )
     parser.add_argument("--product", type=int, help="product screen: product id")
+    parser.add_argument(
+        "--slide",
+        type=int,
+        metavar="N",
+        help="attract screen: hold slide N (from 0) of the rotation",
+    )
     parser.add_argument("--tab", choices=STAFF_TABS + BROWSE_TABS, help="staff or browse tab")
     parser.add_argument("--query", default="", help="browse search text")
     parser.add_argument(
@@ -155,7 +161,8 @@ class Shot:
 
 
 def _show_attract(app, args, shot: Shot) -> None:
-    pass  # the app starts on it
+    if args.slide is not None:  # the app starts on it; else hold one slide of the rotation
+        app.screen("attract").hold(args.slide)
 
 
 def _show_result(app, args, shot: Shot) -> None:

@@ -217,18 +217,20 @@ class CameraPreview(Widget):
 
 
 class RouteStrip(Widget):
-    """QL6 through Sơn La as a schematic strip: Hà Nội - the districts in order - Điện Biên.
-    Each stop shows its district and its number of OCOP products; `highlight` marks where the
-    product on show comes from, `here` the rest stop itself."""
+    """The site's national road through Sơn La as a schematic strip: one end - the districts
+    in order - the other end. Each stop shows its district and its number of OCOP products;
+    `highlight` marks where the product on show comes from, `here` the rest stop itself.
+    Every text is at least 18 px * app.u (labels); the strip sets `content_height` to what
+    its texts need at its width (names wrap), and the kv rule uses it as its height."""
 
     stops = ListProperty([])  # [(label, count, district)]
     ends = ListProperty(["Hà Nội", "Điện Biên"])
     highlight = StringProperty("")
     here = StringProperty("")
     here_text = StringProperty("")
-    count_format = StringProperty("{n}")
-    count_format_one = StringProperty("{n}")  # the count when it is 1 ("1 product")
+    count_for = ObjectProperty(None, allownone=True)  # n -> "1 product" / "2 products"
     font_scale = NumericProperty(1.0)
+    content_height = NumericProperty(0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -236,14 +238,14 @@ class RouteStrip(Widget):
         self._trigger = Clock.create_trigger(self._redraw, 0)
         self.bind(
             pos=self._trigger,
-            size=self._trigger,
+            width=self._trigger,
             stops=self._trigger,
             highlight=self._trigger,
             here=self._trigger,
             ends=self._trigger,
             here_text=self._trigger,
-            count_format=self._trigger,
-            count_format_one=self._trigger,
+            count_for=self._trigger,
+            font_scale=self._trigger,
         )
 
     def _label(self, text, size, colour, bold=False, width=None):
@@ -256,6 +258,7 @@ class RouteStrip(Widget):
             valign="middle",
             size_hint=(None, None),
         )
+        lbl.font_size = size  # after the kv rule's default (17 px * app.u), not before
         lbl.text_size = (width, None) if width else (None, None)
         lbl.texture_update()
         lbl.size = lbl.texture_size
@@ -263,47 +266,47 @@ class RouteStrip(Widget):
         self._labels.append(lbl)
         return lbl
 
+    def _count_text(self, count: int, narrow: bool) -> str:
+        if narrow or self.count_for is None:
+            return str(count)
+        return self.count_for(count)
+
     def _redraw(self, *_):
         for lbl in self._labels:
             self.remove_widget(lbl)
         self._labels.clear()
         self.canvas.before.clear()
-        if not self.stops or self.width < 10 or self.height < 10:
+        if not self.stops or self.width < 10:
+            self.content_height = 0
             return
         app = App.get_running_app()
         u = (app.u if app else 1) * self.font_scale
         n = len(self.stops)
         step = (self.width - 8 * u) / n  # each stop owns an equal slice
         x0 = self.x + 4 * u + step / 2
-        narrow = step < 100 * u
-        name_size = (12.5 if narrow else 14) * u
-        count_size = (11 if narrow else 12.5) * u
-        y = self.y + name_size * 2.6 + 14 * u  # the road; names (2 lines) below it
-        row1 = y + 12 * u + 3 * u  # counts
-        row2 = row1 + count_size * 1.3 + 4 * u  # road ends and the "here" tag
+        text_size = 18 * u  # the labels' floor (docs/ui.md)
+        names = [
+            self._label(label, text_size, COLOURS["ink"], district == self.highlight, step * 0.96)
+            for label, _count, district in self.stops
+        ]
+        # counts as "3 products" where they fit in every slice, else the bare number
+        narrow = self.count_for is None or any(
+            self._too_wide(self.count_for(c), text_size, step) for _l, c, _d in self.stops if c
+        )
+        y = self.y + max(lbl.height for lbl in names) + 15 * u  # the road; names below it
+        row1 = y + 14 * u  # counts
+        row2 = row1 + text_size * 1.3 + 6 * u  # road ends and the "here" tag
         with self.canvas.before:
             Color(*COLOURS["green"])
             Line(points=[self.x + 2, y, self.right - 2, y], width=4 * u)
-            Line(
-                points=[self.x + 12 * u, y + 8 * u, self.x + 2, y, self.x + 12 * u, y - 8 * u],
-                width=3 * u,
-            )
-            Line(
-                points=[
-                    self.right - 12 * u,
-                    y + 8 * u,
-                    self.right - 2,
-                    y,
-                    self.right - 12 * u,
-                    y - 8 * u,
-                ],
-                width=3 * u,
-            )
-        left = self._label("‹ " + self.ends[0], 12 * u, COLOURS["muted"], bold=True)
+            for tip, back in ((self.x + 2, 12 * u), (self.right - 2, -12 * u)):
+                Line(points=[tip + back, y + 8 * u, tip, y, tip + back, y - 8 * u], width=3 * u)
+        left = self._label("‹ " + self.ends[0], text_size, COLOURS["muted"], bold=True)
         left.x, left.y = self.x + 2, row2
-        right = self._label(self.ends[1] + " ›", 12 * u, COLOURS["muted"], bold=True)
+        right = self._label(self.ends[1] + " ›", text_size, COLOURS["muted"], bold=True)
         right.right, right.y = self.right - 2, row2
-        for i, (label, count, district) in enumerate(self.stops):
+        top = max(left.top, right.top)
+        for i, (name, (_label, count, district)) in enumerate(zip(names, self.stops, strict=True)):
             cx = x0 + i * step
             lit = district == self.highlight
             r = (12 if lit else 8.5) * u
@@ -312,25 +315,21 @@ class RouteStrip(Widget):
                 Ellipse(pos=(cx - r, y - r), size=(2 * r, 2 * r))
                 Color(*COLOURS["green_dark"])
                 Line(circle=(cx, y, r), width=2.2 * u)
-            name = self._label(label, name_size, COLOURS["ink"], bold=lit, width=step * 0.96)
-            name.center_x, name.top = cx, y - 15 * u
+            name.center_x, name.top = cx, y - 13 * u
             if count:
                 c = self._label(
-                    str(count)
-                    if narrow
-                    else (self.count_format_one if count == 1 else self.count_format).format(
-                        n=count
-                    ),
-                    count_size,
+                    self._count_text(count, narrow),
+                    text_size,
                     COLOURS["amber"] if lit else COLOURS["green_dark"],
                     bold=True,
                 )
                 c.center_x, c.y = cx, row1
             if district == self.here and self.here_text:
-                tag = self._label(self.here_text, 12 * u, COLOURS["white"], bold=True)
+                tag = self._label(self.here_text, text_size, COLOURS["white"], bold=True)
                 tag.center_x, tag.y = cx, row2 + 2 * u
                 tag.x = max(tag.x, left.right + 10 * u)
                 tag.right = min(tag.right, right.x - 10 * u)
+                top = max(top, tag.top + 2 * u)
                 with self.canvas.before:
                     Color(*COLOURS["red"])
                     RoundedRectangle(
@@ -338,11 +337,13 @@ class RouteStrip(Widget):
                         size=(tag.width + 12 * u, tag.height + 4 * u),
                         radius=[6 * u],
                     )
+        self.content_height = top - self.y + 2 * u
 
     @staticmethod
-    def needed_height(u: float) -> float:
-        """What the strip needs at unit u: names, the road, counts and the 'here' tag."""
-        return (14 * 2.6 + 14 + 15 + 17 + 4 + 20) * u
+    def _too_wide(text: str, size: float, step: float) -> bool:
+        probe = DataLabel(text=text, font_size=size, bold=True)
+        probe.texture_update()
+        return probe.texture_size[0] > step * 0.96
 
 
 class KeysBuiltWhenShown:

@@ -441,3 +441,32 @@ def test_the_environment_url_follows_the_same_rule(tmp_path):
     )
     result = run_cli("--config", str(tmp_path / "bad.toml"), "config", "check")
     assert result.returncode == 2 and "allow_insecure_http" in result.stderr
+
+
+def test_a_rest_stops_road_and_district_come_from_settings():
+    from ocop.roads import Road
+
+    settings = settings_from_dict(
+        {"mode": "reststop", "site": {"road": "QL37", "district": "Bắc Yên"}}
+    )
+    assert settings.site.road is Road.QL37 and settings.site.district == "Bắc Yên"
+
+
+def test_a_wrong_road_or_a_district_off_the_road_is_reported_with_the_other_errors():
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"mode": "reststop", "site": {"road": "QL99"}, "ui": {"fps": 1}})
+    text = "\n".join(info.value.problems)
+    assert "site.road: must be one of 'QL6', 'QL37', 'QL43', 'QL4G', got 'QL99'" in text
+    assert "ui.fps: unknown key" in text  # reported at once, not one at a time
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict(
+            {"mode": "reststop", "site": {"road": "QL6", "district": "Bắc Yên"}, "ui": {"x": 1}}
+        )
+    text = "\n".join(info.value.problems)
+    assert len(info.value.problems) == 2, text
+    assert (
+        "site.district: 'Bắc Yên' is not on QL6 (its districts in order: Vân Hồ, Mộc Châu, "
+        "Yên Châu, Mai Sơn, Thành phố Sơn La, Thuận Châu); it is on QL37: set site.road"
+    ) in text
+    # a showroom in a district off every road is fine: it shows no route
+    settings_from_dict({"mode": "showroom", "site": {"district": "Quỳnh Nhai"}})

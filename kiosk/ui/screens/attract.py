@@ -1,5 +1,5 @@
 """Attract (idle) screen: featured products cycling, a clear call to scan; in rest-stop mode
-large type and the QL6 route strip."""
+large type, the route strip of the site's road and slides for passers-by (stars, showroom)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from kivy.properties import (
 
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.ticks import every
-from kiosk.viewmodels import AttractViewModel
+from kiosk.viewmodels import AttractViewModel, InfoSlide
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ class AttractScreen(KioskScreen):
     image = StringProperty("")
     dots = StringProperty("")
     route_stops = ListProperty([])
+    route_ends = ListProperty(["", ""])
+    site_district = StringProperty("")  # "you are here" on the route strip
+    info = ObjectProperty(None, allownone=True)  # an InfoSlide on show instead of a product
     heading = StringProperty("")
     subheading = StringProperty("")
     call_to_scan = StringProperty("")
@@ -96,24 +99,38 @@ class AttractScreen(KioskScreen):
         featured = catalog.featured()
         if not featured:
             featured = catalog.all(limit=12)
+        site = app.settings.site
         self.vm = AttractViewModel.build(
-            featured, app.lang, app.mode, catalog.districts(), app.settings.site.district
+            featured,
+            app.lang,
+            app.mode,
+            catalog.districts(),
+            site.district,
+            site.road,
+            (site.showroom_name, site.showroom_address, site.showroom_distance_km),
         )
         self.heading, self.subheading = self.vm.heading, self.vm.subheading
         self.section = self.vm.heading.upper()
         self.call_to_scan = self.vm.call_to_scan
         self.route_stops = [(s.label, s.count, s.district) for s in self.vm.route]
+        self.route_ends = list(self.vm.route_ends)
+        self.site_district = site.district
 
     def _show(self, index: int):
-        slides = self.vm.slides if self.vm else ()
+        slides = self.vm.sequence if self.vm else ()
         if not slides:
-            self.slide = None
+            self.slide = self.info = None
             self.image = ""
             self.dots = ""
             return
         self.index = index % len(slides)
-        self.slide = slides[self.index]
-        self.image = self.image_source(self.slide.image_hash)
+        item = slides[self.index]
+        if isinstance(item, InfoSlide):
+            self.slide, self.info = None, item
+            self.image = ""
+        else:
+            self.slide, self.info = item, None
+            self.image = self.image_source(item.image_hash)
         shown = min(len(slides), 12)
         self.dots = " ".join("●" if i == self.index % shown else "○" for i in range(shown))
 
@@ -133,13 +150,18 @@ class AttractScreen(KioskScreen):
             log.debug(
                 "attract slide %d of %d: product %s",
                 self.index + 1,
-                len(self.vm.slides),
+                len(self.vm.sequence),
                 self.slide.product_id if self.slide else None,
             )
             fade_in.start(card)
 
         fade_out.bind(on_complete=swap)
         fade_out.start(card)
+
+    def hold(self, index: int):
+        """Stop the rotation on slide `index` of the sequence (screenshots)."""
+        self.on_leave()
+        self._show(index)
 
     def open_slide(self):
         if self.slide is not None:
