@@ -105,7 +105,7 @@ def test_queue_tab_recovery_and_the_two_tap_cancel():
     assert vm.recovery("en").step == "check"  # its uncertain label first
     assert not RecoveryLook.of(None, False).shown
     cells = job_cells(vm.overview, "en")
-    assert [c.colour for c in cells] == ["ink", "red"] and cells[0].data
+    assert [c.colour for c in cells] == ["ink", "red", "muted", "muted"] and cells[0].data
     assert job_cells(QueueOverview.empty(), "en")[0].text == "No print jobs yet."
     vm.recovery_note = ("error", "disk full", 0, 0)
     assert vm.note_text("en") == ("Could not do that: disk full", True)
@@ -163,3 +163,16 @@ def test_every_job_state_has_staff_words_in_both_languages():
     for state in JobState:
         assert job_state_text(state.value, "vi") != job_state_text(state.value, "en")
     assert job_state_text("melted", "vi") == "melted"  # an unknown value is shown as is
+
+
+def test_queue_rows_show_the_serial_range_as_the_label_groups_it():
+    from kiosk.staff.queue_tab import serial_range_text
+
+    wide = job(printed=range(101, 140), pending=range(140, 151), uncertain=())
+    assert serial_range_text(wide) == "0000 0000 0101 \u2013 0000 0000 0150"
+    assert serial_range_text(job(printed=(7,), pending=(), uncertain=())) == "0000 0000 0007"
+    assert serial_range_text(job(printed=(), pending=(), uncertain=())) == ""
+    cells = job_cells(QueueOverview([wide], [], {101: "Coffee"}), "vi")
+    assert cells[2].text == "0000 0000 0101 \u2013 0000 0000 0150" and cells[2].data
+    no_serials = job(printed=(), pending=(), uncertain=())
+    assert len(job_cells(QueueOverview([no_serials], [], {101: "Coffee"}), "en")) == 2
