@@ -11,6 +11,21 @@ from kiosk.i18n import N_, translator
 from kiosk.viewmodels import LOT_MAX_CHARS, count_text, edit_lot, edit_query, job_state_text
 
 MAX_COUNT = 100
+# one tap to a usual batch size; each is at most MAX_COUNT (a test checks)
+PRESET_COUNTS = (10, 25, 50, 100)
+# Holding + or -: the first repeat after HOLD_DELAY_S (a tap stays one step), then one
+# every REPEAT_S, in steps of 1 for the first REPEATS_BEFORE_FAST repeats, then of FAST_STEP.
+HOLD_DELAY_S = 0.4
+REPEAT_S = 0.1
+REPEATS_BEFORE_FAST = 10
+FAST_STEP = 5
+
+
+def repeat_step(repeats: int) -> int:
+    """How far the count moves on the n-th repeat of a held button (0: the press itself)."""
+    return 1 if repeats < REPEATS_BEFORE_FAST else FAST_STEP
+
+
 DEFAULT_PRODUCTS = 100  # featured products first, then the first by id
 SEARCH_LIMIT = 50  # top matches shown for a search
 CARET = "▏"
@@ -168,6 +183,10 @@ class PrintTabModel:
 
     def change_count(self, delta: int) -> None:
         self.count = max(1, min(MAX_COUNT, int(self.count) + delta))
+
+    def set_count(self, count: int) -> None:
+        """A preset: kept within 1..MAX_COUNT like every other change."""
+        self.count = max(1, min(MAX_COUNT, int(count)))
 
     def key_in_lot(self, key: str) -> None:
         self.lot = edit_lot(self.lot, key, LOT_MAX_CHARS)
