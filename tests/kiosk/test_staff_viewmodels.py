@@ -176,3 +176,22 @@ def test_queue_rows_show_the_serial_range_as_the_label_groups_it():
     assert cells[2].text == "0000 0000 0101 \u2013 0000 0000 0150" and cells[2].data
     no_serials = job(printed=(), pending=(), uncertain=())
     assert len(job_cells(QueueOverview([no_serials], [], {101: "Coffee"}), "en")) == 2
+
+
+def test_typed_count_is_checked_and_a_bad_one_changes_nothing():
+    from kiosk.staff.print_tab import MAX_COUNT, PrintTabModel, count_problem
+
+    assert count_problem("", "vi") == "Nhập số tem cần in"
+    assert count_problem("0", "en") == "At least 1 stamp"
+    assert count_problem(str(MAX_COUNT + 1), "vi") == f"Mỗi lần in tối đa {MAX_COUNT} tem"
+    assert count_problem(str(MAX_COUNT), "en") == ""
+    vm = PrintTabModel(printing_ok=True, product_id=101, count=7)
+    vm.start_count()
+    assert PrintLayout.of(vm.editing, portrait=False).lot.shown  # the keypad column
+    for key in "1234":  # at most as many digits as MAX_COUNT has
+        vm.key_in_count(key)
+    assert vm.count_typed == "123" and not vm.finish_count("en") and vm.count == 7
+    view = vm.view("en", portrait=False)
+    assert view.counting and not view.can_print and view.count_problem
+    vm.key_in_count("backspace")
+    assert vm.finish_count("en") and vm.count == 12 and vm.editing is Editing.NONE

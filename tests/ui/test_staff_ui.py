@@ -555,3 +555,32 @@ def test_holding_plus_repeats_faster_and_stops_on_release(ui):
     touch.touch_up()
     ui.pump(2)
     assert tab.ids.count_minus._repeat_event is None
+
+
+def test_typing_the_count_on_the_number_pad(ui):
+    from kiosk.staff.print_tab import MAX_COUNT
+
+    tab = open_print_tab(ui)
+    before = int(tab.count)
+    ui.tap(tab.ids.count_label)
+    assert tab.editing == "count" and tab.counting
+    pad = tab.ids.count_pad
+    ui.pump(3)
+    ui.tap(pad.key("clear"))
+    assert tab.count_problem == "Type how many stamps to print"
+    for digit in "250":
+        ui.tap(pad.key(digit))
+    assert tab.count_field_text.startswith("250")
+    assert tab.count_problem == f"At most {MAX_COUNT} stamps in one job"
+    ui.tap(tab.ids.lot_done)  # refused: the pad stays open, the count is unchanged
+    assert tab.editing == "count" and tab.count == before and not tab.can_print
+    ui.tap(pad.key("clear"))
+    ui.tap(pad.key("0"))
+    assert tab.count_problem == "At least 1 stamp"
+    ui.tap(pad.key("backspace"))
+    for digit in "37":
+        ui.tap(pad.key(digit))
+    assert tab.count_problem == ""
+    ui.tap(tab.ids.lot_done)
+    assert tab.editing == "" and tab.count == 37 and tab.can_print
+    assert "37" in tab.ids.print_button.text

@@ -22,7 +22,7 @@ from kiosk.printing.overview import label_preview_rgb
 from kiosk.staff import print_tab
 from kiosk.staff.print_tab import Editing, PrintLayout, PrintTabModel, progress_line
 from kiosk.ui.screens.staff_base import StaffTabPane
-from kiosk.ui.widgets import DataButton, ListButton
+from kiosk.ui.widgets import DataButton, ListButton, LotKeypad
 from kiosk.viewmodels import SEARCH_DELAY_S
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,13 @@ class ProductPickButton(ListButton):
     """A product row in the staff picker (RecycleView view class)."""
 
     product_id = NumericProperty(0)
+
+
+class CountPad(LotKeypad):
+    """The number pad for the count: digits, backspace and clear (LotKeypad's keys)."""
+
+    WIDE = ("1234567890",)
+    NARROW = ("12345", "67890")
 
 
 class PresetButton(DataButton):
@@ -100,6 +107,9 @@ class PrintTab(StaffTabPane):
     lot_button_text = StringProperty("")
     lot_field_text = StringProperty("")
     lot_length_text = StringProperty("")
+    counting = BooleanProperty(False)
+    count_field_text = StringProperty("")
+    count_problem = StringProperty("")
     # the rest: the rendered label and the job on its way
     preview = ObjectProperty(None, allownone=True)
     progress_done = NumericProperty(0)
@@ -117,6 +127,7 @@ class PrintTab(StaffTabPane):
         super().on_kv_post(base_widget)
         self.ids.search_keyboard.bind(on_key=lambda kb, key: self.on_search_key(key))
         self.ids.lot_keypad.bind(on_key=lambda kb, key: self.on_lot_key(key))
+        self.ids.count_pad.bind(on_key=lambda kb, key: self.on_count_key(key))
         self.app.bind(portrait=lambda *_: self.refresh())
         self.refresh()
 
@@ -231,6 +242,19 @@ class PrintTab(StaffTabPane):
     def stop_repeats(self) -> None:
         for name in ("count_minus", "count_plus"):
             self.ids[name].stop_repeat()
+
+    def start_count(self):
+        self._start_editing(Editing.COUNT)
+        self.vm.start_count()
+        self.refresh()
+
+    def on_count_key(self, key: str):
+        self.vm.key_in_count(key)
+        self.refresh()
+
+    def stop_count(self):
+        self.vm.finish_count(self.app.lang)
+        self.refresh()
 
     def start_lot(self):
         self._start_editing(Editing.LOT)
