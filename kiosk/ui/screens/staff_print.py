@@ -37,8 +37,8 @@ class ProductPickButton(ListButton):
 class CountPad(LotKeypad):
     """The number pad for the count: digits, backspace and clear (LotKeypad's keys)."""
 
-    WIDE = ("1234567890",)
-    NARROW = ("12345", "67890")
+    WIDE: tuple[str, ...] = ("1234567890",)  # type: ignore[assignment]
+    NARROW: tuple[str, ...] = ("12345", "67890")  # type: ignore[assignment]
 
 
 class PresetButton(DataButton):
