@@ -47,6 +47,7 @@ from ocop.clock import utc_now_iso
 from ocop.enums import EnumWithAttributes
 from ocop.errors import ConfigError, NotFound, UserError
 from ocop.i18n import N_
+from ocop.lots import LotDates
 from ocop.paper import DOTS_BY_WIDTH_MM
 from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from ocop.stamps.serials import serial_digits
@@ -127,6 +128,8 @@ class JobView:
     void: list[int]
     created_at: str
     updated_at: str
+    produced_on: str | None = None  # ISO dates of the lot (ocop/lots.py), if staff gave them
+    best_before: str | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -147,6 +150,8 @@ class JobView:
             "needs_attention": self.needs_attention,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "produced_on": self.produced_on,
+            "best_before": self.best_before,
         }
 
 
@@ -290,8 +295,12 @@ class PrintQueue:
 
     # --- creating and inspecting jobs ------------------------------------------------------
 
-    def submit(self, product_id: int, count: int, lot: str = "") -> int:
-        """Create a QUEUED job and reserve its serials in the same transaction."""
+    def submit(
+        self, product_id: int, count: int, lot: str = "", dates: LotDates | None = None
+    ) -> int:
+        """Create a QUEUED job and reserve its serials in the same transaction. `dates`
+        were checked by ocop.lots.check_lot_dates (against the trusted today)."""
+        dates = dates or LotDates()
         if (
             isinstance(count, bool)
             or not isinstance(count, int)
@@ -311,8 +320,18 @@ class PrintQueue:
         with self.store.transaction() as conn:
             job_id = conn.execute(
                 "INSERT INTO print_jobs(product_id, lot, count, state, printer_uri, "
-                "created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-                (product_id, lot, count, self.settings.printer.uri, now, now),
+                "created_at, updated_at, produced_on, best_before) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (
+                    product_id,
+                    lot,
+                    count,
+                    self.settings.printer.uri,
+                    now,
+                    now,
+                    dates.produced_on and dates.produced_on.isoformat(),
+                    dates.best_before and dates.best_before.isoformat(),
+                ),
             ).lastrowid
             assert job_id is not None  # sqlite3 sets it after every INSERT
             take_stamps(
@@ -349,6 +368,8 @@ class PrintQueue:
             by_state["void"],
             row["created_at"],
             row["updated_at"],
+            row["produced_on"],
+            row["best_before"],
         )
 
     def jobs(self, limit: int = JOBS_PAGE) -> list[JobView]:
