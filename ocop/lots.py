@@ -79,6 +79,8 @@ def check_lot_dates(
 
 __all__ = [
     "DATE_FORMAT",
+    "EARLIEST_YEAR",
+    "LATEST_YEAR",
     "LotDateError",
     "LotDateProblem",
     "LotDates",
