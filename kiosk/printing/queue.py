@@ -47,6 +47,7 @@ from ocop.clock import utc_now_iso
 from ocop.enums import EnumWithAttributes
 from ocop.errors import ConfigError, NotFound, UserError
 from ocop.i18n import N_
+from ocop.lots import LATEST_YEAR, LotDates
 from ocop.paper import DOTS_BY_WIDTH_MM
 from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
 from ocop.stamps.serials import serial_digits
@@ -127,6 +128,8 @@ class JobView:
     void: list[int]
     created_at: str
     updated_at: str
+    produced_on: str | None = None  # ISO dates of the lot (ocop/lots.py), if staff gave them
+    best_before: str | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -147,6 +150,8 @@ class JobView:
             "needs_attention": self.needs_attention,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "produced_on": self.produced_on,
+            "best_before": self.best_before,
         }
 
 
@@ -235,7 +240,10 @@ def _largest_label(base_url: str) -> LabelContent:
     )
     # A stamp is the base URL + PAYLOAD_CHARS base32 characters: its QR size is fixed.
     stamp = normalise_base_url(base_url) + "Z" * PAYLOAD_CHARS
-    return label_content(product, 0, stamp, MAX_SERIAL, "9" * MAX_LOT_CHARS)
+    widest_day = dt.date(LATEST_YEAR, 12, 28)  # dd/mm/yyyy: every date is as wide
+    return label_content(
+        product, 0, stamp, MAX_SERIAL, "9" * MAX_LOT_CHARS, LotDates(widest_day, widest_day)
+    )
 
 
 def describe_label_error(err: LabelError, settings: Settings) -> str:
@@ -256,15 +264,36 @@ def serial_text(serial: int) -> str:
     return "Số/No. " + serial_digits(serial)
 
 
+def label_footer(lot: str, dates: LotDates | None = None) -> str:
+    """The footer: the lot, then its dates ("Lô/Lot A12 · NSX 01/11/2026 HSD 01/05/2027");
+    the renderer shrinks it to fit and cuts with '…' what still has no room."""
+    parts = [f"Lô/Lot {lot}" if lot else "", dates.footer() if dates else ""]
+    return " · ".join(p for p in parts if p)
+
+
+def job_dates(view: JobView) -> LotDates:
+    """The job's stored ISO dates as LotDates."""
+    return LotDates(
+        dt.date.fromisoformat(view.produced_on) if view.produced_on else None,
+        dt.date.fromisoformat(view.best_before) if view.best_before else None,
+    )
+
+
 def label_content(
-    product: ProductView | None, product_id: int, text: str, serial: int, lot: str = ""
+    product: ProductView | None,
+    product_id: int,
+    text: str,
+    serial: int,
+    lot: str = "",
+    dates: LotDates | None = None,
 ) -> LabelContent:
+    footer = label_footer(lot, dates)
     if product is None:
         return LabelContent(
             qr_text=text,
             title=f"OCOP #{product_id}",
             serial_text=serial_text(serial),
-            footer=lot and f"Lô/Lot {lot}",
+            footer=footer,
         )
     return LabelContent(
         qr_text=text,
@@ -273,7 +302,7 @@ def label_content(
         producer=product.producer,
         district=product.district,
         stars=product.stars,
-        footer=f"Lô/Lot {lot}" if lot else "",
+        footer=footer,
     )
 
 
@@ -290,8 +319,12 @@ class PrintQueue:
 
     # --- creating and inspecting jobs ------------------------------------------------------
 
-    def submit(self, product_id: int, count: int, lot: str = "") -> int:
-        """Create a QUEUED job and reserve its serials in the same transaction."""
+    def submit(
+        self, product_id: int, count: int, lot: str = "", dates: LotDates | None = None
+    ) -> int:
+        """Create a QUEUED job and reserve its serials in the same transaction. `dates`
+        were checked by ocop.lots.check_lot_dates (against the trusted today)."""
+        dates = dates or LotDates()
         if (
             isinstance(count, bool)
             or not isinstance(count, int)
@@ -311,8 +344,18 @@ class PrintQueue:
         with self.store.transaction() as conn:
             job_id = conn.execute(
                 "INSERT INTO print_jobs(product_id, lot, count, state, printer_uri, "
-                "created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-                (product_id, lot, count, self.settings.printer.uri, now, now),
+                "created_at, updated_at, produced_on, best_before) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (
+                    product_id,
+                    lot,
+                    count,
+                    self.settings.printer.uri,
+                    now,
+                    now,
+                    dates.produced_on and dates.produced_on.isoformat(),
+                    dates.best_before and dates.best_before.isoformat(),
+                ),
             ).lastrowid
             assert job_id is not None  # sqlite3 sets it after every INSERT
             take_stamps(
@@ -349,6 +392,8 @@ class PrintQueue:
             by_state["void"],
             row["created_at"],
             row["updated_at"],
+            row["produced_on"],
+            row["best_before"],
         )
 
     def jobs(self, limit: int = JOBS_PAGE) -> list[JobView]:
@@ -514,10 +559,12 @@ class PrintQueue:
             else {}
         )
         report(Progress(job_id, done, view.count, JobState.PRINTING))
+        dates = job_dates(view)
         for serial in view.pending:
             try:
                 image = render_label(
-                    label_content(product, view.product_id, texts[serial], serial, view.lot), layout
+                    label_content(product, view.product_id, texts[serial], serial, view.lot, dates),
+                    layout,
                 )
             except Exception as exc:  # noqa: BLE001 - nothing of this label left: the job fails, with why
                 reason = self._render_failure(job_id, serial, exc)

@@ -11,6 +11,36 @@ from kiosk.i18n import N_, translator
 from kiosk.viewmodels import LOT_MAX_CHARS, count_text, edit_lot, edit_query, job_state_text
 
 MAX_COUNT = 100
+# one tap to a usual batch size; each is at most MAX_COUNT (a test checks)
+PRESET_COUNTS = (10, 25, 50, 100)
+# Holding + or -: the first repeat after HOLD_DELAY_S (a tap stays one step), then one
+# every REPEAT_S, in steps of 1 for the first REPEATS_BEFORE_FAST repeats, then of FAST_STEP.
+HOLD_DELAY_S = 0.4
+REPEAT_S = 0.1
+REPEATS_BEFORE_FAST = 10
+FAST_STEP = 5
+
+
+COUNT_MAX_DIGITS = len(str(MAX_COUNT))
+
+
+def count_problem(typed: str, lang: str) -> str:
+    """Why a typed count cannot be printed, in the staff's language; "" when it can."""
+    _ = translator(lang)
+    if not typed:
+        return _("Type how many stamps to print")
+    if int(typed) < 1:
+        return _("At least 1 stamp")
+    if int(typed) > MAX_COUNT:
+        return _("At most {n} stamps in one job").format(n=MAX_COUNT)
+    return ""
+
+
+def repeat_step(repeats: int) -> int:
+    """How far the count moves on the n-th repeat of a held button (0: the press itself)."""
+    return 1 if repeats < REPEATS_BEFORE_FAST else FAST_STEP
+
+
 DEFAULT_PRODUCTS = 100  # featured products first, then the first by id
 SEARCH_LIMIT = 50  # top matches shown for a search
 CARET = "▏"
@@ -20,6 +50,7 @@ class Editing(enum.Enum):
     NONE = ""
     SEARCH = "search"  # the product keyboard is open
     LOT = "lot"  # the lot keypad is open
+    COUNT = "count"  # the number pad for the count is open (in the keypad's column)
 
 
 @dataclass(frozen=True)
@@ -44,7 +75,7 @@ class PrintLayout:
     def of(cls, editing: Editing, portrait: bool) -> PrintLayout:
         searching, lot, idle = (
             editing is Editing.SEARCH,
-            editing is Editing.LOT,
+            editing in (Editing.LOT, Editing.COUNT),  # one keypad column serves both
             editing is Editing.NONE,
         )
 
@@ -84,6 +115,9 @@ class PrintView:
     lot_button_text: str
     lot_field_text: str
     lot_length_text: str
+    counting: bool  # the number pad, not the lot keypad, is open
+    count_field_text: str
+    count_problem: str  # why the typed count cannot be printed; "" when it can
 
 
 def progress_line(progress, lang: str) -> str:
@@ -111,6 +145,7 @@ class PrintTabModel:
     default_products: list = field(default_factory=list)
     found_products: list = field(default_factory=list)
     count: int = 1
+    count_typed: str = ""  # the number pad's digits while it is open
     lot: str = ""
     printing_ok: bool = True
 
@@ -169,6 +204,32 @@ class PrintTabModel:
     def change_count(self, delta: int) -> None:
         self.count = max(1, min(MAX_COUNT, int(self.count) + delta))
 
+    def start_count(self) -> None:
+        self.editing = Editing.COUNT
+        self.count_typed = ""
+
+    def key_in_count(self, key: str) -> None:
+        """The number pad: digits (at most COUNT_MAX_DIGITS), "backspace", "clear"."""
+        if key == "backspace":
+            self.count_typed = self.count_typed[:-1]
+        elif key == "clear":
+            self.count_typed = ""
+        elif key.isdigit() and len(self.count_typed) < COUNT_MAX_DIGITS:
+            self.count_typed += key
+
+    def finish_count(self, lang: str) -> bool:
+        """Done on the number pad: a valid count is taken and the pad closes; an invalid
+        one changes nothing and the pad stays open with its message."""
+        if count_problem(self.count_typed, lang):
+            return False
+        self.count = int(self.count_typed)
+        self.editing = Editing.NONE
+        return True
+
+    def set_count(self, count: int) -> None:
+        """A preset: kept within 1..MAX_COUNT like every other change."""
+        self.count = max(1, min(MAX_COUNT, int(count)))
+
     def key_in_lot(self, key: str) -> None:
         self.lot = edit_lot(self.lot, key, LOT_MAX_CHARS)
 
@@ -177,6 +238,7 @@ class PrintTabModel:
     def view(self, lang: str, portrait: bool) -> PrintView:
         _ = translator(lang)
         searching = self.editing is Editing.SEARCH
+        counting = self.editing is Editing.COUNT
         if self.search_query:
             search_text = self.search_query + (CARET if searching else "")
         else:
@@ -195,13 +257,16 @@ class PrintTabModel:
             print_text=count_text(
                 int(self.count), lang, N_("Print {n} stamp"), N_("Print {n} stamps")
             ),
-            can_print=self.printing_ok and bool(self.product_id),
+            can_print=self.printing_ok and bool(self.product_id) and not counting,
             lot=self.lot,
             lot_button_text=self.lot or _("none"),
             lot_field_text=(self.lot + CARET)
             if self.lot
             else _("Lot printed on each label (may be empty)"),
             lot_length_text=f"{len(self.lot)}/{LOT_MAX_CHARS}",
+            counting=counting,
+            count_field_text=self.count_typed + CARET,
+            count_problem=count_problem(self.count_typed, lang) if counting else "",
         )
 
 

@@ -15,6 +15,7 @@ from kiosk.viewmodels import (
     printer_state_text,
     recovery_done_text,
 )
+from ocop.stamps.serials import serial_digits
 
 PRINTER_OK_STATES = frozenset({"ready", "paper_near_end"})
 
@@ -44,6 +45,22 @@ def staff_message(err, lang: str) -> str:
     return str(err)
 
 
+SERIAL_RANGE_DASH = " \u2013 "  # en dash, spaced: the groups stay readable
+
+
+def serial_range_text(job) -> str:
+    """The job's serials as the label prints them ('0000 0000 0101 – 0000 0000 0150'):
+    serials are reserved in one run, so first and last say which labels are this job's.
+    Empty while none are assigned."""
+    serials = [*job.printed, *job.pending, *job.uncertain, *job.void]
+    if not serials:
+        return ""
+    first, last = min(serials), max(serials)
+    if first == last:
+        return serial_digits(first)
+    return serial_digits(first) + SERIAL_RANGE_DASH + serial_digits(last)
+
+
 def job_cells(overview: QueueOverview, lang: str) -> list[JobCell]:
     _ = translator(lang)
     if not overview.recent:
@@ -63,6 +80,9 @@ def job_cells(overview: QueueOverview, lang: str) -> list[JobCell]:
                 "red" if needs_attention(job) else "green_dark",
             )
         )
+        serials = serial_range_text(job)
+        if serials:  # its own row under the job: the grid has two columns
+            cells += [JobCell(serials, "muted", data=True), JobCell("", "muted")]
     return cells
 
 

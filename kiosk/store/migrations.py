@@ -189,6 +189,16 @@ CREATE TABLE meta (
 );
 """  # noqa: E501 - a released migration is never edited (its text is in sqlite_master)
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+# A lot's optional dates (ocop/lots.py), ISO YYYY-MM-DD or NULL: kept with the job so the
+# label, the print record and a resumed job all say the same.
+_V2 = """
+ALTER TABLE print_jobs ADD COLUMN produced_on TEXT;
+ALTER TABLE print_jobs ADD COLUMN best_before TEXT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "lot dates on print jobs", _V2),
+)
 
 LATEST_VERSION = MIGRATIONS[-1].version

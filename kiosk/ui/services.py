@@ -220,10 +220,11 @@ class Services:
         self.printer_monitor.start()
         return True
 
-    def submit_print(self, product_id: int, count: int, lot: str) -> int:
+    def submit_print(self, product_id: int, count: int, lot: str, dates=None) -> int:
+        """dates: ocop.lots.LotDates, checked by ocop.lots.check_lot_dates first."""
         if self.print_queue is None or self.print_worker is None:
             raise RuntimeError("printing is not started (station mode only)")
-        job_id = self.print_queue.submit(product_id, count=count, lot=lot)
+        job_id = self.print_queue.submit(product_id, count=count, lot=lot, dates=dates)
         self.print_worker.kick()
         return job_id
 

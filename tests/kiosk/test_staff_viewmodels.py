@@ -105,7 +105,7 @@ def test_queue_tab_recovery_and_the_two_tap_cancel():
     assert vm.recovery("en").step == "check"  # its uncertain label first
     assert not RecoveryLook.of(None, False).shown
     cells = job_cells(vm.overview, "en")
-    assert [c.colour for c in cells] == ["ink", "red"] and cells[0].data
+    assert [c.colour for c in cells] == ["ink", "red", "muted", "muted"] and cells[0].data
     assert job_cells(QueueOverview.empty(), "en")[0].text == "No print jobs yet."
     vm.recovery_note = ("error", "disk full", 0, 0)
     assert vm.note_text("en") == ("Could not do that: disk full", True)
@@ -163,3 +163,35 @@ def test_every_job_state_has_staff_words_in_both_languages():
     for state in JobState:
         assert job_state_text(state.value, "vi") != job_state_text(state.value, "en")
     assert job_state_text("melted", "vi") == "melted"  # an unknown value is shown as is
+
+
+def test_queue_rows_show_the_serial_range_as_the_label_groups_it():
+    from kiosk.staff.queue_tab import serial_range_text
+
+    wide = job(printed=range(101, 140), pending=range(140, 151), uncertain=())
+    assert serial_range_text(wide) == "0000 0000 0101 \u2013 0000 0000 0150"
+    assert serial_range_text(job(printed=(7,), pending=(), uncertain=())) == "0000 0000 0007"
+    assert serial_range_text(job(printed=(), pending=(), uncertain=())) == ""
+    cells = job_cells(QueueOverview([wide], [], {101: "Coffee"}), "vi")
+    assert cells[2].text == "0000 0000 0101 \u2013 0000 0000 0150" and cells[2].data
+    no_serials = job(printed=(), pending=(), uncertain=())
+    assert len(job_cells(QueueOverview([no_serials], [], {101: "Coffee"}), "en")) == 2
+
+
+def test_typed_count_is_checked_and_a_bad_one_changes_nothing():
+    from kiosk.staff.print_tab import MAX_COUNT, PrintTabModel, count_problem
+
+    assert count_problem("", "vi") == "Nhập số tem cần in"
+    assert count_problem("0", "en") == "At least 1 stamp"
+    assert count_problem(str(MAX_COUNT + 1), "vi") == f"Mỗi lần in tối đa {MAX_COUNT} tem"
+    assert count_problem(str(MAX_COUNT), "en") == ""
+    vm = PrintTabModel(printing_ok=True, product_id=101, count=7)
+    vm.start_count()
+    assert PrintLayout.of(vm.editing, portrait=False).lot.shown  # the keypad column
+    for key in "1234":  # at most as many digits as MAX_COUNT has
+        vm.key_in_count(key)
+    assert vm.count_typed == "123" and not vm.finish_count("en") and vm.count == 7
+    view = vm.view("en", portrait=False)
+    assert view.counting and not view.can_print and view.count_problem
+    vm.key_in_count("backspace")
+    assert vm.finish_count("en") and vm.count == 12 and vm.editing is Editing.NONE

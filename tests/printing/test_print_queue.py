@@ -191,3 +191,39 @@ def test_serial_text_keeps_every_digit():
     assert serial_text(1) == "Số/No. 0000 0000 0001"
     assert serial_text(2**40 - 1) == "Số/No. 1 0995 1162 7775"
     assert "".join(c for c in serial_text(123456789012345) if c.isdigit()) == "123456789012345"
+
+
+def test_a_job_keeps_its_lot_dates_in_the_store(demo_store, data_dir):
+    import datetime as dt
+
+    from ocop.lots import LotDates
+
+    queue = PrintQueue(demo_store, Settings(), data_dir, today=TODAY)
+    dates = LotDates(dt.date(2026, 11, 1), dt.date(2027, 5, 1))
+    job = queue.job(queue.submit(101, 2, "A12", dates))
+    assert (job.lot, job.produced_on, job.best_before) == ("A12", "2026-11-01", "2027-05-01")
+    assert job.to_json()["best_before"] == "2027-05-01"
+    plain = queue.job(queue.submit(101, 1, "B7"))  # dates are optional
+    assert (plain.produced_on, plain.best_before) == (None, None)
+    row = demo_store.query_one("SELECT produced_on FROM print_jobs WHERE id = ?", (job.id,))
+    assert row["produced_on"] == "2026-11-01"  # real SQLite column (migration 2)
+
+
+def test_lot_dates_go_on_the_label_footer_and_the_largest_label_still_fits():
+    import datetime as dt
+
+    from kiosk.printing.queue import _largest_label, label_footer, label_problem
+    from ocop.lots import LotDates
+
+    dates = LotDates(dt.date(2026, 11, 1), dt.date(2027, 5, 1))
+    assert label_footer("A12", dates) == "Lô/Lot A12 · NSX 01/11/2026 HSD 01/05/2027"
+    assert label_footer("", dates) == "NSX 01/11/2026 HSD 01/05/2027"
+    assert label_footer("A12") == "Lô/Lot A12"
+    assert "HSD 28/12/2100" in _largest_label("https://x.vn/").footer  # the worst case
+    for width_mm, height_mm in ((58, 40), (80, 50)):
+        base = Settings()
+        settings = dataclasses.replace(
+            base,
+            printer=dataclasses.replace(base.printer, width_mm=width_mm, label_height_mm=height_mm),
+        )
+        assert label_problem(settings) is None, (width_mm, height_mm)

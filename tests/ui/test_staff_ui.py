@@ -482,3 +482,105 @@ def test_a_double_tap_on_print_makes_one_job(ui, monkeypatch):
     ui.settle(1.0)  # a second job, if any, would have been created by now
     assert len(queue.jobs(limit=1000)) == before + 1
     assert not tab.ids.print_button.disabled
+
+
+# --- the count: presets and hold-to-repeat -------------------------------------------------
+
+
+def open_print_tab(ui):
+    sign_in(ui)
+    staff = ui.screen("staff")
+    if staff.tab != "print":
+        ui.tap(staff.ids.tab_print)
+    staff.print_tab.select_product(101)
+    ui.pump(3)
+    return staff.print_tab
+
+
+def test_count_presets_set_the_count_in_one_tap_and_are_big_enough(ui):
+    from kivy.metrics import dp
+
+    from kiosk.staff.print_tab import MAX_COUNT, PRESET_COUNTS
+
+    tab = open_print_tab(ui)
+    assert max(PRESET_COUNTS) <= MAX_COUNT
+    for i, count in enumerate(PRESET_COUNTS):
+        button = tab.ids[f"preset_{i}"]
+        assert button.width >= dp(48) - 0.5 and button.height >= dp(48) - 0.5
+        ui.tap(button)
+        assert tab.count == count and button.chosen
+        assert tab.ids.count_label.text == str(count)
+    for name in ("count_minus", "count_plus"):
+        w = tab.ids[name]
+        assert w.width >= dp(48) - 0.5 and w.height >= dp(48) - 0.5
+    ui.tap(tab.ids.preset_2)  # 50 stamps: one tap, not 49
+    assert tab.count == 50 and "50" in tab.ids.print_button.text
+
+
+def test_holding_plus_repeats_faster_and_stops_on_release(ui):
+    from kivy.tests import UnitTestTouch
+
+    from kiosk.staff import print_tab
+
+    tab = open_print_tab(ui)
+    ui.tap(tab.ids.preset_0)  # 10
+    ui.tap(tab.ids.count_plus)  # a tap is one step
+    assert tab.count == 11
+    plus = tab.ids.count_plus
+    x, y = plus.to_window(*plus.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    ui.pump(2)
+    assert tab.count == 12  # the press itself
+    seen = []
+    for _ in range(5):  # several repeat periods after the hold delay
+        ui.settle(print_tab.HOLD_DELAY_S + 2 * print_tab.REPEAT_S)
+        seen.append(int(tab.count))
+    assert seen == sorted(seen) and seen[-1] > seen[0] > 12, seen  # kept rising while held
+    # later repeats move faster than the first ones (steps of FAST_STEP)
+    assert seen[-1] - seen[-2] > seen[1] - seen[0] or seen[-1] == print_tab.MAX_COUNT, seen
+    touch.touch_up()
+    ui.pump(2)
+    held = int(tab.count)
+    ui.settle(print_tab.HOLD_DELAY_S + 5 * print_tab.REPEAT_S)
+    assert tab.count == held  # stopped on release
+    # minus held runs down to 1 and no further
+    minus = tab.ids.count_minus
+    x, y = minus.to_window(*minus.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    assert ui.wait(lambda: tab.count == 1, 30)
+    ui.settle(3 * print_tab.REPEAT_S)
+    assert tab.count == 1
+    touch.touch_up()
+    ui.pump(2)
+    assert tab.ids.count_minus._repeat_event is None
+
+
+def test_typing_the_count_on_the_number_pad(ui):
+    from kiosk.staff.print_tab import MAX_COUNT
+
+    tab = open_print_tab(ui)
+    before = int(tab.count)
+    ui.tap(tab.ids.count_label)
+    assert tab.editing == "count" and tab.counting
+    pad = tab.ids.count_pad
+    ui.pump(3)
+    ui.tap(pad.key("clear"))
+    assert tab.count_problem == "Type how many stamps to print"
+    for digit in "250":
+        ui.tap(pad.key(digit))
+    assert tab.count_field_text.startswith("250")
+    assert tab.count_problem == f"At most {MAX_COUNT} stamps in one job"
+    ui.tap(tab.ids.lot_done)  # refused: the pad stays open, the count is unchanged
+    assert tab.editing == "count" and tab.count == before and not tab.can_print
+    ui.tap(pad.key("clear"))
+    ui.tap(pad.key("0"))
+    assert tab.count_problem == "At least 1 stamp"
+    ui.tap(pad.key("backspace"))
+    for digit in "37":
+        ui.tap(pad.key(digit))
+    assert tab.count_problem == ""
+    ui.tap(tab.ids.lot_done)
+    assert tab.editing == "" and tab.count == 37 and tab.can_print
+    assert "37" in tab.ids.print_button.text

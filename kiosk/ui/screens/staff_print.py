@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
@@ -21,7 +22,7 @@ from kiosk.printing.overview import label_preview_rgb
 from kiosk.staff import print_tab
 from kiosk.staff.print_tab import Editing, PrintLayout, PrintTabModel, progress_line
 from kiosk.ui.screens.staff_base import StaffTabPane
-from kiosk.ui.widgets import ListButton
+from kiosk.ui.widgets import DataButton, ListButton, LotKeypad
 from kiosk.viewmodels import SEARCH_DELAY_S
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,58 @@ class ProductPickButton(ListButton):
     """A product row in the staff picker (RecycleView view class)."""
 
     product_id = NumericProperty(0)
+
+
+class CountPad(LotKeypad):
+    """The number pad for the count: digits, backspace and clear (LotKeypad's keys)."""
+
+    WIDE: tuple[str, ...] = ("1234567890",)  # type: ignore[assignment]
+    NARROW: tuple[str, ...] = ("12345", "67890")  # type: ignore[assignment]
+
+
+class PresetButton(DataButton):
+    """One of print_tab.PRESET_COUNTS: sets the count in one tap."""
+
+    count = NumericProperty(0)
+    chosen = BooleanProperty(False)
+
+
+class RepeatButton(DataButton):
+    """+ or -: a press moves the count once; held, it repeats (print_tab.HOLD_DELAY_S,
+    then every REPEAT_S, faster after a while) until the finger lifts or slides off.
+    Chained Clock.schedule_once calls: each repeat decides the next, and one cancel
+    stops it."""
+
+    __events__ = ("on_step",)
+    direction = NumericProperty(1)  # +1 or -1
+    _repeat_event = None
+    _repeats = 0
+
+    def on_state(self, _widget, state):
+        if state == "down":
+            self._repeats = 0
+            self._step()
+            self._repeat_event = Clock.schedule_once(self._repeat, print_tab.HOLD_DELAY_S)
+        else:
+            self.stop_repeat()
+
+    def _step(self):
+        self.dispatch("on_step", self.direction * print_tab.repeat_step(self._repeats))
+
+    def _repeat(self, _dt):
+        if self.state != "down":
+            return
+        self._repeats += 1
+        self._step()
+        self._repeat_event = Clock.schedule_once(self._repeat, print_tab.REPEAT_S)
+
+    def stop_repeat(self):
+        if self._repeat_event is not None:
+            self._repeat_event.cancel()
+            self._repeat_event = None
+
+    def on_step(self, delta):
+        pass
 
 
 class PrintTab(StaffTabPane):
@@ -54,6 +107,9 @@ class PrintTab(StaffTabPane):
     lot_button_text = StringProperty("")
     lot_field_text = StringProperty("")
     lot_length_text = StringProperty("")
+    counting = BooleanProperty(False)
+    count_field_text = StringProperty("")
+    count_problem = StringProperty("")
     # the rest: the rendered label and the job on its way
     preview = ObjectProperty(None, allownone=True)
     progress_done = NumericProperty(0)
@@ -71,6 +127,7 @@ class PrintTab(StaffTabPane):
         super().on_kv_post(base_widget)
         self.ids.search_keyboard.bind(on_key=lambda kb, key: self.on_search_key(key))
         self.ids.lot_keypad.bind(on_key=lambda kb, key: self.on_lot_key(key))
+        self.ids.count_pad.bind(on_key=lambda kb, key: self.on_count_key(key))
         self.app.bind(portrait=lambda *_: self.refresh())
         self.refresh()
 
@@ -86,6 +143,7 @@ class PrintTab(StaffTabPane):
         self.refresh()
 
     def signed_out(self) -> None:
+        self.stop_repeats()
         self.vm.editing = Editing.NONE
         self.vm.search_query = ""
         self.vm.found_products = []
@@ -175,6 +233,27 @@ class PrintTab(StaffTabPane):
 
     def change_count(self, delta: int):
         self.vm.change_count(delta)
+        self.refresh()
+
+    def set_count(self, count: int):
+        self.vm.set_count(count)
+        self.refresh()
+
+    def stop_repeats(self) -> None:
+        for name in ("count_minus", "count_plus"):
+            self.ids[name].stop_repeat()
+
+    def start_count(self):
+        self._start_editing(Editing.COUNT)
+        self.vm.start_count()
+        self.refresh()
+
+    def on_count_key(self, key: str):
+        self.vm.key_in_count(key)
+        self.refresh()
+
+    def stop_count(self):
+        self.vm.finish_count(self.app.lang)
         self.refresh()
 
     def start_lot(self):
