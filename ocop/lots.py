@@ -1,6 +1,6 @@
 """A lot's dates, as staff type them and as the label prints them: production date (NSX)
 and best-before date (HSD), both optional. One rule set, used by the kiosk when staff
-enter them and (to come) by the registry when a station reports them."""
+enter them and by the registry when a station reports them (registry/uploads.py)."""
 
 from __future__ import annotations
 

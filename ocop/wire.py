@@ -72,6 +72,7 @@ class Refusal(enum.Enum):
     FIELDS_DISAGREE = "fields_disagree"  # serial/product/key differ from the text or block
     PRINT_NOT_OWN_SERIAL = "print_not_own_serial"  # not in one of this station's blocks
     PRINT_WITHOUT_SERIAL = "print_without_serial"
+    LOT_INVALID = "lot_invalid"  # lot text or its dates (ocop/lots.py) are not usable
     PAYLOAD_TOO_LARGE = "payload_too_large"
 
 
@@ -103,6 +104,7 @@ STORY_CHARS = 10_000
 LEVEL_CHARS = 16  # district | province | national
 BODY_CHARS = 300  # the body that decided a rating
 DECISION_NO_CHARS = 100
+LOT_CHARS = 40  # a lot code as staff type it and the label prints it
 TIMESTAMP_CHARS = 32  # updated_at: UTC ISO 8601 (ocop.clock)
 ID_CHARS = 64  # a producer id, a tombstone's id
 REGISTRY_ID_CHARS = 100

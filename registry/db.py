@@ -277,22 +277,6 @@ root_successions = Table(
     Column("created_at", String(20), nullable=False),
 )
 
-# Issue 15: a printed run of serials with its lot and the lot's dates (ISO or NULL), as a
-# station reported them; the phone page and the kiosks' lots feed read it.
-printed_lots = Table(
-    "printed_lots",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("first_serial", BigInteger, nullable=False),
-    Column("last_serial", BigInteger, nullable=False),
-    Column("lot", String(40), nullable=False),
-    Column("produced_on", String(10), nullable=True),
-    Column("best_before", String(10), nullable=True),
-    Column("station_id", BigInteger, ForeignKey("stations.id"), nullable=False),
-    Column("created_at", String(20), nullable=False),
-    Index("printed_lots_first_serial", "first_serial"),
-)
-
 stamp_blocks = Table(
     "stamp_blocks",
     metadata,

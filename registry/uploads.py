@@ -24,7 +24,8 @@ that same heartbeat is a `duplicate`.
 
 Payload fields the registry reads (everything is kept verbatim in payload_json):
     scan:      scanned_at, text; serial, product_id, key_id only to compare with the text
-    print:     printed_at (or at), serial, product_id (compared), status (printed | void)
+    print:     printed_at (or at), serial, product_id (compared), status (printed | void),
+               lot, produced_on, best_before (checked by ocop/lots.py; the phone page shows them)
     heartbeat: at; kept whole as the station's last heartbeat (fields: kiosk.sync.heartbeat)
 """
 
@@ -38,10 +39,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from ocop.clock import system_vietnam_today
+from ocop.lots import LotDateError, check_lot_dates
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.verdicts import SIGNATURE_VALID, Verdict
 from ocop.stamps.verifier import StampVerifier
-from ocop.wire import Refusal, UploadKind, UploadStatus
+from ocop.wire import LOT_CHARS, Refusal, UploadKind, UploadStatus
 from registry import clones, db
 from registry.config import CloneRules
 from registry.dal import anomalies, events, keys, stations
@@ -147,6 +150,7 @@ def _check_print(conn: Connection, station: Station, payload: dict) -> dict:
             f"{block.product_id})",
             serial,
         )
+    _check_lot(payload, serial)
     status = payload.get("status")
     return {
         "serial": serial,
@@ -154,6 +158,34 @@ def _check_print(conn: Connection, station: Station, payload: dict) -> dict:
         "key_id": block.key_id,
         "verdict": status if isinstance(status, str) and len(status) <= 32 else None,
     }
+
+
+def _check_lot(payload: dict, serial: int) -> None:
+    """The lot and its dates as the phone page will show them: refused unless they pass the
+    same rules the station's staff screen applies (ocop/lots.py). Stations before issue 15
+    send no dates: still accepted."""
+    lot = payload.get("lot")
+    if lot is not None and (not isinstance(lot, str) or len(lot) > LOT_CHARS):
+        raise Refused(Refusal.LOT_INVALID, f"lot must be text of at most {LOT_CHARS} chars", serial)
+    days = []
+    for name in ("produced_on", "best_before"):
+        value = payload.get(name)
+        if value is None:
+            days.append(None)
+            continue
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError
+            days.append(dt.date.fromisoformat(value))
+        except ValueError:
+            raise Refused(Refusal.LOT_INVALID, f"{name} must be an ISO date", serial) from None
+    if any(days) and not (isinstance(lot, str) and lot.strip()):
+        raise Refused(Refusal.LOT_INVALID, "lot dates without a lot", serial)
+    try:
+        # a day's grace: the station's trusted day may already be tomorrow in Vietnam
+        check_lot_dates(days[0], days[1], system_vietnam_today() + dt.timedelta(days=1))
+    except LotDateError as err:
+        raise Refused(Refusal.LOT_INVALID, f"lot dates: {err.problem.value}", serial) from None
 
 
 def _base_row(station: Station, kind: str, key: str, payload: dict, now: str) -> dict:

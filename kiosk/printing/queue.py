@@ -43,6 +43,7 @@ from kiosk.settings import PrinterSettings, Settings, StampSettings
 from kiosk.stamps.demo import load_demo_signer
 from kiosk.stamps.service import take_stamps
 from kiosk.store import Store
+from ocop import wire
 from ocop.clock import utc_now_iso
 from ocop.enums import EnumWithAttributes
 from ocop.errors import ConfigError, NotFound, UserError
@@ -68,7 +69,7 @@ from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
 log = logging.getLogger(__name__)
 
 MAX_STAMPS_PER_JOB = 1000
-MAX_LOT_CHARS = 40
+MAX_LOT_CHARS = wire.LOT_CHARS
 JOBS_PAGE = 20  # `jobs list` shows this many jobs besides those needing attention
 RETRY_BASE_S = 1.0
 RETRY_MAX_S = 30.0
@@ -671,7 +672,9 @@ class PrintQueue:
         row = conn.execute(
             "SELECT product_id, key_id FROM stamps WHERE serial = ?", (serial,)
         ).fetchone()
-        lot = conn.execute("SELECT lot FROM print_jobs WHERE id = ?", (job_id,)).fetchone()[0]
+        lot, produced_on, best_before = conn.execute(
+            "SELECT lot, produced_on, best_before FROM print_jobs WHERE id = ?", (job_id,)
+        ).fetchone()
         when = when or utc_now_iso(micros=True)
         payload = {
             "serial": serial,
@@ -679,6 +682,8 @@ class PrintQueue:
             "key_id": row[1],
             "job_id": job_id,
             "lot": lot,
+            "produced_on": produced_on,  # ISO dates or None (sync protocol 2, issue 15)
+            "best_before": best_before,
             "status": status,
             "at": when,
             "site_name": self.settings.site.name,

@@ -209,6 +209,30 @@ def test_a_job_keeps_its_lot_dates_in_the_store(demo_store, data_dir):
     assert row["produced_on"] == "2026-11-01"  # real SQLite column (migration 2)
 
 
+def test_printed_records_carry_the_lot_and_its_dates(demo_store, data_dir, fake_printer):
+    """What the registry's phone page shows comes from these records (registry/uploads.py
+    checks them with the same ocop.lots rules)."""
+    import datetime as dt
+
+    from ocop.lots import LotDates
+
+    queue = PrintQueue(
+        demo_store, _settings(fake_printer.uri + "?timeout=3"), data_dir, today=TODAY
+    )
+    dates = LotDates(dt.date(2026, 11, 1), dt.date(2027, 5, 1))
+    job_id = queue.submit(101, 2, "A12", dates)
+    with queue.printer() as printer:
+        assert queue.run_job(job_id, printer).state is JobState.DONE
+    records = [
+        json.loads(r[0])
+        for r in demo_store.query("SELECT payload_json FROM outbox WHERE kind = 'print'")
+    ]
+    assert len(records) == 2
+    assert {(r["lot"], r["produced_on"], r["best_before"]) for r in records} == {
+        ("A12", "2026-11-01", "2027-05-01")
+    }
+
+
 def test_lot_dates_go_on_the_label_footer_and_the_largest_label_still_fits():
     import datetime as dt
 

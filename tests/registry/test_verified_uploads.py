@@ -60,11 +60,16 @@ def _scan(text, key=None, **claims) -> dict:
     return {"kind": "scan", "idempotency_key": key or f"s-{uuid.uuid4().hex}", "payload": payload}
 
 
-def _print(serial, product_id=101) -> dict:
+def _print(serial, product_id=101, **lot) -> dict:
     return {
         "kind": "print",
         "idempotency_key": f"p-{uuid.uuid4().hex}",
-        "payload": {"at": "2026-11-29T10:00:00Z", "serial": serial, "product_id": product_id},
+        "payload": {
+            "at": "2026-11-29T10:00:00Z",
+            "serial": serial,
+            "product_id": product_id,
+            **lot,
+        },
     }
 
 
@@ -200,6 +205,35 @@ def test_print_record_only_for_the_stations_own_serials(registry):
     }
     # demo-station's own print record of the same serial is fine.
     assert _upload(registry, [_print(theirs["first_serial"])])["accepted"] == 1
+
+
+def test_hostile_lot_dates_are_refused_and_change_nothing(registry):
+    """A station (or a thief with its token) reports lots the phone page would show: each
+    bad value is refused with its reason and nothing is stored for the serial."""
+    block = _block(registry, 1)
+    serial = block["first_serial"]
+    hostile = [
+        {"lot": "A1", "produced_on": "2026-11-20", "best_before": "2026-11-01"},  # before
+        {"lot": "A1", "produced_on": "3026-11-20"},  # absurd year
+        {"lot": "A1", "produced_on": "2999-01-01"},  # after today
+        {"lot": "A1", "best_before": "20/11/2027"},  # not ISO
+        {"lot": "A1", "produced_on": 20261120},  # not text
+        {"lot": "X" * 41},  # longer than any label prints
+        {"lot": "", "produced_on": "2026-11-20"},  # dates without a lot
+        {"lot": ["A1"]},
+    ]
+    reply = _upload(registry, [_print(serial, **lot) for lot in hostile])
+    assert [(r["status"], r.get("reason")) for r in reply["results"]] == [
+        ("rejected", "lot_invalid")
+    ] * len(hostile)
+    assert _page(registry, block["stamps"][0]).count('id="lot"') == 0
+    # before issue 15 stations sent no dates: still accepted; then a good lot is shown
+    old = _upload(registry, [_print(serial, lot="A1")])
+    assert old["accepted"] == 1
+    good = {"lot": "A2", "produced_on": "2026-11-20", "best_before": "2027-05-20"}
+    assert _upload(registry, [_print(serial, **good)])["accepted"] == 1
+    page = _page(registry, block["stamps"][0])
+    assert '<dd id="lot">A2</dd>' in page and "20/05/2027" in page
 
 
 def test_one_station_replaying_a_genuine_stamp_cannot_flag_it(registry):
