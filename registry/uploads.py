@@ -167,7 +167,7 @@ def _check_lot(payload: dict, serial: int) -> None:
     lot = payload.get("lot")
     if lot is not None and (not isinstance(lot, str) or len(lot) > LOT_CHARS):
         raise Refused(Refusal.LOT_INVALID, f"lot must be text of at most {LOT_CHARS} chars", serial)
-    days = []
+    days: list[dt.date | None] = []
     for name in ("produced_on", "best_before"):
         value = payload.get(name)
         if value is None:
