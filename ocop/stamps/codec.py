@@ -92,6 +92,7 @@ def _max_base_url_chars() -> int:
 
 
 MAX_BASE_URL_CHARS = _max_base_url_chars()  # 34: 8 + 26, see docs/stamp-format.md
+MAX_STAMP_TEXT_CHARS = MAX_BASE_URL_CHARS + PAYLOAD_DIGITS  # 218, the longest stamp text
 
 
 @dataclass(frozen=True, slots=True)
