@@ -122,6 +122,12 @@ def run(decode: Callable[[np.ndarray], list[str]], samples: list[Sample], repeat
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="decode benchmark")
     parser.add_argument("--quick", action="store_true", help="60 synthetic frames, one run each")
+    parser.add_argument(
+        "--spelling",
+        choices=("current", "legacy"),
+        default="current",
+        help="stamp text of the synthetic frames (docs/stamp-format.md); default current",
+    )
     parser.add_argument("--frames", type=int, default=300, help="synthetic frames (default 300)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per frame, best kept")
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
@@ -142,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     sets["photos non-ASCII"] = [s for s in all_photos if not s.expected.isascii()]
     for kind, name in (("label", "synthetic labels"), ("plain", "synthetic plain QR")):
         sets[f"{name} x{args.frames}"] = [
-            Sample(to_gray(f.image), f.expected_text) for f in make_frames(args.frames, kind=kind)
+            Sample(to_gray(f.image), f.expected_text)
+            for f in make_frames(args.frames, kind=kind, spelling=args.spelling)
         ]
 
     decoders: dict[str, Callable[[np.ndarray], list[str]]] = {

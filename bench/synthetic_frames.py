@@ -11,8 +11,12 @@ Two kinds of frame (``kind=``):
 * ``"plain"``: the older stand-in, a bare version-6 QR with a strip of Hershey "text" under
   it (kept for comparison; the same frames as before for the same seed).
 
-The stamp text is 'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 base32 chars ([A-Z2-7]), 150
-alphanumeric chars: QR version 6 at EC level M (41x41 modules). Each frame applies:
+The stamp text (``spelling=``, docs/stamp-format.md) is by default the current one,
+'https://OCOP.SONLA.GOV.VN/S/' + 184 digits as a mixed QR ('https://' byte, host/path
+alphanumeric, digits numeric), or with ``spelling="legacy"`` the one printed before issue 15,
+'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 base32 chars ([A-Z2-7]), 150 alphanumeric chars; both
+are QR version 6 at EC level M (41x41 modules), and for the same seed both spellings carry the
+same random 76 bytes in the same frames. Each frame applies:
 perspective tilt up to 30 deg, any in-plane rotation, 2.5-6 camera pixels per module,
 defocus or motion blur, glare, uneven light, sensor noise and JPEG quality 60-90. A share of
 frames holds no code at all (the kiosk camera sees mostly empty counters, and those frames
@@ -51,7 +55,9 @@ from printer.label import LabelContent, LabelLayout, render_label_info  # noqa: 
 
 FRAME_WIDTH_PX = 640
 FRAME_HEIGHT_PX = 480
-URL_PREFIX = "HTTPS://OCOP.SONLA.GOV.VN/S/"
+URL_PREFIX = "HTTPS://OCOP.SONLA.GOV.VN/S/"  # legacy spelling
+CURRENT_PREFIX = "https://OCOP.SONLA.GOV.VN/S/"
+PAYLOAD_DIGITS = 184
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 PAYLOAD_CHARS = 122
 QR_VERSION = 6
@@ -69,6 +75,7 @@ PAPER_WIDTH_DOTS = 464  # 58 mm at 8 dots/mm: 40 unprinted dots each side
 PAPER_END_DOTS = (16, 40)  # paper above the first printed row / below the last one
 STAR_CHOICES = (3, 4, 5, None)  # None: no valid rating, the label draws no stars
 Kind = Literal["label", "plain"]
+Spelling = Literal["current", "legacy"]
 
 
 @dataclass(frozen=True)
@@ -80,14 +87,35 @@ class SyntheticFrame:
     kind: str = "plain"  # "label" or "plain"
 
 
-def stamp_payload(rng: np.random.Generator) -> str:
+def stamp_payload(rng: np.random.Generator, spelling: Spelling = "current") -> str:
     chars = rng.integers(0, len(BASE32_ALPHABET), PAYLOAD_CHARS)
-    return URL_PREFIX + "".join(BASE32_ALPHABET[i] for i in chars)
+    b32 = "".join(BASE32_ALPHABET[i] for i in chars)
+    if spelling == "legacy":
+        return URL_PREFIX + b32
+    number = int(
+        b32.translate(str.maketrans(BASE32_ALPHABET, "0123456789abcdefghijklmnopqrstuv")), 32
+    )
+    return CURRENT_PREFIX + str(number >> 2).zfill(PAYLOAD_DIGITS)  # the same 76 bytes
+
+
+def qr_segments(payload: str) -> tuple[tuple[str, str], ...]:
+    """The segments the kiosk prints a current-spelling stamp with (ocop.stamps.codec)."""
+    if not payload.startswith(CURRENT_PREFIX):
+        return ()
+    digits = payload[len(CURRENT_PREFIX) :]
+    return (("https://", "byte"), (CURRENT_PREFIX[8:], "alphanumeric"), (digits, "numeric"))
 
 
 def stamp_label(payload: str, module_px_on_label: int = 8) -> np.ndarray:
     """Grey image of a printed label: QR with quiet zone plus a strip of 'text' underneath."""
-    qr = segno.make(payload, version=QR_VERSION, error="M", boost_error=False)
+    segments = qr_segments(payload)
+    if segments:
+        modes = {"byte": segno.consts.MODE_BYTE, "alphanumeric": segno.consts.MODE_ALPHANUMERIC}
+        modes["numeric"] = segno.consts.MODE_NUMERIC
+        content = [(t, modes[m]) for t, m in segments]
+        qr = segno.make(content, version=QR_VERSION, error="M", boost_error=False)
+    else:
+        qr = segno.make(payload, version=QR_VERSION, error="M", boost_error=False)
     matrix = np.array(qr.matrix, dtype=np.uint8)
     assert matrix.shape == (QR_MODULES, QR_MODULES)
     symbol = np.where(matrix > 0, 0, 255).astype(np.uint8)
@@ -143,6 +171,7 @@ def printed_label(payload: str, rng: np.random.Generator) -> PrintedLabel:
     footer = f"Lô/Lot 2024-{int(rng.integers(1, 13)):02d}" if rng.random() < 0.5 else ""
     content = LabelContent(
         qr_text=payload,
+        qr_segments=qr_segments(payload),  # type: ignore[arg-type]
         title=title,
         serial_text=serial_text(serial),
         producer=producer,
@@ -342,14 +371,16 @@ def make_frames(
     seed: int = DEFAULT_SEED,
     no_code_share: float = NO_CODE_SHARE,
     kind: Kind = "label",
+    spelling: Spelling = "current",
 ) -> Iterator[SyntheticFrame]:
-    """Yields `count` frames; the same (count, seed, kind) always gives the same frames."""
+    """Yields `count` frames; the same (count, seed, kind, spelling) always gives the same
+    frames (the spelling changes only the QR text, not the distortions)."""
     if kind not in ("label", "plain"):
         raise ValueError(f"kind must be 'label' or 'plain', got {kind!r}")
     rng = np.random.default_rng(seed)
     for _ in range(count):
         has_code = rng.random() >= no_code_share
-        payload = stamp_payload(rng) if has_code else None
+        payload = stamp_payload(rng, spelling) if has_code else None
         yield _render(rng, payload, kind)
 
 
@@ -359,9 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--kind", choices=("label", "plain"), default="label")
+    parser.add_argument("--spelling", choices=("current", "legacy"), default="current")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(make_frames(args.count, args.seed, kind=args.kind)):
+    for index, frame in enumerate(
+        make_frames(args.count, args.seed, kind=args.kind, spelling=args.spelling)
+    ):
         stem = args.out_dir / f"frame-{index:04d}"
         cv2.imwrite(str(stem.with_suffix(".png")), frame.image)
         if frame.expected_text is not None:

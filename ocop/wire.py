@@ -28,7 +28,7 @@ from typing import Any
 
 from ocop.gtin import GTIN_LENGTHS, is_valid_gtin, normalize_gtin
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus
-from ocop.stamps.codec import MAX_PRODUCT_ID
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_STAMP_TEXT_CHARS
 
 # --- enums --------------------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ LOT_CHARS = 40  # a lot code as staff type it and the label prints it
 TIMESTAMP_CHARS = 32  # updated_at: UTC ISO 8601 (ocop.clock)
 ID_CHARS = 64  # a producer id, a tombstone's id
 REGISTRY_ID_CHARS = 100
-STAMP_TEXT_CHARS = 200  # one stamp's text in a stamp block reply
+STAMP_TEXT_CHARS = MAX_STAMP_TEXT_CHARS  # one stamp's text in a stamp block reply (218)
 MAX_RATINGS = 50  # a product's rating history
 MAX_MEDIA_BYTES = 16 * 1024 * 1024
 MAX_CURSOR = 2**62

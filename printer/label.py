@@ -48,6 +48,10 @@ MIN_MODULE_DOTS = 4
 MIN_QUIET_MODULES = 4
 
 Arrangement = Literal["auto", "side", "stacked"]
+# An explicit QR segment: (text, mode). The caller chooses the modes (a mixed symbol can be
+# a version smaller than any single mode); the printer only encodes them.
+QrMode = Literal["byte", "alphanumeric", "numeric"]
+QrSegments = tuple[tuple[str, QrMode], ...]
 
 ELLIPSIS = "…"
 # Characters whose ink reaches highest / lowest in Vietnamese text (stacked diacritics).
@@ -105,10 +109,13 @@ class LabelContent:
     stars: int | None = None
     mark_text: str = "OCOP Sơn La"
     footer: str = ""  # e.g. "Lô 2024-07 · HSD 2025-07"
+    qr_segments: QrSegments = ()  # explicit segments spelling qr_text; () = one automatic
 
     def __post_init__(self) -> None:
         if not self.qr_text:
             raise LabelError("qr_text is empty")
+        if self.qr_segments and "".join(t for t, _ in self.qr_segments) != self.qr_text:
+            raise LabelError("qr_segments do not spell qr_text")
         if self.stars is not None and not (1 <= int(self.stars) <= 5):
             raise LabelError(f"stars must be 1..5 or None, got {self.stars!r}")
 
@@ -436,33 +443,46 @@ def _zxing_matrix(qr_text: str) -> NDArray[np.bool_] | None:
     return modules < 128
 
 
+def _segno_segments(segments: QrSegments) -> list[tuple[str, int]]:
+    from segno import consts
+
+    modes = {
+        "byte": consts.MODE_BYTE,
+        "alphanumeric": consts.MODE_ALPHANUMERIC,
+        "numeric": consts.MODE_NUMERIC,
+    }
+    return [(text, modes[mode]) for text, mode in segments]
+
+
 @functools.lru_cache(maxsize=64)
-def qr_matrix(qr_text: str) -> tuple[NDArray[np.bool_], int]:
+def qr_matrix(qr_text: str, segments: QrSegments = ()) -> tuple[NDArray[np.bool_], int]:
     # EC level M, never boosted, so the version only depends on the payload; upper-case
-    # URLs stay in alphanumeric mode.
-    dark = _zxing_matrix(qr_text)
-    if dark is not None:
-        version = (dark.shape[0] - 17) // 4
+    # URLs stay in alphanumeric mode. Explicit segments go to segno exactly as given
+    # (zxing-cpp's writer chooses its own).
+    zxing = None if segments else _zxing_matrix(qr_text)
+    if zxing is not None:
+        dark, version = zxing, (zxing.shape[0] - 17) // 4
     else:
         import segno  # here, not at the top: ~3 MB of imports a kiosk that never prints skips
 
-        qr = segno.make(qr_text, error="m", boost_error=False, micro=False)
+        content: Any = _segno_segments(segments) if segments else qr_text
+        qr = segno.make(content, error="m", boost_error=False, micro=False)
         dark = np.array(qr.matrix, dtype=bool)
         version = int(qr.version)
     dark.setflags(write=False)
     return dark, version
 
 
-def qr_image(qr_text: str, module_dots: int) -> tuple[Image.Image, int]:
+def qr_image(qr_text: str, module_dots: int, segments: QrSegments = ()) -> tuple[Image.Image, int]:
     """The QR symbol (no quiet zone) as a mode '1' image, ``module_dots`` per module."""
-    dark, version = qr_matrix(qr_text)
+    dark, version = qr_matrix(qr_text, segments)
     small = Image.fromarray(~dark)  # bool -> mode '1', True = white
     n = dark.shape[0] * module_dots
     return small.resize((n, n), Image.Resampling.NEAREST), version
 
 
-def qr_modules(qr_text: str) -> int:
-    return int(qr_matrix(qr_text)[0].shape[0])
+def qr_modules(qr_text: str, segments: QrSegments = ()) -> int:
+    return int(qr_matrix(qr_text, segments)[0].shape[0])
 
 
 @functools.lru_cache(maxsize=64)
@@ -716,7 +736,7 @@ _NO_SERIAL = FittedText((), "bold", 0, False)
 def render_label_info(content: LabelContent, layout: LabelLayout = LabelLayout()) -> RenderedLabel:
     """Render and also report where the QR code went (for tests and previews)."""
     module = layout.qr_module_dots
-    qr, version = qr_image(content.qr_text, module)
+    qr, version = qr_image(content.qr_text, module, content.qr_segments)
     qr_side = qr.size[0]
     quiet = layout.quiet_modules * module
     plan = _choose_plan(content, layout, qr_side, quiet)

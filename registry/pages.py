@@ -19,7 +19,7 @@ from ocop.clock import ClockState, vietnam_day
 from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
-from ocop.stamps.codec import parse_stamp_payload
+from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
@@ -452,7 +452,7 @@ def stamp_page(
             + _serial_form(lang)
         )
         return StampPage(400, _public_page(gettext(verdict.title), body, lang, site, switch))
-    result = verifier.verify(config.stamp_base_url + payload, today=today)
+    result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
     if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
         # The registry's own list has every key it ever made (the next one included):
         # a key id it does not know was never ours.

@@ -94,9 +94,13 @@ def _write_png(path: Path, bgr: np.ndarray) -> None:
 
 
 def _forge(text: str) -> str:
-    """Change one character in the signature part, keeping the text canonical base32."""
+    """Change one character in the signature part, keeping the text canonical (a digit for
+    a digit in the current spelling, base32 for base32 in a legacy one)."""
     i = len(text) - 30
-    replacement = "A" if text[i] != "A" else "B"
+    if text[i].isdigit() and text[-1].isdigit():
+        replacement = "1" if text[i] != "1" else "2"
+    else:
+        replacement = "A" if text[i] != "A" else "B"
     return text[:i] + replacement + text[i + 1 :]
 
 

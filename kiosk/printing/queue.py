@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from kiosk.catalog import Catalog, ProductView
 from kiosk.settings import PrinterSettings, Settings, StampSettings
@@ -50,7 +50,13 @@ from ocop.errors import ConfigError, NotFound, UserError
 from ocop.i18n import N_
 from ocop.lots import LATEST_YEAR, LotDates
 from ocop.paper import DOTS_BY_WIDTH_MM
-from ocop.stamps.codec import MAX_SERIAL, PAYLOAD_CHARS, normalise_base_url
+from ocop.stamps.codec import (
+    MAX_SERIAL,
+    PAYLOAD_DIGITS,
+    stamp_prefix,
+    stamp_qr_segments,
+)
+from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
 from printer import (
     CoverOpen,
@@ -64,7 +70,7 @@ from printer import (
     PrinterFault,
     render_label,
 )
-from printer.label import LabelTooShort, min_height_dots, whole_mm_for_dots
+from printer.label import LabelTooShort, QrSegments, min_height_dots, whole_mm_for_dots
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +245,8 @@ def _largest_label(base_url: str) -> LabelContent:
     product: Any = SimpleNamespace(
         name_vi=long_text, producer=long_text, district=long_text, stars=5
     )
-    # A stamp is the base URL + PAYLOAD_CHARS base32 characters: its QR size is fixed.
-    stamp = normalise_base_url(base_url) + "Z" * PAYLOAD_CHARS
+    # A stamp is 'https://' + host/path + PAYLOAD_DIGITS digits: its QR size is fixed.
+    stamp = stamp_prefix(base_url) + "9" * PAYLOAD_DIGITS
     widest_day = dt.date(LATEST_YEAR, 12, 28)  # dd/mm/yyyy: every date is as wide
     return label_content(
         product, 0, stamp, MAX_SERIAL, "9" * MAX_LOT_CHARS, LotDates(widest_day, widest_day)
@@ -280,6 +286,14 @@ def job_dates(view: JobView) -> LotDates:
     )
 
 
+def _qr_segments(text: str) -> QrSegments:
+    """The mixed segments of a current-spelling stamp (v6-M); a legacy text prints as is."""
+    try:
+        return cast(QrSegments, stamp_qr_segments(text))
+    except StampFormatError:
+        return ()
+
+
 def label_content(
     product: ProductView | None,
     product_id: int,
@@ -292,12 +306,14 @@ def label_content(
     if product is None:
         return LabelContent(
             qr_text=text,
+            qr_segments=_qr_segments(text),
             title=f"OCOP #{product_id}",
             serial_text=serial_text(serial),
             footer=footer,
         )
     return LabelContent(
         qr_text=text,
+        qr_segments=_qr_segments(text),
         title=product.name_vi,
         serial_text=serial_text(serial),
         producer=product.producer,

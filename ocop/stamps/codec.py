@@ -10,13 +10,19 @@ Layout (format version 1), see docs/stamp-format.md:
     10     2    issue_day    days since 2020-01-01 (0..65535, i.e. up to 2199-06-06)
     12     64   Ed25519 signature over DOMAIN + bytes[0:12]
 
-The 76 bytes are RFC 4648 base32 (uppercase, no padding): 122 characters, the last of which
-carries 2 unused bits that must be zero. The stamp text is BASE_URL + those 122 characters,
-e.g. 'HTTPS://OCOP.SONLA.GOV.VN/S/' + 122 chars = 150 chars: QR version 6 at level M.
+Two spellings, both canonical (docs/stamp-format.md "Text form"):
 
-Parsing is strict: exactly one canonical spelling per byte string (uppercase alphabet only,
-exact length, zero trailing bits, known version, fields in range), so no edit of a printed
-stamp can decode to the same signed bytes.
+* current (issued since issue 15): 'https://' + the rest of the base URL in upper case + the
+  76 bytes as one big-endian number in exactly 184 decimal digits (zero-padded, < 2**608),
+  e.g. 'https://OCOP.SONLA.GOV.VN/S/' + 184 digits. Lower-case scheme so every phone links
+  it; printed as a mixed QR (byte / alphanumeric / numeric segments): version 6 at level M.
+* legacy (stamps printed before): the whole base URL upper case + RFC 4648 base32 (upper
+  case, no padding, 122 characters whose 2 unused trailing bits are zero).
+
+Parsing is strict: exactly one spelling per byte string and form (exact alphabet and length,
+zero trailing bits, number in range, known version, fields in range; a current prefix with a
+legacy payload or the reverse is refused), so no edit of a printed stamp decodes to the same
+signed bytes.
 """
 
 from __future__ import annotations
@@ -52,7 +58,41 @@ _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 # beyond the Ed25519 check itself).
 _TO_INT_DIGITS = str.maketrans(_B32_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
 _UNUSED_BITS = PAYLOAD_CHARS * 5 - PAYLOAD_BYTES * 8  # 2
-MAX_BASE_URL_CHARS = 32  # 32 + 122 = 154, the v6-M alphanumeric capacity
+# Current spelling: the payload as a decimal number. 76 bytes < 2**608 < 10**184.
+PAYLOAD_LIMIT = 1 << (PAYLOAD_BYTES * 8)
+PAYLOAD_DIGITS = len(str(PAYLOAD_LIMIT - 1))  # 184
+_DIGITS_RE = re.compile(rf"[0-9]{{{PAYLOAD_DIGITS}}}")
+SCHEME = "https://"  # lower case: Android matches schemes case-sensitively, scanner apps too
+_UPPER_SCHEME = SCHEME.upper()
+
+# QR bit costs at versions 1..9 (ISO/IEC 18004 table 3: 4-bit mode + character count).
+QR_VERSION_MAX = 6
+QR_V6_M_DATA_BITS = 864  # 108 data codewords
+
+
+def qr_segment_bits(mode: str, chars: int) -> int:
+    """Bits of one QR segment of `chars` characters, header included (versions 1..9)."""
+    if mode == "numeric":
+        return 4 + 10 + 10 * (chars // 3) + (0, 4, 7)[chars % 3]
+    if mode == "alphanumeric":
+        return 4 + 9 + 11 * (chars // 2) + 6 * (chars % 2)
+    if mode == "byte":
+        return 4 + 8 + 8 * chars
+    raise ValueError(f"unknown QR mode {mode!r}")
+
+
+def _max_base_url_chars() -> int:
+    """Longest base URL whose current-spelling stamp ('https://' byte + rest alphanumeric +
+    184 digits numeric) still fits version 6 at level M."""
+    fixed = qr_segment_bits("byte", len(SCHEME)) + qr_segment_bits("numeric", PAYLOAD_DIGITS)
+    rest = 0
+    while fixed + qr_segment_bits("alphanumeric", rest + 1) <= QR_V6_M_DATA_BITS:
+        rest += 1
+    return len(SCHEME) + rest
+
+
+MAX_BASE_URL_CHARS = _max_base_url_chars()  # 34: 8 + 26, see docs/stamp-format.md
+MAX_STAMP_TEXT_CHARS = MAX_BASE_URL_CHARS + PAYLOAD_DIGITS  # 218, the longest stamp text
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +161,8 @@ def normalise_base_url(base_url: str) -> str:
     """The canonical (uppercase) base URL; StampConfigError when the format can't use it.
 
     It must start with HTTPS://, end with '/', use only QR alphanumeric characters once
-    uppercased, and be at most 32 characters so a stamp fits QR version 6 at level M.
+    uppercased, and be at most MAX_BASE_URL_CHARS (34) characters so a stamp fits QR
+    version 6 at level M.
     """
     if not isinstance(base_url, str):
         raise StampConfigError("stamp base URL must be a string")
@@ -145,22 +186,75 @@ def normalise_base_url(base_url: str) -> str:
     return url
 
 
-def encode_payload(fields: StampFields, signature: bytes) -> str:
+def stamp_prefix(base_url: str) -> str:
+    """The prefix of the current spelling: 'https://' + the rest of the normalised base URL."""
+    url = normalise_base_url(base_url)
+    return SCHEME + url[len(_UPPER_SCHEME) :]
+
+
+def _payload_bytes(fields: StampFields, signature: bytes) -> bytes:
     if not isinstance(signature, (bytes, bytearray)) or len(signature) != SIGNATURE_BYTES:
         raise StampConfigError(f"signature must be {SIGNATURE_BYTES} bytes")
-    return base64.b32encode(fields.header() + bytes(signature)).decode("ascii").rstrip("=")
+    return fields.header() + bytes(signature)
+
+
+def encode_payload(fields: StampFields, signature: bytes) -> str:
+    """The current payload: 184 decimal digits."""
+    number = int.from_bytes(_payload_bytes(fields, signature), "big")
+    return str(number).zfill(PAYLOAD_DIGITS)
+
+
+def encode_legacy_payload(fields: StampFields, signature: bytes) -> str:
+    """The legacy payload (stamps printed before issue 15): 122 base32 characters. Never
+    issued any more; kept for tests and tools that reproduce old stamps."""
+    raw = _payload_bytes(fields, signature)
+    return base64.b32encode(raw).decode("ascii").rstrip("=")
 
 
 def encode_stamp_url(fields: StampFields, signature: bytes, base_url: str) -> str:
-    """The stamp text printed in the QR: canonical base URL + 122 base32 characters."""
-    return normalise_base_url(base_url) + encode_payload(fields, signature)
+    """The stamp text printed in the QR: 'https://' + upper-case host/path + 184 digits."""
+    return stamp_prefix(base_url) + encode_payload(fields, signature)
 
 
-def parse_stamp_payload(payload: str) -> ParsedStamp:
-    """Decode the 122 characters after the base URL (the registry's public page gets only
-    this path segment). Raises StampFormatError(under_prefix=True) on anything non-canonical.
-    """
-    if not isinstance(payload, str) or not _PAYLOAD_RE.fullmatch(payload):
+def encode_legacy_stamp_url(fields: StampFields, signature: bytes, base_url: str) -> str:
+    """The legacy text: upper-case base URL + 122 base32 characters."""
+    return normalise_base_url(base_url) + encode_legacy_payload(fields, signature)
+
+
+def stamp_qr_segments(text: str) -> tuple[tuple[str, str], ...]:
+    """The QR segments (text, mode) a current-spelling stamp is printed with: 'https://' in
+    byte mode, host and path alphanumeric, the 184 digits numeric (docs/stamp-format.md).
+    StampFormatError for any other text."""
+    if not isinstance(text, str) or not text.startswith(SCHEME):
+        raise StampFormatError("not a current-spelling stamp", under_prefix=False)
+    digits = text[-PAYLOAD_DIGITS:]
+    rest = text[len(SCHEME) : -PAYLOAD_DIGITS]
+    if not _DIGITS_RE.fullmatch(digits) or not rest or set(rest) - QR_ALPHANUMERIC:
+        raise StampFormatError("not a current-spelling stamp", under_prefix=False)
+    return ((SCHEME, "byte"), (rest, "alphanumeric"), (digits, "numeric"))
+
+
+def stamp_text_for_payload(payload: str, base_url: str) -> str:
+    """The canonical full text for a payload alone (the registry's page gets only the path
+    segment): the current prefix for 184 digits, the legacy one otherwise."""
+    if isinstance(payload, str) and _DIGITS_RE.fullmatch(payload):
+        return stamp_prefix(base_url) + payload
+    return normalise_base_url(base_url) + payload
+
+
+def _parse_digits(payload: str) -> bytes:
+    if not _DIGITS_RE.fullmatch(payload):
+        raise StampFormatError(
+            f"payload is not exactly {PAYLOAD_DIGITS} decimal digits [0-9]", under_prefix=True
+        )
+    number = int(payload)
+    if number >= PAYLOAD_LIMIT:  # 10**184 > 2**608: a bigger number is no 76-byte string
+        raise StampFormatError("decimal payload not below 2**608", under_prefix=True)
+    return number.to_bytes(PAYLOAD_BYTES, "big")
+
+
+def _parse_base32(payload: str) -> bytes:
+    if not _PAYLOAD_RE.fullmatch(payload):
         raise StampFormatError(
             f"payload is not {PAYLOAD_CHARS} base32 characters [A-Z2-7]", under_prefix=True
         )
@@ -168,7 +262,25 @@ def parse_stamp_payload(payload: str) -> ParsedStamp:
     # Canonical only: the last character's unused low bits must be zero.
     if number & ((1 << _UNUSED_BITS) - 1):
         raise StampFormatError("non-canonical base32 (unused trailing bits set)", under_prefix=True)
-    raw = (number >> _UNUSED_BITS).to_bytes(PAYLOAD_BYTES, "big")
+    return (number >> _UNUSED_BITS).to_bytes(PAYLOAD_BYTES, "big")
+
+
+def parse_stamp_payload(payload: str) -> ParsedStamp:
+    """Decode the payload after the base URL: 184 digits (current) or 122 base32 characters
+    (legacy); the registry's public page gets only this path segment. Raises
+    StampFormatError(under_prefix=True) on anything non-canonical.
+    """
+    if not isinstance(payload, str):
+        raise StampFormatError("payload is not text", under_prefix=True)
+    if payload[:1].isdigit() and payload.isascii():
+        # base32 never starts with a digit: its first character is the version byte's top bits
+        raw = _parse_digits(payload)
+    else:
+        raw = _parse_base32(payload)
+    return _parse_raw(raw)
+
+
+def _parse_raw(raw: bytes) -> ParsedStamp:
     version = raw[0]
     if version != FORMAT_VERSION:
         raise StampFormatError(f"unknown format version {version}", under_prefix=True)
@@ -200,16 +312,30 @@ def is_under_prefix(text: str, base_url: str) -> bool:
 def parse_stamp_text(text: str, base_url: str) -> ParsedStamp:
     """Parse the exact text a camera read from a stamp QR. Raises StampFormatError only.
 
-    `base_url` must already be normalised (normalise_base_url). The prefix must match it
-    exactly (the printed QR is always uppercase; any other spelling was re-encoded by
-    someone and is malformed); a text that matches it only when case is ignored is
-    StampFormatError(under_prefix=True), a text that doesn't start with it at all is
-    StampFormatError(under_prefix=False).
+    `base_url` must already be normalised (normalise_base_url). Exactly two spellings are
+    accepted: 'https://' + the upper-case rest + 184 digits (current) and the upper-case base
+    URL + 122 base32 characters (legacy). Any other casing of the prefix, or a prefix of one
+    spelling with the payload of the other, was re-encoded by someone: StampFormatError
+    (under_prefix=True). A text that doesn't start with the base URL even when case is
+    ignored is StampFormatError(under_prefix=False).
     """
     if not isinstance(text, str):
         raise StampFormatError("not text", under_prefix=False)
-    if not text.startswith(base_url):
-        if is_under_prefix(text, base_url):
-            raise StampFormatError("base URL not in canonical uppercase form", under_prefix=True)
-        raise StampFormatError("not under the stamp base URL", under_prefix=False)
-    return parse_stamp_payload(text[len(base_url) :])
+    current = SCHEME + base_url[len(_UPPER_SCHEME) :]
+    if text.startswith(current):
+        payload = text[len(current) :]
+        if _PAYLOAD_RE.fullmatch(payload):
+            raise StampFormatError(
+                "mixed spelling: lower-case https:// with a base32 payload", under_prefix=True
+            )
+        return _parse_raw(_parse_digits(payload))
+    if text.startswith(base_url):
+        payload = text[len(base_url) :]
+        if payload[:1].isdigit():
+            raise StampFormatError(
+                "mixed spelling: upper-case HTTPS:// with a decimal payload", under_prefix=True
+            )
+        return _parse_raw(_parse_base32(payload))
+    if is_under_prefix(text, base_url):
+        raise StampFormatError("base URL not in a canonical spelling", under_prefix=True)
+    raise StampFormatError("not under the stamp base URL", under_prefix=False)

@@ -30,7 +30,7 @@ def test_scan_cli_verdicts_and_exit_codes(tmp_path, demo_init_template):
     genuine, nothing = lines
     assert genuine["verdict"] == "genuine" and genuine["product_id"] == 106
     assert genuine["serial"] >= 1 and genuine["decode_ms"] >= 0
-    assert genuine["codes"][0].startswith("HTTPS://OCOP.SONLA.GOV.VN/S/")
+    assert genuine["codes"][0].startswith("https://OCOP.SONLA.GOV.VN/S/")  # issue 15 spelling
     assert nothing["verdict"] == "no_code" and nothing["codes"] == []
     ok = run_cli("--data-dir", str(data), "scan", "--json", str(blank))
     assert ok.returncode == 0

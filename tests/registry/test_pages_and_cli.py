@@ -118,7 +118,9 @@ def test_same_serial_at_two_sales_points_is_suspect(registry):
     assert 'data-verdict="suspect_clone"' in html and 'data-scans="2"' in html
     assert "data-stars" not in html and "Sông Mã" in html
     report = registry.report()
-    serial = int.from_bytes(__import__("base64").b32decode(_code(stamp) + "======")[5:10], "big")
+    from ocop.stamps.codec import parse_stamp_payload
+
+    serial = parse_stamp_payload(_code(stamp)).fields.serial
     found = [d for d in report["detections"] if d["serial"] == serial]
     # Two stations, and Mộc Châu - Sông Mã (~100 km) at the same minute: two rules fire.
     assert sorted((d["rule"], d["status"], d["decided_by"]) for d in found) == [

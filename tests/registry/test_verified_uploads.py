@@ -104,7 +104,9 @@ def _detections(reg, serial: int) -> list[dict]:
 
 
 def _edit(text: str, at: int) -> str:
-    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :]
+    """One character changed, staying in the payload's alphabet (digits or base32)."""
+    a, b = ("1", "2") if text[at].isdigit() else ("A", "B")
+    return text[:at] + (a if text[at] != a else b) + text[at + 1 :]
 
 
 def test_fake_scans_are_refused_with_reasons_and_counted_once(registry):

@@ -68,7 +68,7 @@ def test_issue_and_verify_json(demo_cli):
 def test_plain_output(demo_cli):
     code, out, _ = demo_cli("stamp", "issue", "--product", "101")
     text = out.strip()
-    assert code == 0 and text.startswith("HTTPS://OCOP.SONLA.GOV.VN/S/") and len(text) == 150
+    assert code == 0 and text.startswith("https://OCOP.SONLA.GOV.VN/S/") and len(text) == 212
     code, out, _ = demo_cli("stamp", "verify", text, "--today", "2026-11-29")
     assert code == 0 and out.startswith("genuine  product=101  serial=1")
 

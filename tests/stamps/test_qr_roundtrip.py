@@ -1,4 +1,4 @@
-"""A stamp printed as a QR (segno) and read back by the kiosk's decoder (zxing-cpp) verifies."""
+"""A stamp printed as a QR and read back by the real decoders (zxing-cpp, pyzbar) verifies."""
 
 import io
 
@@ -13,7 +13,12 @@ Image = pytest.importorskip("PIL.Image")
 
 
 def test_qr_image_decodes_to_the_exact_text_and_verifies(verifier, keys):
-    text = keys.signer1.sign(101, 2**40 - 1, ISSUED)
+    """The legacy spelling (stamps printed before issue 15) still reads and verifies."""
+    from ocop.stamps.codec import encode_legacy_stamp_url, parse_stamp_text
+    from tests.stamps.conftest import BASE_URL
+
+    parsed = parse_stamp_text(keys.signer1.sign(101, 2**40 - 1, ISSUED), BASE_URL)
+    text = encode_legacy_stamp_url(parsed.fields, parsed.signature, BASE_URL)
     qr = segno.make(text, error="m", boost_error=False)
     assert qr.version == 6 and qr.symbol_size(scale=1, border=0) == (41, 41)
     buf = io.BytesIO()

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 import segno
 
-from ocop.stamps.codec import StampFields, parse_stamp_text
+from ocop.stamps.codec import (
+    StampFields,
+    encode_legacy_stamp_url,
+    parse_stamp_text,
+    stamp_qr_segments,
+)
 from ocop.stamps.keys import private_key_from_seed, public_key_b64
 from ocop.stamps.signer import StampSigner
 from ocop.stamps.trust import verify_signed_trust_list
@@ -43,11 +48,21 @@ def test_stamp_vector(v):
         issued_on=dt.date.fromisoformat(v["issued_on"]),
     )
     assert fields.header().hex() == v["header_hex"]
-    assert StampSigner(v["key_id"], key, BASE_URL).sign_fields(fields) == v["url"]
-    parsed = parse_stamp_text(v["url"], BASE_URL)
+    assert StampSigner(v["key_id"], key, BASE_URL).sign_fields(fields) == v["text"]
+    assert v["text"].startswith("https://")
+    parsed = parse_stamp_text(v["text"], BASE_URL)
     assert parsed.fields == fields
     key.public_key().verify(parsed.signature, parsed.signed_message)
-    assert segno.make(v["url"], error="m", boost_error=False).version <= 6
+    # the legacy spelling of the same bytes (stamps printed before issue 15) stays valid
+    assert encode_legacy_stamp_url(fields, parsed.signature, BASE_URL) == v["legacy_url"]
+    assert parse_stamp_text(v["legacy_url"], BASE_URL) == parsed
+    assert segno.make(v["legacy_url"], error="m", boost_error=False).version <= 6
+    from segno import consts
+
+    modes = {"byte": consts.MODE_BYTE, "alphanumeric": consts.MODE_ALPHANUMERIC}
+    modes["numeric"] = consts.MODE_NUMERIC
+    segments = [(t, modes[m]) for t, m in stamp_qr_segments(v["text"])]
+    assert segno.make(segments, error="m", boost_error=False).version <= 6
 
 
 def test_trust_list_vector(keys):
@@ -61,5 +76,9 @@ def test_trust_list_vector(keys):
     verified = verify_signed_trust_list(blob, keys.root_b64)
     verifier = make_verifier(verified)
     assert (
-        verifier.verify(VECTORS[0]["url"], today=dt.date(2026, 11, 29)).verdict is Verdict.GENUINE
+        verifier.verify(VECTORS[0]["text"], today=dt.date(2026, 11, 29)).verdict is Verdict.GENUINE
+    )
+    assert (
+        verifier.verify(VECTORS[0]["legacy_url"], today=dt.date(2026, 11, 29)).verdict
+        is Verdict.GENUINE
     )
