@@ -629,6 +629,12 @@ class ProductDetail(BoxLayout):
     image = StringProperty("")
     extra = StringProperty("")
 
+    def scroll_to_top(self) -> None:
+        """Every card opens at its top: the last shopper's scroll position says nothing."""
+        scroll = self.ids.get("detail_scroll")
+        if scroll is not None:
+            scroll.scroll_y = 1
+
 
 class Pane(BoxLayout):
     """A part of a screen that is shown or not (tabs, optional panels). A hidden pane takes

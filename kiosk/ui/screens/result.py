@@ -28,6 +28,7 @@ class ResultScreen(KioskScreen):
         else:
             self.vm = ResultViewModel.from_outcome(self.outcome, self.app.lang)
         self.image = self.image_source(self.vm.card.image_hash) if self.vm.card else ""
+        self.ids.detail.scroll_to_top()
 
     def banner_rgba(self, vm):
         return rgba(vm.colour if vm else TONE_COLOUR[UNAVAILABLE_TONE])
