@@ -51,3 +51,44 @@ def test_the_idle_reset_also_scrolls_the_card_back_to_its_top(ui):
     ui.app.go_home(reset=True)
     ui.wait_screen("attract")
     assert scroll.scroll_y == 1
+
+
+def screen_pixels(widget):
+    """The widget's area of the real window, as grey pixels (numpy), from a screenshot."""
+    import numpy as np
+    from kivy.core.window import Window
+    from PIL import Image
+
+    path = Window.screenshot(name=str(widget_tmp() / "shot.png"))
+    image = Image.open(path).convert("L")
+    x, y = widget.to_window(widget.x, widget.y)
+    top = Window.height - (y + widget.height)
+    box = (int(x), int(top), int(x + widget.width), int(top + widget.height))
+    return np.asarray(image.crop(box))
+
+
+def widget_tmp():
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="result-shot-"))
+
+
+def test_a_forged_stamp_says_it_may_be_fake_and_shows_the_hotline_and_a_report_qr(ui):
+    import zxingcpp
+
+    screen = show(ui, "forged")
+    site = ui.app.settings.site
+    assert screen.ids.banner.title == "Tem có thể là giả"
+    ids = screen.ids
+    assert site.hotline and site.hotline in ids.report_hotline.text
+    assert "Đường dây nóng" in ids.report_hotline.text
+    assert "quét mã QR" in ids.report_advice.text
+    assert ids.report_qr.get_root_window() is not None and ids.report_qr.width > 48
+    ui.settle(0.3)
+    found = zxingcpp.read_barcodes(screen_pixels(ids.report_qr))
+    assert [r.text for r in found] == [site.report_url]
+    ui.app.set_lang("en")
+    ui.settle(0.2)
+    assert screen.ids.banner.title == "This stamp may be fake"
+    assert screen.ids.report_hotline.text == f"Hotline: {site.hotline}"
