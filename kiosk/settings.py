@@ -76,6 +76,11 @@ class SiteSettings:
     showroom_name: str = field(default="", metadata={"max_chars": 120})
     showroom_address: str = field(default="", metadata={"max_chars": 160})
     showroom_distance_km: float = field(default=0.0, metadata={"min": 0.0, "max": 1000.0})
+    # Where a shopper reports a fake, copied or revoked stamp (the result screen shows both):
+    # the OCOP office's phone line ("" = the screen says to ask the staff) and a page whose
+    # address the screen draws as a QR code ("" = no QR). Demo placeholders: set the office's.
+    hotline: str = field(default="0212 000 0000", metadata={"max_chars": 24})
+    report_url: str = field(default="https://ocop.sonla.gov.vn/report", metadata={"max_chars": 512})
 
 
 @dataclass(frozen=True)
@@ -327,6 +332,35 @@ def site_problems(settings: Settings, data: dict[str, Any], problems: list[str])
     ]
 
 
+_HOTLINE_CHARS = frozenset("0123456789 +.-()")
+
+
+def _check_hotline(text: str) -> str | None:
+    if not text:
+        return None
+    bad = sorted(set(text) - _HOTLINE_CHARS)
+    if bad:
+        return f"a phone number has digits, spaces and + . - ( ) only, got {_shown(text)}"
+    if sum(ch.isdigit() for ch in text) < 3:
+        return f"a phone number needs at least 3 digits, got {_shown(text)}"
+    return None
+
+
+def _check_report_url(url: str) -> str | None:
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"not a valid URL: {exc}"
+    # a phone opens it from a QR code: https only, no spaces (a QR reader stops at them)
+    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in url):
+        return f"must look like https://host/path, got {_shown(url)}"
+    return None
+
+
 def _check_root_key(text: str) -> str | None:
     if not text:
         return None
@@ -350,6 +384,8 @@ _VALUE_CHECKS: dict[str, typing.Callable[[Any], str | None]] = {
     "stamps.base_url": _check_base_url,
     "registry.url": _check_registry_url,
     "registry.root_public_key": _check_root_key,
+    "site.hotline": _check_hotline,
+    "site.report_url": _check_report_url,
     "staff.pin_hash": _check_pin_hash,
 }
 # The values the label is drawn from: whether a stamp fits is measured when one is written.

@@ -209,6 +209,19 @@ def _trust_note(outcome: Any, _: Any) -> str:
     return _(note) if note else ""
 
 
+def _report_fields(hotline: str, report_url: str, _: Any) -> dict[str, Any]:
+    return {
+        "asks_for_report": True,
+        "hotline_text": (
+            _("Hotline: {phone}").format(phone=hotline)
+            if hotline
+            else _("Ask the staff here to report it.")
+        ),
+        "report_url": report_url,
+        "report_caption": _("Scan to report") if report_url else "",
+    }
+
+
 @dataclass(frozen=True)
 class ResultViewModel:
     verdict: str
@@ -221,8 +234,13 @@ class ResultViewModel:
     scan_count: int
     scan_count_text: str
     serial_text: str
-    advice: str = ""  # under a card that shows no product: what to do now
+    advice: str = ""  # under a card that shows no product, or beside a report: what to do
     trust_note: str = ""  # under the verdict: the revocation list is out of date
+    # Fake, copied or revoked (Verdict.asks_for_report): the site's hotline and report page
+    asks_for_report: bool = False
+    hotline_text: str = ""  # "Đường dây nóng: 0212 …", or "ask the staff" without one
+    report_url: str = ""  # drawn as a QR code; "" = none
+    report_caption: str = ""  # under the QR code
 
     @property
     def show_product(self) -> bool:
@@ -233,8 +251,11 @@ class ResultViewModel:
         return self.card.stars if self.card else 0
 
     @classmethod
-    def from_outcome(cls, outcome: Any, lang: str) -> ResultViewModel:
-        """outcome: a ScanOutcome (verification, product: ProductView | None, scan_count)."""
+    def from_outcome(
+        cls, outcome: Any, lang: str, hotline: str = "", report_url: str = ""
+    ) -> ResultViewModel:
+        """outcome: a ScanOutcome (verification, product: ProductView | None, scan_count);
+        hotline, report_url: the site's (kiosk.settings SiteSettings), shown for a report."""
         _ = translator(lang)
         verification = outcome.verification
         if verification is None:
@@ -271,8 +292,13 @@ class ResultViewModel:
             scan_count=count,
             scan_count_text=count_line,
             serial_text=serial,
-            advice=_(verdict.advice) if verdict.advice and card is None else "",
+            advice=(
+                _(verdict.advice)
+                if verdict.advice and (card is None or verdict.asks_for_report)
+                else ""
+            ),
             trust_note=_trust_note(outcome, _),
+            **(_report_fields(hotline, report_url, _) if verdict.asks_for_report else {}),
         )
 
     @classmethod

@@ -307,6 +307,9 @@ class KioskApp(App):
             self.staff_signed_in = False
             if self.sm.has_screen("browse"):  # the next shopper starts afresh
                 self.sm.get_screen("browse").reset()
+            for name in ("result", "product"):  # and sees every card from its top
+                if self.sm.has_screen(name):
+                    self.sm.get_screen(name).ids.detail.scroll_to_top()
         self.sm.current = "attract"
         if reset:  # nobody is waiting: give the day's freed heap back (~3 ms)
             release_free_heap()

@@ -26,6 +26,15 @@ COLOURS.update(
     key=rgba("#ECE5D3"),
 )  # keyboard keys: visible on cream without an outline
 
+# Font sizes in px at 800x480 (the .kv files multiply by app.u): readable on a 7" screen at
+# arm's length (issue 15). Body text >= 20, captions/labels >= 18.
+FONT_LABEL = 18  # field captions ("Nhà sản xuất"), small notes
+FONT_BODY = 20  # values, messages, advice
+FONT_HEADING = 24  # the hotline, a product name in a list
+FONT_NAME = 28  # the product's name on its card
+FONT_TITLE = 28  # the verdict's title
+FONT_STARS = 34
+
 BASE_W, BASE_H = 800, 480  # the official 7" Pi touchscreen: the design size
 MIN_TOUCH_DP = 48
 

@@ -94,7 +94,8 @@ def key_button(text: str) -> DataButton:
 
 
 class StarRow(Label):
-    """Filled stars in gold, the rest of five hollow; DejaVu Sans has U+2605 / U+2606."""
+    """Filled stars in gold, the rest of five hollow in grey (4.5:1 on white), all with a dark
+    outline (widgets.kv) so 3 and 4 stars read apart; DejaVu Sans has U+2605 / U+2606."""
 
     stars = NumericProperty(0)
     out_of = NumericProperty(5)
@@ -117,7 +118,7 @@ class StarRow(Label):
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
         self.text = f"[color=E8A317]{STAR * n}[/color]" + (
-            f"[color=D9D2BF]{EMPTY_STAR * rest}[/color]" if rest else ""
+            f"[color=5B6B60]{EMPTY_STAR * rest}[/color]" if rest else ""
         )
 
 
@@ -629,6 +630,12 @@ class ProductDetail(BoxLayout):
     card = ObjectProperty(None, allownone=True)  # ProductCardViewModel
     image = StringProperty("")
     extra = StringProperty("")
+
+    def scroll_to_top(self) -> None:
+        """Every card opens at its top: the last shopper's scroll position says nothing."""
+        scroll = self.ids.get("detail_scroll")
+        if scroll is not None:
+            scroll.scroll_y = 1
 
 
 class Pane(BoxLayout):

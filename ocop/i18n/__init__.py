@@ -7,7 +7,7 @@ kiosk and the registry's pages both show. Apps add their own catalogs and fall b
 one (kiosk.i18n). `python -m kiosk.i18n.build` keeps every catalog in step with the code.
 
     from ocop.i18n import translator
-    translator("vi")(Verdict.FORGED.title)       # -> "Tem không hợp lệ"
+    translator("vi")(Verdict.FORGED.title)       # -> "Tem có thể là giả"
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from ocop.tone import Tone
 _CHECK, _CROSS, _WARNING, _INFO = "\u2714", "\u2716", "\u26a0", "\u2139"
 
 # Advice under a card that shows no product.
-_DO_NOT_RELY = N_("Do not rely on this code. Ask the seller, or report it to the OCOP office.")
+# The one instruction for a stamp that may be fake, copied or revoked; the kiosk shows the
+# site's hotline and a report QR code beside it (kiosk.settings SiteSettings).
+_REPORT_IT = N_("Do not trust this stamp. Call the hotline or scan the QR code to report it.")
 _SCAN_THE_STAMP = N_("Scan the OCOP stamp on the product, not its barcode or another code.")
 _AFTER_UPDATE = N_("This kiosk will know the product after its next update.")
 _NEEDS_UPDATE = N_(
@@ -60,9 +62,9 @@ class Verdict(EnumWithAttributes):
         "forged",
         Tone.BAD,
         _CROSS,
-        N_("Invalid stamp"),
-        N_("Invalid stamp: it may be counterfeit. Please tell the seller or the authorities."),
-        _DO_NOT_RELY,
+        N_("This stamp may be fake"),
+        N_("This stamp failed the check. Do not trust it: report it to the OCOP office."),
+        _REPORT_IT,
     )
     # A well-formed stamp naming a key id this kiosk's trust list does not have: most likely
     # a key the registry started using after this kiosk's last sync (issue 14). Neither
@@ -80,16 +82,16 @@ class Verdict(EnumWithAttributes):
         Tone.BAD,
         _CROSS,
         N_("Revoked stamp"),
-        N_("This stamp has been revoked and is no longer valid."),
-        _DO_NOT_RELY,
+        N_("This stamp has been revoked and proves nothing. Report it to the OCOP office."),
+        _REPORT_IT,
     )
     SUSPECT_CLONE = (
         "suspect_clone",
         Tone.ALERT,
         _WARNING,
         N_("Warning: possibly copied stamp"),
-        N_("Warning: this stamp may have been copied. Check the product carefully."),
-        _DO_NOT_RELY,
+        N_("This stamp may have been copied. Check the product and report it to the OCOP office."),
+        _REPORT_IT,
     )
     NOT_OCOP = (
         "not_ocop",
@@ -142,6 +144,11 @@ class Verdict(EnumWithAttributes):
     def may_show_stars(self) -> bool:
         return self is Verdict.GENUINE
 
+    @property
+    def asks_for_report(self) -> bool:
+        """Fake, copied or revoked: the shopper is asked to report it (hotline, QR)."""
+        return self in ASKS_FOR_REPORT
+
 
 SIGNATURE_VALID = frozenset(
     {
@@ -172,4 +179,6 @@ NAMES_A_PRODUCT = frozenset(
     }
 )
 
-__all__ = ["COUNTED_FOR_CLONES", "NAMES_A_PRODUCT", "SIGNATURE_VALID", "Verdict"]
+ASKS_FOR_REPORT = frozenset({Verdict.FORGED, Verdict.SUSPECT_CLONE, Verdict.REVOKED})
+
+__all__ = ["ASKS_FOR_REPORT", "COUNTED_FOR_CLONES", "NAMES_A_PRODUCT", "SIGNATURE_VALID", "Verdict"]

@@ -223,6 +223,10 @@ def test_a_hostile_value_is_quoted_short():
         ("registry.root_public_key", "not base64!", "root public key: not valid base64"),
         ("registry.root_public_key", "AAAA", "expected 32 bytes, got 3"),
         ("staff.pin_hash", "2468", "must look like 'scrypt$14$8$1$<salt>$<hash>'"),
+        ("site.hotline", "call 0212", "digits, spaces and + . - ( ) only"),
+        ("site.hotline", "12", "at least 3 digits"),
+        ("site.report_url", "http://ocop.sonla.gov.vn/report", "must look like https://"),
+        ("site.report_url", "https://ocop.sonla.gov.vn/a b", "must look like https://"),
     ],
 )
 def test_values_that_would_break_later_are_refused(path, value, expected):

@@ -37,6 +37,7 @@ class ProductScreen(KioskScreen):
             return
         self.card = ProductCardViewModel.from_product(product, self.app.lang)
         self.image = self.image_source(product.image_hash)
+        self.ids.detail.scroll_to_top()
 
     def back(self):
         self.app.go(self.came_from if self.came_from != "product" else "attract")
