@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle
+from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle, Triangle
 from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
@@ -13,6 +13,7 @@ from kivy.properties import (
     ListProperty,
     NumericProperty,
     ObjectProperty,
+    OptionProperty,
     StringProperty,
 )
 from kivy.uix.behaviors import ButtonBehavior
@@ -565,6 +566,45 @@ class PinPad(GridLayout):
 
 class TapCard(ButtonBehavior, Card):
     """A card that opens something when tapped."""
+
+
+# An arrow's direction: where it points, unit steps in window coordinates (y grows upwards).
+ARROW_STEPS = {"above": (0, 1), "below": (0, -1), "left": (-1, 0), "right": (1, 0)}
+
+
+class CameraArrow(Widget):
+    """A drawn arrow (head and shaft) pointing `direction`: towards the camera."""
+
+    direction = OptionProperty("above", options=list(ARROW_STEPS))
+    colour = ColorProperty(COLOURS["white"])
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, direction=self._draw, colour=self._draw)
+        self._draw()
+
+    def points(self) -> list[tuple[float, float]]:
+        """The head's three corners, then the shaft's four, in window coordinates; the
+        first is the tip. Drawn pointing right, then turned to `direction`."""
+        dx, dy = ARROW_STEPS[self.direction]
+        half = min(self.width, self.height) / 2
+        cx, cy = self.to_window(*self.center)
+        shape = [(1, 0), (0.1, 0.8), (0.1, -0.8), (0.15, 0.3), (0.15, -0.3), (-1, -0.3), (-1, 0.3)]
+        # turn (x, y) by the direction: right (1,0) keeps it, above (0,1) is a quarter turn
+        return [(cx + half * (x * dx - y * dy), cy + half * (x * dy + y * dx)) for x, y in shape]
+
+    def _draw(self, *_):
+        pts = [self.to_widget(x, y) for x, y in self.points()]
+        self.canvas.clear()
+        with self.canvas:
+            Color(*self.colour)
+            Triangle(points=[c for p in pts[:3] for c in p])
+            shaft = [c for p in (pts[3], pts[4], pts[5], pts[6]) for c in p]
+            Mesh(
+                vertices=[v for i in range(4) for v in (*shaft[2 * i : 2 * i + 2], 0, 0)],
+                indices=[0, 1, 2, 0, 2, 3],
+                mode="triangles",
+            )
 
 
 class QrIcon(Widget):

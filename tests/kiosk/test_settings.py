@@ -441,3 +441,19 @@ def test_the_environment_url_follows_the_same_rule(tmp_path):
     )
     result = run_cli("--config", str(tmp_path / "bad.toml"), "config", "check")
     assert result.returncode == 2 and "allow_insecure_http" in result.stderr
+
+
+def test_camera_position_is_validated_with_every_other_problem():
+    from kiosk.settings import CameraPosition
+
+    assert Settings().camera.position is CameraPosition.ABOVE
+    for position in CameraPosition:
+        chosen = settings_from_dict({"camera": {"position": position.value}})
+        assert chosen.camera.position is position
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"camera": {"position": "top", "fps": 0}, "mode": "x"})
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+    assert (
+        "camera.position: must be one of 'above', 'below', 'left', 'right', got 'top'" in problems
+    )
