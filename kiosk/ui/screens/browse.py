@@ -4,6 +4,8 @@ worker thread; the list is a RecycleView (a 10k-product catalog scrolls smoothly
 
 from __future__ import annotations
 
+import unicodedata
+
 from kivy.clock import Clock
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -17,6 +19,23 @@ from kiosk.viewmodels import SEARCH_DELAY_S, count_text, district_label, edit_qu
 from ocop.ratings import GROUP_NAMES
 
 MAX_LIST = 500
+
+
+def _same_place(name: str) -> str:
+    """A district name as compared: NFC, case and spacing ignored (a settings file typed on
+    another keyboard may decompose the diacritics)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def home_district(districts, site_district: str) -> str:
+    """The district browse opens on: the kiosk's own (site.district) when the catalog has
+    products there, else the first one listed; "" for an empty catalog."""
+    names = [name for name, _n in districts]
+    wanted = _same_place(site_district)
+    for name in names:
+        if _same_place(name) == wanted:
+            return name
+    return names[0] if names else ""
 
 
 class ProductTile(ButtonBehavior, BoxLayout):
@@ -56,7 +75,8 @@ class BrowseScreen(KioskScreen):
         self.on_language()
 
     def reset(self):
-        """For the next shopper (idle timeout): the districts tab, no search typed."""
+        """For the next shopper (idle timeout): the districts tab on the kiosk's own
+        district, no search typed."""
         if self._search_event is not None:
             self._search_event.cancel()
         self._request += 1  # a search still on its way is dropped
@@ -67,8 +87,8 @@ class BrowseScreen(KioskScreen):
         self.tab = tab
         self.build_filters()
         if tab == "district" and not self.selected.startswith("d:"):
-            first = self._districts[0][0] if self._districts else ""
-            self.selected = f"d:{first}"
+            home = home_district(self._districts, self.app.settings.site.district)
+            self.selected = f"d:{home}"
         elif tab == "group" and not self.selected.startswith("g:"):
             self.selected = f"g:{self._groups[0][0]}" if self._groups else "g:1"
         self.build_filters()
@@ -92,12 +112,18 @@ class BrowseScreen(KioskScreen):
                 )
                 btn.bind(on_release=lambda b, d=district: self.pick(f"d:{d}"))
                 box.add_widget(btn)
+                if btn.selected:  # the kiosk's own district may be far down the list
+                    Clock.schedule_once(lambda dt, b=btn: self._show_filter(b))
         elif self.tab == "group":
             for code, n in self._groups:
                 name = GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1]
                 btn = ListKButton(text=f"{name}  ({n})", selected=self.selected == f"g:{code}")
                 btn.bind(on_release=lambda b, c=code: self.pick(f"g:{c}"))
                 box.add_widget(btn)
+
+    def _show_filter(self, button):
+        if button.parent is not None:  # not replaced by a newer build_filters
+            self.ids.filter_scroll.scroll_to(button, padding=0, animate=False)
 
     def pick(self, selected: str):
         self.selected = selected
