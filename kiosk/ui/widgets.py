@@ -7,6 +7,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle, Triangle
 from kivy.graphics.texture import Texture
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -372,6 +373,9 @@ class KeysBuiltWhenShown:
             self._build()
 
 
+KEY_MIN_DP = 48  # the shared norm for touch targets
+
+
 class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
     """Letters only: the catalog search ignores diacritics and case, so a plain A-Z
     keyboard finds 'Mộc Châu' from 'moc chau'. QWERTY (10 keys a row) when there is room
@@ -388,6 +392,17 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
         self.bind(minimum_height=self.setter("height"), layout=self.rebuild)
         self.build_when_shown()
 
+    @staticmethod
+    def key_min_px(u: float) -> float:
+        """The smallest a key may be, each way: 48 dp, and 48 of the app's units."""
+        return max(dp(KEY_MIN_DP), KEY_MIN_DP * u)
+
+    @classmethod
+    def layout_for(cls, width: float, u: float) -> str:
+        """QWERTY when ten keys of key_min_px fit the width, else the 7-key ABC layout."""
+        keys = len(cls.QWERTY[0])
+        return "qwerty" if width >= keys * cls.key_min_px(u) + (keys - 1) * 4 * u else "abc"
+
     def _build(self):
         self.clear_widgets()
         app = App.get_running_app()
@@ -395,8 +410,9 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
         self.spacing = 4 * u
         rows = self.QWERTY if self.layout == "qwerty" else self.ABC
         width = max(len(r) for r in rows)
+        key_h = max(52 * u, self.key_min_px(u))
         for row in rows:
-            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=key_h)
             pad = (width - len(row)) / 2.0
             if pad:
                 line.add_widget(Widget(size_hint_x=pad))
@@ -405,7 +421,7 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
             if pad:
                 line.add_widget(Widget(size_hint_x=pad))
             self.add_widget(line)
-        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=key_h)
         for label, value, weight in (("⌫", "backspace", 2), ("␣", " ", 4), ("✕", "clear", 2)):
             key = self._key(label, value)
             key.size_hint_x = weight

@@ -75,3 +75,115 @@ def test_a_site_district_without_products_opens_on_the_first(ui, site_in):
     site_in("Quỳnh Nhai (no products here)")
     browse = _open_browse(ui)
     assert browse.selected == f"d:{first}"
+
+
+# --- the search keyboard and the result names, at every window size ------------------------
+
+SIZES = [(480, 800), (800, 480), (1920, 1080)]
+
+
+def _rect(widget):
+    x, y = widget.to_window(widget.x, widget.y)
+    return x, y, x + widget.width, y + widget.height
+
+
+def _overlap(a, b) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+
+
+def _inside(inner, outer) -> bool:
+    return (
+        inner[0] >= outer[0] - 0.5
+        and inner[1] >= outer[1] - 0.5
+        and inner[2] <= outer[2] + 0.5
+        and inner[3] <= outer[3] + 0.5
+    )
+
+
+@pytest.fixture(params=SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def window(ui, request):
+    from kivy.core.window import Window
+
+    old = Window.size
+    Window.size = request.param
+    ui.settle(0.3)
+    yield request.param
+    Window.size = old
+    ui.settle(0.3)
+
+
+def _search(ui, text: str):
+    browse = _open_browse(ui)
+    ui.tap(browse.ids.tab_search)
+    assert ui.wait(lambda: browse.tab == "search", 3)
+    ui.settle(0.2)
+    ui.type_on(browse.ids.keyboard, text)
+    assert ui.wait(lambda: bool(browse.results) and browse.query == text, 5)
+    ui.settle(0.3)
+    return browse
+
+
+def test_keys_are_48dp_and_the_keyboard_covers_nothing(ui, window):
+    from kivy.core.window import Window
+    from kivy.metrics import dp
+
+    browse = _search(ui, "bo sua")
+    keyboard, field = browse.ids.keyboard, browse.ids.search_field
+    keys = ui.keyboard_keys(keyboard)
+    assert len(keys) >= 26 + 3, sorted(keys)
+    small = [k for k, b in keys.items() if b.width < dp(48) - 0.5 or b.height < dp(48) - 0.5]
+    assert not small, [(k, keys[k].size) for k in small]
+    # the typed text is seen: the field shows it, and nothing is drawn over the field or tabs
+    assert field.text.startswith("bo sua") and field in ui.visible_widgets()
+    kb = _rect(keyboard)
+    screen = _rect(browse)
+    tabs = [browse.ids.tab_district, browse.ids.tab_group, browse.ids.tab_search]
+    for widget in [field, *tabs]:
+        assert not _overlap(kb, _rect(widget)), (widget, kb, _rect(widget))
+        assert _inside(_rect(widget), screen), widget
+    assert _inside(kb, screen) and _inside(kb, (0, 0, *Window.size))
+    # the results are beside or below the keyboard, never under it, and one shows whole
+    rv = browse.ids.rv
+    assert not _overlap(kb, _rect(rv)) and rv.height >= 84 * ui.app.u
+
+
+def _tiles(ui, browse):
+    from kiosk.ui.screens.browse import ProductTile
+
+    return [w for w in ui.visible_widgets(browse.ids.rv) if isinstance(w, ProductTile)]
+
+
+def _check_names_wrap_by_words(ui, browse):
+    tiles = _tiles(ui, browse)
+    assert tiles
+    names = {r["name"] for r in browse.results}
+    wrapped = 0
+    for tile in tiles:
+        label = tile.ids.tile_name
+        assert label.text in names and not label.shorten
+        lines = ["".join(word.text for word in line.words) for line in label._label._cached_lines]
+        # every word whole, on one line: the lines are the name's words in order
+        assert " ".join(" ".join(lines).split()) == " ".join(label.text.split()), lines
+        assert all(not line or set(line.split()) <= set(label.text.split()) for line in lines), (
+            lines
+        )
+        wrapped += len([line for line in lines if line.strip()]) > 1
+        # every line drawn inside the tile, above the stars and place
+        assert label.texture_size[1] <= label.height + 0.5
+        assert _inside(_rect(label), _rect(tile)), (label.text, _rect(label), _rect(tile))
+        place = tile.ids.tile_place
+        assert _rect(place)[3] <= _rect(label)[1] + 0.5
+        assert "…" not in label.text and "..." not in label.text
+    return wrapped
+
+
+def test_result_names_wrap_by_words_never_cut(ui, window):
+    browse = _search(ui, "bo sua")
+    wrapped = _check_names_wrap_by_words(ui, browse)
+    if window == (800, 480):  # the narrow results column beside the keyboard
+        assert wrapped, "the long name should take more than one line here"
+    # the district lists too
+    ui.tap(browse.ids.tab_district)
+    assert ui.wait(lambda: browse.tab == "district" and bool(browse.results), 5)
+    ui.settle(0.3)
+    _check_names_wrap_by_words(ui, browse)
