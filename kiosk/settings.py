@@ -65,6 +65,15 @@ class CameraKind(enum.Enum):
     REPLAY = "replay"
 
 
+class CameraPosition(enum.Enum):
+    """Where the camera sits, seen from the shopper: the scan screen points there."""
+
+    ABOVE = "above"
+    BELOW = "below"
+    LEFT = "left"
+    RIGHT = "right"
+
+
 @dataclass(frozen=True)
 class SiteSettings:
     name: str = field(default="Điểm giới thiệu sản phẩm OCOP (demo)", metadata={"max_chars": 120})
@@ -95,6 +104,8 @@ class CameraSettings:
     replay_path: str = field(default="", metadata={"max_chars": MAX_TEXT_CHARS})
     # one presence, one scan: a code counts again only after this long out of view
     gone_after_s: float = field(default=3.0, metadata={"min": 0.5, "max": 60.0})
+    # where the camera is, seen from the shopper facing the screen
+    position: CameraPosition = CameraPosition.ABOVE
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle
+from kivy.graphics import Color, Ellipse, Line, Mesh, Rectangle, RoundedRectangle, Triangle
 from kivy.graphics.texture import Texture
+from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
     ListProperty,
     NumericProperty,
     ObjectProperty,
+    OptionProperty,
     StringProperty,
 )
 from kivy.uix.behaviors import ButtonBehavior
@@ -373,6 +375,9 @@ class KeysBuiltWhenShown:
             self._build()
 
 
+KEY_MIN_DP = 48  # the shared norm for touch targets
+
+
 class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
     """Letters only: the catalog search ignores diacritics and case, so a plain A-Z
     keyboard finds 'Mộc Châu' from 'moc chau'. QWERTY (10 keys a row) when there is room
@@ -389,6 +394,17 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
         self.bind(minimum_height=self.setter("height"), layout=self.rebuild)
         self.build_when_shown()
 
+    @staticmethod
+    def key_min_px(u: float) -> float:
+        """The smallest a key may be, each way: 48 dp, and 48 of the app's units."""
+        return max(dp(KEY_MIN_DP), KEY_MIN_DP * u)
+
+    @classmethod
+    def layout_for(cls, width: float, u: float) -> str:
+        """QWERTY when ten keys of key_min_px fit the width, else the 7-key ABC layout."""
+        keys = len(cls.QWERTY[0])
+        return "qwerty" if width >= keys * cls.key_min_px(u) + (keys - 1) * 4 * u else "abc"
+
     def _build(self):
         self.clear_widgets()
         app = App.get_running_app()
@@ -396,8 +412,9 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
         self.spacing = 4 * u
         rows = self.QWERTY if self.layout == "qwerty" else self.ABC
         width = max(len(r) for r in rows)
+        key_h = max(52 * u, self.key_min_px(u))
         for row in rows:
-            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+            line = BoxLayout(spacing=4 * u, size_hint_y=None, height=key_h)
             pad = (width - len(row)) / 2.0
             if pad:
                 line.add_widget(Widget(size_hint_x=pad))
@@ -406,7 +423,7 @@ class OnScreenKeyboard(KeysBuiltWhenShown, GridLayout):
             if pad:
                 line.add_widget(Widget(size_hint_x=pad))
             self.add_widget(line)
-        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=52 * u)
+        last = BoxLayout(spacing=4 * u, size_hint_y=None, height=key_h)
         for label, value, weight in (("⌫", "backspace", 2), ("␣", " ", 4), ("✕", "clear", 2)):
             key = self._key(label, value)
             key.size_hint_x = weight
@@ -567,6 +584,45 @@ class PinPad(GridLayout):
 
 class TapCard(ButtonBehavior, Card):
     """A card that opens something when tapped."""
+
+
+# An arrow's direction: where it points, unit steps in window coordinates (y grows upwards).
+ARROW_STEPS = {"above": (0, 1), "below": (0, -1), "left": (-1, 0), "right": (1, 0)}
+
+
+class CameraArrow(Widget):
+    """A drawn arrow (head and shaft) pointing `direction`: towards the camera."""
+
+    direction = OptionProperty("above", options=list(ARROW_STEPS))
+    colour = ColorProperty(COLOURS["white"])
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, direction=self._draw, colour=self._draw)
+        self._draw()
+
+    def points(self) -> list[tuple[float, float]]:
+        """The head's three corners, then the shaft's four, in window coordinates; the
+        first is the tip. Drawn pointing right, then turned to `direction`."""
+        dx, dy = ARROW_STEPS[self.direction]
+        half = min(self.width, self.height) / 2
+        cx, cy = self.to_window(*self.center)
+        shape = [(1, 0), (0.1, 0.8), (0.1, -0.8), (0.15, 0.3), (0.15, -0.3), (-1, -0.3), (-1, 0.3)]
+        # turn (x, y) by the direction: right (1,0) keeps it, above (0,1) is a quarter turn
+        return [(cx + half * (x * dx - y * dy), cy + half * (x * dy + y * dx)) for x, y in shape]
+
+    def _draw(self, *_):
+        pts = [self.to_widget(x, y) for x, y in self.points()]
+        self.canvas.clear()
+        with self.canvas:
+            Color(*self.colour)
+            Triangle(points=[c for p in pts[:3] for c in p])
+            shaft = [c for p in (pts[3], pts[4], pts[5], pts[6]) for c in p]
+            Mesh(
+                vertices=[v for i in range(4) for v in (*shaft[2 * i : 2 * i + 2], 0, 0)],
+                indices=[0, 1, 2, 0, 2, 3],
+                mode="triangles",
+            )
 
 
 class QrIcon(Widget):

@@ -474,3 +474,19 @@ def test_a_wrong_road_or_a_district_off_the_road_is_reported_with_the_other_erro
     ) in text
     # a showroom in a district off every road is fine: it shows no route
     settings_from_dict({"mode": "showroom", "site": {"district": "Quỳnh Nhai"}})
+
+
+def test_camera_position_is_validated_with_every_other_problem():
+    from kiosk.settings import CameraPosition
+
+    assert Settings().camera.position is CameraPosition.ABOVE
+    for position in CameraPosition:
+        chosen = settings_from_dict({"camera": {"position": position.value}})
+        assert chosen.camera.position is position
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({"camera": {"position": "top", "fps": 0}, "mode": "x"})
+    problems = info.value.problems
+    assert len(problems) == 3, problems
+    assert (
+        "camera.position: must be one of 'above', 'below', 'left', 'right', got 'top'" in problems
+    )

@@ -4,7 +4,11 @@ worker thread; the list is a RecycleView (a 10k-product catalog scrolls smoothly
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+
 from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -17,6 +21,49 @@ from kiosk.viewmodels import SEARCH_DELAY_S, count_text, district_label, edit_qu
 from ocop.ratings import GROUP_NAMES
 
 MAX_LIST = 500
+# A result tile, in app.u: the name wraps by words over as many lines as it needs (never cut
+# mid-word), so each tile is as tall as its name; browse.kv draws these sizes.
+TILE_MIN_H_U = 84
+TILE_PAD_U = 8  # ProductTile padding, each side
+TILE_INSET_U = 3  # the drawn card is this much shorter than the tile, top and bottom
+TILE_IMAGE_W_U = 76
+TILE_SPACING_U = 10
+NAME_FONT_U = 16
+PLACE_ROW_H_U = 28  # stars and place under the name
+
+
+def _same_place(name: str) -> str:
+    """A district name as compared: NFC, case and spacing ignored (a settings file typed on
+    another keyboard may decompose the diacritics)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def home_district(districts, site_district: str) -> str:
+    """The district browse opens on: the kiosk's own (site.district) when the catalog has
+    products there, else the first one listed; "" for an empty catalog."""
+    names = [name for name, _n in districts]
+    wanted = _same_place(site_district)
+    for name in names:
+        if _same_place(name) == wanted:
+            return name
+    return names[0] if names else ""
+
+
+@lru_cache(maxsize=4096)
+def name_height_px(name: str, width_px: float, font_size_px: float) -> float:
+    """How tall `name` is, wrapped by words in `width_px` (Kivy's own layout, not drawn)."""
+    probe = CoreLabel(
+        text=name, font_size=font_size_px, bold=True, text_size=(max(1, width_px), None)
+    )
+    probe.resolve_font_name()
+    return float(probe.render()[1])
+
+
+def tile_height_px(name: str, tile_width_px: float, u: float) -> float:
+    name_w = tile_width_px - (2 * TILE_PAD_U + TILE_IMAGE_W_U + TILE_SPACING_U) * u
+    name_h = name_height_px(name, round(name_w), NAME_FONT_U * u)
+    needed = name_h + (2 * TILE_PAD_U + 2 * TILE_INSET_U + PLACE_ROW_H_U) * u
+    return max(TILE_MIN_H_U * u, needed)
 
 
 class ProductTile(ButtonBehavior, BoxLayout):
@@ -25,6 +72,7 @@ class ProductTile(ButtonBehavior, BoxLayout):
     stars = NumericProperty(0)
     place = StringProperty("")
     image = StringProperty("")
+    tile_size = ListProperty([0, 0])  # set by the list's layout (key_size), not shown
 
 
 class BrowseScreen(KioskScreen):
@@ -41,6 +89,9 @@ class BrowseScreen(KioskScreen):
     def on_kv_post(self, base_widget):
         super().on_kv_post(base_widget)
         self.ids.keyboard.bind(on_key=lambda kb, key: self.on_key(key))
+        fit = Clock.create_trigger(lambda dt: self._fit_tiles())
+        self.ids.rv.bind(width=lambda *_: fit())
+        self.app.bind(u=lambda *_: fit())
 
     def on_pre_enter(self, *_):
         self.build_filters()
@@ -56,7 +107,8 @@ class BrowseScreen(KioskScreen):
         self.on_language()
 
     def reset(self):
-        """For the next shopper (idle timeout): the districts tab, no search typed."""
+        """For the next shopper (idle timeout): the districts tab on the kiosk's own
+        district, no search typed."""
         if self._search_event is not None:
             self._search_event.cancel()
         self._request += 1  # a search still on its way is dropped
@@ -67,8 +119,8 @@ class BrowseScreen(KioskScreen):
         self.tab = tab
         self.build_filters()
         if tab == "district" and not self.selected.startswith("d:"):
-            first = self._districts[0][0] if self._districts else ""
-            self.selected = f"d:{first}"
+            home = home_district(self._districts, self.app.settings.site.district)
+            self.selected = f"d:{home}"
         elif tab == "group" and not self.selected.startswith("g:"):
             self.selected = f"g:{self._groups[0][0]}" if self._groups else "g:1"
         self.build_filters()
@@ -92,12 +144,18 @@ class BrowseScreen(KioskScreen):
                 )
                 btn.bind(on_release=lambda b, d=district: self.pick(f"d:{d}"))
                 box.add_widget(btn)
+                if btn.selected:  # the kiosk's own district may be far down the list
+                    Clock.schedule_once(lambda dt, b=btn: self._show_filter(b))
         elif self.tab == "group":
             for code, n in self._groups:
                 name = GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1]
                 btn = ListKButton(text=f"{name}  ({n})", selected=self.selected == f"g:{code}")
                 btn.bind(on_release=lambda b, c=code: self.pick(f"g:{c}"))
                 box.add_widget(btn)
+
+    def _show_filter(self, button):
+        if button.parent is not None:  # not replaced by a newer build_filters
+            self.ids.filter_scroll.scroll_to(button, padding=0, animate=False)
 
     def pick(self, selected: str):
         self.selected = selected
@@ -146,6 +204,16 @@ class BrowseScreen(KioskScreen):
             )
         )
 
+    def _fit_tiles(self):
+        """Each tile as tall as its wrapped name at the list's present width."""
+        width, u = self.ids.rv.width, self.app.u
+        fitted = [
+            {**item, "tile_size": (0, tile_height_px(item["name"], width, u))}
+            for item in self.results
+        ]
+        if fitted != self.results:
+            self.results = fitted
+
     def _loaded(self, request, tab, selected, query, lang, future):
         if request != self._request:
             return  # a newer request is on its way
@@ -165,6 +233,7 @@ class BrowseScreen(KioskScreen):
             }
             for p, thumb in zip(products, thumbs, strict=True)
         ]
+        self._fit_tiles()
         if tab == "search":
             self.results_title = (
                 count_text(total, lang, N_("{n} product found"), N_("{n} products found"))
