@@ -561,6 +561,8 @@ def test_typing_the_count_on_the_number_pad(ui):
     from kiosk.staff.print_tab import MAX_COUNT
 
     tab = open_print_tab(ui)
+    ui.app.set_lang("en")  # the messages below in English, whatever ran before
+    ui.pump(2)
     before = int(tab.count)
     ui.tap(tab.ids.count_label)
     assert tab.editing == "count" and tab.counting
