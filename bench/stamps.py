@@ -9,9 +9,12 @@
                 in-memory catalog / scan-count lookups (the pure verify path; target <= 1.5x)
    - store:     the same verifier wired to SQLite by verifier_from_store (demo catalog,
                 product, rating and scan-count queries per scan), for information
-2. QR version distribution at error level M (segno.make(text, error='m', boost_error=False))
-   of --qr-count stamps with random fields over the whole ranges (key id 1..255, product id
-   < 2**24, serial < 2**40, issue dates 2020..2199); target: all <= 6.
+2. QR version distribution at error level M of --qr-count stamps with random fields over the
+   whole ranges (key id 1..255, product id < 2**24, serial < 2**40, issue dates 2020..2199),
+   each encoded as the printer does (printer.label.qr_matrix with the explicit segments of
+   ocop.stamps.codec.stamp_qr_segments); target: all <= 6.
+3. The candidate spellings of issue 15 (docs/stamp-format.md "Choice of spelling"): data bits
+   incl. segment headers, and the smallest version at level M segno builds for them.
 """
 
 from __future__ import annotations
@@ -32,7 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import segno
 
 from kiosk.settings import Settings
-from ocop.stamps.codec import EPOCH, MAX_ISSUE_DAY, MAX_PRODUCT_ID, MAX_SERIAL, parse_stamp_text
+from ocop.stamps.codec import (
+    EPOCH,
+    MAX_ISSUE_DAY,
+    MAX_PRODUCT_ID,
+    MAX_SERIAL,
+    parse_stamp_text,
+    qr_segment_bits,
+    stamp_qr_segments,
+)
 from ocop.stamps.keys import private_key_from_seed
 from ocop.stamps.signer import StampSigner, make_trust_list, signing_key_entry
 from ocop.stamps.verdicts import Verdict
@@ -142,8 +153,58 @@ def _random_stamps(count: int, seed: int) -> list[str]:
 
 
 def _qr_version(text: str) -> tuple[int, str]:
-    qr = segno.make(text, error="m", boost_error=False)
-    return qr.version, qr.mode
+    from printer.label import qr_matrix
+
+    segments = stamp_qr_segments(text)
+    _, version = qr_matrix.__wrapped__(text, segments)
+    return version, "+".join(m for _, m in segments)
+
+
+_MODES = {
+    "byte": segno.consts.MODE_BYTE,
+    "alphanumeric": segno.consts.MODE_ALPHANUMERIC,
+    "numeric": segno.consts.MODE_NUMERIC,
+}
+
+
+def spelling_table() -> list[tuple[str, int, int]]:
+    """(candidate, data bits incl. segment headers, smallest version at M) for issue 15."""
+    b32 = "A" * 122
+    digits = "9" * 184
+    host = "OCOP.SONLA.GOV.VN/S/"
+    candidates = {
+        "legacy: HTTPS://HOST/S/ + base32, one alnum segment": [
+            ("HTTPS://" + host + b32, "alphanumeric")
+        ],
+        "https:// byte + HOST/S/ alnum + base32 alnum": [
+            ("https://", "byte"),
+            (host + b32, "alphanumeric"),
+        ],
+        "https:// byte + HOST/S/ alnum + base32 as its own alnum segment": [
+            ("https://", "byte"),
+            (host, "alphanumeric"),
+            (b32, "alphanumeric"),
+        ],
+        "https://host/s/ all lower, byte + base32 alnum": [
+            ("https://" + host.lower(), "byte"),
+            (b32, "alphanumeric"),
+        ],
+        "CHOSEN https:// byte + HOST/S/ alnum + 184 digits numeric": [
+            ("https://", "byte"),
+            (host, "alphanumeric"),
+            (digits, "numeric"),
+        ],
+        "https://host/s/ all lower byte + 184 digits numeric": [
+            ("https://" + host.lower(), "byte"),
+            (digits, "numeric"),
+        ],
+    }
+    rows = []
+    for name, segments in candidates.items():
+        bits = sum(qr_segment_bits(m, len(t)) for t, m in segments)
+        qr = segno.make([(t, _MODES[m]) for t, m in segments], error="m", boost_error=False)
+        rows.append((name, bits, int(qr.version)))
+    return rows
 
 
 def bench_qr(count: int, seed: int) -> tuple[collections.Counter, collections.Counter, int]:
@@ -191,12 +252,20 @@ def main(argv=None) -> int:
     )
 
     print()
+    print("Candidate spellings (version 6-M holds 864 data bits)")
+    rows2 = spelling_table()
+    width = max(len(r[0]) for r in rows2)
+    print(f"{'spelling':<{width}}  {'bits':>5}  {'version@M':>9}")
+    for name, bits, version in rows2:
+        print(f"{name:<{width}}  {bits:>5}  {version:>9}")
+
+    print()
     start = time.perf_counter()
     versions, modes, longest = bench_qr(args.qr_count, args.seed)
     took = time.perf_counter() - start
     print(
         f"QR version at level M of {args.qr_count} issued stamps (base URL {BASE_URL!r}, "
-        f"{longest} chars; segno.make, {took:.1f} s)"
+        f"{longest} chars; printer.label.qr_matrix with explicit segments, {took:.1f} s)"
     )
     print(f"{'version':>7}  {'stamps':>7}")
     for version in sorted(versions):
