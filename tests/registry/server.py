@@ -93,6 +93,18 @@ class Registry:
             raise AssertionError(f"registry cli {args} failed: {result.stderr}")
         return result
 
+    def issue_block(self, product_id: int = 101, count: int = 1, token: str | None = None) -> dict:
+        """A new stamp block (POST /api/v1/stamp-blocks, a fresh request id) for the station
+        (demo-station unless `token`): its JSON, with the signed stamp texts."""
+        reply = self.station(
+            "POST",
+            "/api/v1/stamp-blocks",
+            token=token,
+            json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": count},
+        )
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
     def add_station(self, name: str, district: str = "", **scope) -> str:
         """A new station's token; `scope`: role, producers, products, quota_per_day,
         quota_total (POST /api/v1/admin/stations; a kiosk without them)."""

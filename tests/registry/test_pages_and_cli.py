@@ -15,14 +15,7 @@ PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) M
 
 
 def _block(reg, product_id, count, token=None):
-    reply = reg.station(
-        "POST",
-        f"{API}/stamp-blocks",
-        token=token,
-        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": count},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()
+    return reg.issue_block(product_id, count, token)
 
 
 def _code(text: str) -> str:

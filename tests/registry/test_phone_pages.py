@@ -67,13 +67,7 @@ def _page(browser, viewport=PHONE, js=True, lang="vi-VN"):
 
 
 def _stamp(reg, product_id=101) -> tuple[str, int]:
-    reply = reg.station(
-        "POST",
-        f"{API}/stamp-blocks",
-        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": 1},
-    )
-    assert reply.status_code == 200, reply.text
-    block = reply.json()
+    block = reg.issue_block(product_id)
     return "/S/" + block["stamps"][0].rsplit("/", 1)[1], block["first_serial"]
 
 

@@ -21,13 +21,7 @@ BASE_URL = normalise_base_url("https://ocop.sonla.gov.vn/s/")
 
 
 def _stamp(reg) -> str:
-    reply = reg.station(
-        "POST",
-        f"{API}/stamp-blocks",
-        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": 101, "count": 1},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()["stamps"][0]
+    return reg.issue_block()["stamps"][0]
 
 
 def _legacy(text: str) -> str:

@@ -43,14 +43,7 @@ def approving(request, tmp_path_factory):
 
 
 def _block(reg, count=1, product_id=101, token=None) -> dict:
-    reply = reg.station(
-        "POST",
-        f"{API}/stamp-blocks",
-        token=token,
-        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": product_id, "count": count},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()
+    return reg.issue_block(product_id, count, token)
 
 
 def _scan(text, key=None, **claims) -> dict:

@@ -35,13 +35,7 @@ def _kiosk(reg, make_kiosk, name, district):
 
 def _printed_stamp(reg) -> str:
     """A genuine stamp printed by demo-station (the producer's stamp station)."""
-    reply = reg.station(
-        "POST",
-        f"{API}/stamp-blocks",
-        json={"request_id": f"r-{uuid.uuid4().hex}", "product_id": 101, "count": 1},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()["stamps"][0]
+    return reg.issue_block()["stamps"][0]
 
 
 def _verdict(kiosk, text) -> Verdict:

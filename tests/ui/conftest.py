@@ -4,6 +4,7 @@ UnitTestTouch, waits that pump the event loop."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -66,6 +67,21 @@ def ui(kiosk):
     kiosk.reset()
     yield kiosk
     kiosk.reset()
+
+
+@pytest.fixture
+def settings_with(ui):
+    """settings_with("site", district="Mai Sơn"): the app runs with one settings section
+    changed for the test; the original settings come back after."""
+    app = ui.app
+    original = app.settings
+
+    def change(section: str, **values):
+        part = dataclasses.replace(getattr(original, section), **values)
+        app.settings = dataclasses.replace(original, **{section: part})
+
+    yield change
+    app.settings = original
 
 
 class Kiosk:

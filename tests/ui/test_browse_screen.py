@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 
 @pytest.fixture
-def site_in(ui):
-    """Set site.district in the app's settings; the original settings come back after."""
-    app = ui.app
-    original = app.settings
-
-    def place(district: str):
-        site = dataclasses.replace(original.site, district=district)
-        app.settings = dataclasses.replace(original, site=site)
-
-    yield place
-    app.settings = original
+def site_in(settings_with):
+    return lambda district: settings_with("site", district=district)
 
 
 def _open_browse(ui):

@@ -3,8 +3,6 @@ in the real Kivy window."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from kiosk.settings import CameraPosition
@@ -30,17 +28,8 @@ SAID = {
 
 
 @pytest.fixture
-def camera_at(ui):
-    """Set camera.position in the app's settings; the original settings come back after."""
-    app = ui.app
-    original = app.settings
-
-    def place(position: CameraPosition):
-        camera = dataclasses.replace(original.camera, position=position)
-        app.settings = dataclasses.replace(original, camera=camera)
-
-    yield place
-    app.settings = original
+def camera_at(settings_with):
+    return lambda position: settings_with("camera", position=position)
 
 
 @pytest.mark.parametrize("position", list(CameraPosition), ids=lambda p: p.value)

@@ -234,11 +234,8 @@ def test_product_search_finds_a_product_outside_the_first_ones(ui, monkeypatch):
 def test_lot_keypad_types_the_lot_that_is_printed(ui):
     from kiosk.ui.widgets import LotKeypad
 
-    sign_in(ui)
     staff = ui.screen("staff")
-    if staff.tab != "print":
-        ui.tap(staff.ids.tab_print)
-    staff.print_tab.select_product(101)
+    open_print_tab(ui)
     ui.tap(staff.print_tab.ids.lot_button)
     assert staff.print_tab.editing == "lot"
     pad: LotKeypad = staff.print_tab.ids.lot_keypad
