@@ -51,15 +51,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from ocop.stamps.codec import PAYLOAD_CHARS, PAYLOAD_DIGITS, stamp_qr_segments  # noqa: E402
+from ocop.stamps.errors import StampFormatError  # noqa: E402
 from printer.label import LabelContent, LabelLayout, render_label_info  # noqa: E402
 
 FRAME_WIDTH_PX = 640
 FRAME_HEIGHT_PX = 480
 URL_PREFIX = "HTTPS://OCOP.SONLA.GOV.VN/S/"  # legacy spelling
 CURRENT_PREFIX = "https://OCOP.SONLA.GOV.VN/S/"
-PAYLOAD_DIGITS = 184
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-PAYLOAD_CHARS = 122
 QR_VERSION = 6
 QR_MODULES = 17 + 4 * QR_VERSION  # 41
 QUIET_ZONE_MODULES = 4
@@ -99,11 +99,11 @@ def stamp_payload(rng: np.random.Generator, spelling: Spelling = "current") -> s
 
 
 def qr_segments(payload: str) -> tuple[tuple[str, str], ...]:
-    """The segments the kiosk prints a current-spelling stamp with (ocop.stamps.codec)."""
-    if not payload.startswith(CURRENT_PREFIX):
+    """The segments the kiosk prints a current-spelling stamp with; () for a legacy text."""
+    try:
+        return stamp_qr_segments(payload)
+    except StampFormatError:
         return ()
-    digits = payload[len(CURRENT_PREFIX) :]
-    return (("https://", "byte"), (CURRENT_PREFIX[8:], "alphanumeric"), (digits, "numeric"))
 
 
 def stamp_label(payload: str, module_px_on_label: int = 8) -> np.ndarray:
