@@ -126,9 +126,17 @@ class ProductCardViewModel:
     rating_note: str  # why there are no stars (expired, revoked, pending)
     story: str
     labels: dict = field(default_factory=dict)  # caption words for the card
+    producer_address: str = ""
+    producer_phone: str = ""
+    decision_text: str = ""  # "Quyết định số 123/QĐ-UBND ngày 30/06/2024", "" if unknown
+    # the same producer's or commune's products (Catalog.related): (product id, name)
+    related: tuple[tuple[int, str], ...] = ()
 
     @classmethod
-    def from_product(cls, product, lang: str, allow_stars: bool = True) -> ProductCardViewModel:
+    def from_product(
+        cls, product, lang: str, allow_stars: bool = True, related: Iterable = ()
+    ) -> ProductCardViewModel:
+        """related: ProductViews shown as tappable names under the card."""
         _ = translator(lang)
         stars = product.stars if allow_stars and product.stars else 0
         year = (product.rating_recognised_on or "")[:4]
@@ -175,10 +183,34 @@ class ProductCardViewModel:
             labels={
                 "producer": _("Producer"),
                 "origin": _("Origin"),
+                "address": _("Address"),
+                "phone": _("Phone"),
+                "decision": _("Rating decision"),
                 "group": _("Product group"),
+                "related": _("Also from this producer or commune"),
                 "story": _("The product's story"),
             },
+            producer_address=product.producer_address,
+            producer_phone=product.producer_phone,
+            decision_text=decision_text(
+                product.rating_decision_no, product.rating_recognised_on, lang
+            ),
+            related=tuple((p.id, p.name(lang)) for p in related),
         )
+
+
+def decision_text(number: str, decided_on: str | None, lang: str) -> str:
+    """The rating decision as the office writes it: "Quyết định số 123/QĐ-UBND ngày
+    30/06/2024"; the date is the rating's recognition date (the decision's). "" without a
+    number: a date alone names no decision."""
+    _ = translator(lang)
+    if not number:
+        return ""
+    if not decided_on:
+        return _("Decision no. {number}").format(number=number)
+    return _("Decision no. {number} of {date}").format(
+        number=number, date=format_date(decided_on, lang)
+    )
 
 
 # --- scan result ------------------------------------------------------------------------
@@ -209,16 +241,30 @@ def _trust_note(outcome: Any, _: Any) -> str:
     return _(note) if note else ""
 
 
-def _report_fields(hotline: str, report_url: str, _: Any) -> dict[str, Any]:
+# What a shopper compares on the sample genuine stamp beside a report (issue 15).
+GENUINE_SAMPLE_SERIAL = 123  # the sample label's number: "0000 0000 0123"
+GENUINE_SAMPLE_CAPTION = N_(
+    "A genuine stamp looks like this: a QR code that opens {domain}, and the number in "
+    "groups of four ({serial})."
+)
+
+
+def _report_fields(hotline: str, report_url: str, stamp_domain: str, _: Any) -> dict[str, Any]:
     return {
         "asks_for_report": True,
         "hotline_text": (
-            _("Hotline: {phone}").format(phone=hotline)
+            # a phone number never breaks across lines
+            _("Hotline: {phone}").format(phone=hotline.replace(" ", NBSP))
             if hotline
             else _("Ask the staff here to report it.")
         ),
         "report_url": report_url,
         "report_caption": _("Scan to report") if report_url else "",
+        "genuine_caption": _(GENUINE_SAMPLE_CAPTION).format(
+            domain=stamp_domain, serial=serial_digits(GENUINE_SAMPLE_SERIAL)
+        )
+        if stamp_domain
+        else "",
     }
 
 
@@ -241,6 +287,7 @@ class ResultViewModel:
     hotline_text: str = ""  # "Đường dây nóng: 0212 …", or "ask the staff" without one
     report_url: str = ""  # drawn as a QR code; "" = none
     report_caption: str = ""  # under the QR code
+    genuine_caption: str = ""  # beside the sample genuine stamp: what to check on it
 
     @property
     def show_product(self) -> bool:
@@ -252,10 +299,19 @@ class ResultViewModel:
 
     @classmethod
     def from_outcome(
-        cls, outcome: Any, lang: str, hotline: str = "", report_url: str = ""
+        cls,
+        outcome: Any,
+        lang: str,
+        hotline: str = "",
+        report_url: str = "",
+        related: Iterable = (),
+        stamp_domain: str = "",
     ) -> ResultViewModel:
         """outcome: a ScanOutcome (verification, product: ProductView | None, scan_count);
-        hotline, report_url: the site's (kiosk.settings SiteSettings), shown for a report."""
+        hotline, report_url: the site's (kiosk.settings SiteSettings), shown for a report;
+        stamp_domain: the host genuine stamps open ("ocop.sonla.gov.vn"), named beside the
+        sample genuine stamp;
+        related: the product's related ProductViews (Catalog.related), shown on its card."""
         _ = translator(lang)
         verification = outcome.verification
         if verification is None:
@@ -265,7 +321,7 @@ class ResultViewModel:
         card = None
         if product is not None and verdict.names_a_product:
             card = ProductCardViewModel.from_product(
-                product, lang, allow_stars=verdict.may_show_stars
+                product, lang, allow_stars=verdict.may_show_stars, related=related
             )
         count = int(outcome.scan_count or 0)
         count_line = ""
@@ -298,7 +354,11 @@ class ResultViewModel:
                 else ""
             ),
             trust_note=_trust_note(outcome, _),
-            **(_report_fields(hotline, report_url, _) if verdict.asks_for_report else {}),
+            **(
+                _report_fields(hotline, report_url, stamp_domain, _)
+                if verdict.asks_for_report
+                else {}
+            ),
         )
 
     @classmethod
