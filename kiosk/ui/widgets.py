@@ -686,6 +686,8 @@ class ProductDetail(BoxLayout):
     card = ObjectProperty(None, allownone=True)  # ProductCardViewModel
     image = StringProperty("")
     extra = StringProperty("")
+    show_image = BooleanProperty(True)  # False beside a report: the facts get the width
+    big = NumericProperty(1.0)  # type scale: app.big (rest stop), 1 on the result screen
 
     def scroll_to_top(self) -> None:
         """Every card opens at its top: the last shopper's scroll position says nothing."""
