@@ -289,10 +289,10 @@ def test_the_card_shows_the_producers_address_phone_decision_and_related_product
         assert other.id != product.id
         assert other.producer_id == product.producer_id or other.commune == product.commune
         assert button.text == other.name_vi
-    target = related_buttons[-1]  # children are in reverse: the first name shown
     ui.app.set_lang("en")
     ui.settle(0.2)
     assert detail.detail_decision.text.startswith(f"Decision no. {DECISION_NO} of ")
+    # children are in reverse order: the last is the first name shown
     target = [b for b in detail.detail_related.children if b.text][-1]
     scroll = screen.ids.detail.ids.detail_scroll
     scroll.scroll_to(target, padding=0, animate=False)
