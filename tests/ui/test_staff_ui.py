@@ -590,6 +590,17 @@ def test_typing_the_count_on_the_number_pad(ui):
 # --- the lot's dates -----------------------------------------------------------------------
 
 
+@pytest.fixture
+def dates_cleared_after(ui):
+    """The app lives for the whole session: the dates and count typed here must not
+    reach the next test's print."""
+    yield
+    tab = ui.screen("staff").print_tab
+    tab.vm.date_typed.clear()
+    tab.vm.count = 1
+    tab.refresh()
+
+
 def type_date(ui, tab, field: str, digits: str):
     """Tap the NSX or HSD field, clear it and type the digits on the number pad, Done."""
     ui.tap(tab.ids.produced_button if field == "produced_on" else tab.ids.best_before_button)
@@ -610,7 +621,9 @@ def print_records(ui, job_id):
     return [r for r in map(json.loads, (row[0] for row in rows)) if r["job_id"] == job_id]
 
 
-def test_lot_dates_typed_on_the_number_pad_go_on_the_label_and_the_print_record(ui):
+def test_lot_dates_typed_on_the_number_pad_go_on_the_label_and_the_print_record(
+    ui, dates_cleared_after
+):
     import datetime as dt
 
     from PIL import Image
@@ -670,7 +683,7 @@ def test_lot_dates_typed_on_the_number_pad_go_on_the_label_and_the_print_record(
     assert drawn(None).tobytes() not in paper
 
 
-def test_a_wrong_lot_date_is_named_beside_its_field_and_prints_nothing(ui):
+def test_a_wrong_lot_date_is_named_beside_its_field_and_prints_nothing(ui, dates_cleared_after):
     tab = open_print_tab(ui)
     ui.app.set_lang("en")
     ui.pump(2)
@@ -710,3 +723,58 @@ def test_a_wrong_lot_date_is_named_beside_its_field_and_prints_nothing(ui):
     )
     assert tuple(row) == (None, None)
     assert ui.wait(lambda: queue.jobs(limit=1)[0].state.value == "done", 20)
+
+
+def test_a_stamp_printed_with_lot_dates_shows_its_lot_line_on_the_result(ui, dates_cleared_after):
+    """Print at this station with dates typed on the pad, scan a printed stamp: the result
+    says "Số lô … · NSX … · HSD …"; a lot past its best-before date adds "HSD đã qua" in
+    amber (read back from the window's pixels)."""
+    import datetime as dt
+
+    import numpy as np
+    from kivy.core.window import Window
+    from PIL import Image
+
+    from kiosk.viewmodels import PALETTE
+
+    today = ui.app.services.catalog.today
+    produced, best_before = today - dt.timedelta(days=300), today - dt.timedelta(days=1)
+    tab = open_print_tab(ui)
+    ui.app.set_lang("vi")
+    ui.pump(2)
+    type_date(ui, tab, "produced_on", produced.strftime("%d%m%Y"))
+    type_date(ui, tab, "best_before", best_before.strftime("%d%m%Y"))
+    assert tab.can_print
+    queue = ui.app.services.print_queue
+    jobs_before = len(queue.jobs(limit=1000))
+    ui.tap(tab.ids.print_button)
+    assert ui.wait(lambda: len(queue.jobs(limit=1000)) == jobs_before + 1, 10)
+    assert ui.wait(lambda: queue.jobs(limit=1)[0].state.value == "done", 20)
+    job = queue.jobs(limit=1)[0]
+    text = ui.store.query_value(
+        "SELECT text FROM stamps WHERE job_id = ? ORDER BY serial LIMIT 1", (job.id,)
+    )
+    outcome = ui.app.services.scan.handle_text(text, "test")
+    ui.app.show_outcome(text, outcome)
+    assert ui.wait_screen("result", 10)
+    ui.settle(0.3)
+    extra = ui.screen("result").ids.detail.ids.detail_extra
+    line = (
+        f"Số lô {job.lot} · NSX {produced:%d/%m/%Y} · HSD {best_before:%d/%m/%Y}\n"
+        f"[b][color={PALETTE['amber']}]HSD đã qua[/color][/b]"
+    )
+    assert extra.text.endswith(line) and extra.markup
+    assert extra.text.startswith("Lần đầu tem này được quét")  # the scan count, the serial
+    assert "\nSố sê-ri " in extra.text
+    # amber pixels inside the line's label: the markup was drawn, not shown as text (the
+    # lines sit under the product's facts, as the serial did: scrolled to)
+    ui.screen("result").ids.detail.ids.detail_scroll.scroll_y = 0  # where the shopper reads it
+    ui.settle(0.3)
+    path = Window.screenshot(name=str(ui.data_dir / "lot-line.png"))
+    x, y = extra.to_window(extra.x, extra.y)
+    top = Window.height - (y + extra.height)
+    box = (int(x), int(top), int(x + extra.width), int(top + extra.height))
+    rgb = np.asarray(Image.open(path).convert("RGB").crop(box)).astype(int)
+    amber = np.array([0xB4, 0x53, 0x09])
+    assert (np.abs(rgb - amber).sum(axis=2) < 40).sum() > 30
+    ui.app.go_home()
