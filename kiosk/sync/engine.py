@@ -111,7 +111,8 @@ class SyncReport:
         trust = f", trust list {p.trust_list_sequence}" if p.trust_list_sequence else ""
         return (
             f"pulled {p.products} products, {p.producers} producers, {p.media} media, "
-            f"{p.tombstones} deletions{trust} (cursor {p.cursor}); pushed "
+            f"{p.tombstones} deletions{trust} (cursor {p.cursor}), {p.lot_ranges} lot "
+            f"ranges; pushed "
             f"{u.accepted} new, {u.duplicate} already known, {u.rejected} rejected"
         )
 

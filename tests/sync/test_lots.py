@@ -273,3 +273,26 @@ def test_the_lots_feed_pages_and_serves_old_bad_records_as_no_lot(fresh_registry
     assert report.ok, report.error
     assert scan(kiosk, texts[0]).lot_text.startswith("Số lô P-1 · NSX 01/11/2026")
     assert scan(kiosk, texts[3]).lot_text == ""
+
+
+def test_another_registry_database_restarts_the_lots_feed_from_0(registry, make_kiosk):
+    """A kiosk whose lots cursor came from another registry database (or an earlier epoch
+    of this one) does not trust it: it asks again from 0 and gets every lot."""
+    station = make_kiosk(registry, name="station-e")
+    texts = print_stamps(station, 2, "E-1")
+    assert station.engine.sync_once()[0].ok
+    kiosk = make_kiosk(registry, token=registry.add_station("kiosk-e"), name="kiosk-e")
+    assert kiosk.engine.sync_once()[0].ok
+    with kiosk.store.transaction() as tx:
+        tx.execute("DELETE FROM lot_ranges")
+        tx.execute("UPDATE sync_state SET value = '999999' WHERE key = 'lots_cursor'")
+        tx.execute("UPDATE sync_state SET value = 'old-db' WHERE key = 'lots_registry_id'")
+    assert scan(kiosk, texts[0]).lot_text == ""
+    report, _ = kiosk.engine.sync_once()
+    assert report.ok, report.error
+    assert scan(kiosk, texts[0]).lot_text == "Số lô E-1"
+    assert (
+        int(kiosk.store.query_value("SELECT value FROM sync_state WHERE key = 'lots_cursor'"))
+        < 999999
+    )
+    assert "lot ranges" in report.summary()
