@@ -689,6 +689,14 @@ def test_a_wrong_lot_date_is_named_beside_its_field_and_prints_nothing(ui, dates
     ui.pump(2)
     queue = ui.app.services.print_queue
     jobs_before = len(queue.jobs(limit=1000))
+    from kivy.metrics import dp
+
+    from kiosk.ui import theme
+
+    for name in ("lot_button", "produced_button", "best_before_button"):
+        field = tab.ids[name]  # big enough to hit, big enough to read
+        assert field.width >= dp(48) - 0.5 and field.height >= dp(48) - 0.5, name
+        assert field.font_size >= theme.FONT_LABEL * ui.app.u - 0.01, name
     type_date(ui, tab, "produced_on", "31022026")  # no 31 February
     assert tab.dates_problem == "Production date (NSX): not a real date (dd/mm/yyyy)"
     assert tab.ids.dates_problem.text == tab.dates_problem and tab.ids.dates_problem.height > 0
