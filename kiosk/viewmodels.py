@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.i18n import N_, translator
 from kiosk.printing.queue import JobState
+from ocop.lots import DATE_FORMAT
 from ocop.roads import ROUTES, Road
 from ocop.stamps.serials import serial_digits
 from ocop.tone import Tone
@@ -280,6 +281,9 @@ class ResultViewModel:
     scan_count: int
     scan_count_text: str
     serial_text: str
+    # "Số lô A12 · NSX 01/11/2026 · HSD 01/05/2027", then in amber "HSD đã qua" when the
+    # best-before date has passed; Kivy markup, the lot escaped (lot_line)
+    lot_text: str = ""
     advice: str = ""  # under a card that shows no product, or beside a report: what to do
     trust_note: str = ""  # under the verdict: the revocation list is out of date
     # Fake, copied or revoked (Verdict.asks_for_report): the site's hotline and report page
@@ -292,6 +296,13 @@ class ResultViewModel:
     @property
     def show_product(self) -> bool:
         return self.card is not None
+
+    @property
+    def extra_text(self) -> str:
+        """The lines under the product's facts (Kivy markup: plain text but lot_text's
+        colour): the scan count, the serial, the lot."""
+        lines = (escape_markup(self.scan_count_text), escape_markup(self.serial_text))
+        return "\n".join(t for t in (*lines, self.lot_text) if t)
 
     @property
     def stars(self) -> int:
@@ -348,6 +359,9 @@ class ResultViewModel:
             scan_count=count,
             scan_count_text=count_line,
             serial_text=serial,
+            lot_text=lot_line(outcome.lot, bool(outcome.past_best_before), lang)
+            if card is not None and getattr(outcome, "lot", None) is not None
+            else "",
             advice=(
                 _(verdict.advice)
                 if verdict.advice and (card is None or verdict.asks_for_report)
@@ -377,6 +391,31 @@ class ResultViewModel:
             scan_count_text="",
             serial_text="",
         )
+
+
+LOT_PASSED_COLOUR = PALETTE["amber"]  # 5.0:1 on the white card: AA for body text
+
+
+def escape_markup(text: str) -> str:
+    """Text shown in a Kivy markup label exactly as it is (kivy.utils.escape_markup, without
+    importing Kivy here)."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def lot_line(lot: Any, past_best_before: bool, lang: str) -> str:
+    """A scanned stamp's lot (kiosk.lots.StampLot) in one line of Kivy markup:
+    "Số lô A12 · NSX 01/11/2026 · HSD 01/05/2027", and "HSD đã qua" in amber, bold, when
+    the trusted day is after the best-before date."""
+    _ = translator(lang)
+    parts = [_("Lot {lot}").format(lot=escape_markup(lot.lot))]
+    if lot.dates.produced_on:
+        parts.append(_("MFG {date}").format(date=lot.dates.produced_on.strftime(DATE_FORMAT)))
+    if lot.dates.best_before:
+        parts.append(_("EXP {date}").format(date=lot.dates.best_before.strftime(DATE_FORMAT)))
+    line = " · ".join(parts)
+    if past_best_before:
+        line += f"\n[b][color={LOT_PASSED_COLOUR}]{_('Best-before date passed')}[/color][/b]"
+    return line
 
 
 # --- attract ----------------------------------------------------------------------------

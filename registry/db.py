@@ -311,9 +311,13 @@ events = Table(
     Column("payload_json", Text, nullable=False),
     # Schema 5: a scan's key id, from the stamp the registry verified (None before).
     Column("key_id", Integer, nullable=True),
+    # Schema 7: a print record's place in the lots feed (counter 'lot_seq', taken in the
+    # writing transaction like change_seq: visible in commit order); None for other kinds.
+    Column("lot_seq", BigInteger, nullable=True),
     UniqueConstraint("station_id", "idempotency_key", name="events_idempotency"),
     Index("events_kind_serial", "kind", "serial"),
     Index("events_kind_day", "kind", "day"),
+    Index("events_lot_seq", "lot_seq"),
 )
 
 # Every admin and station-lifecycle operation: who (an admin's name, "cli:<user>" for the
@@ -402,7 +406,7 @@ clone_detections = Table(
     Index("clone_detections_status", "status"),
 )
 
-COUNTER_NAMES = ("change_seq", "serial")
+COUNTER_NAMES = ("change_seq", "serial", "lot_seq")
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # every *_at column the registry writes itself
@@ -553,6 +557,17 @@ def reserve(conn: Connection, name: str, count: int = 1) -> int:
     """Reserve `count` consecutive values of a counter; returns the first. Holds the counter's
     row lock until the transaction ends (this is what orders cursors by commit)."""
     note_raised(conn)
+    conn.execute(
+        counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
+    )
+    last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
+    return last - count + 1
+
+
+def take_sequence(conn: Connection, name: str, count: int) -> int:
+    """Like reserve() (the row lock orders a feed's cursor by commit), for a counter the
+    high-water mark does not follow (a restored registry begins a new epoch anyway, and
+    kiosks then pull that feed again from 0)."""
     conn.execute(
         counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
     )
