@@ -776,7 +776,7 @@ def test_a_stamp_printed_with_lot_dates_shows_its_lot_line_on_the_result(ui, dat
     assert "\nSố sê-ri " in extra.text
     # amber pixels inside the line's label: the markup was drawn, not shown as text (the
     # lines sit under the product's facts, as the serial did: scrolled to)
-    ui.screen("result").ids.detail.ids.detail_scroll.scroll_y = 0  # where the shopper reads it
+    ui.screen("result").ids.detail.ids.detail_scroll.scroll_to(extra, padding=0, animate=False)
     ui.settle(0.3)
     path = Window.screenshot(name=str(ui.data_dir / "lot-line.png"))
     x, y = extra.to_window(extra.x, extra.y)
