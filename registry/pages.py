@@ -22,15 +22,16 @@ from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
-from ocop.stamps.verifier import StampVerifier
+from ocop.stamps.verifier import StampVerifier, Verification
 from ocop.tone import Tone
-from registry import catalog, csrf
+from registry import catalog, csrf, public_reports
 from registry.audit import AuditEntry
 from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
 from registry.dal import phone as phone_rows
+from registry.dal.stamp_reports import StoredReport
 from registry.i18n import N_, translator
 from registry.lookups import MAX_SERIAL_DIGITS, SerialProblem, SerialState, look_up, parse_serial
 from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial
@@ -71,6 +72,9 @@ input,button{font:inherit;min-height:48px;border-radius:.5rem}
 input{width:100%;padding:.5rem .7rem;border:2px solid #6b7280;background:#fff;color:var(--ink)}
 button{padding:.5rem 1.2rem;border:0;background:var(--brand);color:#fff;font-weight:600}
 form p{margin:0 0 .6rem}label{display:block;margin:0 0 .3rem}
+fieldset{border:0;padding:0;margin:0 0 .6rem}legend{font-weight:600;margin:0 0 .3rem}
+label.choice{display:flex;align-items:center;gap:.6rem}
+.choice input{width:48px;height:48px;flex:none;margin:0;accent-color:var(--brand)}
 .steps li{margin:0 0 .4rem}
 .callout{border-left:.35rem solid var(--bad);padding-left:.8rem}
 svg.label{width:100%;max-width:20rem;height:auto;display:block;margin:.5rem 0}
@@ -385,6 +389,40 @@ class StampPage:
     sighted_serial: int | None = None  # a verified stamp whose view counts (registry/views)
 
 
+@dataclass(frozen=True)
+class Judged:
+    """The registry's verdict of a stamp code (the page's and a report's): `result` is None
+    for a malformed code; `serial` only when the signature is valid."""
+
+    payload: str
+    verdict: Verdict
+    result: Verification | None
+
+    @property
+    def serial(self) -> int | None:
+        return self.result.serial if self.result and self.verdict.signature_valid else None
+
+    @property
+    def report_subject(self) -> str:
+        return public_reports.subject_of(self.serial, self.payload)
+
+
+def judge_code(
+    config: RegistryConfig, verifier: StampVerifier, code: str, today: dt.date
+) -> Judged:
+    payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
+    try:
+        parse_stamp_payload(payload)
+    except StampFormatError:
+        return Judged(payload, Verdict.FORGED, None)
+    result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
+    if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
+        # The registry's own list has every key it ever made (the next one included):
+        # a key id it does not know was never ours.
+        result = dataclasses.replace(result, verdict=Verdict.FORGED)
+    return Judged(payload, result.verdict, result)
+
+
 def stamp_page(
     conn: Connection,
     config: RegistryConfig,
@@ -394,37 +432,39 @@ def stamp_page(
     today: dt.date | None = None,
     switch: str = "",
     path: str = "",
+    report_secret: bytes | None = None,
 ) -> StampPage:
     """The page for `code` with the registry's own verdict (verification.Verifiers): a
     serial on the suspect list shows as possibly copied. 400 for a malformed code, 404 for
     a code that is well-formed but not signed by a trusted key; 200 otherwise (genuine,
-    expired rating, revoked, suspect)."""
+    expired rating, revoked, suspect). With `report_secret`, a page that needs help (bad
+    code, forged, revoked, copied) carries the report form (registry/public_reports.py)."""
     today = today or dt.datetime.now(dt.UTC).date()
     site = Site.of(config)
     switch = switch or f"?lang={'en' if lang == 'vi' else 'vi'}"
     gettext = translator(lang)
-    payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
-    try:
-        parse_stamp_payload(payload)
-    except StampFormatError:
-        verdict = Verdict.FORGED
+    judged = judge_code(config, verifier, code, today)
+    verdict, result = judged.verdict, judged.result
+
+    def report_form() -> str:
+        if report_secret is None or len(judged.payload) > public_reports.MAX_CODE_CHARS:
+            return ""
+        token = public_reports.make_token(report_secret, judged.report_subject)
+        return report_form_card(lang, judged.payload, token)
+
+    if result is None:
         body = (
             _verdict_box(verdict, lang)
             + '<div class="card"><p>'
             + _both(N_("The code on this stamp is malformed."), lang)
             + "</p></div>"
             + _help_card(site, lang, code, None)
+            + report_form()
             + _serial_form(lang)
         )
         return StampPage(400, _public_page(gettext(verdict.title), body, lang, site, switch))
-    result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
-    if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
-        # The registry's own list has every key it ever made (the next one included):
-        # a key id it does not know was never ours.
-        result = dataclasses.replace(result, verdict=Verdict.FORGED)
-    verdict = result.verdict
     if not verdict.signature_valid:
-        body = _verdict_box(verdict, lang) + _help_card(site, lang, code, None)
+        body = _verdict_box(verdict, lang) + _help_card(site, lang, code, None) + report_form()
         body += _serial_form(lang)
         return StampPage(404, _public_page(gettext(verdict.title), body, lang, site, switch))
     assert result.serial is not None and result.product_id is not None  # signature valid
@@ -438,15 +478,119 @@ def stamp_page(
     ]
     if verdict.tone in HELP_TONES:
         parts.append(_help_card(site, lang, code, result.serial))
+        parts.append(report_form())
     if product is not None and verdict.names_a_product:
         parts.append(_product_card(conn, product, verdict, lang, today))
     parts.append(_stamp_card(conn, result, scans, by_station, lang))
-    parts.append(_share_card(site, lang, path or f"/S/{payload}"))
+    parts.append(_share_card(site, lang, path or f"/S/{judged.payload}"))
     parts.append(_serial_form(lang))
     title = product["name_vi"] if product and verdict.names_a_product else gettext(verdict.title)
     sighted = result.serial if verdict in COUNTED_FOR_CLONES else None
     html = _public_page(f"{title} – OCOP Sơn La", "".join(parts), lang, site, switch)
     return StampPage(200, html, sighted)
+
+
+# --- the report form (registry/public_reports.py) ----------------------------------------------
+
+
+def report_form_card(
+    lang: str,
+    code: str,
+    token: str,
+    sent: public_reports.PostedForm | None = None,
+    problem: public_reports.FormProblem | None = None,
+) -> str:
+    """The stamp report form: a plain POST (no JavaScript), with what the shopper sent
+    and why it was refused when it comes back."""
+    _ = translator(lang)
+    sent = sent or public_reports.PostedForm()
+    alert = (
+        f'<p class="flag" id="report-problem" role="alert" data-problem="{problem.value}">'
+        f"{escape(problem.text(_))}</p>"
+        if problem is not None
+        else ""
+    )
+    choices = "".join(
+        f'<label class="choice"><input type="radio" name="problem" value="{p.value}" '
+        f"required{' checked' if sent.problem == p.value else ''}>{escape(_(p.label))}</label>"
+        for p in public_reports.ReportProblem
+    )
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(value)}">'
+        for name, value in (("code", code), ("token", token), ("lang", lang))
+    )
+    return (
+        '<form class="card" id="report-form" method="post" action="/report"><h2>'
+        + _("Report this stamp")
+        + "</h2><p>"
+        + _("Tell the OCOP office what is wrong. Every report is read.")
+        + f"</p>{alert}<fieldset><legend>"
+        + _("What is wrong?")
+        + f'</legend>{choices}</fieldset><p><label for="where">'
+        + _("Where did you buy it? (shop, market, town)")
+        + f'</label><input id="where" name="where" required autocomplete="off" '
+        f'maxlength="{public_reports.MAX_WHERE_CHARS}" value="{escape(sent.where)}"></p>'
+        '<p><label for="phone">'
+        + _("Your phone number, only if you want a call back")
+        + f'</label><input id="phone" name="phone" type="tel" inputmode="tel" '
+        f'autocomplete="tel" maxlength="{public_reports.MAX_PHONE_CHARS}" '
+        f'value="{escape(sent.phone)}"></p><p><label class="choice"><input type="checkbox" '
+        f'id="consent" name="consent" value="yes"{" checked" if sent.consent else ""}>'
+        + _("The office may call me back about this report")
+        + f'</label></p>{hidden}<button type="submit">'
+        + _("Send the report")
+        + "</button></form>"
+    )
+
+
+def report_thanks_page(site: Site, lang: str, switch: str, report_id: int, code: str) -> str:
+    _ = translator(lang)
+    hotline = f"<p>{_hotline_html(site, lang)}</p>" if site.hotline else ""
+    body = (
+        f'<div class="verdict ok" id="report-thanks" data-report="{report_id}"><h1>'
+        + _("Thank you")
+        + "</h1><p>"
+        + _("Your report reached the Sơn La OCOP office (number {number}).").format(
+            number=report_id
+        )
+        + '</p></div><div class="card"><p>'
+        + _("Keep the product, the stamp and the receipt: the office may ask to see them.")
+        + f"</p>{hotline}"
+        + f'<p><a id="back-to-stamp" href="/S/{quote(code, safe="")}?lang={lang}">'
+        + _("Back to the stamp page")
+        + "</a></p></div>"
+    )
+    return _public_page(_("Thank you"), body, lang, site, switch)
+
+
+def report_refused_page(
+    site: Site,
+    lang: str,
+    switch: str,
+    problem: public_reports.FormProblem,
+    sent: public_reports.PostedForm | None = None,
+) -> str:
+    """Why a report was not stored. A problem the shopper can fix shows the form again (the
+    same token: nothing was stored); any other says how to get a fresh form."""
+    _ = translator(lang)
+    if sent is not None and problem.about_the_form:
+        body = report_form_card(lang, sent.code, sent.token, sent, problem)
+    else:
+        code = sent.code if sent else ""
+        back = (
+            f'<p><a id="back-to-stamp" href="/S/{quote(code, safe="")}?lang={lang}">'
+            + _("Back to the stamp page")
+            + "</a></p>"
+            if code and len(code) <= public_reports.MAX_CODE_CHARS
+            else ""
+        )
+        hotline = f"<p>{_hotline_html(site, lang)}</p>" if site.hotline else ""
+        body = (
+            f'<div class="card" id="report-refused" data-problem="{problem.value}"><h1>'
+            + _("The report was not sent")
+            + f'</h1><p class="flag">{escape(problem.text(_))}</p>{back}{hotline}</div>'
+        )
+    return _public_page(_("Report this stamp"), body, lang, site, switch)
 
 
 # How a genuine stamp looks: the label's layout (QR left, serial under it, the programme's
@@ -1045,6 +1189,50 @@ def _detections_card(report: Report, csrf_token: str) -> str:
     return "".join(html) + "</table></div></div>"
 
 
+_REPORT_PROBLEM_TEXT = {
+    public_reports.ReportProblem.FAKE.value: "trông như giả / looks fake",
+    public_reports.ReportProblem.COPIED.value: "tem trùng / copied",
+    public_reports.ReportProblem.REVOKED.value: "đã thu hồi mà vẫn bán / revoked, still sold",
+    public_reports.ReportProblem.UNKNOWN.value: "trang không biết tem / unknown stamp",
+    public_reports.ReportProblem.OTHER.value: "khác / other",
+}
+
+
+def _stamp_reports_card(found: list[StoredReport]) -> str:
+    """Shoppers' reports from the phone page's form, newest first (read-only). Every field
+    was typed by an anonymous visitor: all of it is escaped."""
+    head = (
+        '<div class="card" id="stamp-reports"><h2>Báo cáo của người mua '
+        f'<span class=en>Shoppers\' reports</span></h2><p data-count="{len(found)}">'
+        f"{len(found)} báo cáo mới nhất / newest reports</p>"
+    )
+    if not found:
+        return head + "<p>Không có / None</p></div>"
+    rows = []
+    for rep in found:
+        phone = (
+            f"{escape(rep.phone)} (đồng ý gọi lại / call back agreed)"
+            if rep.phone and rep.callback_consent
+            else "–"
+        )
+        serial = serial_digits(rep.serial) if rep.serial is not None else "–"
+        rows.append(
+            f'<tr id="stamp-report-{rep.id}" data-serial="{rep.serial or ""}" '
+            f'data-verdict="{escape(rep.verdict)}"><td>{escape(rep.reported_at)}</td>'
+            f"<td>{serial}</td><td>{escape(rep.verdict)}</td>"
+            f"<td>{escape(_REPORT_PROBLEM_TEXT.get(rep.problem, rep.problem))}</td>"
+            f'<td class="where">{escape(rep.where_bought)}</td><td>{phone}</td>'
+            f"<td>{escape(rep.client_network)} · {escape(rep.client_agent)}</td></tr>"
+        )
+    return (
+        head + '<div class="scroll"><table><tr><th>Lúc / At (UTC)</th><th>Serial</th>'
+        "<th>Kết quả lúc báo / Verdict then</th><th>Vấn đề / Problem</th>"
+        "<th>Nơi mua / Where bought</th><th>Điện thoại / Phone</th><th>Từ / From</th></tr>"
+        + "".join(rows)
+        + "</table></div></div>"
+    )
+
+
 def _anomalies_card(report: Report) -> str:
     html = [
         '<div class="card" id="anomalies"><h2>Bất thường của trạm <span class=en>Station '
@@ -1071,6 +1259,7 @@ def reports_page(
     notices: list[str] | None = None,
     viewer: str = "",
     csrf_token: str = "",
+    stamp_reports: list[StoredReport] | None = None,
 ) -> str:
     """audit_entries None: the viewer may not see the audit log. csrf_token: what a form
     posted from this page must send (registry/csrf.py; forms use csrf.form_field)."""
@@ -1097,6 +1286,7 @@ def reports_page(
         + "</div>",
     ]
     body.append(_detections_card(report, csrf_token))
+    body.append(_stamp_reports_card(stamp_reports or []))
     body.append(_anomalies_card(report))
     body.append(
         '<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'
