@@ -381,6 +381,32 @@ stamp_views = Table(
     UniqueConstraint("serial", "client_hash", "hour", name="stamp_views_once_an_hour"),
 )
 
+# Shoppers' reports of a bad stamp, from the phone page's form (registry/public_reports.py).
+# verdict: the registry's own verdict of the stamp when the report came; token_nonce: the
+# form token's nonce, unique, so a token is used once; client_network / client_agent: coarse
+# (a /24 or /48 network, an OS and browser family), never the address itself.
+stamp_reports = Table(
+    "stamp_reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("serial", BigInteger, nullable=True),  # None: the code carries no trusted serial
+    Column("code", String(320), nullable=False),  # the stamp text's payload, as reported
+    Column("verdict", String(32), nullable=False),
+    Column("problem", String(16), nullable=False),
+    Column("where_bought", String(200), nullable=False),
+    Column("phone", String(20), nullable=True),
+    Column("callback_consent", Boolean, nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("client_network", String(64), nullable=False),
+    Column("client_agent", String(64), nullable=False),
+    Column("token_nonce", String(32), nullable=False),
+    Column("reported_at", String(20), nullable=False),
+    Column("day", String(10), nullable=False),
+    UniqueConstraint("token_nonce", name="stamp_reports_token_once"),
+    Index("stamp_reports_day", "day"),
+    Index("stamp_reports_serial", "serial"),
+)
+
 view_salts = Table(
     "view_salts",
     metadata,

@@ -19,6 +19,7 @@ from registry import audit, catalog, clones, reports
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
+from registry.dal import stamp_reports
 from registry.db import Database
 from registry.deps import (
     AdminDep,
@@ -332,6 +333,20 @@ def admin_reports(
 ) -> dict:
     with database.read() as conn:
         return reports.build_report(conn, config, days=days).to_json()
+
+
+@router.get("/stamp-reports")
+@needs_role(AdminRole.VIEWER)
+def admin_stamp_reports(
+    database: DatabaseDep,
+    limit: int = Query(100, ge=1, le=5000),
+    serial: int | None = Query(None, ge=1),
+) -> dict:
+    """Shoppers' reports from the phone page's form (registry/public_reports.py), newest
+    first; read-only. A phone number is there only with the shopper's consent to a call."""
+    with database.read() as conn:
+        found = stamp_reports.recent(conn, limit, serial)
+    return {"reports": [asdict(report) for report in found]}
 
 
 @router.get("/audit")
