@@ -578,13 +578,13 @@ def test_an_expired_trust_list_adds_a_note_under_the_verdict(ui, monkeypatch):
 
 def test_counts_say_one_product_not_one_products(ui):
     """'1 products' was on the rest-stop route and the browse titles in English."""
-    from kiosk.i18n import N_
+    from kiosk.i18n import NP_
     from kiosk.viewmodels import count_text
 
-    one, many = N_("{n} product in {place}"), N_("{n} products in {place}")
-    assert count_text(1, "en", one, many, place="Mộc Châu") == "1 product in Mộc Châu"
-    assert count_text(2, "en", one, many, place="Mộc Châu") == "2 products in Mộc Châu"
-    assert count_text(1, "vi", one, many, place="Mộc Châu") == "1 sản phẩm ở Mộc Châu"
+    forms = NP_("{n} product in {place}", "{n} products in {place}")
+    assert count_text(1, "en", forms, place="Mộc Châu") == "1 product in Mộc Châu"
+    assert count_text(2, "en", forms, place="Mộc Châu") == "2 products in Mộc Châu"
+    assert count_text(1, "vi", forms, place="Mộc Châu") == "1 sản phẩm ở Mộc Châu"
     ui.app.mode, ui.app.lang = "reststop", "en"  # the next test's reset() restores both
     ui.settle(0.3)
     route = ui.screen("attract").ids.route
