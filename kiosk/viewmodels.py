@@ -119,6 +119,7 @@ class ProductCardViewModel:
     district: str  # raw district (route strip, filters)
     group: str
     image_hash: str | None
+    image_caption: str  # "Ảnh minh họa" on a demo product's drawn placeholder, else ""
     stars: int  # 0 = show no stars
     stars_text: str  # "★★★★★" or ""
     rating_line: str  # "5-star OCOP, national level · recognised 2020"
@@ -165,6 +166,8 @@ class ProductCardViewModel:
             district=product.district,
             group=product.group_name(lang),
             image_hash=product.image_hash,
+            # demo products have drawn placeholders (kiosk.demo.placeholder_art), no photos
+            image_caption=_("Illustration") if product.is_demo and product.image_hash else "",
             stars=stars,
             stars_text=stars_text(stars),
             rating_line=rating_line,
@@ -349,6 +352,8 @@ STAR_MEANINGS = (
 )
 INFO_EVERY = 3  # an info slide after every 3 products
 ROUTE_COUNT = NP_("{n} product", "{n} products")  # a stop's count (count_text)
+# the countdown before the idle return (kiosk/ui/app.kv)
+IDLE_RETURN = NP_("Returning to the start in {n} second", "Returning to the start in {n} seconds")
 
 
 def road_name(road: Road, lang: str) -> str:
