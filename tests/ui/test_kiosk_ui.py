@@ -592,3 +592,31 @@ def test_counts_say_one_product_not_one_products(ui):
     ui.settle(0.2)
     texts = [label.text for label in route._labels]
     assert "1 product" in texts and "3 products" in texts, texts
+
+
+def test_a_placeholder_picture_is_captioned_in_the_screens_language(ui):
+    """Item 11: the demo picture said "Placeholder image" in English on Vietnamese screens.
+    The picture has no text now; the caption under it is the screen's language."""
+    product = ui.screen("attract").slide
+    ui.app.show_product(product.product_id)
+    assert ui.wait_screen("product")
+    image = ui.screen("product").ids.detail.ids.detail_image
+    caption = image.ids.image_caption
+    assert ui.wait(lambda: image.texture is not None, 5)
+    ui.settle(0.2)
+    assert caption.text == "Ảnh minh họa" and caption in ui.visible_widgets()
+    on_picture = [w.text for w in ui.visible_widgets(image) if hasattr(w, "text") and w.text]
+    assert on_picture == ["Ảnh minh họa"]
+    assert not any(has_english_word(t) for t in on_picture)
+    # under the drawn picture's lower edge, inside it
+    assert caption.y >= image.center_y - image.norm_image_size[1] / 2
+    assert caption.top <= image.center_y
+    source = image.source
+    ui.app.set_lang("en")
+    ui.settle(0.3)
+    assert caption.text == "Illustration"
+    assert image.source == source  # one picture for both languages: nothing to re-render
+
+
+def has_english_word(text: str) -> bool:
+    return bool(re.search(r"\b(placeholder|image|illustration|food|picture)\b", text, re.I))
