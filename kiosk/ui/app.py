@@ -321,6 +321,8 @@ class KioskApp(App):
         self.poke()
 
     def go_home(self, *_, reset: bool = False) -> None:
+        self._stop_countdown()
+        self.idle_countdown = 0
         if reset:
             self.lang = self.default_lang
             self.staff_signed_in = False

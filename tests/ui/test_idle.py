@@ -146,9 +146,9 @@ def test_a_touch_under_the_countdown_does_not_reach_the_screen(ui, watch):
     app = ui.app
     app.go("browse")
     assert ui.wait_screen("browse")
-    app.idle_timeout_s, app.idle_countdown_s = 3.0, 3.0
+    app.idle_timeout_s, app.idle_countdown_s = 4.0, 2.0  # after the tap: 2 s without it
     app.poke()
-    assert watch.run(lambda: watch.shown() > 0, 2)
+    assert watch.run(lambda: watch.shown() > 0, 4)
     band = app.root.ids.idle_warning
     below = [
         w
