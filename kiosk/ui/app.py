@@ -265,6 +265,7 @@ class KioskApp(App):
 
     def on_stop(self):
         self._stopped = True
+        self._stop_countdown()  # its next step must not run after the app has gone
         self._watch_for_camera(False)
         for screen in self.sm.screens:  # a screen's timers must not outlive the app
             if hasattr(screen, "stop_callbacks"):

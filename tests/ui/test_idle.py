@@ -36,7 +36,9 @@ class Watch:
             return 0
         ids = self.warning.ids
         n = int(ids.idle_seconds.text)
-        assert re.search(rf"\b{n} (giây|seconds?)\b", ids.idle_text.text), ids.idle_text.text
+        sentence = ids.idle_text.text
+        assert f"{n}\u00a0" in sentence  # never wrapped between the number and its unit
+        assert re.search(rf"\b{n} (giây|seconds?)$", sentence.replace("\u00a0", " ")), sentence
         return n
 
     def run(self, until, timeout_s: float) -> bool:
@@ -94,7 +96,7 @@ def test_the_idle_countdown_steps_each_second_stay_keeps_the_screen_and_it_retur
     assert not watch.run(lambda: watch.shown() > 0, quiet_until - time.monotonic())
     assert watch.run(lambda: watch.shown() == 2, 4)
     assert_counts_down_each_second(watch.period(), last=2)
-    texts = ui.texts()
+    texts = [t.replace("\u00a0", " ") for t in ui.texts()]
     assert "Quay về màn hình chính sau 2 giây" in texts and "Ở lại" in texts, texts
     assert not any("second" in t or "Stay" in t for t in texts)  # Vietnamese screen
     stay = ids.stay_button
@@ -134,10 +136,10 @@ def test_the_countdown_speaks_english_in_english(ui, watch):
     app.idle_timeout_s, app.idle_countdown_s = 2.5, 2.5
     app.poke()
     assert watch.run(lambda: watch.shown() == 2, 3)
-    texts = ui.texts()
+    texts = [t.replace("\u00a0", " ") for t in ui.texts()]
     assert "Returning to the start in 2 seconds" in texts and "Stay" in texts, texts
     assert watch.run(lambda: watch.shown() == 1, 2)
-    assert "Returning to the start in 1 second" in ui.texts()
+    assert "Returning to the start in 1\u00a0second" in ui.texts()
     assert ui.wait_screen("attract", 3)
 
 
