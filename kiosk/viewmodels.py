@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import N_, NP_, Plural, plural_translator, translator
 from kiosk.printing.queue import JobState
 from ocop.lots import DATE_FORMAT
 from ocop.roads import ROUTES, Road
@@ -101,11 +101,11 @@ def no_lone_word(text: str) -> str:
     return f"{head}{NBSP}{tail}" if sep and head else text
 
 
-def count_text(n: int, lang: str, one: str, many: str, **fields: object) -> str:
-    """`one` or `many` (msgids) for n, translated and filled in ("1 product", "2 products";
-    Vietnamese has one form, its catalog says both the same)."""
-    _ = translator(lang)
-    return (_(one) if n == 1 else _(many)).format(n=n, **fields)
+def count_text(n: int, lang: str, forms: Plural, **fields: object) -> str:
+    """The plural form of `forms` (an NP_ pair) for n in `lang`, filled in: gettext's
+    ngettext with the catalog's Plural-Forms rule (English "1 product", "2 products",
+    "0 products"; Vietnamese has one form: "2 sản phẩm")."""
+    return plural_translator(lang)(forms.one, forms.many, n).format(n=n, **fields)
 
 
 # --- product card (browse, product detail, result, attract) -------------------------------
@@ -120,6 +120,7 @@ class ProductCardViewModel:
     district: str  # raw district (route strip, filters)
     group: str
     image_hash: str | None
+    image_caption: str  # "Ảnh minh họa" on a demo product's drawn placeholder, else ""
     stars: int  # 0 = show no stars
     stars_text: str  # "★★★★★" or ""
     rating_line: str  # "5-star OCOP, national level · recognised 2020"
@@ -174,6 +175,8 @@ class ProductCardViewModel:
             district=product.district,
             group=product.group_name(lang),
             image_hash=product.image_hash,
+            # demo products have drawn placeholders (kiosk.demo.placeholder_art), no photos
+            image_caption=_("Illustration") if product.is_demo and product.image_hash else "",
             stars=stars,
             stars_text=stars_text(stars),
             rating_line=rating_line,
@@ -447,7 +450,9 @@ STAR_MEANINGS = (
     (3, N_("Meets the OCOP standard: 50 to 69 points")),
 )
 INFO_EVERY = 3  # an info slide after every 3 products
-ROUTE_COUNT = (N_("{n} product"), N_("{n} products"))  # a stop's count (count_text)
+ROUTE_COUNT = NP_("{n} product", "{n} products")  # a stop's count (count_text)
+# the countdown before the idle return (kiosk/ui/app.kv)
+IDLE_RETURN = NP_("Returning to the start in {n} second", "Returning to the start in {n} seconds")
 
 
 def road_name(road: Road, lang: str) -> str:
@@ -611,8 +616,7 @@ def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: flo
         return count_text(
             attempts_left,
             lang,
-            N_("Wrong PIN. {n} attempt left."),
-            N_("Wrong PIN. {n} attempts left."),
+            NP_("Wrong PIN. {n} attempt left.", "Wrong PIN. {n} attempts left."),
         )
     if check == "locked":
         minutes, seconds = divmod(int(locked_for_s + 0.999), 60)
@@ -709,14 +713,12 @@ class JobRecoveryViewModel:
                 count_text(
                     left,
                     lang,
-                    N_(
+                    NP_(
                         "{n} stamp is not printed yet. Resume to print it, or "
-                        "cancel it: its number will never be used."
-                    ),
-                    N_(
+                        "cancel it: its number will never be used.",
                         "{n} stamps are not printed yet. Resume to print "
                         "them, or cancel them: their numbers will never be "
-                        "used."
+                        "used.",
                     ),
                 )
                 if left
@@ -741,14 +743,12 @@ class JobRecoveryViewModel:
             confirm_cancel_text=count_text(
                 left,
                 lang,
-                N_("Tap again to cancel {n} stamp"),
-                N_("Tap again to cancel {n} stamps"),
+                NP_("Tap again to cancel {n} stamp", "Tap again to cancel {n} stamps"),
             ),
             others=count_text(
                 others,
                 lang,
-                N_("{n} more print job needs checking"),
-                N_("{n} more print jobs need checking"),
+                NP_("{n} more print job needs checking", "{n} more print jobs need checking"),
             )
             if others
             else "",
@@ -768,7 +768,7 @@ def recovery_done_text(
     if action == "resume":
         return _("Print job #{job} is back in the queue.").format(job=job_id)
     if action == "cancel":
-        return count_text(count, lang, N_("{n} stamp cancelled."), N_("{n} stamps cancelled."))
+        return count_text(count, lang, NP_("{n} stamp cancelled.", "{n} stamps cancelled."))
     return ""
 
 

@@ -352,7 +352,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
         media, products_out = [], []
         for product in data["products"]:
             district = producers[product["producer"]]["district"]
-            png = placeholder_png(product["group"], product["name_vi"])
+            png = placeholder_png(product["group"], product["subgroup"])
             item = catalog.Media(hashlib.sha256(png).hexdigest(), "image/png", png)
             media.append(item)
             ratings = []

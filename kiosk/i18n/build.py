@@ -13,6 +13,7 @@ registry's pages use it too) and the kiosk's (kiosk/ui, kiosk/viewmodels.py, ...
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.i18n import DOMAIN, LOCALE_DIR
@@ -20,9 +21,12 @@ from ocop.i18n import catalogs
 from ocop.i18n.catalogs import (  # noqa: F401  (the tooling's names, as before the move)
     OCOP_CATALOG,
     Catalog,
+    Entry,
+    Message,
     extract,
     header,
     mo_bytes,
+    nplurals,
     read_po,
     write_po,
 )
@@ -50,12 +54,12 @@ KIOSK_CATALOG = Catalog(
 CATALOGS = (OCOP_CATALOG, KIOSK_CATALOG)
 
 
-def problems() -> list[str]:
-    return catalogs.problems(CATALOGS, COMMAND)
+def problems(catalog_set: Sequence[Catalog] = CATALOGS) -> list[str]:
+    return catalogs.problems(catalog_set, COMMAND)
 
 
-def build() -> None:
-    catalogs.build(CATALOGS)
+def build(catalog_set: Sequence[Catalog] = CATALOGS) -> None:
+    catalogs.build(catalog_set)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import N_, NP_, translator
 from kiosk.viewmodels import LOT_MAX_CHARS, count_text, edit_lot, edit_query, job_state_text
 from ocop.lots import LotDateError, LotDates, check_lot_dates, parse_date
 
@@ -254,7 +254,7 @@ class PrintTabModel:
             return _("No product found. Try fewer letters.")
         if len(products) >= SEARCH_LIMIT:
             return _("The first {n} matches. Type more to narrow down.").format(n=len(products))
-        return count_text(len(products), lang, N_("{n} product found"), N_("{n} products found"))
+        return count_text(len(products), lang, NP_("{n} product found", "{n} products found"))
 
     # --- count and lot --------------------------------------------------------------------
 
@@ -357,7 +357,7 @@ class PrintTabModel:
             product_name=self.product_name,
             count=self.count,
             print_text=count_text(
-                int(self.count), lang, N_("Print {n} stamp"), N_("Print {n} stamps")
+                int(self.count), lang, NP_("Print {n} stamp", "Print {n} stamps")
             ),
             can_print=self.printing_ok
             and bool(self.product_id)

@@ -132,7 +132,10 @@ class VerdictBanner(BoxLayout):
 
 
 class ProductImage(Image):
-    """A product picture (placeholder art in the demo), letterboxed on a soft card."""
+    """A product picture (placeholder art in the demo), letterboxed on a soft card;
+    `caption` ("Ảnh minh họa") is written under a placeholder in the screen's language."""
+
+    caption = StringProperty("")
 
 
 class Card(BoxLayout):

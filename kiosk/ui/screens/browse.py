@@ -13,7 +13,7 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import NP_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import ListButton, ListKButton
@@ -236,7 +236,7 @@ class BrowseScreen(KioskScreen):
         self._fit_tiles()
         if tab == "search":
             self.results_title = (
-                count_text(total, lang, N_("{n} product found"), N_("{n} products found"))
+                count_text(total, lang, NP_("{n} product found", "{n} products found"))
                 if query.strip()
                 else _("Type a name, a place or a producer")
             )
@@ -244,8 +244,7 @@ class BrowseScreen(KioskScreen):
             self.results_title = count_text(
                 total,
                 lang,
-                N_("{n} product in {place}"),
-                N_("{n} products in {place}"),
+                NP_("{n} product in {place}", "{n} products in {place}"),
                 place=district_label(selected[2:], lang),
             )
         else:
@@ -253,8 +252,7 @@ class BrowseScreen(KioskScreen):
             self.results_title = count_text(
                 total,
                 lang,
-                N_("{n} product: {group}"),
-                N_("{n} products: {group}"),
+                NP_("{n} product: {group}", "{n} products: {group}"),
                 group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1],
             )
         rv = self.ids.get("rv")
