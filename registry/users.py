@@ -100,6 +100,10 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+def warm_up() -> None:
+    _dummy_hash()
+
+
 def _row(r) -> UserRow:
     return UserRow(
         r.id,

@@ -374,6 +374,7 @@ def _role_refused(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
+    users.warm_up()  # the dummy hash: the first unknown name is not slower than the rest
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(RoleRefused, _role_refused)
 

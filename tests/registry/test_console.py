@@ -340,3 +340,35 @@ def test_failed_sign_ins_from_one_client_are_rate_limited(tmp_path):
         assert "Có quá nhiều lần đăng nhập sai" in limited.text
     finally:
         r.stop()
+
+
+def test_sessions_end_after_the_idle_and_the_absolute_timeout(tmp_path):
+    """On a real (SQLite) registry database, with the clock passed in."""
+    import datetime as dt
+
+    from registry import db, sessions, users
+    from registry.admins import AdminRole
+
+    database = db.Database(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    database.migrate()
+    t0 = dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
+    with database.write() as conn:
+        uid = users.add(conn, "lan", AdminRole.VIEWER, "a long passphrase")
+        sid = sessions.start(conn, uid, "127.0.0.1", t0)
+    idle = dt.timedelta(seconds=sessions.IDLE_TIMEOUT_S)
+    with database.read() as conn:
+        assert sessions.look_up(conn, sid, t0 + idle - dt.timedelta(seconds=1)) is not None
+        assert sessions.look_up(conn, sid, t0 + idle + dt.timedelta(seconds=1)) is None
+    # Kept busy (touched within every idle period), it still ends at the absolute limit.
+    t = t0
+    end = t0 + dt.timedelta(seconds=sessions.ABSOLUTE_TIMEOUT_S)
+    while t + idle / 2 < end:
+        t += idle / 2
+        with database.write() as conn:
+            assert sessions.look_up(conn, sid, t) is not None
+            sessions.touch(conn, sid, t)
+    with database.read() as conn:
+        assert sessions.look_up(conn, sid, end + dt.timedelta(seconds=1)) is None
+    with database.write() as conn:
+        assert sessions.purge_expired(conn, end + dt.timedelta(seconds=1)) == 1
+    database.dispose()
