@@ -172,16 +172,6 @@ class SignInRequired(Exception):
     """No live console session: a page sends the browser to the sign-in page."""
 
 
-class RoleRefused(Exception):
-    """A signed-in console user below the endpoint's role (403 page)."""
-
-    def __init__(self, caller: Principal, needed: AdminRole):
-        super().__init__(
-            f"this needs the {needed.value} role; {caller.name!r} is {caller.role.value}"
-        )
-        self.caller, self.needed = caller, needed
-
-
 @dataclass(frozen=True)
 class ConsoleCaller:
     """The signed-in console user and their session id (what their forms' CSRF token is
@@ -193,6 +183,15 @@ class ConsoleCaller:
     @property
     def principal(self) -> Principal:
         return self.user.principal
+
+
+class RoleRefused(Exception):
+    """A signed-in console user below the endpoint's role (a 403 page)."""
+
+    def __init__(self, caller: ConsoleCaller, needed: AdminRole):
+        who = caller.principal
+        super().__init__(f"this needs the {needed.value} role; {who.name!r} is {who.role.value}")
+        self.caller, self.needed = caller, needed
 
 
 def session_id_of(request: Request) -> str:
@@ -216,7 +215,7 @@ def require_console_user(request: Request) -> ConsoleCaller:
         raise HTTPException(403, "CSRF token required")
     needed = needed_role(request)
     if not found.principal.role.allows(needed):
-        raise RoleRefused(found.principal, needed)
+        raise RoleRefused(ConsoleCaller(found, session_id), needed)
     if stale:
         with database.write() as conn:
             sessions.touch(conn, session_id, now)

@@ -367,7 +367,7 @@ def _role_refused(request: Request, exc: Exception) -> Response:
     return render(
         request,
         "refused.html",
-        None,
+        exc.caller,
         status=403,
         needed=ROLE_LABELS[exc.needed],
     )
