@@ -67,6 +67,7 @@ from registry import (
     catalog,
     cli_admin,
     cli_station,
+    cli_user,
     clones,
     db,
     epoch,
@@ -763,6 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)
     cli_admin.add_parser(sub, common, _Parser, cli_admin.CliDeps(_config, open_registry, CliError))
+    cli_user.add_parser(sub, common, _Parser, cli_admin.CliDeps(_config, open_registry, CliError))
     return parser
 
 

@@ -348,6 +348,38 @@ admins = Table(
     Column("last_used_at", String(20), nullable=True),
 )
 
+# The office console's accounts (registry/users.py): a person signs in with a password
+# (argon2id hash); role is an AdminRole value, shared with the bearer-token admins. After
+# too many failed sign-ins the account is locked until locked_until.
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("password_changed_at", String(20), nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=sa.false()),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", String(20), nullable=True),
+    Column("last_sign_in_at", String(20), nullable=True),
+)
+
+# Signed-in console sessions (registry/sessions.py): the cookie's random id is stored as
+# its SHA-256 only; sign-out deletes the row, disabling the user deletes all of theirs.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("last_seen_at", String(20), nullable=False),
+    Column("client", String(100), nullable=False, server_default=""),
+    Index("console_sessions_user", "user_id"),
+)
+
 # Upload items the registry refused (ocop.wire.Refusal), one row each: the station's
 # anomaly count, and the answer to a resend (same (station, key): same reason, counted once).
 upload_refusals = Table(

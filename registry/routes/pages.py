@@ -30,6 +30,7 @@ from registry.deps import (
 from registry.lookups import LookupLimiter
 from registry.public_reports import FormProblem, PostedForm
 from registry.ratelimit import RequestLimiter
+from registry.routes import console as console_routes
 
 log = logging.getLogger(__name__)
 AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
@@ -346,6 +347,7 @@ def reports_page(
 STATIC = {
     "style.css": (pages.CSS, "text/css"),
     "share.js": (pages.SHARE_JS, "text/javascript"),
+    "console.css": (console_routes.stylesheet(), "text/css"),
 }
 
 
