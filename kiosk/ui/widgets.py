@@ -24,7 +24,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.ui.theme import COLOURS
+from kiosk.ui.theme import COLOURS, hex_of
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import EMPTY_STAR, STAR
 
@@ -119,8 +119,9 @@ class StarRow(Label):
             return
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
-        self.text = f"[color=E8A317]{STAR * n}[/color]" + (
-            f"[color=5B6B60]{EMPTY_STAR * rest}[/color]" if rest else ""
+        fill, empty = hex_of(COLOURS["star_fill"]), hex_of(COLOURS["star_empty"])
+        self.text = f"[color={fill}]{STAR * n}[/color]" + (
+            f"[color={empty}]{EMPTY_STAR * rest}[/color]" if rest else ""
         )
 
 
