@@ -28,6 +28,8 @@ from kiosk.ui.theme import COLOURS, hex_of
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import EMPTY_STAR, STAR
 
+STAR_GAP = "\u200a"  # hair space
+
 
 class KLabel(Label):
     """Interface text: translated (tests check it changes with the language)."""
@@ -120,8 +122,10 @@ class StarRow(Label):
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
         fill, empty = hex_of(COLOURS["star_fill"]), hex_of(COLOURS["star_empty"])
-        self.text = f"[color={fill}]{STAR * n}[/color]" + (
-            f"[color={empty}]{EMPTY_STAR * rest}[/color]" if rest else ""
+        # a thin space between stars: outlined glyphs touch and blur into a bar otherwise
+        gap = STAR_GAP
+        self.text = f"[color={fill}]{gap.join(STAR * n)}[/color]" + (
+            f"{gap}[color={empty}]{gap.join(EMPTY_STAR * rest)}[/color]" if rest else ""
         )
 
 

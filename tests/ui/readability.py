@@ -18,9 +18,8 @@ def _fills(widget, own: bool):
     order: canvas.before, then (when `own`) its canvas itself. Never canvas.after: that is
     drawn over the children (outlines, progress rings)."""
     from kivy.graphics import Color
-    from kivy.graphics.instructions import InstructionGroup
+    from kivy.graphics.instructions import Canvas, InstructionGroup
 
-    child_canvases = {id(c.canvas) for c in widget.children}
     canvas = widget.canvas
     groups = [canvas.before] + ([canvas] if own else [])
     colour = [1.0, 1.0, 1.0, 1.0]
@@ -29,8 +28,8 @@ def _fills(widget, own: bool):
     def walk(group):
         nonlocal colour
         for ins in group.children:
-            if id(ins) in child_canvases or ins is canvas.before or ins is canvas.after:
-                continue
+            if isinstance(ins, Canvas):
+                continue  # canvas.before/after, or a child's canvas: not this widget's own
             if isinstance(ins, Color):
                 colour = list(ins.rgba)
             elif type(ins).__name__ in FILL_SHAPES:
