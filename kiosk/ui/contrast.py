@@ -83,6 +83,8 @@ THEME_PAIRS: tuple[Pair, ...] = (
     Pair("red", "cream", T, "errors on the page"),
     Pair("amber", "card", T, "a rating that is not valid today, a stopped job"),
     Pair("amber", "amber_soft", T, "the trust-list note"),
+    Pair("ink", "amber_soft", T, "a stopped print job's card"),
+    Pair("slate", "card", T, "a demo stamp's label"),
     Pair("white", "green", T, "a green button's label, the top bar"),
     Pair("white", "green_dark", T, "the home button"),
     Pair("white", "red", T, "an armed cancel button, the forged verdict"),

@@ -17,9 +17,11 @@ def _fills(widget, own: bool):
     """(rgba, window bbox, textured) of the fills `widget` paints under its children, in draw
     order: canvas.before, then (when `own`) its canvas itself. Never canvas.after: that is
     drawn over the children (outlines, progress rings)."""
-    from kivy.graphics import Color
+    from kivy.graphics import Color, Rectangle
     from kivy.graphics.instructions import Canvas, InstructionGroup
 
+    plain = Rectangle().texture
+    default_texture_id = plain.id if plain is not None else None
     canvas = widget.canvas
     groups = [canvas.before] + ([canvas] if own else [])
     colour = [1.0, 1.0, 1.0, 1.0]
@@ -28,7 +30,7 @@ def _fills(widget, own: bool):
     def walk(group):
         nonlocal colour
         for ins in group.children:
-            if isinstance(ins, Canvas):
+            if isinstance(ins, Canvas) or ins is canvas.after:
                 continue  # canvas.before/after, or a child's canvas: not this widget's own
             if isinstance(ins, Color):
                 colour = list(ins.rgba)
@@ -36,7 +38,10 @@ def _fills(widget, own: bool):
                 x, y = ins.pos
                 w, h = ins.size
                 (x0, y0), (x1, y1) = widget.to_window(x, y), widget.to_window(x + w, y + h)
-                found.append((colour, (x0, y0, x1, y1), ins.texture is not None))
+                # Kivy gives plain shapes its default (white) texture
+                texture = ins.texture
+                textured = texture is not None and texture.id != default_texture_id
+                found.append((colour, (x0, y0, x1, y1), textured))
             elif isinstance(ins, InstructionGroup):
                 walk(ins)
 
@@ -48,17 +53,21 @@ def _fills(widget, own: bool):
 def background_of(label, clear_colour) -> list[float]:
     """The colour under the middle of `label`'s text: translucent fills blended down to the
     nearest opaque one, from the label's own canvas.before up through its parents."""
+    from kivy.uix.widget import Widget
+
     x, y = label.to_window(*label.center)
     layers: list[list[float]] = []
     w, first = label, True
-    while w is not None and hasattr(w, "canvas"):
+    while isinstance(w, Widget):  # up to the root widget; the Window paints clear_colour
         for colour, (x0, y0, x1, y1), textured in reversed(_fills(w, own=not first)):
             if not (min(x0, x1) <= x <= max(x0, x1) and min(y0, y1) <= y <= max(y0, y1)):
                 continue
             if colour[3] <= 0.01:
                 continue
             if textured:
-                raise UnknownBackground(f"{label.text[:30]!r} is drawn over a picture")
+                raise UnknownBackground(
+                    f"{label.text[:30]!r} is drawn over a picture ({type(w).__name__})"
+                )
             layers.append(colour)
             if colour[3] >= 0.99:
                 return _blend(layers)
