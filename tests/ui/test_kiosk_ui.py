@@ -157,9 +157,9 @@ def test_expired_rating_shows_no_stars(ui):
     assert detail.detail_stars.text == ""
     assert "hết hạn" in detail.detail_note.text
     assert not any("★" in t for t in ui.texts())
-    assert ui.screen("result").ids.banner.colour[:3] == pytest.approx(
-        [0xB4 / 255, 0x53 / 255, 0x09 / 255], abs=0.01
-    )
+    from kiosk.ui.theme import COLOURS
+
+    assert ui.screen("result").ids.banner.colour == pytest.approx(COLOURS["amber"], abs=0.01)
 
 
 def test_the_same_stamp_left_in_view_does_not_scan_again(ui):
