@@ -28,7 +28,7 @@ PALETTE = {
     "green": "#0E6B3A",  # OCOP deep green
     "green_dark": "#0A4F2B",
     "red": "#B42318",
-    "amber": "#B45309",
+    "amber": "#A24A06",  # 5.3:1 on amber_soft (was #B45309: 4.48:1)
     "orange": "#C2410C",
     "blue": "#1D4E89",
     "slate": "#475467",

@@ -24,9 +24,11 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.ui.theme import COLOURS
+from kiosk.ui.theme import COLOURS, hex_of
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import EMPTY_STAR, STAR
+
+STAR_GAP = "\u200a"  # hair space
 
 
 class KLabel(Label):
@@ -119,8 +121,11 @@ class StarRow(Label):
             return
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
-        self.text = f"[color=E8A317]{STAR * n}[/color]" + (
-            f"[color=5B6B60]{EMPTY_STAR * rest}[/color]" if rest else ""
+        fill, empty = hex_of(COLOURS["star_fill"]), hex_of(COLOURS["star_empty"])
+        # a thin space between stars: outlined glyphs touch and blur into a bar otherwise
+        gap = STAR_GAP
+        self.text = f"[color={fill}]{gap.join(STAR * n)}[/color]" + (
+            f"{gap}[color={empty}]{gap.join(EMPTY_STAR * rest)}[/color]" if rest else ""
         )
 
 

@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.i18n import NP_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import FONT_LABEL
 from kiosk.ui.widgets import ListButton, ListKButton
 from kiosk.viewmodels import SEARCH_DELAY_S, count_text, district_label, edit_query, place_text
 from ocop.ratings import GROUP_NAMES
@@ -28,7 +29,7 @@ TILE_PAD_U = 8  # ProductTile padding, each side
 TILE_INSET_U = 3  # the drawn card is this much shorter than the tile, top and bottom
 TILE_IMAGE_W_U = 76
 TILE_SPACING_U = 10
-NAME_FONT_U = 16
+NAME_FONT_U = FONT_LABEL  # the labels floor at 800x480 (issue 15)
 PLACE_ROW_H_U = 28  # stars and place under the name
 
 
