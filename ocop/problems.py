@@ -132,7 +132,10 @@ class Problem:
         return Problem(self.code, self.path, self.params, row, column)
 
     def __str__(self) -> str:
-        """The path form the JSON API has always answered with (`products[0].gtin: ...`)."""
+        """The path form the JSON API has always answered with (`products[0].gtin: ...`);
+        a spreadsheet's problem by its row and column."""
+        if self.row:
+            return f"row {self.row}, {self.column or '-'}: {self.message_en}"
         return f"{self.path}: {self.message_en}" if self.path else self.message_en
 
     def to_json(self) -> dict[str, Any]:

@@ -17,10 +17,8 @@ ocop.wire, which the kiosks check every reply with:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from ocop.ratings import (
 from ocop.text import nfc
 from registry import geo
 
+SPREADSHEET_SUFFIXES = (".csv", ".xlsx")
 # File extensions a catalog file's pictures may have (ocop.wire.MEDIA_TYPES).
 MIME_BY_EXT = {ext: mime for mime, ext in wire.MEDIA_EXTENSIONS.items()} | {".jpeg": "image/jpeg"}
 
@@ -402,105 +401,25 @@ def _media_to_wire(media: Media) -> dict:
 
 
 # --- files --------------------------------------------------------------------------------
-
-CSV_PRODUCER_COLUMNS = {
-    "producer": "id",
-    "producer_name": "name",
-    "producer_kind": "kind",
-    "producer_commune": "commune",
-    "producer_district": "district",
-    "producer_address": "address",
-    "producer_phone": "phone",
-}
-CSV_RATING_COLUMNS = {
-    "stars": "stars",
-    "recognised_on": "recognised_on",
-    "valid_until": "valid_until",
-    "rating_status": "status",
-    "level": "level",
-    "body": "body",
-    "decision_no": "decision_no",
-}
-CSV_PRODUCT_COLUMNS = (
-    "id",
-    "gtin",
-    "name_vi",
-    "name_en",
-    "group",
-    "subgroup",
-    "description_vi",
-    "description_en",
-    "story_vi",
-    "story_en",
-    "commune",
-    "district",
-    "featured",
-    "image",
-    "image_hash",
-)
-CSV_COLUMNS = (*CSV_PRODUCT_COLUMNS, *CSV_PRODUCER_COLUMNS, *CSV_RATING_COLUMNS)
-
-
-def csv_to_document(text: str) -> dict:
-    """One product per row with its producer's columns and its current rating; see
-    docs/registry.md. Conflicting producer rows are reported by row number."""
-    problems: list[str] = []
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in CSV_COLUMNS]
-    if unknown:
-        problems.append(
-            f"header: unknown column(s) {', '.join(unknown)} (known: {', '.join(CSV_COLUMNS)})"
-        )
-    for required in ("id", "name_vi", "group", "producer"):
-        if required not in header:
-            problems.append(f"header: missing column {required!r}")
-    if problems:
-        raise CatalogError(problems)
-    producers: dict[str, tuple[int, dict]] = {}
-    products = []
-    for line, row in enumerate(reader, start=2):
-        if None in row:
-            problems.append(f"row {line}: more fields than columns")
-            continue
-        row = {k: (v or "").strip() for k, v in row.items()}
-        producer = {field_: row[col] for col, field_ in CSV_PRODUCER_COLUMNS.items() if col in row}
-        producer["name"] = producer.get("name") or ""
-        pid = producer["id"]
-        if pid in producers:
-            first_line, first = producers[pid]
-            if row.get("producer_name") and first != producer:
-                problems.append(f"row {line}: producer {pid!r} differs from row {first_line}")
-        elif pid:
-            producers[pid] = (line, producer)
-        product = {c: row[c] for c in CSV_PRODUCT_COLUMNS if c in row and row[c] != ""}
-        product["producer"] = pid
-        rating = {f: row[c] for c, f in CSV_RATING_COLUMNS.items() if row.get(c)}
-        product["ratings"] = [rating] if rating else []
-        product["_row"] = line
-        products.append(product)
-    if problems:
-        raise CatalogError(problems)
-    for p in products:
-        p.pop("_row")
-    return {"producers": [p for _, p in producers.values()], "products": products}
+# CSV and XLSX files: registry/catalog_import.py (their columns, rows and problems by row).
 
 
 def load_catalog_file(path: Path, known_producers=(), known_media=()) -> CatalogBatch:
     path = Path(path)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        from registry import catalog_import  # it builds on this module
+
+        return catalog_import.load_spreadsheet_file(path, known_producers, known_media)
     try:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
         raise CatalogError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError([f"{path}: cannot read as UTF-8 text: {exc}"]) from None
-    if path.suffix.lower() == ".csv":
-        document = csv_to_document(text)
-    else:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CatalogError([f"{path}: not valid JSON: {exc}"]) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError([f"{path}: not valid JSON: {exc}"]) from None
     return validate_catalog(
         document,
         known_producers=known_producers,

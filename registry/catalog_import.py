@@ -21,6 +21,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -393,6 +394,33 @@ def table_to_document(table: Table) -> Located:
         "products": [p for _, p, _ in products.values()],
     }
     return located
+
+
+def load_spreadsheet_file(
+    path: Path, known_producers: Iterable[str] = (), known_media: Iterable[str] = ()
+) -> catalog.CatalogBatch:
+    """A CSV/XLSX file on disk as a checked batch (pictures in `image` relative to it), or
+    CatalogError with every problem by row and column."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise catalog.CatalogError([f"{path}: {exc.strerror}"]) from None
+    located = table_to_document(read_table(content, path.name))
+    problems = list(located.problems)
+    try:
+        batch = catalog.validate_catalog(
+            located.document,
+            known_producers=known_producers,
+            known_media=known_media,
+            source=str(path),
+            base_dir=path.parent,
+        )
+    except catalog.CatalogError as exc:
+        problems += exc.details
+    if problems:
+        placed = _one_per_cell(map(located.place, problems))
+        raise catalog.CatalogError(sorted(placed, key=lambda p: (p.row, p.column)))
+    return batch
 
 
 # --- import -----------------------------------------------------------------------------
