@@ -418,8 +418,7 @@ def load_spreadsheet_file(
     except catalog.CatalogError as exc:
         problems += exc.details
     if problems:
-        placed = _one_per_cell(map(located.place, problems))
-        raise catalog.CatalogError(sorted(placed, key=lambda p: (p.row, p.column)))
+        raise catalog.CatalogError(_placed(located, problems))
     return batch
 
 
@@ -491,8 +490,14 @@ def import_catalog(
                 audit(conn, summary)
     except _DryRun:
         pass
-    placed = sorted(_one_per_cell(map(located.place, problems)), key=lambda p: (p.row, p.column))
+    placed = _placed(located, problems)
     return ImportReport(placed, None if placed else summary, apply and not placed)
+
+
+def _placed(located: Located, problems: Iterable[Problem]) -> list[Problem]:
+    """The problems at their rows and columns, in the file's order, one per cell."""
+    placed = _one_per_cell(map(located.place, problems))
+    return sorted(placed, key=lambda p: (p.row, p.column))
 
 
 def _one_per_cell(problems: Iterable[Problem]) -> list[Problem]:
