@@ -463,6 +463,8 @@ def rating_valid(rating: dict | None, today: dt.date) -> bool:
     if rating is None or not rating["valid_until"]:
         return False
     return (
-        effective_rating_status(rating["status"], rating["stars"], rating["valid_until"], today)
+        effective_rating_status(
+            rating["status"], rating["stars"], rating["valid_until"], today, rating["recognised_on"]
+        )
         is RatingStatus.VALID
     )
