@@ -564,12 +564,19 @@ def to_csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
 
 
 def to_xlsx(rows: list[list[str]], title: str = "OCOP") -> bytes:
+    return sheets_to_xlsx({title: rows})
+
+
+def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
+    """One sheet per table. Text cells are escaped like the CSV's (nothing is a formula);
+    numbers stay numbers (a report's counts), GTINs are text and keep their digits."""
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    for row in rows:
-        sheet.append(row)  # text cells: GTINs keep their digits, nothing is a formula
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title[:31])  # Excel's limit on a sheet's name
+        for row in rows:
+            sheet.append([v if isinstance(v, int) else _export_text(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Upl
 from fastapi.responses import JSONResponse, Response
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import audit, catalog, catalog_import, clones, reports
+from registry import audit, catalog, catalog_import, clones, report_export, reports
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
@@ -380,6 +380,31 @@ def admin_reports(
 ) -> dict:
     with database.read() as conn:
         return reports.build_report(conn, config, days=days).to_json()
+
+
+@router.get("/reports/export")
+@needs_role(AdminRole.VIEWER)
+def admin_reports_export(
+    config: ConfigDep,
+    database: DatabaseDep,
+    days: int = Query(30, ge=1, le=366),
+    format: str = Query("xlsx", pattern="^(csv|xlsx)$"),
+    table: str = Query("per_product", pattern="^(" + "|".join(report_export.TABLES) + ")$"),
+    delimiter: str = Query("comma", pattern="^(comma|semicolon)$"),
+    lang: str = Query("vi", pattern="^(vi|en)$"),
+) -> Response:
+    """The report's tables: XLSX one sheet each, CSV the one named by `table`."""
+    with database.read() as conn:
+        report = reports.build_report(conn, config, days=days)
+    content = report_export.report_file(
+        report, format, table, delimiter=catalog_import.DELIMITERS[delimiter], lang=lang
+    )
+    name = f"ocop-report-{report.last_day}" + (f"-{table}" if format == "csv" else "")
+    return Response(
+        content,
+        media_type=catalog_import.EXPORT_FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+    )
 
 
 @router.get("/audit")

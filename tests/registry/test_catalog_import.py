@@ -323,3 +323,34 @@ def test_the_cli_prints_the_problem_table_and_exports(registry, tmp_path):
     again = registry.cli("catalog", "import", str(out))
     assert "dry run, nothing written" in again.stdout
     assert "products: 0 new, 0 changed" in again.stdout
+
+
+def test_a_formula_cell_of_a_workbook_is_refused(registry):
+    ids = _ids(1)
+    workbook = openpyxl.Workbook()
+    for r in _good_rows(ids, f"htx-x-{ids[0]}"):
+        workbook.active.append(r)
+    workbook.active["C2"] = '=HYPERLINK("http://evil.example/","Bấm vào")'  # name_vi
+    out = io.BytesIO()
+    workbook.save(out)
+    reply = _post(registry, out.getvalue(), "catalog.xlsx", dry_run=False)
+    assert reply.status_code == 422 and _placed(reply) == {(2, "name_vi", "formula")}
+    assert not _exists(registry, ids[0])
+
+
+def test_the_report_exports_as_xlsx_sheets_and_csv_tables(registry):
+    reply = registry.admin("GET", f"{API}/admin/reports/export", params={"format": "xlsx"})
+    assert reply.status_code == 200, reply.text
+    workbook = openpyxl.load_workbook(io.BytesIO(reply.content), read_only=True)
+    assert workbook.sheetnames == ["scans_per_day", "per_product", "per_district", "per_verdict"]
+    days = list(workbook["scans_per_day"].iter_rows(values_only=True))
+    assert days[0] == ("Ngày", "Lượt quét") and len(days) == 31
+    assert all(isinstance(n, int) for _, n in days[1:])
+    reply = registry.admin(
+        "GET",
+        f"{API}/admin/reports/export",
+        params={"format": "csv", "table": "per_district", "lang": "en", "delimiter": "semicolon"},
+    )
+    assert reply.status_code == 200 and reply.content.startswith(b"\xef\xbb\xbfdistrict;scans\r\n")
+    bad = registry.admin("GET", f"{API}/admin/reports/export", params={"table": "secrets"})
+    assert bad.status_code == 422
