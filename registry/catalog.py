@@ -118,6 +118,8 @@ def _office_value(f: wire.WireField, value: Any) -> Any:
         value = value.strip()
         if f.kind in (wire.Kind.LINE, wire.Kind.TEXT):
             value = nfc(value)
+        if f.kind is wire.Kind.TEXT:  # one spelling of a line break (XLSX keeps no CR)
+            value = value.replace("\r\n", "\n")
     if value is None or value == "":
         return f.default
     if f.kind is wire.Kind.INT:
@@ -277,8 +279,11 @@ def validate_catalog(
     known_media: Iterable[str] = (),
     source: str = "catalog",
     base_dir: Path | None = None,
+    place_from_producer: bool = True,
 ) -> CatalogBatch:
-    """Check a whole catalog document; CatalogError listing every problem."""
+    """Check a whole catalog document; CatalogError listing every problem.
+    `place_from_producer`: a product without commune/district takes its producer's (the
+    demo catalog's format); a spreadsheet has the product's own columns and says no."""
     problems: Problems = []
     if not isinstance(data, dict):
         raise CatalogError([f"{source}: expected an object with 'producers' and 'products'"])
@@ -332,7 +337,7 @@ def validate_catalog(
         if p["producer"] not in producers_ok:
             problems.append(_unknown_producer(where, p["producer"]))
         producer = producer_by_id.get(p["producer"])
-        if producer is not None:  # demo format: place comes from the producer
+        if producer is not None and place_from_producer:
             p["commune"] = p["commune"] or producer["commune"]
             p["district"] = p["district"] or producer["district"]
         image = p.pop("image", None)

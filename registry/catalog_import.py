@@ -414,6 +414,7 @@ def load_spreadsheet_file(
             known_media=known_media,
             source=str(path),
             base_dir=path.parent,
+            place_from_producer=False,
         )
     except catalog.CatalogError as exc:
         problems += exc.details
@@ -472,7 +473,10 @@ def import_catalog(
             producers, media = catalog_rows.known_ids(conn)
             try:
                 batch = catalog.validate_catalog(
-                    located.document, known_producers=producers, known_media=media
+                    located.document,
+                    known_producers=producers,
+                    known_media=media,
+                    place_from_producer=False,
                 )
             except catalog.CatalogError as exc:
                 problems += exc.details

@@ -241,8 +241,23 @@ def test_a_half_bad_file_applies_nothing(registry):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_is_unchanged(registry, fmt):
+    [pid] = _ids(1)
+    history = [  # a rating history: one row per rating in the file
+        {"stars": 3, "recognised_on": "2019-05-01", "status": "expired"},
+        {"stars": 4, "recognised_on": "2023-05-01", "valid_until": "2026-01-31"},
+    ]
+    story = 'Dòng một;\r\n"Dòng hai", có dấu phẩy, và =công thức'
+    put = registry.admin(
+        "PUT",
+        f"{API}/admin/products/{pid}",
+        json={"name_vi": "@Mận hậu", "group": 1, "producer": "htx-bich-thao", "ratings": history}
+        | {"story_vi": story, "gtin": _gtin(f"893{pid:09d}")},
+    )
+    assert put.status_code == 200, put.text
     exported = registry.admin("GET", EXPORT, params={"format": fmt, "delimiter": "semicolon"})
     assert exported.status_code == 200, exported.text
+    table = catalog_import.read_table(exported.content, f"x.{fmt}")
+    assert [cells[0] for _, cells in table.rows].count(str(pid)) == 2
     if fmt == "csv":
         assert exported.content.startswith(b"\xef\xbb\xbf")
         assert "Tên sản phẩm (tiếng Việt)".encode() in exported.content
@@ -251,7 +266,20 @@ def test_export_then_import_is_unchanged(registry, fmt):
     summary = reply.json()["summary"]
     assert summary["products"]["created"] == summary["products"]["updated"] == 0
     assert summary["producers"]["updated"] == summary["ratings"]["updated"] == 0
-    assert summary["products"]["unchanged"] >= 27
+    assert summary["products"]["unchanged"] >= 28 and summary["ratings"]["unchanged"] >= 29
+    assert registry.admin("DELETE", f"{API}/admin/products/{pid}").status_code == 200
+
+
+def test_rows_are_counted_as_the_spreadsheet_shows_them(registry):
+    """A quoted cell with line breaks is one row: the next row's problem is at row 3."""
+    ids = _ids(2)
+    rows = _good_rows(ids, f"htx-r-{ids[0]}")
+    rows[0].append("story_vi")
+    rows[1].append("Dòng một\r\nDòng hai\r\nDòng ba")
+    rows[2].append("")
+    rows[2][1] = "12345678"  # a GTIN-8 with a wrong check digit
+    reply = _post(registry, _csv(rows, eol="\r\n"))
+    assert _placed(reply) == {(3, "gtin", "gtin_check_digit")}
 
 
 def test_formulas_are_refused_on_import_and_escaped_on_export(registry):
