@@ -92,6 +92,13 @@ class ProblemCode(enum.Enum):
     MISSING_COLUMN = ("missing_column", N_("missing column {column!r}"))
     DUPLICATE_COLUMN = ("duplicate_column", N_("column {column!r} appears twice"))
     EXTRA_CELLS = ("extra_cells", N_("more cells than columns"))
+    GTIN_AS_NUMBER = (
+        "gtin_as_number",
+        N_(
+            "{text} is a GTIN that Excel shortened to a number: format the column as Text "
+            "and type the full code"
+        ),
+    )
     FORMULA = (
         "formula",
         N_("a formula ({text}) is not accepted: type the value itself"),

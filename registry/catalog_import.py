@@ -114,6 +114,7 @@ GROUP_ALIASES = {
 # Text a spreadsheet would run as a formula (CSV injection): escaped with a leading
 # apostrophe on export, which the import takes off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SCIENTIFIC = re.compile(r"[0-9]+([.,][0-9]+)?[eE]\+?[0-9]+")  # 8,93505E+12: Excel's way
 _DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
@@ -290,6 +291,9 @@ def _cell(text: str, column: str, row: int, problems: list[Problem], header: str
         problems.append(problem(ProblemCode.FORMULA, text=f"{text:.40}").at(row, header))
         return ""
     folded = text.casefold()
+    if column == "gtin" and _SCIENTIFIC.fullmatch(text):
+        problems.append(problem(ProblemCode.GTIN_AS_NUMBER, text=text).at(row, header))
+        return ""
     if column in DATE_COLUMNS:
         m = _DMY.fullmatch(text)
         if m:

@@ -382,3 +382,13 @@ def test_the_report_exports_as_xlsx_sheets_and_csv_tables(registry):
     assert reply.status_code == 200 and reply.content.startswith(b"\xef\xbb\xbfdistrict;scans\r\n")
     bad = registry.admin("GET", f"{API}/admin/reports/export", params={"table": "secrets"})
     assert bad.status_code == 422
+
+
+def test_a_gtin_that_excel_turned_into_a_number_says_so(registry):
+    ids = _ids(1)
+    rows = _good_rows(ids, f"htx-e-{ids[0]}")
+    rows[1][1] = "8,93505E+12"  # a numeric column saved by Excel with a Vietnamese locale
+    reply = _post(registry, _csv(rows, delimiter=";"))
+    [found] = reply.json()["problems"]
+    assert (found["row"], found["column"], found["code"]) == (2, "gtin", "gtin_as_number")
+    assert "Văn bản (Text)" in found["message_vi"]
