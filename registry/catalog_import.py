@@ -427,6 +427,45 @@ def load_spreadsheet_file(
     return batch
 
 
+def _id_of(product: dict) -> int:
+    """The product id a row names (0 for a cell that is not a number: no stored product)."""
+    text = str(product.get("id", ""))
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
+
+
+def keep_absent_columns(conn: Connection, located: Located) -> None:
+    """A column the file does not have keeps what the registry holds (a file of ids, names
+    and groups does not wipe the stories, pictures and ratings); an empty cell of a column
+    it has clears the value."""
+    present = set(located.header_of)
+
+    def absent(record: str) -> list[str]:
+        return [c.field for c in COLUMNS_BY_RECORD[record] if c.name not in present]
+
+    product_fields = [f for f in absent(PRODUCT) if f != "image"]
+    keep_ratings = not any(c.name in present for c in COLUMNS_BY_RECORD[RATING])
+    products = located.document["products"]
+    if product_fields or keep_ratings:
+        stored = catalog_rows.products_by_id(conn, [_id_of(p) for p in products])
+        for p in products:
+            old = stored.get(_id_of(p))
+            if old is None:
+                continue
+            for f in product_fields:
+                p[f] = old[f]
+            if keep_ratings:
+                p["ratings"] = old["ratings"]
+    producer_fields = absent(PRODUCER)
+    if producer_fields:
+        described = located.document["producers"]
+        stored_producers = catalog_rows.producers_by_id(conn, [p["id"] for p in described])
+        for p in described:
+            old = stored_producers.get(p["id"])
+            if old is not None:
+                for f in producer_fields:
+                    p[f] = old[f]
+
+
 # --- import -----------------------------------------------------------------------------
 
 
@@ -475,6 +514,7 @@ def import_catalog(
     try:
         with database.write() as conn:
             producers, media = catalog_rows.known_ids(conn)
+            keep_absent_columns(conn, located)
             try:
                 batch = catalog.validate_catalog(
                     located.document,

@@ -300,6 +300,25 @@ def ratings_for(conn: Connection, product_ids: list[int]) -> dict[int, list[dict
     return out
 
 
+def products_by_id(conn: Connection, product_ids: Iterable[int]) -> dict[int, dict]:
+    """The stored products among `product_ids`, in their wire form."""
+    ids = sorted(set(product_ids))
+    rows = []
+    for chunk in _chunks(ids, 900):
+        rows += list(conn.execute(sa.select(db.products).where(db.products.c.id.in_(chunk))))
+    ratings = ratings_for(conn, [r.id for r in rows])
+    return {r.id: product_to_wire(r, ratings.get(r.id, [])) for r in rows}
+
+
+def producers_by_id(conn: Connection, producer_ids: Iterable[str]) -> dict[str, dict]:
+    ids = sorted(set(producer_ids))
+    out = {}
+    for chunk in _chunks(ids, 900):
+        for r in conn.execute(sa.select(db.producers).where(db.producers.c.id.in_(chunk))):
+            out[r.id] = producer_to_wire(r)
+    return out
+
+
 def get_product(conn: Connection, product_id: int) -> dict | None:
     row = conn.execute(sa.select(db.products).where(db.products.c.id == product_id)).first()
     if row is None:

@@ -392,3 +392,25 @@ def test_a_gtin_that_excel_turned_into_a_number_says_so(registry):
     [found] = reply.json()["problems"]
     assert (found["row"], found["column"], found["code"]) == (2, "gtin", "gtin_as_number")
     assert "Văn bản (Text)" in found["message_vi"]
+
+
+def test_a_file_without_some_columns_keeps_what_the_registry_holds(registry):
+    """A file of ids, names and groups must not wipe stories, pictures and ratings."""
+    coffee = registry.admin("GET", f"{API}/admin/products/101").json()
+    assert coffee["story_vi"] and coffee["image_hash"] and coffee["ratings"]
+    rows = [
+        ["Mã sản phẩm", "Tên sản phẩm (tiếng Việt)", "Nhóm sản phẩm", "Mã chủ thể"],
+        ["101", coffee["name_vi"], str(coffee["group"]), coffee["producer"]],
+    ]
+    reply = _post(registry, _csv(rows), dry_run=False)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["summary"]["products"] == {"created": 0, "updated": 0, "unchanged": 1}
+    rows[1][1] = coffee["name_vi"] + " (mới)"
+    reply = _post(registry, _csv(rows), dry_run=False)
+    assert reply.json()["summary"]["products"]["updated"] == 1
+    after = registry.admin("GET", f"{API}/admin/products/101").json()
+    assert after["name_vi"] == coffee["name_vi"] + " (mới)"
+    kept = ("story_vi", "image_hash", "ratings", "gtin", "district", "featured", "is_demo")
+    assert {k: after[k] for k in kept} == {k: coffee[k] for k in kept}
+    rows[1][1] = coffee["name_vi"]
+    assert _post(registry, _csv(rows), dry_run=False).status_code == 200
