@@ -31,6 +31,8 @@ class ProductView:
     subgroup: str
     producer_id: str
     producer: str
+    producer_address: str  # "" when the registry has none
+    producer_phone: str
     commune: str
     district: str
     description_vi: str
@@ -68,7 +70,7 @@ class ProductView:
 
 # The newest rating per product (by recognition date, then id).
 _PRODUCT_SQL = """
-SELECT p.*, pr.name AS producer_name,
+SELECT p.*, pr.name AS producer_name, pr.address AS producer_address, pr.phone AS producer_phone,
        r.stars AS r_stars, r.level AS r_level, r.body AS r_body, r.decision_no AS r_decision,
        r.recognised_on AS r_recognised_on, r.valid_until AS r_valid_until, r.status AS r_status
 FROM products p
@@ -95,6 +97,8 @@ def _view(row: sqlite3.Row, today: dt.date) -> ProductView:
         subgroup=row["subgroup"],
         producer_id=row["producer_id"],
         producer=row["producer_name"],
+        producer_address=row["producer_address"],
+        producer_phone=row["producer_phone"],
         commune=row["commune"],
         district=row["district"],
         description_vi=row["description_vi"],
@@ -114,6 +118,8 @@ def _view(row: sqlite3.Row, today: dt.date) -> ProductView:
         rating_status=status.value,
     )
 
+
+RELATED_LIMIT = 4  # related products on a card: one short row of names
 
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -141,13 +147,18 @@ class Catalog:
         return self._today or (self._clock or clock_for(self.store)).today()
 
     def _many(
-        self, where: str = "", params: tuple = (), order: str = "p.id", limit: int | None = None
+        self,
+        where: str = "",
+        params: tuple = (),
+        order: str = "p.id",
+        limit: int | None = None,
+        order_params: tuple = (),
     ) -> list[ProductView]:
         sql = _PRODUCT_SQL + (f" WHERE {where}" if where else "") + f" ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         today = self.today
-        return [_view(r, today) for r in self.store.query(sql, params)]
+        return [_view(r, today) for r in self.store.query(sql, params + order_params)]
 
     def product(self, product_id: int) -> ProductView | None:
         found = self._many("p.id = ?", (product_id,))
@@ -201,6 +212,18 @@ class Catalog:
             return []
         by_id = {p.id: p for p in self._many(f"p.id IN ({','.join('?' * len(ids))})", tuple(ids))}
         return [by_id[i] for i in ids if i in by_id]
+
+    def related(self, product: ProductView, limit: int = RELATED_LIMIT) -> list[ProductView]:
+        """Other products a shopper holding `product` may look for: the same producer's
+        first, then the same commune's (by name); never the product itself."""
+        return self._many(
+            "p.id != ? AND (p.producer_id = ? OR (p.commune != '' AND p.commune = ? "
+            "AND p.district = ?))",
+            (product.id, product.producer_id, product.commune, product.district),
+            order="(p.producer_id != ?), p.name_vi, p.id",
+            limit=limit,
+            order_params=(product.producer_id,),
+        )
 
     def count(self) -> int:
         return self.store.query_value("SELECT count(*) FROM products")

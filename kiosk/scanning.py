@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.catalog import Catalog, ProductView
+from kiosk.lots import StampLot, lot_of_serial
 from kiosk.settings import Settings
 from kiosk.stamps.service import current_trust_list, verifier_from_store
 from kiosk.store import Store, StoreFull
@@ -45,6 +46,9 @@ class ScanOutcome:
     # The trust list the verdict came from, by the trusted clock: EXPIRED adds a note
     # under the verdict (revocations may be missing).
     trust_freshness: TrustFreshness = TrustFreshness.FRESH
+    # The stamp's lot and dates, as this kiosk printed it or the lots feed said (kiosk/lots.py)
+    lot: StampLot | None = None
+    past_best_before: bool = False  # the trusted day is after the lot's best-before date
 
     @property
     def verdict(self) -> Verdict | None:
@@ -61,10 +65,21 @@ class ScanOutcome:
             scanned_at=self.scanned_at,
             product=self.product.to_json() if self.product else None,
         )
+        if self.lot is not None:
+            data["lot"] = {
+                "lot": self.lot.lot,
+                "produced_on": _iso(self.lot.dates.produced_on),
+                "best_before": _iso(self.lot.dates.best_before),
+                "past_best_before": self.past_best_before,
+            }
         data["trust_list_freshness"] = self.trust_freshness.value
         if self.unavailable_reason:
             data["unavailable_reason"] = self.unavailable_reason
         return data
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 class ScanService:
@@ -157,6 +172,10 @@ class ScanService:
                 f"({', '.join('?' * len(_COUNTED))})",
                 (verification.serial, *_COUNTED),
             )
+        lot = None
+        if verification.serial is not None and verification.verdict.names_a_product:
+            lot = lot_of_serial(self.store.conn, verification.serial, verification.product_id)
+        best_before = lot.dates.best_before if lot else None
         return ScanOutcome(
             text,
             verification,
@@ -165,6 +184,8 @@ class ScanService:
             scanned_at,
             recorded=recorded,
             trust_freshness=freshness,
+            lot=lot,
+            past_best_before=best_before is not None and self._today_for_ratings() > best_before,
         )
 
     def _record(self, verification: Verification, source: str, scanned_at: str) -> None:

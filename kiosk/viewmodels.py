@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import N_, NP_, Plural, plural_translator, translator
 from kiosk.printing.queue import JobState
+from ocop.lots import DATE_FORMAT
 from ocop.roads import ROUTES, Road
 from ocop.stamps.serials import serial_digits
 from ocop.tone import Tone
@@ -27,7 +28,7 @@ PALETTE = {
     "green": "#0E6B3A",  # OCOP deep green
     "green_dark": "#0A4F2B",
     "red": "#B42318",
-    "amber": "#B45309",
+    "amber": "#A24A06",  # 5.3:1 on amber_soft (was #B45309: 4.48:1)
     "orange": "#C2410C",
     "blue": "#1D4E89",
     "slate": "#475467",
@@ -100,11 +101,11 @@ def no_lone_word(text: str) -> str:
     return f"{head}{NBSP}{tail}" if sep and head else text
 
 
-def count_text(n: int, lang: str, one: str, many: str, **fields: object) -> str:
-    """`one` or `many` (msgids) for n, translated and filled in ("1 product", "2 products";
-    Vietnamese has one form, its catalog says both the same)."""
-    _ = translator(lang)
-    return (_(one) if n == 1 else _(many)).format(n=n, **fields)
+def count_text(n: int, lang: str, forms: Plural, **fields: object) -> str:
+    """The plural form of `forms` (an NP_ pair) for n in `lang`, filled in: gettext's
+    ngettext with the catalog's Plural-Forms rule (English "1 product", "2 products",
+    "0 products"; Vietnamese has one form: "2 sản phẩm")."""
+    return plural_translator(lang)(forms.one, forms.many, n).format(n=n, **fields)
 
 
 # --- product card (browse, product detail, result, attract) -------------------------------
@@ -119,6 +120,7 @@ class ProductCardViewModel:
     district: str  # raw district (route strip, filters)
     group: str
     image_hash: str | None
+    image_caption: str  # "Ảnh minh họa" on a demo product's drawn placeholder, else ""
     stars: int  # 0 = show no stars
     stars_text: str  # "★★★★★" or ""
     rating_line: str  # "5-star OCOP, national level · recognised 2020"
@@ -126,9 +128,17 @@ class ProductCardViewModel:
     rating_note: str  # why there are no stars (expired, revoked, pending)
     story: str
     labels: dict = field(default_factory=dict)  # caption words for the card
+    producer_address: str = ""
+    producer_phone: str = ""
+    decision_text: str = ""  # "Quyết định số 123/QĐ-UBND ngày 30/06/2024", "" if unknown
+    # the same producer's or commune's products (Catalog.related): (product id, name)
+    related: tuple[tuple[int, str], ...] = ()
 
     @classmethod
-    def from_product(cls, product, lang: str, allow_stars: bool = True) -> ProductCardViewModel:
+    def from_product(
+        cls, product, lang: str, allow_stars: bool = True, related: Iterable = ()
+    ) -> ProductCardViewModel:
+        """related: ProductViews shown as tappable names under the card."""
         _ = translator(lang)
         stars = product.stars if allow_stars and product.stars else 0
         year = (product.rating_recognised_on or "")[:4]
@@ -165,6 +175,8 @@ class ProductCardViewModel:
             district=product.district,
             group=product.group_name(lang),
             image_hash=product.image_hash,
+            # demo products have drawn placeholders (kiosk.demo.placeholder_art), no photos
+            image_caption=_("Illustration") if product.is_demo and product.image_hash else "",
             stars=stars,
             stars_text=stars_text(stars),
             rating_line=rating_line,
@@ -175,10 +187,34 @@ class ProductCardViewModel:
             labels={
                 "producer": _("Producer"),
                 "origin": _("Origin"),
+                "address": _("Address"),
+                "phone": _("Phone"),
+                "decision": _("Rating decision"),
                 "group": _("Product group"),
+                "related": _("Also from this producer or commune"),
                 "story": _("The product's story"),
             },
+            producer_address=product.producer_address,
+            producer_phone=product.producer_phone,
+            decision_text=decision_text(
+                product.rating_decision_no, product.rating_recognised_on, lang
+            ),
+            related=tuple((p.id, p.name(lang)) for p in related),
         )
+
+
+def decision_text(number: str, decided_on: str | None, lang: str) -> str:
+    """The rating decision as the office writes it: "Quyết định số 123/QĐ-UBND ngày
+    30/06/2024"; the date is the rating's recognition date (the decision's). "" without a
+    number: a date alone names no decision."""
+    _ = translator(lang)
+    if not number:
+        return ""
+    if not decided_on:
+        return _("Decision no. {number}").format(number=number)
+    return _("Decision no. {number} of {date}").format(
+        number=number, date=format_date(decided_on, lang)
+    )
 
 
 # --- scan result ------------------------------------------------------------------------
@@ -209,16 +245,30 @@ def _trust_note(outcome: Any, _: Any) -> str:
     return _(note) if note else ""
 
 
-def _report_fields(hotline: str, report_url: str, _: Any) -> dict[str, Any]:
+# What a shopper compares on the sample genuine stamp beside a report (issue 15).
+GENUINE_SAMPLE_SERIAL = 123  # the sample label's number: "0000 0000 0123"
+GENUINE_SAMPLE_CAPTION = N_(
+    "A genuine stamp looks like this: a QR code that opens {domain}, and the number in "
+    "groups of four ({serial})."
+)
+
+
+def _report_fields(hotline: str, report_url: str, stamp_domain: str, _: Any) -> dict[str, Any]:
     return {
         "asks_for_report": True,
         "hotline_text": (
-            _("Hotline: {phone}").format(phone=hotline)
+            # a phone number never breaks across lines
+            _("Hotline: {phone}").format(phone=hotline.replace(" ", NBSP))
             if hotline
             else _("Ask the staff here to report it.")
         ),
         "report_url": report_url,
         "report_caption": _("Scan to report") if report_url else "",
+        "genuine_caption": _(GENUINE_SAMPLE_CAPTION).format(
+            domain=stamp_domain, serial=serial_digits(GENUINE_SAMPLE_SERIAL)
+        )
+        if stamp_domain
+        else "",
     }
 
 
@@ -234,6 +284,9 @@ class ResultViewModel:
     scan_count: int
     scan_count_text: str
     serial_text: str
+    # "Số lô A12 · NSX 01/11/2026 · HSD 01/05/2027", then in amber "HSD đã qua" when the
+    # best-before date has passed; Kivy markup, the lot escaped (lot_line)
+    lot_text: str = ""
     advice: str = ""  # under a card that shows no product, or beside a report: what to do
     trust_note: str = ""  # under the verdict: the revocation list is out of date
     # Fake, copied or revoked (Verdict.asks_for_report): the site's hotline and report page
@@ -241,10 +294,18 @@ class ResultViewModel:
     hotline_text: str = ""  # "Đường dây nóng: 0212 …", or "ask the staff" without one
     report_url: str = ""  # drawn as a QR code; "" = none
     report_caption: str = ""  # under the QR code
+    genuine_caption: str = ""  # beside the sample genuine stamp: what to check on it
 
     @property
     def show_product(self) -> bool:
         return self.card is not None
+
+    @property
+    def extra_text(self) -> str:
+        """The lines under the product's facts (Kivy markup: plain text but lot_text's
+        colour): the scan count, the serial, the lot."""
+        lines = (escape_markup(self.scan_count_text), escape_markup(self.serial_text))
+        return "\n".join(t for t in (*lines, self.lot_text) if t)
 
     @property
     def stars(self) -> int:
@@ -252,10 +313,19 @@ class ResultViewModel:
 
     @classmethod
     def from_outcome(
-        cls, outcome: Any, lang: str, hotline: str = "", report_url: str = ""
+        cls,
+        outcome: Any,
+        lang: str,
+        hotline: str = "",
+        report_url: str = "",
+        related: Iterable = (),
+        stamp_domain: str = "",
     ) -> ResultViewModel:
         """outcome: a ScanOutcome (verification, product: ProductView | None, scan_count);
-        hotline, report_url: the site's (kiosk.settings SiteSettings), shown for a report."""
+        hotline, report_url: the site's (kiosk.settings SiteSettings), shown for a report;
+        stamp_domain: the host genuine stamps open ("ocop.sonla.gov.vn"), named beside the
+        sample genuine stamp;
+        related: the product's related ProductViews (Catalog.related), shown on its card."""
         _ = translator(lang)
         verification = outcome.verification
         if verification is None:
@@ -265,7 +335,7 @@ class ResultViewModel:
         card = None
         if product is not None and verdict.names_a_product:
             card = ProductCardViewModel.from_product(
-                product, lang, allow_stars=verdict.may_show_stars
+                product, lang, allow_stars=verdict.may_show_stars, related=related
             )
         count = int(outcome.scan_count or 0)
         count_line = ""
@@ -292,13 +362,20 @@ class ResultViewModel:
             scan_count=count,
             scan_count_text=count_line,
             serial_text=serial,
+            lot_text=lot_line(outcome.lot, bool(outcome.past_best_before), lang)
+            if card is not None and getattr(outcome, "lot", None) is not None
+            else "",
             advice=(
                 _(verdict.advice)
                 if verdict.advice and (card is None or verdict.asks_for_report)
                 else ""
             ),
             trust_note=_trust_note(outcome, _),
-            **(_report_fields(hotline, report_url, _) if verdict.asks_for_report else {}),
+            **(
+                _report_fields(hotline, report_url, stamp_domain, _)
+                if verdict.asks_for_report
+                else {}
+            ),
         )
 
     @classmethod
@@ -317,6 +394,31 @@ class ResultViewModel:
             scan_count_text="",
             serial_text="",
         )
+
+
+LOT_PASSED_COLOUR = PALETTE["amber"]  # 5.0:1 on the white card: AA for body text
+
+
+def escape_markup(text: str) -> str:
+    """Text shown in a Kivy markup label exactly as it is (kivy.utils.escape_markup, without
+    importing Kivy here)."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def lot_line(lot: Any, past_best_before: bool, lang: str) -> str:
+    """A scanned stamp's lot (kiosk.lots.StampLot) in one line of Kivy markup:
+    "Số lô A12 · NSX 01/11/2026 · HSD 01/05/2027", and "HSD đã qua" in amber, bold, when
+    the trusted day is after the best-before date."""
+    _ = translator(lang)
+    parts = [_("Lot {lot}").format(lot=escape_markup(lot.lot))]
+    if lot.dates.produced_on:
+        parts.append(_("MFG {date}").format(date=lot.dates.produced_on.strftime(DATE_FORMAT)))
+    if lot.dates.best_before:
+        parts.append(_("EXP {date}").format(date=lot.dates.best_before.strftime(DATE_FORMAT)))
+    line = " · ".join(parts)
+    if past_best_before:
+        line += f"\n[b][color={LOT_PASSED_COLOUR}]{_('Best-before date passed')}[/color][/b]"
+    return line
 
 
 # --- attract ----------------------------------------------------------------------------
@@ -348,7 +450,9 @@ STAR_MEANINGS = (
     (3, N_("Meets the OCOP standard: 50 to 69 points")),
 )
 INFO_EVERY = 3  # an info slide after every 3 products
-ROUTE_COUNT = (N_("{n} product"), N_("{n} products"))  # a stop's count (count_text)
+ROUTE_COUNT = NP_("{n} product", "{n} products")  # a stop's count (count_text)
+# the countdown before the idle return (kiosk/ui/app.kv)
+IDLE_RETURN = NP_("Returning to the start in {n} second", "Returning to the start in {n} seconds")
 
 
 def road_name(road: Road, lang: str) -> str:
@@ -512,8 +616,7 @@ def pin_message(check: str, lang: str, attempts_left: int = 0, locked_for_s: flo
         return count_text(
             attempts_left,
             lang,
-            N_("Wrong PIN. {n} attempt left."),
-            N_("Wrong PIN. {n} attempts left."),
+            NP_("Wrong PIN. {n} attempt left.", "Wrong PIN. {n} attempts left."),
         )
     if check == "locked":
         minutes, seconds = divmod(int(locked_for_s + 0.999), 60)
@@ -610,14 +713,12 @@ class JobRecoveryViewModel:
                 count_text(
                     left,
                     lang,
-                    N_(
+                    NP_(
                         "{n} stamp is not printed yet. Resume to print it, or "
-                        "cancel it: its number will never be used."
-                    ),
-                    N_(
+                        "cancel it: its number will never be used.",
                         "{n} stamps are not printed yet. Resume to print "
                         "them, or cancel them: their numbers will never be "
-                        "used."
+                        "used.",
                     ),
                 )
                 if left
@@ -642,14 +743,12 @@ class JobRecoveryViewModel:
             confirm_cancel_text=count_text(
                 left,
                 lang,
-                N_("Tap again to cancel {n} stamp"),
-                N_("Tap again to cancel {n} stamps"),
+                NP_("Tap again to cancel {n} stamp", "Tap again to cancel {n} stamps"),
             ),
             others=count_text(
                 others,
                 lang,
-                N_("{n} more print job needs checking"),
-                N_("{n} more print jobs need checking"),
+                NP_("{n} more print job needs checking", "{n} more print jobs need checking"),
             )
             if others
             else "",
@@ -669,7 +768,7 @@ def recovery_done_text(
     if action == "resume":
         return _("Print job #{job} is back in the queue.").format(job=job_id)
     if action == "cancel":
-        return count_text(count, lang, N_("{n} stamp cancelled."), N_("{n} stamps cancelled."))
+        return count_text(count, lang, NP_("{n} stamp cancelled.", "{n} stamps cancelled."))
     return ""
 
 

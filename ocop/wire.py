@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocop.gtin import GTIN_LENGTHS, is_valid_gtin, normalize_gtin
+from ocop.lots import LATEST_YEAR, LotDateError, check_lot_dates
 from ocop.problems import Problem, ProblemCode
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus
-from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_STAMP_TEXT_CHARS
+from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, MAX_STAMP_TEXT_CHARS
 
 # --- enums --------------------------------------------------------------------------------
 
@@ -385,6 +386,36 @@ CHANGES = Record(
     ),
 )
 
+# GET /lots/changes (protocol 3): the lots of printed stamps, as serial ranges, after a
+# cursor (`lot_seq`, registry/dal/lots.py). A range is one lot of one product; a serial in
+# a later page (printed again, voided) replaces what an earlier page said of it.
+LOTS_SIGNATURE = "lots_signature"
+MAX_LOT_RANGES = 5_000  # ranges in one reply
+LOT_RANGE = Record(
+    "lot range",
+    (
+        WireField("first_serial", Kind.INT, required=True, nullable=False, lo=1, hi=MAX_SERIAL),
+        WireField("last_serial", Kind.INT, required=True, nullable=False, lo=1, hi=MAX_SERIAL),
+        _product_id("product_id"),
+        _line("lot", LOT_CHARS, required=True, nullable=False),  # "": printed without a lot
+        WireField("produced_on", Kind.DATE, required=True),  # null: no date given
+        WireField("best_before", Kind.DATE, required=True),
+    ),
+)
+LOTS = Record(
+    "lots reply",
+    (
+        WireField("cursor", Kind.INT, required=True, nullable=False, lo=0, hi=MAX_CURSOR),
+        WireField("more", Kind.BOOL, required=True, nullable=False),
+        _line("registry_id", REGISTRY_ID_CHARS, required=True, nullable=False, nonempty=True),
+        _list("lots", LOT_RANGE, MAX_LOT_RANGES),
+        # base64 Ed25519 by the list-signing key, as the catalog's (LOTS_DOMAIN)
+        WireField(
+            LOTS_SIGNATURE, Kind.LINE, required=True, nullable=False, max_chars=88, nonempty=True
+        ),
+    ),
+)
+
 # POST /uploads: the reply's results (the registry adds "reason", a Refusal value, and
 # "error", a sentence, to a rejected one; neither is checked: a newer registry may add reasons)
 UPLOAD_RESULT = Record(
@@ -595,3 +626,19 @@ def tombstone_key(
     except WireError as exc:
         problems.append(exc)
         return None
+
+
+def lot_problem(lot: str, produced_on: str | None, best_before: str | None) -> str:
+    """Why a lot with these (wire-checked) ISO dates cannot be shown, "" when it can: the
+    date rules of ocop/lots.py (years, best-before not before production) and no dates
+    without a lot. Production "in the future" is not judged here: the reader's clock may be
+    behind the station's. The registry serves only lots that pass (registry/dal/lots.py)
+    and the kiosk refuses a lots reply with one that does not (kiosk/sync/validate.py)."""
+    if (produced_on or best_before) and not lot.strip():
+        return "dates without a lot"
+    days = [dt.date.fromisoformat(d) if d else None for d in (produced_on, best_before)]
+    try:
+        check_lot_dates(days[0], days[1], dt.date(LATEST_YEAR, 12, 31))
+    except LotDateError as err:
+        return f"{err.field}: {err.problem.value}"
+    return ""

@@ -26,7 +26,7 @@ from registry.middleware import (
 )
 from registry.problems import problem
 from registry.ratelimit import FailedAuthLimiter
-from registry.routes import API, admin, admin_stations, pages, public, stations
+from registry.routes import API, admin, admin_stations, console, pages, public, stations
 from registry.signing import KeyRing
 from registry.verification import Verifiers
 from registry.views import ViewRecorder
@@ -49,6 +49,8 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.state.database = database or Database(config.db_url)
     app.state.keyring = KeyRing.for_config(config)
     app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
+    # Failed console sign-ins per client: same limits, own count (registry/routes/console.py).
+    app.state.sign_in_limiter = FailedAuthLimiter(config.auth_limits)
     app.state.csrf = CsrfGuard()
     # add_middleware: the last added is the outermost.
     app.state.verifiers = Verifiers(app.state.keyring, config.stamp_base_url)
@@ -63,11 +65,13 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.add_middleware(BodyTimeoutMiddleware, body_timeout_s=config.timeouts.body_s)
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=config.public_base_url)
     problems.install(app)
+    console.install(app)
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)
     app.include_router(admin_stations.router)
     app.include_router(pages.build_router(config.stamp_path_prefix))
+    app.include_router(console.build_router())
     return app
 
 

@@ -61,6 +61,12 @@ class AuditAction(enum.Enum):
     ADMIN_ADD = "admin.add"
     ADMIN_DISABLE = "admin.disable"
     ADMIN_ROTATE = "admin.rotate"
+    # console accounts (registry/users.py) and their sign-ins
+    USER_ADD = "user.add"
+    USER_DISABLE = "user.disable"
+    USER_RESET = "user.reset"
+    USER_SIGN_IN = "user.sign_in"
+    USER_LOCKED = "user.locked"  # too many wrong passwords: the account is locked for a while
     # the registry itself
     RESTORE = "registry.restore"
 

@@ -68,6 +68,7 @@ from registry import (
     cli_admin,
     cli_catalog,
     cli_station,
+    cli_user,
     clones,
     db,
     epoch,
@@ -353,7 +354,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
         media, products_out = [], []
         for product in data["products"]:
             district = producers[product["producer"]]["district"]
-            png = placeholder_png(product["group"], product["name_vi"])
+            png = placeholder_png(product["group"], product["subgroup"])
             item = catalog.Media(hashlib.sha256(png).hexdigest(), "image/png", png)
             media.append(item)
             ratings = []
@@ -765,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_revoke)
     deps = cli_admin.CliDeps(_config, open_registry, CliError)
     cli_admin.add_parser(sub, common, _Parser, deps)
+    cli_user.add_parser(sub, common, _Parser, deps)
     cli_catalog.add_parser(sub, common, _Parser, deps)
     return parser
 

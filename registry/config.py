@@ -42,11 +42,14 @@ DEFAULT_QUOTA_PER_DAY = 5_000
 DEFAULT_QUOTA_TOTAL = 100_000
 # The public phone pages (registry/pages.py): the province's hotline shown (as a tel: link)
 # on every page and beside a forged, copied or revoked stamp; where a shopper reports one
-# (mailto: or an https page); typed-serial lookups a client may make per minute.
+# (mailto: or an https page); typed-serial lookups a client may make per minute; stamp
+# reports (the page's own form, registry/public_reports.py) a client may send per hour.
 ENV_HOTLINE = "OCOP_REGISTRY_HOTLINE"
 ENV_REPORT_URL = "OCOP_REGISTRY_REPORT_URL"
 ENV_LOOKUPS_PER_MINUTE = "OCOP_REGISTRY_LOOKUPS_PER_MINUTE"
 DEFAULT_LOOKUPS_PER_MINUTE = 20
+ENV_REPORTS_PER_HOUR = "OCOP_REGISTRY_REPORTS_PER_HOUR"
+DEFAULT_REPORTS_PER_HOUR = 10
 HOTLINE_PATTERN = r"\+?[0-9][0-9 .]{2,18}[0-9]"  # "0212 3856 xxx", "+84 212 ...", "1900.xxxx"
 
 
@@ -205,6 +208,9 @@ class RegistryConfig:
     lookups_per_minute: int = field(
         default_factory=lambda: _env_int(ENV_LOOKUPS_PER_MINUTE, DEFAULT_LOOKUPS_PER_MINUTE)
     )
+    reports_per_hour: int = field(
+        default_factory=lambda: _env_int(ENV_REPORTS_PER_HOUR, DEFAULT_REPORTS_PER_HOUR)
+    )
 
     def __post_init__(self):
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
@@ -241,6 +247,8 @@ class RegistryConfig:
         object.__setattr__(self, "report_url", report)
         if not 1 <= self.lookups_per_minute <= 10_000:
             raise UserError(f"lookups_per_minute must be 1..10000, got {self.lookups_per_minute!r}")
+        if not 1 <= self.reports_per_hour <= 10_000:
+            raise UserError(f"reports_per_hour must be 1..10000, got {self.reports_per_hour!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
 

@@ -5,10 +5,13 @@ posts to the registry. So a state-changing request (POST, PUT, PATCH, DELETE) is
 only when
   * it carries `Authorization: Bearer ...` (a browser never adds that header to a
     cross-site request; scripts and kiosks use it), or
-  * it carries Basic credentials AND a CSRF token bound to them: the form field
-    `csrf_token` (application/x-www-form-urlencoded) or the header X-CSRF-Token.
-    The token is HMAC-SHA256(process secret, SHA-256(credential)), compared in constant
-    time (a synchronizer token without server state; a restart invalidates open forms).
+  * it carries credentials a browser sends by itself (HTTP Basic, or the console's
+    session cookie, or the console's sign-in cookie: `ambient_credential`) AND a CSRF
+    token bound to them: the form field `csrf_token` (application/x-www-form-urlencoded)
+    or the header X-CSRF-Token. The token is HMAC-SHA256(process secret,
+    SHA-256(credential)), compared in constant time (a synchronizer token without server
+    state; a restart invalidates open forms). The console's sessions therefore get a token
+    per session, and its sign-in form one per sign-in cookie (registry/routes/console.py).
 and, as an extra layer, never when the browser says it is cross-site (Sec-Fetch-Site) or
 its Origin is neither the request's own host nor the configured public origin.
 
@@ -26,6 +29,7 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
+from starlette.requests import cookie_parser
 
 from registry.auth import parse_authorization
 from registry.middleware import replaying
@@ -36,6 +40,13 @@ FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 VERIFIED_STATE = "csrf_verified"  # request.state flag: Basic credentials + a valid token
 FORM_TYPE = "application/x-www-form-urlencoded"
+# The console's cookies. Over HTTPS their names carry the __Host- prefix (the browser then
+# insists on Secure, Path=/ and no Domain: no other host or plain-http page can plant or
+# read them); over plain http (a developer's 127.0.0.1) the prefix is impossible and the
+# bare names are used: docs/registry.md, "Console".
+SESSION_COOKIE = "ocop_session"
+SIGN_IN_COOKIE = "ocop_signin"  # before sign-in: what the sign-in form's token is bound to
+SECURE_COOKIE_PREFIX = "__Host-"
 
 
 class CsrfGuard:
@@ -51,10 +62,48 @@ class CsrfGuard:
         return hmac.compare_digest(self.token_for(credential), presented.strip())
 
 
+def served_securely(scheme: str, public_base_url: str) -> bool:
+    return scheme == "https" or public_base_url.startswith("https://")
+
+
+def cookie_name(base: str, secure: bool) -> str:
+    return SECURE_COOKIE_PREFIX + base if secure else base
+
+
+def cookie_credential(base: str, value: str) -> str:
+    """What a cookie's CSRF token is bound to (its own namespace: never equal to a token)."""
+    return f"cookie:{base}:{value}"
+
+
+def ambient_credential(headers: dict[str, str], secure: bool) -> str | None:
+    """The credential a browser would send on its own (even on another site's form post):
+    Basic, else the console session cookie, else the sign-in cookie; None without any.
+    A Bearer header is not ambient (None)."""
+    found = parse_authorization(headers.get("authorization"))
+    if found is not None:
+        return found.token if found.basic else None
+    cookies = cookie_parser(headers.get("cookie", ""))
+    for base in (SESSION_COOKIE, SIGN_IN_COOKIE):
+        value = cookies.get(cookie_name(base, secure))
+        if value:
+            return cookie_credential(base, value)
+    return None
+
+
+def _request_secure(request: Request) -> bool:
+    return served_securely(request.url.scheme, request.app.state.config.public_base_url)
+
+
+def request_cookie_name(request: Request, base: str) -> str:
+    return cookie_name(base, _request_secure(request))
+
+
 def token_for_request(request: Request) -> str:
     """The CSRF token for the request's credentials ("" without any): for forms."""
-    found = parse_authorization(request.headers.get("authorization"))
-    return request.app.state.csrf.token_for(found.token) if found else ""
+    found = ambient_credential(
+        {k.lower(): v for k, v in request.headers.items()}, _request_secure(request)
+    )
+    return request.app.state.csrf.token_for(found) if found else ""
 
 
 def form_field(request: Request) -> str:
@@ -89,8 +138,9 @@ class CsrfMiddleware:
         refused = self._cross_site(headers)
         if refused:
             return await problem(403, "Cross-site request refused", refused)(scope, receive, send)
-        credential = parse_authorization(headers.get("authorization"))
-        if credential is None or not credential.basic:
+        secure = served_securely(scope.get("scheme", "http"), self.public_base_url)
+        credential = ambient_credential(headers, secure)
+        if credential is None:
             # Bearer (never sent by a browser on its own), or no credentials (the route
             # answers 401 if it needs them).
             return await self.app(scope, receive, send)
@@ -100,12 +150,12 @@ class CsrfMiddleware:
             body, receive = await _buffer(receive)
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(FORM_FIELD)
             presented = values[0] if values else ""
-        if not presented or not self.guard.valid(credential.token, presented):
+        if not presented or not self.guard.valid(credential, presented):
             return await problem(
                 403,
                 "CSRF token required",
-                "a state change with browser (Basic) credentials needs the page's CSRF "
-                "token; scripts use Authorization: Bearer",
+                "a state change with browser credentials (Basic or the console's cookies) "
+                "needs the page's CSRF token; scripts use Authorization: Bearer",
             )(scope, receive, send)
         scope.setdefault("state", {})[VERIFIED_STATE] = True
         return await self.app(scope, receive, send)

@@ -311,9 +311,13 @@ events = Table(
     Column("payload_json", Text, nullable=False),
     # Schema 5: a scan's key id, from the stamp the registry verified (None before).
     Column("key_id", Integer, nullable=True),
+    # Schema 7: a print record's place in the lots feed (counter 'lot_seq', taken in the
+    # writing transaction like change_seq: visible in commit order); None for other kinds.
+    Column("lot_seq", BigInteger, nullable=True),
     UniqueConstraint("station_id", "idempotency_key", name="events_idempotency"),
     Index("events_kind_serial", "kind", "serial"),
     Index("events_kind_day", "kind", "day"),
+    Index("events_lot_seq", "lot_seq"),
 )
 
 # Every admin and station-lifecycle operation: who (an admin's name, "cli:<user>" for the
@@ -342,6 +346,38 @@ admins = Table(
     Column("created_at", String(20), nullable=False),
     Column("disabled", Boolean, nullable=False, server_default=sa.false()),
     Column("last_used_at", String(20), nullable=True),
+)
+
+# The office console's accounts (registry/users.py): a person signs in with a password
+# (argon2id hash); role is an AdminRole value, shared with the bearer-token admins. After
+# too many failed sign-ins the account is locked until locked_until.
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("password_changed_at", String(20), nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=sa.false()),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", String(20), nullable=True),
+    Column("last_sign_in_at", String(20), nullable=True),
+)
+
+# Signed-in console sessions (registry/sessions.py): the cookie's random id is stored as
+# its SHA-256 only; sign-out deletes the row, disabling the user deletes all of theirs.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("last_seen_at", String(20), nullable=False),
+    Column("client", String(100), nullable=False, server_default=""),
+    Index("console_sessions_user", "user_id"),
 )
 
 # Upload items the registry refused (ocop.wire.Refusal), one row each: the station's
@@ -377,6 +413,32 @@ stamp_views = Table(
     UniqueConstraint("serial", "client_hash", "hour", name="stamp_views_once_an_hour"),
 )
 
+# Shoppers' reports of a bad stamp, from the phone page's form (registry/public_reports.py).
+# verdict: the registry's own verdict of the stamp when the report came; token_nonce: the
+# form token's nonce, unique, so a token is used once; client_network / client_agent: coarse
+# (a /24 or /48 network, an OS and browser family), never the address itself.
+stamp_reports = Table(
+    "stamp_reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("serial", BigInteger, nullable=True),  # None: the code carries no trusted serial
+    Column("code", String(320), nullable=False),  # the stamp text's payload, as reported
+    Column("verdict", String(32), nullable=False),
+    Column("problem", String(16), nullable=False),
+    Column("where_bought", String(200), nullable=False),
+    Column("phone", String(20), nullable=True),
+    Column("callback_consent", Boolean, nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("client_network", String(64), nullable=False),
+    Column("client_agent", String(64), nullable=False),
+    Column("token_nonce", String(32), nullable=False),
+    Column("reported_at", String(20), nullable=False),
+    Column("day", String(10), nullable=False),
+    UniqueConstraint("token_nonce", name="stamp_reports_token_once"),
+    Index("stamp_reports_day", "day"),
+    Index("stamp_reports_serial", "serial"),
+)
+
 view_salts = Table(
     "view_salts",
     metadata,
@@ -402,7 +464,7 @@ clone_detections = Table(
     Index("clone_detections_status", "status"),
 )
 
-COUNTER_NAMES = ("change_seq", "serial")
+COUNTER_NAMES = ("change_seq", "serial", "lot_seq")
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # every *_at column the registry writes itself
@@ -553,6 +615,17 @@ def reserve(conn: Connection, name: str, count: int = 1) -> int:
     """Reserve `count` consecutive values of a counter; returns the first. Holds the counter's
     row lock until the transaction ends (this is what orders cursors by commit)."""
     note_raised(conn)
+    conn.execute(
+        counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
+    )
+    last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
+    return last - count + 1
+
+
+def take_sequence(conn: Connection, name: str, count: int) -> int:
+    """Like reserve() (the row lock orders a feed's cursor by commit), for a counter the
+    high-water mark does not follow (a restored registry begins a new epoch anyway, and
+    kiosks then pull that feed again from 0)."""
     conn.execute(
         counters.update().where(counters.c.name == name).values(value=counters.c.value + count)
     )

@@ -6,11 +6,13 @@ ring, all stored on `app.state` by create_app) and who is calling (token checks)
     ReaderDep    a station's or admin's name   require_admin  a route/router dependency
     AdminDep     the calling admin (Principal: name and role, for checks and the audit log)
     ClientDep    the caller's address as the audit log records it
+    ConsoleDep   the signed-in console user (session cookie; registry/sessions.py)
     VerifiersDep verification.Verifiers        ViewsDep      views.ViewRecorder
 
 Admin roles: every route that uses require_admin/AdminDep needs the role its endpoint
 declares with `@needs_role(AdminRole.X)`, and AdminRole.ADMIN when it declares none (a
-new route is admin-only until someone decides otherwise). 403 names the role needed.
+new route is admin-only until someone decides otherwise). 403 names the role needed. The
+console's pages (ConsoleDep) use the same declarations and the same AdminRole.
 
 Every token check goes through `authenticate`: failed ones count against the client's
 address (registry/ratelimit.py, 429 + Retry-After), and HTTP Basic credentials are taken
@@ -21,18 +23,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
-from registry import admins, views
+from registry import admins, sessions, views
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
 from registry.auth import Station, is_admin_token, parse_authorization, station_for_token
 from registry.config import RegistryConfig
-from registry.csrf import SAFE_METHODS, VERIFIED_STATE
+from registry.csrf import SAFE_METHODS, SESSION_COOKIE, VERIFIED_STATE, request_cookie_name
 from registry.db import TIME_FORMAT, Database, utc_now
 from registry.routes import API
 from registry.signing import KeyRing
+from registry.users import SignedIn
 from registry.verification import Verifiers
 from registry.views import ViewRecorder
 
@@ -145,18 +149,77 @@ def require_station(request: Request) -> Station:
     return caller
 
 
+def needed_role(request: Request) -> AdminRole:
+    """The role the request's endpoint declares (@needs_role), AdminRole.ADMIN if none."""
+    return getattr(request.scope.get("endpoint"), ROLE_ATTR, AdminRole.ADMIN)
+
+
 def require_admin(request: Request) -> Principal:
     """The calling admin, with at least the role the endpoint declares (default admin)."""
     caller = authenticate(request)
     if not isinstance(caller, Principal):
         raise HTTPException(403, "a station token cannot do this")
-    needed = getattr(request.scope.get("endpoint"), ROLE_ATTR, AdminRole.ADMIN)
+    needed = needed_role(request)
     if not caller.role.allows(needed):
         raise HTTPException(
             403,
             f"this needs the {needed.value} role; {caller.name!r} is {caller.role.value}",
         )
     return caller
+
+
+class SignInRequired(Exception):
+    """No live console session: a page sends the browser to the sign-in page."""
+
+
+@dataclass(frozen=True)
+class ConsoleCaller:
+    """The signed-in console user and their session id (what their forms' CSRF token is
+    bound to, and what sign-out ends)."""
+
+    user: SignedIn
+    session_id: str
+
+    @property
+    def principal(self) -> Principal:
+        return self.user.principal
+
+
+class RoleRefused(Exception):
+    """A signed-in console user below the endpoint's role (a 403 page)."""
+
+    def __init__(self, caller: ConsoleCaller, needed: AdminRole):
+        who = caller.principal
+        super().__init__(f"this needs the {needed.value} role; {who.name!r} is {who.role.value}")
+        self.caller, self.needed = caller, needed
+
+
+def session_id_of(request: Request) -> str:
+    return request.cookies.get(request_cookie_name(request, SESSION_COOKIE), "")
+
+
+def require_console_user(request: Request) -> ConsoleCaller:
+    """The console's one access check: a live session (its cookie), at least the role the
+    endpoint declares (viewer: read only; editor: + catalog; admin: everything; default
+    admin), and for a state change the session's CSRF token (checked by CsrfMiddleware:
+    here only that it did, so a cookie that came with a Bearer header is not enough)."""
+    session_id = session_id_of(request)
+    database: Database = request.app.state.database
+    now = dt.datetime.now(dt.UTC)
+    with database.read() as conn:
+        found = sessions.look_up(conn, session_id, now) if session_id else None
+        stale = found is not None and sessions.needs_touch(conn, session_id, now)
+    if found is None:
+        raise SignInRequired
+    if request.method not in SAFE_METHODS and not getattr(request.state, VERIFIED_STATE, False):
+        raise HTTPException(403, "CSRF token required")
+    needed = needed_role(request)
+    if not found.principal.role.allows(needed):
+        raise RoleRefused(ConsoleCaller(found, session_id), needed)
+    if stale:
+        with database.write() as conn:
+            sessions.touch(conn, session_id, now)
+    return ConsoleCaller(found, session_id)
 
 
 def require_reader(request: Request) -> str:
@@ -166,6 +229,7 @@ def require_reader(request: Request) -> str:
 
 
 StationDep = Annotated[Station, Depends(require_station)]
+ConsoleDep = Annotated[ConsoleCaller, Depends(require_console_user)]
 ReaderDep = Annotated[str, Depends(require_reader)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 ClientDep = Annotated[str, Depends(client_address)]
@@ -175,14 +239,20 @@ __all__ = [
     "AdminRole",
     "ClientDep",
     "ConfigDep",
+    "ConsoleCaller",
+    "ConsoleDep",
     "DatabaseDep",
     "KeyRingDep",
     "Principal",
     "ReaderDep",
+    "RoleRefused",
+    "SignInRequired",
     "StationDep",
     "authenticate",
+    "needed_role",
     "needs_role",
     "require_admin",
+    "require_console_user",
     "require_reader",
     "require_station",
 ]

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -19,10 +17,10 @@ from sqlalchemy.engine import Connection
 from ocop.stamps.serials import serial_digits
 from registry.dal import keys
 from registry.dal import phone as rows
+from registry.ratelimit import RequestLimiter
 
 MAX_SERIAL = 2**40 - 1  # ocop/stamps/serials.py: 13 digits at most
 MAX_SERIAL_DIGITS = len(str(MAX_SERIAL))
-MAX_TRACKED_CLIENTS = 10_000
 WINDOW_S = 60.0
 
 
@@ -100,24 +98,9 @@ def _key_revoked_for(conn: Connection, key_id: int, serial: int) -> bool:
     return False
 
 
-class LookupLimiter:
+class LookupLimiter(RequestLimiter):
     """At most `per_minute` lookups per client in any 60 s (sync routes run in threads)."""
 
     def __init__(self, per_minute: int, clock=time.monotonic):
-        self.per_minute, self.clock = per_minute, clock
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            times = self._seen.setdefault(client, deque())
-            while times and times[0] <= now - WINDOW_S:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                return False
-            times.append(now)
-            if len(self._seen) > MAX_TRACKED_CLIENTS:
-                stalest = min(self._seen, key=lambda c: self._seen[c][-1] if self._seen[c] else 0)
-                del self._seen[stalest]
-            return True
+        super().__init__(per_minute, WINDOW_S, clock)
+        self.per_minute = per_minute

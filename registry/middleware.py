@@ -161,7 +161,7 @@ COMMON_HEADERS = {
     b"cross-origin-opener-policy": b"same-origin",
 }
 HSTS = b"max-age=31536000"
-ADMIN_PATHS = ("/reports", "/api/v1/admin")  # never cached: they show or take secrets
+ADMIN_PATHS = ("/reports", "/console", "/api/v1/admin")  # never cached: secrets, sessions
 
 
 class SecurityHeadersMiddleware:

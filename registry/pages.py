@@ -17,21 +17,22 @@ from sqlalchemy.engine import Connection
 
 from ocop.clock import ClockState, vietnam_day
 from ocop.heartbeat import NOT_WATCHED, Field
-from ocop.i18n import translator
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
-from ocop.stamps.verifier import StampVerifier
+from ocop.stamps.verifier import StampVerifier, Verification
 from ocop.tone import Tone
-from registry import catalog, csrf
+from registry import catalog, csrf, public_reports
 from registry.audit import AuditEntry
 from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import keys
 from registry.dal import phone as phone_rows
+from registry.dal.stamp_reports import StoredReport
+from registry.i18n import N_, translator
 from registry.lookups import MAX_SERIAL_DIGITS, SerialProblem, SerialState, look_up, parse_serial
 from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial
 
@@ -71,6 +72,9 @@ input,button{font:inherit;min-height:48px;border-radius:.5rem}
 input{width:100%;padding:.5rem .7rem;border:2px solid #6b7280;background:#fff;color:var(--ink)}
 button{padding:.5rem 1.2rem;border:0;background:var(--brand);color:#fff;font-weight:600}
 form p{margin:0 0 .6rem}label{display:block;margin:0 0 .3rem}
+fieldset{border:0;padding:0;margin:0 0 .6rem}legend{font-weight:600;margin:0 0 .3rem}
+label.choice{display:flex;align-items:center;gap:.6rem}
+.choice input{width:48px;height:48px;flex:none;margin:0;accent-color:var(--brand)}
 .steps li{margin:0 0 .4rem}
 .callout{border-left:.35rem solid var(--bad);padding-left:.8rem}
 svg.label{width:100%;max-width:20rem;height:auto;display:block;margin:.5rem 0}
@@ -135,10 +139,6 @@ def date_text(value: str | dt.date | dt.datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def _t(lang: str, vi: str, en: str) -> str:
-    return vi if lang == "vi" else en
-
-
 @dataclass(frozen=True)
 class Site:
     """What every public page states: the official domain and the province's contacts."""
@@ -177,38 +177,35 @@ LOGO = (
 
 def _header(site: Site, lang: str, switch: str) -> str:
     other = "en" if lang == "vi" else "vi"
-    name = _t(
-        lang,
-        "<b>UBND tỉnh Sơn La</b>Chương trình OCOP (Mỗi xã một sản phẩm)",
-        "<b>Sơn La Provincial People's Committee</b>OCOP programme (One Commune One Product)",
+    _ = translator(lang)
+    name = (
+        "<b>"
+        + _("Sơn La Provincial People's Committee")
+        + "</b>"
+        + _("OCOP programme (One Commune One Product)")
     )
     return (
         f'<header class="top" id="header"><div class="in">{LOGO}'
         f'<div class="name">{name}</div><a id="lang-switch" href="{escape(switch)}" '
         f'hreflang="{other}" lang="{other}">{"English" if other == "en" else "Tiếng Việt"}</a>'
         f'</div></header><p class="official" id="official">'
-        + _t(lang, "Trang chính thức: ", "Official site: ")
+        + _("Official site: ")
         + f"<b>{escape(site.domain)}</b> — "
-        + _t(lang, "hãy xem thanh địa chỉ", "check the address bar")
+        + _("check the address bar")
         + "</p>"
     )
 
 
 def _footer(site: Site, lang: str) -> str:
+    _ = translator(lang)
     hotline = (
-        " · "
-        + _t(lang, "Đường dây nóng ", "Hotline ")
-        + f'<a href="{escape(site.hotline_uri)}">{escape(site.hotline)}</a>'
+        " · " + _("Hotline ") + f'<a href="{escape(site.hotline_uri)}">{escape(site.hotline)}</a>'
         if site.hotline
         else ""
     )
     return (
         f'<footer><a href="/?lang={lang}">{escape(site.domain)}</a>{hotline}<br>'
-        + _t(
-            lang,
-            "Văn phòng Điều phối Chương trình OCOP tỉnh Sơn La",
-            "Sơn La provincial OCOP coordination office",
-        )
+        + _("Sơn La provincial OCOP coordination office")
         + "</footer>"
     )
 
@@ -237,8 +234,10 @@ def _page(title: str, body: str, lang: str = "vi", wide: bool = False) -> str:
     )
 
 
-def _both(vi: str, en: str, lang: str, tag: str = "span") -> str:
-    first, second = (vi, en) if lang == "vi" else (en, vi)
+def _both(msgid: str, lang: str, tag: str = "span") -> str:
+    """A text in the visitor's language, then in the other one (muted)."""
+    other = "en" if lang == "vi" else "vi"
+    first, second = translator(lang)(msgid), translator(other)(msgid)
     return f'<{tag}>{escape(first)}</{tag}> <{tag} class="en">{escape(second)}</{tag}>'
 
 
@@ -249,19 +248,16 @@ def message_page(title: str, text: str, lang: str = "vi") -> str:
 
 
 def _serial_form(lang: str, value: str = "") -> str:
+    _ = translator(lang)
     return (
         '<form class="card" id="serial-form" method="get" action="/check"><h2>'
-        + _t(lang, "Nhập số sê-ri bằng tay", "Type the serial by hand")
+        + _("Type the serial by hand")
         + '</h2><p><label for="serial">'
-        + _t(
-            lang,
-            "Tem bị hỏng, không quét được? Nhập số in dưới mã QR:",
-            "Label damaged, cannot scan it? Type the number printed under the QR code:",
-        )
+        + _("Label damaged, cannot scan it? Type the number printed under the QR code:")
         + f'</label><input id="serial" name="serial" inputmode="numeric" autocomplete="off" '
         f'maxlength="24" placeholder="0000 0012 3456" value="{escape(value)}"></p>'
         f'<input type="hidden" name="lang" value="{lang}"><button type="submit">'
-        + _t(lang, "Tra cứu", "Look up")
+        + _("Look up")
         + "</button></form>"
     )
 
@@ -269,93 +265,66 @@ def _serial_form(lang: str, value: str = "") -> str:
 def _hotline_html(site: Site, lang: str) -> str:
     if not site.hotline:
         return ""
+    _ = translator(lang)
     return (
-        _t(lang, "Đường dây nóng OCOP tỉnh Sơn La: ", "Sơn La OCOP hotline: ")
+        _("Sơn La OCOP hotline: ")
         + f'<a id="hotline" href="{escape(site.hotline_uri)}">{escape(site.hotline)}</a>'
     )
 
 
 def index_page(site: Site, lang: str, switch: str) -> str:
+    _ = translator(lang)
     stars = [
         (
             3,
-            _t(
-                lang,
-                "đạt tiêu chuẩn OCOP, do UBND cấp huyện công nhận",
-                "meets the OCOP standard, recognised by the district",
-            ),
+            _("meets the OCOP standard, recognised by the district"),
         ),
         (
             4,
-            _t(
-                lang,
-                "sản phẩm tốt, do UBND tỉnh công nhận",
-                "a good product, recognised by the province",
-            ),
+            _("a good product, recognised by the province"),
         ),
         (
             5,
-            _t(
-                lang,
-                "sản phẩm xuất sắc cấp quốc gia, do Trung ương công nhận",
-                "excellent at national level, recognised by the central government",
-            ),
+            _("excellent at national level, recognised by the central government"),
         ),
     ]
     star_rows = "".join(
-        f'<dt><span class="stars" aria-label="{n} {_t(lang, "sao", "stars")}">'
+        f'<dt><span class="stars" aria-label="{n} {_("stars")}">'
         f"{'★' * n}{'☆' * (5 - n)}</span></dt><dd>{escape(text)}</dd>"
         for n, text in stars
     )
     body = (
         '<div class="card" id="intro"><h1>'
-        + _t(lang, "Kiểm tra tem OCOP Sơn La", "Check a Sơn La OCOP stamp")
+        + _("Check a Sơn La OCOP stamp")
         + "</h1><p>"
-        + _t(
-            lang,
-            "Mỗi sản phẩm OCOP của tỉnh Sơn La mang một tem có mã QR được ký số. Trang này "
-            "cho biết tem có phải do tỉnh cấp không, sản phẩm là gì, ai sản xuất và hạng sao.",
+        + _(
             "Every Sơn La OCOP product carries a stamp with a digitally signed QR code. This "
             "site tells you whether the province issued the stamp, what the product is, who "
-            "made it and its star rating.",
+            "made it and its star rating."
         )
         + '</p></div><div class="card" id="how"><h2>'
-        + _t(lang, "Cách kiểm tra", "How to check")
+        + _("How to check")
         + '</h2><ol class="steps"><li>'
-        + _t(
-            lang,
-            "Mở máy ảnh của điện thoại và hướng vào mã QR trên tem, rồi mở liên kết hiện ra.",
+        + _(
             "Open your phone's camera, point it at the QR code on the stamp and open the link "
-            "it shows.",
+            "it shows."
         )
         + "</li><li>"
-        + _t(
-            lang,
-            f"Xem thanh địa chỉ: trang thật luôn là {site.domain}. Trang khác là giả mạo.",
-            f"Look at the address bar: the real page is always {site.domain}. Any other is fake.",
+        + _("Look at the address bar: the real page is always {domain}. Any other is fake.").format(
+            domain=site.domain
         )
         + "</li><li>"
-        + _t(
-            lang,
-            "Không quét được? Nhập số sê-ri in dưới mã QR vào ô bên dưới.",
-            "Cannot scan? Type the serial printed under the QR code below.",
-        )
+        + _("Cannot scan? Type the serial printed under the QR code below.")
         + "</li></ol></div>"
         + _serial_form(lang)
         + '<div class="card" id="stars-help"><h2>'
-        + _t(lang, "Số sao OCOP nghĩa là gì", "What OCOP stars mean")
+        + _("What OCOP stars mean")
         + f"</h2><dl>{star_rows}</dl><p>"
-        + _t(
-            lang,
-            "Chứng nhận có hiệu lực 36 tháng. Khi hết hạn, trang kiểm tra không hiển thị số sao.",
-            "A rating is valid for 36 months. Once it expires, the check shows no stars.",
-        )
+        + _("A rating is valid for 36 months. Once it expires, the check shows no stars.")
         + "</p></div>"
         + (f'<div class="card" id="contact"><p>{_hotline_html(site, lang)}</p></div>')
     )
-    return _public_page(
-        _t(lang, "Kiểm tra tem OCOP Sơn La", "Check a Sơn La OCOP stamp"), body, lang, site, switch
-    )
+    return _public_page(_("Check a Sơn La OCOP stamp"), body, lang, site, switch)
 
 
 # --- the stamp page ---------------------------------------------------------------------------
@@ -377,13 +346,13 @@ def _verdict_box(verdict: Verdict, lang: str) -> str:
 
 def checks_text(checks: int, first_at: str | None, lang: str) -> str:
     """'Đã kiểm tra 3 lần, lần đầu ngày 02/12/2026' / 'Checked 1 time, first on ...'."""
+    _ = translator(lang)
     if not checks:
-        return _t(lang, "Chưa được kiểm tra lần nào", "Not checked before")
+        return _("Not checked before")
     first = date_text(first_at)
-    if lang == "vi":
-        return f"Đã kiểm tra {checks} lần" + (f", lần đầu ngày {first}" if first else "")
-    times = "1 time" if checks == 1 else f"{checks} times"
-    return f"Checked {times}" + (f", first on {first}" if first else "")
+    # Two msgids, not ngettext: Vietnamese has one form, English two.
+    times = _("Checked 1 time") if checks == 1 else _("Checked {n} times").format(n=checks)
+    return times + (_(", first on {day}").format(day=first) if first else "")
 
 
 @dataclass(frozen=True)
@@ -420,6 +389,40 @@ class StampPage:
     sighted_serial: int | None = None  # a verified stamp whose view counts (registry/views)
 
 
+@dataclass(frozen=True)
+class Judged:
+    """The registry's verdict of a stamp code (the page's and a report's): `result` is None
+    for a malformed code; `serial` only when the signature is valid."""
+
+    payload: str
+    verdict: Verdict
+    result: Verification | None
+
+    @property
+    def serial(self) -> int | None:
+        return self.result.serial if self.result and self.verdict.signature_valid else None
+
+    @property
+    def report_subject(self) -> str:
+        return public_reports.subject_of(self.serial, self.payload)
+
+
+def judge_code(
+    config: RegistryConfig, verifier: StampVerifier, code: str, today: dt.date
+) -> Judged:
+    payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
+    try:
+        parse_stamp_payload(payload)
+    except StampFormatError:
+        return Judged(payload, Verdict.FORGED, None)
+    result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
+    if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
+        # The registry's own list has every key it ever made (the next one included):
+        # a key id it does not know was never ours.
+        result = dataclasses.replace(result, verdict=Verdict.FORGED)
+    return Judged(payload, result.verdict, result)
+
+
 def stamp_page(
     conn: Connection,
     config: RegistryConfig,
@@ -429,37 +432,39 @@ def stamp_page(
     today: dt.date | None = None,
     switch: str = "",
     path: str = "",
+    report_secret: bytes | None = None,
 ) -> StampPage:
     """The page for `code` with the registry's own verdict (verification.Verifiers): a
     serial on the suspect list shows as possibly copied. 400 for a malformed code, 404 for
     a code that is well-formed but not signed by a trusted key; 200 otherwise (genuine,
-    expired rating, revoked, suspect)."""
+    expired rating, revoked, suspect). With `report_secret`, a page that needs help (bad
+    code, forged, revoked, copied) carries the report form (registry/public_reports.py)."""
     today = today or dt.datetime.now(dt.UTC).date()
     site = Site.of(config)
     switch = switch or f"?lang={'en' if lang == 'vi' else 'vi'}"
     gettext = translator(lang)
-    payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
-    try:
-        parse_stamp_payload(payload)
-    except StampFormatError:
-        verdict = Verdict.FORGED
+    judged = judge_code(config, verifier, code, today)
+    verdict, result = judged.verdict, judged.result
+
+    def report_form() -> str:
+        if report_secret is None or len(judged.payload) > public_reports.MAX_CODE_CHARS:
+            return ""
+        token = public_reports.make_token(report_secret, judged.report_subject)
+        return report_form_card(lang, judged.payload, token)
+
+    if result is None:
         body = (
             _verdict_box(verdict, lang)
             + '<div class="card"><p>'
-            + _both("Mã trên tem bị sai định dạng.", "The code on this stamp is malformed.", lang)
+            + _both(N_("The code on this stamp is malformed."), lang)
             + "</p></div>"
             + _help_card(site, lang, code, None)
+            + report_form()
             + _serial_form(lang)
         )
         return StampPage(400, _public_page(gettext(verdict.title), body, lang, site, switch))
-    result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
-    if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
-        # The registry's own list has every key it ever made (the next one included):
-        # a key id it does not know was never ours.
-        result = dataclasses.replace(result, verdict=Verdict.FORGED)
-    verdict = result.verdict
     if not verdict.signature_valid:
-        body = _verdict_box(verdict, lang) + _help_card(site, lang, code, None)
+        body = _verdict_box(verdict, lang) + _help_card(site, lang, code, None) + report_form()
         body += _serial_form(lang)
         return StampPage(404, _public_page(gettext(verdict.title), body, lang, site, switch))
     assert result.serial is not None and result.product_id is not None  # signature valid
@@ -473,15 +478,119 @@ def stamp_page(
     ]
     if verdict.tone in HELP_TONES:
         parts.append(_help_card(site, lang, code, result.serial))
+        parts.append(report_form())
     if product is not None and verdict.names_a_product:
         parts.append(_product_card(conn, product, verdict, lang, today))
     parts.append(_stamp_card(conn, result, scans, by_station, lang))
-    parts.append(_share_card(site, lang, path or f"/S/{payload}"))
+    parts.append(_share_card(site, lang, path or f"/S/{judged.payload}"))
     parts.append(_serial_form(lang))
     title = product["name_vi"] if product and verdict.names_a_product else gettext(verdict.title)
     sighted = result.serial if verdict in COUNTED_FOR_CLONES else None
     html = _public_page(f"{title} – OCOP Sơn La", "".join(parts), lang, site, switch)
     return StampPage(200, html, sighted)
+
+
+# --- the report form (registry/public_reports.py) ----------------------------------------------
+
+
+def report_form_card(
+    lang: str,
+    code: str,
+    token: str,
+    sent: public_reports.PostedForm | None = None,
+    problem: public_reports.FormProblem | None = None,
+) -> str:
+    """The stamp report form: a plain POST (no JavaScript), with what the shopper sent
+    and why it was refused when it comes back."""
+    _ = translator(lang)
+    sent = sent or public_reports.PostedForm()
+    alert = (
+        f'<p class="flag" id="report-problem" role="alert" data-problem="{problem.value}">'
+        f"{escape(problem.text(_))}</p>"
+        if problem is not None
+        else ""
+    )
+    choices = "".join(
+        f'<label class="choice"><input type="radio" name="problem" value="{p.value}" '
+        f"required{' checked' if sent.problem == p.value else ''}>{escape(_(p.label))}</label>"
+        for p in public_reports.ReportProblem
+    )
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{escape(value)}">'
+        for name, value in (("code", code), ("token", token), ("lang", lang))
+    )
+    return (
+        '<form class="card" id="report-form" method="post" action="/report"><h2>'
+        + _("Report this stamp")
+        + "</h2><p>"
+        + _("Tell the OCOP office what is wrong. Every report is read.")
+        + f"</p>{alert}<fieldset><legend>"
+        + _("What is wrong?")
+        + f'</legend>{choices}</fieldset><p><label for="where">'
+        + _("Where did you buy it? (shop, market, town)")
+        + f'</label><input id="where" name="where" required autocomplete="off" '
+        f'maxlength="{public_reports.MAX_WHERE_CHARS}" value="{escape(sent.where)}"></p>'
+        '<p><label for="phone">'
+        + _("Your phone number, only if you want a call back")
+        + f'</label><input id="phone" name="phone" type="tel" inputmode="tel" '
+        f'autocomplete="tel" maxlength="{public_reports.MAX_PHONE_CHARS}" '
+        f'value="{escape(sent.phone)}"></p><p><label class="choice"><input type="checkbox" '
+        f'id="consent" name="consent" value="yes"{" checked" if sent.consent else ""}>'
+        + _("The office may call me back about this report")
+        + f'</label></p>{hidden}<button type="submit">'
+        + _("Send the report")
+        + "</button></form>"
+    )
+
+
+def report_thanks_page(site: Site, lang: str, switch: str, report_id: int, code: str) -> str:
+    _ = translator(lang)
+    hotline = f"<p>{_hotline_html(site, lang)}</p>" if site.hotline else ""
+    body = (
+        f'<div class="verdict ok" id="report-thanks" data-report="{report_id}"><h1>'
+        + _("Thank you")
+        + "</h1><p>"
+        + _("Your report reached the Sơn La OCOP office (number {number}).").format(
+            number=report_id
+        )
+        + '</p></div><div class="card"><p>'
+        + _("Keep the product, the stamp and the receipt: the office may ask to see them.")
+        + f"</p>{hotline}"
+        + f'<p><a id="back-to-stamp" href="/S/{quote(code, safe="")}?lang={lang}">'
+        + _("Back to the stamp page")
+        + "</a></p></div>"
+    )
+    return _public_page(_("Thank you"), body, lang, site, switch)
+
+
+def report_refused_page(
+    site: Site,
+    lang: str,
+    switch: str,
+    problem: public_reports.FormProblem,
+    sent: public_reports.PostedForm | None = None,
+) -> str:
+    """Why a report was not stored. A problem the shopper can fix shows the form again (the
+    same token: nothing was stored); any other says how to get a fresh form."""
+    _ = translator(lang)
+    if sent is not None and problem.about_the_form:
+        body = report_form_card(lang, sent.code, sent.token, sent, problem)
+    else:
+        code = sent.code if sent else ""
+        back = (
+            f'<p><a id="back-to-stamp" href="/S/{quote(code, safe="")}?lang={lang}">'
+            + _("Back to the stamp page")
+            + "</a></p>"
+            if code and len(code) <= public_reports.MAX_CODE_CHARS
+            else ""
+        )
+        hotline = f"<p>{_hotline_html(site, lang)}</p>" if site.hotline else ""
+        body = (
+            f'<div class="card" id="report-refused" data-problem="{problem.value}"><h1>'
+            + _("The report was not sent")
+            + f'</h1><p class="flag">{escape(problem.text(_))}</p>{back}{hotline}</div>'
+        )
+    return _public_page(_("Report this stamp"), body, lang, site, switch)
 
 
 # How a genuine stamp looks: the label's layout (QR left, serial under it, the programme's
@@ -508,28 +617,22 @@ GENUINE_STAMP_SVG = (
 def _report_href(site: Site, code: str, serial: int | None, lang: str) -> str:
     if not site.report_url.startswith("mailto:"):
         return site.report_url
-    subject = _t(lang, "Báo cáo tem OCOP đáng ngờ", "Suspicious OCOP stamp")
+    _ = translator(lang)
+    subject = _("Suspicious OCOP stamp")
     serial_text = serial_digits(serial) if serial is not None else "?"
-    body = f"{_t(lang, 'Mã', 'Code')}: {code[:200]}\nSerial: {serial_text}\n" + _t(
-        lang, "Nơi mua: \nGhi chú: ", "Where bought: \nNotes: "
-    )
+    body = f"{_('Code')}: {code[:200]}\nSerial: {serial_text}\n" + _("Where bought: \nNotes: ")
     return site.report_url + "?" + urlencode({"subject": subject, "body": body}, quote_via=quote)
 
 
 def _help_card(site: Site, lang: str, code: str, serial: int | None) -> str:
     """What to do now, whom to call, where to report, and how a real stamp looks."""
+    _ = translator(lang)
     steps = [
-        _t(
-            lang,
-            "Đừng mua sản phẩm này. Nếu đã mua, hãy giữ lại sản phẩm, tem và hoá đơn.",
+        _(
             "Do not buy this product. If you already did, keep the product, the stamp and the "
-            "receipt.",
+            "receipt."
         ),
-        _t(
-            lang,
-            "Hỏi người bán sản phẩm lấy từ đâu và chụp ảnh tem.",
-            "Ask the seller where the product came from, and take a photo of the stamp.",
-        ),
+        _("Ask the seller where the product came from, and take a photo of the stamp."),
     ]
     items = "".join(f"<li>{escape(s)}</li>" for s in steps)
     if site.hotline:
@@ -537,51 +640,48 @@ def _help_card(site: Site, lang: str, code: str, serial: int | None) -> str:
     if site.report_url:
         items += (
             f'<li><a id="report" href="{escape(_report_href(site, code, serial, lang))}">'
-            + _t(lang, "Báo cáo tem này cho văn phòng OCOP", "Report this stamp to the OCOP office")
+            + _("Report this stamp to the OCOP office")
             + "</a></li>"
         )
     picture = GENUINE_STAMP_SVG.format(
-        title=escape(_t(lang, "Hình tem thật", "A genuine stamp")),
-        product=escape(_t(lang, "Tên sản phẩm", "Product name")),
-        lot=escape(_t(lang, "Lô: ...", "Lot: ...")),
+        title=escape(_("A genuine stamp")),
+        product=escape(_("Product name")),
+        lot=escape(_("Lot: ...")),
         domain=escape(site.domain),
     )
     return (
         '<div class="card callout" id="help"><h2>'
-        + _t(lang, "Bạn nên làm gì bây giờ", "What to do now")
+        + _("What to do now")
         + f'</h2><ol class="steps">{items}</ol><h2>'
-        + _t(lang, "Tem thật trông như thế này", "What a genuine stamp looks like")
+        + _("What a genuine stamp looks like")
         + f"</h2>{picture}<p>"
-        + _t(
-            lang,
-            f"Tem thật có mã QR, chữ OCOP SƠN LA, tên sản phẩm, số lô và số sê-ri in dưới mã. "
-            f"Quét mã luôn mở trang {site.domain}.",
-            f"A genuine stamp has a QR code, the words OCOP SƠN LA, the product name, the lot "
-            f"and the serial printed under the code. Scanning it always opens {site.domain}.",
-        )
+        + _(
+            "A genuine stamp has a QR code, the words OCOP SƠN LA, the product name, the lot "
+            "and the serial printed under the code. Scanning it always opens {domain}."
+        ).format(domain=site.domain)
         + "</p></div>"
     )
 
 
 def _share_card(site: Site, lang: str, path: str) -> str:
+    _ = translator(lang)
     url = site.base_url + path
     return (
         '<div class="card" id="share"><h2>'
-        + _t(lang, "Chia sẻ kết quả", "Share this result")
+        + _("Share this result")
         + '</h2><p><button type="button" id="share-button" hidden>'
-        + _t(lang, "Chia sẻ", "Share")
+        + _("Share")
         + '</button></p><p><label for="share-url">'
-        + _t(lang, "Sao chép liên kết:", "Copy the link:")
+        + _("Copy the link:")
         + f'</label><input id="share-url" readonly value="{escape(url)}"></p>'
-        f'<p><a id="share-link" href="{escape(path)}">'
-        + _t(lang, "Liên kết tới trang này", "Link to this page")
-        + "</a></p></div>"
+        f'<p><a id="share-link" href="{escape(path)}">' + _("Link to this page") + "</a></p></div>"
     )
 
 
 def _product_card(
     conn: Connection, product: dict, verdict: Verdict, lang: str, today: dt.date
 ) -> str:
+    _ = translator(lang)
     producer = catalog_rows.get_producer(conn, product["producer"])
     rating = catalog.current_rating(product["ratings"])
     show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
@@ -593,31 +693,31 @@ def _product_card(
     group_vi, group_en = GROUP_NAMES.get(product["group"], ("", ""))
     rows: list[tuple[str, str]] = [
         (
-            _t(lang, "Nhà sản xuất", "Producer"),
+            _("Producer"),
             escape(producer.name if producer else product["producer"]),
         )
     ]
     if producer is not None and producer.address:
-        rows.append((_t(lang, "Địa chỉ", "Address"), escape(producer.address)))
+        rows.append((_("Address"), escape(producer.address)))
     if producer is not None and producer.phone:
         tel = "tel:" + "".join(c for c in producer.phone if c.isdigit() or c == "+")
         rows.append(
             (
-                _t(lang, "Điện thoại", "Phone"),
+                _("Phone"),
                 f'<a id="producer-phone" href="{escape(tel)}">{escape(producer.phone)}</a>',
             )
         )
     origin = ", ".join(x for x in (product["commune"], product["district"], "Sơn La") if x)
-    rows.append((_t(lang, "Xuất xứ", "Origin"), escape(origin)))
-    rows.append((_t(lang, "Nhóm sản phẩm", "Product group"), escape(group_vi or group_en)))
+    rows.append((_("Origin"), escape(origin)))
+    rows.append((_("Product group"), escape(group_vi or group_en)))
     if lang == "en" and group_en:
         rows[-1] = (rows[-1][0], escape(group_en))
     if rating is not None and (rating["decision_no"] or rating["recognised_on"]):
-        dated = _t(lang, "ngày ", "dated ") + date_text(rating["recognised_on"])
+        dated = _("dated ") + date_text(rating["recognised_on"])
         decided = ", ".join(
             x for x in (rating["decision_no"], dated if rating["recognised_on"] else "") if x
         )
-        rows.append((_t(lang, "Quyết định công nhận", "Rating decision"), escape(decided)))
+        rows.append((_("Rating decision"), escape(decided)))
     html = ['<div class="card" id="product">']
     if product["image_hash"]:
         html.append(
@@ -632,25 +732,15 @@ def _product_card(
         until = date_text(rating["valid_until"])
         html.append(
             f'<p id="stars" data-stars="{stars}"><span class="stars" aria-label="'
-            f'{stars} {_t(lang, "sao", "stars")}">{"★" * stars}{"☆" * (5 - stars)}</span> '
+            f'{stars} {_("stars")}">{"★" * stars}{"☆" * (5 - stars)}</span> '
             + escape(
-                _t(
-                    lang,
-                    f"OCOP {stars} sao, chứng nhận đến {until}",
-                    f"OCOP {stars} stars, rating valid until {until}",
-                )
+                _("OCOP {stars} stars, rating valid until {day}").format(stars=stars, day=until)
             )
             + "</p>"
         )
     elif rating is not None and rating["stars"]:
         html.append(
-            '<p id="no-stars">'
-            + _t(
-                lang,
-                "Chứng nhận OCOP không còn hiệu lực: không hiển thị số sao.",
-                "The OCOP rating is not valid: no stars shown.",
-            )
-            + "</p>"
+            '<p id="no-stars">' + _("The OCOP rating is not valid: no stars shown.") + "</p>"
         )
     html.append("<dl>")
     for label, value in rows:
@@ -664,9 +754,7 @@ def _product_card(
             f"<li>{escape(vi if lang == 'vi' or not en else en)}</li>" for _, vi, en in related
         )
         html.append(
-            '<h2 id="related">'
-            + _t(lang, "Sản phẩm OCOP khác cùng nơi", "Other OCOP products from here")
-            + f"</h2><ul>{names}</ul>"
+            '<h2 id="related">' + _("Other OCOP products from here") + f"</h2><ul>{names}</ul>"
         )
     html.append("</div>")
     return "".join(html)
@@ -675,45 +763,36 @@ def _product_card(
 def _stamp_card(
     conn: Connection, result, scans: int, by_station: list[tuple[str, str, int]], lang: str
 ) -> str:
+    _ = translator(lang)
     block = keys.block_of_serial(conn, result.serial)
     html = [
-        '<div class="card" id="history"><h2>'
-        + _t(lang, "Thông tin tem", "About this stamp")
-        + "</h2><dl>",
-        f"<dt>{_t(lang, 'Số sê-ri', 'Serial')}</dt>"
-        f"<dd>{serial_digits(result.serial)}</dd>",  # as printed on the label
-        f"<dt>{_t(lang, 'Ngày phát hành', 'Issued')}</dt>"
-        f'<dd id="issued-on">{date_text(result.issued_on)}</dd>',
+        '<div class="card" id="history"><h2>' + _("About this stamp") + "</h2><dl>",
+        f"<dt>{_('Serial')}</dt><dd>{serial_digits(result.serial)}</dd>",  # as printed on the label
+        f'<dt>{_("Issued")}</dt><dd id="issued-on">{date_text(result.issued_on)}</dd>',
     ]
     lot = lot_info(conn, result.serial)
     if lot is not None:
-        html.append(f'<dt>{_t(lang, "Số lô", "Lot")}</dt><dd id="lot">{escape(lot.lot)}</dd>')
+        html.append(f'<dt>{_("Lot")}</dt><dd id="lot">{escape(lot.lot)}</dd>')
         if lot.produced_on:
-            html.append(
-                f"<dt>{_t(lang, 'Ngày sản xuất', 'Produced')}</dt>"
-                f"<dd>{date_text(lot.produced_on)}</dd>"
-            )
+            html.append(f"<dt>{_('Produced')}</dt><dd>{date_text(lot.produced_on)}</dd>")
         if lot.best_before:
-            html.append(
-                f"<dt>{_t(lang, 'Hạn sử dụng', 'Best before')}</dt>"
-                f"<dd>{date_text(lot.best_before)}</dd>"
-            )
+            html.append(f"<dt>{_('Best before')}</dt><dd>{date_text(lot.best_before)}</dd>")
     if block is not None:
         html.append(
-            f"<dt>{_t(lang, 'Điểm in tem', 'Printed by')}</dt>"
+            f"<dt>{_('Printed by')}</dt>"
             f"<dd>{escape(block.station)}"
             f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>"
         )
     html.append(
-        f"<dt>{_t(lang, 'Lần quét tại điểm bán', 'Scans at sales points')}</dt>"
+        f"<dt>{_('Scans at sales points')}</dt>"
         f'<dd id="scan-count" data-scans="{scans}">{scans}</dd></dl>'
     )
     if by_station:
         html.append(
             "<table><tr><th>"
-            + _t(lang, "Nơi quét", "Where scanned")
+            + _("Where scanned")
             + '</th><th class="n">'
-            + _t(lang, "Lần", "Times")
+            + _("Times")
             + "</th></tr>"
         )
         for name, district, n in by_station:
@@ -727,39 +806,26 @@ def _stamp_card(
 # --- a serial typed by hand ------------------------------------------------------------------
 
 _PROBLEM_TEXT = {
-    SerialProblem.EMPTY: (
-        "Hãy nhập số sê-ri in dưới mã QR.",
-        "Type the serial printed under the QR code.",
+    SerialProblem.EMPTY: N_("Type the serial printed under the QR code."),
+    SerialProblem.NOT_DIGITS: N_(
+        "A serial has only the digits 0–9; what you typed has letters or other signs."
     ),
-    SerialProblem.NOT_DIGITS: (
-        "Số sê-ri chỉ gồm chữ số 0–9; số bạn nhập có chữ cái hoặc ký hiệu.",
-        "A serial has only the digits 0–9; what you typed has letters or other signs.",
+    SerialProblem.TOO_LONG: N_(
+        "A serial has at most {max_digits} digits; what you typed is longer."
     ),
-    SerialProblem.TOO_LONG: (
-        f"Số sê-ri dài nhất {MAX_SERIAL_DIGITS} chữ số; số bạn nhập dài hơn.",
-        f"A serial has at most {MAX_SERIAL_DIGITS} digits; what you typed is longer.",
-    ),
-    SerialProblem.ZERO: (
-        "Không có tem nào mang số sê-ri 0. Hãy xem lại số trên tem.",
-        "No stamp has the serial 0. Check the number on the label again.",
-    ),
-    SerialProblem.UNKNOWN: (
-        "Tỉnh chưa từng cấp tem nào với số sê-ri này. Hãy xem lại từng chữ số; nếu đúng, "
-        "tem có thể là giả.",
+    SerialProblem.ZERO: N_("No stamp has the serial 0. Check the number on the label again."),
+    SerialProblem.UNKNOWN: N_(
         "The province never issued a stamp with this serial. Check each digit; if it is "
-        "right, the stamp may be fake.",
+        "right, the stamp may be fake."
     ),
 }
 _STATE_TEXT = {
-    SerialState.ISSUED: ("Đã cấp cho điểm in tem", "Issued to a printing station"),
-    SerialState.PRINTED: ("Đã in", "Printed"),
-    SerialState.REVOKED: ("Đã thu hồi: tem không còn hiệu lực", "Revoked: no longer valid"),
-    SerialState.SUSPECT: ("Nghi bị sao chép", "Possibly copied"),
+    SerialState.ISSUED: N_("Issued to a printing station"),
+    SerialState.PRINTED: N_("Printed"),
+    SerialState.REVOKED: N_("Revoked: no longer valid"),
+    SerialState.SUSPECT: N_("Possibly copied"),
 }
-LIMITED = (
-    "Bạn đã tra cứu quá nhiều lần. Hãy thử lại sau một phút.",
-    "Too many look-ups. Please try again in a minute.",
-)
+LIMITED = N_("Too many look-ups. Please try again in a minute.")
 
 
 def serial_page(
@@ -773,22 +839,19 @@ def serial_page(
     """The answer to a typed serial: 200 with what the registry knows, 400 for input that
     is no serial, 404 for a serial never issued, 429 when the client looked up too much."""
     site = Site.of(config)
-    title = _t(lang, "Tra cứu số sê-ri", "Serial look-up")
+    _ = translator(lang)
+    title = _("Serial look-up")
     caveat = (
         '<p id="no-proof">'
-        + _t(
-            lang,
-            "Số nhập tay không chứng minh được tem là thật: chỉ mã QR có chữ ký số. "
-            "Hãy quét mã nếu có thể.",
+        + _(
             "A typed number cannot prove the stamp is genuine: only the QR code carries the "
-            "digital signature. Scan the code if you can.",
+            "digital signature. Scan the code if you can."
         )
         + "</p>"
     )
     if limited or conn is None:
         body = (
-            '<div class="card" id="serial-result" data-problem="limited">'
-            f"<p>{_t(lang, *LIMITED)}</p></div>"
+            f'<div class="card" id="serial-result" data-problem="limited"><p>{_(LIMITED)}</p></div>'
         )
         return StampPage(
             429, _public_page(title, body + _serial_form(lang, text), lang, site, switch)
@@ -796,9 +859,10 @@ def serial_page(
     parsed = parse_serial(text)
     found = look_up(conn, parsed) if isinstance(parsed, int) else parsed
     if isinstance(found, SerialProblem):
+        problem = _(_PROBLEM_TEXT[found]).format(max_digits=MAX_SERIAL_DIGITS)
         body = (
             f'<div class="card" id="serial-result" data-problem="{found.value}"><h1>{title}</h1>'
-            f'<p class="flag">{escape(_t(lang, *_PROBLEM_TEXT[found]))}</p>{caveat}</div>'
+            f'<p class="flag">{escape(problem)}</p>{caveat}</div>'
         )
         status = 404 if found is SerialProblem.UNKNOWN else 400
         return StampPage(
@@ -810,11 +874,11 @@ def serial_page(
         name = product["name_vi"] if lang == "vi" else product["name_en"] or product["name_vi"]
     body = (
         f'<div class="card" id="serial-result" data-state="{found.state.value}"><h1>{title}</h1>'
-        f"{caveat}<dl><dt>{_t(lang, 'Số sê-ri', 'Serial')}</dt><dd>{found.digits}</dd>"
-        f"<dt>{_t(lang, 'Sản phẩm', 'Product')}</dt><dd>{escape(name)}</dd>"
-        f'<dt>{_t(lang, "Trạng thái", "State")}</dt><dd id="serial-state">'
-        f"{escape(_t(lang, *_STATE_TEXT[found.state]))}</dd>"
-        f"<dt>{_t(lang, 'Kiểm tra', 'Checks')}</dt><dd>"
+        f"{caveat}<dl><dt>{_('Serial')}</dt><dd>{found.digits}</dd>"
+        f"<dt>{_('Product')}</dt><dd>{escape(name)}</dd>"
+        f'<dt>{_("State")}</dt><dd id="serial-state">'
+        f"{escape(_(_STATE_TEXT[found.state]))}</dd>"
+        f"<dt>{_('Checks')}</dt><dd>"
         f"{escape(checks_text(found.checks, found.first_check_at, lang))}</dd></dl></div>"
     )
     return StampPage(200, _public_page(title, body + _serial_form(lang), lang, site, switch))
@@ -1125,6 +1189,50 @@ def _detections_card(report: Report, csrf_token: str) -> str:
     return "".join(html) + "</table></div></div>"
 
 
+_REPORT_PROBLEM_TEXT = {
+    public_reports.ReportProblem.FAKE.value: "trông như giả / looks fake",
+    public_reports.ReportProblem.COPIED.value: "tem trùng / copied",
+    public_reports.ReportProblem.REVOKED.value: "đã thu hồi mà vẫn bán / revoked, still sold",
+    public_reports.ReportProblem.UNKNOWN.value: "trang không biết tem / unknown stamp",
+    public_reports.ReportProblem.OTHER.value: "khác / other",
+}
+
+
+def _stamp_reports_card(found: list[StoredReport]) -> str:
+    """Shoppers' reports from the phone page's form, newest first (read-only). Every field
+    was typed by an anonymous visitor: all of it is escaped."""
+    head = (
+        '<div class="card" id="stamp-reports"><h2>Báo cáo của người mua '
+        f'<span class=en>Shoppers\' reports</span></h2><p data-count="{len(found)}">'
+        f"{len(found)} báo cáo mới nhất / newest reports</p>"
+    )
+    if not found:
+        return head + "<p>Không có / None</p></div>"
+    rows = []
+    for rep in found:
+        phone = (
+            f"{escape(rep.phone)} (đồng ý gọi lại / call back agreed)"
+            if rep.phone and rep.callback_consent
+            else "–"
+        )
+        serial = serial_digits(rep.serial) if rep.serial is not None else "–"
+        rows.append(
+            f'<tr id="stamp-report-{rep.id}" data-serial="{rep.serial or ""}" '
+            f'data-verdict="{escape(rep.verdict)}"><td>{escape(rep.reported_at)}</td>'
+            f"<td>{serial}</td><td>{escape(rep.verdict)}</td>"
+            f"<td>{escape(_REPORT_PROBLEM_TEXT.get(rep.problem, rep.problem))}</td>"
+            f'<td class="where">{escape(rep.where_bought)}</td><td>{phone}</td>'
+            f"<td>{escape(rep.client_network)} · {escape(rep.client_agent)}</td></tr>"
+        )
+    return (
+        head + '<div class="scroll"><table><tr><th>Lúc / At (UTC)</th><th>Serial</th>'
+        "<th>Kết quả lúc báo / Verdict then</th><th>Vấn đề / Problem</th>"
+        "<th>Nơi mua / Where bought</th><th>Điện thoại / Phone</th><th>Từ / From</th></tr>"
+        + "".join(rows)
+        + "</table></div></div>"
+    )
+
+
 def _anomalies_card(report: Report) -> str:
     html = [
         '<div class="card" id="anomalies"><h2>Bất thường của trạm <span class=en>Station '
@@ -1151,6 +1259,7 @@ def reports_page(
     notices: list[str] | None = None,
     viewer: str = "",
     csrf_token: str = "",
+    stamp_reports: list[StoredReport] | None = None,
 ) -> str:
     """audit_entries None: the viewer may not see the audit log. csrf_token: what a form
     posted from this page must send (registry/csrf.py; forms use csrf.form_field)."""
@@ -1177,6 +1286,7 @@ def reports_page(
         + "</div>",
     ]
     body.append(_detections_card(report, csrf_token))
+    body.append(_stamp_reports_card(stamp_reports or []))
     body.append(_anomalies_card(report))
     body.append(
         '<div class="card"><h2>Theo sản phẩm <span class=en>Per product</span></h2>'

@@ -56,3 +56,28 @@ class FailedAuthLimiter:
             if len(self._locked_until) > MAX_TRACKED_CLIENTS:
                 for c in [c for c, t in self._locked_until.items() if t <= now]:
                     del self._locked_until[c]
+
+
+class RequestLimiter:
+    """At most `max_requests` per client in any `window_s` (in memory, per process, like
+    FailedAuthLimiter): the phone pages' typed-serial look-ups and stamp reports."""
+
+    def __init__(self, max_requests: int, window_s: float, clock=time.monotonic):
+        self.max_requests, self.window_s, self.clock = max_requests, window_s, clock
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> bool:
+        """True (and counted) when `client` is within its limit; False, not counted, else."""
+        now = self.clock()
+        with self._lock:
+            times = self._seen.setdefault(client, deque())
+            while times and times[0] <= now - self.window_s:
+                times.popleft()
+            if len(times) >= self.max_requests:
+                return False
+            times.append(now)
+            if len(self._seen) > MAX_TRACKED_CLIENTS:
+                stalest = min(self._seen, key=lambda c: self._seen[c][-1] if self._seen[c] else 0)
+                del self._seen[stalest]
+            return True

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection
 
 from ocop.clock import ISO_SECONDS
+from ocop.stamps.catalog_signature import LOTS as LOTS_FEED
 from ocop.stamps.catalog_signature import sign_catalog_reply
 from ocop.stamps.codec import MAX_KEY_ID, MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.delegation import (
@@ -291,6 +292,11 @@ class KeyRing:
         key from the trust list's delegation)."""
         _, _, list_key = self._list_signing(conn)
         return sign_catalog_reply(reply, since, list_key)
+
+    def sign_lots(self, conn: Connection, reply: dict, since: int) -> str:
+        """The lots reply's signature (protocol 3): the same key, the lots domain."""
+        _, _, list_key = self._list_signing(conn)
+        return sign_catalog_reply(reply, since, list_key, LOTS_FEED)
 
     def warnings(self, conn: Connection, now: dt.datetime | None = None) -> list[str]:
         """What the operator must fix: a root private key online, a delegation ending soon."""

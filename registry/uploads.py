@@ -44,7 +44,15 @@ from ocop.lots import LotDateError, check_lot_dates
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL
 from ocop.stamps.verdicts import SIGNATURE_VALID, Verdict
 from ocop.stamps.verifier import StampVerifier
-from ocop.wire import LOT_CHARS, Refusal, UploadKind, UploadStatus
+from ocop.wire import (
+    LOT_CHARS,
+    LOT_RANGE,
+    Refusal,
+    UploadKind,
+    UploadStatus,
+    WireError,
+    check_value,
+)
 from registry import clones, db
 from registry.config import CloneRules
 from registry.dal import anomalies, events, keys, stations
@@ -165,8 +173,13 @@ def _check_lot(payload: dict, serial: int) -> None:
     same rules the station's staff screen applies (ocop/lots.py). Stations before issue 15
     send no dates: still accepted."""
     lot = payload.get("lot")
-    if lot is not None and (not isinstance(lot, str) or len(lot) > LOT_CHARS):
-        raise Refused(Refusal.LOT_INVALID, f"lot must be text of at most {LOT_CHARS} chars", serial)
+    if lot is not None:
+        try:  # what the lots feed will serve it as (ocop/wire.py: one line, LOT_CHARS)
+            check_value(LOT_RANGE["lot"], lot, "lot")
+        except WireError:
+            raise Refused(
+                Refusal.LOT_INVALID, f"lot must be one line of at most {LOT_CHARS} chars", serial
+            ) from None
     days: list[dt.date | None] = []
     for name in ("produced_on", "best_before"):
         value = payload.get(name)
@@ -201,6 +214,7 @@ def _base_row(station: Station, kind: str, key: str, payload: dict, now: str) ->
         "product_id": None,
         "key_id": None,
         "verdict": None,
+        "lot_seq": None,
         "payload_json": json.dumps(
             payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True
         ),
@@ -272,6 +286,11 @@ def record_batch(
             continue
         existing.add(key)
         rows.append(row)
+    printed = [r for r in rows if r["kind"] == UploadKind.PRINT.value]
+    if printed:  # their places in the lots feed, in the order they came
+        first = db.take_sequence(conn, "lot_seq", len(printed))
+        for i, r in enumerate(printed):
+            r["lot_seq"] = first + i
     events.add_events(conn, rows)
     anomalies.add(conn, refusals)
     if newest_heartbeat is not None:

@@ -39,7 +39,7 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
             image_hash = store_media(
                 conn,
                 data_dir,
-                placeholder_png(product["group"], product["name_vi"]),
+                placeholder_png(product["group"], product["subgroup"]),
                 "image/png",
                 origin="demo_placeholder",
             )
@@ -58,7 +58,9 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
                 conn, product["id"], [_rating(r, producer["district"]) for r in product["ratings"]]
             )
         set_demo_flag(store, conn, True)
-    for image_hash in image_hashes:  # after the commit: not while holding the write lock
+    for image_hash in dict.fromkeys(
+        image_hashes
+    ):  # after the commit: not while holding the write lock
         make_renditions(data_dir, media_path(data_dir, image_hash, "image/png"), image_hash)
     return len(catalog["products"])
 

@@ -7,10 +7,12 @@ next to it (``python -m kiosk.i18n.build``; a test checks they are in step).
     from kiosk.i18n import translator
     _ = translator("vi")
     _("Scan a stamp")          # -> "Quét tem"
-    _("{n} products").format(n=3)
+    ngettext = plural_translator("en")
+    ngettext("{n} product", "{n} products", 3).format(n=3)   # -> "3 products"
 
 Strings are marked with ``_("...")`` in Python and ``app.tr("...", app.lang)`` in .kv files;
-``N_("...")`` marks a string for extraction without translating it yet.
+``N_("...")`` marks a string for extraction without translating it yet, ``NP_("{n} product",
+"{n} products")`` a msgid with its plural (kiosk.viewmodels.count_text translates it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from functools import cache
 from pathlib import Path
 
 import ocop.i18n
-from ocop.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_  # noqa: F401  (kiosk code imports them here)
+from ocop.i18n import (  # noqa: F401  (kiosk code imports them here)
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    NP_,
+    Plural,
+)
 
 DOMAIN = "ocop_kiosk"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -40,6 +48,11 @@ def _translations(lang: str) -> gettext.NullTranslations:
 def translator(lang: str) -> Callable[[str], str]:
     """The gettext function for a language ('vi' or 'en'); unknown languages -> English."""
     return _translations(lang).gettext
+
+
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """gettext's ngettext for a language: (msgid, msgid_plural, n) -> the form for n."""
+    return _translations(lang).ngettext
 
 
 def reload() -> None:

@@ -10,21 +10,24 @@ from dataclasses import dataclass
 from kiosk.catalog import Catalog
 from kiosk.printing.queue import JobView, PrintQueue, label_content, label_layout
 from kiosk.settings import Settings
+from ocop.lots import LotDates
 
 PREVIEW_TEXT_CHARS = 122  # a stamp's length after the base URL: the QR's real size
 RECENT_JOBS = 8
 
 
 def label_preview_rgb(
-    catalog: Catalog, settings: Settings, product_id: int, lot: str
+    catalog: Catalog, settings: Settings, product_id: int, lot: str, dates: LotDates | None = None
 ) -> tuple[tuple[int, int], bytes]:
-    """The label this station would print for the product and lot, with a sample stamp of
-    full length: ((width, height), RGB bytes)."""
+    """The label this station would print for the product, lot and its dates, with a sample
+    stamp of full length: ((width, height), RGB bytes)."""
     from printer import render_label
 
     product = catalog.product(product_id)
     sample = settings.stamps.base_url + "A" * PREVIEW_TEXT_CHARS
-    image = render_label(label_content(product, product_id, sample, 0, lot), label_layout(settings))
+    image = render_label(
+        label_content(product, product_id, sample, 0, lot, dates), label_layout(settings)
+    )
     rgb = image.convert("RGB")
     return rgb.size, rgb.tobytes()
 

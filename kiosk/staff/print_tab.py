@@ -7,8 +7,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import N_, NP_, translator
 from kiosk.viewmodels import LOT_MAX_CHARS, count_text, edit_lot, edit_query, job_state_text
+from ocop.lots import LotDateError, LotDates, check_lot_dates, parse_date
 
 MAX_COUNT = 100
 # one tap to a usual batch size; each is at most MAX_COUNT (a test checks)
@@ -51,6 +52,50 @@ class Editing(enum.Enum):
     SEARCH = "search"  # the product keyboard is open
     LOT = "lot"  # the lot keypad is open
     COUNT = "count"  # the number pad for the count is open (in the keypad's column)
+    PRODUCED = "produced_on"  # the number pad for the production date (NSX)
+    BEST_BEFORE = "best_before"  # the number pad for the best-before date (HSD)
+
+
+# The number pad serves the count and both dates; the lot keypad its own column.
+NUMBER_PAD = (Editing.COUNT, Editing.PRODUCED, Editing.BEST_BEFORE)
+DATE_FIELDS = (Editing.PRODUCED, Editing.BEST_BEFORE)
+# What each date is called on screen and in its messages (ocop.lots names the field).
+DATE_NAMES = {
+    Editing.PRODUCED: N_("Production date (NSX)"),
+    Editing.BEST_BEFORE: N_("Best-before date (HSD)"),
+}
+DATE_DIGITS = 8  # ddmmyyyy: the slashes are put in as staff type
+DATE_HINT = "dd/mm/yyyy"
+
+
+def date_text(digits: str) -> str:
+    """Typed digits as the date shows while typing: "0111" -> "01/11", "01112026" ->
+    "01/11/2026"."""
+    return "/".join(p for p in (digits[:2], digits[2:4], digits[4:8]) if p)
+
+
+def lot_dates_problem(
+    typed: dict[Editing, str], lot: str, today: dt.date, lang: str
+) -> tuple[str, LotDates | None]:
+    """(why the typed dates cannot be printed, in the staff's language, "" when they can;
+    the dates when they can). The rules are ocop.lots' (the registry applies the same)."""
+    _ = translator(lang)
+    days = []
+    for editing in DATE_FIELDS:
+        digits, name = typed.get(editing, ""), _(DATE_NAMES[editing])
+        if digits and len(digits) < DATE_DIGITS:
+            return _("{field}: type the whole date, dd/mm/yyyy").format(field=name), None
+        try:
+            days.append(parse_date(date_text(digits), editing.value))
+        except LotDateError as err:
+            return _(err.problem.message).format(field=name), None
+    try:
+        dates = check_lot_dates(days[0], days[1], today)
+    except LotDateError as err:
+        return _(err.problem.message).format(field=""), None
+    if (dates.produced_on or dates.best_before) and not lot.strip():
+        return _("Dates need a lot: type the lot first"), None
+    return "", dates
 
 
 @dataclass(frozen=True)
@@ -75,7 +120,7 @@ class PrintLayout:
     def of(cls, editing: Editing, portrait: bool) -> PrintLayout:
         searching, lot, idle = (
             editing is Editing.SEARCH,
-            editing in (Editing.LOT, Editing.COUNT),  # one keypad column serves both
+            editing is Editing.LOT or editing in NUMBER_PAD,  # one keypad column serves all
             editing is Editing.NONE,
         )
 
@@ -115,9 +160,18 @@ class PrintView:
     lot_button_text: str
     lot_field_text: str
     lot_length_text: str
-    counting: bool  # the number pad, not the lot keypad, is open
+    counting: bool  # the number pad is open for the count
     count_field_text: str
     count_problem: str  # why the typed count cannot be printed; "" when it can
+    numpad: bool  # the number pad, not the lot keypad, is open (count or a date)
+    pad_title: str  # what the number pad is typing
+    pad_field_text: str
+    pad_problem: str  # the count's or the dates' problem while the pad is open
+    produced_text: str  # the NSX field: dd/mm/yyyy, or "none"
+    best_before_text: str  # the HSD field
+    produced_empty: bool
+    best_before_empty: bool
+    dates_problem: str  # why the dates cannot be printed (beside the fields); "" when they can
 
 
 def progress_line(progress, lang: str) -> str:
@@ -148,10 +202,13 @@ class PrintTabModel:
     count_typed: str = ""  # the number pad's digits while it is open
     lot: str = ""
     printing_ok: bool = True
+    today: dt.date = dt.date.min  # the trusted Vietnam day: production may not be after it
+    # the dates' typed digits (ddmmyyyy, "" = no date), by field
+    date_typed: dict = field(default_factory=dict)
 
     @classmethod
     def for_today(cls, today: dt.date) -> PrintTabModel:
-        return cls(lot=today.strftime("%Y-%m"))
+        return cls(lot=today.strftime("%Y-%m"), today=today)
 
     # --- products -------------------------------------------------------------------------
 
@@ -197,7 +254,7 @@ class PrintTabModel:
             return _("No product found. Try fewer letters.")
         if len(products) >= SEARCH_LIMIT:
             return _("The first {n} matches. Type more to narrow down.").format(n=len(products))
-        return count_text(len(products), lang, N_("{n} product found"), N_("{n} products found"))
+        return count_text(len(products), lang, NP_("{n} product found", "{n} products found"))
 
     # --- count and lot --------------------------------------------------------------------
 
@@ -233,12 +290,57 @@ class PrintTabModel:
     def key_in_lot(self, key: str) -> None:
         self.lot = edit_lot(self.lot, key, LOT_MAX_CHARS)
 
+    def start_date(self, editing: Editing) -> None:
+        """The number pad opens on a date, with what was typed before (backspace edits)."""
+        self.editing = editing
+
+    def key_in_date(self, key: str) -> None:
+        """The number pad on a date: digits (at most DATE_DIGITS), "backspace", "clear"."""
+        digits = self.date_typed.get(self.editing, "")
+        if key == "backspace":
+            digits = digits[:-1]
+        elif key == "clear":
+            digits = ""
+        elif key.isdigit() and len(digits) < DATE_DIGITS:
+            digits += key
+        self.date_typed[self.editing] = digits
+
+    def key_in_pad(self, key: str) -> None:
+        if self.editing is Editing.COUNT:
+            self.key_in_count(key)
+        elif self.editing in DATE_FIELDS:
+            self.key_in_date(key)
+
+    def finish_pad(self, lang: str) -> bool:
+        """Done on the number pad. A date pad always closes: a wrong date stays, its
+        message beside the field, and Print waits until it is fixed or cleared."""
+        if self.editing is Editing.COUNT:
+            return self.finish_count(lang)
+        self.editing = Editing.NONE
+        return True
+
+    def dates(self, lang: str) -> tuple[str, LotDates | None]:
+        return lot_dates_problem(self.date_typed, self.lot, self.today, lang)
+
     # --- what shows -----------------------------------------------------------------------
 
     def view(self, lang: str, portrait: bool) -> PrintView:
         _ = translator(lang)
         searching = self.editing is Editing.SEARCH
         counting = self.editing is Editing.COUNT
+        dating = self.editing in DATE_FIELDS
+        dates_problem = self.dates(lang)[0]
+        count_problem_text = count_problem(self.count_typed, lang) if counting else ""
+
+        def shown_date(editing: Editing) -> str:
+            return date_text(self.date_typed.get(editing, "")) or _("none")
+
+        if dating:
+            pad_title = _(DATE_NAMES[self.editing])
+            typed = date_text(self.date_typed.get(self.editing, ""))
+            pad_field_text = typed + CARET if typed else DATE_HINT
+        else:
+            pad_title, pad_field_text = _("Number of stamps"), self.count_typed + CARET
         if self.search_query:
             search_text = self.search_query + (CARET if searching else "")
         else:
@@ -255,9 +357,12 @@ class PrintTabModel:
             product_name=self.product_name,
             count=self.count,
             print_text=count_text(
-                int(self.count), lang, N_("Print {n} stamp"), N_("Print {n} stamps")
+                int(self.count), lang, NP_("Print {n} stamp", "Print {n} stamps")
             ),
-            can_print=self.printing_ok and bool(self.product_id) and not counting,
+            can_print=self.printing_ok
+            and bool(self.product_id)
+            and not counting
+            and not dates_problem,
             lot=self.lot,
             lot_button_text=self.lot or _("none"),
             lot_field_text=(self.lot + CARET)
@@ -266,7 +371,16 @@ class PrintTabModel:
             lot_length_text=f"{len(self.lot)}/{LOT_MAX_CHARS}",
             counting=counting,
             count_field_text=self.count_typed + CARET,
-            count_problem=count_problem(self.count_typed, lang) if counting else "",
+            count_problem=count_problem_text,
+            numpad=self.editing in NUMBER_PAD,
+            pad_title=pad_title,
+            pad_field_text=pad_field_text,
+            pad_problem=dates_problem if dating else count_problem_text,
+            produced_text=shown_date(Editing.PRODUCED),
+            best_before_text=shown_date(Editing.BEST_BEFORE),
+            produced_empty=not self.date_typed.get(Editing.PRODUCED),
+            best_before_empty=not self.date_typed.get(Editing.BEST_BEFORE),
+            dates_problem=dates_problem,
         )
 
 

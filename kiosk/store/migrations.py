@@ -196,9 +196,25 @@ ALTER TABLE print_jobs ADD COLUMN produced_on TEXT;
 ALTER TABLE print_jobs ADD COLUMN best_before TEXT;
 """
 
+# The lots of stamps printed anywhere (sync protocol 3, GET /lots/changes), as serial
+# ranges that never overlap (kiosk/lots.py splits an older range a newer one covers), so a
+# kiosk that did not print a stamp still shows its lot. lot '' = printed without a lot.
+_V3 = """
+CREATE TABLE lot_ranges (
+    first_serial INTEGER PRIMARY KEY,
+    last_serial  INTEGER NOT NULL CHECK (last_serial >= first_serial),
+    product_id   INTEGER NOT NULL,
+    lot          TEXT NOT NULL DEFAULT '',
+    produced_on  TEXT,
+    best_before  TEXT
+);
+CREATE INDEX lot_ranges_last ON lot_ranges(last_serial);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "lot dates on print jobs", _V2),
+    Migration(3, "lots of stamps printed elsewhere", _V3),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -147,6 +147,11 @@ class RegistryClient:
             params["limit"] = limit
         return self._json("GET", "/catalog/changes", params=params)
 
+    def lots(self, since: int, limit: int | None = None) -> dict:
+        """The lots feed (protocol 3); 404 from a registry that predates it."""
+        params = {"since": since, **({"limit": limit} if limit else {})}
+        return self._json("GET", "/lots/changes", params=params)
+
     def trust_list(self) -> bytes:
         return self._request("GET", "/trust-list", auth=False)[0]
 

@@ -5,6 +5,11 @@ Pull: GET catalog changes since the stored cursor. The reply is checked in full 
 file fetched and its SHA-256 checked), and only then applied in ONE store transaction that
 also advances the cursor. A truncated, corrupt or wrongly signed reply changes nothing.
 
+Lots (protocol 3): GET the lots of stamps printed anywhere since the lots cursor, checked
+in full and signed like the catalog, applied in one transaction with the cursor
+(kiosk/lots.py). A registry without the feed (404) is skipped: lots then come only from
+this kiosk's own print jobs.
+
 Push: outbox rows without sent_at go out in batches, each item with the idempotency key
 written together with the row. sent_at is set only after the registry's answer, in one
 transaction per batch. If the kiosk dies between send and answer, the same keys are sent
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kiosk.catalog_write import apply_catalog_changes
+from kiosk.lots import apply_lot_ranges
 from kiosk.media import find_media_file, media_path, store_media
 from kiosk.media_renditions import make_renditions
 from kiosk.settings import transport_problems
@@ -50,7 +56,7 @@ from kiosk.sync.status import SyncState, SyncStatus
 from kiosk.trusted_time import trusted_now
 from ocop.clock import ISO_SECONDS, utc_now_iso
 from ocop.errors import UserError
-from ocop.stamps.catalog_signature import verify_catalog_reply
+from ocop.stamps.catalog_signature import CATALOG, LOTS, SignedFeed, verify_catalog_reply
 from ocop.stamps.errors import TrustError
 from ocop.stamps.trust import verify_signed_trust_list, verify_trust_envelope
 from ocop.stations import BlockRefusal
@@ -77,6 +83,8 @@ class PullResult:
     trust_list_sequence: int | None = None  # set when a newer trust list was stored
     cursor: int = 0
     resent: int = 0  # outbox items queued again for a new registry epoch
+    lot_ranges: int = 0  # lot ranges stored from the lots feed
+    lots_cursor: int = 0
 
 
 @dataclass
@@ -103,7 +111,8 @@ class SyncReport:
         trust = f", trust list {p.trust_list_sequence}" if p.trust_list_sequence else ""
         return (
             f"pulled {p.products} products, {p.producers} producers, {p.media} media, "
-            f"{p.tombstones} deletions{trust} (cursor {p.cursor}); pushed "
+            f"{p.tombstones} deletions{trust} (cursor {p.cursor}), {p.lot_ranges} lot "
+            f"ranges; pushed "
             f"{u.accepted} new, {u.duplicate} already known, {u.rejected} rejected"
         )
 
@@ -266,6 +275,44 @@ class SyncEngine:
         result.cursor = reply["cursor"]
         return bool(reply["more"])
 
+    def pull_lots(self, result: PullResult) -> None:
+        """The lots feed (protocol 3) page by page, each checked in full (shape, dates,
+        overlaps: kiosk.sync.validate.check_lots; the signature) and applied with its cursor
+        in one transaction, or not at all. Skipped until a trust list is stored (the
+        catalog stage fetches it): without one no reply can be checked, and the catalog
+        stage already says why."""
+        if newest_verified_row(self.store.conn, self.root) is None:
+            log.info("lots feed skipped: no trust list yet to check it with")
+            return
+        for _ in range(MAX_PAGES_PER_PULL):
+            conn = self.store.conn
+            cursor = int(st.get_state(conn, st.LOTS_CURSOR_KEY, "0"))
+            registry_id = st.get_state(conn, st.LOTS_REGISTRY_ID_KEY)
+            try:
+                reply = self.client.lots(cursor, self.pull_page_items)
+            except SyncRejected as exc:
+                if exc.status != 404:
+                    raise
+                log.info(
+                    "the registry has no lots feed (protocol 2): lots of stamps "
+                    "printed elsewhere are not shown"
+                )
+                return
+            if isinstance(reply, dict) and registry_id and reply.get("registry_id") != registry_id:
+                # another registry database or a new epoch: our cursor means nothing there
+                log.warning("registry database changed: the lots feed starts again from 0")
+                cursor = 0
+                reply = self.client.lots(0, self.pull_page_items)
+            ranges = validate.check_lots(reply, cursor)
+            self._check_catalog_signature(reply, cursor, LOTS)
+            with self.store.transaction() as tx:
+                result.lot_ranges += apply_lot_ranges(tx, ranges)
+                st.set_state(tx, st.LOTS_CURSOR_KEY, str(reply["cursor"]))
+                st.set_state(tx, st.LOTS_REGISTRY_ID_KEY, reply["registry_id"])
+            result.lots_cursor = reply["cursor"]
+            if not reply["more"]:
+                return
+
     def _checked_trust_list(self, reply: dict) -> str | None:
         """The reply's trust list, verified against the pinned root before anything is
         written; None when there is none or it is the one already stored."""
@@ -288,18 +335,18 @@ class SyncEngine:
             )
         return None if trust.sequence == current else blob
 
-    def _check_catalog_signature(self, reply: dict, since: int) -> None:
+    def _check_catalog_signature(self, reply: dict, since: int, feed: SignedFeed = CATALOG) -> None:
         """The page must be signed by the registry's list-signing key, taken from the
         delegation of the trust list in this reply (verified just before) or of the stored
         one. Checked before anything is fetched or applied."""
-        if reply["trust_list"] is not None:
+        if reply.get("trust_list") is not None:
             blob = json.dumps(
                 reply["trust_list"], sort_keys=True, separators=(",", ":"), ensure_ascii=True
             )
         else:
             found = newest_verified_row(self.store.conn, self.root)
             if found is None:
-                raise CatalogRefused("catalog reply refused: no trust list to check it with")
+                raise CatalogRefused(f"{feed.what} refused: no trust list to check it with")
             blob = found[1]
         try:
             list_key = verify_trust_envelope(blob, self.root).list_public_key
@@ -308,9 +355,9 @@ class SyncEngine:
                     "the trust list is version 1 and names no list-signing key; the "
                     "registry must publish a version 2 list"
                 )
-            verify_catalog_reply(reply, since, list_key)
+            verify_catalog_reply(reply, since, list_key, feed)
         except TrustError as exc:
-            raise CatalogRefused(f"catalog reply refused, nothing changed: {exc}") from None
+            raise CatalogRefused(f"{feed.what} refused, nothing changed: {exc}") from None
 
     def _fetch_media(self, announced: list[dict], local_media: set[str]) -> list:
         """Every missing picture, its bytes checked, before the transaction opens."""
@@ -515,6 +562,9 @@ class SyncEngine:
         def pull():
             report.pull = self.pull()
 
+        def lots():
+            self.pull_lots(report.pull)
+
         def blocks():
             report.blocks = self.complete_pending_blocks()
 
@@ -524,6 +574,7 @@ class SyncEngine:
         stages = (
             ("heartbeat", lambda: self.queue_heartbeat(previous.last_success_at)),
             ("pull", pull),
+            ("lots", lots),
             ("stamp blocks", blocks),
             ("push", push),
         )

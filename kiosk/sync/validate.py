@@ -10,6 +10,7 @@ whole reply can tell is checked here:
     unique       the same id / GTIN / hash at most once in a reply
     references   every product's producer and picture is held locally or in the reply
     cursor       never below the kiosk's, and moving while `more` is true
+    lots         ranges of the lots feed never share a serial (check_lots)
 """
 
 from __future__ import annotations
@@ -184,3 +185,41 @@ def check_block_reply(reply: Any, product_id: int, count: int, request_id: str) 
             c.problems.append(exc)
     c.raise_if_any("stamp block")
     return stamps
+
+
+def check_lots(reply: Any, since: int) -> list[dict]:
+    """The lots reply (protocol 3): shape, types and limits (ocop.wire.LOTS), each range's
+    dates by ocop/lots.py's rules (ocop.wire.lot_problem), first_serial <= last_serial, no
+    two ranges of the reply sharing a serial, and the cursor rules of the catalog feed.
+    Returns the checked ranges."""
+    c = _Checker()
+    checked = c.record(wire.LOTS, reply)
+    if checked is None:
+        raise c.refusal("lots reply")
+    cursor = checked["cursor"]
+    if cursor is not None and cursor < since:
+        c.fail("cursor", f"{cursor} is below the kiosk's cursor {since}")
+    if checked["more"] is True and cursor == since:
+        c.fail("cursor", "does not advance although more is true")
+    ranges = _items(checked, "lots")
+    for where, r in ranges:
+        first, last = r["first_serial"], r["last_serial"]
+        if first is not None and last is not None and first > last:
+            c.fail(where, f"first_serial {first} is after last_serial {last}")
+        if r["lot"] is not None:
+            problem = wire.lot_problem(r["lot"], r["produced_on"], r["best_before"])
+            if problem:
+                c.fail(where, problem)
+    whole = sorted(
+        (r["first_serial"], r["last_serial"], where)
+        for where, r in ranges
+        if r["first_serial"] is not None and r["last_serial"] is not None
+    )
+    reach: tuple[int, str] | None = None  # the furthest last_serial so far, and whose
+    for first, last, where in whole:
+        if reach is not None and first <= reach[0]:
+            c.fail(where, f"serials {first}..{last} overlap {reach[1]} (up to {reach[0]})")
+        if reach is None or last > reach[0]:
+            reach = (last, where)
+    c.raise_if_any("lots reply")
+    return [r for _, r in ranges]

@@ -44,8 +44,8 @@ SCANS_IGNORED_ON = frozenset({"staff_pin", "staff"})
 HINT_SHOW_S = 2.5
 CAMERA_WATCH_INTERVAL_S = 2.0  # how often a kiosk on its demo camera looks for a USB camera
 HEAP_TIDY_INTERVAL_S = 3600.0  # kiosk.heap: freed memory back to the system, on attract
-IDLE_CHECK_INTERVAL_S = 0.5
-IDLE_COUNTDOWN_S = 10  # the last seconds before the idle return are counted down
+IDLE_CHECK_INTERVAL_S = 0.5  # how often the idle time is looked at before a countdown
+IDLE_COUNTDOWN_S = 10.0  # the last seconds before the idle return are counted down
 DAY_CHECK_INTERVAL_S = 30.0  # a rating that expires at midnight loses its stars by then
 # systemd's watchdog: a worker inside one call this long is hung, not slow. Opening a USB
 # camera takes 1-3 s; a frame decodes in 2-100 ms.
@@ -74,6 +74,20 @@ def load_kv() -> None:
 
 class Root(BoxLayout):
     pass
+
+
+class IdleWarning(BoxLayout):
+    """The countdown before the idle return, over the bottom of the current screen (app.kv).
+    Shown while `seconds` > 0; then a touch on it stays on it (the Stay button or nothing),
+    never reaching the screen below. Hidden, it lets every touch through."""
+
+    seconds = NumericProperty(0)
+
+    def on_touch_down(self, touch):
+        if not self.seconds or not self.collide_point(*touch.pos):
+            return False
+        super().on_touch_down(touch)
+        return True
 
 
 class KioskApp(App):
@@ -137,6 +151,8 @@ class KioskApp(App):
         self.camera_watch_interval_s = CAMERA_WATCH_INTERVAL_S
         self._camera_watch = None  # Clock event while looking for a camera
         self._last_activity = time.monotonic()
+        self.idle_countdown_s = IDLE_COUNTDOWN_S
+        self._countdown_event = None  # Clock event of the next countdown step
         self._catalog_seen: tuple | None = None  # (cursor, trust sequence, day) on screen
         self._hint_event = None
         self._ready_sent = False
@@ -165,7 +181,10 @@ class KioskApp(App):
         self.on_mode(self, self.mode)
         Window.clearcolor = COLOURS["cream"]
         Window.bind(
-            size=self._on_window_size, on_touch_down=self._on_touch, on_key_down=self._on_key
+            size=self._on_window_size,
+            on_touch_down=self._on_touch_down,
+            on_touch_up=self._on_touch_up,
+            on_key_down=self._on_key,
         )
         self._on_window_size(Window, Window.size)
         self.root = Root()
@@ -246,6 +265,7 @@ class KioskApp(App):
 
     def on_stop(self):
         self._stopped = True
+        self._stop_countdown()  # its next step must not run after the app has gone
         self._watch_for_camera(False)
         for screen in self.sm.screens:  # a screen's timers must not outlive the app
             if hasattr(screen, "stop_callbacks"):
@@ -302,6 +322,8 @@ class KioskApp(App):
         self.poke()
 
     def go_home(self, *_, reset: bool = False) -> None:
+        self._stop_countdown()
+        self.idle_countdown = 0
         if reset:
             self.lang = self.default_lang
             self.staff_signed_in = False
@@ -320,11 +342,29 @@ class KioskApp(App):
     # --- idle -----------------------------------------------------------------------------
 
     def poke(self, *_):
+        """Someone is here: the idle time starts again and a countdown on screen ends."""
         self._last_activity = time.monotonic()
+        self._stop_countdown()
         self.idle_countdown = 0
 
-    def _on_touch(self, *_):
+    def stay(self, *_):
+        """The countdown's Stay button."""
+        log.info("idle countdown: stay on %s", self.sm.current)
         self.poke()
+
+    def _on_touch_down(self, *_):
+        # The idle time starts again now, but a countdown on screen stays until the finger
+        # lifts: the touch that lands on its Stay button presses it, not what lies below.
+        self._last_activity = time.monotonic()
+        self._stop_countdown()
+
+    def _on_touch_up(self, *_):
+        self.poke()
+
+    def _stop_countdown(self) -> None:
+        if self._countdown_event is not None:
+            self._countdown_event.cancel()
+            self._countdown_event = None
 
     def _on_key(self, _window, key, _scancode=None, _codepoint=None, modifiers=(), *_):
         self.poke()
@@ -340,6 +380,22 @@ class KioskApp(App):
         return time.monotonic() - self._last_activity
 
     def _check_idle(self):
+        """Every IDLE_CHECK_INTERVAL_S: start the countdown on time. The countdown itself
+        steps on whole seconds (_count_down), not on this coarse check."""
+        if self.sm.current == "attract":
+            self._stop_countdown()
+            self.idle_countdown = 0
+            return
+        if self._countdown_event is not None:
+            return
+        wait_s = self.idle_timeout_s - self.idle_for_s() - self.idle_countdown_s
+        if wait_s <= IDLE_CHECK_INTERVAL_S:
+            self._countdown_event = Clock.schedule_once(self._count_down, max(0.0, wait_s))
+
+    def _count_down(self, *_):
+        """Show the whole seconds left, and come back when the next one begins; at 0, the
+        return to attract, once (poke and the attract screen end the countdown)."""
+        self._countdown_event = None
         if self.sm.current == "attract":
             self.idle_countdown = 0
             return
@@ -348,9 +404,12 @@ class KioskApp(App):
             log.info("idle for %.0f s on %s: back to attract", self.idle_for_s(), self.sm.current)
             self.idle_countdown = 0
             self.go_home(reset=True)
-        else:
-            # shown in the last seconds only, so a shopper reading is not hurried
-            self.idle_countdown = math.ceil(left_s) if left_s <= IDLE_COUNTDOWN_S else 0
+            return
+        # never more than the countdown's length: a timer firing early must not flash 11
+        shown = min(math.ceil(left_s), math.ceil(self.idle_countdown_s))
+        self.idle_countdown = shown
+        # the moment the number shown becomes shown - 1 (a clock firing early comes back)
+        self._countdown_event = Clock.schedule_once(self._count_down, left_s - (shown - 1))
 
     def _tidy_heap(self):
         if self.sm.current == "attract":

@@ -23,8 +23,21 @@ COLOURS.update(
     gold_soft=rgba("#FFF4D6"),
     amber_soft=rgba("#FDF0E1"),
     red_soft=rgba("#FBE7E5"),
-    key=rgba("#ECE5D3"),
-)  # keyboard keys: visible on cream without an outline
+    key=rgba("#ECE5D3"),  # keyboard keys: visible on cream without an outline
+)
+# Stars: gold alone is 2.2:1 on white, so every star has a dark outline (>= 3:1 on any
+# background it sits on) and the hollow ones are grey, not a fainter gold (issue 15).
+COLOURS.update(
+    star_fill=COLOURS["gold"],
+    star_outline=COLOURS["ink"],
+    star_empty=COLOURS["muted"],
+)
+
+
+def hex_of(colour: list[float]) -> str:
+    """[r, g, b, a] -> 'RRGGBB' for Kivy markup ([color=RRGGBB])."""
+    return "".join(f"{round(c * 255):02X}" for c in colour[:3])
+
 
 # Font sizes in px at 800x480 (the .kv files multiply by app.u): readable on a 7" screen at
 # arm's length (issue 15). Body text >= 20, captions/labels >= 18.

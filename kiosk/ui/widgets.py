@@ -24,9 +24,11 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.ui.theme import COLOURS
+from kiosk.ui.theme import COLOURS, hex_of
 from kiosk.ui.ticks import every
 from kiosk.viewmodels import EMPTY_STAR, STAR
+
+STAR_GAP = "\u200a"  # hair space
 
 
 class KLabel(Label):
@@ -119,8 +121,11 @@ class StarRow(Label):
             return
         rest = max(0, int(self.out_of) - n) if self.show_empty else 0
         self.markup = True
-        self.text = f"[color=E8A317]{STAR * n}[/color]" + (
-            f"[color=5B6B60]{EMPTY_STAR * rest}[/color]" if rest else ""
+        fill, empty = hex_of(COLOURS["star_fill"]), hex_of(COLOURS["star_empty"])
+        # a thin space between stars: outlined glyphs touch and blur into a bar otherwise
+        gap = STAR_GAP
+        self.text = f"[color={fill}]{gap.join(STAR * n)}[/color]" + (
+            f"{gap}[color={empty}]{gap.join(EMPTY_STAR * rest)}[/color]" if rest else ""
         )
 
 
@@ -132,7 +137,10 @@ class VerdictBanner(BoxLayout):
 
 
 class ProductImage(Image):
-    """A product picture (placeholder art in the demo), letterboxed on a soft card."""
+    """A product picture (placeholder art in the demo), letterboxed on a soft card;
+    `caption` ("Ảnh minh họa") is written under a placeholder in the screen's language."""
+
+    caption = StringProperty("")
 
 
 class Card(BoxLayout):
@@ -686,6 +694,8 @@ class ProductDetail(BoxLayout):
     card = ObjectProperty(None, allownone=True)  # ProductCardViewModel
     image = StringProperty("")
     extra = StringProperty("")
+    show_image = BooleanProperty(True)  # False beside a report: the facts get the width
+    big = NumericProperty(1.0)  # type scale: app.big (rest stop), 1 on the result screen
 
     def scroll_to_top(self) -> None:
         """Every card opens at its top: the last shopper's scroll position says nothing."""

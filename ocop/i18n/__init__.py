@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +27,20 @@ DEFAULT_LANGUAGE = "vi"
 def N_(message: str) -> str:
     """Mark for extraction only."""
     return message
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A msgid with plural forms: `one` is the msgid, `many` the msgid_plural (English).
+    gettext's ngettext picks the form for a number by the catalog's Plural-Forms rule."""
+
+    one: str
+    many: str
+
+
+def NP_(one: str, many: str) -> Plural:
+    """Mark a msgid and its plural for extraction (an ngettext entry) without translating."""
+    return Plural(one, many)
 
 
 def supported(lang: str) -> str:
@@ -56,7 +71,9 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "LOCALE_DIR",
+    "NP_",
     "N_",
+    "Plural",
     "reload",
     "supported",
     "translations",

@@ -20,6 +20,7 @@ from registry import audit, catalog, catalog_import, clones, report_export, repo
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
+from registry.dal import stamp_reports
 from registry.db import Database
 from registry.deps import (
     AdminDep,
@@ -405,6 +406,20 @@ def admin_reports_export(
         media_type=catalog_import.EXPORT_FORMATS[format],
         headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
     )
+
+
+@router.get("/stamp-reports")
+@needs_role(AdminRole.VIEWER)
+def admin_stamp_reports(
+    database: DatabaseDep,
+    limit: int = Query(100, ge=1, le=5000),
+    serial: int | None = Query(None, ge=1),
+) -> dict:
+    """Shoppers' reports from the phone page's form (registry/public_reports.py), newest
+    first; read-only. A phone number is there only with the shopper's consent to a call."""
+    with database.read() as conn:
+        found = stamp_reports.recent(conn, limit, serial)
+    return {"reports": [asdict(report) for report in found]}
 
 
 @router.get("/audit")

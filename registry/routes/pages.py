@@ -1,17 +1,22 @@
 """HTML routes: the index, the public stamp page (what a phone opens after scanning a
-stamp), the reports page (with the clone-detection buttons) and the stylesheet. The
-rendering is in registry/pages.py."""
+stamp) and its report form, the reports page (with the clone-detection buttons) and the
+stylesheet. The rendering is in registry/pages.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from registry import admins, audit, clones, pages, reports
+from ocop.i18n import LANGUAGES
+from registry import admins, audit, clones, pages, public_reports, reports
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
-from registry.csrf import token_for_request
+from registry.csrf import FORM_TYPE, token_for_request
+from registry.dal import stamp_reports
 from registry.deps import (
     ConfigDep,
     DatabaseDep,
@@ -23,9 +28,14 @@ from registry.deps import (
     require_admin,
 )
 from registry.lookups import LookupLimiter
+from registry.public_reports import FormProblem, PostedForm
+from registry.ratelimit import RequestLimiter
+from registry.routes import console as console_routes
 
 log = logging.getLogger(__name__)
 AUDIT_ON_PAGE = 50  # newest audit entries on the reports page
+REPORTS_ON_PAGE = 100  # newest stamp reports on the reports page
+REPORT_WINDOW_S = 3600.0  # config.reports_per_hour
 
 
 def build_router(stamp_path_prefix: str) -> APIRouter:
@@ -49,6 +59,7 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
             include_in_schema=False,
         )
     router.add_api_route("/check", check_serial, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/report", post_report, methods=["POST"], include_in_schema=False)
     router.add_api_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
     router.add_api_route(
         "/reports/detections/{detection_id}/{action}",
@@ -113,6 +124,7 @@ def stamp_page(
     views: ViewsDep,
 ) -> HTMLResponse:
     lang, switch = _lang_and_switch(request)
+    secret = _report_secret(request, database)
 
     def render():
         with database.read() as conn:
@@ -124,6 +136,7 @@ def stamp_page(
                 lang,
                 switch=switch,
                 path=request.url.path,
+                report_secret=secret,
             )
 
     page = render()
@@ -132,6 +145,119 @@ def stamp_page(
     ):
         page = render()  # this check counts (and may have made the serial a suspect)
     return _html(page.html, page.status)
+
+
+def _report_secret(request: Request, database) -> bytes:
+    """The report form tokens' secret (in the database, so every process agrees), read
+    once per app."""
+    state = request.app.state
+    if getattr(state, "report_secret", None) is None:
+        with database.write() as conn:
+            state.report_secret = public_reports.form_secret(conn)
+    return state.report_secret
+
+
+def _report_limiter(request: Request, config) -> RequestLimiter:
+    state = request.app.state
+    if getattr(state, "report_limiter", None) is None:
+        state.report_limiter = RequestLimiter(config.reports_per_hour, REPORT_WINDOW_S)
+    return state.report_limiter
+
+
+async def post_report(
+    request: Request, config: ConfigDep, database: DatabaseDep, verifiers: VerifiersDep
+) -> HTMLResponse:
+    """The stamp page's report form (registry/public_reports.py): the thank-you page, or
+    why nothing was stored. Limited per client before the body is even read."""
+    lang, _ = _lang_and_switch(request)
+    site = pages.Site.of(config)
+    if not _report_limiter(request, config).allow(client_address(request)):
+        return _report_refused(site, lang, FormProblem.LIMITED, None, Retry_After="3600")
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > public_reports.MAX_FORM_BYTES):
+        return _report_refused(site, lang, FormProblem.TOO_LARGE, None)
+    if not request.headers.get("content-type", "").startswith(FORM_TYPE):
+        return _report_refused(site, lang, FormProblem.NOT_A_FORM, None)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > public_reports.MAX_FORM_BYTES:
+            return _report_refused(site, lang, FormProblem.TOO_LARGE, None)
+    user_agent = request.headers.get("user-agent", "")
+    return await run_in_threadpool(
+        _store_report,
+        request,
+        config,
+        database,
+        verifiers,
+        body,
+        lang,
+        site,
+        public_reports.coarse_network(client_address(request)),
+        public_reports.coarse_agent(user_agent),
+    )
+
+
+def _store_report(
+    request: Request, config, database, verifiers, body: bytes, lang: str, site, network, agent
+) -> HTMLResponse:
+    sent = public_reports.parse_body(body)
+    if isinstance(sent, FormProblem):
+        return _report_refused(site, lang, sent, None)
+    lang = sent.lang if sent.lang in LANGUAGES else lang
+    if not sent.token:
+        return _report_refused(site, lang, FormProblem.TOKEN_MISSING, sent)
+    if not sent.code or len(sent.code) > public_reports.MAX_CODE_CHARS:
+        return _report_refused(site, lang, FormProblem.BAD_FIELDS, sent)
+    secret = _report_secret(request, database)
+    today = dt.datetime.now(dt.UTC).date()
+    with database.write() as conn:
+        judged = pages.judge_code(config, verifiers.for_connection(conn), sent.code, today)
+        nonce = public_reports.check_token(secret, judged.report_subject, sent.token)
+        if isinstance(nonce, FormProblem):
+            return _report_refused(site, lang, nonce, sent)
+        if stamp_reports.nonce_used(conn, nonce):
+            return _report_refused(site, lang, FormProblem.TOKEN_USED, sent)
+        valid = public_reports.validate(sent)
+        if isinstance(valid, FormProblem):
+            return _report_refused(site, lang, valid, sent)
+        report_id = stamp_reports.add(
+            conn,
+            nonce,
+            serial=judged.serial,
+            code=judged.payload,
+            verdict=judged.verdict.value,
+            problem=valid.problem.value,
+            where_bought=valid.where_bought,
+            phone=valid.phone,
+            callback_consent=valid.callback_consent,
+            lang=lang,
+            client_network=network,
+            client_agent=agent,
+        )
+    if report_id is None:  # the same token in a concurrent request won
+        return _report_refused(site, lang, FormProblem.TOKEN_USED, sent)
+    log.info("stamp report %s: serial %s, %s", report_id, judged.serial, valid.problem.value)
+    html = pages.report_thanks_page(
+        site, lang, _stamp_switch(sent.code, lang), report_id, judged.payload
+    )
+    return _html(html, 200)
+
+
+def _stamp_switch(code: str, lang: str) -> str:
+    """The other language's link on a report result: the stamp page (GET /report is none)."""
+    other = "en" if lang == "vi" else "vi"
+    if code and len(code) <= public_reports.MAX_CODE_CHARS:
+        return f"/S/{quote(code, safe='')}?lang={other}"
+    return f"/?lang={other}"
+
+
+def _report_refused(
+    site, lang: str, problem: FormProblem, sent: PostedForm | None, **headers: str
+) -> HTMLResponse:
+    switch = _stamp_switch(sent.code if sent else "", lang)
+    html = pages.report_refused_page(site, lang, switch, problem, sent)
+    return _html(html, problem.status, **{k.replace("_", "-"): v for k, v in headers.items()})
 
 
 def _record_view(request: Request, config, database, keyring, views, serial: int) -> bool:
@@ -205,19 +331,23 @@ def reports_page(
     with database.read() as conn:
         report = reports.build_report(conn, config, days=days)
         entries = audit.recent(conn, AUDIT_ON_PAGE) if who.role is AdminRole.ADMIN else None
+        shoppers = stamp_reports.recent(conn, REPORTS_ON_PAGE)
         if config.admin_token_hashes and admins.count_enabled(conn):
             notices.append(
                 f"The {BOOTSTRAP_NAME} admin token ($OCOP_REGISTRY_ADMIN_TOKEN / "
                 "--admin-token-file) is still configured although named admins exist: "
                 "remove it from the service's settings."
             )
-    html = pages.reports_page(report, entries, notices, who.name, token_for_request(request))
+    html = pages.reports_page(
+        report, entries, notices, who.name, token_for_request(request), shoppers
+    )
     return HTMLResponse(html)
 
 
 STATIC = {
     "style.css": (pages.CSS, "text/css"),
     "share.js": (pages.SHARE_JS, "text/javascript"),
+    "console.css": (console_routes.stylesheet(), "text/css"),
 }
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
 from ocop.stations import REFUSAL_REASON_FIELD
-from ocop.wire import CATALOG_SIGNATURE, UPLOAD_STATUSES
+from ocop.wire import CATALOG_SIGNATURE, LOTS_SIGNATURE, UPLOAD_STATUSES
 from registry import db, uploads
 from registry import stations as station_rules
 from registry.config import Limits
 from registry.dal import catalog as catalog_rows
+from registry.dal import lots as lot_rows
 from registry.deps import (
     ConfigDep,
     DatabaseDep,
@@ -55,6 +56,22 @@ def build_router(limits: Limits) -> APIRouter:
             reply["trust_list"] = json.loads(signed) if sequence > trust_sequence else None
             # Last: the signature covers everything above, and `since`.
             reply[CATALOG_SIGNATURE] = keyring.sign_catalog(conn, reply, since)
+        return reply
+
+    @outer.get("/lots/changes")
+    def lot_changes(
+        reader: ReaderDep,
+        database: DatabaseDep,
+        keyring: KeyRingDep,
+        since: int = Query(0, ge=0, le=2**62),
+        limit: int = Query(limits.default_page_items, ge=1, le=limits.max_page_items),
+    ) -> dict:
+        """Protocol 3: the lots of printed stamps as serial ranges, after cursor `since`
+        (registry/dal/lots.py; ask again at once while `more`), signed like the catalog."""
+        with database.read() as conn:
+            reply = lot_rows.lot_ranges_since(conn, since, limit)
+            reply["registry_id"] = db.get_meta(conn, "registry_id")
+            reply[LOTS_SIGNATURE] = keyring.sign_lots(conn, reply, since)
         return reply
 
     outer.include_router(router)

@@ -195,3 +195,24 @@ def test_typed_count_is_checked_and_a_bad_one_changes_nothing():
     assert view.counting and not view.can_print and view.count_problem
     vm.key_in_count("backspace")
     assert vm.finish_count("en") and vm.count == 12 and vm.editing is Editing.NONE
+
+
+def test_lot_dates_need_a_lot_and_show_as_typed():
+    import datetime as dt
+
+    from kiosk.staff.print_tab import date_text
+    from ocop.lots import LotDates
+
+    assert date_text("") == "" and date_text("0111") == "01/11"
+    assert date_text("01112026") == "01/11/2026"
+    model = PrintTabModel.for_today(dt.date(2026, 12, 3))
+    model.product_id = 101
+    assert model.view("en", portrait=False).can_print
+    model.date_typed[Editing.PRODUCED] = "01112026"
+    assert model.dates("en") == ("", LotDates(dt.date(2026, 11, 1)))
+    model.lot = ""  # the registry refuses dates without a lot: so does the station
+    view = model.view("vi", portrait=False)
+    assert view.dates_problem == "Có ngày thì phải có số lô: nhập số lô trước"
+    assert not view.can_print
+    model.date_typed[Editing.PRODUCED] = ""
+    assert model.view("en", portrait=False).dates_problem == ""

@@ -71,8 +71,11 @@ class Registry:
         headers = {"Authorization": f"Bearer {token or self.token}", **kwargs.pop("headers", {})}
         return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """`ocop-registry ARGS --db ... --data-dir ...` against this registry's database."""
+    def cli(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
+        """`ocop-registry ARGS --db ... --data-dir ...` against this registry's database
+        (`input`: its standard input)."""
         result = subprocess.run(
             [
                 sys.executable,
@@ -88,6 +91,7 @@ class Registry:
             text=True,
             cwd=REPO_ROOT,
             timeout=60,
+            input=input,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"registry cli {args} failed: {result.stderr}")

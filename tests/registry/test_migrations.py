@@ -266,3 +266,52 @@ def test_the_migrations_ship_in_the_installed_package():
     assert {"registry.migrations", "registry.migrations.versions"} <= set(found)
     versions = REPO_ROOT / "registry" / "migrations" / "versions"
     assert (versions / "__init__.py").exists() and list(versions.glob("0001_*.py"))
+
+
+def test_print_records_from_before_the_lots_feed_get_their_place_in_it(empty_url):
+    """Revision 0007 on a database holding print records (and a scan): each print record
+    gets its id as its lot_seq, the counter starts above them, so the feed serves them and
+    a new record comes after them."""
+    from registry.dal import lots
+
+    engine = engine_for(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0006")
+        conn.execute(
+            sa.text("INSERT INTO stations(name, token_hash, created_at) VALUES ('s', 'h', 'now')")
+        )
+        for i, (kind, serial, lot) in enumerate(
+            [("print", 41, "A1"), ("scan", 41, ""), ("print", 42, "A1")], start=1
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events(station_id, idempotency_key, kind, occurred_at, day, "
+                    "received_at, serial, product_id, payload_json) VALUES ((SELECT id FROM "
+                    "stations), :k, :kind, 'x', 'x', 'x', :serial, 101, :p)"
+                ),
+                {
+                    "k": f"k{i}",
+                    "kind": kind,
+                    "serial": serial,
+                    "p": f'{{"status": "printed", "lot": "{lot}"}}',
+                },
+            )
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.begin() as conn:
+        seqs = conn.execute(sa.text("SELECT kind, lot_seq FROM events ORDER BY id")).all()
+        assert [tuple(r) for r in seqs] == [("print", 1), ("scan", None), ("print", 3)]
+        assert db.take_sequence(conn, "lot_seq", 1) == 4
+        page = lots.lot_ranges_since(conn, 0, 10)
+    engine.dispose()
+    assert page["cursor"] == 3 and not page["more"]
+    assert page["lots"] == [
+        {
+            "first_serial": 41,
+            "last_serial": 42,
+            "product_id": 101,
+            "lot": "A1",
+            "produced_on": None,
+            "best_before": None,
+        }
+    ]

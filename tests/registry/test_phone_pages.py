@@ -355,3 +355,47 @@ def test_lot_from_the_print_record_and_the_printed_state(reg):
     assert "<dd>20/11/2026</dd>" in html and "<dd>20/11/2027</dd>" in html
     typed = requests.get(f"{reg.url}/check", params={"serial": str(serial)}, timeout=10)
     assert typed.status_code == 200 and 'data-state="printed"' in typed.text
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_a_shopper_reports_a_revoked_stamp_from_the_phone(reg, browser, js):
+    """The report form at 360x740: pick what is wrong, type where, leave a number for a
+    call back, send; the thank-you page names the hotline and the office lists the report."""
+    path, serial = _stamp(reg)
+    reg.cli("revoke", "serials", str(serial), str(serial), "--reason", "stolen roll")
+    page = _page(browser, PHONE, js)
+    page.goto(reg.url + path)
+    assert page.locator("#verdict").get_attribute("data-verdict") == "revoked"
+    form = page.locator("#report-form")
+    assert form.is_visible() and form.get_attribute("method") == "post"
+    assert "Báo cáo tem này" in form.inner_text()
+    _check_layout(page)
+    page.locator("label.choice", has_text="vẫn được bán").click()
+    page.fill("#where", "Chợ Mộc Châu, quầy số 3")
+    page.fill("#phone", "0912 345 678")
+    with page.expect_navigation():  # a number without the consent: the form comes back
+        page.click("#report-form button[type=submit]")
+    problem = page.locator("#report-problem")
+    assert problem.get_attribute("data-problem") == "phone_no_consent"
+    assert "đánh dấu ô đồng ý" in problem.inner_text()
+    assert page.input_value("#where") == "Chợ Mộc Châu, quầy số 3"  # what was typed, kept
+    page.check("#consent")
+    if js:
+        page.locator("#report-form").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "phone-report.png"), full_page=False)
+    with page.expect_navigation():
+        page.click("#report-form button[type=submit]")
+    thanks = page.locator("#report-thanks")
+    assert thanks.is_visible() and "Cảm ơn bạn" in thanks.inner_text()
+    assert page.locator("#hotline").get_attribute("href") == "tel:02123856000"
+    _check_layout(page)
+    if js:
+        _shot(page, "report-thanks")
+    (stored,) = reg.admin("GET", f"{API}/admin/stamp-reports", params={"serial": serial}).json()[
+        "reports"
+    ]
+    assert stored["verdict"] == "revoked" and stored["problem"] == "revoked"
+    assert stored["where_bought"] == "Chợ Mộc Châu, quầy số 3"
+    assert stored["phone"] == "0912 345 678" and stored["callback_consent"] is True
+    assert stored["lang"] == "vi" and stored["client_network"] == "127.0.0.0/24"
+    page.context.close()

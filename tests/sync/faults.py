@@ -1,6 +1,7 @@
 """A misbehaving HTTP server in front of the real registry: proxy, slow, 500, garbage,
 truncated replies, a tampered trust list signature, a trust list from another root, a slow
-catalog (uploads fast), and catalog replies passed through a test's `poison` function."""
+catalog (uploads fast), catalog (or, with `poison_path`, lots) replies passed through a
+test's `poison` function, and a registry from before the lots feed (`no_lots`: 404)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ MODES = (
     "drop_upload_reply",
     "slow_catalog",
     "poison",
+    "no_lots",
 )
 CHANGES_PATH = "/api/v1/catalog/changes"
+LOTS_PATH = "/api/v1/lots/changes"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -63,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
         mode = server.mode
         if mode == "slow" or (mode == "slow_catalog" and self.path.startswith(CHANGES_PATH)):
             time.sleep(server.delay_s)
+        if mode == "no_lots" and self.path.startswith(LOTS_PATH):
+            return self._send(404, b'{"title": "Not Found", "status": 404}')
         if mode == "500":
             return self._send(500, b'{"title": "Internal error", "status": 500}')
         if mode == "garbage":
@@ -98,7 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.get("trust_list"):
                 reply["trust_list"] = server.tamper(reply["trust_list"], mode)
             content = json.dumps(reply).encode()
-        if mode == "poison" and self.path.startswith(CHANGES_PATH) and upstream.status_code == 200:
+        poisoned = mode == "poison" and self.path.startswith(server.poison_path)
+        if poisoned and upstream.status_code == 200:
             reply = json.loads(content)
             server.path = self.path  # which request this reply answers
             server.poison(reply)
@@ -116,6 +122,7 @@ class FaultServer:
         self.delay_s = 0.0
         self.poison = lambda reply: None  # mode "poison": changes the reply in place
         self.poisoned = 0
+        self.poison_path = CHANGES_PATH  # which replies `poison` changes
         self.path = ""  # mode "poison": the path of the request being answered
         self.requests: list[tuple[str, str]] = []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -298,3 +298,41 @@ def test_upload_reply_must_answer_every_key():
         )
     ok = check_upload_reply({"results": [{"idempotency_key": "a", "status": "duplicate"}]}, ["a"])
     assert ok["a"]["status"] == "duplicate"
+
+
+def _lots(*ranges, cursor=5, more=False):
+    return {
+        "cursor": cursor,
+        "more": more,
+        "registry_id": "abc",
+        "lots_signature": "A" * 86 + "==",  # its check is the engine's (test_lots)
+        "lots": [
+            {
+                "first_serial": first,
+                "last_serial": last,
+                "product_id": 101,
+                "lot": "A1",
+                "produced_on": None,
+                "best_before": None,
+            }
+            for first, last in ranges
+        ],
+    }
+
+
+def test_lot_ranges_sharing_a_serial_are_named_even_behind_a_big_one():
+    """A wide range holding two small ones: both are named (the overlap check keeps the
+    furthest end seen, not only the neighbour's); touching ranges are fine."""
+    from kiosk.sync.validate import check_lots
+
+    assert len(check_lots(_lots((1, 9), (10, 20)), since=0)) == 2
+    with pytest.raises(ReplyRefused) as refused:
+        check_lots(_lots((1, 100), (5, 10), (20, 30), (200, 201)), since=0)
+    message = str(refused.value)
+    assert "lots[1]: serials 5..10 overlap lots[0] (up to 100)" in message
+    assert "lots[2]: serials 20..30 overlap lots[0] (up to 100)" in message
+    assert "lots[3]" not in message
+    with pytest.raises(ReplyRefused, match="below the kiosk's cursor 9"):
+        check_lots(_lots((1, 2), cursor=5), since=9)
+    with pytest.raises(ReplyRefused, match="does not advance"):
+        check_lots(_lots((1, 2), cursor=9, more=True), since=9)

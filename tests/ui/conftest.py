@@ -152,11 +152,14 @@ class Kiosk:
         self.source.inner.show(load_bgr(self.stamps[key].path), hold_s=hold_s)
 
     def reset(self):
+        from kiosk.ui.app import IDLE_COUNTDOWN_S
+
         app = self.app
         self.source.replug()
         self.source.inner.clear()
         app.camera.scanner.worker.dedup.reset()
         app.idle_timeout_s = 600.0
+        app.idle_countdown_s = IDLE_COUNTDOWN_S
         app.staff_signed_in = False
         app.scan_busy = False
         app.lang = "vi"
@@ -168,10 +171,11 @@ class Kiosk:
     # --- reading the widget tree --------------------------------------------------------------
 
     def visible_widgets(self, root=None):
-        """Widgets the person can see: on the current screen or the top bar, not hidden
-        (opacity 0), not collapsed to zero size."""
+        """Widgets the person can see: on the current screen, the top bar or the idle
+        countdown over them, not hidden (opacity 0), not collapsed to zero size."""
         app = self.app
-        roots = [root] if root is not None else [app.root.ids.topbar, app.sm.current_screen]
+        shown = [app.root.ids.topbar, app.sm.current_screen, app.root.ids.idle_warning]
+        roots = [root] if root is not None else shown
         found = []
 
         def walk(w):

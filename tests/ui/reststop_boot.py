@@ -36,7 +36,8 @@ def main(argv: list[str]) -> int:
                 "showroom_address": "Thị trấn Bắc Yên",
                 "showroom_distance_km": 2.5,
             },
-            "ui": {"attract_cycle_s": 1.0},
+            # the shortest idle timeout: a countdown on attract would show within the run
+            "ui": {"attract_cycle_s": 1.0, "idle_timeout_s": 5.0},
         }
     )
     from kivy.base import EventLoop
@@ -47,9 +48,13 @@ def main(argv: list[str]) -> int:
     app._run_prepare()
     screen = app.screen("attract")
     last = -1
+    warning = app.root.ids.idle_warning
+    countdowns: set[float] = set()  # every countdown number seen, frame by frame
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         EventLoop.idle()
+        if app.idle_countdown or warning.opacity:
+            countdowns.add(app.idle_countdown)
         if screen.slides_shown != last:
             last = screen.slides_shown
             shown = {
@@ -58,6 +63,7 @@ def main(argv: list[str]) -> int:
                 "product": screen.slide.product_id if screen.slide else None,
                 "info": screen.info.title if screen.info else None,
                 "heading": screen.ids.route_heading.text,
+                "countdowns": sorted(countdowns),
             }
             print(json.dumps(shown, ensure_ascii=False), flush=True)
     app.stop()

@@ -108,3 +108,67 @@ def test_keyboard_keys_are_made_when_the_keyboard_is_first_on_screen(ui, cls_nam
         assert len(keys) >= 26 and keyboard.height > 0
     finally:
         ui.app.root.remove_widget(keyboard)
+
+
+def star_blobs(row) -> list[tuple[int, int, int]]:
+    """The stars drawn in a StarRow's texture, left to right: (gold pixels, outline pixels,
+    all painted pixels) per glyph, found as runs of painted columns."""
+    from kiosk.ui.theme import COLOURS
+
+    w, h = row.texture.size
+    px = row.texture.pixels
+    gold = [round(c * 255) for c in COLOURS["star_fill"][:3]]
+    dark = [round(c * 255) for c in COLOURS["star_outline"][:3]]
+
+    def near(p, ref):
+        return all(abs(a - b) < 40 for a, b in zip(p, ref, strict=True))
+
+    columns = []
+    for x in range(w):
+        counts = [0, 0, 0]
+        for y in range(h):
+            i = 4 * (y * w + x)
+            if px[i + 3] < 128:
+                continue
+            rgb = list(px[i : i + 3])
+            counts[0] += near(rgb, gold)
+            counts[1] += near(rgb, dark)
+            counts[2] += 1
+        columns.append(counts)
+    blobs, current = [], None
+    for counts in columns:
+        if counts[2]:
+            current = [a + b for a, b in zip(current or [0, 0, 0], counts, strict=True)]
+        elif current:
+            blobs.append(tuple(current))
+            current = None
+    if current:
+        blobs.append(tuple(current))
+    return blobs
+
+
+@pytest.mark.parametrize("font_px", [20, 34, 76])
+@pytest.mark.parametrize("stars", [3, 4, 5])
+def test_stars_are_drawn_outlined_and_counted_at_every_size(ui, stars, font_px):
+    """3, 4 and 5 stars read apart: five glyphs drawn, `stars` of them gold inside, every one
+    with a dark outline (>= 3:1 on the card and the page) and the hollow ones without gold."""
+    from kiosk.ui.contrast import contrast_ratio
+    from kiosk.ui.theme import COLOURS
+    from kiosk.ui.widgets import StarRow
+
+    row = StarRow(stars=stars, font_size=font_px)
+    ui.app.root.add_widget(row)
+    try:
+        ui.pump(3)
+        assert row.outline_width >= 1 and row.outline_color == COLOURS["star_outline"]
+        blobs = star_blobs(row)
+        assert len(blobs) == 5, blobs
+        filled = [b for b in blobs if b[0] > 0.2 * b[2]]
+        assert len(filled) == stars, blobs
+        assert all(b[1] > 0 for b in blobs), blobs  # every star has its outline
+        assert all(b[0] < 0.05 * b[2] for b in blobs[stars:]), blobs  # hollow: no gold
+    finally:
+        ui.app.root.remove_widget(row)
+    for bg in ("card", "cream"):
+        for colour in ("star_outline", "star_empty"):
+            assert contrast_ratio(COLOURS[colour], COLOURS[bg]) >= 3.0, (colour, bg)

@@ -242,6 +242,7 @@ def test_a_rest_stop_rotates_after_boot_with_nobody_touching_it(tmp_path):
     assert len(shown) >= 6, result.stdout  # >= 5 changes in 9 s at 1 s a slide
     assert [s["shown"] for s in shown] == list(range(len(shown)))
     assert all(s["screen"] == "attract" for s in shown)
+    assert all(s["countdowns"] == [] for s in shown), shown  # no idle countdown on attract
     assert all(s["heading"] == "Sản phẩm OCOP dọc Quốc lộ\u00a037" for s in shown)
     products = {s["product"] for s in shown if s["product"]}
     infos = {s["info"] for s in shown if s["info"]}

@@ -152,28 +152,6 @@ def test_a_stamp_left_on_the_counter_is_one_scan_through_idle_resets(ui):
     assert _scans(ui) == before + 2
 
 
-@pytest.mark.slow
-def test_the_idle_return_is_counted_down_and_a_touch_stays(ui):
-    app = ui.app
-    app.go("browse")
-    assert ui.wait_screen("browse")
-    app.idle_timeout_s = 12.0
-    countdown = app.root.ids.topbar.ids.idle_countdown
-    assert countdown.opacity == 0 and countdown.text == ""
-    assert ui.wait(lambda: app.idle_countdown > 0, 6)
-    ui.settle(0.2)
-    assert 0 < app.idle_countdown <= 10
-    assert countdown.opacity == 1
-    assert f"{app.idle_countdown} giây" in countdown.text
-    assert countdown in ui.visible_widgets(app.root.ids.topbar)
-    ui.tap(countdown)  # a touch anywhere keeps the shopper's screen
-    ui.settle(0.2)
-    assert app.idle_countdown == 0 and app.sm.current == "browse"
-    assert ui.wait(lambda: app.idle_countdown > 0, 6)  # counted down again, then home
-    assert ui.wait_screen("attract", 12)
-    assert app.idle_countdown == 0
-
-
 def test_staff_see_clock_not_set_when_the_clock_is_behind_the_trusted_time(ui):
     """A Pi without RTC booted before NTP answered: staff are told, in Vietnamese."""
     from kiosk.trusted_time import META_LOCAL_MARK, META_SIGNED_TIME, record_signed_time

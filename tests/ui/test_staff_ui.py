@@ -251,7 +251,9 @@ def test_lot_keypad_types_the_lot_that_is_printed(ui):
     for _ in range(33):
         staff.print_tab.on_lot_key("backspace")
     ui.tap(staff.print_tab.ids.lot_done)
-    assert staff.print_tab.editing == "" and staff.print_tab.ids.lot_button.text == "L07-A/2"
+    assert staff.print_tab.editing == "" and staff.print_tab.ids.lot_button.text.endswith(
+        "\nL07-A/2"
+    )
     ui.tap(staff.print_tab.ids.print_button)
     queue = ui.app.services.print_queue
     assert ui.wait(
@@ -583,3 +585,204 @@ def test_typing_the_count_on_the_number_pad(ui):
     ui.tap(tab.ids.lot_done)
     assert tab.editing == "" and tab.count == 37 and tab.can_print
     assert "37" in tab.ids.print_button.text
+
+
+# --- the lot's dates -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def dates_cleared_after(ui):
+    """The app lives for the whole session: the dates and count typed here must not
+    reach the next test's print."""
+    yield
+    tab = ui.screen("staff").print_tab
+    tab.vm.date_typed.clear()
+    tab.vm.count = 1
+    tab.refresh()
+
+
+def type_date(ui, tab, field: str, digits: str):
+    """Tap the NSX or HSD field, clear it and type the digits on the number pad, Done."""
+    ui.tap(tab.ids.produced_button if field == "produced_on" else tab.ids.best_before_button)
+    assert tab.editing == field and tab.numpad
+    pad = tab.ids.count_pad
+    ui.pump(2)
+    ui.tap(pad.key("clear"))
+    for digit in digits:
+        ui.tap(pad.key(digit))
+    ui.tap(tab.ids.lot_done)
+    assert tab.editing == ""
+
+
+def print_records(ui, job_id):
+    import json
+
+    rows = ui.store.query("SELECT payload_json FROM outbox WHERE kind = 'print'")
+    return [r for r in map(json.loads, (row[0] for row in rows)) if r["job_id"] == job_id]
+
+
+def test_lot_dates_typed_on_the_number_pad_go_on_the_label_and_the_print_record(
+    ui, dates_cleared_after
+):
+    import datetime as dt
+
+    from PIL import Image
+
+    from kiosk.printing.queue import label_content, label_layout
+    from ocop.lots import LotDates
+    from printer import render_label
+
+    tab = open_print_tab(ui)
+    ui.app.set_lang("vi")  # Vietnamese first: the field names as staff read them
+    ui.pump(2)
+    assert tab.produced_empty and tab.best_before_empty
+    ui.tap(tab.ids.produced_button)
+    ui.pump(2)
+    assert tab.ids.lot_title.text == "Ngày sản xuất (NSX)"
+    ui.tap(tab.ids.lot_done)
+    ui.app.set_lang("en")
+    ui.pump(2)
+    type_date(ui, tab, "produced_on", "01112026")
+    type_date(ui, tab, "best_before", "01052027")
+    assert tab.ids.produced_button.text.endswith("\n01/11/2026")
+    assert tab.ids.best_before_button.text.endswith("\n01/05/2027")
+    assert tab.dates_problem == "" and tab.can_print
+    ui.tap(tab.ids.preset_0)  # 10 stamps... then back to 2 with the pad, fewer to print
+    ui.tap(tab.ids.count_label)
+    ui.tap(tab.ids.count_pad.key("clear"))
+    ui.tap(tab.ids.count_pad.key("2"))
+    ui.tap(tab.ids.lot_done)
+    before = virtual_labels(ui)
+    ui.tap(tab.ids.print_button)
+    queue = ui.app.services.print_queue
+    assert ui.wait(lambda: queue.jobs(limit=1) and queue.jobs(limit=1)[0].state.value == "done", 20)
+    job = queue.jobs(limit=1)[0]
+    row = ui.store.query_one(
+        "SELECT produced_on, best_before FROM print_jobs WHERE id = ?", (job.id,)
+    )
+    assert tuple(row) == ("2026-11-01", "2027-05-01")
+    records = print_records(ui, job.id)
+    assert len(records) == 2
+    assert {(r["lot"], r["produced_on"], r["best_before"]) for r in records} == {
+        (job.lot, "2026-11-01", "2027-05-01")
+    }
+    # the printed label is the one drawn with the dates in its footer, not the one without
+    printed = sorted(virtual_labels(ui) - before)
+    assert len(printed) == 2
+    serial = records[0]["serial"]
+    text = ui.store.query_value("SELECT text FROM stamps WHERE serial = ?", (serial,))
+    product = ui.app.services.catalog.product(101)
+    dates = LotDates(dt.date(2026, 11, 1), dt.date(2027, 5, 1))
+
+    def drawn(with_dates):
+        content = label_content(product, 101, text, serial, job.lot, with_dates)
+        return render_label(content, label_layout(ui.settings)).convert("1")
+
+    paper = [Image.open(p).convert("1").tobytes() for p in printed]
+    assert paper.count(drawn(dates).tobytes()) == 1
+    assert drawn(None).tobytes() not in paper
+
+
+def test_a_wrong_lot_date_is_named_beside_its_field_and_prints_nothing(ui, dates_cleared_after):
+    tab = open_print_tab(ui)
+    ui.app.set_lang("en")
+    ui.pump(2)
+    queue = ui.app.services.print_queue
+    jobs_before = len(queue.jobs(limit=1000))
+    from kivy.metrics import dp
+
+    from kiosk.ui import theme
+
+    for name in ("lot_button", "produced_button", "best_before_button"):
+        field = tab.ids[name]  # big enough to hit, big enough to read
+        assert field.width >= dp(48) - 0.5 and field.height >= dp(48) - 0.5, name
+        assert field.font_size >= theme.FONT_LABEL * ui.app.u - 0.01, name
+    type_date(ui, tab, "produced_on", "31022026")  # no 31 February
+    assert tab.dates_problem == "Production date (NSX): not a real date (dd/mm/yyyy)"
+    assert tab.ids.dates_problem.text == tab.dates_problem and tab.ids.dates_problem.height > 0
+    assert not tab.can_print and tab.ids.print_button.disabled
+    type_date(ui, tab, "produced_on", "0111202")  # one digit short
+    assert tab.dates_problem == "Production date (NSX): type the whole date, dd/mm/yyyy"
+    assert tab.ids.print_button.disabled
+    type_date(ui, tab, "produced_on", "01112026")
+    type_date(ui, tab, "best_before", "01102026")  # before production
+    assert tab.dates_problem == "Best-before date is before the production date"
+    assert tab.ids.print_button.disabled
+    type_date(ui, tab, "best_before", "01011999")
+    assert tab.dates_problem == "Best-before date (HSD): the year must be 2000 to 2100"
+    type_date(ui, tab, "best_before", "")
+    type_date(ui, tab, "produced_on", "01012099")  # in the future
+    assert tab.dates_problem == "Production date is after today"
+    ui.tap(tab.ids.print_button)  # disabled: nothing happens
+    tab.print_now()  # and a tap that got through anyway prints nothing either
+    ui.pump(5)
+    assert len(queue.jobs(limit=1000)) == jobs_before
+    ui.app.set_lang("vi")
+    ui.pump(2)
+    assert tab.dates_problem == "Ngày sản xuất sau ngày hôm nay"
+    # cleared, a lot without dates prints as before
+    type_date(ui, tab, "produced_on", "")
+    assert tab.dates_problem == "" and not tab.ids.print_button.disabled
+    ui.tap(tab.ids.print_button)
+    assert ui.wait(lambda: len(queue.jobs(limit=1000)) == jobs_before + 1, 10)
+    job = queue.jobs(limit=1)[0]
+    row = ui.store.query_one(
+        "SELECT produced_on, best_before FROM print_jobs WHERE id = ?", (job.id,)
+    )
+    assert tuple(row) == (None, None)
+    assert ui.wait(lambda: queue.jobs(limit=1)[0].state.value == "done", 20)
+
+
+def test_a_stamp_printed_with_lot_dates_shows_its_lot_line_on_the_result(ui, dates_cleared_after):
+    """Print at this station with dates typed on the pad, scan a printed stamp: the result
+    says "Số lô … · NSX … · HSD …"; a lot past its best-before date adds "HSD đã qua" in
+    amber (read back from the window's pixels)."""
+    import datetime as dt
+
+    import numpy as np
+    from kivy.core.window import Window
+    from PIL import Image
+
+    from kiosk.viewmodels import PALETTE
+
+    today = ui.app.services.catalog.today
+    produced, best_before = today - dt.timedelta(days=300), today - dt.timedelta(days=1)
+    tab = open_print_tab(ui)
+    ui.app.set_lang("vi")
+    ui.pump(2)
+    type_date(ui, tab, "produced_on", produced.strftime("%d%m%Y"))
+    type_date(ui, tab, "best_before", best_before.strftime("%d%m%Y"))
+    assert tab.can_print
+    queue = ui.app.services.print_queue
+    jobs_before = len(queue.jobs(limit=1000))
+    ui.tap(tab.ids.print_button)
+    assert ui.wait(lambda: len(queue.jobs(limit=1000)) == jobs_before + 1, 10)
+    assert ui.wait(lambda: queue.jobs(limit=1)[0].state.value == "done", 20)
+    job = queue.jobs(limit=1)[0]
+    text = ui.store.query_value(
+        "SELECT text FROM stamps WHERE job_id = ? ORDER BY serial LIMIT 1", (job.id,)
+    )
+    outcome = ui.app.services.scan.handle_text(text, "test")
+    ui.app.show_outcome(text, outcome)
+    assert ui.wait_screen("result", 10)
+    ui.settle(0.3)
+    extra = ui.screen("result").ids.detail.ids.detail_extra
+    line = (
+        f"Số lô {job.lot} · NSX {produced:%d/%m/%Y} · HSD {best_before:%d/%m/%Y}\n"
+        f"[b][color={PALETTE['amber']}]HSD đã qua[/color][/b]"
+    )
+    assert extra.text.endswith(line) and extra.markup
+    assert extra.text.startswith("Lần đầu tem này được quét")  # the scan count, the serial
+    assert "\nSố sê-ri " in extra.text
+    # amber pixels inside the line's label: the markup was drawn, not shown as text (the
+    # lines sit under the product's facts, as the serial did: scrolled to)
+    ui.screen("result").ids.detail.ids.detail_scroll.scroll_to(extra, padding=0, animate=False)
+    ui.settle(0.3)
+    path = Window.screenshot(name=str(ui.data_dir / "lot-line.png"))
+    x, y = extra.to_window(extra.x, extra.y)
+    top = Window.height - (y + extra.height)
+    box = (int(x), int(top), int(x + extra.width), int(top + extra.height))
+    rgb = np.asarray(Image.open(path).convert("RGB").crop(box)).astype(int)
+    amber = np.array([0xB4, 0x53, 0x09])
+    assert (np.abs(rgb - amber).sum(axis=2) < 40).sum() > 30
+    ui.app.go_home()

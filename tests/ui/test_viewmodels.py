@@ -235,3 +235,77 @@ def test_every_camera_state_has_words_in_both_languages():
     for state in CameraState:
         assert camera_state_text(state, "vi") != camera_state_text(state.value, "en")
     assert camera_state_text("melted", "en") == "Camera off"
+
+
+def test_related_products_are_the_same_producers_first_then_the_communes(catalog):
+    products = catalog.all()
+    by_producer: dict = {}
+    for p in products:
+        by_producer.setdefault(p.producer_id, []).append(p)
+    product = next(p for ps in by_producer.values() if len(ps) > 1 for p in ps)
+    related = catalog.related(product)
+    assert product.id not in [r.id for r in related]
+    assert 1 <= len(related) <= 4
+    same_producer = [r.producer_id == product.producer_id for r in related]
+    assert same_producer == sorted(same_producer, reverse=True)  # the producer's come first
+    assert all(
+        r.producer_id == product.producer_id
+        or (r.commune == product.commune and r.district == product.district)
+        for r in related
+    )
+    card = ProductCardViewModel.from_product(product, "vi", related=related)
+    assert card.related == tuple((r.id, r.name_vi) for r in related)
+
+
+def test_the_rating_decision_is_written_as_the_office_writes_it(catalog):
+    import dataclasses
+
+    product = dataclasses.replace(
+        catalog.product(101),
+        rating_decision_no="1234/QĐ-UBND",
+        rating_recognised_on="2024-06-30",
+        producer_address="Bản Hua La, xã Hua La",
+        producer_phone="0212 3852 123",
+    )
+    vi = ProductCardViewModel.from_product(product, "vi")
+    assert vi.decision_text == "Quyết định số 1234/QĐ-UBND ngày 30/06/2024"
+    assert (vi.labels["address"], vi.labels["phone"]) == ("Địa chỉ", "Điện thoại")
+    assert (vi.producer_address, vi.producer_phone) == ("Bản Hua La, xã Hua La", "0212 3852 123")
+    en = ProductCardViewModel.from_product(product, "en")
+    assert en.decision_text == "Decision no. 1234/QĐ-UBND of 30 Jun 2024"
+    # a date alone names no decision: the line is left out
+    no_number = dataclasses.replace(product, rating_decision_no="")
+    assert ProductCardViewModel.from_product(no_number, "vi").decision_text == ""
+
+
+def test_a_report_says_what_a_genuine_stamp_looks_like(scans):
+    from kiosk.printing.sample import stamp_domain
+    from kiosk.settings import DEFAULT_STAMP_BASE_URL
+
+    service, stamps = scans
+    outcome = service.handle_text(stamps["forged"].text, "test")
+    domain = stamp_domain(DEFAULT_STAMP_BASE_URL)
+    assert domain == "ocop.sonla.gov.vn"
+    vi = ResultViewModel.from_outcome(outcome, "vi", "0212 000 0000", "", stamp_domain=domain)
+    assert vi.genuine_caption.startswith("Tem thật trông như thế này:")
+    assert "ocop.sonla.gov.vn" in vi.genuine_caption and "0000 0000 0123" in vi.genuine_caption
+    assert "0212\u00a0000\u00a00000" in vi.hotline_text  # the number stays on one line
+    genuine = service.handle_text(stamps["genuine"].text, "test")
+    assert ResultViewModel.from_outcome(genuine, "vi", stamp_domain=domain).genuine_caption == ""
+
+
+def test_the_sample_genuine_stamp_is_drawn_by_the_label_renderer(tmp_path):
+    """The sample's QR is a stamp text in the stamp's own spelling (the real density): it
+    reads back from the picture."""
+    import zxingcpp
+    from PIL import Image
+
+    from kiosk.printing.sample import sample_png
+    from kiosk.settings import DEFAULT_STAMP_BASE_URL
+    from ocop.stamps.codec import stamp_prefix
+
+    path = sample_png(DEFAULT_STAMP_BASE_URL, 123, tmp_path)
+    image = Image.open(path).convert("L")
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1 and found[0].text.startswith(stamp_prefix(DEFAULT_STAMP_BASE_URL))
+    assert sample_png(DEFAULT_STAMP_BASE_URL, 123, tmp_path) == path  # drawn once

@@ -13,9 +13,10 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.i18n import N_, translator
+from kiosk.i18n import NP_, translator
 from kiosk.media_renditions import RenditionSize
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import FONT_LABEL
 from kiosk.ui.widgets import ListButton, ListKButton
 from kiosk.viewmodels import SEARCH_DELAY_S, count_text, district_label, edit_query, place_text
 from ocop.ratings import GROUP_NAMES
@@ -28,7 +29,7 @@ TILE_PAD_U = 8  # ProductTile padding, each side
 TILE_INSET_U = 3  # the drawn card is this much shorter than the tile, top and bottom
 TILE_IMAGE_W_U = 76
 TILE_SPACING_U = 10
-NAME_FONT_U = 16
+NAME_FONT_U = FONT_LABEL  # the labels floor at 800x480 (issue 15)
 PLACE_ROW_H_U = 28  # stars and place under the name
 
 
@@ -236,7 +237,7 @@ class BrowseScreen(KioskScreen):
         self._fit_tiles()
         if tab == "search":
             self.results_title = (
-                count_text(total, lang, N_("{n} product found"), N_("{n} products found"))
+                count_text(total, lang, NP_("{n} product found", "{n} products found"))
                 if query.strip()
                 else _("Type a name, a place or a producer")
             )
@@ -244,8 +245,7 @@ class BrowseScreen(KioskScreen):
             self.results_title = count_text(
                 total,
                 lang,
-                N_("{n} product in {place}"),
-                N_("{n} products in {place}"),
+                NP_("{n} product in {place}", "{n} products in {place}"),
                 place=district_label(selected[2:], lang),
             )
         else:
@@ -253,8 +253,7 @@ class BrowseScreen(KioskScreen):
             self.results_title = count_text(
                 total,
                 lang,
-                N_("{n} product: {group}"),
-                N_("{n} products: {group}"),
+                NP_("{n} product: {group}", "{n} products: {group}"),
                 group=GROUP_NAMES.get(code, ("", ""))[0 if lang == "vi" else 1],
             )
         rv = self.ids.get("rv")

@@ -35,7 +35,10 @@ class ProductScreen(KioskScreen):
             self.card = None
             self.image = ""
             return
-        self.card = ProductCardViewModel.from_product(product, self.app.lang)
+        catalog = self.app.services.catalog
+        self.card = ProductCardViewModel.from_product(
+            product, self.app.lang, related=catalog.related(product)
+        )
         self.image = self.image_source(product.image_hash)
         self.ids.detail.scroll_to_top()
 

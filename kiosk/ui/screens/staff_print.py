@@ -110,6 +110,15 @@ class PrintTab(StaffTabPane):
     counting = BooleanProperty(False)
     count_field_text = StringProperty("")
     count_problem = StringProperty("")
+    numpad = BooleanProperty(False)
+    pad_title = StringProperty("")
+    pad_field_text = StringProperty("")
+    pad_problem = StringProperty("")
+    produced_text = StringProperty("")
+    best_before_text = StringProperty("")
+    produced_empty = BooleanProperty(True)
+    best_before_empty = BooleanProperty(True)
+    dates_problem = StringProperty("")
     # the rest: the rendered label and the job on its way
     preview = ObjectProperty(None, allownone=True)
     progress_done = NumericProperty(0)
@@ -136,6 +145,7 @@ class PrintTab(StaffTabPane):
 
     def enter(self) -> None:
         self.vm.editing = Editing.NONE
+        self.vm.today = self.app.services.catalog.today  # the trusted day (kiosk.trusted_time)
         self.vm.printing_ok = self.screen.printing_ok
         self._load_default_products()
         if self.vm.product_id:
@@ -249,11 +259,21 @@ class PrintTab(StaffTabPane):
         self.refresh()
 
     def on_count_key(self, key: str):
-        self.vm.key_in_count(key)
+        """The number pad: the count's or a date's digits."""
+        self.vm.key_in_pad(key)
         self.refresh()
 
     def stop_count(self):
-        self.vm.finish_count(self.app.lang)
+        dating = self.vm.editing in print_tab.DATE_FIELDS
+        self.vm.finish_pad(self.app.lang)
+        self.refresh()
+        if dating:
+            self.render_preview()
+
+    def start_date(self, field: str):
+        """field: "produced_on" or "best_before" (an Editing value)."""
+        self._start_editing(Editing(field))
+        self.vm.start_date(Editing(field))
         self.refresh()
 
     def start_lot(self):
@@ -275,8 +295,9 @@ class PrintTab(StaffTabPane):
         product_id, lot = int(self.vm.product_id), self.vm.lot
         if not product_id:
             return
+        dates = self.vm.dates(app.lang)[1]  # a wrong date is not drawn (Print waits)
         future = app.services.submit(
-            label_preview_rgb, app.services.catalog, app.settings, product_id, lot
+            label_preview_rgb, app.services.catalog, app.settings, product_id, lot, dates
         )
         future.add_done_callback(lambda f: app.on_ui_thread(self._preview, f))
 
@@ -301,11 +322,15 @@ class PrintTab(StaffTabPane):
             return
         if self.submitting:
             return
+        problem, dates = self.vm.dates(app.lang)
+        if dates is None:  # Print is disabled then; a tap that slipped through prints nothing
+            self.progress_text = problem
+            return
         self.submitting = True
         product_id, count, lot = int(self.vm.product_id), int(self.vm.count), self.vm.lot.strip()
         self.progress_done, self.progress_total = 0, count
         self.progress_text = _("Reserving {n} stamps…").format(n=count)
-        future = app.services.submit(app.services.submit_print, product_id, count, lot)
+        future = app.services.submit(app.services.submit_print, product_id, count, lot, dates)
         future.add_done_callback(lambda f: app.on_ui_thread(self._submitted, f))
 
     def _submitted(self, future):

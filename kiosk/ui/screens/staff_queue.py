@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.printing.overview import QueueOverview, read_overview
 from kiosk.staff.queue_tab import QueueTabModel, RecoveryLook, job_cells, printer_light
 from kiosk.ui.screens.staff_base import StaffTabPane
-from kiosk.ui.theme import COLOURS
+from kiosk.ui.theme import COLOURS, FONT_LABEL
 from kiosk.ui.widgets import DataLabel, KLabel
 
 log = logging.getLogger(__name__)
@@ -147,11 +147,11 @@ class QueueTab(StaffTabPane):
             box.clear_widgets()
             old = []
             for kind, _t, _c in cells:
-                widget = kind(font_size=15 * u, shorten=kind is DataLabel)
+                widget = kind(font_size=FONT_LABEL * u, shorten=kind is DataLabel)
                 box.add_widget(widget)
                 old.append(widget)
         for widget, (_k, text, colour) in zip(old, cells, strict=True):
-            widget.text, widget.color, widget.font_size = text, colour, 15 * u
+            widget.text, widget.color, widget.font_size = text, colour, FONT_LABEL * u
 
     def _build_recovery(self):
         box = self.ids.get("uncertain_list")

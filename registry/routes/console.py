@@ -1,0 +1,400 @@
+"""The provincial OCOP office's console under /console (issue 16): sign-in, sign-out, the
+language switch, the home page and the sections' pages. Jinja2 templates in
+registry/templates/console (autoescaped), strings in registry/console_text.py.
+
+Access: every page but sign-in takes ConsoleDep (registry/deps.py): a live session and the
+role the endpoint declares with @needs_role (admin when it declares none). Forms are POSTs
+with the CSRF token of the session (or, on the sign-in page, of the sign-in cookie), which
+CsrfMiddleware checks; nothing changes on a GET.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ocop.clock import vietnam_day
+from registry import audit, clones, console_text, pages, sessions, users
+from registry.admins import AdminRole
+from registry.audit import AuditAction
+from registry.csrf import (
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    VERIFIED_STATE,
+    cookie_credential,
+    request_cookie_name,
+    served_securely,
+    token_for_request,
+)
+from registry.dal import console as console_rows
+from registry.deps import (
+    ConsoleCaller,
+    ConsoleDep,
+    DatabaseDep,
+    KeyRingDep,
+    RoleRefused,
+    SignInRequired,
+    client_address,
+    needs_role,
+    session_id_of,
+)
+
+PREFIX = "/console"
+SIGN_IN = f"{PREFIX}/sign-in"
+LANG_COOKIE = "ocop_lang"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
+CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "console.css"
+ROLE_LABELS = {
+    AdminRole.VIEWER: "Viewer",
+    AdminRole.EDITOR: "Editor",
+    AdminRole.ADMIN: "Administrator",
+}
+ROLE_DESCRIPTIONS = {
+    AdminRole.VIEWER: "You can view everything; you cannot change anything.",
+    AdminRole.EDITOR: "You can view everything and change the catalog.",
+    AdminRole.ADMIN: "You can view and change everything.",
+}
+MESSAGES = {
+    "refused": "Wrong user name or password, or the account is locked for a while after too "
+    "many failed attempts.",
+    "cookies": "Your browser must accept cookies to sign in. Reload this page and try again.",
+    "signed_out": "You have signed out.",
+}
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class Section(enum.Enum):
+    """The console's navigation: (slug, English label, least role that may open it)."""
+
+    CATALOG = ("catalog", "Catalog", AdminRole.VIEWER)
+    STATIONS = ("stations", "Stations", AdminRole.VIEWER)
+    STAMPS = ("stamps", "Stamps", AdminRole.VIEWER)
+    SUSPECTS = ("suspects", "Suspects", AdminRole.VIEWER)
+    FLEET = ("fleet", "Fleet", AdminRole.VIEWER)
+    AUDIT = ("audit", "Audit", AdminRole.ADMIN)
+    REPORTS = ("reports", "Reports", AdminRole.VIEWER)
+
+    @property
+    def slug(self) -> str:
+        return self.value[0]
+
+    @property
+    def label(self) -> str:
+        return self.value[1]
+
+    @property
+    def role(self) -> AdminRole:
+        return self.value[2]
+
+    @property
+    def href(self) -> str:
+        return f"{PREFIX}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    current: bool
+
+
+def language(request: Request) -> str:
+    chosen = request.cookies.get(request_cookie_name(request, LANG_COOKIE))
+    if chosen in console_text.LANGUAGES:
+        return chosen
+    return pages.pick_language(None, request.headers.get("accept-language"))
+
+
+def _nav(caller: ConsoleCaller | None, current: str) -> list[NavItem]:
+    if caller is None:
+        return []
+    items = [NavItem(PREFIX, "Home", current == "home")]
+    items += [
+        NavItem(s.href, s.label, current == s.slug)
+        for s in Section
+        if caller.principal.role.allows(s.role)
+    ]
+    return items
+
+
+def render(
+    request: Request,
+    template: str,
+    caller: ConsoleCaller | None,
+    current: str = "",
+    status: int = 200,
+    csrf_token: str | None = None,
+    cookies: list[tuple[str, str | None]] = (),  # type: ignore[assignment]
+    **context,
+) -> HTMLResponse:
+    lang = language(request)
+
+    def _(msgid: str, **values) -> str:
+        return console_text.gettext(lang, msgid, **values)
+
+    html = _env.get_template(template).render(
+        _=_,
+        lang=lang,
+        other_lang="en" if lang == "vi" else "vi",
+        caller=caller,
+        role_label=ROLE_LABELS[caller.principal.role] if caller else "",
+        nav=_nav(caller, current),
+        csrf_token=token_for_request(request) if csrf_token is None else csrf_token,
+        back=request.url.path,
+        logo=pages.LOGO,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    for name, value in cookies:
+        _set_cookie(request, response, name, value)
+    return response
+
+
+def _set_cookie(request: Request, response: Response, base: str, value: str | None) -> None:
+    """Set (or with None delete) one of the console's cookies: HttpOnly, SameSite=Strict,
+    Path=/, and over HTTPS Secure with the __Host- prefix (registry/csrf.py)."""
+    secure = served_securely(request.url.scheme, request.app.state.config.public_base_url)
+    name = request_cookie_name(request, base)
+    if value is None:
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
+    else:
+        response.set_cookie(name, value, path="/", secure=secure, httponly=True, samesite="strict")
+
+
+# ---- sign-in and sign-out --------------------------------------------------------------
+
+
+def _signed_in(request: Request, database) -> bool:
+    session_id = session_id_of(request)
+    if not session_id:
+        return False
+    with database.read() as conn:
+        return sessions.look_up(conn, session_id, dt.datetime.now(dt.UTC)) is not None
+
+
+def _sign_in_form(
+    request: Request, message: str = "", status: int = 200, name: str = "", **extra
+) -> HTMLResponse:
+    """The sign-in page with a fresh sign-in cookie, its form's token bound to it; any
+    session cookie is deleted (it is dead, or the browser would not be here)."""
+    value = secrets.token_urlsafe(32)
+    token = request.app.state.csrf.token_for(cookie_credential(SIGN_IN_COOKIE, value))
+    return render(
+        request,
+        "sign_in.html",
+        None,
+        status=status,
+        csrf_token=token,
+        cookies=[(SESSION_COOKIE, None), (SIGN_IN_COOKIE, value)],
+        message=message,
+        name=name,
+        **extra,
+    )
+
+
+def sign_in_page(request: Request, database: DatabaseDep) -> Response:
+    if _signed_in(request, database):
+        return RedirectResponse(PREFIX, status_code=303)
+    message = MESSAGES["signed_out"] if request.query_params.get("signed_out") else ""
+    return _sign_in_form(request, message, polite=True)
+
+
+def sign_in(
+    request: Request,
+    database: DatabaseDep,
+    name: str = Form("", max_length=64),
+    password: str = Form("", max_length=users.MAX_PASSWORD_CHARS),
+) -> Response:
+    if not getattr(request.state, VERIFIED_STATE, False):
+        # No sign-in cookie came back (cookies off, or a form from elsewhere).
+        return _sign_in_form(request, MESSAGES["cookies"], status=400, name=name)
+    client = client_address(request)
+    limiter = request.app.state.sign_in_limiter
+    wait_s = limiter.retry_after_s(client)
+    if wait_s is not None:
+        lang = language(request)
+        text = console_text.gettext(
+            lang,
+            "Too many failed sign-ins from this computer. Try again in {minutes} min.",
+            minutes=math.ceil(wait_s / 60),
+        )
+        response = _sign_in_form(request, text, status=429, name=name)
+        response.headers["Retry-After"] = str(wait_s)
+        return response
+    now = dt.datetime.now(dt.UTC)
+    name = name.strip().lower()
+    refused: users.SignInRefused | None = None
+    with database.write() as conn:
+        try:
+            who = users.sign_in(conn, name, password, now)
+        except users.SignInRefused as exc:
+            refused = exc
+            if exc.locked_now:
+                audit.record(conn, name, AuditAction.USER_LOCKED, f"user:{name}", client)
+        else:
+            sessions.end(conn, session_id_of(request))  # whatever came before: never reused
+            sessions.purge_expired(conn, now)
+            session_id = sessions.start(conn, who.user_id, client, now)
+            audit.record(conn, name, AuditAction.USER_SIGN_IN, f"user:{name}", client)
+    if refused is not None:
+        limiter.failed(client)
+        return _sign_in_form(request, MESSAGES["refused"], status=401, name=name)
+    redirect = RedirectResponse(PREFIX, status_code=303)
+    _set_cookie(request, redirect, SESSION_COOKIE, session_id)
+    _set_cookie(request, redirect, SIGN_IN_COOKIE, None)
+    return redirect
+
+
+@needs_role(AdminRole.VIEWER)
+def sign_out(request: Request, caller: ConsoleDep, database: DatabaseDep) -> Response:
+    with database.write() as conn:
+        sessions.end(conn, caller.session_id)
+    response = RedirectResponse(f"{SIGN_IN}?signed_out=1", status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, None)
+    return response
+
+
+def choose_language(
+    request: Request, lang: str = Form(""), back: str = Form(PREFIX, max_length=200)
+) -> Response:
+    """The vi/en switch (a form: a preference cookie, no server state)."""
+    if lang not in console_text.LANGUAGES:
+        raise HTTPException(422, f"language: one of {', '.join(console_text.LANGUAGES)}")
+    # Only back to a console page of this host (never an open redirect).
+    if not back.startswith(PREFIX) or "//" in back or "\\" in back:
+        back = PREFIX
+    response = RedirectResponse(back, status_code=303)
+    _set_cookie(request, response, LANG_COOKIE, lang)
+    return response
+
+
+# ---- pages -----------------------------------------------------------------------------
+
+
+@needs_role(AdminRole.VIEWER)
+def home(request: Request, caller: ConsoleDep, database: DatabaseDep) -> Response:
+    since = (vietnam_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=29)).isoformat()
+    with database.read() as conn:
+        counts = console_rows.home_counts(conn, since, clones.DetectionStatus.PENDING.value)
+    return render(
+        request,
+        "home.html",
+        caller,
+        "home",
+        counts=counts,
+        role_description=ROLE_DESCRIPTIONS[caller.principal.role],
+    )
+
+
+def _section_page(section: Section):
+    @needs_role(section.role)
+    def page(request: Request, caller: ConsoleDep) -> Response:
+        return render(request, "section.html", caller, section.slug, section=section)
+
+    page.__name__ = f"console_{section.slug}"
+    return page
+
+
+@needs_role(AdminRole.VIEWER)
+def suspects_page(request: Request, caller: ConsoleDep, database: DatabaseDep) -> Response:
+    with database.read() as conn:
+        rows = console_rows.pending_suspects(conn, clones.DetectionStatus.PENDING.value)
+    return render(
+        request,
+        "suspects.html",
+        caller,
+        Section.SUSPECTS.slug,
+        section=Section.SUSPECTS,
+        rows=rows,
+        may_decide=caller.principal.role.allows(AdminRole.ADMIN),
+        decisions=clones.Decision,
+    )
+
+
+def decide_suspect(
+    detection_id: int,
+    action: str,
+    request: Request,
+    caller: ConsoleDep,
+    database: DatabaseDep,
+    keyring: KeyRingDep,
+) -> Response:
+    """Publish or dismiss a pending clone detection: admin (the default role)."""
+    try:
+        decision = clones.Decision(action)
+    except ValueError:
+        raise HTTPException(404, "not found") from None
+    try:
+        with database.write() as conn:
+            clones.decide(
+                conn,
+                keyring,
+                detection_id,
+                decision,
+                caller.principal.name,
+                client_address(request),
+            )
+    except clones.DecisionError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return RedirectResponse(Section.SUSPECTS.href, status_code=303)
+
+
+# ---- wiring ----------------------------------------------------------------------------
+
+
+def _sign_in_required(request: Request, exc: Exception) -> Response:
+    if request.method in ("GET", "HEAD"):
+        return RedirectResponse(SIGN_IN, status_code=303)
+    return _sign_in_form(request, status=401)
+
+
+def _role_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RoleRefused)
+    return render(
+        request,
+        "refused.html",
+        exc.caller,
+        status=403,
+        needed=ROLE_LABELS[exc.needed],
+    )
+
+
+def install(app: FastAPI) -> None:
+    users.warm_up()  # the dummy hash: the first unknown name is not slower than the rest
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(RoleRefused, _role_refused)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route(PREFIX, home, methods=["GET"])
+    router.add_api_route(SIGN_IN, sign_in_page, methods=["GET"])
+    router.add_api_route(SIGN_IN, sign_in, methods=["POST"])
+    router.add_api_route(f"{PREFIX}/sign-out", sign_out, methods=["POST"])
+    router.add_api_route(f"{PREFIX}/language", choose_language, methods=["POST"])
+    router.add_api_route(Section.SUSPECTS.href, suspects_page, methods=["GET"])
+    router.add_api_route(
+        f"{Section.SUSPECTS.href}/{{detection_id}}/{{action}}", decide_suspect, methods=["POST"]
+    )
+    for section in Section:
+        if section is not Section.SUSPECTS:
+            router.add_api_route(section.href, _section_page(section), methods=["GET"])
+    return router
+
+
+def stylesheet() -> str:
+    return CSS_PATH.read_text("utf-8")
