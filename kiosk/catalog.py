@@ -82,7 +82,9 @@ LEFT JOIN ratings r ON r.id = (
 
 
 def _view(row: sqlite3.Row, today: dt.date) -> ProductView:
-    status = effective_rating_status(row["r_status"], row["r_stars"], row["r_valid_until"], today)
+    status = effective_rating_status(
+        row["r_status"], row["r_stars"], row["r_valid_until"], today, row["r_recognised_on"]
+    )
     group_vi, group_en = GROUP_NAMES.get(row["group_code"], ("", ""))
     return ProductView(
         id=row["id"],

@@ -49,13 +49,28 @@ def default_valid_until(recognised_on: dt.date) -> dt.date:
     return add_months(recognised_on, RATING_VALIDITY_MONTHS)
 
 
+def latest_valid_until(recognised_on: str, valid_until: str | None) -> str:
+    """A rating's last valid day: its valid_until, never past recognition + 36 months
+    (an office may shorten a rating by hand, never lengthen it)."""
+    cap = default_valid_until(dt.date.fromisoformat(recognised_on)).isoformat()
+    return min(valid_until, cap) if valid_until else cap
+
+
 def effective_rating_status(
-    status: str | None, stars: int | None, valid_until: str | None, today: dt.date
+    status: str | None,
+    stars: int | None,
+    valid_until: str | None,
+    today: dt.date,
+    recognised_on: str | None = None,
 ) -> RatingStatus:
+    """`recognised_on`, when known, caps valid_until at 36 months: a row stored before the
+    registry enforced the rule does not show stars past it."""
     if status is None:
         return RatingStatus.NONE
     if status == "revoked":
         return RatingStatus.REVOKED
+    if recognised_on:
+        valid_until = latest_valid_until(recognised_on, valid_until)
     if status == "expired" or (valid_until and valid_until < today.isoformat()):
         return RatingStatus.EXPIRED
     if stars is None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from ocop.gtin import GTIN_LENGTHS, is_valid_gtin, normalize_gtin
 from ocop.lots import LATEST_YEAR, LotDateError, check_lot_dates
+from ocop.problems import Problem, ProblemCode
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus
 from ocop.stamps.codec import MAX_PRODUCT_ID, MAX_SERIAL, MAX_STAMP_TEXT_CHARS
 
@@ -153,10 +154,27 @@ class Kind(enum.Enum):
 class WireError(ValueError):
     """One problem with one field: `field` is its path (`products[3].name_vi`)."""
 
-    def __init__(self, field: str, reason: str):
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        code: ProblemCode = ProblemCode.OTHER,
+        params: dict[str, Any] | None = None,
+    ):
         self.field = field
         self.reason = reason
+        self.code = code
+        self.params = params if params is not None else {"reason": reason}
         super().__init__(f"{field}: {reason}")
+
+    @classmethod
+    def coded(cls, field: str, code: ProblemCode, /, **params: Any) -> WireError:
+        """The error whose reason is `code`'s English message (translatable: `problem`)."""
+        return cls(field, code.template.format(**params), code, params)
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.code, self.field, self.params)
 
 
 @dataclass(frozen=True)
@@ -431,38 +449,43 @@ def check_value(f: WireField, value: object, where: str) -> Any:
         if f.nullable:
             return None
         if f.kind in (Kind.LINE, Kind.TEXT):
-            raise WireError(where, "required")
+            raise WireError.coded(where, ProblemCode.REQUIRED)
     check = _CHECKS[f.kind]
     return check(f, value, where)
 
 
 def _int(f: WireField, v: object, where: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not f.lo <= v <= f.hi:
-        raise WireError(where, f"expected an integer {f.lo}..{f.hi}, got {v!r:.40}")
+        raise WireError.coded(where, ProblemCode.INT_RANGE, lo=f.lo, hi=f.hi, got=f"{v!r:.40}")
     return v
 
 
 def _bool(f: WireField, v: object, where: str) -> bool:
     if not isinstance(v, bool):
-        raise WireError(where, f"expected true or false, got {v!r:.40}")
+        raise WireError.coded(where, ProblemCode.NOT_BOOL, got=f"{v!r:.40}")
     return v
 
 
 def _choice(f: WireField, v: object, where: str) -> str:
     if not isinstance(v, str) or v not in f.choices:
-        raise WireError(where, f"expected one of {', '.join(f.choices)}, got {v!r:.40}")
+        raise WireError.coded(
+            where, ProblemCode.NOT_CHOICE, choices=", ".join(f.choices), got=f"{v!r:.40}"
+        )
     return v
 
 
 def _str(v: object, where: str, forbidden: re.Pattern[str], max_chars: int) -> str:
     if not isinstance(v, str):
-        raise WireError(where, f"expected text, got {type(v).__name__}")
+        raise WireError.coded(where, ProblemCode.NOT_TEXT, got=type(v).__name__)
     if len(v) > max_chars:
-        raise WireError(where, f"longer than {max_chars} characters ({len(v)})")
+        raise WireError.coded(where, ProblemCode.TOO_LONG, max_chars=max_chars, length=len(v))
     bad = forbidden.search(v)
     if bad:
-        raise WireError(
-            where, f"character U+{ord(bad.group()):04X} at {bad.start()} is not allowed here"
+        raise WireError.coded(
+            where,
+            ProblemCode.BAD_CHARACTER,
+            codepoint=f"{ord(bad.group()):04X}",
+            position=bad.start(),
         )
     return v
 
@@ -470,9 +493,9 @@ def _str(v: object, where: str, forbidden: re.Pattern[str], max_chars: int) -> s
 def _line_value(f: WireField, v: object, where: str) -> str:
     text = _str(v, where, _NOT_IN_LINE, f.max_chars)
     if f.nonempty and not text.strip():
-        raise WireError(where, "empty")
+        raise WireError.coded(where, ProblemCode.EMPTY)
     if f.pattern is not None and not f.pattern.fullmatch(text):
-        raise WireError(where, f"expected {f.hint}, got {text!r:.40}")
+        raise WireError.coded(where, ProblemCode.PATTERN, hint=f.hint, got=f"{text!r:.40}")
     return text
 
 
@@ -483,46 +506,51 @@ def _text_value(f: WireField, v: object, where: str) -> str:
 def _ascii_digits(v: object, where: str, what: str) -> str:
     text = _str(v, where, _NOT_IN_LINE, 20)
     if not _DIGITS.fullmatch(text):
-        raise WireError(where, f"expected {what} in ASCII digits, got {text!r:.40}")
+        raise WireError.coded(where, ProblemCode.NOT_DIGITS, what=what, got=f"{text!r:.40}")
     return text
 
 
 def _digits(f: WireField, v: object, where: str) -> int:
     number = int(_ascii_digits(v, where, "a number"))
     if not f.lo <= number <= f.hi:
-        raise WireError(where, f"expected {f.lo}..{f.hi}, got {number}")
+        raise WireError.coded(where, ProblemCode.DIGITS_RANGE, lo=f.lo, hi=f.hi, got=number)
     return number
 
 
 def _date(f: WireField, v: object, where: str) -> str:
     text = _str(v, where, _NOT_IN_LINE, 10)
     if not _DATE.fullmatch(text):
-        raise WireError(where, f"expected a YYYY-MM-DD date, got {text!r:.40}")
+        raise WireError.coded(where, ProblemCode.DATE_FORMAT, got=f"{text!r:.40}")
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise WireError(where, f"{text!r} is not a calendar date") from None
+        raise WireError.coded(where, ProblemCode.NOT_A_DATE, got=repr(text)) from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise WireError(where, f"year {day.year} outside {MIN_YEAR}..{MAX_YEAR}")
+        raise WireError.coded(
+            where, ProblemCode.YEAR_RANGE, year=day.year, lo=MIN_YEAR, hi=MAX_YEAR
+        )
     return text
 
 
 def _gtin(f: WireField, v: object, where: str) -> str:
     code = _ascii_digits(v, where, "a GTIN")
     if len(code) not in GTIN_LENGTHS:
-        raise WireError(
-            where, f"expected {', '.join(map(str, GTIN_LENGTHS))} digits, got {len(code)}"
+        raise WireError.coded(
+            where,
+            ProblemCode.GTIN_LENGTH,
+            lengths=", ".join(map(str, GTIN_LENGTHS)),
+            length=len(code),
         )
     if not is_valid_gtin(code):
-        raise WireError(where, f"{code}: wrong check digit")
+        raise WireError.coded(where, ProblemCode.GTIN_CHECK_DIGIT, gtin=code)
     return normalize_gtin(code)
 
 
 def _list_value(f: WireField, v: object, where: str) -> list[Any]:
     if not isinstance(v, list):
-        raise WireError(where, "expected a list")
+        raise WireError.coded(where, ProblemCode.NOT_LIST)
     if f.max_items and len(v) > f.max_items:
-        raise WireError(where, f"more than {f.max_items} items ({len(v)})")
+        raise WireError.coded(where, ProblemCode.TOO_MANY, max_items=f.max_items, count=len(v))
     return v
 
 
@@ -558,11 +586,13 @@ def check_record(
     null or wrong; a LIST holds its items' results), or None when `raw` is not an object
     or lacks a required key."""
     if not isinstance(raw, Mapping):
-        problems.append(WireError(where or "reply", "expected an object"))
+        problems.append(WireError.coded(where or "reply", ProblemCode.NOT_OBJECT))
         return None
     missing = [f.name for f in record.fields if f.required and f.name not in raw]
     if missing:
-        problems.append(WireError(where or "reply", f"missing {', '.join(missing)}"))
+        problems.append(
+            WireError.coded(where or "reply", ProblemCode.MISSING, names=", ".join(missing))
+        )
         return None
     out: dict[str, Any] = {}
     for f in record.fields:

@@ -17,10 +17,8 @@ ocop.wire, which the kiosks check every reply with:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,9 +26,19 @@ from pathlib import Path
 from typing import Any
 
 from ocop import wire
-from ocop.ratings import LEVEL_BY_STARS, RatingStatus, default_valid_until, effective_rating_status
+from ocop.problems import Problem, ProblemCode, problem
+from ocop.ratings import (
+    LEVEL_BY_STARS,
+    MIN_OCOP_STARS,
+    RATING_VALIDITY_MONTHS,
+    RatingStatus,
+    default_valid_until,
+    effective_rating_status,
+)
 from ocop.text import nfc
+from registry import geo
 
+SPREADSHEET_SUFFIXES = (".csv", ".xlsx")
 # File extensions a catalog file's pictures may have (ocop.wire.MEDIA_TYPES).
 MIME_BY_EXT = {ext: mime for mime, ext in wire.MEDIA_EXTENSIONS.items()} | {".jpeg": "image/jpeg"}
 
@@ -47,10 +55,12 @@ RATING_FIELDS = wire.RATING.names
 
 
 class CatalogError(ValueError):
-    """A catalog with problems; `problems` lists every one of them."""
+    """A catalog with problems: `details` lists every one of them (structured, either
+    language), `problems` the same as text in the path form (`products[0].gtin: ...`)."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+    def __init__(self, problems: Iterable[Problem | str]):
+        self.details = [p if isinstance(p, Problem) else _other(p) for p in problems]
+        self.problems = [str(p) for p in self.details]
         super().__init__(
             f"{len(self.problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
         )
@@ -69,6 +79,12 @@ class CatalogBatch:
     products: list[dict] = field(default_factory=list)
     media: list[Media] = field(default_factory=list)
 
+
+def _other(text: str) -> Problem:
+    return problem(ProblemCode.OTHER, reason=text)
+
+
+Problems = list[Problem]
 
 # --- validation -------------------------------------------------------------------------------
 #
@@ -102,6 +118,8 @@ def _office_value(f: wire.WireField, value: Any) -> Any:
         value = value.strip()
         if f.kind in (wire.Kind.LINE, wire.Kind.TEXT):
             value = nfc(value)
+        if f.kind is wire.Kind.TEXT:  # one spelling of a line break (XLSX keeps no CR)
+            value = value.replace("\r\n", "\n")
     if value is None or value == "":
         return f.default
     if f.kind is wire.Kind.INT:
@@ -122,12 +140,12 @@ def _office_record(record: wire.Record, raw: dict) -> dict:
     return out
 
 
-def _checked(record: wire.Record, document: dict, where: str, problems: list[str]) -> dict | None:
+def _checked(record: wire.Record, document: dict, where: str, problems: Problems) -> dict | None:
     """The document after the wire checks (GTINs in their one spelling), or None with every
     problem added to `problems`."""
     errors: list[wire.WireError] = []
     checked = wire.check_record(record, document, where, errors)
-    problems.extend(map(str, errors))
+    problems.extend(e.problem for e in errors)
     if errors or checked is None:
         return None
     checked.pop(wire.UPDATED_AT.name, None)
@@ -153,36 +171,84 @@ def _rating_document(raw: Any) -> Any:
     return doc
 
 
-def _rating_order(rating: dict, where: str, problems: list[str]) -> None:
-    if (
-        rating["recognised_on"]
-        and rating["valid_until"]
-        and rating["valid_until"] < rating["recognised_on"]
-    ):
-        problems.append(f"{where}: valid_until is before recognised_on")
+def _rating_rules(rating: dict, where: str, problems: Problems) -> None:
+    """The OCOP rules beyond the wire's: 3-5 stars; valid until at most 36 months after
+    recognition (Decision 148/QĐ-TTg), which an office may shorten by hand, never lengthen."""
+    stars = rating["stars"]
+    if stars is not None and stars < MIN_OCOP_STARS:
+        problems.append(problem(ProblemCode.STARS, wire.path(where, "stars"), stars=stars))
+    recognised_on, valid_until = rating["recognised_on"], rating["valid_until"]
+    if not (recognised_on and valid_until):
+        return
+    if valid_until < recognised_on:
+        problems.append(problem(ProblemCode.VALID_UNTIL_BEFORE, where))
+        return
+    latest = default_valid_until(dt.date.fromisoformat(recognised_on)).isoformat()
+    if valid_until > latest:
+        problems.append(
+            problem(
+                ProblemCode.VALID_UNTIL_TOO_LATE,
+                wire.path(where, "valid_until"),
+                valid_until=valid_until,
+                months=RATING_VALIDITY_MONTHS,
+                recognised_on=recognised_on,
+                latest=latest,
+            )
+        )
 
 
-def validate_producer(raw: Any, where: str, problems: list[str]) -> dict | None:
+def _stars_first(document: dict, where: str, problems: Problems) -> None:
+    """Stars above the wire's limit are an OCOP-rule problem (3-5), said once as such."""
+    stars = document.get("stars")
+    if isinstance(stars, int) and not isinstance(stars, bool) and stars > wire.MAX_STARS:
+        problems.append(problem(ProblemCode.STARS, wire.path(where, "stars"), stars=stars))
+        document["stars"] = None
+
+
+def _district_rule(record: dict, where: str, problems: Problems) -> None:
+    district = record.get("district")
+    if district and geo.place_of(district) is None:
+        problems.append(
+            problem(
+                ProblemCode.UNKNOWN_DISTRICT,
+                wire.path(where, "district"),
+                district=district,
+                known=", ".join(geo.CENTROIDS),
+            )
+        )
+
+
+def _not_object(where: str, problems: Problems) -> None:
+    problems.append(problem(ProblemCode.NOT_OBJECT, where))
+
+
+def validate_producer(raw: Any, where: str, problems: Problems) -> dict | None:
     if not isinstance(raw, dict):
-        problems.append(f"{where}: expected an object")
-        return None
-    return _checked(wire.PRODUCER, _office_record(wire.PRODUCER, raw), where, problems)
-
-
-def validate_rating(raw: Any, where: str, problems: list[str]) -> dict | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: expected an object")
+        _not_object(where, problems)
         return None
     start = len(problems)
-    rating = _checked(wire.RATING, _rating_document(raw), where, problems)
+    producer = _checked(wire.PRODUCER, _office_record(wire.PRODUCER, raw), where, problems)
+    if producer is not None:
+        _district_rule(producer, where, problems)
+    return producer if len(problems) == start else None
+
+
+def validate_rating(raw: Any, where: str, problems: Problems) -> dict | None:
+    if not isinstance(raw, dict):
+        _not_object(where, problems)
+        return None
+    start = len(problems)
+    document = _rating_document(raw)
+    _stars_first(document, where, problems)
+    rating = _checked(wire.RATING, document, where, problems)
     if rating is not None:
-        _rating_order(rating, where, problems)
+        _rating_rules(rating, where, problems)
     return rating if len(problems) == start else None
 
 
-def validate_product(raw: Any, where: str, problems: list[str]) -> dict | None:
+def validate_product(raw: Any, where: str, problems: Problems) -> dict | None:
     if not isinstance(raw, dict):
-        problems.append(f"{where}: expected an object")
+        _not_object(where, problems)
         return None
     start = len(problems)
     document = _office_record(wire.PRODUCT, raw)
@@ -190,11 +256,17 @@ def validate_product(raw: Any, where: str, problems: list[str]) -> dict | None:
     document["ratings"] = (
         [_rating_document(r) for r in ratings] if isinstance(ratings, list) else ratings
     )
+    if isinstance(document["ratings"], list):
+        for i, rating in enumerate(document["ratings"]):
+            if isinstance(rating, dict):
+                _stars_first(rating, f"{where}.ratings[{i}]", problems)
     product = _checked(wire.PRODUCT, document, where, problems)
     if product is None:
         return None
+    _district_rule(product, where, problems)
     for i, rating in enumerate(product["ratings"]):
-        _rating_order(rating, f"{where}.ratings[{i}]", problems)
+        if rating is not None:
+            _rating_rules(rating, f"{where}.ratings[{i}]", problems)
     if "image" in raw:
         product["image"] = raw["image"]
     return product if len(problems) == start else None
@@ -207,14 +279,17 @@ def validate_catalog(
     known_media: Iterable[str] = (),
     source: str = "catalog",
     base_dir: Path | None = None,
+    place_from_producer: bool = True,
 ) -> CatalogBatch:
-    """Check a whole catalog document; CatalogError listing every problem."""
-    problems: list[str] = []
+    """Check a whole catalog document; CatalogError listing every problem.
+    `place_from_producer`: a product without commune/district takes its producer's (the
+    demo catalog's format); a spreadsheet has the product's own columns and says no."""
+    problems: Problems = []
     if not isinstance(data, dict):
         raise CatalogError([f"{source}: expected an object with 'producers' and 'products'"])
     unknown = set(data) - {"producers", "products", "_about"}
     if unknown:
-        problems.append(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+        problems.append(_other(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}"))
     batch = CatalogBatch()
     seen_producers: dict[str, int] = {}
     for i, raw in enumerate(_as_list(data.get("producers", []), "producers", problems)):
@@ -222,12 +297,21 @@ def validate_catalog(
         if p is not None:
             if p["id"] in seen_producers:
                 problems.append(
-                    f"producers[{i}].id: {p['id']!r} also at producers[{seen_producers[p['id']]}]"
+                    _duplicate(
+                        f"producers[{i}].id", repr(p["id"]), "producers", seen_producers[p["id"]]
+                    )
                 )
             seen_producers[p["id"]] = i
             batch.producers.append(p)
     producer_by_id = {p["id"]: p for p in batch.producers}
-    producers_ok = set(known_producers) | set(seen_producers)
+    # A producer of this document with problems of its own is not also "unknown" to each
+    # of its products: one problem, said once.
+    named = {
+        r["id"]
+        for r in data.get("producers") or []
+        if isinstance(r, dict) and isinstance(r.get("id"), str)
+    }
+    producers_ok = set(known_producers) | set(seen_producers) | named
     media_ok = set(known_media)
     seen_ids: dict[int, int] = {}
     seen_gtins: dict[str, int] = {}
@@ -239,27 +323,27 @@ def validate_catalog(
                 raw.get("producer", raw.get("producer_id")) if isinstance(raw, dict) else None
             )
             if isinstance(raw_producer, str) and raw_producer not in producers_ok:
-                problems.append(f"{where}.producer: unknown producer {raw_producer!r}")
+                problems.append(_unknown_producer(where, raw_producer))
             continue
         if p["id"] in seen_ids:
-            problems.append(f"{where}.id: {p['id']} also at products[{seen_ids[p['id']]}]")
+            problems.append(_duplicate(f"{where}.id", p["id"], "products", seen_ids[p["id"]]))
         seen_ids[p["id"]] = i
         if p["gtin"]:
             if p["gtin"] in seen_gtins:
                 problems.append(
-                    f"{where}.gtin: {p['gtin']} also at products[{seen_gtins[p['gtin']]}]"
+                    _duplicate(f"{where}.gtin", p["gtin"], "products", seen_gtins[p["gtin"]])
                 )
             seen_gtins[p["gtin"]] = i
         if p["producer"] not in producers_ok:
-            problems.append(f"{where}.producer: unknown producer {p['producer']!r}")
+            problems.append(_unknown_producer(where, p["producer"]))
         producer = producer_by_id.get(p["producer"])
-        if producer is not None:  # demo format: place comes from the producer
+        if producer is not None and place_from_producer:
             p["commune"] = p["commune"] or producer["commune"]
             p["district"] = p["district"] or producer["district"]
         image = p.pop("image", None)
         if image:
             if base_dir is None or not isinstance(image, str):
-                problems.append(f"{where}.image: image files only in catalog files")
+                problems.append(_other(f"{where}.image: image files only in catalog files"))
             else:
                 media = _read_image(base_dir / image, f"{where}.image", problems)
                 if media is not None:
@@ -267,40 +351,53 @@ def validate_catalog(
                     media_ok.add(media.hash)
                     p["image_hash"] = media.hash
         if p["image_hash"] and p["image_hash"] not in media_ok:
-            problems.append(f"{where}.image_hash: no media with hash {p['image_hash']}")
+            problems.append(
+                problem(ProblemCode.NO_MEDIA, f"{where}.image_hash", hash=p["image_hash"])
+            )
         batch.products.append(p)
     if problems:
         raise CatalogError(problems)
     return batch
 
 
-def _as_list(value, where: str, problems: list[str]) -> list:
+def _duplicate(where: str, value: Any, items: str, other: int) -> Problem:
+    """`value` at `where` is also the one of items[other] (the import says which row)."""
+    return problem(
+        ProblemCode.DUPLICATE, where, value=value, other=f"{items}[{other}]", index=other
+    )
+
+
+def _unknown_producer(where: str, producer: str) -> Problem:
+    return problem(ProblemCode.UNKNOWN_PRODUCER, f"{where}.producer", producer=producer)
+
+
+def _as_list(value, where: str, problems: Problems) -> list:
     if not isinstance(value, list):
-        problems.append(f"{where}: expected a list")
+        problems.append(problem(ProblemCode.NOT_LIST, where))
         return []
     return value
 
 
-def _read_image(path: Path, where: str, problems: list[str]) -> Media | None:
+def _read_image(path: Path, where: str, problems: Problems) -> Media | None:
     mime = MIME_BY_EXT.get(path.suffix.lower())
     if mime is None:
-        problems.append(f"{where}: {path.name}: only {', '.join(MIME_BY_EXT)} images")
+        problems.append(_other(f"{where}: {path.name}: only {', '.join(MIME_BY_EXT)} images"))
         return None
     try:
         content = path.read_bytes()
     except OSError as exc:
-        problems.append(f"{where}: cannot read {path}: {exc.strerror}")
+        problems.append(_other(f"{where}: cannot read {path}: {exc.strerror}"))
         return None
     media = Media(hashlib.sha256(content).hexdigest(), mime, content)
     return media if checked_media(media, where, problems) else None
 
 
-def checked_media(media: Media, where: str, problems: list[str]) -> bool:
+def checked_media(media: Media, where: str, problems: Problems) -> bool:
     """The media row as kiosks will see it passes the wire checks, and its hash is its own."""
     start = len(problems)
     _checked(wire.MEDIA, _media_to_wire(media), where, problems)
     if media.hash != hashlib.sha256(media.content).hexdigest():
-        problems.append(f"{where}.hash: not the SHA-256 of the content")
+        problems.append(_other(f"{where}.hash: not the SHA-256 of the content"))
     return len(problems) == start
 
 
@@ -309,105 +406,25 @@ def _media_to_wire(media: Media) -> dict:
 
 
 # --- files --------------------------------------------------------------------------------
-
-CSV_PRODUCER_COLUMNS = {
-    "producer": "id",
-    "producer_name": "name",
-    "producer_kind": "kind",
-    "producer_commune": "commune",
-    "producer_district": "district",
-    "producer_address": "address",
-    "producer_phone": "phone",
-}
-CSV_RATING_COLUMNS = {
-    "stars": "stars",
-    "recognised_on": "recognised_on",
-    "valid_until": "valid_until",
-    "rating_status": "status",
-    "level": "level",
-    "body": "body",
-    "decision_no": "decision_no",
-}
-CSV_PRODUCT_COLUMNS = (
-    "id",
-    "gtin",
-    "name_vi",
-    "name_en",
-    "group",
-    "subgroup",
-    "description_vi",
-    "description_en",
-    "story_vi",
-    "story_en",
-    "commune",
-    "district",
-    "featured",
-    "image",
-    "image_hash",
-)
-CSV_COLUMNS = (*CSV_PRODUCT_COLUMNS, *CSV_PRODUCER_COLUMNS, *CSV_RATING_COLUMNS)
-
-
-def csv_to_document(text: str) -> dict:
-    """One product per row with its producer's columns and its current rating; see
-    docs/registry.md. Conflicting producer rows are reported by row number."""
-    problems: list[str] = []
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in CSV_COLUMNS]
-    if unknown:
-        problems.append(
-            f"header: unknown column(s) {', '.join(unknown)} (known: {', '.join(CSV_COLUMNS)})"
-        )
-    for required in ("id", "name_vi", "group", "producer"):
-        if required not in header:
-            problems.append(f"header: missing column {required!r}")
-    if problems:
-        raise CatalogError(problems)
-    producers: dict[str, tuple[int, dict]] = {}
-    products = []
-    for line, row in enumerate(reader, start=2):
-        if None in row:
-            problems.append(f"row {line}: more fields than columns")
-            continue
-        row = {k: (v or "").strip() for k, v in row.items()}
-        producer = {field_: row[col] for col, field_ in CSV_PRODUCER_COLUMNS.items() if col in row}
-        producer["name"] = producer.get("name") or ""
-        pid = producer["id"]
-        if pid in producers:
-            first_line, first = producers[pid]
-            if row.get("producer_name") and first != producer:
-                problems.append(f"row {line}: producer {pid!r} differs from row {first_line}")
-        elif pid:
-            producers[pid] = (line, producer)
-        product = {c: row[c] for c in CSV_PRODUCT_COLUMNS if c in row and row[c] != ""}
-        product["producer"] = pid
-        rating = {f: row[c] for c, f in CSV_RATING_COLUMNS.items() if row.get(c)}
-        product["ratings"] = [rating] if rating else []
-        product["_row"] = line
-        products.append(product)
-    if problems:
-        raise CatalogError(problems)
-    for p in products:
-        p.pop("_row")
-    return {"producers": [p for _, p in producers.values()], "products": products}
+# CSV and XLSX files: registry/catalog_import.py (their columns, rows and problems by row).
 
 
 def load_catalog_file(path: Path, known_producers=(), known_media=()) -> CatalogBatch:
     path = Path(path)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        from registry import catalog_import  # it builds on this module
+
+        return catalog_import.load_spreadsheet_file(path, known_producers, known_media)
     try:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
         raise CatalogError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError([f"{path}: cannot read as UTF-8 text: {exc}"]) from None
-    if path.suffix.lower() == ".csv":
-        document = csv_to_document(text)
-    else:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CatalogError([f"{path}: not valid JSON: {exc}"]) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError([f"{path}: not valid JSON: {exc}"]) from None
     return validate_catalog(
         document,
         known_producers=known_producers,
@@ -451,6 +468,8 @@ def rating_valid(rating: dict | None, today: dt.date) -> bool:
     if rating is None or not rating["valid_until"]:
         return False
     return (
-        effective_rating_status(rating["status"], rating["stars"], rating["valid_until"], today)
+        effective_rating_status(
+            rating["status"], rating["stars"], rating["valid_until"], today, rating["recognised_on"]
+        )
         is RatingStatus.VALID
     )

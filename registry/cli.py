@@ -66,6 +66,7 @@ from registry import (
     backup,
     catalog,
     cli_admin,
+    cli_catalog,
     cli_station,
     cli_user,
     clones,
@@ -763,8 +764,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("serials", type=int, nargs="+")
     p.add_argument("--reason", default="")
     p.set_defaults(handler=cmd_revoke)
-    cli_admin.add_parser(sub, common, _Parser, cli_admin.CliDeps(_config, open_registry, CliError))
-    cli_user.add_parser(sub, common, _Parser, cli_admin.CliDeps(_config, open_registry, CliError))
+    deps = cli_admin.CliDeps(_config, open_registry, CliError)
+    cli_admin.add_parser(sub, common, _Parser, deps)
+    cli_user.add_parser(sub, common, _Parser, deps)
+    cli_catalog.add_parser(sub, common, _Parser, deps)
     return parser
 
 

@@ -115,7 +115,8 @@ LIMIT_CASES = (
         (PREFIXES[r] + (f.name,), "a" * f.max_chars, "a" * (f.max_chars + 1))
         for r in PREFIXES
         for f in _office_fields(r)
-        if f.max_chars
+        # a district is one of Sơn La's by name (registry.geo), shorter than its limit
+        if f.max_chars and f.name != "district"
     ]
     + [
         (PREFIXES[r] + (f.name,), f.hi, f.hi + 1)

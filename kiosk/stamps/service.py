@@ -77,7 +77,9 @@ def rating_valid(row, today: dt.date) -> bool:
     if row is None:
         return False
     return (
-        effective_rating_status(row["status"], row["stars"], row["valid_until"], today)
+        effective_rating_status(
+            row["status"], row["stars"], row["valid_until"], today, row["recognised_on"]
+        )
         is RatingStatus.VALID
     )
 
@@ -87,7 +89,7 @@ def product_status_lookup(store):
         if store.query_one("SELECT 1 FROM products WHERE id = ?", (product_id,)) is None:
             return None
         row = store.query_one(
-            "SELECT stars, status, valid_until FROM ratings "
+            "SELECT stars, status, valid_until, recognised_on FROM ratings "
             "WHERE product_id = ? ORDER BY recognised_on DESC, id DESC LIMIT 1",
             (product_id,),
         )

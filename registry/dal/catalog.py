@@ -5,12 +5,13 @@ that bump the change sequence only for rows that really changed, and the deltas 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from ocop import wire
+from ocop.problems import Problem, ProblemCode, problem
 from registry import db
 from registry.catalog import (
     PRODUCER_FIELDS,
@@ -28,11 +29,28 @@ from registry.catalog import (
 
 
 @dataclass
+class KindCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
 class WriteSummary:
+    """Totals over producers and products (what the JSON API has always answered), and
+    the counts of each kind (`producers`, `products`, `ratings`) for the import's summary."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     media: int = 0
+    producers: KindCounts = field(default_factory=KindCounts)
+    products: KindCounts = field(default_factory=KindCounts)
+    ratings: KindCounts = field(default_factory=KindCounts)
+
+    def count(self, kind: KindCounts, outcome: str) -> None:
+        setattr(kind, outcome, getattr(kind, outcome) + 1)
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
     def __str__(self) -> str:
         return (
@@ -53,7 +71,7 @@ def write_media(conn: Connection, items: Iterable[Media]) -> int:
     by_hash = {m.hash: m for m in items}
     if not by_hash:
         return 0
-    problems: list[str] = []
+    problems: list[Problem] = []
     for i, m in enumerate(by_hash.values()):
         checked_media(m, f"media[{i}]", problems)
     if problems:
@@ -90,14 +108,19 @@ def _check_gtins_free(conn: Connection, products: list[dict]) -> None:
     refuse a page that gives one GTIN to two products): CatalogError naming the field."""
     claimed = {p["gtin"]: i for i, p in enumerate(products) if p["gtin"]}
     in_batch = {p["id"] for p in products}
-    problems = []
+    problems: list[Problem] = []
     for chunk in _chunks(list(claimed), 900):
         for row in conn.execute(
             sa.select(db.products.c.id, db.products.c.gtin).where(db.products.c.gtin.in_(chunk))
         ):
             if row.id not in in_batch:
                 problems.append(
-                    f"products[{claimed[row.gtin]}].gtin: {row.gtin} belongs to product {row.id}"
+                    problem(
+                        ProblemCode.GTIN_TAKEN,
+                        f"products[{claimed[row.gtin]}].gtin",
+                        gtin=row.gtin,
+                        other_id=row.id,
+                    )
                 )
     if problems:
         raise CatalogError(problems)
@@ -120,7 +143,7 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
     for p in batch.producers:
         old = existing_producers.get(p["id"])
         if old is not None and all(getattr(old, f) == p[f] for f in PRODUCER_FIELDS):
-            summary.unchanged += 1
+            summary.count(summary.producers, "unchanged")
             continue
         changed_producers.append((p, old is None))
     if changed_producers:
@@ -129,12 +152,12 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
             values = {f: p[f] for f in PRODUCER_FIELDS} | {"updated_at": now, "seq": first + i}
             if is_new:
                 conn.execute(db.producers.insert().values(id=p["id"], **values))
-                summary.created += 1
+                summary.count(summary.producers, "created")
             else:
                 conn.execute(
                     db.producers.update().where(db.producers.c.id == p["id"]).values(**values)
                 )
-                summary.updated += 1
+                summary.count(summary.producers, "updated")
         conn.execute(
             db.tombstones.delete().where(
                 db.tombstones.c.kind == wire.TombstoneKind.PRODUCER.value,
@@ -164,12 +187,13 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
     for p in batch.products:
         row = _product_row(p)
         old = existing.get(p["id"])
+        _count_ratings(summary.ratings, old_ratings.get(p["id"], []), p["ratings"])
         if (
             old is not None
             and all(getattr(old, f) == row[f] for f in PRODUCT_FIELDS)
             and old_ratings.get(p["id"], []) == p["ratings"]
         ):
-            summary.unchanged += 1
+            summary.count(summary.products, "unchanged")
             continue
         changed.append((p, row, old is None))
     if changed:
@@ -183,10 +207,10 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
             row |= {"updated_at": now, "seq": first + i}
             if is_new:
                 inserts.append({"id": p["id"], **row})
-                summary.created += 1
+                summary.count(summary.products, "created")
             else:
                 conn.execute(db.products.update().where(db.products.c.id == p["id"]).values(**row))
-                summary.updated += 1
+                summary.count(summary.products, "updated")
             rating_rows += [
                 {"product_id": p["id"], "position": j, **r} for j, r in enumerate(p["ratings"])
             ]
@@ -204,6 +228,17 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
         if rating_rows:
             conn.execute(db.ratings.insert(), rating_rows)
     return summary
+
+
+def _count_ratings(counts: KindCounts, old: list[dict], new: list[dict]) -> None:
+    """A product's ratings by position: new past the old list's end, else changed or not."""
+    for j, rating in enumerate(new):
+        if j >= len(old):
+            counts.created += 1
+        elif old[j] == rating:
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
 
 
 def delete_product(conn: Connection, product_id: int) -> bool:
@@ -262,6 +297,25 @@ def ratings_for(conn: Connection, product_ids: list[int]) -> dict[int, list[dict
             .order_by(db.ratings.c.product_id, db.ratings.c.position)
         ):
             out.setdefault(r.product_id, []).append({f: getattr(r, f) for f in RATING_FIELDS})
+    return out
+
+
+def products_by_id(conn: Connection, product_ids: Iterable[int]) -> dict[int, dict]:
+    """The stored products among `product_ids`, in their wire form."""
+    ids = sorted(set(product_ids))
+    rows = []
+    for chunk in _chunks(ids, 900):
+        rows += list(conn.execute(sa.select(db.products).where(db.products.c.id.in_(chunk))))
+    ratings = ratings_for(conn, [r.id for r in rows])
+    return {r.id: product_to_wire(r, ratings.get(r.id, [])) for r in rows}
+
+
+def producers_by_id(conn: Connection, producer_ids: Iterable[str]) -> dict[str, dict]:
+    ids = sorted(set(producer_ids))
+    out = {}
+    for chunk in _chunks(ids, 900):
+        for r in conn.execute(sa.select(db.producers).where(db.producers.c.id.in_(chunk))):
+            out[r.id] = producer_to_wire(r)
     return out
 
 

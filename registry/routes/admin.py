@@ -12,10 +12,11 @@ import hashlib
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import audit, catalog, clones, reports
+from registry import audit, catalog, catalog_import, clones, report_export, reports
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
@@ -68,6 +69,53 @@ def admin_catalog(
 ) -> dict:
     """Upsert producers and products ({"producers": [...], "products": [...]})."""
     return _write_catalog(database, document, who, client, AuditAction.CATALOG_IMPORT)
+
+
+@router.post("/catalog/import")
+@needs_role(AdminRole.EDITOR)
+def admin_catalog_import(
+    file: UploadFile,
+    database: DatabaseDep,
+    who: AdminDep,
+    client: ClientDep,
+    dry_run: bool = True,
+) -> JSONResponse:
+    """A CSV or XLSX file (multipart field `file`): every problem by row and column in
+    Vietnamese and English (422), or the summary (200); `dry_run=0` applies a file without
+    problems in one transaction. Nothing is written while there is one problem."""
+    content = file.file.read(catalog_import.MAX_IMPORT_BYTES + 1)  # sync: a worker thread
+    name = file.filename or ""
+
+    def audited(conn, summary) -> None:
+        detail = {"file": name[:100], **catalog_import.summary_json(summary)}
+        audit.record(
+            conn, who.name, AuditAction.CATALOG_IMPORT, f"file:{name[:100]}", client, detail
+        )
+
+    report = catalog_import.import_catalog(
+        database, content, name, apply=not dry_run, audit=audited
+    )
+    body = {"dry_run": dry_run, **report.to_json()}
+    return JSONResponse(body, status_code=422 if report.problems else 200)
+
+
+@router.get("/catalog/export")
+@needs_role(AdminRole.VIEWER)
+def admin_catalog_export(
+    database: DatabaseDep,
+    format: str = Query("csv", pattern="^(csv|xlsx)$"),
+    delimiter: str = Query("comma", pattern="^(comma|semicolon)$"),
+    lang: str = Query("vi", pattern="^(vi|en)$"),
+) -> Response:
+    """The catalog in the import's columns (CSV: UTF-8 with BOM; headers in `lang`)."""
+    content = catalog_import.export_catalog(
+        database, format, delimiter=catalog_import.DELIMITERS[delimiter], lang=lang
+    )
+    return Response(
+        content,
+        media_type=catalog_import.EXPORT_FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="ocop-catalog.{format}"'},
+    )
 
 
 @router.put("/products/{product_id}")
@@ -333,6 +381,31 @@ def admin_reports(
 ) -> dict:
     with database.read() as conn:
         return reports.build_report(conn, config, days=days).to_json()
+
+
+@router.get("/reports/export")
+@needs_role(AdminRole.VIEWER)
+def admin_reports_export(
+    config: ConfigDep,
+    database: DatabaseDep,
+    days: int = Query(30, ge=1, le=366),
+    format: str = Query("xlsx", pattern="^(csv|xlsx)$"),
+    table: str = Query("per_product", pattern="^(" + "|".join(report_export.TABLES) + ")$"),
+    delimiter: str = Query("comma", pattern="^(comma|semicolon)$"),
+    lang: str = Query("vi", pattern="^(vi|en)$"),
+) -> Response:
+    """The report's tables: XLSX one sheet each, CSV the one named by `table`."""
+    with database.read() as conn:
+        report = reports.build_report(conn, config, days=days)
+    content = report_export.report_file(
+        report, format, table, delimiter=catalog_import.DELIMITERS[delimiter], lang=lang
+    )
+    name = f"ocop-report-{report.last_day}" + (f"-{table}" if format == "csv" else "")
+    return Response(
+        content,
+        media_type=catalog_import.EXPORT_FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+    )
 
 
 @router.get("/stamp-reports")

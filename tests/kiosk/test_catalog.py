@@ -86,3 +86,26 @@ def test_gtin_spellings():
     assert normalize_gtin("12345670") == "12345670"
     assert is_valid_gtin("2000000001012") and not is_valid_gtin("2000000001013")
     assert not is_valid_gtin("２０００") and not is_valid_gtin("abc")
+
+
+def test_a_rating_stored_longer_than_36_months_shows_no_stars_past_them(demo_store):
+    """Issue 16: a rating recognised 2022-06-01 with valid_until 2027-06-01 (stored before
+    the registry refused it) showed its stars 54 months after recognition."""
+    assert (
+        effective_rating_status("valid", 4, "2027-06-01", dt.date(2025, 6, 1), "2022-06-01")
+        is RatingStatus.VALID
+    )
+    assert (
+        effective_rating_status("valid", 4, "2027-06-01", dt.date(2025, 6, 2), "2022-06-01")
+        is RatingStatus.EXPIRED
+    )
+    demo_store.conn.execute(
+        "UPDATE ratings SET recognised_on = '2022-06-01', valid_until = '2027-06-01' "
+        "WHERE product_id = 101"
+    )
+    coffee = Catalog(demo_store, today=TODAY).product(101)  # TODAY: 2026-11-29
+    assert coffee.stars is None and coffee.rating_status == "expired"
+    from kiosk.stamps.service import product_status_lookup
+
+    status = product_status_lookup(demo_store)(101, TODAY)
+    assert status is not None and not status.rating_valid

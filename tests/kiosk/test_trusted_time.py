@@ -113,11 +113,12 @@ def test_a_rating_that_expired_yesterday_has_no_stars_when_the_clock_is_3_years_
 
 
 def test_the_rating_day_rolls_over_at_vietnam_midnight(demo_store):
-    set_rating_valid_until(demo_store.path, 101, dt.date(2030, 6, 1))
-    fake = FakeClock(dt.datetime(2030, 6, 1, 16, 59, tzinfo=UTC))  # 23:59 in Sơn La
+    # within 36 months of its recognition (2024-06-30): a later day would be capped
+    set_rating_valid_until(demo_store.path, 101, dt.date(2027, 6, 1))
+    fake = FakeClock(dt.datetime(2027, 6, 1, 16, 59, tzinfo=UTC))  # 23:59 in Sơn La
     catalog = Catalog(demo_store, clock=trusted_clock(demo_store, fake))
     assert catalog.product(101).stars == 5
-    fake.now = dt.datetime(2030, 6, 1, 17, 1, tzinfo=UTC)  # 00:01 on 2 June
+    fake.now = dt.datetime(2027, 6, 1, 17, 1, tzinfo=UTC)  # 00:01 on 2 June
     assert catalog.product(101).stars is None
 
 

@@ -99,3 +99,24 @@ def test_a_producer_kind_outside_the_enum_is_refused(registry):
         json={"name": "HTX", "kind": "collective"},
     )
     _refused(reply, "producers[0].kind: expected one of " + ", ".join(wire.PRODUCER_KINDS))
+
+
+def test_a_rating_is_valid_36_months_at_most_and_may_be_shortened_by_hand(registry):
+    """Issue 16: recognised 2022-06-01, valid_until 2027-06-01 (60 months) was accepted
+    and kiosks showed its stars long after the rating had lapsed."""
+    pid = _new_id()
+    longer = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2027-06-01"}]
+    _refused(
+        _put(registry, pid, ratings=longer),
+        "products[0].ratings[0].valid_until: 2027-06-01 is more than 36 months after "
+        "recognition on 2022-06-01: at most 2025-06-01",
+    )
+    assert registry.admin("GET", f"{API}/admin/products/{pid}").status_code == 404
+    shorter = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2024-12-31"}]
+    assert _put(registry, pid, ratings=shorter).status_code == 200
+    stored = registry.admin("GET", f"{API}/admin/products/{pid}").json()["ratings"][0]
+    assert stored["valid_until"] == "2024-12-31"
+    _refused(
+        _put(registry, _new_id(), ratings=[{"stars": 2, "recognised_on": "2025-01-10"}]),
+        "products[0].ratings[0].stars: an OCOP rating is 3 to 5 stars, got 2",
+    )

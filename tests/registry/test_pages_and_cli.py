@@ -149,14 +149,14 @@ def test_import_reports_every_problem_then_imports(registry, tmp_path):
     )
     result = registry.cli("import", str(bad), check=False)
     assert result.returncode == 2
-    for expected in (
-        "products[0].id",
-        "products[0].group",
-        "products[0].name_vi",
-        "products[0].producer",
-        "ratings[0].stars",
-        "recognised_on",
-        "products[2].id",
+    for expected in (  # by the spreadsheet's row (header = row 1) and column
+        "row 2, id:",
+        "row 2, group:",
+        "row 2, name_vi:",
+        "row 2, producer:",
+        "row 2, stars:",
+        "row 2, recognised_on:",
+        "row 4, id: product '5001' differs from row 3",
     ):
         assert expected in result.stderr, (expected, result.stderr)
     good = tmp_path / "good.csv"

@@ -11,6 +11,7 @@ import requests
 from kiosk.catalog import Catalog
 from kiosk.stamps.service import verifier_from_store
 from kiosk.sync import SyncState, read_sync_status
+from ocop.ratings import add_months
 from ocop.stamps.verdicts import Verdict
 
 API = "/api/v1"
@@ -89,9 +90,15 @@ def test_rating_change_and_expiry(registry, make_kiosk):
     kiosk = make_kiosk(registry)
     _ok(kiosk)
     product = registry.admin("GET", f"{API}/admin/products/103").json()
-    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    recognised = add_months(yesterday, -24)  # valid_until is at most 36 months after it
     product["ratings"] = [
-        {"stars": 4, "recognised_on": "2022-01-01", "valid_until": yesterday, "status": "valid"}
+        {
+            "stars": 4,
+            "recognised_on": recognised.isoformat(),
+            "valid_until": yesterday.isoformat(),
+            "status": "valid",
+        }
     ]
     assert registry.admin("PUT", f"{API}/admin/products/103", json=product).ok
     _ok(kiosk)
