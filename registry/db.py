@@ -9,12 +9,18 @@ PostgreSQL, one read transaction on SQLite).
 
 Transactions: `Database.write()` takes the write lock up front on SQLite (BEGIN IMMEDIATE),
 so two writers never deadlock on a lock upgrade; `Database.read()` is a snapshot.
+
+Numbers taken as "one above the highest in a table" (trust-list sequences, signing-key ids)
+come from allocate_next(), which first takes that allocator's lock (Allocator): on
+PostgreSQL's READ COMMITTED two writers would otherwise both read the same max() and one
+would fail on the primary key.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -620,6 +626,36 @@ def reserve(conn: Connection, name: str, count: int = 1) -> int:
     )
     last = conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).scalar_one()
     return last - count + 1
+
+
+class Allocator(enum.IntEnum):
+    """A number allocated as max()+1 under a lock; the value is its PostgreSQL advisory
+    lock key (one per allocator, so unrelated writers do not wait for each other). Take
+    SIGNING_KEY_ID before TRUST_LIST_SEQUENCE (a rotation publishes): one order, no
+    deadlock."""
+
+    SIGNING_KEY_ID = 17_001
+    TRUST_LIST_SEQUENCE = 17_002
+
+
+def lock_allocator(conn: Connection, allocator: Allocator) -> None:
+    """Hold `allocator`'s lock until the transaction ends (re-entrant). PostgreSQL: a
+    transaction-scoped advisory lock; SQLite: nothing more to do, the write transaction
+    (BEGIN IMMEDIATE) already excludes every other writer."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(int(allocator))))
+
+
+def allocate_next(
+    conn: Connection, allocator: Allocator, column: sa.Column, at_least: int = 1
+) -> int:
+    """The next number of `allocator`: one above the highest in `column` (and >= at_least),
+    under its lock, so concurrent writers get distinct numbers. Read after the lock: on
+    READ COMMITTED that statement sees what the previous holder committed. Insert the row
+    in the same transaction. A rolled-back transaction leaves no gap."""
+    lock_allocator(conn, allocator)
+    highest = conn.execute(sa.select(sa.func.max(column))).scalar() or 0
+    return max(highest + 1, at_least)
 
 
 def take_sequence(conn: Connection, name: str, count: int) -> int:

@@ -71,7 +71,7 @@ def database_mark(conn: Connection) -> Mark:
         epoch=int(db.get_meta(conn, META_EPOCH) or 1),
         change_seq=db.counter_value(conn, "change_seq"),
         serial=db.counter_value(conn, "serial"),
-        trust_sequence=keys.next_trust_sequence(conn) - 1,
+        trust_sequence=keys.last_trust_sequence(conn),
     )
 
 
@@ -147,7 +147,7 @@ def highest_serial(conn: Connection, stored: Mark | None) -> int:
 def highest_trust_sequence(conn: Connection, stored: Mark | None) -> int:
     return max(
         stored.trust_sequence if stored else 0,
-        keys.next_trust_sequence(conn) - 1,
+        keys.last_trust_sequence(conn),
         _reported_heartbeat_values(conn)[1],
     )
 

@@ -347,10 +347,11 @@ class KeyRing:
     def ensure_next_key(self, conn: Connection, today: dt.date | None = None) -> int | None:
         """Publish-in-advance: add the next signing key, valid from next_key_lead_s after
         today, unless one exists. Returns the new key id (the caller publishes) or None."""
+        db.lock_allocator(conn, db.Allocator.SIGNING_KEY_ID)  # "unless one exists" too
         if self.next_key(conn) is not None:
             return None
         today = today or utc_today()
-        new_id = keys.highest_key_id(conn) + 1
+        new_id = keys.next_key_id(conn)
         if new_id > MAX_KEY_ID:
             raise SigningError(f"all {MAX_KEY_ID} key ids are used")
         lead_days = math.ceil(self.next_key_lead_s / 86400)
@@ -368,6 +369,8 @@ class KeyRing:
         show its stamps as 'cannot verify yet' (Verdict.KEY_NOT_YET_KNOWN), never forged.
         Returns the new key id."""
         today = today or utc_today()
+        # Concurrent rotations take turns: each moves on from the key the one before chose.
+        db.lock_allocator(conn, db.Allocator.SIGNING_KEY_ID)
         old_id = self.current_key_id(conn)
         nxt = self.next_key(conn)
         if nxt is None:
@@ -458,6 +461,8 @@ class KeyRing:
         """Sign the trust list the database describes now, with the next sequence, issued
         `now` (default: the clock) and expiring trust_list_validity_s later (no later than
         the delegation ends), with the list-signing key: no root key needed."""
+        # The sequence first: the list then holds everything committed before its turn.
+        sequence = keys.next_trust_sequence(conn)
         signed_delegation, delegation, list_key = self._list_signing(conn)
         now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         validity_s = min(self.trust_list_validity_s, (delegation.until - now).total_seconds())
@@ -467,7 +472,6 @@ class KeyRing:
                 "'ocop-registry root delegate --root-key FILE'"
             )
         root_public = self.root_public_key(conn)
-        sequence = keys.next_trust_sequence(conn)
         signing = [
             SigningKey(
                 r.key_id,

@@ -25,9 +25,9 @@ def signing_key_exists(conn: Connection, key_id: int) -> bool:
     return conn.execute(sa.select(sk.c.key_id).where(sk.c.key_id == key_id)).first() is not None
 
 
-def highest_key_id(conn: Connection) -> int:
-    """The highest key id ever used (0 when none): ids are never reused."""
-    return conn.execute(sa.select(sa.func.max(sk.c.key_id))).scalar() or 0
+def next_key_id(conn: Connection) -> int:
+    """One above the highest key id ever used (ids are never reused), under the lock."""
+    return db.allocate_next(conn, db.Allocator.SIGNING_KEY_ID, sk.c.key_id)
 
 
 def add_signing_key(conn: Connection, key_id: int, public_key: str, valid_from: dt.date) -> None:
@@ -168,10 +168,18 @@ def root_successions(conn: Connection) -> list[str]:
 META_TRUST_FLOOR = "trust_sequence_floor"
 
 
-def next_trust_sequence(conn: Connection) -> int:
-    """One above the newest published list, and at least the floor a new epoch set."""
+def last_trust_sequence(conn: Connection) -> int:
+    """The sequence the last list took, or would have below the floor (no lock: a read)."""
     newest = conn.execute(sa.select(sa.func.max(tl.c.sequence))).scalar() or 0
-    return max(newest + 1, int(db.get_meta(conn, META_TRUST_FLOOR) or 0))
+    return max(newest, int(db.get_meta(conn, META_TRUST_FLOOR) or 0) - 1)
+
+
+def next_trust_sequence(conn: Connection) -> int:
+    """One above the newest published list, and at least the floor a new epoch set;
+    under the lock (the floor is read after it too)."""
+    db.lock_allocator(conn, db.Allocator.TRUST_LIST_SEQUENCE)
+    floor = int(db.get_meta(conn, META_TRUST_FLOOR) or 0)
+    return db.allocate_next(conn, db.Allocator.TRUST_LIST_SEQUENCE, tl.c.sequence, floor)
 
 
 def raise_trust_sequence_floor(conn: Connection, floor: int) -> None:

@@ -1,0 +1,74 @@
+"""Issue 17: trust-list sequences and signing-key ids are allocated under a lock, so
+concurrent publishes and key rotations through the admin API never collide (they answered
+500, unique violations from max()+1, on PostgreSQL). A real registry process: PostgreSQL
+with 2 worker processes, SQLite with one (its write lock serialises writers anyway)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from ocop.stamps.trust import verify_signed_trust_list
+from tests.registry.server import start_registry
+
+API = "/api/v1"
+PUBLISHES = 10
+ROTATIONS = 4
+# Set to "" to run the test against a registry without --workers (the old code).
+WORKERS = os.environ.get("OCOP_TEST_REGISTRY_WORKERS", "2")
+
+
+@pytest.fixture(
+    params=[
+        ("sqlite", ()),
+        pytest.param(("postgres", ("--workers", WORKERS)), marks=pytest.mark.postgres),
+    ],
+    ids=["sqlite-1-worker", "postgres-2-workers"],
+)
+def registry(request, tmp_path):
+    backend, extra = request.param
+    reg = start_registry(tmp_path / "registry", backend, extra_args=extra if WORKERS else ())
+    yield reg
+    reg.stop()
+
+
+def test_concurrent_publishes_and_rotations_allocate_distinct_gapless_numbers(registry):
+    start = verify_signed_trust_list(
+        requests.get(registry.url + f"{API}/trust-list", timeout=10).content, registry.root_key
+    )
+    first_key = max(k.key_id for k in start.signing_keys)  # the pre-published next key
+
+    def publish(i: int) -> requests.Response:  # each suspect list change publishes a list
+        return registry.admin(
+            "POST", f"{API}/admin/suspects", json={"serials": [900_000 + i], "reason": "test"}
+        )
+
+    def rotate(_: int) -> requests.Response:  # emergency: no waiting for the not-before day
+        return registry.admin("POST", f"{API}/admin/keys/rotate?now=true")
+
+    with ThreadPoolExecutor(PUBLISHES + ROTATIONS) as pool:
+        publishes = [pool.submit(publish, i) for i in range(PUBLISHES)]
+        rotations = [pool.submit(rotate, i) for i in range(ROTATIONS)]
+        replies = [f.result() for f in publishes + rotations]
+
+    failed = [(r.status_code, r.text[:200]) for r in replies if not 200 <= r.status_code < 300]
+    assert failed == [], registry.log()[-3000:]
+    sequences = sorted(r.json()["trust_list_sequence"] for r in replies)
+    # Every request published exactly one list, in one run of numbers after the first.
+    assert sequences == list(range(start.sequence + 1, start.sequence + 1 + len(replies)))
+    # Each rotation moved on to its own key: the pre-published one, then each new one.
+    key_ids = sorted(r.json()["key_id"] for r in replies[PUBLISHES:])
+    assert key_ids == list(range(first_key, first_key + ROTATIONS))
+
+    newest = verify_signed_trust_list(
+        requests.get(registry.url + f"{API}/trust-list", timeout=10).content, registry.root_key
+    )
+    assert newest.sequence == sequences[-1]
+    assert set(range(900_000, 900_000 + PUBLISHES)) <= set(newest.suspect_serials)
+    # All keys ever used, plus the one pre-published after the last rotation; no gaps.
+    assert sorted(k.key_id for k in newest.signing_keys) == list(
+        range(1, first_key + ROTATIONS + 1)
+    )
