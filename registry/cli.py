@@ -275,7 +275,7 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from registry.api import create_app
-    from registry.httpserver import uvicorn_config
+    from registry.httpserver import fork_workers, supervise_workers, uvicorn_config
 
     if args.demo and not args.data_dir and not args.db:
         tmp = tempfile.mkdtemp(prefix="ocop-registry-demo-")
@@ -283,6 +283,13 @@ def cmd_serve(args) -> int:
         args.data_dir = tmp
     hashes, _ = _admin_hashes(args)
     config = _config(args, hashes)
+    if args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and not config.db_url.startswith("postgres"):
+        raise CliError(
+            "--workers above 1 needs PostgreSQL (--db postgresql://...): SQLite lets one "
+            "process write at a time, so more workers only wait for each other"
+        )
     database, keyring = open_registry(config)
     if args.demo:
         token = set_up_demo(database, config)
@@ -324,14 +331,21 @@ def cmd_serve(args) -> int:
         f"ocop-registry {__version__} listening on {url} (database {_safe_url(config.db_url)})",
         flush=True,
     )
-    server = uvicorn.Server(uvicorn_config(app, config.timeouts, args.log_level))
-    # Re-sign the trust list before it expires, for as long as the server runs.
-    refresher = TrustRefresher(database, keyring, config.trust_refresh_check_s).start()
-    try:
-        with backup.serving(config.data_dir):  # `restore` refuses while this is held
-            server.run(sockets=[sock])
-    finally:
-        refresher.stop()
+    server_config = uvicorn_config(app, config.timeouts, args.log_level)
+    with backup.serving(config.data_dir):  # `restore` refuses while this is held
+        workers: list[int] = []
+        if args.workers > 1:
+            database.engine.dispose()  # no connection may be shared across fork
+            workers = fork_workers(server_config, sock, args.workers)
+        # Re-sign the trust list before it expires, for as long as the server runs (one
+        # refresher, in this process: started after the fork).
+        refresher = TrustRefresher(database, keyring, config.trust_refresh_check_s).start()
+        try:
+            if workers:
+                return supervise_workers(workers)
+            uvicorn.Server(server_config).run(sockets=[sock])
+        finally:
+            refresher.stop()
     return 0
 
 
@@ -608,6 +622,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="admin token (created in --demo mode when missing); also $OCOP_REGISTRY_ADMIN_TOKEN",
     )
     p.add_argument("--url-file", metavar="FILE", help="write the listening URL")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="HTTP worker processes (default 1; more than 1 needs PostgreSQL)",
+    )
     p.add_argument(
         "--stamp-base-url",
         metavar="URL",

@@ -7,11 +7,21 @@ request headers are not complete within HttpTimeouts.header_s of the connection 
 or of the previous reply. The body has its own deadline (middleware.BodyTimeoutMiddleware);
 idle keep-alive connections close after keep_alive_s; headers are capped at
 max_header_bytes (h11: 400 beyond).
+
+`serve --workers N` forks N processes that each run uvicorn on the one listening socket
+(fork_workers). Forked rather than uvicorn's own --workers (which spawns fresh interpreters
+that import the app by name): the app, its config and this protocol class are built once,
+after migrations, keys and demo set-up ran once in the parent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -76,4 +86,46 @@ def uvicorn_config(app, timeouts: HttpTimeouts, log_level: str) -> uvicorn.Confi
     )
 
 
-__all__ = ["TimedH11Protocol", "uvicorn_config"]
+def fork_workers(config: uvicorn.Config, sock: socket.socket, workers: int) -> list[int]:
+    """Fork `workers` processes that run uvicorn on `sock`; returns their pids. Call with
+    no database connections open (they must not be shared across fork) and no threads
+    started yet."""
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: uvicorn installs its own signal handlers
+            code = 1
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+                code = 0
+            finally:
+                logging.shutdown()
+                os._exit(code)  # never the parent's atexit handlers (demo folder removal)
+        children.append(pid)
+    return children
+
+
+def supervise_workers(children: list[int]) -> int:
+    """Wait for the workers until SIGTERM/SIGINT (passed on to them) or until one exits
+    (the others are then stopped: a supervisor such as systemd restarts the service).
+    Returns 0, or 1 when a worker failed."""
+    children = list(children)
+
+    def stop(*_args) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = False
+    while children:
+        pid, status = os.wait()
+        if pid in children:
+            children.remove(pid)
+            failed = failed or os.waitstatus_to_exitcode(status) != 0
+            stop()
+    return 1 if failed else 0
+
+
+__all__ = ["TimedH11Protocol", "fork_workers", "supervise_workers", "uvicorn_config"]

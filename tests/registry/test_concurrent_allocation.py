@@ -6,13 +6,16 @@ with 2 worker processes, SQLite with one (its write lock serialises writers anyw
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 
 from ocop.stamps.trust import verify_signed_trust_list
-from tests.registry.server import start_registry
+from tests.registry.server import REPO_ROOT, start_registry
 
 API = "/api/v1"
 PUBLISHES = 10
@@ -35,7 +38,14 @@ def registry(request, tmp_path):
     reg.stop()
 
 
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
 def test_concurrent_publishes_and_rotations_allocate_distinct_gapless_numbers(registry):
+    if "--workers" in registry.proc.args:  # really served by that many processes
+        assert len(_children(registry.proc.pid)) == int(WORKERS)
     start = verify_signed_trust_list(
         requests.get(registry.url + f"{API}/trust-list", timeout=10).content, registry.root_key
     )
@@ -72,3 +82,18 @@ def test_concurrent_publishes_and_rotations_allocate_distinct_gapless_numbers(re
     assert sorted(k.key_id for k in newest.signing_keys) == list(
         range(1, first_key + ROTATIONS + 1)
     )
+
+
+def test_sqlite_refuses_more_than_one_worker(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "registry.cli", "serve", "--workers", "2", "--port", "0"]
+        + ["--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--workers above 1 needs PostgreSQL" in result.stderr
+    data = tmp_path / "data"
+    assert not data.exists() or list(data.iterdir()) == []  # refused before any database
