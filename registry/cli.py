@@ -285,7 +285,7 @@ def cmd_serve(args) -> int:
     config = _config(args, hashes)
     if args.workers < 1:
         raise CliError(f"--workers must be at least 1, got {args.workers}")
-    if args.workers > 1 and not config.db_url.startswith("postgres"):
+    if args.workers > 1 and db.is_sqlite_url(config.db_url):
         raise CliError(
             "--workers above 1 needs PostgreSQL (--db postgresql://...): SQLite lets one "
             "process write at a time, so more workers only wait for each other"

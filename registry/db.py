@@ -485,11 +485,15 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
 
 
+def is_sqlite_url(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL (psycopg 3)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite"):
+    if is_sqlite_url(url):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
