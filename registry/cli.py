@@ -358,7 +358,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
     'demo-station'. Refuses a database holding a non-demo catalog. Returns a fresh token
     for demo-station (tokens are stored hashed, so a restart issues a new one)."""
     from kiosk.demo.placeholder_art import placeholder_png
-    from kiosk.demo.seed import BODY_BY_STARS, PLACEHOLDER_DATE, load_demo_catalog
+    from kiosk.demo.seed import demo_rating, load_demo_catalog
 
     with database.write() as conn:
         if catalog_rows.count_products(conn) and db.get_meta(conn, "demo") != "1":
@@ -371,23 +371,7 @@ def set_up_demo(database: db.Database, config: RegistryConfig) -> str:
             png = placeholder_png(product["group"], product["subgroup"])
             item = catalog.Media(hashlib.sha256(png).hexdigest(), "image/png", png)
             media.append(item)
-            ratings = []
-            for r in product["ratings"]:
-                body = BODY_BY_STARS.get(r["stars"], "")
-                if r["stars"] == 3:
-                    body = (
-                        f"UBND huyện {district}"
-                        if district != "Thành phố Sơn La"
-                        else "UBND thành phố Sơn La"
-                    )
-                ratings.append(
-                    {
-                        "stars": r["stars"],
-                        "body": body,
-                        "decision_no": "",
-                        "recognised_on": f"{r['year']}-{r.get('month_day', PLACEHOLDER_DATE)}",
-                    }
-                )
+            ratings = [demo_rating(r, district) for r in product["ratings"]]
             products_out.append(
                 {
                     **{k: v for k, v in product.items() if k != "ratings"},

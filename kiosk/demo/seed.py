@@ -55,7 +55,9 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
                 },
             )
             replace_ratings(
-                conn, product["id"], [_rating(r, producer["district"]) for r in product["ratings"]]
+                conn,
+                product["id"],
+                [demo_rating(r, producer["district"]) for r in product["ratings"]],
             )
         set_demo_flag(store, conn, True)
     for image_hash in dict.fromkeys(
@@ -65,7 +67,10 @@ def seed_demo_catalog(store: Store, data_dir: Path) -> int:
     return len(catalog["products"])
 
 
-def _rating(rating: dict, district: str) -> dict:
+def demo_rating(rating: dict, district: str) -> dict:
+    """A catalog.json rating as a store/wire rating: the body that decides each level, the
+    demo decision number (invented, see catalog.json's _about), the placeholder date.
+    Shared with `ocop-registry serve --demo`."""
     stars = rating["stars"]
     body = BODY_BY_STARS.get(stars, "")
     if stars == 3:
@@ -75,6 +80,6 @@ def _rating(rating: dict, district: str) -> dict:
     return {
         "stars": stars,
         "body": body,
-        "decision_no": "",
+        "decision_no": rating.get("decision_no", ""),
         "recognised_on": f"{rating['year']}-{rating.get('month_day', PLACEHOLDER_DATE)}",
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.demo.seed import load_demo_catalog
 from kiosk.staff_pin import PinCheck, PinGate, hash_pin
 from kiosk.store import Store
 from ocop.wire import Refusal
@@ -151,6 +152,22 @@ def test_demo_folder_is_refused_then_converted_then_syncs(tmp_path, registry, de
     store = Store.in_dir(data)
     try:
         assert _count(store, "products") > 0 and _count(store, "trust_lists") == 1
+        # `serve --demo` serves the same demo catalog, its invented rows included
+        demo = load_demo_catalog()
+        producer = demo["producers"][0]
+        row = store.query_one(
+            "SELECT address, phone FROM producers WHERE id = ?", (producer["id"],)
+        )
+        assert tuple(row) == (producer["address"], producer["phone"])
+        first = demo["products"][0]
+        decisions = [
+            r[0]
+            for r in store.query(
+                "SELECT decision_no FROM ratings WHERE product_id = ? ORDER BY recognised_on",
+                (first["id"],),
+            )
+        ]
+        assert decisions == [r["decision_no"] for r in first["ratings"]]
     finally:
         store.close()
     # Only the real kiosk's forged-stamp scan was sent (no demo scan): the registry verifies

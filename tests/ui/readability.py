@@ -52,9 +52,14 @@ def _fills(widget, own: bool):
 
 def background_of(label, clear_colour) -> list[float]:
     """The colour under the middle of `label`'s text: translucent fills blended down to the
-    nearest opaque one, from the label's own canvas.before up through its parents."""
+    nearest opaque one, from the label's own canvas.before up through its parents, as the
+    next frame paints it. Kivy applies .kv canvas expressions (a button's `rgba: self.bg`)
+    in Builder.sync(), just before each frame is drawn; read straight after a property
+    change, the canvas still holds the old colour, which no frame ever shows."""
+    from kivy.lang import Builder
     from kivy.uix.widget import Widget
 
+    Builder.sync()
     x, y = label.to_window(*label.center)
     layers: list[list[float]] = []
     w, first = label, True

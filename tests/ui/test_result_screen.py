@@ -93,3 +93,31 @@ def test_a_forged_stamp_says_it_may_be_fake_and_shows_the_hotline_and_a_report_q
     assert screen.ids.banner.title == "This stamp may be fake"
     # the number never breaks across lines: no-break spaces inside it
     assert screen.ids.report_hotline.text == "Hotline: " + site.hotline.replace(" ", "\u00a0")
+
+
+def test_the_sample_genuine_stamp_beside_a_report_does_not_scan_but_the_report_qr_does(ui):
+    """A shopper who points a phone at the screen gets the report page, never the sample's
+    stamp text: on the rendered frame, every decoder and step of scanner/ reads the report
+    QR and nothing else, and reads nothing at all in the sample."""
+    import numpy as np
+
+    from kiosk.ui.capture import grab_image
+    from tests.ui.every_decoder import every_reading
+
+    screen = show(ui, "forged")
+    ids = screen.ids
+    sample = ids.genuine_wide if ids.genuine_wide.width else ids.genuine_below
+    assert sample.get_root_window() is not None and sample.texture is not None
+    assert sample.width > 150 * ui.app.u  # shown at its size, not a thumbnail
+    ui.settle(0.3)
+    frame = np.asarray(grab_image().convert("L"))
+
+    def crop(widget):
+        x, y = widget.to_window(widget.x, widget.y)
+        top = frame.shape[0] - int(y + widget.height)
+        return frame[max(0, top) : int(frame.shape[0] - y), int(x) : int(x + widget.width)]
+
+    assert every_reading(crop(sample)) == set()
+    report_url = ui.app.settings.site.report_url
+    assert every_reading(crop(ids.report_qr)) == {report_url}
+    assert every_reading(frame) == {report_url}

@@ -294,18 +294,29 @@ def test_a_report_says_what_a_genuine_stamp_looks_like(scans):
     assert ResultViewModel.from_outcome(genuine, "vi", stamp_domain=domain).genuine_caption == ""
 
 
-def test_the_sample_genuine_stamp_is_drawn_by_the_label_renderer(tmp_path):
-    """The sample's QR is a stamp text in the stamp's own spelling (the real density): it
-    reads back from the picture."""
-    import zxingcpp
+def test_the_sample_genuine_stamp_is_struck_through_so_no_decoder_reads_it(tmp_path):
+    """The sample is the station's own label (a stamp text in the stamp's spelling: the real
+    density) with its QR struck through: unstruck, every decoder reads it; struck, none."""
+    import numpy as np
     from PIL import Image
 
-    from kiosk.printing.sample import sample_png
+    from kiosk.printing.sample import sample_content, sample_png
     from kiosk.settings import DEFAULT_STAMP_BASE_URL
     from ocop.stamps.codec import stamp_prefix
+    from printer.label import render_label_info
+    from tests.ui.every_decoder import every_reading
 
+    label = render_label_info(sample_content(DEFAULT_STAMP_BASE_URL, 123))
+    unstruck = np.asarray(label.image.convert("L"))
+    read = every_reading(unstruck)
+    assert len(read) == 1 and read.pop().startswith(stamp_prefix(DEFAULT_STAMP_BASE_URL))
     path = sample_png(DEFAULT_STAMP_BASE_URL, 123, tmp_path)
-    image = Image.open(path).convert("L")
-    found = zxingcpp.read_barcodes(image)
-    assert len(found) == 1 and found[0].text.startswith(stamp_prefix(DEFAULT_STAMP_BASE_URL))
+    struck = np.asarray(Image.open(path).convert("L"))
+    assert struck.shape == unstruck.shape
+    assert every_reading(struck) == set()
+    # only the QR changed: the number, the stars, the title and the footer are as printed
+    rows, columns = np.nonzero(struck != unstruck)
+    x0, y0, x1, y1 = label.qr_box
+    assert len(rows) and x0 <= columns.min() and columns.max() < x1
+    assert y0 <= rows.min() and rows.max() < y1
     assert sample_png(DEFAULT_STAMP_BASE_URL, 123, tmp_path) == path  # drawn once
