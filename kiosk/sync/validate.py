@@ -64,6 +64,15 @@ def _items(checked: dict, name: str) -> list[tuple[str, dict]]:
     ]
 
 
+def _check_cursor(c: _Checker, checked: dict, since: int) -> None:
+    """A paged feed's cursor never goes back, and moves while `more` is true."""
+    cursor = checked["cursor"]
+    if cursor is not None and cursor < since:
+        c.fail("cursor", f"{cursor} is below the kiosk's cursor {since}")
+    if checked["more"] is True and cursor == since:
+        c.fail("cursor", "does not advance although more is true")
+
+
 def check_changes(
     reply: Any,
     since: int,
@@ -79,11 +88,7 @@ def check_changes(
     checked = c.record(wire.CHANGES, reply)
     if checked is None:
         raise c.refusal("catalog reply")
-    cursor = checked["cursor"]
-    if cursor is not None and cursor < since:
-        c.fail("cursor", f"{cursor} is below the kiosk's cursor {since}")
-    if checked["more"] is True and cursor == since:
-        c.fail("cursor", "does not advance although more is true")
+    _check_cursor(c, checked, since)
     deleted = _check_tombstones(c, checked)
     producers = set(local_producers) | _unique_ids(
         c, checked, "producers", "id", deleted, wire.TombstoneKind.PRODUCER
@@ -196,11 +201,7 @@ def check_lots(reply: Any, since: int) -> list[dict]:
     checked = c.record(wire.LOTS, reply)
     if checked is None:
         raise c.refusal("lots reply")
-    cursor = checked["cursor"]
-    if cursor is not None and cursor < since:
-        c.fail("cursor", f"{cursor} is below the kiosk's cursor {since}")
-    if checked["more"] is True and cursor == since:
-        c.fail("cursor", "does not advance although more is true")
+    _check_cursor(c, checked, since)
     ranges = _items(checked, "lots")
     for where, r in ranges:
         first, last = r["first_serial"], r["last_serial"]
