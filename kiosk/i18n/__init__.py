@@ -37,12 +37,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 @cache
 def _translations(lang: str) -> gettext.NullTranslations:
-    # The kiosk's own strings first, then the domain's (verdicts, states, ratings).
-    catalog = gettext.translation(
-        DOMAIN, localedir=str(LOCALE_DIR), languages=[ocop.i18n.supported(lang)], fallback=True
-    )
-    catalog.add_fallback(ocop.i18n.translations(lang))
-    return catalog
+    return ocop.i18n.app_translations(DOMAIN, LOCALE_DIR, lang)
 
 
 def translator(lang: str) -> Callable[[str], str]:

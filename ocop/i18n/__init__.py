@@ -56,6 +56,16 @@ def translations(lang: str) -> gettext.NullTranslations:
     )
 
 
+def app_translations(domain: str, locale_dir: Path, lang: str) -> gettext.NullTranslations:
+    """An app's catalog (kiosk, registry) for a language, falling back to the domain's
+    (verdicts, states, ratings): the app's own strings first. Callers cache it."""
+    catalog = gettext.translation(
+        domain, localedir=str(locale_dir), languages=[supported(lang)], fallback=True
+    )
+    catalog.add_fallback(translations(lang))
+    return catalog
+
+
 def translator(lang: str) -> Callable[[str], str]:
     """The gettext function of the domain catalog; unknown languages -> English."""
     return translations(lang).gettext
@@ -74,6 +84,7 @@ __all__ = [
     "NP_",
     "N_",
     "Plural",
+    "app_translations",
     "reload",
     "supported",
     "translations",
