@@ -90,10 +90,19 @@ VI: dict[str, str] = {
 }
 
 
+def add_strings(section: dict[str, str]) -> None:
+    """Merge one console section's table (registry/routes/console_*.py keep their own
+    strings next to their pages); a msgid translated two different ways is a bug."""
+    for msgid, text in section.items():
+        if VI.get(msgid, text) != text:
+            raise ValueError(f"console string translated twice: {msgid!r}")
+        VI[msgid] = text
+
+
 def gettext(lang: str, msgid: str, **values: object) -> str:
     """`msgid` in `lang` (English is the msgid itself), placeholders filled."""
     text = VI.get(msgid, msgid) if lang == "vi" else msgid
     return text.format(**values) if values else text
 
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "VI", "gettext"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "VI", "add_strings", "gettext"]

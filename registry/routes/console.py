@@ -39,7 +39,6 @@ from registry.deps import (
     ConsoleCaller,
     ConsoleDep,
     DatabaseDep,
-    KeyRingDep,
     RoleRefused,
     SignInRequired,
     client_address,
@@ -300,57 +299,15 @@ def home(request: Request, caller: ConsoleDep, database: DatabaseDep) -> Respons
     )
 
 
-def _section_page(section: Section):
+def section_placeholder(section: Section):
+    """The page of a section whose pages are not built yet."""
+
     @needs_role(section.role)
     def page(request: Request, caller: ConsoleDep) -> Response:
         return render(request, "section.html", caller, section.slug, section=section)
 
     page.__name__ = f"console_{section.slug}"
     return page
-
-
-@needs_role(AdminRole.VIEWER)
-def suspects_page(request: Request, caller: ConsoleDep, database: DatabaseDep) -> Response:
-    with database.read() as conn:
-        rows = console_rows.pending_suspects(conn, clones.DetectionStatus.PENDING.value)
-    return render(
-        request,
-        "suspects.html",
-        caller,
-        Section.SUSPECTS.slug,
-        section=Section.SUSPECTS,
-        rows=rows,
-        may_decide=caller.principal.role.allows(AdminRole.ADMIN),
-        decisions=clones.Decision,
-    )
-
-
-def decide_suspect(
-    detection_id: int,
-    action: str,
-    request: Request,
-    caller: ConsoleDep,
-    database: DatabaseDep,
-    keyring: KeyRingDep,
-) -> Response:
-    """Publish or dismiss a pending clone detection: admin (the default role)."""
-    try:
-        decision = clones.Decision(action)
-    except ValueError:
-        raise HTTPException(404, "not found") from None
-    try:
-        with database.write() as conn:
-            clones.decide(
-                conn,
-                keyring,
-                detection_id,
-                decision,
-                caller.principal.name,
-                client_address(request),
-            )
-    except clones.DecisionError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    return RedirectResponse(Section.SUSPECTS.href, status_code=303)
 
 
 # ---- wiring ----------------------------------------------------------------------------
@@ -380,19 +337,35 @@ def install(app: FastAPI) -> None:
 
 
 def build_router() -> APIRouter:
+    # Each section's pages live in their own module (registry/routes/console_<slug>.py),
+    # imported here, after this module, because they build on render() and Section.
+    from registry.routes import (
+        console_audit,
+        console_catalog,
+        console_fleet,
+        console_stations,
+        console_suspects,
+    )
+
     router = APIRouter(include_in_schema=False)
     router.add_api_route(PREFIX, home, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in_page, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in, methods=["POST"])
     router.add_api_route(f"{PREFIX}/sign-out", sign_out, methods=["POST"])
     router.add_api_route(f"{PREFIX}/language", choose_language, methods=["POST"])
-    router.add_api_route(Section.SUSPECTS.href, suspects_page, methods=["GET"])
-    router.add_api_route(
-        f"{Section.SUSPECTS.href}/{{detection_id}}/{{action}}", decide_suspect, methods=["POST"]
-    )
+    built: set[Section] = set()
+    for module in (
+        console_catalog,
+        console_stations,
+        console_suspects,
+        console_fleet,
+        console_audit,
+    ):
+        router.include_router(module.router)
+        built |= set(module.SECTIONS)
     for section in Section:
-        if section is not Section.SUSPECTS:
-            router.add_api_route(section.href, _section_page(section), methods=["GET"])
+        if section not in built:
+            router.add_api_route(section.href, section_placeholder(section), methods=["GET"])
     return router
 
 
