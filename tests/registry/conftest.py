@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.registry import chromium
 from tests.registry.server import backends, start_registry
+from tests.registry.test_phone_pages import ARGS
 
 
 @pytest.fixture(scope="module", params=backends())
@@ -21,3 +23,15 @@ def fresh_registry(request, tmp_path):
     reg = start_registry(tmp_path / "own-registry")
     yield reg
     reg.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium (Playwright) per test module."""
+    if not chromium.available():
+        pytest.skip("no /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium.CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()

@@ -15,64 +15,33 @@ import pytest
 import requests
 
 from registry.users import MAX_FAILED_SIGN_INS
-from tests.registry import chromium
-from tests.registry.server import REPO_ROOT, backends, start_registry
-from tests.registry.test_phone_pages import ARGS, LAYOUT_JS
+from tests.registry.console_helpers import (
+    CSRF_RE,
+    OFFICE_PC,
+    SESSION,
+    SHOTS,
+    SIGN_IN,
+    TABLET,
+    add_accounts,
+    add_user,
+    contrast_problems,
+    csrf,
+    sign_in,
+)
+from tests.registry.server import backends, start_registry
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
-SIGN_IN = "/console/sign-in"
-SESSION = "ocop_session"  # plain http on 127.0.0.1: no __Host- prefix (docs/registry.md)
-OFFICE_PC, TABLET = {"width": 1366, "height": 768}, {"width": 800, "height": 1280}
-SHOTS = REPO_ROOT / "docs" / "screenshots"
 REFUSED_VI = "Sai tên đăng nhập hoặc mật khẩu"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]*)"')
-
-
-def _add_user(reg, name: str, role: str, display: str = "") -> str:
-    out = reg.cli(
-        "user", "add", name, "--role", role, "--display-name", display, "--generate"
-    ).stdout
-    return out.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module", params=backends())
 def reg(request, tmp_path_factory):
     r = start_registry(tmp_path_factory.mktemp("console-registry"), request.param)
     r.backend = request.param
-    r.passwords = {
-        name: _add_user(r, name, role, display)
-        for name, role, display in [
-            ("alice", "admin", "Nguyễn Thị Alice"),
-            ("erin", "editor", ""),
-            ("victor", "viewer", ""),
-        ]
-    }
+    add_accounts(r)
     yield r
     r.stop()
-
-
-def _csrf(html: str) -> str:
-    found = CSRF_RE.search(html)
-    assert found, html[:500]
-    return found.group(1)
-
-
-def _sign_in(reg, name: str, password: str | None = None, session=None):
-    """A requests session signed in as `name` (the reply of the sign-in POST too)."""
-    s = session or requests.Session()
-    page = s.get(reg.url + SIGN_IN, timeout=30)
-    reply = s.post(
-        reg.url + SIGN_IN,
-        data={
-            "csrf_token": _csrf(page.text),
-            "name": name,
-            "password": reg.passwords[name] if password is None else password,
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    return s, reply
 
 
 def _signed_in_as(reg, session_cookie: str) -> str | None:
@@ -90,27 +59,13 @@ def _signed_in_as(reg, session_cookie: str) -> str | None:
     return re.search(r'id="signed-in-as">([^<]*)<', reply.text).group(1)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium.available():
-        pytest.skip("no /usr/bin/chromium")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium.CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def _contrast_problems(page) -> list[str]:
-    return [p for p in page.evaluate(LAYOUT_JS) if p.startswith(("contrast", "horizontal"))]
-
-
 def test_a_person_signs_in_sees_the_home_page_switches_language_and_signs_out(reg, browser):
     context = browser.new_context(viewport=OFFICE_PC, locale="vi-VN", device_scale_factor=1)
     page = context.new_page()
     page.goto(reg.url + "/console")
     assert page.url.endswith(SIGN_IN)  # not signed in: sent to the sign-in page
     assert page.locator("h1").inner_text() == "Đăng nhập"
-    assert _contrast_problems(page) == []
+    assert contrast_problems(page) == []
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-signin.png"))
     # Keyboard only, through the labels.
@@ -135,7 +90,7 @@ def test_a_person_signs_in_sees_the_home_page_switches_language_and_signs_out(re
         "Báo cáo",
     ]
     assert "27" in page.locator("#counts").inner_text()  # the demo catalog's products
-    assert _contrast_problems(page) == []
+    assert contrast_problems(page) == []
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-home.png"))
     cookie = next(c for c in context.cookies() if c["name"] == SESSION)
@@ -148,7 +103,7 @@ def test_a_person_signs_in_sees_the_home_page_switches_language_and_signs_out(re
     assert page.locator("h1").inner_text() == "Suspects"
 
     page.set_viewport_size(TABLET)
-    assert _contrast_problems(page) == []
+    assert contrast_problems(page) == []
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r".*/console/sign-in\?signed_out=1$"))
@@ -161,15 +116,15 @@ def test_a_person_signs_in_sees_the_home_page_switches_language_and_signs_out(re
 
 def test_wrong_passwords_lock_the_account_with_the_unknown_name_answer(reg):
     name = f"lock{secrets.token_hex(3)}"
-    reg.passwords[name] = _add_user(reg, name, "viewer")
-    _, unknown = _sign_in(reg, "nobody-here", "x" * 14)
+    reg.passwords[name] = add_user(reg, name, "viewer")
+    _, unknown = sign_in(reg, "nobody-here", "x" * 14)
     assert unknown.status_code == 401
     for _ in range(MAX_FAILED_SIGN_INS):
-        _, wrong = _sign_in(reg, name, "wrong password 123")
+        _, wrong = sign_in(reg, name, "wrong password 123")
         assert wrong.status_code == 401
         assert REFUSED_VI in wrong.text
     # Locked: the right password is refused now, with the very same page text.
-    _, locked = _sign_in(reg, name)
+    _, locked = sign_in(reg, name)
     assert locked.status_code == 401
     assert re.sub(CSRF_RE, "", locked.text).replace(name, "") == re.sub(
         CSRF_RE, "", unknown.text
@@ -178,18 +133,18 @@ def test_wrong_passwords_lock_the_account_with_the_unknown_name_answer(reg):
     assert re.search(rf"^{name}\t.*locked until", listed, re.M), listed
     # A reset unlocks it (and the old password stops working).
     reg.passwords[name] = reg.cli("user", "reset", name, "--generate").stdout.split()[-1]
-    _, ok = _sign_in(reg, name)
+    _, ok = sign_in(reg, name)
     assert ok.status_code == 303
 
 
 @pytest.mark.parametrize("name", ["victor", "erin"])
 def test_a_viewer_or_editor_cannot_post_an_admin_action_even_with_its_csrf_token(reg, name):
-    s, reply = _sign_in(reg, name)
+    s, reply = sign_in(reg, name)
     assert reply.status_code == 303
     page = s.get(reg.url + "/console/suspects", timeout=30)
     assert page.status_code == 200
     assert "Publish as suspect" not in page.text and "Đưa vào danh sách" not in page.text
-    token = _csrf(page.text)
+    token = csrf(page.text)
     post = s.post(
         reg.url + "/console/suspects/1/approve",
         data={"csrf_token": token},
@@ -202,8 +157,8 @@ def test_a_viewer_or_editor_cannot_post_an_admin_action_even_with_its_csrf_token
     audit = s.get(reg.url + "/console/audit", allow_redirects=False, timeout=30)
     assert audit.status_code == 403
     # An admin gets past the role check with the same kind of post (no such detection).
-    admin, _ = _sign_in(reg, "alice")
-    token = _csrf(admin.get(reg.url + "/console/suspects", timeout=30).text)
+    admin, _ = sign_in(reg, "alice")
+    token = csrf(admin.get(reg.url + "/console/suspects", timeout=30).text)
     post = admin.post(
         reg.url + "/console/suspects/999999/approve",
         data={"csrf_token": token},
@@ -214,15 +169,15 @@ def test_a_viewer_or_editor_cannot_post_an_admin_action_even_with_its_csrf_token
 
 
 def test_a_post_without_or_with_a_foreign_csrf_token_is_refused(reg):
-    s, _ = _sign_in(reg, "alice")
+    s, _ = sign_in(reg, "alice")
     cookie = s.cookies[SESSION]
     for data in ({}, {"csrf_token": "forged"}):
         reply = s.post(reg.url + "/console/sign-out", data=data, allow_redirects=False)
         assert reply.status_code == 403
         assert reply.json()["title"] == "CSRF token required"
     # Another session's token does not fit this session.
-    other, _ = _sign_in(reg, "victor")
-    foreign = _csrf(other.get(reg.url + "/console", timeout=30).text)
+    other, _ = sign_in(reg, "victor")
+    foreign = csrf(other.get(reg.url + "/console", timeout=30).text)
     reply = s.post(
         reg.url + "/console/sign-out", data={"csrf_token": foreign}, allow_redirects=False
     )
@@ -236,7 +191,7 @@ def test_a_post_without_or_with_a_foreign_csrf_token_is_refused(reg):
     assert reply.status_code == 403
     assert _signed_in_as(reg, cookie) == "Đang đăng nhập: Nguyễn Thị Alice"  # unchanged
     # A cross-site form post is refused whatever it carries.
-    token = _csrf(s.get(reg.url + "/console", timeout=30).text)
+    token = csrf(s.get(reg.url + "/console", timeout=30).text)
     reply = s.post(
         reg.url + "/console/sign-out",
         data={"csrf_token": token},
@@ -247,7 +202,7 @@ def test_a_post_without_or_with_a_foreign_csrf_token_is_refused(reg):
 
 
 def test_a_session_cookie_planted_before_sign_in_is_never_promoted(reg, browser):
-    attacker, _ = _sign_in(reg, "victor")
+    attacker, _ = sign_in(reg, "victor")
     attackers_own = attacker.cookies[SESSION]
     for planted in (secrets.token_urlsafe(32), attackers_own):
         context = browser.new_context(viewport=OFFICE_PC, locale="vi-VN")
@@ -273,19 +228,19 @@ def test_a_session_cookie_planted_before_sign_in_is_never_promoted(reg, browser)
 
 def test_a_stolen_cookie_stops_working_when_the_user_is_disabled(reg):
     name = f"dana{secrets.token_hex(3)}"
-    reg.passwords[name] = _add_user(reg, name, "editor")
-    s, _ = _sign_in(reg, name)
+    reg.passwords[name] = add_user(reg, name, "editor")
+    s, _ = sign_in(reg, name)
     stolen = s.cookies[SESSION]
     assert _signed_in_as(reg, stolen) == f"Đang đăng nhập: {name}"
     reg.cli("user", "disable", name)
     assert _signed_in_as(reg, stolen) is None
-    _, again = _sign_in(reg, name)
+    _, again = sign_in(reg, name)
     assert again.status_code == 401  # and no new sign-in either
 
 
 def test_the_bearer_token_api_still_works_beside_the_console(reg):
     assert reg.admin("GET", "/api/v1/admin/reports").status_code == 200
-    s, _ = _sign_in(reg, "alice")
+    s, _ = sign_in(reg, "alice")
     # A session cookie is no credential for the API.
     assert s.get(reg.url + "/api/v1/admin/reports", timeout=30).status_code == 401
     assert requests.get(reg.url + "/console", allow_redirects=False).status_code == 303
@@ -326,16 +281,16 @@ def test_cli_password_rules(reg):
     )
     assert "added with role viewer" in good.stdout
     reg.passwords["pat"] = "correct horse battery"
-    assert _sign_in(reg, "pat")[1].status_code == 303
+    assert sign_in(reg, "pat")[1].status_code == 303
 
 
 def test_failed_sign_ins_from_one_client_are_rate_limited(tmp_path):
     r = start_registry(tmp_path / "limited", extra_args=("--auth-failures", "3"))
     try:
-        r.passwords = {"alice": _add_user(r, "alice", "admin")}
+        r.passwords = {"alice": add_user(r, "alice", "admin")}
         for i in range(3):  # three different names: no account lock involved
-            assert _sign_in(r, f"guess{i}", "x" * 14)[1].status_code == 401
-        _, limited = _sign_in(r, "alice")
+            assert sign_in(r, f"guess{i}", "x" * 14)[1].status_code == 401
+        _, limited = sign_in(r, "alice")
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) > 0
         assert "Có quá nhiều lần đăng nhập sai" in limited.text
