@@ -30,6 +30,8 @@ from ocop.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 OCOP_DIR = Path(__file__).resolve().parent.parent
 _KV_CALL = re.compile(r"""\btr\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
+# Python, Kivy rules and Jinja2 templates (the registry's console: `{{ _("...") }}`).
+SOURCE_SUFFIXES = (".py", ".kv", ".html")
 SINGULAR_KEYWORDS = ("_", "N_")  # and a .tr(...) method call (kv helpers)
 PLURAL_KEYWORDS = ("NP_", "ngettext")  # (msgid, msgid_plural, ...)
 # The Plural-Forms header of each language; its nplurals is how many msgstr[i] an entry needs.
@@ -81,7 +83,7 @@ class Catalog:
         files: list[Path] = []
         for path in self.sources:
             if path.is_dir():
-                files += sorted(p for p in path.rglob("*") if p.suffix in (".py", ".kv"))
+                files += sorted(p for p in path.rglob("*") if p.suffix in SOURCE_SUFFIXES)
             elif path.exists():
                 files.append(path)
         return files
@@ -115,6 +117,17 @@ def _call_name(node: ast.Call) -> str | None:
     return getattr(node.func, "id", None) or getattr(node.func, "attr", None)
 
 
+def _template_msgids(text: str, path: Path) -> list[str]:
+    """The constant first arguments of `_()` calls in a Jinja2 template (`_(name)` with a
+    variable is translated at run time from a msgid marked N_ in Python)."""
+    import jinja2  # only templates need it (the registry's console); the kiosk has none
+    import jinja2.ext
+
+    tree = jinja2.Environment().parse(text, name=path.name)
+    found = jinja2.ext.extract_from_ast(tree, gettext_functions=("_",), babel_style=False)
+    return [strings[0] for _, _, strings in found if strings and isinstance(strings[0], str)]
+
+
 def extract(files: list[Path]) -> list[Message]:
     """Messages in order of first appearance; a msgid marked both ways is the plural one."""
     seen: dict[str, Message] = {}
@@ -123,6 +136,10 @@ def extract(files: list[Path]) -> list[Message]:
         if path.suffix == ".kv":
             for match in _KV_CALL.finditer(text):
                 msgid = ast.literal_eval(match.group(1))
+                seen.setdefault(msgid, Message(msgid))
+            continue
+        if path.suffix == ".html":
+            for msgid in _template_msgids(text, path):
                 seen.setdefault(msgid, Message(msgid))
             continue
         for node in ast.walk(ast.parse(text, str(path))):

@@ -1,6 +1,7 @@
 """The provincial OCOP office's console under /console (issue 16): sign-in, sign-out, the
 language switch, the home page and the sections' pages. Jinja2 templates in
-registry/templates/console (autoescaped), strings in registry/console_text.py.
+registry/templates/console (autoescaped), strings in the registry's gettext catalog
+(registry/i18n, through console_text.gettext).
 
 Access: every page but sign-in takes ConsoleDep (registry/deps.py): a live session and the
 role the endpoint declares with @needs_role (admin when it declares none). Forms are POSTs
@@ -45,6 +46,7 @@ from registry.deps import (
     needs_role,
     session_id_of,
 )
+from registry.i18n import N_
 
 PREFIX = "/console"
 SIGN_IN = f"{PREFIX}/sign-in"
@@ -52,20 +54,22 @@ LANG_COOKIE = "ocop_lang"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
 CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "console.css"
 ROLE_LABELS = {
-    AdminRole.VIEWER: "Viewer",
-    AdminRole.EDITOR: "Editor",
-    AdminRole.ADMIN: "Administrator",
+    AdminRole.VIEWER: N_("Viewer"),
+    AdminRole.EDITOR: N_("Editor"),
+    AdminRole.ADMIN: N_("Administrator"),
 }
 ROLE_DESCRIPTIONS = {
-    AdminRole.VIEWER: "You can view everything; you cannot change anything.",
-    AdminRole.EDITOR: "You can view everything and change the catalog.",
-    AdminRole.ADMIN: "You can view and change everything.",
+    AdminRole.VIEWER: N_("You can view everything; you cannot change anything."),
+    AdminRole.EDITOR: N_("You can view everything and change the catalog."),
+    AdminRole.ADMIN: N_("You can view and change everything."),
 }
 MESSAGES = {
-    "refused": "Wrong user name or password, or the account is locked for a while after too "
-    "many failed attempts.",
-    "cookies": "Your browser must accept cookies to sign in. Reload this page and try again.",
-    "signed_out": "You have signed out.",
+    "refused": N_(
+        "Wrong user name or password, or the account is locked for a while after too "
+        "many failed attempts."
+    ),
+    "cookies": N_("Your browser must accept cookies to sign in. Reload this page and try again."),
+    "signed_out": N_("You have signed out."),
 }
 
 _env = Environment(
@@ -79,13 +83,13 @@ _env = Environment(
 class Section(enum.Enum):
     """The console's navigation: (slug, English label, least role that may open it)."""
 
-    CATALOG = ("catalog", "Catalog", AdminRole.VIEWER)
-    STATIONS = ("stations", "Stations", AdminRole.VIEWER)
-    STAMPS = ("stamps", "Stamps", AdminRole.VIEWER)
-    SUSPECTS = ("suspects", "Suspects", AdminRole.VIEWER)
-    FLEET = ("fleet", "Fleet", AdminRole.VIEWER)
-    AUDIT = ("audit", "Audit", AdminRole.ADMIN)
-    REPORTS = ("reports", "Reports", AdminRole.VIEWER)
+    CATALOG = ("catalog", N_("Catalog"), AdminRole.VIEWER)
+    STATIONS = ("stations", N_("Stations"), AdminRole.VIEWER)
+    STAMPS = ("stamps", N_("Stamps"), AdminRole.VIEWER)
+    SUSPECTS = ("suspects", N_("Suspects"), AdminRole.VIEWER)
+    FLEET = ("fleet", N_("Fleet"), AdminRole.VIEWER)
+    AUDIT = ("audit", N_("Audit"), AdminRole.ADMIN)
+    REPORTS = ("reports", N_("Reports"), AdminRole.VIEWER)
 
     @property
     def slug(self) -> str:
@@ -121,7 +125,7 @@ def language(request: Request) -> str:
 def _nav(caller: ConsoleCaller | None, current: str) -> list[NavItem]:
     if caller is None:
         return []
-    items = [NavItem(PREFIX, "Home", current == "home")]
+    items = [NavItem(PREFIX, N_("Home"), current == "home")]
     items += [
         NavItem(s.href, s.label, current == s.slug)
         for s in Section
@@ -228,7 +232,7 @@ def sign_in(
         lang = language(request)
         text = console_text.gettext(
             lang,
-            "Too many failed sign-ins from this computer. Try again in {minutes} min.",
+            N_("Too many failed sign-ins from this computer. Try again in {minutes} min."),
             minutes=math.ceil(wait_s / 60),
         )
         response = _sign_in_form(request, text, status=429, name=name)

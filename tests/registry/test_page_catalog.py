@@ -56,6 +56,28 @@ def test_check_fails_on_a_msgid_missing_from_the_catalog(tmp_path):
     assert any("not in ocop_registry.po" in p and "nobody translated" in p for p in found), found
 
 
+def test_a_console_template_string_is_extracted_and_must_be_translated(tmp_path):
+    catalog = _copy(tmp_path)
+    template = tmp_path / "new_page.html"
+    template.write_text(
+        '{% extends "base.html" %}{% block content %}'
+        '<p>{{ _("A template sentence nobody translated", name=x) }}</p>'
+        "<p>{{ _(variable) }}</p>{% endblock %}"
+    )
+    catalog = dataclasses.replace(catalog, sources=(*catalog.sources, template))
+    assert "A template sentence nobody translated" in catalog.msgids()
+    found = catalogs.problems([catalog], build.COMMAND)
+    assert any("not in ocop_registry.po" in p and "template sentence" in p for p in found), found
+
+
+def test_every_console_page_string_is_in_the_catalog():
+    # The console's templates and N_-marked labels share the public pages' catalog.
+    msgids = build.REGISTRY_CATALOG.msgids()
+    for msgid in ("Skip to content", "Signed in as {name}", "Catalog", "Administrator"):
+        assert msgid in msgids
+        assert translator("vi")(msgid) != msgid
+
+
 def test_vietnamese_strings_keep_the_placeholders_and_are_written_in_vietnamese():
     entries = catalogs.read_po(build.REGISTRY_CATALOG.po_path("vi"))
     msgids = build.REGISTRY_CATALOG.msgids()
