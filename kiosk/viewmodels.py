@@ -302,10 +302,10 @@ class ResultViewModel:
 
     @property
     def extra_text(self) -> str:
-        """The lines under the product's facts (Kivy markup: plain text but lot_text's
-        colour): the scan count, the serial, the lot."""
+        """The lines under the product's facts (Kivy markup, escaped): the scan count and
+        the serial. The lot has its own line under the rating (lot_text)."""
         lines = (escape_markup(self.scan_count_text), escape_markup(self.serial_text))
-        return "\n".join(t for t in (*lines, self.lot_text) if t)
+        return "\n".join(t for t in lines if t)
 
     @property
     def stars(self) -> int:

@@ -694,6 +694,9 @@ class ProductDetail(BoxLayout):
     card = ObjectProperty(None, allownone=True)  # ProductCardViewModel
     image = StringProperty("")
     extra = StringProperty("")
+    # the scanned stamp's lot, right under the rating (a passed best-before date is what a
+    # shopper must see without scrolling): Kivy markup (ResultViewModel.lot_text)
+    lot = StringProperty("")
     show_image = BooleanProperty(True)  # False beside a report: the facts get the width
     big = NumericProperty(1.0)  # type scale: app.big (rest stop), 1 on the result screen
 
