@@ -30,6 +30,20 @@ def vietnam_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(VIETNAM_TZ).date()
 
 
+def vietnam_time_text(iso_utc: str | None) -> str:
+    """A stored UTC timestamp ("2026-12-03T10:48:56Z") as the office reads it: Vietnam time,
+    "03/12/2026 17:48"; "" for none, the text itself when it is not a timestamp."""
+    if not iso_utc:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    except ValueError:
+        return iso_utc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+
+
 def system_vietnam_today() -> dt.date:
     """Today by the system clock alone: for pure code that has no store (the registry)."""
     return vietnam_day(system_utc_now())

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from registry import db
 from registry.admins import ADMIN_NAME_RE, AdminRole, Principal
+from registry.i18n import N_
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 256  # argon2 hashes any length; this bounds the work a request can ask
@@ -41,7 +42,12 @@ _hasher = PasswordHasher()
 
 
 class UserError(ValueError):
-    """Bad name or password, unknown or duplicate user."""
+    """Bad name or password, unknown or duplicate user. msgid (marked N_) and values: the
+    console shows it in the office's language; str() is the English the CLI prints."""
+
+    def __init__(self, msgid: str, **values: object):
+        super().__init__(msgid.format(**values))
+        self.msgid, self.values = msgid, values
 
 
 class SignInRefused(Exception):
@@ -74,18 +80,21 @@ class SignedIn:
 
 def check_name(name: str) -> None:
     if not ADMIN_NAME_RE.fullmatch(name):
-        raise UserError(f"user name {name!r}: use 1-64 lowercase letters, digits, '.', '_' or '-'")
+        raise UserError(
+            N_("user name '{name}': use 1-64 lowercase letters, digits, '.', '_' or '-'"),
+            name=name,
+        )
 
 
 def check_password(name: str, password: str, display_name: str = "") -> None:
     """The password rules: at least MIN_PASSWORD_CHARS, not the user's name."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise UserError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise UserError(N_("the password needs at least {n} characters"), n=MIN_PASSWORD_CHARS)
     if len(password) > MAX_PASSWORD_CHARS:
-        raise UserError(f"the password may have at most {MAX_PASSWORD_CHARS} characters")
+        raise UserError(N_("the password may have at most {n} characters"), n=MAX_PASSWORD_CHARS)
     folded = password.strip().casefold()
     if folded in {name.casefold(), display_name.strip().casefold()}:
-        raise UserError("the password must not be the user's name")
+        raise UserError(N_("the password must not be the user's name"))
 
 
 def generate_password() -> str:
@@ -124,7 +133,7 @@ def _by_name(conn: Connection, name: str):
 def _existing(conn: Connection, name: str):
     row = _by_name(conn, name)
     if row is None:
-        raise UserError(f"no user {name!r}")
+        raise UserError(N_("no user '{name}'"), name=name)
     return row
 
 
@@ -133,10 +142,12 @@ def add(conn: Connection, name: str, role: AdminRole, password: str, display_nam
     check_name(name)
     display_name = display_name.strip()
     if len(display_name) > MAX_DISPLAY_NAME_CHARS:
-        raise UserError(f"the display name may have at most {MAX_DISPLAY_NAME_CHARS} characters")
+        raise UserError(
+            N_("the display name may have at most {n} characters"), n=MAX_DISPLAY_NAME_CHARS
+        )
     check_password(name, password, display_name)
     if _by_name(conn, name) is not None:
-        raise UserError(f"user {name!r} already exists")
+        raise UserError(N_("user '{name}' already exists"), name=name)
     now = db.utc_now()
     key = conn.execute(
         u.insert().values(

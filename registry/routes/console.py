@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ocop.clock import vietnam_day
+from ocop.clock import vietnam_day, vietnam_time_text
 from registry import audit, clones, console_text, pages, sessions, users
 from registry.admins import AdminRole
 from registry.audit import AuditAction
@@ -78,6 +78,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# {{ row.created_at | when }}: a stored UTC time as Vietnam time, "03/12/2026 17:48"
+_env.filters["when"] = vietnam_time_text
 
 
 class Section(enum.Enum):
@@ -90,6 +92,7 @@ class Section(enum.Enum):
     FLEET = ("fleet", N_("Fleet"), AdminRole.VIEWER)
     AUDIT = ("audit", N_("Audit"), AdminRole.ADMIN)
     REPORTS = ("reports", N_("Reports"), AdminRole.VIEWER)
+    USERS = ("users", N_("Users"), AdminRole.ADMIN)
 
     @property
     def slug(self) -> str:
@@ -349,6 +352,7 @@ def build_router() -> APIRouter:
         console_fleet,
         console_stations,
         console_suspects,
+        console_users,
     )
 
     router = APIRouter(include_in_schema=False)
@@ -364,6 +368,7 @@ def build_router() -> APIRouter:
         console_suspects,
         console_fleet,
         console_audit,
+        console_users,
     ):
         router.include_router(module.router)
         built |= set(module.SECTIONS)

@@ -88,6 +88,7 @@ def test_a_person_signs_in_sees_the_home_page_switches_language_and_signs_out(re
         "Thiết bị",
         "Nhật ký",
         "Báo cáo",
+        "Tài khoản",
     ]
     assert "27" in page.locator("#counts").inner_text()  # the demo catalog's products
     assert contrast_problems(page) == []
