@@ -26,9 +26,10 @@ import segno
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ocop.clock import VIETNAM_TZ
 from ocop.stamps.codec import MAX_SERIAL
 from ocop.stations import StationRole
-from registry import audit, console_text, stations
+from registry import audit, console_text, db, stations
 from registry.admins import AdminRole
 from registry.audit import AuditAction
 from registry.auth import StationExists
@@ -47,6 +48,7 @@ STATIONS = Section.STATIONS.href
 STAMPS = Section.STAMPS.href
 CONFIRMED = "yes"
 REASON_CHARS = 300
+BOUND_IN_LIST = 4  # bindings the stations list names; the station page names all
 LIST_CHARS = 20000  # a binding list field: MAX_BINDINGS ids and their separators
 SEPARATORS = re.compile(r"[\s,;]+")
 NamePath = Annotated[str, Path(pattern=NAME_PATTERN)]
@@ -67,6 +69,8 @@ STRINGS = {
     "never": "chưa bao giờ",
     "nothing": "không có",
     "no limit": "không giới hạn",
+    "and {count} more": "và {count} mục khác",
+    "(Vietnam time)": "(giờ Việt Nam)",
     "{used} of {quota}": "{used} / {quota}",
     "No stations yet.": "Chưa có trạm nào.",
     "Kiosk (no stamp printing)": "Máy tra cứu (không in tem)",
@@ -259,14 +263,16 @@ STRINGS = {
         "Sê-ri hợp lệ cuối (không bắt buộc: tem đến sê-ri này vẫn là tem thật)"
     ),
     "Revoke signing key {key}?": "Huỷ khoá ký tem {key}?",
-    "Every stamp key {key} signed for a day from {day} on{after} reads REVOKED on every "
+    "Every stamp key {key} signed for a day from {day} on reads REVOKED on every "
     "kiosk at its next sync. If it is the current key, no stamps can be issued until the "
     "key is rotated. This cannot be undone.": (
-        "Mọi tem do khoá {key} ký cho ngày từ {day} trở đi{after} sẽ hiện ĐÃ HUỶ trên mọi máy "
+        "Mọi tem do khoá {key} ký cho ngày từ {day} trở đi sẽ hiện ĐÃ HUỶ trên mọi máy "
         "tra cứu ở lần đồng bộ tiếp theo. Nếu đây là khoá đang dùng, không thể cấp tem cho đến "
         "khi đổi khoá. Không thể hoàn tác."
     ),
-    " (after serial {serial})": " (sau sê-ri {serial})",
+    "Stamps of key {key} up to serial {serial} stay genuine.": (
+        "Tem của khoá {key} đến sê-ri {serial} vẫn là tem thật."
+    ),
     # form problems
     "{field}: a whole number of at least 0, or empty.": (
         "{field}: số nguyên từ 0 trở lên, hoặc để trống."
@@ -401,6 +407,27 @@ def _done(request: Request) -> tuple[str, dict[str, str]] | None:
         if (v := request.query_params.get(k, "")).isdigit()
     }
     return DONE_MESSAGES[done], {k: numbers.get(k, "?") for k in ("count", "key", "sequence")}
+
+
+def _local_time(text: str | None) -> str:
+    """A stored UTC instant (db.TIME_FORMAT) as the office reads it: Vietnam time, minutes."""
+    if not text:
+        return ""
+    try:
+        moment = dt.datetime.strptime(text, db.TIME_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return text
+    return moment.astimezone(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _bound(
+    info: stations.StationInfo, limit: int | None = None
+) -> tuple[list[tuple[str, str]], int]:
+    """(msgid, id) of the station's bindings, at most `limit`, and how many more there are."""
+    every = [("producer {id}", p) for p in info.producers]
+    every += [("product {id}", str(p)) for p in info.products]
+    shown = every if limit is None else every[:limit]
+    return shown, len(every) - len(shown)
 
 
 def _is_admin(caller: ConsoleDep) -> bool:
@@ -586,6 +613,8 @@ def stations_page(request: Request, caller: ConsoleDep, database: DatabaseDep) -
         may_change=_is_admin(caller),
         defaults={"per_day": DEFAULT_QUOTA_PER_DAY, "total": DEFAULT_QUOTA_TOTAL},
         quota=_quota_shown,
+        local_time=_local_time,
+        bound=lambda info: _bound(info, BOUND_IN_LIST),
     )
 
 
@@ -688,6 +717,8 @@ def station_page(
         retired=retired,
         actions=actions,
         quota=_quota_shown,
+        local_time=_local_time,
+        bound=_bound,
         done=_done(request),
     )
 
@@ -865,6 +896,7 @@ def stamps_page(
         revoked_keys=revoked_keys,
         may_change=_is_admin(caller),
         today=dt.datetime.now(dt.UTC).date().isoformat(),
+        local_time=_local_time,
         max_serial=MAX_SERIAL,
         done=_done(request),
     )
@@ -954,7 +986,7 @@ def revoke_key(
             Section.STAMPS,
             Confirmation(
                 "Revoke signing key {key}?",
-                "Every stamp key {key} signed for a day from {day} on{after} reads REVOKED on "
+                "Every stamp key {key} signed for a day from {day} on reads REVOKED on "
                 "every kiosk at its next sync. If it is the current key, no stamps can be "
                 "issued until the key is rotated. This cannot be undone.",
                 "Yes, revoke",
@@ -967,6 +999,9 @@ def revoke_key(
                 },
                 {"key": key, "day": day.isoformat(), "serial": good},
                 [("Reason", reason, False)] if reason else [],
+                ("Stamps of key {key} up to serial {serial} stay genuine.",)
+                if good is not None
+                else (),
             ),
         )
     try:
