@@ -153,7 +153,9 @@ def render(
         role_label=ROLE_LABELS[caller.principal.role] if caller else "",
         nav=_nav(caller, current),
         csrf_token=token_for_request(request) if csrf_token is None else csrf_token,
-        back=request.url.path,
+        # Where the language switch returns: this page, unless it answers a POST (a
+        # confirmation: the page the form was on).
+        back=context.pop("back", None) or request.url.path,
         logo=pages.LOGO,
         **context,
     )

@@ -525,7 +525,7 @@ class ScopeForm:
 
 
 def _confirm(request: Request, caller: ConsoleDep, section: Section, c: Confirmation) -> Response:
-    return render(request, "stations_confirm.html", caller, section.slug, confirm=c)
+    return render(request, "stations_confirm.html", caller, section.slug, confirm=c, back=c.cancel)
 
 
 def _not_done(
@@ -546,6 +546,7 @@ def _not_done(
         confirm=None,
         problem=(msgid, values),
         back_to=back,
+        back=back,
     )
 
 
@@ -589,6 +590,7 @@ def _token_page(
         token=token,
         setup=setup,
         qr=qr,
+        back=f"{STATIONS}/{name}",
     )
     response.headers["Cache-Control"] = "no-store"  # the middleware says it too: the token
     return response

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from tests.registry.console_helpers import (
+    OFFICE_PC,
     SHOTS,
     TABLET,
     add_accounts,
@@ -114,6 +115,9 @@ def test_an_admin_rotates_a_token_in_chromium_and_a_kiosk_set_up_from_the_qr_syn
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-station.png"), full_page=False)
 
+    page.set_viewport_size(TABLET)
+    assert contrast_problems(page) == []
+    page.set_viewport_size(OFFICE_PC)
     page.locator("#action-rotate-token").click()
     # The confirmation names the consequence and has changed nothing yet.
     assert "ngừng đồng bộ cho đến khi được thay mã" in page.locator("#consequence").inner_text()
@@ -194,6 +198,18 @@ def test_revoking_a_serial_range_in_chromium_reaches_the_kiosks_next_sync(reg, b
     assert contrast_problems(page) == []
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-stamps.png"), full_page=False)
+    # Asked again, then Cancel, or the language switch: back to the page, nothing revoked.
+    revoked_sequence = _trust_sequence(reg)
+    for leave in ("#cancel", "#lang-switch"):
+        page.locator("#revoke-first").fill(str(serial + 1))
+        page.locator("#revoke-last").fill(str(serial + 1))
+        page.locator("#revoke-serials-submit").click()
+        page.locator(leave).click()
+        page.wait_for_url(reg.url + STAMPS)
+    assert page.locator("h1").inner_text() == "Stamps"  # now in English
+    assert _trust_sequence(reg) == revoked_sequence
+    page.set_viewport_size(TABLET)
+    assert contrast_problems(page) == []
     page.context.close()
 
     # The published trust list carries it; the kiosk's next sync reads the stamp revoked.
