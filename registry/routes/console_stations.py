@@ -59,7 +59,7 @@ Reason = Annotated[str, Form(max_length=REASON_CHARS)]
 STRINGS = {
     # the stations list
     "Name": "Tên",
-    "District": "Huyện",
+    "District": "Huyện, thành phố",
     "Role": "Vai trò",
     "Bound to": "Được in cho",
     "Stamps today": "Tem hôm nay",
@@ -204,7 +204,7 @@ STRINGS = {
     "Newest stamp blocks": "Các lô tem mới nhất",
     "Signing keys": "Khoá ký tem",
     "Valid from": "Có hiệu lực từ",
-    "Valid until": "Hết hiệu lực",
+    "Valid until": "Hiệu lực đến",
     "current": "đang dùng",
     "next": "kế tiếp",
     "revoked": "đã huỷ",
