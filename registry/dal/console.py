@@ -1,4 +1,5 @@
-"""The office console's read queries: the home page's counts and the pending suspects."""
+"""The office console's read queries: the home page's counts, the pending suspects and the
+stamp blocks issued (per station and newest first)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection
 from registry import db
 
 SUSPECTS_ON_PAGE = 200
+BLOCKS_ON_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,57 @@ def pending_suspects(conn: Connection, pending: str) -> list[sa.Row]:
             .limit(SUSPECTS_ON_PAGE)
         )
     )
+
+
+@dataclass(frozen=True)
+class StationBlocks:
+    """The stamp blocks one station received: how many, how many stamps, first and last day."""
+
+    station: str
+    blocks: int
+    stamps: int
+    first_issued_on: str
+    last_issued_on: str
+
+
+def blocks_per_station(conn: Connection) -> list[StationBlocks]:
+    st, sb = db.stations, db.stamp_blocks
+    query = (
+        sa.select(
+            st.c.name,
+            sa.func.count(sb.c.id),
+            sa.func.coalesce(sa.func.sum(sb.c.count), 0),
+            sa.func.min(sb.c.issued_on),
+            sa.func.max(sb.c.issued_on),
+        )
+        .select_from(sb.join(st, st.c.id == sb.c.station_id))
+        .group_by(st.c.name)
+        .order_by(st.c.name)
+    )
+    return [StationBlocks(n, int(b), int(c), lo, hi) for n, b, c, lo, hi in conn.execute(query)]
+
+
+def recent_blocks(
+    conn: Connection, station: str | None = None, limit: int = BLOCKS_ON_PAGE
+) -> list[sa.Row]:
+    """Stamp blocks newest first (all stations, or one by name), with the station's name."""
+    st, sb = db.stations, db.stamp_blocks
+    query = (
+        sa.select(
+            sb.c.id,
+            st.c.name.label("station"),
+            sb.c.product_id,
+            sb.c.key_id,
+            sb.c.issued_on,
+            sb.c.first_serial,
+            sb.c.last_serial,
+            sb.c.count,
+            sb.c.created_at,
+        )
+        .select_from(sb.join(st, st.c.id == sb.c.station_id))
+        .order_by(sb.c.id.desc())
+        .limit(limit)
+    )
+    if station is not None:
+        query = query.where(st.c.name == station)
+    return list(conn.execute(query))

@@ -80,6 +80,7 @@ _env = Environment(
 )
 # {{ row.created_at | when }}: a stored UTC time as Vietnam time, "03/12/2026 17:48"
 _env.filters["when"] = vietnam_time_text
+_env.globals["local_time"] = vietnam_time_text  # the same, as a call: local_time(row.at)
 
 
 class Section(enum.Enum):
@@ -160,7 +161,9 @@ def render(
         role_label=ROLE_LABELS[caller.principal.role] if caller else "",
         nav=_nav(caller, current),
         csrf_token=token_for_request(request) if csrf_token is None else csrf_token,
-        back=request.url.path,
+        # Where the language switch returns: this page, unless it answers a POST (a
+        # confirmation: the page the form was on).
+        back=context.pop("back", None) or request.url.path,
         logo=pages.LOGO,
         **context,
     )
