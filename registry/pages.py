@@ -21,7 +21,7 @@ from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
-from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict, verdict_title
 from ocop.stamps.verifier import StampVerifier, Verification
 from ocop.tone import Tone
 from registry import catalog, csrf, public_reports
@@ -1198,6 +1198,12 @@ _REPORT_PROBLEM_TEXT = {
 }
 
 
+def bilingual_verdict(value: str | None) -> str:
+    """A stored verdict value as this page's "vi / en" words (ocop's one label table)."""
+    vi, en = verdict_title(value, "vi"), verdict_title(value, "en")
+    return vi if vi == en else f"{vi} / {en}"
+
+
 def _stamp_reports_card(found: list[StoredReport]) -> str:
     """Shoppers' reports from the phone page's form, newest first (read-only). Every field
     was typed by an anonymous visitor: all of it is escaped."""
@@ -1219,7 +1225,7 @@ def _stamp_reports_card(found: list[StoredReport]) -> str:
         rows.append(
             f'<tr id="stamp-report-{rep.id}" data-serial="{rep.serial or ""}" '
             f'data-verdict="{escape(rep.verdict)}"><td>{escape(rep.reported_at)}</td>'
-            f"<td>{serial}</td><td>{escape(rep.verdict)}</td>"
+            f"<td>{serial}</td><td>{escape(bilingual_verdict(rep.verdict))}</td>"
             f"<td>{escape(_REPORT_PROBLEM_TEXT.get(rep.problem, rep.problem))}</td>"
             f'<td class="where">{escape(rep.where_bought)}</td><td>{phone}</td>'
             f"<td>{escape(rep.client_network)} · {escape(rep.client_agent)}</td></tr>"
@@ -1282,7 +1288,9 @@ def reports_page(
         + svg_hbars(report.per_district, title="scans per district")
         + "</div></div>",
         '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
-        + svg_hbars(report.per_verdict, title="scans per verdict")
+        + svg_hbars(
+            [(bilingual_verdict(v), n) for v, n in report.per_verdict], title="scans per verdict"
+        )
         + "</div>",
     ]
     body.append(_detections_card(report, csrf_token))
