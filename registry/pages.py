@@ -926,11 +926,18 @@ def svg_bars(
     return "".join(out)
 
 
-def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") -> str:
-    """A horizontal bar chart (top products, districts) as inline SVG."""
+def svg_hbars(
+    points: list[tuple[str, int]],
+    width: int = 640,
+    title: str = "",
+    label_w: int = 230,
+    label_chars: int = 34,
+) -> str:
+    """A horizontal bar chart (top products, districts) as inline SVG; labels longer than
+    `label_chars` are cut (the full one is the text's <title>)."""
     if not points:
         return "<p>–</p>"
-    row_h, label_w = 24, 230
+    row_h = 24
     top = max(max(v for _, v in points), 1)
     height = row_h * len(points) + 4
     out = [
@@ -939,7 +946,7 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     for i, (label, value) in enumerate(points):
         y = i * row_h + 2
         w = (width - label_w - 60) * value / top
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= label_chars else label[: label_chars - 1] + "…"
         out.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
             f"{escape(short)}<title>{escape(label)}</title></text>"
@@ -951,8 +958,17 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     return "".join(out)
 
 
-def duration_text(seconds: int | float | None) -> str:
-    """45 s, 12 min, 3.5 h, 6 d ('–' when unknown)."""
+def real_number(value: object) -> float | None:
+    """A JSON number at or above 0, else None: heartbeats come from stations and may carry
+    anything (a string, a bool, a list) where a number belongs."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value) if value >= 0 else None
+
+
+def duration_text(seconds: object) -> str:
+    """45 s, 12 min, 3.5 h, 6 d ('–' when unknown or not a number)."""
+    seconds = real_number(seconds)
     if seconds is None:
         return "–"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
@@ -962,7 +978,8 @@ def duration_text(seconds: int | float | None) -> str:
     return f"{seconds:.0f} s"
 
 
-def bytes_text(n: float | None) -> str:
+def bytes_text(value: object) -> str:
+    n = real_number(value)
     if n is None:
         return "–"
     for unit in ("B", "KB", "MB", "GB"):
@@ -1031,7 +1048,7 @@ def _station_row(st: StationHealth) -> str:
     )
     clock_field = g(Field.CLOCK)
     clock: dict = clock_field if isinstance(clock_field, dict) else {}
-    clock_text = clock.get("system_time") or g(Field.AT) or "–"
+    clock_text = str(clock.get("system_time") or g(Field.AT) or "–")
     if clock.get("state") == CLOCK_BEHIND:
         clock_text += (
             f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"
