@@ -32,7 +32,7 @@ from tests.sync.conftest import genuine_stamp, run_kiosk_cli
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
-SILENT_AFTER_S = 20
+SILENT_AFTER_S = 45  # long enough for one test after a refresh, on a loaded machine
 GTIN_101 = "2000000001012"  # the demo catalog's barcode of product 101
 HOSTILE = "<script>window.__pwned=1</script>" + "Ж" * 5000
 
