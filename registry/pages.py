@@ -21,7 +21,7 @@ from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
 from ocop.stamps.errors import StampFormatError
 from ocop.stamps.serials import serial_digits
-from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict
+from ocop.stamps.verdicts import COUNTED_FOR_CLONES, Verdict, verdict_title
 from ocop.stamps.verifier import StampVerifier, Verification
 from ocop.tone import Tone
 from registry import catalog, csrf, public_reports
@@ -926,11 +926,18 @@ def svg_bars(
     return "".join(out)
 
 
-def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") -> str:
-    """A horizontal bar chart (top products, districts) as inline SVG."""
+def svg_hbars(
+    points: list[tuple[str, int]],
+    width: int = 640,
+    title: str = "",
+    label_w: int = 230,
+    label_chars: int = 34,
+) -> str:
+    """A horizontal bar chart (top products, districts) as inline SVG; labels longer than
+    `label_chars` are cut (the full one is the text's <title>)."""
     if not points:
         return "<p>–</p>"
-    row_h, label_w = 24, 230
+    row_h = 24
     top = max(max(v for _, v in points), 1)
     height = row_h * len(points) + 4
     out = [
@@ -939,7 +946,7 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     for i, (label, value) in enumerate(points):
         y = i * row_h + 2
         w = (width - label_w - 60) * value / top
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= label_chars else label[: label_chars - 1] + "…"
         out.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">'
             f"{escape(short)}<title>{escape(label)}</title></text>"
@@ -951,8 +958,17 @@ def svg_hbars(points: list[tuple[str, int]], width: int = 640, title: str = "") 
     return "".join(out)
 
 
-def duration_text(seconds: int | float | None) -> str:
-    """45 s, 12 min, 3.5 h, 6 d ('–' when unknown)."""
+def real_number(value: object) -> float | None:
+    """A JSON number at or above 0, else None: heartbeats come from stations and may carry
+    anything (a string, a bool, a list) where a number belongs."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value) if value >= 0 else None
+
+
+def duration_text(seconds: object) -> str:
+    """45 s, 12 min, 3.5 h, 6 d ('–' when unknown or not a number)."""
+    seconds = real_number(seconds)
     if seconds is None:
         return "–"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
@@ -962,7 +978,8 @@ def duration_text(seconds: int | float | None) -> str:
     return f"{seconds:.0f} s"
 
 
-def bytes_text(n: float | None) -> str:
+def bytes_text(value: object) -> str:
+    n = real_number(value)
     if n is None:
         return "–"
     for unit in ("B", "KB", "MB", "GB"):
@@ -1031,7 +1048,7 @@ def _station_row(st: StationHealth) -> str:
     )
     clock_field = g(Field.CLOCK)
     clock: dict = clock_field if isinstance(clock_field, dict) else {}
-    clock_text = clock.get("system_time") or g(Field.AT) or "–"
+    clock_text = str(clock.get("system_time") or g(Field.AT) or "–")
     if clock.get("state") == CLOCK_BEHIND:
         clock_text += (
             f" · đồng hồ chậm / clock behind {duration_text(clock.get('behind_s'))}"
@@ -1198,6 +1215,12 @@ _REPORT_PROBLEM_TEXT = {
 }
 
 
+def bilingual_verdict(value: str | None) -> str:
+    """A stored verdict value as this page's "vi / en" words (ocop's one label table)."""
+    vi, en = verdict_title(value, "vi"), verdict_title(value, "en")
+    return vi if vi == en else f"{vi} / {en}"
+
+
 def _stamp_reports_card(found: list[StoredReport]) -> str:
     """Shoppers' reports from the phone page's form, newest first (read-only). Every field
     was typed by an anonymous visitor: all of it is escaped."""
@@ -1219,7 +1242,7 @@ def _stamp_reports_card(found: list[StoredReport]) -> str:
         rows.append(
             f'<tr id="stamp-report-{rep.id}" data-serial="{rep.serial or ""}" '
             f'data-verdict="{escape(rep.verdict)}"><td>{escape(rep.reported_at)}</td>'
-            f"<td>{serial}</td><td>{escape(rep.verdict)}</td>"
+            f"<td>{serial}</td><td>{escape(bilingual_verdict(rep.verdict))}</td>"
             f"<td>{escape(_REPORT_PROBLEM_TEXT.get(rep.problem, rep.problem))}</td>"
             f'<td class="where">{escape(rep.where_bought)}</td><td>{phone}</td>'
             f"<td>{escape(rep.client_network)} · {escape(rep.client_agent)}</td></tr>"
@@ -1282,7 +1305,9 @@ def reports_page(
         + svg_hbars(report.per_district, title="scans per district")
         + "</div></div>",
         '<div class="card"><h2>Theo kết quả <span class=en>Per verdict</span></h2>'
-        + svg_hbars(report.per_verdict, title="scans per verdict")
+        + svg_hbars(
+            [(bilingual_verdict(v), n) for v, n in report.per_verdict], title="scans per verdict"
+        )
         + "</div>",
     ]
     body.append(_detections_card(report, csrf_token))

@@ -70,6 +70,7 @@ class StationHealth:
     heartbeat_received_at: str | None = None
     contact: Contact = Contact.NEVER
     silent_for_s: int | None = None  # since heartbeat_received_at
+    role: str = "kiosk"  # ocop.stations.StationRole value
 
     @property
     def flagged(self) -> bool:
@@ -239,7 +240,14 @@ def station_health(
             contact = Contact.OK
         out.append(
             StationHealth(
-                r.name, r.district, r.last_seen_at, heartbeat, r.received_at, contact, silent_for_s
+                r.name,
+                r.district,
+                r.last_seen_at,
+                heartbeat,
+                r.received_at,
+                contact,
+                silent_for_s,
+                r.role,
             )
         )
     return out

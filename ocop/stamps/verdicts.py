@@ -181,4 +181,25 @@ NAMES_A_PRODUCT = frozenset(
 
 ASKS_FOR_REPORT = frozenset({Verdict.FORGED, Verdict.SUSPECT_CLONE, Verdict.REVOKED})
 
-__all__ = ["ASKS_FOR_REPORT", "COUNTED_FOR_CLONES", "NAMES_A_PRODUCT", "SIGNATURE_VALID", "Verdict"]
+
+def verdict_title(value: str | None, language: str) -> str:
+    """A stored verdict value (a scan's, a report's) in words: its member's title in
+    `language`, the one label every page and report shows. A value that names no verdict
+    (an old row, a missing one) comes back as it is, never guessed."""
+    if not value:
+        return "?"
+    try:
+        verdict = Verdict(value)
+    except ValueError:
+        return value
+    return translator(language)(verdict.title)
+
+
+__all__ = [
+    "ASKS_FOR_REPORT",
+    "COUNTED_FOR_CLONES",
+    "NAMES_A_PRODUCT",
+    "SIGNATURE_VALID",
+    "Verdict",
+    "verdict_title",
+]

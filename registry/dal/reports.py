@@ -104,7 +104,7 @@ def prints_since(conn: Connection, first_day: str) -> int:
 
 
 def stations_with_heartbeat(conn: Connection) -> list[Row]:
-    """Every station (name, district, disabled, last_seen_at) with its heartbeat's
+    """Every station (name, district, role, disabled, last_seen_at) with its heartbeat's
     received_at and payload_json (None without one), by name."""
     h = db.station_heartbeats
     return list(
@@ -112,6 +112,7 @@ def stations_with_heartbeat(conn: Connection) -> list[Row]:
             sa.select(
                 s.c.name,
                 s.c.district,
+                s.c.role,
                 s.c.disabled,
                 s.c.last_seen_at,
                 h.c.received_at,

@@ -388,24 +388,16 @@ def admin_reports(
 def admin_reports_export(
     config: ConfigDep,
     database: DatabaseDep,
-    days: int = Query(30, ge=1, le=366),
-    format: str = Query("xlsx", pattern="^(csv|xlsx)$"),
-    table: str = Query("per_product", pattern="^(" + "|".join(report_export.TABLES) + ")$"),
-    delimiter: str = Query("comma", pattern="^(comma|semicolon)$"),
-    lang: str = Query("vi", pattern="^(vi|en)$"),
+    days: int = Query(30, ge=1, le=report_export.MAX_DAYS),
+    format: str = Query("xlsx", pattern=report_export.FORMAT_PATTERN),
+    table: str = Query("per_product", pattern=report_export.TABLE_PATTERN),
+    delimiter: str = Query("comma", pattern=report_export.DELIMITER_PATTERN),
+    lang: str = Query("vi", pattern=report_export.LANG_PATTERN),
 ) -> Response:
     """The report's tables: XLSX one sheet each, CSV the one named by `table`."""
     with database.read() as conn:
         report = reports.build_report(conn, config, days=days)
-    content = report_export.report_file(
-        report, format, table, delimiter=catalog_import.DELIMITERS[delimiter], lang=lang
-    )
-    name = f"ocop-report-{report.last_day}" + (f"-{table}" if format == "csv" else "")
-    return Response(
-        content,
-        media_type=catalog_import.EXPORT_FORMATS[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
-    )
+    return report_export.download(report, format, table, delimiter=delimiter, lang=lang)
 
 
 @router.get("/stamp-reports")

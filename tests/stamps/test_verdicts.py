@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ocop import i18n
-from ocop.stamps.verdicts import NAMES_A_PRODUCT, SIGNATURE_VALID, Verdict
+from ocop.stamps.verdicts import NAMES_A_PRODUCT, SIGNATURE_VALID, Verdict, verdict_title
 from ocop.tone import Tone
 
 
@@ -50,3 +50,13 @@ def test_the_sets_a_verdict_belongs_to():
 
 def test_unknown_languages_fall_back_to_english():
     assert Verdict.FORGED.message("fr") == Verdict.FORGED.message_en
+
+
+def test_a_stored_verdict_value_is_named_by_its_title_never_by_the_value():
+    for verdict in Verdict:
+        assert verdict_title(verdict.value, "vi") == i18n.translator("vi")(verdict.title)
+        assert verdict_title(verdict.value, "en") == verdict.title != verdict.value
+    assert verdict_title("forged", "vi") == "Tem có thể là giả"
+    # Not a verdict (an old row, a station's own word): shown as it is, never guessed.
+    assert verdict_title("printed", "vi") == "printed"
+    assert verdict_title(None, "en") == verdict_title("", "en") == "?"
