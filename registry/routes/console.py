@@ -84,7 +84,7 @@ class Section(enum.Enum):
     STAMPS = ("stamps", "Stamps", AdminRole.VIEWER)
     SUSPECTS = ("suspects", "Suspects", AdminRole.VIEWER)
     FLEET = ("fleet", "Fleet", AdminRole.VIEWER)
-    AUDIT = ("audit", "Audit", AdminRole.ADMIN)
+    AUDIT = ("audit", "Audit", AdminRole.VIEWER)  # read-only for every role (issue 16)
     REPORTS = ("reports", "Reports", AdminRole.VIEWER)
 
     @property
@@ -345,6 +345,7 @@ def build_router() -> APIRouter:
         console_fleet,
         console_stations,
         console_suspects,
+        console_transfer,
     )
 
     router = APIRouter(include_in_schema=False)
@@ -360,6 +361,7 @@ def build_router() -> APIRouter:
         console_suspects,
         console_fleet,
         console_audit,
+        console_transfer,
     ):
         router.include_router(module.router)
         built |= set(module.SECTIONS)
