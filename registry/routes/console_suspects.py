@@ -1,19 +1,129 @@
 """The console's Suspects section: the queue of automatically detected copies
-(registry/clones.py) and the office's decision on each."""
+(registry/clones.py), each detection's evidence (where and when the serial was seen, by how
+many phones, on a schematic of Sơn La's districts) and the office's decision on it, with a
+confirmation that says what every kiosk will show after its next sync."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from registry import clones
+from ocop.i18n import translator
+from ocop.stamps.verdicts import Verdict
+from registry import clones, console_text, geo
 from registry.admins import AdminRole
+from registry.dal import clones as clone_rows
 from registry.dal import console as console_rows
+from registry.dal import keys as key_rows
 from registry.deps import ConsoleDep, DatabaseDep, KeyRingDep, client_address, needs_role
-from registry.routes.console import Section, render
+from registry.routes.console import Section, language, render
 
 SECTIONS = (Section.SUSPECTS,)
 router = APIRouter(include_in_schema=False)
+
+console_text.add_strings(
+    {
+        "Evidence": "Bằng chứng",
+        "Open": "Mở",
+        "Detection {id}": "Phát hiện số {id}",
+        "Stamp serial {serial}": "Tem số sê-ri {serial}",
+        "Product": "Sản phẩm",
+        "Issued by": "Cấp qua trạm",
+        "Status": "Trạng thái",
+        "Waiting for a decision": "Đang chờ quyết định",
+        "Published as suspect": "Đã đưa vào danh sách nghi giả",
+        "Dismissed": "Đã bỏ qua",
+        "Decided by {who} at {at}": "Do {who} quyết định lúc {at}",
+        "What the rule found": "Quy tắc phát hiện",
+        "Where it was scanned": "Nơi tem được quét",
+        "Station": "Trạm",
+        "District": "Huyện",
+        "Scans": "Lượt quét",
+        "First scan": "Lần quét đầu",
+        "Last scan": "Lần quét cuối",
+        "No station scanned this stamp.": "Chưa trạm nào quét tem này.",
+        "Phone checks": "Kiểm tra bằng điện thoại",
+        "Day": "Ngày",
+        "Phones": "Số điện thoại",
+        "Views": "Lượt xem",
+        "No phone checked this stamp.": "Chưa điện thoại nào kiểm tra tem này.",
+        "Districts involved": "Các huyện liên quan",
+        "Sơn La's 12 districts, placed by their approximate centres; a filled dot is a "
+        "district where a station scanned this stamp, the line joins them in the order "
+        "of the first scans.": (
+            "12 huyện, thành phố của Sơn La, đặt theo vị trí gần đúng của trung tâm; chấm "
+            "tô đậm là huyện có trạm đã quét tem này, đường nối theo thứ tự lần quét đầu."
+        ),
+        "{n} scans": "{n} lượt quét",
+        "Rules fired for this serial": "Các quy tắc đã phát hiện với số sê-ri này",
+        "Back to the suspects": "Về danh sách tem nghi giả",
+        "Confirm: publish serial {serial} as a suspect": (
+            "Xác nhận: đưa tem số sê-ri {serial} vào danh sách nghi giả"
+        ),
+        "Confirm: dismiss detection {id}": "Xác nhận: bỏ qua phát hiện số {id}",
+        "After its next sync, every kiosk shows this for stamp {serial}:": (
+            "Sau lần đồng bộ tiếp theo, mọi ki-ốt sẽ hiển thị cho tem {serial}:"
+        ),
+        "The stamp page on phones shows the same at once.": (
+            "Trang kiểm tra tem trên điện thoại hiển thị như vậy ngay lập tức."
+        ),
+        "Nothing changes on the kiosks: they keep showing this for stamp {serial}:": (
+            "Các ki-ốt không thay đổi gì: vẫn hiển thị cho tem {serial}:"
+        ),
+        "This rule will not flag this stamp again.": (
+            "Quy tắc này sẽ không cảnh báo lại tem này nữa."
+        ),
+        "Yes, publish as suspect": "Đồng ý, đưa vào danh sách nghi giả",
+        "Yes, dismiss": "Đồng ý, bỏ qua",
+        "Cancel": "Huỷ",
+        "This detection was decided already.": "Phát hiện này đã được quyết định.",
+    }
+)
+STATUS_LABELS = {
+    clones.DetectionStatus.PENDING: "Waiting for a decision",
+    clones.DetectionStatus.PUBLISHED: "Published as suspect",
+    clones.DetectionStatus.DISMISSED: "Dismissed",
+}
+
+# The schematic map: each district's approximate centre (registry/geo.py CENTROIDS) scaled
+# into a MAP_W x MAP_H box. Not a map: no borders, just where the district towns lie
+# relative to one another, which is what "scanned in Sốp Cộp and Vân Hồ an hour apart" needs.
+MAP_W, MAP_H, MAP_PAD = 640, 400, 48
+
+
+@dataclass(frozen=True)
+class Dot:
+    name: str
+    x: int
+    y: int
+    scans: int  # at stations of this district (0: not involved)
+
+
+def _map(scans_by_district: dict[str, int]) -> list[Dot]:
+    lats = [lat for lat, _ in geo.CENTROIDS.values()]
+    lons = [lon for _, lon in geo.CENTROIDS.values()]
+    lat_span, lon_span = max(lats) - min(lats), max(lons) - min(lons)
+    dots = []
+    for name, (lat, lon) in geo.CENTROIDS.items():
+        x = MAP_PAD + (lon - min(lons)) / lon_span * (MAP_W - 2 * MAP_PAD)
+        y = MAP_PAD + (max(lats) - lat) / lat_span * (MAP_H - 2 * MAP_PAD)
+        dots.append(Dot(name, round(x), round(y), scans_by_district.get(name, 0)))
+    return dots
+
+
+def _verdict_text(verdict: Verdict, lang: str) -> tuple[str, str]:
+    """The kiosk's own words for a verdict (ocop/stamps/verdicts.py, the domain catalog)."""
+    _ = translator(lang)
+    return _(verdict.title), _(verdict.message_id)
+
+
+def _decision(action: str) -> clones.Decision:
+    try:
+        return clones.Decision(action)
+    except ValueError:
+        raise HTTPException(404, "not found") from None
 
 
 @needs_role(AdminRole.VIEWER)
@@ -32,6 +142,58 @@ def suspects_page(request: Request, caller: ConsoleDep, database: DatabaseDep) -
     )
 
 
+def _detection(conn, detection_id: int):
+    row = clone_rows.get(conn, detection_id)
+    if row is None:
+        raise HTTPException(404, "no such detection")
+    return row
+
+
+@needs_role(AdminRole.VIEWER)
+def detection_page(
+    detection_id: int, request: Request, caller: ConsoleDep, database: DatabaseDep
+) -> Response:
+    with database.read() as conn:
+        row = _detection(conn, detection_id)
+        stations = console_rows.station_evidence(conn, row.serial, list(clones.COUNTED))
+        phones = console_rows.phone_evidence(conn, row.serial)
+        block = key_rows.block_of_serial(conn, row.serial)
+        product = console_rows.product_name(conn, block.product_id) if block else ""
+        others = console_rows.detections_of_serial(conn, row.serial)
+    scans_by_district: dict[str, int] = {}
+    order: list[str] = []
+    for s in stations:
+        name = geo.district_name(s.district)
+        if name is None:
+            continue
+        scans_by_district[name] = scans_by_district.get(name, 0) + s.scans
+        if name not in order:
+            order.append(name)
+    dots = _map(scans_by_district)
+    at = {d.name: d for d in dots}
+    return render(
+        request,
+        "suspect.html",
+        caller,
+        Section.SUSPECTS.slug,
+        section=Section.SUSPECTS,
+        d=row,
+        status_label=STATUS_LABELS[clones.DetectionStatus(row.status)],
+        pending=row.status == clones.DetectionStatus.PENDING.value,
+        stations=stations,
+        phones=phones,
+        block=block,
+        product=product,
+        others=others,
+        dots=dots,
+        path=[(at[n].x, at[n].y) for n in order],
+        map_w=MAP_W,
+        map_h=MAP_H,
+        may_decide=caller.principal.role.allows(AdminRole.ADMIN),
+        decisions=clones.Decision,
+    )
+
+
 def decide_suspect(
     detection_id: int,
     action: str,
@@ -39,12 +201,31 @@ def decide_suspect(
     caller: ConsoleDep,
     database: DatabaseDep,
     keyring: KeyRingDep,
+    confirmed: str = Form(""),
 ) -> Response:
-    """Publish or dismiss a pending clone detection: admin (the default role)."""
-    try:
-        decision = clones.Decision(action)
-    except ValueError:
-        raise HTTPException(404, "not found") from None
+    """Publish or dismiss a pending detection: admin (the default role). Without
+    `confirmed` it only shows what the decision does on every kiosk."""
+    decision = _decision(action)
+    if confirmed != "1":
+        with database.read() as conn:
+            row = _detection(conn, detection_id)
+        lang = language(request)
+        verdict = Verdict.SUSPECT_CLONE if decision is clones.Decision.APPROVE else Verdict.GENUINE
+        title, message = _verdict_text(verdict, lang)
+        return render(
+            request,
+            "suspect_confirm.html",
+            caller,
+            Section.SUSPECTS.slug,
+            section=Section.SUSPECTS,
+            d=row,
+            decision=decision,
+            decisions=clones.Decision,
+            verdict=verdict,
+            verdict_title=title,
+            verdict_message=message,
+            pending=row.status == clones.DetectionStatus.PENDING.value,
+        )
     try:
         with database.write() as conn:
             clones.decide(
@@ -57,10 +238,11 @@ def decide_suspect(
             )
     except clones.DecisionError as exc:
         raise HTTPException(exc.status, str(exc)) from None
-    return RedirectResponse(Section.SUSPECTS.href, status_code=303)
+    return RedirectResponse(f"{Section.SUSPECTS.href}/{detection_id}", status_code=303)
 
 
 router.add_api_route(Section.SUSPECTS.href, suspects_page, methods=["GET"])
+router.add_api_route(f"{Section.SUSPECTS.href}/{{detection_id}}", detection_page, methods=["GET"])
 router.add_api_route(
     f"{Section.SUSPECTS.href}/{{detection_id}}/{{action}}", decide_suspect, methods=["POST"]
 )
