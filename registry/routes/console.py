@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ocop.clock import vietnam_day
+from ocop.clock import VIETNAM_TZ, vietnam_day
 from registry import audit, clones, console_text, pages, sessions, users
 from registry.admins import AdminRole
 from registry.audit import AuditAction
@@ -118,6 +118,20 @@ def language(request: Request) -> str:
     return pages.pick_language(None, request.headers.get("accept-language"))
 
 
+def local_time(text: str | None) -> str:
+    """A stored UTC time (ISO 8601, `Z`, with or without fractions) as the office reads
+    it: Vietnam time to the second; text that is not a time as it is."""
+    if not text:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _nav(caller: ConsoleCaller | None, current: str) -> list[NavItem]:
     if caller is None:
         return []
@@ -155,6 +169,7 @@ def render(
         csrf_token=token_for_request(request) if csrf_token is None else csrf_token,
         back=request.url.path,
         logo=pages.LOGO,
+        local_time=local_time,
         **context,
     )
     response = HTMLResponse(html, status_code=status)

@@ -18,7 +18,7 @@ from registry import audit, console_text
 from registry.admins import AdminRole
 from registry.audit import AuditAction, AuditEntry, AuditFilter
 from registry.deps import ConsoleDep, DatabaseDep, needs_role
-from registry.routes.console import Section, render
+from registry.routes.console import Section, local_time, render
 
 SECTIONS = (Section.AUDIT,)
 ENTRIES_ON_PAGE = 50
@@ -135,14 +135,6 @@ class Row:
     other: dict[str, str]
 
 
-def _local(at: str) -> str:
-    try:
-        moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    except ValueError:
-        return at
-    return moment.astimezone(audit.VIETNAM_TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -160,7 +152,7 @@ def _row(entry: AuditEntry) -> Row:
         label = entry.action
     return Row(
         entry,
-        _local(entry.at),
+        local_time(entry.at),
         label,
         [
             {

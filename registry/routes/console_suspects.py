@@ -36,7 +36,7 @@ console_text.add_strings(
         "Published as suspect": "Đã đưa vào danh sách nghi giả",
         "Dismissed": "Đã bỏ qua",
         "Decided by {who} at {at}": "Do {who} quyết định lúc {at}",
-        "What the rule found": "Quy tắc phát hiện",
+        "What the rule found": "Nội dung phát hiện",
         "Where it was scanned": "Nơi tem được quét",
         "Station": "Trạm",
         "District": "Huyện",
