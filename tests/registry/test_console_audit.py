@@ -165,3 +165,20 @@ def test_pages_of_fifty_newest_first_keep_the_filters(reg):
     assert past.status_code == 200 and 'id="no-entries"' in past.text
     # Read-only: nothing to post to.
     assert victor.post(reg.url + AUDIT, timeout=30).status_code in (403, 405)
+
+
+def test_the_new_pages_fit_a_tablet_with_aa_contrast(reg, browser):
+    from tests.registry.console_helpers import TABLET
+
+    page = browser_sign_in(browser, reg, "alice", viewport=TABLET)
+    for path in (AUDIT, "/console/catalog/import", "/console/catalog/export", "/console/suspects"):
+        page.goto(reg.url + path)
+        assert page.locator("h1").count() == 1, path
+        assert contrast_problems(page) == [], path
+        # Every form control has a label (or is a hidden field or a button).
+        unlabelled = page.evaluate(
+            """[...document.querySelectorAll('main input:not([type=hidden]), main select')]
+                 .filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"""
+        )
+        assert unlabelled == [], path
+    page.context.close()
