@@ -30,9 +30,10 @@ def vietnam_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(VIETNAM_TZ).date()
 
 
-def vietnam_time_text(iso_utc: str | None) -> str:
-    """A stored UTC timestamp ("2026-12-03T10:48:56Z") as the office reads it: Vietnam time,
-    "03/12/2026 17:48"; "" for none, the text itself when it is not a timestamp."""
+def vietnam_time_text(iso_utc: str | None, seconds: bool = False) -> str:
+    """A stored UTC timestamp ("2026-12-03T10:48:56Z", with or without fractions) as the
+    office reads it: Vietnam time, "03/12/2026 17:48" (with seconds: "03/12/2026 17:48:56");
+    "" for none, the text itself when it is not a timestamp."""
     if not iso_utc:
         return ""
     try:
@@ -41,7 +42,9 @@ def vietnam_time_text(iso_utc: str | None) -> str:
         return iso_utc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    return moment.astimezone(VIETNAM_TZ).strftime(
+        "%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M"
+    )
 
 
 def system_vietnam_today() -> dt.date:

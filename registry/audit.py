@@ -12,22 +12,26 @@ what the registry does by itself (e.g. publishing an automatic clone detection).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import getpass
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ocop.clock import VIETNAM_TZ
 from registry import db
 
 ACTOR_CHARS = 100
 CLIENT_CHARS = 100
 SYSTEM_ACTOR = "system"
 CLI_CLIENT = "local"
+MAX_VALUE_CHARS = 300  # a before/after value longer than this is cut (a story, a description)
+MAX_CHANGES = 50  # before/after pairs kept per audit row (an import of 20,000 rows: the first)
 
 
 class AuditAction(enum.Enum):
@@ -114,6 +118,95 @@ def record(
     )
 
 
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[:MAX_VALUE_CHARS] + "…"
+    if isinstance(value, list):
+        return [_short(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    return value
+
+
+def change(target: str, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict:
+    """One changed record for an audit row's `changes`: its target and, of the fields that
+    differ, the values before and after (`before` None: the record is new). The one shape
+    the console's audit page shows (registry/routes/console_audit.py)."""
+    if before is None:  # new: what it was given (an empty field says nothing)
+        given = {k: v for k, v in after.items() if v not in ("", None, [])}
+        return {"target": target, "before": None, "after": _short(given)}
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {
+        "target": target,
+        "before": _short({k: before.get(k) for k in keys}),
+        "after": _short({k: after[k] for k in keys}),
+    }
+
+
+@dataclass
+class Changes:
+    """An operation's changed records, at most MAX_CHANGES kept (`total` counts all)."""
+
+    items: list[dict] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, target: str, before: Mapping[str, Any] | None, after: Mapping[str, Any]):
+        self.total += 1
+        if len(self.items) < MAX_CHANGES:
+            self.items.append(change(target, before, after))
+
+    def to_detail(self) -> dict:
+        return {"changes": self.items, "changes_total": self.total}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit page's filters (each empty: any): actor and target are substrings (case
+    ignored), action one AuditAction, the days Vietnam days, both included."""
+
+    actor: str = ""
+    action: AuditAction | None = None
+    target: str = ""
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+def _day_start_utc(day: dt.date) -> str:
+    """The UTC time (db.TIME_FORMAT, as `at`) at which a Vietnam day begins."""
+    start = dt.datetime.combine(day, dt.time(), VIETNAM_TZ).astimezone(dt.UTC)
+    return start.strftime(db.TIME_FORMAT)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _entry(r) -> AuditEntry:
+    return AuditEntry(
+        r.id, r.at, r.actor, r.action, r.target, r.client, json.loads(r.detail_json or "{}")
+    )
+
+
+def page(conn: Connection, wanted: AuditFilter, offset: int, limit: int) -> tuple[list, int]:
+    """One page of the entries `wanted` selects, newest first, and how many it selects."""
+    a = db.audit_log
+    where: list[sa.ColumnElement[bool]] = []
+    if wanted.actor:
+        where.append(sa.func.lower(a.c.actor).like(_like(wanted.actor), escape="\\"))
+    if wanted.target:
+        where.append(sa.func.lower(a.c.target).like(_like(wanted.target), escape="\\"))
+    if wanted.action is not None:
+        where.append(a.c.action == wanted.action.value)
+    if wanted.first_day:
+        where.append(a.c.at >= _day_start_utc(wanted.first_day))
+    if wanted.last_day:
+        where.append(a.c.at < _day_start_utc(wanted.last_day + dt.timedelta(days=1)))
+    total = conn.execute(sa.select(sa.func.count()).select_from(a).where(*where)).scalar_one()
+    query = sa.select(a).where(*where).order_by(a.c.id.desc()).offset(offset).limit(limit)
+    return [_entry(r) for r in conn.execute(query)], int(total)
+
+
 def recent(
     conn: Connection, limit: int = 100, action: AuditAction | None = None
 ) -> list[AuditEntry]:
@@ -122,12 +215,17 @@ def recent(
     query = sa.select(a).order_by(a.c.id.desc()).limit(limit)
     if action is not None:
         query = query.where(a.c.action == action.value)
-    return [
-        AuditEntry(
-            r.id, r.at, r.actor, r.action, r.target, r.client, json.loads(r.detail_json or "{}")
-        )
-        for r in conn.execute(query)
-    ]
+    return [_entry(r) for r in conn.execute(query)]
 
 
-__all__ = ["AuditAction", "AuditEntry", "cli_actor", "recent", "record"]
+__all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "AuditFilter",
+    "Changes",
+    "change",
+    "cli_actor",
+    "page",
+    "recent",
+    "record",
+]

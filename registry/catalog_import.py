@@ -29,7 +29,8 @@ from sqlalchemy.engine import Connection
 
 from ocop.problems import Problem, ProblemCode, problem
 from ocop.ratings import GROUP_NAMES
-from registry import catalog, db
+from registry import audit, catalog, db
+from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
 
 MAX_IMPORT_BYTES = 8 * 1024 * 1024  # the registry's request body limit (config.Limits)
@@ -485,6 +486,21 @@ class ImportReport:
 
 def summary_json(summary: catalog_rows.WriteSummary) -> dict:
     return {kind: asdict(getattr(summary, kind)) for kind in ("products", "producers", "ratings")}
+
+
+def audit_hook(actor: str, client: str, filename: str, sha256: str = "") -> AuditHook:
+    """The audit row of an applied import (the API's and the console's alike): the file,
+    the counts and the changed records' before and after."""
+
+    def record(conn: Connection, summary: catalog_rows.WriteSummary) -> None:
+        detail = {"file": filename[:100], **summary.audit_detail()}
+        if sha256:
+            detail["sha256"] = sha256
+        audit.record(
+            conn, actor, AuditAction.CATALOG_IMPORT, f"file:{filename[:100]}", client, detail
+        )
+
+    return record
 
 
 class _DryRun(Exception):

@@ -447,7 +447,12 @@ def cmd_import(args) -> int:
             )
             return 0
         summary = catalog_rows.write_catalog(conn, batch)
-        _audit(conn, AuditAction.CATALOG_IMPORT, f"file:{Path(args.file).name}", str(summary))
+        _audit(
+            conn,
+            AuditAction.CATALOG_IMPORT,
+            f"file:{Path(args.file).name}",
+            {"file": Path(args.file).name, **summary.audit_detail()},
+        )
     print(f"imported {args.file}: {summary}")
     return 0
 

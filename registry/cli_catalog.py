@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from registry import audit, catalog_import
-from registry.audit import AuditAction
 from registry.cli_admin import CliDeps
 
 EXIT_PROBLEMS = 1  # the file has problems (the table says which)
@@ -25,17 +24,7 @@ def cmd_import(deps: CliDeps, args) -> int:
         raise deps.cli_error(f"{path}: {exc.strerror}") from None
     database, _ = deps.open_registry(deps.config(args))
 
-    def audited(conn, summary) -> None:
-        detail = {"file": path.name, **catalog_import.summary_json(summary)}
-        audit.record(
-            conn,
-            audit.cli_actor(),
-            AuditAction.CATALOG_IMPORT,
-            f"file:{path.name}",
-            audit.CLI_CLIENT,
-            detail,
-        )
-
+    audited = catalog_import.audit_hook(audit.cli_actor(), audit.CLI_CLIENT, path.name)
     report = catalog_import.import_catalog(
         database, content, path.name, apply=args.apply, audit=audited
     )

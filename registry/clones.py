@@ -237,7 +237,12 @@ def decide(
         serial, action = approve(conn, keyring, detection_id, by), AuditAction.CLONE_APPROVE
     else:
         serial, action = dismiss(conn, detection_id, by), AuditAction.CLONE_DISMISS
-    audit.record(conn, by, action, f"detection:{detection_id}", client, {"serial": serial})
+    after = DetectionStatus.PUBLISHED if decision is Decision.APPROVE else DetectionStatus.DISMISSED
+    changes = audit.Changes()
+    target = f"detection:{detection_id}"
+    changes.add(target, {"status": DetectionStatus.PENDING.value}, {"status": after.value})
+    detail = {"serial": serial} | changes.to_detail()
+    audit.record(conn, by, action, target, client, detail)
     return serial
 
 

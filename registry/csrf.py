@@ -7,8 +7,9 @@ only when
     cross-site request; scripts and kiosks use it), or
   * it carries credentials a browser sends by itself (HTTP Basic, or the console's
     session cookie, or the console's sign-in cookie: `ambient_credential`) AND a CSRF
-    token bound to them: the form field `csrf_token` (application/x-www-form-urlencoded)
-    or the header X-CSRF-Token. The token is HMAC-SHA256(process secret,
+    token bound to them: the form field `csrf_token` (application/x-www-form-urlencoded,
+    or multipart/form-data: a file upload form, field before the file) or the header
+    X-CSRF-Token. The token is HMAC-SHA256(process secret,
     SHA-256(credential)), compared in constant time (a synchronizer token without server
     state; a restart invalidates open forms). The console's sessions therefore get a token
     per session, and its sign-in form one per sign-in cookie (registry/routes/console.py).
@@ -40,6 +41,7 @@ FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 VERIFIED_STATE = "csrf_verified"  # request.state flag: Basic credentials + a valid token
 FORM_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_TYPE = "multipart/form-data"
 # The console's cookies. Over HTTPS their names carry the __Host- prefix (the browser then
 # insists on Secure, Path=/ and no Domain: no other host or plain-http page can plant or
 # read them); over plain http (a developer's 127.0.0.1) the prefix is impossible and the
@@ -150,6 +152,9 @@ class CsrfMiddleware:
             body, receive = await _buffer(receive)
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(FORM_FIELD)
             presented = values[0] if values else ""
+        elif not presented and headers.get("content-type", "").startswith(MULTIPART_TYPE):
+            body, receive = await _buffer(receive)
+            presented = multipart_field(headers["content-type"], body, FORM_FIELD)
         if not presented or not self.guard.valid(credential, presented):
             return await problem(
                 403,
@@ -170,6 +175,35 @@ class CsrfMiddleware:
         ):
             return f"Origin {origin[:100]!r} is not this registry"
         return ""
+
+
+MULTIPART_FIELD_SCAN = 16  # parts looked at: the token comes before the file in the form
+MAX_FIELD_BYTES = 512
+
+
+def multipart_field(content_type: str, body: bytes, name: str) -> str:
+    """The value of the plain (non-file) field `name` among the first parts of a
+    multipart/form-data body, "" if it is not there. Enough for the CSRF token: the
+    endpoint parses the body itself afterwards."""
+    boundary = ""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        return ""
+    delimiter = b"--" + boundary.encode("latin-1")
+    wanted = f'name="{name}"'.encode()
+    for part in body.split(delimiter, MULTIPART_FIELD_SCAN + 1)[1 : MULTIPART_FIELD_SCAN + 1]:
+        head, sep, data = part.partition(b"\r\n\r\n")
+        if not sep or b"filename=" in head:
+            continue
+        disposition = [
+            h for h in head.split(b"\r\n") if h.lower().startswith(b"content-disposition:")
+        ]
+        if disposition and any(p.strip() == wanted for p in disposition[0].split(b";")[1:]):
+            return data[:MAX_FIELD_BYTES].removesuffix(b"\r\n").decode("latin-1")
+    return ""
 
 
 async def _buffer(receive):

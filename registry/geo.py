@@ -51,3 +51,13 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def district_name(district: str | None) -> str | None:
+    """The CENTROIDS name of a district however it is written, None when unknown."""
+    if not district:
+        return None
+    return _NAME_BY_KEY.get(_key(district))
+
+
+_NAME_BY_KEY = {_key(name): name for name in CENTROIDS}

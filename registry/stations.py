@@ -163,7 +163,8 @@ def add(
     )
     _set_bindings(conn, station.id, producers, products)
     info = get(conn, name)
-    audit.record(conn, actor, AuditAction.STATION_ADD, name, client, _scope_detail(info))
+    detail = _scope_detail(info) | _before_after(name, None, _state_detail(info))
+    audit.record(conn, actor, AuditAction.STATION_ADD, name, client, detail)
     return info, token
 
 
@@ -179,7 +180,10 @@ def disable(conn: Connection, name: str, actor: str, client: str, reason: str = 
         AuditAction.STATION_DISABLE,
         name,
         client,
-        {"reason": reason, "was": state_of(row).value},
+        {"reason": reason, "was": state_of(row).value}
+        | _before_after(
+            name, {"state": state_of(row).value}, {"state": StationState.DISABLED.value}
+        ),
     )
     return get(conn, name)
 
@@ -189,9 +193,11 @@ def enable(conn: Connection, name: str, actor: str, client: str) -> StationInfo:
     if state_of(row) is StationState.RETIRED:
         raise StationStateError(f"station {name!r} is retired for good; add a new station instead")
     rows.update(conn, row.id, disabled=False)
-    audit.record(
-        conn, actor, AuditAction.STATION_ENABLE, name, client, {"was": state_of(row).value}
+    after = {"state": StationState.ACTIVE.value}
+    detail = {"was": state_of(row).value} | _before_after(
+        name, {"state": state_of(row).value}, after
     )
+    audit.record(conn, actor, AuditAction.STATION_ENABLE, name, client, detail)
     return get(conn, name)
 
 
@@ -265,7 +271,10 @@ def retire(
             "revoked_count": result.revoked_count,
             "printed_count": printed,
             "trust_list_sequence": sequence,
-        },
+        }
+        | _before_after(
+            name, {"state": state_of(row).value}, {"state": StationState.RETIRED.value}
+        ),
     )
     return result
 
@@ -287,6 +296,7 @@ def set_scope(
     row = _row(conn, name, lock=True)
     if state_of(row) is StationState.RETIRED:
         raise StationStateError(f"station {name!r} is retired")
+    before = _scope_detail(get(conn, name))
     values: dict[str, Any] = {}
     if not isinstance(role, Unset):
         values["role"] = role.value
@@ -298,7 +308,8 @@ def set_scope(
         rows.update(conn, row.id, **values)
     _set_bindings(conn, row.id, producers, products)
     info = get(conn, name)
-    audit.record(conn, actor, AuditAction.STATION_SCOPE, name, client, _scope_detail(info))
+    detail = _scope_detail(info) | _before_after(name, before, _scope_detail(info))
+    audit.record(conn, actor, AuditAction.STATION_SCOPE, name, client, detail)
     return info
 
 
@@ -331,6 +342,17 @@ def _set_bindings(
         if len(ids) > MAX_BINDINGS:
             raise ValueError(f"at most {MAX_BINDINGS} products per station")
         rows.replace_bindings(conn, station_id, BindingKind.PRODUCT.value, [str(i) for i in ids])
+
+
+def _before_after(name: str, before: dict | None, after: dict) -> dict[str, Any]:
+    """The audit row's before and after of the station (the console's audit page)."""
+    changes = audit.Changes()
+    changes.add(f"station:{name}", before, after)
+    return changes.to_detail()
+
+
+def _state_detail(info: StationInfo) -> dict[str, Any]:
+    return {"district": info.district, "state": info.state} | _scope_detail(info)
 
 
 def _scope_detail(info: StationInfo) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from ocop import wire
 from ocop.problems import Problem, ProblemCode, problem
 from registry import db
+from registry.audit import Changes
 from registry.catalog import (
     PRODUCER_FIELDS,
     PRODUCT_FIELDS,
@@ -47,6 +48,21 @@ class WriteSummary:
     producers: KindCounts = field(default_factory=KindCounts)
     products: KindCounts = field(default_factory=KindCounts)
     ratings: KindCounts = field(default_factory=KindCounts)
+    changes: Changes = field(default_factory=Changes)  # before/after of what changed
+
+    def audit_detail(self) -> dict:
+        """The audit row's detail: the totals and the changed records' before and after."""
+        totals = {k: getattr(self, k) for k in ("created", "updated", "unchanged", "media")}
+        return (
+            totals
+            | {
+                kind: {
+                    k: getattr(getattr(self, kind), k) for k in ("created", "updated", "unchanged")
+                }
+                for kind in ("producers", "products", "ratings")
+            }
+            | self.changes.to_detail()
+        )
 
     def count(self, kind: KindCounts, outcome: str) -> None:
         setattr(kind, outcome, getattr(kind, outcome) + 1)
@@ -150,6 +166,12 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
         first = db.reserve(conn, "change_seq", len(changed_producers))
         for i, (p, is_new) in enumerate(changed_producers):
             values = {f: p[f] for f in PRODUCER_FIELDS} | {"updated_at": now, "seq": first + i}
+            before = existing_producers.get(p["id"])
+            summary.changes.add(
+                f"producer:{p['id']}",
+                None if before is None else {f: getattr(before, f) for f in PRODUCER_FIELDS},
+                {f: p[f] for f in PRODUCER_FIELDS},
+            )
             if is_new:
                 conn.execute(db.producers.insert().values(id=p["id"], **values))
                 summary.count(summary.producers, "created")
@@ -204,6 +226,15 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
             conn.execute(db.products.update().where(db.products.c.id.in_(chunk)).values(gtin=None))
         inserts, rating_rows = [], []
         for i, (p, row, is_new) in enumerate(changed):
+            old = existing.get(p["id"])
+            summary.changes.add(
+                f"product:{p['id']}",
+                None
+                if old is None
+                else {f: getattr(old, f) for f in PRODUCT_FIELDS}
+                | {"ratings": old_ratings.get(p["id"], [])},
+                {f: row[f] for f in PRODUCT_FIELDS} | {"ratings": p["ratings"]},
+            )
             row |= {"updated_at": now, "seq": first + i}
             if is_new:
                 inserts.append({"id": p["id"], **row})

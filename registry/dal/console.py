@@ -1,5 +1,5 @@
-"""The office console's read queries: the home page's counts, the pending suspects and the
-stamp blocks issued (per station and newest first)."""
+"""The office console's read queries: the home page's counts, the pending suspects, a
+detection's evidence and the stamp blocks issued (per station and newest first)."""
 
 from __future__ import annotations
 
@@ -116,3 +116,59 @@ def recent_blocks(
     if station is not None:
         query = query.where(st.c.name == station)
     return list(conn.execute(query))
+
+
+EVIDENCE_ROWS = 200  # stations / phone days shown for one detection
+
+
+def station_evidence(conn: Connection, serial: int, verdicts: list[str]) -> list[sa.Row]:
+    """(name, district, scans, first_at, last_at) per station of a serial's counted scans
+    (as the clone rules count them: registry/clones.py COUNTED), first sighting first."""
+    e, s = db.events, db.stations
+    first = sa.func.min(e.c.occurred_at).label("first_at")
+    return list(
+        conn.execute(
+            sa.select(
+                s.c.name,
+                s.c.district,
+                sa.func.count().label("scans"),
+                first,
+                sa.func.max(e.c.occurred_at).label("last_at"),
+            )
+            .select_from(e.join(s, s.c.id == e.c.station_id))
+            .where(e.c.kind == "scan", e.c.serial == serial, e.c.verdict.in_(verdicts))
+            .group_by(s.c.name, s.c.district)
+            .order_by(first, s.c.name)
+            .limit(EVIDENCE_ROWS)
+        )
+    )
+
+
+def phone_evidence(conn: Connection, serial: int) -> list[sa.Row]:
+    """(day, phones, views) of a serial's phone checks, newest day first (a phone is a
+    salted hash of a day: the same phone on two days counts twice)."""
+    v = db.stamp_views
+    return list(
+        conn.execute(
+            sa.select(
+                v.c.day,
+                sa.func.count(sa.distinct(v.c.client_hash)).label("phones"),
+                sa.func.count().label("views"),
+            )
+            .where(v.c.serial == serial)
+            .group_by(v.c.day)
+            .order_by(v.c.day.desc())
+            .limit(EVIDENCE_ROWS)
+        )
+    )
+
+
+def detections_of_serial(conn: Connection, serial: int) -> list[sa.Row]:
+    cd = db.clone_detections
+    return list(conn.execute(sa.select(cd).where(cd.c.serial == serial).order_by(cd.c.id)))
+
+
+def product_name(conn: Connection, product_id: int) -> str:
+    """The product's Vietnamese name, "" when the catalog does not have it."""
+    p = db.products
+    return conn.execute(sa.select(p.c.name_vi).where(p.c.id == product_id)).scalar() or ""

@@ -58,7 +58,7 @@ def _write_catalog(
             [f"producer:{p['id']}" for p in document.get("producers", [])[:20]]
             + [f"product:{p['id']}" for p in document.get("products", [])[:20]]
         )
-        audit.record(conn, who.name, action, target, client, dataclasses.asdict(summary))
+        audit.record(conn, who.name, action, target, client, summary.audit_detail())
     return {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged}
 
 
@@ -86,14 +86,12 @@ def admin_catalog_import(
     content = file.file.read(catalog_import.MAX_IMPORT_BYTES + 1)  # sync: a worker thread
     name = file.filename or ""
 
-    def audited(conn, summary) -> None:
-        detail = {"file": name[:100], **catalog_import.summary_json(summary)}
-        audit.record(
-            conn, who.name, AuditAction.CATALOG_IMPORT, f"file:{name[:100]}", client, detail
-        )
-
     report = catalog_import.import_catalog(
-        database, content, name, apply=not dry_run, audit=audited
+        database,
+        content,
+        name,
+        apply=not dry_run,
+        audit=catalog_import.audit_hook(who.name, client, name),
     )
     body = {"dry_run": dry_run, **report.to_json()}
     return JSONResponse(body, status_code=422 if report.problems else 200)

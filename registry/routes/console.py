@@ -91,7 +91,7 @@ class Section(enum.Enum):
     STAMPS = ("stamps", N_("Stamps"), AdminRole.VIEWER)
     SUSPECTS = ("suspects", N_("Suspects"), AdminRole.VIEWER)
     FLEET = ("fleet", N_("Fleet"), AdminRole.VIEWER)
-    AUDIT = ("audit", N_("Audit"), AdminRole.ADMIN)
+    AUDIT = ("audit", N_("Audit"), AdminRole.VIEWER)  # read-only for every role (issue 16)
     REPORTS = ("reports", N_("Reports"), AdminRole.VIEWER)
     USERS = ("users", N_("Users"), AdminRole.ADMIN)
 
@@ -355,6 +355,7 @@ def build_router() -> APIRouter:
         console_fleet,
         console_stations,
         console_suspects,
+        console_transfer,
         console_users,
     )
 
@@ -372,6 +373,7 @@ def build_router() -> APIRouter:
         console_fleet,
         console_audit,
         console_users,
+        console_transfer,
     ):
         router.include_router(module.router)
         built |= set(module.SECTIONS)

@@ -87,3 +87,42 @@ def browser_sign_in(browser, reg, name: str, viewport=OFFICE_PC, locale: str = "
 def contrast_problems(page) -> list[str]:
     """Text below WCAG AA contrast or content wider than the window, on the live page."""
     return [p for p in page.evaluate(LAYOUT_JS) if p.startswith(("contrast", "horizontal"))]
+
+
+class KioskProcess:
+    """A real kiosk data folder (`ocop-kiosk init`) with its own station token, driven by
+    the kiosk's command line in another process: `sync --once`, then what it would show."""
+
+    def __init__(self, reg, tmp_path, name: str, district: str = "Mộc Châu"):
+        from tests.registry.server import write_kiosk_config
+        from tests.sync.conftest import run_kiosk_cli
+
+        self._run = run_kiosk_cli
+        token = reg.add_station(name, district=district)
+        self.data_dir = tmp_path / name
+        assert run_kiosk_cli("--data-dir", str(self.data_dir), "init").returncode == 0
+        self.config = write_kiosk_config(
+            tmp_path / f"{name}.toml", reg.url, token, reg.root_key, self.data_dir
+        )
+
+    def cli(self, *args: str, check: bool = True) -> list[dict]:
+        import json
+
+        done = self._run("--config", str(self.config), *args, "--json")
+        if not check and done.returncode != 0:
+            return []
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+    def sync_once(self) -> dict:
+        [report] = self.cli("sync", "--once")
+        return report
+
+    def product(self, product_id: int) -> dict | None:
+        """The product as `ocop-kiosk catalog show` has it, None when it is not there."""
+        found = self.cli("catalog", "show", str(product_id), check=False)
+        return found[0] if found else None
+
+    def verdict(self, stamp_text: str) -> str:
+        [result] = self.cli("stamp", "verify", stamp_text)
+        return result["verdict"]

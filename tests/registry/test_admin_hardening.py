@@ -324,7 +324,7 @@ def _html_routes() -> list[str]:
     return sorted(found)
 
 
-SAMPLE_PARAMS = {"code": "NOTASTAMP", "name": "style.css"}
+SAMPLE_PARAMS = {"code": "NOTASTAMP", "name": "style.css", "detection_id": "1", "action": "reset"}
 
 
 def test_security_headers_on_every_html_route_and_json(registry):

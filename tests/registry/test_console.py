@@ -156,7 +156,7 @@ def test_a_viewer_or_editor_cannot_post_an_admin_action_even_with_its_csrf_token
     assert "Quản trị viên" in post.text  # names the role needed
     assert 'id="sign-out"' in post.text  # and keeps the menu and the way out
     audit = s.get(reg.url + "/console/audit", allow_redirects=False, timeout=30)
-    assert audit.status_code == 403
+    assert audit.status_code == 200 and '<form method="post"' not in audit.text.split("<main")[1]
     # An admin gets past the role check with the same kind of post (no such detection).
     admin, _ = sign_in(reg, "alice")
     token = csrf(admin.get(reg.url + "/console/suspects", timeout=30).text)
@@ -224,7 +224,14 @@ def test_a_session_cookie_planted_before_sign_in_is_never_promoted(reg, browser)
         assert _signed_in_as(reg, planted) is None
         context.close()
     # The attacker's own session is still only the attacker's (a viewer).
-    assert attacker.get(reg.url + "/console/audit", allow_redirects=False).status_code == 403
+    token = csrf(attacker.get(reg.url + "/console/suspects", timeout=30).text)
+    post = attacker.post(
+        reg.url + "/console/suspects/1/approve",
+        data={"csrf_token": token, "confirmed": "1"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert post.status_code == 403 and "victor" in (_signed_in_as(reg, attackers_own) or "")
 
 
 def test_a_stolen_cookie_stops_working_when_the_user_is_disabled(reg):
