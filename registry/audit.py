@@ -38,6 +38,7 @@ class AuditAction(enum.Enum):
     CATALOG_WRITE = "catalog.write"
     CATALOG_DELETE = "catalog.delete"
     MEDIA_UPLOAD = "media.upload"
+    RATING_REVOKE = "rating.revoke"  # the office withdrew a product's OCOP rating (a reason)
     # keys and trust list
     KEY_ROTATE = "key.rotate"
     KEY_REVOKE = "key.revoke"
@@ -115,13 +116,18 @@ def record(
 
 
 def recent(
-    conn: Connection, limit: int = 100, action: AuditAction | None = None
+    conn: Connection,
+    limit: int = 100,
+    action: AuditAction | None = None,
+    target: str | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first."""
+    """The newest entries first (of one action, on one target, when given)."""
     a = db.audit_log
     query = sa.select(a).order_by(a.c.id.desc()).limit(limit)
     if action is not None:
         query = query.where(a.c.action == action.value)
+    if target is not None:
+        query = query.where(a.c.target == target)
     return [
         AuditEntry(
             r.id, r.at, r.actor, r.action, r.target, r.client, json.loads(r.detail_json or "{}")

@@ -7,8 +7,8 @@ only when
     cross-site request; scripts and kiosks use it), or
   * it carries credentials a browser sends by itself (HTTP Basic, or the console's
     session cookie, or the console's sign-in cookie: `ambient_credential`) AND a CSRF
-    token bound to them: the form field `csrf_token` (application/x-www-form-urlencoded)
-    or the header X-CSRF-Token. The token is HMAC-SHA256(process secret,
+    token bound to them: the form field `csrf_token` (application/x-www-form-urlencoded
+    or multipart/form-data) or the header X-CSRF-Token. The token is HMAC-SHA256(process secret,
     SHA-256(credential)), compared in constant time (a synchronizer token without server
     state; a restart invalidates open forms). The console's sessions therefore get a token
     per session, and its sign-in form one per sign-in cookie (registry/routes/console.py).
@@ -29,6 +29,8 @@ import secrets
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import cookie_parser
 
 from registry.auth import parse_authorization
@@ -40,6 +42,7 @@ FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 VERIFIED_STATE = "csrf_verified"  # request.state flag: Basic credentials + a valid token
 FORM_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_TYPE = "multipart/form-data"
 # The console's cookies. Over HTTPS their names carry the __Host- prefix (the browser then
 # insists on Secure, Path=/ and no Domain: no other host or plain-http page can plant or
 # read them); over plain http (a developer's 127.0.0.1) the prefix is impossible and the
@@ -146,10 +149,15 @@ class CsrfMiddleware:
             return await self.app(scope, receive, send)
         presented = headers.get(HEADER, "")
         body = b""
-        if not presented and headers.get("content-type", "").startswith(FORM_TYPE):
+        content_type = headers.get("content-type", "")
+        if not presented and content_type.startswith(FORM_TYPE):
             body, receive = await _buffer(receive)
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(FORM_FIELD)
             presented = values[0] if values else ""
+        elif not presented and content_type.startswith(MULTIPART_TYPE):
+            # A form with a file (the console's photo upload): the same hidden field.
+            body, receive = await _buffer(receive)
+            presented = await _multipart_field(content_type, body, FORM_FIELD)
         if not presented or not self.guard.valid(credential, presented):
             return await problem(
                 403,
@@ -170,6 +178,24 @@ class CsrfMiddleware:
         ):
             return f"Origin {origin[:100]!r} is not this registry"
         return ""
+
+
+async def _multipart_field(content_type: str, body: bytes, name: str) -> str:
+    """One text field of a buffered multipart/form-data body ("" if absent or malformed)."""
+
+    async def stream():
+        yield body
+
+    parser = MultiPartParser(Headers({"content-type": content_type}), stream(), max_fields=100)
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        return ""
+    try:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+    finally:
+        await form.close()
 
 
 async def _buffer(receive):
