@@ -455,10 +455,15 @@ def list_products(
     conditions: list[sa.ColumnElement[bool]] = []
     if query.strip():
         pattern = _like_folded(query)
-        matches: list[sa.ColumnElement[bool]] = [
-            p.c.search_fold.like(pattern, escape="\\"),
-            pr.c.search_fold.like(pattern, escape="\\"),
-        ]
+        # The producers are few: their matches first, then one pass over the products.
+        by_producer = list(
+            conn.execute(
+                sa.select(pr.c.id).where(pr.c.search_fold.like(pattern, escape="\\"))
+            ).scalars()
+        )
+        matches: list[sa.ColumnElement[bool]] = [p.c.search_fold.like(pattern, escape="\\")]
+        for chunk in _chunks(by_producer, 900):
+            matches.append(p.c.producer_id.in_(chunk))
         digits = query.strip()
         if digits.isascii() and digits.isdigit():
             matches.append(p.c.gtin == digits)
@@ -470,9 +475,8 @@ def list_products(
     if stars is not None:
         conditions.append(current_stars_column() == stars)
     joined = p.join(pr, pr.c.id == p.c.producer_id)
-    total = conn.execute(
-        sa.select(sa.func.count()).select_from(joined).where(*conditions)
-    ).scalar_one()
+    # Every product has its producer (a foreign key): the count needs no join.
+    total = conn.execute(sa.select(sa.func.count()).select_from(p).where(*conditions)).scalar_one()
     rows = conn.execute(
         sa.select(
             p.c.id,

@@ -26,6 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("producers") as batch:
         batch.add_column(sa.Column("search_fold", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("contact_person", sa.Text(), nullable=False, server_default=""))
+    op.create_index("products_search_fold", "products", ["search_fold", "id"])
     conn = op.get_bind()
     products = sa.table(
         "products", sa.column("id"), sa.column("name_vi"), sa.column("name_en"),
@@ -47,6 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("products_search_fold", table_name="products")
     with op.batch_alter_table("producers") as batch:
         batch.drop_column("contact_person")
         batch.drop_column("search_fold")
