@@ -25,7 +25,6 @@ from starlette.datastructures import UploadFile
 
 from ocop import wire
 from ocop.clock import vietnam_day
-from ocop.problems import ProblemCode, problem
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus, effective_rating_status
 from ocop.stamps.codec import MAX_PRODUCT_ID
 from ocop.text import fold
@@ -67,7 +66,11 @@ PRODUCER_KIND_LABELS = {
     wire.ProducerKind.COOP_GROUP.value: "Cooperative group",
     wire.ProducerKind.OTHER.value: "Other",
 }
-LEVEL_LABELS = {"district": "District", "province": "Province", "national": "National"}
+LEVEL_LABELS = {
+    "district": "District level",
+    "province": "Province level",
+    "national": "National level",
+}
 STATUS_LABELS = {
     RatingStatus.VALID: "Valid",
     RatingStatus.EXPIRED: "Expired",
@@ -164,6 +167,7 @@ console_text.add_strings(
             "thì lấy từ tên. Không đổi được về sau."
         ),
         "Not sent to kiosks.": "Không gửi xuống ki-ốt.",
+        "A producer with the code {id} exists already.": "Đã có chủ thể mang mã {id}.",
         "GTIN (barcode)": "Mã GTIN (mã vạch)",
         "8, 12, 13 or 14 digits with the check digit; may be empty.": (
             "8, 12, 13 hoặc 14 chữ số kể cả số kiểm tra; có thể để trống."
@@ -991,16 +995,16 @@ def _write_producer(
         with database.write() as conn:
             exists = catalog_rows.get_producer(conn, doc["id"]) is not None
             if is_new and exists:
-                raise CatalogError(
-                    [
-                        problem(
-                            ProblemCode.DUPLICATE,
-                            "producers[0].id",
-                            value=doc["id"],
-                            other="producers",
-                            index=0,
-                        )
-                    ]
+                lang = language(request)
+                taken = FieldProblem(
+                    "id",
+                    console_text.gettext(lang, "Code"),
+                    console_text.gettext(
+                        lang, "A producer with the code {id} exists already.", id=doc["id"]
+                    ),
+                )
+                return _producer_form(
+                    request, caller, doc, is_new=True, problems=[taken], status=422
                 )
             if not is_new and not exists:
                 raise HTTPException(404, f"no producer {doc['id']}")

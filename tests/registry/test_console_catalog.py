@@ -441,6 +441,11 @@ def test_search_ignores_diacritics_and_case_and_filters_by_district_and_stars(re
     s, _ = sign_in(reg, "erin")
     suffix = _unique()
     producer = _new_producer(reg, s, f"Hộ Mùa A Dềnh {suffix}", district="Bắc Yên")
+    again = post_form(
+        s, reg, f"{PRODUCERS}/new", f"{PRODUCERS}/new", {"name": f"Hộ Mùa A Dềnh {suffix}"}
+    )
+    assert again.status_code == 422  # the same code (made from the name): not overwritten
+    assert f"Đã có chủ thể mang mã {producer}." in _problems_text(again.text)
     product_id = _new_product(reg, s, producer, f"Chè Tà Xùa {suffix}", district="Bắc Yên")
     post_form(
         s,
