@@ -55,6 +55,8 @@ PRODUCERS = f"{BASE}/producers"
 PAGE_ROWS = 50
 PHOTO_MAX_SIDE_PX = 1600  # the stored picture's longest side after the crop
 PHOTO_JPEG_QUALITY = 85
+# A small file may unpack to a huge picture (a "decompression bomb"): refused unread.
+PHOTO_MAX_PIXELS = 50_000_000
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ProductId = Annotated[int, Path(ge=1, le=MAX_PRODUCT_ID)]
 ProducerId = Annotated[str, Path(pattern=NAME_PATTERN)]
@@ -244,6 +246,9 @@ console_text.add_strings(
         "The picture is larger than {mib} MiB.": "Ảnh lớn hơn {mib} MiB.",
         "Only JPEG, PNG or WebP pictures.": "Chỉ nhận ảnh JPEG, PNG hoặc WebP.",
         "The crop is outside the picture.": "Vùng cắt nằm ngoài ảnh.",
+        "The picture has more than {megapixels} megapixels.": (
+            "Ảnh có hơn {megapixels} triệu điểm ảnh."
+        ),
         "The photo was replaced.": "Đã thay ảnh.",
         # deletion
         "Delete this product": "Xoá sản phẩm này",
@@ -726,6 +731,8 @@ def cropped_photo(content: bytes, box: tuple[int, int, int, int]) -> catalog.Med
         with Image.open(io.BytesIO(content)) as opened:
             if opened.format not in PHOTO_FORMATS:
                 raise PhotoRefused("Only JPEG, PNG or WebP pictures.")
+            if opened.width * opened.height > PHOTO_MAX_PIXELS:  # before decoding it
+                raise PhotoRefused("The picture has more than {megapixels} megapixels.")
             picture = ImageOps.exif_transpose(opened)
             picture.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
@@ -781,7 +788,12 @@ def upload_photo(
             raise PhotoRefused("The picture is larger than {mib} MiB.")
         media = cropped_photo(content, _crop_box(fields))
     except PhotoRefused as exc:
-        text = console_text.gettext(lang, str(exc), mib=max_bytes // (1024 * 1024))
+        text = console_text.gettext(
+            lang,
+            str(exc),
+            mib=max_bytes // (1024 * 1024),
+            megapixels=PHOTO_MAX_PIXELS // 1_000_000,
+        )
         return _product_form(
             request,
             caller,

@@ -153,6 +153,18 @@ def test_an_editor_builds_a_product_in_chromium_and_a_kiosk_gets_it_on_its_next_
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-catalog.png"))
 
+    # The keyboard alone: search from its label, Enter submits, without diacritics.
+    page.get_by_label("Tìm kiếm").focus()
+    page.keyboard.type("bach tra may")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*\?q=bach\+tra\+may.*"))
+    assert (
+        page.locator("#products tbody tr")
+        .all_inner_texts()[0]
+        .startswith("103\tBạch trà mây (Shan tuyết)")
+    )
+    page.goto(reg.url + CATALOG)
+
     # A producer, through its labelled fields.
     producer_name = "HTX Chè Shan tuyết Tà Xùa"
     page.locator(".tabs").get_by_role("link", name="Chủ thể sản xuất").click()
@@ -429,6 +441,10 @@ def test_a_picture_that_is_not_one_or_a_crop_outside_it_is_refused(reg):
     outside = upload(_png(20, 20), box=(15, 0, 10, 10))
     assert outside.status_code == 422
     assert "Vùng cắt nằm ngoài ảnh." in _problems_text(outside.text)
+    bomb = io.BytesIO()  # 8000x8000 of one colour: a small file, 64 megapixels unpacked
+    Image.new("L", (8000, 8000)).save(bomb, "PNG")
+    reply = upload(bomb.getvalue(), box=(0, 0, 10, 10))
+    assert "Ảnh có hơn 50 triệu điểm ảnh." in _problems_text(reply.text)
     too_big = upload(b"\x89PNG" + b"0" * (5 * 1024 * 1024 + 1))
     assert too_big.status_code in (413, 422)
     assert _product(reg, product_id)["image_hash"] is None
