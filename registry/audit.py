@@ -42,6 +42,7 @@ class AuditAction(enum.Enum):
     CATALOG_WRITE = "catalog.write"
     CATALOG_DELETE = "catalog.delete"
     MEDIA_UPLOAD = "media.upload"
+    RATING_REVOKE = "rating.revoke"  # the office withdrew a product's OCOP rating (a reason)
     # keys and trust list
     KEY_ROTATE = "key.rotate"
     KEY_REVOKE = "key.revoke"
@@ -208,13 +209,18 @@ def page(conn: Connection, wanted: AuditFilter, offset: int, limit: int) -> tupl
 
 
 def recent(
-    conn: Connection, limit: int = 100, action: AuditAction | None = None
+    conn: Connection,
+    limit: int = 100,
+    action: AuditAction | None = None,
+    target: str | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first."""
+    """The newest entries first (of one action, on one target, when given)."""
     a = db.audit_log
     query = sa.select(a).order_by(a.c.id.desc()).limit(limit)
     if action is not None:
         query = query.where(a.c.action == action.value)
+    if target is not None:
+        query = query.where(a.c.target == target)
     return [_entry(r) for r in conn.execute(query)]
 
 

@@ -148,7 +148,8 @@ class CsrfMiddleware:
             return await self.app(scope, receive, send)
         presented = headers.get(HEADER, "")
         body = b""
-        if not presented and headers.get("content-type", "").startswith(FORM_TYPE):
+        content_type = headers.get("content-type", "")
+        if not presented and content_type.startswith(FORM_TYPE):
             body, receive = await _buffer(receive)
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(FORM_FIELD)
             presented = values[0] if values else ""

@@ -80,6 +80,10 @@ producers = Table(
     Column("phone", String(32), nullable=False, server_default=""),
     Column("updated_at", String(20), nullable=False),
     Column("seq", BigInteger, nullable=False, index=True),
+    # Schema 10 (the console): ocop.text.fold(name) for search; the office's contact person
+    # (office-only, not sent to kiosks).
+    Column("search_fold", Text, nullable=False, server_default=""),
+    Column("contact_person", Text, nullable=False, server_default=""),
 )
 
 media = Table(
@@ -114,6 +118,10 @@ products = Table(
     Column("is_demo", Boolean, nullable=False, server_default=sa.false()),
     Column("updated_at", String(20), nullable=False),
     Column("seq", BigInteger, nullable=False, index=True),
+    # Schema 10: ocop.text.fold("name_vi name_en"), what the console's search matches and
+    # its list is ordered by (the index: a page is read in order, not sorted).
+    Column("search_fold", Text, nullable=False, server_default=""),
+    Index("products_search_fold", "search_fold", "id"),
 )
 
 ratings = Table(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from ocop import wire
 from ocop.problems import Problem, ProblemCode, problem
+from ocop.text import fold
 from registry import db
 from registry.audit import Changes
 from registry.catalog import (
@@ -25,6 +26,7 @@ from registry.catalog import (
     producer_to_wire,
     product_to_wire,
     record_to_wire,
+    validate_catalog,
     written_fields,
 )
 
@@ -119,6 +121,11 @@ def _product_row(p: dict) -> dict:
     return {f.column_name: p[f.name] for f in written_fields(wire.PRODUCT) if f.name != "id"}
 
 
+def product_search_fold(p: dict) -> str:
+    """What the console's search matches a product by (derived: written with every row)."""
+    return fold(f"{p['name_vi']} {p['name_en']}")
+
+
 def _check_gtins_free(conn: Connection, products: list[dict]) -> None:
     """A GTIN may go to a product only when no product outside the batch holds it (kiosks
     refuse a page that gives one GTIN to two products): CatalogError naming the field."""
@@ -165,7 +172,11 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
     if changed_producers:
         first = db.reserve(conn, "change_seq", len(changed_producers))
         for i, (p, is_new) in enumerate(changed_producers):
-            values = {f: p[f] for f in PRODUCER_FIELDS} | {"updated_at": now, "seq": first + i}
+            values = {f: p[f] for f in PRODUCER_FIELDS} | {
+                "updated_at": now,
+                "seq": first + i,
+                "search_fold": fold(p["name"]),
+            }
             before = existing_producers.get(p["id"])
             summary.changes.add(
                 f"producer:{p['id']}",
@@ -235,7 +246,7 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
                 | {"ratings": old_ratings.get(p["id"], [])},
                 {f: row[f] for f in PRODUCT_FIELDS} | {"ratings": p["ratings"]},
             )
-            row |= {"updated_at": now, "seq": first + i}
+            row |= {"updated_at": now, "seq": first + i, "search_fold": product_search_fold(p)}
             if is_new:
                 inserts.append({"id": p["id"], **row})
                 summary.count(summary.products, "created")
@@ -259,6 +270,15 @@ def write_catalog(conn: Connection, batch: CatalogBatch) -> WriteSummary:
         if rating_rows:
             conn.execute(db.ratings.insert(), rating_rows)
     return summary
+
+
+def validate_and_write(conn: Connection, document: dict) -> WriteSummary:
+    """Validate a catalog document ({"producers": [...], "products": [...]}) against what
+    the registry holds and write it: the one write path of the JSON admin API and the
+    console (CatalogError, nothing written, listing every problem)."""
+    producers, media_hashes = known_ids(conn)
+    batch = validate_catalog(document, known_producers=producers, known_media=media_hashes)
+    return write_catalog(conn, batch)
 
 
 def _count_ratings(counts: KindCounts, old: list[dict], new: list[dict]) -> None:
@@ -414,3 +434,211 @@ def get_media(conn: Connection, media_hash: str) -> tuple[str, bytes] | None:
         sa.select(db.media.c.mime, db.media.c.content).where(db.media.c.hash == media_hash)
     ).first()
     return None if row is None else (row.mime, bytes(row.content))
+
+
+# --- the console's reads (registry/routes/console_catalog.py) ------------------------------
+
+
+@dataclass(frozen=True)
+class ProductListRow:
+    id: int
+    name_vi: str
+    name_en: str
+    producer_id: str
+    producer_name: str
+    district: str
+    gtin: str | None
+    ratings: list[dict]
+
+
+def _like_folded(text: str) -> str:
+    """A LIKE pattern finding the folded `text` anywhere (its own % and _ taken literally)."""
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def current_stars_column():
+    """The stars of each product's current rating (newest recognition, then last position:
+    registry.catalog.current_rating), as a correlated subquery."""
+    r = db.ratings.alias("current_rating")
+    return (
+        sa.select(r.c.stars)
+        .where(r.c.product_id == db.products.c.id)
+        .order_by(sa.func.coalesce(r.c.recognised_on, "").desc(), r.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def list_products(
+    conn: Connection,
+    *,
+    query: str = "",
+    district: str = "",
+    stars: int | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[ProductListRow], int]:
+    """One page of products (by folded name, then id) and how many match in all. `query`
+    matches the product's names or its producer's name ignoring case and diacritics
+    (ocop.text.fold), or, in digits, its id or GTIN."""
+    p, pr = db.products, db.producers
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query.strip():
+        pattern = _like_folded(query)
+        # The producers are few: their matches first, then one pass over the products.
+        by_producer = list(
+            conn.execute(
+                sa.select(pr.c.id).where(pr.c.search_fold.like(pattern, escape="\\"))
+            ).scalars()
+        )
+        matches: list[sa.ColumnElement[bool]] = [p.c.search_fold.like(pattern, escape="\\")]
+        for chunk in _chunks(by_producer, 900):
+            matches.append(p.c.producer_id.in_(chunk))
+        digits = query.strip()
+        if digits.isascii() and digits.isdigit():
+            matches.append(p.c.gtin == digits)
+            if len(digits) <= 9:
+                matches.append(p.c.id == int(digits))
+        conditions.append(sa.or_(*matches))
+    if district:
+        conditions.append(p.c.district == district)
+    if stars is not None:
+        conditions.append(current_stars_column() == stars)
+    joined = p.join(pr, pr.c.id == p.c.producer_id)
+    # Every product has its producer (a foreign key): the count needs no join.
+    total = conn.execute(sa.select(sa.func.count()).select_from(p).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        sa.select(
+            p.c.id,
+            p.c.name_vi,
+            p.c.name_en,
+            p.c.producer_id,
+            pr.c.name.label("producer_name"),
+            p.c.district,
+            p.c.gtin,
+        )
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(p.c.search_fold, p.c.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    ratings = ratings_for(conn, [r.id for r in rows])
+    return [ProductListRow(**r._asdict(), ratings=ratings.get(r.id, [])) for r in rows], total
+
+
+@dataclass(frozen=True)
+class ProducerListRow:
+    id: str
+    name: str
+    kind: str
+    commune: str
+    district: str
+    phone: str
+    contact_person: str
+    products: int
+
+
+def list_producers(
+    conn: Connection, *, query: str = "", offset: int = 0, limit: int = 50
+) -> tuple[list[ProducerListRow], int]:
+    pr, p = db.producers, db.products
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query.strip():
+        conditions.append(pr.c.search_fold.like(_like_folded(query), escape="\\"))
+    total = conn.execute(sa.select(sa.func.count()).select_from(pr).where(*conditions)).scalar_one()
+    count = (
+        sa.select(sa.func.count())
+        .select_from(p)
+        .where(p.c.producer_id == pr.c.id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        sa.select(
+            pr.c.id,
+            pr.c.name,
+            pr.c.kind,
+            pr.c.commune,
+            pr.c.district,
+            pr.c.phone,
+            pr.c.contact_person,
+            count.label("products"),
+        )
+        .where(*conditions)
+        .order_by(pr.c.search_fold, pr.c.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [ProducerListRow(**r._asdict()) for r in rows], total
+
+
+def producer_choices(conn: Connection) -> list[tuple[str, str]]:
+    """(id, name) of every producer, for a product's producer menu."""
+    pr = db.producers
+    return [
+        (r.id, r.name)
+        for r in conn.execute(sa.select(pr.c.id, pr.c.name).order_by(pr.c.search_fold, pr.c.id))
+    ]
+
+
+def contact_person(conn: Connection, producer_id: str) -> str:
+    found = conn.execute(
+        sa.select(db.producers.c.contact_person).where(db.producers.c.id == producer_id)
+    ).scalar()
+    return found or ""
+
+
+def set_contact_person(conn: Connection, producer_id: str, name: str) -> bool:
+    """The office's contact at a producer (office-only: not in the wire, no change seq)."""
+    changed = conn.execute(
+        db.producers.update()
+        .where(db.producers.c.id == producer_id, db.producers.c.contact_person != name)
+        .values(contact_person=name)
+    )
+    return changed.rowcount > 0
+
+
+def subgroups_in_use(conn: Connection) -> list[str]:
+    p = db.products
+    return list(
+        conn.execute(
+            sa.select(p.c.subgroup).where(p.c.subgroup != "").distinct().order_by(p.c.subgroup)
+        ).scalars()
+    )
+
+
+def next_product_id(conn: Connection) -> int:
+    """A product id never used before: past every product, deleted product (tombstone) and
+    stamp block (a stamp names its product id for good)."""
+    t = db.tombstones
+    highest = [
+        conn.execute(sa.select(sa.func.max(db.products.c.id))).scalar(),
+        conn.execute(sa.select(sa.func.max(db.stamp_blocks.c.product_id))).scalar(),
+        conn.execute(
+            sa.select(sa.func.max(sa.cast(t.c.entity_id, sa.Integer))).where(
+                t.c.kind == wire.TombstoneKind.PRODUCT.value
+            )
+        ).scalar(),
+    ]
+    return max([h for h in highest if h is not None], default=100) + 1
+
+
+@dataclass(frozen=True)
+class IssuedBlock:
+    first_serial: int
+    last_serial: int
+    count: int
+
+
+def issued_blocks(conn: Connection, product_id: int) -> list[IssuedBlock]:
+    """The stamp blocks signed for a product (what its stamps' serials are)."""
+    b = db.stamp_blocks
+    return [
+        IssuedBlock(r.first_serial, r.last_serial, r[2])
+        for r in conn.execute(
+            sa.select(b.c.first_serial, b.c.last_serial, b.c.count)
+            .where(b.c.product_id == product_id)
+            .order_by(b.c.first_serial)
+        )
+    ]

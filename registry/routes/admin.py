@@ -49,11 +49,7 @@ def _write_catalog(
     """Validate a catalog document against what the registry holds and write it, with its
     audit row, in one transaction."""
     with database.write() as conn:
-        producers, media_hashes = catalog_rows.known_ids(conn)
-        batch = catalog.validate_catalog(
-            document, known_producers=producers, known_media=media_hashes
-        )
-        summary = catalog_rows.write_catalog(conn, batch)
+        summary = catalog_rows.validate_and_write(conn, document)
         target = ",".join(
             [f"producer:{p['id']}" for p in document.get("producers", [])[:20]]
             + [f"product:{p['id']}" for p in document.get("products", [])[:20]]

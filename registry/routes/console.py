@@ -385,3 +385,8 @@ def build_router() -> APIRouter:
 
 def stylesheet() -> str:
     return CSS_PATH.read_text("utf-8")
+
+
+def static_text(name: str) -> str:
+    """A file of registry/static the console's pages load (its own scripts)."""
+    return (CSS_PATH.parent / name).read_text("utf-8")

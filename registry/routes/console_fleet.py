@@ -365,7 +365,7 @@ def charts(report: reports.Report, words: _Words) -> list[Chart]:
             "per_verdict",
             titled("per_verdict"),
             _hbars(verdicts, titled("per_verdict")),
-            (_("Verdict"), _("Scans"), _("Share")),
+            (_("Verdict"), _("Scans"), _("Share of scans")),
             [(label, str(n), _share(n, total)) for label, n in verdicts],
         ),
     ]

@@ -348,6 +348,7 @@ STATIC = {
     "style.css": (pages.CSS, "text/css"),
     "share.js": (pages.SHARE_JS, "text/javascript"),
     "console.css": (console_routes.stylesheet(), "text/css"),
+    "console-crop.js": (console_routes.static_text("console-crop.js"), "text/javascript"),
 }
 
 

@@ -324,7 +324,14 @@ def _html_routes() -> list[str]:
     return sorted(found)
 
 
-SAMPLE_PARAMS = {"code": "NOTASTAMP", "name": "style.css", "detection_id": "1", "action": "reset"}
+SAMPLE_PARAMS = {
+    "code": "NOTASTAMP",
+    "name": "style.css",
+    "product_id": "101",  # the console's catalog pages (a demo product and producer)
+    "producer_id": "htx-bich-thao",
+    "detection_id": "1",
+    "action": "reset",
+}
 
 
 def test_security_headers_on_every_html_route_and_json(registry):
