@@ -6,6 +6,8 @@ the period and never the raw `events` (registry/dal/reports.py).
     scan_counts_product_daily   day x product              scans per product
     scan_counts_station_daily   day x station              scans per district (the station's
                                                            district at report time)
+    scan_counts_*_monthly       month x product / station  the same for whole months: a year
+                                                           reads 12 months, not 365 days
 
 Exactly once: `add_scans` is given only the rows the INSERT actually stored (events.add_events
 returns them: ON CONFLICT DO NOTHING skips a concurrent resend's rows, and a duplicate
@@ -26,6 +28,7 @@ backfills with the same SQL, frozen there.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -37,6 +40,7 @@ from registry import db
 
 e = db.events
 NO_VERDICT = ""  # stands for a NULL verdict in event_counts_daily's key
+MONTH_CHARS = 7  # YYYY-MM of a YYYY-MM-DD day
 
 
 def _keys(row: Mapping[str, Any]) -> Iterable[tuple[sa.Table, tuple]]:
@@ -45,9 +49,12 @@ def _keys(row: Mapping[str, Any]) -> Iterable[tuple[sa.Table, tuple]]:
     verdict = row["verdict"] if row["verdict"] is not None else NO_VERDICT
     yield db.event_counts_daily, (day, kind, verdict)
     if kind == "scan":
+        month = day[:MONTH_CHARS]
         if row["product_id"] is not None:
             yield db.scan_counts_product_daily, (day, row["product_id"])
+            yield db.scan_counts_product_monthly, (month, row["product_id"])
         yield db.scan_counts_station_daily, (day, row["station_id"])
+        yield db.scan_counts_station_monthly, (month, row["station_id"])
 
 
 def _key_columns(table: sa.Table) -> list[str]:
@@ -81,6 +88,7 @@ def recount() -> dict[sa.Table, sa.Select]:
     scans = e.c.kind == "scan"
     n = sa.func.count().label("count")
     verdict = sa.func.coalesce(e.c.verdict, NO_VERDICT).label("verdict")
+    month = sa.func.substr(e.c.day, 1, MONTH_CHARS).label("month")
     return {
         db.event_counts_daily: sa.select(e.c.day, e.c.kind, verdict, n).group_by(
             e.c.day, e.c.kind, verdict
@@ -91,7 +99,35 @@ def recount() -> dict[sa.Table, sa.Select]:
         db.scan_counts_station_daily: sa.select(e.c.day, e.c.station_id, n)
         .where(scans)
         .group_by(e.c.day, e.c.station_id),
+        db.scan_counts_product_monthly: sa.select(month, e.c.product_id, n)
+        .where(scans, e.c.product_id.is_not(None))
+        .group_by(month, e.c.product_id),
+        db.scan_counts_station_monthly: sa.select(month, e.c.station_id, n)
+        .where(scans)
+        .group_by(month, e.c.station_id),
     }
+
+
+def period_parts(first_day: str, last_day: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A period of days as (whole months inside it, the day ranges left at its ends): what
+    a per-product or per-station count reads from the monthly and the daily tables."""
+    first, last = dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day)
+    months: list[str] = []
+    start = first if first.day == 1 else _next_month(first)
+    while _next_month(start) - dt.timedelta(days=1) <= last:
+        months.append(start.isoformat()[:MONTH_CHARS])
+        start = _next_month(start)
+    if not months:
+        return [], [(first_day, last_day)]
+    head_end = dt.date.fromisoformat(months[0] + "-01") - dt.timedelta(days=1)
+    ranges = [(first_day, head_end.isoformat())] if head_end >= first else []
+    if start <= last:
+        ranges.append((start.isoformat(), last_day))
+    return months, ranges
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def rebuild(conn: Connection) -> None:

@@ -504,6 +504,26 @@ scan_counts_station_daily = Table(
     Column("count", BigInteger, nullable=False),
 )
 
+# The same two counts per month (`month` = the day's first 7 characters, YYYY-MM): a 365-day
+# report reads 11 or 12 months of these plus the days of its partial months.
+scan_counts_product_monthly = Table(
+    "scan_counts_product_monthly",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("count", BigInteger, nullable=False),
+)
+
+scan_counts_station_monthly = Table(
+    "scan_counts_station_monthly",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("count", BigInteger, nullable=False),
+)
+
 COUNTER_NAMES = ("change_seq", "serial", "lot_seq")
 
 

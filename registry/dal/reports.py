@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Row
 from registry import aggregates, db
 
 e, s, p = db.events, db.stations, db.products
-ec, pc, sc = db.event_counts_daily, db.scan_counts_product_daily, db.scan_counts_station_daily
+ec = db.event_counts_daily
 
 
 def _signed(signed: Iterable[str]):
@@ -46,16 +46,33 @@ def scans_per_day(conn: Connection, first_day: str, last_day: str) -> dict[str, 
     }
 
 
+def _period_counts(daily: sa.Table, monthly: sa.Table, key: str, first_day: str, last_day: str):
+    """(key, n) over a period: whole months from the monthly table, the days at its ends
+    from the daily one (aggregates.period_parts)."""
+    months, ranges = aggregates.period_parts(first_day, last_day)
+    parts = [
+        sa.select(daily.c[key], daily.c.count).where(daily.c.day.between(a, b)) for a, b in ranges
+    ]
+    if months:
+        parts.append(sa.select(monthly.c[key], monthly.c.count).where(monthly.c.month.in_(months)))
+    both = sa.union_all(*parts).subquery()
+    return (
+        sa.select(both.c[key], sa.func.sum(both.c.count).label("n"))
+        .group_by(both.c[key])
+        .subquery()
+    )
+
+
 def scans_per_product(
     conn: Connection, first_day: str, last_day: str
 ) -> list[tuple[int, str | None, int]]:
     """[(product id, its name or None when not in the catalog, scans)], most first."""
-    n = sa.func.sum(pc.c.count).label("n")
-    counted = (
-        sa.select(pc.c.product_id, n)
-        .where(pc.c.day.between(first_day, last_day))
-        .group_by(pc.c.product_id)
-        .subquery()
+    counted = _period_counts(
+        db.scan_counts_product_daily,
+        db.scan_counts_product_monthly,
+        "product_id",
+        first_day,
+        last_day,
     )
     return [
         (r.product_id, r.name_vi, int(r.n))
@@ -69,13 +86,19 @@ def scans_per_product(
 
 def scans_per_district(conn: Connection, first_day: str, last_day: str) -> list[tuple[str, int]]:
     """[(the scanning station's district, scans)], most first."""
-    n = sa.func.sum(sc.c.count).label("n")
+    counted = _period_counts(
+        db.scan_counts_station_daily,
+        db.scan_counts_station_monthly,
+        "station_id",
+        first_day,
+        last_day,
+    )
+    n = sa.func.sum(counted.c.n).label("n")
     return [
         (r.district, int(r.n))
         for r in conn.execute(
             sa.select(s.c.district, n)
-            .select_from(sc.join(s, s.c.id == sc.c.station_id))
-            .where(sc.c.day.between(first_day, last_day))
+            .select_from(counted.join(s, s.c.id == counted.c.station_id))
             .group_by(s.c.district)
             .order_by(n.desc(), s.c.district)
         )

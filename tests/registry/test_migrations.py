@@ -378,4 +378,6 @@ def test_report_aggregates_are_backfilled_from_the_existing_events(empty_url):
             ("2026-11-01", ids["b"], 2),
             ("2026-11-02", ids["a"], 1),
         },
+        "scan_counts_product_monthly": {("2026-11", 101, 3), ("2026-11", 102, 1)},
+        "scan_counts_station_monthly": {("2026-11", ids["a"], 3), ("2026-11", ids["b"], 2)},
     }
