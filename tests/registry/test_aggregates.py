@@ -184,3 +184,27 @@ def test_random_uploads_keep_the_aggregates_equal_to_a_recount(reg):
     assert flagged_now and flagged_now == detected
     for days in (1, 30, 366):
         assert _got_report(reg, days) == _expected_report(raw, days), days
+
+
+def test_a_period_is_its_whole_months_plus_the_days_at_its_ends():
+    """aggregates.period_parts: every day of the period counted exactly once, from a whole
+    month or a day range, and no day outside it (leap years, year ends, one-day periods)."""
+    rng = random.Random(3)
+    for _ in range(2000):
+        first = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(1200))
+        last = first + dt.timedelta(days=rng.choice([0, 1, 27, 29, 30, 31, 59, 364, 365, 400]))
+        months, ranges = aggregates.period_parts(first.isoformat(), last.isoformat())
+        days: Counter = Counter()
+        for month in months:
+            day = dt.date.fromisoformat(month + "-01")
+            while day.isoformat()[:7] == month:
+                days[day] += 1
+                day += dt.timedelta(days=1)
+        for a, b in ranges:
+            day = dt.date.fromisoformat(a)
+            while day <= dt.date.fromisoformat(b):
+                days[day] += 1
+                day += dt.timedelta(days=1)
+        wanted = {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
+        assert set(days) == wanted and set(days.values()) == {1}, (first, last)
+        assert len(ranges) <= 2
