@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -420,6 +421,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.keep:
         print(f"\nkept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0 if met else 1
 
 
