@@ -168,7 +168,7 @@ def min_sites_to_fire(rules: CloneRules) -> int:
     )
 
 
-def _candidates(conn: Connection, rules: CloneRules, serials: list[int]) -> list[int]:
+def candidates(conn: Connection, rules: CloneRules, serials: list[int]) -> list[int]:
     """The serials worth running the rules for, found with two grouped queries per chunk:
     most serials of a batch were seen at one site only, and the rules' per-serial queries
     are what an upload of thousands of scans would otherwise spend its time on."""
@@ -190,7 +190,7 @@ def check(
     """Run the rules for serials with new sightings; store what fires (once per serial and
     rule) and, by policy, publish those serials to the suspect list (one new trust list for
     all of them). Serials already on the suspect list are skipped. Returns the new findings."""
-    todo = _candidates(conn, rules, sorted(set(serials) - rows.suspects_among(conn, serials)))
+    todo = candidates(conn, rules, sorted(set(serials) - rows.suspects_among(conn, serials)))
     now = db.utc_now()
     new: list[Finding] = []
     for serial in todo:

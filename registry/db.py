@@ -478,6 +478,60 @@ clone_detections = Table(
     Index("clone_detections_status", "status"),
 )
 
+# Daily counts of the stored events (registry/aggregates.py), kept in the transaction that
+# stores them, so the reports read these small tables and never the raw events. One table
+# per report query: a grain with every dimension at once would have about as many rows as
+# there are scans. `day` is events.day; '' stands for a NULL verdict (NULL never conflicts).
+event_counts_daily = Table(
+    "event_counts_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("verdict", String(32), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+
+# Scans with a product id (any verdict), per day and product.
+scan_counts_product_daily = Table(
+    "scan_counts_product_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("count", BigInteger, nullable=False),
+)
+
+# Scans per day and scanning station (its district is read from `stations` at report time,
+# as the query over raw events did).
+scan_counts_station_daily = Table(
+    "scan_counts_station_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("count", BigInteger, nullable=False),
+)
+
+# The same two counts per month (`month` = the day's first 7 characters, YYYY-MM): a 365-day
+# report reads 11 or 12 months of these plus the days of its partial months.
+scan_counts_product_monthly = Table(
+    "scan_counts_product_monthly",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("count", BigInteger, nullable=False),
+)
+
+scan_counts_station_monthly = Table(
+    "scan_counts_station_monthly",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("count", BigInteger, nullable=False),
+)
+
 COUNTER_NAMES = ("change_seq", "serial", "lot_seq")
 
 

@@ -53,7 +53,7 @@ from ocop.wire import (
     WireError,
     check_value,
 )
-from registry import clones, db
+from registry import aggregates, clones, db
 from registry.config import CloneRules
 from registry.dal import anomalies, events, keys, stations
 from registry.dal.stations import Station
@@ -164,7 +164,8 @@ def _check_print(conn: Connection, station: Station, payload: dict) -> dict:
         "serial": serial,
         "product_id": block.product_id,
         "key_id": block.key_id,
-        "verdict": status if isinstance(status, str) and len(status) <= 32 else None,
+        # an empty status is no status: the report aggregates keep '' for "none"
+        "verdict": status if isinstance(status, str) and 0 < len(status) <= 32 else None,
     }
 
 
@@ -291,7 +292,7 @@ def record_batch(
         first = db.take_sequence(conn, "lot_seq", len(printed))
         for i, r in enumerate(printed):
             r["lot_seq"] = first + i
-    events.add_events(conn, rows)
+    aggregates.add_scans(conn, events.add_events(conn, rows))
     anomalies.add(conn, refusals)
     if newest_heartbeat is not None:
         events.set_heartbeat(

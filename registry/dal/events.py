@@ -26,11 +26,20 @@ def known_keys(conn: Connection, station_id: int, keys: list[str]) -> set[str]:
     return found
 
 
-def add_events(conn: Connection, rows: list[dict]) -> None:
+def add_events(conn: Connection, rows: list[dict]) -> list[dict]:
     """Insert event rows; ON CONFLICT DO NOTHING, so a concurrent resend of the same batch
-    stores nothing twice."""
-    if rows:
-        conn.execute(db.insert_ignore(conn, e), rows)
+    stores nothing twice. Returns the rows this INSERT stored (RETURNING: a row a concurrent
+    transaction stored first is not among them), which is what the report aggregates count
+    (registry/aggregates.py): a multi-row INSERT must keep returning exactly those."""
+    if not rows:
+        return []
+    stored = {
+        (r.station_id, r.idempotency_key)
+        for r in conn.execute(
+            db.insert_ignore(conn, e).returning(e.c.station_id, e.c.idempotency_key), rows
+        )
+    }
+    return [r for r in rows if (r["station_id"], r["idempotency_key"]) in stored]
 
 
 def last_heartbeat_key(conn: Connection, station_id: int) -> str | None:

@@ -315,3 +315,69 @@ def test_print_records_from_before_the_lots_feed_get_their_place_in_it(empty_url
             "best_before": None,
         }
     ]
+
+
+def test_report_aggregates_are_backfilled_from_the_existing_events(empty_url):
+    """Revision 0015 on a database holding scans and print records of two stations (NULL
+    verdicts and products among them): the aggregate tables hold exactly their counts, the
+    same as registry/aggregates.recount, so the report reads the same numbers as before."""
+    from registry import aggregates
+
+    engine = engine_for(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0009")
+        for name, district in (("a", "Mộc Châu"), ("b", "")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stations(name, token_hash, district, created_at) "
+                    "VALUES (:n, :h, :d, 'now')"
+                ),
+                {"n": name, "h": f"h-{name}", "d": district},
+            )
+        events = [  # station, kind, day, product, verdict
+            ("a", "scan", "2026-11-01", 101, "genuine"),
+            ("a", "scan", "2026-11-01", 101, "genuine"),
+            ("b", "scan", "2026-11-01", 101, "genuine"),
+            ("b", "scan", "2026-11-01", None, "not_a_stamp"),
+            ("a", "scan", "2026-11-02", 102, None),
+            ("a", "print", "2026-11-02", 102, "printed"),
+            ("a", "print", "2026-11-02", 102, None),
+            ("a", "print", "2026-11-02", 102, "void"),
+        ]
+        for i, (station, kind, day, product, verdict) in enumerate(events):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events(station_id, idempotency_key, kind, occurred_at, day, "
+                    "received_at, serial, product_id, verdict, payload_json) VALUES ((SELECT id "
+                    "FROM stations WHERE name = :s), :k, :kind, :day, :day, 'x', 7, :p, :v, '{}')"
+                ),
+                {"s": station, "k": f"k{i}", "kind": kind, "day": day, "p": product, "v": verdict},
+            )
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.begin() as conn:
+        got = {t.name: {tuple(r) for r in conn.execute(sa.select(t))} for t in aggregates.recount()}
+        recounted = {
+            t.name: {tuple(r) for r in conn.execute(q)} for t, q in aggregates.recount().items()
+        }
+        ids = dict(conn.execute(sa.text("SELECT name, id FROM stations")).all())
+    engine.dispose()
+    assert got == recounted
+    assert got == {
+        "event_counts_daily": {
+            ("2026-11-01", "scan", "genuine", 3),
+            ("2026-11-01", "scan", "not_a_stamp", 1),
+            ("2026-11-02", "scan", "", 1),
+            ("2026-11-02", "print", "printed", 1),
+            ("2026-11-02", "print", "", 1),
+            ("2026-11-02", "print", "void", 1),
+        },
+        "scan_counts_product_daily": {("2026-11-01", 101, 3), ("2026-11-02", 102, 1)},
+        "scan_counts_station_daily": {
+            ("2026-11-01", ids["a"], 2),
+            ("2026-11-01", ids["b"], 2),
+            ("2026-11-02", ids["a"], 1),
+        },
+        "scan_counts_product_monthly": {("2026-11", 101, 3), ("2026-11", 102, 1)},
+        "scan_counts_station_monthly": {("2026-11", ids["a"], 3), ("2026-11", ids["b"], 2)},
+    }
