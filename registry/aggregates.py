@@ -22,7 +22,7 @@ would again read millions of rows); each report query needs one dimension only. 
 lock shared rows (today's 'scan'/'genuine' row) in the same order and never deadlock.
 
 `recount` is the definition of every table as a GROUP BY over `events`: what the tests
-compare with and what `rebuild` writes. Migration 0015 backfills with the same SQL, frozen
+compare with and what `rebuild` writes. Migration 0011 backfills with the same SQL, frozen
 there. Once raw events are archived or deleted (retention), the aggregates are the only
 record of those days: never rebuild them after that, and never delete them with the events.
 """

@@ -318,7 +318,7 @@ def test_print_records_from_before_the_lots_feed_get_their_place_in_it(empty_url
 
 
 def test_report_aggregates_are_backfilled_from_the_existing_events(empty_url):
-    """Revision 0015 on a database holding scans and print records of two stations (NULL
+    """Revision 0011 on a database holding scans and print records of two stations (NULL
     verdicts and products among them): the aggregate tables hold exactly their counts, the
     same as registry/aggregates.recount, so the report reads the same numbers as before."""
     from registry import aggregates

@@ -3,8 +3,8 @@ per product and per station, and monthly per product and per station
 (registry/aggregates.py), backfilled from the existing events in the migration's
 transaction (one GROUP BY over `events` per daily table, the monthly ones from the daily).
 
-Revision ID: 0015
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
