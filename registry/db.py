@@ -552,6 +552,16 @@ class Database:
             with conn.begin():
                 yield conn
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection for reads whose every statement is consistent on its own (the stamp
+        page's one SELECT): on PostgreSQL in autocommit, so no BEGIN / COMMIT round trips;
+        on SQLite a plain read transaction (in-process, costs nothing)."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration (registry/migrations: creates it in an
         empty database, adopts one made before migrations), then the rows every registry

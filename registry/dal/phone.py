@@ -4,6 +4,8 @@ phone views together), its newest print record's lot, and the producer's other p
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +14,100 @@ from sqlalchemy.engine import Connection
 from registry import db
 
 e, v, p = db.events, db.stamp_views, db.products
+sb, s, tl, counters = db.stamp_blocks, db.stations, db.trust_lists, db.counters
 SCAN, PRINT = "scan", "print"
+
+
+@dataclass(frozen=True)
+class StampState:
+    """Everything the stamp page reads per view, in one statement (stamp_state): the
+    versions its caches are keyed by, and the serial's own rows."""
+
+    catalog_seq: int  # the catalog's change sequence (counters.change_seq)
+    trust_list: tuple[int, str]  # (sequence, created_at) of the newest trust list
+    scans: int  # station scans of the serial, any verdict
+    first_scan_at: str | None
+    views: int  # recorded phone views
+    first_view_at: str | None
+    print_payload: str | None  # the newest print record's payload JSON
+    printed_by: tuple[str, str] | None  # (station, district) of the serial's block
+    by_station: tuple[tuple[str, str, int], ...]  # signed-stamp scans per station, most first
+
+
+def stamp_state(conn: Connection, serial: int, signed: Iterable[str]) -> StampState:
+    """One SELECT, every part on an index (counters and trust_lists by primary key, events
+    on (kind, serial), stamp_views on (serial, client_hash, hour), stamp_blocks on
+    first_serial): scalar subqueries on a one-row table, LEFT JOINed to the per-station
+    counts so that a serial never scanned still gives its row."""
+    signed = list(signed)
+    scans_of = sa.and_(e.c.kind == SCAN, e.c.serial == serial)
+    block = (
+        sa.select(sb.c.station_id)
+        .where(sb.c.first_serial <= serial, sb.c.last_serial >= serial)
+        .order_by(sb.c.first_serial.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest_list = sa.select(tl.c.created_at).order_by(tl.c.sequence.desc()).limit(1)
+    per_station = (
+        sa.select(s.c.name, s.c.district, sa.func.count().label("n"))
+        .select_from(e.join(s, s.c.id == e.c.station_id))
+        .where(scans_of, sa.or_(e.c.verdict.is_(None), e.c.verdict.in_(signed)))
+        .group_by(s.c.name, s.c.district)
+        .subquery("per_station")
+    )
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    query = (
+        sa.select(
+            sa.select(counters.c.value)
+            .where(counters.c.name == "change_seq")
+            .scalar_subquery()
+            .label("catalog_seq"),
+            sa.select(sa.func.max(tl.c.sequence)).scalar_subquery().label("trust_seq"),
+            newest_list.scalar_subquery().label("trust_at"),
+            sa.select(sa.func.count()).where(scans_of).scalar_subquery().label("scans"),
+            sa.select(sa.func.min(e.c.occurred_at))
+            .where(scans_of)
+            .scalar_subquery()
+            .label("first_scan"),
+            sa.select(sa.func.count()).where(v.c.serial == serial).scalar_subquery().label("views"),
+            sa.select(sa.func.min(v.c.viewed_at))
+            .where(v.c.serial == serial)
+            .scalar_subquery()
+            .label("first_view"),
+            sa.select(e.c.payload_json)
+            .where(e.c.kind == PRINT, e.c.serial == serial)
+            .order_by(e.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("print_payload"),
+            sa.select(s.c.name).where(s.c.id == block).scalar_subquery().label("block_station"),
+            sa.select(s.c.district)
+            .where(s.c.id == block)
+            .scalar_subquery()
+            .label("block_district"),
+            per_station.c.name,
+            per_station.c.district,
+            per_station.c.n,
+        )
+        .select_from(one.outerjoin(per_station, sa.true()))
+        .order_by(per_station.c.n.desc(), per_station.c.name)
+    )
+    rows = conn.execute(query).all()
+    head = rows[0]
+    return StampState(
+        catalog_seq=head.catalog_seq,
+        trust_list=(head.trust_seq or 0, head.trust_at or ""),
+        scans=head.scans,
+        first_scan_at=head.first_scan,
+        views=head.views,
+        first_view_at=head.first_view,
+        print_payload=head.print_payload,
+        printed_by=(head.block_station, head.block_district or "")
+        if head.block_station is not None
+        else None,
+        by_station=tuple((r.name, r.district, r.n) for r in rows if r.name is not None),
+    )
 
 
 def checks_of_serial(conn: Connection, serial: int) -> tuple[int, str | None]:
