@@ -70,11 +70,13 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=config.public_base_url)
     problems.install(app)
     console.install(app)
+    # The pages first: the stamp page is what a campaign calls, and routes are matched in
+    # order (no path of theirs overlaps the API's /api/v1 or the console's /console).
+    app.include_router(pages.build_router(config.stamp_path_prefix))
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)
     app.include_router(admin_stations.router)
-    app.include_router(pages.build_router(config.stamp_path_prefix))
     app.include_router(console.build_router())
     return app
 

@@ -177,9 +177,13 @@ def look(conn: Connection, caches: PageCaches, config, code: str, today: dt.date
     return Viewed(judged, state, product, today)
 
 
-def etag(viewed: Viewed, facts: pages.StampFacts, lang: str, switch: str, path: str) -> str:
+def etag(
+    viewed: Viewed, facts: pages.StampFacts, lang: str, switch: str, path: str, encoding: str
+) -> str:
     """A strong validator over everything the page's bytes depend on (the code, the
-    catalog version, the trust list, the serial's rows, language, links and day)."""
+    catalog version, the trust list, the serial's rows, language, links and day) and the
+    content coding the app's GZip middleware will apply (`encoding`: a strong ETag names
+    one byte sequence, so the gzipped page has its own)."""
     state = viewed.state
     parts = (
         PAGE_BUILD,
@@ -192,6 +196,7 @@ def etag(viewed: Viewed, facts: pages.StampFacts, lang: str, switch: str, path: 
         switch,
         path,
         viewed.today.isoformat(),
+        encoding,
     )
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
     return f'"{digest[:32]}"'
