@@ -622,6 +622,18 @@ def stamp_page(args: argparse.Namespace) -> int:
                         "closed",
                     )
                 )
+                if not asynchronous:  # the machine's own floor at the open loop's rate
+                    rows.append(
+                        measure(
+                            "hello (def)",
+                            "–",
+                            hello.pid,
+                            lambda h=hello: open_loop(
+                                h.url, lambda i: ("/hello", {}), args.rate, args.seconds
+                            ),
+                            "open",
+                        )
+                    )
             finally:
                 hello.stop()
         for backend in args.backends.split(","):
@@ -631,7 +643,9 @@ def stamp_page(args: argparse.Namespace) -> int:
     print(f"\n{os.cpu_count()} CPUs, shared by the load generator and the servers\n")
     print(table(rows))
     print()
-    hello = {r.target: r.result.rate for r in rows if r.target.startswith("hello")}
+    hello = {
+        r.target: r.result.rate for r in rows if r.target.startswith("hello") and r.mode == "closed"
+    }
     for r in rows:
         if r.target == "stamp page" and r.mode == "closed":
             ratios = ", ".join(f"{r.result.rate / v:.2f}x {k}" for k, v in hello.items() if v)

@@ -1,6 +1,6 @@
 """Phone checks of the public stamp page: each view of a verified stamp is recorded, at most
-once per serial, client and hour, and feeds the clone rules (registry/clones.py: a phone
-client is a site).
+once per serial, client and hour, in batches (ViewLog), and feeds the clone rules
+(registry/clones.py: a phone client is a site).
 
 The client is the remote address plus the User-Agent, kept only as HMAC-SHA256 with a salt
 of the day (`view_salts`; every other day's salt is deleted when a day's salt is made, so
@@ -61,7 +61,7 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[s
 
 
 class ViewRecorder:
-    """Records views; keeps the day's salt in memory (per process, read from the database
+    """Hashes view clients; keeps the day's salt in memory (per process, read from the database
     once a day so that every registry process hashes alike)."""
 
     def __init__(self):
@@ -78,14 +78,6 @@ class ViewRecorder:
     def client_hash(self, conn: Connection, day: str, address: str, user_agent: str) -> str:
         client = f"{address}\n{user_agent[:MAX_USER_AGENT_CHARS]}".encode("utf-8", "replace")
         return hmac.new(self._salt_of(conn, day), client, hashlib.sha256).hexdigest()
-
-    def record(self, conn: Connection, serial: int, address: str, user_agent: str) -> bool:
-        """True when this is the client's first view of the serial this hour (then the caller
-        runs the clone rules)."""
-        now = db.utc_now()
-        return rows.add_view(
-            conn, serial, self.client_hash(conn, now[:10], address, user_agent), now
-        )
 
 
 @dataclass
