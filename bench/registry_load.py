@@ -79,8 +79,10 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds of every process named postgres (the bench's database server)."""
+def postgres_cpu_s(database: str = "") -> float:
+    """CPU seconds of the PostgreSQL backends serving `database` (their process title names
+    it: other clients of a shared cluster are not counted); every postgres process when
+    `database` is empty."""
     total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -89,6 +91,10 @@ def postgres_cpu_s() -> float:
             with open(f"/proc/{entry}/comm") as f:
                 if f.read().strip() != "postgres":
                     continue
+            if database:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f" {database} ".encode() not in f.read().replace(b"\0", b" "):
+                        continue
             total += cpu_s(int(entry))
         except OSError:  # gone meanwhile
             continue
@@ -171,14 +177,16 @@ def measure(
     pid: int,
     run: Callable[[], Result],
     mode: str,
-    with_db: bool = False,
+    db_name: str = "",
     note: str = "",
 ) -> Row:
-    """Run one phase and take the server's (and PostgreSQL's) CPU around it."""
-    cpu0, db0 = cpu_s(pid), postgres_cpu_s() if with_db else 0.0
+    """Run one phase and take the server's (and, with `db_name`, its PostgreSQL backends')
+    CPU around it. A backend that exits during the phase takes its CPU with it: the
+    registry's pool keeps its connections, so that does not happen to it."""
+    cpu0, db0 = cpu_s(pid), postgres_cpu_s(db_name) if db_name else 0.0
     result = run()
-    cpu1, db1 = cpu_s(pid), postgres_cpu_s() if with_db else 0.0
-    return Row(target, backend, mode, result, cpu1 - cpu0, (db1 - db0) if with_db else None, note)
+    cpu1, db1 = cpu_s(pid), postgres_cpu_s(db_name) if db_name else 0.0
+    return Row(target, backend, mode, result, cpu1 - cpu0, (db1 - db0) if db_name else None, note)
 
 
 # --- the load generators (raw HTTP/1.1) ----------------------------------------------------------
@@ -661,7 +669,7 @@ def _stamp_page_on(args: argparse.Namespace, backend: str, folder: Path) -> tupl
     with registry_on(backend, folder) as reg:
         stamps = issue_stamps(reg, args.stamps)
         run = uuid.uuid4().hex[:8]
-        pg = backend == "postgres"
+        pg = reg.db_url.rsplit("/", 1)[1] if backend == "postgres" else ""
         closed_loop(reg.url, stamp_requests(stamps, 0, run + "w"), args.concurrency, 1.0)  # warm
         time.sleep(1.0)  # the warm-up's views written
         before = count_rows(reg.db_url, "stamp_views")
