@@ -25,6 +25,7 @@ declares the options).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -430,6 +431,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
+
+
+def _register() -> None:
+    # `bench/registry_load.py reports ...` (its subcommand registry), besides running alone.
+    with contextlib.suppress(ModuleNotFoundError):
+        from bench.registry_load import subcommand
+
+        subcommand("reports", add_arguments)(run)
+
+
+_register()
 
 
 if __name__ == "__main__":

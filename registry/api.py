@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
-from registry import __version__, problems
+from registry import __version__, clones, problems
 from registry.config import RegistryConfig
 from registry.csrf import CsrfGuard, CsrfMiddleware
 from registry.db import Database
@@ -24,12 +24,13 @@ from registry.middleware import (
     BodyTimeoutMiddleware,
     SecurityHeadersMiddleware,
 )
+from registry.phone_page import PageCaches
 from registry.problems import problem
 from registry.ratelimit import FailedAuthLimiter
 from registry.routes import API, admin, admin_stations, console, pages, public, stations
 from registry.signing import KeyRing
 from registry.verification import Verifiers
-from registry.views import ViewRecorder
+from registry.views import ViewLog
 
 
 def create_app(config: RegistryConfig, database: Database | None = None) -> FastAPI:
@@ -54,7 +55,10 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.state.csrf = CsrfGuard()
     # add_middleware: the last added is the outermost.
     app.state.verifiers = Verifiers(app.state.keyring, config.stamp_base_url)
-    app.state.views = ViewRecorder()
+    app.state.page_caches = PageCaches(app.state.keyring, config.stamp_base_url)
+    app.state.views = view_log(app.state.database, app.state.keyring, config)
+    # Written at shutdown (uvicorn runs this on SIGTERM / SIGINT, in every worker).
+    app.router.on_shutdown.append(app.state.views.close)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CsrfMiddleware, guard=app.state.csrf, public_base_url=config.public_base_url)
     app.add_middleware(
@@ -66,13 +70,25 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=config.public_base_url)
     problems.install(app)
     console.install(app)
+    # The pages first: the stamp page is what a campaign calls, and routes are matched in
+    # order (no path of theirs overlaps the API's /api/v1 or the console's /console).
+    app.include_router(pages.build_router(config.stamp_path_prefix))
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)
     app.include_router(admin_stations.router)
-    app.include_router(pages.build_router(config.stamp_path_prefix))
     app.include_router(console.build_router())
     return app
+
+
+def view_log(database: Database, keyring: KeyRing, config: RegistryConfig) -> ViewLog:
+    """The stamp page's batched view writes, each batch feeding the clone rules in its own
+    transaction (registry/clones.py: a phone client is a site)."""
+
+    def check_clones(conn, serials: list[int]) -> None:
+        clones.check(conn, keyring, config.clone_rules, serials)
+
+    return ViewLog(database, check_clones, config.view_flush_s, config.view_batch)
 
 
 __all__ = ["API", "create_app", "problem"]

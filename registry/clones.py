@@ -1,5 +1,6 @@
 """Automatic clone detection: rules over the sightings of a serial, run in the transaction
-that recorded them (a verified scan upload, a phone view of the stamp page).
+that recorded them (a verified scan upload, a batch of phone views of the stamp page:
+registry/views.py ViewLog).
 
 A sighting is a verified scan of a genuine stamp (verdict in COUNTED_FOR_CLONES: forged
 copies never count) at a station, or a phone view of the stamp page. A site is a station,

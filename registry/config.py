@@ -50,6 +50,13 @@ ENV_LOOKUPS_PER_MINUTE = "OCOP_REGISTRY_LOOKUPS_PER_MINUTE"
 DEFAULT_LOOKUPS_PER_MINUTE = 20
 ENV_REPORTS_PER_HOUR = "OCOP_REGISTRY_REPORTS_PER_HOUR"
 DEFAULT_REPORTS_PER_HOUR = 10
+# Phone views of the stamp page are written in batches (registry/views.py ViewLog): every
+# this many seconds, or at once when this many are queued; a kill -9 loses at most what is
+# queued (one interval's views, never more than the batch size plus what arrived since).
+ENV_VIEW_FLUSH_S = "OCOP_REGISTRY_VIEW_FLUSH_S"
+DEFAULT_VIEW_FLUSH_S = 0.25
+ENV_VIEW_BATCH = "OCOP_REGISTRY_VIEW_BATCH"
+DEFAULT_VIEW_BATCH = 500
 HOTLINE_PATTERN = r"\+?[0-9][0-9 .]{2,18}[0-9]"  # "0212 3856 xxx", "+84 212 ...", "1900.xxxx"
 
 
@@ -211,6 +218,10 @@ class RegistryConfig:
     reports_per_hour: int = field(
         default_factory=lambda: _env_int(ENV_REPORTS_PER_HOUR, DEFAULT_REPORTS_PER_HOUR)
     )
+    view_flush_s: float = field(
+        default_factory=lambda: _env_or(ENV_VIEW_FLUSH_S, DEFAULT_VIEW_FLUSH_S)
+    )
+    view_batch: int = field(default_factory=lambda: _env_int(ENV_VIEW_BATCH, DEFAULT_VIEW_BATCH))
 
     def __post_init__(self):
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
@@ -249,6 +260,10 @@ class RegistryConfig:
             raise UserError(f"lookups_per_minute must be 1..10000, got {self.lookups_per_minute!r}")
         if not 1 <= self.reports_per_hour <= 10_000:
             raise UserError(f"reports_per_hour must be 1..10000, got {self.reports_per_hour!r}")
+        if not 0.001 <= self.view_flush_s <= 3600:
+            raise UserError(f"view_flush_s must be 0.001..3600 s, got {self.view_flush_s!r}")
+        if not 1 <= self.view_batch <= 10_000:
+            raise UserError(f"view_batch must be 1..10000, got {self.view_batch!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
 

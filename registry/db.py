@@ -551,6 +551,9 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+SNAPSHOT = "ocop_snapshot"  # execution option of Database.snapshot's connections
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL (psycopg 3)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -570,6 +573,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
+            if conn.get_execution_options().get(SNAPSHOT, False):
+                return  # Database.snapshot: each statement on its own (autocommit)
             write = conn.get_execution_options().get("ocop_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -613,6 +618,17 @@ class Database:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection for reads whose every statement is consistent on its own (the stamp
+        page's one SELECT): autocommit, no BEGIN / COMMIT (round trips on PostgreSQL)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:  # pysqlite with isolation_level None: autocommit already
+                conn = conn.execution_options(**{SNAPSHOT: True})
+            else:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (registry/migrations: creates it in an

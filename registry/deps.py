@@ -7,7 +7,8 @@ ring, all stored on `app.state` by create_app) and who is calling (token checks)
     AdminDep     the calling admin (Principal: name and role, for checks and the audit log)
     ClientDep    the caller's address as the audit log records it
     ConsoleDep   the signed-in console user (session cookie; registry/sessions.py)
-    VerifiersDep verification.Verifiers        ViewsDep      views.ViewRecorder
+    VerifiersDep verification.Verifiers        ViewsDep      views.ViewLog
+    PageCachesDep phone_page.PageCaches
 
 Admin roles: every route that uses require_admin/AdminDep needs the role its endpoint
 declares with `@needs_role(AdminRole.X)`, and AdminRole.ADMIN when it declares none (a
@@ -34,41 +35,49 @@ from registry.auth import Station, is_admin_token, parse_authorization, station_
 from registry.config import RegistryConfig
 from registry.csrf import SAFE_METHODS, SESSION_COOKIE, VERIFIED_STATE, request_cookie_name
 from registry.db import TIME_FORMAT, Database, utc_now
+from registry.phone_page import PageCaches
 from registry.routes import API
 from registry.signing import KeyRing
 from registry.users import SignedIn
 from registry.verification import Verifiers
-from registry.views import ViewRecorder
+from registry.views import ViewLog
 
 ROLE_ATTR = "ocop_admin_role"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def get_config(request: Request) -> RegistryConfig:
+# The app.state getters are async: FastAPI runs a plain def dependency in the thread pool,
+# one thread hop (~0.1 ms) per dependency and request for a dictionary look-up.
+async def get_config(request: Request) -> RegistryConfig:
     return request.app.state.config
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_keyring(request: Request) -> KeyRing:
+async def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
-def get_verifiers(request: Request) -> Verifiers:
+async def get_verifiers(request: Request) -> Verifiers:
     return request.app.state.verifiers
 
 
-def get_views(request: Request) -> ViewRecorder:
+async def get_views(request: Request) -> ViewLog:
     return request.app.state.views
+
+
+async def get_page_caches(request: Request) -> PageCaches:
+    return request.app.state.page_caches
 
 
 ConfigDep = Annotated[RegistryConfig, Depends(get_config)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
 VerifiersDep = Annotated[Verifiers, Depends(get_verifiers)]
-ViewsDep = Annotated[ViewRecorder, Depends(get_views)]
+ViewsDep = Annotated[ViewLog, Depends(get_views)]
+PageCachesDep = Annotated[PageCaches, Depends(get_page_caches)]
 
 
 def client_address(request: Request) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote, urlencode
@@ -29,12 +30,10 @@ from registry.audit import AuditEntry
 from registry.clones import DetectionStatus, Rule
 from registry.config import RegistryConfig
 from registry.dal import catalog as catalog_rows
-from registry.dal import keys
-from registry.dal import phone as phone_rows
 from registry.dal.stamp_reports import StoredReport
 from registry.i18n import N_, translator
 from registry.lookups import MAX_SERIAL_DIGITS, SerialProblem, SerialState, look_up, parse_serial
-from registry.reports import Contact, Report, StationHealth, scan_stats_for_serial
+from registry.reports import Contact, Report, StationHealth
 
 CSS = """
 :root{--ok:#1b7f3b;--info:#1d4e89;--neutral:#475467;--warn:#8a5300;--alert:#b93a0a;
@@ -365,10 +364,9 @@ class LotInfo:
     best_before: str | None = None  # ISO date
 
 
-def lot_info(conn: Connection, serial: int) -> LotInfo | None:
+def lot_of_record(record: dict | None) -> LotInfo | None:
     """The hook the stamp page reads the lot through: the newest print record's `lot` and,
-    when present, its `produced_on` / `best_before` dates."""
-    record = phone_rows.print_record(conn, serial)
+    when present, its `produced_on` / `best_before` dates (None without a usable lot)."""
     if not record or not isinstance(record.get("lot"), str) or not record["lot"].strip():
         return None
 
@@ -382,11 +380,37 @@ def lot_info(conn: Connection, serial: int) -> LotInfo | None:
     return LotInfo(record["lot"].strip()[:64], day("produced_on"), day("best_before"))
 
 
+def lot_of_payload(payload_json: str | None) -> LotInfo | None:
+    if not payload_json:
+        return None
+    try:
+        record = json.loads(payload_json)
+    except ValueError:
+        return None
+    return lot_of_record(record if isinstance(record, dict) else None)
+
+
+@dataclass(frozen=True)
+class StampFacts:
+    """What the stamp page says about the serial beyond its verdict (registry/phone_page.py
+    reads it in one statement): checks (station scans and phone views, the view being
+    answered included), the lot, the printing station, the per-station scans."""
+
+    checks: int
+    first_at: str | None
+    lot: LotInfo | None
+    printed_by: tuple[str, str] | None  # (station, district)
+    by_station: tuple[tuple[str, str, int], ...]
+
+    @property
+    def scans(self) -> int:
+        return sum(n for _, _, n in self.by_station)
+
+
 @dataclass(frozen=True)
 class StampPage:
     status: int  # 400 malformed, 404 not signed by a trusted key, else 200
     html: str
-    sighted_serial: int | None = None  # a verified stamp whose view counts (registry/views)
 
 
 @dataclass(frozen=True)
@@ -408,13 +432,16 @@ class Judged:
 
 
 def judge_code(
-    config: RegistryConfig, verifier: StampVerifier, code: str, today: dt.date
+    config: RegistryConfig, verifier: StampVerifier | None, code: str, today: dt.date
 ) -> Judged:
+    """The registry's verdict of a code (`verifier` may be None only for a code already
+    known to be malformed)."""
     payload = code.upper() if code.isascii() else code  # phones may lowercase the URL
     try:
         parse_stamp_payload(payload)
     except StampFormatError:
         return Judged(payload, Verdict.FORGED, None)
+    assert verifier is not None
     result = verifier.verify(stamp_text_for_payload(payload, config.stamp_base_url), today=today)
     if result.verdict is Verdict.KEY_NOT_YET_KNOWN:
         # The registry's own list has every key it ever made (the next one included):
@@ -424,27 +451,29 @@ def judge_code(
 
 
 def stamp_page(
-    conn: Connection,
     config: RegistryConfig,
-    verifier: StampVerifier,
-    code: str,
+    judged: Judged,
+    facts: StampFacts | None,
+    product: dict | None,
+    producer,
+    related: list[tuple[int, str, str]],
     lang: str = "vi",
     today: dt.date | None = None,
     switch: str = "",
     path: str = "",
     report_secret: bytes | None = None,
 ) -> StampPage:
-    """The page for `code` with the registry's own verdict (verification.Verifiers): a
-    serial on the suspect list shows as possibly copied. 400 for a malformed code, 404 for
-    a code that is well-formed but not signed by a trusted key; 200 otherwise (genuine,
-    expired rating, revoked, suspect). With `report_secret`, a page that needs help (bad
-    code, forged, revoked, copied) carries the report form (registry/public_reports.py)."""
+    """The page for a judged code (registry/phone_page.py reads what it shows): a serial on
+    the suspect list shows as possibly copied. 400 for a malformed code, 404 for a code that
+    is well-formed but not signed by a trusted key; 200 otherwise (genuine, expired rating,
+    revoked, suspect). With `report_secret`, a page that needs help (bad code, forged,
+    revoked, copied) carries the report form (registry/public_reports.py)."""
     today = today or dt.datetime.now(dt.UTC).date()
     site = Site.of(config)
     switch = switch or f"?lang={'en' if lang == 'vi' else 'vi'}"
     gettext = translator(lang)
-    judged = judge_code(config, verifier, code, today)
     verdict, result = judged.verdict, judged.result
+    code = judged.payload
 
     def report_form() -> str:
         if report_secret is None or len(judged.payload) > public_reports.MAX_CODE_CHARS:
@@ -468,26 +497,30 @@ def stamp_page(
         body += _serial_form(lang)
         return StampPage(404, _public_page(gettext(verdict.title), body, lang, site, switch))
     assert result.serial is not None and result.product_id is not None  # signature valid
-    scans, by_station = scan_stats_for_serial(conn, result.serial)
-    checks, first_at = phone_rows.checks_of_serial(conn, result.serial)
-    product = catalog_rows.get_product(conn, result.product_id)
+    assert facts is not None
     parts = [
         _verdict_box(verdict, lang),
-        f'<p class="checks" id="checks" data-checks="{checks}">'
-        f"{escape(checks_text(checks, first_at, lang))}</p>",
+        f'<p class="checks" id="checks" data-checks="{facts.checks}">'
+        f"{escape(checks_text(facts.checks, facts.first_at, lang))}</p>",
     ]
     if verdict.tone in HELP_TONES:
         parts.append(_help_card(site, lang, code, result.serial))
         parts.append(report_form())
     if product is not None and verdict.names_a_product:
-        parts.append(_product_card(conn, product, verdict, lang, today))
-    parts.append(_stamp_card(conn, result, scans, by_station, lang))
+        parts.append(_product_card(product, producer, related, verdict, lang, today))
+    parts.append(_stamp_card(result, facts, lang))
     parts.append(_share_card(site, lang, path or f"/S/{judged.payload}"))
     parts.append(_serial_form(lang))
+    if verdict in COUNTED_FOR_CLONES:
+        # The view beacon (registry/routes/pages.py): a page a proxy or the phone kept still
+        # counts (and is judged again) when shown; never cached itself.
+        parts.append(
+            f'<img id="beacon" src="/v/{quote(judged.payload, safe="")}" alt="" width="1" '
+            'height="1" hidden>'
+        )
     title = product["name_vi"] if product and verdict.names_a_product else gettext(verdict.title)
-    sighted = result.serial if verdict in COUNTED_FOR_CLONES else None
     html = _public_page(f"{title} – OCOP Sơn La", "".join(parts), lang, site, switch)
-    return StampPage(200, html, sighted)
+    return StampPage(200, html)
 
 
 # --- the report form (registry/public_reports.py) ----------------------------------------------
@@ -679,10 +712,14 @@ def _share_card(site: Site, lang: str, path: str) -> str:
 
 
 def _product_card(
-    conn: Connection, product: dict, verdict: Verdict, lang: str, today: dt.date
+    product: dict,
+    producer,
+    related: list[tuple[int, str, str]],
+    verdict: Verdict,
+    lang: str,
+    today: dt.date,
 ) -> str:
     _ = translator(lang)
-    producer = catalog_rows.get_producer(conn, product["producer"])
     rating = catalog.current_rating(product["ratings"])
     show_stars = verdict.may_show_stars and catalog.rating_valid(rating, today)
     name_first, name_second = (
@@ -746,9 +783,6 @@ def _product_card(
     for label, value in rows:
         html.append(f"<dt>{escape(label)}</dt><dd>{value or '–'}</dd>")
     html.append("</dl>")
-    related = phone_rows.related_products(
-        conn, product["id"], product["producer"], product["commune"], RELATED_ON_PAGE
-    )
     if related:
         names = "".join(
             f"<li>{escape(vi if lang == 'vi' or not en else en)}</li>" for _, vi, en in related
@@ -760,28 +794,27 @@ def _product_card(
     return "".join(html)
 
 
-def _stamp_card(
-    conn: Connection, result, scans: int, by_station: list[tuple[str, str, int]], lang: str
-) -> str:
+def _stamp_card(result, facts: StampFacts, lang: str) -> str:
     _ = translator(lang)
-    block = keys.block_of_serial(conn, result.serial)
+    scans, by_station = facts.scans, facts.by_station
     html = [
         '<div class="card" id="history"><h2>' + _("About this stamp") + "</h2><dl>",
         f"<dt>{_('Serial')}</dt><dd>{serial_digits(result.serial)}</dd>",  # as printed on the label
         f'<dt>{_("Issued")}</dt><dd id="issued-on">{date_text(result.issued_on)}</dd>',
     ]
-    lot = lot_info(conn, result.serial)
+    lot = facts.lot
     if lot is not None:
         html.append(f'<dt>{_("Lot")}</dt><dd id="lot">{escape(lot.lot)}</dd>')
         if lot.produced_on:
             html.append(f"<dt>{_('Produced')}</dt><dd>{date_text(lot.produced_on)}</dd>")
         if lot.best_before:
             html.append(f"<dt>{_('Best before')}</dt><dd>{date_text(lot.best_before)}</dd>")
-    if block is not None:
+    if facts.printed_by is not None:
+        station, district = facts.printed_by
         html.append(
             f"<dt>{_('Printed by')}</dt>"
-            f"<dd>{escape(block.station)}"
-            f"{' (' + escape(block.district) + ')' if block.district else ''}</dd>"
+            f"<dd>{escape(station)}"
+            f"{' (' + escape(district) + ')' if district else ''}</dd>"
         )
     html.append(
         f"<dt>{_('Scans at sales points')}</dt>"

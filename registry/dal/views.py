@@ -22,16 +22,17 @@ def salt_of_day(conn: Connection, day: str, new_salt: str) -> str:
     return conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar_one()
 
 
-def add_view(conn: Connection, serial: int, client_hash: str, now: str) -> bool:
-    """One INSERT ... ON CONFLICT DO NOTHING; True when this is the client's first view of
-    the serial this hour."""
-    # RETURNING, not rowcount: PostgreSQL's driver reports no rowcount for ON CONFLICT inserts.
-    inserted = conn.execute(
-        db.insert_ignore(conn, v)
-        .values(serial=serial, client_hash=client_hash, hour=now[:13], day=now[:10], viewed_at=now)
-        .returning(v.c.id)
-    ).first()
-    return inserted is not None
+def add_views(conn: Connection, views: list[tuple[int, str, str]]) -> list[int]:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING of [(serial, client_hash, viewed_at)];
+    returns the serials of the rows stored (a client's first view of the serial that hour)."""
+    if not views:
+        return []
+    rows = [
+        {"serial": serial, "client_hash": h, "hour": at[:13], "day": at[:10], "viewed_at": at}
+        for serial, h, at in views
+    ]
+    inserted = conn.execute(db.insert_ignore(conn, v).values(rows).returning(v.c.serial))
+    return [row.serial for row in inserted]
 
 
 def client_days(conn: Connection, serial: int) -> list[tuple[str, str, int]]:
