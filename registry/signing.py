@@ -1,9 +1,12 @@
 """Keys, trust lists and stamp blocks. All signing goes through kiosk.stamps (StampSigner,
 make_trust_list, sign_trust_list): there is no second implementation of the formats.
 
-Private keys live in <data_dir>/keys/ as files readable by the owner only (root.key,
-signing-<id>.key); the database holds public keys, which key is current, revocations and
-every published trust list (verbatim, by sequence).
+The online private keys (stamp signing, list signing) live where registry/keystore.py puts
+them: files in <data_dir>/keys/ readable by the owner only, or, with a KEK configured, the
+database wrapped with it (every process and host then shares them). The quick-start root
+key is only ever a file (root.key; production keeps the root offline). The database holds
+public keys, which key is current, revocations and every published trust list (verbatim,
+by sequence).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ from ocop.stamps.trust import (
 )
 from registry import db
 from registry.dal import keys
+from registry.kek import Kek, KekError
+from registry.keystore import KeyStore, key_store, list_key_name, signing_key_name
 
 ROOT_KEY_FILE = "root.key"  # quick start / demo only: production keeps the root offline
 DEFAULT_DELEGATION_DAYS = 365.0
@@ -78,14 +83,6 @@ class BlockConflict(ValueError):
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
-
-
-def _list_key_file(public_key: str) -> str:
-    return f"list-{fingerprint(public_key)[:16]}.key"
-
-
-def _signing_key_file(key_id: int) -> str:
-    return f"signing-{key_id}.key"
 
 
 @dataclass(frozen=True)
@@ -129,8 +126,10 @@ class KeyRing:
         *,
         trust_list_validity_s: float = DEFAULT_TRUST_VALIDITY_S,
         next_key_lead_s: float | None = None,
+        kek: Kek | None = None,
     ):
         self.keys_dir = Path(keys_dir)
+        self.store: KeyStore = key_store(kek, self.keys_dir)
         self.base_url = base_url
         self.trust_list_validity_s = float(trust_list_validity_s)
         self.next_key_lead_s = float(
@@ -148,20 +147,31 @@ class KeyRing:
             config.stamp_base_url,
             trust_list_validity_s=config.trust_list_validity_s,
             next_key_lead_s=config.key_lead_s,
+            kek=config.kek,
         )
 
     # --- keys ---------------------------------------------------------------------------
 
-    def _load(self, filename: str):
+    def _load(self, conn: Connection, name: str):
         with self._lock:
-            key = self._private.get(filename)
+            key = self._private.get(name)
             if key is None:
-                path = self.keys_dir / filename
-                if not path.exists():
-                    raise SigningError(f"key file {path} is missing")
-                key = load_private_key(path)
-                self._private[filename] = key
+                try:
+                    key = self.store.load(conn, name)
+                except KekError as exc:
+                    raise SigningError(str(exc)) from None
+                if key is None:
+                    raise SigningError(
+                        f"private key {name} is missing from {self.store.describe()}"
+                    )
+                self._private[name] = key
             return key
+
+    def prepare_storage(self, conn: Connection) -> list[Path]:
+        """At start (a write transaction): refuse keys that cannot be read as configured
+        (in the database without the KEK, a wrong KEK, a tampered row) and, with a KEK, move
+        key files into the database. Returns the moved files (delete after the commit)."""
+        return self.store.prepare(conn)
 
     def root_key_in_data_folder(self) -> Path | None:
         """The root private key file when one sits in the data folder (quick start and
@@ -214,7 +224,7 @@ class KeyRing:
                 save_private_key(root_path, root)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
-        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(1)), FIRST_VALID_FROM)
+        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(conn, 1)), FIRST_VALID_FROM)
         self.ensure_next_key(conn, today)
         self.delegate(conn, root)
         self.publish(conn)
@@ -243,8 +253,7 @@ class KeyRing:
             raise ValueError(f"--days must be 1..{MAX_DELEGATION_DAYS}, got {days}")
         now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         list_key = generate_private_key()
-        path = self.keys_dir / _list_key_file(public_key_b64(list_key))
-        save_private_key(path, list_key)
+        self._store(conn, list_key_name(fingerprint(list_key)), list_key)
         signed = sign_delegation(
             root,
             public_key_b64(list_key),
@@ -284,7 +293,7 @@ class KeyRing:
             )
         signed = json.loads(row.signed_json)
         delegation = Delegation.from_dict(signed["delegation"])
-        key = self._load(_list_key_file(delegation.list_public_key))
+        key = self._load(conn, list_key_name(fingerprint(delegation.list_public_key)))
         return signed, delegation, key
 
     def sign_catalog(self, conn: Connection, reply: dict, since: int) -> str:
@@ -318,14 +327,23 @@ class KeyRing:
                 )
         return found
 
-    def _key_file(self, key_id: int):
-        """Signing key `key_id`'s private key, created when missing (or left over from a
-        transaction that did not commit)."""
-        path = self.keys_dir / _signing_key_file(key_id)
-        if path.exists():
-            return load_private_key(path)
-        key = generate_private_key()
-        save_private_key(path, key)
+    def _store(self, conn: Connection, name: str, key: Ed25519PrivateKey) -> None:
+        try:
+            self.store.store(conn, name, key)
+        except KekError as exc:
+            raise SigningError(str(exc)) from None
+
+    def _key_file(self, conn: Connection, key_id: int):
+        """Signing key `key_id`'s private key, created when missing (or, as a file, left
+        over from a transaction that did not commit; a database row rolls back with it)."""
+        name = signing_key_name(key_id)
+        try:
+            key = self.store.load(conn, name)
+        except KekError as exc:
+            raise SigningError(str(exc)) from None
+        if key is None:
+            key = generate_private_key()
+            self._store(conn, name, key)
         return key
 
     def current_key_id(self, conn: Connection) -> int:
@@ -336,7 +354,7 @@ class KeyRing:
 
     def signer(self, conn: Connection, key_id: int | None = None) -> StampSigner:
         key_id = key_id or self.current_key_id(conn)
-        return StampSigner(key_id, self._load(_signing_key_file(key_id)), self.base_url)
+        return StampSigner(key_id, self._load(conn, signing_key_name(key_id)), self.base_url)
 
     def next_key(self, conn: Connection):
         """The pre-published key (row of signing_keys) rotation switches to, or None."""
@@ -356,7 +374,7 @@ class KeyRing:
             raise SigningError(f"all {MAX_KEY_ID} key ids are used")
         lead_days = math.ceil(self.next_key_lead_s / 86400)
         valid_from = today + dt.timedelta(days=lead_days)
-        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(new_id)), valid_from)
+        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(conn, new_id)), valid_from)
         return new_id
 
     def rotate(
