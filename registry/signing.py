@@ -15,11 +15,13 @@ import datetime as dt
 import json
 import math
 import threading
+import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from ocop.clock import ISO_SECONDS
 from ocop.stamps.catalog_signature import LOTS as LOTS_FEED
@@ -557,7 +559,7 @@ class KeyRing:
 
     # --- stamp blocks -----------------------------------------------------------------------
 
-    def issue_block(
+    def claim_block(
         self,
         conn: Connection,
         station_id: int,
@@ -565,9 +567,15 @@ class KeyRing:
         product_id: int,
         count: int,
         today: dt.date | None = None,
-    ) -> Block:
-        """Allocate `count` new serials for a station and sign them; a repeated request id
-        returns the same block (Ed25519 signatures are deterministic)."""
+        now: dt.datetime | None = None,
+    ) -> BlockClaim:
+        """Step 1 of a block, in the request's short write transaction: a new request
+        reserves its serial range and records the block (with a signing lease); a repeated
+        request id finds its block: the stored reply, or still being signed, or (a signer
+        that died: the lease ran out; a block from before stored replies) to be signed by
+        this request. Signing is finish_block's, outside the transaction."""
+        now = now or dt.datetime.now(dt.UTC)
+        lease_until = (now + dt.timedelta(seconds=BLOCK_SIGNING_LEASE_S)).strftime(db.TIME_FORMAT)
         prior = keys.block_for_request(conn, station_id, request_id)
         if prior is not None:
             if prior.product_id != product_id or prior.count != count:
@@ -575,12 +583,19 @@ class KeyRing:
                     f"request id {request_id!r} was used for "
                     f"{prior.count} stamps of product {prior.product_id}"
                 )
-            return self._block_from_row(conn, prior)
+            if prior.reply_body is not None:
+                return BlockClaim(prior, reply=zlib.decompress(prior.reply_body))
+            if prior.signing_until is not None and db.parse_time(prior.signing_until) > now:
+                return BlockClaim(prior, wait_until=db.parse_time(prior.signing_until))
+            if not keys.take_block_lease(conn, prior.id, prior.signing_until, lease_until):
+                return BlockClaim(prior, wait_until=now)  # another took it: look again
+            return BlockClaim(prior, signer=self.signer(conn, prior.key_id))
         if not 1 <= product_id <= MAX_PRODUCT_ID:
             raise ValueError(f"product id must be 1..{MAX_PRODUCT_ID}")
         key_id = self.current_key_id(conn)
         if keys.is_key_revoked(conn, key_id):
             raise SigningError(f"current signing key {key_id} is revoked; rotate keys first")
+        signer = self.signer(conn, key_id)  # before the range: a missing key allocates nothing
         first = db.reserve(conn, "serial", count)
         last = first + count - 1
         if last > MAX_SERIAL:
@@ -594,30 +609,76 @@ class KeyRing:
             issued_on=(today or utc_today()).isoformat(),
             first_serial=first,
             count=count,
+            signing_until=lease_until,
         )
-        return self._block_from_row(conn, row)
+        return BlockClaim(row, signer=signer)
 
-    def _block_from_row(self, conn: Connection, row) -> Block:
-        signer = self.signer(conn, row.key_id)
-        day = dt.date.fromisoformat(row.issued_on)
-        stamps = [
-            signer.sign(row.product_id, serial, day)
-            for serial in range(row.first_serial, row.last_serial + 1)
-        ]
-        return Block(
-            row.id,
-            row.product_id,
-            row.key_id,
-            row.issued_on,
-            row.first_serial,
-            row.last_serial,
-            stamps,
-            row.request_id,
-        )
+    def finish_block(self, database: db.Database, claim: BlockClaim) -> bytes:
+        """Step 2 and 3: the block's reply body (JSON bytes). Signed here, outside any
+        transaction, and stored in a second short one; a stored reply is returned as it
+        is, byte for byte, never signed again. A request whose block another request is
+        still signing waits for that reply (until the lease runs out, then signs it)."""
+        while claim.reply is None and claim.signer is None:
+            row = claim.row
+            while claim.wait_until is not None and dt.datetime.now(dt.UTC) < claim.wait_until:
+                time.sleep(BLOCK_WAIT_POLL_S)
+                with database.read() as conn:
+                    body = keys.block_reply(conn, row.id)
+                if body is not None:
+                    return zlib.decompress(body)
+            with database.write() as conn:
+                claim = self.claim_block(
+                    conn, row.station_id, row.request_id, row.product_id, row._mapping["count"]
+                )
+        if claim.reply is not None:
+            return claim.reply
+        assert claim.signer is not None
+        body = _block_body(claim.row, claim.signer)
+        with database.write() as conn:
+            if keys.store_block_reply(conn, claim.row.id, zlib.compress(body, 6)):
+                return body
+            stored = keys.block_reply(conn, claim.row.id)  # one whose lease ran out first
+        assert stored is not None
+        return zlib.decompress(stored)
+
+
+BLOCK_SIGNING_LEASE_S = 60.0  # a 10,000-stamp block signs in ~0.5 s
+BLOCK_WAIT_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class BlockClaim:
+    """What a block request's first transaction found: the stored reply, a signer (this
+    request signs), or neither (another request is signing it until wait_until)."""
+
+    row: Row
+    reply: bytes | None = None
+    signer: StampSigner | None = None
+    wait_until: dt.datetime | None = None
+
+
+def _block_body(row: Row, signer: StampSigner) -> bytes:
+    day = dt.date.fromisoformat(row.issued_on)
+    stamps = [
+        signer.sign(row.product_id, serial, day)
+        for serial in range(row.first_serial, row.last_serial + 1)
+    ]
+    block = Block(
+        row.id,
+        row.product_id,
+        row.key_id,
+        row.issued_on,
+        row.first_serial,
+        row.last_serial,
+        stamps,
+        row.request_id,
+    )
+    return json.dumps(block.to_json(), separators=(",", ":")).encode()
 
 
 __all__ = [
     "Block",
+    "BlockClaim",
     "BlockConflict",
     "KeyRing",
     "RotationRefused",
