@@ -297,7 +297,7 @@ stamp_blocks = Table(
     Column("count", Integer, nullable=False),
     Column("created_at", String(20), nullable=False),
     # Issue 17: the serial range is reserved in one short transaction, signed outside it and
-    # the reply stored in a second one (zlib of the exact JSON body), so a retried request
+    # the reply stored in a second one (the exact JSON body, gzipped), so a retried request
     # gets the same bytes, never signed again. NULL: being signed, by whoever holds the lease
     # (signing_until, UTC); a request after the lease ran out takes it over. Blocks from
     # before have neither and are signed from the row when asked again.

@@ -3,9 +3,10 @@ feed also accepts the admin token."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from ocop.stations import REFUSAL_REASON_FIELD
@@ -85,6 +86,7 @@ def station_me(station: StationDep) -> dict:
 
 @router.post("/stamp-blocks")
 def stamp_block(
+    request: Request,
     body: BlockRequest,
     station: StationDep,
     config: ConfigDep,
@@ -127,7 +129,15 @@ def stamp_block(
                         REFUSAL_REASON_FIELD: refusal.reason.value,
                     },
                 )
-            return Response(keyring.finish_block(database, claim), media_type="application/json")
+            # Stored gzipped: sent as it is (the gzip middleware leaves an encoded body be).
+            gzipped = keyring.finish_block(database, claim)
+            if "gzip" in request.headers.get("accept-encoding", ""):
+                return Response(
+                    gzipped,
+                    media_type="application/json",
+                    headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+                )
+            return Response(gzip.decompress(gzipped), media_type="application/json")
         except station_rules.StationInactive:
             raise HTTPException(401, "unknown or disabled token") from None
         except BlockConflict as exc:
