@@ -429,3 +429,41 @@ def test_uploads_are_not_blocked_while_a_big_block_is_signed(tmp_path):
         assert max(upload_s) < 0.5 * block_s[0], (upload_s, block_s)
     finally:
         reg.stop()
+
+
+def test_a_block_whose_signer_died_is_signed_by_the_next_retry(tmp_path):
+    """The first request reserved the range and died before storing the reply: a retry
+    within the lease waits; after it, the retry signs the same range (no second one)."""
+    import datetime as dt
+
+    from registry import db
+    from registry import stations as station_rules
+    from registry.cli import open_registry
+    from registry.config import RegistryConfig
+    from registry.dal import keys as key_rows
+    from registry.dal import stations as station_rows
+    from registry.signing import BLOCK_SIGNING_LEASE_S
+
+    config = RegistryConfig(db_url=f"sqlite:///{tmp_path / 'r.sqlite'}", data_dir=tmp_path)
+    database, keyring = open_registry(config)
+    with database.write() as conn:
+        station_rules.add(conn, "s1", "test", "local")
+        station = station_rows.row_by_name(conn, "s1")
+        died = keyring.claim_block(conn, station.id, "req-1", 101, 30)
+    assert died.signer is not None and died.reply is None  # ... and never finished
+    with database.write() as conn:
+        waiting = keyring.claim_block(conn, station.id, "req-1", 101, 30)
+    assert waiting.signer is None and waiting.wait_until is not None  # within the lease
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=BLOCK_SIGNING_LEASE_S + 1)
+    with database.write() as conn:
+        retry = keyring.claim_block(conn, station.id, "req-1", 101, 30, now=later)
+    assert retry.signer is not None and retry.row.id == died.row.id
+    body = keyring.finish_block(database, retry)
+    with database.read() as conn:
+        assert key_rows.block_reply(conn, died.row.id) == body
+        assert db.counter_value(conn, "serial") == died.row.last_serial  # one range
+    # The first signer coming back late stores nothing new and answers the stored reply.
+    assert keyring.finish_block(database, died) == body
+    with database.write() as conn:
+        again = keyring.claim_block(conn, station.id, "req-1", 101, 30)
+    assert again.reply == body
