@@ -52,6 +52,7 @@ class AuditAction(enum.Enum):
     TRUST_PUBLISH = "trust.publish"
     ROOT_DELEGATE = "root.delegate"
     ROOT_ROTATE = "root.rotate"
+    KEK_ROTATE = "kek.rotate"  # the online private keys re-wrapped with a new KEK
     # stations
     STATION_ADD = "station.add"
     STATION_DISABLE = "station.disable"

@@ -7,6 +7,7 @@
     ocop-registry station add|list|set|disable|enable|rotate-token|retire ...
                                                    (registry/cli_station.py)
     ocop-registry key rotate [--now] | root-key
+    ocop-registry kek generate FILE | kek rotate --new-kek-file FILE
     ocop-registry root init --root-key FILE | delegate --root-key FILE [--days N]
     ocop-registry root rotate --root-key OLD --new-root-key NEW [--days N]
     ocop-registry trust refresh [--force]         (cron; `serve` also re-signs before expiry)
@@ -22,7 +23,9 @@
 Every change writes an audit row (registry/audit.py) naming cli:<os user>.
 
 Database: --db URL, else $OCOP_REGISTRY_DB, else SQLite in the data folder (--data-dir, else
-$OCOP_REGISTRY_DATA, else ./ocop-registry-data). Keys live in <data folder>/keys/. Every
+$OCOP_REGISTRY_DATA, else ./ocop-registry-data). Online private keys live in <data
+folder>/keys/, or with a KEK (--kek-file, $OCOP_REGISTRY_KEK, the systemd credential
+ocop-registry-kek) in the database, wrapped with it (registry/kek.py). Every
 command first migrates the schema to the newest revision (registry/migrations) and refuses
 a database migrated by a newer ocop-registry, then checks the database against the
 high-water mark in the data folder: one that went backwards begins a new epoch
@@ -88,6 +91,8 @@ from registry.config import (
 )
 from registry.dal import catalog as catalog_rows
 from registry.dal import stations
+from registry.kek import ENV_KEK, generate_kek_text, load_kek, read_kek_file
+from registry.keystore import rewrap_all
 from registry.refresher import TrustRefresher
 from registry.signing import DEFAULT_DELEGATION_DAYS, KeyRing, SigningError
 
@@ -115,6 +120,7 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         admin_token_hashes=admin_hashes,
         clone_rules=_clone_rules(args),
         trusted_proxies=tuple(getattr(args, "trusted_proxy", None) or ()),
+        kek=load_kek(getattr(args, "kek_file", None)),
     )
     if getattr(args, "command", None) != "serve":
         return config
@@ -143,10 +149,14 @@ def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     database.migrate()
     keyring = KeyRing.for_config(config)
     with database.write() as conn:
+        # First: a registry whose keys cannot be read as configured does not start.
+        moved = keyring.prepare_storage(conn)
         if keyring.initialise(conn):
-            log.info("created signing key 1 and a list-signing key in %s", config.keys_dir)
+            log.info("created signing key 1 and a list-signing key in %s", keyring.store.describe())
         for warning in keyring.warnings(conn):
             log.warning("%s", warning)
+    for path in moved:  # now in the database (committed): the plain copies go
+        path.unlink(missing_ok=True)
     started = epoch.check_on_start(
         database,
         keyring,
@@ -185,6 +195,7 @@ def cmd_root_init(args) -> int:
     database.migrate()
     keyring = KeyRing.for_config(config)
     with database.write() as conn:
+        moved = keyring.prepare_storage(conn)
         existing = db.get_meta(conn, "root_public_key")
         if existing is None:
             keyring.initialise(conn, root=root)
@@ -197,6 +208,8 @@ def cmd_root_init(args) -> int:
         else:
             print("this key is already the registry's root")
         print(f"root public key (pin it in every kiosk): {public_key_b64(root)}")
+    for path in moved:
+        path.unlink(missing_ok=True)
     return 0
 
 
@@ -475,6 +488,36 @@ def cmd_key_rotate(args) -> int:
     return 0
 
 
+def cmd_kek_generate(args) -> int:
+    """A new KEK in a file readable by the owner only (refuses to overwrite one)."""
+    path = Path(args.file)
+    if path.exists():
+        raise CliError(f"{path} exists; a KEK file is never overwritten")
+    auth.write_secret_file(path, generate_kek_text())
+    print(f"new KEK {read_kek_file(path).id} written to {path} (mode 0600): back it up offline")
+    return 0
+
+
+def cmd_kek_rotate(args) -> int:
+    """Re-wrap every private key with the new KEK, in one transaction; then give every
+    process and host the new KEK and restart them."""
+    config = _config(args)
+    if config.kek is None:
+        raise CliError(f"give the current KEK ({ENV_KEK} or --kek-file) and --new-kek-file")
+    new = read_kek_file(Path(args.new_kek_file))
+    database, _ = open_registry(config)
+    with database.write() as conn:
+        count = rewrap_all(conn, config.kek, new)
+        _audit(
+            conn, AuditAction.KEK_ROTATE, f"kek:{new.id}", {"from": config.kek.id, "keys": count}
+        )
+    print(
+        f"{count} private keys re-wrapped with {new.id} (was {config.kek.id}); give every "
+        f"registry process the new KEK and restart it: the old one no longer opens them"
+    )
+    return 0
+
+
 def cmd_trust_refresh(args) -> int:
     """For cron: re-sign the trust list when less than half its validity remains."""
     database, keyring = open_registry(_config(args))
@@ -589,6 +632,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="data folder: keys, default "
         "SQLite file (default $OCOP_REGISTRY_DATA or ./ocop-registry-data)",
     )
+    common.add_argument(
+        "--kek-file",
+        metavar="FILE",
+        help="key-encryption key: the online private keys are then kept in the database, "
+        "shared by every process and host (default $OCOP_REGISTRY_KEK, else the systemd "
+        "credential ocop-registry-kek; none: key files in the data folder)",
+    )
     parser = _Parser(prog="ocop-registry", description="OCOP Sơn La provincial registry.")
     parser.add_argument("--version", action="version", version=f"ocop-registry {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -693,6 +743,16 @@ def build_parser() -> argparse.ArgumentParser:
         "synced show its stamps as 'cannot verify yet')",
     )
     p.set_defaults(handler=cmd_key_rotate)
+
+    kek = sub.add_parser("kek", help="the key-encryption key").add_subparsers(
+        dest="kek_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    p = kek.add_parser("generate", help="write a new KEK file (mode 0600)")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_kek_generate)
+    p = kek.add_parser("rotate", parents=[common], help="re-wrap every private key with a new KEK")
+    p.add_argument("--new-kek-file", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_kek_rotate)
 
     p = sub.add_parser("backup", parents=[common], help="consistent copy of a SQLite registry")
     p.add_argument("file")

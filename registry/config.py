@@ -12,6 +12,7 @@ from pathlib import Path
 from ocop.errors import UserError
 from ocop.stamps.codec import normalise_base_url
 from ocop.stamps.signer import DEFAULT_TRUST_VALIDITY_S as DEFAULT_TRUST_LIST_VALIDITY_S
+from registry.kek import Kek
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 ENV_DB = "OCOP_REGISTRY_DB"
@@ -198,6 +199,9 @@ class RegistryConfig:
     # here (a TLS proxy in front) turns on Strict-Transport-Security. The Host header is
     # never echoed into a URL.
     public_base_url: str = ""
+    # The key-encryption key (registry/kek.py): None keeps the online private keys as files
+    # in <data>/keys/ (one host); with one they are in the database (every process, host).
+    kek: Kek | None = field(default=None, repr=False)
 
     # Trust lists: life of one list; how often `serve` checks whether to re-sign; how long
     # before use the next signing key is published (None = one validity period, so every

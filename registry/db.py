@@ -304,7 +304,30 @@ stamp_blocks = Table(
     Column("last_serial", BigInteger, nullable=False),
     Column("count", Integer, nullable=False),
     Column("created_at", String(20), nullable=False),
+    # Issue 17: the serial range is reserved in one short transaction, signed outside it and
+    # the reply stored in a second one (the exact JSON body, gzipped), so a retried request
+    # gets the same bytes, never signed again. NULL: being signed, by whoever holds the lease
+    # (signing_until, UTC); a request after the lease ran out takes it over. Blocks from
+    # before have neither and are signed from the row when asked again.
+    Column("reply_body", LargeBinary, nullable=True),
+    Column("signing_until", String(20), nullable=True),
     UniqueConstraint("station_id", "request_id", name="stamp_blocks_request"),
+)
+
+# Issue 17: the online private keys (stamp signing "signing-<id>", list signing
+# "list-<fingerprint>") wrapped with the KEK (registry/kek.py) when one is configured, so
+# every process and host shares them; meta 'kek_id' names the KEK they need. Without a KEK
+# they are files in <data>/keys/ and this table is empty.
+private_keys = Table(
+    "private_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("purpose", String(16), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("kek_id", String(32), nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", String(20), nullable=False),
 )
 
 # Scans, print records and heartbeats uploaded by stations. (station, key) is unique: a

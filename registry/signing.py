@@ -1,22 +1,27 @@
 """Keys, trust lists and stamp blocks. All signing goes through kiosk.stamps (StampSigner,
 make_trust_list, sign_trust_list): there is no second implementation of the formats.
 
-Private keys live in <data_dir>/keys/ as files readable by the owner only (root.key,
-signing-<id>.key); the database holds public keys, which key is current, revocations and
-every published trust list (verbatim, by sequence).
+The online private keys (stamp signing, list signing) live where registry/keystore.py puts
+them: files in <data_dir>/keys/ readable by the owner only, or, with a KEK configured, the
+database wrapped with it (every process and host then shares them). The quick-start root
+key is only ever a file (root.key; production keeps the root offline). The database holds
+public keys, which key is current, revocations and every published trust list (verbatim,
+by sequence).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import math
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from ocop.clock import ISO_SECONDS
 from ocop.stamps.catalog_signature import LOTS as LOTS_FEED
@@ -54,6 +59,8 @@ from ocop.stamps.trust import (
 )
 from registry import db
 from registry.dal import keys
+from registry.kek import Kek, KekError
+from registry.keystore import KeyStore, key_store, list_key_name, signing_key_name
 
 ROOT_KEY_FILE = "root.key"  # quick start / demo only: production keeps the root offline
 DEFAULT_DELEGATION_DAYS = 365.0
@@ -78,14 +85,6 @@ class BlockConflict(ValueError):
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
-
-
-def _list_key_file(public_key: str) -> str:
-    return f"list-{fingerprint(public_key)[:16]}.key"
-
-
-def _signing_key_file(key_id: int) -> str:
-    return f"signing-{key_id}.key"
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,10 @@ class KeyRing:
         *,
         trust_list_validity_s: float = DEFAULT_TRUST_VALIDITY_S,
         next_key_lead_s: float | None = None,
+        kek: Kek | None = None,
     ):
         self.keys_dir = Path(keys_dir)
+        self.store: KeyStore = key_store(kek, self.keys_dir)
         self.base_url = base_url
         self.trust_list_validity_s = float(trust_list_validity_s)
         self.next_key_lead_s = float(
@@ -148,20 +149,31 @@ class KeyRing:
             config.stamp_base_url,
             trust_list_validity_s=config.trust_list_validity_s,
             next_key_lead_s=config.key_lead_s,
+            kek=config.kek,
         )
 
     # --- keys ---------------------------------------------------------------------------
 
-    def _load(self, filename: str):
+    def _load(self, conn: Connection, name: str):
         with self._lock:
-            key = self._private.get(filename)
+            key = self._private.get(name)
             if key is None:
-                path = self.keys_dir / filename
-                if not path.exists():
-                    raise SigningError(f"key file {path} is missing")
-                key = load_private_key(path)
-                self._private[filename] = key
+                try:
+                    key = self.store.load(conn, name)
+                except KekError as exc:
+                    raise SigningError(str(exc)) from None
+                if key is None:
+                    raise SigningError(
+                        f"private key {name} is missing from {self.store.describe()}"
+                    )
+                self._private[name] = key
             return key
+
+    def prepare_storage(self, conn: Connection) -> list[Path]:
+        """At start (a write transaction): refuse keys that cannot be read as configured
+        (in the database without the KEK, a wrong KEK, a tampered row) and, with a KEK, move
+        key files into the database. Returns the moved files (delete after the commit)."""
+        return self.store.prepare(conn)
 
     def root_key_in_data_folder(self) -> Path | None:
         """The root private key file when one sits in the data folder (quick start and
@@ -214,7 +226,7 @@ class KeyRing:
                 save_private_key(root_path, root)
         db.set_meta(conn, META_ROOT, public_key_b64(root))
         db.set_meta(conn, META_CURRENT_KEY, "1")
-        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(1)), FIRST_VALID_FROM)
+        keys.add_signing_key(conn, 1, public_key_b64(self._key_file(conn, 1)), FIRST_VALID_FROM)
         self.ensure_next_key(conn, today)
         self.delegate(conn, root)
         self.publish(conn)
@@ -243,8 +255,7 @@ class KeyRing:
             raise ValueError(f"--days must be 1..{MAX_DELEGATION_DAYS}, got {days}")
         now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         list_key = generate_private_key()
-        path = self.keys_dir / _list_key_file(public_key_b64(list_key))
-        save_private_key(path, list_key)
+        self._store(conn, list_key_name(fingerprint(list_key)), list_key)
         signed = sign_delegation(
             root,
             public_key_b64(list_key),
@@ -284,7 +295,7 @@ class KeyRing:
             )
         signed = json.loads(row.signed_json)
         delegation = Delegation.from_dict(signed["delegation"])
-        key = self._load(_list_key_file(delegation.list_public_key))
+        key = self._load(conn, list_key_name(fingerprint(delegation.list_public_key)))
         return signed, delegation, key
 
     def sign_catalog(self, conn: Connection, reply: dict, since: int) -> str:
@@ -318,14 +329,23 @@ class KeyRing:
                 )
         return found
 
-    def _key_file(self, key_id: int):
-        """Signing key `key_id`'s private key, created when missing (or left over from a
-        transaction that did not commit)."""
-        path = self.keys_dir / _signing_key_file(key_id)
-        if path.exists():
-            return load_private_key(path)
-        key = generate_private_key()
-        save_private_key(path, key)
+    def _store(self, conn: Connection, name: str, key: Ed25519PrivateKey) -> None:
+        try:
+            self.store.store(conn, name, key)
+        except KekError as exc:
+            raise SigningError(str(exc)) from None
+
+    def _key_file(self, conn: Connection, key_id: int):
+        """Signing key `key_id`'s private key, created when missing (or, as a file, left
+        over from a transaction that did not commit; a database row rolls back with it)."""
+        name = signing_key_name(key_id)
+        try:
+            key = self.store.load(conn, name)
+        except KekError as exc:
+            raise SigningError(str(exc)) from None
+        if key is None:
+            key = generate_private_key()
+            self._store(conn, name, key)
         return key
 
     def current_key_id(self, conn: Connection) -> int:
@@ -336,7 +356,7 @@ class KeyRing:
 
     def signer(self, conn: Connection, key_id: int | None = None) -> StampSigner:
         key_id = key_id or self.current_key_id(conn)
-        return StampSigner(key_id, self._load(_signing_key_file(key_id)), self.base_url)
+        return StampSigner(key_id, self._load(conn, signing_key_name(key_id)), self.base_url)
 
     def next_key(self, conn: Connection):
         """The pre-published key (row of signing_keys) rotation switches to, or None."""
@@ -356,7 +376,7 @@ class KeyRing:
             raise SigningError(f"all {MAX_KEY_ID} key ids are used")
         lead_days = math.ceil(self.next_key_lead_s / 86400)
         valid_from = today + dt.timedelta(days=lead_days)
-        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(new_id)), valid_from)
+        keys.add_signing_key(conn, new_id, public_key_b64(self._key_file(conn, new_id)), valid_from)
         return new_id
 
     def rotate(
@@ -539,7 +559,7 @@ class KeyRing:
 
     # --- stamp blocks -----------------------------------------------------------------------
 
-    def issue_block(
+    def claim_block(
         self,
         conn: Connection,
         station_id: int,
@@ -547,9 +567,15 @@ class KeyRing:
         product_id: int,
         count: int,
         today: dt.date | None = None,
-    ) -> Block:
-        """Allocate `count` new serials for a station and sign them; a repeated request id
-        returns the same block (Ed25519 signatures are deterministic)."""
+        now: dt.datetime | None = None,
+    ) -> BlockClaim:
+        """Step 1 of a block, in the request's short write transaction: a new request
+        reserves its serial range and records the block (with a signing lease); a repeated
+        request id finds its block: the stored reply, or still being signed, or (a signer
+        that died: the lease ran out; a block from before stored replies) to be signed by
+        this request. Signing is finish_block's, outside the transaction."""
+        now = now or dt.datetime.now(dt.UTC)
+        lease_until = (now + dt.timedelta(seconds=BLOCK_SIGNING_LEASE_S)).strftime(db.TIME_FORMAT)
         prior = keys.block_for_request(conn, station_id, request_id)
         if prior is not None:
             if prior.product_id != product_id or prior.count != count:
@@ -557,12 +583,19 @@ class KeyRing:
                     f"request id {request_id!r} was used for "
                     f"{prior.count} stamps of product {prior.product_id}"
                 )
-            return self._block_from_row(conn, prior)
+            if prior.reply_body is not None:
+                return BlockClaim(prior, reply=prior.reply_body)
+            if prior.signing_until is not None and db.parse_time(prior.signing_until) > now:
+                return BlockClaim(prior, wait_until=db.parse_time(prior.signing_until))
+            if not keys.take_block_lease(conn, prior.id, prior.signing_until, lease_until):
+                return BlockClaim(prior, wait_until=now)  # another took it: look again
+            return BlockClaim(prior, signer=self.signer(conn, prior.key_id))
         if not 1 <= product_id <= MAX_PRODUCT_ID:
             raise ValueError(f"product id must be 1..{MAX_PRODUCT_ID}")
         key_id = self.current_key_id(conn)
         if keys.is_key_revoked(conn, key_id):
             raise SigningError(f"current signing key {key_id} is revoked; rotate keys first")
+        signer = self.signer(conn, key_id)  # before the range: a missing key allocates nothing
         first = db.reserve(conn, "serial", count)
         last = first + count - 1
         if last > MAX_SERIAL:
@@ -576,30 +609,87 @@ class KeyRing:
             issued_on=(today or utc_today()).isoformat(),
             first_serial=first,
             count=count,
+            signing_until=lease_until,
         )
-        return self._block_from_row(conn, row)
+        return BlockClaim(row, signer=signer)
 
-    def _block_from_row(self, conn: Connection, row) -> Block:
-        signer = self.signer(conn, row.key_id)
-        day = dt.date.fromisoformat(row.issued_on)
-        stamps = [
-            signer.sign(row.product_id, serial, day)
-            for serial in range(row.first_serial, row.last_serial + 1)
-        ]
-        return Block(
-            row.id,
-            row.product_id,
-            row.key_id,
-            row.issued_on,
-            row.first_serial,
-            row.last_serial,
-            stamps,
-            row.request_id,
-        )
+    def finish_block(self, database: db.Database, claim: BlockClaim) -> bytes:
+        """Step 2 and 3: the block's reply body, gzipped (JSON; gzip_block_reply). Signed
+        here, outside any transaction, compressed in this thread (not on the event loop;
+        ~2 MB of JSON for 10,000 stamps) and stored in a second short transaction; a stored
+        reply is returned as it is, byte for byte, never signed again. A request whose
+        block another request is still signing waits for that reply (until the lease runs
+        out, then signs it)."""
+        while claim.reply is None and claim.signer is None:
+            row = claim.row
+            while claim.wait_until is not None and dt.datetime.now(dt.UTC) < claim.wait_until:
+                time.sleep(BLOCK_WAIT_POLL_S)
+                with database.read() as conn:
+                    body = keys.block_reply(conn, row.id)
+                if body is not None:
+                    return body
+            with database.write() as conn:
+                claim = self.claim_block(
+                    conn, row.station_id, row.request_id, row.product_id, row._mapping["count"]
+                )
+        if claim.reply is not None:
+            return claim.reply
+        assert claim.signer is not None
+        body = gzip_block_reply(_block_body(claim.row, claim.signer))
+        with database.write() as conn:
+            if keys.store_block_reply(conn, claim.row.id, body):
+                return body
+            stored = keys.block_reply(conn, claim.row.id)  # one whose lease ran out first
+        assert stored is not None
+        return stored
+
+
+BLOCK_SIGNING_LEASE_S = 60.0  # a 10,000-stamp block signs in ~0.5 s
+BLOCK_WAIT_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class BlockClaim:
+    """What a block request's first transaction found: the stored reply, a signer (this
+    request signs), or neither (another request is signing it until wait_until)."""
+
+    row: Row
+    reply: bytes | None = None
+    signer: StampSigner | None = None
+    wait_until: dt.datetime | None = None
+
+
+def gzip_block_reply(body: bytes) -> bytes:
+    """How a block's reply is stored and sent to clients that accept gzip: level 6 (level
+    9 costs more for hardly smaller signatures), no timestamp (the same bytes every time)."""
+    return gzip.compress(body, BLOCK_GZIP_LEVEL, mtime=0)
+
+
+BLOCK_GZIP_LEVEL = 6
+
+
+def _block_body(row: Row, signer: StampSigner) -> bytes:
+    day = dt.date.fromisoformat(row.issued_on)
+    stamps = [
+        signer.sign(row.product_id, serial, day)
+        for serial in range(row.first_serial, row.last_serial + 1)
+    ]
+    block = Block(
+        row.id,
+        row.product_id,
+        row.key_id,
+        row.issued_on,
+        row.first_serial,
+        row.last_serial,
+        stamps,
+        row.request_id,
+    )
+    return json.dumps(block.to_json(), separators=(",", ":")).encode()
 
 
 __all__ = [
     "Block",
+    "BlockClaim",
     "BlockConflict",
     "KeyRing",
     "RotationRefused",

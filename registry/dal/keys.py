@@ -1,4 +1,4 @@
-"""Signing keys (public halves only: private keys are files, registry/signing.py),
+"""Signing keys (public halves only: private keys are registry/keystore.py's),
 revocations, the suspect list, published trust lists and issued stamp blocks."""
 
 from __future__ import annotations
@@ -223,9 +223,11 @@ def add_block(
     issued_on: str,
     first_serial: int,
     count: int,
+    signing_until: str | None = None,
 ) -> Row:
     result = conn.execute(
         sb.insert().values(
+            signing_until=signing_until,
             station_id=station_id,
             request_id=request_id,
             product_id=product_id,
@@ -240,6 +242,34 @@ def add_block(
     key = result.inserted_primary_key
     assert key is not None
     return conn.execute(sa.select(sb).where(sb.c.id == key[0])).one()
+
+
+def take_block_lease(conn: Connection, block_id: int, old: str | None, new: str) -> bool:
+    """Become the signer of a block whose lease ran out (`old`: the lease seen); False when
+    another request took it or stored the reply first."""
+    lease = sb.c.signing_until.is_(None) if old is None else sb.c.signing_until == old
+    return bool(
+        conn.execute(
+            sb.update()
+            .where(sb.c.id == block_id, sb.c.reply_body.is_(None), lease)
+            .values(signing_until=new)
+        ).rowcount
+    )
+
+
+def store_block_reply(conn: Connection, block_id: int, body: bytes) -> bool:
+    """Store the signed reply (compressed) unless one is stored already."""
+    return bool(
+        conn.execute(
+            sb.update()
+            .where(sb.c.id == block_id, sb.c.reply_body.is_(None))
+            .values(reply_body=body, signing_until=None)
+        ).rowcount
+    )
+
+
+def block_reply(conn: Connection, block_id: int) -> bytes | None:
+    return conn.execute(sa.select(sb.c.reply_body).where(sb.c.id == block_id)).scalar()
 
 
 def block_of_serial(conn: Connection, serial: int) -> Row | None:

@@ -139,13 +139,21 @@ class Registry:
 
 
 def start_registry(
-    base: Path, backend: str = "sqlite", extra_args: tuple = (), env: dict | None = None
+    base: Path,
+    backend: str = "sqlite",
+    extra_args: tuple = (),
+    env: dict | None = None,
+    db_url: str | None = None,
 ) -> Registry:
-    """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S)."""
+    """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S).
+    db_url: another registry's database (a second host with its own data folder); its
+    --demo start gives demo-station a new token (this Registry's `token`)."""
     base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "registry-data"
     cleanups = []
-    if backend == "postgres":
+    if db_url is not None:
+        pass
+    elif backend == "postgres":
         db_url, drop = fresh_postgres_db()
         cleanups.append(drop)
     else:

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from ocop.stamps.trust import verify_signed_trust_list
+from registry.kek import ENV_KEK, generate_kek_text
 from tests.registry.server import REPO_ROOT, start_registry
 
 API = "/api/v1"
@@ -26,14 +27,19 @@ WORKERS = os.environ.get("OCOP_TEST_REGISTRY_WORKERS", "2")
 
 @pytest.fixture(
     params=[
-        ("sqlite", ()),
-        pytest.param(("postgres", ("--workers", WORKERS)), marks=pytest.mark.postgres),
+        ("sqlite", (), False),
+        pytest.param(("postgres", ("--workers", WORKERS), False), marks=pytest.mark.postgres),
+        # The keys in the database (a KEK): each rotation adds a wrapped key under the lock.
+        pytest.param(("postgres", ("--workers", WORKERS), True), marks=pytest.mark.postgres),
     ],
-    ids=["sqlite-1-worker", "postgres-2-workers"],
+    ids=["sqlite-1-worker", "postgres-2-workers", "postgres-2-workers-kek"],
 )
 def registry(request, tmp_path):
-    backend, extra = request.param
-    reg = start_registry(tmp_path / "registry", backend, extra_args=extra if WORKERS else ())
+    backend, extra, with_kek = request.param
+    env = {ENV_KEK: generate_kek_text()} if with_kek else {}
+    reg = start_registry(
+        tmp_path / "registry", backend, extra_args=extra if WORKERS else (), env=env
+    )
     yield reg
     reg.stop()
 
