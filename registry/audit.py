@@ -45,6 +45,8 @@ class AuditAction(enum.Enum):
     SUSPECT_ADD = "suspect.add"
     SUSPECT_CLEAR = "suspect.clear"
     TRUST_PUBLISH = "trust.publish"
+    # retention
+    SCANS_ARCHIVE = "scans.archive"
     ROOT_DELEGATE = "root.delegate"
     ROOT_ROTATE = "root.rotate"
     # stations

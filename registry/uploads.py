@@ -19,8 +19,12 @@ Each refusal (ocop.wire.Refusal) is an anomaly of the station (reports). Verifie
 genuine stamps run the clone rules (registry/clones.py) in the same transaction.
 
 Heartbeats are not events: only the station's newest one is kept (`station_heartbeats`, one
-row per station, the last one received wins; a kiosk keeps at most one unsent). A resend of
-that same heartbeat is a `duplicate`.
+row per station, the last one received wins; a kiosk keeps at most one unsent), and a
+summary per station and day (`station_heartbeat_days`: how many, extremes, last states). A
+resend of that same heartbeat is a `duplicate`.
+
+One transaction per upload (registry/routes/stations.py authenticates inside it) and a
+bounded number of statements whatever the batch size (registry/dal/events.py).
 
 Payload fields the registry reads (everything is kept verbatim in payload_json):
     scan:      scanned_at, text; serial, product_id, key_id only to compare with the text
@@ -249,12 +253,12 @@ def record_batch(
     """items: {"kind", "idempotency_key", "payload"} (structure already validated).
     Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error)."""
     now = db.utc_now()
-    keys_ = [item["idempotency_key"] for item in items]
-    existing = events.known_keys(conn, station.id, keys_)
-    refused_before = anomalies.known(conn, station.id, keys_)
-    last_heartbeat_key = events.last_heartbeat_key(conn, station.id)
+    prior = events.prior_outcomes(conn, station.id, [item["idempotency_key"] for item in items])
+    existing, refused_before = prior.accepted, prior.refused
+    last_heartbeat_key = prior.last_heartbeat_key
     verifier = ctx.verifiers.for_connection(conn)
     results, rows, refusals, newest_heartbeat = [], [], [], None
+    newest_heartbeat_payload: dict = {}
     for item in items:
         key, kind, payload = item["idempotency_key"], item["kind"], item["payload"]
         if key in refused_before:
@@ -282,6 +286,7 @@ def record_batch(
         results.append({"idempotency_key": key, "status": UploadStatus.ACCEPTED.value})
         if kind == UploadKind.HEARTBEAT.value:
             newest_heartbeat = row  # the last one in the batch is the newest
+            newest_heartbeat_payload = payload
             last_heartbeat_key = key
             continue
         existing.add(key)
@@ -291,7 +296,9 @@ def record_batch(
         first = db.take_sequence(conn, "lot_seq", len(printed))
         for i, r in enumerate(printed):
             r["lot_seq"] = first + i
-    events.add_events(conn, rows)
+    # Only the rows stored now (a concurrent resend of this batch may have won some keys):
+    # whatever counts new rows (daily aggregates) is called here, with `rows`.
+    rows = events.add_events(conn, rows)
     anomalies.add(conn, refusals)
     if newest_heartbeat is not None:
         events.set_heartbeat(
@@ -301,6 +308,7 @@ def record_batch(
             newest_heartbeat["occurred_at"],
             now,
             newest_heartbeat["payload_json"],
+            newest_heartbeat_payload,
         )
     stations.touch(conn, station.id, now)
     sighted = {

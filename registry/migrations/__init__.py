@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -64,6 +65,14 @@ def compare_server_default(
     ):
         return False
     return None
+
+
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
+    """Alembic's hook: the partitions of `events` on PostgreSQL (registry/partitions.py) are
+    no tables of registry.db.metadata, so schema comparisons leave them out."""
+    from registry.partitions import is_partition
+
+    return not (type_ == "table" and name is not None and is_partition(name))
 
 
 def _unquote(sql: str) -> str:

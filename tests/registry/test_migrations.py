@@ -23,6 +23,7 @@ from registry.migrations import (
     compare_server_default,
     current_revisions,
     head_revision,
+    include_name,
     upgrade,
 )
 from tests.registry.server import REPO_ROOT, backends, fresh_postgres_db
@@ -52,7 +53,12 @@ def schema_diffs(url: str) -> list:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "compare_server_default": compare_server_default}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": compare_server_default,
+                    "include_name": include_name,
+                },
             )
             return compare_metadata(context, db.metadata)
     finally:
