@@ -25,6 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 MONTHS_AHEAD = 3  # partitions that exist beyond the current month
+# The PostgreSQL advisory lock held while partitions are created or dropped: two registry
+# processes starting at once would otherwise both CREATE the same month's table.
+LOCK_KEY = 0x0C0B_9A27  # any constant no other lock uses
 SCANS, SCANS_DEFAULT, OTHERS = "events_scan", "events_scan_default", "events_other"
 _MONTH_RE = re.compile(r"events_scan_(\d{4})_(\d{2})")
 
@@ -52,6 +55,11 @@ def partition_name(month: str) -> str:
     return f"events_scan_{month[:4]}_{month[5:7]}"
 
 
+def _lock(conn: Connection) -> None:
+    """Until the transaction ends (re-entrant)."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+
+
 def month_partitions(conn: Connection) -> dict[str, str]:
     """{'YYYY-MM': table name} of the attached monthly scan partitions."""
     names = conn.execute(
@@ -72,6 +80,7 @@ def month_partitions(conn: Connection) -> dict[str, str]:
 def create_month(conn: Connection, month: str) -> bool:
     """The partition of `month` ('YYYY-MM'), moving that month's rows out of the default
     partition into it; False when it exists. Takes the parent's lock (ATTACH), briefly."""
+    _lock(conn)
     if month in month_partitions(conn):
         return False
     name, first, after = partition_name(month), f"{month}-01", f"{next_month(month)}-01"
@@ -119,6 +128,7 @@ def ensure_partitions(conn: Connection, today: dt.date | None = None) -> list[st
 def drop_month(conn: Connection, month: str) -> bool:
     """Detach and drop the month's partition (its rows are gone with it); False when it
     does not exist."""
+    _lock(conn)
     name = month_partitions(conn).get(month)
     if name is None:
         return False

@@ -70,6 +70,9 @@ class StationHealth:
     heartbeat_received_at: str | None = None
     contact: Contact = Contact.NEVER
     silent_for_s: int | None = None  # since heartbeat_received_at
+    # Its heartbeats of today (UTC), summed up (station_heartbeat_days: heartbeats,
+    # first/last_received_at, min_/max_ numbers, last_ states); None without one today.
+    today: dict | None = None
 
     @property
     def flagged(self) -> bool:
@@ -219,7 +222,7 @@ def station_health(
 ) -> list[StationHealth]:
     now = now or dt.datetime.now(dt.UTC)
     out = []
-    for r in queries.stations_with_heartbeat(conn):
+    for r in queries.stations_with_heartbeat(conn, now.date().isoformat()):
         heartbeat = None
         if r.payload_json:
             try:
@@ -237,9 +240,20 @@ def station_health(
             contact = Contact.SILENT
         else:
             contact = Contact.OK
+        row = r._mapping
+        today = None
+        if r.day_heartbeats is not None:
+            today = {k[4:]: v for k, v in row.items() if k.startswith("day_")}
         out.append(
             StationHealth(
-                r.name, r.district, r.last_seen_at, heartbeat, r.received_at, contact, silent_for_s
+                r.name,
+                r.district,
+                r.last_seen_at,
+                heartbeat,
+                r.received_at,
+                contact,
+                silent_for_s,
+                today,
             )
         )
     return out

@@ -185,6 +185,11 @@ def add_heartbeat_day(conn: Connection, station_id: int, received_at: str, paylo
     conn.execute(statement.on_conflict_do_update(index_elements=["station_id", "day"], set_=merged))
 
 
+def newest_heartbeat_payloads(conn: Connection) -> list[str]:
+    """payload_json of every station's newest heartbeat (registry/epoch.py reads them)."""
+    return list(conn.execute(sa.select(hb.c.payload_json)).scalars())
+
+
 def heartbeat_days(conn: Connection, station_id: int, first_day: str) -> list[Row]:
     """The station's daily heartbeat summaries from first_day on, oldest first."""
     return list(
