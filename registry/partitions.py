@@ -7,8 +7,11 @@
       events_other         DEFAULT: print records (kept forever: lots feed, phone page)
 
 A month's scans can then be archived by dropping one table (registry/archive.py) instead of
-deleting millions of rows. The primary key is (id, kind, day): a partitioned table's unique
-indexes must hold its partition keys, which is why the idempotency keys live in event_keys.
+deleting millions of rows. A partitioned table's unique indexes must hold its partition keys,
+which is why the idempotency keys live in event_keys. It has no primary key at all, only an
+index on id (ID_INDEX; ids come from the events_id_seq sequence): pg_restore --clean, the
+documented restore, fails on the inherited primary-key constraints of partitions ("cannot
+drop inherited constraint"), and nothing needs one (exactly-once is event_keys' job).
 
 ensure_partitions() creates the months ahead; Database.migrate() (every start of
 ocop-registry) and the archive command call it, so the default partition only ever holds
@@ -29,6 +32,7 @@ MONTHS_AHEAD = 3  # partitions that exist beyond the current month
 # processes starting at once would otherwise both CREATE the same month's table.
 LOCK_KEY = 0x0C0B_9A27  # any constant no other lock uses
 SCANS, SCANS_DEFAULT, OTHERS = "events_scan", "events_scan_default", "events_other"
+ID_INDEX = "events_id"  # PostgreSQL only (SQLite's id is its primary key)
 _MONTH_RE = re.compile(r"events_scan_(\d{4})_(\d{2})")
 
 

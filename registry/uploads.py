@@ -247,11 +247,34 @@ def _rejected(key: str, reason: str, error: str) -> dict:
     }
 
 
+@dataclass
+class CheckedBatch:
+    """What check_batch decided; store_batch writes it."""
+
+    now: str
+    results: list[dict]
+    rows: list[dict]  # new scans and print records
+    refusals: list[dict]
+    heartbeat: dict | None  # the newest new heartbeat's row
+    heartbeat_payload: dict
+
+
 def record_batch(
     conn: Connection, station: Station, items: list[dict], ctx: UploadContext
 ) -> list[dict]:
     """items: {"kind", "idempotency_key", "payload"} (structure already validated).
-    Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error)."""
+    Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error).
+    check_batch then store_batch on one connection (one transaction)."""
+    return store_batch(conn, station, check_batch(conn, station, items, ctx), ctx)
+
+
+def check_batch(
+    conn: Connection, station: Station, items: list[dict], ctx: UploadContext
+) -> CheckedBatch:
+    """Everything that only reads: what the station sent before, and every new item
+    verified (scans: the stamp's signature and product; print records: the station's
+    block). May run in a read transaction before store_batch's write transaction (SQLite:
+    the single write lock is then held for the inserts only)."""
     now = db.utc_now()
     prior = events.prior_outcomes(conn, station.id, [item["idempotency_key"] for item in items])
     existing, refused_before = prior.accepted, prior.refused
@@ -291,6 +314,16 @@ def record_batch(
             continue
         existing.add(key)
         rows.append(row)
+    return CheckedBatch(now, results, rows, refusals, newest_heartbeat, newest_heartbeat_payload)
+
+
+def store_batch(
+    conn: Connection, station: Station, checked: CheckedBatch, ctx: UploadContext
+) -> list[dict]:
+    """Write what check_batch decided, exactly once: keys a concurrent upload stored in the
+    meantime are left out by events.add_events (their items were delivered either way)."""
+    now, rows, refusals = checked.now, checked.rows, checked.refusals
+    newest_heartbeat, newest_heartbeat_payload = checked.heartbeat, checked.heartbeat_payload
     printed = [r for r in rows if r["kind"] == UploadKind.PRINT.value]
     if printed:  # their places in the lots feed, in the order they came
         first = db.take_sequence(conn, "lot_seq", len(printed))
@@ -329,7 +362,7 @@ def record_batch(
     ]
     if issued:
         db.raise_counter(conn, "serial", max(issued))
-    return results
+    return checked.results
 
 
 def utc_day(days_ago: int = 0) -> str:

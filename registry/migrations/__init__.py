@@ -68,10 +68,13 @@ def compare_server_default(
 
 
 def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
-    """Alembic's hook: the partitions of `events` on PostgreSQL (registry/partitions.py) are
-    no tables of registry.db.metadata, so schema comparisons leave them out."""
-    from registry.partitions import is_partition
+    """Alembic's hook: the partitions of `events` on PostgreSQL and its index on id there
+    (registry/partitions.py) are not in registry.db.metadata, so schema comparisons leave
+    them out."""
+    from registry.partitions import ID_INDEX, is_partition
 
+    if type_ == "index":
+        return name != ID_INDEX
     return not (type_ == "table" and name is not None and is_partition(name))
 
 

@@ -153,17 +153,31 @@ def upload(
         raise HTTPException(413, f"at most {limits.max_upload_items} items per batch")
     items = [item.model_dump() for item in body.items]
     ctx = uploads.UploadContext(verifiers, keyring, config.clone_rules, limits.max_payload_bytes)
+
+    def checked(conn) -> tuple:
+        station = station_on(request, conn)
+        if body.station is not None and body.station != station.name:
+            raise HTTPException(
+                403, f"this token belongs to station {station.name!r}, not {body.station!r}"
+            )
+        return station, uploads.check_batch(conn, station, items, ctx)
+
     for attempt in range(2):
         try:
-            # One transaction for the whole upload, the token check included.
-            with database.write() as conn:
-                station = station_on(request, conn)
-                if body.station is not None and body.station != station.name:
-                    raise HTTPException(
-                        403,
-                        f"this token belongs to station {station.name!r}, not {body.station!r}",
-                    )
-                results = uploads.record_batch(conn, station, items, ctx)
+            if database.is_sqlite:
+                # Its one write lock is held for the inserts only: the token check and the
+                # verification of every stamp read first (a SQLite transaction is no round
+                # trip; a concurrent upload of the same keys is sorted out by event_keys).
+                with database.read() as conn:
+                    station, batch = checked(conn)
+                with database.write() as conn:
+                    results = uploads.store_batch(conn, station, batch, ctx)
+            else:
+                # PostgreSQL: one transaction for the whole upload, the token check
+                # included (reads take no lock there).
+                with database.write() as conn:
+                    station, batch = checked(conn)
+                    results = uploads.store_batch(conn, station, batch, ctx)
             break
         except IntegrityError:  # a concurrent resend: its keys are found the second time
             if attempt:
