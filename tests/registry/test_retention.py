@@ -324,3 +324,24 @@ def test_two_registries_creating_next_months_partitions_at_once_both_succeed(tmp
     finally:
         database.dispose()
         drop()
+
+
+def test_an_upload_on_a_connection_the_database_closed_is_retried_not_failed(registry, app):
+    """No pre-ping: a pooled connection PostgreSQL closed (a restart, an idle timeout) fails
+    its first statement; the upload runs again on a new connection instead of answering 500."""
+    client, database = app
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL connections only")
+    text = registry.issue_block()["stamps"][0]
+    database.engine.dispose()  # the pool holds exactly the one connection made below
+    assert _post(client, registry.token, [_scan(text)])["accepted"] == 1
+    with database.engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    killer = db.make_engine(registry.db_url)
+    try:
+        with killer.connect() as conn:
+            assert conn.execute(sa.select(sa.func.pg_terminate_backend(pid))).scalar_one()
+    finally:
+        killer.dispose()
+    reply = _post(client, registry.token, [_scan(text), _heartbeat()])
+    assert reply["accepted"] == 2
