@@ -8,6 +8,8 @@ Modules:
     catalog   catalog validation, import (CSV/JSON), writes with change sequence, deltas
     uploads   batch upload of scans, print records and heartbeats (idempotent)
     reports   queries for the provincial office's reports page
+    partitions PostgreSQL's monthly partitions of scan events (created ahead)
+    archive   `ocop-registry archive`: a month's raw scans to JSONL.gz + sha256, then gone
     pages     public stamp page and reports page (HTML, inline SVG charts)
     api       FastAPI app factory create_app(config), routes under /api/v1
     cli       `ocop-registry` command line

@@ -50,6 +50,8 @@ class AuditAction(enum.Enum):
     SUSPECT_ADD = "suspect.add"
     SUSPECT_CLEAR = "suspect.clear"
     TRUST_PUBLISH = "trust.publish"
+    # retention
+    SCANS_ARCHIVE = "scans.archive"
     ROOT_DELEGATE = "root.delegate"
     ROOT_ROTATE = "root.rotate"
     KEK_ROTATE = "kek.rotate"  # the online private keys re-wrapped with a new KEK

@@ -64,6 +64,7 @@ from ocop.stations import StationRole
 from registry import (
     __version__,
     admins,
+    archive,
     audit,
     auth,
     backup,
@@ -579,6 +580,32 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_archive(args) -> int:
+    """Export a month's raw scans to a compressed file with its sha256, then delete them
+    (registry/archive.py; the idempotency keys stay: exactly-once is kept)."""
+    config = _config(args)
+    database, _ = open_registry(config)
+    try:
+        archive.check_before(args.before)
+    except archive.ArchiveError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out) if args.out else config.data_dir / "archive"
+    done = archive.archive_before(database, args.before, out)
+    for month in done:
+        with database.write(raises_mark=False) as conn:
+            _audit(
+                conn,
+                AuditAction.SCANS_ARCHIVE,
+                f"scans:{month.month}",
+                {"rows": month.rows, "file": month.path.name, "sha256": month.sha256},
+            )
+        how = "partition dropped" if month.dropped_partition else "rows deleted"
+        print(f"{month.month}: {month.rows} scans archived to {month.path} ({how})")
+    if not done:
+        print(f"no scans before {args.before}: nothing to archive")
+    return 0
+
+
 def cmd_restore(args) -> int:
     config = _config(args)
     live = backup.sqlite_path(config.db_url)
@@ -757,6 +784,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", parents=[common], help="consistent copy of a SQLite registry")
     p.add_argument("file")
     p.set_defaults(handler=cmd_backup)
+    p = sub.add_parser(
+        "archive",
+        parents=[common],
+        help="export the raw scans of months before YYYY-MM (JSONL.gz + sha256), then delete them",
+    )
+    p.add_argument("--before", required=True, metavar="YYYY-MM", help="first month kept")
+    p.add_argument("--out", metavar="DIR", help="where the files go (default DATA_DIR/archive)")
+    p.set_defaults(handler=cmd_archive)
     p = sub.add_parser(
         "restore", parents=[common], help="restore a backup; begins a new epoch (stop serve first)"
     )

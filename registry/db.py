@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from registry import partitions
 from registry.config import DEFAULT_QUOTA_PER_DAY, DEFAULT_QUOTA_TOTAL
 from registry.migrations import upgrade
 
@@ -330,8 +331,49 @@ private_keys = Table(
     Column("created_at", String(20), nullable=False),
 )
 
-# Scans, print records and heartbeats uploaded by stations. (station, key) is unique: a
-# resend after a crash between send and acknowledgement finds its row and is a duplicate.
+# Each station's heartbeats of one UTC day (of received_at), summed up as they arrive: how
+# many, the extremes of the numbers the office watches and the last device states. With
+# station_heartbeats (the newest one whole) this is all that is kept of heartbeats.
+station_heartbeat_days = Table(
+    "station_heartbeat_days",
+    metadata,
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("day", String(10), primary_key=True),
+    Column("heartbeats", Integer, nullable=False),
+    Column("first_received_at", String(20), nullable=False),
+    Column("last_received_at", String(20), nullable=False),
+    Column("min_disk_free_bytes", BigInteger, nullable=True),
+    Column("max_pending_outbox", Integer, nullable=True),
+    Column("max_pending_outbox_oldest_age_s", BigInteger, nullable=True),
+    Column("max_trust_list_age_s", BigInteger, nullable=True),
+    Column("min_uptime_s", BigInteger, nullable=True),  # a restart that day: small
+    Column("last_camera", String(32), nullable=True),
+    Column("last_printer", String(32), nullable=True),
+    Column("last_paper", String(32), nullable=True),
+    Column("last_clock_state", String(32), nullable=True),
+    Column("last_app_version", String(64), nullable=True),
+)
+
+# The idempotency keys of accepted scans and print records: (station, key) is the primary
+# key, so a resend after a crash between send and acknowledgement is a duplicate. Apart from
+# `events` because PostgreSQL partitions events by month, and a partitioned table has no
+# unique index without its partition key; inserted in the same transaction as the event
+# (INSERT ... ON CONFLICT DO NOTHING RETURNING says which keys are new). Kept when raw scans
+# are archived (registry/archive.py), so exactly-once outlives the rows.
+event_keys = Table(
+    "event_keys",
+    metadata,
+    Column(
+        "station_id", BigInteger, ForeignKey("stations.id"), primary_key=True, autoincrement=False
+    ),
+    Column("idempotency_key", String(100), primary_key=True),
+)
+
+# Scans and print records uploaded by stations (their keys: event_keys). On PostgreSQL a
+# partitioned table (registry/partitions.py): by kind, scans again by month of `day`; on
+# SQLite one table.
 events = Table(
     "events",
     metadata,
@@ -351,7 +393,6 @@ events = Table(
     # Schema 7: a print record's place in the lots feed (counter 'lot_seq', taken in the
     # writing transaction like change_seq: visible in commit order); None for other kinds.
     Column("lot_seq", BigInteger, nullable=True),
-    UniqueConstraint("station_id", "idempotency_key", name="events_idempotency"),
     Index("events_kind_serial", "kind", "serial"),
     Index("events_kind_day", "kind", "day"),
     Index("events_lot_seq", "lot_seq"),
@@ -575,6 +616,7 @@ def is_sqlite_url(url: str) -> bool:
 
 
 SNAPSHOT = "ocop_snapshot"  # execution option of Database.snapshot's connections
+POOL_RECYCLE_S = 15 * 60
 
 
 def make_engine(url: str) -> Engine:
@@ -602,7 +644,18 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # No pre-ping: it was one more round trip before every transaction. Connections are
+    # replaced after POOL_RECYCLE_S instead (below any idle timeout a proxy or the server
+    # applies), and one that died anyway (a PostgreSQL restart) fails its first statement
+    # with a disconnect error: SQLAlchemy then drops every pooled connection, and the
+    # request paths kiosks depend on retry once (is_disconnect).
+    return sa.create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_S)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """A statement failed because its pooled connection was dead (the pool is invalidated):
+    the transaction rolled back with it, running it again on a new connection is safe."""
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 class Database:
@@ -660,6 +713,9 @@ class Database:
         code cannot run on."""
         upgrade(self.engine)
         with self.write() as conn:
+            # PostgreSQL: this month's and the next months' scan partitions exist before
+            # the first upload of them.
+            partitions.ensure_partitions(conn)
             for name in COUNTER_NAMES:
                 if (
                     conn.execute(sa.select(counters.c.value).where(counters.c.name == name)).first()

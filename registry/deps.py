@@ -31,7 +31,13 @@ from fastapi import Depends, HTTPException, Request
 
 from registry import admins, sessions, views
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
-from registry.auth import Station, is_admin_token, parse_authorization, station_for_token
+from registry.auth import (
+    Credential,
+    Station,
+    is_admin_token,
+    parse_authorization,
+    station_for_token,
+)
 from registry.config import RegistryConfig
 from registry.csrf import SAFE_METHODS, SESSION_COOKIE, VERIFIED_STATE, request_cookie_name
 from registry.db import TIME_FORMAT, Database, utc_now
@@ -111,10 +117,8 @@ def _touch_if_stale(database: Database, name: str, last_used_at: str | None) -> 
         admins.touch(conn, name, utc_now())
 
 
-def authenticate(request: Request) -> Principal | Station:
-    """Who holds the request's token: an admin or a station. 429 while the client is
-    locked out, 401 for a missing, unknown or disabled token (counted as a failure) or for
-    Basic credentials where they are not accepted."""
+def _credential(request: Request) -> Credential:
+    """The request's credential, after the lockout (429) and Basic-use (401) checks."""
     client = client_address(request)
     limiter = request.app.state.auth_limiter
     wait_s = limiter.retry_after_s(client)
@@ -133,9 +137,16 @@ def authenticate(request: Request) -> Principal | Station:
             raise HTTPException(
                 401, "HTTP Basic is only for viewing pages in a browser; use a Bearer token"
             )
+    return credential
+
+
+def authenticate(request: Request) -> Principal | Station:
+    """Who holds the request's token: an admin or a station. 429 while the client is
+    locked out, 401 for a missing, unknown or disabled token (counted as a failure) or for
+    Basic credentials where they are not accepted."""
+    token = _credential(request).token
     config: RegistryConfig = request.app.state.config
     database: Database = request.app.state.database
-    token = credential.token
     if is_admin_token(token, config.admin_token_hashes):
         return Principal(BOOTSTRAP_NAME, AdminRole.ADMIN)
     with database.read() as conn:
@@ -147,7 +158,22 @@ def authenticate(request: Request) -> Principal | Station:
         return principal
     if station is not None:
         return station
-    limiter.failed(client)
+    request.app.state.auth_limiter.failed(client_address(request))
+    raise HTTPException(401, "unknown or disabled token")
+
+
+def station_on(request: Request, conn) -> Station:
+    """require_station on the caller's connection (an upload authenticates inside its one
+    write transaction: no second transaction per request). Same answers: 403 for an
+    admin's token, 401 (counted) for an unknown or disabled one."""
+    token = _credential(request).token
+    station = station_for_token(conn, token)
+    if station is not None:
+        return station
+    config: RegistryConfig = request.app.state.config
+    if is_admin_token(token, config.admin_token_hashes) or admins.by_token(conn, token):
+        raise HTTPException(403, "an admin token is not a station")
+    request.app.state.auth_limiter.failed(client_address(request))
     raise HTTPException(401, "unknown or disabled token")
 
 

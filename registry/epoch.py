@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from ocop.heartbeat import Field
 from ocop.stamps.codec import MAX_SERIAL
 from registry import db, highwater
+from registry.dal import events as event_rows
 from registry.dal import keys
 from registry.highwater import Mark
 
@@ -105,7 +106,7 @@ def _count(value) -> int:
 def _reported_heartbeat_values(conn: Connection) -> tuple[int, int]:
     """(highest serial, highest trust-list sequence) in the stations' last heartbeats."""
     serial = sequence = 0
-    for (payload,) in conn.execute(sa.select(db.station_heartbeats.c.payload_json)):
+    for payload in event_rows.newest_heartbeat_payloads(conn):
         try:
             data = json.loads(payload)
         except ValueError:

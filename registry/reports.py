@@ -71,6 +71,9 @@ class StationHealth:
     contact: Contact = Contact.NEVER
     silent_for_s: int | None = None  # since heartbeat_received_at
     role: str = "kiosk"  # ocop.stations.StationRole value
+    # Its heartbeats of today (UTC), summed up (station_heartbeat_days: heartbeats,
+    # first/last_received_at, min_/max_ numbers, last_ states); None without one today.
+    today: dict | None = None
 
     @property
     def flagged(self) -> bool:
@@ -220,7 +223,7 @@ def station_health(
 ) -> list[StationHealth]:
     now = now or dt.datetime.now(dt.UTC)
     out = []
-    for r in queries.stations_with_heartbeat(conn):
+    for r in queries.stations_with_heartbeat(conn, now.date().isoformat()):
         heartbeat = None
         if r.payload_json:
             try:
@@ -238,6 +241,10 @@ def station_health(
             contact = Contact.SILENT
         else:
             contact = Contact.OK
+        row = r._mapping
+        today = None
+        if r.day_heartbeats is not None:
+            today = {k[4:]: v for k, v in row.items() if k.startswith("day_")}
         out.append(
             StationHealth(
                 r.name,
@@ -248,6 +255,7 @@ def station_health(
                 contact,
                 silent_for_s,
                 r.role,
+                today,
             )
         )
     return out

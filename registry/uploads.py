@@ -19,8 +19,12 @@ Each refusal (ocop.wire.Refusal) is an anomaly of the station (reports). Verifie
 genuine stamps run the clone rules (registry/clones.py) in the same transaction.
 
 Heartbeats are not events: only the station's newest one is kept (`station_heartbeats`, one
-row per station, the last one received wins; a kiosk keeps at most one unsent). A resend of
-that same heartbeat is a `duplicate`.
+row per station, the last one received wins; a kiosk keeps at most one unsent), and a
+summary per station and day (`station_heartbeat_days`: how many, extremes, last states). A
+resend of that same heartbeat is a `duplicate`.
+
+One transaction per upload (registry/routes/stations.py authenticates inside it) and a
+bounded number of statements whatever the batch size (registry/dal/events.py).
 
 Payload fields the registry reads (everything is kept verbatim in payload_json):
     scan:      scanned_at, text; serial, product_id, key_id only to compare with the text
@@ -244,18 +248,41 @@ def _rejected(key: str, reason: str, error: str) -> dict:
     }
 
 
+@dataclass
+class CheckedBatch:
+    """What check_batch decided; store_batch writes it."""
+
+    now: str
+    results: list[dict]
+    rows: list[dict]  # new scans and print records
+    refusals: list[dict]
+    heartbeat: dict | None  # the newest new heartbeat's row
+    heartbeat_payload: dict
+
+
 def record_batch(
     conn: Connection, station: Station, items: list[dict], ctx: UploadContext
 ) -> list[dict]:
     """items: {"kind", "idempotency_key", "payload"} (structure already validated).
-    Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error)."""
+    Returns one result per item, in order: accepted | duplicate | rejected (+ reason, error).
+    check_batch then store_batch on one connection (one transaction)."""
+    return store_batch(conn, station, check_batch(conn, station, items, ctx), ctx)
+
+
+def check_batch(
+    conn: Connection, station: Station, items: list[dict], ctx: UploadContext
+) -> CheckedBatch:
+    """Everything that only reads: what the station sent before, and every new item
+    verified (scans: the stamp's signature and product; print records: the station's
+    block). May run in a read transaction before store_batch's write transaction (SQLite:
+    the single write lock is then held for the inserts only)."""
     now = db.utc_now()
-    keys_ = [item["idempotency_key"] for item in items]
-    existing = events.known_keys(conn, station.id, keys_)
-    refused_before = anomalies.known(conn, station.id, keys_)
-    last_heartbeat_key = events.last_heartbeat_key(conn, station.id)
+    prior = events.prior_outcomes(conn, station.id, [item["idempotency_key"] for item in items])
+    existing, refused_before = prior.accepted, prior.refused
+    last_heartbeat_key = prior.last_heartbeat_key
     verifier = ctx.verifiers.for_connection(conn)
     results, rows, refusals, newest_heartbeat = [], [], [], None
+    newest_heartbeat_payload: dict = {}
     for item in items:
         key, kind, payload = item["idempotency_key"], item["kind"], item["payload"]
         if key in refused_before:
@@ -283,16 +310,30 @@ def record_batch(
         results.append({"idempotency_key": key, "status": UploadStatus.ACCEPTED.value})
         if kind == UploadKind.HEARTBEAT.value:
             newest_heartbeat = row  # the last one in the batch is the newest
+            newest_heartbeat_payload = payload
             last_heartbeat_key = key
             continue
         existing.add(key)
         rows.append(row)
+    return CheckedBatch(now, results, rows, refusals, newest_heartbeat, newest_heartbeat_payload)
+
+
+def store_batch(
+    conn: Connection, station: Station, checked: CheckedBatch, ctx: UploadContext
+) -> list[dict]:
+    """Write what check_batch decided, exactly once: keys a concurrent upload stored in the
+    meantime are left out by events.add_events (their items were delivered either way)."""
+    now, rows, refusals = checked.now, checked.rows, checked.refusals
+    newest_heartbeat, newest_heartbeat_payload = checked.heartbeat, checked.heartbeat_payload
     printed = [r for r in rows if r["kind"] == UploadKind.PRINT.value]
     if printed:  # their places in the lots feed, in the order they came
         first = db.take_sequence(conn, "lot_seq", len(printed))
         for i, r in enumerate(printed):
             r["lot_seq"] = first + i
-    aggregates.add_scans(conn, events.add_events(conn, rows))
+    # Only the rows stored now (a concurrent resend of this batch may have won some keys):
+    # the daily aggregates count exactly those (registry/aggregates.py).
+    rows = events.add_events(conn, rows)
+    aggregates.add_scans(conn, rows)
     anomalies.add(conn, refusals)
     if newest_heartbeat is not None:
         events.set_heartbeat(
@@ -302,6 +343,7 @@ def record_batch(
             newest_heartbeat["occurred_at"],
             now,
             newest_heartbeat["payload_json"],
+            newest_heartbeat_payload,
         )
     stations.touch(conn, station.id, now)
     sighted = {
@@ -322,7 +364,7 @@ def record_batch(
     ]
     if issued:
         db.raise_counter(conn, "serial", max(issued))
-    return results
+    return checked.results
 
 
 def utc_day(days_ago: int = 0) -> str:

@@ -3,7 +3,8 @@
     catalog    producers, products, ratings, media, tombstones; catalog deltas
     stations   stations and their tokens (hashes only)
     keys       signing keys, revocations, trust lists, stamp blocks
-    events     uploaded scans and print records, station heartbeats
+    events     uploaded scans and print records (keys in event_keys), heartbeats: the
+               newest per station and a summary per station and day
     reports    the provincial office's report queries
 
 Functions take a Connection from `Database.read()` or `Database.write()` (registry/db.py):

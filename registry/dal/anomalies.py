@@ -7,22 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from registry import db
-from registry.dal.events import CHUNK
 
 r, s = db.upload_refusals, db.stations
-
-
-def known(conn: Connection, station_id: int, keys: list[str]) -> dict[str, tuple[str, str]]:
-    """key -> (reason, error) for those of `keys` this station had refused before."""
-    found: dict[str, tuple[str, str]] = {}
-    for i in range(0, len(keys), CHUNK):
-        for row in conn.execute(
-            sa.select(r.c.idempotency_key, r.c.reason, r.c.error).where(
-                r.c.station_id == station_id, r.c.idempotency_key.in_(keys[i : i + CHUNK])
-            )
-        ):
-            found[row.idempotency_key] = (row.reason, row.error)
-    return found
 
 
 def add(conn: Connection, rows: list[dict]) -> None:

@@ -392,12 +392,14 @@ def changes_since(conn: Connection, since: int, limit: int) -> dict:
     cutoffs = []
     for name, table in tables.items():
         columns = [c for c in table.c if c.name != "content"] if name == "media" else list(table.c)
+        # One row beyond the page says whether there is more: a kind with exactly `limit`
+        # rows left is not cut (no empty last page when the catalog is a multiple of it).
         found = conn.execute(
-            sa.select(*columns).where(table.c.seq > since).order_by(table.c.seq).limit(limit)
+            sa.select(*columns).where(table.c.seq > since).order_by(table.c.seq).limit(limit + 1)
         ).all()
-        rows[name] = list(found)
-        if len(found) == limit:
-            cutoffs.append(found[-1].seq)
+        rows[name] = list(found[:limit])
+        if len(found) > limit:
+            cutoffs.append(found[limit - 1].seq)
     cursor = min(cutoffs) if cutoffs else max(head, since)
     for name in rows:
         rows[name] = [r for r in rows[name] if r.seq <= cursor]

@@ -133,10 +133,12 @@ def prints_since(conn: Connection, first_day: str) -> int:
     )
 
 
-def stations_with_heartbeat(conn: Connection) -> list[Row]:
-    """Every station (name, district, role, disabled, last_seen_at) with its heartbeat's
-    received_at and payload_json (None without one), by name."""
-    h = db.station_heartbeats
+def stations_with_heartbeat(conn: Connection, day: str) -> list[Row]:
+    """Every station (name, district, role, disabled, last_seen_at) with its newest heartbeat's
+    received_at and payload_json (None without one) and its heartbeat summary of `day`
+    (station_heartbeat_days columns prefixed day_; None without one), by name."""
+    h, d = db.station_heartbeats, db.station_heartbeat_days
+    summary = [c.label(f"day_{c.name}") for c in d.c if c.name not in ("station_id", "day")]
     return list(
         conn.execute(
             sa.select(
@@ -147,8 +149,13 @@ def stations_with_heartbeat(conn: Connection) -> list[Row]:
                 s.c.last_seen_at,
                 h.c.received_at,
                 h.c.payload_json,
+                *summary,
             )
-            .select_from(s.outerjoin(h, h.c.station_id == s.c.id))
+            .select_from(
+                s.outerjoin(h, h.c.station_id == s.c.id).outerjoin(
+                    d, sa.and_(d.c.station_id == s.c.id, d.c.day == day)
+                )
+            )
             .order_by(s.c.name)
         )
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -64,6 +65,17 @@ def compare_server_default(
     ):
         return False
     return None
+
+
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
+    """Alembic's hook: the partitions of `events` on PostgreSQL and its index on id there
+    (registry/partitions.py) are not in registry.db.metadata, so schema comparisons leave
+    them out."""
+    from registry.partitions import ID_INDEX, is_partition
+
+    if type_ == "index":
+        return name != ID_INDEX
+    return not (type_ == "table" and name is not None and is_partition(name))
 
 
 def _unquote(sql: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from registry.db import metadata
-from registry.migrations import compare_server_default
+from registry.migrations import compare_server_default, include_name
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -19,6 +19,7 @@ context.configure(
     render_as_batch=True,
     compare_type=True,
     compare_server_default=compare_server_default,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -7,7 +7,7 @@ import gzip
 import json
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ocop.stations import REFUSAL_REASON_FIELD
 from ocop.wire import CATALOG_SIGNATURE, LOTS_SIGNATURE, UPLOAD_STATUSES
@@ -23,6 +23,7 @@ from registry.deps import (
     ReaderDep,
     StationDep,
     VerifiersDep,
+    station_on,
 )
 from registry.routes import API
 from registry.schemas import BlockRequest, UploadBatch, UploadReply
@@ -150,8 +151,8 @@ def stamp_block(
 
 @router.post("/uploads", response_model=UploadReply)
 def upload(
+    request: Request,
     body: UploadBatch,
-    station: StationDep,
     config: ConfigDep,
     database: DatabaseDep,
     keyring: KeyRingDep,
@@ -161,21 +162,41 @@ def upload(
     `accepted` the first time, `duplicate` after that (both mean delivered), or `rejected`
     with a `reason` (ocop.wire.Refusal) and an `error`, the same on every resend."""
     limits = config.limits
-    if body.station is not None and body.station != station.name:
-        raise HTTPException(
-            403, f"this token belongs to station {station.name!r}, not {body.station!r}"
-        )
     if len(body.items) > limits.max_upload_items:
         raise HTTPException(413, f"at most {limits.max_upload_items} items per batch")
     items = [item.model_dump() for item in body.items]
     ctx = uploads.UploadContext(verifiers, keyring, config.clone_rules, limits.max_payload_bytes)
+
+    def checked(conn) -> tuple:
+        station = station_on(request, conn)
+        if body.station is not None and body.station != station.name:
+            raise HTTPException(
+                403, f"this token belongs to station {station.name!r}, not {body.station!r}"
+            )
+        return station, uploads.check_batch(conn, station, items, ctx)
+
     for attempt in range(2):
         try:
-            with database.write() as conn:
-                results = uploads.record_batch(conn, station, items, ctx)
+            if database.is_sqlite:
+                # Its one write lock is held for the inserts only: the token check and the
+                # verification of every stamp read first (a SQLite transaction is no round
+                # trip; a concurrent upload of the same keys is sorted out by event_keys).
+                with database.read() as conn:
+                    station, batch = checked(conn)
+                with database.write() as conn:
+                    results = uploads.store_batch(conn, station, batch, ctx)
+            else:
+                # PostgreSQL: one transaction for the whole upload, the token check
+                # included (reads take no lock there).
+                with database.write() as conn:
+                    station, batch = checked(conn)
+                    results = uploads.store_batch(conn, station, batch, ctx)
             break
-        except IntegrityError:
+        except IntegrityError:  # a concurrent resend: its keys are found the second time
             if attempt:
+                raise
+        except DBAPIError as exc:  # a pooled connection that died: once more on a new one
+            if attempt or not db.is_disconnect(exc):
                 raise
     counts = {s: sum(1 for r in results if r["status"] == s) for s in UPLOAD_STATUSES}
     return {"station": station.name, **counts, "results": results}

@@ -5,6 +5,7 @@ newer registry, and one that is not a registry's at all."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from registry.migrations import (
     compare_server_default,
     current_revisions,
     head_revision,
+    include_name,
     upgrade,
 )
 from tests.registry.server import REPO_ROOT, backends, fresh_postgres_db
@@ -52,7 +54,12 @@ def schema_diffs(url: str) -> list:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "compare_server_default": compare_server_default}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": compare_server_default,
+                    "include_name": include_name,
+                },
             )
             return compare_metadata(context, db.metadata)
     finally:
@@ -381,3 +388,105 @@ def test_report_aggregates_are_backfilled_from_the_existing_events(empty_url):
         "scan_counts_product_monthly": {("2026-11", 101, 3), ("2026-11", 102, 1)},
         "scan_counts_station_monthly": {("2026-11", ids["a"], 3), ("2026-11", ids["b"], 2)},
     }
+
+
+def test_heartbeat_events_become_summaries_and_scans_move_into_partitions(empty_url):
+    """0013 on a database with rows: heartbeat events (two stations, two days) become
+    station_heartbeat_days plus the newest one per station, scans and print records keep
+    their ids and get their keys in event_keys (on PostgreSQL: in their month's partition),
+    and a resend of a migrated scan is still found."""
+    from registry import partitions
+    from registry.dal import events as event_rows
+
+    engine = engine_for(empty_url)
+    rows = [  # (station, key, kind, day, received_at, payload)
+        (1, "s1", "scan", "2026-01-05", "2026-01-05T01:00:00Z", {"text": "x"}),
+        (1, "s2", "scan", "2026-02-07", "2026-02-07T01:00:00Z", {"text": "y"}),
+        (2, "s1", "scan", "2026-02-08", "2026-02-08T01:00:00Z", {"text": "z"}),
+        (1, "p1", "print", "2026-01-05", "2026-01-05T02:00:00Z", {"status": "printed"}),
+        (1, "h1", "heartbeat", "2026-01-05", "2026-01-05T03:00:00Z", {"disk_free_bytes": 50}),
+        (1, "h2", "heartbeat", "2026-01-05", "2026-01-05T04:00:00Z", {"disk_free_bytes": 20}),
+        (1, "h3", "heartbeat", "2026-01-06", "2026-01-06T04:00:00Z", {"camera": "scanning"}),
+        (2, "h1", "heartbeat", "2026-02-08", "2026-02-08T05:00:00Z", {"pending_outbox": 4}),
+    ]
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0009")
+        for name in ("a", "b"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO stations(name, token_hash, created_at) VALUES (:n, :n, 'now')"
+                ),
+                {"n": name},
+            )
+        # station b already has a newer heartbeat than its event: that one stays.
+        conn.execute(
+            sa.text(
+                "INSERT INTO station_heartbeats VALUES (2, 'h9', 'x', '2026-03-01T00:00:00Z', "
+                "'{\"newest\": true}')"
+            )
+        )
+        for station, key, kind, day, received, payload in rows:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events(station_id, idempotency_key, kind, occurred_at, day, "
+                    "received_at, payload_json) VALUES (:s, :k, :kind, :at, :day, :at, :p)"
+                ),
+                {
+                    "s": station,
+                    "k": key,
+                    "kind": kind,
+                    "at": received,
+                    "day": day,
+                    "p": json.dumps(payload),
+                },
+            )
+        ids = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT station_id || idempotency_key, id FROM events WHERE kind != 'heartbeat'"
+                )
+            ).all()
+        )
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.begin() as conn:
+        kept = dict(
+            conn.execute(sa.text("SELECT station_id || idempotency_key, id FROM events")).all()
+        )
+        assert kept == ids  # heartbeats gone, the rest with their ids
+        keys = {
+            tuple(r)
+            for r in conn.execute(sa.text("SELECT station_id, idempotency_key FROM event_keys"))
+        }
+        assert keys == {(1, "s1"), (1, "s2"), (2, "s1"), (1, "p1")}
+        assert event_rows.prior_outcomes(conn, 1, ["s1", "h1", "p1"]).accepted == {"s1", "p1"}
+        days = {(d.station_id, d.day): d for d in event_rows.heartbeat_days(conn, 1, "2000")}
+        assert days[(1, "2026-01-05")].heartbeats == 2
+        assert days[(1, "2026-01-05")].min_disk_free_bytes == 20
+        assert days[(1, "2026-01-06")].last_camera == "scanning"
+        (b_day,) = event_rows.heartbeat_days(conn, 2, "2000")
+        assert b_day.heartbeats == 1 and b_day.max_pending_outbox == 4
+        newest = dict(
+            conn.execute(
+                sa.text("SELECT station_id, idempotency_key FROM station_heartbeats")
+            ).all()
+        )
+        assert newest == {1: "h3", 2: "h9"}
+        if conn.dialect.name == "postgresql":
+            months = partitions.month_partitions(conn)
+            assert {"2026-01", "2026-02"} <= set(months)
+            in_feb = conn.execute(sa.text(f"SELECT count(*) FROM {months['2026-02']}")).scalar()
+            assert in_feb == 2
+            others = conn.execute(sa.text("SELECT count(*) FROM events_other")).scalar()
+            assert others == 1
+        # The id sequence goes on above the migrated rows.
+        conn.execute(
+            sa.text(
+                "INSERT INTO events(station_id, idempotency_key, kind, occurred_at, day, "
+                "received_at, payload_json) VALUES (1, 'new', 'scan', 'x', '2026-02-09', 'x', '{}')"
+            )
+        )
+        new_id = conn.execute(sa.text("SELECT id FROM events WHERE idempotency_key = 'new'"))
+        assert new_id.scalar_one() > max(ids.values())
+    engine.dispose()
+    assert schema_diffs(empty_url) == []
