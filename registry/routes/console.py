@@ -83,6 +83,17 @@ _env.filters["when"] = vietnam_time_text
 _env.globals["local_time"] = vietnam_time_text  # the same, as a call: local_time(row.at)
 
 
+def _day(value) -> str:
+    """{{ rating.valid_until | day }}: a stored day as Vietnam writes it, "31/12/2027"."""
+    try:
+        return pages.date_text(value)
+    except ValueError:  # not a day: shown as it is (it is escaped like any text)
+        return str(value)
+
+
+_env.filters["day"] = _day
+
+
 class Section(enum.Enum):
     """The console's navigation: (slug, English label, least role that may open it)."""
 

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ocop.clock import ClockState
+from ocop.clock import ClockState, vietnam_time_text
 from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.stamps.verdicts import verdict_title
 from ocop.stations import StationRole
@@ -158,8 +158,7 @@ def fleet_row(st: StationHealth, words: _Words, silent_after_s: float) -> FleetR
     except ValueError:
         kind = shown(st.role)
     at = st.heartbeat_received_at or ""
-    # db.TIME_FORMAT (UTC): the day and the minute are enough here.
-    heard = f"{at[:10]} {at[11:16]} UTC" if at else "–"
+    heard = vietnam_time_text(at) or "–"  # the office's clock, like every console page
     camera = _device(
         words,
         words.labelled(CAMERA_TEXT, g(Field.CAMERA), CAMERA_FAULTS),

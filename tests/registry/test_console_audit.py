@@ -186,3 +186,14 @@ def test_the_new_pages_fit_a_tablet_with_aa_contrast(reg, browser):
         )
         assert unlabelled == [], path
     page.context.close()
+
+
+def test_every_audit_action_has_a_label_in_both_languages():
+    # A new AuditAction without one would break the audit page for everyone (a KeyError).
+    from registry.audit import AuditAction
+    from registry.i18n import translator
+    from registry.routes.console_audit import ACTION_LABELS
+
+    assert set(ACTION_LABELS) == set(AuditAction)
+    vi = translator("vi")
+    assert all(vi(label) != label for label in ACTION_LABELS.values())

@@ -229,14 +229,14 @@ def test_an_editor_builds_a_product_in_chromium_and_a_kiosk_gets_it_on_its_next_
     page.locator("#new-recognised_on").fill("2025-05-10")
     page.locator("#add-rating-button").click()
     page.wait_for_url(re.compile(r".*\?done=saved$"))
-    assert "đến 2028-05-10" in page.locator("#rating-0").inner_text()  # 36 months
+    assert "đến 10/05/2028" in page.locator("#rating-0").inner_text()  # 36 months
     assert page.locator("#rating-0-state").inner_text() == "Còn hiệu lực"
     page.locator("#r0-stars").select_option("5")
     page.locator("#r0-level").select_option("national")
     page.locator("#r0-valid_until").fill("2027-12-31")
     page.locator("#save-rating-0").click()
     page.wait_for_url(re.compile(r".*\?done=saved$"))
-    assert "đến 2027-12-31" in page.locator("#rating-0").inner_text()
+    assert "đến 31/12/2027" in page.locator("#rating-0").inner_text()
     assert contrast_problems(page) == []
     if reg.backend == "sqlite":
         page.evaluate("window.scrollBy(0, document.getElementById('ratings').offsetTop - 16)")
