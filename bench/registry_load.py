@@ -7,8 +7,8 @@ settings, in the same run on the same machine.
 
 Subcommands are functions registered in SUBCOMMANDS (`@subcommand("name")`); other
 modules add theirs the same way (bench/registry_load_reports.py, bench/registry_load_sync.py
-import this module: its server, hello, load-generator, percentile and CPU helpers are the
-shared parts) and are imported by main() when present.
+import this module: its server, hello, PostgreSQL, load-generator, percentile and CPU helpers
+are the one copy they use) and are imported by main() when present.
 
 Load generators (raw HTTP/1.1 over asyncio streams, keep-alive, one connection per worker:
 a client costs tens of microseconds per request, so it is not what is measured):
@@ -40,11 +40,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# At module level: FastAPI resolves the hello routes' annotations (strings, from __future__)
+# in this module's globals, and a Request parameter must be found there to be injected.
+from fastapi import Request as HttpRequest  # (Request is the load generators' below)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-STARTUP_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 90.0  # generous: the machine may be busy with a test run besides
 # name -> (fn(args) -> exit code, its options: fn(parser) or None)
 SUBCOMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable | None]] = {}
 # Modules that register more subcommands (imported when they exist).
@@ -73,17 +77,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (so [1] is field 4, the ppid)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process, all its threads (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
 
 
-def postgres_cpu_s(database: str = "") -> float:
+def postgres_cpu_s(database: str = "", exited: bool = False) -> float:
     """CPU seconds of the PostgreSQL backends serving `database` (their process title names
     it: other clients of a shared cluster are not counted); every postgres process when
-    `database` is empty."""
+    `database` is empty. With `exited`, plus what the postmaster collected from backends
+    that exited (a backend's time moves there when it ends: a pool that opens and closes
+    overflow connections under load): cluster-wide, it cannot be told apart by database."""
     total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -96,9 +107,14 @@ def postgres_cpu_s(database: str = "") -> float:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     if f" {database} ".encode() not in f.read().replace(b"\0", b" "):
                         continue
-            total += cpu_s(int(entry))
+            fields = _stat(int(entry))
         except OSError:  # gone meanwhile
             continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+        if exited:
+            with contextlib.suppress(OSError), open(f"/proc/{fields[1]}/comm") as f:
+                if f.read().strip() != "postgres":  # its parent is not postgres: the postmaster
+                    total += (int(fields[13]) + int(fields[14])) / CLK_TCK  # cutime, cstime
     return total
 
 
@@ -351,7 +367,9 @@ def _host_port(url: str) -> tuple[str, int]:
 
 def start_postgres() -> str:
     """The throwaway cluster of scripts/start-test-postgres.sh (started if not running);
-    its base URL."""
+    its base URL ($OCOP_TEST_POSTGRES_URL when set: that script's cluster, exported)."""
+    if os.environ.get("OCOP_TEST_POSTGRES_URL"):
+        return os.environ["OCOP_TEST_POSTGRES_URL"]
     out = subprocess.run(
         ["bash", str(ROOT / "scripts" / "start-test-postgres.sh")],
         check=True,
@@ -364,16 +382,20 @@ def start_postgres() -> str:
 def fresh_postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
     """CREATE DATABASE on the cluster; (its URL, a dropper)."""
     import psycopg
+    from sqlalchemy.engine import make_url
 
+    base = make_url(base_url)
     name = f"ocop_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base_url, autocommit=True) as conn:
+    # psycopg takes a libpq URL: no SQLAlchemy driver name (postgresql+psycopg://).
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        with contextlib.suppress(Exception), psycopg.connect(base_url, autocommit=True) as conn:
+        with contextlib.suppress(Exception), psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return base_url.rsplit("/", 1)[0] + "/" + name, drop
+    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 @dataclasses.dataclass
@@ -410,7 +432,8 @@ def _wait_for(proc: subprocess.Popen, url_file: Path, health: str, log: Path) ->
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited {proc.returncode}: {log.read_text()[-3000:]}")
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"server exited {proc.returncode}: {tail}")
         if url_file.exists() and url_file.read_text().strip():
             url = url_file.read_text().strip()
             with contextlib.suppress(requests.RequestException):
@@ -418,7 +441,7 @@ def _wait_for(proc: subprocess.Popen, url_file: Path, health: str, log: Path) ->
                     return url
         time.sleep(0.05)
     proc.kill()
-    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
+    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')[-3000:]}")
 
 
 def start_registry(
@@ -475,20 +498,27 @@ def start_registry(
     )
 
 
-def start_hello(folder: Path, asynchronous: bool = False) -> Server:
+def start_hello(folder: Path, asynchronous: bool = False, kiosk_api: bool = False) -> Server:
     """A plain FastAPI app answering GET /hello, under the registry's own uvicorn settings
-    (registry/httpserver.py uvicorn_config: h11, the same protocol class, no access log)."""
+    (registry/httpserver.py uvicorn_config: h11, the same protocol class, no access log).
+    `asynchronous`: its GET route an async def (else a def, run in the thread pool).
+    `kiosk_api` instead: GET of any path answers {"hello": "world"} in a def route (JSON: a
+    kiosk's client parses the reply), POST of any path reads its body in an async def route
+    (as the registry's upload does): a sync round's pull, lots and upload without the work
+    behind them."""
     folder.mkdir(parents=True, exist_ok=True)
     url_file, log = folder / "hello-url.txt", folder / "hello.log"
     cmd = [sys.executable, str(Path(__file__).resolve()), "_hello", str(url_file)]
     if asynchronous:
         cmd.append("--async")
+    if kiosk_api:
+        cmd.append("--kiosk-api")
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     return Server(_wait_for(proc, url_file, "/hello", log), proc, folder)
 
 
-def _serve_hello(url_file: str, asynchronous: bool) -> int:
+def _serve_hello(url_file: str, asynchronous: bool, kiosk_api: bool = False) -> int:
     import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse
@@ -497,7 +527,17 @@ def _serve_hello(url_file: str, asynchronous: bool) -> int:
     from registry.httpserver import uvicorn_config
 
     app = FastAPI()
-    if asynchronous:
+    if kiosk_api:
+
+        @app.get("/{path:path}")
+        def any_get(path: str) -> dict:
+            return {"hello": "world"}
+
+        @app.post("/{path:path}")
+        async def any_post(path: str, request: HttpRequest) -> dict:
+            await request.body()
+            return {"hello": "world"}
+    elif asynchronous:
 
         @app.get("/hello")
         async def hello_async() -> PlainTextResponse:
@@ -547,9 +587,12 @@ def api(server: Server, method: str, path: str, token: str, **kwargs):
     return reply.json()
 
 
-def issue_stamps(server: Server, count: int, product_id: int = 101) -> list[str]:
+def issue_stamps(
+    server: Server, count: int, product_id: int = 101, urls: bool = False
+) -> list[str]:
     """`count` signed stamps' payloads (blocks of at most 10,000) for the demo station
-    (its quotas lifted first: the bench prints more than a day's default)."""
+    (its quotas lifted first: the bench prints more than a day's default); with `urls`
+    their whole URLs instead (what a QR code holds, so what a kiosk scans)."""
     api(
         server,
         "PATCH",
@@ -567,7 +610,7 @@ def issue_stamps(server: Server, count: int, product_id: int = 101) -> list[str]
             server.token,
             json={"request_id": f"bench-{uuid.uuid4().hex}", "product_id": product_id, "count": n},
         )
-        payloads += [s.rsplit("/", 1)[1] for s in block["stamps"]]
+        payloads += [s if urls else s.rsplit("/", 1)[1] for s in block["stamps"]]
     return payloads
 
 
@@ -718,7 +761,7 @@ def _stamp_page_on(args: argparse.Namespace, backend: str, folder: Path) -> tupl
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_hello"]:  # internal: the hello server process
-        return _serve_hello(argv[1], "--async" in argv)
+        return _serve_hello(argv[1], "--async" in argv, "--kiosk-api" in argv)
     # One registry of subcommands whether run as a script or imported: the module's.
     this = importlib.import_module("bench.registry_load")
     for name in EXTENSIONS:

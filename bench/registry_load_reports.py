@@ -19,18 +19,16 @@ for the counts), and the clone rules for the 50 serials of one upload (registry/
 what record_batch runs). Each new query is run 3 times (best shown), each old one once.
 
 `run(args)` is what bench/registry_load.py registers as a subcommand (add_arguments(parser)
-declares the options).
+declares the options); the PostgreSQL helpers are that module's.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.registry_load import fresh_postgres_database, start_postgres, subcommand  # noqa: E402
 from registry import aggregates, clones, db, reports  # noqa: E402
 from registry.config import CloneRules, RegistryConfig  # noqa: E402
 from registry.geo import CENTROIDS  # noqa: E402
@@ -331,41 +330,11 @@ def measure(database: db.Database, args) -> list[tuple[str, float | None, float]
     return out
 
 
-def _postgres_base_url() -> str:
-    """The throwaway cluster of scripts/start-test-postgres.sh (started when not running)."""
-    if os.environ.get("OCOP_TEST_POSTGRES_URL"):
-        return os.environ["OCOP_TEST_POSTGRES_URL"]
-    out = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "start-test-postgres.sh")],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return out.strip().splitlines()[-1]
-
-
-def _postgres_database() -> tuple[str, Callable[[], None]]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(_postgres_base_url())
-    name = f"ocop_bench_{uuid.uuid4().hex[:8]}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
-
 def bench_backend(backend: str, args, folder: Path) -> tuple[dict[str, float], list]:
     if backend == "sqlite":
         url, drop = f"sqlite:///{folder / 'reports.sqlite'}", (lambda: None)
     else:
-        url, drop = _postgres_database()
+        url, drop = fresh_postgres_database(start_postgres())
     database = db.Database(url)
     try:
         database.migrate()
@@ -433,15 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(parser.parse_args(argv))
 
 
-def _register() -> None:
-    # `bench/registry_load.py reports ...` (its subcommand registry), besides running alone.
-    with contextlib.suppress(ModuleNotFoundError):
-        from bench.registry_load import subcommand
-
-        subcommand("reports", add_arguments)(run)
-
-
-_register()
+subcommand("reports", add_arguments)(run)  # `bench/registry_load.py reports ...`
 
 
 if __name__ == "__main__":

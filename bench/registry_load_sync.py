@@ -22,8 +22,9 @@ rounds, server CPU ms per request (its process, every thread; `db CPU` every pos
 process), errors; at the end a last round without drops, then per backend: scan keys sent,
 rows stored, missing and duplicates (0/0 required: exit status 1 otherwise).
 
-Standalone (bench/registry_load.py may not be there): its own server, hello, percentile and
-CPU helpers; `run(args)` is the entry point either way.
+Its registry, hello, PostgreSQL, percentile and CPU helpers are bench/registry_load.py's
+(that module registers this one as its `sync` subcommand); `run(args)` is the entry point
+either way.
 """
 
 from __future__ import annotations
@@ -35,17 +36,28 @@ import gzip
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.registry_load import (  # noqa: E402
+    Server,
+    api,
+    cpu_s,
+    issue_stamps,
+    percentile,
+    postgres_cpu_s,
+    registry_on,
+    start_hello,
+    subcommand,
+)
 
 API = "/api/v1"
 SCANS_PER_ROUND = 50
@@ -53,186 +65,7 @@ DROP_ACK_FRACTION = 0.02
 PUSH_BATCH_ITEMS = 1000  # kiosk.sync.engine.PUSH_BATCH_ITEMS
 KIOSK_GZIP_LEVEL = 5  # kiosk.sync.client.GZIP_LEVEL
 STAMPS_PER_KIOSK = 10
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-STARTUP_TIMEOUT_S = 90.0
 REQUEST_TIMEOUT_S = 120.0
-
-
-# --- measurement helpers ---------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by nearest rank; nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process, all its threads (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def postgres_cpu_s() -> float:
-    """CPU seconds of the database server: every live postgres process, plus what the
-    postmaster collected from backends that exited (a backend's time moves there)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as f:
-                if f.read().strip() != "postgres":
-                    continue
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-        with contextlib.suppress(OSError), open(f"/proc/{fields[1]}/comm") as f:
-            if f.read().strip() != "postgres":  # its parent is not postgres: the postmaster
-                total += (int(fields[13]) + int(fields[14])) / CLK_TCK
-    return total
-
-
-# --- servers --------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    folder: Path
-    db_url: str = ""
-    admin_token: str = ""
-    token: str = ""  # demo-station (a printing station)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _wait_for(proc: subprocess.Popen, url_file: Path, health: str, log: Path) -> str:
-    import requests
-
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-        if url_file.exists() and url_file.read_text().strip():
-            url = url_file.read_text().strip()
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url + health, timeout=2).status_code == 200:
-                    return url
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"server did not start: {log.read_text(errors='replace')[-2000:]}")
-
-
-def start_registry(folder: Path, db_url: str) -> Server:
-    """`ocop-registry serve --demo` (catalog, keys, a printing station) on db_url."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {n: folder / f"{n}.txt" for n in ("url", "token", "admin", "root")}
-    log = folder / "registry.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "registry.cli",
-                "serve",
-                "--demo",
-                "--port",
-                "0",
-                "--db",
-                db_url,
-                "--data-dir",
-                str(folder / "data"),
-                "--url-file",
-                str(files["url"]),
-                "--token-file",
-                str(files["token"]),
-                "--admin-token-file",
-                str(files["admin"]),
-                "--root-key-file",
-                str(files["root"]),
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = _wait_for(proc, files["url"], f"{API}/health", log)
-    return Server(
-        proc,
-        url,
-        folder,
-        db_url,
-        files["admin"].read_text().strip(),
-        files["token"].read_text().strip(),
-    )
-
-
-HELLO = """
-import sys, uvicorn
-from fastapi import FastAPI, Request
-app = FastAPI()
-@app.get("/{path:path}")
-def get(path: str) -> dict:
-    return {"hello": "world"}
-@app.post("/{path:path}")
-async def post(path: str, request: Request) -> dict:
-    await request.body()
-    return {"hello": "world"}
-import socket
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-open(sys.argv[1], "w").write(f"http://127.0.0.1:{sock.getsockname()[1]}")
-config = uvicorn.Config(app, access_log=False, log_level="warning")
-uvicorn.Server(config).run(sockets=[sock])
-"""
-
-
-def start_hello(folder: Path) -> Server:
-    """A plain FastAPI app on uvicorn (sync GET handler, async POST reading the body)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    url_file, log = folder / "hello-url.txt", folder / "hello.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", HELLO, str(url_file)], cwd=ROOT, stdout=out, stderr=out
-        )
-    return Server(proc, _wait_for(proc, url_file, "/health", log), folder)
-
-
-def start_postgres() -> str:
-    """The test cluster of scripts/start-test-postgres.sh (started when not running)."""
-    out = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "start-test-postgres.sh")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-def fresh_postgres_database(base_url: str) -> str:
-    import sqlalchemy as sa
-
-    name = f"bench_sync_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(
-        "postgresql+psycopg://" + base_url.split("://", 1)[1], isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base_url.rsplit("/", 1)[0] + "/" + name
 
 
 # --- the kiosks -----------------------------------------------------------------------------
@@ -441,44 +274,18 @@ async def run_kiosks(
 # --- setup and report -----------------------------------------------------------------------
 
 
-def _admin(server: Server, method: str, path: str, **kwargs):
-    import requests
-
-    reply = requests.request(
-        method,
-        server.url + path,
-        headers={"Authorization": f"Bearer {server.admin_token}"},
-        timeout=120,
-        **kwargs,
-    )
-    reply.raise_for_status()
-    return reply.json()
-
-
 def make_kiosks(server: Server, count: int, run_id: str) -> list[Kiosk]:
-    """`count` kiosk stations with ten genuine stamps each (one block from demo-station)."""
-    import requests
-
-    needed = count * STAMPS_PER_KIOSK
-    stamps: list[str] = []
-    while len(stamps) < needed:
-        reply = requests.post(
-            server.url + f"{API}/stamp-blocks",
-            json={
-                "request_id": f"bench-{uuid.uuid4().hex}",
-                "product_id": 101,
-                "count": min(5000, needed - len(stamps)),
-            },
-            headers={"Authorization": f"Bearer {server.token}"},
-            timeout=300,
-        )
-        reply.raise_for_status()
-        stamps += reply.json()["stamps"]
+    """`count` kiosk stations with ten genuine stamps each (from demo-station)."""
+    stamps = issue_stamps(server, count * STAMPS_PER_KIOSK, urls=True)
     kiosks = []
     for i in range(count):
         name = f"k{run_id}-{i:04d}"
-        token = _admin(
-            server, "POST", f"{API}/admin/stations", json={"name": name, "district": "Mộc Châu"}
+        token = api(
+            server,
+            "POST",
+            f"{API}/admin/stations",
+            server.admin_token,
+            json={"name": name, "district": "Mộc Châu"},
         )["token"]
         kiosks.append(Kiosk(name, token, stamps[i * STAMPS_PER_KIOSK : (i + 1) * STAMPS_PER_KIOSK]))
     return kiosks
@@ -540,24 +347,14 @@ HEADER = (
 
 
 def measure(server: Server, kiosks, rounds, drop, hello, seed, postgres) -> Row:
-    before, db_before = cpu_s(server.proc.pid), postgres_cpu_s() if postgres else None
+    # db CPU: the whole cluster, exited backends included (the registry's pool opens and
+    # closes overflow connections at hundreds of kiosks).
+    before = cpu_s(server.pid)
+    db_before = postgres_cpu_s(exited=True) if postgres else None
     stats, elapsed = asyncio.run(run_kiosks(kiosks, server.url, rounds, drop, hello, seed))
-    used = cpu_s(server.proc.pid) - before
-    db_used = None if db_before is None else postgres_cpu_s() - db_before
+    used = cpu_s(server.pid) - before
+    db_used = None if db_before is None else postgres_cpu_s(exited=True) - db_before
     return Row("hello" if hello else "registry", "", stats, elapsed, used, db_used)
-
-
-@contextlib.contextmanager
-def registry_on(backend: str, folder: Path) -> Iterator[Server]:
-    if backend == "postgres":
-        url = fresh_postgres_database(start_postgres())
-    else:
-        url = f"sqlite:///{folder / 'data' / 'registry.sqlite'}"
-    server = start_registry(folder, url)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -577,9 +374,9 @@ def run(args: argparse.Namespace) -> int:
         base = Path(tmp)
         for backend in backends:
             run_id = uuid.uuid4().hex[:6]
-            with registry_on(backend, base / backend) as server:
+            with registry_on(backend, base) as server:
                 kiosks = make_kiosks(server, kiosks_n, run_id)
-                hello = start_hello(base / f"hello-{backend}")
+                hello = start_hello(base / f"hello-{backend}", kiosk_api=True)
                 try:
                     hello_kiosks = [Kiosk(k.name, k.token, k.stamps) for k in kiosks]
                     # hello first, while the registry idles (same machine, same kiosks)
@@ -627,10 +424,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
 
 
-with contextlib.suppress(ImportError):  # registered as `registry_load.py sync` when present
-    from bench import registry_load  # type: ignore[attr-defined]
-
-    registry_load.subcommand("sync", add_arguments)(run)
+subcommand("sync", add_arguments)(run)  # `bench/registry_load.py sync ...`
 
 
 def main(argv: list[str] | None = None) -> int:
