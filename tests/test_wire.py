@@ -331,9 +331,10 @@ KIOSK_ONLY = {
     "ratings": {"id", "product_id", "updated_at"},
 }
 REGISTRY_ONLY = {
-    "producers": {"seq"},
+    # search_fold: the console's diacritics-free search; contact_person: the office's own
+    "producers": {"seq", "search_fold", "contact_person"},
     "media": {"seq", "content", "created_at"},
-    "products": {"seq"},
+    "products": {"seq", "search_fold"},
     "ratings": {"id", "product_id", "position"},
     "tombstones": {"seq", "deleted_at"},
 }

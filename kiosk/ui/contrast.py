@@ -82,6 +82,7 @@ THEME_PAIRS: tuple[Pair, ...] = (
     Pair("red", "card", T, "the hotline, errors, an armed cancel button's label"),
     Pair("red", "cream", T, "errors on the page"),
     Pair("amber", "card", T, "a rating that is not valid today, a stopped job"),
+    Pair("amber", "cream", T, "the lit district's product count on the rest-stop route strip"),
     Pair("amber", "amber_soft", T, "the trust-list note"),
     Pair("ink", "amber_soft", T, "a stopped print job's card"),
     Pair("slate", "card", T, "a demo stamp's label"),
