@@ -4,7 +4,8 @@ the public stamp page at <stamp path prefix><code> and the reports page at /repo
 `create_app(config)` only wires: the settings, database and key ring go on `app.state`
 (handlers get them through registry/deps.py), the routers come from registry/routes/, the
 error handlers from registry/problems.py (JSON problem details, RFC 9457). Middleware,
-outermost first: security headers (and no Host-derived Location), the body read deadline
+outermost first: the stamp page and its beacon, answered ahead of the rest
+(registry/phone_paths.py); security headers (and no Host-derived Location), the body read deadline
 (408), the body limits (as received and after gzip decompression, before any parsing), the
 CSRF rule for every state-changing request (registry/csrf.py), gzip replies.
 Slash redirects are off: Starlette would build them from the Host header.
@@ -20,11 +21,14 @@ from registry.config import RegistryConfig
 from registry.csrf import CsrfGuard, CsrfMiddleware
 from registry.db import Database
 from registry.middleware import (
+    GZIP_LEVEL,
+    GZIP_MIN_BYTES,
     BodyLimitMiddleware,
     BodyTimeoutMiddleware,
     SecurityHeadersMiddleware,
 )
 from registry.phone_page import PageCaches
+from registry.phone_paths import PhonePaths
 from registry.problems import problem
 from registry.ratelimit import FailedAuthLimiter
 from registry.routes import API, admin, admin_stations, console, pages, public, stations
@@ -32,11 +36,8 @@ from registry.signing import KeyRing
 from registry.verification import Verifiers
 from registry.views import ViewLog
 
-# Measured by bench/gzip_levels.py on a 2,000-product catalog page (1.52 MB of JSON):
-# level 6 is 7 % larger than level 9 at 30 % of its CPU time (7.7 ms, 26 ms); level 1 is
-# 50 % larger (docs/registry.md, "Compression"). Replies from GZIP_THREAD_MIN_BYTES on are
-# compressed in a worker thread (Starlette's), so a catalog page never holds the event loop.
-GZIP_LEVEL = 6
+# Replies from GZIP_THREAD_MIN_BYTES on are compressed in a worker thread (Starlette's), so
+# a catalog page never holds the event loop.
 GZIP_THREAD_MIN_BYTES = 64 * 1024
 
 
@@ -68,7 +69,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.router.on_shutdown.append(app.state.views.close)
     app.add_middleware(
         GZipMiddleware,
-        minimum_size=1024,
+        minimum_size=GZIP_MIN_BYTES,
         compresslevel=GZIP_LEVEL,
         thread_minimum_size=GZIP_THREAD_MIN_BYTES,
     )
@@ -80,11 +81,17 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     )
     app.add_middleware(BodyTimeoutMiddleware, body_timeout_s=config.timeouts.body_s)
     app.add_middleware(SecurityHeadersMiddleware, public_base_url=config.public_base_url)
+    # Outermost: the campaign's two routes skip the stack (registry/phone_paths.py).
+    app.add_middleware(
+        PhonePaths,
+        routes=pages.phone_routes(config.stamp_path_prefix),
+        public_base_url=config.public_base_url,
+    )
     problems.install(app)
     console.install(app)
     # The pages first: the stamp page is what a campaign calls, and routes are matched in
     # order (no path of theirs overlaps the API's /api/v1 or the console's /console).
-    app.include_router(pages.build_router(config.stamp_path_prefix))
+    app.include_router(pages.build_router())
     app.include_router(public.router)
     app.include_router(stations.build_router(config.limits))
     app.include_router(admin.router)

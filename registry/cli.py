@@ -289,7 +289,12 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from registry.api import create_app
-    from registry.httpserver import fork_workers, supervise_workers, uvicorn_config
+    from registry.httpserver import (
+        fork_workers,
+        freeze_startup_heap,
+        supervise_workers,
+        uvicorn_config,
+    )
 
     if args.demo and not args.data_dir and not args.db:
         tmp = tempfile.mkdtemp(prefix="ocop-registry-demo-")
@@ -348,6 +353,7 @@ def cmd_serve(args) -> int:
     server_config = uvicorn_config(app, config.timeouts, args.log_level)
     with backup.serving(config.data_dir):  # `restore` refuses while this is held
         workers: list[int] = []
+        freeze_startup_heap()
         if args.workers > 1:
             database.engine.dispose()  # no connection may be shared across fork
             workers = fork_workers(server_config, sock, args.workers)

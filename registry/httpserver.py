@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -128,4 +129,21 @@ def supervise_workers(children: list[int]) -> int:
     return 1 if failed else 0
 
 
-__all__ = ["TimedH11Protocol", "fork_workers", "supervise_workers", "uvicorn_config"]
+def freeze_startup_heap() -> None:
+    """Move every object made so far (modules, the app, its routes: ~140,000) out of the
+    garbage collector's reach before serving. A full collection otherwise walks all of them:
+    measured in-process on the stamp page, one every ~8,000 requests, each 200-320 ms with
+    the event loop stopped (a tail latency the page's p99 cannot hide). Called before the
+    fork, so the workers also keep these pages shared (a collection writes to every object
+    it visits)."""
+    gc.collect()
+    gc.freeze()
+
+
+__all__ = [
+    "TimedH11Protocol",
+    "fork_workers",
+    "freeze_startup_heap",
+    "supervise_workers",
+    "uvicorn_config",
+]

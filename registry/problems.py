@@ -87,10 +87,26 @@ async def _bug(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "the registry failed; see its log")
 
 
+# Each error type's answer, most specific first (error_response takes the first match).
+HANDLERS = (
+    (StarletteHTTPException, _http_error),
+    (RequestValidationError, _validation_error),
+    (catalog.CatalogError, _catalog_error),
+    (SigningError, _signing_error),
+    (Exception, _bug),
+)
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of `app` as a problem document."""
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(catalog.CatalogError, _catalog_error)
-    app.add_exception_handler(SigningError, _signing_error)
-    app.add_exception_handler(Exception, _bug)
+    for kind, handler in HANDLERS:
+        app.add_exception_handler(kind, handler)
+
+
+async def error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The answer install()'s handlers give to `exc`, for code that runs ahead of the app's
+    router (registry/phone_paths.py)."""
+    for kind, handler in HANDLERS:
+        if isinstance(exc, kind):
+            return await handler(request, exc)
+    raise exc

@@ -14,7 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from ocop.i18n import LANGUAGES
 from ocop.stamps.verdicts import COUNTED_FOR_CLONES
-from registry import admins, audit, clones, pages, phone_page, public_reports, reports
+from registry import (
+    admins,
+    audit,
+    clones,
+    pages,
+    phone_page,
+    phone_paths,
+    public_reports,
+    reports,
+)
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
 from registry.csrf import FORM_TYPE, token_for_request
 from registry.dal import stamp_reports
@@ -38,27 +47,11 @@ REPORTS_ON_PAGE = 100  # newest stamp reports on the reports page
 REPORT_WINDOW_S = 3600.0  # config.reports_per_hour
 
 
-def build_router(stamp_path_prefix: str) -> APIRouter:
-    """The pages, with the stamp page under `stamp_path_prefix` ('/S/') and under its lower
-    case too (phones may lowercase a URL). The routes are matched in this order."""
+def build_router() -> APIRouter:
+    """The pages but the stamp page and its beacon (phone_routes: registry/phone_paths.py
+    answers them ahead of the app's stack)."""
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/", index, methods=["GET"], include_in_schema=False)
-    router.add_api_route(
-        stamp_path_prefix.rstrip("/") + "/{code}",
-        stamp_page,
-        methods=["GET"],
-        name="stamp_page_upper",
-        include_in_schema=False,
-    )
-    if stamp_path_prefix != stamp_path_prefix.lower():
-        router.add_api_route(
-            stamp_path_prefix.lower().rstrip("/") + "/{code}",
-            stamp_page,
-            methods=["GET"],
-            name="stamp_page_lower",
-            include_in_schema=False,
-        )
-    router.add_api_route("/v/{code}", view_beacon, methods=["GET"], include_in_schema=False)
     router.add_api_route("/check", check_serial, methods=["GET"], include_in_schema=False)
     router.add_api_route("/report", post_report, methods=["POST"], include_in_schema=False)
     router.add_api_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
@@ -70,6 +63,13 @@ def build_router(stamp_path_prefix: str) -> APIRouter:
     )
     router.add_api_route("/static/{name}", static, methods=["GET"], include_in_schema=False)
     return router
+
+
+def phone_routes(stamp_path_prefix: str) -> dict[str, phone_paths.Endpoint]:
+    """The stamp page under `stamp_path_prefix` ('/S/') and under its lower case too (phones
+    may lowercase a URL), and its beacon under /v/."""
+    prefix = stamp_path_prefix.rstrip("/") + "/"
+    return {prefix: stamp_page, prefix.lower(): stamp_page, "/v/": view_beacon}
 
 
 def _lang_and_switch(request: Request) -> tuple[str, str]:
