@@ -8,7 +8,7 @@ The generator: `--stations` stations in Sơn La's districts, `--products` produc
 spread over `--days` days up to today (5% of them print records), serials drawn so a few
 are seen at several stations, written in one transaction (SQLite: executemany; PostgreSQL:
 COPY), then the aggregates built by registry/aggregates.rebuild, the same GROUP BY as
-migration 0015's backfill (the upload path adds to the same tables; the tests check both
+migration 0011's backfill (the upload path adds to the same tables; the tests check both
 agree). PostgreSQL is the throwaway cluster of scripts/start-test-postgres.sh (fsync off:
 only the reads are measured here), in a fresh database dropped at the end.
 
