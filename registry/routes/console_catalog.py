@@ -28,7 +28,7 @@ from ocop.clock import vietnam_day
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus, effective_rating_status
 from ocop.stamps.codec import MAX_PRODUCT_ID
 from ocop.text import fold
-from registry import audit, catalog, console_text, geo
+from registry import audit, catalog, console_text, geo, signing
 from registry.admins import AdminRole
 from registry.audit import AuditAction
 from registry.catalog import CatalogError
@@ -707,13 +707,8 @@ def delete_product(
             reason = f"product {product_id} deleted"
             sequence = keyring.revoke_ranges(conn, ranges, reason)
             for first, last in ranges:
-                audit.record(
-                    conn,
-                    caller.principal.name,
-                    AuditAction.SERIALS_REVOKE,
-                    f"serials:{first}-{last}",
-                    client,
-                    {"reason": reason, "trust_list_sequence": sequence},
+                signing.audit_serials_revocation(
+                    conn, caller.principal.name, client, first, last, reason, sequence
                 )
     if revoke:
         revoked = str(sum(b.count for b in blocks))

@@ -30,9 +30,8 @@ from sqlalchemy.engine import Connection
 
 from ocop.stamps.codec import MAX_SERIAL
 from ocop.stations import StationRole
-from registry import audit, stations
+from registry import signing, stations
 from registry.admins import AdminRole
-from registry.audit import AuditAction
 from registry.auth import StationExists
 from registry.config import DEFAULT_QUOTA_PER_DAY, DEFAULT_QUOTA_TOTAL
 from registry.dal import console as console_rows
@@ -750,13 +749,8 @@ def revoke_serials(
 
     def act(conn: Connection) -> str:
         sequence = keyring.revoke_serials(conn, low, high, reason)
-        audit.record(
-            conn,
-            caller.principal.name,
-            AuditAction.SERIALS_REVOKE,
-            f"serials:{low}-{high}",
-            client_address(request),
-            {"reason": reason, "trust_list_sequence": sequence},
+        signing.audit_serials_revocation(
+            conn, caller.principal.name, client_address(request), low, high, reason, sequence
         )
         return f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}"
 
@@ -818,18 +812,8 @@ def revoke_key(
 
     def act(conn: Connection) -> str:
         sequence = keyring.revoke_key(conn, key, day, good, reason)
-        audit.record(
-            conn,
-            caller.principal.name,
-            AuditAction.KEY_REVOKE,
-            f"key:{key}",
-            client_address(request),
-            {
-                "from": day,
-                "last_good_serial": good,
-                "reason": reason,
-                "trust_list_sequence": sequence,
-            },
+        signing.audit_key_revocation(
+            conn, caller.principal.name, client_address(request), key, day, good, reason, sequence
         )
         return f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}"
 
@@ -877,13 +861,8 @@ def rotate_key(
     def act(conn: Connection) -> str:
         key_id = keyring.rotate(conn, emergency=now)
         sequence, _ = keyring.latest_signed(conn)
-        audit.record(
-            conn,
-            caller.principal.name,
-            AuditAction.KEY_ROTATE,
-            f"key:{key_id}",
-            client_address(request),
-            {"trust_list_sequence": sequence, "emergency": now},
+        signing.audit_key_rotation(
+            conn, caller.principal.name, client_address(request), key_id, sequence, emergency=now
         )
         return f"{STAMPS}?done={Done.ROTATED.value}&key={key_id}&sequence={sequence}"
 
