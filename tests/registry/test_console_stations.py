@@ -3,8 +3,10 @@ PostgreSQL): an administrator in real Chromium rotates a station's token and a r
 process set up from the page's QR code syncs with it while the old token is refused;
 revokes a serial range and a real kiosk's next sync reads that stamp as revoked; and what
 must be refused is refused: editors' and viewers' posts, posts without the CSRF token, the
-token anywhere after its one page. Screenshots: docs/screenshots/console-stations.png,
-console-station.png, console-stamps.png (SQLite, 1366x768).
+token anywhere after its one page; a key rotation, a key revocation and a serial revocation
+write the same audit row from the CLI, the admin API and the console. Screenshots:
+docs/screenshots/console-stations.png, console-station.png, console-stamps.png (SQLite,
+1366x768).
 """
 
 from __future__ import annotations
