@@ -47,6 +47,9 @@ from fastapi import Request as HttpRequest  # (Request is the load generators' b
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# The registry is started as the tests start it (one `ocop-registry serve --demo` command).
+from tests.registry.server import serve_command, serve_files  # noqa: E402
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STARTUP_TIMEOUT_S = 90.0  # generous: the machine may be busy with a test run besides
 # name -> (fn(args) -> exit code, its options: fn(parser) or None)
@@ -455,34 +458,9 @@ def start_registry(
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "registry-data"
     db_url = db_url or f"sqlite:///{data / 'registry.sqlite'}"
-    files = {n: folder / f"{n}.txt" for n in ("token", "root", "admin", "url")}
+    files = serve_files(folder)
     log = folder / "registry.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "registry.cli",
-        "serve",
-        "--demo",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--db",
-        db_url,
-        "--data-dir",
-        str(data),
-        "--token-file",
-        str(files["token"]),
-        "--root-key-file",
-        str(files["root"]),
-        "--admin-token-file",
-        str(files["admin"]),
-        "--url-file",
-        str(files["url"]),
-        "--log-level",
-        "warning",
-        *extra_args,
-    ]
+    cmd = serve_command(db_url, data, files, ("--log-level", "warning", *extra_args))
     environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=environ)

@@ -76,6 +76,7 @@ from registry import (
     clones,
     db,
     epoch,
+    signing,
 )
 from registry import stations as station_rules
 from registry.audit import AuditAction
@@ -482,7 +483,9 @@ def cmd_key_rotate(args) -> int:
     with database.write() as conn:
         key_id = keyring.rotate(conn, emergency=args.now)
         sequence, _ = keyring.latest_signed(conn)
-        _audit(conn, AuditAction.KEY_ROTATE, f"key:{key_id}", {"trust_list_sequence": sequence})
+        signing.audit_key_rotation(
+            conn, audit.cli_actor(), audit.CLI_CLIENT, key_id, sequence, emergency=args.now
+        )
         nxt = keyring.next_key(conn)
     print(f"signing key {key_id} is current; trust list {sequence} published")
     if nxt is not None:
@@ -542,11 +545,14 @@ def cmd_trust_refresh(args) -> int:
 
 def cmd_revoke(args) -> int:
     database, keyring = open_registry(_config(args))
+    actor = audit.cli_actor()
     try:
         with database.write() as conn:
             if args.what == "serials":
                 sequence = keyring.revoke_serials(conn, args.first, args.last, args.reason)
-                action, target = AuditAction.SERIALS_REVOKE, f"serials:{args.first}-{args.last}"
+                signing.audit_serials_revocation(
+                    conn, actor, audit.CLI_CLIENT, args.first, args.last, args.reason, sequence
+                )
             elif args.what == "key":
                 since = (
                     dt.date.fromisoformat(args.revoked_from)
@@ -556,17 +562,28 @@ def cmd_revoke(args) -> int:
                 sequence = keyring.revoke_key(
                     conn, args.key_id, since, args.last_good_serial, args.reason
                 )
-                action, target = AuditAction.KEY_REVOKE, f"key:{args.key_id}"
-            elif args.what == "suspect":
-                sequence = keyring.mark_suspect(conn, args.serials, args.reason)
-                action = AuditAction.SUSPECT_ADD
+                signing.audit_key_revocation(
+                    conn,
+                    actor,
+                    audit.CLI_CLIENT,
+                    args.key_id,
+                    since,
+                    args.last_good_serial,
+                    args.reason,
+                    sequence,
+                )
+            else:
+                if args.what == "suspect":
+                    sequence = keyring.mark_suspect(conn, args.serials, args.reason)
+                    action = AuditAction.SUSPECT_ADD
+                else:  # clear-suspect
+                    cleared, sequence = clones.clear(conn, keyring, args.serials, actor)
+                    action = AuditAction.SUSPECT_CLEAR
+                    print(f"taken off the suspect list: {', '.join(map(str, cleared)) or 'none'}")
                 target = "serials:" + ",".join(str(s) for s in args.serials[:50])
-            else:  # clear-suspect
-                cleared, sequence = clones.clear(conn, keyring, args.serials, audit.cli_actor())
-                action = AuditAction.SUSPECT_CLEAR
-                target = "serials:" + ",".join(str(s) for s in args.serials[:50])
-                print(f"taken off the suspect list: {', '.join(map(str, cleared)) or 'none'}")
-            _audit(conn, action, target, {"reason": args.reason, "trust_list_sequence": sequence})
+                _audit(
+                    conn, action, target, {"reason": args.reason, "trust_list_sequence": sequence}
+                )
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(f"trust list {sequence} published")

@@ -57,7 +57,8 @@ from ocop.stamps.trust import (
     sign_trust_list,
     verify_signed_trust_list,
 )
-from registry import db
+from registry import audit, db
+from registry.audit import AuditAction
 from registry.dal import keys
 from registry.kek import Kek, KekError
 from registry.keystore import KeyStore, key_store, list_key_name, signing_key_name
@@ -642,6 +643,61 @@ class KeyRing:
             stored = keys.block_reply(conn, claim.row.id)  # one whose lease ran out first
         assert stored is not None
         return stored
+
+
+# The audit rows of the key changes above: the CLI, the admin API and the console write
+# these same rows (the caller's actor and client; in the change's transaction).
+
+
+def audit_key_rotation(
+    conn: Connection, actor: str, client: str, key_id: int, sequence: int, *, emergency: bool
+) -> None:
+    audit.record(
+        conn,
+        actor,
+        AuditAction.KEY_ROTATE,
+        f"key:{key_id}",
+        client,
+        {"trust_list_sequence": sequence, "emergency": emergency},
+    )
+
+
+def audit_key_revocation(
+    conn: Connection,
+    actor: str,
+    client: str,
+    key_id: int,
+    revoked_from: dt.date,
+    last_good_serial: int | None,
+    reason: str,
+    sequence: int,
+) -> None:
+    audit.record(
+        conn,
+        actor,
+        AuditAction.KEY_REVOKE,
+        f"key:{key_id}",
+        client,
+        {
+            "from": revoked_from,
+            "last_good_serial": last_good_serial,
+            "reason": reason,
+            "trust_list_sequence": sequence,
+        },
+    )
+
+
+def audit_serials_revocation(
+    conn: Connection, actor: str, client: str, first: int, last: int, reason: str, sequence: int
+) -> None:
+    audit.record(
+        conn,
+        actor,
+        AuditAction.SERIALS_REVOKE,
+        f"serials:{first}-{last}",
+        client,
+        {"reason": reason, "trust_list_sequence": sequence},
+    )
 
 
 BLOCK_SIGNING_LEASE_S = 60.0  # a 10,000-stamp block signs in ~0.5 s

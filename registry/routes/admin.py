@@ -16,7 +16,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Upl
 from fastapi.responses import JSONResponse, Response
 
 from ocop.stamps.codec import MAX_PRODUCT_ID
-from registry import audit, catalog, catalog_import, clones, report_export, reports
+from registry import (
+    audit,
+    catalog,
+    catalog_import,
+    clones,
+    report_export,
+    reports,
+    signing,
+)
 from registry.admins import AdminRole, Principal
 from registry.audit import AuditAction
 from registry.dal import catalog as catalog_rows
@@ -218,14 +226,7 @@ def admin_rotate(
         with database.write() as conn:
             key_id = keyring.rotate(conn, emergency=now)
             sequence, _ = keyring.latest_signed(conn)
-            audit.record(
-                conn,
-                who.name,
-                AuditAction.KEY_ROTATE,
-                f"key:{key_id}",
-                client,
-                {"trust_list_sequence": sequence, "emergency": now},
-            )
+            signing.audit_key_rotation(conn, who.name, client, key_id, sequence, emergency=now)
     except RotationRefused as exc:
         raise HTTPException(409, str(exc)) from None
     return {"key_id": key_id, "trust_list_sequence": sequence}
@@ -239,13 +240,8 @@ def admin_revoke_serials(
         raise HTTPException(422, "last is below first")
     with database.write() as conn:
         sequence = keyring.revoke_serials(conn, body.first, body.last, body.reason)
-        audit.record(
-            conn,
-            who.name,
-            AuditAction.SERIALS_REVOKE,
-            f"serials:{body.first}-{body.last}",
-            client,
-            {"reason": body.reason, "trust_list_sequence": sequence},
+        signing.audit_serials_revocation(
+            conn, who.name, client, body.first, body.last, body.reason, sequence
         )
     return {"trust_list_sequence": sequence}
 
@@ -263,18 +259,15 @@ def admin_revoke_key(
             sequence = keyring.revoke_key(
                 conn, body.key_id, body.revoked_from, body.last_good_serial, body.reason
             )
-            audit.record(
+            signing.audit_key_revocation(
                 conn,
                 who.name,
-                AuditAction.KEY_REVOKE,
-                f"key:{body.key_id}",
                 client,
-                {
-                    "from": body.revoked_from,
-                    "last_good_serial": body.last_good_serial,
-                    "reason": body.reason,
-                    "trust_list_sequence": sequence,
-                },
+                body.key_id,
+                body.revoked_from,
+                body.last_good_serial,
+                body.reason,
+                sequence,
             )
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None

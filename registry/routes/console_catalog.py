@@ -28,7 +28,7 @@ from ocop.clock import vietnam_day
 from ocop.ratings import GROUP_NAMES, LEVEL_BY_STARS, RatingStatus, effective_rating_status
 from ocop.stamps.codec import MAX_PRODUCT_ID
 from ocop.text import fold
-from registry import audit, catalog, console_text, geo
+from registry import audit, catalog, console_text, geo, signing
 from registry.admins import AdminRole
 from registry.audit import AuditAction
 from registry.catalog import CatalogError
@@ -329,6 +329,16 @@ def _product_form(
     )
 
 
+def _refused(
+    request: Request, caller: ConsoleCaller, database, doc: dict, problems: list[FieldProblem]
+) -> Response:
+    """An existing product's page again with what was refused (422): the form's, a rating's,
+    a revocation's or the photo's."""
+    return _product_form(
+        request, caller, database, doc, is_new=False, problems=problems, status=422
+    )
+
+
 def _blank_product() -> dict:
     doc: dict[str, Any] = {f.name: f.default for f in catalog.written_fields(wire.PRODUCT)}
     doc |= {"id": None, "group": 1, "ratings": [], "featured": False, "is_demo": False}
@@ -412,15 +422,7 @@ def _save_product(
             if summary.updated:
                 _audit_write(conn, caller, request, f"product:{product_id}", summary)
     except CatalogError as exc:
-        return _product_form(
-            request,
-            caller,
-            database,
-            doc,
-            is_new=False,
-            problems=_problems(request, exc),
-            status=422,
-        )
+        return _refused(request, caller, database, doc, _problems(request, exc))
     return _redirect(f"{PRODUCTS}/{product_id}", done="saved" if summary.updated else "unchanged")
 
 
@@ -503,21 +505,8 @@ def revoke_rating(
     rating = _rating_at(doc, position)
     reason = str(fields.get("reason", ""))[:500]
     if not reason:
-        return _product_form(
-            request,
-            caller,
-            database,
-            doc,
-            is_new=False,
-            problems=[
-                FieldProblem(
-                    "reason",
-                    "",
-                    console_text.gettext(language(request), N_("A revocation needs a reason.")),
-                )
-            ],
-            status=422,
-        )
+        text = console_text.gettext(language(request), N_("A revocation needs a reason."))
+        return _refused(request, caller, database, doc, [FieldProblem("reason", "", text)])
     rating["status"] = RatingStatus.REVOKED.value
     try:
         with database.write() as conn:
@@ -531,15 +520,8 @@ def revoke_rating(
                 {"position": position, "reason": reason, "stars": rating["stars"]},
             )
     except CatalogError as exc:
-        return _product_form(
-            request,
-            caller,
-            database,
-            _stored_product(database, product_id),
-            is_new=False,
-            problems=_problems(request, exc),
-            status=422,
-        )
+        stored = _stored_product(database, product_id)
+        return _refused(request, caller, database, stored, _problems(request, exc))
     return _redirect(f"{PRODUCTS}/{product_id}", done="saved")
 
 
@@ -623,15 +605,8 @@ def upload_photo(
             mib=max_bytes // (1024 * 1024),
             megapixels=PHOTO_MAX_PIXELS // 1_000_000,
         )
-        return _product_form(
-            request,
-            caller,
-            database,
-            doc,
-            is_new=False,
-            problems=[FieldProblem("photo", console_text.gettext(lang, N_("Photo")), text)],
-            status=422,
-        )
+        label = console_text.gettext(lang, N_("Photo"))
+        return _refused(request, caller, database, doc, [FieldProblem("photo", label, text)])
     doc["image_hash"] = media.hash
     try:
         with database.write() as conn:
@@ -647,15 +622,8 @@ def upload_photo(
             summary = catalog_rows.validate_and_write(conn, {"products": [doc]})
             _audit_write(conn, caller, request, f"product:{product_id}", summary)
     except CatalogError as exc:
-        return _product_form(
-            request,
-            caller,
-            database,
-            _stored_product(database, product_id),
-            is_new=False,
-            problems=_problems(request, exc),
-            status=422,
-        )
+        stored = _stored_product(database, product_id)
+        return _refused(request, caller, database, stored, _problems(request, exc))
     return _redirect(f"{PRODUCTS}/{product_id}", done="photo")
 
 
@@ -739,13 +707,8 @@ def delete_product(
             reason = f"product {product_id} deleted"
             sequence = keyring.revoke_ranges(conn, ranges, reason)
             for first, last in ranges:
-                audit.record(
-                    conn,
-                    caller.principal.name,
-                    AuditAction.SERIALS_REVOKE,
-                    f"serials:{first}-{last}",
-                    client,
-                    {"reason": reason, "trust_list_sequence": sequence},
+                signing.audit_serials_revocation(
+                    conn, caller.principal.name, client, first, last, reason, sequence
                 )
     if revoke:
         revoked = str(sum(b.count for b in blocks))

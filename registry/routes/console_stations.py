@@ -5,8 +5,8 @@ signing keys, and signing-key rotation.
 Every change calls the same service the CLI and the admin API call (registry/stations.py,
 registry/signing.py KeyRing) and writes its audit row in the same transaction. Changes are
 admin-only (the default of needs_role); viewers and editors see the pages read-only. Each
-change is two POSTs: the first (without `confirmed`) only shows what will happen and
-changes nothing, the second (confirmed=yes, the same fields) does it.
+change is two POSTs (`_confirm_then_act`): the first (without `confirmed`) only shows what
+will happen and changes nothing, the second (confirmed=yes, the same fields) does it.
 
 A new token (add, rotate) is shown once, on the reply to the confirmed POST, with the
 kiosk's set-up values as text and as a QR code; it is never stored, logged or audited.
@@ -19,23 +19,25 @@ import enum
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
 
 from ocop.stamps.codec import MAX_SERIAL
 from ocop.stations import StationRole
-from registry import audit, stations
+from registry import signing, stations
 from registry.admins import AdminRole
-from registry.audit import AuditAction
 from registry.auth import StationExists
 from registry.config import DEFAULT_QUOTA_PER_DAY, DEFAULT_QUOTA_TOTAL
 from registry.dal import console as console_rows
 from registry.dal import keys as key_rows
 from registry.dal import stations as station_rows
+from registry.db import Database
 from registry.deps import ConsoleDep, DatabaseDep, KeyRingDep, client_address, needs_role
 from registry.i18n import N_
 from registry.routes.console import Section, render
@@ -368,6 +370,50 @@ def _token_page(
     return response
 
 
+@dataclass(frozen=True)
+class NewToken:
+    """What a change that makes a station's token gives the page that shows it once."""
+
+    name: str
+    token: str
+    root_public_key: str
+
+
+def _confirm_then_act(
+    request: Request,
+    caller: ConsoleDep,
+    database: Database,
+    section: Section,
+    back: str,
+    confirmed: str,
+    ask: Callable[[], Confirmation | Response],
+    act: Callable[[Connection], str | NewToken],
+    refused: tuple[type[Exception], ...],
+) -> Response:
+    """Every change's two POSTs. Without confirmed=yes: the confirmation `ask` gives (or its
+    own refusal), and nothing changes. With it: `act` in one write transaction (the service
+    and its audit row), a `refused` exception shown as what was not done; then, after the
+    commit, the redirect (303) to the URL `act` returns or the page of the token it made."""
+    if confirmed != CONFIRMED:
+        asked = ask()
+        return asked if isinstance(asked, Response) else _confirm(request, caller, section, asked)
+    try:
+        with database.write() as conn:
+            done = act(conn)
+    except refused as exc:
+        return _refused(request, caller, section, back, exc)
+    if isinstance(done, NewToken):
+        return _token_page(request, caller, done.name, done.token, done.root_public_key)
+    return RedirectResponse(done, status_code=303)
+
+
+# What each service refuses with (shown as what was not done; anything else is a 500).
+ADD_REFUSED = (StationExists, ValueError)
+STATION_REFUSED = (stations.StationNotFound, stations.StationStateError, ValueError)
+KEYS_REFUSED = (ValueError, SigningError)
+ROTATE_REFUSED = (SigningError,)  # RotationRefused among them
+
+
 # ---- stations ---------------------------------------------------------------------------
 
 
@@ -418,7 +464,8 @@ def add_station(
         scope = ScopeForm.read(role, producers, products, quota_per_day, quota_total)
     except FormProblem as exc:
         return _refused(request, caller, Section.STATIONS, STATIONS, exc)
-    if confirmed != CONFIRMED:
+
+    def ask() -> Confirmation:
         fields = {
             "name": name,
             "district": district,
@@ -428,37 +475,33 @@ def add_station(
             "quota_per_day": quota_per_day,
             "quota_total": quota_total,
         }
-        return _confirm(
-            request,
-            caller,
-            Section.STATIONS,
-            Confirmation(
-                N_("Add station {name}?"),
-                N_(
-                    "Station {name} gets a new token, shown only once on the next page: set it up "
-                    "on the device before you leave the page."
-                ),
-                N_("Yes, add the station"),
-                STATIONS,
-                fields,
-                {"name": name},
-                [(N_("Name"), name, False), (N_("District"), district, False)] + scope.summary(),
+        return Confirmation(
+            N_("Add station {name}?"),
+            N_(
+                "Station {name} gets a new token, shown only once on the next page: set it up "
+                "on the device before you leave the page."
             ),
+            N_("Yes, add the station"),
+            STATIONS,
+            fields,
+            {"name": name},
+            [(N_("Name"), name, False), (N_("District"), district, False)] + scope.summary(),
         )
-    try:
-        with database.write() as conn:
-            info, token = stations.add(
-                conn,
-                name,
-                caller.principal.name,
-                client_address(request),
-                district=district.strip(),
-                **scope.kwargs(),
-            )
-            root = keyring.root_public_key(conn)
-    except (StationExists, ValueError) as exc:
-        return _refused(request, caller, Section.STATIONS, STATIONS, exc)
-    return _token_page(request, caller, info.name, token, root)
+
+    def act(conn: Connection) -> NewToken:
+        info, token = stations.add(
+            conn,
+            name,
+            caller.principal.name,
+            client_address(request),
+            district=district.strip(),
+            **scope.kwargs(),
+        )
+        return NewToken(info.name, token, keyring.root_public_key(conn))
+
+    return _confirm_then_act(
+        request, caller, database, Section.STATIONS, STATIONS, confirmed, ask, act, ADD_REFUSED
+    )
 
 
 @needs_role(AdminRole.VIEWER)
@@ -517,38 +560,36 @@ def set_scope(
         scope = ScopeForm.read(role, producers, products, quota_per_day, quota_total)
     except FormProblem as exc:
         return _refused(request, caller, Section.STATIONS, back, exc)
-    if confirmed != CONFIRMED:
-        return _confirm(
-            request,
-            caller,
-            Section.STATIONS,
-            Confirmation(
-                N_("Change the bindings and quotas of {name}?"),
-                N_(
-                    "From now on {name} receives stamp blocks only for these producers and "
-                    "products and within these quotas; blocks already issued stay valid."
-                ),
-                N_("Yes, save"),
-                f"{back}/scope",
-                {
-                    "role": role,
-                    "producers": producers,
-                    "products": products,
-                    "quota_per_day": quota_per_day,
-                    "quota_total": quota_total,
-                },
-                {"name": name},
-                scope.summary(),
+
+    def ask() -> Confirmation:
+        return Confirmation(
+            N_("Change the bindings and quotas of {name}?"),
+            N_(
+                "From now on {name} receives stamp blocks only for these producers and "
+                "products and within these quotas; blocks already issued stay valid."
             ),
+            N_("Yes, save"),
+            f"{back}/scope",
+            {
+                "role": role,
+                "producers": producers,
+                "products": products,
+                "quota_per_day": quota_per_day,
+                "quota_total": quota_total,
+            },
+            {"name": name},
+            scope.summary(),
         )
-    try:
-        with database.write() as conn:
-            stations.set_scope(
-                conn, name, caller.principal.name, client_address(request), **scope.kwargs()
-            )
-    except (stations.StationNotFound, stations.StationStateError, ValueError) as exc:
-        return _refused(request, caller, Section.STATIONS, back, exc)
-    return RedirectResponse(f"{back}?done={Done.SCOPE.value}", status_code=303)
+
+    def act(conn: Connection) -> str:
+        stations.set_scope(
+            conn, name, caller.principal.name, client_address(request), **scope.kwargs()
+        )
+        return f"{back}?done={Done.SCOPE.value}"
+
+    return _confirm_then_act(
+        request, caller, database, Section.STATIONS, back, confirmed, ask, act, STATION_REFUSED
+    )
 
 
 def station_action(
@@ -567,7 +608,8 @@ def station_action(
         chosen = next(a for a in StationAction if a.slug == action)
     except StopIteration:
         return _not_done(request, caller, Section.STATIONS, back, 404, "Not allowed")
-    if confirmed != CONFIRMED:
+
+    def ask() -> Confirmation | Response:
         try:
             with database.read() as conn:
                 row = stations.get(conn, name)  # 404 before asking
@@ -580,42 +622,33 @@ def station_action(
         except stations.StationNotFound as exc:
             return _refused(request, caller, Section.STATIONS, back, exc)
         has_reason = chosen in (StationAction.DISABLE, StationAction.RETIRE)
-        return _confirm(
-            request,
-            caller,
-            Section.STATIONS,
-            Confirmation(
-                chosen.value[2],
-                chosen.value[3],
-                chosen.value[4],
-                chosen.href(row.name),
-                {"reason": reason} if has_reason else {},
-                {"name": row.name, "count": unprinted},
-                [(N_("Reason (for the audit log)"), reason, False)]
-                if has_reason and reason
-                else [],
-            ),
+        return Confirmation(
+            chosen.value[2],
+            chosen.value[3],
+            chosen.value[4],
+            chosen.href(row.name),
+            {"reason": reason} if has_reason else {},
+            {"name": row.name, "count": unprinted},
+            [(N_("Reason (for the audit log)"), reason, False)] if has_reason and reason else [],
         )
-    actor, client = caller.principal.name, client_address(request)
-    try:
-        with database.write() as conn:
-            if chosen is StationAction.DISABLE:
-                stations.disable(conn, name, actor, client, reason)
-                done = f"done={Done.DISABLED.value}"
-            elif chosen is StationAction.ENABLE:
-                stations.enable(conn, name, actor, client)
-                done = f"done={Done.ENABLED.value}"
-            elif chosen is StationAction.RETIRE:
-                result = stations.retire(conn, keyring, name, actor, client, reason)
-                done = f"done={Done.RETIRED.value}&count={result.revoked_count}"
-            else:
-                token = stations.rotate_token(conn, name, actor, client)
-                root = keyring.root_public_key(conn)
-    except (stations.StationNotFound, stations.StationStateError, ValueError) as exc:
-        return _refused(request, caller, Section.STATIONS, back, exc)
-    if chosen is StationAction.ROTATE_TOKEN:
-        return _token_page(request, caller, name, token, root)
-    return RedirectResponse(f"{back}?{done}", status_code=303)
+
+    def act(conn: Connection) -> str | NewToken:
+        actor, client = caller.principal.name, client_address(request)
+        if chosen is StationAction.DISABLE:
+            stations.disable(conn, name, actor, client, reason)
+            return f"{back}?done={Done.DISABLED.value}"
+        if chosen is StationAction.ENABLE:
+            stations.enable(conn, name, actor, client)
+            return f"{back}?done={Done.ENABLED.value}"
+        if chosen is StationAction.RETIRE:
+            result = stations.retire(conn, keyring, name, actor, client, reason)
+            return f"{back}?done={Done.RETIRED.value}&count={result.revoked_count}"
+        token = stations.rotate_token(conn, name, actor, client)
+        return NewToken(name, token, keyring.root_public_key(conn))
+
+    return _confirm_then_act(
+        request, caller, database, Section.STATIONS, back, confirmed, ask, act, STATION_REFUSED
+    )
 
 
 # ---- stamps -----------------------------------------------------------------------------
@@ -699,39 +732,30 @@ def revoke_serials(
             raise FormProblem(N_("The last serial is below the first."))
     except FormProblem as exc:
         return _refused(request, caller, Section.STAMPS, STAMPS, exc)
-    if confirmed != CONFIRMED:
-        return _confirm(
-            request,
-            caller,
-            Section.STAMPS,
-            Confirmation(
-                N_("Revoke serials {first} to {last}?"),
-                N_(
-                    "The {count} stamps with serials {first} to {last} read REVOKED on every kiosk "
-                    "at its next sync and on the phone pages at once. This cannot be undone."
-                ),
-                N_("Yes, revoke"),
-                f"{STAMPS}/revoke-serials",
-                {"first": str(low), "last": str(high), "reason": reason},
-                {"first": low, "last": high, "count": high - low + 1},
-                [(N_("Reason"), reason, False)] if reason else [],
+
+    def ask() -> Confirmation:
+        return Confirmation(
+            N_("Revoke serials {first} to {last}?"),
+            N_(
+                "The {count} stamps with serials {first} to {last} read REVOKED on every kiosk "
+                "at its next sync and on the phone pages at once. This cannot be undone."
             ),
+            N_("Yes, revoke"),
+            f"{STAMPS}/revoke-serials",
+            {"first": str(low), "last": str(high), "reason": reason},
+            {"first": low, "last": high, "count": high - low + 1},
+            [(N_("Reason"), reason, False)] if reason else [],
         )
-    try:
-        with database.write() as conn:
-            sequence = keyring.revoke_serials(conn, low, high, reason)
-            audit.record(
-                conn,
-                caller.principal.name,
-                AuditAction.SERIALS_REVOKE,
-                f"serials:{low}-{high}",
-                client_address(request),
-                {"reason": reason, "trust_list_sequence": sequence},
-            )
-    except (ValueError, SigningError) as exc:
-        return _refused(request, caller, Section.STAMPS, STAMPS, exc)
-    return RedirectResponse(
-        f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}", status_code=303
+
+    def act(conn: Connection) -> str:
+        sequence = keyring.revoke_serials(conn, low, high, reason)
+        signing.audit_serials_revocation(
+            conn, caller.principal.name, client_address(request), low, high, reason, sequence
+        )
+        return f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}"
+
+    return _confirm_then_act(
+        request, caller, database, Section.STAMPS, STAMPS, confirmed, ask, act, KEYS_REFUSED
     )
 
 
@@ -762,53 +786,39 @@ def revoke_key(
         )
     except FormProblem as exc:
         return _refused(request, caller, Section.STAMPS, STAMPS, exc)
-    if confirmed != CONFIRMED:
-        return _confirm(
-            request,
-            caller,
-            Section.STAMPS,
-            Confirmation(
-                N_("Revoke signing key {key}?"),
-                N_(
-                    "Every stamp key {key} signed for a day from {day} on reads REVOKED on "
-                    "every kiosk at its next sync. If it is the current key, no stamps can be "
-                    "issued until the key is rotated. This cannot be undone."
-                ),
-                N_("Yes, revoke"),
-                f"{STAMPS}/revoke-key",
-                {
-                    "key_id": str(key),
-                    "revoked_from": day.isoformat(),
-                    "last_good_serial": "" if good is None else str(good),
-                    "reason": reason,
-                },
-                {"key": key, "day": day.isoformat(), "serial": good},
-                [(N_("Reason"), reason, False)] if reason else [],
-                (N_("Stamps of key {key} up to serial {serial} stay genuine."),)
-                if good is not None
-                else (),
+
+    def ask() -> Confirmation:
+        return Confirmation(
+            N_("Revoke signing key {key}?"),
+            N_(
+                "Every stamp key {key} signed for a day from {day} on reads REVOKED on "
+                "every kiosk at its next sync. If it is the current key, no stamps can be "
+                "issued until the key is rotated. This cannot be undone."
             ),
+            N_("Yes, revoke"),
+            f"{STAMPS}/revoke-key",
+            {
+                "key_id": str(key),
+                "revoked_from": day.isoformat(),
+                "last_good_serial": "" if good is None else str(good),
+                "reason": reason,
+            },
+            {"key": key, "day": day.isoformat(), "serial": good},
+            [(N_("Reason"), reason, False)] if reason else [],
+            (N_("Stamps of key {key} up to serial {serial} stay genuine."),)
+            if good is not None
+            else (),
         )
-    try:
-        with database.write() as conn:
-            sequence = keyring.revoke_key(conn, key, day, good, reason)
-            audit.record(
-                conn,
-                caller.principal.name,
-                AuditAction.KEY_REVOKE,
-                f"key:{key}",
-                client_address(request),
-                {
-                    "from": day,
-                    "last_good_serial": good,
-                    "reason": reason,
-                    "trust_list_sequence": sequence,
-                },
-            )
-    except (ValueError, SigningError) as exc:
-        return _refused(request, caller, Section.STAMPS, STAMPS, exc)
-    return RedirectResponse(
-        f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}", status_code=303
+
+    def act(conn: Connection) -> str:
+        sequence = keyring.revoke_key(conn, key, day, good, reason)
+        signing.audit_key_revocation(
+            conn, caller.principal.name, client_address(request), key, day, good, reason, sequence
+        )
+        return f"{STAMPS}?done={Done.REVOKED.value}&sequence={sequence}"
+
+    return _confirm_then_act(
+        request, caller, database, Section.STAMPS, STAMPS, confirmed, ask, act, KEYS_REFUSED
     )
 
 
@@ -823,50 +833,41 @@ def rotate_key(
     """Switch stamp signing to the announced next key (admin), as POST
     /api/v1/admin/keys/rotate does; before its not-before day only as an emergency."""
     now = emergency == CONFIRMED
-    if confirmed != CONFIRMED:
+
+    def ask() -> Confirmation:
         with database.read() as conn:
             _, next_key, current = _keys(conn, keyring)
-        return _confirm(
-            request,
-            caller,
-            Section.STAMPS,
-            Confirmation(
-                N_("Rotate the signing key to key {next}?"),
-                N_(
-                    "Key {next} signs every new stamp block from now on; stamps signed by key "
-                    "{current} stay genuine. The next key is announced at once."
-                ),
-                N_("Yes, rotate"),
-                f"{STAMPS}/rotate-key",
-                {"emergency": CONFIRMED if now else ""},
-                {N_("next"): next_key.key_id if next_key else "?", N_("current"): current},
-                [],
-                (
-                    N_(
-                        "Emergency rotation: kiosks that have not synced since the last trust list "
-                        "show the new stamps as 'cannot verify yet' until they sync."
-                    ),
-                )
-                if now
-                else (),
+        return Confirmation(
+            N_("Rotate the signing key to key {next}?"),
+            N_(
+                "Key {next} signs every new stamp block from now on; stamps signed by key "
+                "{current} stay genuine. The next key is announced at once."
             ),
-        )
-    try:
-        with database.write() as conn:
-            key_id = keyring.rotate(conn, emergency=now)
-            sequence, _ = keyring.latest_signed(conn)
-            audit.record(
-                conn,
-                caller.principal.name,
-                AuditAction.KEY_ROTATE,
-                f"key:{key_id}",
-                client_address(request),
-                {"trust_list_sequence": sequence, "emergency": now},
+            N_("Yes, rotate"),
+            f"{STAMPS}/rotate-key",
+            {"emergency": CONFIRMED if now else ""},
+            {N_("next"): next_key.key_id if next_key else "?", N_("current"): current},
+            [],
+            (
+                N_(
+                    "Emergency rotation: kiosks that have not synced since the last trust list "
+                    "show the new stamps as 'cannot verify yet' until they sync."
+                ),
             )
-    except SigningError as exc:  # RotationRefused among them
-        return _refused(request, caller, Section.STAMPS, STAMPS, exc)
-    return RedirectResponse(
-        f"{STAMPS}?done={Done.ROTATED.value}&key={key_id}&sequence={sequence}", status_code=303
+            if now
+            else (),
+        )
+
+    def act(conn: Connection) -> str:
+        key_id = keyring.rotate(conn, emergency=now)
+        sequence, _ = keyring.latest_signed(conn)
+        signing.audit_key_rotation(
+            conn, caller.principal.name, client_address(request), key_id, sequence, emergency=now
+        )
+        return f"{STAMPS}?done={Done.ROTATED.value}&key={key_id}&sequence={sequence}"
+
+    return _confirm_then_act(
+        request, caller, database, Section.STAMPS, STAMPS, confirmed, ask, act, ROTATE_REFUSED
     )
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,29 +139,18 @@ class Registry:
         return self.log_path.read_text(errors="replace")
 
 
-def start_registry(
-    base: Path,
-    backend: str = "sqlite",
-    extra_args: tuple = (),
-    env: dict | None = None,
-    db_url: str | None = None,
-) -> Registry:
-    """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S).
-    db_url: another registry's database (a second host with its own data folder); its
-    --demo start gives demo-station a new token (this Registry's `token`)."""
-    base.mkdir(parents=True, exist_ok=True)
-    data_dir = base / "registry-data"
-    cleanups = []
-    if db_url is not None:
-        pass
-    elif backend == "postgres":
-        db_url, drop = fresh_postgres_db()
-        cleanups.append(drop)
-    else:
-        db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
-    files = {name: base / f"{name}.txt" for name in ("token", "root", "admin", "url")}
-    log_path = base / "registry.log"
-    cmd = [
+def serve_files(folder: Path) -> dict[str, Path]:
+    """Where `serve --demo` writes demo-station's token, the root public key, the admin
+    token and its URL (token, root, admin, url)."""
+    return {name: folder / f"{name}.txt" for name in ("token", "root", "admin", "url")}
+
+
+def serve_command(
+    db_url: str, data_dir: Path, files: dict[str, Path], extra_args: Sequence[str] = ()
+) -> list[str]:
+    """`ocop-registry serve --demo` on 127.0.0.1 and a free port, writing `files`
+    (serve_files); the tests' and the benchmarks' registry (bench/registry_load.py)."""
+    return [
         sys.executable,
         "-m",
         "registry.cli",
@@ -184,6 +174,31 @@ def start_registry(
         str(files["url"]),
         *extra_args,
     ]
+
+
+def start_registry(
+    base: Path,
+    backend: str = "sqlite",
+    extra_args: tuple = (),
+    env: dict | None = None,
+    db_url: str | None = None,
+) -> Registry:
+    """env: extra environment for the registry process (e.g. OCOP_REGISTRY_SILENT_AFTER_S).
+    db_url: another registry's database (a second host with its own data folder); its
+    --demo start gives demo-station a new token (this Registry's `token`)."""
+    base.mkdir(parents=True, exist_ok=True)
+    data_dir = base / "registry-data"
+    cleanups = []
+    if db_url is not None:
+        pass
+    elif backend == "postgres":
+        db_url, drop = fresh_postgres_db()
+        cleanups.append(drop)
+    else:
+        db_url = f"sqlite:///{data_dir / 'registry.sqlite'}"
+    files = serve_files(base)
+    log_path = base / "registry.log"
+    cmd = serve_command(db_url, data_dir, files, extra_args)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd,

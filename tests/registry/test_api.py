@@ -55,11 +55,14 @@ def _block(reg, product_id=101, count=3, token=None, request_id=None):
     )
 
 
-def _assert_problem(reply, status):
-    assert reply.status_code == status, reply.text
-    assert reply.headers["content-type"].startswith("application/problem+json")
+def _problem(reply) -> int:
+    """The status of a problem reply (application/problem+json whose body names the same
+    status and a title): what the test then asserts."""
+    kind = reply.headers["content-type"]
+    assert kind.startswith("application/problem+json"), (reply.status_code, reply.text)
     body = reply.json()
-    assert body["status"] == status and body["title"]
+    assert body["status"] == reply.status_code and body["title"], body
+    return reply.status_code
 
 
 # --- public -------------------------------------------------------------------------------
@@ -127,36 +130,32 @@ def test_media_by_hash(registry):
     import hashlib
 
     assert reply.status_code == 200 and hashlib.sha256(reply.content).hexdigest() == digest
-    _assert_problem(requests.get(registry.url + f"{API}/media/{'0' * 64}", timeout=5), 404)
-    _assert_problem(requests.get(registry.url + f"{API}/media/not-a-hash", timeout=5), 422)
+    assert _problem(requests.get(registry.url + f"{API}/media/{'0' * 64}", timeout=5)) == 404
+    assert _problem(requests.get(registry.url + f"{API}/media/not-a-hash", timeout=5)) == 422
 
 
 # --- authorization ------------------------------------------------------------------------
 
 
 def test_tokens_are_required_and_scoped(registry):
-    _assert_problem(requests.get(registry.url + f"{API}/catalog/changes", timeout=5), 401)
-    _assert_problem(registry.station("GET", f"{API}/catalog/changes", token="x" * 43), 401)
+    assert _problem(requests.get(registry.url + f"{API}/catalog/changes", timeout=5)) == 401
+    assert _problem(registry.station("GET", f"{API}/catalog/changes", token="x" * 43)) == 401
     # A station cannot change the catalog, rotate keys or add stations.
-    _assert_problem(
-        registry.station("PUT", f"{API}/admin/products/101", json={"name_vi": "x"}), 403
-    )
-    _assert_problem(registry.station("POST", f"{API}/admin/keys/rotate"), 403)
-    _assert_problem(registry.station("POST", f"{API}/admin/stations", json={"name": "evil"}), 403)
+    changed = registry.station("PUT", f"{API}/admin/products/101", json={"name_vi": "x"})
+    assert _problem(changed) == 403
+    assert _problem(registry.station("POST", f"{API}/admin/keys/rotate")) == 403
+    added = registry.station("POST", f"{API}/admin/stations", json={"name": "evil"})
+    assert _problem(added) == 403
     # The admin is not a station: it cannot upload or take stamps.
-    _assert_problem(registry.admin("POST", f"{API}/uploads", json={"items": []}), 403)
-    _assert_problem(
-        registry.admin(
-            "POST", f"{API}/stamp-blocks", json={"request_id": "a", "product_id": 101, "count": 1}
-        ),
-        403,
-    )
+    assert _problem(registry.admin("POST", f"{API}/uploads", json={"items": []})) == 403
+    block = {"request_id": "a", "product_id": 101, "count": 1}
+    assert _problem(registry.admin("POST", f"{API}/stamp-blocks", json=block)) == 403
 
 
 def test_a_station_acts_only_as_itself(registry):
     other = registry.add_station(f"shop-{uuid.uuid4().hex[:8]}", "Yên Châu")
     (scan,), _ = _genuine_scans(registry, 1)
-    _assert_problem(_upload(registry, [scan], station="demo-station", token=other), 403)
+    assert _problem(_upload(registry, [scan], station="demo-station", token=other)) == 403
     key = f"scan-{uuid.uuid4().hex}"
     first = _upload(registry, [{**scan, "idempotency_key": key}], token=other).json()
     assert first["results"][0]["status"] == "accepted"
@@ -230,29 +229,18 @@ def test_bad_upload_bodies_are_4xx_problems(registry, data, headers, status):
     reply = registry.station(
         "POST", f"{API}/uploads", data=data, headers={"Content-Type": "application/json", **headers}
     )
-    _assert_problem(reply, status)
+    assert _problem(reply) == status
 
 
 def test_size_limits(registry):
     huge = b'{"items": [' + b" " * (5 * 1024 * 1024) + b"]}"
-    _assert_problem(
-        registry.station(
-            "POST", f"{API}/uploads", data=huge, headers={"Content-Type": "application/json"}
-        ),
-        413,
-    )
+    json_body = {"Content-Type": "application/json"}
+    assert _problem(registry.station("POST", f"{API}/uploads", data=huge, headers=json_body)) == 413
     bomb = gzip.compress(b'{"items": [' + b" " * (20 * 1024 * 1024) + b"]}")
-    _assert_problem(
-        registry.station(
-            "POST",
-            f"{API}/uploads",
-            data=bomb,
-            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-        ),
-        413,
-    )
+    gzipped = {**json_body, "Content-Encoding": "gzip"}
+    assert _problem(registry.station("POST", f"{API}/uploads", data=bomb, headers=gzipped)) == 413
     many = {"items": [_scan(serial=1) for _ in range(2001)]}
-    _assert_problem(registry.station("POST", f"{API}/uploads", json=many), 413)
+    assert _problem(registry.station("POST", f"{API}/uploads", json=many)) == 413
     big_payload = _scan(serial=1, note="x" * 20000)
     reply = _upload(registry, [big_payload]).json()
     assert reply["results"][0]["status"] == "rejected"
@@ -291,10 +279,10 @@ def test_stamp_blocks_are_unique_and_idempotent(registry):
     theirs = _block(registry, 101, 4, token=other, request_id=request_id).json()
     serials = set(range(first["first_serial"], first["last_serial"] + 1))
     assert not serials & set(range(theirs["first_serial"], theirs["last_serial"] + 1))
-    _assert_problem(_block(registry, 102, 4, request_id=request_id), 409)
-    _assert_problem(_block(registry, 999_999, 1), 404)
-    _assert_problem(_block(registry, 101, 0), 422)
-    _assert_problem(_block(registry, 101, 10_001), 422)
+    assert _problem(_block(registry, 102, 4, request_id=request_id)) == 409
+    assert _problem(_block(registry, 999_999, 1)) == 404
+    assert _problem(_block(registry, 101, 0)) == 422
+    assert _problem(_block(registry, 101, 10_001)) == 422
 
 
 def test_block_stamps_verify_offline(registry):
@@ -326,7 +314,7 @@ def test_admin_catalog_validation_reports_every_problem(registry):
             ]
         },
     )
-    _assert_problem(reply, 422)
+    assert _problem(reply) == 422
     problems = reply.json()["problems"]
     assert len(problems) >= 5
     assert any("products[1].gtin" in p for p in problems)

@@ -27,11 +27,12 @@ def _put(registry, product_id, **fields):
     return registry.admin("PUT", f"{API}/admin/products/{product_id}", json=body)
 
 
-def _refused(reply, fragment: str) -> None:
+def _refusal(reply) -> str:
+    """The problems of a 422 refusal (application/problem+json), one a line: what the test
+    then asserts."""
     assert reply.status_code == 422, reply.text
     assert reply.headers["content-type"].startswith("application/problem+json")
-    problems = reply.json()["problems"]
-    assert any(fragment in p for p in problems), problems
+    return "\n".join(reply.json()["problems"])
 
 
 @pytest.mark.parametrize(
@@ -44,16 +45,15 @@ def _refused(reply, fragment: str) -> None:
 )
 def test_a_gtin_with_a_wrong_check_digit_is_refused_and_nothing_stored(registry, gtin, fragment):
     pid = _new_id()
-    _refused(_put(registry, pid, gtin=gtin), fragment)
+    assert fragment in _refusal(_put(registry, pid, gtin=gtin))
     assert registry.admin("GET", f"{API}/admin/products/{pid}").status_code == 404
 
 
 def test_a_gtin_held_by_another_product_is_a_422_not_a_crash(registry):
     held = registry.admin("GET", f"{API}/admin/products/101").json()["gtin"]
     assert held
-    _refused(
-        _put(registry, _new_id(), gtin=held), f"products[0].gtin: {held} belongs to product 101"
-    )
+    reply = _put(registry, _new_id(), gtin=held)
+    assert f"products[0].gtin: {held} belongs to product 101" in _refusal(reply)
 
 
 def test_a_gtin_is_stored_in_the_spelling_kiosks_compare(registry):
@@ -70,10 +70,8 @@ def test_names_at_the_wire_limit_pass_one_more_is_refused(registry):
     name = "Ê" * wire.NAME_CHARS
     assert _put(registry, pid, name_vi=name).status_code == 200
     assert registry.admin("GET", f"{API}/admin/products/{pid}").json()["name_vi"] == name
-    _refused(
-        _put(registry, pid, name_vi=name + "Ê"),
-        f"products[0].name_vi: longer than {wire.NAME_CHARS} characters",
-    )
+    reply = _put(registry, pid, name_vi=name + "Ê")
+    assert f"products[0].name_vi: longer than {wire.NAME_CHARS} characters" in _refusal(reply)
     assert registry.admin("DELETE", f"{API}/admin/products/{pid}").ok
 
 
@@ -88,7 +86,8 @@ def test_names_at_the_wire_limit_pass_one_more_is_refused(registry):
 )
 def test_text_a_kiosk_could_not_store_is_refused(registry, field, value):
     pid = _new_id()
-    _refused(_put(registry, pid, **{field: value}), f"products[0].{field}: character U+")
+    reply = _put(registry, pid, **{field: value})
+    assert f"products[0].{field}: character U+" in _refusal(reply)
     assert registry.admin("GET", f"{API}/admin/products/{pid}").status_code == 404
 
 
@@ -98,7 +97,8 @@ def test_a_producer_kind_outside_the_enum_is_refused(registry):
         f"{API}/admin/producers/new-{uuid.uuid4().hex[:8]}",
         json={"name": "HTX", "kind": "collective"},
     )
-    _refused(reply, "producers[0].kind: expected one of " + ", ".join(wire.PRODUCER_KINDS))
+    kinds = ", ".join(wire.PRODUCER_KINDS)
+    assert f"producers[0].kind: expected one of {kinds}" in _refusal(reply)
 
 
 def test_a_rating_is_valid_36_months_at_most_and_may_be_shortened_by_hand(registry):
@@ -106,17 +106,15 @@ def test_a_rating_is_valid_36_months_at_most_and_may_be_shortened_by_hand(regist
     and kiosks showed its stars long after the rating had lapsed."""
     pid = _new_id()
     longer = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2027-06-01"}]
-    _refused(
-        _put(registry, pid, ratings=longer),
+    reply = _put(registry, pid, ratings=longer)
+    assert (
         "products[0].ratings[0].valid_until: 2027-06-01 is more than 36 months after "
-        "recognition on 2022-06-01: at most 2025-06-01",
-    )
+        "recognition on 2022-06-01: at most 2025-06-01"
+    ) in _refusal(reply)
     assert registry.admin("GET", f"{API}/admin/products/{pid}").status_code == 404
     shorter = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2024-12-31"}]
     assert _put(registry, pid, ratings=shorter).status_code == 200
     stored = registry.admin("GET", f"{API}/admin/products/{pid}").json()["ratings"][0]
     assert stored["valid_until"] == "2024-12-31"
-    _refused(
-        _put(registry, _new_id(), ratings=[{"stars": 2, "recognised_on": "2025-01-10"}]),
-        "products[0].ratings[0].stars: an OCOP rating is 3 to 5 stars, got 2",
-    )
+    reply = _put(registry, _new_id(), ratings=[{"stars": 2, "recognised_on": "2025-01-10"}])
+    assert "products[0].ratings[0].stars: an OCOP rating is 3 to 5 stars, got 2" in _refusal(reply)

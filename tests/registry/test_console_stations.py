@@ -3,8 +3,10 @@ PostgreSQL): an administrator in real Chromium rotates a station's token and a r
 process set up from the page's QR code syncs with it while the old token is refused;
 revokes a serial range and a real kiosk's next sync reads that stamp as revoked; and what
 must be refused is refused: editors' and viewers' posts, posts without the CSRF token, the
-token anywhere after its one page. Screenshots: docs/screenshots/console-stations.png,
-console-station.png, console-stamps.png (SQLite, 1366x768).
+token anywhere after its one page; a key rotation, a key revocation and a serial revocation
+write the same audit row from the CLI, the admin API and the console. Screenshots:
+docs/screenshots/console-stations.png, console-station.png, console-stamps.png (SQLite,
+1366x768).
 """
 
 from __future__ import annotations
@@ -434,5 +436,64 @@ def test_signing_key_rotation_waits_for_its_announcement_unless_an_emergency(tmp
         )
         assert unknown.status_code == 422 and "not a registry signing key" in unknown.text
         assert stamp_before["key_id"] == 1
+    finally:
+        reg.stop()
+
+
+def test_the_cli_the_api_and_the_console_write_the_same_key_and_serial_audit_rows(tmp_path):
+    """One change, three ways in (ocop-registry, /api/v1/admin, the console): the same audit
+    row but for who, from where and the trust list it published."""
+    reg = start_registry(tmp_path / "three-ways")
+    try:
+        add_accounts(reg)
+        alice, _ = sign_in(reg, "alice")
+        yes = {"confirmed": "yes"}
+
+        def console(action: str, fields: dict) -> None:
+            done = post_form(alice, reg, STAMPS, f"{STAMPS}/{action}", {**fields, **yes})
+            assert done.status_code == 303, done.text
+
+        def api(path: str, **kwargs) -> None:
+            reply = reg.admin("POST", f"{API}/admin/{path}", **kwargs)
+            assert reply.status_code == 200, reply.text
+
+        reason = "cuộn tem bị mất"
+        revoke = {"key_id": 1, "revoked_from": "2099-01-01", "last_good_serial": 5}
+        console("rotate-key", {"emergency": "yes"})
+        api("keys/rotate", params={"now": "true"})
+        reg.cli("key", "rotate", "--now")
+        console("revoke-key", {**revoke, "reason": reason})
+        api("revocations/keys", json={**revoke, "reason": reason})
+        reg.cli("revoke", "key", "1", "--from", "2099-01-01", "--last-good-serial", "5")
+        reg.cli("revoke", "key", "1", "--from", "2099-01-01", "--reason", reason)
+        console("revoke-serials", {"first": "7", "last": "9", "reason": reason})
+        api("revocations/serials", json={"first": 7, "last": 9, "reason": reason})
+        reg.cli("revoke", "serials", "7", "9", "--reason", reason)
+
+        def rows(action: str) -> list[tuple]:
+            entries = [e for e in reversed(_audit(reg)) if e["action"] == action]
+            for e in entries:
+                assert isinstance(e["detail"].pop("trust_list_sequence"), int)
+            return [(e["actor"].split(":")[0], e["target"], e["detail"]) for e in entries]
+
+        rotated = {"emergency": True}
+        assert rows("key.rotate") == [
+            ("alice", "key:2", rotated),
+            ("bootstrap", "key:3", rotated),
+            ("cli", "key:4", rotated),
+        ]
+        revoked = {"from": "2099-01-01", "last_good_serial": 5, "reason": reason}
+        assert rows("key.revoke") == [
+            ("alice", "key:1", revoked),
+            ("bootstrap", "key:1", revoked),
+            ("cli", "key:1", {**revoked, "reason": ""}),
+            ("cli", "key:1", {**revoked, "last_good_serial": None}),
+        ]
+        serials = ("serials:7-9", {"reason": reason})
+        assert rows("serials.revoke") == [
+            ("alice", *serials),
+            ("bootstrap", *serials),
+            ("cli", *serials),
+        ]
     finally:
         reg.stop()
