@@ -52,7 +52,11 @@ STARTUP_TIMEOUT_S = 90.0  # generous: the machine may be busy with a test run be
 # name -> (fn(args) -> exit code, its options: fn(parser) or None)
 SUBCOMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable | None]] = {}
 # Modules that register more subcommands (imported when they exist).
-EXTENSIONS = ("bench.registry_load_reports", "bench.registry_load_sync")
+EXTENSIONS = (
+    "bench.registry_load_reports",
+    "bench.registry_load_sync",
+    "bench.registry_load_replica",
+)
 
 
 def subcommand(name: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None):
