@@ -3,10 +3,10 @@ database on the cluster of scripts/start-test-postgres.sh (the primary), a strea
 standby of it made with pg_basebackup -R (tests/registry/replica.py), and a real registry
 process on the same database first without, then with `--read-db`, each given the same
 closed loop of stamp page views (each request its own stamp and phone: a view the log
-writes, on the primary).
+writes, on the primary), alternating --rounds times (the machine's other load varies).
 
     .venv/bin/python bench/registry_load.py stamp-page-replica [--seconds 15]
-        [--concurrency 16] [--stamps 20000]
+        [--concurrency 16] [--stamps 20000] [--rounds 2]
 
 Columns besides bench/registry_load.py's: the CPU of the primary's and of the standby's
 backends serving the database, per request (told apart by their postmaster). On one
@@ -54,10 +54,43 @@ def _postmaster(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
+def _repeat_views(stamps: list[str]) -> load.Request:
+    """The pages of 100 stamps again and again from one phone: each a view already counted
+    this hour (the view log drops it in memory), so the phase is reads only."""
+    return lambda i: (
+        f"/S/{stamps[i % 100]}",
+        {**load.PHONE_HEADERS, "User-Agent": "bench-phone/the-same-one"},
+    )
+
+
+def _phase(args, server, replica, name: str, primary_dir: Path, request, repeat: bool) -> str:
+    """One closed loop; its table cells after the first two."""
+    if repeat:  # the 100 views seen once, so the phase repeats them
+        load.closed_loop(server.url, request, args.concurrency, 1.0)
+        time.sleep(1.0)
+    p0 = _backends_cpu_s(name, _postmaster(primary_dir))
+    r0 = _backends_cpu_s(name, _postmaster(replica.folder / "data"))
+    c0 = load.cpu_s(server.pid)
+    result = load.closed_loop(server.url, request, args.concurrency, args.seconds)
+    c1 = load.cpu_s(server.pid)
+    time.sleep(1.0)  # the last views written (their CPU counted on the primary)
+    p1 = _backends_cpu_s(name, _postmaster(primary_dir))
+    r1 = _backends_cpu_s(name, _postmaster(replica.folder / "data"))
+    n = max(result.answered, 1)
+    return (
+        f"| {result.rate:.0f} | {result.ms(50):.1f} | {result.ms(95):.1f} | "
+        f"{result.ms(99):.1f} | {(c1 - c0) * 1000 / n:.2f} | {(p1 - p0) * 1000 / n:.3f} | "
+        f"{(r1 - r0) * 1000 / n:.3f} | {result.errors} |"
+    )
+
+
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
     parser.add_argument("--concurrency", type=int, default=16, help="closed loop connections")
     parser.add_argument("--stamps", type=int, default=20_000, help="distinct stamps")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="each set-up this many times, alternating"
+    )
 
 
 @load.subcommand("stamp-page-replica", arguments)
@@ -70,19 +103,21 @@ def run(args: argparse.Namespace) -> int:
     name = db_url.rsplit("/", 1)[1]
     replica = Replica.create(primary_base)
     lines = [
-        "| registry | req/s | p50 ms | p95 ms | p99 ms | registry CPU ms/req | "
+        "| registry | views | req/s | p50 ms | p95 ms | p99 ms | registry CPU ms/req | "
         "primary CPU ms/req | replica CPU ms/req | errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     try:
         replica.wait_replayed(db_url)
         stamps: list[str] = []
         with tempfile.TemporaryDirectory(prefix="ocop-load-replica-") as tmp:
-            for label, extra in (
+            setups = [
                 ("primary only", ()),
                 ("--read-db replica", ("--read-db", replica.url_for(name))),
-            ):
-                server = load.start_registry(Path(tmp) / label.replace(" ", "-"), db_url, extra)
+            ]
+            for i, (label, extra) in enumerate(setups * args.rounds):
+                folder = Path(tmp) / f"{i}-{label.replace(' ', '-')}"
+                server = load.start_registry(folder, db_url, extra)
                 try:
                     if not stamps:
                         stamps = load.issue_stamps(server, args.stamps)
@@ -91,23 +126,17 @@ def run(args: argparse.Namespace) -> int:
                     warm = load.stamp_requests(stamps, 0, run_id + "w")
                     load.closed_loop(server.url, warm, args.concurrency, 1.0)
                     time.sleep(1.0)
-                    p0 = _backends_cpu_s(name, _postmaster(primary_dir))
-                    r0 = _backends_cpu_s(name, _postmaster(replica.folder / "data"))
-                    c0 = load.cpu_s(server.pid)
-                    closed = load.stamp_requests(stamps, 0, run_id + "c")
-                    result = load.closed_loop(server.url, closed, args.concurrency, args.seconds)
-                    c1 = load.cpu_s(server.pid)
-                    p1 = _backends_cpu_s(name, _postmaster(primary_dir))
-                    r1 = _backends_cpu_s(name, _postmaster(replica.folder / "data"))
+                    for views, request in (
+                        ("new", load.stamp_requests(stamps, 0, run_id + "c")),
+                        ("repeat", _repeat_views(stamps)),
+                    ):
+                        cells = _phase(
+                            args, server, replica, name, primary_dir, request, views == "repeat"
+                        )
+                        lines.append(cells)
+                        lines[-1] = f"| {label} | {views} " + lines[-1]
                 finally:
                     server.stop()
-                n = max(result.answered, 1)
-                lines.append(
-                    f"| {label} | {result.rate:.0f} | {result.ms(50):.1f} | {result.ms(95):.1f}"
-                    f" | {result.ms(99):.1f} | {(c1 - c0) * 1000 / n:.2f} | "
-                    f"{(p1 - p0) * 1000 / n:.3f} | {(r1 - r0) * 1000 / n:.3f} | "
-                    f"{result.errors} |"
-                )
     finally:
         replica.destroy()
         drop()
