@@ -12,8 +12,8 @@ so two writers never deadlock on a lock upgrade; `Database.read()` is a snapshot
 
 Read replica (serve --read-db): a PostgreSQL streaming standby for reads that may lag the
 primary by the replication delay (the stamp page, the reports): `snapshot(replica=True)`
-and `read(replica=True)`. A replica that cannot be reached at checkout is left for
-REPLICA_RETRY_S, those reads go to the primary meanwhile (ReadReplica). Writes, and reads
+and `read(replica=True)`. Once the replica cannot be reached those reads go to the
+primary, and a background probe tries it every REPLICA_RETRY_S (ReadReplica). Writes, and reads
 that must see what was just written (sign-in, the kiosk API, the console's forms), always
 use the primary.
 
@@ -663,27 +663,33 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_S)
 
 
-# Read replica: connect timeout (a host that drops packets must not hold a request longer);
-# how long a replica that failed is left before it is tried again; how often a warning is
+# Read replica: connect timeout (libpq's least: a host that drops packets must not hold a
+# request longer); how long unacknowledged data may wait before the connection is dropped
+# (a host gone in the middle of a statement: without it TCP retries for many minutes); how
+# long a replica that failed is left before it is tried again; how often a warning is
 # repeated while it stays down.
 REPLICA_CONNECT_TIMEOUT_S = 2
+REPLICA_TCP_USER_TIMEOUT_MS = 10_000
 REPLICA_RETRY_S = 5.0
 REPLICA_WARN_EVERY_S = 60.0
 REPLICA_START_WAIT_S = 10.0  # serve's start: for the standby to replay a new database
 
 
 def make_replica_engine(url: str) -> Engine:
-    """The read replica's engine: a short connect timeout, and a pooled connection whose
-    server has gone (the standby stopped or restarted: it sent its goodbye and closed) is
-    found at checkout without a round trip (`_idle_socket_alive`), so the read falls back
-    to the primary instead of failing on its first statement."""
+    """The read replica's engine: short timeouts, and a pooled connection whose server has
+    gone (the standby stopped or restarted: it sent its goodbye and closed) is found at
+    checkout without a round trip (`_idle_socket_alive`), so the read falls back to the
+    primary instead of failing on its first statement."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     engine = sa.create_engine(
         url,
         pool_pre_ping=False,
         pool_recycle=POOL_RECYCLE_S,
-        connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT_S},
+        connect_args={
+            "connect_timeout": REPLICA_CONNECT_TIMEOUT_S,
+            "tcp_user_timeout": REPLICA_TCP_USER_TIMEOUT_MS,
+        },
     )
 
     @event.listens_for(engine, "checkout")
@@ -708,59 +714,77 @@ def _idle_socket_alive(dbapi_conn) -> bool:
 
 
 class ReadReplica:
-    """The replica's engine and whether it is worth trying (per process, thread-safe)."""
+    """The replica's engine and whether it is up (per process, thread-safe). Once it
+    failed, requests read the primary and never wait for it: every REPLICA_RETRY_S one
+    background probe connects, and reads go back to the replica when one succeeds (the
+    stamp page runs its statement on the event loop: a connect attempt there would stall
+    every request of the process)."""
 
     def __init__(self, url: str):
         self.url = url
         self.engine = make_replica_engine(url)
         self._lock = threading.Lock()
-        self._down_until = 0.0  # time.monotonic(); 0 = up
-        self._warned_at: float | None = None  # last warning while down
+        self._down = False
+        self._retry_at = 0.0  # time.monotonic() of the next probe while down
+        self._probing = False
+        self._warned_at = 0.0  # last warning while down
         self.fallbacks = 0  # reads sent to the primary instead (this process)
+
+    @property
+    def down(self) -> bool:
+        return self._down
 
     def connect(self) -> Connection | None:
         """A connection to the replica, or None: the caller reads the primary."""
-        now = time.monotonic()
         with self._lock:
-            if now < self._down_until:
+            if self._down:
                 self.fallbacks += 1
-                self._remind(now)
+                now = time.monotonic()
+                if now >= self._retry_at and not self._probing:
+                    self._probing = True
+                    threading.Thread(target=self._probe, name="replica-probe", daemon=True).start()
+                if now - self._warned_at >= REPLICA_WARN_EVERY_S:
+                    self._warned_at = now
+                    log.warning(
+                        "read replica still unreachable: %d reads went to the primary",
+                        self.fallbacks,
+                    )
                 return None
         try:
-            conn = self.engine.connect()
+            return self.engine.connect()
         except sa.exc.DBAPIError as exc:
             self.failed(exc)
             with self._lock:
                 self.fallbacks += 1
             return None
-        with self._lock:
-            if self._warned_at is not None:
-                self._warned_at = None
-                log.warning("read replica reachable again: reads go to it")
-            self._down_until = 0.0
-        return conn
 
     def failed(self, exc: BaseException) -> None:
-        """The replica failed (at connect, or a statement lost its connection): leave it
-        for REPLICA_RETRY_S."""
-        now = time.monotonic()
+        """The replica failed (at connect, or a statement lost its connection): reads go to
+        the primary until a probe succeeds."""
         with self._lock:
-            self._down_until = now + REPLICA_RETRY_S
-            if self._warned_at is None:
-                self._warned_at = now
-                log.warning(
-                    "read replica unreachable, reading from the primary (tried again every "
-                    "%.0f s): %s",
-                    REPLICA_RETRY_S,
-                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-                )
+            self._retry_at = time.monotonic() + REPLICA_RETRY_S
+            if self._down:
+                return
+            self._down, self._warned_at = True, time.monotonic()
+        text = str(exc).strip()
+        log.warning(
+            "read replica unreachable, reading from the primary (tried again every %.0f s): %s",
+            REPLICA_RETRY_S,
+            text.splitlines()[0] if text else type(exc).__name__,
+        )
 
-    def _remind(self, now: float) -> None:
-        if self._warned_at is not None and now - self._warned_at >= REPLICA_WARN_EVERY_S:
-            self._warned_at = now
-            log.warning(
-                "read replica still unreachable: %d reads went to the primary", self.fallbacks
-            )
+    def _probe(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError:
+            with self._lock:
+                self._retry_at = time.monotonic() + REPLICA_RETRY_S
+                self._probing = False
+            return
+        with self._lock:
+            self._down = self._probing = False
+        log.warning("read replica reachable again: reads go to it")
 
 
 class ReplicaMismatch(UserError):

@@ -1,6 +1,10 @@
 """A real PostgreSQL streaming replica of the test cluster (scripts/start-test-postgres.sh),
 for the read-replica tests: `pg_basebackup -R` from the primary into a folder of its own,
-started on another port as the same user (trust authentication, 127.0.0.1 only).
+started on another port as the same user (trust authentication, 127.0.0.1 only), with a
+replication slot of its own on the primary: other tests' CREATE / DROP DATABASE force
+checkpoints that would otherwise remove WAL a stopped standby still needs. destroy() drops
+the slot; one left by a killed run (its pid in the name, no longer alive) is dropped by
+the next create().
 
 The primary needs wal_level=replica, a WAL sender and a replication line in pg_hba.conf:
 the script starts it with the first two and initdb --auth=trust writes the third."""
@@ -14,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +29,7 @@ from sqlalchemy.engine import make_url
 from tests.registry.server import PG_ENV, REPO_ROOT
 
 START_TIMEOUT_S = 60
+SLOT_PREFIX = "ocop_test_replica_"
 
 
 def pg_bin() -> Path | None:
@@ -70,6 +76,39 @@ def dsn(url: str) -> str:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _drop_slot(primary: str, slot: str) -> bool:
+    """Drop a replication slot unless a standby is using it; True when it is gone."""
+    with psycopg.connect(dsn(primary), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)
+        ).fetchall()
+        if not rows:
+            return True
+        if rows[0][0]:
+            return False
+        conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        return True
+
+
+def _drop_orphan_slots(primary: str) -> None:
+    """The slots of replicas whose test process is gone (they would keep WAL forever)."""
+    with psycopg.connect(dsn(primary), autocommit=True) as conn:
+        names = [
+            name
+            for (name,) in conn.execute(
+                "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE %s",
+                (SLOT_PREFIX + "%",),
+            ).fetchall()
+        ]
+    for name in names:
+        try:
+            os.kill(int(name[len(SLOT_PREFIX) :].split("_")[0]), 0)
+        except ProcessLookupError:
+            _drop_slot(primary, name)
+        except (ValueError, PermissionError):
+            continue
+
+
 @dataclass
 class Replica:
     """A streaming standby of `primary` (a server URL; any database name in it is
@@ -78,14 +117,17 @@ class Replica:
     primary: str
     folder: Path
     port: int
+    slot: str
 
     @classmethod
     def create(cls, primary: str) -> Replica:
+        _drop_orphan_slots(primary)
         folder = Path(tempfile.mkdtemp(prefix="ocop-test-pg-replica-"))
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres", "postgres")
         u = make_url(primary)
-        replica = cls(primary, folder, _free_port())
+        slot = f"{SLOT_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        replica = cls(primary, folder, _free_port(), slot)
         bin_dir = pg_bin()
         assert bin_dir is not None
         subprocess.run(
@@ -101,6 +143,9 @@ class Replica:
                 "-D",
                 str(folder / "data"),
                 "-R",  # standby.signal + primary_conninfo: a streaming standby
+                "-C",  # ... on a slot of its own (primary_slot_name)
+                "-S",
+                slot,
                 "-X",
                 "stream",
                 "-c",
@@ -145,6 +190,9 @@ class Replica:
     def destroy(self) -> None:
         self._pg_ctl("-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
+        deadline = time.monotonic() + 10
+        while not _drop_slot(self.primary, self.slot) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the walsender has not noticed the standby went yet
 
     def url_for(self, database: str) -> str:
         u = make_url(self.primary)

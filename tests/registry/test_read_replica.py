@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -198,6 +199,44 @@ def test_replica_down_reads_the_primary_and_comes_back(setup):
 
     _until(back, timeout_s=db.REPLICA_RETRY_S + 10, what="reads back on the replica")
     assert "read replica reachable again" in reg.log()
+
+
+def test_a_replica_that_never_answers_holds_no_request(setup, tmp_path):
+    """A standby host that takes the connection and never answers (a hung server, packets
+    dropped): the connect times out once, then requests read the primary without waiting
+    while the retries run in the background."""
+    reg, _, name = setup
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # the kernel completes the handshake; nobody ever reads or answers
+    try:
+        port = silent.getsockname()[1]
+        host = start_registry(
+            tmp_path / "second-host",
+            db_url=reg.db_url,
+            extra_args=("--read-db", f"postgresql://postgres@127.0.0.1:{port}/{name}"),
+        )
+        try:
+            # Signed by the first host (this one has no key files: no KEK), with the token
+            # this host's --demo start gave demo-station.
+            block = reg.issue_block(101, 1, token=host.token)
+            code = block["stamps"][0].rsplit("/", 1)[1]
+            slow = []
+            deadline = time.monotonic() + 2.5 * db.REPLICA_RETRY_S  # two retries
+            while time.monotonic() < deadline:
+                t0 = time.monotonic()
+                reply = requests.get(f"{host.url}/S/{code}", timeout=30)
+                assert reply.status_code == 200 and _verdict(reply) == "genuine"
+                if time.monotonic() - t0 > 1.0:
+                    slow.append(round(time.monotonic() - t0, 2))
+            assert slow == [], slow  # the start's check already found it down
+            log = host.log()
+            assert log.count("read replica unreachable, reading from the primary") == 1, log
+            assert "timeout expired" in log, log
+        finally:
+            host.stop()
+    finally:
+        silent.close()
 
 
 def _serve(*args: str, tmp_path) -> subprocess.CompletedProcess:
