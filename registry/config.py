@@ -349,8 +349,8 @@ def read_db_problems(db_url: str, read_db_url: str) -> list[str]:
         ]
     if _backend(db_url) != "postgresql":
         return [
-            f"a read replica needs a PostgreSQL primary (--db postgresql://...); the primary "
-            f"is {_backend(db_url) or db_url!r}: SQLite has no replicas"
+            f"a read replica needs a PostgreSQL primary (--db postgresql://...), not "
+            f"{_backend(db_url) or db_url!r}: SQLite has no replicas"
         ]
     if _same_url(read, db_url):
         return ["the read replica URL is the primary's (--db): leave --read-db out"]

@@ -284,3 +284,35 @@ def test_config_errors_are_refused_with_a_clear_message(setup, tmp_path):
     # A standby of another registry's database.
     result = _serve("--db", reg.db_url, "--read-db", replica.url_for("postgres"), tmp_path=tmp_path)
     assert result.returncode == 2 and "holds another database" in result.stderr, result.stderr
+
+
+def test_read_db_problems_without_a_server():
+    """The static checks (registry/config.py), each wrong setting named once."""
+    from ocop.errors import UserError
+    from registry.config import RegistryConfig
+
+    pg = "postgresql://ocop@db.example/ocop"
+    good = RegistryConfig(db_url=pg, data_dir="d", read_db_url=" postgres://ocop@standby/ocop ")
+    assert good.read_db_url == "postgres://ocop@standby/ocop"
+    assert RegistryConfig(db_url="sqlite:///r.sqlite", data_dir="d").read_db_url == ""
+    cases = {
+        ("sqlite:///r.sqlite", pg): "a read replica needs a PostgreSQL primary",
+        (pg, "sqlite:///r.sqlite"): "read replica URL must be PostgreSQL",
+        (pg, "mysql://db.example/ocop"): "got a mysql URL",
+        (pg, "postgresql://ocop@db.example:5432/ocop"): "the read replica URL is the primary's",
+        (pg, "not a url"): "is not a database URL",
+    }
+    for (primary, read), message in cases.items():
+        with pytest.raises(UserError, match=re.escape(message)):
+            RegistryConfig(db_url=primary, data_dir="d", read_db_url=read)
+    with pytest.raises(UserError) as refused:
+        RegistryConfig(
+            db_url="sqlite:///r.sqlite",
+            data_dir="d",
+            read_db_url=pg,
+            hotline="call us",
+            view_batch=0,
+            trusted_proxies=("nowhere",),
+        )
+    problems = str(refused.value).split("; ")
+    assert len(problems) == 4, problems
