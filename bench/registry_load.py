@@ -7,8 +7,9 @@ settings, in the same run on the same machine.
 
 Subcommands are functions registered in SUBCOMMANDS (`@subcommand("name")`); other
 modules add theirs the same way (bench/registry_load_reports.py, bench/registry_load_sync.py,
-bench/registry_load_replica.py import this module: its server, hello, PostgreSQL, load-generator, percentile and CPU helpers
-are the one copy they use) and are imported by main() when present.
+bench/registry_load_replica.py import this module: its server, hello, PostgreSQL,
+load-generator, percentile and CPU helpers are the one copy they use) and are imported by
+main() when present.
 
 Load generators (raw HTTP/1.1 over asyncio streams, keep-alive, one connection per worker:
 a client costs tens of microseconds per request, so it is not what is measured):
