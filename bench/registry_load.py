@@ -6,9 +6,10 @@ settings, in the same run on the same machine.
         [--concurrency 16] [--stamps 20000] [--backends sqlite,postgres]
 
 Subcommands are functions registered in SUBCOMMANDS (`@subcommand("name")`); other
-modules add theirs the same way (bench/registry_load_reports.py, bench/registry_load_sync.py
-import this module: its server, hello, PostgreSQL, load-generator, percentile and CPU helpers
-are the one copy they use) and are imported by main() when present.
+modules add theirs the same way (bench/registry_load_reports.py, bench/registry_load_sync.py,
+bench/registry_load_replica.py import this module: its server, hello, PostgreSQL,
+load-generator, percentile and CPU helpers are the one copy they use) and are imported by
+main() when present.
 
 Load generators (raw HTTP/1.1 over asyncio streams, keep-alive, one connection per worker:
 a client costs tens of microseconds per request, so it is not what is measured):
@@ -55,7 +56,11 @@ STARTUP_TIMEOUT_S = 90.0  # generous: the machine may be busy with a test run be
 # name -> (fn(args) -> exit code, its options: fn(parser) or None)
 SUBCOMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], Callable | None]] = {}
 # Modules that register more subcommands (imported when they exist).
-EXTENSIONS = ("bench.registry_load_reports", "bench.registry_load_sync")
+EXTENSIONS = (
+    "bench.registry_load_reports",
+    "bench.registry_load_sync",
+    "bench.registry_load_replica",
+)
 
 
 def subcommand(name: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None):

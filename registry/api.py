@@ -55,7 +55,7 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
         redirect_slashes=False,
     )
     app.state.config = config
-    app.state.database = database or Database(config.db_url)
+    app.state.database = database or Database(config.db_url, config.read_db_url)
     app.state.keyring = KeyRing.for_config(config)
     app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
     # Failed console sign-ins per client: same limits, own count (registry/routes/console.py).

@@ -83,6 +83,7 @@ from registry.audit import AuditAction
 from registry.config import (
     DEFAULT_STAMP_BASE_URL,
     ENV_ADMIN_TOKEN,
+    ENV_READ_DB,
     AuthLimits,
     ClonePolicy,
     CloneRules,
@@ -135,6 +136,7 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         ),
         auth_limits=AuthLimits(args.auth_failures, args.auth_failure_window_s),
         public_base_url=args.public_base_url or "",
+        read_db_url=args.read_db or os.environ.get(ENV_READ_DB, ""),
     )
 
 
@@ -147,8 +149,9 @@ def _clone_rules(args) -> CloneRules:
 
 def open_registry(config: RegistryConfig) -> tuple[db.Database, KeyRing]:
     """The database migrated to the newest schema (created on first use) and the keys."""
-    database = db.Database(config.db_url)
+    database = db.Database(config.db_url, config.read_db_url)
     database.migrate()
+    database.check_replica()
     keyring = KeyRing.for_config(config)
     with database.write() as conn:
         # First: a registry whose keys cannot be read as configured does not start.
@@ -348,7 +351,9 @@ def cmd_serve(args) -> int:
     if args.url_file:
         auth.write_secret_file(Path(args.url_file), url)
     print(
-        f"ocop-registry {__version__} listening on {url} (database {_safe_url(config.db_url)})",
+        f"ocop-registry {__version__} listening on {url} (database {_safe_url(config.db_url)}"
+        + (f", read replica {_safe_url(config.read_db_url)}" if config.read_db_url else "")
+        + ")",
         flush=True,
     )
     server_config = uvicorn_config(app, config.timeouts, args.log_level)
@@ -356,7 +361,7 @@ def cmd_serve(args) -> int:
         workers: list[int] = []
         freeze_startup_heap()
         if args.workers > 1:
-            database.engine.dispose()  # no connection may be shared across fork
+            database.dispose()  # no connection may be shared across fork
             workers = fork_workers(server_config, sock, args.workers)
         # Re-sign the trust list before it expires, for as long as the server runs (one
         # refresher, in this process: started after the fork).
@@ -751,6 +756,12 @@ def build_parser() -> argparse.ArgumentParser:
         "URLs, accepted Origin; https turns on HSTS)",
     )
     timeouts, limits = HttpTimeouts(), AuthLimits()
+    p.add_argument(
+        "--read-db",
+        metavar="URL",
+        help="a read replica (PostgreSQL streaming standby of --db) for the stamp page and "
+        "the reports; the primary when it is unreachable (default $OCOP_REGISTRY_READ_DB)",
+    )
     p.add_argument("--header-timeout-s", type=float, default=timeouts.header_s)
     p.add_argument("--body-timeout-s", type=float, default=timeouts.body_s)
     p.add_argument("--keep-alive-timeout-s", type=float, default=timeouts.keep_alive_s)

@@ -16,6 +16,9 @@ from registry.kek import Kek
 
 DEFAULT_STAMP_BASE_URL = "HTTPS://OCOP.SONLA.GOV.VN/S/"
 ENV_DB = "OCOP_REGISTRY_DB"
+# A streaming standby of the PostgreSQL primary for the stamp page's and the reports' reads
+# (registry/db.py Database, serve --read-db); unset: every read goes to the primary.
+ENV_READ_DB = "OCOP_REGISTRY_READ_DB"
 ENV_DATA = "OCOP_REGISTRY_DATA"
 ENV_ADMIN_TOKEN = "OCOP_REGISTRY_ADMIN_TOKEN"
 ENV_SILENT_AFTER_S = "OCOP_REGISTRY_SILENT_AFTER_S"
@@ -226,50 +229,68 @@ class RegistryConfig:
         default_factory=lambda: _env_or(ENV_VIEW_FLUSH_S, DEFAULT_VIEW_FLUSH_S)
     )
     view_batch: int = field(default_factory=lambda: _env_int(ENV_VIEW_BATCH, DEFAULT_VIEW_BATCH))
+    # A read replica (a PostgreSQL streaming standby of db_url): "" = none. Set by `serve`
+    # only (--read-db, $OCOP_REGISTRY_READ_DB): what reads it, registry/db.py Database.
+    read_db_url: str = ""
 
     def __post_init__(self):
+        # Every wrong setting at once (one UserError naming them all), not one per start.
+        problems: list[str] = []
+        for name, parse in (
+            ("stamp_base_url", normalise_base_url),
+            ("trusted_proxies", parse_proxies),
+        ):
+            try:
+                object.__setattr__(self, name, parse(getattr(self, name)))
+            except UserError as exc:
+                problems.append(str(exc))
+        self._check(problems)
+        problems += read_db_problems(self.db_url, self.read_db_url)
+        if problems:
+            raise UserError("; ".join(problems))
+
+    def _check(self, problems: list[str]) -> None:
         for name, high in (("epoch_serial_gap", 2**32), ("epoch_trust_sequence_gap", 2**31)):
             value = getattr(self, name)
             if not 1 <= value <= high:
-                raise UserError(f"{name} must be 1..{high}, got {value!r}")
+                problems.append(f"{name} must be 1..{high}, got {value!r}")
         for name, low_s in (("trust_list_validity_s", 1.0), ("trust_refresh_check_s", 0.1)):
             if not low_s <= getattr(self, name) <= 366 * 86400:
-                raise UserError(f"{name} must be {low_s} s .. a year, got {getattr(self, name)!r}")
+                problems.append(f"{name} must be {low_s} s .. a year, got {getattr(self, name)!r}")
         if self.next_key_lead_s is not None and not 0 <= self.next_key_lead_s <= 366 * 86400:
-            raise UserError(f"next_key_lead_s must be 0 .. a year, got {self.next_key_lead_s!r}")
+            problems.append(f"next_key_lead_s must be 0 .. a year, got {self.next_key_lead_s!r}")
         if not 0 < self.station_silent_after_s <= 365 * 86400:
-            raise UserError(
+            problems.append(
                 f"station_silent_after_s must be > 0 and at most a year, got "
                 f"{self.station_silent_after_s!r}"
             )
-        object.__setattr__(self, "stamp_base_url", normalise_base_url(self.stamp_base_url))
         base = self.public_base_url.strip().rstrip("/")
         if base and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", base):
-            raise UserError(
+            problems.append(
                 f"public base URL must be http(s)://host[:port] with no path, got {base!r}"
             )
         object.__setattr__(self, "public_base_url", base)
         hotline = " ".join(self.hotline.split())
         if hotline and not re.fullmatch(HOTLINE_PATTERN, hotline):
-            raise UserError(
+            problems.append(
                 f"hotline must be a phone number (digits, spaces, dots, a leading +), "
                 f"got {hotline!r}"
             )
         object.__setattr__(self, "hotline", hotline)
         report = self.report_url.strip()
         if report and not re.fullmatch(r"(mailto:[^\s@]+@[^\s@]+|https://\S+)", report):
-            raise UserError(f"report URL must be mailto:ADDRESS or https://..., got {report!r}")
+            problems.append(f"report URL must be mailto:ADDRESS or https://..., got {report!r}")
         object.__setattr__(self, "report_url", report)
         if not 1 <= self.lookups_per_minute <= 10_000:
-            raise UserError(f"lookups_per_minute must be 1..10000, got {self.lookups_per_minute!r}")
+            problems.append(f"lookups_per_minute must be 1..10000, got {self.lookups_per_minute!r}")
         if not 1 <= self.reports_per_hour <= 10_000:
-            raise UserError(f"reports_per_hour must be 1..10000, got {self.reports_per_hour!r}")
+            problems.append(f"reports_per_hour must be 1..10000, got {self.reports_per_hour!r}")
         if not 0.001 <= self.view_flush_s <= 3600:
-            raise UserError(f"view_flush_s must be 0.001..3600 s, got {self.view_flush_s!r}")
+            problems.append(f"view_flush_s must be 0.001..3600 s, got {self.view_flush_s!r}")
         if not 1 <= self.view_batch <= 10_000:
-            raise UserError(f"view_batch must be 1..10000, got {self.view_batch!r}")
+            problems.append(f"view_batch must be 1..10000, got {self.view_batch!r}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
-        object.__setattr__(self, "trusted_proxies", parse_proxies(self.trusted_proxies))
+        object.__setattr__(self, "read_db_url", self.read_db_url.strip())
 
     @property
     def key_lead_s(self) -> float:
@@ -296,6 +317,54 @@ class RegistryConfig:
         rest = self.stamp_base_url[len("HTTPS://") :]
         slash = rest.find("/")
         return rest[slash:] if slash >= 0 else "/"
+
+
+def _backend(url: str) -> str:
+    """'postgresql', 'sqlite', ... of a database URL ('' when it is not one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if url.startswith("postgres://"):  # libpq's spelling; SQLAlchemy knows postgresql://
+        url = "postgresql://" + url[len("postgres://") :]
+    try:
+        return make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        return ""
+
+
+def read_db_problems(db_url: str, read_db_url: str) -> list[str]:
+    """Why `read_db_url` cannot be a read replica of `db_url` (none: it may be). Whether
+    it really is a standby of that database is checked when serve starts (registry/db.py
+    check_replica): here only what the URLs say."""
+    read = read_db_url.strip()
+    if not read:
+        return []
+    backend = _backend(read)
+    if not backend:
+        return [f"read replica URL {read!r} is not a database URL (postgresql://...)"]
+    if backend != "postgresql":
+        return [
+            f"read replica URL must be PostgreSQL (a streaming standby of the primary), "
+            f"got a {backend} URL"
+        ]
+    if _backend(db_url) != "postgresql":
+        return [
+            f"a read replica needs a PostgreSQL primary (--db postgresql://...), not "
+            f"{_backend(db_url) or db_url!r}: SQLite has no replicas"
+        ]
+    if _same_url(read, db_url):
+        return ["the read replica URL is the primary's (--db): leave --read-db out"]
+    return []
+
+
+def _same_url(a: str, b: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    def norm(url: str):
+        u = make_url(url.replace("postgres://", "postgresql://", 1))
+        return (u.get_backend_name(), u.host, u.port or 5432, u.database, u.username)
+
+    return norm(a) == norm(b)
 
 
 def default_data_dir(environ=os.environ) -> Path:

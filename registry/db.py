@@ -10,6 +10,13 @@ PostgreSQL, one read transaction on SQLite).
 Transactions: `Database.write()` takes the write lock up front on SQLite (BEGIN IMMEDIATE),
 so two writers never deadlock on a lock upgrade; `Database.read()` is a snapshot.
 
+Read replica (serve --read-db): a PostgreSQL streaming standby for reads that may lag the
+primary by the replication delay (the stamp page, the reports): `snapshot(replica=True)`
+and `read(replica=True)`. Once the replica cannot be reached those reads go to the
+primary, and a background probe tries it every REPLICA_RETRY_S (ReadReplica). Writes, and reads
+that must see what was just written (sign-in, the kiosk API, the console's forms), always
+use the primary.
+
 Numbers taken as "one above the highest in a table" (trust-list sequences, signing-key ids)
 come from allocate_next(), which first takes that allocator's lock (Allocator): on
 PostgreSQL's READ COMMITTED two writers would otherwise both read the same max() and one
@@ -22,6 +29,9 @@ import contextlib
 import datetime as dt
 import enum
 import logging
+import select
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -43,6 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from ocop.errors import UserError
 from registry import partitions
 from registry.config import DEFAULT_QUOTA_PER_DAY, DEFAULT_QUOTA_TOTAL
 from registry.migrations import upgrade
@@ -652,6 +663,134 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_S)
 
 
+# Read replica: connect timeout (libpq's least: a host that drops packets must not hold a
+# request longer); how long unacknowledged data may wait before the connection is dropped
+# (a host gone in the middle of a statement: without it TCP retries for many minutes); how
+# long a replica that failed is left before it is tried again; how often a warning is
+# repeated while it stays down.
+REPLICA_CONNECT_TIMEOUT_S = 2
+REPLICA_TCP_USER_TIMEOUT_MS = 10_000
+REPLICA_RETRY_S = 5.0
+REPLICA_WARN_EVERY_S = 60.0
+REPLICA_START_WAIT_S = 10.0  # serve's start: for the standby to replay a new database
+
+
+def make_replica_engine(url: str) -> Engine:
+    """The read replica's engine: short timeouts, and a pooled connection whose server has
+    gone (the standby stopped or restarted: it sent its goodbye and closed) is found at
+    checkout without a round trip (`_idle_socket_alive`), so the read falls back to the
+    primary instead of failing on its first statement."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    engine = sa.create_engine(
+        url,
+        pool_pre_ping=False,
+        pool_recycle=POOL_RECYCLE_S,
+        connect_args={
+            "connect_timeout": REPLICA_CONNECT_TIMEOUT_S,
+            "tcp_user_timeout": REPLICA_TCP_USER_TIMEOUT_MS,
+        },
+    )
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn, _record, _proxy):
+        if not _idle_socket_alive(dbapi_conn):
+            raise sa.exc.DisconnectionError("the read replica closed this connection")
+
+    return engine
+
+
+def _idle_socket_alive(dbapi_conn) -> bool:
+    """An idle PostgreSQL connection has nothing to read: a readable socket means the server
+    sent something unasked (a FATAL at shutdown, EOF), i.e. the connection is dead or
+    dying. No round trip; a false alarm only costs a new connection."""
+    if getattr(dbapi_conn, "closed", False) or getattr(dbapi_conn, "broken", False):
+        return False
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return not readable
+
+
+class ReadReplica:
+    """The replica's engine and whether it is up (per process, thread-safe). Once it
+    failed, requests read the primary and never wait for it: every REPLICA_RETRY_S one
+    background probe connects, and reads go back to the replica when one succeeds (the
+    stamp page runs its statement on the event loop: a connect attempt there would stall
+    every request of the process)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_replica_engine(url)
+        self._lock = threading.Lock()
+        self._down = False
+        self._retry_at = 0.0  # time.monotonic() of the next probe while down
+        self._probing = False
+        self._warned_at = 0.0  # last warning while down
+        self.fallbacks = 0  # reads sent to the primary instead (this process)
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    def connect(self) -> Connection | None:
+        """A connection to the replica, or None: the caller reads the primary."""
+        with self._lock:
+            if self._down:
+                self.fallbacks += 1
+                now = time.monotonic()
+                if now >= self._retry_at and not self._probing:
+                    self._probing = True
+                    threading.Thread(target=self._probe, name="replica-probe", daemon=True).start()
+                if now - self._warned_at >= REPLICA_WARN_EVERY_S:
+                    self._warned_at = now
+                    log.warning(
+                        "read replica still unreachable: %d reads went to the primary",
+                        self.fallbacks,
+                    )
+                return None
+        try:
+            return self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            self.failed(exc)
+            with self._lock:
+                self.fallbacks += 1
+            return None
+
+    def failed(self, exc: BaseException) -> None:
+        """The replica failed (at connect, or a statement lost its connection): reads go to
+        the primary until a probe succeeds."""
+        with self._lock:
+            self._retry_at = time.monotonic() + REPLICA_RETRY_S
+            if self._down:
+                return
+            self._down, self._warned_at = True, time.monotonic()
+        text = str(exc).strip()
+        log.warning(
+            "read replica unreachable, reading from the primary (tried again every %.0f s): %s",
+            REPLICA_RETRY_S,
+            text.splitlines()[0] if text else type(exc).__name__,
+        )
+
+    def _probe(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError:
+            with self._lock:
+                self._retry_at = time.monotonic() + REPLICA_RETRY_S
+                self._probing = False
+            return
+        with self._lock:
+            self._down = self._probing = False
+        log.warning("read replica reachable again: reads go to it")
+
+
+class ReplicaMismatch(UserError):
+    """--read-db names a database that is not a standby of --db."""
+
+
 def is_disconnect(exc: BaseException) -> bool:
     """A statement failed because its pooled connection was dead (the pool is invalidated):
     the transaction rolled back with it, running it again on a new connection is safe."""
@@ -661,10 +800,12 @@ def is_disconnect(exc: BaseException) -> bool:
 class Database:
     """Engine plus the two kinds of transaction the registry uses."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, read_url: str = ""):
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # serve --read-db (PostgreSQL only, registry/config.py read_db_problems)
+        self.replica = ReadReplica(read_url) if read_url else None
         # Called after a write transaction that raised a counter or published a trust list
         # committed (registry/epoch.py keeps the high-water mark with it); None = nothing.
         self.after_raise: Callable[[], None] | None = None
@@ -688,23 +829,89 @@ class Database:
                 log.exception("high-water mark not updated")
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+    def _reader(self, replica: bool) -> Iterator[Connection]:
+        """A connection for reads: the replica's when asked for and reachable, else the
+        primary's. A replica connection lost mid-read marks the replica down (the request
+        fails; the next ones read the primary)."""
+        conn = self.replica.connect() if replica and self.replica is not None else None
+        if conn is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        try:
+            with conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            if is_disconnect(exc) and self.replica is not None:
+                self.replica.failed(exc)
+            raise
+
+    @contextlib.contextmanager
+    def read(self, replica: bool = False) -> Iterator[Connection]:
+        """A snapshot (REPEATABLE READ on PostgreSQL, allowed on a hot standby too).
+        replica=True: from the read replica when there is one and it answers; only for
+        reads that may lag the primary (never before a write, never to show what the same
+        user just wrote)."""
+        with self._reader(replica) as conn:
             if not self.is_sqlite:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
 
     @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Connection]:
+    def snapshot(self, replica: bool = False) -> Iterator[Connection]:
         """A connection for reads whose every statement is consistent on its own (the stamp
-        page's one SELECT): autocommit, no BEGIN / COMMIT (round trips on PostgreSQL)."""
-        with self.engine.connect() as conn:
+        page's one SELECT): autocommit, no BEGIN / COMMIT (round trips on PostgreSQL).
+        replica=True: as read()."""
+        with self._reader(replica) as conn:
             if self.is_sqlite:  # pysqlite with isolation_level None: autocommit already
                 conn = conn.execution_options(**{SNAPSHOT: True})
             else:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
+
+    def check_replica(self) -> None:
+        """serve's start: a reachable --read-db must be a standby (in recovery) of this
+        very database (same registry_id), else ReplicaMismatch. An unreachable one is only
+        warned about: reads go to the primary until it answers."""
+        if self.replica is None:
+            return
+        with self.read() as conn:
+            registry_id = get_meta(conn, "registry_id")
+        deadline = time.monotonic() + REPLICA_START_WAIT_S
+        while True:
+            try:
+                standby, theirs = self._replica_identity()
+            except sa.exc.DBAPIError as exc:
+                self.replica.failed(exc)
+                return
+            if not standby:
+                raise ReplicaMismatch(
+                    "the read replica is not a standby (pg_is_in_recovery() is false): point "
+                    "--read-db at a streaming replica of --db, or leave it out"
+                )
+            if theirs == registry_id:
+                return
+            if theirs is not None or time.monotonic() > deadline:
+                raise ReplicaMismatch(
+                    f"the read replica holds another database (registry id {theirs or 'none'}"
+                    f", the primary's is {registry_id}): is --read-db a standby of --db, "
+                    f"with the same database name?"
+                )
+            time.sleep(0.2)  # a new database the standby has not replayed yet
+
+    def _replica_identity(self) -> tuple[bool, str | None]:
+        """(in recovery, its registry_id or None) of the replica."""
+        assert self.replica is not None
+        with self.replica.engine.connect() as conn:
+            standby = bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar())
+            try:
+                theirs = conn.execute(
+                    sa.select(meta.c.value).where(meta.c.key == "registry_id")
+                ).scalar()
+            except sa.exc.ProgrammingError:  # no meta table (yet)
+                theirs = None
+        return standby, theirs
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (registry/migrations: creates it in an
@@ -729,6 +936,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.engine.dispose()
 
 
 class UnsupportedDialect(RuntimeError):

@@ -8,6 +8,8 @@
 # $OCOP_TEST_PG_DIR (default /tmp/ocop-test-pg), 127.0.0.1 only, port $OCOP_TEST_PG_PORT
 # (default 54329), trust authentication, fsync off: for tests, never for data. As root it
 # runs the server as the 'postgres' user. Idempotent: an already running cluster is reused.
+# It can feed a streaming replica (tests/registry/replica.py: pg_basebackup -R): wal_level
+# replica and WAL senders below, initdb's pg_hba.conf allows replication from 127.0.0.1.
 set -euo pipefail
 PORT="${OCOP_TEST_PG_PORT:-54329}"
 DIR="${OCOP_TEST_PG_DIR:-/tmp/ocop-test-pg}"
@@ -42,7 +44,8 @@ if ! "${RUN[@]}" "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
         || { cat "$DIR/initdb.log" >&2; exit 1; }
     "${RUN[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
         -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+            -c wal_level=replica -c max_wal_senders=10" \
         start >/dev/null \
         || { cat "$DIR/server.log" >&2; exit 1; }
 fi

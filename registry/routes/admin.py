@@ -366,7 +366,7 @@ def admin_decide_detection(
 def admin_reports(
     config: ConfigDep, database: DatabaseDep, days: int = Query(30, ge=1, le=366)
 ) -> dict:
-    with database.read() as conn:
+    with database.read(replica=True) as conn:
         return reports.build_report(conn, config, days=days).to_json()
 
 
@@ -382,7 +382,7 @@ def admin_reports_export(
     lang: str = Query("vi", pattern=report_export.LANG_PATTERN),
 ) -> Response:
     """The report's tables: XLSX one sheet each, CSV the one named by `table`."""
-    with database.read() as conn:
+    with database.read(replica=True) as conn:
         report = reports.build_report(conn, config, days=days)
     return report_export.download(report, format, table, delimiter=delimiter, lang=lang)
 

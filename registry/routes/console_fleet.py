@@ -384,7 +384,7 @@ def reports_page(
 ) -> Response:
     days = _period(days)
     words = _Words(language(request))
-    with database.read() as conn:
+    with database.read(replica=True) as conn:
         report = reports.build_report(conn, config, days=days, now=dt.datetime.now(dt.UTC))
     return render(
         request,
@@ -413,7 +413,7 @@ def reports_export(
     lang: str = Query("vi", pattern=report_export.LANG_PATTERN),
 ) -> Response:
     """GET /api/v1/admin/reports/export for a signed-in console user (the same exporter)."""
-    with database.read() as conn:
+    with database.read(replica=True) as conn:
         report = reports.build_report(conn, config, days=days)
     return report_export.download(report, format, table, delimiter=delimiter, lang=lang)
 

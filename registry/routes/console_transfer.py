@@ -257,7 +257,7 @@ def export_report(
     delimiter: str = Query("comma", pattern="^(comma|semicolon)$"),
     lang: str = Query("vi", pattern="^(vi|en)$"),
 ) -> Response:
-    with database.read() as conn:
+    with database.read(replica=True) as conn:
         report = reports.build_report(conn, config, days=days)
     content = report_export.report_file(
         report, format, table, delimiter=catalog_import.DELIMITERS[delimiter], lang=lang

@@ -161,7 +161,7 @@ async def stamp_page(code: str, request: Request) -> Response:
 
 
 def _look(state, code: str, today: dt.date) -> phone_page.Viewed:
-    with state.database.snapshot() as conn:
+    with state.database.snapshot(replica=True) as conn:
         return phone_page.look(conn, state.page_caches, state.config, code, today)
 
 
@@ -353,7 +353,7 @@ def reports_page(
     if isinstance(who, HTMLResponse):
         return who
     notices = []
-    with database.read() as conn:
+    with database.read(replica=True) as conn:  # may lag the primary: docs/registry.md
         report = reports.build_report(conn, config, days=days)
         entries = audit.recent(conn, AUDIT_ON_PAGE) if who.role is AdminRole.ADMIN else None
         shoppers = stamp_reports.recent(conn, REPORTS_ON_PAGE)

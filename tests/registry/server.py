@@ -26,9 +26,10 @@ def backends() -> list:
     return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def fresh_postgres_db() -> tuple[str, callable]:
-    """CREATE DATABASE on the test server; returns its URL and a dropper."""
-    base = os.environ.get(PG_ENV)
+def fresh_postgres_db(base: str | None = None) -> tuple[str, callable]:
+    """CREATE DATABASE on the test server (`base`, default $OCOP_TEST_POSTGRES_URL);
+    returns its URL and a dropper."""
+    base = base or os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"${PG_ENV} not set (scripts/start-test-postgres.sh starts a server)")
     import psycopg
