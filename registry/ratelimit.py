@@ -13,15 +13,16 @@ Where the counts live (one interface, `failure_limiter` / `request_limiter` pick
                 request, so concurrent workers never lose a count, and windows on the
                 database's clock (now()), so hosts with skewed clocks agree. Only a failure
                 writes: the lockout check on every authenticated request is one indexed
-                read (autocommit, one round trip). Windows are fixed, starting at a
+                read, in the transaction the request opens anyway (no round trip
+                of its own). Windows are fixed, starting at a
                 client's first counted request.
     SQLite      in memory (one process by design: `serve --workers` above 1 is refused):
                 measured ~1 us a check against ~0.2 ms for the same UPSERT on the SQLite
                 file, which would also take the one write lock (docs/security.md).
 The table stays bounded: rows whose window and lockout ended are deleted every
 PRUNE_EVERY_WRITES writes of a process (and by `ocop-registry prune`), and beyond
-max_clients rows the ones that expire soonest go first (a hostile client spraying addresses
-evicts counters, as in memory; lockouts expire last, so they go last).
+max_clients rows the counters that expire soonest go first (a hostile client spraying
+addresses evicts counters, as in memory), lockouts only after every counter.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from collections import deque
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from registry import db
 from registry.config import AuthLimits
@@ -52,7 +54,7 @@ class Scope(enum.Enum):
 
 
 class FailureLimit(Protocol):
-    def retry_after_s(self, client: str) -> int | None: ...
+    def retry_after_s(self, client: str, conn: Connection | None = None) -> int | None: ...
 
     def failed(self, client: str) -> None: ...
 
@@ -72,8 +74,9 @@ class FailedAuthLimiter:
         self._locked_until: dict[str, float] = {}
         self._lock = threading.Lock()  # sync route handlers run in a thread pool
 
-    def retry_after_s(self, client: str) -> int | None:
-        """Seconds until `client` may try again, or None when it is not locked out."""
+    def retry_after_s(self, client: str, conn: Connection | None = None) -> int | None:
+        """Seconds until `client` may try again, or None when it is not locked out (`conn`:
+        the caller's connection, for the shared limiter; unused here)."""
         now = self.clock()
         with self._lock:
             until = self._locked_until.get(client)
@@ -170,9 +173,12 @@ _ALLOW_SQL = sa.text(
 )
 _DELETE_ENDED_SQL = sa.text("DELETE FROM rate_limits WHERE expires_at < now()")
 _COUNT_SQL = sa.text("SELECT count(*) FROM rate_limits")
+# Beyond max_clients: counters first (those that expire soonest), lockouts last, so a
+# spray of addresses does not lift a lockout.
 _DELETE_SOONEST_SQL = sa.text(
     "DELETE FROM rate_limits WHERE (scope, client) IN ("
-    "SELECT scope, client FROM rate_limits ORDER BY expires_at LIMIT :n)"
+    "SELECT scope, client FROM rate_limits "
+    "ORDER BY coalesce(locked_until > now(), false), expires_at LIMIT :n)"
 )
 
 
@@ -215,8 +221,12 @@ class SharedFailedAuthLimiter(_SharedCounters):
         super().__init__(database, scope, max_clients)
         self.limits = limits
 
-    def retry_after_s(self, client: str) -> int | None:
-        with self.database.snapshot() as conn:
+    def retry_after_s(self, client: str, conn: Connection | None = None) -> int | None:
+        """One indexed read, on `conn` when given (the request's own transaction)."""
+        if conn is None:
+            with self.database.snapshot() as own:
+                wait = own.execute(_RETRY_AFTER_SQL, self._key(client)).scalar()
+        else:
             wait = conn.execute(_RETRY_AFTER_SQL, self._key(client)).scalar()
         return None if wait is None else max(1, int(wait))
 

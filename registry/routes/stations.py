@@ -155,12 +155,13 @@ def block_gone_problem(row, config: RegistryConfig) -> dict:
     """The 410 to a retry of a block whose stored reply retention dropped: when it was
     issued, its serial range (staff and the office can tell which serials will never be
     printed) and the reason the kiosk stops retrying on (BlockRefusal.REPLY_GONE)."""
+    days = config.block_reply_keep_days
     return {
         "title": "Stamp block reply no longer kept",
         "detail": (
             f"block {row.id} (serials {row.first_serial}-{row.last_serial}, {row.count} stamps "
             f"of product {row.product_id}) was issued on {row.issued_on}; its signed reply is "
-            f"kept {config.block_reply_keep_days} days and was dropped at "
+            f"kept for {days} day{'' if days == 1 else 's'} and was dropped at "
             f"{row.reply_dropped_at}. These serials will never be signed again: request a "
             f"new block."
         ),

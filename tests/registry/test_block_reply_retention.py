@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -118,7 +119,7 @@ def test_a_retry_is_answered_from_storage_until_the_prune_then_410_and_nothing_n
             problem["issued_on"] == block["issued_on"] and problem["block_id"] == block["block_id"]
         )
         assert problem["request_id"] == request_id
-        assert block["issued_on"] in problem["detail"] and "30 days" in problem["detail"]
+        assert block["issued_on"] in problem["detail"] and "kept for 30 days" in problem["detail"]
         assert _allocation(registry)[:2] == before[:2]
     # A changed count under the same id is still a conflict, not a new block.
     assert _block(registry, request_id, count=51).status_code == 409
@@ -214,3 +215,40 @@ def test_a_late_signer_stores_nothing_on_a_pruned_block(tmp_path):
     with database.read() as conn:
         assert key_rows.block_reply(conn, stalled.row.id) is None
         assert db.counter_value(conn, "serial") == stalled.row.last_serial
+
+
+def test_serve_prunes_on_its_own_beat(tmp_path):
+    """No cron job: `serve` drops a reply that has aged past the period (its created_at moved
+    two days back in the database, the period one day) within a beat, and audits it."""
+    reg = start_registry(
+        tmp_path,
+        env={
+            "OCOP_REGISTRY_TRUST_REFRESH_CHECK_S": "0.2",
+            "OCOP_REGISTRY_BLOCK_REPLY_KEEP_DAYS": "1",
+        },
+    )
+    try:
+        request_id = f"r-{uuid.uuid4().hex}"
+        assert _block(reg, request_id).status_code == 200
+        assert _block(reg, request_id).status_code == 200  # kept: a day has not passed
+        aged = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).strftime(db.TIME_FORMAT)
+        database = db.Database(reg.db_url)
+        try:
+            with database.write() as conn:
+                conn.execute(
+                    db.stamp_blocks.update()
+                    .where(db.stamp_blocks.c.request_id == request_id)
+                    .values(created_at=aged)
+                )
+        finally:
+            database.dispose()
+        deadline = time.monotonic() + 10
+        while _block(reg, request_id).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        gone = _block(reg, request_id)
+        assert gone.status_code == 410 and "kept for 1 day and" in gone.json()["detail"]
+        entries = reg.admin("GET", f"{API}/admin/audit").json()
+        entries = entries.get("entries", entries)
+        assert any(e["action"] == "block_replies.prune" and e["actor"] == "system" for e in entries)
+    finally:
+        reg.stop()
