@@ -82,7 +82,10 @@ def main() -> None:
             shared = SharedFailedAuthLimiter(pg, Scope.TOKEN, LIMITS, 10**6)
             budget = SharedRequestLimiter(pg, Scope.LOOKUP, 10**9, 60.0, 10**6)
             check = _us(lambda i: shared.retry_after_s("10.0.0.1"), n)
-            rows.append(("PostgreSQL", "lockout check (read)", check))
+            rows.append(("PostgreSQL", "lockout check (own connection)", check))
+            with pg.read() as conn:  # as a request does it: in its open transaction
+                inside = _us(lambda i: shared.retry_after_s("10.0.0.1", conn), n)
+            rows.append(("PostgreSQL", "lockout check (request's transaction)", inside))
             rows.append(
                 (
                     "PostgreSQL",
