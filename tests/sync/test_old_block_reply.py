@@ -100,7 +100,15 @@ def test_the_cli_names_the_outcome_for_staff(registry, make_kiosk):
     with kiosk.store.transaction() as tx:
         st.set_state(tx, st.PENDING_BLOCK_PREFIX + request_id, '{"product_id": 101, "count": 3}')
     _prune_31_days_later(registry)
+    # Another block was pending too (asked for after the prune): the old one's 410 does
+    # not keep it waiting (asked after it: its key sorts after the old one).
+    with kiosk.store.transaction() as tx:
+        st.set_state(
+            tx, st.PENDING_BLOCK_PREFIX + "blk-zz-fresh", '{"product_id": 101, "count": 2}'
+        )
     with pytest.raises(BlockRefused) as refused:
         kiosk.engine.complete_pending_blocks()
     assert refused.value.refusal is BlockRefusal.REPLY_GONE and refused.value.status == 410
     assert _pending(kiosk) == []
+    counts = [r[0] for r in kiosk.store.query("SELECT count(*) FROM stamps GROUP BY block_id")]
+    assert counts == [2]  # the fresh block, stored; none of the old one's serials
