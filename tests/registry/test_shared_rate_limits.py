@@ -4,7 +4,7 @@ rate_limits table on PostgreSQL). Written as the attacker: a real registry with
 connection's serving worker found from /proc (so both workers are seen to take part). The
 lockout engages after exactly max_failures failures in total, not per worker, then holds on
 every connection, even with a correct token; the same for the phone pages' look-ups and
-reports. A client spraying addresses does not grow the table without bound, nor lift a
+reports and for console sign-ins. A client spraying addresses does not grow the table without bound, nor lift a
 lockout."""
 
 from __future__ import annotations
@@ -298,3 +298,47 @@ def test_ended_counters_are_deleted_by_the_database_clock(tmp_path):
     finally:
         database.dispose()
         drop()
+
+
+# --- console sign-ins --------------------------------------------------------------------------
+
+
+def _sign_in(conn: Conn, me: dict, name: str, password: str):
+    """The console's sign-in over `conn`: the form (its CSRF token and sign-in cookie),
+    then the POST with that cookie."""
+    from tests.registry.console_helpers import SIGN_IN, csrf
+
+    page = conn.request("GET", SIGN_IN, **me)
+    cookie = "; ".join(
+        value.split(";", 1)[0] for key, value in page.getheaders() if key.lower() == "set-cookie"
+    )
+    body = urlencode({"csrf_token": csrf(page.text), "name": name, "password": password})
+    return conn.request(
+        "POST",
+        SIGN_IN,
+        body.encode(),
+        **me,
+        Cookie=cookie,
+        **{"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def test_failed_sign_ins_are_counted_across_workers(registry):
+    from tests.registry.console_helpers import add_user
+
+    name = f"alice{uuid.uuid4().hex[:6]}"
+    password = add_user(registry, name, "admin")
+    conns = _connections(registry, per_worker=3)
+    me = _client()
+    # Different names each time: the accounts' own lock is not involved.
+    for i in range(MAX_FAILURES - 1):
+        reply = _sign_in(conns[i % len(conns)], me, f"nobody{i}", "x" * 14)
+        assert reply.status == 401, reply.text[:300]
+    for conn in conns[:2]:  # one of each worker: not locked yet
+        assert _sign_in(conn, me, name, password).status == 303
+    assert _sign_in(conns[-1], me, f"nobody{MAX_FAILURES}", "x" * 14).status == 401
+    for conn in conns:
+        limited = _sign_in(conn, me, name, password)
+        assert limited.status == 429 and "Có quá nhiều lần đăng nhập sai" in limited.text
+    for conn in conns:
+        conn.close()
