@@ -4,8 +4,8 @@ rate_limits table on PostgreSQL). Written as the attacker: a real registry with
 connection's serving worker found from /proc (so both workers are seen to take part). The
 lockout engages after exactly max_failures failures in total, not per worker, then holds on
 every connection, even with a correct token; the same for the phone pages' look-ups and
-reports and for console sign-ins. A client spraying addresses does not grow the table without bound, nor lift a
-lockout."""
+reports and for console sign-ins. A client spraying addresses does not grow the table
+without bound, nor lift a lockout."""
 
 from __future__ import annotations
 
