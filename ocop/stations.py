@@ -28,7 +28,8 @@ class StationRole(EnumWithAttributes):
 
 
 class BlockRefusal(EnumWithAttributes):
-    """Why POST /stamp-blocks answered 403 (the problem's `reason`); labels are for staff."""
+    """Why POST /stamp-blocks refused a block (the problem's `reason`: a 403, or the 410 of
+    REPLY_GONE); labels are for staff."""
 
     KIOSK_ROLE = (
         "kiosk_role",
@@ -37,6 +38,15 @@ class BlockRefusal(EnumWithAttributes):
     OUT_OF_SCOPE = ("out_of_scope", N_("This station may not print stamps for this product"))
     DAILY_QUOTA = ("daily_quota", N_("This station has used up today's stamp quota"))
     TOTAL_QUOTA = ("total_quota", N_("This station has used up its total stamp quota"))
+    # Not a 403: the 410 to a retry of a block issued so long ago that the registry no
+    # longer keeps its reply (registry/retention.py). Its serials are never printed.
+    REPLY_GONE = (
+        "reply_gone",
+        N_(
+            "The registry no longer keeps this old stamp block; its serials will not be "
+            "printed. Request a new block"
+        ),
+    )
 
     label_msgid: str
 

@@ -30,7 +30,7 @@ from registry.middleware import (
 from registry.phone_page import PageCaches
 from registry.phone_paths import PhonePaths
 from registry.problems import problem
-from registry.ratelimit import FailedAuthLimiter
+from registry.ratelimit import Scope, failure_limiter
 from registry.routes import API, admin, admin_stations, console, pages, public, stations
 from registry.signing import KeyRing
 from registry.verification import Verifiers
@@ -57,9 +57,12 @@ def create_app(config: RegistryConfig, database: Database | None = None) -> Fast
     app.state.config = config
     app.state.database = database or Database(config.db_url, config.read_db_url)
     app.state.keyring = KeyRing.for_config(config)
-    app.state.auth_limiter = FailedAuthLimiter(config.auth_limits)
+    database, max_clients = app.state.database, config.rate_limit_max_clients
+    app.state.auth_limiter = failure_limiter(database, Scope.TOKEN, config.auth_limits, max_clients)
     # Failed console sign-ins per client: same limits, own count (registry/routes/console.py).
-    app.state.sign_in_limiter = FailedAuthLimiter(config.auth_limits)
+    app.state.sign_in_limiter = failure_limiter(
+        database, Scope.SIGN_IN, config.auth_limits, max_clients
+    )
     app.state.csrf = CsrfGuard()
     # add_middleware: the last added is the outermost.
     app.state.verifiers = Verifiers(app.state.keyring, config.stamp_base_url)

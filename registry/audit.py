@@ -52,6 +52,7 @@ class AuditAction(enum.Enum):
     TRUST_PUBLISH = "trust.publish"
     # retention
     SCANS_ARCHIVE = "scans.archive"
+    BLOCK_REPLIES_PRUNE = "block_replies.prune"  # stored stamp-block replies dropped
     ROOT_DELEGATE = "root.delegate"
     ROOT_ROTATE = "root.rotate"
     KEK_ROTATE = "kek.rotate"  # the online private keys re-wrapped with a new KEK

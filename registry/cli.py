@@ -76,13 +76,16 @@ from registry import (
     clones,
     db,
     epoch,
+    retention,
     signing,
 )
 from registry import stations as station_rules
 from registry.audit import AuditAction
 from registry.config import (
+    DEFAULT_BLOCK_REPLY_KEEP_DAYS,
     DEFAULT_STAMP_BASE_URL,
     ENV_ADMIN_TOKEN,
+    ENV_BLOCK_REPLY_KEEP_DAYS,
     ENV_READ_DB,
     AuthLimits,
     ClonePolicy,
@@ -125,6 +128,9 @@ def _config(args, admin_hashes: frozenset[str] = frozenset()) -> RegistryConfig:
         trusted_proxies=tuple(getattr(args, "trusted_proxy", None) or ()),
         kek=load_kek(getattr(args, "kek_file", None)),
     )
+    keep_days = getattr(args, "block_reply_keep_days", None)
+    if keep_days is not None:
+        config = dataclasses.replace(config, block_reply_keep_days=keep_days)
     if getattr(args, "command", None) != "serve":
         return config
     return dataclasses.replace(
@@ -365,7 +371,13 @@ def cmd_serve(args) -> int:
             workers = fork_workers(server_config, sock, args.workers)
         # Re-sign the trust list before it expires, for as long as the server runs (one
         # refresher, in this process: started after the fork).
-        refresher = TrustRefresher(database, keyring, config.trust_refresh_check_s).start()
+        # Retention on the same beat (registry/retention.py), by this process too.
+        refresher = TrustRefresher(
+            database,
+            keyring,
+            config.trust_refresh_check_s,
+            chores=(lambda: retention.prune(database, config, audit.SYSTEM_ACTOR),),
+        ).start()
         try:
             if workers:
                 return supervise_workers(workers)
@@ -634,6 +646,20 @@ def cmd_archive(args) -> int:
     return 0
 
 
+def cmd_prune(args) -> int:
+    """Drop what is kept only for a while (registry/retention.py): stamp-block replies
+    older than block_reply_keep_days, ended rate-limit counters."""
+    config = _config(args)
+    database, _ = open_registry(config)
+    done = retention.prune(database, config, audit.cli_actor())
+    print(
+        f"stamp-block replies dropped: {done.block_replies} (issued more than "
+        f"{config.block_reply_keep_days} days ago); rate-limit counters deleted: "
+        f"{done.limiter_rows}"
+    )
+    return 0
+
+
 def cmd_restore(args) -> int:
     config = _config(args)
     live = backup.sqlite_path(config.db_url)
@@ -699,7 +725,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("serve", parents=[common], help="run the HTTP server")
+    keep_days = _Parser(add_help=False)
+    keep_days.add_argument(
+        "--block-reply-keep-days",
+        type=int,
+        metavar="DAYS",
+        help="days a stamp block's signed reply is kept for retries (default "
+        f"${ENV_BLOCK_REPLY_KEEP_DAYS} or {DEFAULT_BLOCK_REPLY_KEEP_DAYS}); a later retry "
+        "gets 410 Gone",
+    )
+    p = sub.add_parser("serve", parents=[common, keep_days], help="run the HTTP server")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 = any free port (printed)")
     p.add_argument(
@@ -826,6 +861,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--before", required=True, metavar="YYYY-MM", help="first month kept")
     p.add_argument("--out", metavar="DIR", help="where the files go (default DATA_DIR/archive)")
     p.set_defaults(handler=cmd_archive)
+    p = sub.add_parser(
+        "prune",
+        parents=[common, keep_days],
+        help="drop stamp-block replies older than the keep period and ended rate-limit "
+        "counters (serve does this by itself)",
+    )
+    p.set_defaults(handler=cmd_prune)
     p = sub.add_parser(
         "restore", parents=[common], help="restore a backup; begins a new epoch (stop serve first)"
     )

@@ -61,6 +61,16 @@ ENV_VIEW_FLUSH_S = "OCOP_REGISTRY_VIEW_FLUSH_S"
 DEFAULT_VIEW_FLUSH_S = 0.25
 ENV_VIEW_BATCH = "OCOP_REGISTRY_VIEW_BATCH"
 DEFAULT_VIEW_BATCH = 500
+# Retention (registry/retention.py): a stamp block's stored reply (the signed stamps, about
+# 80 bytes each, gzipped) is kept this many days after issue, so a request retried within
+# them gets the same bytes; a later retry gets 410 Gone, never a second signing.
+ENV_BLOCK_REPLY_KEEP_DAYS = "OCOP_REGISTRY_BLOCK_REPLY_KEEP_DAYS"
+DEFAULT_BLOCK_REPLY_KEEP_DAYS = 30
+MAX_BLOCK_REPLY_KEEP_DAYS = 3650
+# Rate-limit counters kept on PostgreSQL (registry/ratelimit.py) at most: beyond this many
+# clients the counters that expire soonest are deleted (a client spraying addresses).
+ENV_RATE_LIMIT_MAX_CLIENTS = "OCOP_REGISTRY_RATE_LIMIT_MAX_CLIENTS"
+DEFAULT_RATE_LIMIT_MAX_CLIENTS = 100_000
 HOTLINE_PATTERN = r"\+?[0-9][0-9 .]{2,18}[0-9]"  # "0212 3856 xxx", "+84 212 ...", "1900.xxxx"
 
 
@@ -162,9 +172,9 @@ class HttpTimeouts:
 
 @dataclass(frozen=True)
 class AuthLimits:
-    """Failed token checks per client address (registry/ratelimit.py; in memory, per
-    process): after max_failures within window_s the client gets 429 for window_s, even
-    with a correct token."""
+    """Failed token checks per client address (registry/ratelimit.py; shared by every
+    process and host on PostgreSQL, in memory on SQLite): after max_failures within
+    window_s the client gets 429 for window_s, even with a correct token."""
 
     max_failures: int = 10
     window_s: float = 300.0
@@ -232,6 +242,12 @@ class RegistryConfig:
     # A read replica (a PostgreSQL streaming standby of db_url): "" = none. Set by `serve`
     # only (--read-db, $OCOP_REGISTRY_READ_DB): what reads it, registry/db.py Database.
     read_db_url: str = ""
+    rate_limit_max_clients: int = field(
+        default_factory=lambda: _env_int(ENV_RATE_LIMIT_MAX_CLIENTS, DEFAULT_RATE_LIMIT_MAX_CLIENTS)
+    )
+    block_reply_keep_days: int = field(
+        default_factory=lambda: _env_int(ENV_BLOCK_REPLY_KEEP_DAYS, DEFAULT_BLOCK_REPLY_KEEP_DAYS)
+    )
 
     def __post_init__(self):
         # Every wrong setting at once (one UserError naming them all), not one per start.
@@ -289,6 +305,15 @@ class RegistryConfig:
             problems.append(f"view_flush_s must be 0.001..3600 s, got {self.view_flush_s!r}")
         if not 1 <= self.view_batch <= 10_000:
             problems.append(f"view_batch must be 1..10000, got {self.view_batch!r}")
+        if not 100 <= self.rate_limit_max_clients <= 10_000_000:
+            problems.append(
+                f"rate_limit_max_clients must be 100..10000000, got {self.rate_limit_max_clients!r}"
+            )
+        if not 1 <= self.block_reply_keep_days <= MAX_BLOCK_REPLY_KEEP_DAYS:
+            problems.append(
+                f"block_reply_keep_days must be 1..{MAX_BLOCK_REPLY_KEEP_DAYS}, got "
+                f"{self.block_reply_keep_days!r}"
+            )
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "read_db_url", self.read_db_url.strip())
 

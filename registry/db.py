@@ -323,6 +323,10 @@ stamp_blocks = Table(
     # before have neither and are signed from the row when asked again.
     Column("reply_body", LargeBinary, nullable=True),
     Column("signing_until", String(20), nullable=True),
+    # Retention (registry/retention.py): the stored reply is dropped block_reply_keep_days
+    # after the block was issued (about 80 bytes a stamp); from then on a retry of the
+    # request is answered 410 with the block's range, never signed again. When it was.
+    Column("reply_dropped_at", String(20), nullable=True),
     UniqueConstraint("station_id", "request_id", name="stamp_blocks_request"),
 )
 
@@ -340,6 +344,22 @@ private_keys = Table(
     Column("nonce", LargeBinary, nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
     Column("created_at", String(20), nullable=False),
+)
+
+# Rate limits shared by every process and host on PostgreSQL (registry/ratelimit.py): one
+# row per (limit, client) and fixed window, written by one INSERT ... ON CONFLICT DO UPDATE
+# with the database's clock (now()), so workers agree and skewed hosts do not matter. Rows
+# whose window and lockout ended (expires_at) are deleted as rows are written and by
+# `prune` (registry/retention.py); on SQLite (one process) the limits stay in memory.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # registry.ratelimit.Scope
+    Column("client", String(100), primary_key=True),
+    Column("window_start", sa.DateTime(timezone=True), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 # Each station's heartbeats of one UTC day (of received_at), summed up as they arrive: how

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Connection
 
 from registry import admins, sessions, views
 from registry.admins import BOOTSTRAP_NAME, AdminRole, Principal
@@ -117,11 +118,13 @@ def _touch_if_stale(database: Database, name: str, last_used_at: str | None) -> 
         admins.touch(conn, name, utc_now())
 
 
-def _credential(request: Request) -> Credential:
-    """The request's credential, after the lockout (429) and Basic-use (401) checks."""
+def _credential(request: Request, conn: Connection) -> Credential:
+    """The request's credential, after the lockout (429) and Basic-use (401) checks. The
+    lockout is read on the caller's connection (PostgreSQL: one statement more in the
+    transaction the request has anyway, no round trip of its own)."""
     client = client_address(request)
     limiter = request.app.state.auth_limiter
-    wait_s = limiter.retry_after_s(client)
+    wait_s = limiter.retry_after_s(client, conn)
     if wait_s is not None:
         raise HTTPException(
             429,
@@ -144,12 +147,12 @@ def authenticate(request: Request) -> Principal | Station:
     """Who holds the request's token: an admin or a station. 429 while the client is
     locked out, 401 for a missing, unknown or disabled token (counted as a failure) or for
     Basic credentials where they are not accepted."""
-    token = _credential(request).token
     config: RegistryConfig = request.app.state.config
     database: Database = request.app.state.database
-    if is_admin_token(token, config.admin_token_hashes):
-        return Principal(BOOTSTRAP_NAME, AdminRole.ADMIN)
     with database.read() as conn:
+        token = _credential(request, conn).token
+        if is_admin_token(token, config.admin_token_hashes):
+            return Principal(BOOTSTRAP_NAME, AdminRole.ADMIN)
         found = admins.by_token(conn, token)
         station = None if found else station_for_token(conn, token)
     if found is not None:
@@ -166,7 +169,7 @@ def station_on(request: Request, conn) -> Station:
     """require_station on the caller's connection (an upload authenticates inside its one
     write transaction: no second transaction per request). Same answers: 403 for an
     admin's token, 401 (counted) for an unknown or disabled one."""
-    token = _credential(request).token
+    token = _credential(request, conn).token
     station = station_for_token(conn, token)
     if station is not None:
         return station

@@ -2,8 +2,9 @@
 registry knows of it. A typed number carries no signature, so the answer never says
 "genuine"; it says what was issued, printed, revoked or suspected, and how often checked.
 
-Lookups are limited per client and minute (LookupLimiter, in memory, per process): the
-form would otherwise list the province's serials for anyone who loops over numbers."""
+Lookups are limited per client and minute (registry/ratelimit.py request_limiter: shared
+by every process on PostgreSQL, LookupLimiter in memory on SQLite): the form would
+otherwise list the province's serials for anyone who loops over numbers."""
 
 from __future__ import annotations
 

@@ -4,13 +4,15 @@ Every trust list expires (RegistryConfig.trust_list_validity_s); a kiosk holding
 one says its revocation list is out of date. So the registry re-signs the same content
 under the next sequence whenever less than half the validity remains (KeyRing.refresh),
 checking every trust_refresh_check_s. `ocop-registry trust refresh` does the same from cron
-for a registry that does not run `serve` continuously.
+for a registry that does not run `serve` continuously. On the same beat: retention's
+prune (registry/retention.py; `ocop-registry prune` from cron otherwise).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from registry.db import Database
 from registry.signing import KeyRing
@@ -19,10 +21,19 @@ log = logging.getLogger("registry.refresher")
 
 
 class TrustRefresher:
-    def __init__(self, database: Database, keyring: KeyRing, check_s: float):
+    def __init__(
+        self,
+        database: Database,
+        keyring: KeyRing,
+        check_s: float,
+        chores: tuple[Callable[[], object], ...] = (),
+    ):
         self.database = database
         self.keyring = keyring
         self.check_s = check_s
+        # Run on the same beat (e.g. registry/retention.py's prune): each on its own, a
+        # failure logged and tried again next time.
+        self.chores = chores
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trust-refresher", daemon=True)
 
@@ -47,6 +58,11 @@ class TrustRefresher:
                 self.refresh_once()
             except Exception:
                 log.exception("trust list refresh failed; retrying in %s s", self.check_s)
+            for chore in self.chores:
+                try:
+                    chore()
+                except Exception:
+                    log.exception("%s failed; retrying in %s s", chore, self.check_s)
             if self._stop.wait(self.check_s):
                 return
 

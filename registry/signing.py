@@ -584,6 +584,8 @@ class KeyRing:
                     f"request id {request_id!r} was used for "
                     f"{prior.count} stamps of product {prior.product_id}"
                 )
+            if prior.reply_dropped_at is not None:
+                raise BlockReplyGone(prior)
             if prior.reply_body is not None:
                 return BlockClaim(prior, reply=prior.reply_body)
             if prior.signing_until is not None and db.parse_time(prior.signing_until) > now:
@@ -641,7 +643,8 @@ class KeyRing:
             if keys.store_block_reply(conn, claim.row.id, body):
                 return body
             stored = keys.block_reply(conn, claim.row.id)  # one whose lease ran out first
-        assert stored is not None
+            if stored is None:  # pruned while this (late) signer signed: nobody gets it
+                raise BlockReplyGone(keys.block_by_id(conn, claim.row.id))
         return stored
 
 
@@ -704,6 +707,19 @@ BLOCK_SIGNING_LEASE_S = 60.0  # a 10,000-stamp block signs in ~0.5 s
 BLOCK_WAIT_POLL_S = 0.05
 
 
+class BlockReplyGone(Exception):
+    """A retried block request whose stored reply was dropped by retention
+    (registry/retention.py): the serials stay issued to the station and are never signed
+    again (exactly once); the route answers 410 with the block's range."""
+
+    def __init__(self, row: Row):
+        super().__init__(
+            f"block {row.id} (serials {row.first_serial}-{row.last_serial}) was issued on "
+            f"{row.issued_on}; its reply is no longer kept"
+        )
+        self.row = row
+
+
 @dataclass(frozen=True)
 class BlockClaim:
     """What a block request's first transaction found: the stored reply, a signer (this
@@ -747,6 +763,7 @@ __all__ = [
     "Block",
     "BlockClaim",
     "BlockConflict",
+    "BlockReplyGone",
     "KeyRing",
     "RotationRefused",
     "SigningError",

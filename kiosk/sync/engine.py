@@ -492,14 +492,22 @@ class SyncEngine:
         return self._fetch_block(request_id, product_id, count)
 
     def complete_pending_blocks(self) -> list[int]:
-        """Blocks requested before a crash or a lost reply: ask again with the same id."""
-        done = []
+        """Blocks requested before a crash or a lost reply: ask again with the same id. A
+        refused one (forgotten: never asked again) does not keep the others waiting; the
+        first refusal is raised after them, so the round reports it to staff once."""
+        done, refused = [], None
         for row in self.store.query(
             "SELECT key, value FROM sync_state WHERE key LIKE ?", (st.PENDING_BLOCK_PREFIX + "%",)
         ):
             request_id = row["key"][len(st.PENDING_BLOCK_PREFIX) :]
             info = json.loads(row["value"])
-            done.append(self._fetch_block(request_id, info["product_id"], info["count"]))
+            try:
+                done.append(self._fetch_block(request_id, info["product_id"], info["count"]))
+            except BlockRefused as exc:
+                log.warning("stamp block request %s given up: %s", request_id, exc)
+                refused = refused or exc
+        if refused is not None:
+            raise refused
         return done
 
     def _fetch_block(self, request_id: str, product_id: int, count: int) -> int:
@@ -507,13 +515,14 @@ class SyncEngine:
             reply = self.client.stamp_block(request_id, product_id, count)
         except SyncRejected as exc:
             # Will never succeed as asked (a 403 is the office's decision: asking again each
-            # round would only add alerts): forget the request.
-            if exc.status in (403, 404, 409, 422):
+            # round would only add alerts; a 410: the registry no longer keeps a block that
+            # old, its serials are never printed): forget the request.
+            if exc.status in (403, 404, 409, 410, 422):
                 with self.store.transaction() as tx:
                     st.delete_state(tx, st.PENDING_BLOCK_PREFIX + request_id)
             refusal = _block_refusal(exc)
             if refusal is not None:
-                raise BlockRefused(f"{refusal.label_msgid}. {exc}", refusal) from None
+                raise BlockRefused(f"{refusal.label_msgid}. {exc}", refusal, exc.status) from None
             raise
         stamps = validate.check_block_reply(reply, product_id, count, request_id)
         if reply.get("key_id") is not None:
@@ -664,8 +673,9 @@ def _payload(text: str):
 
 
 def _block_refusal(exc: SyncRejected) -> BlockRefusal | None:
-    """The registry's reason for a 403 to a block request, when it is one we know."""
-    if exc.status != 403:
+    """The registry's reason for a 403 (or the 410 of an old block) to a block request,
+    when it is one we know."""
+    if exc.status not in (403, 410):
         return None
     try:
         return BlockRefusal(exc.reason)

@@ -75,11 +75,12 @@ class SyncRejected(SyncError):
 
 class BlockRefused(SyncRejected):
     """The registry refused a stamp block (403): this kiosk is not a printing station, the
-    product is outside the station's bindings, or its quota is used up. `refusal` says which;
-    its label is what staff read (translated: `translator(lang)(exc.refusal.label_msgid)`)."""
+    product is outside the station's bindings, or its quota is used up; or (410) a retried
+    request's block is so old the registry no longer keeps it. `refusal` says which; its
+    label is what staff read (translated: `translator(lang)(exc.refusal.label_msgid)`)."""
 
-    def __init__(self, message: str, refusal: BlockRefusal):
-        super().__init__(message, 403, refusal.value)
+    def __init__(self, message: str, refusal: BlockRefusal, status: int = 403):
+        super().__init__(message, status, refusal.value)
         self.refusal = refusal
 
 

@@ -251,7 +251,12 @@ def take_block_lease(conn: Connection, block_id: int, old: str | None, new: str)
     return bool(
         conn.execute(
             sb.update()
-            .where(sb.c.id == block_id, sb.c.reply_body.is_(None), lease)
+            .where(
+                sb.c.id == block_id,
+                sb.c.reply_body.is_(None),
+                sb.c.reply_dropped_at.is_(None),  # pruned meanwhile: never signed again
+                lease,
+            )
             .values(signing_until=new)
         ).rowcount
     )
@@ -262,7 +267,7 @@ def store_block_reply(conn: Connection, block_id: int, body: bytes) -> bool:
     return bool(
         conn.execute(
             sb.update()
-            .where(sb.c.id == block_id, sb.c.reply_body.is_(None))
+            .where(sb.c.id == block_id, sb.c.reply_body.is_(None), sb.c.reply_dropped_at.is_(None))
             .values(reply_body=body, signing_until=None)
         ).rowcount
     )
@@ -270,6 +275,26 @@ def store_block_reply(conn: Connection, block_id: int, body: bytes) -> bool:
 
 def block_reply(conn: Connection, block_id: int) -> bytes | None:
     return conn.execute(sa.select(sb.c.reply_body).where(sb.c.id == block_id)).scalar()
+
+
+def drop_block_replies(conn: Connection, issued_before: str, now: str) -> int:
+    """Drop the stored replies of blocks created before `issued_before` (TIME_FORMAT) and
+    mark them dropped at `now`; blocks from before stored replies are marked too (none of
+    them is signed again either). A block being signed (its lease held) is left for the
+    next run. Returns how many blocks were marked."""
+    return conn.execute(
+        sb.update()
+        .where(
+            sb.c.created_at < issued_before,
+            sb.c.reply_dropped_at.is_(None),
+            sa.or_(sb.c.signing_until.is_(None), sb.c.signing_until < now),
+        )
+        .values(reply_body=None, reply_dropped_at=now)
+    ).rowcount
+
+
+def block_by_id(conn: Connection, block_id: int) -> Row:
+    return conn.execute(sa.select(sb).where(sb.c.id == block_id)).one()
 
 
 def block_of_serial(conn: Connection, serial: int) -> Row | None:

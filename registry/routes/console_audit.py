@@ -40,6 +40,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SUSPECT_CLEAR: N_("Suspect cleared"),
     AuditAction.TRUST_PUBLISH: N_("Trust list published"),
     AuditAction.SCANS_ARCHIVE: N_("Scans archived"),
+    AuditAction.BLOCK_REPLIES_PRUNE: N_("Old stamp-block replies dropped"),
     AuditAction.ROOT_DELEGATE: N_("Root key delegation"),
     AuditAction.ROOT_ROTATE: N_("Root key rotation"),
     AuditAction.KEK_ROTATE: N_("Key-encryption key rotation"),

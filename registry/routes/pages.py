@@ -18,6 +18,7 @@ from registry import (
     admins,
     audit,
     clones,
+    lookups,
     pages,
     phone_page,
     phone_paths,
@@ -36,9 +37,8 @@ from registry.deps import (
     needs_role,
     require_admin,
 )
-from registry.lookups import LookupLimiter
 from registry.public_reports import FormProblem, PostedForm
-from registry.ratelimit import RequestLimiter
+from registry.ratelimit import RequestLimit, Scope, request_limiter
 from registry.routes import console as console_routes
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,16 @@ def index(request: Request, config: ConfigDep) -> HTMLResponse:
     return _html(pages.index_page(pages.Site.of(config), lang, switch))
 
 
-def _lookup_limiter(request: Request, config) -> LookupLimiter:
+def _lookup_limiter(request: Request, config) -> RequestLimit:
     state = request.app.state
     if getattr(state, "lookup_limiter", None) is None:  # one per app, made on first use
-        state.lookup_limiter = LookupLimiter(config.lookups_per_minute)
+        state.lookup_limiter = request_limiter(
+            state.database,
+            Scope.LOOKUP,
+            config.lookups_per_minute,
+            lookups.WINDOW_S,
+            config.rate_limit_max_clients,
+        )
     return state.lookup_limiter
 
 
@@ -198,10 +204,16 @@ def _report_secret(request: Request, database) -> bytes:
     return state.report_secret
 
 
-def _report_limiter(request: Request, config) -> RequestLimiter:
+def _report_limiter(request: Request, config) -> RequestLimit:
     state = request.app.state
     if getattr(state, "report_limiter", None) is None:
-        state.report_limiter = RequestLimiter(config.reports_per_hour, REPORT_WINDOW_S)
+        state.report_limiter = request_limiter(
+            state.database,
+            Scope.REPORT,
+            config.reports_per_hour,
+            REPORT_WINDOW_S,
+            config.rate_limit_max_clients,
+        )
     return state.report_limiter
 
 
@@ -212,7 +224,11 @@ async def post_report(
     why nothing was stored. Limited per client before the body is even read."""
     lang, _ = _lang_and_switch(request)
     site = pages.Site.of(config)
-    if not _report_limiter(request, config).allow(client_address(request)):
+    # In a thread: on PostgreSQL the count is a statement (shared by every worker).
+    allowed = await run_in_threadpool(
+        _report_limiter(request, config).allow, client_address(request)
+    )
+    if not allowed:
         return _report_refused(site, lang, FormProblem.LIMITED, None, Retry_After="3600")
     length = request.headers.get("content-length", "")
     if length and (not length.isdigit() or int(length) > public_reports.MAX_FORM_BYTES):

@@ -9,11 +9,11 @@ import json
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ocop.stations import REFUSAL_REASON_FIELD
+from ocop.stations import REFUSAL_REASON_FIELD, BlockRefusal
 from ocop.wire import CATALOG_SIGNATURE, LOTS_SIGNATURE, UPLOAD_STATUSES
 from registry import db, uploads
 from registry import stations as station_rules
-from registry.config import Limits
+from registry.config import Limits, RegistryConfig
 from registry.dal import catalog as catalog_rows
 from registry.dal import lots as lot_rows
 from registry.deps import (
@@ -27,7 +27,7 @@ from registry.deps import (
 )
 from registry.routes import API
 from registry.schemas import BlockRequest, UploadBatch, UploadReply
-from registry.signing import BlockConflict
+from registry.signing import BlockConflict, BlockReplyGone
 
 # The routes that need nothing from `limits`; build_router() mounts them under API.
 router = APIRouter()
@@ -143,10 +143,37 @@ def stamp_block(
             raise HTTPException(401, "unknown or disabled token") from None
         except BlockConflict as exc:
             raise HTTPException(409, str(exc)) from None
+        except BlockReplyGone as exc:
+            raise HTTPException(410, block_gone_problem(exc.row, config)) from None
         except IntegrityError:  # the same request id raced itself: read it back
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def block_gone_problem(row, config: RegistryConfig) -> dict:
+    """The 410 to a retry of a block whose stored reply retention dropped: when it was
+    issued, its serial range (staff and the office can tell which serials will never be
+    printed) and the reason the kiosk stops retrying on (BlockRefusal.REPLY_GONE)."""
+    days = config.block_reply_keep_days
+    return {
+        "title": "Stamp block reply no longer kept",
+        "detail": (
+            f"block {row.id} (serials {row.first_serial}-{row.last_serial}, {row.count} stamps "
+            f"of product {row.product_id}) was issued on {row.issued_on}; its signed reply is "
+            f"kept for {days} day{'' if days == 1 else 's'} and was dropped at "
+            f"{row.reply_dropped_at}. These serials will never be signed again: request a "
+            f"new block."
+        ),
+        REFUSAL_REASON_FIELD: BlockRefusal.REPLY_GONE.value,
+        "block_id": row.id,
+        "request_id": row.request_id,
+        "product_id": row.product_id,
+        "first_serial": row.first_serial,
+        "last_serial": row.last_serial,
+        "issued_on": row.issued_on,
+        "reply_dropped_at": row.reply_dropped_at,
+    }
 
 
 @router.post("/uploads", response_model=UploadReply)

@@ -30,7 +30,8 @@ API = "/api/v1"
 # SQLite: a read transaction (token check, verification) then the write transaction, each
 # BEGIN a statement of its own; PostgreSQL: one transaction, its BEGIN sent with the first.
 # Both: + 5 upserts of the report aggregates (registry/aggregates.py, one per table).
-MAX_STATEMENTS = {"sqlite": 16 + 5, "postgresql": 14 + 5}
+# PostgreSQL: + 1, the shared lockout's read (registry/ratelimit.py), in that transaction.
+MAX_STATEMENTS = {"sqlite": 16 + 5, "postgresql": 14 + 5 + 1}
 TRANSACTIONS = {"sqlite": 2, "postgresql": 1}
 
 
