@@ -47,6 +47,22 @@ def vietnam_time_text(iso_utc: str | None, seconds: bool = False) -> str:
     )
 
 
+def date_text(value: str | dt.date | dt.datetime | None) -> str:
+    """dd/mm/yyyy, the way Vietnam writes dates ('' for none). A UTC time becomes the
+    Vietnam day it fell on."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        if len(value) > 10:
+            moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+            value = vietnam_day(moment)
+        else:
+            value = dt.date.fromisoformat(value)
+    elif isinstance(value, dt.datetime):
+        value = vietnam_day(value)
+    return value.strftime("%d/%m/%Y")
+
+
 def system_vietnam_today() -> dt.date:
     """Today by the system clock alone: for pure code that has no store (the registry)."""
     return vietnam_day(system_utc_now())

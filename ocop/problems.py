@@ -10,10 +10,12 @@ One list of problems can so be shown in either language:
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocop.clock import date_text
 from ocop.i18n import N_, translator
 
 
@@ -125,11 +127,16 @@ class Problem:
     column: str = ""
 
     def message(self, lang: str) -> str:
-        return translator(lang)(self.code.template).format(**self.params)
+        return translator(lang)(self.code.template).format(**self._shown())
 
     @property
     def message_en(self) -> str:
-        return self.code.template.format(**self.params)
+        return self.code.template.format(**self._shown())
+
+    def _shown(self) -> dict[str, Any]:
+        """The params as a person reads them: a day (a dt.date param) dd/mm/yyyy in either
+        language, the way Vietnam writes dates (the params themselves stay dates)."""
+        return {k: date_text(v) if isinstance(v, dt.date) else v for k, v in self.params.items()}
 
     @property
     def message_vi(self) -> str:

@@ -183,15 +183,16 @@ def _rating_rules(rating: dict, where: str, problems: Problems) -> None:
     if valid_until < recognised_on:
         problems.append(problem(ProblemCode.VALID_UNTIL_BEFORE, where))
         return
-    latest = default_valid_until(dt.date.fromisoformat(recognised_on)).isoformat()
-    if valid_until > latest:
+    recognised = dt.date.fromisoformat(recognised_on)
+    latest = default_valid_until(recognised)
+    if valid_until > latest.isoformat():
         problems.append(
-            problem(
+            problem(  # days as dt.date: the message writes them dd/mm/yyyy (Problem._shown)
                 ProblemCode.VALID_UNTIL_TOO_LATE,
                 wire.path(where, "valid_until"),
-                valid_until=valid_until,
+                valid_until=dt.date.fromisoformat(valid_until),
                 months=RATING_VALIDITY_MONTHS,
-                recognised_on=recognised_on,
+                recognised_on=recognised,
                 latest=latest,
             )
         )

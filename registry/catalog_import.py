@@ -299,7 +299,11 @@ def _cell(text: str, column: str, row: int, problems: list[Problem], header: str
         m = _DMY.fullmatch(text)
         if m:
             day, month, year = (int(g) for g in m.groups())
-            return f"{year:04}-{month:02}-{day:02}"
+            try:
+                return dt.date(year, month, day).isoformat()
+            except ValueError:  # said as the office wrote it, not in the ISO form
+                problems.append(problem(ProblemCode.NOT_A_DATE, got=text).at(row, header))
+                return ""
     elif column == "producer_kind":
         return PRODUCER_KIND_ALIASES.get(folded, text)
     elif column in ("featured", "is_demo"):

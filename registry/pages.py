@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy.engine import Connection
 
-from ocop.clock import ClockState, vietnam_day
+from ocop.clock import ClockState, date_text  # also as registry.pages.date_text
 from ocop.heartbeat import NOT_WATCHED, Field
 from ocop.ratings import GROUP_NAMES
 from ocop.stamps.codec import parse_stamp_payload, stamp_text_for_payload
@@ -120,22 +120,6 @@ def pick_language(query: str | None, accept_language: str | None) -> str:
         if base in LANGUAGES and q > best_q and q > 0:
             best, best_q = base, q - i * 1e-6  # equal q: the earlier one
     return best
-
-
-def date_text(value: str | dt.date | dt.datetime | None) -> str:
-    """dd/mm/yyyy, the way Vietnam writes dates ('' for none). A UTC time becomes the
-    Vietnam day it fell on."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        if len(value) > 10:
-            moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
-            value = vietnam_day(moment)
-        else:
-            value = dt.date.fromisoformat(value)
-    elif isinstance(value, dt.datetime):
-        value = vietnam_day(value)
-    return value.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,13 @@ class SigningError(Exception):
 
 
 class RotationRefused(SigningError):
-    """Key rotation before the next key's not-before date (without the emergency flag)."""
+    """Key rotation before the next key's not-before date (without the emergency flag).
+    `key_id` and `valid_from` name that key and day (None when no next key is published):
+    the console says it in the office's language and date form, the CLI and API the text."""
+
+    def __init__(self, text: str, key_id: int | None = None, valid_from: dt.date | None = None):
+        super().__init__(text)
+        self.key_id, self.valid_from = key_id, valid_from
 
 
 class BlockConflict(ValueError):
@@ -410,7 +416,9 @@ class KeyRing:
                     f"signing key {nxt.key_id} may sign from {valid_from} (published in "
                     f"advance so every kiosk knows it first); rotate on or after that day, "
                     f"or use --now in an emergency (kiosks that have not synced since will "
-                    f"show its stamps as 'cannot verify yet')"
+                    f"show its stamps as 'cannot verify yet')",
+                    int(nxt.key_id),
+                    valid_from,
                 )
             keys.set_valid_from(conn, nxt.key_id, today)
         keys.close_key_window(conn, old_id, today)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
-from ocop.clock import VIETNAM_TZ, vietnam_day
+from ocop.clock import VIETNAM_TZ, date_text, vietnam_day, vietnam_time_text
 from ocop.stations import BlockRefusal, StationRole
 from registry import audit, auth, db
 from registry.audit import AuditAction
@@ -253,7 +253,9 @@ def retire(
     and one trust-list update. Printed-and-reported stamps stay genuine."""
     row = _row(conn, name, lock=True)  # first: no block of this station commits after this
     if state_of(row) is StationState.RETIRED:
-        raise StationStateError(f"station {name!r} was retired at {row.retired_at}")
+        raise StationStateError(  # read in the console: the office's clock
+            f"station {name!r} was retired at {vietnam_time_text(row.retired_at)} (Vietnam time)"
+        )
     rows.update(conn, row.id, disabled=True, retired_at=db.utc_now())
     ranges, printed = unprinted_ranges(conn, row.id)
     text = reason or f"station {name} retired"
@@ -423,7 +425,7 @@ def authorize_block(
             return Refusal(
                 BlockRefusal.DAILY_QUOTA,
                 f"station {row.name!r} has received {today} of its {row.quota_per_day} stamps "
-                f"for {day} (Vietnam time); {count} more would exceed it",
+                f"for {date_text(day)} (Vietnam time); {count} more would exceed it",
             )
     return None
 

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection
 
+from ocop.clock import date_text
 from ocop.stamps.codec import MAX_SERIAL
 from ocop.stations import StationRole
 from registry import signing, stations
@@ -323,6 +324,22 @@ def _refused(request, caller, section, back, exc: Exception) -> Response:
     if isinstance(exc, stations.StationNotFound):
         return _not_done(
             request, caller, section, back, 404, N_("There is no station of that name.")
+        )
+    if isinstance(exc, RotationRefused) and exc.valid_from is not None:
+        return _not_done(
+            request,
+            caller,
+            section,
+            back,
+            409,
+            N_(
+                "Signing key {key} may sign from {day}: it is announced in advance so every "
+                "kiosk knows it first. Rotate on or after that day, or choose an emergency "
+                "rotation (kiosks that have not synced since show its stamps as 'cannot verify "
+                "yet')."
+            ),
+            key=exc.key_id,
+            day=date_text(exc.valid_from),
         )
     status = (
         409
@@ -659,7 +676,7 @@ class KeyRow:
     key_id: int
     valid_from: str
     valid_until: str | None
-    announced: str  # the day it entered the trust lists (created_at's date)
+    announced: str  # when it entered the trust lists (created_at, UTC; shown as its day)
     status: str  # msgid: current, next, revoked or ""
 
 
@@ -678,7 +695,7 @@ def _keys(conn, keyring) -> tuple[list[KeyRow], KeyRow | None, int]:
             if nxt is not None and r.key_id == nxt.key_id
             else ""
         )
-        out.append(KeyRow(r.key_id, r.valid_from, r.valid_until, r.created_at[:10], status))
+        out.append(KeyRow(r.key_id, r.valid_from, r.valid_until, r.created_at, status))
     next_row = next((k for k in out if nxt is not None and k.key_id == nxt.key_id), None)
     return out, next_row, current
 
@@ -803,7 +820,7 @@ def revoke_key(
                 "last_good_serial": "" if good is None else str(good),
                 "reason": reason,
             },
-            {"key": key, "day": day.isoformat(), "serial": good},
+            {"key": key, "day": date_text(day), "serial": good},
             [(N_("Reason"), reason, False)] if reason else [],
             (N_("Stamps of key {key} up to serial {serial} stay genuine."),)
             if good is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import zipfile
 
@@ -117,9 +118,15 @@ def test_nine_planted_errors_are_all_reported_by_row_and_column_and_nothing_chan
     assert reply.status_code == 422, reply.text
     assert _placed(reply) == expected
     by_row = {p["row"]: p for p in reply.json()["problems"]}
-    assert "2027-06-01" not in by_row[4]["message_en"]
-    assert by_row[4]["message_en"].startswith("2026-12-01 is more than 36 months")
-    assert "2025-06-01" in by_row[4]["message_en"] and "2025-06-01" in by_row[4]["message_vi"]
+    # Days as the office writes them, in both languages: no ISO date in a message.
+    assert "01/06/2027" not in by_row[4]["message_en"]
+    assert by_row[4]["message_en"].startswith("01/12/2026 is more than 36 months")
+    assert "01/06/2025" in by_row[4]["message_en"] and "01/06/2025" in by_row[4]["message_vi"]
+    # A day that is not one is named as the office typed it, not in the ISO form.
+    assert by_row[9]["message_en"] == "31/02/2024 is not a calendar date"
+    for p in reply.json()["problems"]:
+        for lang in ("message_en", "message_vi"):
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", p[lang]), p
     assert "sai số kiểm tra" in by_row[3]["message_vi"]
     assert by_row[3]["message_en"].endswith("wrong check digit")
     assert "3 đến 5 sao" in by_row[5]["message_vi"]

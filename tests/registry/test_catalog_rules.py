@@ -108,8 +108,8 @@ def test_a_rating_is_valid_36_months_at_most_and_may_be_shortened_by_hand(regist
     longer = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2027-06-01"}]
     reply = _put(registry, pid, ratings=longer)
     assert (
-        "products[0].ratings[0].valid_until: 2027-06-01 is more than 36 months after "
-        "recognition on 2022-06-01: at most 2025-06-01"
+        "products[0].ratings[0].valid_until: 01/06/2027 is more than 36 months after "
+        "recognition on 01/06/2022: at most 01/06/2025"
     ) in _refusal(reply)
     assert registry.admin("GET", f"{API}/admin/products/{pid}").status_code == 404
     shorter = [{"stars": 4, "recognised_on": "2022-06-01", "valid_until": "2024-12-31"}]

@@ -39,6 +39,7 @@ API = "/api/v1"
 CATALOG = "/console/catalog"
 PRODUCTS = f"{CATALOG}/products"
 PRODUCERS = f"{CATALOG}/producers"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a day as machines write it, not people
 
 
 @pytest.fixture(scope="module", params=backends())
@@ -295,7 +296,8 @@ def test_a_lengthened_validity_is_refused_with_a_clear_message(reg):
     assert before["ratings"][0]["valid_until"] == "2028-01-15"
     head = _last_cursor(reg)
 
-    for valid_until in ("2028-01-16", "2030-01-01"):
+    # The days as the office writes them (the date inputs send ISO): dd/mm/yyyy, no ISO.
+    for valid_until, shown in (("2028-01-16", "16/01/2028"), ("2030-01-01", "01/01/2030")):
         reply = post_form(
             s,
             reg,
@@ -306,8 +308,9 @@ def test_a_lengthened_validity_is_refused_with_a_clear_message(reg):
         assert reply.status_code == 422
         text = _problems_text(reply.text)
         assert "Hiệu lực đến" in text
-        assert f"{valid_until} quá 36 tháng kể từ ngày công nhận 2025-01-15" in text
-        assert "muộn nhất là 2028-01-15 (được rút ngắn, không được kéo dài)" in text
+        assert f"{shown} quá 36 tháng kể từ ngày công nhận 15/01/2025" in text
+        assert "muộn nhất là 15/01/2028 (được rút ngắn, không được kéo dài)" in text
+        assert not ISO_DAY.search(text), text
     # In English too, and nothing was written: the kiosks' feed did not move.
     s.cookies.set("ocop_lang", "en")
     reply = post_form(
@@ -317,8 +320,13 @@ def test_a_lengthened_validity_is_refused_with_a_clear_message(reg):
         f"{page}/ratings/0",
         {"stars": "4", "recognised_on": "2025-01-15", "valid_until": "2028-02-01"},
     )
-    assert "Valid until" in _problems_text(reply.text)
-    assert "a rating may be shortened, never lengthened" in _problems_text(reply.text)
+    text = _problems_text(reply.text)
+    assert "Valid until" in text
+    assert (
+        "01/02/2028 is more than 36 months after recognition on 15/01/2025: at most "
+        "15/01/2028 (a rating may be shortened, never lengthened)"
+    ) in text
+    assert not ISO_DAY.search(text), text
     assert _product(reg, product_id) == before
     assert _last_cursor(reg) == head
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import uuid
 
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from kiosk import __version__ as KIOSK_VERSION
+from ocop.clock import vietnam_time_text
 from tests.registry.console_helpers import (
     SHOTS,
     SIGN_IN,
@@ -34,6 +36,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwr
 
 SILENT_AFTER_S = 45  # long enough for one test after a refresh, on a loaded machine
 GTIN_101 = "2000000001012"  # the demo catalog's barcode of product 101
+RAW_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T|\d{4}-\d{2}-\d{2} \d{2}:")  # ISO / UTC times
 HOSTILE = "<script>window.__pwned=1</script>" + "Ж" * 5000
 
 
@@ -227,6 +230,13 @@ def test_the_fleet_page_shows_every_kiosk_in_words_and_highlights_the_silent(fle
     body = page.inner_text("#fleet")
     for raw in ("scanning", "no_device", "paper_out", "not_watched", "silent", "never"):
         assert raw not in body
+    # Times in Vietnam time as the office writes them (03/12/2026 17:48), never raw UTC.
+    text = page.inner_text("body")
+    assert not RAW_TIME.search(text), RAW_TIME.search(text)
+    received = {s["name"]: s for s in reg.report()["stations"]}["k-quiet"]
+    heard = _cells(page, "k-quiet")[3].splitlines()[0]  # silent: its time does not move
+    assert heard == vietnam_time_text(received["heartbeat_received_at"])
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", heard), heard
     assert contrast_problems(page) == []
     if reg.backend == "sqlite":
         page.screenshot(path=str(SHOTS / "console-fleet.png"))

@@ -12,6 +12,7 @@ docs/screenshots/console-stations.png, console-station.png, console-stamps.png (
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import json
 import re
@@ -394,9 +395,15 @@ def test_signing_key_rotation_waits_for_its_announcement_unless_an_emergency(tmp
         page = alice.get(reg.url + STAMPS, timeout=30).text
         announcement = re.search(r'id="announcement">([^<]+)<', page).group(1)
         assert "Khoá 1 đang ký tem mới. Khoá 2" in announcement
+        key_2 = {k["key_id"]: k for k in _trust_list(reg)["signing_keys"]}[2]["valid_from"]
+        day = dt.date.fromisoformat(key_2).strftime("%d/%m/%Y")  # as the office writes it
+        assert f"được ký từ ngày {day}" in announcement
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", announcement), announcement
         # Before key 2's not-before day: refused, naming the day; nothing changed.
         refused = post_form(alice, reg, STAMPS, f"{STAMPS}/rotate-key", {"confirmed": "yes"})
-        assert refused.status_code == 409 and "may sign from" in refused.text
+        assert refused.status_code == 409
+        assert f"Khoá ký tem 2 chỉ được ký từ ngày {day}" in refused.text
+        assert key_2 not in refused.text
         asked = post_form(alice, reg, STAMPS, f"{STAMPS}/rotate-key", {"emergency": "yes"})
         assert "chưa kiểm tra được" in asked.text and "sang khoá 2" in asked.text
         stamp_before = reg.issue_block(101, 1)
@@ -417,6 +424,7 @@ def test_signing_key_rotation_waits_for_its_announcement_unless_an_emergency(tmp
             {"key_id": "1", "revoked_from": "2099-01-01", "last_good_serial": "5"},
         )
         assert "Huỷ khoá ký tem 1?" in asked.text and "đến sê-ri 5 vẫn là tem thật" in asked.text
+        assert "ký cho ngày từ 01/01/2099 trở đi" in asked.text  # the form sends ISO
         done = post_form(
             alice,
             reg,
