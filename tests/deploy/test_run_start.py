@@ -27,6 +27,13 @@ APP_LOOP_MARK = "Base: Start application main loop"
 HEADLESS_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The kiosk gets Ctrl+C as from a terminal, however this suite was started: a shell
+    without job control starts background commands with SIGINT ignored, and an ignored
+    signal stays ignored across exec (a CI run started with `... &` made Ctrl+C do nothing)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RunningKiosk:
     """`python -m kiosk --data-dir DIR run` with its stderr read line by line."""
 
@@ -40,6 +47,7 @@ class RunningKiosk:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
